@@ -1,0 +1,742 @@
+"""The engine's public facade: what the TUI, simulations, notebooks and outside harnesses call.
+
+    eng = Engine.open("world.db", config="ranking.toml")
+    uid = eng.new_user(interests=["cooking", "pets"], language="en", country="US")
+    rec = eng.next(uid)
+    eng.record(uid, rec.video.id, "complete", watched_s=14.2)
+
+Data flow per reaction: event → store → profile update; per pick: candidates → filters →
+scores → re-rank → pick (+ receipt, + propensity) → store. Everything is written as it happens
+(``log=False`` keeps it in memory, for fast simulations), and opening the same file later
+resumes every viewer by replaying their recorded events.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.catalog import Catalog
+from engine.clock import Clock, WallClock
+from engine.config import Config, config_hash, effective_toml, load_config
+from engine.pipeline import Boost, NothingToRecommendError, Shared, recommend
+from engine.pools import TestPools
+from engine.profile import (
+    NegativeMark,
+    Profile,
+    UserState,
+    VideoFeatures,
+    forget_learned,
+    learn,
+    negative_strengths,
+    seed_interests,
+)
+from engine.reactions import CLOSING, check_event, reaction_value
+from engine.receipt import Receipt
+from engine.store import Store
+from engine.store.activity import LIVE_STAT_FIELDS
+from engine.trending import Trending
+from engine.video import Recommendation, Video, describe
+from engine.world import NO_ID
+
+__all__ = ["Engine", "NothingToRecommendError"]
+
+I64 = npt.NDArray[np.int64]
+STAT_OF_KIND = {
+    "like": ("likes", 1),
+    "unlike": ("likes", -1),
+    "share": ("shares", 1),
+    "save": ("saves", 1),
+    "unsave": ("saves", -1),
+    "comment": ("comments", 1),
+    "follow": ("follows", 1),
+    "unfollow": ("follows", -1),
+    "rewatch": ("rewatches", 1),
+    "not_interested": ("not_interested", 1),
+    "report": ("reports", 1),
+}
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class Engine:
+    """A live recommender over one world file."""
+
+    def __init__(
+        self, store: Store, config: Config, clock: Clock | None, log: bool, condition: str | None
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.log = log
+        self.condition = condition
+        world = store.load_world()
+        self.catalog = Catalog(world)
+        self.clock: Clock = clock or WallClock(world.epoch_unix)
+        self.trending = Trending(self.catalog, config.sources.trending_window_h)
+        self.pools = TestPools(self.catalog, config.pools, config.sources.fresh_window_h)
+        self._users: dict[int, UserState] = {}
+        self._keywords: dict[str, I64] = {}
+        self._boosts: list[Boost] = []
+        self._next_memory_id = -1
+        self._config_id = 0
+        self._restore()
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        config: str | Path | Config | None = None,
+        *,
+        clock: Clock | None = None,
+        log: bool = True,
+        condition: str | None = None,
+    ) -> Engine:
+        """Open a world file.
+
+        Args:
+            path: the world's SQLite file.
+            config: a TOML file, a :class:`Config`, or None for the built-in defaults.
+            clock: world time source; defaults to the wall clock from the world's epoch.
+            log: write everything to the file (False keeps new activity in memory only).
+            condition: a study condition recorded with each session.
+
+        Raises:
+            StoreError: the file is missing, foreign or from a newer foryou.
+            ConfigError: the config is invalid.
+        """
+        cfg = config if isinstance(config, Config) else load_config(config)
+        store = Store.open(path)
+        try:
+            return cls(store, cfg, clock, log, condition)
+        except BaseException:
+            store.close()
+            raise
+
+    def _restore(self) -> None:
+        """Bring back what earlier runs left: live stats, pools, boosts, recent trends."""
+        for row in self.store.live_stats():
+            video_id, *values = row
+            self.catalog.engagement.add(
+                int(video_id), dict(zip(LIVE_STAT_FIELDS, values, strict=True))
+            )
+        self.pools.load(self.store.pools())
+        for boost in self.store.boosts():
+            self._boosts.append(_boost_of(boost))
+        now = self.clock()
+        for world_t, video_id, kind in self.store.recent_events(now - self.trending.window_s):
+            self.trending.observe(world_t, video_id, kind)
+        self._refresh_shared(now, force=True)
+        if self.log:
+            self._config_id = self.store.ensure_config(
+                name=self.config.name,
+                sha256=config_hash(self.config),
+                toml=effective_toml(self.config),
+            )
+
+    def _refresh_shared(self, now: float, *, force: bool = False) -> None:
+        if force or now - self.trending.computed_at >= 600.0:
+            self.trending.refresh(now, force=True)
+            self.pools.admit(now)
+
+    # -- viewers -----------------------------------------------------------------------------
+
+    def new_user(
+        self,
+        interests: list[str] | tuple[str, ...] = (),
+        language: str = "en",
+        country: str = "US",
+        *,
+        name: str | None = None,
+        allow_sensitive: bool | None = None,
+        simulated: bool = False,
+    ) -> int:
+        """Create a viewer; onboarding interests (topic names or slugs) may be empty.
+
+        Raises:
+            ValueError: an unknown topic, a malformed language or country code, a taken name.
+        """
+        topic_ids = [self.catalog.topic_id(t) for t in interests]
+        if not _LANGUAGE.match(language):
+            raise ValueError(f"language must be an ISO 639-1 code like 'en', got {language!r}")
+        if not _COUNTRY.match(country):
+            raise ValueError(f"country must be an ISO 3166-1 code like 'US', got {country!r}")
+        slugs = [self.catalog.world.topics.slug[t] for t in topic_ids]
+        sensitive = (
+            self.config.filters.allow_sensitive if allow_sensitive is None else allow_sensitive
+        )
+        settings = {"allow_sensitive": sensitive, "keyword_filters": [], "topic_sliders": {}}
+        if self.log:
+            chosen = name or f"viewer-{secrets.token_hex(3)}"
+            if self.store.user_id_by_name(chosen) is not None:
+                raise ValueError(f"a viewer named {chosen!r} already exists")
+            user_id = self.store.add_user(
+                name=chosen,
+                language=language,
+                country=country,
+                interests=slugs,
+                simulated=simulated,
+                settings=settings,
+            )
+        else:
+            user_id, chosen = self._next_memory_id, name or f"memory-{-self._next_memory_id}"
+            self._next_memory_id -= 1
+        state = self._fresh_state(user_id, chosen, language, country, topic_ids, simulated)
+        state.allow_sensitive = sensitive
+        self._users[user_id] = state
+        return user_id
+
+    def _fresh_state(
+        self,
+        user_id: int,
+        name: str,
+        language: str,
+        country: str,
+        topic_ids: list[int],
+        simulated: bool,
+    ) -> UserState:
+        world = self.catalog.world
+        state = UserState.fresh(
+            user_id=user_id,
+            name=name,
+            language=self.catalog.language_index.get(language, NO_ID),
+            country=self.catalog.country_index.get(country, NO_ID),
+            interests=topic_ids,
+            simulated=simulated,
+            n_topics=len(world.topics),
+            n_hashtags=len(world.hashtags),
+        )
+        seed_interests(state, world.topics.centroid, self.config.profile)
+        return state
+
+    def user_id(self, name: str) -> int:
+        """The id of the viewer with this name.
+
+        Raises:
+            ValueError: no such viewer.
+        """
+        for state in self._users.values():
+            if state.name == name:
+                return state.user_id
+        found = self.store.user_id_by_name(name) if self.log else None
+        if found is None:
+            raise ValueError(f"unknown viewer {name!r}")
+        return found
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every recorded viewer: id, name, language, country, simulated, watched."""
+        return self.store.users()
+
+    def _state(self, user_id: int) -> UserState:
+        state = self._users.get(user_id)
+        if state is None:
+            state = self._load_user(user_id)
+            self._users[user_id] = state
+        return state
+
+    def _load_user(self, user_id: int) -> UserState:
+        row = self.store.user_row(user_id) if user_id >= 0 else None
+        if row is None:
+            raise ValueError(f"unknown user id {user_id}")
+        interests = [self.catalog.topic_id(t) for t in json.loads(row["interests"] or "[]")]
+        state = self._fresh_state(
+            user_id, row["name"], row["language"], row["country"], interests, bool(row["simulated"])
+        )
+        self._apply_settings(state, json.loads(row["settings"] or "{}"))
+        impressions, events = self.store.history(user_id)
+        for imp in impressions:
+            self._note_served(state, int(imp["video_id"]), int(imp["position"]), int(imp["id"]))
+            if imp["seen_start"] is not None or imp["seen_end"] is not None:
+                self._note_seen(state, int(imp["video_id"]))
+        state.n_served = len(impressions)
+        for ev in events:
+            self._apply(state, ev, live=False)
+        return state
+
+    # -- picking -----------------------------------------------------------------------------
+
+    def next(self, user_id: int) -> Recommendation:
+        """Pick the next video for a viewer (served; it is *seen* once :meth:`seen` or a
+        closing event says so).
+
+        Raises:
+            ValueError: unknown user.
+            NothingToRecommendError: every candidate is filtered out.
+        """
+        state = self._state(user_id)
+        now = self.clock()
+        self._refresh_shared(now)
+        shared = Shared(
+            catalog=self.catalog,
+            config=self.config,
+            trending=self.trending,
+            pools=self.pools,
+            boosts={b.video_id: b for b in self._boosts if b.starts <= now < b.until},
+            now=now,
+        )
+        rng = np.random.default_rng(
+            np.random.SeedSequence(self.config.seed, spawn_key=(user_id % 2**32, state.n_served))
+        )
+        decision = recommend(shared, state, self._keyword_blocked(state), rng)
+        position = state.n_served
+        impression_id = self._log_impression(state, decision, position, now)
+        self._note_served(state, decision.video_id, position, impression_id)
+        state.n_served += 1
+        return Recommendation(
+            video=self.video(decision.video_id),
+            impression_id=impression_id,
+            position=position,
+            source=decision.source,
+            score=decision.score,
+            rank=decision.rank,
+            propensity=decision.propensity,
+            receipt=decision.receipt,
+        )
+
+    def _log_impression(self, state: UserState, decision: Any, position: int, now: float) -> int:
+        if not self.log:
+            return -(state.n_served + 1)
+        if state.session_id is None:
+            state.session_id = self.store.start_session(
+                user_id=state.user_id,
+                config_id=self._config_id,
+                simulated=state.simulated,
+                condition=self.condition,
+            )
+        return self.store.add_impression(
+            {
+                "user_id": state.user_id,
+                "session_id": state.session_id,
+                "video_id": decision.video_id,
+                "position": position,
+                "served_at": time.time(),
+                "world_t": now,
+                "source": decision.source,
+                "score": decision.score,
+                "rank": decision.rank,
+                "propensity": decision.propensity,
+                "receipt": json.dumps(decision.receipt.as_dict()),
+            }
+        )
+
+    @staticmethod
+    def _note_served(state: UserState, video_id: int, position: int, impression_id: int) -> None:
+        state.served_at_position[video_id] = position
+        state.impression_of[video_id] = impression_id
+
+    def _note_seen(self, state: UserState, video_id: int) -> None:
+        if video_id not in state.seen:
+            state.seen.add(video_id)
+            state.seen_roots.add(int(self.catalog.dup_root[video_id]))
+            state.shown.append(video_id)
+
+    def video(self, video_id: int) -> Video:
+        """The public description of a video, with its current counts.
+
+        Raises:
+            ValueError: unknown video id.
+        """
+        self.catalog.check_video(video_id)
+        return describe(self.catalog, video_id, self.store.caption(video_id))
+
+    def seen(self, user_id: int, video_id: int) -> None:
+        """The served video is now on the viewer's screen."""
+        state = self._state(user_id)
+        impression_id = self._served_impression(state, video_id)
+        self._note_seen(state, video_id)
+        if self.log:
+            self.store.mark_seen(impression_id, time.time())
+
+    # -- reactions ---------------------------------------------------------------------------
+
+    def record(
+        self,
+        user_id: int,
+        video_id: int,
+        kind: str,
+        *,
+        watched_s: float | None = None,
+        scope: str | None = None,
+        reason: str | None = None,
+        text: str | None = None,
+    ) -> int:
+        """Record a reaction; returns once it is committed (the event id, negative if not logged).
+
+        Raises:
+            ValueError: an unknown kind, user or video, a video never served to this viewer,
+                a missing argument, or an undo of something not done. Nothing is written.
+        """
+        check_event(kind, watched_s=watched_s, scope=scope, reason=reason, text=text)
+        state = self._state(user_id)
+        self.catalog.check_video(video_id)
+        impression_id = self._served_impression(state, video_id)
+        _check_undo(state, video_id, int(self.catalog.world.videos.creator_id[video_id]), kind)
+        event = {
+            "user_id": user_id,
+            "session_id": state.session_id,
+            "impression_id": impression_id if impression_id > 0 else None,
+            "video_id": video_id,
+            "kind": kind,
+            "at": time.time(),
+            "world_t": self.clock(),
+            "watched_s": watched_s,
+            "scope": scope,
+            "reason": reason,
+            "text": text,
+        }
+        return self._apply(state, event, live=True)
+
+    def _served_impression(self, state: UserState, video_id: int) -> int:
+        impression_id = state.impression_of.get(video_id)
+        if impression_id is None:
+            raise ValueError(f"video {video_id} was never served to viewer {state.user_id}")
+        return impression_id
+
+    def _apply(self, state: UserState, event: dict[str, Any], *, live: bool) -> int:
+        """Apply one event to the viewer (always) and to the world and the file (live only)."""
+        kind, video_id = str(event["kind"]), event["video_id"]
+        if kind == "refresh":
+            forget_learned(state, self.catalog.world.topics.centroid, self.config.profile)
+            return self._log_event(event, live, close=None, deltas={}, pool=None)
+        duration = float(self.catalog.world.videos.duration_s[video_id])
+        watched = float(event["watched_s"] or 0.0)
+        value = reaction_value(kind, self.config.reactions, watched_s=watched, duration_s=duration)
+        learn(state, self._features(video_id), value, self.config.profile)
+        self._apply_choice(state, kind, video_id, event)
+        state.reactions.append((kind, video_id))
+        deltas: dict[str, float] = {}
+        close = None
+        first_close = False
+        if kind in CLOSING:
+            self._note_seen(state, video_id)
+            impression_id = event["impression_id"] or 0
+            first_close = impression_id not in state.closed
+            state.closed.add(impression_id)
+            close = (float(event["at"]), watched)
+            if first_close:
+                deltas = {"views": 1, "completions" if kind == "complete" else "skips": 1}
+                deltas["watched_s"] = watched
+        elif kind in STAT_OF_KIND:
+            field, delta = STAT_OF_KIND[kind]
+            deltas = {field: delta}
+        if not live:
+            return int(event.get("id") or 0)
+        pool_changed = False
+        if first_close:
+            pool_changed = self.pools.on_view(video_id, completed=kind == "complete")
+        elif kind == "like":
+            pool_changed = self.pools.on_like(video_id)
+        now = float(event["world_t"])
+        pool = self.pools.row(video_id, now) if pool_changed else None
+        self.catalog.engagement.add(video_id, deltas)
+        self.trending.observe(now, video_id, kind)
+        return self._log_event(event, live, close=close, deltas=deltas, pool=pool)
+
+    def _log_event(
+        self,
+        event: dict[str, Any],
+        live: bool,
+        *,
+        close: tuple[float, float] | None,
+        deltas: dict[str, float],
+        pool: tuple[object, ...] | None,
+    ) -> int:
+        if not live or not self.log:
+            return -1
+        return self.store.add_event(event, close=close, stat_deltas=deltas, pool=pool)
+
+    def _features(self, video_id: int) -> VideoFeatures:
+        v = self.catalog.world.videos
+        return VideoFeatures(
+            video_id=video_id,
+            topic=int(v.topic_id[video_id]),
+            creator=int(v.creator_id[video_id]),
+            sound=int(v.sound_id[video_id]),
+            hashtags=tuple(t for t in v.hashtags[video_id].tolist() if t != NO_ID),
+            embedding=v.embedding[video_id],
+        )
+
+    def _apply_choice(
+        self, state: UserState, kind: str, video_id: int, event: dict[str, Any]
+    ) -> None:
+        """The explicit part of a reaction: follows, hides, marks, reports, likes, saves."""
+        v = self.catalog.world.videos
+        creator = int(v.creator_id[video_id])
+        if kind == "follow":
+            state.follows.add(creator)
+        elif kind == "unfollow":
+            state.follows.discard(creator)
+        elif kind == "hide_creator":
+            state.hidden_creators.add(creator)
+        elif kind == "unhide_creator":
+            state.hidden_creators.discard(creator)
+        elif kind == "like":
+            state.liked.add(video_id)
+        elif kind == "unlike":
+            state.liked.discard(video_id)
+        elif kind == "save":
+            state.saved.add(video_id)
+        elif kind == "unsave":
+            state.saved.discard(video_id)
+        elif kind == "report":
+            state.reported.add(video_id)
+        elif kind == "not_interested":
+            scope = str(event["scope"])
+            target = {
+                "video": video_id,
+                "creator": creator,
+                "sound": int(v.sound_id[video_id]),
+                "topic": int(v.topic_id[video_id]),
+            }[scope]
+            state.negatives.append(NegativeMark(scope, target, float(event["world_t"])))
+
+    # -- feed controls -----------------------------------------------------------------------
+
+    def set_controls(
+        self,
+        user_id: int,
+        *,
+        allow_sensitive: bool | None = None,
+        keyword_filters: list[str] | None = None,
+        topic_sliders: dict[str, float] | None = None,
+    ) -> None:
+        """Change a viewer's feed controls (kept across refresh and restarts).
+
+        Args:
+            topic_sliders: topic name -> multiplier in [0, 3] (1 = neutral, 0 = none).
+
+        Raises:
+            ValueError: unknown user or topic, a slider outside [0, 3], an empty keyword.
+        """
+        state = self._state(user_id)
+        settings = _settings_of(state, self.catalog)
+        if allow_sensitive is not None:
+            settings["allow_sensitive"] = bool(allow_sensitive)
+        if keyword_filters is not None:
+            words = [w.strip().lower() for w in keyword_filters]
+            if any(not w for w in words):
+                raise ValueError("keyword filters must be non-empty words")
+            settings["keyword_filters"] = sorted(set(words))
+        if topic_sliders is not None:
+            for topic, m in topic_sliders.items():
+                self.catalog.topic_id(topic)
+                if not 0.0 <= m <= 3.0:
+                    raise ValueError(f"slider for {topic!r} must be within [0, 3], got {m}")
+            settings["topic_sliders"] = dict(topic_sliders)
+        self._apply_settings(state, settings)
+        if self.log and user_id >= 0:
+            self.store.save_settings(user_id, settings)
+
+    def _apply_settings(self, state: UserState, settings: dict[str, Any]) -> None:
+        state.allow_sensitive = bool(settings.get("allow_sensitive", False))
+        state.keyword_filters = list(settings.get("keyword_filters", []))
+        state.topic_sliders = {
+            self.catalog.topic_id(t): float(m) for t, m in settings.get("topic_sliders", {}).items()
+        }
+
+    def _keyword_blocked(self, state: UserState) -> I64:
+        if not state.keyword_filters:
+            return np.zeros(0, dtype=np.int64)
+        for word in state.keyword_filters:
+            if word not in self._keywords:
+                self._keywords[word] = np.array(self.store.videos_matching(word), dtype=np.int64)
+        return np.concatenate([self._keywords[w] for w in state.keyword_filters])
+
+    def refresh(self, user_id: int) -> None:
+        """Forget learned interests as if newly signed up; keep follows, hides and filters."""
+        state = self._state(user_id)
+        event = {
+            "user_id": user_id,
+            "session_id": state.session_id,
+            "impression_id": None,
+            "video_id": None,
+            "kind": "refresh",
+            "at": time.time(),
+            "world_t": self.clock(),
+            "watched_s": None,
+            "scope": None,
+            "reason": None,
+            "text": None,
+        }
+        self._apply(state, event, live=True)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def profile(self, user_id: int) -> Profile:
+        """What the engine believes about a viewer right now."""
+        return _profile_of(self._state(user_id), self.catalog, self.clock(), self.config)
+
+    def topics(self) -> list[str]:
+        """Topic slugs, accepted wherever a topic is named (display names work too)."""
+        return list(self.catalog.world.topics.slug)
+
+    def explain(self, impression_id: int) -> Receipt:
+        """The stored receipt of an impression.
+
+        Raises:
+            ValueError: unknown impression id.
+        """
+        row = self.store.impression(impression_id)
+        if row is None:
+            raise ValueError(f"unknown impression id {impression_id}")
+        return Receipt.from_dict(json.loads(row["receipt"]))
+
+    @property
+    def now(self) -> float:
+        return self.clock()
+
+    # -- operators ---------------------------------------------------------------------------
+
+    def boost(
+        self,
+        video_id: int,
+        *,
+        weight: float,
+        until: float,
+        reason: str,
+        by: str = "operator",
+        starts: float | None = None,
+    ) -> int:
+        """Boost ("heat") a video until a world time; every receipt it appears in says so.
+
+        Raises:
+            ValueError: unknown video, weight <= 0, an end not after the start, no reason.
+        """
+        self.catalog.check_video(video_id)
+        start = self.clock() if starts is None else starts
+        if weight <= 0:
+            raise ValueError(f"boost weight must be positive, got {weight}")
+        if until <= start:
+            raise ValueError("a boost must end after it starts")
+        if not reason.strip():
+            raise ValueError("a boost needs a reason")
+        row = {
+            "video_id": video_id,
+            "weight": weight,
+            "starts_world_t": start,
+            "until_world_t": until,
+            "reason": reason,
+            "created_by": by,
+            "created_at": time.time(),
+        }
+        boost_id = self.store.add_boost(row) if self.log else len(self._boosts) + 1
+        self._boosts.append(_boost_of({"id": boost_id, **row}))
+        return boost_id
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def end_session(self, user_id: int) -> None:
+        """Close the viewer's session and store a snapshot of their profile."""
+        state = self._users.get(user_id)
+        if state is None or state.session_id is None:
+            return
+        if self.log:
+            self.store.end_session(state.session_id, self.profile(user_id).as_dict(), user_id)
+        state.session_id = None
+
+    def close(self) -> None:
+        for user_id in list(self._users):
+            self.end_session(user_id)
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _boost_of(row: dict[str, Any]) -> Boost:
+    return Boost(
+        id=int(row["id"]),
+        video_id=int(row["video_id"]),
+        weight=float(row["weight"]),
+        starts=float(row["starts_world_t"]),
+        until=float(row["until_world_t"]),
+        reason=str(row["reason"]),
+        by=str(row["created_by"]),
+    )
+
+
+def _check_undo(state: UserState, video_id: int, creator: int, kind: str) -> None:
+    """Undo only what was done, and do nothing twice that can only be done once."""
+    already = {
+        "like": video_id in state.liked,
+        "save": video_id in state.saved,
+        "follow": creator in state.follows,
+        "hide_creator": creator in state.hidden_creators,
+    }
+    if already.get(kind):
+        raise ValueError(f"{kind}: already done for video {video_id}; undo it with un{kind}")
+    undone = kind.removeprefix("un")
+    if kind.startswith("un") and undone in already and not already[undone]:
+        raise ValueError(f"{kind}: nothing to undo, video {video_id} has no {undone}")
+
+
+def _settings_of(state: UserState, catalog: Catalog) -> dict[str, Any]:
+    slugs = catalog.world.topics.slug
+    return {
+        "allow_sensitive": state.allow_sensitive,
+        "keyword_filters": list(state.keyword_filters),
+        "topic_sliders": {slugs[t]: m for t, m in state.topic_sliders.items()},
+    }
+
+
+def _top(values: dict[int, float], names: list[str], n: int = 8) -> list[tuple[str, float]]:
+    ranked = sorted(values.items(), key=lambda kv: -kv[1])[:n]
+    return [(names[k], round(v, 4)) for k, v in ranked]
+
+
+def _profile_of(state: UserState, catalog: Catalog, now: float, config: Config) -> Profile:
+    world = catalog.world
+    slugs = world.topics.slug
+    centroids = world.topics.centroid
+
+    def topic_cosines(vector: npt.NDArray[np.float32]) -> list[tuple[str, float]]:
+        norm = float(np.linalg.norm(vector))
+        if norm < 1e-9:
+            return []
+        cos = centroids @ (vector / norm)
+        order = np.argsort(-cos)[:8]
+        return [(slugs[i], round(float(cos[i]), 4)) for i in order]
+
+    half_life = config.profile.negative_half_life_h
+    marks = [
+        {
+            "scope": m.scope,
+            "target": m.target,
+            "strength": round(negative_strengths(state, m.scope, now, half_life)[m.target], 4),
+        }
+        for m in state.negatives
+    ]
+    language = world.languages[state.language] if state.language != NO_ID else "?"
+    country = world.countries[state.country] if state.country != NO_ID else "?"
+    return Profile(
+        user_id=state.user_id,
+        name=state.name,
+        language=language,
+        country=country,
+        interests=[slugs[t] for t in state.interests],
+        long_term_topics=topic_cosines(state.long_term),
+        short_term_topics=topic_cosines(state.short_term),
+        topic_affinity={slugs[t]: round(float(a), 4) for t, a in enumerate(state.topic_affinity)},
+        top_hashtags=_top(dict(enumerate(state.hashtag_affinity.tolist())), world.hashtags.tag),
+        top_creators=_top(state.creator_affinity, world.creators.handle),
+        top_sounds=_top(state.sound_affinity, world.sounds.title),
+        follows=[world.creators.handle[c] for c in sorted(state.follows)],
+        hidden_creators=[world.creators.handle[c] for c in sorted(state.hidden_creators)],
+        not_interested=marks,
+        reported=sorted(state.reported),
+        keyword_filters=list(state.keyword_filters),
+        topic_sliders={slugs[t]: m for t, m in state.topic_sliders.items()},
+        allow_sensitive=state.allow_sensitive,
+        seen=len(state.seen),
+        served=state.n_served,
+        recent_reactions=list(state.reactions),
+    )

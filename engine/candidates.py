@@ -1,0 +1,156 @@
+"""Candidate sources: who may propose a video for the next pick, each within its quota.
+
+- interest: embedding similarity to a blend of the long- and short-term interest vectors
+  (videos already seen are masked before the top-k so they cannot crowd it out);
+- follow: newest videos of followed creators;
+- trending: engagement velocity in a recent window;
+- fresh: new uploads in their staged test pools;
+- explore: recent videos from topics the viewer has shown no interest in;
+- locale: recent videos from the viewer's country;
+- boosted: operator boosts in force (always disclosed in the receipt).
+
+A video proposed by several sources is kept once, credited to the first in ``PRIORITY``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.catalog import Catalog
+from engine.config import Config
+from engine.pools import TestPools
+from engine.profile import UserState, query_vector
+from engine.trending import Trending
+
+I64 = npt.NDArray[np.int64]
+F32 = npt.NDArray[np.float32]
+
+PRIORITY = ("boosted", "follow", "fresh", "trending", "locale", "explore", "interest")
+SOURCE_CODE = {name: code for code, name in enumerate(PRIORITY)}
+EXPLORE_TOPICS = 3
+RECENT_PER_TOPIC = 400
+RECENT_PER_COUNTRY = 2000
+FOLLOW_PER_CREATOR = 5
+
+
+@dataclass(frozen=True)
+class Candidates:
+    ids: I64
+    source: npt.NDArray[np.int8]  # code into PRIORITY
+    proposed: dict[str, I64]  # every source's own proposals, for the receipt
+    similarity: F32  # interest similarity of each candidate (0 when the query is unknown)
+    query_known: bool
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    catalog: Catalog
+    trending: Trending
+    pools: TestPools
+    boosted: I64
+    config: Config
+    now: float
+
+
+def _seen_array(state: UserState) -> I64:
+    return np.fromiter(state.seen, dtype=np.int64, count=len(state.seen))
+
+
+def interest(ctx: SourceContext, state: UserState, query: F32 | None, quota: int) -> I64:
+    if quota == 0:
+        return np.zeros(0, dtype=np.int64)
+    if query is None:
+        # Nothing known yet: the most completed videos stand in for "your interests".
+        return ctx.trending.top_videos[~np.isin(ctx.trending.top_videos, _seen_array(state))][
+            :quota
+        ]
+    sims = ctx.catalog.embedding @ query
+    sims[_seen_array(state)] = -np.inf
+    k = min(quota, sims.shape[0] - 1)
+    top: I64 = np.argpartition(sims, sims.shape[0] - k)[-k:].astype(np.int64)
+    return top
+
+
+def follow(ctx: SourceContext, state: UserState, quota: int) -> I64:
+    if not state.follows or quota == 0:
+        return np.zeros(0, dtype=np.int64)
+    newest = [ctx.catalog.by_creator[c][:FOLLOW_PER_CREATOR] for c in sorted(state.follows)]
+    ids = np.concatenate(newest)
+    published = ctx.catalog.world.videos.published_at[ids]
+    keep = (published <= ctx.now) & ~np.isin(ids, _seen_array(state))
+    ids, published = ids[keep], published[keep]
+    return ids[np.argsort(-published, kind="stable")][:quota]
+
+
+def trending(ctx: SourceContext, state: UserState, quota: int) -> I64:
+    top = ctx.trending.top_videos
+    return top[~np.isin(top, _seen_array(state))][:quota]
+
+
+def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
+    pool = ctx.pools.testing(ctx.now)
+    pool = pool[~np.isin(pool, _seen_array(state))]
+    if len(pool) <= quota:
+        return pool
+    return rng.choice(pool, size=quota, replace=False)
+
+
+def explore(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
+    """Recent videos from topics outside the viewer's expressed interests."""
+    if quota == 0:
+        return np.zeros(0, dtype=np.int64)
+    topics = ctx.catalog.world.topics
+    unexplored = np.flatnonzero(state.topic_affinity <= 0.05)
+    unexplored = unexplored[~np.isin(unexplored, state.interests)]
+    if len(unexplored) == 0:
+        return np.zeros(0, dtype=np.int64)
+    weights = topics.popularity[unexplored].astype(np.float64)
+    size = min(EXPLORE_TOPICS, len(unexplored))
+    chosen = rng.choice(unexplored, size=size, replace=False, p=weights / weights.sum())
+    per_topic = max(1, quota // len(chosen))
+    picks = []
+    for t in chosen:
+        recent = ctx.catalog.by_topic[int(t)][:RECENT_PER_TOPIC]
+        picks.append(rng.choice(recent, size=min(per_topic, len(recent)), replace=False))
+    return np.concatenate(picks).astype(np.int64)
+
+
+def locale(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
+    recent = ctx.catalog.by_country[state.country][:RECENT_PER_COUNTRY]
+    if len(recent) == 0 or quota == 0:
+        return np.zeros(0, dtype=np.int64)
+    return rng.choice(recent, size=min(quota, len(recent)), replace=False).astype(np.int64)
+
+
+def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Candidates:
+    """Run every source within its quota and merge them."""
+    quotas = ctx.config.sources
+    query = query_vector(state, ctx.config.profile)
+    proposed = {
+        "boosted": ctx.boosted[~np.isin(ctx.boosted, _seen_array(state))][: quotas.boosted],
+        "follow": follow(ctx, state, quotas.follow),
+        "fresh": fresh(ctx, state, quotas.fresh, rng),
+        "trending": trending(ctx, state, quotas.trending),
+        "locale": locale(ctx, state, quotas.locale, rng),
+        "explore": explore(ctx, state, quotas.explore, rng),
+        "interest": interest(ctx, state, query, quotas.interest),
+    }
+    all_ids = np.concatenate([proposed[name] for name in PRIORITY])
+    all_sources = np.concatenate(
+        [np.full(len(proposed[name]), SOURCE_CODE[name], dtype=np.int8) for name in PRIORITY]
+    )
+    ids, first = np.unique(all_ids, return_index=True)
+    if query is None:
+        similarity = np.zeros(len(ids), dtype=np.float32)
+    else:
+        similarity = ctx.catalog.embedding[ids] @ query
+    return Candidates(
+        ids=ids.astype(np.int64),
+        source=all_sources[first],
+        proposed=proposed,
+        similarity=similarity,
+        query_known=query is not None,
+    )

@@ -1,0 +1,112 @@
+"""The world in memory, indexed the ways the candidate sources look it up, plus live engagement.
+
+Built once when an engine opens: per-topic, per-creator and per-country id lists, and the
+engagement counters (background from seed time plus everything recorded since) that the
+scoring's smoothed rates and the trending source read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.world import NO_ID, World
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+ENGAGEMENT = (
+    "views",
+    "completions",
+    "likes",
+    "shares",
+    "comments",
+    "saves",
+    "follows",
+    "skips",
+    "rewatches",
+    "not_interested",
+    "reports",
+    "watched_s",
+)
+
+
+def _grouped(keys: npt.NDArray[np.integer], n_groups: int, order_by: F64) -> list[I64]:
+    """Video ids per key, newest first within each group."""
+    order = np.lexsort((-order_by, keys))
+    sorted_keys = keys[order]
+    bounds = np.searchsorted(sorted_keys, np.arange(n_groups + 1))
+    return [order[bounds[g] : bounds[g + 1]].astype(np.int64) for g in range(n_groups)]
+
+
+@dataclass(eq=False)
+class Engagement:
+    """Counters per video: background (seed) plus live. Live deltas are kept apart for writing."""
+
+    counts: dict[str, F64]
+
+    @classmethod
+    def from_world(cls, world: World) -> Engagement:
+        n = len(world.videos)
+        counts = {name: np.zeros(n, dtype=np.float64) for name in ENGAGEMENT}
+        for name in ("views", "completions", "likes", "shares", "comments", "saves", "follows"):
+            counts[name] += getattr(world.stats, name)
+        return cls(counts)
+
+    def add(self, video_id: int, deltas: dict[str, float]) -> None:
+        for name, delta in deltas.items():
+            self.counts[name][video_id] += delta
+
+    def rate(self, name: str, ids: I64, prior_views: float) -> F64:
+        """Smoothed per-view rate of ``name`` for ``ids``, shrunk toward the global rate."""
+        views = self.counts["views"]
+        global_rate = (self.counts[name].sum() + 1.0) / (views.sum() + 2.0)
+        rate: F64 = (self.counts[name][ids] + prior_views * global_rate) / (
+            views[ids] + prior_views
+        )
+        return rate
+
+
+class Catalog:
+    """The loaded world with lookup indices."""
+
+    def __init__(self, world: World) -> None:
+        videos = world.videos
+        self.world = world
+        self.n = len(videos)
+        self.embedding = videos.embedding
+        self.dup_root = np.where(
+            videos.duplicate_of != NO_ID, videos.duplicate_of, np.arange(self.n)
+        ).astype(np.int64)
+        published = videos.published_at
+        self.by_topic = _grouped(videos.topic_id, len(world.topics), published)
+        self.by_creator = _grouped(videos.creator_id, len(world.creators), published)
+        self.by_country = _grouped(videos.country, len(world.countries), published)
+        self.publish_order = np.argsort(-published, kind="stable").astype(np.int64)
+        self.engagement = Engagement.from_world(world)
+        self.topic_slugs = {slug: i for i, slug in enumerate(world.topics.slug)}
+        self.topic_names = {name.lower(): i for i, name in enumerate(world.topics.name)}
+        self.language_index = {code: i for i, code in enumerate(world.languages)}
+        self.country_index = {code: i for i, code in enumerate(world.countries)}
+
+    def topic_id(self, name: str) -> int:
+        """Resolve a topic by slug or display name, case-insensitively.
+
+        Raises:
+            ValueError: no such topic.
+        """
+        key = name.strip().lower()
+        if key in self.topic_slugs:
+            return self.topic_slugs[key]
+        if key in self.topic_names:
+            return self.topic_names[key]
+        raise ValueError(f"unknown topic {name!r}; see Engine.topics()")
+
+    def check_video(self, video_id: int) -> None:
+        if not 0 <= video_id < self.n:
+            raise ValueError(f"unknown video id {video_id}")
+
+    def published_before(self, world_t: float) -> npt.NDArray[np.bool_]:
+        return self.world.videos.published_at <= world_t

@@ -1,0 +1,265 @@
+"""What every table and column means: the codebook researchers read.
+
+One source for Datasette's metadata (``foryou metadata``) and for the codebook that ships with
+exports. A test checks that every column in the schema is described here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+WORLD_TIME = "world seconds (relative to the world's epoch; negative = before the world was built)"
+
+TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "foryou_meta": (
+        "Facts about this file: the world's seed, epoch and language/country code lists.",
+        {"key": "Name of the fact", "value": "Its value (text or JSON)"},
+    ),
+    "topics": (
+        "Short-video categories and subcultures.",
+        {
+            "id": "Topic id",
+            "name": "Display name, e.g. BookTok",
+            "slug": "Engine-facing key used in configs and onboarding",
+            "popularity": "Relative audience size (all topics sum to 1)",
+            "related": "JSON list of related topic ids (closer in embedding space)",
+            "motif": "Animation motif the renderer draws for this topic",
+        },
+    ),
+    "creators": (
+        "Accounts that upload videos.",
+        {
+            "id": "Creator id",
+            "handle": "Unique @handle (without @)",
+            "display_name": "Name shown on screen",
+            "locale": "Faker locale the names were drawn from",
+            "country": "ISO 3166-1 alpha-2 country",
+            "language": "ISO 639-1 language",
+            "home_topics": "JSON list of 1-3 topic ids the creator mostly posts in",
+            "joined_at": f"When the account was created, {WORLD_TIME}",
+            "cadence_per_week": "Typical uploads per week",
+            "is_new": "1 if the account is brand new (no views before the world started)",
+        },
+    ),
+    "hashtags": (
+        "Hashtags: per-topic vocabulary plus cross-topic trending tags and challenges.",
+        {
+            "id": "Hashtag id",
+            "tag": "The tag without '#'",
+            "topic_id": "Owning topic; NULL for cross-topic tags",
+            "kind": "topic, trending or challenge",
+            "trending": "1 if trending when the world was built",
+        },
+    ),
+    "sounds": (
+        "Audio: creators' original sounds and shared tracks.",
+        {
+            "id": "Sound id",
+            "title": "Track title, or 'original sound - <handle>'",
+            "artist": "Artist name (the creator for original sounds)",
+            "bpm": "Beats per minute",
+            "is_original": "1 for a creator's original sound",
+            "creator_id": "Owner of an original sound; NULL for shared tracks",
+            "topic_id": "Scene a track belongs to; NULL for none",
+            "trending": "1 if trending when the world was built",
+        },
+    ),
+    "videos": (
+        "The synthetic short videos.",
+        {
+            "id": "Video id",
+            "creator_id": "Uploader",
+            "topic_id": "Main topic",
+            "sound_id": "Sound used",
+            "caption": "Caption text including hashtags (at most 150 characters)",
+            "duration_s": "Length in seconds (5-180)",
+            "language": "ISO 639-1 language",
+            "country": "ISO 3166-1 alpha-2 country of upload",
+            "published_at": f"Publication time, {WORLD_TIME}; positive = scheduled",
+            "quality": "Hidden quality 0-1 that drives simulated engagement; never ranked on",
+            "spam": "1 if spam (never recommended)",
+            "sensitive": "1 if sensitive (recommended only where allowed)",
+            "duplicate_of": "Original video of a near-duplicate re-upload; NULL otherwise",
+            "motif": "Animation motif",
+            "palette": "Index of the colour palette",
+            "motion": "Animation speed multiplier",
+            "visual_seed": "Per-video variation of the animation",
+        },
+    ),
+    "video_hashtags": (
+        "Which hashtags each video carries, in caption order.",
+        {
+            "video_id": "Video",
+            "position": "Order of the tag in the caption (0-based)",
+            "hashtag_id": "Hashtag",
+        },
+    ),
+    "video_stats": (
+        "Background engagement drawn when the world was built (before any viewer here).",
+        {
+            "video_id": "Video",
+            "views": "Views",
+            "completions": "Views watched to the end",
+            "likes": "Likes",
+            "shares": "Shares",
+            "comments": "Comments",
+            "saves": "Saves (favourites)",
+            "follows": "Follows of the creator gained from this video",
+        },
+    ),
+    "world_arrays": (
+        "The engine's scoring columns stored column-wise for fast loading (derived data).",
+        {
+            "name": "Array name, group.field",
+            "part": "Chunk number",
+            "dtype": "numpy dtype string",
+            "shape": "JSON shape of the whole array",
+            "crc32": "Checksum of this chunk's bytes",
+            "data": "Raw little-endian bytes",
+        },
+    ),
+    "users": (
+        "Viewers: people and simulated personas.",
+        {
+            "id": "User id",
+            "name": "Pseudonymous name or participant id",
+            "created_at": "When the viewer was created (unix seconds)",
+            "language": "Device language (ISO 639-1)",
+            "country": "Account country (ISO 3166-1 alpha-2)",
+            "interests": "JSON list of topic slugs chosen at onboarding",
+            "simulated": "1 for a simulated persona",
+            "settings": "JSON feed controls: sensitive content, keyword filters, topic sliders",
+        },
+    ),
+    "configs": (
+        "Ranking configurations used by sessions (the effective TOML, de-duplicated by hash).",
+        {
+            "id": "Config id",
+            "name": "Name given by the user or file",
+            "sha256": "Hash of the effective TOML",
+            "toml": "The effective configuration",
+            "created_at": "First use (unix seconds)",
+        },
+    ),
+    "sessions": (
+        "Continuous viewing sessions.",
+        {
+            "id": "Session id",
+            "user_id": "Viewer",
+            "config_id": "Ranking config in force",
+            "started_at": "Start (unix seconds)",
+            "ended_at": "End (unix seconds); NULL while open or if it crashed",
+            "simulated": "1 for a simulated session",
+            "condition": "Study condition, if any",
+        },
+    ),
+    "impressions": (
+        "Every video served to a viewer: served is not seen until the viewer reaches it.",
+        {
+            "id": "Impression id",
+            "user_id": "Viewer",
+            "session_id": "Session",
+            "video_id": "Video served",
+            "position": "0-based position in the session's feed",
+            "served_at": "When the engine picked it (unix seconds)",
+            "seen_start": "When it appeared on screen (unix seconds); NULL if never seen",
+            "seen_end": "When the viewer left it (unix seconds)",
+            "watched_s": "Seconds of video watched (may exceed duration on rewatch)",
+            "world_t": f"World clock at serving, {WORLD_TIME}",
+            "source": "Candidate source that proposed it (interest, follow, trending, ...)",
+            "score": "Final ranking score",
+            "rank": "Rank after re-ranking (0 = top)",
+            "propensity": "Probability the policy picked this video (for off-policy evaluation)",
+            "receipt": "JSON explanation: sources, every score term, filters, boosts",
+        },
+    ),
+    "events": (
+        "Every reaction, in order.",
+        {
+            "id": "Event id (global order)",
+            "user_id": "Viewer",
+            "session_id": "Session",
+            "impression_id": "Impression the reaction belongs to",
+            "video_id": "Video",
+            "kind": "skip, complete, rewatch, like, share, save, comment, follow, "
+            "not_interested, hide_creator, report, or an undo (unlike, ...)",
+            "at": "When (unix seconds)",
+            "world_t": f"World clock, {WORLD_TIME}",
+            "watched_s": "Seconds watched (skip and complete)",
+            "scope": "not_interested scope: video, creator, sound or topic",
+            "reason": "Report reason",
+            "text": "Comment text",
+        },
+    ),
+    "profile_snapshots": (
+        "What the engine believed about a viewer at the end of a session.",
+        {
+            "id": "Snapshot id",
+            "user_id": "Viewer",
+            "session_id": "Session",
+            "at": "When (unix seconds)",
+            "profile": "JSON profile: interests, affinities, follows, hides, filters",
+        },
+    ),
+    "video_stats_live": (
+        "Engagement recorded here, on top of video_stats.",
+        {
+            "video_id": "Video",
+            "views": "Impressions seen",
+            "completions": "Watched to the end",
+            "likes": "Net likes (unlikes subtract)",
+            "shares": "Shares",
+            "comments": "Comments",
+            "saves": "Net saves",
+            "follows": "Net follows gained",
+            "skips": "Skips",
+            "rewatches": "Rewatches",
+            "not_interested": "'Not interested' marks",
+            "reports": "Reports",
+            "watched_s": "Total seconds watched",
+        },
+    ),
+    "video_pools": (
+        "Staged test pools for fresh uploads: a first small audience, promoted if it performs.",
+        {
+            "video_id": "Video",
+            "pool": "Current pool stage (0 = first audience)",
+            "state": "testing, promoted or stopped",
+            "impressions": "Impressions in the current pool",
+            "completions": "Completions in the current pool",
+            "likes": "Likes in the current pool",
+            "updated_world_t": f"Last change, {WORLD_TIME}",
+        },
+    ),
+    "boosts": (
+        "Operator boosts ('heating'): always disclosed in the receipt.",
+        {
+            "id": "Boost id",
+            "video_id": "Boosted video",
+            "weight": "Score multiplier",
+            "starts_world_t": f"Start, {WORLD_TIME}",
+            "until_world_t": f"End, {WORLD_TIME}",
+            "reason": "Why",
+            "created_by": "Who",
+            "created_at": "When (unix seconds)",
+        },
+    ),
+}
+
+
+def datasette_metadata(db: Database, database_name: str) -> str:
+    """Datasette metadata JSON describing the tables present in ``db``."""
+    present = set(db.table_names())
+    tables = {
+        name: {"description": description, "columns": columns}
+        for name, (description, columns) in TABLES.items()
+        if name in present
+    }
+    document = {
+        "title": "foryou",
+        "description": "A synthetic short-video world and everything viewers did in it.",
+        "databases": {database_name: {"tables": tables}},
+    }
+    return json.dumps(document, indent=2)

@@ -1,0 +1,183 @@
+"""Every tunable number of the ranking engine, validated from TOML.
+
+The defaults are the documented baseline (README, "Ranking config"). A config file only needs
+the keys it changes; unknown keys, wrong types and out-of-range values are one-line errors that
+name the key. ``effective_toml`` writes back the full config actually in force, which is what
+sessions record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+import tomli_w
+
+Positive = Annotated[float, msgspec.Meta(ge=0.0)]
+Fraction = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Reactions(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Value of each action, relative to a like (= 1). Negative values push away."""
+
+    complete: float = 2.0  # watching to the end
+    complete_per_minute: float = 1.0  # finishing a longer video is a stronger signal
+    skip_max: float = 0.6  # a skip near the end is almost a completion
+    early_skip: float = -0.6  # leaving before early_skip_s
+    early_skip_s: Positive = 2.0
+    rewatch: float = 2.5
+    like: float = 1.0
+    share: float = 1.5
+    save: float = 2.0
+    comment: float = 3.0
+    follow: float = 5.0
+    not_interested: float = -43.2  # X's public weight
+    hide_creator: float = -43.2
+    report: float = -234.0  # X's public weight
+
+
+class Profile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """How fast interests move."""
+
+    long_term_rate: Fraction = 0.04  # long-term vector step per unit of reaction value
+    short_term_rate: Fraction = 0.3  # short-term "state of mind" step
+    max_step_value: Positive = 3.0  # reaction values are clipped to ±this for vector steps
+    affinity_rate: Fraction = 0.15  # topic/hashtag/sound/creator affinity step
+    short_term_weight: Fraction = 0.4  # share of the short-term vector in the retrieval query
+    onboarding_strength: Positive = 0.6  # initial affinity of a chosen interest
+    negative_half_life_h: Positive = 72.0  # how fast "not interested" fades (world hours)
+    negative_filter_above: Fraction = 0.5  # faded strength above which it is a hard filter
+
+
+class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Candidate quotas per source (how many each may propose per pick)."""
+
+    interest: Count = 200
+    follow: Count = 30
+    trending: Count = 40
+    fresh: Count = 20
+    explore: Count = 20
+    locale: Count = 20
+    boosted: Count = 10
+    trending_window_h: Positive = 48.0
+    fresh_window_h: Positive = 72.0
+
+
+class Pools(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Staged test pools for new uploads."""
+
+    sizes: list[int] = msgspec.field(default_factory=lambda: [20, 100, 500, 2000])
+    min_ratio: Positive = 1.0  # promote if its rate beats the pool's by this ratio
+
+
+class Filters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    language: Literal["any", "user", "user+en"] = "any"
+    resurface_after: Count = 30  # a served-but-unseen video may return after this many picks
+    allow_sensitive: bool = False  # default for new viewers
+
+
+class Scoring(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Weights of the transparent P(action) model (logit units)."""
+
+    similarity: float = 4.0
+    topic_affinity: float = 1.5
+    hashtag_affinity: float = 0.8
+    sound_affinity: float = 0.6
+    creator_affinity: float = 1.0
+    followed: float = 1.2
+    same_language: float = 0.3
+    same_country: float = 0.1  # a weak signal, per TikTok
+    freshness: float = 0.3  # bonus for videos younger than fresh_window_h
+    prior_views: Positive = 50.0  # smoothing of global rates (pseudo-views)
+    base_not_interested: Fraction = 0.002
+
+
+class Rerank(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    slate: Count = 20  # items the final pick samples from
+    author_decay: Fraction = 0.5  # X: score × 0.5 per repeat of an author in the window
+    author_floor: Fraction = 0.25
+    window: Count = 8  # recent picks the diversity rules look back on
+    topic_cap: Count = 4  # at most this many of one topic in the window
+    explore_share: Fraction = 0.1  # probability mass reserved for exploration items
+
+
+class Pick(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    policy: Literal["softmax", "epsilon_greedy"] = "softmax"
+    temperature: Positive = 0.15  # 0 = always the top item
+    epsilon: Fraction = 0.05
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    name: str = "default"
+    seed: Count = 0  # seeds the pick sampling: same seed + same events = same feed
+    policy: Literal["engine", "random", "popular"] = "engine"
+    reactions: Reactions = Reactions()
+    profile: Profile = Profile()
+    sources: Sources = Sources()
+    pools: Pools = Pools()
+    filters: Filters = Filters()
+    scoring: Scoring = Scoring()
+    rerank: Rerank = Rerank()
+    pick: Pick = Pick()
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message is one line naming the bad key."""
+
+
+def parse_config(text: str, source: str = "config") -> Config:
+    """Validate TOML text into a :class:`Config`.
+
+    Raises:
+        ConfigError: malformed TOML, an unknown key, a wrong type or an out-of-range value.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: malformed TOML: {exc}") from None
+    try:
+        config = msgspec.convert(data, Config)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    _check_pools(config, source)
+    return config
+
+
+def _check_pools(config: Config, source: str) -> None:
+    sizes = config.pools.sizes
+    if not sizes or any(s <= 0 for s in sizes) or sizes != sorted(sizes):
+        raise ConfigError(f"{source}: pools.sizes must be positive and increasing, got {sizes}")
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read a config file; ``None`` gives the built-in defaults.
+
+    Raises:
+        ConfigError: the file is missing or invalid.
+    """
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    return parse_config(text, str(path))
+
+
+def as_dict(config: Config) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(config)
+    return result
+
+
+def effective_toml(config: Config) -> str:
+    """The full config in force, every default spelled out."""
+    return tomli_w.dumps(as_dict(config))
+
+
+def config_hash(config: Config) -> str:
+    return hashlib.sha256(effective_toml(config).encode()).hexdigest()

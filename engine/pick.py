@@ -1,0 +1,54 @@
+"""The final pick: sample one video from the slate and know exactly how likely that was.
+
+The probability of the shown item is its *propensity*, stored with the impression so that any
+other config can later be evaluated off-policy on the same logs. Temperature 0 is a
+deterministic argmax (propensity 1), exploration share included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.config import Pick as PickConfig
+
+F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: int  # position in the slate
+    propensity: float
+    probabilities: F64
+
+
+def slate_probabilities(
+    scores: F64, is_explore: Mask, config: PickConfig, explore_share: float
+) -> F64:
+    """The policy's distribution over the slate (scores in slate order)."""
+    n = len(scores)
+    best = int(np.argmax(scores))
+    if config.policy == "epsilon_greedy":
+        probs = np.full(n, config.epsilon / n)
+        probs[best] += 1.0 - config.epsilon
+    elif config.temperature == 0:
+        # Deterministic means deterministic: no exploration mass either.
+        probs = np.zeros(n)
+        probs[best] = 1.0
+        return probs
+    else:
+        logits = (scores - scores[best]) / config.temperature
+        weights = np.exp(logits)
+        probs = weights / weights.sum()
+    if explore_share > 0 and is_explore.any() and not is_explore.all():
+        explore = is_explore / is_explore.sum()
+        probs = (1.0 - explore_share) * probs + explore_share * explore
+    return probs
+
+
+def choose(probabilities: F64, rng: np.random.Generator) -> Choice:
+    index = int(rng.choice(len(probabilities), p=probabilities))
+    return Choice(index=index, propensity=float(probabilities[index]), probabilities=probabilities)

@@ -1,0 +1,201 @@
+"""One pick, stage by stage: candidates → filters → scores → re-rank → pick, plus the receipt.
+
+Pure with respect to storage: it reads the viewer's state and the world and returns a
+:class:`Decision`; the engine facade records it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.candidates import PRIORITY, SOURCE_CODE, Candidates, SourceContext, gather
+from engine.catalog import Catalog
+from engine.config import Config
+from engine.filters import FilterContext, apply_filters
+from engine.pick import choose, slate_probabilities
+from engine.pools import STATE_NAMES, TestPools
+from engine.profile import UserState
+from engine.receipt import Funnel, Receipt
+from engine.rerank import rerank
+from engine.scoring import ACTIONS, Scores, ScoringContext, popularity_scores, score
+from engine.trending import Trending
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+SLATE_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class Boost:
+    id: int
+    video_id: int
+    weight: float
+    starts: float
+    until: float
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Everything shared by all viewers that a pick reads."""
+
+    catalog: Catalog
+    config: Config
+    trending: Trending
+    pools: TestPools
+    boosts: dict[int, Boost]  # in force now, by video
+    now: float
+
+
+class NothingToRecommendError(RuntimeError):
+    """Every candidate was filtered out (a viewer who has seen the whole world)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    video_id: int
+    source: str
+    score: float
+    rank: int
+    propensity: float
+    receipt: Receipt
+
+
+def recommend(
+    world: Shared, state: UserState, keyword_blocked: I64, rng: np.random.Generator
+) -> Decision:
+    config = world.config
+    boosted = np.array(sorted(world.boosts), dtype=np.int64)
+    sources = SourceContext(world.catalog, world.trending, world.pools, boosted, config, world.now)
+    candidates = gather(sources, state, rng)
+    filters = FilterContext(world.catalog, config, world.now, keyword_blocked)
+    keep, removed = apply_filters(candidates.ids, state, filters)
+    if not keep.any():
+        raise NothingToRecommendError(f"nothing left to recommend to viewer {state.user_id}")
+    ids = candidates.ids[keep]
+    source = candidates.source[keep]
+    similarity = candidates.similarity[keep].astype(np.float64)
+    weights = {v: b.weight for v, b in world.boosts.items()}
+    scores = score(
+        ids, similarity, state, ScoringContext(world.catalog, config, world.now, weights)
+    )
+    final = _policy_scores(config, ids, scores, world, rng)
+    is_explore = source == SOURCE_CODE["explore"]
+    slate = rerank(ids, final, is_explore, list(state.shown), world.catalog, config.rerank)
+    slate_scores = slate.adjusted[slate.order]
+    probs = _probabilities(config, slate_scores, is_explore[slate.order])
+    choice = choose(probs, rng)
+    i = int(slate.order[choice.index])
+    funnel = Funnel(
+        proposed={name: len(candidates.proposed[name]) for name in PRIORITY},
+        merged=len(candidates.ids),
+        removed=removed,
+        kept=len(ids),
+        diversity_blocked=slate.blocked,
+        slate=len(slate.order),
+    )
+    receipt = _receipt(
+        world, state, candidates, ids, source, scores, slate, probs, choice.index, i, funnel
+    )
+    return Decision(
+        video_id=int(ids[i]),
+        source=PRIORITY[int(source[i])],
+        score=float(slate.adjusted[i]),
+        rank=choice.index,
+        propensity=choice.propensity,
+        receipt=receipt,
+    )
+
+
+def _policy_scores(
+    config: Config, ids: I64, scores: Scores, world: Shared, rng: np.random.Generator
+) -> F64:
+    if config.policy == "random":
+        return np.zeros(len(ids))
+    if config.policy == "popular":
+        ctx = ScoringContext(world.catalog, config, world.now, {})
+        return popularity_scores(ids, ctx)
+    return scores.score
+
+
+def _probabilities(config: Config, slate_scores: F64, is_explore: npt.NDArray[np.bool_]) -> F64:
+    if config.policy == "random":
+        return np.full(len(slate_scores), 1.0 / len(slate_scores))
+    return slate_probabilities(slate_scores, is_explore, config.pick, config.rerank.explore_share)
+
+
+def _receipt(
+    world: Shared,
+    state: UserState,
+    candidates: Candidates,
+    ids: I64,
+    source: npt.NDArray[np.int8],
+    scores: Scores,
+    slate: Any,
+    probs: F64,
+    slate_index: int,
+    i: int,
+    funnel: Funnel,
+) -> Receipt:
+    video_id = int(ids[i])
+    proposed_by = [name for name in PRIORITY if video_id in candidates.proposed[name]]
+    boost = world.boosts.get(video_id)
+    terms = {
+        a: {
+            "p": float(scores.p[a][i]),
+            "value": float(scores.value[a][i]),
+            "contribution": float(scores.p[a][i] * scores.value[a][i]),
+        }
+        for a in ACTIONS
+    }
+    top = [
+        {
+            "video_id": int(ids[j]),
+            "score": float(slate.adjusted[j]),
+            "source": PRIORITY[int(source[j])],
+            "probability": float(probs[k]),
+        }
+        for k, j in enumerate(slate.order[:SLATE_SHOWN].tolist())
+    ]
+    return Receipt(
+        video_id=video_id,
+        position=state.n_served,
+        policy=world.config.policy,
+        source=PRIORITY[int(source[i])],
+        sources=proposed_by,
+        funnel=funnel,
+        features={k: float(v[i]) for k, v in scores.features.items()},
+        affinity=float(scores.affinity[i]),
+        terms=terms,
+        base_score=float(scores.base[i]),
+        multipliers={k: float(v[i]) for k, v in scores.multipliers.items()},
+        author_penalty=float(slate.author_penalty[i]),
+        score=float(slate.adjusted[i]),
+        rank=slate_index,
+        propensity=float(probs[slate_index]),
+        slate=top,
+        boost=None
+        if boost is None
+        else {"weight": boost.weight, "reason": boost.reason, "by": boost.by, "until": boost.until},
+        context=_context(world, state, video_id),
+    )
+
+
+def _context(world: Shared, state: UserState, video_id: int) -> dict[str, Any]:
+    w = world.catalog.world
+    v = w.videos
+    pools = world.pools
+    pool_state = STATE_NAMES.get(int(pools.state[video_id]), "outside")
+    return {
+        "topic": w.topics.name[int(v.topic_id[video_id])],
+        "creator": w.creators.handle[int(v.creator_id[video_id])],
+        "sound": w.sounds.title[int(v.sound_id[video_id])],
+        "country": w.countries[state.country],
+        "pool": int(pools.stage[video_id]) + 1,
+        "pool_state": pool_state,
+    }

@@ -1,0 +1,221 @@
+"""What the engine believes about one viewer, and how each reaction moves it.
+
+Two interest vectors in the embedding space: a slow long-term one and a fast short-term one (the
+viewer's current state of mind). Sparse affinities in [-1, 1] for topics, hashtags, sounds and
+creators. Negative memory ("not interested" per scope) fades with a half-life in world time, so
+whether unwanted content comes back is a setting; hidden creators stay hidden until unhidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.config import Profile as ProfileConfig
+from engine.world import EMBED_DIM, NO_ID
+
+F32 = npt.NDArray[np.float32]
+RECENT_REACTIONS = 20
+
+
+@dataclass
+class NegativeMark:
+    scope: str  # video | creator | sound | topic
+    target: int
+    world_t: float
+
+    def strength(self, now: float, half_life_h: float) -> float:
+        if half_life_h <= 0:
+            return 0.0
+        age_h = max(0.0, now - self.world_t) / 3600.0
+        return math.pow(0.5, age_h / half_life_h)
+
+
+@dataclass(frozen=True)
+class VideoFeatures:
+    """The parts of a video a reaction teaches the profile about."""
+
+    video_id: int
+    topic: int
+    creator: int
+    sound: int
+    hashtags: tuple[int, ...]
+    embedding: F32
+
+
+@dataclass(eq=False)
+class UserState:
+    """A viewer's live state: learned interests, explicit choices and what they have seen."""
+
+    user_id: int
+    name: str
+    language: int
+    country: int
+    interests: list[int]
+    simulated: bool
+    long_term: F32
+    short_term: F32
+    topic_affinity: F32
+    hashtag_affinity: F32
+    sound_affinity: dict[int, float] = field(default_factory=dict)
+    creator_affinity: dict[int, float] = field(default_factory=dict)
+    follows: set[int] = field(default_factory=set)
+    hidden_creators: set[int] = field(default_factory=set)
+    negatives: list[NegativeMark] = field(default_factory=list)
+    reported: set[int] = field(default_factory=set)
+    liked: set[int] = field(default_factory=set)
+    saved: set[int] = field(default_factory=set)
+    # Explicit feed controls (kept across a refresh).
+    allow_sensitive: bool = False
+    keyword_filters: list[str] = field(default_factory=list)
+    topic_sliders: dict[int, float] = field(default_factory=dict)
+    # Served vs seen.
+    seen: set[int] = field(default_factory=set)
+    seen_roots: set[int] = field(default_factory=set)
+    served_at_position: dict[int, int] = field(default_factory=dict)  # video -> last position
+    impression_of: dict[int, int] = field(default_factory=dict)  # video -> last impression id
+    n_served: int = 0
+    shown: deque[int] = field(default_factory=lambda: deque(maxlen=64))  # recently seen videos
+    reactions: deque[tuple[str, int]] = field(
+        default_factory=lambda: deque(maxlen=RECENT_REACTIONS)
+    )
+    closed: set[int] = field(default_factory=set)  # impression ids already closed once
+    session_id: int | None = None
+
+    @classmethod
+    def fresh(
+        cls,
+        *,
+        user_id: int,
+        name: str,
+        language: int,
+        country: int,
+        interests: list[int],
+        simulated: bool,
+        n_topics: int,
+        n_hashtags: int,
+    ) -> UserState:
+        return cls(
+            user_id=user_id,
+            name=name,
+            language=language,
+            country=country,
+            interests=interests,
+            simulated=simulated,
+            long_term=np.zeros(EMBED_DIM, dtype=np.float32),
+            short_term=np.zeros(EMBED_DIM, dtype=np.float32),
+            topic_affinity=np.zeros(n_topics, dtype=np.float32),
+            hashtag_affinity=np.zeros(n_hashtags, dtype=np.float32),
+        )
+
+
+def seed_interests(state: UserState, centroids: F32, config: ProfileConfig) -> None:
+    """Onboarding: chosen interests start as mild affinities and a long-term direction."""
+    if not state.interests:
+        return
+    chosen = np.array(state.interests, dtype=np.int64)
+    state.topic_affinity[chosen] = config.onboarding_strength
+    direction = centroids[chosen].mean(axis=0)
+    state.long_term[:] = direction * config.onboarding_strength
+
+
+def forget_learned(state: UserState, centroids: F32, config: ProfileConfig) -> None:
+    """Refresh: as if newly signed up; follows, hides, reports and feed controls are kept."""
+    state.long_term[:] = 0.0
+    state.short_term[:] = 0.0
+    state.topic_affinity[:] = 0.0
+    state.hashtag_affinity[:] = 0.0
+    state.sound_affinity.clear()
+    state.creator_affinity.clear()
+    state.negatives = [m for m in state.negatives if m.scope == "video"]
+    seed_interests(state, centroids, config)
+
+
+def _toward(affinity: float, weight: float, rate: float) -> float:
+    """Move an affinity toward +1 or -1 by |weight|·rate, staying inside [-1, 1]."""
+    target = 1.0 if weight > 0 else -1.0
+    return affinity + rate * abs(weight) * (target - affinity)
+
+
+def _move_sparse(table: dict[int, float], key: int, weight: float, rate: float) -> None:
+    table[key] = _toward(table.get(key, 0.0), weight, rate)
+
+
+def learn(state: UserState, video: VideoFeatures, value: float, config: ProfileConfig) -> None:
+    """Move the profile by one reaction of the given value (like = 1)."""
+    weight = max(-1.0, min(1.0, value / config.max_step_value))
+    if weight == 0.0:
+        return
+    emb = video.embedding
+    if weight > 0:
+        state.long_term += config.long_term_rate * weight * (emb - state.long_term)
+    else:
+        state.long_term += config.long_term_rate * weight * emb
+    state.short_term *= 1.0 - config.short_term_rate * abs(weight)
+    state.short_term += config.short_term_rate * weight * emb
+    rate = config.affinity_rate
+    t = video.topic
+    state.topic_affinity[t] = _toward(float(state.topic_affinity[t]), weight, rate)
+    for tag in video.hashtags:
+        state.hashtag_affinity[tag] = _toward(float(state.hashtag_affinity[tag]), weight, rate / 2)
+    if video.sound != NO_ID:
+        _move_sparse(state.sound_affinity, video.sound, weight, rate)
+    _move_sparse(state.creator_affinity, video.creator, weight, rate)
+
+
+def query_vector(state: UserState, config: ProfileConfig) -> F32 | None:
+    """The retrieval query: a blend of long- and short-term interests, or None if unknown yet."""
+    blend = (1.0 - config.short_term_weight) * state.long_term
+    blend = blend + config.short_term_weight * state.short_term
+    norm = float(np.linalg.norm(blend))
+    if norm < 1e-6:
+        return None
+    result: F32 = (blend / norm).astype(np.float32)
+    return result
+
+
+def negative_strengths(
+    state: UserState, scope: str, now: float, half_life_h: float
+) -> dict[int, float]:
+    """Current (faded) strength of each "not interested" target of one scope."""
+    strengths: dict[int, float] = {}
+    for mark in state.negatives:
+        if mark.scope == scope:
+            s = mark.strength(now, half_life_h) if scope != "video" else 1.0
+            strengths[mark.target] = max(strengths.get(mark.target, 0.0), s)
+    return strengths
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A read-only view of what the engine believes about a viewer (``Engine.profile``)."""
+
+    user_id: int
+    name: str
+    language: str
+    country: str
+    interests: list[str]  # onboarding choices (topic slugs)
+    long_term_topics: list[tuple[str, float]]  # topic slug, cosine of the long-term vector
+    short_term_topics: list[tuple[str, float]]  # same for the short-term vector
+    topic_affinity: dict[str, float]  # explicit-signal affinity per topic slug
+    top_hashtags: list[tuple[str, float]]
+    top_creators: list[tuple[str, float]]
+    top_sounds: list[tuple[str, float]]
+    follows: list[str]  # creator handles
+    hidden_creators: list[str]
+    not_interested: list[dict[str, Any]]  # scope, target, strength now
+    reported: list[int]
+    keyword_filters: list[str]
+    topic_sliders: dict[str, float]
+    allow_sensitive: bool
+    seen: int
+    served: int
+    recent_reactions: list[tuple[str, int]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

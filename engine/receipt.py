@@ -1,0 +1,107 @@
+"""Receipts: the full, storable explanation of one pick, and its telling in plain words.
+
+A receipt holds the candidate funnel (what each source proposed, what each filter removed,
+what diversity kept out), every score term of the picked video, its multipliers (a boost is
+always named), its rank and its propensity. ``reasons()`` turns it into the coarse, honest
+sentences a viewer reads under "why this video".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Funnel:
+    proposed: dict[str, int]  # per source, before merging
+    merged: int  # distinct candidates
+    removed: dict[str, int]  # per filter, in order
+    kept: int
+    diversity_blocked: dict[str, int]
+    slate: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    video_id: int
+    position: int
+    policy: str
+    source: str
+    sources: list[str]  # every source that proposed this video
+    funnel: Funnel
+    features: dict[str, float]  # weighted contribution to the affinity
+    affinity: float
+    terms: dict[str, dict[str, float]]  # action -> p, value, contribution
+    base_score: float
+    multipliers: dict[str, float]
+    author_penalty: float
+    score: float  # after multipliers and diversity
+    rank: int  # in the slate, 0 = best
+    propensity: float
+    slate: list[dict[str, Any]]  # the top of the slate: video_id, score, source, probability
+    boost: dict[str, Any] | None  # weight, reason, by, until: never hidden
+    context: dict[str, Any]  # names for the telling: topic, creator, sound, country, pool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Receipt:
+        return cls(**{**data, "funnel": Funnel(**data["funnel"])})
+
+    def reasons(self) -> list[str]:
+        """Why this video, in words a non-expert follows (strongest reasons first)."""
+        ctx = self.context
+        lines: list[str] = []
+        if self.boost:
+            lines.append(
+                f"BOOSTED by {self.boost['by']}: {self.boost['reason']} "
+                f"(score ×{self.boost['weight']:g}). Operators can promote videos; "
+                "we always say so."
+            )
+        lines.extend(_source_reasons(self.sources, ctx))
+        lines.extend(_feature_reasons(self.features, ctx))
+        if self.multipliers.get("topic slider", 1.0) != 1.0:
+            lines.append(
+                f"Your slider for {ctx['topic']} scales it ×{self.multipliers['topic slider']:g}."
+            )
+        chance = f"{100 * self.propensity:.1f}%" if self.propensity < 0.999 else "certain"
+        lines.append(
+            f"Ranked #{self.rank + 1} of {self.funnel.slate} finalists out of "
+            f"{self.funnel.merged} candidates; chance of being shown: {chance}."
+        )
+        return lines
+
+
+_SOURCE_TEXT = {
+    "interest": "Similar to what you watch and react to.",
+    "follow": "From @{creator}, whom you follow.",
+    "trending": "Trending right now.",
+    "fresh": "A new upload getting its first audience (test pool {pool}).",
+    "explore": "Something outside your usual interests, to keep your feed diverse.",
+    "locale": "Recent in your region ({country}).",
+    "boosted": "Operator boost.",
+}
+
+
+def _source_reasons(sources: list[str], ctx: dict[str, Any]) -> list[str]:
+    return [_SOURCE_TEXT[s].format(**ctx) for s in sources if s != "boosted"]
+
+
+def _feature_reasons(features: dict[str, float], ctx: dict[str, Any]) -> list[str]:
+    text = {
+        "similarity": "It is close to your interests in content.",
+        "topic": "You engage with {topic}.",
+        "hashtags": "You engage with its hashtags.",
+        "sound": "You like its sound, {sound}.",
+        "creator": "You engage with @{creator}.",
+        "followed": "You follow @{creator}.",
+        "language": "It is in your language.",
+        "country": "It is from your country.",
+        "freshness": "It is new.",
+    }
+    strongest = sorted(
+        ((v, k) for k, v in features.items() if v > 0.05 and k in text), reverse=True
+    )[:3]
+    return [text[k].format(**ctx) for _, k in strongest]

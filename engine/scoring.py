@@ -1,0 +1,169 @@
+"""Scoring: score = Σ value(a) × P(a | viewer, video) over actions, every term kept.
+
+P(a) is a transparent function: the video's smoothed global rate for the action (how this
+video does with everyone) shifted on the logit scale by the viewer's *affinity* z, a weighted
+sum of interpretable features (embedding similarity, topic/hashtag/sound/creator affinities,
+follows, language and country, freshness). Follower counts are not an input.
+
+Multipliers then apply the viewer's topic sliders, faded "not interested" marks below the
+filter threshold, and operator boosts (which the receipt always discloses).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.catalog import Catalog
+from engine.config import Config
+from engine.profile import UserState, negative_strengths
+from engine.world import NO_ID
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+SIMILARITY_CENTRE = 0.3  # cosine of a typical same-topic pair is ~0.6, of a random pair ~0
+ACTIONS: tuple[str, ...] = (
+    "complete",
+    "like",
+    "share",
+    "save",
+    "comment",
+    "follow",
+    "skip",
+    "not_interested",
+    "report",
+)
+RATE_OF = {
+    "complete": "completions",
+    "like": "likes",
+    "share": "shares",
+    "save": "saves",
+    "comment": "comments",
+    "follow": "follows",
+}
+REPORT_PER_NOT_INTERESTED = 0.05
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    catalog: Catalog
+    config: Config
+    now: float
+    boosts: dict[int, float]  # video id -> weight of boosts in force
+
+
+@dataclass(frozen=True)
+class Scores:
+    features: dict[str, F64]  # weighted contribution of each feature to the affinity z
+    affinity: F64  # z
+    p: dict[str, F64]  # P(action)
+    value: dict[str, F64]  # value of each action
+    base: F64  # Σ P × value
+    multipliers: dict[str, F64]
+    score: F64
+
+
+def _sigmoid(x: F64) -> F64:
+    result: F64 = 1.0 / (1.0 + np.exp(-x))
+    return result
+
+
+def _logit(p: F64) -> F64:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    result: F64 = np.log(p / (1 - p))
+    return result
+
+
+def _lookup(table: dict[int, float], keys: npt.NDArray[np.integer], default: float = 0.0) -> F64:
+    if not table:
+        return np.full(len(keys), default, dtype=np.float64)
+    found = (table.get(k, default) for k in keys.tolist())
+    return np.fromiter(found, dtype=np.float64, count=len(keys))
+
+
+def features(ids: I64, similarity: F64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
+    w = ctx.config.scoring
+    v = ctx.catalog.world.videos
+    tags = v.hashtags[ids]
+    valid = tags != NO_ID
+    tag_aff = np.where(valid, state.hashtag_affinity[np.where(valid, tags, 0)], 0.0)
+    tag_mean = tag_aff.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+    creators = v.creator_id[ids]
+    age_h = (ctx.now - v.published_at[ids]) / 3600.0
+    return {
+        "similarity": w.similarity * (similarity - SIMILARITY_CENTRE),
+        "topic": w.topic_affinity * state.topic_affinity[v.topic_id[ids]].astype(np.float64),
+        "hashtags": w.hashtag_affinity * tag_mean,
+        "sound": w.sound_affinity * _lookup(state.sound_affinity, v.sound_id[ids]),
+        "creator": w.creator_affinity * _lookup(state.creator_affinity, creators),
+        "followed": w.followed * np.isin(creators, list(state.follows)),
+        "language": w.same_language * (v.language[ids] == state.language),
+        "country": w.same_country * (v.country[ids] == state.country),
+        "freshness": w.freshness * (age_h < ctx.config.sources.fresh_window_h),
+    }
+
+
+def probabilities(ids: I64, z: F64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
+    prior = ctx.config.scoring.prior_views
+    engagement = ctx.catalog.engagement
+    p = {a: _sigmoid(_logit(engagement.rate(rate, ids, prior)) + z) for a, rate in RATE_OF.items()}
+    followed = np.isin(ctx.catalog.world.videos.creator_id[ids], list(state.follows))
+    p["follow"] = np.where(followed, 0.0, p["follow"])
+    p["skip"] = 1.0 - p["complete"]
+    p["not_interested"] = np.minimum(0.5, ctx.config.scoring.base_not_interested * np.exp(-z))
+    p["report"] = p["not_interested"] * REPORT_PER_NOT_INTERESTED
+    return p
+
+
+def values(ids: I64, z: F64, ctx: ScoringContext) -> dict[str, F64]:
+    r = ctx.config.reactions
+    n = len(ids)
+    duration = ctx.catalog.world.videos.duration_s[ids].astype(np.float64)
+    const = {a: np.full(n, float(getattr(r, a))) for a in ACTIONS if a not in ("complete", "skip")}
+    return {
+        "complete": r.complete + r.complete_per_minute * duration / 60.0,
+        # The less the affinity, the earlier the likely skip, the more negative it is.
+        "skip": r.early_skip * _sigmoid(-z),
+        **const,
+    }
+
+
+def multipliers(ids: I64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
+    v = ctx.catalog.world.videos
+    cfg = ctx.config.profile
+    n = len(ids)
+    slider = _lookup(state.topic_sliders, v.topic_id[ids], default=1.0)
+    fade = np.ones(n)
+    for scope, column in (("creator", v.creator_id), ("sound", v.sound_id), ("topic", v.topic_id)):
+        strengths = negative_strengths(state, scope, ctx.now, cfg.negative_half_life_h)
+        if strengths:
+            fade *= 1.0 - _lookup(strengths, column[ids])
+    return {
+        "topic slider": slider,
+        "not interested (fading)": fade,
+        "boost": _lookup(ctx.boosts, ids, default=1.0),
+    }
+
+
+def score(ids: I64, similarity: F64, state: UserState, ctx: ScoringContext) -> Scores:
+    feats = features(ids, similarity, state, ctx)
+    z = np.sum(list(feats.values()), axis=0) if len(ids) else np.zeros(0)
+    p = probabilities(ids, z, state, ctx)
+    vals = values(ids, z, ctx)
+    base = np.sum([p[a] * vals[a] for a in ACTIONS], axis=0) if len(ids) else np.zeros(0)
+    mults = multipliers(ids, state, ctx)
+    m = np.prod(list(mults.values()), axis=0) if len(ids) else np.zeros(0)
+    # A multiplier scales the distance above zero; a negative score is divided instead, so
+    # "more of this topic" never makes a disliked video rank worse.
+    final = np.where(base >= 0, base * m, base / np.maximum(m, 1e-6))
+    return Scores(
+        features=feats, affinity=z, p=p, value=vals, base=base, multipliers=mults, score=final
+    )
+
+
+def popularity_scores(ids: I64, ctx: ScoringContext) -> F64:
+    """The "popular" baseline: the global smoothed completion rate, nothing personal."""
+    return ctx.catalog.engagement.rate("completions", ids, ctx.config.scoring.prior_views)

@@ -1,0 +1,71 @@
+"""The one place that touches SQLite: files, schema, the world's rows and arrays, and activity.
+
+Everything outside this package receives plain values, frozen dataclasses or numpy arrays.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from engine.store.activity import ActivityLog
+from engine.store.files import (
+    NewerSchemaError,
+    NotAWorldError,
+    StoreError,
+    WorldExistsError,
+    check_target,
+    connect,
+    inspect_file,
+    open_database,
+)
+from engine.store.world_io import content_hash, load_world, world_summary, write_world
+from engine.world import World
+
+__all__ = [
+    "NewerSchemaError",
+    "NotAWorldError",
+    "Store",
+    "StoreError",
+    "WorldExistsError",
+    "check_target",
+    "connect",
+    "inspect_file",
+    "world_summary",
+    "write_world",
+]
+
+
+class Store(ActivityLog):
+    """An open foryou database: the world and everything recorded in it."""
+
+    def __init__(self, db: Database, path: Path) -> None:
+        super().__init__(db)
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """Open an existing world (see :func:`engine.store.files.open_database`)."""
+        path = Path(path)
+        return cls(open_database(path), path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def meta(self) -> dict[str, str]:
+        return {row["key"]: row["value"] for row in self.db.table("foryou_meta").rows}
+
+    def load_world(self, *, captions: bool = False) -> World:
+        """Load the world's columns into contiguous numpy arrays (captions only if asked)."""
+        return load_world(self.db, captions=captions)
+
+    def content_hash(self) -> str:
+        """A digest of every world row and array, independent of when or where it was built."""
+        return content_hash(self.db)

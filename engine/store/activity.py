@@ -1,0 +1,262 @@
+"""Recording what viewers do, and reading it back to resume them.
+
+Every write is one short transaction that starts with a write statement, so several processes
+can share a file (a simulation beside a viewer, two lab stations) under the busy timeout
+without "database is locked" errors. A call returns only after its transaction has committed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlite_utils import Database
+
+LIVE_STAT_FIELDS = (
+    "views",
+    "completions",
+    "likes",
+    "shares",
+    "comments",
+    "saves",
+    "follows",
+    "skips",
+    "rewatches",
+    "not_interested",
+    "reports",
+    "watched_s",
+)
+_UPSERT_STATS = (
+    f"INSERT INTO video_stats_live (video_id, {', '.join(LIVE_STAT_FIELDS)}) "
+    f"VALUES (?{', ?' * len(LIVE_STAT_FIELDS)}) ON CONFLICT(video_id) DO UPDATE SET "
+    + ", ".join(f"{f} = {f} + excluded.{f}" for f in LIVE_STAT_FIELDS)
+)
+_UPSERT_POOL = (
+    "INSERT INTO video_pools (video_id, pool, state, impressions, completions, likes, "
+    "updated_world_t) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(video_id) DO UPDATE SET "
+    "pool = excluded.pool, state = excluded.state, impressions = excluded.impressions, "
+    "completions = excluded.completions, likes = excluded.likes, "
+    "updated_world_t = excluded.updated_world_t"
+)
+
+
+class ActivityLog:
+    """Reads and writes of the activity tables (users, sessions, impressions, events, ...)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- users ------------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        *,
+        name: str,
+        language: str,
+        country: str,
+        interests: list[str],
+        simulated: bool,
+        settings: Mapping[str, Any],
+    ) -> int:
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO users (name, created_at, language, country, interests, simulated, "
+                "settings) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    name,
+                    time.time(),
+                    language,
+                    country,
+                    json.dumps(interests),
+                    int(simulated),
+                    json.dumps(dict(settings)),
+                ],
+            )
+        return int(cursor.lastrowid or 0)
+
+    def user_row(self, user_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+        return rows[0] if rows else None
+
+    def user_id_by_name(self, name: str) -> int | None:
+        row = self.db.execute("SELECT id FROM users WHERE name = ?", [name]).fetchone()
+        return None if row is None else int(row[0])
+
+    def users(self, *, simulated: bool | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT u.id, u.name, u.language, u.country, u.simulated, u.created_at, "
+            "(SELECT count(*) FROM impressions i WHERE i.user_id = u.id "
+            "AND i.seen_end IS NOT NULL) AS watched FROM users u"
+        )
+        params: list[Any] = []
+        if simulated is not None:
+            sql += " WHERE u.simulated = ?"
+            params.append(int(simulated))
+        return list(self.db.query(sql + " ORDER BY u.id", params))
+
+    def save_settings(self, user_id: int, settings: Mapping[str, Any]) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE users SET settings = ? WHERE id = ?", [json.dumps(dict(settings)), user_id]
+            )
+
+    # -- configs and sessions ----------------------------------------------------------------
+
+    def ensure_config(self, *, name: str, sha256: str, toml: str) -> int:
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO configs (name, sha256, toml, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(sha256) DO NOTHING",
+                [name, sha256, toml, time.time()],
+            )
+        row = self.db.execute("SELECT id FROM configs WHERE sha256 = ?", [sha256]).fetchone()
+        return int(row[0])
+
+    def start_session(
+        self, *, user_id: int, config_id: int, simulated: bool, condition: str | None
+    ) -> int:
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO sessions (user_id, config_id, started_at, simulated, condition) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [user_id, config_id, time.time(), int(simulated), condition],
+            )
+        return int(cursor.lastrowid or 0)
+
+    def end_session(self, session_id: int, profile: Mapping[str, Any], user_id: int) -> None:
+        now = time.time()
+        with self.db.atomic():
+            self.db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", [now, session_id])
+            self.db.execute(
+                "INSERT INTO profile_snapshots (user_id, session_id, at, profile) "
+                "VALUES (?, ?, ?, ?)",
+                [user_id, session_id, now, json.dumps(dict(profile))],
+            )
+
+    # -- impressions and events --------------------------------------------------------------
+
+    def add_impression(self, row: Mapping[str, Any]) -> int:
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        with self.db.atomic():
+            cursor = self.db.execute(
+                f"INSERT INTO impressions ({columns}) VALUES ({marks})", list(row.values())
+            )
+        return int(cursor.lastrowid or 0)
+
+    def mark_seen(self, impression_id: int, at: float) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE impressions SET seen_start = ? WHERE id = ? AND seen_start IS NULL",
+                [at, impression_id],
+            )
+
+    def add_event(
+        self,
+        event: Mapping[str, Any],
+        *,
+        close: tuple[float, float] | None,
+        stat_deltas: Mapping[str, float],
+        pool: tuple[Any, ...] | None,
+    ) -> int:
+        """Write one event with everything it changes, in one transaction.
+
+        Args:
+            event: the events row.
+            close: ``(seen_end, watched_s)`` when the event closes its impression.
+            stat_deltas: increments of ``video_stats_live`` columns.
+            pool: the video's new ``video_pools`` row, if its test pool changed.
+        """
+        columns = ", ".join(event)
+        marks = ", ".join("?" * len(event))
+        with self.db.atomic():
+            cursor = self.db.execute(
+                f"INSERT INTO events ({columns}) VALUES ({marks})", list(event.values())
+            )
+            if close is not None:
+                seen_end, watched_s = close
+                self.db.execute(
+                    "UPDATE impressions SET seen_end = ?, watched_s = ?, "
+                    "seen_start = COALESCE(seen_start, ?) WHERE id = ?",
+                    [seen_end, watched_s, seen_end - watched_s, event["impression_id"]],
+                )
+            if stat_deltas:
+                values = [stat_deltas.get(f, 0) for f in LIVE_STAT_FIELDS]
+                self.db.execute(_UPSERT_STATS, [event["video_id"], *values])
+            if pool is not None:
+                self.db.execute(_UPSERT_POOL, list(pool))
+        return int(cursor.lastrowid or 0)
+
+    def history(self, user_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """A user's impressions and events, in the order they happened."""
+        impressions = list(
+            self.db.query(
+                "SELECT id, session_id, video_id, position, served_at, seen_start, seen_end, "
+                "watched_s, world_t FROM impressions WHERE user_id = ? ORDER BY id",
+                [user_id],
+            )
+        )
+        events = list(
+            self.db.query(
+                "SELECT id, impression_id, video_id, kind, at, world_t, watched_s, scope, "
+                "reason, text FROM events WHERE user_id = ? ORDER BY id",
+                [user_id],
+            )
+        )
+        return impressions, events
+
+    def impression(self, impression_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM impressions WHERE id = ?", [impression_id]))
+        return rows[0] if rows else None
+
+    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
+        """(world_t, video_id, kind) of every event since a world time, for trending."""
+        cursor = self.db.execute(
+            "SELECT world_t, video_id, kind FROM events WHERE world_t >= ? ORDER BY id",
+            [since_world_t],
+        )
+        return [(float(t), int(v), str(k)) for t, v, k in cursor]
+
+    # -- world-wide live state ---------------------------------------------------------------
+
+    def live_stats(self) -> list[tuple[Any, ...]]:
+        cursor = self.db.execute(
+            f"SELECT video_id, {', '.join(LIVE_STAT_FIELDS)} FROM video_stats_live"
+        )
+        return list(cursor)
+
+    def pools(self) -> list[tuple[Any, ...]]:
+        cursor = self.db.execute(
+            "SELECT video_id, pool, state, impressions, completions, likes FROM video_pools"
+        )
+        return list(cursor)
+
+    def add_boost(self, row: Mapping[str, Any]) -> int:
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        with self.db.atomic():
+            cursor = self.db.execute(
+                f"INSERT INTO boosts ({columns}) VALUES ({marks})", list(row.values())
+            )
+        return int(cursor.lastrowid or 0)
+
+    def boosts(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM boosts ORDER BY id"))
+
+    # -- text lookups ------------------------------------------------------------------------
+
+    def caption(self, video_id: int) -> str:
+        row = self.db.execute("SELECT caption FROM videos WHERE id = ?", [video_id]).fetchone()
+        if row is None:
+            raise KeyError(video_id)
+        return str(row[0])
+
+    def videos_matching(self, word: str) -> list[int]:
+        """Ids of videos whose caption or hashtags contain ``word`` (case-insensitive)."""
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        cursor = self.db.execute(
+            "SELECT id FROM videos WHERE caption LIKE ? ESCAPE '\\'", [pattern]
+        )
+        return [int(row[0]) for row in cursor]

@@ -1,0 +1,470 @@
+"""Writing a world to a new file and loading it back as contiguous arrays.
+
+Rows are the record (readable in ``sqlite3`` and Datasette); the columns the engine scores on are
+also stored column-wise in ``world_arrays`` chunks, so loading a 1M-video world is a few large
+BLOB reads instead of a million row fetches. Each chunk carries a CRC32 checked on load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlite_utils import Database
+
+from engine.store.files import APPLICATION_ID, StoreError, check_target, upgrade
+from engine.world import (
+    NO_ID,
+    Creators,
+    Hashtags,
+    Sounds,
+    Topics,
+    Videos,
+    VideoStats,
+    World,
+)
+
+ARRAY_PART_BYTES = 16 * 1024 * 1024
+Progress = Callable[[str, float], None]
+
+
+# -- writing a world ------------------------------------------------------------------------
+
+
+def write_world(
+    path: str | Path,
+    world: World,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Path:
+    """Write ``world`` to ``path`` atomically: built in a temporary file, renamed at the end.
+
+    An interrupted build (Ctrl+C, a crash) leaves no file that looks like a world, and
+    ``--force`` keeps the old world intact until the new one is complete.
+
+    Raises:
+        NotAWorldError: ``path`` exists and is not a foryou world (it is never touched).
+        WorldExistsError: ``path`` is a foryou world and ``force`` is false.
+        StoreError: the directory is not writable.
+    """
+    path = Path(path)
+    check_target(path, force=force)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    try:
+        _build(tmp, world, progress or (lambda stage, done: None))
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+    return path
+
+
+def _build(tmp: Path, world: World, progress: Progress) -> None:
+    db = Database(sqlite3.connect(str(tmp)), execute_plugins=False)
+    try:
+        # The file is private until renamed, so durability mid-build buys nothing.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        upgrade(db)
+        with db.atomic():
+            _write_meta(db, world)
+            _write_catalog(db, world)
+            progress("writing videos", 0.0)
+            _write_videos(db, world, progress)
+            progress("writing arrays", 0.9)
+            write_arrays(db, world_arrays(world))
+        db.execute("PRAGMA journal_mode = WAL")
+        progress("done", 1.0)
+    finally:
+        db.close()
+
+
+def _bulk(db: Database, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    # Millions of seed rows: executemany over tuples on sqlite-utils' connection is several
+    # times faster than insert_all's per-row dicts; the schema itself comes from migrations.
+    cols = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    db.conn.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+
+
+def _ids_or_null(ids: npt.NDArray[Any]) -> list[int | None]:
+    return [None if i == NO_ID else i for i in ids.tolist()]
+
+
+def _write_meta(db: Database, world: World) -> None:
+    meta = {
+        "format": "foryou world",
+        "world_seed": str(world.seed),
+        "epoch_unix": repr(world.epoch_unix),
+        "built_at": repr(time.time()),
+        "languages": json.dumps(world.languages),
+        "countries": json.dumps(world.countries),
+        "videos": str(len(world.videos)),
+        "creators": str(len(world.creators)),
+    }
+    _bulk(db, "foryou_meta", ("key", "value"), meta.items())
+
+
+def _write_catalog(db: Database, world: World) -> None:
+    t, h, s, c = world.topics, world.hashtags, world.sounds, world.creators
+    _bulk(
+        db,
+        "topics",
+        ("id", "name", "slug", "popularity", "related", "motif"),
+        zip(
+            range(len(t)),
+            t.name,
+            t.slug,
+            t.popularity.tolist(),
+            [json.dumps(r) for r in t.related],
+            t.motif,
+            strict=True,
+        ),
+    )
+    home = [[x for x in row if x != NO_ID] for row in c.home_topics.tolist()]
+    _bulk(
+        db,
+        "creators",
+        (
+            "id",
+            "handle",
+            "display_name",
+            "locale",
+            "country",
+            "language",
+            "home_topics",
+            "joined_at",
+            "cadence_per_week",
+            "is_new",
+        ),
+        zip(
+            range(len(c)),
+            c.handle,
+            c.display_name,
+            c.locale,
+            [world.countries[i] for i in c.country.tolist()],
+            [world.languages[i] for i in c.language.tolist()],
+            [json.dumps(x) for x in home],
+            c.joined_at.tolist(),
+            c.cadence_per_week.tolist(),
+            c.is_new.astype(int).tolist(),
+            strict=True,
+        ),
+    )
+    _bulk(
+        db,
+        "hashtags",
+        ("id", "tag", "topic_id", "kind", "trending"),
+        zip(
+            range(len(h)),
+            h.tag,
+            _ids_or_null(h.topic_id),
+            h.kind,
+            h.trending.astype(int).tolist(),
+            strict=True,
+        ),
+    )
+    _bulk(
+        db,
+        "sounds",
+        ("id", "title", "artist", "bpm", "is_original", "creator_id", "topic_id", "trending"),
+        zip(
+            range(len(s)),
+            s.title,
+            s.artist,
+            s.bpm.tolist(),
+            s.is_original.astype(int).tolist(),
+            _ids_or_null(s.creator_id),
+            _ids_or_null(s.topic_id),
+            s.trending.astype(int).tolist(),
+            strict=True,
+        ),
+    )
+
+
+def _write_videos(db: Database, world: World, progress: Progress) -> None:
+    n = len(world.videos)
+    if world.captions is None:
+        raise ValueError("a world must carry its captions to be written")
+    chunk = 100_000
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        _write_video_rows(db, world, start, stop)
+        progress("writing videos", 0.9 * stop / n)
+    stats = world.stats
+    _bulk(
+        db,
+        "video_stats",
+        ("video_id", *VideoStats.FIELDS),
+        zip(range(n), *(getattr(stats, f).tolist() for f in VideoStats.FIELDS), strict=True),
+    )
+
+
+def _write_video_rows(db: Database, world: World, start: int, stop: int) -> None:
+    v = world.videos
+    sl = slice(start, stop)
+    assert world.captions is not None
+    motifs = world.topics.motif
+    _bulk(
+        db,
+        "videos",
+        (
+            "id",
+            "creator_id",
+            "topic_id",
+            "sound_id",
+            "caption",
+            "duration_s",
+            "language",
+            "country",
+            "published_at",
+            "quality",
+            "spam",
+            "sensitive",
+            "duplicate_of",
+            "motif",
+            "palette",
+            "motion",
+            "visual_seed",
+        ),
+        zip(
+            range(start, stop),
+            v.creator_id[sl].tolist(),
+            v.topic_id[sl].tolist(),
+            v.sound_id[sl].tolist(),
+            world.captions[sl],
+            v.duration_s[sl].astype(np.float64).round(2).tolist(),
+            [world.languages[i] for i in v.language[sl].tolist()],
+            [world.countries[i] for i in v.country[sl].tolist()],
+            v.published_at[sl].tolist(),
+            v.quality[sl].astype(np.float64).round(4).tolist(),
+            v.spam[sl].astype(int).tolist(),
+            v.sensitive[sl].astype(int).tolist(),
+            _ids_or_null(v.duplicate_of[sl]),
+            [motifs[t] for t in v.topic_id[sl].tolist()],
+            v.palette[sl].tolist(),
+            v.motion[sl].astype(np.float64).round(3).tolist(),
+            v.visual_seed[sl].tolist(),
+            strict=True,
+        ),
+    )
+    tags = v.hashtags[sl]
+    rows, positions = np.nonzero(tags != NO_ID)
+    _bulk(
+        db,
+        "video_hashtags",
+        ("video_id", "position", "hashtag_id"),
+        zip(
+            (rows + start).tolist(),
+            positions.tolist(),
+            tags[rows, positions].tolist(),
+            strict=True,
+        ),
+    )
+
+
+# -- the world as arrays --------------------------------------------------------------------
+
+_ARRAY_GROUPS: dict[str, type] = {
+    "topics": Topics,
+    "hashtags": Hashtags,
+    "sounds": Sounds,
+    "creators": Creators,
+    "videos": Videos,
+    "stats": VideoStats,
+}
+
+
+def world_arrays(world: World) -> dict[str, npt.NDArray[Any]]:
+    """Every numpy column of the world, keyed "group.field"."""
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    for group in _ARRAY_GROUPS:
+        obj = getattr(world, group)
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if isinstance(value, np.ndarray):
+                arrays[f"{group}.{f.name}"] = value
+    return arrays
+
+
+def write_arrays(db: Database, arrays: dict[str, npt.NDArray[Any]]) -> None:
+    rows = []
+    for name, array in arrays.items():
+        flat = np.ascontiguousarray(array)
+        raw = flat.tobytes()
+        row_bytes = max(1, flat.itemsize * int(np.prod(flat.shape[1:], dtype=np.int64)))
+        rows_per_part = max(1, ARRAY_PART_BYTES // row_bytes)
+        step = rows_per_part * row_bytes
+        for part, offset in enumerate(range(0, max(len(raw), 1), step)):
+            data = raw[offset : offset + step]
+            rows.append(
+                (name, part, flat.dtype.str, json.dumps(flat.shape), zlib.crc32(data), data)
+            )
+    _bulk(db, "world_arrays", ("name", "part", "dtype", "shape", "crc32", "data"), rows)
+
+
+def read_arrays(db: Database) -> dict[str, npt.NDArray[Any]]:
+    """Read every stored array, checking each chunk's CRC32.
+
+    Raises:
+        StoreError: a chunk does not match its checksum (the file was damaged).
+    """
+    parts: dict[str, list[bytes]] = {}
+    layout: dict[str, tuple[str, tuple[int, ...]]] = {}
+    cursor = db.execute(
+        "SELECT name, dtype, shape, crc32, data FROM world_arrays ORDER BY name, part"
+    )
+    for name, dtype, shape, crc, data in cursor:
+        if zlib.crc32(data) != crc:
+            raise StoreError(f"world array {name!r} is damaged (checksum mismatch)")
+        parts.setdefault(name, []).append(data)
+        layout[name] = (dtype, tuple(json.loads(shape)))
+    arrays = {}
+    for name, chunks in parts.items():
+        dtype, shape = layout[name]
+        buffer = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        arrays[name] = np.frombuffer(buffer, dtype=np.dtype(dtype)).reshape(shape)
+    return arrays
+
+
+def _strings(db: Database, sql: str) -> list[str]:
+    return [row[0] for row in db.execute(sql)]
+
+
+def load_world(db: Database, *, captions: bool = False) -> World:
+    """Assemble a :class:`World` from the arrays plus the (small) text columns."""
+    arrays = read_arrays(db)
+    meta = {row[0]: row[1] for row in db.execute("SELECT key, value FROM foryou_meta")}
+
+    def group(prefix: str, cls: type, **text: object) -> Any:
+        values = {f.name: arrays[f"{prefix}.{f.name}"] for f in fields(cls) if f.name not in text}
+        return cls(**values, **text)
+
+    topics = group(
+        "topics",
+        Topics,
+        name=_strings(db, "SELECT name FROM topics ORDER BY id"),
+        slug=_strings(db, "SELECT slug FROM topics ORDER BY id"),
+        related=[json.loads(r) for r in _strings(db, "SELECT related FROM topics ORDER BY id")],
+        motif=_strings(db, "SELECT motif FROM topics ORDER BY id"),
+    )
+    hashtags = group(
+        "hashtags",
+        Hashtags,
+        tag=_strings(db, "SELECT tag FROM hashtags ORDER BY id"),
+        kind=_strings(db, "SELECT kind FROM hashtags ORDER BY id"),
+    )
+    sounds = group(
+        "sounds",
+        Sounds,
+        title=_strings(db, "SELECT title FROM sounds ORDER BY id"),
+        artist=_strings(db, "SELECT artist FROM sounds ORDER BY id"),
+    )
+    creators = group(
+        "creators",
+        Creators,
+        handle=_strings(db, "SELECT handle FROM creators ORDER BY id"),
+        display_name=_strings(db, "SELECT display_name FROM creators ORDER BY id"),
+        locale=_strings(db, "SELECT locale FROM creators ORDER BY id"),
+    )
+    return World(
+        seed=int(meta["world_seed"]),
+        epoch_unix=float(meta["epoch_unix"]),
+        languages=json.loads(meta["languages"]),
+        countries=json.loads(meta["countries"]),
+        topics=topics,
+        hashtags=hashtags,
+        sounds=sounds,
+        creators=creators,
+        videos=group("videos", Videos),
+        stats=group("stats", VideoStats),
+        captions=_strings(db, "SELECT caption FROM videos ORDER BY id") if captions else None,
+    )
+
+
+# -- describing a world ---------------------------------------------------------------------
+
+WORLD_TABLES = (
+    "topics",
+    "hashtags",
+    "sounds",
+    "creators",
+    "videos",
+    "video_hashtags",
+    "video_stats",
+    "world_arrays",
+)
+_VOLATILE_META = ("built_at", "epoch_unix")
+
+
+def content_hash(db: Database) -> str:
+    """SHA-256 over every world table's rows in primary-key order (build time excluded)."""
+    digest = hashlib.sha256()
+    meta = db.execute(
+        "SELECT key, value FROM foryou_meta WHERE key NOT IN (?, ?) ORDER BY key", _VOLATILE_META
+    )
+    digest.update(repr(meta.fetchall()).encode())
+    for table in WORLD_TABLES:
+        pks = ", ".join(db.table(table).pks)
+        for row in db.execute(f"SELECT * FROM {table} ORDER BY {pks}"):
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def _rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    return list(db.query(sql, params))
+
+
+def world_summary(db: Database) -> dict[str, Any]:
+    """What `foryou info` shows: counts, topics, durations, locales and flags."""
+    one = db.execute
+    summary: dict[str, Any] = {
+        "counts": {t: one(f"SELECT count(*) FROM {t}").fetchone()[0] for t in WORLD_TABLES[:-1]},
+        "meta": dict(one("SELECT key, value FROM foryou_meta").fetchall()),
+        "topics": _rows(
+            db,
+            "SELECT t.name AS topic, count(v.id) AS videos, t.popularity AS popularity "
+            "FROM topics t LEFT JOIN videos v ON v.topic_id = t.id "
+            "GROUP BY t.id ORDER BY videos DESC",
+        ),
+        "durations": _rows(
+            db,
+            "SELECT CASE WHEN duration_s < 10 THEN '5-10 s' WHEN duration_s < 15 THEN '10-15 s' "
+            "WHEN duration_s < 30 THEN '15-30 s' WHEN duration_s < 60 THEN '30-60 s' "
+            "WHEN duration_s < 120 THEN '60-120 s' ELSE '120-180 s' END AS bucket, "
+            "count(*) AS videos, min(duration_s) AS lo FROM videos GROUP BY bucket ORDER BY lo",
+        ),
+        "languages": _rows(
+            db,
+            "SELECT language, count(*) AS videos FROM videos GROUP BY language "
+            "ORDER BY videos DESC",
+        ),
+        "countries": _rows(
+            db,
+            "SELECT country, count(*) AS videos FROM videos GROUP BY country ORDER BY videos DESC",
+        ),
+        "flags": one(
+            "SELECT sum(spam), sum(sensitive), sum(duplicate_of IS NOT NULL), "
+            "sum(published_at > 0), count(*) FROM videos"
+        ).fetchone(),
+        "new_creators": one("SELECT sum(is_new) FROM creators").fetchone()[0],
+        "median_duration_s": one(
+            "SELECT duration_s FROM videos ORDER BY duration_s "
+            "LIMIT 1 OFFSET (SELECT count(*) / 2 FROM videos)"
+        ).fetchone()[0],
+    }
+    return summary

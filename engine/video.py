@@ -1,0 +1,89 @@
+"""The public, self-contained description of one video and of one recommendation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.catalog import Catalog
+from engine.receipt import Receipt
+from engine.visuals import PALETTES
+from engine.world import NO_ID
+
+
+@dataclass(frozen=True)
+class Video:
+    id: int
+    creator_id: int
+    creator_handle: str
+    creator_name: str
+    topic: str  # slug
+    topic_name: str
+    hashtags: tuple[str, ...]
+    sound_id: int
+    sound_title: str
+    sound_artist: str
+    duration_s: float
+    language: str
+    country: str
+    caption: str
+    published_at: float  # world seconds
+    sensitive: bool
+    motif: str
+    palette: tuple[str, str, str]
+    motion: float
+    visual_seed: int
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    saves: int
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    video: Video
+    impression_id: int
+    position: int
+    source: str
+    score: float
+    rank: int
+    propensity: float
+    receipt: Receipt
+
+
+def describe(catalog: Catalog, video_id: int, caption: str) -> Video:
+    """Build the public :class:`Video` from the catalog's columns and live counts."""
+    world = catalog.world
+    v = world.videos
+    creator = int(v.creator_id[video_id])
+    topic = int(v.topic_id[video_id])
+    sound = int(v.sound_id[video_id])
+    counts = catalog.engagement.counts
+    tags = tuple(world.hashtags.tag[t] for t in v.hashtags[video_id].tolist() if t != NO_ID)
+    return Video(
+        id=video_id,
+        creator_id=creator,
+        creator_handle=world.creators.handle[creator],
+        creator_name=world.creators.display_name[creator],
+        topic=world.topics.slug[topic],
+        topic_name=world.topics.name[topic],
+        hashtags=tags,
+        sound_id=sound,
+        sound_title=world.sounds.title[sound],
+        sound_artist=world.sounds.artist[sound],
+        duration_s=float(v.duration_s[video_id]),
+        language=world.languages[int(v.language[video_id])],
+        country=world.countries[int(v.country[video_id])],
+        caption=caption,
+        published_at=float(v.published_at[video_id]),
+        sensitive=bool(v.sensitive[video_id]),
+        motif=world.topics.motif[topic],
+        palette=PALETTES[int(v.palette[video_id]) % len(PALETTES)],
+        motion=float(v.motion[video_id]),
+        visual_seed=int(v.visual_seed[video_id]),
+        views=int(counts["views"][video_id]),
+        likes=int(counts["likes"][video_id]),
+        comments=int(counts["comments"][video_id]),
+        shares=int(counts["shares"][video_id]),
+        saves=int(counts["saves"][video_id]),
+    )

@@ -1,0 +1,28 @@
+"""Shared fixtures: small fixed-seed worlds built once per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from seed.build import build_world
+
+EPOCH = 1_790_000_000.0  # fixed wall time for the world's epoch, so files compare across runs
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3,000-video world (seed 7), built once; copy it before writing to it."""
+    path = tmp_path_factory.mktemp("worlds") / "template.db"
+    build_world(path, videos=3000, seed=7, epoch_unix=EPOCH)
+    return path
+
+
+@pytest.fixture
+def world_path(world_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the template world that a test may write to."""
+    path = tmp_path / "world.db"
+    shutil.copy(world_template, path)
+    return path

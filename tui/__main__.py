@@ -1,0 +1,5 @@
+"""`python -m tui` runs the foryou command line."""
+
+from tui.cli import main
+
+main()

@@ -1,0 +1,119 @@
+"""The `foryou` command line: parses arguments and hands off; the work lives in engine/ and seed/.
+
+Textual costs ~0.3 s to import, so only the commands that open the app import it.
+Errors surface as click's one-line ``Error: ...`` with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from engine.store import StoreError
+
+DEFAULT_DB = "foryou.db"
+DEFAULT_VIDEOS = 20_000
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: os.environ.get("FORYOU_DB", DEFAULT_DB),
+    show_default=f"$FORYOU_DB or {DEFAULT_DB}",
+    help="The world's SQLite file.",
+)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the engine's refusals into click's one-line errors."""
+    try:
+        yield
+    except (StoreError, ValueError, KeyError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise click.ClickException(str(message)) from None
+
+
+@click.group(invoke_without_command=True)
+@db_option
+@click.pass_context
+def main(ctx: click.Context, db_path: Path) -> None:
+    """foryou: a terminal "For You" feed lab.
+
+    Run without a command to open the default world (built on first run).
+    """
+    if ctx.invoked_subcommand is None:
+        ensure_world(db_path)
+        ctx.invoke(info, db_path=db_path)
+
+
+def ensure_world(db_path: Path) -> None:
+    """Build the default demo world when the file does not exist yet."""
+    if db_path.exists():
+        return
+    click.echo(f"No world at {db_path} yet: building the default one ({DEFAULT_VIDEOS:,} videos).")
+    build_world(db_path, videos=DEFAULT_VIDEOS, creators=None, seed=42, force=False)
+
+
+def build_world(db_path: Path, *, videos: int, creators: int | None, seed: int, force: bool) -> None:
+    from seed.build import build_world as build
+    from seed.build import plan_world
+    from tui.progress import stage_progress
+
+    with user_errors():
+        plan_world(db_path, videos=videos, creators=creators, seed=seed, force=force)
+        with stage_progress(f"Seeding {db_path}") as progress:
+            build(db_path, videos=videos, creators=creators, seed=seed, force=force, progress=progress)
+
+
+@main.command()
+@db_option
+@click.option("--videos", default=DEFAULT_VIDEOS, show_default=True, help="Number of videos.")
+@click.option("--creators", type=int, default=None, help="Number of creators [videos / 20].")
+@click.option("--seed", default=42, show_default=True, help="Root seed: same seed, same world.")
+@click.option("--force", is_flag=True, help="Replace an existing foryou world.")
+def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: bool) -> None:
+    """Generate a synthetic world into a new SQLite file."""
+    started = time.perf_counter()
+    build_world(db_path, videos=videos, creators=creators, seed=seed, force=force)
+    click.echo(f"Built {db_path} in {time.perf_counter() - started:.1f} s.")
+
+
+@main.command()
+@db_option
+def info(db_path: Path) -> None:
+    """Describe a world: counts per topic, durations, languages, countries, flags."""
+    from engine.store import Store, world_summary
+    from tui.world_info import print_summary
+
+    with user_errors(), Store.open(db_path) as store:
+        print_summary(db_path, world_summary(store.db))
+
+
+@main.command()
+@db_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of standard output.",
+)
+def metadata(db_path: Path, out: Path | None) -> None:
+    """Print Datasette metadata (table and column descriptions) for a world.
+
+    Use it as: foryou metadata --out metadata.json && datasette foryou.db -m metadata.json
+    """
+    from engine.codebook import datasette_metadata
+    from engine.store import Store
+
+    with user_errors(), Store.open(db_path) as store:
+        text = datasette_metadata(store.db, db_path.stem)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,68 @@
+"""`foryou info`: a world's make-up as Rich tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.columns import Columns
+from rich.console import Console
+from rich.table import Table
+
+
+def _table(title: str, headers: list[str], rows: list[list[Any]]) -> Table:
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    return table
+
+
+def _share(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%" if total else "-"
+
+
+def print_summary(path: Path, summary: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    counts, meta = summary["counts"], summary["meta"]
+    total = counts["videos"]
+    console.print(
+        f"[bold]{path}[/]  seed {meta.get('world_seed')}  ·  {total:,} videos  ·  "
+        f"{counts['creators']:,} creators  ·  {counts['topics']} topics  ·  "
+        f"{counts['hashtags']:,} hashtags  ·  {counts['sounds']:,} sounds"
+    )
+    topics = _table(
+        "Videos per topic",
+        ["topic", "videos", "share"],
+        [[t["topic"], f"{t['videos']:,}", _share(t["videos"], total)] for t in summary["topics"]],
+    )
+    durations = _table(
+        f"Durations (median {summary['median_duration_s']:.1f} s)",
+        ["length", "videos", "share"],
+        [[d["bucket"], f"{d['videos']:,}", _share(d["videos"], total)] for d in summary["durations"]],
+    )
+    languages = _table(
+        "Languages",
+        ["language", "share"],
+        [[row["language"], _share(row["videos"], total)] for row in summary["languages"]],
+    )
+    countries = _table(
+        "Countries",
+        ["country", "share"],
+        [[row["country"], _share(row["videos"], total)] for row in summary["countries"]],
+    )
+    spam, sensitive, duplicates, scheduled, _ = summary["flags"]
+    flags = _table(
+        "Flags",
+        ["flag", "videos", "share"],
+        [
+            ["spam", spam, _share(spam, total)],
+            ["sensitive", sensitive, _share(sensitive, total)],
+            ["near-duplicate", duplicates, _share(duplicates, total)],
+            ["scheduled (future)", scheduled, _share(scheduled, total)],
+            ["new creators", summary["new_creators"], _share(summary["new_creators"], counts["creators"])],
+        ],
+    )
+    console.print(topics)
+    console.print(Columns([durations, languages, countries, flags], padding=(0, 4)))
