@@ -4,7 +4,7 @@ The public API is :class:`Engine` (see the README's "Python API"); everything el
 machinery behind it, one module per stage of a pick.
 """
 
-from engine.api import Engine, NothingToRecommendError
+from engine.api import Discover, Engine, NothingToRecommendError, Trend
 from engine.clock import VirtualClock, WallClock
 from engine.config import Config, ConfigError, load_config, parse_config
 from engine.profile import Profile
@@ -15,12 +15,14 @@ from engine.video import Recommendation, Video
 __all__ = [
     "Config",
     "ConfigError",
+    "Discover",
     "Engine",
     "NothingToRecommendError",
     "Profile",
     "Receipt",
     "Recommendation",
     "StoreError",
+    "Trend",
     "Video",
     "VirtualClock",
     "WallClock",

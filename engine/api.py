@@ -17,11 +17,13 @@ import json
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from engine.catalog import Catalog
 from engine.clock import Clock, WallClock
@@ -46,7 +48,7 @@ from engine.trending import Trending
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID
 
-__all__ = ["Engine", "NothingToRecommendError"]
+__all__ = ["Discover", "Engine", "NothingToRecommendError", "Trend"]
 
 I64 = npt.NDArray[np.int64]
 STAT_OF_KIND = {
@@ -62,6 +64,23 @@ STAT_OF_KIND = {
     "not_interested": ("not_interested", 1),
     "report": ("reports", 1),
 }
+
+
+@dataclass(frozen=True)
+class Trend:
+    name: str
+    velocity: float  # engagement per hour in the trending window
+    recent: list[float]  # live engagement per bucket, oldest first
+
+
+@dataclass(frozen=True)
+class Discover:
+    hashtags: list[Trend]
+    sounds: list[Trend]
+    videos: list[int]  # top trending video ids
+    bucket_s: float
+
+
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -86,6 +105,9 @@ class Engine:
         self._boosts: list[Boost] = []
         self._next_memory_id = -1
         self._config_id = 0
+        # One pick is a single matrix-vector product: BLAS worker threads parked between picks
+        # cost ~5 ms to wake, ten times the product itself, so the engine computes on one.
+        self._blas = threadpool_limits(limits=1, user_api="blas")
         self._restore()
 
     @classmethod
@@ -587,6 +609,39 @@ class Engine:
             raise ValueError(f"unknown impression id {impression_id}")
         return Receipt.from_dict(json.loads(row["receipt"]))
 
+    def topic_labels(self) -> dict[str, str]:
+        """Topic slug -> display name (e.g. "booktok" -> "BookTok")."""
+        topics = self.catalog.world.topics
+        return dict(zip(topics.slug, topics.name, strict=True))
+
+    def locales(self) -> tuple[list[str], list[str]]:
+        """The world's language codes and country codes."""
+        world = self.catalog.world
+        return list(world.languages), list(world.countries)
+
+    def discover(self, n: int = 10, *, buckets: int = 12, bucket_s: float = 600.0) -> Discover:
+        """What is trending: top hashtags and sounds by velocity, with recent live activity."""
+        now = self.clock()
+        self.trending.refresh(now, force=True)
+        world = self.catalog.world
+        tag_series = self.trending.hashtag_series(now, buckets=buckets, bucket_s=bucket_s)
+        sound_series = self.trending.sound_series(now, buckets=buckets, bucket_s=bucket_s)
+        empty = [0.0] * buckets
+        hashtags = [
+            Trend(f"#{world.hashtags.tag[i]}", v, tag_series.get(i, np.array(empty)).tolist())
+            for i, v in self.trending.top_hashtags(n)
+        ]
+        sounds = [
+            Trend(
+                f"{world.sounds.title[i]} - {world.sounds.artist[i]}",
+                v,
+                sound_series.get(i, np.array(empty)).tolist(),
+            )
+            for i, v in self.trending.top_sounds(n)
+        ]
+        videos = [int(v) for v in self.trending.top_videos[:n]]
+        return Discover(hashtags=hashtags, sounds=sounds, videos=videos, bucket_s=bucket_s)
+
     @property
     def now(self) -> float:
         return self.clock()
@@ -644,6 +699,7 @@ class Engine:
         for user_id in list(self._users):
             self.end_session(user_id)
         self.store.close()
+        self._blas.restore_original_limits()
 
     def __enter__(self) -> Engine:
         return self

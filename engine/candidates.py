@@ -55,8 +55,9 @@ class SourceContext:
     now: float
 
 
-def _seen_array(state: UserState) -> I64:
-    return np.fromiter(state.seen, dtype=np.int64, count=len(state.seen))
+def _unseen(ids: I64, state: UserState) -> I64:
+    unseen: I64 = ids[~state.seen.mask(ids)]
+    return unseen
 
 
 def interest(ctx: SourceContext, state: UserState, query: F32 | None, quota: int) -> I64:
@@ -64,11 +65,9 @@ def interest(ctx: SourceContext, state: UserState, query: F32 | None, quota: int
         return np.zeros(0, dtype=np.int64)
     if query is None:
         # Nothing known yet: the most completed videos stand in for "your interests".
-        return ctx.trending.top_videos[~np.isin(ctx.trending.top_videos, _seen_array(state))][
-            :quota
-        ]
+        return _unseen(ctx.trending.top_videos, state)[:quota]
     sims = ctx.catalog.embedding @ query
-    sims[_seen_array(state)] = -np.inf
+    sims[state.seen.array()] = -np.inf
     k = min(quota, sims.shape[0] - 1)
     top: I64 = np.argpartition(sims, sims.shape[0] - k)[-k:].astype(np.int64)
     return top
@@ -77,22 +76,22 @@ def interest(ctx: SourceContext, state: UserState, query: F32 | None, quota: int
 def follow(ctx: SourceContext, state: UserState, quota: int) -> I64:
     if not state.follows or quota == 0:
         return np.zeros(0, dtype=np.int64)
-    newest = [ctx.catalog.by_creator[c][:FOLLOW_PER_CREATOR] for c in sorted(state.follows)]
-    ids = np.concatenate(newest)
+    newest = [ctx.catalog.by_creator[c][:FOLLOW_PER_CREATOR] for c in state.follows.array()]
+    ids: I64 = np.concatenate(newest)
     published = ctx.catalog.world.videos.published_at[ids]
-    keep = (published <= ctx.now) & ~np.isin(ids, _seen_array(state))
+    keep = (published <= ctx.now) & ~state.seen.mask(ids)
     ids, published = ids[keep], published[keep]
-    return ids[np.argsort(-published, kind="stable")][:quota]
+    newest_first: I64 = ids[np.argsort(-published, kind="stable")][:quota]
+    return newest_first
 
 
 def trending(ctx: SourceContext, state: UserState, quota: int) -> I64:
-    top = ctx.trending.top_videos
-    return top[~np.isin(top, _seen_array(state))][:quota]
+    return _unseen(ctx.trending.top_videos, state)[:quota]
 
 
 def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
     pool = ctx.pools.testing(ctx.now)
-    pool = pool[~np.isin(pool, _seen_array(state))]
+    pool = _unseen(pool, state)
     if len(pool) <= quota:
         return pool
     return rng.choice(pool, size=quota, replace=False)
@@ -130,7 +129,7 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     quotas = ctx.config.sources
     query = query_vector(state, ctx.config.profile)
     proposed = {
-        "boosted": ctx.boosted[~np.isin(ctx.boosted, _seen_array(state))][: quotas.boosted],
+        "boosted": _unseen(ctx.boosted, state)[: quotas.boosted],
         "follow": follow(ctx, state, quotas.follow),
         "fresh": fresh(ctx, state, quotas.fresh, rng),
         "trending": trending(ctx, state, quotas.trending),

@@ -46,6 +46,7 @@ class Engagement:
     """Counters per video: background (seed) plus live. Live deltas are kept apart for writing."""
 
     counts: dict[str, F64]
+    totals: dict[str, float]
 
     @classmethod
     def from_world(cls, world: World) -> Engagement:
@@ -53,16 +54,17 @@ class Engagement:
         counts = {name: np.zeros(n, dtype=np.float64) for name in ENGAGEMENT}
         for name in ("views", "completions", "likes", "shares", "comments", "saves", "follows"):
             counts[name] += getattr(world.stats, name)
-        return cls(counts)
+        return cls(counts, {name: float(c.sum()) for name, c in counts.items()})
 
     def add(self, video_id: int, deltas: dict[str, float]) -> None:
         for name, delta in deltas.items():
             self.counts[name][video_id] += delta
+            self.totals[name] += delta
 
     def rate(self, name: str, ids: I64, prior_views: float) -> F64:
         """Smoothed per-view rate of ``name`` for ``ids``, shrunk toward the global rate."""
         views = self.counts["views"]
-        global_rate = (self.counts[name].sum() + 1.0) / (views.sum() + 2.0)
+        global_rate = (self.totals[name] + 1.0) / (self.totals["views"] + 2.0)
         rate: F64 = (self.counts[name][ids] + prior_views * global_rate) / (
             views[ids] + prior_views
         )

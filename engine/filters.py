@@ -28,7 +28,7 @@ class FilterContext:
     keyword_blocked: I64  # videos matching any of the viewer's keyword filters
 
 
-def _ids_of(values: set[int] | list[int]) -> I64:
+def _ids_of(values: list[int]) -> I64:
     return np.fromiter(values, dtype=np.int64, count=len(values))
 
 
@@ -38,7 +38,7 @@ def not_published(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
 
 
 def already_seen(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return np.isin(ids, _ids_of(state.seen))
+    return state.seen.mask(ids)
 
 
 def served_recently(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
@@ -51,11 +51,11 @@ def served_recently(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
 
 
 def duplicate_of_seen(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return np.isin(ctx.catalog.dup_root[ids], _ids_of(state.seen_roots))
+    return state.seen_roots.mask(ctx.catalog.dup_root[ids])
 
 
 def hidden_creator(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return np.isin(ctx.catalog.world.videos.creator_id[ids], _ids_of(state.hidden_creators))
+    return state.hidden_creators.mask(ctx.catalog.world.videos.creator_id[ids])
 
 
 def not_interested(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
@@ -78,7 +78,7 @@ def not_interested(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
 
 
 def reported(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return np.isin(ids, _ids_of(state.reported))
+    return state.reported.mask(ids)
 
 
 def spam(ids: I64, state: UserState, ctx: FilterContext) -> Mask:

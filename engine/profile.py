@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.config import Profile as ProfileConfig
+from engine.idset import IdSet
 from engine.world import EMBED_DIM, NO_ID
 
 F32 = npt.NDArray[np.float32]
@@ -64,10 +65,10 @@ class UserState:
     hashtag_affinity: F32
     sound_affinity: dict[int, float] = field(default_factory=dict)
     creator_affinity: dict[int, float] = field(default_factory=dict)
-    follows: set[int] = field(default_factory=set)
-    hidden_creators: set[int] = field(default_factory=set)
+    follows: IdSet = field(default_factory=IdSet)
+    hidden_creators: IdSet = field(default_factory=IdSet)
     negatives: list[NegativeMark] = field(default_factory=list)
-    reported: set[int] = field(default_factory=set)
+    reported: IdSet = field(default_factory=IdSet)
     liked: set[int] = field(default_factory=set)
     saved: set[int] = field(default_factory=set)
     # Explicit feed controls (kept across a refresh).
@@ -75,8 +76,8 @@ class UserState:
     keyword_filters: list[str] = field(default_factory=list)
     topic_sliders: dict[int, float] = field(default_factory=dict)
     # Served vs seen.
-    seen: set[int] = field(default_factory=set)
-    seen_roots: set[int] = field(default_factory=set)
+    seen: IdSet = field(default_factory=IdSet)
+    seen_roots: IdSet = field(default_factory=IdSet)
     served_at_position: dict[int, int] = field(default_factory=dict)  # video -> last position
     impression_of: dict[int, int] = field(default_factory=dict)  # video -> last impression id
     n_served: int = 0

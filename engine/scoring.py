@@ -99,7 +99,7 @@ def features(ids: I64, similarity: F64, state: UserState, ctx: ScoringContext) -
         "hashtags": w.hashtag_affinity * tag_mean,
         "sound": w.sound_affinity * _lookup(state.sound_affinity, v.sound_id[ids]),
         "creator": w.creator_affinity * _lookup(state.creator_affinity, creators),
-        "followed": w.followed * np.isin(creators, list(state.follows)),
+        "followed": w.followed * state.follows.mask(creators),
         "language": w.same_language * (v.language[ids] == state.language),
         "country": w.same_country * (v.country[ids] == state.country),
         "freshness": w.freshness * (age_h < ctx.config.sources.fresh_window_h),
@@ -110,7 +110,7 @@ def probabilities(ids: I64, z: F64, state: UserState, ctx: ScoringContext) -> di
     prior = ctx.config.scoring.prior_views
     engagement = ctx.catalog.engagement
     p = {a: _sigmoid(_logit(engagement.rate(rate, ids, prior)) + z) for a, rate in RATE_OF.items()}
-    followed = np.isin(ctx.catalog.world.videos.creator_id[ids], list(state.follows))
+    followed = state.follows.mask(ctx.catalog.world.videos.creator_id[ids])
     p["follow"] = np.where(followed, 0.0, p["follow"])
     p["skip"] = 1.0 - p["complete"]
     p["not_interested"] = np.minimum(0.5, ctx.config.scoring.base_not_interested * np.exp(-z))

@@ -93,12 +93,27 @@ class Trending:
         order = np.argsort(-self.sound_velocity, kind="stable")[:n]
         return [(int(i), float(self.sound_velocity[i])) for i in order]
 
-    def series(self, now: float, *, buckets: int, bucket_s: float) -> list[tuple[int, F64]]:
-        """Per-video counts of live events in recent buckets, newest last (for sparklines)."""
+    def hashtag_series(self, now: float, *, buckets: int, bucket_s: float) -> dict[int, F64]:
+        """Live engagement per hashtag in recent buckets, oldest first (for sparklines)."""
         out: dict[int, F64] = {}
         start = now - buckets * bucket_s
+        tags = self.catalog.world.videos.hashtags
+        for t, video, weight in self.events:
+            if t < start:
+                continue
+            b = min(buckets - 1, int((t - start) // bucket_s))
+            for tag in tags[video].tolist():
+                if tag != NO_ID:
+                    out.setdefault(tag, np.zeros(buckets))[b] += weight
+        return out
+
+    def sound_series(self, now: float, *, buckets: int, bucket_s: float) -> dict[int, F64]:
+        """Live engagement per sound in recent buckets, oldest first (for sparklines)."""
+        out: dict[int, F64] = {}
+        start = now - buckets * bucket_s
+        sounds = self.catalog.world.videos.sound_id
         for t, video, weight in self.events:
             if t >= start:
                 b = min(buckets - 1, int((t - start) // bucket_s))
-                out.setdefault(video, np.zeros(buckets))[b] += weight
-        return list(out.items())
+                out.setdefault(int(sounds[video]), np.zeros(buckets))[b] += weight
+        return out

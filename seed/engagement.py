@@ -55,6 +55,7 @@ def draw_stats(
     views = _draw_views(rng, videos, quality, popularity)
     views[creators.is_new[videos.creator_id] | (videos.published_at > 0)] = 0
 
+    # Keyword arguments evaluate left to right, so the draw order below is fixed.
     def by_quality(name: str) -> I64:
         low, high = RATES[name]
         return _out_of(rng, views, low + (high - low) * quality)

@@ -98,6 +98,7 @@ def draw_videos(
     Returns:
         The videos, ``duplicate_of`` all ``NO_ID``.
     """
+    # Each line consumes the shared stream in turn: reordering them changes every later draw.
     creators = inputs.creators
     creator_id = assign_creators(rng, creators, count)
     topic_id = draw_topics(rng, creators.home_topics[creator_id], inputs.topics.popularity)
@@ -106,6 +107,16 @@ def draw_videos(
         rng, creators.language[creator_id], creators.country[creator_id]
     )
     quality = draw_quality(rng, inputs.creator_quality[creator_id])
+    sound_id = draw_video_sounds(rng, creator_id, topic_id, inputs.sounds, len(inputs.topics))
+    duration_s = draw_durations(rng, count)
+    published_at = draw_publish_times(
+        rng, creators.joined_at[creator_id], creators.is_new[creator_id]
+    )
+    spam = draw_flags(rng, (1.05 - quality) ** 3, SPAM_RATE)
+    sensitive = draw_flags(rng, _topic_sensitivity()[topic_id], SENSITIVE_RATE)
+    palette = draw_palettes(rng, topic_id, len(inputs.topics))
+    motion = draw_motion(rng, topic_id)
+    visual_seed = rng.integers(0, np.iinfo(np.int32).max, count, dtype=np.int32)
     embedding = video_embeddings(
         embed_rng,
         inputs.topics.centroid,
@@ -118,22 +129,20 @@ def draw_videos(
     return Videos(
         creator_id=creator_id,
         topic_id=topic_id,
-        sound_id=draw_video_sounds(rng, creator_id, topic_id, inputs.sounds, len(inputs.topics)),
+        sound_id=sound_id,
         hashtags=hashtags,
-        duration_s=draw_durations(rng, count),
+        duration_s=duration_s,
         language=language,
         country=country,
-        published_at=draw_publish_times(
-            rng, creators.joined_at[creator_id], creators.is_new[creator_id]
-        ),
+        published_at=published_at,
         quality=quality,
         embedding=embedding,
-        spam=draw_flags(rng, (1.05 - quality) ** 3, SPAM_RATE),
-        sensitive=draw_flags(rng, _topic_sensitivity()[topic_id], SENSITIVE_RATE),
+        spam=spam,
+        sensitive=sensitive,
         duplicate_of=np.full(count, NO_ID, dtype=np.int32),
-        palette=draw_palettes(rng, topic_id, len(inputs.topics)),
-        motion=draw_motion(rng, topic_id),
-        visual_seed=rng.integers(0, np.iinfo(np.int32).max, count, dtype=np.int32),
+        palette=palette,
+        motion=motion,
+        visual_seed=visual_seed,
     )
 
 

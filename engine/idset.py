@@ -1,0 +1,60 @@
+"""A set of ids that answers "which of these candidates are in me?" as a numpy mask.
+
+A viewer's seen videos, follows and hides change one id at a time but are tested against
+hundreds of candidates per pick; a sorted array rebuilt only after a change turns each test
+into one ``searchsorted`` instead of an ``np.isin`` sort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+
+class IdSet:
+    def __init__(self, ids: Iterable[int] = ()) -> None:
+        self._ids: set[int] = set(ids)
+        self._sorted: I64 | None = None
+
+    def add(self, item: int) -> None:
+        if item not in self._ids:
+            self._ids.add(item)
+            self._sorted = None
+
+    def discard(self, item: int) -> None:
+        if item in self._ids:
+            self._ids.discard(item)
+            self._sorted = None
+
+    def clear(self) -> None:
+        self._ids.clear()
+        self._sorted = None
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def array(self) -> I64:
+        """The ids, sorted (cached until the next change)."""
+        if self._sorted is None:
+            self._sorted = np.array(sorted(self._ids), dtype=np.int64)
+        return self._sorted
+
+    def mask(self, ids: npt.NDArray[np.integer]) -> Mask:
+        """For each of ``ids``, whether it is in the set."""
+        members = self.array()
+        if len(members) == 0:
+            return np.zeros(len(ids), dtype=bool)
+        where = np.searchsorted(members, ids)
+        found: Mask = members[np.minimum(where, len(members) - 1)] == ids
+        return found
