@@ -437,7 +437,9 @@ class Engine:
         first_close = False
         if kind in CLOSING:
             self._note_seen(state, video_id)
-            impression_id = event["impression_id"] or 0
+            # In memory (log=False) impressions have negative ids stored as None: key them
+            # by the viewer's own impression of the video so each one still closes once.
+            impression_id = event["impression_id"] or state.impression_of.get(video_id, 0)
             first_close = impression_id not in state.closed
             state.closed.add(impression_id)
             close = (float(event["at"]), watched)

@@ -28,12 +28,14 @@ from engine.trending import Trending
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
 
-PRIORITY = ("boosted", "follow", "fresh", "trending", "locale", "explore", "interest")
+PRIORITY = ("boosted", "follow", "fresh", "trending", "locale", "explore", "interest", "catalog")
 SOURCE_CODE = {name: code for code, name in enumerate(PRIORITY)}
 EXPLORE_TOPICS = 3
 RECENT_PER_TOPIC = 400
 RECENT_PER_COUNTRY = 2000
 FOLLOW_PER_CREATOR = 5
+INTEREST_TOPICS = 3  # liked topics that each get their own share of the interest quota
+PER_TOPIC_SHARE = 0.3  # of the interest quota, split over those topics
 
 
 @dataclass(frozen=True)
@@ -60,27 +62,59 @@ def _unseen(ids: I64, state: UserState) -> I64:
     return unseen
 
 
-def interest(ctx: SourceContext, state: UserState, query: F32 | None, quota: int) -> I64:
+def cold_start(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
+    """Nothing known yet: well-completed videos from every topic, so a new viewer meets the
+    whole range quickly and the first reactions have something to tell apart."""
+    per_topic = max(1, quota // len(ctx.catalog.popular_by_topic))
+    picks = [
+        rng.choice(ids, size=min(per_topic, len(ids)), replace=False)
+        for ids in ctx.catalog.popular_by_topic
+        if len(ids)
+    ]
+    published = ctx.catalog.world.videos.published_at
+    ids = np.concatenate(picks).astype(np.int64)
+    return _unseen(ids[published[ids] <= ctx.now], state)
+
+
+def interest(
+    ctx: SourceContext,
+    state: UserState,
+    query: F32 | None,
+    quota: int,
+    rng: np.random.Generator,
+) -> I64:
     if quota == 0:
         return np.zeros(0, dtype=np.int64)
     if query is None:
-        # Nothing known yet: the most completed videos stand in for "your interests".
-        return _unseen(ctx.trending.top_videos, state)[:quota]
+        return cold_start(ctx, state, quota, rng)
+    per_topic = int(quota * PER_TOPIC_SHARE / INTEREST_TOPICS)
     sims = ctx.catalog.embedding @ query
     sims[state.seen.array()] = -np.inf
-    k = min(quota, sims.shape[0] - 1)
-    top: I64 = np.argpartition(sims, sims.shape[0] - k)[-k:].astype(np.int64)
-    return top
+    k = min(quota - per_topic * INTEREST_TOPICS, sims.shape[0] - 1)
+    top = np.argpartition(sims, sims.shape[0] - k)[-k:]
+    # One vector finds the nearest interest; the viewer's other liked topics each get a share
+    # of the quota too, so diversity rules that cap the first still leave the second.
+    liked = np.argsort(-state.topic_affinity, kind="stable")[:INTEREST_TOPICS]
+    for t in liked[state.topic_affinity[liked] > 0].tolist():
+        ids = ctx.catalog.by_topic[t]
+        topic_sims = sims[ids]
+        n = min(per_topic, len(ids))
+        if n:
+            top = np.concatenate([top, ids[np.argpartition(topic_sims, len(ids) - n)[-n:]]])
+    found: I64 = top[np.isfinite(sims[top])].astype(np.int64)
+    return found
 
 
 def follow(ctx: SourceContext, state: UserState, quota: int) -> I64:
     if not state.follows or quota == 0:
         return np.zeros(0, dtype=np.int64)
-    newest = [ctx.catalog.by_creator[c][:FOLLOW_PER_CREATOR] for c in state.follows.array()]
+    newest = [
+        ctx.catalog.newest_published(ctx.catalog.by_creator[c], ctx.now, FOLLOW_PER_CREATOR)
+        for c in state.follows.array()
+    ]
     ids: I64 = np.concatenate(newest)
-    published = ctx.catalog.world.videos.published_at[ids]
-    keep = (published <= ctx.now) & ~state.seen.mask(ids)
-    ids, published = ids[keep], published[keep]
+    keep = ~state.seen.mask(ids)
+    ids, published = ids[keep], ctx.catalog.world.videos.published_at[ids[keep]]
     newest_first: I64 = ids[np.argsort(-published, kind="stable")][:quota]
     return newest_first
 
@@ -112,13 +146,17 @@ def explore(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gen
     per_topic = max(1, quota // len(chosen))
     picks = []
     for t in chosen:
-        recent = ctx.catalog.by_topic[int(t)][:RECENT_PER_TOPIC]
+        recent = ctx.catalog.newest_published(
+            ctx.catalog.by_topic[int(t)], ctx.now, RECENT_PER_TOPIC
+        )
         picks.append(rng.choice(recent, size=min(per_topic, len(recent)), replace=False))
     return np.concatenate(picks).astype(np.int64)
 
 
 def locale(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
-    recent = ctx.catalog.by_country[state.country][:RECENT_PER_COUNTRY]
+    recent = ctx.catalog.newest_published(
+        ctx.catalog.by_country[state.country], ctx.now, RECENT_PER_COUNTRY
+    )
     if len(recent) == 0 or quota == 0:
         return np.zeros(0, dtype=np.int64)
     return rng.choice(recent, size=min(quota, len(recent)), replace=False).astype(np.int64)
@@ -135,11 +173,11 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
         "trending": trending(ctx, state, quotas.trending),
         "locale": locale(ctx, state, quotas.locale, rng),
         "explore": explore(ctx, state, quotas.explore, rng),
-        "interest": interest(ctx, state, query, quotas.interest),
+        "interest": interest(ctx, state, query, quotas.interest, rng),
     }
-    all_ids = np.concatenate([proposed[name] for name in PRIORITY])
+    all_ids = np.concatenate(list(proposed.values()))
     all_sources = np.concatenate(
-        [np.full(len(proposed[name]), SOURCE_CODE[name], dtype=np.int8) for name in PRIORITY]
+        [np.full(len(ids), SOURCE_CODE[name], dtype=np.int8) for name, ids in proposed.items()]
     )
     ids, first = np.unique(all_ids, return_index=True)
     if query is None:

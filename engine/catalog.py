@@ -17,6 +17,7 @@ from engine.world import NO_ID, World
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
+POPULAR_PER_TOPIC = 40
 ENGAGEMENT = (
     "views",
     "completions",
@@ -88,6 +89,10 @@ class Catalog:
         self.by_country = _grouped(videos.country, len(world.countries), published)
         self.publish_order = np.argsort(-published, kind="stable").astype(np.int64)
         self.engagement = Engagement.from_world(world)
+        self.popular_by_topic = [
+            ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
+            for ids in self.by_topic
+        ]
         self.topic_slugs = {slug: i for i, slug in enumerate(world.topics.slug)}
         self.topic_names = {name.lower(): i for i, name in enumerate(world.topics.name)}
         self.language_index = {code: i for i, code in enumerate(world.languages)}
@@ -110,5 +115,8 @@ class Catalog:
         if not 0 <= video_id < self.n:
             raise ValueError(f"unknown video id {video_id}")
 
-    def published_before(self, world_t: float) -> npt.NDArray[np.bool_]:
-        return self.world.videos.published_at <= world_t
+    def newest_published(self, newest_first: I64, now: float, n: int) -> I64:
+        """The ``n`` newest already-published videos of a newest-first id list."""
+        published = self.world.videos.published_at[newest_first]
+        start = int(np.searchsorted(-published, -now))
+        return newest_first[start : start + n]

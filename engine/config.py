@@ -88,7 +88,8 @@ class Scoring(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     hashtag_affinity: float = 0.8
     sound_affinity: float = 0.6
     creator_affinity: float = 1.0
-    followed: float = 1.2
+    followed: float = 2.5  # audits: following moves the feed most
+    followed_new: float = 2.0  # a new upload (inside fresh_window_h) from a followed creator
     same_language: float = 0.3
     same_country: float = 0.1  # a weak signal, per TikTok
     freshness: float = 0.3  # bonus for videos younger than fresh_window_h
@@ -100,9 +101,11 @@ class Rerank(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     slate: Count = 20  # items the final pick samples from
     author_decay: Fraction = 0.5  # X: score × 0.5 per repeat of an author in the window
     author_floor: Fraction = 0.25
-    window: Count = 8  # recent picks the diversity rules look back on
-    topic_cap: Count = 4  # at most this many of one topic in the window
+    window: Count = 10  # recent picks the diversity rules look back on
+    topic_cap: Count = 6  # at most this many of one topic in the window
     explore_share: Fraction = 0.1  # probability mass reserved for exploration items
+    cold_start_explore: Fraction = 0.15  # extra exploration for a young profile ...
+    cold_start_videos: Positive = 8.0  # ... decaying by e every this many videos seen
 
 
 class Pick(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

@@ -6,6 +6,7 @@ Pure with respect to storage: it reads the viewer's state and the world and retu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from engine.config import Config
 from engine.filters import FilterContext, apply_filters
 from engine.pick import choose, slate_probabilities
 from engine.pools import STATE_NAMES, TestPools
-from engine.profile import UserState
+from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
 from engine.rerank import rerank
 from engine.scoring import ACTIONS, Scores, ScoringContext, popularity_scores, score
@@ -27,6 +28,7 @@ from engine.trending import Trending
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 SLATE_SHOWN = 8
+WIDEN_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def recommend(
     filters = FilterContext(world.catalog, config, world.now, keyword_blocked)
     keep, removed = apply_filters(candidates.ids, state, filters)
     if not keep.any():
-        raise NothingToRecommendError(f"nothing left to recommend to viewer {state.user_id}")
+        candidates, keep, removed = _widen(world, state, filters)
     ids = candidates.ids[keep]
     source = candidates.source[keep]
     similarity = candidates.similarity[keep].astype(np.float64)
@@ -88,11 +90,11 @@ def recommend(
     is_explore = source == SOURCE_CODE["explore"]
     slate = rerank(ids, final, is_explore, list(state.shown), world.catalog, config.rerank)
     slate_scores = slate.adjusted[slate.order]
-    probs = _probabilities(config, slate_scores, is_explore[slate.order])
+    probs = _probabilities(config, slate_scores, is_explore[slate.order], len(state.seen))
     choice = choose(probs, rng)
     i = int(slate.order[choice.index])
     funnel = Funnel(
-        proposed={name: len(candidates.proposed[name]) for name in PRIORITY},
+        proposed={name: len(ids) for name, ids in candidates.proposed.items()},
         merged=len(candidates.ids),
         removed=removed,
         kept=len(ids),
@@ -112,6 +114,42 @@ def recommend(
     )
 
 
+def _widen(
+    world: Shared, state: UserState, filters: FilterContext
+) -> tuple[Candidates, npt.NDArray[np.bool_], dict[str, int]]:
+    """Every source came up empty after filtering (strict keyword filters, a viewer who has
+    seen most of the world): search the whole catalog, newest first, a chunk at a time.
+
+    Raises:
+        NothingToRecommendError: nothing in the world may be shown to this viewer.
+    """
+    order = world.catalog.publish_order
+    removed_total: dict[str, int] = {}
+    for start in range(0, len(order), WIDEN_CHUNK):
+        ids = np.sort(order[start : start + WIDEN_CHUNK])
+        keep, removed = apply_filters(ids, state, filters)
+        for name, count in removed.items():
+            removed_total[name] = removed_total.get(name, 0) + count
+        if keep.any():
+            query = query_vector(state, world.config.profile)
+            similarity = (
+                np.zeros(len(ids), np.float32)
+                if query is None
+                else world.catalog.embedding[ids] @ query
+            )
+            proposed = {name: np.zeros(0, dtype=np.int64) for name in PRIORITY}
+            proposed["catalog"] = ids
+            widened = Candidates(
+                ids=ids,
+                source=np.full(len(ids), SOURCE_CODE["catalog"], dtype=np.int8),
+                proposed=proposed,
+                similarity=similarity,
+                query_known=query is not None,
+            )
+            return widened, keep, removed_total
+    raise NothingToRecommendError(f"nothing left to recommend to viewer {state.user_id}")
+
+
 def _policy_scores(
     config: Config, ids: I64, scores: Scores, world: Shared, rng: np.random.Generator
 ) -> F64:
@@ -123,10 +161,20 @@ def _policy_scores(
     return scores.score
 
 
-def _probabilities(config: Config, slate_scores: F64, is_explore: npt.NDArray[np.bool_]) -> F64:
+def explore_share(config: Config, seen: int) -> float:
+    """Exploration is strongest while little is known, then settles to the base share."""
+    r = config.rerank
+    young = r.cold_start_explore * math.exp(-seen / max(r.cold_start_videos, 1e-9))
+    return min(1.0, r.explore_share + young)
+
+
+def _probabilities(
+    config: Config, slate_scores: F64, is_explore: npt.NDArray[np.bool_], seen: int
+) -> F64:
     if config.policy == "random":
         return np.full(len(slate_scores), 1.0 / len(slate_scores))
-    return slate_probabilities(slate_scores, is_explore, config.pick, config.rerank.explore_share)
+    share = explore_share(config, seen)
+    return slate_probabilities(slate_scores, is_explore, config.pick, share)
 
 
 def _receipt(
@@ -143,7 +191,7 @@ def _receipt(
     funnel: Funnel,
 ) -> Receipt:
     video_id = int(ids[i])
-    proposed_by = [name for name in PRIORITY if video_id in candidates.proposed[name]]
+    proposed_by = [name for name, ids in candidates.proposed.items() if video_id in ids]
     boost = world.boosts.get(video_id)
     terms = {
         a: {

@@ -155,10 +155,15 @@ def learn(state: UserState, video: VideoFeatures, value: float, config: ProfileC
     emb = video.embedding
     if weight > 0:
         state.long_term += config.long_term_rate * weight * (emb - state.long_term)
+        state.short_term += config.short_term_rate * weight * (emb - state.short_term)
     else:
-        state.long_term += config.long_term_rate * weight * emb
-    state.short_term *= 1.0 - config.short_term_rate * abs(weight)
-    state.short_term += config.short_term_rate * weight * emb
+        # Moving away from a disliked video removes what the vectors share with it; pointing
+        # them at its opposite would invent an interest in whatever lies there.
+        for vector, rate in (
+            (state.long_term, config.long_term_rate),
+            (state.short_term, config.short_term_rate),
+        ):
+            vector -= rate * abs(weight) * max(float(vector @ emb), 0.0) * emb
     rate = config.affinity_rate
     t = video.topic
     state.topic_affinity[t] = _toward(float(state.topic_affinity[t]), weight, rate)

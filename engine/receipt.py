@@ -82,6 +82,7 @@ _SOURCE_TEXT = {
     "explore": "Something outside your usual interests, to keep your feed diverse.",
     "locale": "Recent in your region ({country}).",
     "boosted": "Operator boost.",
+    "catalog": "Your filters ruled out the usual candidates, so the whole catalogue was searched.",
 }
 
 
@@ -100,6 +101,7 @@ def _feature_reasons(features: dict[str, float], ctx: dict[str, Any]) -> list[st
         "language": "It is in your language.",
         "country": "It is from your country.",
         "freshness": "It is new.",
+        "new from followed": "New from @{creator}, whom you follow.",
     }
     strongest = sorted(
         ((v, k) for k, v in features.items() if v > 0.05 and k in text), reverse=True

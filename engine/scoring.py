@@ -45,6 +45,7 @@ RATE_OF = {
     "follow": "follows",
 }
 REPORT_PER_NOT_INTERESTED = 0.05
+BOOST_FLOOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,19 @@ def features(ids: I64, similarity: F64, state: UserState, ctx: ScoringContext) -
     tag_mean = tag_aff.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
     creators = v.creator_id[ids]
     age_h = (ctx.now - v.published_at[ids]) / 3600.0
+    fresh = age_h < ctx.config.sources.fresh_window_h
+    followed = state.follows.mask(creators)
     return {
         "similarity": w.similarity * (similarity - SIMILARITY_CENTRE),
         "topic": w.topic_affinity * state.topic_affinity[v.topic_id[ids]].astype(np.float64),
         "hashtags": w.hashtag_affinity * tag_mean,
         "sound": w.sound_affinity * _lookup(state.sound_affinity, v.sound_id[ids]),
         "creator": w.creator_affinity * _lookup(state.creator_affinity, creators),
-        "followed": w.followed * state.follows.mask(creators),
+        "followed": w.followed * followed,
+        "new from followed": w.followed_new * (followed & fresh),
         "language": w.same_language * (v.language[ids] == state.language),
         "country": w.same_country * (v.country[ids] == state.country),
-        "freshness": w.freshness * (age_h < ctx.config.sources.fresh_window_h),
+        "freshness": w.freshness * fresh,
     }
 
 
@@ -155,10 +159,13 @@ def score(ids: I64, similarity: F64, state: UserState, ctx: ScoringContext) -> S
     vals = values(ids, z, ctx)
     base = np.sum([p[a] * vals[a] for a in ACTIONS], axis=0) if len(ids) else np.zeros(0)
     mults = multipliers(ids, state, ctx)
-    m = np.prod(list(mults.values()), axis=0) if len(ids) else np.zeros(0)
+    m = np.prod([mults["topic slider"], mults["not interested (fading)"]], axis=0)
     # A multiplier scales the distance above zero; a negative score is divided instead, so
     # "more of this topic" never makes a disliked video rank worse.
     final = np.where(base >= 0, base * m, base / np.maximum(m, 1e-6))
+    # Heating must work on any video, so a boosted score first counts as at least BOOST_FLOOR.
+    boost = mults["boost"]
+    final = np.where(boost != 1.0, np.maximum(final, BOOST_FLOOR) * boost, final)
     return Scores(
         features=feats, affinity=z, p=p, value=vals, base=base, multipliers=mults, score=final
     )

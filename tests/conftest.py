@@ -26,3 +26,11 @@ def world_path(world_template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "world.db"
     shutil.copy(world_template, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default demo world (20,000 videos, seed 42): read-only, open with log=False."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    build_world(path, videos=20_000, seed=42, epoch_unix=EPOCH)
+    return path

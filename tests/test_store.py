@@ -86,7 +86,9 @@ def test_arrays_match_the_rows(world_template: Path) -> None:
 
 def test_damaged_array_chunk_is_reported(world_path: Path) -> None:
     db = Database(world_path)
-    db.execute("UPDATE world_arrays SET data = zeroblob(length(data)) WHERE name = 'videos.quality'")
+    db.execute(
+        "UPDATE world_arrays SET data = zeroblob(length(data)) WHERE name = 'videos.quality'"
+    )
     db.close()
     with Store.open(world_path) as store, pytest.raises(StoreError, match="damaged"):
         store.load_world()
@@ -96,8 +98,17 @@ def _old_schema_world(world_path: Path) -> None:
     """Turn a world back into one written by a release that only knew the first migration."""
     db = Database(world_path)
     with db.atomic():
-        for table in ("users", "configs", "sessions", "impressions", "events", "profile_snapshots",
-                      "video_stats_live", "video_pools", "boosts"):
+        for table in (
+            "users",
+            "configs",
+            "sessions",
+            "impressions",
+            "events",
+            "profile_snapshots",
+            "video_stats_live",
+            "video_pools",
+            "boosts",
+        ):
             db.execute(f"DROP TABLE {table}")
         db.execute("DELETE FROM _sqlite_migrations WHERE name != 'm001_world'")
     db.execute("PRAGMA user_version = 1")

@@ -1,0 +1,206 @@
+"""The public facade: what a notebook or the TUI sees when it calls the engine."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine import Engine, Recommendation, VirtualClock
+from engine.reactions import KINDS
+
+
+@pytest.fixture
+def eng(world_path: Path) -> Engine:
+    engine = Engine.open(world_path, clock=VirtualClock(0.0))
+    yield engine
+    engine.close()
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_readme_example_runs_and_records(world_path: Path) -> None:
+    eng = Engine.open(world_path, clock=VirtualClock(0.0))
+    uid = eng.new_user(interests=["cooking", "pets"], language="en", country="US")
+    rec = eng.next(uid)
+    assert isinstance(rec, Recommendation)
+    assert rec.video.caption and rec.video.duration_s >= 5
+    assert 0 < rec.propensity <= 1
+    assert rec.receipt.reasons()
+    eng.record(uid, rec.video.id, "complete", watched_s=14.2)
+    eng.record(uid, rec.video.id, "like")
+    eng.record(uid, rec.video.id, "not_interested", scope="topic")
+    eng.record(uid, rec.video.id, "report", reason="spam")
+    eng.record(uid, rec.video.id, "comment", text="so good")
+    assert "cooking" in eng.topics()
+    eng.close()
+    events = rows(world_path, "SELECT kind, video_id, watched_s, scope, reason, text FROM events")
+    assert [e[0] for e in events] == ["complete", "like", "not_interested", "report", "comment"]
+    assert events[0][2] == pytest.approx(14.2)
+    assert events[2][3] == "topic" and events[3][4] == "spam" and events[4][5] == "so good"
+    imp = rows(
+        world_path, "SELECT video_id, watched_s, seen_end, propensity, receipt FROM impressions"
+    )
+    assert imp[0][0] == rec.video.id and imp[0][1] == pytest.approx(14.2)
+    assert json.loads(imp[0][4])["video_id"] == rec.video.id
+    snapshot = rows(world_path, "SELECT profile FROM profile_snapshots")
+    assert json.loads(snapshot[0][0])["interests"] == ["cooking", "pets"]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda e, u, v: e.record(u, v, "dance"), "unknown event kind"),
+        (lambda e, u, v: e.record(99_999, v, "like"), "unknown user"),
+        (lambda e, u, v: e.record(u, 10**9, "like"), "unknown video"),
+        (lambda e, u, v: e.record(u, (v + 1) % 3000, "like"), "never served"),
+        (lambda e, u, v: e.record(u, v, "skip"), "watched_s"),
+        (lambda e, u, v: e.record(u, v, "not_interested"), "scope"),
+        (lambda e, u, v: e.record(u, v, "report"), "reason"),
+        (lambda e, u, v: e.record(u, v, "comment", text=" "), "text"),
+        (lambda e, u, v: e.record(u, v, "unlike"), "nothing to undo"),
+        (lambda e, u, v: e.new_user(interests=["knitting-on-mars"]), "unknown topic"),
+        (lambda e, u, v: e.new_user(language="english"), "ISO 639-1"),
+        (lambda e, u, v: e.next(424242), "unknown user"),
+    ],
+)
+def test_bad_calls_raise_and_write_nothing(eng: Engine, world_path: Path, call, message) -> None:
+    uid = eng.new_user()
+    rec = eng.next(uid)
+    before = rows(world_path, "SELECT count(*) FROM events")[0][0]
+    with pytest.raises(ValueError, match=message):
+        call(eng, uid, rec.video.id)
+    assert rows(world_path, "SELECT count(*) FROM events")[0][0] == before
+
+
+def test_served_and_seen_are_kept_apart(eng: Engine, world_path: Path) -> None:
+    uid = eng.new_user()
+    first = eng.next(uid)
+    second = eng.next(uid)  # served again without an event: allowed
+    assert first.video.id != second.video.id
+    eng.seen(uid, second.video.id)
+    eng.record(uid, second.video.id, "skip", watched_s=3.0)
+    served = rows(world_path, "SELECT video_id, seen_start IS NOT NULL, watched_s FROM impressions")
+    assert served[0] == (first.video.id, 0, None)
+    assert served[1][0] == second.video.id and served[1][1] == 1 and served[1][2] == 3.0
+
+
+def test_undo_restores_state(eng: Engine) -> None:
+    uid = eng.new_user()
+    rec = eng.next(uid)
+    handle = rec.video.creator_handle
+    eng.record(uid, rec.video.id, "follow")
+    eng.record(uid, rec.video.id, "hide_creator")
+    assert handle in eng.profile(uid).follows and handle in eng.profile(uid).hidden_creators
+    eng.record(uid, rec.video.id, "unfollow")
+    eng.record(uid, rec.video.id, "unhide_creator")
+    profile = eng.profile(uid)
+    assert handle not in profile.follows and handle not in profile.hidden_creators
+    eng.record(uid, rec.video.id, "like")
+    with pytest.raises(ValueError, match="already"):
+        eng.record(uid, rec.video.id, "like")
+    eng.record(uid, rec.video.id, "unlike")
+
+
+def test_every_kind_is_recordable(eng: Engine, world_path: Path) -> None:
+    uid = eng.new_user()
+    args = {
+        "skip": {"watched_s": 1.0},
+        "complete": {"watched_s": 10.0},
+        "not_interested": {"scope": "creator"},
+        "report": {"reason": "misleading"},
+        "comment": {"text": "hi"},
+    }
+    order = ["like", "unlike", "save", "unsave", "follow", "unfollow", "hide_creator"]
+    order += ["unhide_creator", "share", "rewatch", "comment", "complete", "skip"]
+    order += ["not_interested", "report"]
+    assert set(order) == set(KINDS)
+    rec = eng.next(uid)
+    for kind in order:
+        eng.record(uid, rec.video.id, kind, **args.get(kind, {}))
+    assert len(rows(world_path, "SELECT id FROM events")) == len(order)
+
+
+def test_resume_continues_where_the_viewer_left_off(world_path: Path) -> None:
+    def session(eng: Engine, uid: int, n: int) -> list[int]:
+        picked = []
+        for _ in range(n):
+            rec = eng.next(uid)
+            picked.append(rec.video.id)
+            kind = "complete" if rec.video.topic in ("pets", "cooking") else "skip"
+            eng.record(uid, rec.video.id, kind, watched_s=1.0)
+        return picked
+
+    eng = Engine.open(world_path, clock=VirtualClock(0.0))
+    uid = eng.new_user(interests=["pets"], name="ada")
+    first = session(eng, uid, 10)
+    before = eng.profile(uid)
+    eng.close()
+    eng = Engine.open(world_path, clock=VirtualClock(0.0))
+    assert eng.user_id("ada") == uid
+    after = eng.profile(uid)
+    assert after.topic_affinity == before.topic_affinity
+    assert after.long_term_topics == before.long_term_topics
+    assert after.seen == 10
+    later = session(eng, uid, 10)
+    assert not set(first) & set(later)
+    eng.close()
+
+
+def test_same_world_config_and_events_give_the_same_feed(world_path: Path) -> None:
+    def run() -> list[int]:
+        eng = Engine.open(world_path, clock=VirtualClock(0.0), log=False)
+        uid = eng.new_user(interests=["gaming"])
+        picks = []
+        for i in range(15):
+            rec = eng.next(uid)
+            picks.append(rec.video.id)
+            eng.record(uid, rec.video.id, "complete" if i % 3 else "skip", watched_s=2.5)
+        eng.close()
+        return picks
+
+    assert run() == run()
+
+
+def test_boost_is_always_disclosed(eng: Engine, world_path: Path) -> None:
+    uid = eng.new_user()
+    (target,) = rows(
+        world_path,
+        "SELECT id FROM videos WHERE published_at <= 0 AND spam = 0 AND sensitive = 0 "
+        "AND duplicate_of IS NULL ORDER BY id LIMIT 1 OFFSET 500",
+    )[0]
+    eng.boost(target, weight=50.0, until=3600.0, reason="launch campaign", by="ops")
+    shown = [eng.next(uid) for _ in range(5)]
+    boosted = [r for r in shown if r.video.id == target]
+    assert boosted, "a heavily boosted, eligible video should surface"
+    receipt = boosted[0].receipt
+    assert receipt.boost == {
+        "weight": 50.0,
+        "reason": "launch campaign",
+        "by": "ops",
+        "until": 3600.0,
+    }
+    assert any("BOOSTED" in line and "launch campaign" in line for line in receipt.reasons())
+    assert eng.explain(boosted[0].impression_id).boost is not None
+    assert rows(world_path, "SELECT reason, created_by FROM boosts") == [("launch campaign", "ops")]
+
+
+def test_receipt_shows_the_whole_funnel(eng: Engine) -> None:
+    uid = eng.new_user(interests=["comedy"])
+    receipt = eng.next(uid).receipt
+    funnel = receipt.funnel
+    assert set(funnel.proposed) >= {"interest", "trending", "fresh", "explore", "locale"}
+    assert funnel.merged <= sum(funnel.proposed.values())
+    assert funnel.kept == funnel.merged - sum(funnel.removed.values())
+    assert "spam" in funnel.removed and "already seen" in funnel.removed
+    total = sum(t["contribution"] for t in receipt.terms.values())
+    assert total == pytest.approx(receipt.base_score)
+    assert receipt.slate[0]["probability"] > 0
