@@ -246,7 +246,7 @@ class Engine:
         for state in self._users.values():
             if state.name == name:
                 return state.user_id
-        found = self.store.user_id_by_name(name) if self.log else None
+        found = self.store.user_id_by_name(name)
         if found is None:
             raise ValueError(f"unknown viewer {name!r}")
         return found

@@ -1,5 +1,6 @@
 """Candidate sources: who may propose a video for the next pick, each within its quota.
 
+- starter: while nothing is known about the viewer, well-completed videos from every topic;
 - interest: embedding similarity to a blend of the long- and short-term interest vectors
   (videos already seen are masked before the top-k so they cannot crowd it out);
 - follow: newest videos of followed creators;
@@ -28,7 +29,20 @@ from engine.trending import Trending
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
 
-PRIORITY = ("boosted", "follow", "fresh", "trending", "locale", "explore", "interest", "catalog")
+PRIORITY = (
+    "boosted",
+    "follow",
+    "fresh",
+    "trending",
+    "locale",
+    "explore",
+    "interest",
+    "starter",
+    "catalog",
+    "random",
+    "popular",
+)
+BASELINE_POOL = 500  # candidates the random and popular baselines draw from
 SOURCE_CODE = {name: code for code, name in enumerate(PRIORITY)}
 EXPLORE_TOPICS = 3
 RECENT_PER_TOPIC = 400
@@ -86,7 +100,7 @@ def interest(
     if quota == 0:
         return np.zeros(0, dtype=np.int64)
     if query is None:
-        return cold_start(ctx, state, quota, rng)
+        return np.zeros(0, dtype=np.int64)
     per_topic = int(quota * PER_TOPIC_SHARE / INTEREST_TOPICS)
     sims = ctx.catalog.embedding @ query
     sims[state.seen.array()] = -np.inf
@@ -162,10 +176,21 @@ def locale(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gene
     return rng.choice(recent, size=min(quota, len(recent)), replace=False).astype(np.int64)
 
 
+def baseline(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> dict[str, I64]:
+    """The baselines' only source: a uniform sample of the catalogue, or its most completed."""
+    if ctx.config.policy == "random":
+        n = ctx.catalog.n
+        return {"random": rng.choice(n, size=min(BASELINE_POOL, n), replace=False).astype(np.int64)}
+    popular = ctx.catalog.most_completed(ctx.config.scoring.prior_views, BASELINE_POOL * 4)
+    return {"popular": _unseen(popular, state)[:BASELINE_POOL]}
+
+
 def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Candidates:
     """Run every source within its quota and merge them."""
     quotas = ctx.config.sources
     query = query_vector(state, ctx.config.profile)
+    if ctx.config.policy != "engine":
+        return _merge(baseline(ctx, state, rng), ctx, query)
     proposed = {
         "boosted": _unseen(ctx.boosted, state)[: quotas.boosted],
         "follow": follow(ctx, state, quotas.follow),
@@ -175,6 +200,12 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
         "explore": explore(ctx, state, quotas.explore, rng),
         "interest": interest(ctx, state, query, quotas.interest, rng),
     }
+    if query is None:
+        proposed["starter"] = cold_start(ctx, state, quotas.interest, rng)
+    return _merge(proposed, ctx, query)
+
+
+def _merge(proposed: dict[str, I64], ctx: SourceContext, query: F32 | None) -> Candidates:
     all_ids = np.concatenate(list(proposed.values()))
     all_sources = np.concatenate(
         [np.full(len(ids), SOURCE_CODE[name], dtype=np.int8) for name, ids in proposed.items()]

@@ -93,6 +93,8 @@ class Catalog:
             ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
             for ids in self.by_topic
         ]
+        self._popular: I64 = np.zeros(0, dtype=np.int64)
+        self._popular_key: tuple[float, int, float] | None = None
         self.topic_slugs = {slug: i for i, slug in enumerate(world.topics.slug)}
         self.topic_names = {name.lower(): i for i, name in enumerate(world.topics.name)}
         self.language_index = {code: i for i, code in enumerate(world.languages)}
@@ -114,6 +116,16 @@ class Catalog:
     def check_video(self, video_id: int) -> None:
         if not 0 <= video_id < self.n:
             raise ValueError(f"unknown video id {video_id}")
+
+    def most_completed(self, prior_views: float, n: int) -> I64:
+        """The ``n`` videos with the best smoothed completion rate, best first (cached)."""
+        key = (prior_views, n, self.engagement.totals["views"])
+        if self._popular_key != key:
+            rate = self.engagement.rate("completions", np.arange(self.n), prior_views)
+            top = np.argpartition(-rate, min(n, self.n - 1))[:n]
+            self._popular = top[np.argsort(-rate[top], kind="stable")].astype(np.int64)
+            self._popular_key = key
+        return self._popular
 
     def newest_published(self, newest_first: I64, now: float, n: int) -> I64:
         """The ``n`` newest already-published videos of a newest-first id list."""

@@ -17,7 +17,7 @@ from engine.candidates import PRIORITY, SOURCE_CODE, Candidates, SourceContext, 
 from engine.catalog import Catalog
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters
-from engine.pick import choose, slate_probabilities
+from engine.pick import Choice, choose, slate_probabilities
 from engine.pools import STATE_NAMES, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
@@ -81,7 +81,7 @@ def recommend(
         candidates, keep, removed = _widen(world, state, filters)
     ids = candidates.ids[keep]
     source = candidates.source[keep]
-    similarity = candidates.similarity[keep].astype(np.float64)
+    similarity = candidates.similarity[keep].astype(np.float64) if candidates.query_known else None
     weights = {v: b.weight for v, b in world.boosts.items()}
     scores = score(
         ids, similarity, state, ScoringContext(world.catalog, config, world.now, weights)
@@ -92,6 +92,11 @@ def recommend(
     slate_scores = slate.adjusted[slate.order]
     probs = _probabilities(config, slate_scores, is_explore[slate.order], len(state.seen))
     choice = choose(probs, rng)
+    if config.policy == "random":
+        # Uniform over the whole eligible catalogue, estimated from the uniform sample.
+        sampled = len(candidates.ids)
+        eligible = len(ids) * world.catalog.n / max(sampled, 1)
+        choice = Choice(choice.index, 1.0 / eligible, probs)
     i = int(slate.order[choice.index])
     funnel = Funnel(
         proposed={name: len(ids) for name, ids in candidates.proposed.items()},
@@ -101,9 +106,7 @@ def recommend(
         diversity_blocked=slate.blocked,
         slate=len(slate.order),
     )
-    receipt = _receipt(
-        world, state, candidates, ids, source, scores, slate, probs, choice.index, i, funnel
-    )
+    receipt = _receipt(world, state, candidates, ids, source, scores, slate, choice, i, funnel)
     return Decision(
         video_id=int(ids[i]),
         source=PRIORITY[int(source[i])],
@@ -154,7 +157,7 @@ def _policy_scores(
     config: Config, ids: I64, scores: Scores, world: Shared, rng: np.random.Generator
 ) -> F64:
     if config.policy == "random":
-        return np.zeros(len(ids))
+        return rng.random(len(ids))
     if config.policy == "popular":
         ctx = ScoringContext(world.catalog, config, world.now, {})
         return popularity_scores(ids, ctx)
@@ -185,8 +188,7 @@ def _receipt(
     source: npt.NDArray[np.int8],
     scores: Scores,
     slate: Any,
-    probs: F64,
-    slate_index: int,
+    choice: Choice,
     i: int,
     funnel: Funnel,
 ) -> Receipt:
@@ -206,7 +208,7 @@ def _receipt(
             "video_id": int(ids[j]),
             "score": float(slate.adjusted[j]),
             "source": PRIORITY[int(source[j])],
-            "probability": float(probs[k]),
+            "probability": float(choice.probabilities[k]),
         }
         for k, j in enumerate(slate.order[:SLATE_SHOWN].tolist())
     ]
@@ -224,8 +226,8 @@ def _receipt(
         multipliers={k: float(v[i]) for k, v in scores.multipliers.items()},
         author_penalty=float(slate.author_penalty[i]),
         score=float(slate.adjusted[i]),
-        rank=slate_index,
-        propensity=float(probs[slate_index]),
+        rank=choice.index,
+        propensity=choice.propensity,
         slate=top,
         boost=None
         if boost is None

@@ -76,6 +76,7 @@ class Receipt:
 
 _SOURCE_TEXT = {
     "interest": "Similar to what you watch and react to.",
+    "starter": "Popular across topics, while the feed learns what you like.",
     "follow": "From @{creator}, whom you follow.",
     "trending": "Trending right now.",
     "fresh": "A new upload getting its first audience (test pool {pool}).",

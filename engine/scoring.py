@@ -85,7 +85,9 @@ def _lookup(table: dict[int, float], keys: npt.NDArray[np.integer], default: flo
     return np.fromiter(found, dtype=np.float64, count=len(keys))
 
 
-def features(ids: I64, similarity: F64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
+def features(
+    ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext
+) -> dict[str, F64]:
     w = ctx.config.scoring
     v = ctx.catalog.world.videos
     tags = v.hashtags[ids]
@@ -96,8 +98,11 @@ def features(ids: I64, similarity: F64, state: UserState, ctx: ScoringContext) -
     age_h = (ctx.now - v.published_at[ids]) / 3600.0
     fresh = age_h < ctx.config.sources.fresh_window_h
     followed = state.follows.mask(creators)
+    # With no interests known yet, similarity says nothing either way.
+    known = similarity is not None
+    centred = similarity - SIMILARITY_CENTRE if similarity is not None else np.zeros(len(ids))
     return {
-        "similarity": w.similarity * (similarity - SIMILARITY_CENTRE),
+        "similarity": w.similarity * centred * known,
         "topic": w.topic_affinity * state.topic_affinity[v.topic_id[ids]].astype(np.float64),
         "hashtags": w.hashtag_affinity * tag_mean,
         "sound": w.sound_affinity * _lookup(state.sound_affinity, v.sound_id[ids]),
@@ -152,7 +157,7 @@ def multipliers(ids: I64, state: UserState, ctx: ScoringContext) -> dict[str, F6
     }
 
 
-def score(ids: I64, similarity: F64, state: UserState, ctx: ScoringContext) -> Scores:
+def score(ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext) -> Scores:
     feats = features(ids, similarity, state, ctx)
     z = np.sum(list(feats.values()), axis=0) if len(ids) else np.zeros(0)
     p = probabilities(ids, z, state, ctx)

@@ -117,3 +117,10 @@ def metadata(db_path: Path, out: Path | None) -> None:
         click.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
+
+
+# Commands defined in their own modules register here (they import db_option from this one).
+from tui.cli_engine import boost, config, explain, recommend  # noqa: E402
+
+for command in (recommend, explain, config, boost):
+    main.add_command(command)

@@ -262,7 +262,9 @@ class Persona:
         taste: Taste | None = None,
     ) -> Persona:
         """A persona from one seed: its truth (unless given), acts and schedule streams."""
-        sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        sequence = (
+            seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        )
         truth, acts, schedule = (np.random.default_rng(s) for s in sequence.spawn(3))
         chosen = taste if taste is not None else draw_taste(world, truth)
         return cls(chosen, world, acts, schedule, behaviour)

@@ -77,7 +77,9 @@ class Behaviour:
     # Negatives of an unhooked viewer: rate × sigmoid(−appeal − threshold).
     not_interested_rate: float = 0.02
     negative_threshold: float = 1.5
-    report_rate: float = 0.03  # of unhooked views of spam, or of sensitive content by the intolerant
+    report_rate: float = (
+        0.03  # of unhooked views of spam, or of sensitive content by the intolerant
+    )
     # Leaving after a video: base + fatigue·minutes + frustration·(unhooked run − 1), capped.
     leave_base: float = 0.018
     leave_per_minute: float = 0.004

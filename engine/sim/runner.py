@@ -1,0 +1,219 @@
+"""One shard of personas watching through one engine, in virtual time.
+
+A shard is a fixed group of personas sharing an engine (and so its live engagement, trends and
+test pools), the way viewers of one world share it. Inside a shard the personas act as a
+discrete-event simulation: each has its own next moment in world time, the one due first acts
+(the engine's :class:`VirtualClock` is set to that moment), then its next moment moves by the
+seconds it watched, or by a gap between sessions when it leaves. The clock only ever moves
+forward and the order is fixed by (time, persona), so a shard's result depends on its seeds
+only, never on which process runs it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from scipy.stats import spearmanr
+
+from engine.api import Engine
+from engine.clock import VirtualClock
+from engine.config import Config
+from engine.pipeline import NothingToRecommendError
+from engine.pools import OUTSIDE
+from engine.sim.oracle import OracleEngine
+from engine.sim.persona import Persona, Reaction, Taste
+from engine.sim.snapshot import StartState, StartStore, shared_world
+from engine.sim.trace import (
+    NO_NEGATIVE,
+    SCOPE_CODE,
+    SOURCE_CODE,
+    TRACE_DTYPE,
+    Population,
+    Trace,
+)
+from engine.sim.watch import SWIPE_S, Behaviour
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One ranking setup under test: an engine config, or the oracle."""
+
+    name: str
+    config: Config
+    oracle: bool = False
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A persona's place in a run: its truth, its seed, and its viewer id if already created."""
+
+    unit: int
+    taste: Taste
+    seed: np.random.SeedSequence
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every shard of a run shares: the world file and the state it started from."""
+
+    db_path: Path
+    start: StartState
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    shard: int
+    arm: Arm
+    seats: tuple[Seat, ...]
+    sessions: int
+    log: bool
+    condition: str | None
+    behaviour: Behaviour
+    start_t: float
+
+
+@dataclass(frozen=True, eq=False)
+class ShardResult:
+    shard: int
+    trace: Trace
+    population: Population
+    pool_reach: I64  # videos that reached each test pool (index 0 = admitted)
+    impressions: int
+    events: int  # reactions recorded (closing events included)
+    elapsed_s: float  # wall seconds spent driving the engine
+
+
+def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
+    """Open an engine for the shard, let its personas watch, and collect what happened."""
+    world = shared_world(context.db_path)
+    store = StartStore.at_start(context.db_path, world, context.start)
+    clock = VirtualClock(task.start_t)
+    engine_class = OracleEngine if task.arm.oracle else Engine
+    try:
+        engine = engine_class(store, task.arm.config, clock, task.log, task.condition)
+    except BaseException:
+        store.close()
+        raise
+    try:
+        return _drive(engine, clock, task)
+    finally:
+        engine.close()
+
+
+def _drive(engine: Engine, clock: VirtualClock, task: ShardTask) -> ShardResult:
+    world = engine.catalog.world
+    personas = [Persona.draw(world, s.seed, task.behaviour, s.taste) for s in task.seats]
+    users = [_viewer(engine, seat, persona) for seat, persona in zip(task.seats, personas)]
+    sessions = np.zeros(len(personas), dtype=np.int64)
+    life = np.zeros(len(personas), dtype=np.int64)
+    due = [(task.start_t + p.first_arrival_s(), k) for k, p in enumerate(personas)]
+    heapq.heapify(due)
+    rows: list[tuple[object, ...]] = []
+    events = 0
+    started = time.perf_counter()
+    while due:
+        now, k = heapq.heappop(due)
+        clock.now = now
+        persona, user_id = personas[k], users[k]
+        try:
+            rec = engine.next(user_id)
+        except NothingToRecommendError:
+            engine.end_session(user_id)
+            persona.end_session()
+            continue
+        depth = persona.depth
+        reaction = persona.react(rec.video.id)
+        for kind, kwargs in reaction.actions:
+            engine.record(user_id, rec.video.id, kind, **kwargs)
+        events += len(reaction.actions)
+        place = (task.seats[k].unit, int(sessions[k]), depth, int(life[k]), now)
+        rows.append(_row(place, rec.source, reaction))
+        life[k] += 1
+        then = now + reaction.watched_s + SWIPE_S
+        if reaction.leaves:
+            engine.end_session(user_id)
+            persona.end_session()
+            sessions[k] += 1
+            if sessions[k] >= task.sessions:
+                continue
+            then += persona.session_gap_s()
+        heapq.heappush(due, (then, k))
+    elapsed = time.perf_counter() - started
+    return ShardResult(
+        shard=task.shard,
+        trace=np.array(rows, dtype=TRACE_DTYPE),
+        population=_population(engine, personas, users, sessions),
+        pool_reach=_pool_reach(engine),
+        impressions=len(rows),
+        events=events,
+        elapsed_s=elapsed,
+    )
+
+
+def _viewer(engine: Engine, seat: Seat, persona: Persona) -> int:
+    user_id = seat.user_id
+    if user_id is None:
+        user_id = engine.new_user(**persona.sign_up(), name=f"sim-{seat.unit:06d}")
+    if isinstance(engine, OracleEngine):
+        engine.attach(user_id, persona)
+    return user_id
+
+
+def _row(
+    place: tuple[int, int, int, int, float], source: str, reaction: Reaction
+) -> tuple[object, ...]:
+    """One trace row; ``place`` is (unit, session, depth, life, world_t)."""
+    kinds = dict(reaction.actions)
+    negative = kinds.get("not_interested")
+    return (
+        *place[:4],
+        reaction.video_id,
+        place[4],
+        reaction.watched_s,
+        reaction.hooked,
+        reaction.completed,
+        "like" in kinds,
+        "share" in kinds,
+        "save" in kinds,
+        "comment" in kinds,
+        "follow" in kinds,
+        "rewatch" in kinds,
+        NO_NEGATIVE if negative is None else SCOPE_CODE[str(negative["scope"])],
+        "report" in kinds,
+        SOURCE_CODE.get(source, -1),
+        reaction.appeal,
+    )
+
+
+def _population(
+    engine: Engine, personas: list[Persona], users: list[int], sessions: I64
+) -> Population:
+    slugs = engine.topics()
+    taste = np.stack([p.taste.topic for p in personas]) if personas else np.zeros((0, len(slugs)))
+    loved = np.zeros(taste.shape, dtype=bool)
+    accuracy = np.full(len(personas), np.nan)
+    for k, (persona, user_id) in enumerate(zip(personas, users)):
+        loved[k, persona.taste.loved] = True
+        affinity = engine.profile(user_id).topic_affinity
+        believed = np.array([affinity.get(slug, 0.0) for slug in slugs])
+        if np.ptp(believed) > 0:
+            accuracy[k] = float(spearmanr(believed, persona.taste.topic).statistic)
+    return Population(taste=taste, loved=loved, accuracy=accuracy, sessions=sessions.copy())
+
+
+def _pool_reach(engine: Engine) -> I64:
+    pools = engine.pools
+    tested = pools.state != OUTSIDE
+    return np.array(
+        [int((tested & (pools.stage >= k)).sum()) for k in range(len(pools.sizes))],
+        dtype=np.int64,
+    )

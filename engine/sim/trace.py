@@ -1,0 +1,75 @@
+"""What a simulated run leaves behind for the metrics: one row per impression, and the personas.
+
+The engine's own tables hold the same activity (when logging is on); the trace adds what only
+the simulator knows (the persona's unit index, its session, the moment's true appeal) and stays
+in memory as one numpy structured array, so metrics never go back to SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Bool = npt.NDArray[np.bool_]
+
+SOURCES = ("boosted", "follow", "fresh", "trending", "locale", "explore", "interest", "oracle")
+SOURCE_CODE = {name: code for code, name in enumerate(SOURCES)}
+SCOPES = ("video", "creator", "sound", "topic")
+SCOPE_CODE = {name: code for code, name in enumerate(SCOPES)}
+NO_NEGATIVE = -1
+
+TRACE_DTYPE = np.dtype(
+    [
+        ("unit", np.int32),  # persona index within the whole run (replicates stacked)
+        ("session", np.int16),  # the persona's session number, from 0
+        ("depth", np.int32),  # position in the session, from 0
+        ("life", np.int32),  # position in the persona's whole feed, from 0
+        ("video", np.int32),
+        ("world_t", np.float64),
+        ("watched_s", np.float32),
+        ("hooked", np.bool_),
+        ("completed", np.bool_),
+        ("like", np.bool_),
+        ("share", np.bool_),
+        ("save", np.bool_),
+        ("comment", np.bool_),
+        ("follow", np.bool_),
+        ("rewatch", np.bool_),
+        ("negative", np.int8),  # "not interested" scope code, NO_NEGATIVE when none
+        ("report", np.bool_),
+        ("source", np.int8),  # code into SOURCES, -1 for anything else
+        ("appeal", np.float32),  # the moment's true appeal, noise included
+    ]
+)
+Trace = npt.NDArray[np.void]
+
+
+def empty_trace() -> Trace:
+    return np.zeros(0, dtype=TRACE_DTYPE)
+
+
+@dataclass(frozen=True, eq=False)
+class Population:
+    """The personas of a run, aligned with the trace's ``unit`` column."""
+
+    taste: npt.NDArray[np.float64]  # [P, T] hidden topic taste
+    loved: Bool  # [P, T] the persona's true top topics
+    accuracy: F64  # [P] rank correlation of the engine's topic affinity with the taste (NaN: none)
+    sessions: I64  # [P] sessions completed
+
+    @property
+    def size(self) -> int:
+        return int(self.taste.shape[0])
+
+
+def stack_populations(parts: list[Population]) -> Population:
+    return Population(
+        taste=np.concatenate([p.taste for p in parts]),
+        loved=np.concatenate([p.loved for p in parts]),
+        accuracy=np.concatenate([p.accuracy for p in parts]),
+        sessions=np.concatenate([p.sessions for p in parts]),
+    )

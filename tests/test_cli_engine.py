@@ -1,0 +1,101 @@
+"""`foryou recommend`, `explain`, `config`, `boost` as a user runs them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tui.cli import main
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_recommend_prints_receipts_and_explain_reads_them_back(world_path: Path) -> None:
+    code, out = run("recommend", "--db", str(world_path), "--user", "ann", "--create", "-n", "3")
+    assert code == 0, out
+    assert out.count("funnel: proposed") == 3
+    assert "expected value" in out
+    assert "propensity" in out
+    conn = sqlite3.connect(world_path)
+    (impression,) = conn.execute("SELECT max(id) FROM impressions").fetchone()
+    code, out = run("explain", "--db", str(world_path), str(impression))
+    assert code == 0, out
+    assert f"impression {impression}" in out
+    assert "score terms" in out
+
+
+def test_recommend_unknown_viewer_and_explain_unknown_impression(world_path: Path) -> None:
+    code, out = run("recommend", "--db", str(world_path), "--user", "nobody")
+    assert code != 0
+    assert out.strip() == "Error: unknown viewer 'nobody'"
+    code, out = run("explain", "--db", str(world_path), "999999")
+    assert code != 0
+    assert out.strip() == "Error: unknown impression id 999999"
+
+
+def test_dry_run_records_nothing(world_path: Path) -> None:
+    run("recommend", "--db", str(world_path), "--user", "bo", "--create", "-n", "1")
+    code, _ = run("recommend", "--db", str(world_path), "--user", "bo", "-n", "2", "--dry-run")
+    assert code == 0
+    conn = sqlite3.connect(world_path)
+    assert conn.execute("SELECT count(*) FROM impressions").fetchone()[0] == 1
+
+
+def test_config_show_and_validate(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('name = "likes-matter"\n[reactions]\nlike = 3.0\n')
+    code, out = run("config", "show", str(good))
+    assert code == 0
+    assert "like = 3.0" in out
+    assert "report = -234.0" in out  # defaults filled in
+    assert run("config", "validate", str(good)) == (0, f"{good}: ok\n")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[reactions]\nlikes = 3.0\n")
+    code, out = run("config", "validate", str(bad))
+    assert code != 0
+    assert "likes" in out
+    assert "reactions" in out
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_boost_is_stored_and_disclosed(world_path: Path) -> None:
+    code, out = run(
+        "boost",
+        "--db",
+        str(world_path),
+        "42",
+        "--weight",
+        "3",
+        "--until",
+        "24h",
+        "--reason",
+        "creator spotlight",
+    )
+    assert code == 0, out
+    conn = sqlite3.connect(world_path)
+    row = conn.execute("SELECT video_id, weight, reason, created_by FROM boosts").fetchone()
+    assert row == (42, 3.0, "creator spotlight", "operator")
+    code, out = run(
+        "boost", "--db", str(world_path), "42", "--weight", "3", "--until", "soon", "--reason", "x"
+    )
+    assert code != 0
+    assert "--until" in out
+    code, out = run(
+        "boost",
+        "--db",
+        str(world_path),
+        "10000000",
+        "--weight",
+        "3",
+        "--until",
+        "1h",
+        "--reason",
+        "x",
+    )
+    assert code != 0
+    assert "unknown video" in out

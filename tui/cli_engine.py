@@ -1,0 +1,158 @@
+"""Engine commands: `recommend`, `explain`, `config show|validate`, `boost`.
+
+They print receipts for people who want to see why the engine picks what it picks without
+opening the feed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from engine import Engine, Receipt
+from engine.config import effective_toml, load_config
+from tui.cli import db_option, user_errors
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Ranking config TOML [built-in defaults].",
+)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def receipt_table(receipt: Receipt, title: str) -> Table:
+    """Every score term of a receipt, the way `foryou explain` shows it."""
+    table = Table(title=title, title_justify="left", box=None)
+    table.add_column("action")
+    table.add_column("P(action)", justify="right")
+    table.add_column("value", justify="right")
+    table.add_column("= adds", justify="right")
+    for action, term in receipt.terms.items():
+        table.add_row(
+            action, f"{term['p']:.4f}", f"{term['value']:+.2f}", f"{term['contribution']:+.4f}"
+        )
+    table.add_row("expected value", "", "", f"{receipt.base_score:+.4f}", style="bold")
+    return table
+
+
+def print_receipt(console: Console, receipt: Receipt, heading: str) -> None:
+    console.print(f"[bold]{heading}[/]")
+    for line in receipt.reasons():
+        console.print(f"  • {line}")
+    funnel = receipt.funnel
+    proposed = ", ".join(f"{k} {v}" for k, v in funnel.proposed.items() if v)
+    removed = ", ".join(f"{k} {v}" for k, v in funnel.removed.items() if v)
+    console.print(f"  funnel: proposed {proposed} → {funnel.merged} distinct")
+    console.print(f"          filtered out: {removed or 'nothing'} → {funnel.kept} kept")
+    blocked = ", ".join(f"{k} {v}" for k, v in funnel.diversity_blocked.items() if v)
+    console.print(f"          diversity held back: {blocked or 'nothing'} → slate {funnel.slate}")
+    features = ", ".join(f"{k} {v:+.2f}" for k, v in receipt.features.items() if v)
+    console.print(f"  affinity z = {receipt.affinity:+.2f} ({features or 'no signal yet'})")
+    console.print(receipt_table(receipt, "  score terms"))
+    mults = ", ".join(f"{k} ×{v:g}" for k, v in receipt.multipliers.items())
+    console.print(
+        f"  multipliers: {mults}; author penalty ×{receipt.author_penalty:g} → score "
+        f"{receipt.score:.4f}, rank {receipt.rank + 1}, propensity {receipt.propensity:.4f}"
+    )
+
+
+@click.command()
+@db_option
+@click.option("--user", "user_name", required=True, help="Viewer name.")
+@click.option("-n", "count", default=10, show_default=True, help="How many picks.")
+@config_option
+@click.option("--create", is_flag=True, help="Create the viewer if it does not exist.")
+@click.option("--dry-run", is_flag=True, help="Do not record the picks as served.")
+def recommend(
+    db_path: Path, user_name: str, count: int, config_path: Path | None, create: bool, dry_run: bool
+) -> None:
+    """Print a viewer's next picks with their receipts (served, not seen)."""
+    console = Console()
+    with user_errors(), Engine.open(db_path, config=config_path, log=not dry_run) as eng:
+        try:
+            uid = eng.user_id(user_name)
+        except ValueError:
+            if not create:
+                raise
+            uid = eng.new_user(name=user_name)
+        for i in range(count):
+            rec = eng.next(uid)
+            v = rec.video
+            heading = (
+                f"{i + 1}. video {v.id} · {v.topic_name} · @{v.creator_handle} · "
+                f"{v.duration_s:.0f} s · impression {rec.impression_id}\n   {v.caption}"
+            )
+            print_receipt(console, rec.receipt, heading)
+
+
+@click.command()
+@db_option
+@click.argument("impression_id", type=int)
+def explain(db_path: Path, impression_id: int) -> None:
+    """Print the stored receipt of one impression."""
+    with user_errors(), Engine.open(db_path, log=False) as eng:
+        receipt = eng.explain(impression_id)
+        video = eng.video(receipt.video_id)
+    print_receipt(
+        Console(), receipt, f"impression {impression_id}: video {video.id} · {video.caption}"
+    )
+
+
+@click.group()
+def config() -> None:
+    """Show or validate ranking configs."""
+
+
+@config.command("show")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def config_show(path: Path | None) -> None:
+    """Print the effective config (a file's values over the defaults)."""
+    with user_errors():
+        click.echo(effective_toml(load_config(path)), nl=False)
+
+
+@config.command("validate")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def config_validate(path: Path) -> None:
+    """Check a config file; a one-line error names the bad key."""
+    with user_errors():
+        load_config(path)
+    click.echo(f"{path}: ok")
+
+
+def world_time(text: str, now_world: float, epoch_unix: float) -> float:
+    """A boost end given as a duration from now ("90m", "24h", "3d") or an ISO date-time."""
+    match = _DURATION.match(text.strip())
+    if match:
+        return now_world + float(match[1]) * _UNIT_S[match[2]]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"--until {text!r}: give a duration like 24h or an ISO time like 2026-12-01T18:00"
+        ) from None
+    return moment.timestamp() - epoch_unix
+
+
+@click.command()
+@db_option
+@click.argument("video_id", type=int)
+@click.option("--weight", type=float, required=True, help="Score multiplier, e.g. 3.")
+@click.option("--until", "until", required=True, help="Duration (24h, 3d) or ISO time.")
+@click.option("--reason", required=True, help="Why: shown to every viewer in 'why this'.")
+@click.option("--by", "by", default="operator", show_default=True, help="Who boosts.")
+def boost(db_path: Path, video_id: int, weight: float, until: str, reason: str, by: str) -> None:
+    """Boost ("heat") a video; unlike TikTok's, every boost is disclosed in the receipt."""
+    with user_errors(), Engine.open(db_path) as eng:
+        end = world_time(until, eng.now, eng.catalog.world.epoch_unix)
+        boost_id = eng.boost(video_id, weight=weight, until=end, reason=reason, by=by)
+    click.echo(f"boost {boost_id}: video {video_id} ×{weight:g} until world time {end:.0f} s")
