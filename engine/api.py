@@ -343,13 +343,14 @@ class Engine:
                 "score": decision.score,
                 "rank": decision.rank,
                 "propensity": decision.propensity,
-                "receipt": json.dumps(decision.receipt.as_dict()),
+                "receipt": decision.receipt.to_json(),
             }
         )
 
     @staticmethod
     def _note_served(state: UserState, video_id: int, position: int, impression_id: int) -> None:
         state.served_at_position[video_id] = position
+        state.recently_served.append((position, video_id))
         state.impression_of[video_id] = impression_id
 
     def _note_seen(self, state: UserState, video_id: int) -> None:
@@ -609,7 +610,7 @@ class Engine:
         row = self.store.impression(impression_id)
         if row is None:
             raise ValueError(f"unknown impression id {impression_id}")
-        return Receipt.from_dict(json.loads(row["receipt"]))
+        return Receipt.from_json(row["receipt"])
 
     def topic_labels(self) -> dict[str, str]:
         """Topic slug -> display name (e.g. "booktok" -> "BookTok")."""

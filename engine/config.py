@@ -76,7 +76,8 @@ class Pools(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tru
 
 class Filters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     language: Literal["any", "user", "user+en"] = "any"
-    resurface_after: Count = 30  # a served-but-unseen video may return after this many picks
+    # A served-but-unseen video may return after this many picks (at most 256).
+    resurface_after: Annotated[int, msgspec.Meta(ge=0, le=256)] = 30
     allow_sensitive: bool = False  # default for new viewers
 
 

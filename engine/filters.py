@@ -43,10 +43,10 @@ def already_seen(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
 
 def served_recently(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
     """Served but never reached: give it a rest before it may come back."""
-    if not state.served_at_position:
-        return np.zeros(len(ids), dtype=bool)
     horizon = state.n_served - ctx.config.filters.resurface_after
-    recent = [v for v, pos in state.served_at_position.items() if pos > horizon]
+    recent = [video for position, video in state.recently_served if position > horizon]
+    if not recent:
+        return np.zeros(len(ids), dtype=bool)
     return np.isin(ids, _ids_of(recent))
 
 

@@ -22,6 +22,7 @@ from engine.world import EMBED_DIM, NO_ID
 
 F32 = npt.NDArray[np.float32]
 RECENT_REACTIONS = 20
+RECENTLY_SERVED = 256  # longest resurface_after the served-recently filter can honour
 
 
 @dataclass
@@ -79,6 +80,9 @@ class UserState:
     seen: IdSet = field(default_factory=IdSet)
     seen_roots: IdSet = field(default_factory=IdSet)
     served_at_position: dict[int, int] = field(default_factory=dict)  # video -> last position
+    recently_served: deque[tuple[int, int]] = field(
+        default_factory=lambda: deque(maxlen=RECENTLY_SERVED)
+    )  # (position, video), newest last
     impression_of: dict[int, int] = field(default_factory=dict)  # video -> last impression id
     n_served: int = 0
     shown: deque[int] = field(default_factory=lambda: deque(maxlen=64))  # recently seen videos

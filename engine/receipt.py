@@ -8,12 +8,12 @@ sentences a viewer reads under "why this video".
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True)
-class Funnel:
+
+class Funnel(msgspec.Struct, frozen=True):
     proposed: dict[str, int]  # per source, before merging
     merged: int  # distinct candidates
     removed: dict[str, int]  # per filter, in order
@@ -22,8 +22,7 @@ class Funnel:
     slate: int
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(msgspec.Struct, frozen=True):
     video_id: int
     position: int
     policy: str
@@ -44,11 +43,15 @@ class Receipt:
     context: dict[str, Any]  # names for the telling: topic, creator, sound, country, pool
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        result: dict[str, Any] = msgspec.to_builtins(self)
+        return result
+
+    def to_json(self) -> str:
+        return msgspec.json.encode(self).decode()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Receipt:
-        return cls(**{**data, "funnel": Funnel(**data["funnel"])})
+    def from_json(cls, text: str | bytes) -> Receipt:
+        return msgspec.json.decode(text, type=cls)
 
     def reasons(self) -> list[str]:
         """Why this video, in words a non-expert follows (strongest reasons first)."""

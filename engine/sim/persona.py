@@ -195,6 +195,29 @@ def _onboarding(loved: I64, topic: F64, rng: np.random.Generator) -> tuple[int, 
     return tuple(sorted(int(t) for t in named))
 
 
+def sign_up(taste: Taste, world: World) -> dict[str, Any]:
+    """What a persona says when it signs up: onboarding topics, locale, the sensitive switch."""
+    return {
+        "interests": [world.topics.slug[t] for t in taste.onboarding],
+        "language": world.languages[taste.language],
+        "country": world.countries[taste.country],
+        "allow_sensitive": taste.sensitive_tolerance > 0.6,
+        "simulated": True,
+    }
+
+
+def child(sequence: np.random.SeedSequence, key: int) -> np.random.SeedSequence:
+    """The ``key``-th child ``sequence.spawn`` would give, rebuilt from its key.
+
+    ``spawn`` counts the children it has handed out, so a sequence pickled to another process
+    would spawn different ones; building the child from its key gives the same stream in any
+    process, any number of times.
+    """
+    return np.random.SeedSequence(
+        sequence.entropy, spawn_key=(*sequence.spawn_key, key), pool_size=sequence.pool_size
+    )
+
+
 @dataclass(frozen=True)
 class Reaction:
     """What a persona did with one video, in the order a person would do it.
@@ -265,20 +288,13 @@ class Persona:
         sequence = (
             seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         )
-        truth, acts, schedule = (np.random.default_rng(s) for s in sequence.spawn(3))
+        truth, acts, schedule = (np.random.default_rng(child(sequence, k)) for k in range(3))
         chosen = taste if taste is not None else draw_taste(world, truth)
         return cls(chosen, world, acts, schedule, behaviour)
 
     def sign_up(self) -> dict[str, Any]:
         """Keyword arguments for :meth:`engine.Engine.new_user`: what a person says at sign-up."""
-        world = self.world
-        return {
-            "interests": [world.topics.slug[t] for t in self.taste.onboarding],
-            "language": world.languages[self.taste.language],
-            "country": world.countries[self.taste.country],
-            "allow_sensitive": self.taste.sensitive_tolerance > 0.6,
-            "simulated": True,
-        }
+        return sign_up(self.taste, self.world)
 
     # -- time --------------------------------------------------------------------------------
 
@@ -368,7 +384,7 @@ class Persona:
         b = self.behaviour
         finish = float(finish_probability(b, np.array([appeal]), np.array([duration]))[0])
         completed = bool(u[U_FINISH] < finish)
-        watched = duration if completed else duration * (0.1 + 0.85 * float(u[U_PART]))
+        watched = duration if completed else duration * (0.08 + 0.75 * float(u[U_PART]))
         rewatch = completed and u[U_REWATCH] < b.rewatch_rate * float(sigmoid(appeal))
         if rewatch:
             watched += duration * (0.3 + 0.7 * float(u[U_REWATCH_LEN]))

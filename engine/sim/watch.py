@@ -62,12 +62,12 @@ class Behaviour:
     spam_penalty: float = 2.0
     noise_sd: float = 0.8  # moment-to-moment noise on top of everything known
     # Finishing, once hooked: logit = finish_base + finish_appeal·appeal − finish_length·ln(d/17).
-    finish_base: float = 0.55
+    finish_base: float = 0.3
     finish_appeal: float = 0.45
     finish_length: float = 0.9
     rewatch_rate: float = 0.06  # × sigmoid(appeal), after finishing
     # Reactions of a hooked viewer: rate × propensity × sigmoid(appeal − threshold).
-    like_rate: float = 0.09
+    like_rate: float = 0.065
     like_threshold: float = 0.5
     share_rate: float = 0.012
     save_rate: float = 0.016
@@ -75,7 +75,7 @@ class Behaviour:
     follow_rate: float = 0.012
     follow_threshold: float = 1.5
     # Negatives of an unhooked viewer: rate × sigmoid(−appeal − threshold).
-    not_interested_rate: float = 0.02
+    not_interested_rate: float = 0.003
     negative_threshold: float = 1.5
     report_rate: float = (
         0.03  # of unhooked views of spam, or of sensitive content by the intolerant

@@ -1,0 +1,192 @@
+"""Experiments: the same personas, seeds and start state under each arm, so arms can be paired.
+
+A run has ``replicates`` independent populations of ``users`` personas. Persona *i* of replicate
+*r* is seeded by ``SeedSequence(seed, spawn_key=(r, i))``, exactly the child that
+``SeedSequence(seed).spawn(r + 1)[r].spawn(i + 1)[i]`` would give, so its truth and its
+random streams are the same under every arm, in every process. Personas are cut into shards of
+``shard_size`` in unit order; the shards, not the workers, define who shares an engine, which is
+why ``jobs`` never changes a result.
+
+Every arm starts from one :class:`StartState` read before the first arm runs, so arms that log
+into the world file do not see each other's activity.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.api import Engine
+from engine.clock import VirtualClock
+from engine.sim.backends import Backend, run_shards
+from engine.sim.persona import Taste, child, draw_taste, sign_up
+from engine.sim.runner import Arm, RunContext, Seat, ShardResult, ShardTask
+from engine.sim.snapshot import StartState, shared_world, take_start_state
+from engine.sim.trace import Population, Trace, stack_populations
+from engine.sim.watch import Behaviour
+from engine.world import World
+
+F64 = npt.NDArray[np.float64]
+DEFAULT_SHARD_SIZE = 16
+Progress = Callable[[str, float], None]  # (what is running, fraction of the experiment done)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Who watches, for how long, with which seeds, and how the work is spread."""
+
+    db_path: Path
+    users: int
+    sessions: int
+    seed: int = 0
+    replicates: int = 1
+    jobs: int = 1
+    log: bool = False
+    backend: Backend = "process"
+    shard_size: int = DEFAULT_SHARD_SIZE
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    start_t: float = 0.0  # world time the run starts at (0 = when the world was built)
+
+    def check(self) -> None:
+        """Raises: ValueError naming the first field that makes no sense."""
+        for name in ("users", "sessions", "replicates", "jobs", "shard_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
+
+
+@dataclass(frozen=True, eq=False)
+class ArmRun:
+    """Everything one arm produced, replicates stacked (unit = replicate · users + persona)."""
+
+    arm: Arm
+    trace: Trace
+    population: Population
+    pool_reach: F64  # mean over shards of the videos reaching each test pool
+    impressions: int
+    events: int
+    engine_s: float  # wall seconds inside the shards' loops, summed over shards
+    wall_s: float  # wall seconds for the whole arm, setup and workers included
+
+
+@dataclass(frozen=True, eq=False)
+class Experiment:
+    spec: RunSpec
+    runs: dict[str, ArmRun]  # by arm name, in the order run
+    world: World
+
+
+def persona_seed(seed: int, replicate: int, index: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed, spawn_key=(replicate, index))
+
+
+def draw_tastes(world: World, seed: int, replicate: int, users: int) -> list[Taste]:
+    """The hidden truths of one replicate's personas (stream 0 of each persona's seed)."""
+    return [
+        draw_taste(world, np.random.default_rng(child(persona_seed(seed, replicate, i), 0)))
+        for i in range(users)
+    ]
+
+
+def run_experiment(
+    spec: RunSpec, arms: Sequence[Arm], progress: Progress | None = None
+) -> Experiment:
+    """Run every arm on the same personas and return what each produced.
+
+    Raises:
+        ValueError: a spec that makes no sense, or two arms with one name.
+        BackendError: the backend cannot run.
+        StoreError: the world file cannot be opened.
+    """
+    spec.check()
+    names = [arm.name for arm in arms]
+    if len(set(names)) != len(names):
+        raise ValueError(f"arm names must differ, got {names}")
+    world = shared_world(spec.db_path)
+    window_h = max(arm.config.sources.trending_window_h for arm in arms)
+    start = take_start_state(spec.db_path, spec.start_t - window_h * 3600.0)
+    tastes = [draw_tastes(world, spec.seed, r, spec.users) for r in range(spec.replicates)]
+    report = progress or (lambda what, done: None)
+    runs: dict[str, ArmRun] = {}
+    for a, arm in enumerate(arms):
+
+        def shard_done(done: int, total: int, a: int = a, name: str = arm.name) -> None:
+            report(name, (a + done / total) / len(arms))
+
+        runs[arm.name] = run_arm(spec, arm, world, tastes, start, shard_done)
+    return Experiment(spec=spec, runs=runs, world=world)
+
+
+def run_arm(
+    spec: RunSpec,
+    arm: Arm,
+    world: World,
+    tastes: list[list[Taste]],
+    start: StartState,
+    progress: Callable[[int, int], None] | None = None,
+) -> ArmRun:
+    """Run one arm over every replicate's personas."""
+    started = time.perf_counter()
+    tasks = _tasks(spec, arm, world, tastes)
+    context = RunContext(db_path=spec.db_path, start=start)
+    results = run_shards(tasks, context, jobs=spec.jobs, backend=spec.backend, progress=progress)
+    return _combine(arm, results, time.perf_counter() - started)
+
+
+def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> list[ShardTask]:
+    seats: list[Seat] = []
+    for r, replicate in enumerate(tastes):
+        users = _create_viewers(spec, arm, world, replicate, r) if spec.log else [None] * spec.users
+        seats.extend(
+            Seat(r * spec.users + i, taste, persona_seed(spec.seed, r, i), users[i])
+            for i, taste in enumerate(replicate)
+        )
+    size = spec.shard_size
+    return [
+        ShardTask(
+            shard=k,
+            arm=arm,
+            seats=tuple(seats[k * size : (k + 1) * size]),
+            sessions=spec.sessions,
+            log=spec.log,
+            condition=f"sim:{arm.name}",
+            behaviour=spec.behaviour,
+            start_t=spec.start_t,
+        )
+        for k in range(-(-len(seats) // size))
+    ]
+
+
+def _create_viewers(
+    spec: RunSpec, arm: Arm, world: World, tastes: list[Taste], replicate: int
+) -> list[int | None]:
+    """Create the logged viewers up front, in persona order, so their ids do not depend on
+    which worker gets there first (the engine seeds its picks by viewer id)."""
+    tag = f"sim-{arm.name}-{secrets.token_hex(3)}-r{replicate}"
+    clock = VirtualClock(spec.start_t)
+    with Engine.open(spec.db_path, arm.config, clock=clock, log=True) as engine:
+        return [
+            engine.new_user(**sign_up(taste, world), name=f"{tag}-{i:05d}")
+            for i, taste in enumerate(tastes)
+        ]
+
+
+def _combine(arm: Arm, results: list[ShardResult], wall_s: float) -> ArmRun:
+    trace = np.concatenate([r.trace for r in results])
+    return ArmRun(
+        arm=arm,
+        trace=trace[np.argsort(trace["unit"], kind="stable")],
+        population=stack_populations([r.population for r in results]),
+        pool_reach=np.mean([r.pool_reach for r in results], axis=0),
+        impressions=sum(r.impressions for r in results),
+        events=sum(r.events for r in results),
+        engine_s=sum(r.elapsed_s for r in results),
+        wall_s=wall_s,
+    )
