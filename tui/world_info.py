@@ -37,10 +37,15 @@ def print_summary(path: Path, summary: dict[str, Any], console: Console | None =
         ["topic", "videos", "share"],
         [[t["topic"], f"{t['videos']:,}", _share(t["videos"], total)] for t in summary["topics"]],
     )
+    buckets = summary["durations"]
     durations = _table(
-        f"Durations (median {summary['median_duration_s']:.1f} s)",
+        "Durations",
         ["length", "videos", "share"],
-        [[d["bucket"], f"{d['videos']:,}", _share(d["videos"], total)] for d in summary["durations"]],
+        [
+            [d["bucket"], f"{d['videos']:,}", _share(d["videos"], total)]
+            for d in summary["durations"]
+        ]
+        + [["median", f"{summary['median_duration_s']:.1f} s", ""]],
     )
     languages = _table(
         "Languages",
@@ -53,6 +58,7 @@ def print_summary(path: Path, summary: dict[str, Any], console: Console | None =
         [[row["country"], _share(row["videos"], total)] for row in summary["countries"]],
     )
     spam, sensitive, duplicates, scheduled, _ = summary["flags"]
+    new = summary["new_creators"]
     flags = _table(
         "Flags",
         ["flag", "videos", "share"],
@@ -61,7 +67,7 @@ def print_summary(path: Path, summary: dict[str, Any], console: Console | None =
             ["sensitive", sensitive, _share(sensitive, total)],
             ["near-duplicate", duplicates, _share(duplicates, total)],
             ["scheduled (future)", scheduled, _share(scheduled, total)],
-            ["new creators", summary["new_creators"], _share(summary["new_creators"], counts["creators"])],
+            ["new creators", new, _share(new, counts["creators"])],
         ],
     )
     console.print(topics)

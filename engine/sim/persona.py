@@ -384,7 +384,9 @@ class Persona:
         b = self.behaviour
         finish = float(finish_probability(b, np.array([appeal]), np.array([duration]))[0])
         completed = bool(u[U_FINISH] < finish)
-        watched = duration if completed else duration * (0.08 + 0.75 * float(u[U_PART]))
+        # Leaving part-way is counted in seconds: after the first few, a long exponential tail.
+        partial = b.partial_min_s + b.partial_mean_s * -np.log1p(-float(u[U_PART]))
+        watched = duration if completed else min(0.95 * duration, partial)
         rewatch = completed and u[U_REWATCH] < b.rewatch_rate * float(sigmoid(appeal))
         if rewatch:
             watched += duration * (0.3 + 0.7 * float(u[U_REWATCH_LEN]))

@@ -50,7 +50,7 @@ class Behaviour:
     negatives, an unhooked) viewer before the persona's own propensity multiplies them.
     """
 
-    base_appeal: float = -1.05
+    base_appeal: float = -0.9
     topic_weight: float = 1.4  # × topic taste in [-1, 1]
     taste_weight: float = 1.2  # × cosine between the video and the persona's taste vector
     quality_weight: float = 2.5  # × (quality − 0.5)
@@ -62,12 +62,14 @@ class Behaviour:
     spam_penalty: float = 2.0
     noise_sd: float = 0.8  # moment-to-moment noise on top of everything known
     # Finishing, once hooked: logit = finish_base + finish_appeal·appeal − finish_length·ln(d/17).
-    finish_base: float = 0.3
+    finish_base: float = 0.0
     finish_appeal: float = 0.45
     finish_length: float = 0.9
+    partial_min_s: float = 3.0  # a hooked viewer who leaves early still watches this long
+    partial_mean_s: float = 22.0  # ... plus an exponential stretch of this mean
     rewatch_rate: float = 0.06  # × sigmoid(appeal), after finishing
     # Reactions of a hooked viewer: rate × propensity × sigmoid(appeal − threshold).
-    like_rate: float = 0.065
+    like_rate: float = 0.058
     like_threshold: float = 0.5
     share_rate: float = 0.012
     save_rate: float = 0.016

@@ -20,7 +20,8 @@ from engine.store.files import (
     inspect_file,
     open_database,
 )
-from engine.store.world_io import content_hash, load_world, world_summary, write_world
+from engine.store.summary import world_summary
+from engine.store.world_io import content_hash, load_world, write_world
 from engine.world import World
 
 __all__ = [
