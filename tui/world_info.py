@@ -37,7 +37,6 @@ def print_summary(path: Path, summary: dict[str, Any], console: Console | None =
         ["topic", "videos", "share"],
         [[t["topic"], f"{t['videos']:,}", _share(t["videos"], total)] for t in summary["topics"]],
     )
-    buckets = summary["durations"]
     durations = _table(
         "Durations",
         ["length", "videos", "share"],
