@@ -1,0 +1,117 @@
+"""Feed controls, staged test pools and live counters, as a viewer or operator notices them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from engine import Config, Engine, VirtualClock
+from engine.config import Pick, Pools, Rerank
+
+
+def watch(eng: Engine, uid: int, n: int, loved: set[str] | None = None) -> list[str]:
+    topics = []
+    for _ in range(n):
+        video = eng.next(uid).video
+        topics.append(video.topic)
+        if loved and video.topic in loved:
+            eng.record(uid, video.id, "complete", watched_s=video.duration_s)
+        else:
+            eng.record(uid, video.id, "skip", watched_s=3.0)
+    return topics
+
+
+def test_refresh_forgets_interests_but_keeps_follows_hides_and_filters(demo_world: Path) -> None:
+    eng = Engine.open(demo_world, clock=VirtualClock(0.0), log=False)
+    uid = eng.new_user(interests=["gaming"])
+    watch(eng, uid, 15, {"gaming"})
+    rec = eng.next(uid)
+    eng.record(uid, rec.video.id, "follow")
+    eng.record(uid, rec.video.id, "skip", watched_s=2.0)
+    hidden = eng.next(uid)
+    eng.record(uid, hidden.video.id, "hide_creator")
+    eng.set_controls(uid, keyword_filters=["prank"], topic_sliders={"cooking": 2.0})
+    assert eng.profile(uid).topic_affinity["gaming"] > 0.5
+    eng.refresh(uid)
+    after = eng.profile(uid)
+    assert after.topic_affinity["gaming"] == 0.6  # back to the onboarding choice
+    assert after.follows == [rec.video.creator_handle]
+    assert after.hidden_creators == [hidden.video.creator_handle]
+    assert after.keyword_filters == ["prank"]
+    assert after.topic_sliders == {"cooking": 2.0}
+
+
+def test_topic_sliders_turn_a_topic_down_and_up(demo_world: Path) -> None:
+    eng = Engine.open(demo_world, clock=VirtualClock(0.0), log=False)
+    interests = ["comedy", "dance", "pets"]
+    muted, neutral = eng.new_user(interests=interests), eng.new_user(interests=interests)
+    eng.set_controls(muted, topic_sliders={"comedy": 0.0})
+    assert watch(eng, muted, 30).count("comedy") < watch(eng, neutral, 30).count("comedy")
+
+
+def test_sensitive_content_only_where_allowed(world_path: Path) -> None:
+    eng = Engine.open(world_path, clock=VirtualClock(0.0), log=False)
+    videos = eng.catalog.world.videos
+    sensitive = int(np.flatnonzero(videos.sensitive & (videos.published_at <= 0))[0])
+    eng.boost(sensitive, weight=1000.0, until=100.0, reason="test")
+    strict, allowing = eng.new_user(), eng.new_user(allow_sensitive=True)
+    assert all(eng.next(strict).video.id != sensitive for _ in range(5))
+    assert eng.next(allowing).video.id == sensitive or any(
+        eng.next(allowing).video.id == sensitive for _ in range(4)
+    )
+
+
+def test_temperature_zero_is_deterministic_with_propensity_one(world_path: Path) -> None:
+    greedy = Config(pick=Pick(temperature=0.0))
+    eng = Engine.open(world_path, config=greedy, clock=VirtualClock(0.0), log=False)
+    uid = eng.new_user(interests=["art"])
+    for _ in range(5):
+        rec = eng.next(uid)
+        assert rec.propensity == 1.0
+        assert rec.rank == 0
+        eng.record(uid, rec.video.id, "skip", watched_s=3.0)
+
+
+def test_reactions_show_in_live_counts_at_once(world_path: Path) -> None:
+    eng = Engine.open(world_path, clock=VirtualClock(0.0))
+    uid = eng.new_user()
+    video = eng.next(uid).video
+    eng.record(uid, video.id, "like")
+    eng.record(uid, video.id, "complete", watched_s=video.duration_s)
+    again = eng.video(video.id)
+    assert again.likes == video.likes + 1
+    assert again.views == video.views + 1
+    eng.close()
+    conn = sqlite3.connect(world_path)
+    row = conn.execute(
+        "SELECT likes, views, completions FROM video_stats_live WHERE video_id = ?", [video.id]
+    ).fetchone()
+    assert row == (1, 1, 1)
+
+
+def test_a_fresh_upload_moves_through_its_test_pools(world_path: Path) -> None:
+    clock = VirtualClock(0.0)
+    config = Config(pools=Pools(sizes=[3, 6]), rerank=Rerank(explore_share=0.0))
+    eng = Engine.open(world_path, config=config, clock=clock)
+    videos = eng.catalog.world.videos
+    ok = ~videos.spam & ~videos.sensitive & (videos.duplicate_of < 0)
+    fresh = np.flatnonzero(ok & (videos.published_at <= 0) & (videos.published_at > -3600 * 24))
+    target = int(fresh[0])
+    eng.boost(target, weight=1000.0, until=10.0, reason="get it seen")
+    for i in range(3):  # its first audience: three viewers who all finish it and like it
+        uid = eng.new_user(name=f"tester-{i}")
+        rec = eng.next(uid)
+        assert rec.video.id == target
+        assert rec.receipt.context["pool_state"] == "testing"
+        eng.record(uid, target, "like")
+        eng.record(uid, target, "complete", watched_s=rec.video.duration_s)
+    eng.close()
+    conn = sqlite3.connect(world_path)
+    row = conn.execute(
+        "SELECT pool, state, impressions FROM video_pools WHERE video_id = ?", [target]
+    ).fetchone()
+    assert row == (1, "testing", 0)  # promoted to the second, larger pool
+    eng = Engine.open(world_path, config=config, clock=clock)
+    assert int(eng.pools.stage[target]) == 1  # the pool state survives a restart
