@@ -1,7 +1,7 @@
 """Run every benchmark, each in its own process, and print the figures with the machine.
 
-    python -m benchmarks            # everything, including 1M-video worlds (~3 minutes)
-    python -m benchmarks --quick    # 100k-video worlds only
+python -m benchmarks            # everything, including 1M-video worlds (~3 minutes)
+python -m benchmarks --quick    # 100k-video worlds only
 """
 
 from __future__ import annotations

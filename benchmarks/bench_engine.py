@@ -73,4 +73,7 @@ def main(videos: int, picks: int) -> None:
 
 if __name__ == "__main__":
     print(machine())
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, int(sys.argv[2]) if len(sys.argv) > 2 else 1000)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 100_000,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 1000,
+    )

@@ -246,6 +246,83 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "created_at": "When (unix seconds)",
         },
     ),
+    "studies": (
+        "The study this file belongs to (one row; `foryou study init`).",
+        {
+            "id": "Study id",
+            "name": "Study name from the definition",
+            "sha256": "Hash of the resolved definition: bundles merge only when it matches",
+            "definition": "The study TOML as written",
+            "resolved": "JSON definition with every condition's effective config inlined",
+            "world_hash": "Content hash of the world the study runs on",
+            "world_seed": "Seed the world was generated from",
+            "created_at": "When the bundle was made (unix seconds)",
+        },
+    ),
+    "conditions": (
+        "Experimental conditions: a ranking config, heating and the feed controls offered.",
+        {
+            "id": "Condition id",
+            "study_id": "Study",
+            "name": "Condition name (never shown to participants)",
+            "config_id": "Effective ranking config (configs.id)",
+            "controls": "JSON list of feed controls participants get (not_interested, ...)",
+            "boost": "JSON heating setting: videos, weight, reason; NULL for none",
+            "boost_disclosed": "1 if participants are told about heated videos, 0 if not, "
+            "NULL without heating",
+        },
+    ),
+    "participants": (
+        "Pseudonymous study participants: consent, allocation and progress.",
+        {
+            "id": "Participant row id",
+            "participant": "Pseudonymous participant id (e.g. P017); never a name",
+            "study_id": "Study",
+            "station": "Lab station that ran the participant (set when bundles are merged)",
+            "status": "declined, consented, in_feed or completed",
+            "condition_id": "Allocated condition; NULL if consent was declined",
+            "allocation_index": "Position in the station's allocation sequence (0-based)",
+            "user_id": "The participant's viewer in the feed; NULL before onboarding",
+            "consented_at": "Consent given (unix seconds)",
+            "declined_at": "Consent declined (unix seconds); nothing else is recorded then",
+            "feed_started_at": "First feed opened (unix seconds)",
+            "feed_ended_at": "Feed over: its length reached or ended early (unix seconds)",
+            "finished_at": "Study completed (unix seconds)",
+            "completion_code": "Code shown at the end",
+        },
+    ),
+    "answers": (
+        "Questionnaire answers, one row per participant, phase and item.",
+        {
+            "id": "Answer id",
+            "participant_id": "Participant (participants.id)",
+            "phase": "pre or post",
+            "item": "Item id from the study definition",
+            "value": "The answer as text: Likert point, chosen option(s) as JSON, or free text",
+            "answered_at": "When (unix seconds); a corrected answer keeps the latest",
+        },
+    ),
+    "feed_runs": (
+        "Each opening of a participant's feed (a resumed feed adds a run).",
+        {
+            "id": "Run id",
+            "participant_id": "Participant (participants.id)",
+            "user_id": "The participant's viewer",
+            "session_id": "Session the run recorded; NULL if nothing was served",
+            "opened_at": "Feed opened (unix seconds)",
+            "opened_world_t": f"World clock when the engine opened, {WORLD_TIME}",
+            "closed_at": "Feed closed (unix seconds); NULL if it crashed",
+            "closed_world_t": f"World clock at closing, {WORLD_TIME}",
+        },
+    ),
+    "user_origins": (
+        "Where each viewer of a merged file comes from (empty until bundles are merged).",
+        {
+            "user_id": "Viewer in this file",
+            "station": "Lab station (bundle file) the viewer was recorded at",
+            "original_id": "The viewer's id at that station (it seeds their picks in replay)",
+        },
+    ),
 }
 
 

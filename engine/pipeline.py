@@ -7,7 +7,7 @@ Pure with respect to storage: it reads the viewer's state and the world and retu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,15 @@ class NothingToRecommendError(RuntimeError):
     """Every candidate was filtered out (a viewer who has seen the whole world)."""
 
 
-@dataclass(frozen=True)
+def _no_ids() -> I64:
+    return np.zeros(0, dtype=np.int64)
+
+
+def _no_probabilities() -> F64:
+    return np.zeros(0, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
 class Decision:
     video_id: int
     source: str
@@ -66,6 +74,10 @@ class Decision:
     rank: int
     propensity: float
     receipt: Receipt
+    # The whole slate in rank order and the policy's probability of each item (the receipt
+    # keeps only the top): off-policy evaluation weighs any logged video under this config.
+    slate_ids: I64 = field(default_factory=_no_ids)
+    slate_probabilities: F64 = field(default_factory=_no_probabilities)
 
 
 def recommend(
@@ -114,6 +126,8 @@ def recommend(
         rank=choice.index,
         propensity=choice.propensity,
         receipt=receipt,
+        slate_ids=ids[slate.order],
+        slate_probabilities=choice.probabilities,
     )
 
 

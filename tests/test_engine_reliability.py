@@ -73,7 +73,8 @@ def test_two_processes_share_one_world(world_path: Path) -> None:
     conn = sqlite3.connect(world_path)
     per_user = dict(
         conn.execute(
-            "SELECT u.name, count(e.id) FROM users u JOIN events e ON e.user_id = u.id GROUP BY u.name"
+            "SELECT u.name, count(e.id) FROM users u JOIN events e ON e.user_id = u.id "
+            "GROUP BY u.name"
         ).fetchall()
     )
     assert per_user == {"station-a": 300, "station-b": 300}

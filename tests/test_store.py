@@ -13,7 +13,6 @@ import pytest
 from sqlite_utils import Database
 
 from engine.codebook import TABLES
-from engine.store.schema import APPLICATION_ID, known_migrations, migrations
 from engine.store import (
     NewerSchemaError,
     NotAWorldError,
@@ -22,6 +21,7 @@ from engine.store import (
     WorldExistsError,
     connect,
 )
+from engine.store.schema import APPLICATION_ID, known_migrations, migrations
 from seed.build import build_world
 from tests.conftest import EPOCH
 
@@ -99,6 +99,12 @@ def _old_schema_world(world_path: Path) -> None:
     db = Database(world_path)
     with db.atomic():
         for table in (
+            "user_origins",
+            "feed_runs",
+            "answers",
+            "participants",
+            "conditions",
+            "studies",
             "users",
             "configs",
             "sessions",

@@ -13,13 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.decorators import FC
 
 from engine.store import StoreError
 
 DEFAULT_DB = "foryou.db"
 DEFAULT_VIDEOS = 20_000
 
-db_option = click.option(
+_db_option = click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -27,6 +28,12 @@ db_option = click.option(
     show_default=f"$FORYOU_DB or {DEFAULT_DB}",
     help="The world's SQLite file.",
 )
+
+
+def db_option(command: FC) -> FC:
+    """The ``--db`` option every command takes (a declared signature, so that the command
+    modules this one imports at its end can be type-checked through the import cycle)."""
+    return _db_option(command)
 
 
 @contextmanager
@@ -45,11 +52,11 @@ def user_errors() -> Iterator[None]:
 def main(ctx: click.Context, db_path: Path) -> None:
     """foryou: a terminal "For You" feed lab.
 
-    Run without a command to open the default world (built on first run).
+    Run without a command to open the feed on the default world (built on first run).
     """
     if ctx.invoked_subcommand is None:
         ensure_world(db_path)
-        ctx.invoke(info, db_path=db_path)
+        ctx.invoke(feed, db_path=db_path, user=None)
 
 
 def ensure_world(db_path: Path) -> None:
@@ -60,7 +67,9 @@ def ensure_world(db_path: Path) -> None:
     build_world(db_path, videos=DEFAULT_VIDEOS, creators=None, seed=42, force=False)
 
 
-def build_world(db_path: Path, *, videos: int, creators: int | None, seed: int, force: bool) -> None:
+def build_world(
+    db_path: Path, *, videos: int, creators: int | None, seed: int, force: bool
+) -> None:
     from seed.build import build_world as build
     from seed.build import plan_world
     from tui.progress import stage_progress
@@ -68,7 +77,9 @@ def build_world(db_path: Path, *, videos: int, creators: int | None, seed: int, 
     with user_errors():
         plan_world(db_path, videos=videos, creators=creators, seed=seed, force=force)
         with stage_progress(f"Seeding {db_path}") as progress:
-            build(db_path, videos=videos, creators=creators, seed=seed, force=force, progress=progress)
+            build(
+                db_path, videos=videos, creators=creators, seed=seed, force=force, progress=progress
+            )
 
 
 @main.command()
@@ -82,6 +93,25 @@ def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: boo
     started = time.perf_counter()
     build_world(db_path, videos=videos, creators=creators, seed=seed, force=force)
     click.echo(f"Built {db_path} in {time.perf_counter() - started:.1f} s.")
+
+
+@main.command()
+@db_option
+@click.option(
+    "--user", default=None, help="Open this viewer's feed directly [ask who is watching]."
+)
+def feed(db_path: Path, user: str | None) -> None:
+    """Watch the feed: one video at a time, reacting with single keys."""
+    from tui.app import make_app
+
+    with user_errors():
+        try:
+            app = make_app(db_path, user)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; leave out --user to pick or create a viewer") from None
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)
 
 
 @main.command()
@@ -123,4 +153,14 @@ def metadata(db_path: Path, out: Path | None) -> None:
 from tui.cli_engine import boost, config, explain, recommend  # noqa: E402
 
 for command in (recommend, explain, config, boost):
+    main.add_command(command)
+
+from tui.cli_sim import compare, simulate  # noqa: E402
+
+main.add_command(simulate)
+main.add_command(compare)
+
+from tui.cli_study import evaluate, export, replay, study  # noqa: E402
+
+for command in (study, export, replay, evaluate):
     main.add_command(command)

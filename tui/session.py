@@ -6,9 +6,12 @@ history, so screens only show what it returns. Every method that records somethi
 the engine has committed the row, which is what lets the screen acknowledge a reaction honestly.
 
 Threading: the engine and its SQLite connection live on the app's thread. Measured on a
-100k-video world, next + seen + close is ~3 ms at p95 and a reaction under 1 ms, well inside a
-frame, so calls are made inline rather than through a worker thread (a Textual thread worker
-runs each call on a fresh thread, which a sqlite3 connection refuses).
+100k-video world, next + seen + close take ~3 ms at p95 and a reaction under 1 ms, well inside a
+frame, so calls are made inline: a worker would add a thread hop per key for nothing, and a
+Textual thread worker runs each call on a fresh thread, which a sqlite3 connection refuses. The
+one slow step, opening the world (~0.1 s), happens in `make_app` before the app starts. Known
+hiccups: the first use of a new keyword filter scans captions (~50 ms, once), and a write waits
+for another process's write transaction on a shared file.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ class SessionSummary:
     reactions: int
     session_s: float
     watched_s: float
-    interest_trail: dict[str, list[float]]  # topic label -> long-term interest after each video
+    # topic label -> its long-term and its short-term ("right now") interest after each video
+    interest_trail: dict[str, tuple[list[float], list[float]]]
     profile_before: Profile
     profile_after: Profile
     labels: dict[str, str] = field(default_factory=dict)
@@ -54,7 +58,7 @@ class FeedSession:
     def __init__(
         self, engine: Engine, user_id: int, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        """Start a session; nothing is served until :meth:`start`.
+        """Start a session; nothing is served until the first :meth:`forward`.
 
         Args:
             engine: The open engine (used from this thread only).
@@ -76,15 +80,20 @@ class FeedSession:
         self.profile_before = engine.profile(user_id)
         self.follows = set(self.profile_before.follows)
         self.viewer = self.profile_before.name
-        self.videos_watched = 0
+        self._watched_ids: set[int] = set()
         self.completions = 0
         self.reactions = 0
         self.watched_s = 0.0
         self._seen: set[int] = set()
-        self._trail: list[dict[str, float]] = [dict(self.profile_before.long_term_topics)]
+        self._trail: list[Profile] = [self.profile_before]
         self._closed = False
 
     # -- moving through the feed ------------------------------------------------------------
+
+    @property
+    def videos_watched(self) -> int:
+        """Distinct videos whose viewing was closed (a revisit counts once)."""
+        return len(self._watched_ids)
 
     @property
     def current(self) -> Recommendation | None:
@@ -103,15 +112,18 @@ class FeedSession:
             NothingToRecommendError: every candidate is filtered out (the current video stays).
         """
         self._close_viewing()
-        if self.index + 1 >= len(self.history):
-            try:
-                self.history.append(self.engine.next(self.user_id))
-            except NothingToRecommendError:
-                if self.index >= 0:
-                    self._begin_viewing()  # the video stays on screen as a new viewing
-                raise
+        if self.index + 1 < len(self.history):
+            self.index += 1
+            return self._begin_viewing()
+        try:
+            recommendation = self.engine.next(self.user_id)
+        except NothingToRecommendError:
+            if self.index >= 0:
+                self._begin_viewing()  # the video stays on screen as a new viewing
+            raise
+        self.history.append(recommendation)
         self.index += 1
-        return self._begin_viewing()
+        return self._begin_viewing(recommendation.video)
 
     def back(self) -> Recommendation | None:
         """Scroll back to the previous video (closing the current viewing); None at the top."""
@@ -152,9 +164,11 @@ class FeedSession:
         self.speed = speed
         self.playback.speed = speed
 
-    def _begin_viewing(self) -> Recommendation:
+    def _begin_viewing(self, served: Video | None = None) -> Recommendation:
+        """Start a viewing of history[index]; `served` is its Video if it was just served (its
+        counts are current), otherwise they are fetched again for the revisit."""
         current = self.history[self.index]
-        self.video = self.engine.video(current.video.id)
+        self.video = served or self.engine.video(current.video.id)
         self.playback = Playback(duration_s=current.video.duration_s, speed=self.speed)
         return current
 
@@ -163,12 +177,12 @@ class FeedSession:
         current = self.current
         if current is None:
             return
-        self.videos_watched += 1
+        self._watched_ids.add(current.video.id)
         if not self.playback.completed:
             watched = self.playback.watched_s
             self._record(current.video.id, "skip", watched_s=watched)
             self.watched_s += watched
-        self._trail.append(dict(self.profile().long_term_topics))
+        self._trail.append(self.profile())
 
     # -- reactions --------------------------------------------------------------------------
 
@@ -288,7 +302,16 @@ class FeedSession:
         after = self.profile()
         final = dict(after.long_term_topics)
         topics = sorted(final, key=lambda t: -final[t])[:INTEREST_TOPICS]
-        trail = {self.labels.get(t, t): [max(s.get(t, 0.0), 0.0) for s in self._trail] for t in topics}
+        steps = self._trail if self._closed else [*self._trail, after]
+        long_term = [dict(step.long_term_topics) for step in steps]
+        short_term = [dict(step.short_term_topics) for step in steps]
+        trail = {
+            self.labels.get(topic, topic): (
+                [max(step.get(topic, 0.0), 0.0) for step in long_term],
+                [max(step.get(topic, 0.0), 0.0) for step in short_term],
+            )
+            for topic in topics
+        }
         return SessionSummary(
             viewer=self.viewer,
             videos_watched=self.videos_watched,

@@ -4,14 +4,17 @@ Shards are fixed by the run (not by the number of workers) and results are put b
 order, so every backend and every ``jobs`` gives the same result. Each worker computes on one
 numeric thread: shards are the parallelism, and BLAS threads would only fight over cores.
 
-Ray is optional (``pip install 'foryou[ray]'``). Every Ray worker must see the world file at
-the same path (one machine, or a shared filesystem); the run's start state travels once through
-the object store (``ray.put``) and tasks stay pure functions of (task, context).
+Ray is optional (``pip install 'foryou[ray]'``). Without ``RAY_ADDRESS`` it starts a local Ray
+with one CPU per job; with ``RAY_ADDRESS`` set it joins that cluster. Every Ray worker must see
+the world file at the same path (one machine, or a shared filesystem) and have foryou installed;
+the run's start state travels once through the object store (``ray.put``) and tasks stay pure
+functions of (task, context), so Ray gives the same results as the process pool.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Literal
@@ -99,7 +102,10 @@ def _run_ray(
     except ImportError:
         raise BackendError("Ray is not installed: pip install 'foryou[ray]'") from None
     if not ray.is_initialized():
-        ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False)
+        if os.environ.get("RAY_ADDRESS"):  # an existing cluster: it knows its own CPUs
+            ray.init(log_to_driver=False)
+        else:  # a local Ray with one CPU per job
+            ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False)
     remote: Any = ray.remote(num_cpus=1)(_ray_shard)
     context_ref = ray.put(context)
     pending = [remote.remote(task, context_ref) for task in tasks]

@@ -11,6 +11,7 @@ Anything else names a ranking TOML file; its arm is called after the file's stem
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from engine.config import Config, load_config
@@ -52,7 +53,7 @@ def resolve_arms(specs: Sequence[str]) -> list[Arm]:
     """
     arms = [resolve_arm(s) for s in specs]
     names = [a.name for a in arms]
-    for i, (spec, arm) in enumerate(zip(specs, arms)):
+    for i, (spec, arm) in enumerate(zip(specs, arms, strict=True)):
         if names.count(arm.name) > 1 and arm.name not in BUILTIN:
             path = Path(spec)
             arms[i] = Arm(f"{path.parent.name}/{path.stem}", arm.config, arm.oracle)
@@ -63,8 +64,12 @@ def resolve_arms(specs: Sequence[str]) -> list[Arm]:
 
 
 def with_references(arms: Sequence[Arm]) -> list[Arm]:
-    """The arms plus random (first) and oracle (last), unless already there."""
+    """The arms plus random (first) and oracle (last), unless already there.
+
+    Added references never write to the world file: they are yardsticks, not activity.
+    """
     names = {a.name for a in arms}
-    floor = [builtin_arm("random")] if "random" not in names else []
-    ceiling = [builtin_arm("oracle")] if "oracle" not in names else []
+    added = [replace(builtin_arm(n), log=False) for n in REFERENCES if n not in names]
+    floor = [a for a in added if a.name == "random"]
+    ceiling = [a for a in added if a.name == "oracle"]
     return [*floor, *arms, *ceiling]

@@ -3,9 +3,9 @@
 A run has ``replicates`` independent populations of ``users`` personas. Persona *i* of replicate
 *r* is seeded by ``SeedSequence(seed, spawn_key=(r, i))``, exactly the child that
 ``SeedSequence(seed).spawn(r + 1)[r].spawn(i + 1)[i]`` would give, so its truth and its
-random streams are the same under every arm, in every process. Personas are cut into shards of
-``shard_size`` in unit order; the shards, not the workers, define who shares an engine, which is
-why ``jobs`` never changes a result.
+random streams are the same under every arm, in every process. Each replicate's personas are
+cut into shards of ``shard_size`` in order; the shards, not the workers, define who shares an
+engine, which is why ``jobs`` never changes a result.
 
 Every arm starts from one :class:`StartState` read before the first arm runs, so arms that log
 into the world file do not see each other's activity.
@@ -141,26 +141,30 @@ def run_arm(
 
 
 def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> list[ShardTask]:
-    seats: list[Seat] = []
+    """Shards of ``shard_size`` personas in unit order; a shard never spans two replicates,
+    which are independent worlds."""
+    logs = spec.log and arm.log
+    groups: list[tuple[Seat, ...]] = []
     for r, replicate in enumerate(tastes):
-        users = _create_viewers(spec, arm, world, replicate, r) if spec.log else [None] * spec.users
-        seats.extend(
+        users = _create_viewers(spec, arm, world, replicate, r) if logs else [None] * spec.users
+        seats = [
             Seat(r * spec.users + i, taste, persona_seed(spec.seed, r, i), users[i])
             for i, taste in enumerate(replicate)
-        )
-    size = spec.shard_size
+        ]
+        size = spec.shard_size
+        groups.extend(tuple(seats[k : k + size]) for k in range(0, len(seats), size))
     return [
         ShardTask(
             shard=k,
             arm=arm,
-            seats=tuple(seats[k * size : (k + 1) * size]),
+            seats=seats,
             sessions=spec.sessions,
-            log=spec.log,
+            log=logs,
             condition=f"sim:{arm.name}",
             behaviour=spec.behaviour,
             start_t=spec.start_t,
         )
-        for k in range(-(-len(seats) // size))
+        for k, seats in enumerate(groups)
     ]
 
 

@@ -67,7 +67,14 @@ class OracleEngine(Engine):
         video_id = int(ids[best])
         position = state.n_served
         receipt = self._receipt(state, ids, value, order, removed, position)
-        decision = Decision(video_id, "oracle", float(value[best]), 0, 1.0, receipt)
+        decision = Decision(
+            video_id=video_id,
+            source="oracle",
+            score=float(value[best]),
+            rank=0,
+            propensity=1.0,
+            receipt=receipt,
+        )
         impression_id = self._log_impression(state, decision, position, now)
         self._note_served(state, video_id, position, impression_id)
         state.n_served += 1
@@ -97,7 +104,6 @@ class OracleEngine(Engine):
         removed: dict[str, int],
         position: int,
     ) -> Receipt:
-        world = self.catalog.world
         best = int(ids[order[0]])
         return Receipt(
             video_id=best,
@@ -115,7 +121,13 @@ class OracleEngine(Engine):
             ),
             features={},
             affinity=0.0,
-            terms={"expected_watch_s": {"p": 1.0, "value": float(value[order[0]])}},
+            terms={
+                "expected watch (s)": {
+                    "p": 1.0,
+                    "value": float(value[order[0]]),
+                    "contribution": float(value[order[0]]),
+                }
+            },
             base_score=float(value[order[0]]),
             multipliers={},
             author_penalty=1.0,

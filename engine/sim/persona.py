@@ -100,7 +100,6 @@ def draw_taste(world: World, rng: np.random.Generator) -> Taste:
     favourite creators and sounds come from the loved topics' videos.
     """
     topic, loved = _topic_taste(world, rng)
-    n_topics = len(world.topics)
     positive = np.clip(topic, 0.0, None) ** 2
     direction = positive @ world.topics.centroid.astype(np.float64)
     direction /= max(float(np.linalg.norm(direction)), 1e-9)
@@ -110,7 +109,7 @@ def draw_taste(world: World, rng: np.random.Generator) -> Taste:
     creators, sounds = _favourites(world, loved, rng)
     propensity = rng.lognormal(-0.18, 0.6, 5)  # mean exp(-0.18 + 0.18) = 1
     language, english, country = _locale(world, rng)
-    onboarding = _onboarding(loved, topic, rng)
+    onboarding = _onboarding(loved, rng)
     return Taste(
         topic=topic,
         loved=loved,
@@ -129,7 +128,7 @@ def draw_taste(world: World, rng: np.random.Generator) -> Taste:
         language=language,
         understands_english=english,
         country=country,
-        onboarding=onboarding if n_topics else (),
+        onboarding=onboarding,
         session_gap_s=float(rng.lognormal(np.log(6 * 3600.0), 0.5)),
         leave_scale=float(rng.lognormal(0.0, 0.3)),
     )
@@ -147,7 +146,7 @@ def _topic_taste(world: World, rng: np.random.Generator) -> tuple[F64, I64]:
     liked = rng.choice(n, size=int(rng.integers(2, 6)), replace=False, p=weight / weight.sum())
     rest = np.setdiff1d(np.arange(n), np.concatenate([loved, liked]))
     disliked = rng.choice(rest, size=int(rng.integers(1, 4)), replace=False)
-    topic = rng.normal(-0.1, 0.15, n)
+    topic = np.clip(rng.normal(-0.1, 0.15, n), -0.45, 0.2)  # indifferent: near zero
     topic[liked] = rng.normal(0.5, 0.1, len(liked))
     topic[loved] = rng.normal(1.0, 0.08, len(loved))
     topic[disliked] = rng.normal(-1.0, 0.1, len(disliked))
@@ -187,7 +186,7 @@ def _locale(world: World, rng: np.random.Generator) -> tuple[int, bool, int]:
     return language, english, country
 
 
-def _onboarding(loved: I64, topic: F64, rng: np.random.Generator) -> tuple[int, ...]:
+def _onboarding(loved: I64, rng: np.random.Generator) -> tuple[int, ...]:
     """Half the personas name one or two of their loved topics at sign-up, as people do."""
     if rng.random() >= 0.5:
         return ()

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import spearmanr
 
 from engine.api import Engine
 from engine.clock import VirtualClock
@@ -49,6 +48,7 @@ class Arm:
     name: str
     config: Config
     oracle: bool = False
+    log: bool = True  # may write to the world file when the run logs (references do not)
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,13 @@ def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
     clock = VirtualClock(task.start_t)
     engine_class = OracleEngine if task.arm.oracle else Engine
     try:
-        engine = engine_class(store, task.arm.config, clock, task.log, task.condition)
+        engine = engine_class(
+            store=store,
+            config=task.arm.config,
+            clock=clock,
+            log=task.log,
+            condition=task.condition,
+        )
     except BaseException:
         store.close()
         raise
@@ -109,54 +115,75 @@ def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
         engine.close()
 
 
+@dataclass(eq=False)
+class _Tally:
+    """What a shard has seen so far, per persona and in all."""
+
+    sessions: I64
+    life: I64
+    rows: list[tuple[object, ...]] = field(default_factory=list)
+    events: int = 0
+
+
 def _drive(engine: Engine, clock: VirtualClock, task: ShardTask) -> ShardResult:
     world = engine.catalog.world
     personas = [Persona.draw(world, s.seed, task.behaviour, s.taste) for s in task.seats]
-    users = [_viewer(engine, seat, persona) for seat, persona in zip(task.seats, personas)]
-    sessions = np.zeros(len(personas), dtype=np.int64)
-    life = np.zeros(len(personas), dtype=np.int64)
+    users = [_viewer(engine, s, p) for s, p in zip(task.seats, personas, strict=True)]
+    tally = _Tally(np.zeros(len(personas), np.int64), np.zeros(len(personas), np.int64))
     due = [(task.start_t + p.first_arrival_s(), k) for k, p in enumerate(personas)]
     heapq.heapify(due)
-    rows: list[tuple[object, ...]] = []
-    events = 0
     started = time.perf_counter()
     while due:
         now, k = heapq.heappop(due)
         clock.now = now
-        persona, user_id = personas[k], users[k]
-        try:
-            rec = engine.next(user_id)
-        except NothingToRecommendError:
-            engine.end_session(user_id)
-            persona.end_session()
-            continue
-        depth = persona.depth
-        reaction = persona.react(rec.video.id)
-        for kind, kwargs in reaction.actions:
-            engine.record(user_id, rec.video.id, kind, **kwargs)
-        events += len(reaction.actions)
-        place = (task.seats[k].unit, int(sessions[k]), depth, int(life[k]), now)
-        rows.append(_row(place, rec.source, reaction))
-        life[k] += 1
-        then = now + reaction.watched_s + SWIPE_S
-        if reaction.leaves:
-            engine.end_session(user_id)
-            persona.end_session()
-            sessions[k] += 1
-            if sessions[k] >= task.sessions:
-                continue
-            then += persona.session_gap_s()
-        heapq.heappush(due, (then, k))
+        then = _watch_one(engine, personas[k], users[k], task, k, now, tally)
+        if then is not None:
+            heapq.heappush(due, (then, k))
     elapsed = time.perf_counter() - started
     return ShardResult(
         shard=task.shard,
-        trace=np.array(rows, dtype=TRACE_DTYPE),
-        population=_population(engine, personas, users, sessions),
+        trace=np.array(tally.rows, dtype=TRACE_DTYPE),
+        population=_population(engine, personas, users, tally.sessions),
         pool_reach=_pool_reach(engine),
-        impressions=len(rows),
-        events=events,
+        impressions=len(tally.rows),
+        events=tally.events,
         elapsed_s=elapsed,
     )
+
+
+def _watch_one(
+    engine: Engine,
+    persona: Persona,
+    user_id: int,
+    task: ShardTask,
+    k: int,
+    now: float,
+    tally: _Tally,
+) -> float | None:
+    """Persona ``k`` watches one video; returns when it acts next (None: it is done)."""
+    if not persona.in_session:
+        persona.start_session()  # before the pick: the oracle reads the session's mood
+    try:
+        rec = engine.next(user_id)
+    except NothingToRecommendError:
+        engine.end_session(user_id)
+        persona.end_session()
+        return None
+    depth = persona.depth
+    reaction = persona.react(rec.video.id)
+    for kind, kwargs in reaction.actions:
+        engine.record(user_id, rec.video.id, kind, **kwargs)
+    tally.events += len(reaction.actions)
+    place = (task.seats[k].unit, int(tally.sessions[k]), depth, int(tally.life[k]), now)
+    tally.rows.append(_row(place, rec.source, reaction))
+    tally.life[k] += 1
+    then = now + reaction.watched_s + SWIPE_S
+    if not reaction.leaves:
+        return then
+    engine.end_session(user_id)
+    persona.end_session()
+    tally.sessions[k] += 1
+    return then + persona.session_gap_s() if tally.sessions[k] < task.sessions else None
 
 
 def _viewer(engine: Engine, seat: Seat, persona: Persona) -> int:
@@ -201,12 +228,12 @@ def _population(
     taste = np.stack([p.taste.topic for p in personas]) if personas else np.zeros((0, len(slugs)))
     loved = np.zeros(taste.shape, dtype=bool)
     accuracy = np.full(len(personas), np.nan)
-    for k, (persona, user_id) in enumerate(zip(personas, users)):
+    for k, (persona, user_id) in enumerate(zip(personas, users, strict=True)):
         loved[k, persona.taste.loved] = True
         affinity = engine.profile(user_id).topic_affinity
         believed = np.array([affinity.get(slug, 0.0) for slug in slugs])
         if np.ptp(believed) > 0:
-            accuracy[k] = float(spearmanr(believed, persona.taste.topic).statistic)
+            accuracy[k] = _spearman(believed, persona.taste.topic)
     return Population(taste=taste, loved=loved, accuracy=accuracy, sessions=sessions.copy())
 
 
@@ -217,3 +244,10 @@ def _pool_reach(engine: Engine) -> I64:
         [int((tested & (pools.stage >= k)).sum()) for k in range(len(pools.sizes))],
         dtype=np.int64,
     )
+
+
+def _spearman(a: F64, b: F64) -> float:
+    """Spearman rank correlation (imported here: scipy.stats costs half a second to load)."""
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)

@@ -50,7 +50,7 @@ class Behaviour:
     negatives, an unhooked) viewer before the persona's own propensity multiplies them.
     """
 
-    base_appeal: float = -0.9
+    base_appeal: float = -0.92
     topic_weight: float = 1.4  # × topic taste in [-1, 1]
     taste_weight: float = 1.2  # × cosine between the video and the persona's taste vector
     quality_weight: float = 2.5  # × (quality − 0.5)
@@ -66,18 +66,18 @@ class Behaviour:
     finish_appeal: float = 0.45
     finish_length: float = 0.9
     partial_min_s: float = 3.0  # a hooked viewer who leaves early still watches this long
-    partial_mean_s: float = 22.0  # ... plus an exponential stretch of this mean
+    partial_mean_s: float = 18.0  # ... plus an exponential stretch of this mean
     rewatch_rate: float = 0.06  # × sigmoid(appeal), after finishing
     # Reactions of a hooked viewer: rate × propensity × sigmoid(appeal − threshold).
-    like_rate: float = 0.058
+    like_rate: float = 0.069
     like_threshold: float = 0.5
-    share_rate: float = 0.012
+    share_rate: float = 0.009
     save_rate: float = 0.016
-    comment_rate: float = 0.01
-    follow_rate: float = 0.012
+    comment_rate: float = 0.007
+    follow_rate: float = 0.006
     follow_threshold: float = 1.5
     # Negatives of an unhooked viewer: rate × sigmoid(−appeal − threshold).
-    not_interested_rate: float = 0.003
+    not_interested_rate: float = 0.0025
     negative_threshold: float = 1.5
     report_rate: float = (
         0.03  # of unhooked views of spam, or of sensitive content by the intolerant

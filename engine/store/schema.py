@@ -277,6 +277,114 @@ def _activity(db: Database) -> None:
     db.table("boosts").create_index(["video_id"])
 
 
+@migrations(name="m003_studies")
+def _studies(db: Database) -> None:
+    """User studies: a definition, its conditions, pseudonymous participants and their answers.
+
+    The bundle is one file: the world, the effective configs, the study and every log.
+    """
+    db.table("studies").create(
+        {
+            "id": int,
+            "name": str,
+            "sha256": str,
+            "definition": str,
+            "resolved": str,
+            "world_hash": str,
+            "world_seed": int,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"name", "sha256", "resolved", "world_hash"},
+    )
+    db.table("conditions").create(
+        {
+            "id": int,
+            "study_id": int,
+            "name": str,
+            "config_id": int,
+            "controls": str,
+            "boost": str,
+            "boost_disclosed": int,
+        },
+        pk="id",
+        foreign_keys=[("study_id", "studies", "id"), ("config_id", "configs", "id")],
+        not_null={"name"},
+        defaults={"controls": "[]"},
+    )
+    db.table("conditions").create_index(["study_id", "name"], unique=True)
+    db.table("participants").create(
+        {
+            "id": int,
+            "participant": str,
+            "study_id": int,
+            "station": str,
+            "status": str,
+            "condition_id": int,
+            "allocation_index": int,
+            "user_id": int,
+            "consented_at": float,
+            "declined_at": float,
+            "feed_started_at": float,
+            "feed_ended_at": float,
+            "finished_at": float,
+            "completion_code": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("study_id", "studies", "id"),
+            ("condition_id", "conditions", "id"),
+            ("user_id", "users", "id"),
+        ],
+        not_null={"participant", "status"},
+    )
+    db.table("participants").create_index(["participant"], unique=True)
+    db.table("participants").create_index(["user_id"])
+    db.table("answers").create(
+        {
+            "id": int,
+            "participant_id": int,
+            "phase": str,
+            "item": str,
+            "value": str,
+            "answered_at": float,
+        },
+        pk="id",
+        foreign_keys=[("participant_id", "participants", "id")],
+        not_null={"phase", "item"},
+    )
+    db.table("answers").create_index(["participant_id", "phase", "item"], unique=True)
+    # One row per opening of a participant's feed: replay needs the moment the engine computed
+    # its shared state (trends, test pools), which no impression records.
+    db.table("feed_runs").create(
+        {
+            "id": int,
+            "participant_id": int,
+            "user_id": int,
+            "session_id": int,
+            "opened_at": float,
+            "opened_world_t": float,
+            "closed_at": float,
+            "closed_world_t": float,
+        },
+        pk="id",
+        foreign_keys=[
+            ("participant_id", "participants", "id"),
+            ("user_id", "users", "id"),
+            ("session_id", "sessions", "id"),
+        ],
+    )
+    db.table("feed_runs").create_index(["participant_id"])
+    # Filled by merging: the engine seeds each viewer's picks with their id, so replaying a
+    # merged-in viewer needs the id they had at their own station.
+    db.table("user_origins").create(
+        {"user_id": int, "station": str, "original_id": int},
+        pk="user_id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"station", "original_id"},
+    )
+
+
 def known_migrations() -> list[str]:
     """Names of every migration this code knows, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]

@@ -54,7 +54,7 @@ class ActionRail(Widget):
             state: The video with the viewer's like, save and follow states.
         """
         self.state = state
-        self.refresh(layout=True)
+        self.refresh()  # always the same number of lines: no layout pass needed
 
     def render(self) -> Content:
         if self.state is None:

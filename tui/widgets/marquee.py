@@ -10,7 +10,7 @@ GAP = "   ·   "
 
 
 class Marquee(Widget):
-    """Shows `text`; when it does not fit and `animate` is on, it scrolls at `STEPS_PER_S`."""
+    """Shows `text`; when it does not fit and `scrolling` is on, it scrolls at `STEPS_PER_S`."""
 
     DEFAULT_CSS = """
     Marquee {
@@ -23,10 +23,10 @@ class Marquee(Widget):
 
     STEPS_PER_S = 4
 
-    def __init__(self, text: str = "", *, animate: bool = True, id: str | None = None) -> None:
+    def __init__(self, text: str = "", *, scrolling: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
         self.text = text
-        self.animate = animate
+        self.scrolling = scrolling
         self.offset_cells = 0
         self._timer: Timer | None = None
 
@@ -54,7 +54,7 @@ class Marquee(Widget):
     def _sync(self) -> None:
         if self._timer is None:
             return
-        if self.animate and self._overflows():
+        if self.scrolling and self._overflows():
             self._timer.resume()
         else:
             self._timer.pause()
@@ -64,7 +64,7 @@ class Marquee(Widget):
         self.refresh()
 
     def render(self) -> Content:
-        if not (self.animate and self._overflows()):
+        if not (self.scrolling and self._overflows()):
             return Content(self.text)
         loop = self.text + GAP + self.text
         start = self.offset_cells

@@ -8,7 +8,7 @@ sets its own width from the height its parent gives it.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Container, Vertical
 from textual.events import Resize
 
 from tui.widgets.heart_burst import HeartBurst
@@ -33,14 +33,17 @@ class Phone(Vertical):
         height: 1fr;
         width: 23;
         border: round $panel-lighten-2;
-        VideoCanvas { height: 1fr; width: 1fr; }
+        #picture { height: 1fr; }
+        /* A percentage height, not 1fr: the absolutely placed heart must not take its rows. */
+        VideoCanvas { height: 100%; width: 1fr; }
         HeartBurst { position: absolute; }
     }
     """
 
     def compose(self) -> ComposeResult:
-        yield VideoCanvas(playing=False)
-        yield HeartBurst()
+        with Container(id="picture"):
+            yield VideoCanvas(playing=False)
+            yield HeartBurst()
         yield PlaybackBar()
 
     def on_resize(self, event: Resize) -> None:

@@ -1,4 +1,4 @@
-"""What is written around the video: creator and follow state, caption, sound, where it came from."""
+"""Text around the video: creator and follow state, caption, sound, where it came from."""
 
 from __future__ import annotations
 
@@ -45,14 +45,14 @@ class VideoDetails(Vertical):
     }
     """
 
-    def __init__(self, *, animate: bool = True, id: str | None = None) -> None:
+    def __init__(self, *, scrolling: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._animate = animate
+        self._scrolling = scrolling
 
     def compose(self) -> ComposeResult:
         yield Static(id="creator")
         yield Static(id="caption")
-        yield Marquee(animate=self._animate, id="sound")
+        yield Marquee(scrolling=self._scrolling, id="sound")
         yield Static(id="meta")
 
     def show(self, video: Video | None, *, following: bool, position: int, source: str) -> None:
@@ -73,9 +73,7 @@ class VideoDetails(Vertical):
             return
         follow = ("✓ following", "$success") if following else ("+ follow (F)", "$accent")
         creator.update(
-            Content.assemble(
-                (f"@{video.creator_handle}", "@click=screen.follow"), "  ", follow
-            )
+            Content.assemble((f"@{video.creator_handle}", "@click=screen.follow"), "  ", follow)
         )
         self.query_one("#caption", Static).update(caption_content(video.caption))
         self.query_one("#sound", Marquee).set_text(f"♫ {video.sound_title} · {video.sound_artist}")

@@ -1,0 +1,144 @@
+"""How fast simulated viewers run, and where the time goes.
+
+Counts two things per wall second of a whole run (engine opening and worker start-up
+included): *impressions* (one ``Engine.next`` each) and *events* (one ``Engine.record`` each:
+the closing skip/complete plus likes, shares, follows...; the rows ``events`` gets when logging).
+The issue's target is >= 50k events/s on a 100k-video world with logging off (>= 10k/s with
+logging on) on a 2-core machine. Run:
+
+    python benchmarks/bench_sim.py            # ~3 minutes: every figure below
+    python benchmarks/bench_sim.py --quick    # ~1 minute: fewer sizes
+
+It builds its worlds in a temporary folder (seed 7), and prints:
+1. throughput at 20k and 100k videos, logging off/on, 1 and 2 jobs;
+2. how the cost per impression grows with the catalog (5k..100k videos);
+3. how the run time grows with the number of personas;
+4. a profile of one shard, grouped by stage.
+
+Shards hold 16 personas; 64 personas make 4 shards, so two jobs get equal halves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import machine
+from engine.sim.baselines import builtin_arm
+from engine.sim.experiment import ArmRun, RunSpec, run_experiment
+from seed.build import build_world
+
+EPOCH = 1_790_000_000.0
+STAGES = {  # profile rows (file fragment, function) grouped into the stages a reader knows
+    "candidates (embedding scan, sources)": [("candidates.py", "gather")],
+    "filters": [("filters.py", "apply_filters")],
+    "scoring": [("scoring.py", "score")],
+    "re-rank + pick": [("rerank.py", "rerank"), ("pick.py", "choose")],
+    "receipt": [("pipeline.py", "_receipt")],
+    "trending/pools refresh": [("api.py", "_refresh_shared")],
+    "video description (caption read)": [("api.py", "video")],
+    "record (profile update, writes)": [("api.py", "record")],
+    "impression write": [("api.py", "_log_impression")],
+    "persona (watch model)": [("persona.py", "react")],
+}
+
+
+def world(folder: Path, videos: int) -> Path:
+    path = folder / f"world-{videos}.db"
+    if not path.exists():
+        build_world(path, videos=videos, seed=7, epoch_unix=EPOCH)
+    return path
+
+
+def run(db: Path, *, users: int, sessions: int, jobs: int, log: bool) -> ArmRun:
+    """One engine arm on a fresh copy of the world (logging must not accumulate)."""
+    copy = db.with_name(f"run-{db.name}")
+    shutil.copy(db, copy)
+    spec = RunSpec(db_path=copy, users=users, sessions=sessions, seed=1, jobs=jobs, log=log)
+    try:
+        return run_experiment(spec, [builtin_arm("engine")]).runs["engine"]
+    finally:
+        copy.unlink()
+
+
+def throughput(folder: Path, sizes: list[int], users: int) -> None:
+    print("\n1. Throughput (engine arm, whole-run wall time)")
+    header = ("videos", "log", "jobs", "impr.", "events", "impr/s", "events/s")
+    print(" ".join(f"{h:>{w}}" for h, w in zip(header, (8, 4, 4, 7, 7, 8, 9), strict=True)))
+    for videos in sizes:
+        db = world(folder, videos)
+        for log in (False, True):
+            for jobs in (1, 2):
+                r = run(db, users=users, sessions=2, jobs=jobs, log=log)
+                print(
+                    f"{videos:>8,} {'on' if log else 'off':>4} {jobs:>4} {r.impressions:>7,} "
+                    f"{r.events:>7,} {r.impressions / r.wall_s:>8,.0f} {r.events / r.wall_s:>9,.0f}"
+                )
+
+
+def catalog_growth(folder: Path, sizes: list[int]) -> None:
+    print("\n2. Cost per impression vs catalog size (1 job, logging off, inside the loop)")
+    print(f"{'videos':>8} {'ms/impression':>14} {'events/s':>9}")
+    for videos in sizes:
+        r = run(world(folder, videos), users=16, sessions=2, jobs=1, log=False)
+        ms = 1000 * r.engine_s / r.impressions
+        print(f"{videos:>8,} {ms:>14.2f} {r.events / r.engine_s:>9,.0f}")
+
+
+def user_growth(folder: Path, counts: list[int]) -> None:
+    print("\n3. Run time vs personas (20k videos, 2 sessions, 1 job, logging off)")
+    print(f"{'personas':>8} {'impressions':>11} {'wall s':>7} {'ms/impression':>14}")
+    db = world(folder, 20_000)
+    for users in counts:
+        r = run(db, users=users, sessions=2, jobs=1, log=False)
+        ms = 1000 * r.wall_s / r.impressions
+        print(f"{users:>8} {r.impressions:>11,} {r.wall_s:>7.1f} {ms:>14.2f}")
+
+
+def profile(folder: Path, videos: int, log: bool) -> None:
+    print(f"\n4. Where the time goes ({videos:,} videos, logging {'on' if log else 'off'}, 1 job)")
+    db = world(folder, videos)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    r = run(db, users=16, sessions=2, jobs=1, log=log)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = r.engine_s
+    print(f"{'stage':<38} {'ms/impression':>14} {'share':>6}")
+    for stage, keys in STAGES.items():
+        seconds = sum(
+            row[3]
+            for (file, _, name), row in stats.items()
+            if any(file.endswith(f) and name == fn for f, fn in keys)
+        )
+        print(f"{stage:<38} {1000 * seconds / r.impressions:>14.3f} {seconds / total:>6.0%}")
+    print(f"{'total inside the loop (profiled)':<38} {1000 * total / r.impressions:>14.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes, fewer personas")
+    args = parser.parse_args()
+    print(machine())
+    folder = Path(tempfile.mkdtemp(prefix="foryou-bench-"))
+    try:
+        throughput(folder, [20_000, 100_000], users=32 if args.quick else 64)
+        catalog_growth(
+            folder, [5_000, 20_000, 100_000] if args.quick else [5_000, 20_000, 50_000, 100_000]
+        )
+        user_growth(folder, [8, 32] if args.quick else [8, 32, 128])
+        profile(folder, 100_000, log=False)
+        profile(folder, 100_000, log=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

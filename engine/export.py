@@ -1,0 +1,223 @@
+"""Exporting a file's tables for analysis: CSV, JSON Lines or Parquet, with a codebook.
+
+One file per table (``participants``, ``conditions``, ``sessions``, ``impressions`` with served
+and seen times, ``events``, ``answers``, the world's tables, ...), plus ``receipts``
+(impression id and the receipt JSON, kept out of ``impressions`` so it stays light) and a
+codebook describing every exported column, in the same format and as ``codebook.md``. The
+world's array cache is not exported: its rows are. Parquet needs pyarrow, an optional extra.
+Files are written under a temporary name and renamed, so a failed export leaves none half
+written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from engine.codebook import TABLES
+from engine.store import Store
+from engine.store.tables import batches, column_types, exportable_tables
+
+__all__ = ["FORMATS", "ExportError", "export_tables"]
+
+FORMATS = ("csv", "jsonl", "parquet")
+EXTENSION = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}
+PARQUET_HINT = (
+    "parquet export needs pyarrow: pip install 'foryou[parquet]' (or: pip install pyarrow)"
+)
+RECEIPTS = (
+    "The receipt of every impression: why the engine picked it (see impressions).",
+    {
+        "impression_id": "Impression (impressions.id)",
+        "receipt": "JSON explanation: sources, every score term, filters, boosts, the slate",
+    },
+)
+CODEBOOK = (
+    "What every exported column means.",
+    {
+        "table": "Exported table (file name without extension)",
+        "column": "Column name",
+        "type": "SQLite type: INTEGER, FLOAT, TEXT or BLOB",
+        "description": "What the column holds",
+    },
+)
+
+Rows = Iterator[list[tuple[Any, ...]]]
+Columns = list[tuple[str, str]]
+
+
+class ExportError(ValueError):
+    """An export that cannot be made as asked; the message is one line."""
+
+
+def export_tables(
+    path: str | Path, out_dir: str | Path, fmt: str, *, force: bool = False
+) -> dict[str, int]:
+    """Write every table of a foryou file into ``out_dir`` (created if missing).
+
+    Returns:
+        Rows written per exported table.
+
+    Raises:
+        ExportError: an unknown format, pyarrow missing for Parquet, or files of an earlier
+            export in the way (without ``force``).
+        StoreError: the file cannot be opened.
+    """
+    writer = _writer(fmt)
+    out = Path(out_dir)
+    with Store.open(path) as store:
+        plan = _plan(store)
+        targets = [out / f"{name}.{EXTENSION[fmt]}" for name, _, _ in plan]
+        targets += [out / f"codebook.{EXTENSION[fmt]}", out / "codebook.md"]
+        existing = [t for t in targets if t.exists()]
+        if existing and not force:
+            raise ExportError(f"{existing[0]} exists; choose a new directory or pass --force")
+        out.mkdir(parents=True, exist_ok=True)
+        counts = {}
+        for name, columns, rows in plan:
+            counts[name] = _write(writer, out / f"{name}.{EXTENSION[fmt]}", columns, rows())
+    book = _codebook(plan)
+    _write(writer, out / f"codebook.{EXTENSION[fmt]}", _BOOK_COLUMNS, iter([book]))
+    _replace(out / "codebook.md", lambda tmp: tmp.write_text(_markdown(plan), encoding="utf-8"))
+    return counts
+
+
+_BOOK_COLUMNS: Columns = [
+    ("table", "TEXT"),
+    ("column", "TEXT"),
+    ("type", "TEXT"),
+    ("description", "TEXT"),
+]
+
+
+def _plan(store: Store) -> list[tuple[str, Columns, Callable[[], Rows]]]:
+    """(name, columns, rows) of every table to export, receipts split from impressions."""
+    db = store.db
+    plan: list[tuple[str, Columns, Callable[[], Rows]]] = []
+    for table in exportable_tables(db):
+        columns = column_types(db, table)
+        if table == "impressions":
+            columns = [c for c in columns if c[0] != "receipt"]
+        names = [c[0] for c in columns]
+        plan.append((table, columns, partial(batches, db, table, names)))
+        if table == "impressions":
+            receipts = [("impression_id", "INTEGER"), ("receipt", "TEXT")]
+            plan.append(
+                ("receipts", receipts, partial(batches, db, "impressions", ["id", "receipt"]))
+            )
+    return plan
+
+
+def _described(table: str) -> tuple[str, dict[str, str]]:
+    return RECEIPTS if table == "receipts" else TABLES.get(table, ("", {}))
+
+
+def _codebook(plan: list[tuple[str, Columns, Callable[[], Rows]]]) -> list[tuple[Any, ...]]:
+    rows = [
+        (name, column, kind, _described(name)[1].get(column, ""))
+        for name, columns, _ in plan
+        for column, kind in columns
+    ]
+    rows += [("codebook", column, kind, CODEBOOK[1][column]) for column, kind in _BOOK_COLUMNS]
+    return rows
+
+
+def _markdown(plan: list[tuple[str, Columns, Callable[[], Rows]]]) -> str:
+    lines = ["# Codebook", ""]
+    for name, columns, _ in plan:
+        description, described = _described(name)
+        lines += [f"## {name}", "", description, "", "| column | type | description |"]
+        lines += ["|---|---|---|"]
+        lines += [f"| {c} | {t} | {described.get(c, '')} |" for c, t in columns]
+        lines.append("")
+    return "\n".join(lines)
+
+
+# -- writers ------------------------------------------------------------------------------
+
+Writer = Callable[[Path, Columns, Rows], int]
+
+
+def _writer(fmt: str) -> Writer:
+    if fmt == "csv":
+        return _write_csv
+    if fmt == "jsonl":
+        return _write_jsonl
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ExportError(PARQUET_HINT) from None
+        return _write_parquet
+    raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _replace(target: Path, write: Callable[[Path], object]) -> None:
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write(writer: Writer, target: Path, columns: Columns, rows: Rows) -> int:
+    count = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal count
+        count = writer(tmp, columns, rows)
+
+    _replace(target, write)
+    return count
+
+
+def _write_csv(path: Path, columns: Columns, rows: Rows) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow([c for c, _ in columns])
+        for batch in rows:
+            out.writerows(batch)
+            count += len(batch)
+    return count
+
+
+def _write_jsonl(path: Path, columns: Columns, rows: Rows) -> int:
+    names = [c for c, _ in columns]
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for batch in rows:
+            handle.writelines(
+                json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n"
+                for row in batch
+            )
+            count += len(batch)
+    return count
+
+
+def _write_parquet(path: Path, columns: Columns, rows: Rows) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {
+        "INTEGER": pa.int64(),
+        "FLOAT": pa.float64(),
+        "REAL": pa.float64(),
+        "BLOB": pa.binary(),
+    }
+    schema = pa.schema([(name, types.get(kind, pa.string())) for name, kind in columns])
+    count = 0
+    with pq.ParquetWriter(str(path), schema) as out:
+        for batch in rows:
+            arrays = [list(column) for column in zip(*batch, strict=True)]
+            out.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            count += len(batch)
+        if count == 0:
+            out.write_table(schema.empty_table())
+    return count

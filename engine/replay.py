@@ -1,0 +1,371 @@
+"""Re-living a file's recorded history: the exact feed a session saw, or what a config would pick.
+
+A pick depends on the viewer (their events) and on state every viewer of one engine shares:
+live engagement counters, trends and test pools, which other viewers' events move and which
+an engine refreshes on its own schedule. A :class:`ReplayEngine` therefore starts from the
+world as built (no recorded activity) and re-lives every recorded step of the viewers that
+shared the session's world (:mod:`engine.history`), in the order they happened. At each
+impression of the sessions under study it first decides what *its* config would have picked
+at that moment (the seed formula of :meth:`Engine.next`), then notes the *logged* video as
+served, so the history stays the recorded one; an opening reloads test pools the way a new
+engine does; events move the viewer and the shared counters.
+
+With the session's own config this rebuilds its feed exactly when the history is complete;
+with another config it gives that config's probability of every logged pick, which is what
+off-policy evaluation needs. It reuses these engine internals, the way
+:mod:`engine.sim.oracle` does: ``_fresh_state``, ``_apply_settings``, ``_refresh_shared``,
+``_keyword_blocked``, ``_note_served``, ``_note_seen``, ``_apply``, ``_users``, ``_boosts``,
+``pools`` (replaced at each opening, as a new engine would load it).
+
+Not reproduced: feed-control changes made in the middle of a session (only the latest
+settings are stored), two engines writing one file at the same time (each kept its own
+shared state), and forced trend refreshes by the Discover screen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.api import Engine
+from engine.clock import VirtualClock
+from engine.config import Config, parse_config
+from engine.filters import FilterContext, apply_filters
+from engine.heating import condition_boosts
+from engine.history import Step, timeline_steps
+from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, recommend
+from engine.pools import GRADUATED, STOPPED, TestPools
+from engine.store import Store
+from engine.store.study_log import StudyLog
+from engine.store.timeline import Timeline
+from engine.video import Video
+
+__all__ = [
+    "Pick",
+    "ReplayEngine",
+    "SessionReplay",
+    "probability_of",
+    "relive",
+    "replay_session",
+]
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A logged impression, decided again by a config in the same state."""
+
+    impression_id: int
+    session_id: int
+    user_id: int
+    position: int
+    world_t: float
+    logged_video: int
+    logged_propensity: float | None
+    picked_video: int | None  # the config's own pick with its seed; None: nothing eligible
+    probability: float  # the config's probability of the logged video
+    slate_ids: I64
+    slate_probabilities: F64
+
+
+class _PristineStore(Store):
+    """The file as the world was built: restore-time reads see no recorded activity."""
+
+    def live_stats(self) -> list[tuple[Any, ...]]:
+        return []
+
+    def pools(self) -> list[tuple[Any, ...]]:
+        return []
+
+    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
+        return []
+
+
+class ReplayEngine(Engine):
+    """An engine that re-lives recorded steps instead of making new ones (never writes)."""
+
+    virtual: VirtualClock
+
+    @classmethod
+    def over(cls, path: str | Path, config: Config, start: float = 0.0) -> ReplayEngine:
+        """Open a file for replay under ``config``, from the world as built, at world time
+        ``start`` (the first recorded opening).
+
+        Raises:
+            StoreError: the file is missing, foreign or from a newer foryou.
+        """
+        store = _PristineStore.open(path)
+        clock = VirtualClock(start)
+        try:
+            engine = cls(store, config, clock, False, None)
+        except BaseException:
+            store.close()
+            raise
+        engine.virtual = clock
+        return engine
+
+    def adopt(self, user: Mapping[str, Any]) -> None:
+        """Start a recorded viewer as they signed up (onboarding interests, stored settings)."""
+        interests = [self.catalog.topic_id(t) for t in json.loads(user["interests"] or "[]")]
+        state = self._fresh_state(
+            int(user["id"]),
+            str(user["name"]),
+            str(user["language"]),
+            str(user["country"]),
+            interests,
+            bool(user["simulated"]),
+        )
+        self._apply_settings(state, json.loads(user["settings"] or "{}"))
+        self._users[state.user_id] = state
+
+    def play(self, step: Step) -> None:
+        """Apply one recorded step."""
+        self.virtual.now = step.world_t
+        if step.kind == "open":
+            self._reopen(step.world_t)
+            return
+        state = self._users[step.user_id]
+        row = step.row
+        if step.kind == "serve":
+            self._refresh_shared(step.world_t)
+            position = int(row["position"])
+            self._note_served(state, int(row["video_id"]), position, int(row["id"]))
+            state.n_served = position + 1
+        elif step.kind == "seen":
+            self._note_seen(state, int(row["video_id"]))
+        else:
+            self._apply(state, dict(row), live=True)
+
+    def _reopen(self, now: float) -> None:
+        """What a newly opened engine restores: the test-pool rows the file holds (a pool's
+        running averages are in memory only, so they start over), then a forced refresh."""
+        old = self.pools
+        written = (old.stage > 0) | (old.state == STOPPED) | (old.state == GRADUATED)
+        written |= (old.impressions > 0) | (old.likes > 0)
+        self.pools = TestPools(self.catalog, self.config.pools, self.config.sources.fresh_window_h)
+        self.pools.load([old.row(int(v), now)[:6] for v in np.flatnonzero(written)])
+        self._refresh_shared(now, force=True)
+
+    def decide(
+        self, user_id: int, extra_boosts: Collection[Boost] = (), *, seed_id: int | None = None
+    ) -> Decision | None:
+        """What this engine's config picks for the viewer now (None: nothing is eligible).
+
+        Args:
+            seed_id: the viewer's id where they were recorded, if a merge renumbered them.
+        """
+        state = self._users[user_id]
+        now = self.virtual.now
+        self._refresh_shared(now)
+        shared = Shared(
+            catalog=self.catalog,
+            config=self.config,
+            trending=self.trending,
+            pools=self.pools,
+            boosts={
+                b.video_id: b for b in (*self._boosts, *extra_boosts) if b.starts <= now < b.until
+            },
+            now=now,
+        )
+        # The seed formula of Engine.next: same seed, viewer and pick count, same draws.
+        rng = np.random.default_rng(
+            np.random.SeedSequence(
+                self.config.seed, spawn_key=((seed_id or user_id) % 2**32, state.n_served)
+            )
+        )
+        try:
+            return recommend(shared, state, self._keyword_blocked(state), rng)
+        except NothingToRecommendError:
+            return None
+
+    def eligible(self, user_id: int, video_id: int) -> bool:
+        """Whether the config's filters let this video through for the viewer now."""
+        state = self._users[user_id]
+        context = FilterContext(
+            self.catalog, self.config, self.virtual.now, self._keyword_blocked(state)
+        )
+        keep, _ = apply_filters(np.array([video_id], dtype=np.int64), state, context)
+        return bool(keep[0])
+
+
+def probability_of(
+    engine: ReplayEngine, user_id: int, decision: Decision | None, video: int
+) -> float:
+    """The config's probability of showing ``video``: 0 outside its slate.
+
+    The random baseline samples the slate from the whole eligible catalogue, so any eligible
+    video has the decision's uniform propensity.
+    """
+    if decision is None:
+        return 0.0
+    if engine.config.policy == "random":
+        return decision.propensity if engine.eligible(user_id, video) else 0.0
+    hits = np.flatnonzero(decision.slate_ids == video)
+    return float(decision.slate_probabilities[hits[0]]) if len(hits) else 0.0
+
+
+def relive(
+    path: str | Path,
+    config: Config,
+    sessions: Collection[int] | None = None,
+    *,
+    with_condition_boosts: bool = False,
+    opened_at: float | None = None,
+) -> Iterator[Pick]:
+    """Decide every logged impression of ``sessions`` (default: all) again under ``config``.
+
+    Each lab station of a merged file is re-lived on its own (its engines never saw the
+    others'), with every viewer's picks seeded by the id they had there.
+
+    Args:
+        with_condition_boosts: apply each session's study-condition heating too (exact
+            replay); off when evaluating a config on its own.
+        opened_at: world time at which one engine serving every session opened (a
+            simulation shard's start); by default openings are recorded or inferred.
+
+    Raises:
+        ValueError: an unknown session id.
+    """
+    with Store.open(path) as store:
+        timeline = Timeline(store.db)
+        wanted = set(timeline.session_ids() if sessions is None else sessions)
+        rows = {s: timeline.session(s) for s in wanted}
+        unknown = sorted(s for s, row in rows.items() if row is None)
+        if unknown:
+            raise ValueError(f"unknown session {unknown[0]}")
+        users = timeline.users()
+        origins = timeline.origins()
+        station = {int(u["id"]): origins.get(int(u["id"]), ("", 0))[0] for u in users}
+        groups: dict[str, set[int]] = {}
+        for s, row in rows.items():
+            groups.setdefault(station.get(int(row["user_id"]) if row else -1, ""), set()).add(s)
+        plans = [
+            (
+                timeline_steps(
+                    timeline, {u for u, at in station.items() if at == name}, opened_at=opened_at
+                ),
+                targets,
+            )
+            for name, targets in sorted(groups.items())
+        ]
+        log = StudyLog(store.db)
+        boosts = {
+            s: condition_boosts(log.condition_boost(str(row["condition"])))
+            if with_condition_boosts and row is not None and row["condition"]
+            else []
+            for s, row in rows.items()
+        }
+    seeds = {user: original for user, (_, original) in origins.items()}
+    for steps, targets in plans:
+        yield from _relive_group(path, config, users, steps, targets, boosts, seeds)
+
+
+def _relive_group(
+    path: str | Path,
+    config: Config,
+    users: list[dict[str, Any]],
+    steps: list[Step],
+    targets: set[int],
+    boosts: Mapping[int, list[Boost]],
+    seeds: Mapping[int, int],
+) -> Iterator[Pick]:
+    engine = ReplayEngine.over(path, config, steps[0].world_t if steps else 0.0)
+    try:
+        involved = {s.user_id for s in steps}
+        for user in users:
+            if user["id"] in involved:
+                engine.adopt(user)
+        for step in steps:
+            session = int(step.row.get("session_id") or 0)
+            if step.kind == "serve" and session in targets:
+                engine.virtual.now = step.world_t
+                seed = seeds.get(step.user_id, step.user_id)
+                decision = engine.decide(step.user_id, boosts.get(session, []), seed_id=seed)
+                yield _pick(engine, step, decision)
+            engine.play(step)
+    finally:
+        engine.close()
+
+
+def _pick(engine: ReplayEngine, step: Step, decision: Decision | None) -> Pick:
+    row = step.row
+    logged = int(row["video_id"])
+    propensity = row["propensity"]
+    return Pick(
+        impression_id=int(row["id"]),
+        session_id=int(row["session_id"]),
+        user_id=step.user_id,
+        position=int(row["position"]),
+        world_t=step.world_t,
+        logged_video=logged,
+        logged_propensity=None if propensity is None else float(propensity),
+        picked_video=None if decision is None else decision.video_id,
+        probability=probability_of(engine, step.user_id, decision, logged),
+        slate_ids=np.zeros(0, np.int64) if decision is None else decision.slate_ids,
+        slate_probabilities=np.zeros(0) if decision is None else decision.slate_probabilities,
+    )
+
+
+# -- one session, side by side ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionReplay:
+    """A session rebuilt under its own config, and optionally what another config would pick."""
+
+    session_id: int
+    user_id: int
+    config_name: str
+    condition: str | None
+    picks: list[Pick]  # under the session's own config: picked_video should be logged_video
+    compare_name: str | None
+    compared: list[Pick] | None  # under the other config, step by step
+    videos: dict[int, Video]  # every video named above
+
+    @property
+    def matches(self) -> int:
+        return sum(p.picked_video == p.logged_video for p in self.picks)
+
+    @property
+    def first_mismatch(self) -> Pick | None:
+        return next((p for p in self.picks if p.picked_video != p.logged_video), None)
+
+
+def replay_session(
+    path: str | Path, session_id: int, compare: Config | None = None
+) -> SessionReplay:
+    """Rebuild a session's feed under the config it ran with (and its study heating).
+
+    Raises:
+        ValueError: an unknown session.
+        StoreError: the file cannot be opened.
+    """
+    with Store.open(path) as store:
+        row = Timeline(store.db).session(session_id)
+    if row is None:
+        raise ValueError(f"unknown session {session_id}")
+    own = parse_config(str(row["config_toml"]), f"config of session {session_id}")
+    picks = list(relive(path, own, [session_id], with_condition_boosts=True))
+    compared = None if compare is None else list(relive(path, compare, [session_id]))
+    ids = {p.logged_video for p in picks}
+    ids |= {p.picked_video for p in [*picks, *(compared or [])] if p.picked_video is not None}
+    with Engine.open(path, own, log=False) as engine:
+        videos = {v: engine.video(v) for v in sorted(ids)}
+    return SessionReplay(
+        session_id=session_id,
+        user_id=int(row["user_id"]),
+        config_name=own.name,
+        condition=row["condition"],
+        picks=picks,
+        compare_name=None if compare is None else compare.name,
+        compared=compared,
+        videos=videos,
+    )

@@ -1,0 +1,130 @@
+"""An experiment's verdict: every arm's metrics, where each sits between random and the oracle,
+and paired differences against a baseline arm with bootstrap intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.sim.experiment import Experiment
+from engine.sim.metrics import POPULATION_METRICS, RATIO_METRICS, Measures, measure
+from engine.sim.stats import N_RESAMPLES, Difference, population_difference, ratio_difference
+
+PLACEMENT_METRIC = "watch_per_session"
+BOOTSTRAP_KEY = 0xB007  # spawn key of the bootstrap's stream: no persona's key has one part
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    experiment: Experiment
+    measures: dict[str, Measures]  # by arm, in run order
+    baseline: str | None  # the arm differences are taken against
+    differences: dict[str, list[Difference]]  # other arm -> its differences from the baseline
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """Point estimates per arm and metric."""
+        return {arm: m.summary() for arm, m in self.measures.items()}
+
+    def placement(self) -> dict[str, float]:
+        """Where each arm's watch time per session falls: 0 = random, 1 = oracle."""
+        summary = self.summary()
+        if "random" not in summary or "oracle" not in summary:
+            return {}
+        floor = summary["random"][PLACEMENT_METRIC]
+        span = summary["oracle"][PLACEMENT_METRIC] - floor
+        if not np.isfinite(span) or span == 0:
+            return {}
+        return {arm: (s[PLACEMENT_METRIC] - floor) / span for arm, s in summary.items()}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything a metrics JSON holds (plain values only)."""
+        spec = self.experiment.spec
+        runs = self.experiment.runs
+        data = {
+            "spec": {
+                "db": str(spec.db_path),
+                "users": spec.users,
+                "sessions": spec.sessions,
+                "seed": spec.seed,
+                "replicates": spec.replicates,
+                "jobs": spec.jobs,
+                "log": spec.log,
+                "backend": spec.backend,
+                "shard_size": spec.shard_size,
+            },
+            "arms": {
+                name: {
+                    "metrics": self.measures[name].summary(),
+                    "pool_reach": [float(x) for x in self.measures[name].pool_reach],
+                    "impressions": run.impressions,
+                    "events": run.events,
+                    "engine_s": run.engine_s,
+                    "wall_s": run.wall_s,
+                    "curves": {k: v.tolist() for k, v in self.measures[name].curves.items()},
+                }
+                for name, run in runs.items()
+            },
+            "placement": self.placement(),
+            "baseline": self.baseline,
+            "differences": {
+                arm: [vars(d) for d in diffs] for arm, diffs in self.differences.items()
+            },
+        }
+        result: dict[str, Any] = _plain(data)
+        return result
+
+
+def _plain(value: Any) -> Any:
+    """JSON has no NaN: undefined numbers become null and numpy numbers plain, at any depth."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def compare(
+    experiment: Experiment,
+    *,
+    baseline: str | None = None,
+    bootstrap: bool = True,
+    n_resamples: int = N_RESAMPLES,
+) -> Comparison:
+    """Measure every arm; with ``bootstrap``, difference every other arm from ``baseline``.
+
+    The baseline defaults to the first arm that is not a reference (random, oracle).
+    """
+    world = experiment.world
+    measures = {name: measure(run, world) for name, run in experiment.runs.items()}
+    names = list(measures)
+    chosen = baseline or next((n for n in names if n not in ("random", "oracle")), names[0])
+    differences: dict[str, list[Difference]] = {}
+    if bootstrap:
+        rng = np.random.default_rng(
+            np.random.SeedSequence(experiment.spec.seed, spawn_key=(BOOTSTRAP_KEY,))
+        )
+        for name in names:
+            if name != chosen:
+                differences[name] = _differences(measures[chosen], measures[name], rng, n_resamples)
+    return Comparison(experiment, measures, chosen, differences)
+
+
+def _differences(
+    a: Measures, b: Measures, rng: np.random.Generator, n_resamples: int
+) -> list[Difference]:
+    ratio = [
+        ratio_difference(m.key, a.parts[m.key], b.parts[m.key], rng, n_resamples)
+        for m in RATIO_METRICS
+    ]
+    population = [
+        population_difference(m.key, a.exposure, b.exposure, rng, n_resamples)
+        for m in POPULATION_METRICS
+    ]
+    return ratio + population

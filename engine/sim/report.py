@@ -1,0 +1,333 @@
+"""Writing an experiment down: metrics JSON, a Markdown or HTML report, and PNG charts.
+
+Charts use matplotlib's Agg backend, imported only when a report is written (a simulation that
+only prints a table never pays for it), and are saved without a "Software" stamp so the same
+run gives the same bytes. Numbers are formatted here once, for the report and the terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from engine.sim.comparison import PLACEMENT_METRIC, Comparison
+from engine.sim.metrics import CALIBRATION, METRICS, lorenz
+from engine.sim.stats import CONFIDENCE, Difference
+
+Format = Literal["md", "html"]
+CHART_METRICS = (
+    "watch_per_session",
+    "completion",
+    "like",
+    "session_depth",
+    "loved_share",
+    "intra_list_diversity",
+    "topic_entropy",
+    "catalog_coverage",
+    "creator_gini",
+)
+CAVEATS = (
+    "Ratio metrics get paired bootstrap (BCa) intervals over personas: each persona meets the "
+    "same truth and random numbers under every arm.",
+    "Coverage and Gini count distinct videos and creators, which resampling with replacement "
+    "biases downward; they get a paired delete-one-persona jackknife interval instead.",
+    "Personas in one shard share an engine (its trends, engagement counts and test pools), so "
+    "pairs are not perfectly independent; intervals may be a little narrow.",
+)
+
+
+def format_value(metric: str, value: float) -> str:
+    """A metric's value the way people read it (percent, seconds, items)."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    if unit == "%":
+        return f"{100 * value:.2f}%" if abs(value) < 0.1 else f"{100 * value:.1f}%"
+    if unit == "s":
+        return f"{value:.1f} s"
+    if unit == "items":
+        return f"{value:.1f}"
+    if unit == "bits":
+        return f"{value:.2f} bits"
+    return f"{value:.3f}"
+
+
+def format_difference(d: Difference) -> str:
+    """``+1.2% [+0.4%, +2.0%]``, with percent metrics in percentage points."""
+    unit = METRICS[d.metric].unit
+
+    def signed(x: float) -> str:
+        if not np.isfinite(x):
+            return "n/a"
+        if unit == "%":
+            return f"{100 * x:+.2f} pp"
+        return f"{x:+.3g}"
+
+    return f"{signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]"
+
+
+def verdict(d: Difference) -> str:
+    """How a reader should take a difference: better, worse, or just different."""
+    if not d.excludes_zero:
+        return "no clear difference"
+    better = METRICS[d.metric].better
+    if better is None:
+        return "higher" if d.diff > 0 else "lower"
+    good = (d.diff > 0) == (better == "higher")
+    return "better" if good else "worse"
+
+
+def write_metrics_json(comparison: Comparison, path: Path, extra: dict[str, Any]) -> None:
+    """The comparison's numbers (and ``extra``, e.g. throughput) as indented JSON."""
+    data = comparison.as_dict() | extra
+    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+# -- the document --------------------------------------------------------------------------
+
+
+@dataclass
+class _Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    table: list[list[str]] = field(default_factory=list)  # first row is the header
+    images: list[tuple[str, str]] = field(default_factory=list)  # (file, caption)
+
+
+def write_report(comparison: Comparison, out: Path, fmt: Format = "md") -> Path:
+    """Write charts and a report into ``out``; returns the report's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    charts = write_charts(comparison, out)
+    sections = _sections(comparison, charts)
+    text = _markdown(sections) if fmt == "md" else _html(sections)
+    path = out / f"report.{fmt}"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _sections(comparison: Comparison, charts: dict[str, str]) -> list[_Section]:
+    spec = comparison.experiment.spec
+    arms = list(comparison.measures)
+    summary = comparison.summary()
+    setup = _Section(
+        "foryou simulation report",
+        [
+            f"World `{spec.db_path.name}`; {spec.users} personas × {spec.replicates} seed(s) "
+            f"(root seed {spec.seed}), up to {spec.sessions} session(s) each; arms: "
+            + ", ".join(f"`{a}`" for a in arms)
+            + "."
+        ],
+    )
+    sections = [setup, _placement(comparison), _metric_table(arms, summary)]
+    if comparison.differences:
+        sections.append(_difference_table(comparison))
+    sections.append(_calibration(arms, summary))
+    sections.append(_pools(comparison))
+    sections.append(
+        _Section(
+            "Charts",
+            images=[(file, caption) for caption, file in charts.items()],
+        )
+    )
+    sections.append(_Section("How to read the intervals", list(CAVEATS)))
+    return sections
+
+
+def _placement(comparison: Comparison) -> _Section:
+    placement = comparison.placement()
+    if not placement:
+        return _Section("Placement", ["Run with the random and oracle references to place arms."])
+    rows = [["arm", "watch time per session", "placement (random = 0, oracle = 1)"]]
+    summary = comparison.summary()
+    for arm, where in placement.items():
+        rows.append(
+            [arm, format_value(PLACEMENT_METRIC, summary[arm][PLACEMENT_METRIC]), f"{where:.2f}"]
+        )
+    return _Section("Placement between random and oracle", table=rows)
+
+
+def _metric_table(arms: list[str], summary: dict[str, dict[str, float]]) -> _Section:
+    rows = [["metric", *arms]]
+    for key, metric in METRICS.items():
+        rows.append([metric.label, *(format_value(key, summary[a][key]) for a in arms)])
+    return _Section("Metrics", table=rows)
+
+
+def _difference_table(comparison: Comparison) -> _Section:
+    level = f"{100 * CONFIDENCE:.0f}%"
+    rows = [["metric", "arm", f"difference from {comparison.baseline} [{level} CI]", "verdict"]]
+    for arm, diffs in comparison.differences.items():
+        for d in diffs:
+            rows.append([METRICS[d.metric].label, arm, format_difference(d), verdict(d)])
+    return _Section(f"Paired differences from `{comparison.baseline}`", table=rows)
+
+
+def _calibration(arms: list[str], summary: dict[str, dict[str, float]]) -> _Section:
+    rows = [["rate per impression", "KuaiRand-Pure", *arms]]
+    for key, target in CALIBRATION.items():
+        rows.append(
+            [
+                METRICS[key].label,
+                format_value(key, target),
+                *(format_value(key, summary[a][key]) for a in arms),
+            ]
+        )
+    note = "Simulated viewers are calibrated against the default engine (engine/sim/README.md)."
+    return _Section("Calibration", [note], rows)
+
+
+def _pools(comparison: Comparison) -> _Section:
+    first = next(iter(comparison.measures.values()))
+    pools = len(first.pool_reach)
+    rows = [["arm", *(f"pool {k + 1}" for k in range(pools))]]
+    for arm, m in comparison.measures.items():
+        rows.append([arm, *(f"{x:.1f}" for x in m.pool_reach)])
+    note = "Fresh videos reaching each staged test pool, mean per shard (pool 1 = admitted)."
+    return _Section("Staged-pool reach", [note], rows)
+
+
+def _markdown(sections: list[_Section]) -> str:
+    lines: list[str] = []
+    for i, s in enumerate(sections):
+        lines += [("# " if i == 0 else "## ") + s.title, ""]
+        for p in s.paragraphs:
+            lines += [p, ""]
+        if s.table:
+            header, *body = s.table
+            lines.append("| " + " | ".join(header) + " |")
+            lines.append("|" + "---|" * len(header))
+            lines += ["| " + " | ".join(row) + " |" for row in body]
+            lines.append("")
+        for file, caption in s.images:
+            lines += [f"![{caption}]({file})", ""]
+    return "\n".join(lines)
+
+
+def _html(sections: list[_Section]) -> str:
+    parts = ["<!doctype html>", '<html><head><meta charset="utf-8">']
+    parts.append(f"<title>{html.escape(sections[0].title)}</title>")
+    parts.append(
+        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}</style>"
+    )
+    parts.append("</head><body>")
+    for i, s in enumerate(sections):
+        tag = "h1" if i == 0 else "h2"
+        parts.append(f"<{tag}>{html.escape(s.title.replace('`', ''))}</{tag}>")
+        parts += [f"<p>{html.escape(p.replace('`', ''))}</p>" for p in s.paragraphs]
+        if s.table:
+            header, *body = s.table
+            cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+            parts.append(f"<table><tr>{cells}</tr>")
+            for row in body:
+                parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+            parts.append("</table>")
+        for file, caption in s.images:
+            alt = html.escape(caption)
+            image = f'<img src="{html.escape(file)}" alt="{alt}">'
+            parts.append(f"<figure>{image}<figcaption>{alt}</figcaption></figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+# -- charts --------------------------------------------------------------------------------
+
+
+def write_charts(comparison: Comparison, out: Path) -> dict[str, str]:
+    """Draw the four charts as PNG files in ``out``; returns caption -> file name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    charts = {
+        "Learning curve: watch time per impression by position": (
+            "learning_curve.png",
+            _learning_curve,
+        ),
+        "Topic share over time": ("topic_share.png", _topic_share),
+        "Creator exposure Lorenz curve": ("lorenz.png", _lorenz),
+        f"Metrics with {100 * CONFIDENCE:.0f}% CIs of the paired difference": (
+            "metric_cis.png",
+            _metric_bars,
+        ),
+    }
+    written: dict[str, str] = {}
+    for caption, (file, draw) in charts.items():
+        fig = draw(plt, comparison)
+        fig.savefig(out / file, dpi=110, metadata={"Software": None})
+        plt.close(fig)
+        written[caption] = file
+    return written
+
+
+def _learning_curve(plt: Any, comparison: Comparison) -> Any:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for arm, m in comparison.measures.items():
+        if "position" in m.curves:
+            ax.plot(m.curves["position"], m.curves["watch_per_impression"], label=arm)
+    ax.set_xlabel("position in the persona's feed (impressions)")
+    ax.set_ylabel("watch time per impression (s)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _topic_share(plt: Any, comparison: Comparison) -> Any:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for arm, m in comparison.measures.items():
+        if "position" in m.curves:
+            left.plot(m.curves["position"], m.curves["loved_share"], label=arm)
+            right.plot(m.curves["list_position"], m.curves["top_topic_share"], label=arm)
+    left.set_title("share of the persona's true top topics")
+    right.set_title("top-topic share per list of 10 (filter bubble)")
+    for ax in (left, right):
+        ax.set_xlabel("position in the persona's feed")
+        ax.set_ylim(0, 1)
+    left.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _lorenz(plt: Any, comparison: Comparison) -> Any:
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="equal exposure")
+    for arm, m in comparison.measures.items():
+        counts = np.asarray(m.exposure.creators.sum(axis=0)).ravel()
+        x, y = lorenz(counts)
+        ax.plot(x, y, label=arm)
+    ax.set_xlabel("share of creators (least exposed first)")
+    ax.set_ylabel("share of impressions")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _metric_bars(plt: Any, comparison: Comparison) -> Any:
+    arms = list(comparison.measures)
+    summary = comparison.summary()
+    diffs = {arm: {d.metric: d for d in ds} for arm, ds in comparison.differences.items()}
+    cols = 3
+    rows = -(-len(CHART_METRICS) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 3 * rows))
+    for ax, key in zip(axes.ravel(), CHART_METRICS, strict=False):
+        values = [summary[a][key] for a in arms]
+        errors = np.zeros((2, len(arms)))
+        for i, arm in enumerate(arms):
+            d = diffs.get(arm, {}).get(key)
+            if d is not None and np.isfinite(d.low) and np.isfinite(d.high):
+                errors[:, i] = [d.diff - d.low, d.high - d.diff]
+        ax.bar(range(len(arms)), values, yerr=errors, capsize=4, color="#4c72b0")
+        ax.set_xticks(range(len(arms)), arms, rotation=20, fontsize=8)
+        ax.set_title(METRICS[key].label, fontsize=9)
+    for ax in axes.ravel()[len(CHART_METRICS) :]:
+        ax.axis("off")
+    level = f"{100 * CONFIDENCE:.0f}%"
+    fig.suptitle(f"error bars: {level} CI of the paired difference from {comparison.baseline}")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,169 @@
+"""`foryou export`: every table of a study in CSV, JSON Lines or Parquet, with a codebook."""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from engine import VirtualClock
+from engine.codebook import datasette_metadata
+from engine.store import Store
+from engine.study import open_bundle
+from tests.studykit import complete, make_bundle
+from tui.cli import main
+
+STUDY_TABLES = {"participants", "conditions", "answers", "sessions", "impressions", "events"}
+
+
+@pytest.fixture(scope="module")
+def study_db(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle two participants went through (one declined)."""
+    directory = tmp_path_factory.mktemp("export")
+    path = directory / "study.db"
+    path.write_bytes(world_template.read_bytes())
+    make_bundle(path, directory)
+    clock = VirtualClock(0.0)
+    with open_bundle(path) as bundle:
+        complete(bundle, "P001", clock, seed=1)
+        complete(bundle, "P002", clock, seed=2)
+        bundle.record_consent("P003", agreed=False)
+    return path
+
+
+def export(db: Path, out: Path, fmt: str, *extra: str) -> str:
+    args = ["export", "--db", str(db), "--out", str(out), "--format", fmt, *extra]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def count(db: Path, table: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_csv_export_has_every_table_and_a_codebook_for_every_column(
+    study_db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "csv"
+    assert "codebook.md" in export(study_db, out, "csv")
+    participants = read_csv(out / "participants.csv")
+    assert [(p["participant"], p["status"]) for p in participants] == [
+        ("P001", "completed"),
+        ("P002", "completed"),
+        ("P003", "declined"),
+    ]
+    impressions = read_csv(out / "impressions.csv")
+    assert len(impressions) == count(study_db, "impressions")
+    assert "receipt" not in impressions[0]  # receipts travel in their own file
+    watched = [i for i in impressions if i["seen_end"]]
+    assert watched and all(float(i["seen_start"]) <= float(i["seen_end"]) for i in watched)
+    receipts = read_csv(out / "receipts.csv")
+    assert [r["impression_id"] for r in receipts] == [i["id"] for i in impressions]
+    assert json.loads(receipts[0]["receipt"])["propensity"] > 0
+    answers = read_csv(out / "answers.csv")
+    assert {(a["phase"], a["item"]) for a in answers} >= {("pre", "age"), ("post", "enjoy")}
+    assert not (out / "world_arrays.csv").exists()
+    codebook = read_csv(out / "codebook.csv")
+    described = {(row["table"], row["column"]): row["description"] for row in codebook}
+    for exported in out.glob("*.csv"):
+        if exported.stem == "codebook":
+            continue
+        with exported.open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle))
+        for column in header:
+            assert described.get((exported.stem, column)), f"{exported.stem}.{column}"
+    book = (out / "codebook.md").read_text()
+    assert "## participants" in book and "Pseudonymous participant id" in book
+
+
+def test_jsonl_export_round_trips_values(study_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "jsonl"
+    export(study_db, out, "jsonl")
+    for table in STUDY_TABLES:
+        lines = (out / f"{table}.jsonl").read_text().splitlines()
+        assert len(lines) == count(study_db, table)
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    conn = sqlite3.connect(study_db)
+    first = conn.execute("SELECT id, kind, watched_s, world_t FROM events ORDER BY id").fetchone()
+    conn.close()
+    assert (events[0]["id"], events[0]["kind"], events[0]["watched_s"], events[0]["world_t"]) == (
+        first
+    )
+    codebook = [json.loads(line) for line in (out / "codebook.jsonl").read_text().splitlines()]
+    assert any(
+        r["table"] == "events" and r["column"] == "kind" and r["description"] for r in codebook
+    )
+
+
+def test_parquet_export_writes_typed_tables(study_db: Path, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "parquet"
+    export(study_db, out, "parquet")
+    impressions = pq.read_table(out / "impressions.parquet")
+    assert impressions.num_rows == count(study_db, "impressions")
+    types = {f.name: str(f.type) for f in impressions.schema}
+    assert types["id"] == "int64" and types["seen_start"] == "double"
+    assert types["source"] == "string"
+    assert pq.read_table(out / "participants.parquet").num_rows == 3
+    assert pq.read_table(out / "boosts.parquet").num_rows == 0  # empty tables keep their columns
+    assert "description" in pq.read_table(out / "codebook.parquet").column_names
+
+
+def test_parquet_without_pyarrow_says_how_to_install_it(
+    study_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_pyarrow(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "pyarrow" or name.startswith("pyarrow."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    out = tmp_path / "parquet"
+    result = CliRunner().invoke(
+        main, ["export", "--db", str(study_db), "--out", str(out), "--format", "parquet"]
+    )
+    assert result.exit_code != 0
+    assert result.output == (
+        "Error: parquet export needs pyarrow: pip install 'foryou[parquet]' "
+        "(or: pip install pyarrow)\n"
+    )
+    assert not out.exists()
+
+
+def test_export_never_overwrites_an_earlier_one_unless_forced(
+    study_db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "csv"
+    export(study_db, out, "csv")
+    result = CliRunner().invoke(main, ["export", "--db", str(study_db), "--out", str(out)])
+    assert result.exit_code != 0
+    assert "exists; choose a new directory or pass --force" in result.output
+    export(study_db, out, "csv", "--force")
+    assert list(out.glob(".*")) == []  # no temporary files left
+
+
+def test_datasette_metadata_describes_the_study_tables(study_db: Path) -> None:
+    with Store.open(study_db) as store:
+        metadata = json.loads(datasette_metadata(store.db, "study"))
+    tables = metadata["databases"]["study"]["tables"]
+    for table in ("studies", "conditions", "participants", "answers", "feed_runs"):
+        assert tables[table]["description"]
+        assert tables[table]["columns"]

@@ -1,0 +1,165 @@
+"""Comparing configs: paired intervals that see a real effect, reports, and the two commands."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from engine.config import Config, Rerank
+from engine.sim.baselines import with_references
+from engine.sim.comparison import Comparison, compare
+from engine.sim.experiment import RunSpec, run_experiment
+from engine.sim.report import write_report
+from engine.sim.runner import Arm
+from tui.cli import main
+
+NARROW = Arm("narrow", Config(name="narrow", rerank=Rerank(explore_share=0.0)))
+WIDE = Arm("wide", Config(name="wide", rerank=Rerank(explore_share=0.4)))
+
+
+@pytest.fixture(scope="module")
+def comparison(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Comparison:
+    path = tmp_path_factory.mktemp("compare") / "world.db"
+    shutil.copy(world_template, path)
+    spec = RunSpec(db_path=path, users=24, sessions=2, seed=3)
+    experiment = run_experiment(spec, with_references([NARROW, WIDE]))
+    return compare(experiment, baseline="narrow", n_resamples=999)
+
+
+def test_more_exploration_means_more_diversity_beyond_doubt(comparison: Comparison) -> None:
+    diffs = {d.metric: d for d in comparison.differences["wide"]}
+    for metric in ("topic_entropy", "intra_list_diversity"):
+        assert diffs[metric].diff > 0 and diffs[metric].excludes_zero, diffs[metric]
+    assert diffs["top_topic_share"].high < 0  # a weaker filter bubble
+    assert diffs["watch_per_session"].low < diffs["watch_per_session"].diff
+    assert diffs["watch_per_session"].diff < diffs["watch_per_session"].high
+
+
+def test_the_report_has_tables_and_four_charts(comparison: Comparison, tmp_path: Path) -> None:
+    report = write_report(comparison, tmp_path / "a", "md")
+    text = report.read_text()
+    for heading in ("Placement between random and oracle", "Paired differences", "Calibration"):
+        assert heading in text
+    charts = ["learning_curve.png", "topic_share.png", "lorenz.png", "metric_cis.png"]
+    for chart in charts:
+        assert f"]({chart})" in text
+        assert (tmp_path / "a" / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The same run gives the same bytes, so reports can be diffed and committed.
+    write_report(comparison, tmp_path / "b", "md")
+    for chart in charts:
+        assert (tmp_path / "a" / chart).read_bytes() == (tmp_path / "b" / chart).read_bytes()
+    html = write_report(comparison, tmp_path / "c", "html").read_text()
+    assert html.startswith("<!doctype html>") and '<img src="lorenz.png"' in html
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_simulate_prints_a_table_and_writes_metrics(world_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = run(
+        "simulate",
+        "--db",
+        str(world_path),
+        "--users",
+        "4",
+        "--sessions",
+        "1",
+        "--seed",
+        "2",
+        "--out",
+        str(out),
+    )
+    assert code == 0, output
+    assert "Valid play rate" in output and "placement" in output
+    data = json.loads((out / "metrics.json").read_text())
+    assert list(data["arms"]) == ["random", "engine", "oracle"]
+    assert data["placement"]["random"] == 0.0 and data["placement"]["oracle"] == 1.0
+    assert data["throughput"]["engine"]["events"] > 0
+    # The tested config logs like people do; the references stay in memory.
+    users = Database(world_path).execute(
+        "SELECT count(*) FROM users WHERE simulated = 1 AND name LIKE 'sim-engine-%'"
+    )
+    assert users.fetchone()[0] == 4
+
+
+def test_compare_writes_a_report_for_two_config_files(world_path: Path, tmp_path: Path) -> None:
+    narrow, wide = tmp_path / "narrow.toml", tmp_path / "wide.toml"
+    narrow.write_text("[rerank]\nexplore_share = 0.0\n")
+    wide.write_text("[rerank]\nexplore_share = 0.4\n")
+    out = tmp_path / "report"
+    code, output = run(
+        "compare",
+        str(narrow),
+        str(wide),
+        "--db",
+        str(world_path),
+        "--users",
+        "4",
+        "--seeds",
+        "2",
+        "--sessions",
+        "1",
+        "--no-baselines",
+        "--resamples",
+        "99",
+        "--format",
+        "html",
+        "--out",
+        str(out),
+    )
+    assert code == 0, output
+    assert "Paired differences from narrow" in output
+    assert (out / "report.html").exists() and (out / "metric_cis.png").exists()
+    data = json.loads((out / "metrics.json").read_text())
+    assert data["spec"]["replicates"] == 2 and list(data["differences"]) == ["wide"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "--config", "missing.toml"], "cannot read config"),
+        (["simulate", "--users", "0"], "users must be at least 1"),
+        (["simulate", "--jobs", "0"], "jobs must be at least 1"),
+        (["compare", "engine"], "at least two configs"),
+    ],
+)
+def test_mistakes_are_one_line_errors(world_path: Path, args: list[str], message: str) -> None:
+    code, output = run(*args, "--db", str(world_path), "--no-baselines")
+    assert code != 0
+    assert output.startswith("Error:") and message in output
+    assert len(output.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is not None, reason="Ray is installed")
+def test_ray_backend_without_ray_says_how_to_get_it(world_path: Path) -> None:
+    code, output = run("simulate", "--db", str(world_path), "--backend", "ray", "--no-log")
+    assert code != 0 and "pip install 'foryou[ray]'" in output
+
+
+def test_a_missing_world_is_refused_before_any_progress(tmp_path: Path) -> None:
+    code, output = run("simulate", "--db", str(tmp_path / "nowhere.db"), "--no-log")
+    assert code != 0
+    assert output.startswith("Error:") and "no such world" in output
+    assert len(output.strip().splitlines()) == 1
+
+
+def test_the_simulator_loads_no_ui_and_charts_only_when_drawing() -> None:
+    code = (
+        "import sys, engine.sim, engine.sim.comparison, engine.sim.report; "
+        "print(sorted(m for m in ('textual', 'rich', 'faker', 'matplotlib') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

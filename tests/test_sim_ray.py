@@ -1,0 +1,31 @@
+"""The Ray backend gives the same results as the process pool (run where Ray is installed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.sim.baselines import builtin_arm
+from engine.sim.experiment import RunSpec, run_experiment
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture
+def local_ray() -> Iterator[None]:
+    yield
+    ray.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_and_processes_agree(world_template: Path, local_ray: None) -> None:
+    spec = RunSpec(db_path=world_template, users=8, sessions=1, seed=4, shard_size=4)
+    arms = [builtin_arm("engine"), builtin_arm("oracle")]
+    here = run_experiment(spec, arms)
+    on_ray = run_experiment(replace(spec, backend="ray", jobs=2), arms)
+    for arm in ("engine", "oracle"):
+        assert np.array_equal(here.runs[arm].trace, on_ray.runs[arm].trace)

@@ -1,0 +1,125 @@
+"""Study files: what a valid one gives, one-line errors naming the key, and allocation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.store import Store
+from engine.study import StudyError, allocation_sequence, load_study, open_bundle, parse_study
+from engine.study.definition import Likert
+from tests.studykit import STUDY, write_study
+from tui.cli import main
+
+
+@pytest.fixture
+def study_file(tmp_path: Path, world_template: Path) -> Path:
+    return write_study(tmp_path, world_template)
+
+
+def test_a_study_file_resolves_every_condition_config(study_file: Path) -> None:
+    study = load_study(study_file)
+    control, heated = study.conditions
+    assert control.config.name == "control"  # an inline table is named after its condition
+    assert control.config.reactions.like == 2.0
+    assert heated.config.name == "heated" and heated.config.rerank.slate == 12  # from the file
+    assert heated.boost is not None and not heated.boost.disclosed
+    assert control.boost is None
+    assert heated.controls == ("why", "topic_sliders")
+    assert study.session.videos == 8 and study.session.minutes is None
+    assert [i.id for i in study.items("pre")] == ["age", "hours"]
+    assert isinstance(study.items("post")[0], Likert)
+    # The resolved study stands alone: it round-trips without the config file.
+    (study_file.parent / "heated.toml").unlink()
+    assert type(study).from_json(study.to_json()) == study
+
+
+BAD = [
+    ("consent = ", "consnt = ", "unknown field `consnt`"),
+    ("[session]\nvideos = 8", "[session]\nvideos = 8\nminutes = 5", "$.session"),
+    ("[session]\nvideos = 8", "[session]\nvideos = 0", "$.session.videos"),
+    ("block_size = 2", "block_size = 3", "allocation.block_size"),
+    ('controls = ["why", "topic_sliders"]', 'controls = ["why", "mute"]', "$.conditions[1]"),
+    ("weight = 40.0", "weight = -1.0", "$.conditions[1].boost.weight"),
+    ("like = 2.0", "likes = 2.0", "conditions[0].config"),
+    ('config = "heated.toml"', 'config = "missing.toml"', "conditions[1].config"),
+    ('name = "heated"\nconfig', 'name = "control"\nconfig', "duplicate condition name"),
+    ("scale = 7", "scale = 1", "$.post[0].scale"),
+    ('anchors = ["none", "more than 3"]', 'anchors = ["none"]', "$.pre[1].anchors"),
+    ('kind = "text"', 'kind = "essay"', "$.post[1]"),
+    ('id = "notes"', 'id = "enjoy"', "duplicate item id 'enjoy'"),
+    ('completion_code = "FYP-7Q2"\n', "", "completion_code"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "named"), BAD)
+def test_invalid_study_files_get_one_line_naming_the_key(
+    study_file: Path, old: str, new: str, named: str
+) -> None:
+    text = study_file.read_text()
+    assert old in text
+    with pytest.raises(StudyError) as caught:
+        parse_study(text.replace(old, new, 1), "study.toml", base_dir=study_file.parent)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("study.toml")
+    assert named in message
+
+
+def test_study_init_refuses_an_invalid_file_and_writes_nothing(
+    study_file: Path, tmp_path: Path
+) -> None:
+    study_file.write_text(study_file.read_text().replace("[session]", "[sesion]"))
+    db = tmp_path / "study.db"
+    result = CliRunner().invoke(main, ["study", "init", str(study_file), "--db", str(db)])
+    assert result.exit_code != 0
+    assert result.output.count("\n") == 1
+    assert "unknown field `sesion`" in result.output
+    assert not db.exists()
+
+
+def test_allocation_is_balanced_in_every_block_and_reproducible(study_file: Path) -> None:
+    text = study_file.read_text()
+    three = text.replace("block_size = 2", "block_size = 6") + (
+        '\n[[conditions]]\nname = "third"\n'
+    )
+    study = parse_study(three, base_dir=study_file.parent)
+    sequence = allocation_sequence(study, 60)
+    for start in range(0, 60, 6):
+        assert Counter(sequence[start : start + 6]) == {"control": 2, "heated": 2, "third": 2}
+    assert sequence == allocation_sequence(study, 60)
+    blocks = {tuple(sequence[i : i + 6]) for i in range(0, 60, 6)}
+    assert len(blocks) > 1  # not the same order every block: nobody can predict the next
+    reseeded = parse_study(three.replace("seed = 2024", "seed = 7"), base_dir=study_file.parent)
+    assert allocation_sequence(reseeded, 60) != sequence
+
+
+def test_default_block_is_twice_the_conditions() -> None:
+    study = parse_study(
+        STUDY.format(heated=[1]).replace("block_size = 2\n", "").replace('"heated.toml"', "{}")
+    )
+    assert study.block_size == 4
+    assert Counter(allocation_sequence(study, 4)) == {"control": 2, "heated": 2}
+
+
+def test_study_init_builds_the_bundle_the_file_describes(
+    study_file: Path, tmp_path: Path, world_template: Path
+) -> None:
+    db = tmp_path / "study.db"
+    runner = CliRunner()
+    result = runner.invoke(main, ["study", "init", str(study_file), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "study 'heating-pilot', 2 conditions (control, heated), 3,000 videos (seed 7)" in (
+        result.output
+    )
+    with open_bundle(db) as bundle, Store.open(world_template) as template:
+        assert bundle.study == load_study(study_file)
+        assert bundle.store.content_hash() == template.content_hash()  # [world] seed 7
+        configs = {r["name"] for r in bundle.store.db.query("SELECT name FROM configs")}
+        assert configs == {"control", "heated"}
+    again = runner.invoke(main, ["study", "init", str(study_file), "--db", str(db)])
+    assert again.exit_code != 0 and "pass --force" in again.output
+    assert list(tmp_path.glob(".study.db*")) == []

@@ -1,0 +1,112 @@
+"""`foryou study forget`: every row about a participant goes, from every table and the file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from engine import VirtualClock
+from engine.store.activity import LIVE_STAT_FIELDS
+from engine.study import open_bundle
+from engine.study.forget import live_stat_share
+from tests.studykit import complete, make_bundle
+from tui.cli import main
+
+FORGOTTEN = "QX7K2"  # an id that cannot appear by chance in the world's text
+
+
+def scan(path: Path, needle: str, user_id: int) -> list[str]:
+    """Every place in the file's tables that still mentions the participant or their viewer."""
+    conn = sqlite3.connect(path)
+    found = []
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                for column, value in zip(columns, row, strict=True):
+                    if isinstance(value, str) and needle in value:
+                        found.append(f"{table}.{column}")
+                    if column == "user_id" and value == user_id:
+                        found.append(f"{table}.user_id")
+            if (
+                table == "users"
+                and conn.execute("SELECT count(*) FROM users WHERE id = ?", [user_id]).fetchone()[0]
+            ):
+                found.append("users.id")
+    finally:
+        conn.close()
+    return found
+
+
+def live_stats(path: Path) -> dict[int, dict[str, float]]:
+    conn = sqlite3.connect(path)
+    try:
+        fields = ", ".join(LIVE_STAT_FIELDS)
+        cursor = conn.execute(f"SELECT video_id, {fields} FROM video_stats_live")
+        stats = {
+            int(row[0]): {f: round(v, 6) for f, v in zip(LIVE_STAT_FIELDS, row[1:], strict=True)}
+            for row in cursor
+        }
+    finally:
+        conn.close()
+    assert all(nonzero(counts) for counts in stats.values())  # no rows of zeros left behind
+    return {video: nonzero(counts) for video, counts in stats.items()}
+
+
+def nonzero(counts: dict[str, float]) -> dict[str, float]:
+    return {field: value for field, value in counts.items() if value}
+
+
+def test_forget_removes_every_row_and_byte_about_the_participant(
+    world_path: Path, tmp_path: Path
+) -> None:
+    path = make_bundle(world_path, tmp_path)
+    clock = VirtualClock(0.0)
+    with open_bundle(path) as bundle:
+        complete(bundle, FORGOTTEN, clock, seed=1)
+        complete(bundle, "P002", clock, seed=2)
+        user_id = bundle.enrol(FORGOTTEN).user_id
+        kept_before = bundle.store.history(bundle.enrol("P002").user_id or 0)
+        assert user_id is not None and scan(path, FORGOTTEN, user_id)
+        served, reactions = bundle.store.history(user_id)
+        deleted = bundle.forget(FORGOTTEN)
+    assert deleted["impressions"] == len(served) >= 8
+    assert deleted["events"] == len(reactions)
+    assert deleted["users"] == deleted["participants"] == deleted["sessions"] == 1
+    assert deleted["answers"] == 4
+    assert scan(path, FORGOTTEN, user_id) == []
+    assert FORGOTTEN.encode() not in path.read_bytes()  # not even in freed pages
+    wal = Path(f"{path}-wal")
+    assert not wal.exists() or FORGOTTEN.encode() not in wal.read_bytes()
+    # The other participant is untouched, and the shared counters now hold only their share.
+    with open_bundle(path) as bundle:
+        remaining = bundle.store.history(bundle.enrol("P002").user_id or 0)
+        assert bundle.enrol("P002").status == "completed"
+    assert remaining == kept_before
+    expected = {
+        video: nonzero({field: round(value, 6) for field, value in share.items()})
+        for video, share in live_stat_share(remaining[1]).items()
+    }
+    assert live_stats(path) == {video: counts for video, counts in expected.items() if counts}
+
+
+def test_forget_command(world_path: Path, tmp_path: Path) -> None:
+    path = make_bundle(world_path, tmp_path)
+    with open_bundle(path) as bundle:
+        complete(bundle, "P001", VirtualClock(0.0))
+        bundle.record_consent("P002", agreed=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["study", "forget", "P001", "--db", str(path), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Forgot P001: removed")
+    assert "4 answers" in result.output and "1 users" in result.output
+    declined = runner.invoke(main, ["study", "forget", "P002", "--db", str(path), "--yes"])
+    assert declined.exit_code == 0 and "1 participants" in declined.output
+    unknown = runner.invoke(main, ["study", "forget", "P001", "--db", str(path), "--yes"])
+    assert unknown.exit_code != 0
+    assert unknown.output == "Error: unknown participant P001\n"
+    refused = runner.invoke(main, ["study", "forget", "P003", "--db", str(path)], input="n\n")
+    assert refused.exit_code != 0

@@ -1,0 +1,372 @@
+"""The feed screen driven key by key: what each key writes to the database and what it shows."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual import events as events_module
+
+from engine import Engine, VirtualClock
+from tui.app import FeedApp, make_app
+from tui.screens.feed import FeedScreen
+from tui.screens.prompts import ChoicePrompt, TextPrompt
+from tui.screens.summary import SummaryScreen
+from tui.widgets.action_rail import ActionRail
+from tui.widgets.heart_burst import HeartBurst
+from tui.widgets.video_canvas import VideoCanvas
+
+SIZE = (100, 32)
+
+
+@pytest.fixture
+def world(world_path: Path) -> Path:
+    """The test world with one viewer, "ana", who chose cooking and pets."""
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        eng.new_user(["cooking", "pets"], name="ana")
+    return world_path
+
+
+def app_for(world: Path) -> FeedApp:
+    return make_app(world, "ana", live=False, world_clock=VirtualClock(0.0))
+
+
+def rows(world: Path, sql: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(world) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql)]
+
+
+def events(world: Path) -> list[dict[str, Any]]:
+    return rows(
+        world, "SELECT kind, video_id, watched_s, scope, reason, text FROM events ORDER BY id"
+    )
+
+
+def screen_text(app: FeedApp) -> str:
+    update = app.screen._compositor.render_update(full=True)
+    return "\n".join("".join(strip.text for strip in line) for line in update.strips)
+
+
+def feed(app: FeedApp) -> FeedScreen:
+    assert isinstance(app.screen, FeedScreen)
+    return app.screen
+
+
+def on_screen(app: FeedApp) -> int:
+    video = feed(app).session.video
+    assert video is not None
+    return video.id
+
+
+async def test_first_video_is_served_painted_and_seen(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        video = feed(app).session.video
+        assert video is not None
+        assert video.caption.split()[0] in screen_text(app)
+        assert f"@{video.creator_handle}" in screen_text(app)
+        assert app.screen.query_one(VideoCanvas).visual is not None
+        impressions = rows(world, "SELECT video_id, seen_start FROM impressions")
+        assert impressions == [{"video_id": video.id, "seen_start": impressions[0]["seen_start"]}]
+        assert impressions[0]["seen_start"] is not None
+
+
+@pytest.mark.parametrize("key", ["j", "down", "space"])
+async def test_next_skips_with_the_watched_seconds(world: Path, key: str) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        feed(app).play(2.5)
+        await pilot.press(key)
+        second = on_screen(app)
+        assert second != first
+        assert events(world)[-1] | {"scope": None} == {
+            "kind": "skip",
+            "video_id": first,
+            "watched_s": 2.5,
+            "scope": None,
+            "reason": None,
+            "text": None,
+        }
+        assert "#2 in your feed" in screen_text(app)
+
+
+async def test_reaching_the_end_completes_and_staying_rewatches(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        video = feed(app).session.video
+        assert video is not None
+        feed(app).play(video.duration_s + 0.5)
+        assert [(e["kind"], e["watched_s"]) for e in events(world)] == [
+            ("complete", video.duration_s)
+        ]
+        feed(app).play(video.duration_s)  # a full second loop while staying
+        assert [e["kind"] for e in events(world)] == ["complete", "rewatch"]
+        await pilot.press("j")  # leaving after a completion adds no skip
+        assert [e["kind"] for e in events(world)] == ["complete", "rewatch"]
+        assert on_screen(app) != video.id
+
+
+async def test_previous_goes_back_and_the_revisit_is_its_own_viewing(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        await pilot.press("k")
+        assert on_screen(app) == first  # nothing before the first video
+        await pilot.press("j")
+        second = on_screen(app)
+        feed(app).play(1.0)
+        await pilot.press("up")
+        assert on_screen(app) == first
+        feed(app).play(3.0)
+        await pilot.press("j")
+        assert on_screen(app) == second  # forward again returns to the same video
+        assert [(e["kind"], e["video_id"], e["watched_s"]) for e in events(world)] == [
+            ("skip", first, 0.0),
+            ("skip", second, 1.0),
+            ("skip", first, 3.0),
+        ]
+        assert len(rows(world, "SELECT id FROM impressions")) == 2
+
+
+async def test_pause_stops_the_clock(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        feed(app).play(1.0)
+        await pilot.press("p")
+        feed(app).play(5.0)
+        assert feed(app).session.playback.position_s == pytest.approx(1.0)
+        assert "⏸ 0:01" in screen_text(app)
+        await pilot.press("p")
+        feed(app).play(1.0)
+        assert feed(app).session.playback.position_s == pytest.approx(2.0)
+
+
+async def test_speed_plays_faster_and_completes_sooner(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        video = feed(app).session.video
+        assert video is not None
+        await pilot.press("v", "v")  # 1× → 2× → 4×
+        assert "4×" in screen_text(app)
+        feed(app).play(video.duration_s / 4 + 0.1)
+        assert [e["kind"] for e in events(world)] == ["complete"]
+
+
+async def test_like_toggles_shows_a_heart_and_counts(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        video = feed(app).session.video
+        assert video is not None
+        await pilot.press("l")
+        assert app.screen.query_one(HeartBurst).has_class("-shown")
+        rail = app.screen.query_one(ActionRail).state
+        assert rail is not None
+        assert rail.liked
+        assert rail.video.likes == video.likes + 1
+        await pilot.press("l")
+        assert [e["kind"] for e in events(world)] == ["like", "unlike"]
+        assert all(e["video_id"] == video.id for e in events(world))
+
+
+async def test_share_save_and_follow(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        video = feed(app).session.video
+        assert video is not None
+        await pilot.press("s", "f", "F")
+        await pilot.pause()
+        assert "✓ following" in screen_text(app)
+        assert f"Following @{video.creator_handle}" in screen_text(app)  # the toast
+        await pilot.press("f", "F")
+        assert "+ follow (F)" in screen_text(app)
+        assert [e["kind"] for e in events(world)] == [
+            "share",
+            "save",
+            "follow",
+            "unsave",
+            "unfollow",
+        ]
+        rail = app.screen.query_one(ActionRail).state
+        assert rail is not None
+        assert rail.video.shares == video.shares + 1
+
+
+async def test_comment_is_a_one_line_input(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        video = feed(app).session.video
+        assert video is not None
+        await pilot.press("c")
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*"so good", "enter")
+        assert isinstance(app.screen, FeedScreen)
+        assert events(world) == [
+            {
+                "kind": "comment",
+                "video_id": video.id,
+                "watched_s": None,
+                "scope": None,
+                "reason": None,
+                "text": "so good",
+            }
+        ]
+        await pilot.press("c", "escape")  # cancelled: nothing written
+        assert len(events(world)) == 1
+
+
+@pytest.mark.parametrize(("choice", "scope"), [("1", "video"), ("2", "creator"), ("4", "topic")])
+async def test_not_interested_asks_the_scope_then_moves_on(
+    world: Path, choice: str, scope: str
+) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        feed(app).play(1.5)
+        await pilot.press("n")
+        assert isinstance(app.screen, ChoicePrompt)
+        await pilot.press(choice)
+        assert [(e["kind"], e["video_id"], e["scope"]) for e in events(world)] == [
+            ("not_interested", first, scope),
+            ("skip", first, None),
+        ]
+        assert events(world)[-1]["watched_s"] == 1.5
+        assert on_screen(app) != first
+
+
+async def test_not_interested_in_the_sound_with_arrows_and_enter(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("n", "down", "down", "enter")
+        assert events(world)[0]["scope"] == "sound"
+
+
+async def test_hide_creator_moves_on_and_the_creator_never_returns(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        hidden = feed(app).session.video
+        assert hidden is not None
+        await pilot.press("h")
+        assert [e["kind"] for e in events(world)] == ["hide_creator", "skip"]
+        for _ in range(15):
+            video = feed(app).session.video
+            assert video is not None
+            assert video.creator_id != hidden.creator_id
+            await pilot.press("j")
+
+
+async def test_report_asks_a_reason(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        await pilot.press("r", "1")
+        assert [(e["kind"], e["reason"]) for e in events(world)] == [
+            ("report", "spam"),
+            ("skip", None),
+        ]
+        await pilot.press("r", "escape")
+        assert len(events(world)) == 2
+        assert on_screen(app) != first
+
+
+async def test_a_refused_reaction_is_a_toast_not_a_crash(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        session = feed(app).session
+        session.liked.clear()
+        await pilot.press("l")
+        session.liked.clear()  # the screen believes it is not liked: the engine says otherwise
+        await pilot.press("l")
+        assert [e["kind"] for e in events(world)] == ["like"]
+        await pilot.pause()
+        assert "already done" in screen_text(app)
+        assert isinstance(app.screen, FeedScreen)
+
+
+async def test_mouse_clicks_on_the_rail_react_like_keys(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        rail = app.screen.query_one(ActionRail)
+        await pilot.click(rail, offset=(2, 0))  # ♥
+        await pilot.click(rail, offset=(2, 3))  # ★
+        assert [e["kind"] for e in events(world)] == ["like", "save"]
+        await pilot.click(VideoCanvas)
+        assert feed(app).session.playback.paused
+
+
+async def test_the_mouse_wheel_over_the_video_scrolls_the_feed(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        canvas = app.screen.query_one(VideoCanvas)
+        x, y = canvas.region.center
+        for event in (events_module.MouseScrollDown, events_module.MouseScrollUp):
+            canvas.post_message(event(canvas, 1, 1, 0, 1, 0, False, False, False, x, y))
+            await pilot.pause()
+            assert (on_screen(app) != first) == (event is events_module.MouseScrollDown)
+
+
+async def test_quit_closes_the_impression_and_shows_the_summary(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        feed(app).play(4.0)
+        await pilot.press("l", "q")
+        assert isinstance(app.screen, SummaryScreen)
+        assert [(e["kind"], e["video_id"], e["watched_s"]) for e in events(world)] == [
+            ("like", first, None),
+            ("skip", first, 4.0),
+        ]
+        text = screen_text(app)
+        assert "1 video watched" in text
+        assert "Long-term you are into: Cooking" in text
+        snapshots = rows(world, "SELECT user_id FROM profile_snapshots")
+        assert len(snapshots) >= 1
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_ctrl_c_exits_at_once_closing_the_impression(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        feed(app).play(3.25)
+        await pilot.press("c")  # even from inside the comment box
+        await pilot.press("ctrl+c")
+    assert events(world) == [
+        {
+            "kind": "skip",
+            "video_id": first,
+            "watched_s": 3.25,
+            "scope": None,
+            "reason": None,
+            "text": None,
+        }
+    ]
+    ended = rows(world, "SELECT ended_at FROM sessions")
+    assert ended[0]["ended_at"] is not None
+
+
+async def test_the_feed_learns_from_what_is_watched(world: Path) -> None:
+    """Completing one topic and skipping the rest early moves the profile panel's bars."""
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("i")
+        session = feed(app).session
+        before = dict(session.profile().short_term_topics)
+        target = None
+        for _ in range(12):
+            video = session.video
+            assert video is not None
+            target = target or video.topic
+            if video.topic == target:
+                feed(app).play(video.duration_s)
+                await pilot.press("l")
+            await pilot.press("j")
+        after = dict(session.profile().short_term_topics)
+        assert after.get(target, 0.0) > before.get(target, 0.0)
+        assert session.labels[target] in screen_text(app)

@@ -1,0 +1,187 @@
+"""The foryou app: who is watching, onboarding, the feed, and a summary on the way out.
+
+`make_app` opens the world and is what the CLI and the tests call. The app owns the engine for
+its lifetime and closes it on exit; screens receive data and return choices, and only the
+app (viewers) and :class:`~tui.session.FeedSession` (everything per video) call the engine.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+
+from engine import Engine
+from engine.clock import Clock
+from tui.screens.feed import FeedScreen
+from tui.screens.onboarding import NewViewer, OnboardingScreen
+from tui.screens.summary import SummaryScreen
+from tui.screens.too_small import TooSmallScreen
+from tui.screens.viewers import ViewerScreen
+from tui.session import FeedSession
+
+MIN_SIZE = (72, 22)
+
+
+class FeedApp(App[None]):
+    """A terminal "For You" feed over one open engine."""
+
+    TITLE = "foryou"
+    CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "request_quit", "quit"),
+        Binding("ctrl+c", "shutdown", "quit now", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine,
+        world_name: str,
+        *,
+        user_id: int | None = None,
+        live: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Create the app (see :func:`make_app`).
+
+        Args:
+            engine: An open engine; the app closes it when it exits.
+            world_name: The world file's name, for headings.
+            user_id: Go straight to this viewer's feed; None asks who is watching.
+            live: Play videos in real time; off for tests and snapshots.
+            clock: Monotonic seconds for playback and the session's length.
+        """
+        super().__init__()
+        self.engine = engine
+        self.world_name = world_name
+        self.user_id = user_id
+        self.live = live
+        self.clock = clock
+        self.session: FeedSession | None = None
+        if not live:
+            self.animation_level = "none"
+
+    def on_mount(self) -> None:
+        if self.user_id is None:
+            viewers = ViewerScreen(self.engine.users(), self.world_name)
+            self.push_screen(viewers, self._viewer_chosen)
+        else:
+            self.start_feed(self.user_id)
+        self._check_size(self.size)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size)
+
+    def _check_size(self, size: Size) -> None:
+        too_small = size.width < MIN_SIZE[0] or size.height < MIN_SIZE[1]
+        showing = isinstance(self.screen, TooSmallScreen)
+        if too_small and not showing:
+            self.push_screen(TooSmallScreen(MIN_SIZE))
+        elif showing and not too_small:
+            self.pop_screen()
+
+    def _viewer_chosen(self, user_id: int | None) -> None:
+        if user_id is not None:
+            self.start_feed(user_id)
+        else:
+            self._onboard()
+
+    def _onboard(self, again: NewViewer | None = None) -> None:
+        """Ask a new viewer about themselves (`again`: their refused answers, to start from)."""
+        languages, countries = self.engine.locales()
+        previous = again or NewViewer(name=None, interests=(), language="en", country="US")
+        onboarding = OnboardingScreen(
+            self.engine.topic_labels(),
+            languages,
+            countries,
+            language=previous.language,
+            country=previous.country,
+            interests=previous.interests,
+        )
+        self.push_screen(onboarding, self._onboarded)
+
+    def _onboarded(self, choice: NewViewer | None) -> None:
+        if choice is None:
+            return
+        try:
+            user_id = self.engine.new_user(
+                list(choice.interests),
+                choice.language,
+                choice.country,
+                name=choice.name,
+            )
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            self._onboard(again=choice)
+            return
+        self.start_feed(user_id)
+
+    def start_feed(self, user_id: int) -> None:
+        """Open a viewer's feed.
+
+        Args:
+            user_id: The viewer.
+        """
+        self.session = FeedSession(self.engine, user_id, clock=self.clock)
+        self.push_screen(FeedScreen(self.session, live=self.live, clock=self.clock))
+        # The catalog, the DOM and the styles live as long as the app: freezing them once the
+        # feed is up keeps the cyclic collector from walking them again, a pause of up to
+        # ~100 ms on a 100k world that would otherwise land on a keypress now and then.
+        self.call_after_refresh(gc.freeze)
+
+    def action_request_quit(self) -> None:
+        """Close the current impression and the session, then show the summary."""
+        if self.session is None:
+            self.exit()
+            return
+        self.session.close()
+        self.push_screen(SummaryScreen(self.session.summary()))
+
+    def action_shutdown(self) -> None:
+        """Ctrl+C: close the current impression and the session, and leave at once."""
+        if self.session is not None:
+            self.session.close()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.close()
+        self.engine.close()
+        gc.unfreeze()  # let what the app leaves behind be collected (tests run many apps)
+
+
+def make_app(
+    db_path: str | Path,
+    user: str | None = None,
+    *,
+    live: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+    world_clock: Clock | None = None,
+) -> FeedApp:
+    """Open a world and build the app over it.
+
+    Args:
+        db_path: The world's SQLite file.
+        user: A viewer's name to open their feed directly; None asks who is watching.
+        live: Play videos in real time (off: playback moves only through `FeedScreen.play`).
+        clock: Monotonic seconds for playback.
+        world_clock: The engine's world time (a fixed clock makes picks reproducible).
+
+    Raises:
+        StoreError: the file is missing or is not a foryou world (it is left untouched).
+        ValueError: no viewer has that name.
+    """
+    engine = Engine.open(db_path, clock=world_clock)
+    try:
+        user_id = engine.user_id(user) if user is not None else None
+    except BaseException:
+        engine.close()
+        raise
+    return FeedApp(engine, Path(db_path).name, user_id=user_id, live=live, clock=clock)

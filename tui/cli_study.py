@@ -1,0 +1,244 @@
+"""Study and data commands: `study init|status|forget|merge`, `export`, `replay`, `evaluate`.
+
+They parse arguments and print; the work lives in ``engine.study``, ``engine.export``,
+``engine.replay`` and ``engine.counterfactual``. The interactive `study run` (consent to
+completion code) is the Textual app's, built on :class:`engine.study.StudyBundle`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from engine.config import load_config
+from engine.video import Video
+from tui.cli import db_option, user_errors
+
+
+@click.group()
+def study() -> None:
+    """Run user studies: one SQLite bundle per study (world, configs, definition, logs)."""
+
+
+@study.command("init")
+@click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+@click.option("--force", is_flag=True, help="Replace an existing foryou file.")
+def study_init(definition: Path, db_path: Path, force: bool) -> None:
+    """Make a study bundle from a study TOML: world, configs and definition in one file."""
+    from engine.store import check_target
+    from engine.study import create_bundle, load_study
+    from seed.build import build_world
+    from tui.progress import stage_progress
+
+    with user_errors():
+        spec = load_study(definition)
+        check_target(db_path, force=force)
+        tmp = db_path.parent / f".{db_path.name}.study-{os.getpid()}"
+        try:
+            world = spec.world
+            with stage_progress(f"Building the world of {spec.name!r}") as progress:
+                build_world(
+                    tmp,
+                    videos=world.videos,
+                    creators=world.creators,
+                    seed=world.seed,
+                    progress=progress,
+                )
+            create_bundle(tmp, spec, definition.read_text(encoding="utf-8"))
+            os.replace(tmp, db_path)
+        finally:
+            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+    names = ", ".join(c.name for c in spec.conditions)
+    click.echo(
+        f"Made {db_path}: study {spec.name!r}, {len(spec.conditions)} conditions ({names}), "
+        f"{spec.world.videos:,} videos (seed {spec.world.seed})."
+    )
+
+
+@study.command("status")
+@db_option
+def study_status(db_path: Path) -> None:
+    """Participants per condition, completed, and median duration."""
+    from engine.study import open_bundle
+
+    with user_errors(), open_bundle(db_path) as bundle:
+        status = bundle.status()
+    table = Table(title=f"study {status.study!r}", title_justify="left")
+    for heading in ("condition", "allocated", "in feed", "completed", "median duration"):
+        table.add_column(heading, justify="left" if heading == "condition" else "right")
+    for c in status.conditions:
+        median = "-" if c.median_duration_s is None else f"{c.median_duration_s / 60:.1f} min"
+        table.add_row(c.name, str(c.allocated), str(c.in_feed), str(c.completed), median)
+    console = Console()
+    console.print(table)
+    console.print(f"declined consent: {status.declined}; completed: {status.completed}")
+
+
+@study.command("forget")
+@click.argument("participant")
+@db_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def study_forget(participant: str, db_path: Path, yes: bool) -> None:
+    """Delete every row about one participant (their viewer, sessions, events, answers)."""
+    from engine.study import open_bundle
+
+    if not yes:
+        click.confirm(f"Delete everything recorded about {participant}?", abort=True)
+    with user_errors(), open_bundle(db_path) as bundle:
+        deleted = bundle.forget(participant)
+    rows = ", ".join(f"{n} {table}" for table, n in deleted.items() if n)
+    click.echo(f"Forgot {participant}: removed {rows}.")
+
+
+@study.command("merge")
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The merged bundle to write (must not exist).",
+)
+def study_merge(bundles: tuple[Path, ...], out_path: Path) -> None:
+    """Merge bundles of one study from several lab stations into one file."""
+    from engine.study import merge_bundles
+
+    with user_errors():
+        counts = merge_bundles(bundles, out_path)
+    click.echo(
+        f"Merged {len(bundles)} bundles into {out_path}: {counts['participants']} participants, "
+        f"{counts['sessions']} sessions, {counts['impressions']} impressions, "
+        f"{counts['events']} events."
+    )
+
+
+@click.command()
+@db_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory to write (created if missing).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="parquet needs pyarrow: pip install 'foryou[parquet]'.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files of an earlier export.")
+def export(db_path: Path, out_dir: Path, fmt: str, force: bool) -> None:
+    """Export every table, receipts and a codebook describing every column."""
+    from engine.export import export_tables
+
+    with user_errors():
+        counts = export_tables(db_path, out_dir, fmt, force=force)
+    click.echo(
+        f"Exported {len(counts)} tables ({sum(counts.values()):,} rows) to {out_dir} as {fmt}; "
+        f"codebook: {out_dir / 'codebook.md'}"
+    )
+
+
+def _label(videos: dict[int, Video], video_id: int | None) -> str:
+    if video_id is None:
+        return "(nothing eligible)"
+    video = videos[video_id]
+    return f"{video_id} · {video.topic_name} · @{video.creator_handle}"
+
+
+@click.command()
+@click.argument("session_id", type=int)
+@db_option
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also show what this ranking config would have picked at each step.",
+)
+def replay(session_id: int, db_path: Path, config_path: Path | None) -> None:
+    """Rebuild the exact feed a session saw, and check it against the log.
+
+    Exits with status 1 when a replayed pick differs from the logged one (another world,
+    another foryou version, or a history this file does not fully hold).
+    """
+    from engine.replay import replay_session
+
+    with user_errors():
+        other = None if config_path is None else load_config(config_path)
+        result = replay_session(db_path, session_id, other)
+    table = Table(title=f"session {session_id} · config {result.config_name!r}", box=None)
+    table.add_column("#", justify="right")
+    table.add_column("logged video")
+    table.add_column("replay", justify="center")
+    if result.compared is not None:
+        table.add_column(f"{result.compare_name} would pick")
+        table.add_column(f"P({result.compare_name} shows logged)", justify="right")
+    for i, pick in enumerate(result.picks):
+        same = "[green]✓[/]" if pick.picked_video == pick.logged_video else "[red]✗[/]"
+        row = [str(pick.position), _label(result.videos, pick.logged_video), same]
+        if result.compared is not None:
+            other_pick = result.compared[i]
+            row += [_label(result.videos, other_pick.picked_video), f"{other_pick.probability:.3f}"]
+        table.add_row(*row)
+    console = Console()
+    console.print(table)
+    mismatch = result.first_mismatch
+    if mismatch is None:
+        console.print(f"All {len(result.picks)} picks reproduced exactly.")
+        return
+    console.print(
+        f"Mismatch at position {mismatch.position}: logged video {mismatch.logged_video}, "
+        f"replay picked {mismatch.picked_video} ({result.matches} of {len(result.picks)} "
+        "match): the world, the foryou version or the recorded history differs."
+    )
+    raise SystemExit(1)
+
+
+@click.command()
+@db_option
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The ranking config to evaluate on the logged impressions.",
+)
+@click.option("--session", "sessions", type=int, multiple=True, help="Only these sessions.")
+def evaluate(db_path: Path, config_path: Path, sessions: tuple[int, ...]) -> None:
+    """Off-policy estimates of a config's completion, watch fraction and like rate."""
+    from engine.counterfactual import estimate_from_logs
+
+    with user_errors():
+        config = load_config(config_path)
+        result = estimate_from_logs(db_path, config, sessions=sessions or None)
+    table = Table(title=f"config {result.config_name!r} on the logs of {db_path}", box=None)
+    for heading in ("outcome", "logged", "IPS", "SNIPS", "DR", "ESS", "never picked"):
+        table.add_column(heading, justify="left" if heading == "outcome" else "right")
+    for outcome, est in result.outcomes.items():
+        cells = [
+            "-" if e is None else f"{e.value:.3f} ±{(e.high - e.low) / 2:.3f}"
+            for e in (est.logged, est.ips, est.snips, est.dr)
+        ]
+        table.add_row(
+            outcome, *cells, f"{est.effective_sample_size:,.0f}", f"{est.unsupported:.0%}"
+        )
+    console = Console()
+    console.print(table)
+    first = next(iter(result.outcomes.values()))
+    console.print(
+        f"{result.impressions:,} watched impressions in {first.sessions} sessions "
+        f"({result.left_out} served but not watched or without a propensity left out); "
+        "± = half-width of the 95% interval, clustered by session."
+    )

@@ -1,0 +1,381 @@
+"""The feed: one video at a time, reacted to with single keys, with the engine's view beside it.
+
+Every action is a plain ``action_*`` method bound to a key, so the footer, mouse clicks on the
+action rail and an autopilot all drive the feed the same way. The screen keeps only view state;
+what is recorded and what comes next is :class:`~tui.session.FeedSession`'s business.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Static
+
+from engine import NothingToRecommendError
+from tui.playback import next_speed
+from tui.screens.discover import DiscoverScreen
+from tui.screens.prompts import TextPrompt, report_prompt, scope_prompt
+from tui.screens.settings import SettingsResult, SettingsScreen
+from tui.screens.why import WhyScreen
+from tui.session import FeedSession
+from tui.widgets.action_rail import ActionRail, RailState
+from tui.widgets.heart_burst import HeartBurst
+from tui.widgets.phone import Phone
+from tui.widgets.playback_bar import PlaybackBar
+from tui.widgets.profile_panel import ProfilePanel
+from tui.widgets.video_canvas import VideoCanvas, Visual
+from tui.widgets.video_details import VideoDetails
+from tui.widgets.xray_panel import XRayPanel
+
+CROWDED_WIDTH = 110  # below this, an open side panel takes the caption column's place
+MAX_TICK_S = 0.5  # a stalled loop must not fast-forward the video
+
+
+class FeedScreen(Screen[None]):
+    """The For You feed of one viewer."""
+
+    CSS_PATH = "feed.tcss"
+
+    # Footer order: moving and panels first (the rail beside the video shows the reaction keys
+    # too, so at 80 columns nothing is out of sight), then reactions.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down,space", "next", "next", key_display="j"),
+        Binding("k,up", "previous", "prev", key_display="k"),
+        Binding("p", "pause", "pause"),
+        Binding("w", "why", "why"),
+        Binding("i", "profile", "profile"),
+        Binding("x", "xray", "xray"),
+        Binding("d", "discover", "discover"),
+        Binding("comma", "settings", "settings", key_display=","),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "app.request_quit", "quit"),
+        Binding("l", "like", "like"),
+        Binding("c", "comment", "comment"),
+        Binding("s", "share", "share"),
+        Binding("f", "save", "save"),
+        Binding("F", "follow", "follow"),
+        Binding("n", "not_interested", "not interested"),
+        Binding("h", "hide", "hide creator"),
+        Binding("r", "report", "report"),
+        Binding("v", "speed", "speed 1×/2×/4×", show=False),
+    ]
+
+    panel: reactive[str] = reactive("", init=False)  # "", "profile" or "xray"
+
+    def __init__(
+        self,
+        session: FeedSession,
+        *,
+        live: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Create the feed.
+
+        Args:
+            session: The viewer's session (serves the first video on mount if none yet).
+            live: Run the playback clock; off for tests and snapshots, which call `play`.
+            clock: Monotonic seconds for playback.
+        """
+        super().__init__()
+        self.session = session
+        self.live = live
+        self.clock = clock
+        self.sub_title = f"@{session.viewer}"
+        self._timer: Timer | None = None
+        self._last_tick = clock()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield Phone(id="phone")
+            yield ActionRail(id="rail")
+            with Vertical(id="info"):
+                yield VideoDetails(scrolling=self.live, id="details")
+                yield Static(id="notice")
+            yield ProfilePanel(self.session.labels, id="profile-panel", classes="side-panel")
+            yield XRayPanel(id="xray-panel", classes="side-panel")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1 / VideoCanvas.FPS, self._tick, pause=True)
+        if self.session.current is None:
+            self._move(self.session.forward)
+        else:
+            self._show_current()
+
+    def on_screen_resume(self) -> None:
+        self._last_tick = self.clock()
+        if self._timer is not None and self.live:
+            self._timer.resume()
+
+    def on_screen_suspend(self) -> None:
+        # Another screen on top (a prompt, "why", settings): the viewer is not watching.
+        if self._timer is not None:
+            self._timer.pause()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._sync_crowding()
+
+    # -- playback ---------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = self.clock()
+        elapsed, self._last_tick = min(now - self._last_tick, MAX_TICK_S), now
+        self.play(elapsed)
+
+    def play(self, wall_s: float) -> None:
+        """Let playback run for `wall_s` seconds and show where it is (the timer calls this).
+
+        Args:
+            wall_s: Wall-clock seconds that passed.
+        """
+        crossed = self.session.play(wall_s)
+        self.query_one(VideoCanvas).seek(self.session.playback.position_s)
+        self.query_one(PlaybackBar).show(self.session.playback)
+        if crossed:
+            self._update_panels()
+
+    # -- moving -----------------------------------------------------------------------------
+
+    def action_next(self) -> None:
+        """Next video (the current one closes as a skip or stays a completion)."""
+        self._move(self.session.forward)
+
+    def action_previous(self) -> None:
+        """Scroll back to the previous video."""
+        self._move(self.session.back)
+
+    def action_pause(self) -> None:
+        """Pause or resume playback."""
+        playback = self.session.playback
+        playback.paused = not playback.paused
+        self.query_one(PlaybackBar).show(playback)
+
+    def action_speed(self) -> None:
+        """Cycle the playback speed 1× → 2× → 4×."""
+        self.set_speed(next_speed(self.session.speed))
+
+    def set_speed(self, speed: float) -> None:
+        """Play this and later videos at `speed`."""
+        self.session.set_speed(speed)
+        self.query_one(PlaybackBar).show(self.session.playback)
+        self.notify(f"Playback speed {speed:g}×", timeout=1.5)
+
+    def _move(self, move: Callable[[], object]) -> None:
+        try:
+            moved = move()
+        except NothingToRecommendError as exc:
+            self.notify(f"{exc}. Loosen your filters in settings (,).", severity="error")
+            self._show_current()
+            return
+        if moved is None:
+            self.notify("This is the first video.", timeout=1.5)
+            return
+        self._show_current()
+        self.call_after_refresh(self.session.mark_seen)
+
+    def _show_current(self) -> None:
+        video = self.session.video
+        notice = self.query_one("#notice", Static)
+        if video is None:
+            notice.update("Nothing to recommend right now: loosen your filters in settings (,).")
+        else:
+            notice.update("")
+            canvas = self.query_one(VideoCanvas)
+            visual = Visual(video.motif, video.palette, video.motion, video.visual_seed)
+            if canvas.visual == visual:
+                canvas.seek(0.0)
+            canvas.visual = visual
+        self.query_one(PlaybackBar).show(self.session.playback)
+        self._show_texts()
+        # The panels can wait a frame: the new video comes first.
+        self.call_after_refresh(self._update_panels)
+
+    def _show_texts(self) -> None:
+        session, video, current = self.session, self.session.video, self.session.current
+        if video is None or current is None:
+            self.query_one(ActionRail).show(None)
+            return
+        following = video.creator_handle in session.follows
+        self.query_one(ActionRail).show(
+            RailState(
+                video=video,
+                liked=video.id in session.liked,
+                saved=video.id in session.saved,
+                following=following,
+            )
+        )
+        self.query_one(VideoDetails).show(
+            video, following=following, position=current.position, source=current.source
+        )
+
+    # -- reactions --------------------------------------------------------------------------
+
+    def _react(self, record: Callable[[], object], toast: str | None = None) -> bool:
+        """Record through the session; acknowledge only once it is committed."""
+        try:
+            record()
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning", timeout=3)
+            return False
+        self._show_texts()
+        self._update_panels()
+        if toast:
+            self.notify(toast, timeout=2)
+        return True
+
+    def action_like(self) -> None:
+        """Like, or unlike if already liked."""
+        if self._react(self.session.toggle_like):
+            if self.session.video and self.session.video.id in self.session.liked:
+                self.query_one(HeartBurst).burst()
+            else:
+                self.notify("Like removed.", timeout=1.5)
+
+    def action_share(self) -> None:
+        """Share the video."""
+        self._react(lambda: self.session.react("share"), "↗ Shared.")
+
+    def action_save(self) -> None:
+        """Save to favourites, or unsave."""
+        if self._react(self.session.toggle_save):
+            saved = self.session.video is not None and self.session.video.id in self.session.saved
+            self.notify(
+                "★ Saved to favourites." if saved else "Removed from favourites.", timeout=2
+            )
+
+    def action_follow(self) -> None:
+        """Follow the creator, or unfollow."""
+        video = self.session.video
+        if video is not None and self._react(self.session.toggle_follow):
+            followed = video.creator_handle in self.session.follows
+            verb = "Following" if followed else "Unfollowed"
+            self.notify(f"{verb} @{video.creator_handle}.", timeout=2)
+
+    def action_comment(self) -> None:
+        """Write a one-line comment."""
+        self.app.push_screen(TextPrompt("Add a comment", "say something nice"), self._comment)
+
+    def _comment(self, text: str | None) -> None:
+        if text and text.strip():
+            self._react(
+                lambda: self.session.react("comment", text=text.strip()), "✎ Comment posted."
+            )
+
+    def action_not_interested(self) -> None:
+        """Not interested: ask in what (this video, creator, sound, topic), then move on."""
+        if self.session.video is not None:
+            self.app.push_screen(scope_prompt(self.session.video), self._not_interested)
+
+    def _not_interested(self, scope: str | None) -> None:
+        if scope and self._react(
+            lambda: self.session.react("not_interested", scope=scope),
+            "✕ Got it: you will see less of this.",
+        ):
+            self.action_next()
+
+    def action_hide(self) -> None:
+        """Hide the creator (they never come back), then move on."""
+        video = self.session.video
+        if video is not None and self._react(
+            lambda: self.session.react("hide_creator"), f"⊘ Hid @{video.creator_handle}."
+        ):
+            self.action_next()
+
+    def action_report(self) -> None:
+        """Report the video with a reason, then move on."""
+        if self.session.video is not None:
+            self.app.push_screen(report_prompt(), self._report)
+
+    def _report(self, reason: str | None) -> None:
+        if reason and self._react(
+            lambda: self.session.react("report", reason=reason), "⚑ Reported. Thank you."
+        ):
+            self.action_next()
+
+    # -- panels and screens -----------------------------------------------------------------
+
+    def action_profile(self) -> None:
+        """Show or hide the profile panel."""
+        self.panel = "" if self.panel == "profile" else "profile"
+
+    def action_xray(self) -> None:
+        """Show or hide the x-ray of each pick."""
+        self.panel = "" if self.panel == "xray" else "xray"
+
+    def watch_panel(self, panel: str) -> None:
+        self.query_one("#profile-panel").display = panel == "profile"
+        self.query_one("#xray-panel").display = panel == "xray"
+        self._sync_crowding()
+        self._update_panels()
+
+    def _sync_crowding(self) -> None:
+        self.set_class(bool(self.panel) and self.size.width < CROWDED_WIDTH, "-crowded")
+
+    def _update_panels(self) -> None:
+        if self.panel == "profile":
+            self.query_one(ProfilePanel).show(self.session.profile())
+        elif self.panel == "xray":
+            current = self.session.current
+            self.query_one(XRayPanel).show(current.receipt if current else None)
+
+    def action_why(self) -> None:
+        """Why this video: the receipt in words."""
+        current, video = self.session.current, self.session.video
+        if current is not None and video is not None:
+            self.app.push_screen(WhyScreen(current.receipt, video))
+
+    def action_discover(self) -> None:
+        """Trending hashtags and sounds."""
+        self.app.push_screen(DiscoverScreen(self.session.discover()))
+
+    def action_settings(self) -> None:
+        """Feed controls and playback speed."""
+        screen = SettingsScreen(self.session.controls(), self.session.labels, self.session.speed)
+        self.app.push_screen(screen, self._apply_settings)
+
+    def _apply_settings(self, result: SettingsResult | None) -> None:
+        if result is None:
+            return
+        if not self._react(lambda: self.session.set_controls(result.controls)):
+            return
+        if result.speed != self.session.speed:
+            self.set_speed(result.speed)
+        if result.refresh:
+            self._react(self.session.refresh, "Feed refreshed: learned interests forgotten.")
+        else:
+            self.notify("Settings saved: they shape your next videos.", timeout=2)
+
+    def action_help(self) -> None:
+        """Show or hide every key."""
+        # By name: importing HelpPanel pulls in the Markdown stack, ~40 ms of cold start.
+        if self.query("HelpPanel"):
+            self.app.action_hide_help_panel()
+        else:
+            self.app.action_show_help_panel()
+
+    # -- mouse ------------------------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        if isinstance(event.widget, VideoCanvas):
+            self.action_pause()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        if self._over_phone(event):
+            self.action_next()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self._over_phone(event):
+            self.action_previous()
+
+    def _over_phone(self, event: events.MouseEvent) -> bool:
+        return self.query_one(Phone).region.contains(event.screen_x, event.screen_y)

@@ -1,0 +1,72 @@
+"""The profile side panel: what the engine believes about the viewer, after every reaction."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Label, Static
+
+from engine import Profile
+from tui.widgets.interest_bars import InterestBars
+
+TOP = 5
+REACTION_WORDS = {
+    "complete": "watched to the end",
+    "skip": "skipped",
+    "rewatch": "rewatched",
+    "not_interested": "not interested",
+    "hide_creator": "hid creator",
+    "unhide_creator": "unhid creator",
+}
+
+
+def topic_rows(pairs: list[tuple[str, float]], labels: dict[str, str]) -> list[tuple[str, float]]:
+    """The strongest positive topics, with display names."""
+    return [(labels.get(slug, slug), value) for slug, value in pairs[:TOP] if value > 0]
+
+
+class ProfilePanel(VerticalScroll, can_focus=False):
+    """Long- and short-term interests as bars, follows and hides, the last reactions."""
+
+    def __init__(
+        self, labels: dict[str, str], *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.labels = labels
+        self._previous: dict[str, dict[str, float]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("YOUR PROFILE", classes="panel-title")
+        yield Label("Long-term interests", classes="panel-heading")
+        yield InterestBars(id="long-term")
+        yield Label("Right now (short-term)", classes="panel-heading")
+        yield InterestBars(id="short-term")
+        yield Label("Follows and hides", classes="panel-heading")
+        yield Static(id="choices")
+        yield Label("Last reactions", classes="panel-heading")
+        yield Static(id="reactions")
+
+    def show(self, profile: Profile) -> None:
+        """Show a profile; bars that moved since the last call get an arrow.
+
+        Args:
+            profile: The engine's current view of the viewer.
+        """
+        for panel_id, pairs in (
+            ("long-term", profile.long_term_topics),
+            ("short-term", profile.short_term_topics),
+        ):
+            rows = topic_rows(pairs, self.labels)
+            self.query_one(f"#{panel_id}", InterestBars).show(rows, self._previous.get(panel_id))
+            self._previous[panel_id] = dict(rows)
+        follows = ", ".join(f"@{h}" for h in profile.follows[-4:]) or "none"
+        hidden = ", ".join(f"@{h}" for h in profile.hidden_creators[-3:]) or "none"
+        self.query_one("#choices", Static).update(
+            f"following {len(profile.follows)}: {follows}\n"
+            f"hidden {len(profile.hidden_creators)}: {hidden}\n"
+            f"not interested marks: {len(profile.not_interested)}"
+        )
+        recent = [REACTION_WORDS.get(kind, kind) for kind, _ in profile.recent_reactions[-6:]]
+        self.query_one("#reactions", Static).update(
+            "\n".join(reversed(recent)) if recent else "none yet"
+        )
