@@ -17,7 +17,6 @@ import json
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,57 +27,30 @@ from threadpoolctl import threadpool_limits
 from engine.catalog import Catalog
 from engine.clock import Clock, WallClock
 from engine.config import Config, config_hash, effective_toml, load_config
+from engine.controls import apply_settings, settings_of
+from engine.events import STAT_OF_KIND, apply_choice, check_undo
 from engine.pipeline import Boost, NothingToRecommendError, Shared, recommend
 from engine.pools import TestPools
 from engine.profile import (
-    NegativeMark,
     Profile,
     UserState,
     VideoFeatures,
     forget_learned,
     learn,
-    negative_strengths,
     seed_interests,
+    snapshot,
 )
 from engine.reactions import CLOSING, check_event, reaction_value
 from engine.receipt import Receipt
 from engine.store import Store
 from engine.store.activity import LIVE_STAT_FIELDS
-from engine.trending import Trending
+from engine.trending import Discover, Trend, Trending
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID
 
 __all__ = ["Discover", "Engine", "NothingToRecommendError", "Trend"]
 
 I64 = npt.NDArray[np.int64]
-STAT_OF_KIND = {
-    "like": ("likes", 1),
-    "unlike": ("likes", -1),
-    "share": ("shares", 1),
-    "save": ("saves", 1),
-    "unsave": ("saves", -1),
-    "comment": ("comments", 1),
-    "follow": ("follows", 1),
-    "unfollow": ("follows", -1),
-    "rewatch": ("rewatches", 1),
-    "not_interested": ("not_interested", 1),
-    "report": ("reports", 1),
-}
-
-
-@dataclass(frozen=True)
-class Trend:
-    name: str
-    velocity: float  # engagement per hour in the trending window
-    recent: list[float]  # live engagement per bucket, oldest first
-
-
-@dataclass(frozen=True)
-class Discover:
-    hashtags: list[Trend]
-    sounds: list[Trend]
-    videos: list[int]  # top trending video ids
-    bucket_s: float
 
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -399,7 +371,7 @@ class Engine:
         state = self._state(user_id)
         self.catalog.check_video(video_id)
         impression_id = self._served_impression(state, video_id)
-        _check_undo(state, video_id, int(self.catalog.world.videos.creator_id[video_id]), kind)
+        check_undo(state, video_id, int(self.catalog.world.videos.creator_id[video_id]), kind)
         event = {
             "user_id": user_id,
             "session_id": state.session_id,
@@ -431,7 +403,7 @@ class Engine:
         watched = float(event["watched_s"] or 0.0)
         value = reaction_value(kind, self.config.reactions, watched_s=watched, duration_s=duration)
         learn(state, self._features(video_id), value, self.config.profile)
-        self._apply_choice(state, kind, video_id, event)
+        apply_choice(state, kind, video_id, event, self.catalog.world.videos)
         state.reactions.append((kind, video_id))
         deltas: dict[str, float] = {}
         close = None
@@ -487,40 +459,6 @@ class Engine:
             embedding=v.embedding[video_id],
         )
 
-    def _apply_choice(
-        self, state: UserState, kind: str, video_id: int, event: dict[str, Any]
-    ) -> None:
-        """The explicit part of a reaction: follows, hides, marks, reports, likes, saves."""
-        v = self.catalog.world.videos
-        creator = int(v.creator_id[video_id])
-        if kind == "follow":
-            state.follows.add(creator)
-        elif kind == "unfollow":
-            state.follows.discard(creator)
-        elif kind == "hide_creator":
-            state.hidden_creators.add(creator)
-        elif kind == "unhide_creator":
-            state.hidden_creators.discard(creator)
-        elif kind == "like":
-            state.liked.add(video_id)
-        elif kind == "unlike":
-            state.liked.discard(video_id)
-        elif kind == "save":
-            state.saved.add(video_id)
-        elif kind == "unsave":
-            state.saved.discard(video_id)
-        elif kind == "report":
-            state.reported.add(video_id)
-        elif kind == "not_interested":
-            scope = str(event["scope"])
-            target = {
-                "video": video_id,
-                "creator": creator,
-                "sound": int(v.sound_id[video_id]),
-                "topic": int(v.topic_id[video_id]),
-            }[scope]
-            state.negatives.append(NegativeMark(scope, target, float(event["world_t"])))
-
     # -- feed controls -----------------------------------------------------------------------
 
     def set_controls(
@@ -540,7 +478,7 @@ class Engine:
             ValueError: unknown user or topic, a slider outside [0, 3], an empty keyword.
         """
         state = self._state(user_id)
-        settings = _settings_of(state, self.catalog)
+        settings = settings_of(state, self.catalog)
         if allow_sensitive is not None:
             settings["allow_sensitive"] = bool(allow_sensitive)
         if keyword_filters is not None:
@@ -559,11 +497,7 @@ class Engine:
             self.store.save_settings(user_id, settings)
 
     def _apply_settings(self, state: UserState, settings: dict[str, Any]) -> None:
-        state.allow_sensitive = bool(settings.get("allow_sensitive", False))
-        state.keyword_filters = list(settings.get("keyword_filters", []))
-        state.topic_sliders = {
-            self.catalog.topic_id(t): float(m) for t, m in settings.get("topic_sliders", {}).items()
-        }
+        apply_settings(state, settings, self.catalog)
 
     def _keyword_blocked(self, state: UserState) -> I64:
         if not state.keyword_filters:
@@ -595,7 +529,7 @@ class Engine:
 
     def profile(self, user_id: int) -> Profile:
         """What the engine believes about a viewer right now."""
-        return _profile_of(self._state(user_id), self.catalog, self.clock(), self.config)
+        return snapshot(self._state(user_id), self.catalog, self.clock(), self.config)
 
     def topics(self) -> list[str]:
         """Topic slugs, accepted wherever a topic is named (display names work too)."""
@@ -720,82 +654,4 @@ def _boost_of(row: dict[str, Any]) -> Boost:
         until=float(row["until_world_t"]),
         reason=str(row["reason"]),
         by=str(row["created_by"]),
-    )
-
-
-def _check_undo(state: UserState, video_id: int, creator: int, kind: str) -> None:
-    """Undo only what was done, and do nothing twice that can only be done once."""
-    already = {
-        "like": video_id in state.liked,
-        "save": video_id in state.saved,
-        "follow": creator in state.follows,
-        "hide_creator": creator in state.hidden_creators,
-    }
-    if already.get(kind):
-        raise ValueError(f"{kind}: already done for video {video_id}; undo it with un{kind}")
-    undone = kind.removeprefix("un")
-    if kind.startswith("un") and undone in already and not already[undone]:
-        raise ValueError(f"{kind}: nothing to undo, video {video_id} has no {undone}")
-
-
-def _settings_of(state: UserState, catalog: Catalog) -> dict[str, Any]:
-    slugs = catalog.world.topics.slug
-    return {
-        "allow_sensitive": state.allow_sensitive,
-        "keyword_filters": list(state.keyword_filters),
-        "topic_sliders": {slugs[t]: m for t, m in state.topic_sliders.items()},
-    }
-
-
-def _top(values: dict[int, float], names: list[str], n: int = 8) -> list[tuple[str, float]]:
-    ranked = sorted(values.items(), key=lambda kv: -kv[1])[:n]
-    return [(names[k], round(v, 4)) for k, v in ranked]
-
-
-def _profile_of(state: UserState, catalog: Catalog, now: float, config: Config) -> Profile:
-    world = catalog.world
-    slugs = world.topics.slug
-    centroids = world.topics.centroid
-
-    def topic_cosines(vector: npt.NDArray[np.float32]) -> list[tuple[str, float]]:
-        norm = float(np.linalg.norm(vector))
-        if norm < 1e-9:
-            return []
-        cos = centroids @ (vector / norm)
-        order = np.argsort(-cos)[:8]
-        return [(slugs[i], round(float(cos[i]), 4)) for i in order]
-
-    half_life = config.profile.negative_half_life_h
-    marks = [
-        {
-            "scope": m.scope,
-            "target": m.target,
-            "strength": round(negative_strengths(state, m.scope, now, half_life)[m.target], 4),
-        }
-        for m in state.negatives
-    ]
-    language = world.languages[state.language] if state.language != NO_ID else "?"
-    country = world.countries[state.country] if state.country != NO_ID else "?"
-    return Profile(
-        user_id=state.user_id,
-        name=state.name,
-        language=language,
-        country=country,
-        interests=[slugs[t] for t in state.interests],
-        long_term_topics=topic_cosines(state.long_term),
-        short_term_topics=topic_cosines(state.short_term),
-        topic_affinity={slugs[t]: round(float(a), 4) for t, a in enumerate(state.topic_affinity)},
-        top_hashtags=_top(dict(enumerate(state.hashtag_affinity.tolist())), world.hashtags.tag),
-        top_creators=_top(state.creator_affinity, world.creators.handle),
-        top_sounds=_top(state.sound_affinity, world.sounds.title),
-        follows=[world.creators.handle[c] for c in sorted(state.follows)],
-        hidden_creators=[world.creators.handle[c] for c in sorted(state.hidden_creators)],
-        not_interested=marks,
-        reported=sorted(state.reported),
-        keyword_filters=list(state.keyword_filters),
-        topic_sliders={slugs[t]: m for t, m in state.topic_sliders.items()},
-        allow_sensitive=state.allow_sensitive,
-        seen=len(state.seen),
-        served=state.n_served,
-        recent_reactions=list(state.reactions),
     )

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from engine.catalog import Catalog
+from engine.config import Config
 from engine.config import Profile as ProfileConfig
 from engine.idset import IdSet
 from engine.world import EMBED_DIM, NO_ID
@@ -229,3 +231,58 @@ class Profile:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _top(values: dict[int, float], names: list[str], n: int = 8) -> list[tuple[str, float]]:
+    ranked = sorted(values.items(), key=lambda kv: -kv[1])[:n]
+    return [(names[k], round(v, 4)) for k, v in ranked]
+
+
+def snapshot(state: UserState, catalog: Catalog, now: float, config: Config) -> Profile:
+    """The read-only :class:`Profile` of a viewer's current state."""
+    world = catalog.world
+    slugs = world.topics.slug
+    centroids = world.topics.centroid
+
+    def topic_cosines(vector: npt.NDArray[np.float32]) -> list[tuple[str, float]]:
+        norm = float(np.linalg.norm(vector))
+        if norm < 1e-9:
+            return []
+        cos = centroids @ (vector / norm)
+        order = np.argsort(-cos)[:8]
+        return [(slugs[i], round(float(cos[i]), 4)) for i in order]
+
+    half_life = config.profile.negative_half_life_h
+    marks = [
+        {
+            "scope": m.scope,
+            "target": m.target,
+            "strength": round(negative_strengths(state, m.scope, now, half_life)[m.target], 4),
+        }
+        for m in state.negatives
+    ]
+    language = world.languages[state.language] if state.language != NO_ID else "?"
+    country = world.countries[state.country] if state.country != NO_ID else "?"
+    return Profile(
+        user_id=state.user_id,
+        name=state.name,
+        language=language,
+        country=country,
+        interests=[slugs[t] for t in state.interests],
+        long_term_topics=topic_cosines(state.long_term),
+        short_term_topics=topic_cosines(state.short_term),
+        topic_affinity={slugs[t]: round(float(a), 4) for t, a in enumerate(state.topic_affinity)},
+        top_hashtags=_top(dict(enumerate(state.hashtag_affinity.tolist())), world.hashtags.tag),
+        top_creators=_top(state.creator_affinity, world.creators.handle),
+        top_sounds=_top(state.sound_affinity, world.sounds.title),
+        follows=[world.creators.handle[c] for c in sorted(state.follows)],
+        hidden_creators=[world.creators.handle[c] for c in sorted(state.hidden_creators)],
+        not_interested=marks,
+        reported=sorted(state.reported),
+        keyword_filters=list(state.keyword_filters),
+        topic_sliders={slugs[t]: m for t, m in state.topic_sliders.items()},
+        allow_sensitive=state.allow_sensitive,
+        seen=len(state.seen),
+        served=state.n_served,
+        recent_reactions=list(state.reactions),
+    )

@@ -9,6 +9,7 @@ videos' velocity.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -117,3 +118,18 @@ class Trending:
                 b = min(buckets - 1, int((t - start) // bucket_s))
                 out.setdefault(int(sounds[video]), np.zeros(buckets))[b] += weight
         return out
+
+
+@dataclass(frozen=True)
+class Trend:
+    name: str
+    velocity: float  # engagement per hour in the trending window
+    recent: list[float]  # live engagement per bucket, oldest first
+
+
+@dataclass(frozen=True)
+class Discover:
+    hashtags: list[Trend]
+    sounds: list[Trend]
+    videos: list[int]  # top trending video ids
+    bucket_s: float

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.api import STAT_OF_KIND
+from engine.events import STAT_OF_KIND
 from engine.reactions import CLOSING
 
 __all__ = ["live_stat_share"]
