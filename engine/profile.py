@@ -222,6 +222,8 @@ class Profile:
     hidden_creators: list[str]
     not_interested: list[dict[str, Any]]  # scope, target, strength now
     reported: list[int]
+    liked: list[int]  # video ids currently liked
+    saved: list[int]  # video ids currently saved
     keyword_filters: list[str]
     topic_sliders: dict[str, float]
     allow_sensitive: bool
@@ -279,6 +281,8 @@ def snapshot(state: UserState, catalog: Catalog, now: float, config: Config) -> 
         hidden_creators=[world.creators.handle[c] for c in sorted(state.hidden_creators)],
         not_interested=marks,
         reported=sorted(state.reported),
+        liked=sorted(state.liked),
+        saved=sorted(state.saved),
         keyword_filters=list(state.keyword_filters),
         topic_sliders={slugs[t]: m for t, m in state.topic_sliders.items()},
         allow_sensitive=state.allow_sensitive,

@@ -157,7 +157,10 @@ async def test_speed_plays_faster_and_completes_sooner(world: Path) -> None:
         assert [e["kind"] for e in events(world)] == ["complete"]
 
 
-async def test_like_toggles_shows_a_heart_and_counts(world: Path) -> None:
+async def test_like_toggles_shows_a_heart_and_counts(
+    world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tui.widgets.heart_burst.SHOW_S", 60.0)  # no race with a slow machine
     app = app_for(world)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         video = feed(app).session.video

@@ -37,6 +37,7 @@ class Terminal:
             "-e", "COLORTERM=truecolor",
             f"{command}; echo EXIT=$?; sleep 30",
         )  # fmt: skip
+        self.socket_path = self._tmux("display-message", "-p", "#{socket_path}").strip()
 
     def _tmux(self, *args: str) -> str:
         # The server copies this environment into the pane; a COLUMNS/LINES set by the test
@@ -74,6 +75,7 @@ class Terminal:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        Path(self.socket_path).unlink(missing_ok=True)  # tmux leaves the socket file behind
 
 
 def foryou_command() -> str:

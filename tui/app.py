@@ -118,7 +118,7 @@ class FeedApp(App[None]):
                 name=choice.name,
             )
         except ValueError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             self._onboard(again=choice)
             return
         self.start_feed(user_id)

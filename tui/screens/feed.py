@@ -174,7 +174,9 @@ class FeedScreen(Screen[None]):
         try:
             moved = move()
         except NothingToRecommendError as exc:
-            self.notify(f"{exc}. Loosen your filters in settings (,).", severity="error")
+            self.notify(
+                f"{exc}. Loosen your filters in settings (,).", severity="error", markup=False
+            )
             self._show_current()
             return
         if moved is None:
@@ -225,12 +227,12 @@ class FeedScreen(Screen[None]):
         try:
             record()
         except ValueError as exc:
-            self.notify(str(exc), severity="warning", timeout=3)
+            self.notify(str(exc), severity="warning", timeout=3, markup=False)
             return False
         self._show_texts()
         self._update_panels()
         if toast:
-            self.notify(toast, timeout=2)
+            self.notify(toast, timeout=2, markup=False)
         return True
 
     def action_like(self) -> None:
@@ -259,7 +261,7 @@ class FeedScreen(Screen[None]):
         if video is not None and self._react(self.session.toggle_follow):
             followed = video.creator_handle in self.session.follows
             verb = "Following" if followed else "Unfollowed"
-            self.notify(f"{verb} @{video.creator_handle}.", timeout=2)
+            self.notify(f"{verb} @{video.creator_handle}.", timeout=2, markup=False)
 
     def action_comment(self) -> None:
         """Write a one-line comment."""

@@ -7,6 +7,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -73,7 +74,7 @@ class ChoicePrompt(ModalScreen[str | None]):
             yield Label(self.title_text, classes="prompt-title")
             yield OptionList(
                 *(
-                    Option(f"{n}  {label}", id=value)
+                    Option(Content(f"{n}  {label}"), id=value)
                     for n, (value, label) in enumerate(self.options, 1)
                 )
             )

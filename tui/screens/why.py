@@ -120,15 +120,18 @@ class WhyScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         r = self.receipt
         with Vertical(id="why"):
-            yield Label(f"WHY THIS VIDEO · @{self.video.creator_handle}", classes="title")
+            yield Label(Content(f"WHY THIS VIDEO · @{self.video.creator_handle}"), classes="title")
             with VerticalScroll():
                 if r.boost:
                     yield Static(
-                        f"BOOSTED ×{r.boost['weight']:g} by {r.boost['by']}: {r.boost['reason']}",
+                        Content(
+                            f"BOOSTED ×{r.boost['weight']:g} by {r.boost['by']}: "
+                            f"{r.boost['reason']}"
+                        ),
                         id="boosted",
                     )
                 yield Label("In short", classes="heading")
-                yield Static("\n".join(f"• {line}" for line in r.reasons()))
+                yield Static(Content("\n".join(f"• {line}" for line in r.reasons())))
                 yield Label("Why it matched you", classes="heading")
                 yield Static(Content("\n").join(match_lines(r)))
                 yield Label("How it was scored", classes="heading")

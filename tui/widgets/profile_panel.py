@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Label, Static
 
 from engine import Profile
@@ -62,9 +63,11 @@ class ProfilePanel(VerticalScroll, can_focus=False):
         follows = ", ".join(f"@{h}" for h in profile.follows[-4:]) or "none"
         hidden = ", ".join(f"@{h}" for h in profile.hidden_creators[-3:]) or "none"
         self.query_one("#choices", Static).update(
-            f"following {len(profile.follows)}: {follows}\n"
-            f"hidden {len(profile.hidden_creators)}: {hidden}\n"
-            f"not interested marks: {len(profile.not_interested)}"
+            Content(
+                f"following {len(profile.follows)}: {follows}\n"
+                f"hidden {len(profile.hidden_creators)}: {hidden}\n"
+                f"not interested marks: {len(profile.not_interested)}"
+            )
         )
         recent = [REACTION_WORDS.get(kind, kind) for kind, _ in profile.recent_reactions[-6:]]
         self.query_one("#reactions", Static).update(

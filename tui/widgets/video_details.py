@@ -80,5 +80,5 @@ class VideoDetails(Vertical):
         origin = SOURCE_WORDS.get(source, source)
         sensitive = " · sensitive" if video.sensitive else ""
         self.query_one("#meta", Static).update(
-            f"#{position + 1} in your feed · {video.topic_name} · from {origin}{sensitive}"
+            Content(f"#{position + 1} in your feed · {video.topic_name} · from {origin}{sensitive}")
         )
