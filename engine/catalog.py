@@ -12,26 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from engine.store.activity import LIVE_STAT_FIELDS
 from engine.world import NO_ID, World
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 POPULAR_PER_TOPIC = 40
-ENGAGEMENT = (
-    "views",
-    "completions",
-    "likes",
-    "shares",
-    "comments",
-    "saves",
-    "follows",
-    "skips",
-    "rewatches",
-    "not_interested",
-    "reports",
-    "watched_s",
-)
+# The live counters are exactly the columns of video_stats_live.
+ENGAGEMENT = LIVE_STAT_FIELDS
 
 
 def _grouped(keys: npt.NDArray[np.integer], n_groups: int, order_by: F64) -> list[I64]:
