@@ -102,29 +102,30 @@ def interest(
     if query is None:
         return np.zeros(0, dtype=np.int64)
     per_topic = int(quota * PER_TOPIC_SHARE / INTEREST_TOPICS)
-    sims = ctx.catalog.embedding @ query
-    sims[state.seen.array()] = -np.inf
-    k = min(quota - per_topic * INTEREST_TOPICS, sims.shape[0] - 1)
-    top = np.argpartition(sims, sims.shape[0] - k)[-k:]
+    index = ctx.catalog.index
+    excluded = index.exclusion(state.seen.array())
+    k = min(quota - per_topic * INTEREST_TOPICS, ctx.catalog.n - 1)
+    nearest, scanned = index.search(query, k, excluded)
+    found = [nearest]
     # One vector finds the nearest interest; the viewer's other liked topics each get a share
     # of the quota too, so diversity rules that cap the first still leave the second.
     liked = np.argsort(-state.topic_affinity, kind="stable")[:INTEREST_TOPICS]
     for t in liked[state.topic_affinity[liked] > 0].tolist():
         ids = ctx.catalog.by_topic[t]
-        topic_sims = sims[ids]
+        sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
         if n:
-            top = np.concatenate([top, ids[np.argpartition(topic_sims, len(ids) - n)[-n:]]])
-    found: I64 = top[np.isfinite(sims[top])].astype(np.int64)
-    return found
+            best = np.argpartition(sims, len(ids) - n)[-n:]
+            found.append(ids[best[np.isfinite(sims[best])]])
+    return np.concatenate(found).astype(np.int64)
 
 
 def follow(ctx: SourceContext, state: UserState, quota: int) -> I64:
     if not state.follows or quota == 0:
         return np.zeros(0, dtype=np.int64)
     newest = [
-        ctx.catalog.newest_published(ctx.catalog.by_creator[c], ctx.now, FOLLOW_PER_CREATOR)
-        for c in state.follows.array()
+        ctx.catalog.by_creator.newest(c, ctx.now, FOLLOW_PER_CREATOR)
+        for c in state.follows.array().tolist()
     ]
     ids: I64 = np.concatenate(newest)
     keep = ~state.seen.mask(ids)
@@ -160,17 +161,13 @@ def explore(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gen
     per_topic = max(1, quota // len(chosen))
     picks = []
     for t in chosen:
-        recent = ctx.catalog.newest_published(
-            ctx.catalog.by_topic[int(t)], ctx.now, RECENT_PER_TOPIC
-        )
+        recent = ctx.catalog.by_topic.newest(int(t), ctx.now, RECENT_PER_TOPIC)
         picks.append(rng.choice(recent, size=min(per_topic, len(recent)), replace=False))
     return np.concatenate(picks).astype(np.int64)
 
 
 def locale(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
-    recent = ctx.catalog.newest_published(
-        ctx.catalog.by_country[state.country], ctx.now, RECENT_PER_COUNTRY
-    )
+    recent = ctx.catalog.by_country.newest(state.country, ctx.now, RECENT_PER_COUNTRY)
     if len(recent) == 0 or quota == 0:
         return np.zeros(0, dtype=np.int64)
     return rng.choice(recent, size=min(quota, len(recent)), replace=False).astype(np.int64)

@@ -53,8 +53,10 @@ def apply_choice(
         state.follows.discard(creator)
     elif kind == "hide_creator":
         state.hidden_creators.add(creator)
+        state.hidden_on[creator] = video_id
     elif kind == "unhide_creator":
         state.hidden_creators.discard(creator)
+        state.hidden_on.pop(creator, None)
     elif kind == "like":
         state.liked.add(video_id)
     elif kind == "unlike":

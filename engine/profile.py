@@ -70,6 +70,7 @@ class UserState:
     creator_affinity: dict[int, float] = field(default_factory=dict)
     follows: IdSet = field(default_factory=IdSet)
     hidden_creators: IdSet = field(default_factory=IdSet)
+    hidden_on: dict[int, int] = field(default_factory=dict)  # creator -> video the hide was on
     negatives: list[NegativeMark] = field(default_factory=list)
     reported: IdSet = field(default_factory=IdSet)
     liked: set[int] = field(default_factory=set)
@@ -220,6 +221,9 @@ class Profile:
     top_sounds: list[tuple[str, float]]
     follows: list[str]  # creator handles
     hidden_creators: list[str]
+    # A hidden creator's handle -> the video the hide was recorded on: record "unhide_creator"
+    # on that video to let the creator back in.
+    hidden_on: dict[str, int]
     not_interested: list[dict[str, Any]]  # scope, target, strength now
     reported: list[int]
     liked: list[int]  # video ids currently liked
@@ -279,6 +283,7 @@ def snapshot(state: UserState, catalog: Catalog, now: float, config: Config) -> 
         top_sounds=_top(state.sound_affinity, world.sounds.title),
         follows=[world.creators.handle[c] for c in sorted(state.follows)],
         hidden_creators=[world.creators.handle[c] for c in sorted(state.hidden_creators)],
+        hidden_on={world.creators.handle[c]: v for c, v in sorted(state.hidden_on.items())},
         not_interested=marks,
         reported=sorted(state.reported),
         liked=sorted(state.liked),

@@ -100,10 +100,12 @@ def test_undo_restores_state(eng: Engine) -> None:
     eng.record(uid, rec.video.id, "follow")
     eng.record(uid, rec.video.id, "hide_creator")
     assert handle in eng.profile(uid).follows and handle in eng.profile(uid).hidden_creators
+    assert eng.profile(uid).hidden_on == {handle: rec.video.id}  # where an unhide is recorded
     eng.record(uid, rec.video.id, "unfollow")
     eng.record(uid, rec.video.id, "unhide_creator")
     profile = eng.profile(uid)
     assert handle not in profile.follows and handle not in profile.hidden_creators
+    assert profile.hidden_on == {}
     eng.record(uid, rec.video.id, "like")
     with pytest.raises(ValueError, match="already"):
         eng.record(uid, rec.video.id, "like")

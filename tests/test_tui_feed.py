@@ -176,6 +176,39 @@ async def test_like_toggles_shows_a_heart_and_counts(
         assert all(e["video_id"] == video.id for e in events(world))
 
 
+async def test_likes_and_saves_from_an_earlier_session_show_and_toggle_off(
+    world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        earlier = feed(app).session.current
+        assert earlier is not None
+        await pilot.press("l", "f", "q", "q")
+    # A later session meets the video again (the engine may resurface a video; forced here).
+    app = app_for(world)
+    serve = app.engine.next
+    again = iter([earlier])
+    monkeypatch.setattr(app.engine, "next", lambda user_id: next(again, None) or serve(user_id))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        assert on_screen(app) == earlier.video.id
+        rail = app.screen.query_one(ActionRail).state
+        assert rail is not None
+        assert (rail.liked, rail.saved) == (True, True)
+        await pilot.press("l", "f")
+        rail = app.screen.query_one(ActionRail).state
+        assert rail is not None
+        assert (rail.liked, rail.saved) == (False, False)
+        assert not [n for n in app._notifications if n.severity == "warning"]
+    assert [(e["kind"], e["video_id"]) for e in events(world)] == [
+        ("like", earlier.video.id),
+        ("save", earlier.video.id),
+        ("skip", earlier.video.id),
+        ("unlike", earlier.video.id),
+        ("unsave", earlier.video.id),
+        ("skip", earlier.video.id),
+    ]
+
+
 async def test_share_save_and_follow(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

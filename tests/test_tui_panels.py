@@ -181,6 +181,53 @@ async def test_settings_cancel_writes_nothing_and_refresh_forgets(world: Path) -
         assert [e["kind"] for e in query(world, "SELECT kind FROM events")] == ["refresh"]
 
 
+async def test_settings_unhide_a_creator_hidden_just_now(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        hidden = feed(app).session.video
+        assert hidden is not None
+        await pilot.press("h", "i")  # hides and moves on; the profile panel lists the hide
+        assert f"@{hidden.creator_handle}" in screen_text(app)
+        assert "unhide them in settings (,)" in screen_text(app)
+        await pilot.press("comma")
+        box = app.screen.query_one("#hidden Checkbox", Checkbox)
+        assert str(box.label) == f"Unhide @{hidden.creator_handle}"
+        box.value = True
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, FeedScreen)
+        kinds = query(world, "SELECT kind, video_id FROM events ORDER BY id")
+        assert kinds[-1] == {"kind": "unhide_creator", "video_id": hidden.id}
+        assert feed(app).session.profile().hidden_creators == []
+        toasts = " ".join(n.message for n in app._notifications)
+        assert f"@{hidden.creator_handle} can appear in your feed again" in toasts
+        await pilot.press("comma")
+        assert "Hidden creators: none" in screen_text(app)
+
+
+@pytest.mark.parametrize("videos_since", [0, 30])
+async def test_settings_unhide_a_creator_hidden_in_an_earlier_session(
+    world: Path, videos_since: int
+) -> None:
+    """Also once the hide has left the recent reactions the engine keeps (20)."""
+    with Engine.open(world, clock=VirtualClock(0.0)) as eng:
+        ana = eng.user_id("ana")
+        hidden = eng.next(ana).video
+        eng.record(ana, hidden.id, "hide_creator")
+        for _ in range(videos_since):
+            eng.record(ana, eng.next(ana).video.id, "skip", watched_s=1.0)
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("comma")
+        app.screen.query_one("#hidden Checkbox", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        assert feed(app).session.profile().hidden_creators == []
+    unhide = query(world, "SELECT video_id FROM events WHERE kind = 'unhide_creator'")
+    assert len(unhide) == 1
+    with Engine.open(world, clock=VirtualClock(0.0)) as eng:
+        assert eng.video(unhide[0]["video_id"]).creator_id == hidden.creator_id
+        assert eng.profile(ana).hidden_creators == []
+
+
 async def test_help_shows_every_key(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:

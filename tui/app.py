@@ -11,7 +11,7 @@ import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import App
@@ -26,6 +26,10 @@ from tui.screens.summary import SummaryScreen
 from tui.screens.too_small import TooSmallScreen
 from tui.screens.viewers import ViewerScreen
 from tui.session import FeedSession
+
+if TYPE_CHECKING:
+    # The simulator loads only with --autopilot: ~40 ms of cold start otherwise.
+    from tui.autopilot import Autopilot, AutopilotSettings, Cast
 
 MIN_SIZE = (72, 22)
 
@@ -48,6 +52,7 @@ class FeedApp(App[None]):
         user_id: int | None = None,
         live: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        autopilot: Cast | None = None,
     ) -> None:
         """Create the app (see :func:`make_app`).
 
@@ -57,6 +62,7 @@ class FeedApp(App[None]):
             user_id: Go straight to this viewer's feed; None asks who is watching.
             live: Play videos in real time; off for tests and snapshots.
             clock: Monotonic seconds for playback and the session's length.
+            autopilot: A persona to drive the feed until a key is pressed.
         """
         super().__init__()
         self.engine = engine
@@ -65,6 +71,8 @@ class FeedApp(App[None]):
         self.live = live
         self.clock = clock
         self.session: FeedSession | None = None
+        self.autopilot_cast = autopilot
+        self.autopilot: Autopilot | None = None
         if not live:
             self.animation_level = "none"
 
@@ -130,17 +138,36 @@ class FeedApp(App[None]):
             user_id: The viewer.
         """
         self.session = FeedSession(self.engine, user_id, clock=self.clock)
-        self.push_screen(FeedScreen(self.session, live=self.live, clock=self.clock))
+        screen = FeedScreen(self.session, live=self.live, clock=self.clock)
+        self.push_screen(screen)
+        if self.autopilot_cast is not None:
+            from tui.autopilot import Autopilot
+
+            self.autopilot = Autopilot(screen, self.autopilot_cast)
+            self.call_after_refresh(self.autopilot.start, live=self.live)
         # The catalog, the DOM and the styles live as long as the app: freezing them once the
         # feed is up keeps the cyclic collector from walking them again, a pause of up to
         # ~100 ms on a 100k world that would otherwise land on a keypress now and then.
         self.call_after_refresh(gc.freeze)
+
+    def on_key(self, event: events.Key) -> None:
+        # Runs once the key's binding has done its job (bindings are checked first), so a
+        # person's key both takes over and does what it says.
+        if self.autopilot is not None:
+            self.autopilot.on_key(event.key)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        # Not on_click: a click on an action link (the rail) stops at the link.
+        if self.autopilot is not None:
+            self.autopilot.on_click()
 
     def action_request_quit(self) -> None:
         """Close the current impression and the session, then show the summary."""
         if self.session is None:
             self.exit()
             return
+        if self.autopilot is not None:
+            self.autopilot.stop()
         self.session.close()
         self.push_screen(SummaryScreen(self.session.summary()))
 
@@ -164,6 +191,7 @@ def make_app(
     live: bool = True,
     clock: Callable[[], float] = time.monotonic,
     world_clock: Clock | None = None,
+    autopilot: AutopilotSettings | None = None,
 ) -> FeedApp:
     """Open a world and build the app over it.
 
@@ -173,15 +201,25 @@ def make_app(
         live: Play videos in real time (off: playback moves only through `FeedScreen.play`).
         clock: Monotonic seconds for playback.
         world_clock: The engine's world time (a fixed clock makes picks reproducible).
+        autopilot: Let a persona drive the feed; without `user` it watches as its own
+            simulated viewer (``autopilot-<seed or topic>``, created on first use), with `user`
+            as that viewer, which must be a simulated one.
 
     Raises:
         StoreError: the file is missing or is not a foryou world (it is left untouched).
         ValueError: no viewer has that name.
+        AutopilotError: the persona is neither a seed nor a topic, or `user` is a person.
     """
     engine = Engine.open(db_path, clock=world_clock)
     try:
         user_id = engine.user_id(user) if user is not None else None
+        cast = None
+        if autopilot is not None:
+            cast = autopilot.cast(engine)
+            user_id = cast.viewer_id(engine, user)
     except BaseException:
         engine.close()
         raise
-    return FeedApp(engine, Path(db_path).name, user_id=user_id, live=live, clock=clock)
+    return FeedApp(
+        engine, Path(db_path).name, user_id=user_id, live=live, clock=clock, autopilot=cast
+    )

@@ -100,14 +100,41 @@ def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: boo
 @click.option(
     "--user", default=None, help="Open this viewer's feed directly [ask who is watching]."
 )
-def feed(db_path: Path, user: str | None) -> None:
+@click.option(
+    "--autopilot",
+    "persona",
+    is_flag=False,
+    flag_value="0",
+    default=None,
+    metavar="[PERSONA]",
+    help="A simulated persona watches and reacts on its own: PERSONA is a seed (default 0) or "
+    "a topic it loves (cooking, BookTok, ...). It watches as the simulated viewer "
+    "autopilot-PERSONA; any key but p v w i x d , ? takes over.",
+)
+@click.option(
+    "--autopilot-pace",
+    "pace_s",
+    type=click.FloatRange(min=0.1, max=10.0),
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds each autopilot key cap stays lit and each of its prompts stays up (at 1×).",
+)
+def feed(db_path: Path, user: str | None, persona: str | None, pace_s: float) -> None:
     """Watch the feed: one video at a time, reacting with single keys."""
     from tui.app import make_app
 
+    autopilot = None
+    if persona is not None:
+        from tui.autopilot import AutopilotSettings  # loads the simulator: only when asked
+
+        autopilot = AutopilotSettings(persona=persona, pace_s=pace_s)
     with user_errors():
         try:
-            app = make_app(db_path, user)
+            app = make_app(db_path, user, autopilot=autopilot)
         except ValueError as exc:
+            if autopilot is not None:  # its messages say what to give instead
+                raise
             raise ValueError(f"{exc}; leave out --user to pick or create a viewer") from None
     app.run()
     if app.return_code:

@@ -36,6 +36,14 @@ class Controls:
 
 
 @dataclass(frozen=True)
+class HiddenCreator:
+    """A creator the viewer hid, and the video the hide was recorded on (an unhide goes there)."""
+
+    handle: str
+    video_id: int
+
+
+@dataclass(frozen=True)
 class SessionSummary:
     """What the summary screen shows when the viewer leaves."""
 
@@ -74,10 +82,11 @@ class FeedSession:
         self.video: Video | None = None
         self.playback = Playback(duration_s=0.0)
         self.speed = 1.0
-        self.liked: set[int] = set()
-        self.saved: set[int] = set()
         self.started_at = clock()
         self.profile_before = engine.profile(user_id)
+        # Likes and saves from earlier sessions too, so the toggles undo what the engine holds.
+        self.liked = set(self.profile_before.liked)
+        self.saved = set(self.profile_before.saved)
         self.follows = set(self.profile_before.follows)
         self.viewer = self.profile_before.name
         self._watched_ids: set[int] = set()
@@ -250,6 +259,21 @@ class FeedSession:
         self.engine.record(
             self.user_id, video_id, kind, watched_s=watched_s, scope=scope, reason=reason, text=text
         )
+
+    def hidden_creators(self) -> list[HiddenCreator]:
+        """The creators the viewer hid, each with the video an unhide would be recorded on."""
+        return [HiddenCreator(h, v) for h, v in self.profile().hidden_on.items()]
+
+    def unhide_creator(self, handle: str) -> None:
+        """Let a hidden creator's videos back into the feed; returns once it is committed.
+
+        Raises:
+            ValueError: the creator is not hidden.
+        """
+        video_id = self.profile().hidden_on.get(handle)
+        if video_id is None:
+            raise ValueError(f"@{handle} is not hidden")
+        self._record(video_id, "unhide_creator")
 
     # -- reading and controls ---------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from textual import events
@@ -29,6 +30,7 @@ from tui.screens.why import WhyScreen
 from tui.session import FeedSession
 from tui.widgets.action_rail import ActionRail, RailState
 from tui.widgets.heart_burst import HeartBurst
+from tui.widgets.key_cap import KeyCap
 from tui.widgets.phone import Phone
 from tui.widgets.playback_bar import PlaybackBar
 from tui.widgets.profile_panel import ProfilePanel
@@ -97,7 +99,9 @@ class FeedScreen(Screen[None]):
         yield Header()
         with Horizontal(id="body"):
             yield Phone(id="phone")
-            yield ActionRail(id="rail")
+            with Vertical(id="rail-column"):
+                yield ActionRail(id="rail")
+                yield KeyCap(id="key-cap")
             with Vertical(id="info"):
                 yield VideoDetails(scrolling=self.live, id="details")
                 yield Static(id="notice")
@@ -342,7 +346,10 @@ class FeedScreen(Screen[None]):
 
     def action_settings(self) -> None:
         """Feed controls and playback speed."""
-        screen = SettingsScreen(self.session.controls(), self.session.labels, self.session.speed)
+        session = self.session
+        screen = SettingsScreen(
+            session.controls(), session.labels, session.speed, hidden=session.hidden_creators()
+        )
         self.app.push_screen(screen, self._apply_settings)
 
     def _apply_settings(self, result: SettingsResult | None) -> None:
@@ -352,6 +359,11 @@ class FeedScreen(Screen[None]):
             return
         if result.speed != self.session.speed:
             self.set_speed(result.speed)
+        for handle in result.unhide:
+            self._react(
+                partial(self.session.unhide_creator, handle),
+                f"@{handle} can appear in your feed again.",
+            )
         if result.refresh:
             self._react(self.session.refresh, "Feed refreshed: learned interests forgotten.")
         else:
@@ -364,6 +376,26 @@ class FeedScreen(Screen[None]):
             self.app.action_hide_help_panel()
         else:
             self.app.action_show_help_panel()
+
+    # -- keys pressed on the viewer's behalf ----------------------------------------------------
+
+    def show_key(self, key: str, label: str, *, lit_s: float = 0.8) -> None:
+        """Show a key pressed for the viewer (by the autopilot) as a key cap under the rail.
+
+        Args:
+            key: The key ("l", "j", ...).
+            label: What it does.
+            lit_s: Seconds the cap stays lit.
+        """
+        self.query_one(KeyCap).press(key, label, lit_s=lit_s)
+
+    def annotate_keys(self, note: str) -> None:
+        """A short line under the key cap (what the autopilot plans for this video)."""
+        self.query_one(KeyCap).annotate(note)
+
+    def hide_keys(self) -> None:
+        """Hide the key cap: the viewer has the keys again."""
+        self.query_one(KeyCap).clear()
 
     # -- mouse ------------------------------------------------------------------------------
 

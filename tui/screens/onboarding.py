@@ -40,6 +40,7 @@ class OnboardingScreen(Screen[NewViewer]):
         language: str = "en",
         country: str = "US",
         interests: tuple[str, ...] = (),
+        ask_name: bool = True,
     ) -> None:
         """Create the screen.
 
@@ -50,6 +51,7 @@ class OnboardingScreen(Screen[NewViewer]):
             language: Preselected language (used when skipping).
             country: Preselected country (used when skipping).
             interests: Preselected topic slugs (e.g. when asked again after a taken name).
+            ask_name: Offer the optional name field (a study's participant has a code instead).
         """
         super().__init__()
         self.labels = labels
@@ -58,6 +60,7 @@ class OnboardingScreen(Screen[NewViewer]):
         self.language = language if language in languages else languages[0]
         self.country = country if country in countries else countries[0]
         self.interests = interests
+        self.ask_name = ask_name
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,8 +75,9 @@ class OnboardingScreen(Screen[NewViewer]):
                     id="interests",
                 )
                 with Vertical(id="about"):
-                    yield Label("Name (optional)")
-                    yield Input(placeholder="a random one if empty", compact=True, id="name")
+                    if self.ask_name:
+                        yield Label("Name (optional)")
+                        yield Input(placeholder="a random one if empty", compact=True, id="name")
                     yield Label("Language")
                     yield Select(
                         [(code, code) for code in self.languages],
@@ -100,12 +104,17 @@ class OnboardingScreen(Screen[NewViewer]):
         else:
             self.action_skip()
 
+    def _typed_name(self) -> str | None:
+        """The name typed, or None (also when the screen does not ask for one)."""
+        if not self.ask_name:
+            return None
+        return self.query_one("#name", Input).value.strip() or None
+
     def action_start(self) -> None:
         """Create the viewer with what was chosen."""
-        name = self.query_one("#name", Input).value.strip() or None
         self.dismiss(
             NewViewer(
-                name=name,
+                name=self._typed_name(),
                 interests=tuple(self.query_one("#interests", SelectionList).selected),
                 language=str(self.query_one("#language", Select).value),
                 country=str(self.query_one("#country", Select).value),
@@ -114,7 +123,8 @@ class OnboardingScreen(Screen[NewViewer]):
 
     def action_skip(self) -> None:
         """Create the viewer with no interests and the preselected locale."""
-        name = self.query_one("#name", Input).value.strip() or None
         self.dismiss(
-            NewViewer(name=name, interests=(), language=self.language, country=self.country)
+            NewViewer(
+                name=self._typed_name(), interests=(), language=self.language, country=self.country
+            )
         )

@@ -46,6 +46,8 @@ class ActionRail(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state: RailState | None = None
+        # Actions left off the rail: a study condition that does not offer them.
+        self.unavailable: frozenset[str] = frozenset()
 
     def show(self, state: RailState | None) -> None:
         """Show the counts and states of a video (None: empty rail).
@@ -72,6 +74,8 @@ class ActionRail(Widget):
         ]
         lines = []
         for icon, label, action, key, active, colour in entries:
+            if action in self.unavailable:
+                continue
             style = f"bold {colour}" if active else ""
             lines.append(
                 Content.assemble(

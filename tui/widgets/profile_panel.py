@@ -62,6 +62,8 @@ class ProfilePanel(VerticalScroll, can_focus=False):
             self._previous[panel_id] = dict(rows)
         follows = ", ".join(f"@{h}" for h in profile.follows[-4:]) or "none"
         hidden = ", ".join(f"@{h}" for h in profile.hidden_creators[-3:]) or "none"
+        if profile.hidden_creators:
+            hidden += "\n  unhide them in settings (,)"
         self.query_one("#choices", Static).update(
             Content(
                 f"following {len(profile.follows)}: {follows}\n"

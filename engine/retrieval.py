@@ -1,0 +1,75 @@
+"""Exact nearest-neighbour search over the video embeddings, pruned by topic.
+
+Embeddings are unit vectors built around their topic's centroid, so every video of a topic lies
+within a ball of radius ``r`` around the topic's mean ``c``. For a unit query ``q`` no video of
+that topic can score above ``c·q + r`` (Cauchy-Schwarz). The search scans topics from the
+highest bound down and stops as soon as the next bound cannot beat the k-th best found so far:
+the answer is exactly the full scan's top-k, but a viewer with a few interests touches a
+fraction of the matrix. The matrix is kept a second time, grouped by topic, so each topic is
+one contiguous block (a 1M world: +128 MB, against a full scan per pick).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+I64 = npt.NDArray[np.int64]
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+
+class TopicIndex:
+    def __init__(self, embedding: F32, ids: I64, bounds: I64) -> None:
+        """``ids`` holds every video grouped by topic; topic t is ``ids[bounds[t]:bounds[t+1]]``."""
+        self.ids = ids
+        self.bounds = bounds
+        self.matrix = np.ascontiguousarray(embedding[self.ids])
+        self.position = np.empty(len(self.ids), dtype=np.int64)
+        self.position[self.ids] = np.arange(len(self.ids))
+        n_topics = len(bounds) - 1
+        self.centroids = np.zeros((n_topics, embedding.shape[1]), dtype=np.float64)
+        self.radii = np.zeros(n_topics, dtype=np.float64)
+        for t in range(n_topics):
+            block = self.matrix[self.bounds[t] : self.bounds[t + 1]]
+            if len(block):
+                c = block.mean(axis=0, dtype=np.float64)
+                # |e - c|² = |e|² - 2 e·c + |c|², without a float64 copy of the block
+                squared = np.einsum("ij,ij->i", block, block) - 2.0 * (block @ c.astype(np.float32))
+                self.centroids[t] = c
+                # Slack so float32 rounding in the scan can never beat the bound.
+                self.radii[t] = np.sqrt(max(float(squared.max()) + c @ c, 0.0)) + 1e-4
+
+    def exclusion(self, video_ids: I64) -> I64:
+        """Where the given videos sit in the grouped matrix, sorted: the ``excluded`` argument."""
+        return np.sort(self.position[video_ids])
+
+    def topic_sims(self, topic: int, query: F32, excluded: I64) -> F32:
+        """Similarity of every video of one topic (in grouped order), excluded ones -inf."""
+        lo, hi = int(self.bounds[topic]), int(self.bounds[topic + 1])
+        sims: F32 = self.matrix[lo:hi] @ query
+        a, b = np.searchsorted(excluded, (lo, hi))
+        sims[excluded[a:b] - lo] = -np.inf
+        return sims
+
+    def search(self, query: F32, k: int, excluded: I64) -> tuple[I64, dict[int, F32]]:
+        """The ``k`` ids most similar to ``query`` outside ``excluded`` (any order), and the
+        similarities of every topic it had to scan (reused by per-topic retrieval)."""
+        bound = self.centroids @ query.astype(np.float64) + self.radii
+        scanned: dict[int, F32] = {}
+        best_pos = np.zeros(0, dtype=np.int64)
+        best_sim = np.zeros(0, dtype=np.float32)
+        for t in np.argsort(-bound, kind="stable").tolist():
+            if len(best_sim) >= k and bound[t] < best_sim.min():
+                break  # no video of this topic, or of any later one, can enter the top k
+            sims = self.topic_sims(t, query, excluded)
+            scanned[t] = sims
+            live = np.flatnonzero(np.isfinite(sims))
+            pos = np.concatenate([best_pos, live + self.bounds[t]])
+            sim = np.concatenate([best_sim, sims[live]])
+            if len(sim) > k:
+                keep = np.argpartition(sim, len(sim) - k)[-k:]
+                pos, sim = pos[keep], sim[keep]
+            best_pos, best_sim = pos, sim
+        found: I64 = self.ids[best_pos]
+        return found, scanned
