@@ -1,8 +1,9 @@
-"""Study and data commands: `study init|status|forget|merge`, `export`, `replay`, `evaluate`.
+"""Study and data commands: `study init|run|status|forget|merge`, `export`, `replay`, `evaluate`.
 
 They parse arguments and print; the work lives in ``engine.study``, ``engine.export``,
 ``engine.replay`` and ``engine.counterfactual``. The interactive `study run` (consent to
-completion code) is the Textual app's, built on :class:`engine.study.StudyBundle`.
+completion code) is the Textual app's (:mod:`tui.study_app`), built on
+:class:`engine.study.StudyBundle`.
 """
 
 from __future__ import annotations
@@ -96,6 +97,34 @@ def study_forget(participant: str, db_path: Path, yes: bool) -> None:
         deleted = bundle.forget(participant)
     rows = ", ".join(f"{n} {table}" for table, n in deleted.items() if n)
     click.echo(f"Forgot {participant}: removed {rows}.")
+
+
+@study.command("run")
+@db_option
+@click.option(
+    "--participant",
+    required=True,
+    help="The participant's pseudonymous id (e.g. P017): never a name or an e-mail address.",
+)
+def study_run(db_path: Path, participant: str) -> None:
+    """One participant's way through the study, from consent to completion code.
+
+    A second run with the same id continues where the first stopped; after a declined consent
+    or a completed study it is refused.
+    """
+    from tui.study_app import make_study_app
+
+    with user_errors():
+        app = make_study_app(db_path, participant)
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)
+    if app.outcome == "completed":
+        click.echo(f"{participant} completed the study: completion code {app.completion_code}.")
+    elif app.outcome == "declined":
+        click.echo(f"{participant} declined consent; nothing else was recorded.")
+    else:
+        click.echo(f"{participant} stopped before the end; run the same command again to continue.")
 
 
 @study.command("merge")

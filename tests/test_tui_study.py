@@ -1,0 +1,529 @@
+"""`foryou study run` driven key by key: consent, questionnaires, onboarding, the feed in the
+participant's condition, debrief and completion code, and the rows each step writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from engine import VirtualClock
+from engine.study import open_bundle
+from tests.studykit import STUDY, make_bundle
+from tests.test_tui_tmux import Terminal, foryou_command
+from tui.cli import main
+from tui.screens.prompts import ChoicePrompt
+from tui.screens.settings import SettingsScreen
+from tui.screens.study_consent import ConsentScreen
+from tui.screens.study_debrief import DebriefScreen
+from tui.screens.study_end import CompletionScreen, DeclinedScreen
+from tui.screens.study_feed import StudyFeedScreen
+from tui.screens.study_questionnaire import QuestionnaireScreen
+from tui.screens.why import WhyScreen
+from tui.study_app import StudyApp, make_study_app
+
+SIZE = (80, 24)
+# Condition names nobody would write on a screen by chance; the heated one keeps its config
+# file (named "heated") and the study its name ("heating-pilot"): none of them may show.
+NAMED = STUDY.replace('name = "control"', 'name = "arm-quiet"').replace(
+    'name = "heated"\n', 'name = "arm-loud"\n'
+)
+NEVER_SHOWN = ("arm-quiet", "arm-loud", "heated", "heating-pilot")
+
+
+@pytest.fixture
+def bundle(world_path: Path, tmp_path: Path) -> Path:
+    return make_bundle(world_path, tmp_path, NAMED)
+
+
+def rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql, params)]
+
+
+def screen_text(app: StudyApp) -> str:
+    update = app.screen._compositor.render_update(full=True)
+    return "\n".join("".join(strip.text for strip in line) for line in update.strips)
+
+
+def prose(app: StudyApp) -> str:
+    """The screen's words as one line: wrapped sentences read whole, box borders left out."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", screen_text(app)).split())
+
+
+class Run:
+    """One participant's app under Pilot, remembering every screen it showed."""
+
+    def __init__(self, app: StudyApp, pilot: Any, clock: VirtualClock) -> None:
+        self.app, self.pilot, self.clock = app, pilot, clock
+        self.seen: list[str] = []
+
+    async def press(self, *keys: str) -> str:
+        for key in keys:
+            await self.pilot.press(key)
+            await self.pilot.pause()
+            self.seen.append(screen_text(self.app))
+        return self.seen[-1] if self.seen else screen_text(self.app)
+
+    async def type(self, text: str) -> None:
+        await self.press(*(" " if ch == " " else ch for ch in text))
+
+    def feed(self) -> StudyFeedScreen:
+        assert isinstance(self.app.screen, StudyFeedScreen)
+        return self.app.screen
+
+    async def watch(self, seconds: float, *keys: str) -> None:
+        """Let the video on screen play for `seconds` (world time too), press `keys`, move on."""
+        self.feed().play(seconds)
+        self.clock.advance(seconds)
+        await self.press(*keys, "j")
+
+
+def run_app(bundle: Path, participant: str, clock: VirtualClock) -> StudyApp:
+    return make_study_app(bundle, participant, live=False, world_clock=clock)
+
+
+async def consent_and_pre(run: Run) -> None:
+    assert isinstance(run.app.screen, ConsentScreen)
+    await run.press("y")
+    assert isinstance(run.app.screen, QuestionnaireScreen)
+    # Age band: the second option; hours: the third point.
+    await run.press("down", "enter", "tab", "right", "right", "enter", "ctrl+s")
+
+
+async def onboard(run: Run) -> None:
+    text = await run.press("space")  # the interests list has the focus: tick ASMR
+    assert "Name (optional)" not in text  # a participant is their code, never a name
+    await run.press("ctrl+s")
+
+
+async def post_and_debrief(run: Run) -> str:
+    assert isinstance(run.app.screen, QuestionnaireScreen)
+    await run.press(*["right"] * 5, "enter", "tab")  # enjoy: 6 of 7
+    await run.type("more cats")
+    await run.press("ctrl+s")
+    assert isinstance(run.app.screen, DebriefScreen)
+    assert "WHAT THE FEED LEARNED ABOUT YOU" in run.seen[-1]
+    await run.press("enter")
+    assert isinstance(run.app.screen, CompletionScreen)
+    return run.seen[-1]
+
+
+async def test_two_participants_run_a_two_condition_study(bundle: Path) -> None:
+    clock = VirtualClock(0.0)
+    shown: list[str] = []
+    conditions: dict[str, str] = {}
+    for participant in ("P001", "P002"):
+        app = run_app(bundle, participant, clock)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            run = Run(app, pilot, clock)
+            await pilot.pause()
+            run.seen.append(screen_text(app))
+            assert "synthetic short videos" in run.seen[-1]  # the consent text
+            await run.press("y")
+            await run.press("ctrl+s")  # nothing answered yet: refused, nothing written
+            assert isinstance(app.screen, QuestionnaireScreen)
+            assert "Please answer question 1, 2." in run.seen[-1]
+            assert rows(bundle, "SELECT count(*) AS n FROM answers") == [{"n": 4 * len(conditions)}]
+            await run.press("down", "enter", "tab", "right", "right", "enter", "ctrl+s")
+            await onboard(run)
+            conditions[participant] = str(app.enrolment.condition)
+            assert "video 1 of 8" in run.seen[-1]
+            for n in range(8):
+                await run.watch(2.0 + n, *(["l"] if n % 3 == 0 else []))
+                if n < 7:
+                    assert f"video {n + 2} of 8" in run.seen[-1]
+            text = await post_and_debrief(run)
+            assert "FYP-7Q2" in text
+            await run.press("q")
+        assert app.outcome == "completed" and app.completion_code == "FYP-7Q2"
+        shown += run.seen
+    assert set(conditions.values()) == {"arm-quiet", "arm-loud"}  # one block of two
+    for text in shown:
+        assert not any(name in text for name in NEVER_SHOWN), text
+
+    participants = rows(
+        bundle,
+        "SELECT p.participant, p.status, p.completion_code, c.name AS condition, u.name AS user, "
+        "p.user_id FROM participants p JOIN conditions c ON c.id = p.condition_id "
+        "JOIN users u ON u.id = p.user_id ORDER BY p.id",
+    )
+    assert [(p["participant"], p["status"], p["completion_code"]) for p in participants] == [
+        ("P001", "completed", "FYP-7Q2"),
+        ("P002", "completed", "FYP-7Q2"),
+    ]
+    for p in participants:
+        assert p["user"] == p["participant"] and p["condition"] == conditions[p["participant"]]
+        answers = rows(
+            bundle,
+            "SELECT phase, item, value FROM answers a JOIN participants p "
+            "ON p.id = a.participant_id WHERE p.participant = ? ORDER BY phase, item",
+            (p["participant"],),
+        )
+        assert [(a["phase"], a["item"], a["value"]) for a in answers] == [
+            ("post", "enjoy", "6"),
+            ("post", "notes", "more cats"),
+            ("pre", "age", "25-34"),
+            ("pre", "hours", "3"),
+        ]
+        sessions = rows(
+            bundle, "SELECT DISTINCT condition FROM sessions WHERE user_id = ?", (p["user_id"],)
+        )
+        assert sessions == [{"condition": p["condition"]}]
+        served = rows(
+            bundle,
+            "SELECT count(*) AS served, count(seen_end) AS watched FROM impressions "
+            "WHERE user_id = ?",
+            (p["user_id"],),
+        )
+        assert served == [{"served": 8, "watched": 8}]  # the 8-video limit ended the feed
+        events = rows(bundle, "SELECT kind FROM events WHERE user_id = ?", (p["user_id"],))
+        kinds = [e["kind"] for e in events]
+        assert kinds.count("skip") + kinds.count("complete") == 8 and kinds.count("like") == 3
+        interests = rows(bundle, "SELECT interests FROM users WHERE id = ?", (p["user_id"],))
+        assert json.loads(interests[0]["interests"]) == ["asmr"]
+
+
+async def test_declining_records_only_the_decline(bundle: Path) -> None:
+    app = run_app(bundle, "P009", VirtualClock(0.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, DeclinedScreen)
+        assert "Only that decision was recorded: nothing else about you is stored." in prose(app)
+        await pilot.press("q")
+    assert app.outcome == "declined"
+    assert rows(bundle, "SELECT participant, status, condition_id, user_id FROM participants") == [
+        {"participant": "P009", "status": "declined", "condition_id": None, "user_id": None}
+    ]
+    for table in ("users", "sessions", "impressions", "events", "answers", "feed_runs"):
+        assert rows(bundle, f"SELECT count(*) AS n FROM {table}") == [{"n": 0}], table
+    again = CliRunner().invoke(main, ["study", "run", "--db", str(bundle), "--participant", "P009"])
+    assert again.exit_code != 0
+    assert again.output.startswith("Error:") and "declined consent earlier" in again.output
+    assert len(again.output.strip().splitlines()) == 1
+
+
+def count(bundle: Path, table: str, where: str = "") -> int:
+    return int(rows(bundle, f"SELECT count(*) AS n FROM {table} {where}")[0]["n"])
+
+
+async def test_a_second_run_continues_where_the_first_stopped(bundle: Path) -> None:
+    clock = VirtualClock(0.0)
+    app = run_app(bundle, "P001", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        await consent_and_pre(run)
+        await onboard(run)
+        for seconds in (3.0, 4.0, 5.0):
+            await run.watch(seconds)
+        run.feed().play(1.5)
+        await run.press("ctrl+c")  # at once, mid-video
+    assert app.outcome == "stopped"
+    first = rows(bundle, "SELECT status, feed_ended_at FROM participants")
+    assert first == [{"status": "in_feed", "feed_ended_at": None}]
+    closed = rows(bundle, "SELECT kind, watched_s FROM events ORDER BY id")
+    assert closed == [  # the fourth closed with the seconds it played when Ctrl+C came
+        {"kind": "skip", "watched_s": seconds} for seconds in (3.0, 4.0, 5.0, 1.5)
+    ]
+    assert count(bundle, "impressions", "WHERE seen_end IS NOT NULL") == 4
+
+    app = run_app(bundle, "P001", clock)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        assert isinstance(app.screen, StudyFeedScreen)  # no consent, no questions, no onboarding
+        text = screen_text(app)
+        assert "video 5 of 8" in text and "Welcome back" in text
+        await run.watch(2.0)
+        await run.press("q")
+        assert isinstance(app.screen, ChoicePrompt)
+        await run.press("2")  # leave for now
+    assert app.outcome == "stopped"
+    assert count(bundle, "impressions", "WHERE seen_end IS NOT NULL") == 6
+
+    app = run_app(bundle, "P001", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        assert "video 7 of 8" in screen_text(app)
+        for _ in range(2):
+            await run.watch(2.0)
+        await post_and_debrief(run)
+        await run.press("q")
+    assert app.outcome == "completed"
+
+    tables = ("participants", "users", "answers", "feed_runs", "impressions")
+    assert {table: count(bundle, table) for table in tables} == {
+        "participants": 1,
+        "users": 1,
+        "answers": 4,  # 2 pre (answered once), 2 post
+        "feed_runs": 3,
+        "impressions": 8,
+    }
+    again = CliRunner().invoke(main, ["study", "run", "--db", str(bundle), "--participant", "P001"])
+    assert again.exit_code != 0 and "already completed the study" in again.output
+    assert count(bundle, "feed_runs") == 3
+
+
+ENJOY = """[[post]]
+id = "enjoy"
+kind = "likert"
+text = "How much did you enjoy the feed?"
+scale = 7
+
+"""
+
+
+async def test_the_minutes_of_a_timed_feed_end_it(world_path: Path, tmp_path: Path) -> None:
+    # ...and a post-questionnaire of one optional item is still asked.
+    assert ENJOY in NAMED
+    timed = NAMED.replace("videos = 8\n", "minutes = 1.0\n").replace(ENJOY, "")
+    bundle = make_bundle(world_path, tmp_path, timed)
+    clock = VirtualClock(0.0)
+    app = run_app(bundle, "P001", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        await consent_and_pre(run)
+        await onboard(run)
+        assert "1:00 left" in run.seen[-1]
+        await run.watch(20.0)
+        await pilot.pause(0.6)  # the screen checks the time twice a second
+        assert "0:40 left" in screen_text(app)
+        run.feed().play(41.0)
+        clock.advance(41.0)
+        await pilot.pause(0.6)
+        assert isinstance(app.screen, QuestionnaireScreen)  # on to the post-questionnaire
+        assert "Anything else you noticed? (optional)" in screen_text(app)
+        participant = rows(bundle, "SELECT status, feed_ended_at FROM participants")[0]
+        assert participant["status"] == "in_feed" and participant["feed_ended_at"] is not None
+        closing = rows(bundle, "SELECT kind FROM events WHERE kind IN ('skip', 'complete')")
+        assert len(closing) == 2  # the first video and the one on screen when time ran out
+        await run.press("ctrl+s")  # nothing to say
+        assert isinstance(app.screen, DebriefScreen)
+    assert count(bundle, "answers", "WHERE phase = 'post'") == 0
+
+
+async def feed_of(bundle: Path, condition: str, clock: VirtualClock) -> str:
+    """Consent and pre-questionnaire through the bundle until someone new is in `condition`."""
+    with open_bundle(bundle) as study:
+        for n in range(1, 9):
+            participant = f"P{n:03d}"
+            if study.enrol(participant).resumed:
+                continue  # taken by an earlier call
+            study.record_consent(participant, agreed=True)
+            study.record_answers(participant, "pre", {"age": "35+", "hours": 2})
+            if study.enrol(participant).condition == condition:
+                return participant
+    raise AssertionError(f"nobody allocated to {condition}")
+
+
+def boosted_in_log(bundle: Path, impression_id: int) -> dict[str, Any] | None:
+    receipt = rows(bundle, "SELECT receipt FROM impressions WHERE id = ?", (impression_id,))
+    boost: dict[str, Any] | None = json.loads(receipt[0]["receipt"])["boost"]
+    return boost
+
+
+async def to_a_heated_video(run: Run, bundle: Path) -> None:
+    """Move on until the video on screen is one the study heats (by the log)."""
+    for _ in range(7):
+        current = run.feed().study.current
+        assert current is not None
+        if boosted_in_log(bundle, current.impression_id):
+            return
+        await run.watch(1.0)
+    raise AssertionError("no heated video in the first seven")
+
+
+@pytest.mark.parametrize("disclosed", [False, True])
+async def test_heating_is_shown_only_where_the_condition_discloses_it(
+    world_path: Path, tmp_path: Path, disclosed: bool
+) -> None:
+    text = NAMED if not disclosed else NAMED.replace("disclosed = false", "disclosed = true")
+    bundle = make_bundle(world_path, tmp_path, text)
+    clock = VirtualClock(0.0)
+    participant = await feed_of(bundle, "arm-loud", clock)
+    app = run_app(bundle, participant, clock)
+    async with app.run_test(size=(100, 32)) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        await onboard(run)
+        await to_a_heated_video(run, bundle)
+        feed_text = screen_text(app)
+        await run.press("w")
+        assert isinstance(app.screen, WhyScreen)
+        why_text = screen_text(app)
+        await run.press("escape", "x")
+        xray_text = run.seen[-1]
+    told = [feed_text, why_text, xray_text]
+    if disclosed:
+        assert "BOOSTED" in why_text and "an operator boost" in feed_text
+        assert "boosted" in xray_text
+    else:
+        assert not any("BOOST" in t.upper() for t in told), told
+        assert "operator" not in feed_text
+    assert not any(name in t for t in told for name in NEVER_SHOWN)
+
+
+async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
+    clock = VirtualClock(0.0)
+    loud = await feed_of(bundle, "arm-loud", clock)  # why, topic_sliders
+    quiet = await feed_of(bundle, "arm-quiet", clock)  # not_interested, hide_creator, why
+    app = run_app(bundle, loud, clock)
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        await onboard(run)
+        text = await run.press("n", "h")  # not offered: nothing happens
+        assert isinstance(app.screen, StudyFeedScreen)
+        assert "nope" not in text and "hide" not in text  # not on the rail either
+        await run.press("comma")
+        settings = app.screen
+        assert isinstance(settings, SettingsScreen)
+        assert settings.query("TopicSlider") and not settings.query("#keywords, #sensitive")
+        assert not settings.query("#refresh, #hidden")
+        await run.press("escape")
+        user_id = run.feed().study.user_id
+    events = rows(bundle, "SELECT kind FROM events WHERE user_id = ?", (user_id,))
+    assert not {e["kind"] for e in events} & {"not_interested", "hide_creator"}
+
+    app = run_app(bundle, quiet, clock)
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        await onboard(run)
+        text = run.seen[-1]
+        assert "nope" in text and "hide" in text
+        await run.press("n")
+        assert isinstance(app.screen, ChoicePrompt)
+        await run.press("1")  # not interested in this video
+        await run.press("comma")
+        settings = app.screen
+        assert isinstance(settings, SettingsScreen)
+        assert not settings.query("TopicSlider") and not settings.query("#keywords, #refresh")
+        await run.press("escape")
+        user_id = run.feed().study.user_id
+    marks = rows(
+        bundle, "SELECT scope FROM events WHERE user_id = ? AND kind = 'not_interested'", (user_id,)
+    )
+    assert marks == [{"scope": "video"}]
+
+
+@pytest.mark.parametrize(
+    ("participant", "message"),
+    [
+        ("jane.doe@example.org", "not a pseudonymous code"),
+        ("Jane Doe", "not a pseudonymous code"),
+        ("P" * 41, "not a pseudonymous code"),
+    ],
+)
+def test_run_refuses_what_is_not_a_pseudonymous_id(
+    bundle: Path, participant: str, message: str
+) -> None:
+    result = CliRunner().invoke(
+        main, ["study", "run", "--db", str(bundle), "--participant", participant]
+    )
+    assert result.exit_code != 0
+    assert result.output.startswith("Error:") and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert rows(bundle, "SELECT count(*) AS n FROM participants") == [{"n": 0}]
+
+
+def notes(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"not a database at all")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda world, tmp: world, "holds no study"),
+        (lambda world, tmp: tmp / "missing.db", "no such world"),
+        (lambda world, tmp: notes(tmp), "not a foryou world"),
+    ],
+    ids=["a world without a study", "missing", "not sqlite"],
+)
+def test_run_refuses_what_is_not_a_study_bundle(
+    world_path: Path, tmp_path: Path, make: Callable[[Path, Path], Path], message: str
+) -> None:
+    path = make(world_path, tmp_path)
+    result = CliRunner().invoke(main, ["study", "run", "--db", str(path), "--participant", "P1"])
+    assert result.exit_code != 0
+    assert result.output.startswith("Error:") and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.tmux
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_participant_in_a_real_terminal(world_path: Path, tmp_path: Path) -> None:
+    """Consent to code in tmux, with Ctrl+C in the middle of the feed and a second run."""
+    bundle = make_bundle(world_path, tmp_path, NAMED.replace("videos = 8\n", "videos = 2\n"))
+    command = f"cd {Path(__file__).parents[1]} && {foryou_command()} study run --db {bundle} "
+    panes: list[str] = []
+
+    term = Terminal(command + "--participant P042")
+    try:
+        panes.append(term.wait_for("synthetic short videos"))
+        term.keys("y")
+        panes.append(term.wait_for("▌ 1. Your age band"))  # the question being answered
+        # A key typed before a focus change has landed goes to the old focus: wait for it.
+        term.keys("Down", "Enter", "Tab")
+        term.wait_for("▌ 2. How many hours")
+        term.keys("Right", "Right", "Enter", "C-s")
+        panes.append(term.wait_for("What are you into?"))
+        term.keys("Space", "C-s")
+        panes.append(term.wait_for("video 1 of 2"))
+        panes.append(term.wait_for("▶ 0:01"))  # it plays in real time
+        term.keys("C-c")
+        panes.append(term.wait_for("EXIT=0"))
+        assert "run the same command again to continue" in panes[-1]
+    finally:
+        term.close()
+    first = rows(bundle, "SELECT kind, watched_s FROM events")
+    assert [e["kind"] for e in first] == ["skip"] and first[0]["watched_s"] >= 1.0
+
+    term = Terminal(command + "--participant P042")
+    try:
+        panes.append(term.wait_for("video 2 of 2"))  # straight back into the feed
+        term.keys("j")  # past the last video: the feed is over
+        panes.append(term.wait_for("A FEW QUESTIONS ABOUT THE FEED"))
+        term.keys(*["Right"] * 5, "Enter", "Tab")
+        term.wait_for("▌ 2. Anything else")
+        term.literal("fun")
+        term.keys("C-s")
+        panes.append(term.wait_for("WHAT THE FEED LEARNED ABOUT YOU"))
+        term.keys("Enter")
+        panes.append(term.wait_for("FYP-7Q2"))
+        term.keys("q")
+        panes.append(term.wait_for("EXIT=0"))
+        assert "P042 completed the study: completion code FYP-7Q2." in panes[-1]
+    finally:
+        term.close()
+    assert not any(name in pane for pane in panes for name in NEVER_SHOWN)
+
+    participant = rows(bundle, "SELECT status, completion_code, user_id FROM participants")
+    assert participant == [
+        {"status": "completed", "completion_code": "FYP-7Q2", "user_id": participant[0]["user_id"]}
+    ]
+    answers = rows(bundle, "SELECT phase, item, value FROM answers ORDER BY phase, item")
+    assert [tuple(a.values()) for a in answers] == [
+        ("post", "enjoy", "6"),
+        ("post", "notes", "fun"),
+        ("pre", "age", "25-34"),
+        ("pre", "hours", "3"),
+    ]
+    assert count(bundle, "impressions", "WHERE seen_end IS NOT NULL") == 2
+    assert count(bundle, "feed_runs") == 2

@@ -1,0 +1,173 @@
+"""A participant's pass through a study feed: :class:`FeedSession` over a study :class:`Feed`.
+
+The feed screen is the one every viewer gets; what changes is underneath it. Reactions and feed
+controls go through the study's :class:`~engine.study.Feed`, which refuses a control the
+participant's condition does not offer (``next`` and ``seen`` are the engine's own, as the Feed
+passes them through unchanged); the session says how much of the feed's length is left; and
+where the condition does not disclose its heating, the receipts the screens show are told
+without it (the stored receipts keep it: researchers see everything).
+
+Threading is :class:`FeedSession`'s: the feed's engine and connection stay on the app's thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from engine import Recommendation
+from engine.candidates import PRIORITY
+from engine.heating import STUDY_BOOSTER
+from engine.study import Feed
+from tui.session import Controls, FeedSession
+
+BOOSTED = "boosted"
+# A heated video no other source proposed is, to a participant who is not told about heating,
+# something from outside their interests: it is told as exploration.
+HEATING_TOLD_AS = "explore"
+
+
+def untold_source(source: str) -> str:
+    """A candidate source as told where heating is not disclosed."""
+    return HEATING_TOLD_AS if source == BOOSTED else source
+
+
+def conceal_heating(recommendation: Recommendation) -> Recommendation:
+    """The recommendation as a participant who is not told about the study's heating sees it.
+
+    The study's boost, the "boosted" candidate source (in the pick's sources, the funnel and
+    the slate) and the boost multiplier are left out; a video credited to the boosted source
+    is credited to the next source that proposed it. An operator boost (not the study's) is
+    always disclosed, so its video's recommendation is returned as it is.
+
+    Args:
+        recommendation: As the engine served it.
+
+    Returns:
+        A copy to show; the stored receipt is not touched.
+    """
+    receipt = recommendation.receipt
+    if receipt.boost is not None and receipt.boost.get("by") != STUDY_BOOSTER:
+        return recommendation
+    others = [s for s in receipt.sources if s != BOOSTED]
+    rank = {name: i for i, name in enumerate(PRIORITY)}
+    credited = min(others, key=lambda s: rank.get(s, len(rank))) if others else HEATING_TOLD_AS
+    source = credited if receipt.source == BOOSTED else receipt.source
+    slate: list[dict[str, Any]] = [
+        {**row, "source": untold_source(str(row["source"]))} for row in receipt.slate
+    ]
+    told = msgspec.structs.replace(
+        receipt,
+        source=source,
+        sources=others or [HEATING_TOLD_AS],
+        funnel=msgspec.structs.replace(
+            receipt.funnel,
+            proposed={k: n for k, n in receipt.funnel.proposed.items() if k != BOOSTED},
+        ),
+        multipliers={k: m for k, m in receipt.multipliers.items() if k != "boost"},
+        slate=slate,
+        boost=None,
+    )
+    return dataclasses.replace(recommendation, source=source, receipt=told)
+
+
+class StudyFeedSession(FeedSession):
+    """A participant's feed run as the feed screen drives it."""
+
+    def __init__(self, feed: Feed, *, clock: Callable[[], float] = time.monotonic) -> None:
+        """Start a session over an open study feed (the session closes the feed).
+
+        Args:
+            feed: The participant's feed run, from :meth:`StudyBundle.open_feed`.
+            clock: Monotonic seconds, for playback.
+        """
+        super().__init__(feed.engine, feed.user_id, clock=clock)
+        self.feed = feed
+        self.offered = frozenset(feed.controls)
+        self.conceals_heating = feed.boost_disclosed is False
+        self._earlier_videos = feed.videos_seen()  # viewings closed in earlier runs
+
+    def forward(self) -> Recommendation:
+        """See :meth:`FeedSession.forward`; the recommendation is told as the condition says."""
+        recommendation = super().forward()
+        if self.conceals_heating:
+            recommendation = conceal_heating(recommendation)
+            self.history[self.index] = recommendation
+        return recommendation
+
+    # -- the feed's length ------------------------------------------------------------------
+
+    def videos_shown(self) -> int:
+        """Videos served so far in this study (every run), the one on screen included."""
+        return self._earlier_videos + len(self.history)
+
+    def videos_left(self) -> int | None:
+        """Videos the feed may still serve after the one on screen; None: it counts minutes."""
+        limit = self.feed.length.videos
+        return None if limit is None else max(0, limit - self.videos_shown())
+
+    def seconds_left(self) -> float | None:
+        """Seconds of feed time left (every run counted); None: it counts videos."""
+        seconds = self.feed.remaining().seconds
+        return None if seconds is None else max(0.0, seconds)
+
+    def at_last_video(self) -> bool:
+        """The newest video is on screen and the feed may serve no other."""
+        return self.index == len(self.history) - 1 and self.videos_left() == 0
+
+    def out_of_time(self) -> bool:
+        """The feed's minutes are used up."""
+        return self.seconds_left() == 0.0
+
+    # -- what the condition offers ----------------------------------------------------------
+
+    def _record(
+        self,
+        video_id: int,
+        kind: str,
+        *,
+        watched_s: float | None = None,
+        scope: str | None = None,
+        reason: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.feed.record(video_id, kind, watched_s=watched_s, scope=scope, reason=reason, text=text)
+
+    def set_controls(self, controls: Controls) -> None:
+        """Apply the feed controls this condition offers; the others are left as they are.
+
+        Raises:
+            ValueError: the engine refused a value.
+        """
+        offered = self.offered
+        self.feed.set_controls(
+            allow_sensitive=controls.allow_sensitive if "allow_sensitive" in offered else None,
+            keyword_filters=(
+                list(controls.keyword_filters) if "keyword_filters" in offered else None
+            ),
+            topic_sliders=dict(controls.topic_sliders) if "topic_sliders" in offered else None,
+        )
+
+    def refresh(self) -> None:
+        """Forget learned interests, where the condition offers it.
+
+        Raises:
+            StudyError: the condition does not offer it (a ValueError).
+        """
+        self.feed.refresh()
+
+    # -- leaving ----------------------------------------------------------------------------
+
+    def close(self, *, ended: bool | None = None) -> None:
+        """Close the viewing on screen, the session and the feed run; safe to call again.
+
+        Args:
+            ended: Whether the participant's feed is over; None: if its length is reached.
+                A feed that is not over resumes at the next run.
+        """
+        super().close()
+        self.feed.close(ended=ended)
