@@ -11,15 +11,23 @@ the logged propensity is the logging policy's. Outcomes are per watched impressi
 Impressions that were served but never watched (a prefetch at the end of a session) have no
 outcome and are left out, as are impressions without a propensity. The doubly robust reward
 model is the mean outcome per topic, shrunk toward the overall mean, fitted on the same logs.
+
+A config's ``seed`` only decides which random numbers it draws, and some of them decide which
+candidates the sampled sources (fresh, locale, explore, starter) propose. The logged propensity
+is a probability among the candidates the logging engine drew, so each session is decided again
+with the seed it was logged with: the config under evaluation then draws the same candidates,
+and its seed cannot put it outside the logged support.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -101,11 +109,15 @@ def estimate_from_logs(
         timeline = Timeline(store.db)
         impressions = timeline.impressions()
         observed = outcomes_of(impressions, timeline.events(), world.videos.duration_s)
-    wanted = None if sessions is None else set(sessions)
-    logged = sum(1 for i in impressions if wanted is None or i["session_id"] in wanted)
+        wanted = set(timeline.session_ids() if sessions is None else sessions)
+        by_seed = _sessions_by_logged_seed(timeline, wanted, config.seed)
+    logged = sum(1 for i in impressions if i["session_id"] in wanted)
     picks = [
         p
-        for p in relive(path, config, sessions, opened_at=opened_at)
+        for seed, group in sorted(by_seed.items())
+        for p in relive(
+            path, msgspec.structs.replace(config, seed=seed), group, opened_at=opened_at
+        )
         if p.impression_id in observed and p.logged_propensity
     ]
     if not picks:
@@ -119,6 +131,20 @@ def estimate_from_logs(
         impressions=len(picks),
         left_out=logged - len(picks),
     )
+
+
+def _sessions_by_logged_seed(
+    timeline: Timeline, sessions: Collection[int], default: int
+) -> dict[int, list[int]]:
+    """Sessions grouped by the pick seed of the config that logged them (``default`` for a
+    session without a stored config); an unknown session id is left for ``relive`` to name."""
+    groups: dict[int, list[int]] = {}
+    for session_id in sorted(sessions):
+        row = timeline.session(session_id)
+        text = None if row is None else row["config_toml"]
+        seed = int(tomllib.loads(text).get("seed", default)) if text else default
+        groups.setdefault(seed, []).append(session_id)
+    return groups
 
 
 def _bandit(
