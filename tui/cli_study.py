@@ -253,8 +253,10 @@ def evaluate(db_path: Path, config_path: Path, sessions: tuple[int, ...]) -> Non
         config = load_config(config_path)
         result = estimate_from_logs(db_path, config, sessions=sessions or None)
     table = Table(title=f"config {result.config_name!r} on the logs of {db_path}", box=None)
-    for heading in ("outcome", "logged", "IPS", "SNIPS", "DR", "ESS", "never picked"):
-        table.add_column(heading, justify="left" if heading == "outcome" else "right")
+    # On a narrow terminal the numbers wrap at their ±, never the outcome's name.
+    table.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
+    for heading in ("logged", "IPS", "SNIPS", "DR", "ESS", "never picked"):
+        table.add_column(heading, justify="right")
     for outcome, est in result.outcomes.items():
         cells = [
             "-" if e is None else f"{e.value:.3f} ±{(e.high - e.low) / 2:.3f}"
