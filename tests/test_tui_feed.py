@@ -406,3 +406,18 @@ async def test_the_feed_learns_from_what_is_watched(world: Path) -> None:
         after = dict(session.profile().short_term_topics)
         assert after.get(target, 0.0) > before.get(target, 0.0)
         assert session.labels[target] in screen_text(app)
+
+
+@pytest.mark.parametrize("panel", ["w", "d", ",", "n", "r"])
+async def test_quit_works_from_every_panel(world: Path, panel: str) -> None:
+    """q anywhere: a screen over the feed (why, discover, settings, a prompt) does not
+    swallow it; the panel closes as if cancelled and nothing but the skip is recorded."""
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        feed(app).play(2.0)
+        await pilot.press(panel)
+        assert not isinstance(app.screen, FeedScreen)
+        await pilot.press("q")
+        assert isinstance(app.screen, SummaryScreen)
+        assert [(e["kind"], e["video_id"]) for e in events(world)] == [("skip", first)]

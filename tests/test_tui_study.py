@@ -248,6 +248,9 @@ async def test_a_second_run_continues_where_the_first_stopped(bundle: Path) -> N
         await run.watch(2.0)
         await run.press("q")
         assert isinstance(app.screen, ChoicePrompt)
+        await run.press("q")  # q again while asked: still the one question, not a second
+        assert isinstance(app.screen, ChoicePrompt)
+        assert isinstance(app.screen_stack[-2], StudyFeedScreen)
         await run.press("2")  # leave for now
     assert app.outcome == "stopped"
     assert count(bundle, "impressions", "WHERE seen_end IS NOT NULL") == 6

@@ -22,6 +22,7 @@ from engine import Engine
 from engine.clock import Clock
 from tui.screens.feed import FeedScreen
 from tui.screens.onboarding import NewViewer, OnboardingScreen
+from tui.screens.panel import Panel
 from tui.screens.summary import SummaryScreen
 from tui.screens.too_small import TooSmallScreen
 from tui.screens.viewers import ViewerScreen
@@ -168,6 +169,8 @@ class FeedApp(App[None]):
             return
         if self.autopilot is not None:
             self.autopilot.stop()
+        while isinstance(self.screen, Panel):  # q from a panel: it closes as if cancelled
+            self.pop_screen()
         self.session.close()
         self.push_screen(SummaryScreen(self.session.summary()))
 

@@ -83,6 +83,7 @@ class StudyApp(App[None]):
         self.outcome = "stopped"  # declined | completed | stopped: for the command's last line
         self.completion_code: str | None = None
         self._world_facts: tuple[dict[str, str], list[str], list[str]] | None = None
+        self._leave_prompt: ChoicePrompt | None = None
         if not live:
             self.animation_level = "none"
 
@@ -209,7 +210,9 @@ class StudyApp(App[None]):
 
     def action_request_quit(self) -> None:
         """q: leave for now (a later run continues), after a confirmation."""
-        prompt = ChoicePrompt(
+        if self._leave_prompt is not None and self.screen is self._leave_prompt:
+            return  # already asking
+        prompt = self._leave_prompt = ChoicePrompt(
             "Leave the study for now?",
             [
                 ("stay", "No, carry on"),

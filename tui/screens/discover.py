@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Sparkline
 
 from engine import Discover, Trend
+from tui.screens.panel import Panel
 
 
 def velocity_text(per_hour: float) -> str:
@@ -35,7 +35,7 @@ class TrendRow(Horizontal):
         yield Sparkline(self.trend.recent, summary_function=max, classes="trend-spark")
 
 
-class DiscoverScreen(ModalScreen[None]):
+class DiscoverScreen(Panel[None]):
     """Trending hashtags and sounds; escape or d closes it."""
 
     CSS_PATH = "discover.tcss"

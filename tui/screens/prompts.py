@@ -8,12 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from engine import Video
 from engine.reactions import REPORT_REASONS, SCOPES
+from tui.screens.panel import Panel
 
 REPORT_WORDS = {
     "spam": "Spam or scam",
@@ -25,7 +25,7 @@ REPORT_WORDS = {
 }
 
 
-class TextPrompt(ModalScreen[str | None]):
+class TextPrompt(Panel[str | None]):
     """One line of text; Enter sends it, Escape cancels (returns None)."""
 
     CSS_PATH = "prompts.tcss"
@@ -49,7 +49,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ChoicePrompt(ModalScreen[str | None]):
+class ChoicePrompt(Panel[str | None]):
     """Pick one of a few options (arrows and Enter, a click, or the option's number)."""
 
     CSS_PATH = "prompts.tcss"

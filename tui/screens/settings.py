@@ -13,10 +13,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
 
 from tui.playback import SPEEDS
+from tui.screens.panel import Panel
 from tui.session import Controls, HiddenCreator
 from tui.widgets.topic_slider import TopicSlider
 
@@ -40,7 +40,7 @@ def parse_keywords(text: str) -> tuple[str, ...]:
 FEED_CONTROLS = ("allow_sensitive", "keyword_filters", "topic_sliders", "refresh")
 
 
-class SettingsScreen(ModalScreen[SettingsResult | None]):
+class SettingsScreen(Panel[SettingsResult | None]):
     """Sensitive content, keyword filters, playback speed, hidden creators, topic sliders,
     refresh."""
 

@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from engine import Receipt, Video
+from tui.screens.panel import Panel
 
 ACTION_WORDS = {
     "complete": "watch it to the end",
@@ -104,7 +104,7 @@ def pick_line(receipt: Receipt) -> Content:
     )
 
 
-class WhyScreen(ModalScreen[None]):
+class WhyScreen(Panel[None]):
     """The receipt of the video on screen; escape or w closes it."""
 
     CSS_PATH = "why.tcss"
