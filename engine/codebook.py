@@ -287,6 +287,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "declined_at": "Consent declined (unix seconds); nothing else is recorded then",
             "feed_started_at": "First feed opened (unix seconds)",
             "feed_ended_at": "Feed over: its length reached or ended early (unix seconds)",
+            "pre_submitted_at": "Pre-questionnaire submitted (unix seconds; first submission)",
+            "post_submitted_at": "Post-questionnaire submitted (unix seconds; first submission)",
             "finished_at": "Study completed (unix seconds)",
             "completion_code": "Code shown at the end",
         },

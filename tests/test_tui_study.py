@@ -313,9 +313,20 @@ async def test_the_minutes_of_a_timed_feed_end_it(world_path: Path, tmp_path: Pa
         assert participant["status"] == "in_feed" and participant["feed_ended_at"] is not None
         closing = rows(bundle, "SELECT kind FROM events WHERE kind IN ('skip', 'complete')")
         assert len(closing) == 2  # the first video and the one on screen when time ran out
+        await run.press("ctrl+c")  # leaves on it, unsubmitted
+
+    app = run_app(bundle, "P001", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionnaireScreen)  # asked again, not skipped
+        assert "Anything else you noticed? (optional)" in screen_text(app)
         await run.press("ctrl+s")  # nothing to say
         assert isinstance(app.screen, DebriefScreen)
     assert count(bundle, "answers", "WHERE phase = 'post'") == 0
+    assert rows(bundle, "SELECT post_submitted_at IS NOT NULL AS done FROM participants") == [
+        {"done": 1}
+    ]
 
 
 async def feed_of(bundle: Path, condition: str, clock: VirtualClock) -> str:

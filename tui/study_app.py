@@ -94,18 +94,10 @@ class StudyApp(App[None]):
 
     # -- the steps --------------------------------------------------------------------------
 
-    def _continue(self, *, ask: str | None = None) -> None:
-        """Ask the bundle what comes next, and show it.
-
-        Args:
-            ask: The questionnaire ("pre" or "post") that follows the step just done: shown
-                whenever it has items, required or not.
-        """
+    def _continue(self) -> None:
+        """Ask the bundle what comes next, and show it."""
         self.enrolment = self.bundle.enrol(self.participant)
-        step = self.enrolment.next_step
-        if ask is not None and self.bundle.study.items(ask):
-            step = ask
-        self._step(step)
+        self._step(self.enrolment.next_step)
 
     def _step(self, step: str) -> None:
         steps: dict[str, Callable[[], None]] = {
@@ -128,7 +120,7 @@ class StudyApp(App[None]):
             return  # the screen closed without a decision: nothing to record
         self.bundle.record_consent(self.participant, agreed=agreed)
         if agreed:
-            self._continue(ask="pre")
+            self._continue()
             return
         self.outcome = "declined"
         self.push_screen(DeclinedScreen())
@@ -174,7 +166,7 @@ class StudyApp(App[None]):
         if session.videos_left() == 0 or session.out_of_time():
             # An earlier run reached the end but stopped before it could say so.
             session.close(ended=True)
-            self._continue(ask="post")
+            self._continue()
             return
         self.session = session
         screen = StudyFeedScreen(session, live=self.live, clock=self.clock)
@@ -184,7 +176,7 @@ class StudyApp(App[None]):
         if self.session is not None:
             self.session.close(ended=True)
             self.session = None
-        self._continue(ask="post")
+        self._continue()
 
     def _debrief(self) -> None:
         labels, _, _ = self.world_facts()

@@ -385,6 +385,15 @@ def _studies(db: Database) -> None:
     )
 
 
+@migrations(name="m004_questionnaire_submitted")
+def _questionnaire_submitted(db: Database) -> None:
+    """When each questionnaire was submitted: a questionnaire of optional items only is done
+    when the participant moves on, which no answer row can show (they may answer nothing)."""
+    participants = db.table("participants")
+    participants.add_column("pre_submitted_at", float)
+    participants.add_column("post_submitted_at", float)
+
+
 def known_migrations() -> list[str]:
     """Names of every migration this code knows, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]

@@ -193,8 +193,14 @@ class StudyLog:
     def save_answers(
         self, participant_id: int, phase: str, values: Mapping[str, str], at: float
     ) -> None:
-        """Store answers; answering an item again replaces the earlier answer."""
+        """Store answers and note the questionnaire as submitted, in one transaction; answering
+        an item again replaces the earlier answer."""
+        submitted = {"pre": "pre_submitted_at", "post": "post_submitted_at"}[phase]
         with self.db.atomic():
+            self.db.execute(
+                f"UPDATE participants SET {submitted} = coalesce({submitted}, ?) WHERE id = ?",
+                [at, participant_id],
+            )
             for item, value in values.items():
                 self.db.execute(
                     "INSERT INTO answers (participant_id, phase, item, value, answered_at) "

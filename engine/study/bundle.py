@@ -146,8 +146,14 @@ class StudyBundle:
         return "debrief" if self.study.debrief else "finish"
 
     def _complete(self, row: Mapping[str, Any], phase: str) -> bool:
+        """Every required item answered; a questionnaire of optional items only must also have
+        been submitted (possibly empty), or a participant who left on it would never see it."""
+        items = self.study.items(phase)
         answered = self._log.answers(int(row["id"]), phase)
-        return all(i.id in answered for i in self.study.items(phase) if i.required)
+        if not all(i.id in answered for i in items if i.required):
+            return False
+        optional_only = bool(items) and not any(i.required for i in items)
+        return not optional_only or row[f"{phase}_submitted_at"] is not None
 
     def record_consent(
         self, participant: str, agreed: bool, *, station: str | None = None
@@ -186,7 +192,9 @@ class StudyBundle:
     # -- questionnaires ----------------------------------------------------------------------
 
     def record_answers(self, participant: str, phase: str, answers: Mapping[str, Any]) -> None:
-        """Store questionnaire answers (all or some items; answering again corrects).
+        """Store questionnaire answers (all or some items; answering again corrects). Each call
+        is a submission: a questionnaire of optional items only is done once one was made,
+        even an empty one.
 
         Values: Likert -> int point 1..scale; choice -> option text (a list of options when
         ``multiple``); text -> str. None skips an optional item.
