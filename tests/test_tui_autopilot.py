@@ -7,7 +7,6 @@ fraction of a second and nothing depends on the machine's speed.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
@@ -19,6 +18,7 @@ from textual.pilot import Pilot
 
 from engine import Engine, VirtualClock
 from engine.sim import Reaction
+from tests.tuikit import rows, screen_text
 from tui.app import FeedApp, make_app
 from tui.autopilot import Autopilot, AutopilotError, AutopilotSettings, Press, plan
 from tui.cli import main
@@ -44,17 +44,6 @@ def world(world_path: Path) -> Path:
 def app_for(world: Path, persona: str = "cooking") -> FeedApp:
     settings = AutopilotSettings(persona=persona, pace_s=PACE_S)
     return make_app(world, None, live=False, world_clock=VirtualClock(0.0), autopilot=settings)
-
-
-def rows(world: Path, sql: str, *params: object) -> list[dict[str, Any]]:
-    with sqlite3.connect(world) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params)]
-
-
-def screen_text(app: FeedApp) -> str:
-    update = app.screen._compositor.render_update(full=True)
-    return "\n".join("".join(strip.text for strip in line) for line in update.strips)
 
 
 def driver(app: FeedApp) -> Autopilot:
@@ -211,7 +200,7 @@ async def test_the_persona_drives_the_feed_and_every_reaction_is_a_row(world: Pa
         world,
         "SELECT e.impression_id, e.video_id, e.kind, e.watched_s, e.text FROM events e "
         "JOIN impressions i ON i.id = e.impression_id WHERE e.user_id = ? ORDER BY e.id",
-        viewer["id"],
+        (viewer["id"],),
     )
     by_impression = [
         list(group) for _, group in groupby(recorded, key=lambda e: e["impression_id"])
@@ -298,7 +287,7 @@ async def test_it_answers_its_own_prompt_after_the_pace(world: Path) -> None:
         assert autopilot.screen.query_one(KeyCap).key == "2"  # "Videos by @..."
         assert autopilot.running
         events = rows(
-            world, "SELECT kind, scope, watched_s FROM events WHERE video_id = ?", first.id
+            world, "SELECT kind, scope, watched_s FROM events WHERE video_id = ?", (first.id,)
         )
         assert events == [
             {"kind": "not_interested", "scope": "creator", "watched_s": None},

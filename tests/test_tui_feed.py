@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 from textual import events as events_module
 
 from engine import Engine, VirtualClock
+from tests.tuikit import rows, screen_text
 from tui.app import FeedApp, make_app
 from tui.screens.feed import FeedScreen
 from tui.screens.prompts import ChoicePrompt, TextPrompt
@@ -33,21 +33,10 @@ def app_for(world: Path) -> FeedApp:
     return make_app(world, "ana", live=False, world_clock=VirtualClock(0.0))
 
 
-def rows(world: Path, sql: str) -> list[dict[str, Any]]:
-    with sqlite3.connect(world) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql)]
-
-
 def events(world: Path) -> list[dict[str, Any]]:
     return rows(
         world, "SELECT kind, video_id, watched_s, scope, reason, text FROM events ORDER BY id"
     )
-
-
-def screen_text(app: FeedApp) -> str:
-    update = app.screen._compositor.render_update(full=True)
-    return "\n".join("".join(strip.text for strip in line) for line in update.strips)
 
 
 def feed(app: FeedApp) -> FeedScreen:

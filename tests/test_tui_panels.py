@@ -13,6 +13,7 @@ import pytest
 from textual.widgets import Checkbox, HelpPanel, Input, RadioSet
 
 from engine import Engine, VirtualClock
+from tests.tuikit import screen_text
 from tui.app import FeedApp, make_app
 from tui.screens.discover import DiscoverScreen
 from tui.screens.feed import FeedScreen
@@ -35,11 +36,6 @@ def world(world_path: Path) -> Path:
 
 def app_for(world: Path) -> FeedApp:
     return make_app(world, "ana", live=False, world_clock=VirtualClock(0.0))
-
-
-def screen_text(app: FeedApp) -> str:
-    update = app.screen._compositor.render_update(full=True)
-    return "\n".join("".join(strip.text for strip in line) for line in update.strips)
 
 
 def feed(app: FeedApp) -> FeedScreen:

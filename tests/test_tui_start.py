@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from textual.widgets import Input, OptionList, SelectionList
 
 from engine import Engine, VirtualClock
+from tests.tuikit import screen_text
 from tui.app import MIN_SIZE, FeedApp, make_app
 from tui.cli import main
 from tui.screens.feed import FeedScreen
@@ -35,11 +36,6 @@ def users(world: Path) -> list[dict[str, Any]]:
     with sqlite3.connect(world) as conn:
         conn.row_factory = sqlite3.Row
         return [dict(row) for row in conn.execute("SELECT * FROM users ORDER BY id")]
-
-
-def screen_text(app: FeedApp) -> str:
-    update = app.screen._compositor.render_update(full=True)
-    return "\n".join("".join(strip.text for strip in line) for line in update.strips)
 
 
 def test_feed_refuses_a_file_that_is_not_a_world(tmp_path: Path) -> None:

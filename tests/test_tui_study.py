@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from engine import VirtualClock
 from engine.study import open_bundle
 from tests.studykit import STUDY, make_bundle
 from tests.test_tui_tmux import Terminal, foryou_command
+from tests.tuikit import rows, screen_text
 from tui.cli import main
 from tui.screens.prompts import ChoicePrompt
 from tui.screens.settings import SettingsScreen
@@ -41,17 +41,6 @@ NEVER_SHOWN = ("arm-quiet", "arm-loud", "heated", "heating-pilot")
 @pytest.fixture
 def bundle(world_path: Path, tmp_path: Path) -> Path:
     return make_bundle(world_path, tmp_path, NAMED)
-
-
-def rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    with sqlite3.connect(path) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params)]
-
-
-def screen_text(app: StudyApp) -> str:
-    update = app.screen._compositor.render_update(full=True)
-    return "\n".join("".join(strip.text for strip in line) for line in update.strips)
 
 
 def prose(app: StudyApp) -> str:

@@ -1,0 +1,22 @@
+"""Helpers the terminal tests share: what the screen shows, and what the database holds."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+
+
+def screen_text(app: App[Any]) -> str:
+    """The characters of the whole screen as shown, one line per row."""
+    update = app.screen._compositor.render_update(full=True)
+    return "\n".join("".join(strip.text for strip in line) for line in update.strips)
+
+
+def rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Query a database file directly, as a researcher would, rows as dicts."""
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql, params)]
