@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from engine.clock import Clock, WallClock
 from engine.config import Config, config_hash, effective_toml, load_config
 from engine.controls import apply_settings, settings_of
 from engine.events import STAT_OF_KIND, apply_choice, check_undo
-from engine.pipeline import Boost, NothingToRecommendError, Shared, recommend
+from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, recommend
 from engine.pools import TestPools
 from engine.profile import (
     Profile,
@@ -265,19 +266,7 @@ class Engine:
         """
         state = self._state(user_id)
         now = self.clock()
-        self._refresh_shared(now)
-        shared = Shared(
-            catalog=self.catalog,
-            config=self.config,
-            trending=self.trending,
-            pools=self.pools,
-            boosts={b.video_id: b for b in self._boosts if b.starts <= now < b.until},
-            now=now,
-        )
-        rng = np.random.default_rng(
-            np.random.SeedSequence(self.config.seed, spawn_key=(user_id % 2**32, state.n_served))
-        )
-        decision = recommend(shared, state, self._keyword_blocked(state), rng)
+        decision = self._decide(state, now, seed_id=user_id)
         position = state.n_served
         impression_id = self._log_impression(state, decision, position, now)
         self._note_served(state, decision.video_id, position, impression_id)
@@ -292,6 +281,37 @@ class Engine:
             propensity=decision.propensity,
             receipt=decision.receipt,
         )
+
+    def _decide(
+        self,
+        state: UserState,
+        now: float,
+        *,
+        seed_id: int,
+        extra_boosts: Collection[Boost] = (),
+    ) -> Decision:
+        """The pipeline's pick for a viewer at ``now``. Its random draws depend only on the
+        config's seed, ``seed_id`` (the viewer's id) and how many picks the viewer had, so a
+        replay of the same events draws the same.
+
+        Raises:
+            NothingToRecommendError: every candidate is filtered out.
+        """
+        self._refresh_shared(now)
+        shared = Shared(
+            catalog=self.catalog,
+            config=self.config,
+            trending=self.trending,
+            pools=self.pools,
+            boosts={
+                b.video_id: b for b in (*self._boosts, *extra_boosts) if b.starts <= now < b.until
+            },
+            now=now,
+        )
+        rng = np.random.default_rng(
+            np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
+        )
+        return recommend(shared, state, self._keyword_blocked(state), rng)
 
     def _log_impression(self, state: UserState, decision: Any, position: int, now: float) -> int:
         if not self.log:

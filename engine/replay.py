@@ -39,7 +39,7 @@ from engine.config import Config, parse_config
 from engine.filters import FilterContext, apply_filters
 from engine.heating import condition_boosts
 from engine.history import Step, timeline_steps
-from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, recommend
+from engine.pipeline import Boost, Decision, NothingToRecommendError
 from engine.pools import GRADUATED, STOPPED, TestPools
 from engine.store import Store
 from engine.store.study_log import StudyLog
@@ -163,26 +163,10 @@ class ReplayEngine(Engine):
             seed_id: the viewer's id where they were recorded, if a merge renumbered them.
         """
         state = self._users[user_id]
-        now = self.virtual.now
-        self._refresh_shared(now)
-        shared = Shared(
-            catalog=self.catalog,
-            config=self.config,
-            trending=self.trending,
-            pools=self.pools,
-            boosts={
-                b.video_id: b for b in (*self._boosts, *extra_boosts) if b.starts <= now < b.until
-            },
-            now=now,
-        )
-        # The seed formula of Engine.next: same seed, viewer and pick count, same draws.
-        rng = np.random.default_rng(
-            np.random.SeedSequence(
-                self.config.seed, spawn_key=((seed_id or user_id) % 2**32, state.n_served)
-            )
-        )
         try:
-            return recommend(shared, state, self._keyword_blocked(state), rng)
+            return self._decide(
+                state, self.virtual.now, seed_id=seed_id or user_id, extra_boosts=extra_boosts
+            )
         except NothingToRecommendError:
             return None
 
