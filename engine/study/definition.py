@@ -112,14 +112,13 @@ class Condition(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     boost: Heating | None = None
 
 
-class Likert(
-    msgspec.Struct,
-    tag="likert",
-    tag_field="kind",
-    forbid_unknown_fields=True,
-    frozen=True,
-    kw_only=True,
+class _Question(
+    msgspec.Struct, tag_field="kind", forbid_unknown_fields=True, frozen=True, kw_only=True
 ):
+    """What every questionnaire item shares: its ``kind`` key says which one it is."""
+
+
+class Likert(_Question, tag="likert", frozen=True):  # frozen restated for mypy
     id: Key
     text: Prompt
     scale: Annotated[int, msgspec.Meta(ge=2, le=11)] = 5
@@ -127,14 +126,7 @@ class Likert(
     required: bool = True
 
 
-class Choice(
-    msgspec.Struct,
-    tag="choice",
-    tag_field="kind",
-    forbid_unknown_fields=True,
-    frozen=True,
-    kw_only=True,
-):
+class Choice(_Question, tag="choice", frozen=True):  # frozen restated for mypy
     id: Key
     text: Prompt
     options: Annotated[list[Annotated[str, msgspec.Meta(min_length=1)]], msgspec.Meta(min_length=2)]
@@ -142,14 +134,7 @@ class Choice(
     required: bool = True
 
 
-class Text(
-    msgspec.Struct,
-    tag="text",
-    tag_field="kind",
-    forbid_unknown_fields=True,
-    frozen=True,
-    kw_only=True,
-):
+class Text(_Question, tag="text", frozen=True):  # frozen restated for mypy
     id: Key
     text: Prompt
     max_chars: Annotated[int, msgspec.Meta(ge=1, le=20_000)] = 2000
