@@ -525,7 +525,7 @@ class Engine:
         for word in state.keyword_filters:
             if word not in self._keywords:
                 self._keywords[word] = np.array(self.store.videos_matching(word), dtype=np.int64)
-        return np.concatenate([self._keywords[w] for w in state.keyword_filters])
+        return np.unique(np.concatenate([self._keywords[w] for w in state.keyword_filters]))
 
     def refresh(self, user_id: int) -> None:
         """Forget learned interests as if newly signed up; keep follows, hides and filters."""

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from engine.catalog import Catalog
 from engine.config import Config
+from engine.idset import in_sorted
 from engine.pools import TestPools
 from engine.profile import UserState, query_vector
 from engine.trending import Trending
@@ -152,7 +153,7 @@ def explore(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gen
         return np.zeros(0, dtype=np.int64)
     topics = ctx.catalog.world.topics
     unexplored = np.flatnonzero(state.topic_affinity <= 0.05)
-    unexplored = unexplored[~np.isin(unexplored, state.interests)]
+    unexplored = unexplored[~in_sorted(unexplored, np.sort(np.asarray(state.interests, np.int64)))]
     if len(unexplored) == 0:
         return np.zeros(0, dtype=np.int64)
     weights = topics.popularity[unexplored].astype(np.float64)

@@ -64,18 +64,23 @@ class Groups:
 
 @dataclass(eq=False)
 class Engagement:
-    """Counters per video: background (seed) plus live. Live deltas are kept apart for writing."""
+    """Counters per video: background (seed) plus live. Live deltas are kept apart for writing.
 
-    counts: dict[str, F64]
+    The counters are the rows of one (field, video) table, so a pick gathers every rate it
+    scores in one indexing call; ``counts`` names the rows.
+    """
+
+    table: F64  # (len(ENGAGEMENT), videos)
+    counts: dict[str, F64]  # field -> its row of ``table`` (a view)
     totals: dict[str, float]
 
     @classmethod
     def from_world(cls, world: World) -> Engagement:
-        n = len(world.videos)
-        counts = {name: np.zeros(n, dtype=np.float64) for name in ENGAGEMENT}
+        table = np.zeros((len(ENGAGEMENT), len(world.videos)), dtype=np.float64)
+        counts = {name: table[i] for i, name in enumerate(ENGAGEMENT)}
         for name in ("views", "completions", "likes", "shares", "comments", "saves", "follows"):
             counts[name] += getattr(world.stats, name)
-        return cls(counts, {name: float(c.sum()) for name, c in counts.items()})
+        return cls(table, counts, {name: float(c.sum()) for name, c in counts.items()})
 
     def add(self, video_id: int, deltas: dict[str, float]) -> None:
         for name, delta in deltas.items():
@@ -84,12 +89,19 @@ class Engagement:
 
     def rate(self, name: str, ids: I64, prior_views: float) -> F64:
         """Smoothed per-view rate of ``name`` for ``ids``, shrunk toward the global rate."""
-        views = self.counts["views"]
-        global_rate = (self.totals[name] + 1.0) / (self.totals["views"] + 2.0)
-        rate: F64 = (self.counts[name][ids] + prior_views * global_rate) / (
-            views[ids] + prior_views
+        rates: F64 = self.rates((name,), ids, prior_views)[0]
+        return rates
+
+    def rates(self, names: tuple[str, ...], ids: I64, prior_views: float) -> F64:
+        """:meth:`rate` of several counters at once: one row per name."""
+        rows = [ENGAGEMENT.index(name) for name in names]
+        views = self.totals["views"] + 2.0
+        global_rate = np.array([(self.totals[name] + 1.0) / views for name in names])
+        gathered = self.table[:, ids]
+        result: F64 = (gathered[rows] + prior_views * global_rate[:, None]) / (
+            gathered[ENGAGEMENT.index("views")] + prior_views
         )
-        return rate
+        return result
 
 
 class Catalog:
@@ -109,6 +121,7 @@ class Catalog:
         self.by_country = Groups.of(videos.country, len(world.countries), published)
         self.index = TopicIndex(self.embedding, self.by_topic.ids, self.by_topic.bounds)
         self.publish_order = np.argsort(-published, kind="stable").astype(np.int64)
+        self._neg_published_sorted = -published[self.publish_order]
         self.engagement = Engagement.from_world(world)
         self.popular_by_topic = [
             ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
@@ -137,6 +150,12 @@ class Catalog:
     def check_video(self, video_id: int) -> None:
         if not 0 <= video_id < self.n:
             raise ValueError(f"unknown video id {video_id}")
+
+    def published_between(self, start: float, end: float) -> I64:
+        """Ids of the videos published in (start, end], sorted: a binary search, not a scan."""
+        neg = self._neg_published_sorted
+        lo, hi = np.searchsorted(neg, (-end, -start), side="left")
+        return np.sort(self.publish_order[lo:hi])
 
     def most_completed(self, prior_views: float, n: int) -> I64:
         """The ``n`` videos with the best smoothed completion rate, best first (cached)."""

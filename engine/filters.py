@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from engine.catalog import Catalog
 from engine.config import Config
+from engine.idset import in_sorted
 from engine.profile import UserState, negative_strengths
 
 I64 = npt.NDArray[np.int64]
@@ -25,11 +26,11 @@ class FilterContext:
     catalog: Catalog
     config: Config
     now: float
-    keyword_blocked: I64  # videos matching any of the viewer's keyword filters
+    keyword_blocked: I64  # videos matching any of the viewer's keyword filters, sorted
 
 
 def _ids_of(values: list[int]) -> I64:
-    return np.fromiter(values, dtype=np.int64, count=len(values))
+    return np.sort(np.fromiter(values, dtype=np.int64, count=len(values)))
 
 
 def not_published(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
@@ -47,7 +48,7 @@ def served_recently(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
     recent = [video for position, video in state.recently_served if position > horizon]
     if not recent:
         return np.zeros(len(ids), dtype=bool)
-    return np.isin(ids, _ids_of(recent))
+    return in_sorted(ids, _ids_of(recent))
 
 
 def duplicate_of_seen(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
@@ -73,7 +74,7 @@ def not_interested(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
         strengths = negative_strengths(state, scope, ctx.now, cfg.negative_half_life_h)
         strong = [t for t, s in strengths.items() if s > cfg.negative_filter_above]
         if strong:
-            removed |= np.isin(column, _ids_of(strong))
+            removed |= in_sorted(column, _ids_of(strong))
     return removed
 
 
@@ -94,7 +95,7 @@ def sensitive(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
 
 
 def keyword(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return np.isin(ids, ctx.keyword_blocked)
+    return in_sorted(ids, ctx.keyword_blocked)
 
 
 def language(ids: I64, state: UserState, ctx: FilterContext) -> Mask:

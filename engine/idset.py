@@ -52,9 +52,14 @@ class IdSet:
 
     def mask(self, ids: npt.NDArray[np.integer]) -> Mask:
         """For each of ``ids``, whether it is in the set."""
-        members = self.array()
-        if len(members) == 0:
-            return np.zeros(len(ids), dtype=bool)
-        where = np.searchsorted(members, ids)
-        found: Mask = members[np.minimum(where, len(members) - 1)] == ids
-        return found
+        return in_sorted(ids, self.array())
+
+
+def in_sorted(values: npt.NDArray[np.integer], members: npt.NDArray[np.integer]) -> Mask:
+    """For each of ``values``, whether it is among the sorted ``members`` (``np.isin`` for a
+    few hundred candidates against a short list, without ``isin``'s sorts)."""
+    if len(members) == 0:
+        return np.zeros(len(values), dtype=bool)
+    where = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    found: Mask = members[where] == values
+    return found

@@ -48,14 +48,16 @@ class TestPools:
             self.impressions[v] = int(impressions)  # type: ignore[call-overload]
             self.completions[v] = int(completions)  # type: ignore[call-overload]
             self.likes[v] = int(likes)  # type: ignore[call-overload]
+        self._testing = np.flatnonzero(self.state == TESTING).astype(np.int64)
 
     def admit(self, now: float) -> None:
-        """Put every video published inside the fresh window into pool 0 (a full scan: run
-        it on the trending refresh cadence, not per pick)."""
-        published = self.catalog.world.videos.published_at
-        new = (self.state == OUTSIDE) & (published <= now) & (published > now - self.window_s)
+        """Put every video published inside the fresh window into pool 0 (run it on the
+        trending refresh cadence, not per pick)."""
+        recent = self.catalog.published_between(now - self.window_s, now)
+        new = recent[self.state[recent] == OUTSIDE]
         self.state[new] = TESTING
-        self._testing = np.flatnonzero(self.state == TESTING).astype(np.int64)
+        still = self._testing[self.state[self._testing] == TESTING]
+        self._testing = np.union1d(still, new).astype(np.int64)
 
     def testing(self, now: float) -> I64:
         """Videos currently being tested, from the list admit() keeps."""

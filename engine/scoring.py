@@ -79,10 +79,16 @@ def _logit(p: F64) -> F64:
 
 
 def _lookup(table: dict[int, float], keys: npt.NDArray[np.integer], default: float = 0.0) -> F64:
+    """``table[k]`` for each key (``default`` where absent), as one binary search."""
     if not table:
         return np.full(len(keys), default, dtype=np.float64)
-    found = (table.get(k, default) for k in keys.tolist())
-    return np.fromiter(found, dtype=np.float64, count=len(keys))
+    known = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
+    order = np.argsort(known)
+    known = known[order]
+    found = np.fromiter(table.values(), dtype=np.float64, count=len(table))[order]
+    where = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    result: F64 = np.where(known[where] == keys, found[where], default)
+    return result
 
 
 def features(
@@ -118,7 +124,9 @@ def features(
 def probabilities(ids: I64, z: F64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
     prior = ctx.config.scoring.prior_views
     engagement = ctx.catalog.engagement
-    p = {a: _sigmoid(_logit(engagement.rate(rate, ids, prior)) + z) for a, rate in RATE_OF.items()}
+    rates = engagement.rates(tuple(RATE_OF.values()), ids, prior)
+    shifted = _sigmoid(_logit(rates) + z)
+    p = dict(zip(RATE_OF, shifted, strict=True))
     followed = state.follows.mask(ctx.catalog.world.videos.creator_id[ids])
     p["follow"] = np.where(followed, 0.0, p["follow"])
     p["skip"] = 1.0 - p["complete"]

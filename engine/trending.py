@@ -34,8 +34,8 @@ class Trending:
         self.computed_at = -np.inf
         self.top_videos: I64 = np.zeros(0, dtype=np.int64)
         self.velocity: F64 = np.zeros(catalog.n, dtype=np.float64)
-        self.hashtag_velocity: F64 = np.zeros(len(catalog.world.hashtags), dtype=np.float64)
-        self.sound_velocity: F64 = np.zeros(len(catalog.world.sounds), dtype=np.float64)
+        self._by_hashtag: F64 | None = None
+        self._by_sound: F64 | None = None
 
     def observe(self, world_t: float, video_id: int, kind: str) -> None:
         weight = EVENT_WEIGHT.get(kind)
@@ -48,43 +48,61 @@ class Trending:
         start = now - self.window_s
         while self.events and self.events[0][0] < start:
             self.events.popleft()
-        self.velocity = self._background(now, start) + self._live()
-        self._rank()
+        ids, velocity = self._velocity(now, start)
+        self.velocity = np.zeros(self.catalog.n, dtype=np.float64)
+        self.velocity[ids] = velocity
+        moving = velocity > 0
+        ids, velocity = ids[moving], velocity[moving]
+        # Fastest first; equal velocities in id order, so the list never depends on the sort.
+        self.top_videos = ids[np.lexsort((ids, -velocity))][:TOP_N].astype(np.int64)
+        self._by_hashtag = self._by_sound = None
         self.computed_at = now
 
-    def _background(self, now: float, start: float) -> F64:
-        videos, counts = self.catalog.world.videos, self.catalog.engagement.counts
-        published = videos.published_at
-        inside = (published > start) & (published <= now)
-        engagement = counts["likes"] + 3 * counts["shares"] + 0.3 * counts["completions"]
-        engagement = engagement + 3 * counts["follows"]
-        age_h = np.maximum(now - published, 0.0) / 3600.0
-        return np.where(inside, engagement / (age_h + 2.0), 0.0)
-
-    def _live(self) -> F64:
+    def _velocity(self, now: float, start: float) -> tuple[I64, F64]:
+        """Velocity of the only videos that can have any: published inside the window, or
+        reacted to inside it (sorted ids, so the rest of the catalogue is never touched)."""
+        inside = self.catalog.published_between(start, now)
+        counts = self.catalog.engagement.counts
+        engagement = counts["likes"][inside] + 3 * counts["shares"][inside]
+        engagement = engagement + 0.3 * counts["completions"][inside]
+        engagement = engagement + 3 * counts["follows"][inside]
+        age_h = np.maximum(now - self.catalog.world.videos.published_at[inside], 0.0) / 3600.0
+        background = engagement / (age_h + 2.0)
         if not self.events:
-            return np.zeros(self.catalog.n, dtype=np.float64)
-        _, ids, weights = zip(*self.events, strict=True)
-        live: F64 = np.bincount(
-            np.array(ids), weights=np.array(weights), minlength=self.catalog.n
-        ).astype(np.float64)
-        return live
+            return inside, background
+        _, videos, weights = zip(*self.events, strict=True)
+        live_ids, where = np.unique(np.array(videos, dtype=np.int64), return_inverse=True)
+        live = np.bincount(where, weights=np.array(weights, dtype=np.float64))
+        ids = np.union1d(inside, live_ids)
+        velocity = np.zeros(len(ids), dtype=np.float64)
+        velocity[np.searchsorted(ids, inside)] = background
+        velocity[np.searchsorted(ids, live_ids)] += live
+        return ids, velocity
 
-    def _rank(self) -> None:
-        v = self.velocity
-        k = min(TOP_N, int((v > 0).sum()))
-        top = np.argpartition(-v, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
-        self.top_videos = top[np.argsort(-v[top], kind="stable")].astype(np.int64)
-        videos = self.catalog.world.videos
-        tags = videos.hashtags
-        per_tag = np.repeat(v, tags.shape[1])
-        valid = tags.ravel() != NO_ID
-        self.hashtag_velocity = np.bincount(
-            tags.ravel()[valid], weights=per_tag[valid], minlength=len(self.hashtag_velocity)
-        ).astype(np.float64)
-        self.sound_velocity = np.bincount(
-            videos.sound_id, weights=v, minlength=len(self.sound_velocity)
-        ).astype(np.float64)
+    @property
+    def hashtag_velocity(self) -> F64:
+        """Velocity per hashtag: the sum over its videos (computed when first asked)."""
+        if self._by_hashtag is None:
+            tags = self.catalog.world.videos.hashtags
+            per_tag = np.repeat(self.velocity, tags.shape[1])
+            valid = tags.ravel() != NO_ID
+            self._by_hashtag = np.bincount(
+                tags.ravel()[valid],
+                weights=per_tag[valid],
+                minlength=len(self.catalog.world.hashtags),
+            ).astype(np.float64)
+        return self._by_hashtag
+
+    @property
+    def sound_velocity(self) -> F64:
+        """Velocity per sound: the sum over its videos (computed when first asked)."""
+        if self._by_sound is None:
+            self._by_sound = np.bincount(
+                self.catalog.world.videos.sound_id,
+                weights=self.velocity,
+                minlength=len(self.catalog.world.sounds),
+            ).astype(np.float64)
+        return self._by_sound
 
     def top_hashtags(self, n: int) -> list[tuple[int, float]]:
         order = np.argsort(-self.hashtag_velocity, kind="stable")[:n]

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from engine.idset import in_sorted
 from engine.sim.watch import (
     N_UNIFORMS,
     SWIPE_S,
@@ -332,10 +333,10 @@ class Persona:
         appeal += b.taste_weight * (v.embedding[ids] @ t.vector).astype(np.float64)
         appeal += b.quality_weight * (v.quality[ids].astype(np.float64) - 0.5)
         creators = v.creator_id[ids]
-        appeal += b.creator_bonus * np.isin(creators, t.creators)
-        appeal += b.sound_bonus * np.isin(v.sound_id[ids], t.sounds)
+        appeal += b.creator_bonus * in_sorted(creators, t.creators)
+        appeal += b.sound_bonus * in_sorted(v.sound_id[ids], t.sounds)
         if len(self._follow_ids):
-            appeal += b.followed_bonus * np.isin(creators, self._follow_ids)
+            appeal += b.followed_bonus * in_sorted(creators, self._follow_ids)
         appeal -= b.foreign_penalty * ~self._understands[v.language[ids]]
         appeal -= b.sensitive_penalty * (1.0 - t.sensitive_tolerance) * v.sensitive[ids]
         appeal -= b.spam_penalty * v.spam[ids]
