@@ -8,12 +8,15 @@ logging on) on a 2-core machine. Run:
 
     python benchmarks/bench_sim.py            # ~3 minutes: every figure below
     python benchmarks/bench_sim.py --quick    # ~1 minute: fewer sizes
+    python benchmarks/bench_sim.py --floors   # ~10 s: section 5 only
 
 It builds its worlds in a temporary folder (seed 7), and prints:
 1. throughput at 20k and 100k videos, logging off/on, 1 and 2 jobs;
 2. how the cost per impression grows with the catalog (5k..100k videos);
 3. how the run time grows with the number of personas;
-4. a profile of one shard, grouped by stage.
+4. a profile of one shard, grouped by stage;
+5. floors: what parts of one pick cost at the least on this machine, however well batched,
+   against the per-event budget the target implies (cores / 50k events per second).
 
 Shards hold 16 personas; 64 personas make 4 shards, so two jobs get equal halves.
 """
@@ -22,17 +25,25 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import shutil
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
+from sqlite_utils import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import machine
+from engine.catalog import Catalog
 from engine.sim.baselines import builtin_arm
 from engine.sim.experiment import ArmRun, RunSpec, run_experiment
+from engine.store.world_io import load_world
 from seed.build import build_world
 
 EPOCH = 1_790_000_000.0
@@ -122,13 +133,69 @@ def profile(folder: Path, videos: int, log: bool) -> None:
     print(f"{'total inside the loop (profiled)':<38} {1000 * total / r.impressions:>14.3f}")
 
 
+TARGET_EVENTS_S = 50_000
+INTEREST_K = 140  # the interest source's own top-k under the default quotas
+
+
+def _per_call_us(fn: Callable[[], object], repeat: int) -> float:
+    fn()
+    started = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return 1e6 * (time.perf_counter() - started) / repeat
+
+
+def floors(folder: Path, videos: int) -> None:
+    """The cheapest forms of work every pick does today, timed alone."""
+    print(f"\n5. Floors per pick ({videos:,} videos, one thread)")
+    budget = 1e6 * (os.cpu_count() or 1) / TARGET_EVENTS_S
+    print(
+        f"per-event budget at {TARGET_EVENTS_S:,} events/s on {os.cpu_count()} cores: "
+        f"{budget:.0f} us"
+    )
+    catalog = Catalog(load_world(Database(world(folder, videos)), captions=False))
+    emb = catalog.embedding
+    rng = np.random.default_rng(0)
+    topics = catalog.world.topics.centroid
+    # Viewers with one interest (a topic's centroid) and with two (the mean of two).
+    one = [t.astype(np.float32) / np.linalg.norm(t) for t in topics]
+    queries = [
+        (q / np.linalg.norm(q)).astype(np.float32)
+        for q in (topics[a] + topics[b] for a, b in rng.integers(0, len(topics), (50, 2)))
+    ]
+    none = np.zeros(0, dtype=np.int64)
+    scan = _per_call_us(lambda: np.argpartition(emb @ queries[0], -INTEREST_K)[-INTEREST_K:], 50)
+    focused, blended = iter(one * 100), iter(queries * 100)
+    pruned_one = _per_call_us(lambda: catalog.index.search(next(focused), INTEREST_K, none), 200)
+    pruned = _per_call_us(lambda: catalog.index.search(next(blended), INTEREST_K, none), 200)
+    batch = np.stack(queries[:32], axis=1)
+    gemm = _per_call_us(lambda: emb @ batch, 10) / batch.shape[1]
+    generator = _per_call_us(
+        lambda: np.random.default_rng(np.random.SeedSequence(7, spawn_key=(123, 4))), 2000
+    )
+    rows = [
+        ("exact top-k, full scan, one viewer", scan),
+        ("exact top-k, topic-pruned, one interest", pruned_one),
+        ("exact top-k, topic-pruned, two interests", pruned),
+        ("similarities only, 32 viewers in one GEMM", gemm),
+        ("the pick's seeded Generator, created", generator),
+    ]
+    print(f"{'work':<44} {'us/pick':>8} {'x budget':>9}")
+    for name, us in rows:
+        print(f"{name:<44} {us:>8.1f} {us / budget:>9.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes, fewer personas")
+    parser.add_argument("--floors", action="store_true", help="only section 5 (~10 s)")
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="foryou-bench-"))
     try:
+        if args.floors:
+            floors(folder, 100_000)
+            return
         throughput(folder, [20_000, 100_000], users=32 if args.quick else 64)
         catalog_growth(
             folder, [5_000, 20_000, 100_000] if args.quick else [5_000, 20_000, 50_000, 100_000]
@@ -136,6 +203,7 @@ def main() -> None:
         user_growth(folder, [8, 32] if args.quick else [8, 32, 128])
         profile(folder, 100_000, log=False)
         profile(folder, 100_000, log=True)
+        floors(folder, 100_000)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

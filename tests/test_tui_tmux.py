@@ -194,6 +194,55 @@ def test_a_viewer_session_in_a_real_terminal(terminal: Terminal, world: Path) ->
     assert skips[0] > 0.5  # the first video played while the keys went in
 
 
+def closings_by(world: Path, viewer: str) -> list[str]:
+    """The kinds of the closing events (skip, complete) a viewer has, oldest first."""
+    with sqlite3.connect(world) as conn:
+        found = conn.execute(
+            "SELECT e.kind FROM events e JOIN users u ON u.id = e.user_id "
+            "WHERE u.name = ? AND e.kind IN ('skip', 'complete') ORDER BY e.id",
+            (viewer,),
+        ).fetchall()
+    return [kind for (kind,) in found]
+
+
+def test_the_autopilot_drives_until_a_key_takes_over(world: Path) -> None:
+    command = (
+        f"cd {Path(__file__).parents[1]} && {foryou_command()} feed --db {world} "
+        "--autopilot cooking --autopilot-pace 0.2"
+    )
+    term = Terminal(command)
+    try:
+        term.wait_for("autopilot (any key takes over)")
+        term.keys("v", "v")  # 4×: a key that only changes the view leaves the autopilot driving
+        term.wait_for("4×")
+        deadline = time.monotonic() + 4 * STEP_TIMEOUT_S
+        while len(closings_by(world, "autopilot-cooking")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(closings_by(world, "autopilot-cooking")) >= 2, term.text()
+        assert "autopilot (any key takes over)" in term.text()
+
+        term.keys("j")  # a person's key: it takes over, and does what it says
+        term.wait_for("You have control")  # drawn once j's own skip is written
+        term.wait_for(lambda text: "any key takes over" not in text)
+        taken = len(closings_by(world, "autopilot-cooking"))
+        term.keys("q")
+        term.wait_for("SESSION SUMMARY")
+        term.keys("q")
+        term.wait_for("EXIT=0")
+    finally:
+        term.close()
+
+    with sqlite3.connect(world) as conn:
+        viewers = dict(conn.execute("SELECT name, simulated FROM users").fetchall())
+        by_tess = conn.execute(
+            "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.name = 'tess'"
+        ).fetchone()[0]
+    assert viewers == {"tess": 0, "autopilot-cooking": 1}  # the persona writes as a simulation
+    assert by_tess == 0
+    # After the takeover only q closed a viewing: the autopilot pressed nothing more.
+    assert len(closings_by(world, "autopilot-cooking")) == taken + 1
+
+
 def test_not_a_world_is_refused_in_one_line(tmp_path: Path) -> None:
     notes = tmp_path / "notes.db"
     notes.write_bytes(b"not a database at all")
