@@ -151,8 +151,14 @@ class Engine:
         name: str | None = None,
         allow_sensitive: bool | None = None,
         simulated: bool = False,
+        pick_seed: int | None = None,
     ) -> int:
         """Create a viewer; onboarding interests (topic names or slugs) may be empty.
+
+        Args:
+            pick_seed: Key of the viewer's pick randomness (with the config's seed); default
+                the viewer's id. A simulation gives each persona its number in the run, so
+                its feed never depends on which ids the database hands out.
 
         Raises:
             ValueError: an unknown topic, a malformed language or country code, a taken name.
@@ -178,12 +184,14 @@ class Engine:
                 interests=slugs,
                 simulated=simulated,
                 settings=settings,
+                pick_seed=pick_seed,
             )
         else:
             user_id, chosen = self._next_memory_id, name or f"memory-{-self._next_memory_id}"
             self._next_memory_id -= 1
         state = self._fresh_state(user_id, chosen, language, country, topic_ids, simulated)
         state.allow_sensitive = sensitive
+        state.pick_seed = pick_seed
         self._users[user_id] = state
         return user_id
 
@@ -244,6 +252,7 @@ class Engine:
             user_id, row["name"], row["language"], row["country"], interests, bool(row["simulated"])
         )
         self._apply_settings(state, json.loads(row["settings"] or "{}"))
+        state.pick_seed = row.get("pick_seed")
         impressions, events = self.store.history(user_id)
         for imp in impressions:
             self._note_served(state, int(imp["video_id"]), int(imp["position"]), int(imp["id"]))
@@ -266,7 +275,7 @@ class Engine:
         """
         state = self._state(user_id)
         now = self.clock()
-        decision = self._decide(state, now, seed_id=user_id)
+        decision = self._decide(state, now, seed_id=_pick_key(state))
         position = state.n_served
         impression_id = self._log_impression(state, decision, position, now)
         self._note_served(state, decision.video_id, position, impression_id)
@@ -291,8 +300,8 @@ class Engine:
         extra_boosts: Collection[Boost] = (),
     ) -> Decision:
         """The pipeline's pick for a viewer at ``now``. Its random draws depend only on the
-        config's seed, ``seed_id`` (the viewer's id) and how many picks the viewer had, so a
-        replay of the same events draws the same.
+        config's seed, ``seed_id`` (the viewer's pick seed, see :func:`_pick_key`) and how many
+        picks the viewer had, so a replay of the same events draws the same.
 
         Raises:
             NothingToRecommendError: every candidate is filtered out.
@@ -675,3 +684,8 @@ def _boost_of(row: dict[str, Any]) -> Boost:
         reason=str(row["reason"]),
         by=str(row["created_by"]),
     )
+
+
+def _pick_key(state: UserState) -> int:
+    """What a viewer's pick randomness is keyed by: its pick seed, else its id."""
+    return state.user_id if state.pick_seed is None else state.pick_seed

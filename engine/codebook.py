@@ -131,6 +131,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "interests": "JSON list of topic slugs chosen at onboarding",
             "simulated": "1 for a simulated persona",
             "settings": "JSON feed controls: sensitive content, keyword filters, topic sliders",
+            "pick_seed": "Key of the viewer's pick randomness; empty: the id the viewer was "
+            "created with (a simulated persona: its number in the run)",
         },
     ),
     "configs": (

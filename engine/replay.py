@@ -124,6 +124,7 @@ class ReplayEngine(Engine):
             bool(user["simulated"]),
         )
         self._apply_settings(state, json.loads(user["settings"] or "{}"))
+        state.pick_seed = user.get("pick_seed")
         self._users[state.user_id] = state
 
     def play(self, step: Step) -> None:
@@ -160,13 +161,13 @@ class ReplayEngine(Engine):
         """What this engine's config picks for the viewer now (None: nothing is eligible).
 
         Args:
-            seed_id: the viewer's id where they were recorded, if a merge renumbered them.
+            seed_id: the viewer's id where they were recorded, if a merge renumbered them
+                (a viewer with a pick seed of its own is keyed by that instead).
         """
         state = self._users[user_id]
+        key = (seed_id or user_id) if state.pick_seed is None else state.pick_seed
         try:
-            return self._decide(
-                state, self.virtual.now, seed_id=seed_id or user_id, extra_boosts=extra_boosts
-            )
+            return self._decide(state, self.virtual.now, seed_id=key, extra_boosts=extra_boosts)
         except NothingToRecommendError:
             return None
 

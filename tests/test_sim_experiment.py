@@ -122,6 +122,29 @@ def test_logging_gives_the_same_result_for_any_number_of_jobs(
     assert np.array_equal(traces[0], traces[1])
 
 
+def test_a_seed_gives_the_same_run_whatever_viewers_the_file_holds_and_with_or_without_logs(
+    world_template: Path, tmp_path: Path
+) -> None:
+    """Picks are keyed by each persona's number in the run, never by the ids a file hands out:
+    a world with a viewer already in it, or a run kept in memory, changes nothing."""
+    crowded = tmp_path / "crowded.db"
+    shutil.copy(world_template, crowded)
+    with Engine.open(crowded) as engine:
+        engine.new_user(["cooking"], name="someone-already-here")
+    traces = []
+    for path, log in ((world_template, False), (crowded, True), (crowded, False)):
+        copy = tmp_path / f"run-{len(traces)}.db"
+        shutil.copy(path, copy)
+        spec = RunSpec(db_path=copy, users=6, sessions=1, seed=4, log=log, shard_size=3)
+        traces.append(run_experiment(spec, [builtin_arm("engine")]).runs["engine"].trace)
+    assert np.array_equal(traces[0], traces[1])
+    assert np.array_equal(traces[0], traces[2])
+    pick_seeds = Database(tmp_path / "run-1.db").execute(
+        "SELECT pick_seed FROM users WHERE simulated = 1 ORDER BY id"
+    )
+    assert [seed for (seed,) in pick_seeds.fetchall()] == list(range(6))
+
+
 def test_memory_runs_count_every_view_like_logged_ones(world_template: Path) -> None:
     """With --no-log, every closed impression still reaches the live counts and test pools."""
     clock = VirtualClock(0.0)

@@ -171,13 +171,17 @@ def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> 
 def _create_viewers(
     spec: RunSpec, arm: Arm, world: World, tastes: list[Taste], replicate: int
 ) -> list[int | None]:
-    """Create the logged viewers up front, in persona order, so their ids do not depend on
-    which worker gets there first (the engine seeds its picks by viewer id)."""
+    """Create the logged viewers up front, each keyed by its persona's unit, so neither the
+    ids the file hands out nor which worker gets there first changes a pick."""
     tag = f"sim-{arm.name}-{secrets.token_hex(3)}-r{replicate}"
     clock = VirtualClock(spec.start_t)
     with Engine.open(spec.db_path, arm.config, clock=clock, log=True) as engine:
         return [
-            engine.new_user(**sign_up(taste, world), name=f"{tag}-{i:05d}")
+            engine.new_user(
+                **sign_up(taste, world),
+                name=f"{tag}-{i:05d}",
+                pick_seed=replicate * spec.users + i,
+            )
             for i, taste in enumerate(tastes)
         ]
 

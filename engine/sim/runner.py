@@ -189,7 +189,9 @@ def _watch_one(
 def _viewer(engine: Engine, seat: Seat, persona: Persona) -> int:
     user_id = seat.user_id
     if user_id is None:
-        user_id = engine.new_user(**persona.sign_up(), name=f"sim-{seat.unit:06d}")
+        user_id = engine.new_user(
+            **persona.sign_up(), name=f"sim-{seat.unit:06d}", pick_seed=seat.unit
+        )
     if isinstance(engine, OracleEngine):
         engine.attach(user_id, persona)
     return user_id

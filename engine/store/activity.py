@@ -59,11 +59,12 @@ class ActivityLog:
         interests: list[str],
         simulated: bool,
         settings: Mapping[str, Any],
+        pick_seed: int | None = None,
     ) -> int:
         with self.db.atomic():
             cursor = self.db.execute(
                 "INSERT INTO users (name, created_at, language, country, interests, simulated, "
-                "settings) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "settings, pick_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     name,
                     time.time(),
@@ -72,6 +73,7 @@ class ActivityLog:
                     json.dumps(interests),
                     int(simulated),
                     json.dumps(dict(settings)),
+                    pick_seed,
                 ],
             )
         return int(cursor.lastrowid or 0)

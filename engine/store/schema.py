@@ -394,6 +394,13 @@ def _questionnaire_submitted(db: Database) -> None:
     participants.add_column("post_submitted_at", float)
 
 
+@migrations(name="m005_pick_seed")
+def _pick_seed(db: Database) -> None:
+    """The key of each viewer's pick randomness, so a simulated persona's feed depends on its
+    number in the run, never on which ids the database happened to hand out."""
+    db.table("users").add_column("pick_seed", int)
+
+
 def known_migrations() -> list[str]:
     """Names of every migration this code knows, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]
