@@ -1,0 +1,79 @@
+"""Trending and pool admission read only the window's videos: they must agree with a full scan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine import Engine, VirtualClock
+from engine.pools import TESTING
+from engine.trending import TOP_N
+from engine.world import NO_ID
+
+
+def busy_engine(world: Path, clock: VirtualClock) -> Engine:
+    """An in-memory engine whose viewer liked, completed and skipped for a while."""
+    engine = Engine.open(world, clock=clock, log=False)
+    viewer = engine.new_user(["cooking", "pets"])
+    for i in range(40):
+        rec = engine.next(viewer)
+        if i % 3 == 0:
+            engine.record(viewer, rec.video.id, "like")
+            engine.record(viewer, rec.video.id, "complete", watched_s=rec.video.duration_s)
+        else:
+            engine.record(viewer, rec.video.id, "skip", watched_s=2.0)
+        clock.advance(30.0)
+    return engine
+
+
+def test_trending_is_what_a_scan_of_every_video_gives(world_template: Path) -> None:
+    clock = VirtualClock(0.0)
+    with busy_engine(world_template, clock) as engine:
+        trending, videos = engine.trending, engine.catalog.world.videos
+        now = clock()
+        trending.refresh(now, force=True)
+
+        published = videos.published_at
+        inside = (published > now - trending.window_s) & (published <= now)
+        counts = engine.catalog.engagement.counts
+        engagement = counts["likes"] + 3 * counts["shares"] + 0.3 * counts["completions"]
+        engagement = engagement + 3 * counts["follows"]
+        age_h = np.maximum(now - published, 0.0) / 3600.0
+        background = np.where(inside, engagement / (age_h + 2.0), 0.0)
+        _, ids, weights = zip(*trending.events, strict=True)
+        live = np.bincount(np.array(ids), weights=np.array(weights), minlength=len(published))
+        velocity = background + live
+
+        assert live.sum() > 0 and (inside & (velocity > 0)).any()  # both kinds are exercised
+        moving = np.flatnonzero(velocity > 0)
+        expected = moving[np.lexsort((moving, -velocity[moving]))][:TOP_N]
+        assert trending.top_videos.tolist() == expected.tolist()
+        assert np.array_equal(trending.velocity, velocity)
+
+        tags = videos.hashtags
+        per_tag = np.zeros(trending.hashtag_velocity.shape)
+        for v in moving.tolist():
+            for tag in tags[v].tolist():
+                if tag != NO_ID:
+                    per_tag[tag] += velocity[v]
+        assert np.allclose(trending.hashtag_velocity, per_tag)
+        per_sound = np.bincount(videos.sound_id, weights=velocity, minlength=len(per_tag))
+        assert np.allclose(trending.sound_velocity, per_sound[: len(trending.sound_velocity)])
+
+
+def test_pool_admission_is_what_a_scan_of_every_video_gives(world_template: Path) -> None:
+    clock = VirtualClock(0.0)
+    with busy_engine(world_template, clock) as engine:
+        pools, published = engine.pools, engine.catalog.world.videos.published_at
+        for later_h in (0.0, 6.0, 30.0, 100.0):
+            now = clock() + later_h * 3600.0
+            pools.admit(now)
+            admitted = np.flatnonzero(pools.state == TESTING)
+            recent = (published > now - pools.window_s) & (published <= now)
+            assert recent[admitted].sum() > 0
+            # Everything published inside the window is in a pool or has left one, and the
+            # testing list is exactly the videos still being tested and already published.
+            assert (pools.state[recent] != -1).all()
+            expected = admitted[published[admitted] <= now]
+            assert pools.testing(now).tolist() == expected.tolist()
