@@ -8,15 +8,17 @@ logging on) on a 2-core machine. Run:
 
     python benchmarks/bench_sim.py            # ~3 minutes: every figure below
     python benchmarks/bench_sim.py --quick    # ~1 minute: fewer sizes
-    python benchmarks/bench_sim.py --floors   # ~10 s: section 5 only
+    python benchmarks/bench_sim.py --floors   # ~15 s: section 5 only
 
 It builds its worlds in a temporary folder (seed 7), and prints:
 1. throughput at 20k and 100k videos, logging off/on, 1 and 2 jobs, and a longer run at 100k;
 2. how the cost per impression grows with the catalog (5k..100k videos);
 3. how the run time grows with the number of personas;
 4. a profile of one shard, grouped by stage;
-5. floors: what parts of one pick cost at the least on this machine, however well batched,
-   against the per-event budget the target implies (cores / 50k events per second).
+5. floors: against the per-event budget the target implies (cores / 50k events per second),
+   what a pick costs at the least through today's per-viewer facade (``Engine.next`` and
+   ``Engine.record`` with ranking replaced by a constant; the ~250 numpy calls one pick
+   makes), what its retrieval costs, and a few core kernels of a batched multi-viewer form.
 
 Shards hold 16 personas; 64 personas make 4 shards, so two jobs get equal halves.
 """
@@ -33,14 +35,19 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
+import numpy.typing as npt
 from sqlite_utils import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import machine
+from engine.api import Engine
 from engine.catalog import Catalog
+from engine.clock import VirtualClock
+from engine.pipeline import Decision
 from engine.sim.baselines import builtin_arm
 from engine.sim.experiment import ArmRun, RunSpec, run_experiment
 from engine.store.world_io import load_world
@@ -138,6 +145,7 @@ def profile(folder: Path, videos: int, log: bool) -> None:
 
 
 TARGET_EVENTS_S = 50_000
+NUMPY_CALLS_PER_PICK = 250  # counted with cProfile over a 100k-video run: ~246
 INTEREST_K = 140  # the interest source's own top-k under the default quotas
 
 
@@ -168,6 +176,7 @@ def floors(folder: Path, videos: int) -> None:
         for q in (topics[a] + topics[b] for a, b in rng.integers(0, len(topics), (50, 2)))
     ]
     none = np.zeros(0, dtype=np.int64)
+    small = rng.random(300)
     scan = _per_call_us(lambda: np.argpartition(emb @ queries[0], -INTEREST_K)[-INTEREST_K:], 50)
     focused, blended = iter(one * 100), iter(queries * 100)
     pruned_one = _per_call_us(lambda: catalog.index.search(next(focused), INTEREST_K, none), 200)
@@ -183,16 +192,112 @@ def floors(folder: Path, videos: int) -> None:
         ("exact top-k, topic-pruned, two interests", pruned),
         ("similarities only, 32 viewers in one GEMM", gemm),
         ("the pick's seeded Generator, created", generator),
+        ("Engine.next + record, ranking replaced by a constant", _facade_us(folder, videos)),
+        (
+            f"{NUMPY_CALLS_PER_PICK} numpy calls on 300 elements (a pick makes ~that many)",
+            NUMPY_CALLS_PER_PICK * _per_call_us(lambda: small * 1.5, 20000),
+        ),
     ]
-    print(f"{'work':<44} {'us/pick':>8} {'x budget':>9}")
+    _print_floors(rows, budget)
+    kernels = _batched_kernels_us(catalog, rng)
+    print(
+        f"\nA batched pipeline's core kernels, {BATCH_VIEWERS} viewers x {BATCH_CANDIDATES} "
+        "candidates per numpy call (the engine's ~300 candidates per pick):"
+    )
+    _print_floors([*kernels, ("sum of these kernels", sum(us for _, us in kernels))], budget)
+
+
+def _print_floors(rows: list[tuple[str, float]], budget: float) -> None:
+    print(f"{'work':<60} {'us/pick':>8} {'x budget':>9}")
     for name, us in rows:
-        print(f"{name:<44} {us:>8.1f} {us / budget:>9.1f}")
+        print(f"{name:<60} {us:>8.1f} {us / budget:>9.1f}")
+
+
+def _facade_us(folder: Path, videos: int) -> float:
+    """What a persona's pick costs through the facade when ranking costs nothing.
+
+    Everything of ``Engine.next`` and ``Engine.record`` runs (state, seeded generator, video
+    description, profile update, live counters) except ``recommend``, which returns the next
+    video id in turn: the floor of the per-call contract the simulator drives.
+    """
+    clock = VirtualClock(EPOCH + 30 * 86400.0)
+    with Engine.open(world(folder, videos), clock=clock, log=False) as engine:
+        user = engine.new_user(interests=engine.topics()[:1], pick_seed=1)
+        template = engine.next(user).receipt
+        picks = iter(range(videos))
+
+        def constant(*_: object) -> Decision:
+            return Decision(next(picks), "interest", 1.0, 0, 1.0, template)
+
+        def one_pick() -> None:
+            clock.advance(10.0)
+            rec = engine.next(user)
+            engine.record(user, rec.video.id, "skip", watched_s=1.5)
+
+        with mock.patch("engine.api.recommend", constant):
+            return _per_call_us(one_pick, 5000)
+
+
+BATCH_VIEWERS = 512
+BATCH_CANDIDATES = 300
+
+
+def _dedupe(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    ordered = np.sort(rows, axis=1)
+    first: npt.NDArray[np.bool_] = np.ones(ordered.shape, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    return first
+
+
+def _batched_kernels_us(catalog: Catalog, rng: np.random.Generator) -> list[tuple[str, float]]:
+    """A few array operations any batched form of today's pick must still do, per viewer."""
+    n, b = catalog.n, BATCH_VIEWERS
+    videos = catalog.world.videos
+    columns: list[npt.NDArray[np.generic]] = [
+        videos.topic_id,
+        videos.creator_id,
+        videos.sound_id,
+        videos.language,
+        videos.country,
+        videos.published_at,
+        videos.duration_s,
+        videos.spam,
+        videos.sensitive,
+        catalog.dup_root,
+    ]
+    queries = catalog.embedding[rng.integers(0, n, b)]
+    candidates = rng.integers(0, n, (b, BATCH_CANDIDATES))
+    flat = candidates.ravel()
+    keys = (np.arange(b)[:, None] * n + candidates).ravel()  # viewer-keyed, for one search
+    seen = np.sort((np.arange(b)[:, None] * n + rng.integers(0, n, (b, 60))).ravel())
+    values = rng.random(len(flat))
+
+    def per_viewer(fn: Callable[[], object]) -> float:
+        return _per_call_us(fn, 5) / b
+
+    return [
+        (
+            "similarity (gather embeddings, row dot)",
+            per_viewer(lambda: np.einsum("bcd,bd->bc", catalog.embedding[candidates], queries)),
+        ),
+        ("merge sources (sort each row, drop repeats)", per_viewer(lambda: _dedupe(candidates))),
+        ("already seen (one searchsorted)", per_viewer(lambda: np.searchsorted(seen, keys))),
+        ("10 per-video columns gathered", per_viewer(lambda: [c[flat] for c in columns])),
+        (
+            "40 element-wise feature/score ops",
+            per_viewer(lambda: [values * 1.5 for _ in range(40)]),
+        ),
+        (
+            "slate order (argsort per viewer)",
+            per_viewer(lambda: np.argsort(-values.reshape(b, -1), axis=1)),
+        ),
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes, fewer personas")
-    parser.add_argument("--floors", action="store_true", help="only section 5 (~10 s)")
+    parser.add_argument("--floors", action="store_true", help="only section 5 (~15 s)")
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="foryou-bench-"))
