@@ -14,6 +14,7 @@ resumes every viewer by replaying their recorded events.
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 import time
@@ -29,7 +30,7 @@ from engine.catalog import Catalog
 from engine.clock import Clock, WallClock
 from engine.config import Config, config_hash, effective_toml, load_config
 from engine.controls import apply_settings, settings_of
-from engine.events import STAT_OF_KIND, apply_choice, check_undo
+from engine.events import STAT_OF_KIND, apply_choice, check_undo, loop_weight
 from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, recommend
 from engine.pools import TestPools
 from engine.profile import (
@@ -75,7 +76,9 @@ class Engine:
         self.pools = TestPools(self.catalog, config.pools, config.sources.fresh_window_h)
         self._users: dict[int, UserState] = {}
         self._keywords: dict[str, I64] = {}
-        self._boosts: list[Boost] = []
+        self._boosts: list[Boost] = []  # this engine's own: study heating, or not logged
+        self._stored_boosts: list[Boost] = []  # the file's boosts table
+        self._file_version = 0
         self._next_memory_id = -1
         self._config_id = 0
         # One pick is a single matrix-vector product: BLAS worker threads parked between picks
@@ -122,8 +125,7 @@ class Engine:
                 int(video_id), dict(zip(LIVE_STAT_FIELDS, values, strict=True))
             )
         self.pools.load(self.store.pools())
-        for boost in self.store.boosts():
-            self._boosts.append(_boost_of(boost))
+        self._reload_boosts(force=True)
         now = self.clock()
         for world_t, video_id, kind in self.store.recent_events(now - self.trending.window_s):
             self.trending.observe(world_t, video_id, kind)
@@ -134,6 +136,14 @@ class Engine:
                 sha256=config_hash(self.config),
                 toml=effective_toml(self.config),
             )
+
+    def _reload_boosts(self, *, force: bool = False) -> None:
+        """Read the boosts table again if another connection has written to the file since:
+        an operator's ``foryou boost`` reaches feeds already open at their next pick."""
+        version = self.store.data_version()
+        if force or version != self._file_version:
+            self._file_version = version
+            self._stored_boosts = [_boost_of(row) for row in self.store.boosts()]
 
     def _refresh_shared(self, now: float, *, force: bool = False) -> None:
         if force or now - self.trending.computed_at >= 600.0:
@@ -307,14 +317,14 @@ class Engine:
             NothingToRecommendError: every candidate is filtered out.
         """
         self._refresh_shared(now)
+        self._reload_boosts()
+        boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
         shared = Shared(
             catalog=self.catalog,
             config=self.config,
             trending=self.trending,
             pools=self.pools,
-            boosts={
-                b.video_id: b for b in (*self._boosts, *extra_boosts) if b.starts <= now < b.until
-            },
+            boosts={b.video_id: b for b in boosts if b.starts <= now < b.until},
             now=now,
         )
         rng = np.random.default_rng(
@@ -431,6 +441,8 @@ class Engine:
         duration = float(self.catalog.world.videos.duration_s[video_id])
         watched = float(event["watched_s"] or 0.0)
         value = reaction_value(kind, self.config.reactions, watched_s=watched, duration_s=duration)
+        if kind == "rewatch":
+            value *= loop_weight(state, video_id, event)
         learn(state, self._features(video_id), value, self.config.profile)
         apply_choice(state, kind, video_id, event, self.catalog.world.videos)
         state.reactions.append((kind, video_id))
@@ -631,8 +643,10 @@ class Engine:
         """
         self.catalog.check_video(video_id)
         start = self.clock() if starts is None else starts
-        if weight <= 0:
-            raise ValueError(f"boost weight must be positive, got {weight}")
+        if not (math.isfinite(weight) and weight > 0):
+            raise ValueError(f"boost weight must be a finite positive number, got {weight}")
+        if not (math.isfinite(start) and math.isfinite(until)):
+            raise ValueError("a boost's start and end must be finite world times")
         if until <= start:
             raise ValueError("a boost must end after it starts")
         if not reason.strip():
@@ -646,8 +660,12 @@ class Engine:
             "created_by": by,
             "created_at": time.time(),
         }
-        boost_id = self.store.add_boost(row) if self.log else len(self._boosts) + 1
-        self._boosts.append(_boost_of({"id": boost_id, **row}))
+        if self.log:
+            boost_id = self.store.add_boost(row)
+            self._stored_boosts.append(_boost_of({"id": boost_id, **row}))
+        else:
+            boost_id = len(self._boosts) + 1
+            self._boosts.append(_boost_of({"id": boost_id, **row}))
         return boost_id
 
     # -- sessions ----------------------------------------------------------------------------

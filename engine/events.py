@@ -11,6 +11,8 @@ from typing import Any
 from engine.profile import NegativeMark, UserState
 from engine.world import Videos
 
+REWATCH_FADE = 0.5
+
 STAT_OF_KIND = {
     "like": ("likes", 1),
     "unlike": ("likes", -1),
@@ -76,3 +78,17 @@ def apply_choice(
             "topic": int(v.topic_id[video_id]),
         }[scope]
         state.negatives.append(NegativeMark(scope, target, float(event["world_t"])))
+
+
+def loop_weight(state: UserState, video_id: int, event: dict[str, Any]) -> float:
+    """How much this rewatch teaches: each further loop of one viewing half the one before.
+
+    A short clip left on screen keeps looping (a presenter talking over it, a participant who
+    looked away); at full weight every loop, it would outweigh everything else the viewer did.
+    The rows are all kept; only what the profile learns from them fades.
+    """
+    viewing = event["impression_id"] or state.impression_of.get(video_id, 0)
+    loops = state.loops.get(viewing, 0)
+    state.loops[viewing] = loops + 1
+    weight: float = REWATCH_FADE**loops
+    return weight

@@ -93,6 +93,7 @@ class UserState:
         default_factory=lambda: deque(maxlen=RECENT_REACTIONS)
     )
     closed: set[int] = field(default_factory=set)  # impression ids already closed once
+    loops: dict[int, int] = field(default_factory=dict)  # impression id -> rewatches so far
     session_id: int | None = None
     pick_seed: int | None = None  # key of the pick randomness; None: the viewer's id
 

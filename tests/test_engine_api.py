@@ -195,6 +195,34 @@ def test_boost_is_always_disclosed(eng: Engine, world_path: Path) -> None:
     assert rows(world_path, "SELECT reason, created_by FROM boosts") == [("launch campaign", "ops")]
 
 
+def test_a_boost_made_elsewhere_reaches_an_open_feed(eng: Engine, world_path: Path) -> None:
+    uid = eng.new_user(interests=["cooking"])
+    eng.next(uid)
+    (target,) = rows(
+        world_path,
+        "SELECT id FROM videos WHERE published_at <= 0 AND spam = 0 AND sensitive = 0 "
+        "AND duplicate_of IS NULL ORDER BY id LIMIT 1 OFFSET 700",
+    )[0]
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as operator:
+        operator.boost(target, weight=50.0, until=3600.0, reason="live campaign")
+    receipt = eng.next(uid).receipt
+    assert receipt.funnel.proposed["boosted"] == 1, "the open feed did not see the new boost"
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), 0.0, -3.0])
+def test_a_boost_weight_must_be_finite_and_positive(
+    eng: Engine, world_path: Path, weight: float
+) -> None:
+    with pytest.raises(ValueError, match="finite positive"):
+        eng.boost(5, weight=weight, until=3600.0, reason="x")
+    with pytest.raises(ValueError, match="finite"):
+        eng.boost(5, weight=2.0, until=float("inf"), reason="x")
+    eng.close()
+    assert rows(world_path, "SELECT COUNT(*) FROM boosts") == [(0,)]
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as again:
+        again.next(again.new_user())  # the world still opens and serves
+
+
 def test_receipt_shows_the_whole_funnel(eng: Engine) -> None:
     uid = eng.new_user(interests=["comedy"])
     receipt = eng.next(uid).receipt

@@ -42,3 +42,27 @@ def test_two_loved_topics_take_over_the_feed(demo_world: Path, loved: tuple[str,
 def test_a_random_feed_does_not_learn(demo_world: Path) -> None:
     share = scripted_share(demo_world, LOVED_PAIRS[0], Config(policy="random"))
     assert share < 0.25  # about 2/30 expected from two of ~39 topics
+
+
+def test_a_clip_left_looping_does_not_take_over_the_profile(world_path: Path) -> None:
+    """A presenter talks over a short clip for a while: every loop is recorded as a rewatch,
+    but the viewer's lasting interests stay the ones they showed with likes."""
+    with Engine.open(world_path, clock=VirtualClock(0.0), log=False) as eng:
+        uid = eng.new_user(interests=["cooking", "pets"])
+        looped = None
+        for _ in range(25):
+            rec = eng.next(uid)
+            topic = rec.video.topic
+            if topic in ("cooking", "pets"):
+                eng.record(uid, rec.video.id, "complete", watched_s=rec.video.duration_s)
+                eng.record(uid, rec.video.id, "like")
+            elif looped is None:
+                looped = (rec.video.id, topic)
+                eng.record(uid, rec.video.id, "complete", watched_s=rec.video.duration_s)
+                for _ in range(30):
+                    eng.record(uid, rec.video.id, "rewatch")
+            else:
+                eng.record(uid, rec.video.id, "skip", watched_s=1.0)
+        assert looped is not None
+        top = [slug for slug, _ in eng.profile(uid).long_term_topics[:2]]
+        assert looped[1] not in top, f"{looped[1]} took over: {top}"

@@ -98,5 +98,8 @@ class StartStore(Store):
     def boosts(self) -> list[dict[str, Any]]:
         return list(self._start.boosts)
 
+    def data_version(self) -> int:
+        return 0  # a run's boosts are the ones it started with, whatever other shards write
+
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         return [e for e in self._start.recent_events if e[0] >= since_world_t]

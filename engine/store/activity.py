@@ -247,6 +247,11 @@ class ActivityLog:
     def boosts(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM boosts ORDER BY id"))
 
+    def data_version(self) -> int:
+        """Changes whenever another connection commits to the file (never for our own)."""
+        row = self.db.execute("PRAGMA data_version").fetchone()
+        return int(row[0])
+
     # -- text lookups ------------------------------------------------------------------------
 
     def caption(self, video_id: int) -> str:
