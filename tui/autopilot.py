@@ -114,13 +114,18 @@ class AutopilotSettings:
             viewer = f"autopilot-{world.topics.slug[topic]}"
         persona = Persona.draw(world, seed, DEMO_BEHAVIOUR)
         labels = engine.topic_labels()
-        loved = ", ".join(labels[world.topics.slug[t]] for t in persona.taste.loved.tolist())
+        taste = persona.taste
+        strongest_first = sorted(taste.loved.tolist(), key=lambda t: -taste.topic[t])
+        loved = ", ".join(labels[world.topics.slug[t]] for t in strongest_first)
         return Cast(persona, viewer, f"persona {seed}, loves {loved}", self.pace_s)
 
 
 def _seed_loving(world: World, topic: int) -> int:
+    """The first seed whose persona loves the topic above all and names it at sign-up: the
+    audience was told the feed will find that topic, so it must be the one to converge on."""
     for seed in range(TOPIC_SEARCH):
-        if topic in Persona.draw(world, seed).taste.loved:
+        taste = Persona.draw(world, seed).taste
+        if int(taste.topic.argmax()) == topic and topic in taste.onboarding:
             return seed
     raise AutopilotError(
         f"no persona among the first {TOPIC_SEARCH} seeds loves {world.topics.slug[topic]!r}; "
