@@ -109,9 +109,11 @@ def interest(
     nearest, scanned = index.search(query, k, excluded)
     found = [nearest]
     # One vector finds the nearest interest; the viewer's other liked topics each get a share
-    # of the quota too, so diversity rules that cap the first still leave the second.
+    # of the quota too, so diversity rules that cap the first still leave the second. A topic
+    # the viewer turned up with its slider gets one as well: "more of this" must find some.
     liked = np.argsort(-state.topic_affinity, kind="stable")[:INTEREST_TOPICS]
-    for t in liked[state.topic_affinity[liked] > 0].tolist():
+    raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
+    for t in dict.fromkeys([*liked[state.topic_affinity[liked] > 0].tolist(), *raised]):
         ids = ctx.catalog.by_topic[t]
         sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))

@@ -51,6 +51,22 @@ def test_topic_sliders_turn_a_topic_down_and_up(demo_world: Path) -> None:
     assert watch(eng, muted, 30).count("comedy") < watch(eng, neutral, 30).count("comedy")
 
 
+def test_turning_up_a_topic_never_shown_brings_it_in(world_path: Path) -> None:
+    """ "More of this" must work for a topic the viewer has not met yet, not only re-weigh
+    what the sources already proposed."""
+    eng = Engine.open(world_path, clock=VirtualClock(0.0), log=False)
+    interests = {"cooking", "pets"}
+    raised, neutral = (
+        eng.new_user(interests=list(interests)),
+        eng.new_user(interests=list(interests)),
+    )
+    for uid in (raised, neutral):
+        watch(eng, uid, 10, interests)
+    eng.set_controls(raised, topic_sliders={"cottagecore": 3.0})
+    assert watch(eng, neutral, 20).count("cottagecore") == 0
+    assert watch(eng, raised, 20).count("cottagecore") >= 1
+
+
 def test_sensitive_content_only_where_allowed(world_path: Path) -> None:
     eng = Engine.open(world_path, clock=VirtualClock(0.0), log=False)
     videos = eng.catalog.world.videos
