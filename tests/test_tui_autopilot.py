@@ -159,6 +159,7 @@ def test_cli_autopilot_watches_as_its_own_simulated_viewer(
 ) -> None:
     opened: list[FeedApp] = []
     monkeypatch.setattr(FeedApp, "run", lambda app, *a, **k: opened.append(app))
+    monkeypatch.setattr("tui.cli.require_terminal", lambda release: None)  # CliRunner has none
     for args in (["--autopilot"], ["--autopilot", "pets", "--autopilot-pace", "2"]):
         result = CliRunner().invoke(main, ["feed", "--db", str(world), *args])
         assert result.exit_code == 0, result.output

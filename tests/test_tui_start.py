@@ -52,6 +52,18 @@ def test_feed_refuses_a_file_that_is_not_a_world(tmp_path: Path) -> None:
     assert notes.read_bytes() == before
 
 
+def test_feed_without_a_terminal_says_so_instead_of_drawing_blind(world: Path) -> None:
+    """Redirected input or output (a script, a pipe, nohup) would draw the interface into a
+    file and wait for keys forever at full CPU."""
+    result = CliRunner().invoke(main, ["feed", "--db", str(world), "--user", "ana"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: this command opens a full-screen interface")
+    assert len(result.output.strip().splitlines()) == 1
+    assert [u["name"] for u in users(world)] == ["ana"]
+    with sqlite3.connect(world) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM impressions").fetchone() == (0,)
+
+
 def test_feed_refuses_an_unknown_viewer(world: Path) -> None:
     result = CliRunner().invoke(main, ["feed", "--db", str(world), "--user", "zed"])
     assert result.exit_code != 0
@@ -65,6 +77,7 @@ def test_plain_foryou_builds_the_world_then_opens_the_app(
     opened: list[FeedApp] = []
     monkeypatch.setattr("tui.cli.DEFAULT_VIDEOS", 300)
     monkeypatch.setattr(FeedApp, "run", lambda app, *a, **k: opened.append(app))
+    monkeypatch.setattr("tui.cli.require_terminal", lambda release: None)  # CliRunner has none
     db = tmp_path / "fresh.db"
     result = CliRunner().invoke(main, ["--db", str(db)])
     assert result.exit_code == 0, result.output

@@ -7,8 +7,9 @@ Errors surface as click's one-line ``Error: ...`` with a non-zero exit.
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,6 +45,17 @@ def user_errors() -> Iterator[None]:
     except (StoreError, ValueError, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise click.ClickException(str(message)) from None
+
+
+def require_terminal(release: Callable[[], None]) -> None:
+    """A full-screen app with no terminal would draw into a file and wait for keys forever."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return
+    release()
+    raise click.ClickException(
+        "this command opens a full-screen interface and needs an interactive terminal "
+        "(its input or output is redirected)"
+    )
 
 
 @click.group(invoke_without_command=True)
@@ -136,6 +148,7 @@ def feed(db_path: Path, user: str | None, persona: str | None, pace_s: float) ->
             if autopilot is not None:  # its messages say what to give instead
                 raise
             raise ValueError(f"{exc}; leave out --user to pick or create a viewer") from None
+    require_terminal(app.engine.close)
     app.run()
     if app.return_code:
         raise SystemExit(app.return_code)

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from engine.config import load_config
 from engine.video import Video
-from tui.cli import db_option, user_errors
+from tui.cli import db_option, require_terminal, user_errors
 
 
 @click.group()
@@ -116,6 +116,7 @@ def study_run(db_path: Path, participant: str) -> None:
 
     with user_errors():
         app = make_study_app(db_path, participant)
+    require_terminal(app.bundle.close)
     app.run()
     if app.return_code:
         raise SystemExit(app.return_code)
