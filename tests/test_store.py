@@ -159,6 +159,30 @@ def test_foreign_files_are_refused(tmp_path: Path) -> None:
         Store.open(tmp_path / "missing.db")
 
 
+def test_force_never_replaces_participants_or_a_newer_file(
+    world_path: Path, tmp_path: Path
+) -> None:
+    from engine.study import open_bundle
+    from tests.studykit import make_bundle
+
+    bundle = make_bundle(world_path, tmp_path)
+    study = open_bundle(bundle)
+    study.record_consent("P001", agreed=True)
+    study.close()
+    before = bundle.read_bytes()
+    with pytest.raises(WorldExistsError, match="1 participant"):
+        build_world(bundle, videos=100, seed=1, force=True)
+    assert bundle.read_bytes() == before
+    newer = tmp_path / "newer.db"
+    shutil.copy(world_path, newer)
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    before = newer.read_bytes()
+    with pytest.raises(NewerSchemaError, match="newer foryou"):
+        build_world(newer, videos=100, seed=1, force=True)
+    assert newer.read_bytes() == before
+
+
 def test_existing_world_needs_force(world_path: Path) -> None:
     with Store.open(world_path) as store:
         before = store.content_hash()

@@ -106,10 +106,27 @@ def check_target(path: Path, *, force: bool) -> None:
         raise NotAWorldError(f"{path} exists and is not a foryou world; refusing to overwrite it")
     if kind == "foryou" and not force:
         raise WorldExistsError(f"{path} is already a foryou world; pass --force to rebuild it")
+    if kind == "foryou":
+        _check_replaceable(path)
     if not path.parent.is_dir():
         raise StoreError(f"cannot write {path}: directory {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK):
         raise StoreError(f"cannot write {path}: directory {path.parent} is not writable")
+
+
+def _check_replaceable(path: Path) -> None:
+    """--force rebuilds a world, but never silently destroys what it cannot know or must keep:
+    a file from a newer foryou, or a study's participants (research data)."""
+    db = connect(path)
+    try:
+        check_version(db, path)
+        if db["participants"].exists() and (n := db["participants"].count):
+            raise WorldExistsError(
+                f"{path} holds a study with {n} participant(s); refusing to replace it even "
+                "with --force (export it, then delete the file yourself if you mean to)"
+            )
+    finally:
+        db.conn.close()
 
 
 def open_database(path: Path) -> Database:
