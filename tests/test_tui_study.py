@@ -428,6 +428,8 @@ async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
     [
         ("jane.doe@example.org", "not a pseudonymous code"),
         ("Jane Doe", "not a pseudonymous code"),
+        ("Anna", "at least one digit"),
+        ("Maria.Garcia", "at least one digit"),
         ("P" * 41, "not a pseudonymous code"),
     ],
 )

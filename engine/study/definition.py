@@ -310,14 +310,16 @@ _PARTICIPANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 
 def check_participant_id(participant: str) -> str:
-    """Participant ids are pseudonymous codes (letters, digits, ``_ . -``; e.g. P017).
+    """Participant ids are pseudonymous codes: letters, digits, ``_ . -``, at least one digit
+    (e.g. P017). A code without a digit ("Anna", "jane_doe") is most likely a name.
 
     Raises:
         StudyError: anything else (a space or an ``@`` suggests a name or an e-mail address).
     """
-    if not _PARTICIPANT.match(participant):
+    if not _PARTICIPANT.match(participant) or not any(c.isdigit() for c in participant):
         raise StudyError(
             f"participant id {participant!r} is not a pseudonymous code: use 1-40 letters, "
-            "digits, '_', '.' or '-' (e.g. P017), never a name or an e-mail address"
+            "digits, '_', '.' or '-' with at least one digit (e.g. P017), never a name or an "
+            "e-mail address"
         )
     return participant
