@@ -130,12 +130,17 @@ class Engine:
         for world_t, video_id, kind in self.store.recent_events(now - self.trending.window_s):
             self.trending.observe(world_t, video_id, kind)
         self._refresh_shared(now, force=True)
-        if self.log:
+
+    def _stored_config_id(self) -> int:
+        """The config's row in the file, written by the first session that needs it: an engine
+        that is opened and then refuses (an unknown viewer, say) leaves the file untouched."""
+        if not self._config_id:
             self._config_id = self.store.ensure_config(
                 name=self.config.name,
                 sha256=config_hash(self.config),
                 toml=effective_toml(self.config),
             )
+        return self._config_id
 
     def _reload_boosts(self, *, force: bool = False) -> None:
         """Read the boosts table again if another connection has written to the file since:
@@ -338,7 +343,7 @@ class Engine:
         if state.session_id is None:
             state.session_id = self.store.start_session(
                 user_id=state.user_id,
-                config_id=self._config_id,
+                config_id=self._stored_config_id(),
                 simulated=state.simulated,
                 condition=self.condition,
             )

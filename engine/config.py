@@ -9,6 +9,7 @@ sessions record.
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,9 +17,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 import tomli_w
 
-Positive = Annotated[float, msgspec.Meta(ge=0.0)]
+# Floats must also be finite: msgspec has no constraint for that, see _check_finite.
+NonNegative = Annotated[float, msgspec.Meta(ge=0.0)]
+Positive = Annotated[float, msgspec.Meta(gt=0.0)]  # something divides by it
 Fraction = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 Count = Annotated[int, msgspec.Meta(ge=0)]
+AtLeastOne = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class Reactions(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -28,7 +32,7 @@ class Reactions(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     complete_per_minute: float = 1.0  # finishing a longer video is a stronger signal
     skip_max: float = 0.6  # a skip near the end is almost a completion
     early_skip: float = -0.6  # leaving before early_skip_s
-    early_skip_s: Positive = 2.0
+    early_skip_s: NonNegative = 2.0
     rewatch: float = 2.5
     like: float = 1.0
     share: float = 1.5
@@ -48,8 +52,8 @@ class Profile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     max_step_value: Positive = 3.0  # reaction values are clipped to ±this for vector steps
     affinity_rate: Fraction = 0.15  # topic/hashtag/sound/creator affinity step
     short_term_weight: Fraction = 0.4  # share of the short-term vector in the retrieval query
-    onboarding_strength: Positive = 0.6  # initial affinity of a chosen interest
-    negative_half_life_h: Positive = 72.0  # how fast "not interested" fades (world hours)
+    onboarding_strength: NonNegative = 0.6  # initial affinity of a chosen interest
+    negative_half_life_h: NonNegative = 72.0  # how fast "not interested" fades (world hours)
     negative_filter_above: Fraction = 0.5  # faded strength above which it is a hard filter
 
 
@@ -63,15 +67,15 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     explore: Count = 20
     locale: Count = 20
     boosted: Count = 10
-    trending_window_h: Positive = 48.0
-    fresh_window_h: Positive = 72.0
+    trending_window_h: NonNegative = 48.0
+    fresh_window_h: NonNegative = 72.0
 
 
 class Pools(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """Staged test pools for new uploads."""
 
     sizes: list[int] = msgspec.field(default_factory=lambda: [20, 100, 500, 2000])
-    min_ratio: Positive = 1.0  # promote if its rate beats the pool's by this ratio
+    min_ratio: NonNegative = 1.0  # promote if its rate beats the pool's by this ratio
 
 
 class Filters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -99,19 +103,20 @@ class Scoring(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
 
 
 class Rerank(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    slate: Count = 20  # items the final pick samples from
+    slate: AtLeastOne = 20  # items the final pick samples from
     author_decay: Fraction = 0.5  # X: score × 0.5 per repeat of an author in the window
-    author_floor: Fraction = 0.25
+    # The floor of that penalty; negative scores are divided by it, so never 0.
+    author_floor: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.25
     window: Count = 10  # recent picks the diversity rules look back on
-    topic_cap: Count = 6  # at most this many of one topic in the window
+    topic_cap: AtLeastOne = 6  # at most this many of one topic in the window
     explore_share: Fraction = 0.1  # probability mass reserved for exploration items
     cold_start_explore: Fraction = 0.15  # extra exploration for a young profile ...
-    cold_start_videos: Positive = 8.0  # ... decaying by e every this many videos seen
+    cold_start_videos: NonNegative = 8.0  # ... decaying by e every this many videos seen
 
 
 class Pick(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     policy: Literal["softmax", "epsilon_greedy"] = "softmax"
-    temperature: Positive = 0.15  # 0 = always the top item
+    temperature: NonNegative = 0.15  # 0 = always the top item
     epsilon: Fraction = 0.05
 
 
@@ -137,7 +142,8 @@ def parse_config(text: str, source: str = "config") -> Config:
     """Validate TOML text into a :class:`Config`.
 
     Raises:
-        ConfigError: malformed TOML, an unknown key, a wrong type or an out-of-range value.
+        ConfigError: malformed TOML, an unknown key, a wrong type, a value that is out of
+            range or not finite (TOML spells them ``inf`` and ``nan``).
     """
     try:
         data = tomllib.loads(text)
@@ -147,8 +153,19 @@ def parse_config(text: str, source: str = "config") -> Config:
         config = msgspec.convert(data, Config)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    _check_finite(config, "$", source)
     _check_pools(config, source)
     return config
+
+
+def _check_finite(value: object, path: str, source: str) -> None:
+    """Refuse ``inf`` and ``nan`` anywhere, in msgspec's own message style: a weight of
+    ``inf`` passes any lower bound and only surfaces later as NaN probabilities mid-run."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{source}: Expected finite `float`, got {value} - at `{path}`")
+    if isinstance(value, msgspec.Struct):
+        for field in msgspec.structs.fields(value):
+            _check_finite(getattr(value, field.name), f"{path}.{field.name}", source)
 
 
 def _check_pools(config: Config, source: str) -> None:
@@ -161,7 +178,7 @@ def load_config(path: str | Path | None) -> Config:
     """Read a config file; ``None`` gives the built-in defaults.
 
     Raises:
-        ConfigError: the file is missing or invalid.
+        ConfigError: the file is missing, not UTF-8 text, or invalid.
     """
     if path is None:
         return Config()
@@ -170,6 +187,8 @@ def load_config(path: str | Path | None) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return parse_config(text, str(path))
 
 

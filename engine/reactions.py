@@ -7,6 +7,8 @@ follow in increasing strength; "not interested" and reports strongly negative.
 
 from __future__ import annotations
 
+import math
+
 from engine.config import Reactions
 
 CLOSING = frozenset({"skip", "complete"})  # these end an impression and carry watched_s
@@ -16,6 +18,14 @@ UNDO = {"unlike": "like", "unfollow": "follow", "unsave": "save", "unhide_creato
 KINDS = CLOSING | POSITIVE | NEGATIVE | frozenset(UNDO)
 SCOPES = ("video", "creator", "sound", "topic")
 REPORT_REASONS = ("spam", "misleading", "harmful", "sensitive", "hateful", "other")
+# Which kinds each optional detail of an event belongs to.
+DETAIL_KINDS = {
+    "watched_s": ("skip", "complete"),
+    "scope": ("not_interested",),
+    "reason": ("report",),
+    "text": ("comment",),
+}
+MAX_WATCHED_S = 86_400.0  # one impression, loops included, lasts at most a day
 
 
 def check_event(
@@ -28,19 +38,43 @@ def check_event(
 ) -> None:
     """Reject an event that cannot be recorded as given.
 
+    Each detail belongs to one kind: ``watched_s`` (seconds, finite, ``0 <= watched_s <=
+    MAX_WATCHED_S``) to the closing kinds, ``scope`` (one of :data:`SCOPES`) to
+    ``not_interested``, ``reason`` (one of :data:`REPORT_REASONS`) to ``report`` and ``text``
+    to ``comment``. The cap on ``watched_s`` is a fixed day rather than a multiple of the
+    video's length: loops are legitimate, and a day bounds what one impression could last.
+
     Raises:
-        ValueError: an unknown kind or a missing/invalid argument, named in the message.
+        ValueError: an unknown kind, a missing, invalid or misplaced detail, named in the message.
     """
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
-    if kind in CLOSING and (watched_s is None or watched_s < 0):
-        raise ValueError(f"{kind} needs watched_s >= 0 (seconds watched)")
+    given = {"watched_s": watched_s, "scope": scope, "reason": reason, "text": text}
+    for name, value in given.items():
+        if value is not None and kind not in DETAIL_KINDS[name]:
+            owners = " or ".join(DETAIL_KINDS[name])
+            raise ValueError(f"{name}= belongs to {owners} events, not to {kind}")
+    if kind in CLOSING:
+        _check_watched(kind, watched_s)
     if kind == "not_interested" and scope not in SCOPES:
-        raise ValueError(f"not_interested needs scope= one of {', '.join(SCOPES)}")
-    if kind == "report" and not reason:
-        raise ValueError("report needs a reason=")
-    if kind == "comment" and not (text and text.strip()):
-        raise ValueError("comment needs text=")
+        raise ValueError(f"not_interested needs scope= one of {', '.join(SCOPES)}, got {scope!r}")
+    if kind == "report" and reason not in REPORT_REASONS:
+        reasons = ", ".join(REPORT_REASONS)
+        raise ValueError(f"report needs reason= one of {reasons}, got {reason!r}")
+    if kind == "comment" and not (isinstance(text, str) and text.strip()):
+        raise ValueError("comment needs text= (a non-empty string)")
+
+
+def _check_watched(kind: str, watched_s: object) -> None:
+    # bool is an int to Python, and numpy scalars other than float64 cannot be stored.
+    if not isinstance(watched_s, int | float) or isinstance(watched_s, bool):
+        got = "nothing" if watched_s is None else f"{type(watched_s).__name__} {watched_s!r}"
+        raise ValueError(f"{kind} needs watched_s= (seconds watched, a number), got {got}")
+    if not (math.isfinite(watched_s) and 0 <= watched_s <= MAX_WATCHED_S):
+        raise ValueError(
+            f"{kind} needs watched_s= between 0 and {MAX_WATCHED_S:.0f} seconds (a day), "
+            f"got {watched_s}"
+        )
 
 
 def reaction_value(kind: str, values: Reactions, *, watched_s: float, duration_s: float) -> float:

@@ -68,7 +68,9 @@ def print_receipt(console: Console, receipt: Receipt, heading: str) -> None:
 @click.command()
 @db_option
 @click.option("--user", "user_name", required=True, help="Viewer name.")
-@click.option("-n", "count", default=10, show_default=True, help="How many picks.")
+@click.option(
+    "-n", "count", type=click.IntRange(min=1), default=10, show_default=True, help="How many picks."
+)
 @config_option
 @click.option("--create", is_flag=True, help="Create the viewer if it does not exist.")
 @click.option("--dry-run", is_flag=True, help="Do not record the picks as served.")

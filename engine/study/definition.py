@@ -224,6 +224,8 @@ def load_study(path: str | Path) -> Study:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StudyError(f"{path}: cannot read study ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise StudyError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return parse_study(text, str(path), base_dir=path.parent)
 
 

@@ -1,0 +1,236 @@
+"""Bad input, from the command line and the Python API: a one-line error naming the problem, a
+non-zero exit, and the world file left exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from engine import Engine, VirtualClock
+from engine.config import ConfigError, effective_toml, load_config, parse_config
+from engine.reactions import KINDS, MAX_WATCHED_S
+from tui.cli import main
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def count(path: Path, table: str) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        conn.close()
+
+
+# -- ranking configs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            "[scoring]\nsimilarity = inf\n",
+            "Expected finite `float`, got inf - at `$.scoring.similarity`",
+        ),
+        (
+            "[reactions]\nreport = -inf\n",
+            "Expected finite `float`, got -inf - at `$.reactions.report`",
+        ),
+        ("[reactions]\nlike = nan\n", "Expected finite `float`, got nan - at `$.reactions.like`"),
+        (
+            "[pick]\ntemperature = inf\n",
+            "Expected finite `float`, got inf - at `$.pick.temperature`",
+        ),
+        (
+            "[rerank]\ncold_start_videos = nan\n",  # nan fails msgspec's own bound first
+            "Expected `float` >= 0.0 - at `$.rerank.cold_start_videos`",
+        ),
+        ("[rerank]\nslate = 0\n", "Expected `int` >= 1 - at `$.rerank.slate`"),
+        ("[rerank]\ntopic_cap = 0\n", "Expected `int` >= 1 - at `$.rerank.topic_cap`"),
+        ("[rerank]\nauthor_floor = 0.0\n", "Expected `float` > 0.0 - at `$.rerank.author_floor`"),
+        ("[scoring]\nprior_views = 0.0\n", "Expected `float` > 0.0 - at `$.scoring.prior_views`"),
+        (
+            "[profile]\nmax_step_value = 0.0\n",
+            "Expected `float` > 0.0 - at `$.profile.max_step_value`",
+        ),
+    ],
+)
+def test_config_validate_refuses_values_that_break_runs(
+    tmp_path: Path, toml: str, message: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    code, out = run("config", "validate", str(path))
+    assert code == 1
+    assert out == f"Error: {path}: {message}\n"
+
+
+def test_zero_is_still_fine_where_it_means_something() -> None:
+    config = parse_config(
+        "[pick]\ntemperature = 0.0\n[rerank]\nwindow = 0\n[sources]\nexplore = 0\n"
+        "[profile]\nnegative_half_life_h = 0.0\n"
+    )
+    assert config.pick.temperature == 0 and config.rerank.window == 0
+    assert parse_config(effective_toml(load_config(None))) == load_config(None)
+
+
+def test_an_infinite_config_never_reaches_the_world(world_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "inf.toml"
+    path.write_text("[scoring]\nsimilarity = inf\n")
+    before = sha1(world_path)
+    code, out = run(
+        "recommend", "--db", str(world_path), "--user", "ann", "--create", "--config", str(path)
+    )
+    assert code == 1
+    assert out == f"Error: {path}: Expected finite `float`, got inf - at `$.scoring.similarity`\n"
+    assert sha1(world_path) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["config", "validate", "{bad}"],
+        ["config", "show", "{bad}"],
+        ["recommend", "--db", "{world}", "--user", "ann", "--create", "--config", "{bad}"],
+        ["simulate", "--db", "{world}", "--users", "1", "--out", "{out}", "--config", "{bad}"],
+    ],
+)
+def test_a_config_that_is_not_utf8_is_named(
+    world_path: Path, tmp_path: Path, args: list[str]
+) -> None:
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('name = "café"\n'.encode("latin-1"))
+    out_dir = tmp_path / "report"
+    before = sha1(world_path)
+    filled = [a.format(bad=bad, world=world_path, out=out_dir) for a in args]
+    code, out = run(*filled)
+    assert code == 1
+    assert out == f"Error: {bad}: not UTF-8 text (invalid continuation byte at byte 11)\n"
+    assert sha1(world_path) == before
+    assert not out_dir.exists()
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_config(bad)
+
+
+# -- events through the Python API ----------------------------------------------------------------
+
+
+@pytest.fixture
+def served(world_path: Path) -> Iterator[tuple[Engine, int, int, float]]:
+    """An engine, a viewer and a video served to it, with the video's length."""
+    eng = Engine.open(world_path, clock=VirtualClock(0.0))
+    uid = eng.new_user()
+    rec = eng.next(uid)
+    yield eng, uid, rec.video.id, rec.video.duration_s
+    eng.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "details", "message"),
+    [
+        ("report", {"reason": "boring"}, "report needs reason= one of spam, misleading, "),
+        ("report", {}, "report needs reason= one of"),
+        ("skip", {"watched_s": float("nan")}, "skip needs watched_s= between 0 and 86400"),
+        ("skip", {"watched_s": float("inf")}, "skip needs watched_s= between 0 and 86400"),
+        ("skip", {"watched_s": -1.0}, "skip needs watched_s= between 0 and 86400"),
+        (
+            "skip",
+            {"watched_s": "3"},
+            "skip needs watched_s= \\(seconds watched, a number\\), got str",
+        ),
+        ("skip", {"watched_s": True}, "got bool"),
+        ("complete", {}, "complete needs watched_s= .*got nothing"),
+        ("complete", {"watched_s": 1e9}, "complete needs watched_s= between 0 and 86400 seconds"),
+        ("like", {"text": "hi"}, "text= belongs to comment events, not to like"),
+        ("skip", {"watched_s": 1.0, "reason": "spam"}, "reason= belongs to report events"),
+        ("hide_creator", {"scope": "creator"}, "scope= belongs to not_interested events"),
+        ("like", {"watched_s": 3.0}, "watched_s= belongs to skip or complete events, not to like"),
+        ("not_interested", {"scope": "vibes"}, "scope= one of video, creator, sound, topic"),
+        ("comment", {"text": 42}, "comment needs text="),
+        (["like"], {}, "unknown event kind"),
+    ],
+)
+def test_a_bad_event_is_refused_and_nothing_changes(
+    served: tuple[Engine, int, int, float],
+    world_path: Path,
+    kind: Any,
+    details: dict[str, Any],
+    message: str,
+) -> None:
+    eng, uid, video_id, _ = served
+    profile = eng.profile(uid).as_dict()
+    events = count(world_path, "events")
+    with pytest.raises(ValueError, match=message):
+        eng.record(uid, video_id, kind, **details)
+    assert count(world_path, "events") == events
+    assert eng.profile(uid).as_dict() == profile
+
+
+def test_the_unknown_kind_error_lists_every_kind(served: tuple[Engine, int, int, float]) -> None:
+    eng, uid, video_id, _ = served
+    with pytest.raises(ValueError, match="unknown event kind 'dance'") as refused:
+        eng.record(uid, video_id, "dance")
+    listed = str(refused.value).split("expected one of ")[1].split(", ")
+    assert sorted(listed) == sorted(KINDS)
+
+
+def test_plausible_events_still_record(
+    served: tuple[Engine, int, int, float], world_path: Path
+) -> None:
+    """Loops make a completion longer than the video; the simulator and the TUI rely on it."""
+    eng, uid, video_id, duration = served
+    eng.record(uid, video_id, "complete", watched_s=2.5 * duration)
+    eng.record(uid, video_id, "skip", watched_s=0)
+    eng.record(uid, video_id, "skip", watched_s=MAX_WATCHED_S)
+    eng.record(uid, video_id, "report", reason="other", scope=None, text=None, watched_s=None)
+    assert count(world_path, "events") == 4
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_an_unknown_viewer_leaves_the_file_untouched(world_path: Path) -> None:
+    before = sha1(world_path)
+    code, out = run("recommend", "--db", str(world_path), "--user", "nobody")
+    assert (code, out) == (1, "Error: unknown viewer 'nobody'\n")
+    assert sha1(world_path) == before
+    Engine.open(world_path).close()
+    assert sha1(world_path) == before
+
+
+def test_the_first_session_still_records_its_config(world_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "likes.toml"
+    path.write_text('name = "likes"\n[reactions]\nlike = 3.0\n')
+    code, out = run(
+        "recommend", "--db", str(world_path), "--user", "ann", "--create", "-n", "2",
+        "--config", str(path),
+    )  # fmt: skip
+    assert code == 0, out
+    conn = sqlite3.connect(world_path)
+    stored = conn.execute(
+        "SELECT c.name, c.toml FROM sessions s JOIN configs c ON c.id = s.config_id"
+    ).fetchall()
+    assert stored == [("likes", effective_toml(load_config(path)))]
+    assert count(world_path, "configs") == 1
+
+
+@pytest.mark.parametrize("n", ["0", "-3"])
+def test_recommend_wants_at_least_one_pick(world_path: Path, n: str) -> None:
+    before = sha1(world_path)
+    code, out = run("recommend", "--db", str(world_path), "--user", "ann", "--create", "-n", n)
+    assert code == 2
+    assert f"Error: Invalid value for '-n': {n} is not in the range x>=1." in out
+    assert sha1(world_path) == before
