@@ -164,7 +164,7 @@ def _widen(
                 query_known=query is not None,
             )
             return widened, keep, removed_total
-    raise NothingToRecommendError(f"nothing left to recommend to viewer {state.user_id}")
+    raise NothingToRecommendError(f"nothing left to recommend to {state.name}")
 
 
 def _policy_scores(

@@ -64,7 +64,7 @@ class Receipt(msgspec.Struct, frozen=True):
                 "we always say so."
             )
         lines.extend(_source_reasons(self.sources, ctx))
-        lines.extend(_feature_reasons(self.features, ctx))
+        lines.extend(_feature_reasons(self.features, ctx, said=set(self.sources)))
         if self.multipliers.get("topic slider", 1.0) != 1.0:
             lines.append(
                 f"Your slider for {ctx['topic']} scales it ×{self.multipliers['topic slider']:g}."
@@ -78,7 +78,7 @@ class Receipt(msgspec.Struct, frozen=True):
 
 
 _SOURCE_TEXT = {
-    "interest": "Similar to what you watch and react to.",
+    "interest": "Found by its similarity to your interests (sign-up choices and reactions).",
     "starter": "Popular across topics, while the feed learns what you like.",
     "follow": "From @{creator}, whom you follow.",
     "trending": "Trending right now.",
@@ -94,10 +94,10 @@ def _source_reasons(sources: list[str], ctx: dict[str, Any]) -> list[str]:
     return [_SOURCE_TEXT[s].format(**ctx) for s in sources if s != "boosted"]
 
 
-def _feature_reasons(features: dict[str, float], ctx: dict[str, Any]) -> list[str]:
+def _feature_reasons(features: dict[str, float], ctx: dict[str, Any], said: set[str]) -> list[str]:
     text = {
-        "similarity": "It is close to your interests in content.",
-        "topic": "You engage with {topic}.",
+        "similarity": "Its content is close to your interests.",
+        "topic": "{topic} is one of your interests.",
         "hashtags": "You engage with its hashtags.",
         "sound": "You like its sound, {sound}.",
         "creator": "You engage with @{creator}.",
@@ -107,7 +107,10 @@ def _feature_reasons(features: dict[str, float], ctx: dict[str, Any]) -> list[st
         "freshness": "It is new.",
         "new from followed": "New from @{creator}, whom you follow.",
     }
+    # The interest source already said the similarity part; saying it twice reads as padding.
+    skip = {"similarity"} if "interest" in said else set()
     strongest = sorted(
-        ((v, k) for k, v in features.items() if v > 0.05 and k in text), reverse=True
+        ((v, k) for k, v in features.items() if v > 0.05 and k in text and k not in skip),
+        reverse=True,
     )[:3]
     return [text[k].format(**ctx) for _, k in strongest]

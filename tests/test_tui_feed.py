@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 from textual import events as events_module
+from textual.color import Color
 
 from engine import Engine, VirtualClock
-from tests.tuikit import rows, screen_text
+from tests.tuikit import rows, screen_text, style_of
 from tui.app import FeedApp, make_app
 from tui.screens.feed import FeedScreen
 from tui.screens.prompts import ChoicePrompt, TextPrompt
 from tui.screens.summary import SummaryScreen
-from tui.widgets.action_rail import ActionRail
+from tui.widgets.action_rail import ActionRail, short_count
 from tui.widgets.heart_burst import HeartBurst
 from tui.widgets.video_canvas import VideoCanvas
 
@@ -321,6 +322,52 @@ async def test_mouse_clicks_on_the_rail_react_like_keys(world: Path) -> None:
         assert [e["kind"] for e in events(world)] == ["like", "save"]
         await pilot.click(VideoCanvas)
         assert feed(app).session.playback.paused
+
+
+async def test_liked_saved_and_followed_show_their_colour_and_stay_clickable(
+    world: Path,
+) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        rail = app.screen.query_one(ActionRail)
+
+        def entry_colour(text: str) -> Color | None:
+            colour = style_of(app, text).color
+            return Color.from_rich_color(colour) if colour else None
+
+        def counts() -> tuple[str, str]:
+            assert rail.state is not None
+            video = rail.state.video
+            return f"♥ {short_count(video.likes)}", f"★ {short_count(video.saves)}"
+
+        theme = app.theme_variables
+        plain = entry_colour(counts()[0])
+        await pilot.click(rail, offset=(2, 0))  # ♥
+        await pilot.click(rail, offset=(2, 3))  # ★
+        await pilot.click(rail, offset=(2, 5))  # + follow
+        await pilot.pause()
+        heart, star = counts()
+        assert entry_colour(heart) == Color.parse(theme["error"]) != plain
+        assert entry_colour(star) == Color.parse(theme["warning"])
+        assert entry_colour("✓ follow") == Color.parse(theme["success"])
+        assert style_of(app, heart).underline  # still drawn as a link
+        assert [e["kind"] for e in events(world)] == ["like", "save", "follow"]
+        await pilot.click(rail, offset=(2, 0))  # unlike: back to the plain colour
+        await pilot.pause()
+        assert entry_colour(counts()[0]) == plain
+
+
+@pytest.mark.parametrize("width", [120, 100])
+async def test_the_footer_shows_every_key_but_v(world: Path, width: int) -> None:
+    app = app_for(world)
+    async with app.run_test(size=(width, 32)) as pilot:
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        assert footer.rstrip().endswith(" l c s f F n h r react"), footer  # words on the rail
+        for entry in ("j next", "k prev", "p pause", "w why", "i profile", "x xray"):
+            assert entry in footer
+        for entry in ("d trends", ", settings", "? help", "q quit"):
+            assert entry in footer
 
 
 async def test_the_mouse_wheel_over_the_video_scrolls_the_feed(world: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
@@ -12,17 +13,19 @@ import msgspec
 import pytest
 from textual.widgets import Checkbox, HelpPanel, Input, RadioSet
 
-from engine import Engine, VirtualClock
+from engine import Engine, Receipt, VirtualClock
+from engine.receipt import Funnel
 from tests.tuikit import screen_text
 from tui.app import FeedApp, make_app
 from tui.screens.discover import DiscoverScreen
 from tui.screens.feed import FeedScreen
 from tui.screens.settings import SettingsScreen
-from tui.screens.summary import SummaryScreen, trail_text
-from tui.screens.why import WhyScreen
+from tui.screens.summary import SummaryScreen, trail_text, value_text
+from tui.screens.why import WhyScreen, adjustment_steps
+from tui.session import interest_trails
 from tui.widgets.profile_panel import ProfilePanel
 from tui.widgets.topic_slider import TopicSlider
-from tui.widgets.xray_panel import XRayPanel
+from tui.widgets.xray_panel import XRayPanel, funnel_content
 
 SIZE = (120, 40)
 
@@ -85,8 +88,87 @@ async def test_xray_shows_the_funnel_of_each_pick(world: Path) -> None:
             assert "Candidates per source" in text
             assert re.search(rf"distinct +{receipt.funnel.merged}\b", text)
             assert re.search(rf"kept +{receipt.funnel.kept}\b", text)
+            held = sum(receipt.funnel.diversity_blocked.values())
+            assert re.search(rf"in the running +{receipt.funnel.kept - held}\b", text)
             assert f"Picked #{receipt.rank + 1}: score {receipt.score:.2f}" in text
             await pilot.press("j")
+
+
+def section(text: str, start: str, end: str) -> str:
+    """The lines of the screen from the one holding `start` to the one holding `end`."""
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if start in line)
+    last = next(i for i, line in enumerate(lines) if i > first and end in line)
+    return "\n".join(lines[first : last + 1])
+
+
+def counts_in(text: str) -> list[int]:
+    """The counts at the ends of the x-ray's rows (the panel is the rightmost column)."""
+    return [int(n) for n in re.findall(r" (-?\d+) *$", text, flags=re.M)]
+
+
+QA_FUNNEL = Funnel(
+    proposed={"interest": 200, "trending": 40, "fresh": 18},
+    merged=258,
+    removed={"not yet published": 16, "already seen": 0, "spam": 2, "sensitive": 5},
+    kept=235,
+    diversity_blocked={"same creator or sound as the last video": 7, "topic cap": 3},
+    slate=21,
+)
+
+
+async def test_xray_sections_each_add_up(world: Path) -> None:
+    """The re-rank's holds come after "kept", in their own section, with readable labels."""
+    app = app_for(world)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("x")
+        receipt = feed(app).session.current.receipt  # type: ignore[union-attr]
+        app.screen.query_one(XRayPanel).show(msgspec.structs.replace(receipt, funnel=QA_FUNNEL))
+        await pilot.pause()
+        panel = "\n".join(line.split("▏")[-1] for line in screen_text(app).splitlines())
+        filters = section(panel, "distinct", "kept")
+        assert counts_in(filters) == [258, -16, -2, -5, 235]  # 258 - 23 = 235
+        held = section(panel, "kept", "in the running")
+        assert "Re-rank held back" in held
+        assert "same creator/sound" in held and "as the last video" in held
+        assert "topic seen too often" in held
+        assert counts_in(held) == [235, -7, -3, 225]  # 235 - 10 = 225
+        assert "Top scored (21 finalists)" in panel.split("in the running", 1)[1]
+
+
+def test_xray_says_when_the_rerank_relaxed_its_rules() -> None:
+    """With every kept candidate held back, the re-rank lets some through and says so."""
+    bent = Funnel(
+        proposed={"interest": 5},
+        merged=5,
+        removed={},
+        kept=5,
+        diversity_blocked={"same creator or sound as the last video": 2, "topic cap": 3},
+        slate=3,
+    )
+    receipt = Receipt(
+        video_id=1,
+        position=0,
+        policy="engine",
+        source="interest",
+        sources=["interest"],
+        funnel=bent,
+        features={},
+        affinity=0.0,
+        terms={},
+        base_score=1.0,
+        multipliers={},
+        author_penalty=1.0,
+        score=1.0,
+        rank=0,
+        propensity=0.5,
+        slate=[],
+        boost=None,
+        context={},
+    )
+    text = funnel_content(receipt).plain
+    assert "relaxed" in text
+    assert re.search(r"in the running +3$", text, flags=re.M)  # the topic cap gave way
 
 
 async def test_why_this_video_tells_the_receipt_in_words(world: Path) -> None:
@@ -122,6 +204,55 @@ async def test_a_boosted_pick_says_so(world: Path) -> None:
         assert "BOOSTED ×3 by ops: launch week" in text
         await pilot.press("end")  # the adjustments are further down
         assert "× 3 for boost" in screen_text(app)
+
+
+async def test_why_tells_a_negative_score_as_the_engine_scales_it(world: Path) -> None:
+    """A negative score is divided by a multiplier, and a boost counts it as at least 0.10."""
+    app = app_for(world)
+    async with app.run_test(size=(120, 60)) as pilot:
+        session = feed(app).session
+        receipt = session.current.receipt  # type: ignore[union-attr]
+        terms = {**receipt.terms, "report": {"p": 1e-5, "value": -43.2, "contribution": -4e-4}}
+        negative = msgspec.structs.replace(
+            receipt,
+            terms=terms,
+            base_score=-1.49,
+            multipliers={"topic slider": 3.0, "not interested (fading)": 1.0, "boost": 50.0},
+            author_penalty=1.0,
+            score=5.0,  # max(-1.49 / 3, 0.10) × 50, as engine/scoring.py computes it
+            boost={"weight": 50.0, "reason": "launch week", "by": "ops", "until": 9e9},
+        )
+        assert session.video is not None
+        await app.push_screen(WhyScreen(negative, session.video))
+        await pilot.pause()
+        adjustments = section(screen_text(app), "Adjustments", "final score")
+        told = [" ".join(line.split("│")[-2].split()) for line in adjustments.splitlines()[1:]]
+        assert told == [
+            "÷ 3 for topic slider (a negative score is divided)",
+            "raised to 0.10 before the boost (a boost lifts any video)",
+            "× 50 for boost",
+            "final score 5.00",
+        ]
+        report = next(line for line in screen_text(app).splitlines() if "report it" in line)
+        assert " ".join(report.split("│")[-2].split()).endswith("× -43.20 = 0.00")  # not -0.00
+
+
+async def test_why_adjustments_come_to_the_engines_final_score(world: Path) -> None:
+    """Told step by step, the adjustments give the score the engine ranked by."""
+    with Engine.open(world, clock=VirtualClock(0.0)) as eng:
+        eng.set_controls(eng.user_id("ana"), topic_sliders={"cooking": 2.0})
+        for video_id in range(0, 3000, 10):
+            eng.boost(video_id, weight=3.0, until=9e9, reason="launch week")
+    app = app_for(world)
+    told: set[str] = set()
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(12):
+            receipt = feed(app).session.current.receipt  # type: ignore[union-attr]
+            lines, score = adjustment_steps(receipt)
+            assert score == pytest.approx(receipt.score, rel=1e-9, abs=1e-12)
+            told.update(line.split(" for ")[1] for line in lines if " for " in line)
+            await pilot.press("j")
+    assert {"topic slider", "boost"} <= told  # both kinds of step were checked
 
 
 async def test_discover_lists_trends_with_sparklines(world: Path) -> None:
@@ -255,10 +386,43 @@ async def test_summary_shows_how_interests_moved(world: Path) -> None:
         text = screen_text(app)
         assert "How your interests moved" in text
         long_term, short_term = next(iter(summary.interest_trail.values()))
-        assert f"{long_term[0]:.2f} → {long_term[-1]:.2f}" in text
+        assert f"{value_text(long_term[0])} → {value_text(long_term[-1])}" in text
         assert trail_text(long_term) in text
         assert trail_text(short_term) in text
         assert short_term[0] == 0.0 < short_term[-1]  # "right now" starts empty and fills in
+
+
+async def test_summary_leaves_a_topic_outside_the_top_8_blank_not_zero(world: Path) -> None:
+    """A profile snapshot keeps its top 8 topics: a topic missing from one is not known there,
+    so it neither starts at 0.00 nor dips to ▁."""
+    app = app_for(world)
+    async with app.run_test(size=(100, 30)) as pilot:
+        session = feed(app).session
+        before = session.profile_before
+        eight = [(f"topic-{i}", 0.9 - i / 20) for i in range(8)]  # 0.90 down to 0.55
+        start = dataclasses.replace(before, long_term_topics=eight, short_term_topics=[])
+        dropped = dataclasses.replace(
+            before, long_term_topics=[*eight[:7], ("comedy", 0.56)], short_term_topics=eight
+        )
+        end = dataclasses.replace(
+            before,
+            long_term_topics=[("comedy", 0.57), *eight[:6], ("topic-7", 0.55)],
+            short_term_topics=eight,
+        )
+        labels = {"comedy": "Comedy", "topic-7": "Seventh"}
+        trails = interest_trails([start, dropped, end], labels)
+        assert trails["Comedy"] == ([None, 0.56, 0.57], [0.0, None, None])
+        assert trails["Seventh"][0] == [0.55, None, 0.55]  # out of the top 8 once: no dip
+        summary = dataclasses.replace(
+            session.summary(), interest_trail={"Comedy": trails["Comedy"]}
+        )
+        await app.push_screen(SummaryScreen(summary))
+        await pilot.pause()
+        row = next(line for line in screen_text(app).splitlines() if "Comedy" in line)
+        assert f"{value_text(None)} → 0.57" in row and "0.00 →" not in row
+        assert f" {trail_text([None, 0.56, 0.57])} " in row  # a blank, then the known values
+        assert trail_text([None, 0.56]) == " ▅"
+        assert "not among your top topics then" in screen_text(app)
 
 
 def test_trail_text_has_a_fixed_scale() -> None:

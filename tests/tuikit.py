@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from rich.style import Style
 from textual.app import App
 
 
@@ -20,3 +21,14 @@ def rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, A
     with sqlite3.connect(path) as conn:
         conn.row_factory = sqlite3.Row
         return [dict(row) for row in conn.execute(sql, params)]
+
+
+def style_of(app: App[Any], text: str) -> Style:
+    """The style of the first run of characters on screen that contains `text`."""
+    update = app.screen._compositor.render_update(full=True)
+    for line in update.strips:
+        for strip in line:
+            for segment in strip:
+                if text in segment.text and segment.style is not None:
+                    return segment.style
+    raise AssertionError(f"{text!r} is not on screen")

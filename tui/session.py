@@ -17,13 +17,58 @@ for another process's write transaction on a shared file.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine import Discover, Engine, NothingToRecommendError, Profile, Recommendation, Video
 from tui.playback import Playback
 
 INTEREST_TOPICS = 8  # topics tracked over the session for the summary chart
+
+
+def topic_value(top_topics: list[tuple[str, float]], topic: str) -> float | None:
+    """A topic's interest in one profile snapshot, clipped at 0.
+
+    A snapshot keeps only its strongest topics (``Profile.long_term_topics`` holds the top 8),
+    so a topic missing from a non-empty one is "not among the top", not 0: that is None. An
+    empty snapshot is a vector with nothing learned yet, which is 0 for every topic.
+
+    Args:
+        top_topics: (topic slug, value) pairs of the snapshot, strongest first.
+        topic: The topic's slug.
+
+    Returns:
+        Its value, 0.0 before anything is learned, or None where it is not known.
+    """
+    if not top_topics:
+        return 0.0
+    value = dict(top_topics).get(topic)
+    return None if value is None else max(value, 0.0)
+
+
+def interest_trails(
+    steps: Sequence[Profile], labels: dict[str, str], topics: int = INTEREST_TOPICS
+) -> dict[str, tuple[list[float | None], list[float | None]]]:
+    """The strongest long-term topics of the last snapshot, each with its long-term and its
+    short-term interest in every snapshot (see :func:`topic_value`).
+
+    Args:
+        steps: Profile snapshots, oldest first (at least one).
+        labels: Display names by topic slug.
+        topics: How many topics to follow.
+
+    Returns:
+        Topic label -> (long-term values, short-term values), one per snapshot.
+    """
+    final = dict(steps[-1].long_term_topics)
+    strongest = sorted(final, key=lambda t: -final[t])[:topics]
+    return {
+        labels.get(topic, topic): (
+            [topic_value(step.long_term_topics, topic) for step in steps],
+            [topic_value(step.short_term_topics, topic) for step in steps],
+        )
+        for topic in strongest
+    }
 
 
 @dataclass(frozen=True)
@@ -53,8 +98,9 @@ class SessionSummary:
     reactions: int
     session_s: float
     watched_s: float
-    # topic label -> its long-term and its short-term ("right now") interest after each video
-    interest_trail: dict[str, tuple[list[float], list[float]]]
+    # topic label -> its long-term and its short-term ("right now") interest at the start and
+    # after each video; None where the topic was not among the snapshot's top topics
+    interest_trail: dict[str, tuple[list[float | None], list[float | None]]]
     profile_before: Profile
     profile_after: Profile
     labels: dict[str, str] = field(default_factory=dict)
@@ -324,18 +370,8 @@ class FeedSession:
     def summary(self) -> SessionSummary:
         """Figures for the summary screen."""
         after = self.profile()
-        final = dict(after.long_term_topics)
-        topics = sorted(final, key=lambda t: -final[t])[:INTEREST_TOPICS]
         steps = self._trail if self._closed else [*self._trail, after]
-        long_term = [dict(step.long_term_topics) for step in steps]
-        short_term = [dict(step.short_term_topics) for step in steps]
-        trail = {
-            self.labels.get(topic, topic): (
-                [max(step.get(topic, 0.0), 0.0) for step in long_term],
-                [max(step.get(topic, 0.0), 0.0) for step in short_term],
-            )
-            for topic in topics
-        }
+        trail = interest_trails(steps, self.labels)
         return SessionSummary(
             viewer=self.viewer,
             videos_watched=self.videos_watched,

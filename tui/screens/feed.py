@@ -40,6 +40,7 @@ from tui.widgets.xray_panel import XRayPanel
 
 CROWDED_WIDTH = 110  # below this, an open side panel takes the caption column's place
 MAX_TICK_S = 0.5  # a stalled loop must not fast-forward the video
+REACTIONS = Binding.Group("react")
 
 
 class FeedScreen(Screen[None]):
@@ -47,8 +48,10 @@ class FeedScreen(Screen[None]):
 
     CSS_PATH = "feed.tcss"
 
-    # Footer order: moving and panels first (the rail beside the video shows the reaction keys
-    # too, so at 80 columns nothing is out of sight), then reactions.
+    # From 100 columns the footer shows every key but v: moving and panels first, each with its
+    # word, then the reactions as one group of bare keys (with their words the footer would need
+    # 145 columns); the rail beside the video shows each reaction with its word, so at 80
+    # columns, where the footer ends after "q quit", nothing is out of sight.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down,space", "next", "next", key_display="j"),
         Binding("k,up", "previous", "prev", key_display="k"),
@@ -56,18 +59,18 @@ class FeedScreen(Screen[None]):
         Binding("w", "why", "why"),
         Binding("i", "profile", "profile"),
         Binding("x", "xray", "xray"),
-        Binding("d", "discover", "discover"),
+        Binding("d", "discover", "trends"),
         Binding("comma", "settings", "settings", key_display=","),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "app.request_quit", "quit"),
-        Binding("l", "like", "like"),
-        Binding("c", "comment", "comment"),
-        Binding("s", "share", "share"),
-        Binding("f", "save", "save"),
-        Binding("F", "follow", "follow"),
-        Binding("n", "not_interested", "not interested"),
-        Binding("h", "hide", "hide creator"),
-        Binding("r", "report", "report"),
+        Binding("l", "like", "like", group=REACTIONS),
+        Binding("c", "comment", "comment", group=REACTIONS),
+        Binding("s", "share", "share", group=REACTIONS),
+        Binding("f", "save", "save", group=REACTIONS),
+        Binding("F", "follow", "follow", group=REACTIONS),
+        Binding("n", "not_interested", "not interested", group=REACTIONS),
+        Binding("h", "hide", "hide creator", group=REACTIONS),
+        Binding("r", "report", "report", group=REACTIONS),
         Binding("v", "speed", "speed 1×/2×/4×", show=False),
     ]
 

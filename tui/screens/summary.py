@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -18,6 +19,8 @@ from tui.widgets.playback_bar import clock_text
 TOP = 3
 LEVELS = "▁▂▃▄▅▆▇█"
 TRAIL_WIDTH = 24
+GAP = " "  # in a trail: the topic was not among the profile's top topics then
+GAP_VALUE = "   –"
 
 
 def plural(count: int, word: str) -> str:
@@ -25,11 +28,19 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def trail_text(values: list[float], width: int = TRAIL_WIDTH) -> str:
+def trail_text(values: Sequence[float | None], width: int = TRAIL_WIDTH) -> str:
     """A sparkline on a fixed 0..1 scale (Textual's rescales each line to its own range, which
-    would blow a 0.01 wobble up to full height); the last `width` values, one cell each."""
+    would blow a 0.01 wobble up to full height); the last `width` values, one cell each, and a
+    blank cell for a value not known (drawing it as 0 would make a dip that never happened)."""
     top = len(LEVELS) - 1
-    return "".join(LEVELS[round(min(max(v, 0.0), 1.0) * top)] for v in values[-width:])
+    return "".join(
+        GAP if v is None else LEVELS[round(min(max(v, 0.0), 1.0) * top)] for v in values[-width:]
+    )
+
+
+def value_text(value: float | None) -> str:
+    """0.57, or a dash for a value not known."""
+    return GAP_VALUE if value is None else f"{value:.2f}"
 
 
 def belief_lines(profile: Profile, labels: dict[str, str]) -> list[str]:
@@ -54,7 +65,9 @@ def belief_lines(profile: Profile, labels: dict[str, str]) -> list[str]:
 class InterestRow(Horizontal):
     """One topic: its long-term trail, long-term start → now, its short-term trail."""
 
-    def __init__(self, label: str, long_term: list[float], short_term: list[float]) -> None:
+    def __init__(
+        self, label: str, long_term: list[float | None], short_term: list[float | None]
+    ) -> None:
         super().__init__(classes="interest")
         self.label = label
         self.long_term = long_term
@@ -64,7 +77,7 @@ class InterestRow(Horizontal):
         yield Label(Content(self.label), classes="interest-name")
         yield Label(trail_text(self.long_term), classes="interest-spark")
         start, now = self.long_term[0], self.long_term[-1]
-        yield Label(f"{start:.2f} → {now:.2f} ", classes="interest-values")
+        yield Label(f"{value_text(start)} → {value_text(now)} ", classes="interest-values")
         yield Label(trail_text(self.short_term), classes="interest-spark")
 
 
@@ -100,6 +113,11 @@ class SummaryScreen(Screen[None]):
                     yield InterestRow(label, long_term, short_term)
                 if not s.interest_trail:
                     yield Label("No interests learned yet.")
+            if any(None in trail for pair in s.interest_trail.values() for trail in pair):
+                yield Label(
+                    "blank, –: not among your top topics then (the profile keeps only those)",
+                    classes="note",
+                )
             yield Label("What the engine now believes about you", classes="heading")
             yield Static(Content("\n".join(belief_lines(s.profile_after, s.labels))))
             yield Label("q or enter: quit", classes="hint")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -11,6 +12,7 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from engine import Receipt, Video
+from engine.scoring import BOOST_FLOOR
 from tui.screens.panel import Panel
 
 ACTION_WORDS = {
@@ -47,33 +49,84 @@ SOURCE_WORDS = {
 }
 
 
+def signed(value: float) -> str:
+    """+0.53, -1.20, and 0.00 for anything that rounds to zero (never -0.00)."""
+    rounded = round(value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{rounded:+.2f}" if rounded else "0.00"
+
+
+def plain(value: float) -> str:
+    """1.49, -1.49, and 0.00 for anything that rounds to zero (never -0.00)."""
+    return f"{round(value, 2) + 0.0:.2f}"
+
+
 def scoring_lines(receipt: Receipt) -> list[Content]:
     """Predicted chance × value = contribution, one line per action, then the sum."""
     lines = [Content("The engine guesses what you will do and adds up what each is worth:")]
     for action, term in sorted(receipt.terms.items(), key=lambda kv: -abs(kv[1]["contribution"])):
         words = ACTION_WORDS.get(action, action)
-        contribution = term["contribution"]
+        contribution = signed(term["contribution"])
+        style = "$text-muted" if contribution == "0.00" else "$success"
         lines.append(
             Content.assemble(
-                f"  {words:<22}{term['p']:>7.1%} chance × {term['value']:>7.2f} = ",
-                (f"{contribution:+.2f}", "$success" if contribution >= 0 else "$error"),
+                f"  {words:<22}{term['p']:>7.1%} chance × {plain(term['value']):>7} = ",
+                (f"{contribution:>6}", "$error" if contribution[0] == "-" else style),
             )
         )
     lines.append(
-        Content.styled(f"  {'score before adjustments':<53}{receipt.base_score:.2f}", "bold")
+        Content.styled(f"  {'score before adjustments':<49}{plain(receipt.base_score):>6}", "bold")
     )
     return lines
 
 
-def adjustment_lines(receipt: Receipt) -> list[Content]:
-    """Multipliers and penalties, then the final score."""
-    changed = {k: m for k, m in receipt.multipliers.items() if abs(m - 1.0) > 1e-9}
-    lines = [Content(f"  × {m:g} for {name}") for name, m in changed.items()]
+def scaled(score: float, factor: float, reason: str) -> tuple[float, str]:
+    """Apply a multiplier as the engine does: a score below zero is divided by it instead, so
+    "more of this" never ranks a disliked video lower. Returns the new score and its line."""
+    if score >= 0:
+        return score * factor, f"× {factor:g} {reason}"
+    return score / max(factor, 1e-6), f"÷ {factor:g} {reason} (a negative score is divided)"
+
+
+def adjustment_steps(receipt: Receipt) -> tuple[list[str], float]:
+    """The adjustments in the engine's order (engine/scoring.py ``score``, then the re-rank's
+    repeat-creator penalty), and the score they come to.
+
+    Args:
+        receipt: The pick's receipt.
+
+    Returns:
+        One line per adjustment, and the score after them (the receipt's final score, unless
+        the receipt was edited, as where a study conceals its heating).
+    """
+    factors = {
+        name: factor
+        for name, factor in receipt.multipliers.items()
+        if name != "boost" and abs(factor - 1.0) > 1e-9
+    }
+    # The engine scales by the product of these at once; shown one by one, as each reads.
+    score, _ = scaled(receipt.base_score, math.prod(factors.values()), "")
+    lines = [
+        scaled(receipt.base_score, factor, f"for {name}")[1] for name, factor in factors.items()
+    ]
+    boost = receipt.multipliers.get("boost", 1.0)
+    if boost != 1.0:
+        if score < BOOST_FLOOR:
+            score = BOOST_FLOOR
+            lines.append(f"raised to {BOOST_FLOOR:.2f} before the boost (a boost lifts any video)")
+        score *= boost
+        lines.append(f"× {boost:g} for boost")
     if receipt.author_penalty != 1.0:
-        lines.append(Content(f"  × {receipt.author_penalty:g}: another video by this creator"))
+        score, line = scaled(score, receipt.author_penalty, "for another video by this creator")
+        lines.append(line)
+    return lines, score
+
+
+def adjustment_lines(receipt: Receipt) -> list[Content]:
+    """The adjustments, one per line, then the final score."""
+    lines = [Content(f"  {line}") for line in adjustment_steps(receipt)[0]]
     if not lines:
         lines.append(Content("  none: no slider, fading 'not interested' or boost applied"))
-    lines.append(Content.styled(f"  final score {receipt.score:.2f}", "bold"))
+    lines.append(Content.styled(f"  {'final score':<49}{plain(receipt.score):>6}", "bold"))
     return lines
 
 

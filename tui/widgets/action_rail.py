@@ -1,12 +1,14 @@
 """The action rail beside the video, as in the app: counts the viewer can click, with their keys.
 
 Each entry is a link to the feed screen's action, so a click does exactly what the key does.
+A liked, saved or followed entry keeps its own colour: links here take only CSS `link-style`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
 from textual.content import Content
 from textual.widget import Widget
 
@@ -48,6 +50,15 @@ class ActionRail(Widget):
         self.state: RailState | None = None
         # Actions left off the rail: a study condition that does not offer them.
         self.unavailable: frozenset[str] = frozenset()
+
+    @property
+    def link_style(self) -> Style:
+        """The style Textual lays over every action link: `link-style` (an underline) alone.
+
+        Textual's own adds the widget's single `link-color`, which would paint a liked ♥, a
+        saved ★ and a followed ✓ the same grey as the rest; each entry's colour is its own.
+        """
+        return self.styles.link_style
 
     def show(self, state: RailState | None) -> None:
         """Show the counts and states of a video (None: empty rail).

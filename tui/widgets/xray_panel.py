@@ -2,32 +2,74 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, Static
 
 from engine import Receipt
+from engine.receipt import Funnel
 
 SLATE_ROWS = 6
+LABEL_WIDTH = 20
+COUNT_WIDTH = 5
+BACK_TO_BACK = "same creator or sound as the last video"  # the re-rank's rule, by its name
+# The engine's own names, where they do not fit the panel or read like jargon.
+WORDS = {
+    "served recently, not seen": "served but not seen",
+    "duplicate of a seen video": "copy of a seen video",
+    BACK_TO_BACK: "same creator/sound as the last video",
+    "topic cap": "topic seen too often",
+}
+
+
+def count_row(name: str, count: int | str, style: str = "") -> Content:
+    """`  label    count`, the label wrapped (never cut) with the count on its last line."""
+    lines = textwrap.wrap(WORDS.get(name, name), LABEL_WIDTH) or [""]
+    rows = [f"  {line}" for line in lines[:-1]]
+    rows.append(f"  {lines[-1]:<{LABEL_WIDTH}}{count:>{COUNT_WIDTH}}")
+    return Content.styled("\n".join(rows), style)
+
+
+def removal_rows(removals: dict[str, int]) -> list[Content]:
+    """One red row per rule that removed something, or a row saying nothing was."""
+    rows = [count_row(name, -n, "$error") for name, n in removals.items() if n]
+    return rows or [count_row("nothing", "")]
+
+
+def rerank_rows(funnel: Funnel) -> list[Content]:
+    """What the re-rank held back from the kept candidates, and how many stayed in the running.
+
+    The re-rank bends its rules when they would leave nothing to show; its counts then
+    say what the rules matched, not what was held back, and a note says so.
+    """
+    rows = [Content("Re-rank held back"), *removal_rows(funnel.diversity_blocked)]
+    in_running = funnel.kept - sum(funnel.diversity_blocked.values())
+    if in_running <= 0 < funnel.slate:
+        rows.append(Content.styled("  (nothing else left: relaxed)", "$text-muted"))
+        in_running = max(funnel.kept - funnel.diversity_blocked.get(BACK_TO_BACK, 0), 0)
+        in_running = in_running or funnel.kept
+    rows.append(count_row("in the running", in_running, "bold"))
+    return rows
 
 
 def funnel_content(receipt: Receipt) -> Content:
-    """Candidates per source → merged → each filter's removals → kept → slate → picked."""
+    """Candidates per source → distinct → each filter's removals → kept → the re-rank's holds
+    → in the running → top scored → picked; each section adds up to its bold total."""
     f = receipt.funnel
-    lines: list[Content | str] = ["Candidates per source"]
+    lines: list[Content] = [Content("Candidates per source")]
     for source, count in sorted(f.proposed.items(), key=lambda kv: -kv[1]):
         if count:
             mark = " ◀" if source in receipt.sources else ""
-            lines.append(f"  {source:<18}{count:>6}{mark}")
-    lines.append(Content.styled(f"  {'distinct':<18}{f.merged:>6}", "bold"))
-    lines.append("Filters removed")
-    removed = [(name, n) for name, n in f.removed.items() if n]
-    removed += [(name, n) for name, n in f.diversity_blocked.items() if n]
-    for name, count in removed or [("nothing", 0)]:
-        lines.append(Content.styled(f"  {name[:18]:<18}{-count:>6}", "$error" if count else ""))
-    lines.append(Content.styled(f"  {'kept':<18}{f.kept:>6}", "bold"))
-    lines.append(f"Top scored ({f.slate} finalists)")
+            lines.append(Content(f"  {source:<{LABEL_WIDTH}}{count:>{COUNT_WIDTH}}{mark}"))
+    lines.append(count_row("distinct", f.merged, "bold"))
+    lines.append(Content("Filters removed"))
+    lines.extend(removal_rows(f.removed))
+    lines.append(count_row("kept", f.kept, "bold"))
+    lines.extend(rerank_rows(f))
+    lines.append(Content(f"Top scored ({f.slate} finalists)"))
     for rank, row in enumerate(receipt.slate[:SLATE_ROWS]):
         picked = row["video_id"] == receipt.video_id
         text = f"  #{rank + 1:<3}{row['score']:>6.2f} {row['source']:<9}{row['probability']:>5.0%}"
@@ -40,7 +82,7 @@ def funnel_content(receipt: Receipt) -> Content:
             "bold $success",
         )
     )
-    return Content("\n").join(Content(line) if isinstance(line, str) else line for line in lines)
+    return Content("\n").join(lines)
 
 
 class XRayPanel(VerticalScroll, can_focus=False):
