@@ -371,11 +371,11 @@ async def test_heating_is_shown_only_where_the_condition_discloses_it(
         xray_text = run.seen[-1]
     told = [feed_text, why_text, xray_text]
     if disclosed:
-        assert "BOOSTED" in why_text and "an operator boost" in feed_text
+        assert "BOOSTED" in why_text and "from a boost (heating)" in feed_text
         assert "boosted" in xray_text
     else:
         assert not any("BOOST" in t.upper() for t in told), told
-        assert "operator" not in feed_text
+        assert "heating" not in feed_text
     assert not any(name in t for t in told for name in NEVER_SHOWN)
 
 

@@ -45,7 +45,7 @@ SOURCE_WORDS = {
     "fresh": "new uploads getting a first audience",
     "explore": "exploration outside your interests",
     "locale": "what is recent in your region",
-    "boosted": "an operator boost",
+    "boosted": "a boost (heating)",
 }
 
 

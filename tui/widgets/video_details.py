@@ -20,7 +20,7 @@ SOURCE_WORDS = {
     "fresh": "new uploads",
     "explore": "something new for you",
     "locale": "your region",
-    "boosted": "an operator boost",
+    "boosted": "a boost (heating)",
 }
 
 
