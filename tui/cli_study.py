@@ -233,7 +233,27 @@ def replay(session_id: int, db_path: Path, config_path: Path | None) -> None:
         f"replay picked {mismatch.picked_video} ({result.matches} of {len(result.picks)} "
         "match): the world, the foryou version or the recorded history differs."
     )
+    if _simulated(db_path, (session_id,)):
+        console.print(SIMULATED_NOTE)
     raise SystemExit(1)
+
+
+SIMULATED_NOTE = (
+    "Written by `foryou simulate`: its shards ran side by side, each from the same snapshot of "
+    "the file, so a replay of the file's one history cannot re-live them exactly."
+)
+
+
+def _simulated(db_path: Path, sessions: tuple[int, ...]) -> bool:
+    """Whether any of these sessions (none: any at all) was written by a simulation."""
+    from engine.store import Store
+
+    with Store.open(db_path) as store:
+        where = f"id IN ({', '.join('?' * len(sessions))}) AND " if sessions else ""
+        row = store.db.execute(
+            f"SELECT count(*) FROM sessions WHERE {where}simulated = 1", list(sessions)
+        ).fetchone()
+    return bool(row[0])
 
 
 @click.command()
@@ -274,3 +294,5 @@ def evaluate(db_path: Path, config_path: Path, sessions: tuple[int, ...]) -> Non
         f"({result.left_out} served but not watched or without a propensity left out); "
         "± = half-width of the 95% interval, clustered by session."
     )
+    if _simulated(db_path, sessions):
+        console.print(f"Re-decisions may differ from the logging engine's. {SIMULATED_NOTE}")
