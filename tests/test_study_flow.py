@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -283,3 +285,59 @@ def test_the_readme_study_example_runs(bundle_path: Path) -> None:
     exec(compile(code, "README.md", "exec"), {})
     with open_bundle(bundle_path) as bundle:
         assert bundle.enrol("P017").status == "completed"
+
+
+def test_a_participant_runs_in_one_terminal_at_a_time(
+    bundle: StudyBundle, bundle_path: Path
+) -> None:
+    """A second terminal with the same id is refused, until the first one's process is gone."""
+    bundle.record_consent("P020", agreed=True)
+    bundle.record_answers("P020", "pre", {"age": "18-24", "hours": 1})
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from engine.study import open_bundle; "
+            f"b = open_bundle({str(bundle_path)!r}); b.claim('P020'); print('held', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StudyError, match="P020 is running in another terminal"):
+            bundle.open_feed("P020", interests=["cooking"], clock=VirtualClock(0.0))
+        bundle.claim("P021")  # other participants are not held up
+    finally:
+        holder.kill()
+        holder.wait()
+    with bundle.open_feed("P020", interests=["cooking"], clock=VirtualClock(0.0)) as feed:
+        assert feed.remaining().videos == 8
+
+
+def test_a_run_whose_process_died_counts_on_resume(bundle_path: Path) -> None:
+    """The terminal closed mid-video: the run stayed open with the video on screen. The next
+    run closes it where its activity ended, so neither the video nor its time is given back."""
+    clock = VirtualClock(0.0)
+    first = open_bundle(bundle_path)
+    first.record_consent("P030", agreed=True)
+    first.record_answers("P030", "pre", {"age": "18-24", "hours": 1})
+    feed = first.open_feed("P030", interests=["cooking"], clock=clock)
+    for _ in range(2):
+        rec = feed.next()
+        feed.seen(rec.video.id)
+        clock.advance(5.0)
+        feed.record(rec.video.id, "skip", watched_s=5.0)
+    on_screen = feed.next()
+    feed.seen(on_screen.video.id)
+    clock.advance(7.0)
+    feed.engine.store.close()  # the process dies: nothing more is written
+    first.close()
+    with open_bundle(bundle_path) as again, again.open_feed("P030", clock=clock) as resumed:
+        assert resumed.videos_seen() == 3  # the one on screen counts
+        assert resumed.remaining().videos == 5
+        assert resumed.elapsed_s() >= 10.0  # the dead run's time counts
+    runs = rows(bundle_path, "SELECT closed_at IS NOT NULL FROM feed_runs ORDER BY id")
+    assert runs == [(1,), (1,)]
+    assert rows(bundle_path, "SELECT count(*) FROM sessions WHERE ended_at IS NULL") == [(0,)]

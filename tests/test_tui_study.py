@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from textual.command import CommandPalette
 
 from engine import VirtualClock
 from engine.study import open_bundle
@@ -185,6 +186,9 @@ async def test_declining_records_only_the_decline(bundle: Path) -> None:
     app = run_app(bundle, "P009", VirtualClock(0.0))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await pilot.press("ctrl+p")  # no command palette: no screenshots, no theme changes
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, DeclinedScreen)

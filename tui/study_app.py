@@ -48,6 +48,8 @@ class StudyApp(App[None]):
 
     TITLE = "foryou"  # never the study's or the condition's name
     CSS_PATH = "app.tcss"
+    # The palette offers screenshots to disk and theme changes: not a participant's business.
+    ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "leave"),
         Binding("ctrl+c", "shutdown", "quit now", show=False, priority=True),
@@ -258,13 +260,15 @@ def make_study_app(
         world_clock: The feed engine's world time (a virtual clock makes tests exact).
 
     Raises:
-        StudyError: a malformed id, a participant who declined earlier or has completed the
-            study, or a world without a study (each a ValueError with a one-line message).
+        StudyError: a malformed id, a participant who declined earlier, has completed the
+            study or is running in another terminal, or a world without a study (each a
+            ValueError with a one-line message).
         StoreError: the file is missing or is not a foryou file.
     """
     bundle = open_bundle(db_path)
     try:
         enrolment = bundle.enrol(participant)
+        bundle.claim(participant)  # before consent: a second terminal must not answer it too
         if enrolment.next_step == "done":
             raise StudyError(
                 f"participant {participant} has already completed the study; this id cannot "

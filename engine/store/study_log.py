@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+_ON_SCREEN = "(seen_start IS NOT NULL OR seen_end IS NOT NULL)"
+
 
 class StudyLog:
     """The study tables of one open file."""
@@ -239,6 +241,33 @@ class StudyLog:
                 [closed_at, closed_world_t, run_id],
             )
 
+    def close_dead_runs(self, participant_id: int) -> None:
+        """Close the runs a dead process left open (a closed terminal, a killed process) at
+        their last recorded activity, so their time counts, and end their sessions there."""
+        dead = list(
+            self.db.query(
+                "SELECT id, user_id, opened_at, opened_world_t FROM feed_runs "
+                "WHERE participant_id = ? AND closed_at IS NULL",
+                [participant_id],
+            )
+        )
+        for run in dead:
+            at, world_t = self.db.execute(
+                "SELECT max(at), max(world_t) FROM ("
+                "SELECT coalesce(seen_start, served_at) AS at, world_t FROM impressions "
+                "WHERE user_id = :user AND served_at >= :opened "
+                "UNION ALL SELECT at, world_t FROM events WHERE user_id = :user AND at >= :opened)",
+                {"user": run["user_id"], "opened": run["opened_at"]},
+            ).fetchone()
+            closed_at = at if at is not None else run["opened_at"]
+            self.close_run(int(run["id"]), closed_at, world_t or run["opened_world_t"])
+            with self.db.atomic():
+                self.db.execute(
+                    "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL "
+                    "AND started_at >= ?",
+                    [closed_at, run["user_id"], run["opened_at"]],
+                )
+
     def runs(self, participant_id: int) -> list[dict[str, Any]]:
         return list(
             self.db.query(
@@ -247,16 +276,16 @@ class StudyLog:
         )
 
     def seen_count(self, user_id: int) -> int:
-        """Videos the viewer has seen to the end of their impression (closed)."""
+        """Videos that reached the viewer's screen (closed, or on screen when a run died)."""
         row = self.db.execute(
-            "SELECT count(*) FROM impressions WHERE user_id = ? AND seen_end IS NOT NULL",
+            f"SELECT count(*) FROM impressions WHERE user_id = ? AND {_ON_SCREEN}",
             [user_id],
         ).fetchone()
         return int(row[0])
 
     def sources_served(self, user_id: int) -> dict[str, int]:
         cursor = self.db.execute(
-            "SELECT source, count(*) FROM impressions WHERE user_id = ? AND seen_end IS NOT NULL "
+            f"SELECT source, count(*) FROM impressions WHERE user_id = ? AND {_ON_SCREEN} "
             "GROUP BY source ORDER BY count(*) DESC, source",
             [user_id],
         )
@@ -265,7 +294,7 @@ class StudyLog:
     def boosted_seen(self, user_id: int) -> int:
         """Watched videos whose receipt names a boost."""
         row = self.db.execute(
-            "SELECT count(*) FROM impressions WHERE user_id = ? AND seen_end IS NOT NULL "
+            f"SELECT count(*) FROM impressions WHERE user_id = ? AND {_ON_SCREEN} "
             "AND json_extract(receipt, '$.boost') IS NOT NULL",
             [user_id],
         ).fetchone()

@@ -35,6 +35,7 @@ from engine.store import Store
 from engine.store.forget import forget_participant
 from engine.store.study_log import StudyLog
 from engine.study.allocation import allocate
+from engine.study.claims import Claims
 from engine.study.debrief import Debrief, build_debrief
 from engine.study.definition import Condition, Study, StudyError, check_participant_id
 from engine.study.feed import Feed, FirstReading
@@ -94,9 +95,19 @@ class StudyBundle:
         self.study_id = study_id
         self._log = StudyLog(store.db)
         self._condition_ids = {c["name"]: int(c["id"]) for c in self._log.conditions()}
+        self._claims = Claims(store.path)
 
     def close(self) -> None:
+        self._claims.release()
         self.store.close()
+
+    def claim(self, participant: str) -> None:
+        """Run this participant here only, until the bundle closes (``open_feed`` claims too).
+
+        Raises:
+            StudyError: the participant is running in another process.
+        """
+        self._claims.claim(check_participant_id(participant))
 
     def __enter__(self) -> StudyBundle:
         return self
@@ -253,6 +264,9 @@ class StudyBundle:
         if step not in ("onboarding", "feed"):
             raise StudyError(f"the feed of participant {participant} is over")
         condition = self.study.condition(str(row["condition"]))
+        self.claim(participant)
+        # Claimed: a run still open is one whose process died; it ends where its activity did.
+        self._log.close_dead_runs(int(row["id"]))
         reading = FirstReading(clock or WallClock(float(self.store.meta()["epoch_unix"])))
         engine = HeatedEngine.open_heated(
             self.path,
