@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import datetime
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from engine.config import Config, Rerank
+from engine.config import Config, Rerank, config_hash, parse_config
 from engine.sim.baselines import with_references
 from engine.sim.comparison import Comparison, compare
 from engine.sim.experiment import RunSpec, run_experiment
 from engine.sim.report import write_report
 from engine.sim.runner import Arm
+from engine.sim.stats import Difference
 from tui.cli import main
 
 NARROW = Arm("narrow", Config(name="narrow", rerank=Rerank(explore_share=0.0)))
@@ -57,6 +63,22 @@ def test_the_report_has_tables_and_four_charts(comparison: Comparison, tmp_path:
         assert (tmp_path / "a" / chart).read_bytes() == (tmp_path / "b" / chart).read_bytes()
     html = write_report(comparison, tmp_path / "c", "html").read_text()
     assert html.startswith("<!doctype html>") and '<img src="lorenz.png"' in html
+
+
+def test_an_interval_a_hair_past_its_estimate_still_draws(
+    comparison: Comparison, tmp_path: Path
+) -> None:
+    # BCa bounds of a difference every resample agrees on land on the estimate ± float noise
+    # (seen: low -0.12435897435859071 for a difference of -0.12435897435897436).
+    def past(d: Difference) -> Difference:
+        return replace(d, low=d.diff + 4e-13, high=d.diff - 4e-13)
+
+    noisy = replace(
+        comparison,
+        differences={a: [past(d) for d in ds] for a, ds in comparison.differences.items()},
+    )
+    report = write_report(noisy, tmp_path / "noisy", "md")
+    assert (tmp_path / "noisy" / "metric_cis.png").exists() and report.exists()
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -122,22 +144,95 @@ def test_compare_writes_a_report_for_two_config_files(world_path: Path, tmp_path
     assert (out / "report.html").exists() and (out / "metric_cis.png").exists()
     data = json.loads((out / "metrics.json").read_text())
     assert data["spec"]["replicates"] == 2 and list(data["differences"]) == ["wide"]
+    # Enough to run it again: the version, the resamples and each arm's config in full.
+    assert data["foryou_version"] == metadata.version("foryou")
+    assert data["resamples"] == 99
+    wide_config = data["arms"]["wide"]["config"]
+    assert parse_config(wide_config["toml"]).rerank.explore_share == 0.4
+    assert wide_config["sha256"] == config_hash(parse_config(wide_config["toml"]))
+    assert data["arms"]["narrow"]["config"]["sha256"] != wide_config["sha256"]
+
+
+def test_compare_with_a_few_personas_and_resamples_writes_its_report(
+    world_path: Path, tmp_path: Path
+) -> None:
+    # Five personas and five resamples: some intervals collapse onto their estimate, and one
+    # bound used to sit past it by float noise, which crashed the chart after the whole run.
+    out = tmp_path / "few"
+    small = ["--users", "5", "--seeds", "1", "--sessions", "1", "--resamples", "5"]
+    code, output = run(
+        "compare", "engine", "popular", "--db", str(world_path), *small, "--no-baselines",
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, output
+    assert (out / "report.md").exists() and (out / "metric_cis.png").exists()
+
+
+def test_a_report_that_fails_half_way_leaves_no_folder(
+    world_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_chart(plt: Any, comparison: Comparison) -> Any:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr("engine.sim.report._metric_bars", broken_chart)
+    fresh, earlier = tmp_path / "fresh", tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "report.md").write_text("an earlier run's report\n")
+    for out in (fresh, earlier):
+        small = ["--users", "3", "--seeds", "1", "--sessions", "1", "--resamples", "9"]
+        result = CliRunner().invoke(
+            main,
+            ["compare", "engine", "popular", "--db", str(world_path), *small, "--no-baselines",
+             "--out", str(out)],
+        )  # fmt: skip
+        assert isinstance(result.exception, RuntimeError)
+    assert not fresh.exists()
+    assert [p.name for p in earlier.iterdir()] == ["report.md"]
+    assert (earlier / "report.md").read_text() == "an earlier run's report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier", "world.db"]
+
+
+def test_two_runs_in_the_same_second_keep_both_results(
+    world_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Frozen:
+            return cls(2030, 1, 2, 3, 4, 5)
+
+    monkeypatch.setattr("tui.cli_sim.datetime", Frozen)
+    monkeypatch.chdir(tmp_path)
+    for seed in ("1", "2"):
+        code, output = run(
+            "simulate", "--db", str(world_path), "--users", "2", "--sessions", "1",
+            "--no-baselines", "--no-log", "--seed", seed,
+        )  # fmt: skip
+        assert code == 0, output
+    folders = sorted((tmp_path / "reports").iterdir())
+    assert [f.name for f in folders] == ["20300102-030405", "20300102-030405-2"]
+    seeds = [json.loads((f / "metrics.json").read_text())["spec"]["seed"] for f in folders]
+    assert seeds == [1, 2]
+    assert "20300102-030405-2/metrics.json" in output
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["simulate", "--config", "missing.toml"], "cannot read config"),
-        (["simulate", "--users", "0"], "users must be at least 1"),
-        (["simulate", "--jobs", "0"], "jobs must be at least 1"),
+        (["simulate", "--users", "0"], "--users must be at least 1"),
+        (["simulate", "--jobs", "0"], "--jobs must be at least 1"),
+        (["simulate", "--shard-size", "0"], "--shard-size must be at least 1, got 0"),
+        (["simulate", "--seed", "-1"], "--seed must be at least 0"),
         (["compare", "engine"], "at least two configs"),
+        (["compare", "engine", "popular", "--seeds", "0"], "--seeds must be at least 1"),
+        (["compare", "engine", "popular", "--resamples", "0"], "--resamples must be at least 1"),
     ],
 )
 def test_mistakes_are_one_line_errors(world_path: Path, args: list[str], message: str) -> None:
     code, output = run(*args, "--db", str(world_path), "--no-baselines")
     assert code != 0
     assert output.startswith("Error:") and message in output
-    assert len(output.strip().splitlines()) == 1
+    assert len(output.strip().splitlines()) == 1  # refused before anything ran
 
 
 def test_ray_backend_without_ray_says_how_to_get_it(
@@ -146,6 +241,21 @@ def test_ray_backend_without_ray_says_how_to_get_it(
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed: import ray fails
     code, output = run("simulate", "--db", str(world_path), "--backend", "ray", "--no-log")
     assert code != 0 and "pip install 'foryou[ray]'" in output
+
+
+def test_ctrl_c_that_breaks_a_cleanup_still_reads_aborted(
+    world_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted_while_reading(*args: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        finally:  # as closing a SQLite file in the middle of a read does
+            raise sqlite3.OperationalError("database table is locked")
+
+    monkeypatch.setattr("tui.cli_sim.run_experiment", interrupted_while_reading)
+    result = CliRunner().invoke(main, ["simulate", "--db", str(world_path), "--no-log"])
+    assert result.exit_code == 1 and result.output.strip().endswith("Aborted!")
+    assert isinstance(result.exception, SystemExit)
 
 
 def test_a_missing_world_is_refused_before_any_progress(tmp_path: Path) -> None:

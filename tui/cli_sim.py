@@ -27,18 +27,49 @@ if TYPE_CHECKING:  # scipy.stats, matplotlib and rich load only when a command r
     from engine.sim.comparison import Comparison
 
 
-def _default_out() -> Path:
-    return Path("reports") / datetime.now().strftime("%Y%m%d-%H%M%S")
+REPORTS = Path("reports")  # where a run's files go without --out, one folder per run
+
+
+def _at_least(minimum: int) -> Callable[[click.Context, click.Parameter, int], int]:
+    """An option callback that refuses a value below ``minimum`` while the arguments are parsed
+    (before anything runs), with a one-line error naming the flag."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: int) -> int:
+        if value < minimum:
+            raise click.ClickException(f"{param.opts[0]} must be at least {minimum}, got {value}")
+        return value
+
+    return check
 
 
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options every simulation command takes."""
     options = [
         db_option,
-        click.option("--users", default=50, show_default=True, help="Personas per seed."),
-        click.option("--sessions", default=3, show_default=True, help="Sessions per persona."),
-        click.option("--seed", default=0, show_default=True, help="Root seed of the personas."),
-        click.option("--jobs", default=1, show_default=True, help="Worker processes."),
+        click.option(
+            "--users",
+            default=50,
+            show_default=True,
+            callback=_at_least(1),
+            help="Personas per seed.",
+        ),
+        click.option(
+            "--sessions",
+            default=3,
+            show_default=True,
+            callback=_at_least(1),
+            help="Sessions per persona.",
+        ),
+        click.option(
+            "--seed",
+            default=0,
+            show_default=True,
+            callback=_at_least(0),
+            help="Root seed of the personas.",
+        ),
+        click.option(
+            "--jobs", default=1, show_default=True, callback=_at_least(1), help="Worker processes."
+        ),
         click.option(
             "--backend",
             type=click.Choice(["process", "ray"]),
@@ -50,6 +81,7 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             "--shard-size",
             default=DEFAULT_SHARD_SIZE,
             show_default=True,
+            callback=_at_least(1),
             help="Personas sharing one engine (changes results; --jobs does not).",
         ),
         click.option(
@@ -77,6 +109,19 @@ def _sim_errors() -> Iterator[None]:
             yield
         except BackendError as exc:
             raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            if _after_ctrl_c(exc):  # e.g. a file that could not be closed cleanly mid-read
+                raise KeyboardInterrupt from None  # click's one line, "Aborted!"
+            raise
+
+
+def _after_ctrl_c(error: BaseException | None) -> bool:
+    """The error was raised while cleaning up after a Ctrl+C: the Ctrl+C is what to report."""
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__context__
+    return False
 
 
 def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
@@ -139,14 +184,20 @@ def simulate(
     console.print(metrics_table(comparison))
     _print_pools(console, comparison)
     _print_throughput(console, experiment)
-    path = _write_metrics(comparison, experiment, out or _default_out())
+    path = _save(out, lambda folder: _write_metrics(comparison, experiment, folder))
     console.print(f"Metrics written to {path}")
 
 
 @click.command()
 @click.argument("configs", nargs=-1, required=True)
 @_common
-@click.option("--seeds", default=3, show_default=True, help="Independent persona populations.")
+@click.option(
+    "--seeds",
+    default=3,
+    show_default=True,
+    callback=_at_least(1),
+    help="Independent persona populations.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -155,7 +206,13 @@ def simulate(
     show_default=True,
     help="Report format.",
 )
-@click.option("--resamples", default=1999, show_default=True, help="Bootstrap resamples.")
+@click.option(
+    "--resamples",
+    default=1999,
+    show_default=True,
+    callback=_at_least(1),
+    help="Bootstrap resamples.",
+)
 @click.option("--log", is_flag=True, help="Write the simulated activity into the world file.")
 def compare(
     configs: tuple[str, ...],
@@ -204,16 +261,32 @@ def compare(
     console = Console()
     console.print(metrics_table(comparison))
     console.print(differences_table(comparison))
-    folder = out or _default_out()
-    _write_metrics(comparison, experiment, folder)
-    report = write_report(comparison, folder, fmt)  # type: ignore[arg-type]
-    console.print(f"Report written to {report}")
+
+    def write(folder: Path) -> Path:
+        _write_metrics(comparison, experiment, folder)
+        return write_report(comparison, folder, fmt)  # type: ignore[arg-type]
+
+    console.print(f"Report written to {_save(out, write)}")
+
+
+def _save(out: Path | None, write: Callable[[Path], Path]) -> Path:
+    """Let ``write`` fill a scratch folder, then move its files into ``out`` (or a new
+    ./reports/<timestamp> folder); returns where the file ``write`` returned ended up.
+
+    A failure or Ctrl+C while writing leaves no folder and no half-written report behind.
+    """
+    from engine.sim.report import move_files, new_folder, scratch_folder
+
+    with scratch_folder(out.parent if out else REPORTS) as scratch:
+        name = write(scratch).name
+        folder = out or new_folder(REPORTS / datetime.now().strftime("%Y%m%d-%H%M%S"))
+        move_files(scratch, folder)
+    return folder / name
 
 
 def _write_metrics(comparison: Comparison, experiment: Experiment, folder: Path) -> Path:
     from engine.sim.report import write_metrics_json
 
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "metrics.json"
     write_metrics_json(comparison, path, {"throughput": _throughput(experiment)})
     return path

@@ -9,14 +9,23 @@ with one CPU per job; with ``RAY_ADDRESS`` set it joins that cluster. Every Ray 
 the world file at the same path (one machine, or a shared filesystem) and have foryou installed;
 the run's start state travels once through the object store (``ray.put``) and tasks stay pure
 functions of (task, context), so Ray gives the same results as the process pool.
+
+Ctrl+C belongs to the parent. Workers are born with it held back and ignore it from their first
+line of foryou code; while shards run, the parent's Ctrl+C only raises a flag that it checks
+between waits, then cancels what has not started, ends the workers and raises
+``KeyboardInterrupt``. (Raised at an arbitrary moment instead, the interrupt can land inside
+``concurrent.futures``' own locks, leave one held, and the pool's exit then waits forever.)
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from threadpoolctl import threadpool_limits
@@ -26,6 +35,7 @@ from engine.sim.runner import RunContext, ShardResult, ShardTask, run_shard
 Backend = Literal["process", "ray"]
 Progress = Callable[[int, int], None]  # (shards done, shards in all)
 _CONTEXT: list[RunContext] = []
+_POLL_S = 0.1  # how often the parent looks for a Ctrl+C while it waits for shards
 
 
 class BackendError(RuntimeError):
@@ -68,6 +78,11 @@ def _run_here(
 
 
 def _init_worker(context: RunContext) -> None:
+    # Ctrl+C is the parent's to handle (it ends the workers); a worker interrupted on its own
+    # prints a traceback and breaks the pool. It was held back since the worker was spawned.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threadpool_limits(limits=1)
     _CONTEXT[:] = [context]
 
@@ -79,19 +94,85 @@ def _pool_shard(task: ShardTask) -> ShardResult:
 def _run_pool(
     tasks: Sequence[ShardTask], context: RunContext, jobs: int, report: Progress
 ) -> list[ShardResult]:
-    # "spawn" gives every worker a clean interpreter: no inherited SQLite handles or threads.
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(context,),
-    ) as pool:
-        futures = [pool.submit(_pool_shard, task) for task in tasks]
-        results = []
-        for future in as_completed(futures):
-            results.append(future.result())
-            report(len(results), len(tasks))
+    with _ctrl_c_as_flag() as interrupted:
+        # "spawn" gives every worker a clean interpreter: no inherited SQLite handles or threads.
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(tasks)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(context,),
+        )
+        try:
+            with _ctrl_c_held():  # workers start while submitting: they inherit the hold
+                futures = [pool.submit(_pool_shard, task) for task in tasks]
+            results = _gather(futures, interrupted, report)
+        except BaseException:
+            _end_workers(pool)
+            raise
+        pool.shutdown()  # every shard is in: the workers leave on their own
+        if interrupted():  # pressed while they were leaving
+            raise KeyboardInterrupt
     return results
+
+
+def _gather(
+    futures: list[Future[ShardResult]], interrupted: Callable[[], bool], report: Progress
+) -> list[ShardResult]:
+    """Results as shards finish; raises KeyboardInterrupt once Ctrl+C was pressed."""
+    results: list[ShardResult] = []
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+        if interrupted():
+            raise KeyboardInterrupt
+        for future in done:
+            results.append(future.result())
+            report(len(results), len(futures))
+    return results
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel the shards not started and end the workers now: a shard can run for minutes.
+
+    What Python 3.14's public ``ProcessPoolExecutor.terminate_workers()`` does; before 3.14 the
+    workers are reachable only through the pool's ``_processes``.
+    """
+    workers = list(pool._processes.values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+
+
+@contextmanager
+def _ctrl_c_as_flag() -> Iterator[Callable[[], bool]]:
+    """Turn Ctrl+C into a flag for the block (main thread, default handler only)."""
+    presses: list[int] = []
+    owned = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if threading.current_thread() is not threading.main_thread() or not owned:
+        yield lambda: False  # Ctrl+C is someone else's to handle here
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: presses.append(signum))
+    try:
+        yield lambda: bool(presses)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl+C back in the block; the parent gets a held one when the block ends.
+
+    Processes started in the block inherit the hold (through exec), so a Ctrl+C pressed while a
+    worker still imports never reaches it: multiprocessing starts its resource tracker this way.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _run_ray(

@@ -4,11 +4,13 @@ and paired differences against a baseline arm with bootstrap intervals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from importlib import metadata
 from typing import Any
 
 import numpy as np
 
+from engine.config import config_hash, effective_toml
 from engine.sim.experiment import Experiment
 from engine.sim.metrics import POPULATION_METRICS, RATIO_METRICS, Measures, measure
 from engine.sim.stats import N_RESAMPLES, Difference, population_difference, ratio_difference
@@ -23,6 +25,7 @@ class Comparison:
     measures: dict[str, Measures]  # by arm, in run order
     baseline: str | None  # the arm differences are taken against
     differences: dict[str, list[Difference]]  # other arm -> its differences from the baseline
+    resamples: int | None = None  # bootstrap resamples behind the intervals (None: no intervals)
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Point estimates per arm and metric."""
@@ -40,10 +43,12 @@ class Comparison:
         return {arm: (s[PLACEMENT_METRIC] - floor) / span for arm, s in summary.items()}
 
     def as_dict(self) -> dict[str, Any]:
-        """Everything a metrics JSON holds (plain values only)."""
+        """Everything a metrics JSON holds (plain values only), down to what it takes to run the
+        same experiment again: the foryou version, every arm's effective config, the resamples."""
         spec = self.experiment.spec
         runs = self.experiment.runs
         data = {
+            "foryou_version": _foryou_version(),
             "spec": {
                 "db": str(spec.db_path),
                 "users": spec.users,
@@ -54,9 +59,19 @@ class Comparison:
                 "log": spec.log,
                 "backend": spec.backend,
                 "shard_size": spec.shard_size,
+                "start_t": spec.start_t,
+                "behaviour": asdict(spec.behaviour),
             },
+            "resamples": self.resamples,
             "arms": {
                 name: {
+                    "config": {
+                        "name": run.arm.config.name,
+                        "sha256": config_hash(run.arm.config),
+                        "toml": effective_toml(run.arm.config),
+                    },
+                    "oracle": run.arm.oracle,
+                    "log": run.arm.log,
                     "metrics": self.measures[name].summary(),
                     "pool_reach": [float(x) for x in self.measures[name].pool_reach],
                     "impressions": run.impressions,
@@ -75,6 +90,13 @@ class Comparison:
         }
         result: dict[str, Any] = _plain(data)
         return result
+
+
+def _foryou_version() -> str | None:
+    try:
+        return metadata.version("foryou")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return None
 
 
 def _plain(value: Any) -> Any:
@@ -100,7 +122,12 @@ def compare(
     """Measure every arm; with ``bootstrap``, difference every other arm from ``baseline``.
 
     The baseline defaults to the first arm that is not a reference (random, oracle).
+
+    Raises:
+        ValueError: ``bootstrap`` with fewer than one resample.
     """
+    if bootstrap and n_resamples < 1:
+        raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
     world = experiment.world
     measures = {name: measure(run, world) for name, run in experiment.runs.items()}
     names = list(measures)
@@ -113,7 +140,7 @@ def compare(
         for name in names:
             if name != chosen:
                 differences[name] = _differences(measures[chosen], measures[name], rng, n_resamples)
-    return Comparison(experiment, measures, chosen, differences)
+    return Comparison(experiment, measures, chosen, differences, n_resamples if bootstrap else None)
 
 
 def _differences(

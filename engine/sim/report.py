@@ -3,12 +3,19 @@
 Charts use matplotlib's Agg backend, imported only when a report is written (a simulation that
 only prints a table never pays for it), and are saved without a "Software" stamp so the same
 run gives the same bytes. Numbers are formatted here once, for the report and the terminal.
+
+A run's files are written into a scratch folder and moved into place only once all of them are
+written, so a run that fails or is interrupted half-way leaves nothing half-written behind.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -86,6 +93,44 @@ def write_metrics_json(comparison: Comparison, path: Path, extra: dict[str, Any]
     """The comparison's numbers (and ``extra``, e.g. throughput) as indented JSON."""
     data = comparison.as_dict() | extra
     path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+# -- where the files go ---------------------------------------------------------------------
+
+
+@contextmanager
+def scratch_folder(parent: Path) -> Iterator[Path]:
+    """A new hidden folder in ``parent`` (the same disk as the files' destination, so moving
+    them is a rename), removed with whatever is still in it when the block ends."""
+    parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".foryou-", dir=parent))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def new_folder(base: Path) -> Path:
+    """Create ``base``, or ``base-2``, ``base-3``... when it is taken; returns the one created.
+
+    Creating (not checking) is what claims a name, so two runs never share a folder.
+    """
+    folder, n = base, 1
+    while True:
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")
+
+
+def move_files(source: Path, folder: Path) -> None:
+    """Move every file of ``source`` into ``folder`` (created if missing), replacing any file
+    of the same name there; other files in ``folder`` stay."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in sorted(source.iterdir()):
+        file.replace(folder / file.name)
 
 
 # -- the document --------------------------------------------------------------------------
@@ -321,7 +366,9 @@ def _metric_bars(plt: Any, comparison: Comparison) -> Any:
         for i, arm in enumerate(arms):
             d = diffs.get(arm, {}).get(key)
             if d is not None and np.isfinite(d.low) and np.isfinite(d.high):
-                errors[:, i] = [d.diff - d.low, d.high - d.diff]
+                # A BCa bound can sit a hair past its estimate (float noise when every resample
+                # agrees), and matplotlib refuses a negative error bar.
+                errors[:, i] = np.maximum([d.diff - d.low, d.high - d.diff], 0.0)
         ax.bar(range(len(arms)), values, yerr=errors, capsize=4, color="#4c72b0")
         ax.set_xticks(range(len(arms)), arms, rotation=20, fontsize=8)
         ax.set_title(METRICS[key].label, fontsize=9)
