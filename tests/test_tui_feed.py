@@ -252,10 +252,15 @@ async def test_not_interested_asks_the_scope_then_moves_on(
     app = app_for(world)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         first = on_screen(app)
+        video = feed(app).session.video
+        assert video is not None
         feed(app).play(1.5)
         await pilot.press("n")
         assert isinstance(app.screen, ChoicePrompt)
         await pilot.press(choice)
+        what = {"video": "this video", "creator": f"@{video.creator_handle}"}
+        toasts = " ".join(n.message for n in app._notifications)
+        assert f"you will see less of {what.get(scope, video.topic_name)}" in toasts
         assert [(e["kind"], e["video_id"], e["scope"]) for e in events(world)] == [
             ("not_interested", first, scope),
             ("skip", first, None),

@@ -286,9 +286,18 @@ class FeedScreen(Screen[None]):
             self.app.push_screen(scope_prompt(self.session.video), self._not_interested)
 
     def _not_interested(self, scope: str | None) -> None:
-        if scope and self._react(
+        video = self.session.video
+        if scope is None or video is None:
+            return
+        what = {
+            "video": "this video",
+            "creator": f"@{video.creator_handle}",
+            "sound": f"♫ {video.sound_title}",
+            "topic": video.topic_name,
+        }[scope]
+        if self._react(
             lambda: self.session.react("not_interested", scope=scope),
-            "✕ Got it: you will see less of this.",
+            f"✕ Got it: you will see less of {what}.",
         ):
             self.action_next()
 
