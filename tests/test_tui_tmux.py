@@ -150,6 +150,8 @@ def test_a_viewer_session_in_a_real_terminal(terminal: Terminal, world: Path) ->
     term.keys("?", "p")
     term.wait_for("⏸")
     term.keys("p")
+    # Panels pause the video; give it a moment of play so its skip has seconds to record.
+    time.sleep(1.0)
 
     term.keys("j")
     term.wait_for("#2 in your feed")
