@@ -16,7 +16,7 @@ from engine.config import Config
 from engine.events import apply_choice
 from engine.filters import FilterContext, apply_filters
 from engine.pick import choose, slate_probabilities
-from engine.profile import VideoFeatures, learn, negative_strengths
+from engine.profile import VideoFeatures, learn, negative_strengths, seed_interests
 from engine.reactions import reaction_value
 from engine.rerank import rerank
 from engine.scoring import BOOST_FLOOR, ScoringContext, score
@@ -281,8 +281,6 @@ def test_an_early_skip_pushes_away_and_a_late_one_is_almost_a_completion() -> No
 
 def test_not_interested_removes_only_what_the_vectors_share_with_the_video() -> None:
     state = viewer(interests=(COOKING,))
-    from engine.profile import seed_interests
-
     seed_interests(state, tiny_catalog().world.topics.centroid, Config().profile)
     before = state.long_term.copy()
     value = reaction_value("not_interested", Config().reactions, watched_s=0.0, duration_s=10.0)
