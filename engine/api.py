@@ -27,6 +27,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from engine.catalog import Catalog
+from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
 from engine.config import Config, config_hash, effective_toml, load_config
 from engine.controls import apply_settings, settings_of
@@ -84,6 +85,7 @@ class Engine:
         # One pick is a single matrix-vector product: BLAS worker threads parked between picks
         # cost ~5 ms to wake, ten times the product itself, so the engine computes on one.
         self._blas = threadpool_limits(limits=1, user_api="blas")
+        self._viewers = Claims(Path(f"{store.path}.lock"))  # the viewers this engine serves
         self._restore()
 
     @classmethod
@@ -251,7 +253,31 @@ class Engine:
         """Every recorded viewer: id, name, language, country, simulated, watched."""
         return self.store.users()
 
+    def claim_viewer(self, user_id: int) -> None:
+        """Serve and record this viewer from this engine's process only, until :meth:`close`.
+
+        Every logged call about a viewer claims them (once per engine, not per pick); call
+        this to be refused before anything else happens. Engines with ``log=False`` serve from
+        memory and claim nothing.
+
+        Raises:
+            ViewerClaimedError: (a ValueError) another process is serving or recording them.
+        """
+        if not self.log or user_id < 0 or self._viewers.holds(VIEWER_BYTES + user_id):
+            return
+        try:
+            self._viewers.claim(VIEWER_BYTES + user_id)
+        except ClaimedError as held:
+            row = self.store.user_row(user_id)
+            name = row["name"] if row else user_id
+            pid = f" (pid {held.pid})" if held.pid else ""
+            raise ViewerClaimedError(
+                f"viewer {name} is being watched in another process{pid}; close it there first"
+            ) from None
+
     def _state(self, user_id: int) -> UserState:
+        # Two processes serving one viewer repeat each other's videos and count likes twice.
+        self.claim_viewer(user_id)
         state = self._users.get(user_id)
         if state is None:
             state = self._load_user(user_id)
@@ -688,6 +714,7 @@ class Engine:
         for user_id in list(self._users):
             self.end_session(user_id)
         self.store.close()
+        self._viewers.release()
         self._blas.restore_original_limits()
 
     def __enter__(self) -> Engine:

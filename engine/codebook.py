@@ -302,7 +302,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "participant_id": "Participant (participants.id)",
             "phase": "pre or post",
             "item": "Item id from the study definition",
-            "value": "The answer as text: Likert point, chosen option(s) as JSON, or free text",
+            "value": (
+                "The answer as text: a Likert point, a single choice's option as plain text, "
+                "several choices as a JSON list, or free text (each item: see questionnaire)"
+            ),
             "answered_at": "When (unix seconds); a corrected answer keeps the latest",
         },
     ),

@@ -21,7 +21,10 @@ from typing import Any
 
 from engine.codebook import TABLES
 from engine.store import Store
+from engine.store.study_log import StudyLog
 from engine.store.tables import batches, column_types, exportable_tables
+from engine.study.definition import Item, Study
+from engine.study.questionnaire import describe_item, questionnaire_items
 
 __all__ = ["FORMATS", "ExportError", "export_tables"]
 
@@ -40,11 +43,17 @@ RECEIPTS = (
 CODEBOOK = (
     "What every exported column means.",
     {
-        "table": "Exported table (file name without extension)",
-        "column": "Column name",
+        "table": (
+            "Exported table (file name without extension), or questionnaire: the study's "
+            "items, whose answers are the answers table's rows"
+        ),
+        "column": "Column name; for questionnaire rows the item as phase.item",
         "type": "SQLite type: INTEGER, FLOAT, TEXT or BLOB",
         "description": "What the column holds",
     },
+)
+QUESTIONNAIRE = (
+    "The study's items in the order asked. Each answer is a row of answers (phase, item, value)."
 )
 
 Rows = Iterator[list[tuple[Any, ...]]]
@@ -72,6 +81,7 @@ def export_tables(
     out = Path(out_dir)
     with Store.open(path) as store:
         plan = _plan(store)
+        items = _questionnaire(store)
         targets = [out / f"{name}.{EXTENSION[fmt]}" for name, _, _ in plan]
         targets += [out / f"codebook.{EXTENSION[fmt]}", out / "codebook.md"]
         existing = [t for t in targets if t.exists()]
@@ -81,9 +91,10 @@ def export_tables(
         counts = {}
         for name, columns, rows in plan:
             counts[name] = _write(writer, out / f"{name}.{EXTENSION[fmt]}", columns, rows())
-    book = _codebook(plan)
+    book = _codebook(plan, items)
     _write(writer, out / f"codebook.{EXTENSION[fmt]}", _BOOK_COLUMNS, iter([book]))
-    _replace(out / "codebook.md", lambda tmp: tmp.write_text(_markdown(plan), encoding="utf-8"))
+    markdown = _markdown(plan, items)
+    _replace(out / "codebook.md", lambda tmp: tmp.write_text(markdown, encoding="utf-8"))
     return counts
 
 
@@ -117,17 +128,37 @@ def _described(table: str) -> tuple[str, dict[str, str]]:
     return RECEIPTS if table == "receipts" else TABLES.get(table, ("", {}))
 
 
-def _codebook(plan: list[tuple[str, Columns, Callable[[], Rows]]]) -> list[tuple[Any, ...]]:
+def _questionnaire(store: Store) -> list[tuple[str, Item]]:
+    """The study's questionnaire items as (phase, item); none in a world without a study."""
+    row = StudyLog(store.db).study()
+    return questionnaire_items(Study.from_json(row["resolved"])) if row else []
+
+
+def _item_description(item: Item) -> str:
+    kind, answers, stored = describe_item(item)
+    needed = "required" if item.required else "optional"
+    return f"\u201c{item.text}\u201d ({kind}: {answers}; {needed}); answers.value holds {stored}"
+
+
+def _codebook(
+    plan: list[tuple[str, Columns, Callable[[], Rows]]], items: list[tuple[str, Item]]
+) -> list[tuple[Any, ...]]:
     rows = [
         (name, column, kind, _described(name)[1].get(column, ""))
         for name, columns, _ in plan
         for column, kind in columns
     ]
+    rows += [
+        ("questionnaire", f"{phase}.{item.id}", "TEXT", _item_description(item))
+        for phase, item in items
+    ]
     rows += [("codebook", column, kind, CODEBOOK[1][column]) for column, kind in _BOOK_COLUMNS]
     return rows
 
 
-def _markdown(plan: list[tuple[str, Columns, Callable[[], Rows]]]) -> str:
+def _markdown(
+    plan: list[tuple[str, Columns, Callable[[], Rows]]], items: list[tuple[str, Item]]
+) -> str:
     lines = ["# Codebook", ""]
     for name, columns, _ in plan:
         description, described = _described(name)
@@ -135,7 +166,25 @@ def _markdown(plan: list[tuple[str, Columns, Callable[[], Rows]]]) -> str:
         lines += ["|---|---|---|"]
         lines += [f"| {c} | {t} | {described.get(c, '')} |" for c, t in columns]
         lines.append("")
+    if items:
+        lines += ["## questionnaire", "", QUESTIONNAIRE, ""]
+        lines += ["| phase | item | kind | wording | answers | required | answers.value holds |"]
+        lines += ["|---|---|---|---|---|---|---|"]
+        for phase, item in items:
+            kind, answers, stored = describe_item(item)
+            cells = [phase, item.id, kind, item.text, answers, _yes(item.required), stored]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append("")
     return "\n".join(lines)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _cell(text: str) -> str:
+    """Text that stays inside one Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 # -- writers ------------------------------------------------------------------------------

@@ -92,6 +92,36 @@ def test_csv_export_has_every_table_and_a_codebook_for_every_column(
     assert "## participants" in book and "Pseudonymous participant id" in book
 
 
+def test_codebook_describes_every_questionnaire_item_as_its_answers_are_stored(
+    study_db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "csv"
+    export(study_db, out, "csv")
+    items = {
+        row["column"]: row["description"]
+        for row in read_csv(out / "codebook.csv")
+        if row["table"] == "questionnaire"
+    }
+    assert list(items) == ["pre.age", "pre.hours", "post.enjoy", "post.notes"]
+    assert (
+        "\u201cYour age band\u201d (choice: one of: 18-24 | 25-34 | 35+; required)"
+        in items["pre.age"]
+    )
+    hours = "(likert: a point from 1 to 5 (1 = none, 5 = more than 3); required)"
+    assert "How many hours a day do you watch short videos?" in items["pre.hours"]
+    assert hours in items["pre.hours"]
+    assert "(likert: a point from 1 to 7; required)" in items["post.enjoy"]
+    assert "(text: text of at most 2000 characters; optional)" in items["post.notes"]
+    # What the codebook says a single choice holds is what the answers table holds.
+    assert items["pre.age"].endswith("answers.value holds the chosen option as plain text")
+    stored = {(a["phase"], a["item"]): a["value"] for a in read_csv(out / "answers.csv")}
+    assert stored[("pre", "age")] == "25-34" and stored[("post", "enjoy")] == "6"
+    book = (out / "codebook.md").read_text()
+    assert "## questionnaire" in book
+    assert "| pre | age | choice | Your age band | one of: 18-24 \\| 25-34 \\| 35+ | yes |" in book
+    assert "| post | notes | text | Anything else you noticed? |" in book
+
+
 def test_jsonl_export_round_trips_values(study_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "jsonl"
     export(study_db, out, "jsonl")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -95,3 +96,37 @@ def test_ctrl_c_stops_a_parallel_run_at_once(
         with suppress(ProcessLookupError):
             os.killpg(run.pid, signal.SIGKILL)
         run.communicate()
+
+
+@pytest.mark.slow
+def test_workers_die_with_a_killed_parent_and_let_go_of_the_file(
+    world_path: Path, tmp_path: Path
+) -> None:
+    # kill -9 gives the parent no chance to end its workers: they must notice on their own.
+    options = ["--db", str(world_path), "--users", "200", "--sessions", "3", "--seed", "1"]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "tui", "simulate", *options, "--jobs", "2", "--out", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: len(_workers(run.pid)) == 2 or run.poll() is not None, 60)
+        workers = _workers(run.pid)
+        assert len(workers) == 2, "the run never started its two workers"
+        time.sleep(1.5)  # shards running, writing their sessions into the file
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        _wait_for(lambda: not _in_session(run.pid), 5)
+        assert _in_session(run.pid) == []
+        conn = sqlite3.connect(world_path, timeout=2)
+        try:  # nobody writes or holds an old snapshot any more: the WAL can be emptied
+            assert conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+            conn.execute("BEGIN IMMEDIATE")
+            conn.rollback()
+        finally:
+            conn.close()
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 from click.testing import CliRunner
 
 from engine import VirtualClock
 from engine.store.activity import LIVE_STAT_FIELDS
 from engine.study import open_bundle
 from engine.study.forget import live_stat_share
-from tests.studykit import complete, make_bundle
+from tests.studykit import complete, make_bundle, watch
 from tui.cli import main
 
 FORGOTTEN = "QX7K2"  # an id that cannot appear by chance in the world's text
@@ -110,3 +113,58 @@ def test_forget_command(world_path: Path, tmp_path: Path) -> None:
     assert unknown.output == "Error: unknown participant P001\n"
     refused = runner.invoke(main, ["study", "forget", "P003", "--db", str(path)], input="n\n")
     assert refused.exit_code != 0
+
+
+READER = """\
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN")
+conn.execute("SELECT count(*) FROM participants").fetchone()
+print("reading", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_forget_with_another_reader_open_refuses_then_a_rerun_scrubs(
+    world_path: Path, tmp_path: Path
+) -> None:
+    path = make_bundle(world_path, tmp_path)
+    email = "qx7k2.mail@example.org"
+    with open_bundle(path) as bundle:
+        bundle.record_consent(FORGOTTEN, agreed=True)
+        bundle.record_answers(FORGOTTEN, "pre", {"age": "25-34", "hours": 3})
+        watch(bundle, FORGOTTEN, VirtualClock(0.0), np.random.default_rng(1))
+        bundle.record_answers(FORGOTTEN, "post", {"enjoy": 6, "notes": f"write me: {email}"})
+    secrets = [FORGOTTEN.encode(), email.encode()]
+
+    def leftovers() -> list[bytes]:
+        files = [path, Path(f"{path}-wal")]
+        raw = b"".join(f.read_bytes() for f in files if f.exists())
+        return [s for s in secrets if s in raw]
+
+    # A reader that began its read before the file held anything new (as a `sqlite3` shell, an
+    # export or a stray worker would) and keeps it open.
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline() == "reading\n"
+        runner = CliRunner()
+        args = ["study", "forget", FORGOTTEN, "--db", str(path), "--yes"]
+        busy = runner.invoke(main, args)
+        assert busy.exit_code == 1
+        assert busy.output.count("\n") == 1 and busy.output.startswith("Error: ")
+        assert "another process" in busy.output and f"pid {reader.pid}" in busy.output
+        assert "run again" in busy.output
+        assert leftovers() == secrets  # told the truth: it is all still there
+    finally:
+        reader.communicate("\n", timeout=10)
+    done = runner.invoke(main, args)
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith(f"Forgot {FORGOTTEN}: removed")
+    assert "exports made before" in done.output
+    assert leftovers() == []
+    assert scan(path, FORGOTTEN, -1) == []

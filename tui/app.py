@@ -98,6 +98,14 @@ class FeedApp(App[None]):
 
     def _viewer_chosen(self, user_id: int | None) -> None:
         if user_id is not None:
+            try:
+                self.engine.claim_viewer(user_id)
+            except ValueError as exc:  # their feed is open in another terminal
+                self.notify(str(exc), severity="error", markup=False)
+                self.push_screen(
+                    ViewerScreen(self.engine.users(), self.world_name), self._viewer_chosen
+                )
+                return
             self.start_feed(user_id)
         else:
             self._onboard()
@@ -211,6 +219,7 @@ def make_app(
     Raises:
         StoreError: the file is missing or is not a foryou world (it is left untouched).
         ValueError: no viewer has that name.
+        ViewerClaimedError: that viewer's feed is open in another process.
         AutopilotError: the persona is neither a seed nor a topic, or `user` is a person.
     """
     engine = Engine.open(db_path, clock=world_clock)
@@ -220,6 +229,8 @@ def make_app(
         if autopilot is not None:
             cast = autopilot.cast(engine)
             user_id = cast.viewer_id(engine, user)
+        if user_id is not None:
+            engine.claim_viewer(user_id)
     except BaseException:
         engine.close()
         raise

@@ -134,6 +134,7 @@ def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: boo
 )
 def feed(db_path: Path, user: str | None, persona: str | None, pace_s: float) -> None:
     """Watch the feed: one video at a time, reacting with single keys."""
+    from engine.claims import ViewerClaimedError
     from tui.app import make_app
 
     autopilot = None
@@ -145,8 +146,8 @@ def feed(db_path: Path, user: str | None, persona: str | None, pace_s: float) ->
         try:
             app = make_app(db_path, user, autopilot=autopilot)
         except ValueError as exc:
-            if autopilot is not None:  # its messages say what to give instead
-                raise
+            if autopilot is not None or isinstance(exc, ViewerClaimedError):
+                raise  # its messages say what to do instead
             raise ValueError(f"{exc}; leave out --user to pick or create a viewer") from None
     require_terminal(app.engine.close)
     app.run()

@@ -96,7 +96,9 @@ def study_forget(participant: str, db_path: Path, yes: bool) -> None:
     with user_errors(), open_bundle(db_path) as bundle:
         deleted = bundle.forget(participant)
     rows = ", ".join(f"{n} {table}" for table, n in deleted.items() if n)
-    click.echo(f"Forgot {participant}: removed {rows}.")
+    click.echo(
+        f"Forgot {participant}: removed {rows}; exports made before still hold {participant}."
+    )
 
 
 @study.command("run")

@@ -15,14 +15,24 @@ line of foryou code; while shards run, the parent's Ctrl+C only raises a flag th
 between waits, then cancels what has not started, ends the workers and raises
 ``KeyboardInterrupt``. (Raised at an arbitrary moment instead, the interrupt can land inside
 ``concurrent.futures``' own locks, leave one held, and the pool's exit then waits forever.)
+
+Workers die with their parent. A parent killed outright (``kill -9``, out of memory) cannot end
+them, and orphaned workers went on writing to the shared file for a minute and then hung
+holding it open, which kept ``study forget`` from overwriting what it deleted. On Linux the
+kernel kills each worker when its parent dies (``PR_SET_PDEATHSIG``); everywhere, a watchdog
+thread in each worker ends it within a second of finding itself reparented.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -36,6 +46,8 @@ Backend = Literal["process", "ray"]
 Progress = Callable[[int, int], None]  # (shards done, shards in all)
 _CONTEXT: list[RunContext] = []
 _POLL_S = 0.1  # how often the parent looks for a Ctrl+C while it waits for shards
+_ORPHAN_POLL_S = 0.5  # how often a worker checks that its parent is still there
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class BackendError(RuntimeError):
@@ -77,14 +89,30 @@ def _run_here(
     return results
 
 
-def _init_worker(context: RunContext) -> None:
+def _init_worker(context: RunContext, parent: int) -> None:
     # Ctrl+C is the parent's to handle (it ends the workers); a worker interrupted on its own
     # prints a traceback and breaks the pool. It was held back since the worker was spawned.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _die_with(parent)
     threadpool_limits(limits=1)
     _CONTEXT[:] = [context]
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when ``parent`` dies (see the module docstring)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    # Also covers a parent that died before prctl ran, which the kernel would never signal.
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_POLL_S)
+    os._exit(1)  # nobody is left to take the results; a shard's open transaction rolls back
 
 
 def _pool_shard(task: ShardTask) -> ShardResult:
@@ -100,7 +128,7 @@ def _run_pool(
             max_workers=min(jobs, len(tasks)),
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(context,),
+            initargs=(context, os.getpid()),
         )
         try:
             with _ctrl_c_held():  # workers start while submitting: they inherit the hold

@@ -5,15 +5,33 @@ bytes with zeros and a truncating WAL checkpoint drops the old page images, so t
 be recovered from the file afterwards either. Aggregate counters (``video_stats_live``) are
 decremented by the participant's share, computed by the caller from the rows being deleted;
 a counter row left at zero is deleted, since it would still say that someone watched.
+
+The checkpoint cannot finish while another connection reads an older snapshot (a ``sqlite3``
+shell, an export, a stray simulation worker): that reader may still need the old pages, so
+SQLite keeps them in the file. Deleting and then reporting success would be a lie, so the
+participant's row is first rewritten unchanged and the WAL checkpointed: a reader that began
+before that write makes the checkpoint busy, and nothing is deleted (:class:`FileInUseError`).
+Only a reader that starts in the few milliseconds between that check and the delete can still
+hold the old bytes; then the rows are gone but the bytes are not, and the error says so.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from contextlib import suppress
+from pathlib import Path
 
 from sqlite_utils import Database
 
 from engine.store.activity import LIVE_STAT_FIELDS
+from engine.store.files import BUSY_TIMEOUT_S
+
+__all__ = ["FileInUseError", "forget_participant", "overwrite_freed", "processes_holding"]
+
+# How long a checkpoint waits for other readers to finish: long enough for a running feed's
+# short reads, short enough that an operator is not left staring at a silent command.
+CHECKPOINT_WAIT_S = 3.0
 
 # (table, the column that ties a row to the participant: "user" or "participant").
 _OWNED = (
@@ -27,6 +45,20 @@ _OWNED = (
     ("sessions", "user_id", "user"),
     ("users", "id", "user"),
 )
+
+
+class FileInUseError(Exception):
+    """Another connection reads the file, so freed bytes cannot be overwritten yet.
+
+    Attributes:
+        deleted: rows deleted per table (empty: nothing was deleted).
+        holders: the other processes that have the file open, as "pid N: command".
+    """
+
+    def __init__(self, deleted: dict[str, int], holders: list[str]) -> None:
+        super().__init__("another process is reading the file")
+        self.deleted = deleted
+        self.holders = holders
 
 
 def forget_participant(
@@ -45,10 +77,18 @@ def forget_participant(
 
     Returns:
         Rows deleted per table.
+
+    Raises:
+        FileInUseError: another connection reads the file: ``deleted`` is empty when nothing was
+            deleted, else the rows are gone but their bytes are not overwritten yet.
     """
     ids = {"participant": participant_id, "user": user_id}
     deleted: dict[str, int] = {}
     db.execute("PRAGMA secure_delete = ON")
+    with db.atomic():  # a write every older snapshot predates, so the checkpoint waits for them
+        db.execute("UPDATE participants SET id = id WHERE id = ?", [participant_id])
+    if not overwrite_freed(db):
+        raise FileInUseError({}, processes_holding(db))
     with db.atomic():
         for table, column, owner in _OWNED:
             if ids[owner] is None:
@@ -63,5 +103,55 @@ def forget_participant(
                 f"UPDATE video_stats_live SET {sets} WHERE video_id = ?", [*values, video_id]
             )
             db.execute(f"DELETE FROM video_stats_live WHERE video_id = ? AND {zero}", [video_id])
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not overwrite_freed(db):
+        raise FileInUseError(deleted, processes_holding(db))
     return deleted
+
+
+def overwrite_freed(db: Database, wait_s: float = CHECKPOINT_WAIT_S) -> bool:
+    """Copy the WAL into the file and empty it, waiting up to ``wait_s`` for other readers.
+
+    Returns:
+        True when every page is in the file and the WAL is empty (no old page image is left);
+        False while another connection still reads an older snapshot.
+    """
+    db.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    return not busy
+
+
+def processes_holding(db: Database) -> list[str]:
+    """Other processes with the database (or its WAL) open, as "pid N: command".
+
+    Read from ``/proc`` (Linux); elsewhere, or for other users' processes, the list is empty.
+    """
+    path = Path(db.execute("PRAGMA database_list").fetchone()[2]).resolve()
+    targets = {str(path), f"{path}-wal"}
+    found = []
+    for pid in filter(str.isdigit, _listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        with suppress(OSError):
+            if any(
+                os.readlink(f"/proc/{pid}/fd/{fd}") in targets for fd in _listdir(f"/proc/{pid}/fd")
+            ):
+                found.append(f"pid {pid}: {_command(pid)}")
+    return found
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _command(pid: str) -> str:
+    with suppress(OSError):
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        words = " ".join([Path(argv[0]).name, *argv[1:]]).split()  # one line, whatever argv holds
+        return " ".join(words)[:60]
+    return "?"

@@ -32,7 +32,12 @@ from engine.clock import Clock, WallClock
 from engine.config import Config
 from engine.heating import HeatedEngine, condition_boosts
 from engine.store import Store
-from engine.store.forget import forget_participant
+from engine.store.forget import (
+    FileInUseError,
+    forget_participant,
+    overwrite_freed,
+    processes_holding,
+)
 from engine.store.study_log import StudyLog
 from engine.study.allocation import allocate
 from engine.study.claims import Claims
@@ -377,16 +382,39 @@ class StudyBundle:
             Rows deleted per table.
 
         Raises:
-            StudyError: an unknown participant.
+            StudyError: an unknown participant, one running in another process, or another
+                process reading the file (then nothing is deleted, or, if that reader began
+                during the delete, the rows are gone but their bytes are still in the file;
+                the message says which, and running ``forget`` again finishes it).
         """
         row = self._log.participant(check_participant_id(participant))
         if row is None:
+            # An earlier forget may have deleted this participant with a reader still open:
+            # overwrite what it freed before saying there is nobody to forget.
+            if not overwrite_freed(self.store.db):
+                raise self._in_use(participant, processes_holding(self.store.db), deleted=True)
             raise StudyError(f"unknown participant {participant}")
+        self.claim(participant)
         user_id = row["user_id"]
         share = {}
         if user_id is not None:
             _, events = self.store.history(int(user_id))
             share = live_stat_share(events)
-        return forget_participant(
-            self.store.db, participant_id=int(row["id"]), user_id=user_id, stat_deltas=share
+        try:
+            return forget_participant(
+                self.store.db, participant_id=int(row["id"]), user_id=user_id, stat_deltas=share
+            )
+        except FileInUseError as busy:
+            raise self._in_use(participant, busy.holders, deleted=bool(busy.deleted)) from None
+
+    def _in_use(self, participant: str, holders: list[str], *, deleted: bool) -> StudyError:
+        who = ", ".join(holders) if holders else "a process this user cannot see"
+        if not deleted:
+            return StudyError(
+                f"another process has {self.path.name} open ({who}); nothing was deleted: "
+                f"close it and run again"
+            )
+        return StudyError(
+            f"another process has {self.path.name} open ({who}): {participant}'s rows are "
+            "deleted but their bytes are not overwritten yet; close it and run again"
         )

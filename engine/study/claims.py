@@ -4,16 +4,16 @@ Two terminals running the same participant would serve them twice and race each 
 a run that died (its terminal closed, the process killed) leaves a feed run open, and only a
 claim that dies with its process tells that run apart from one still going. A claim is a POSIX
 lock on one byte of ``<bundle>.lock``, chosen by the participant's id, held until the bundle
-closes.
+closes (:mod:`engine.claims`, which viewers' claims share).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import zlib
 from pathlib import Path
 
+from engine.claims import ClaimedError
+from engine.claims import Claims as ByteClaims
 from engine.study.definition import StudyError
 
 _BYTES = 2**31 - 1  # participants spread over this many lockable bytes
@@ -24,8 +24,7 @@ class Claims:
 
     def __init__(self, bundle: Path) -> None:
         self.path = Path(f"{bundle}.lock")
-        self._fd: int | None = None
-        self._held: set[str] = set()
+        self._bytes = ByteClaims(self.path)
 
     def claim(self, participant: str) -> None:
         """Hold the participant for this process (again: nothing to do).
@@ -33,23 +32,14 @@ class Claims:
         Raises:
             StudyError: another process is running this participant.
         """
-        if participant in self._held:
-            return
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        offset = zlib.crc32(participant.encode()) % _BYTES
         try:
-            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
-        except OSError:
+            self._bytes.claim(zlib.crc32(participant.encode()) % _BYTES)
+        except ClaimedError:
             raise StudyError(
                 f"participant {participant} is running in another terminal; "
                 "finish or leave there first"
             ) from None
-        self._held.add(participant)
 
     def release(self) -> None:
-        """Let every claimed participant go (closing the file drops its locks)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        self._held.clear()
+        """Let every claimed participant go."""
+        self._bytes.release()

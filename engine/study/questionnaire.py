@@ -1,7 +1,9 @@
-"""Questionnaire answers: checked against their item and stored as text.
+"""Questionnaire answers: checked against their item and stored as text, and described.
 
-Likert answers are whole points from 1 to the item's scale, choices are one of the item's
-options (a JSON list when several may be chosen), free text is bounded by ``max_chars``.
+Likert answers are whole points from 1 to the item's scale, a single choice is the chosen
+option as plain text, several choices are a JSON list of options, free text is bounded by
+``max_chars``. :func:`describe_item` says the same per item for the export's codebook, so what
+a researcher reads there is what the ``answers`` table holds.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.study.definition import Choice, Item, Likert, StudyError
+from engine.study.definition import Choice, Item, Likert, Study, StudyError
 
-__all__ = ["encode_answer"]
+__all__ = ["describe_item", "encode_answer", "questionnaire_items"]
 
 
 def encode_answer(item: Item, value: Any, phase: str) -> str:
@@ -37,3 +39,28 @@ def encode_answer(item: Item, value: Any, phase: str) -> str:
     if not isinstance(value, str) or len(value) > item.max_chars:
         raise StudyError(f"{where} needs text of at most {item.max_chars} characters")
     return value
+
+
+def questionnaire_items(study: Study) -> list[tuple[str, Item]]:
+    """Every item of the study as (phase, item), pre-questionnaire first, in the asked order."""
+    return [("pre", item) for item in study.pre] + [("post", item) for item in study.post]
+
+
+def describe_item(item: Item) -> tuple[str, str, str]:
+    """The item's kind, what it accepts, and how its answer is stored in ``answers.value``.
+
+    Returns:
+        (kind, answers, stored): e.g. ("choice", "one of: 18-24 | 25-34 | 35+", "the chosen
+        option as plain text").
+    """
+    if isinstance(item, Likert):
+        ends = (
+            f" (1 = {item.anchors[0]}, {item.scale} = {item.anchors[-1]})" if item.anchors else ""
+        )
+        return "likert", f"a point from 1 to {item.scale}{ends}", "the point as a whole number"
+    if isinstance(item, Choice):
+        options = " | ".join(item.options)
+        if item.multiple:
+            return "choice", f"any of: {options}", "a JSON list of the chosen options"
+        return "choice", f"one of: {options}", "the chosen option as plain text"
+    return "text", f"text of at most {item.max_chars} characters", "the text as typed"

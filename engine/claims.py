@@ -1,0 +1,128 @@
+"""Claims on a world file that the operating system drops when their process dies.
+
+Two processes serving one viewer repeat videos the other already showed and count likes twice;
+two terminals running one study participant race each other's writes. A claim is a POSIX lock
+on one byte of ``<world>.lock``: the kernel refuses it to a second process and drops it when
+the holder dies, however it dies, so a crashed feed never blocks the next one.
+
+POSIX locks belong to the process, and closing *any* descriptor of the lock file drops *all*
+of the process's locks on it. So every claim of a process on one lock file goes through one
+shared descriptor here, with a count per byte: an engine closing never drops the study's claim
+on its participant, nor a second engine's claim on another viewer.
+
+Bytes are split by kind so that they never collide: participants hash into the low 2³¹ bytes,
+viewers are ``VIEWER_BYTES + user id`` exactly.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import sys
+import threading
+from pathlib import Path
+
+__all__ = ["VIEWER_BYTES", "ClaimedError", "Claims", "ViewerClaimedError"]
+
+VIEWER_BYTES = 2**32  # the first byte of the viewers' range
+
+# struct flock as Linux lays it out on 64-bit machines (F_GETLK's answer names the holder).
+_FLOCK = "hhqqi4x"
+
+
+class ClaimedError(Exception):
+    """Another process holds the claim.
+
+    Attributes:
+        pid: that process, when the system says (None if it does not).
+    """
+
+    def __init__(self, pid: int | None) -> None:
+        super().__init__(f"held by process {pid}" if pid else "held by another process")
+        self.pid = pid
+
+
+class ViewerClaimedError(ValueError):
+    """A viewer that another process is serving; the message is one line for the user."""
+
+
+class _LockFile:
+    """The process's one descriptor on a lock file, and how many claims hold each byte."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.holds: dict[int, int] = {}
+
+
+_FILES: dict[str, _LockFile] = {}
+_GUARD = threading.Lock()  # the TUI's worker threads open engines too
+
+
+class Claims:
+    """The bytes of one lock file that this holder claims, each locked against other processes.
+
+    Args:
+        path: the lock file (created on first claim).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._key = str(path.parent.resolve() / path.name)  # one key however it is spelled
+        self._held: set[int] = set()
+
+    def holds(self, offset: int) -> bool:
+        return offset in self._held
+
+    def claim(self, offset: int) -> None:
+        """Hold byte ``offset`` until :meth:`release` (again: nothing to do).
+
+        Raises:
+            ClaimedError: another process holds it.
+        """
+        if offset in self._held:
+            return
+        with _GUARD:
+            lock_file = _FILES.get(self._key) or _LockFile(self._key)
+            _FILES[self._key] = lock_file
+            if not lock_file.holds.get(offset):
+                try:
+                    fcntl.lockf(lock_file.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+                except OSError:
+                    holder = _holder(lock_file.fd, offset)
+                    self._close_if_unused(lock_file)
+                    raise ClaimedError(holder) from None
+            lock_file.holds[offset] = lock_file.holds.get(offset, 0) + 1
+        self._held.add(offset)
+
+    def release(self) -> None:
+        """Let every claimed byte go (other holders in this process keep theirs)."""
+        with _GUARD:
+            lock_file = _FILES.get(self._key)
+            for offset in self._held:
+                if lock_file is None:
+                    break
+                lock_file.holds[offset] -= 1
+                if not lock_file.holds[offset]:
+                    del lock_file.holds[offset]
+                    fcntl.lockf(lock_file.fd, fcntl.LOCK_UN, 1, offset)
+            if lock_file is not None:
+                self._close_if_unused(lock_file)
+        self._held.clear()
+
+    def _close_if_unused(self, lock_file: _LockFile) -> None:
+        if not lock_file.holds:
+            os.close(lock_file.fd)
+            del _FILES[self._key]
+
+
+def _holder(fd: int, offset: int) -> int | None:
+    """The process holding a byte, as F_GETLK reports it (None where the layout differs)."""
+    if sys.platform != "linux":
+        return None
+    try:
+        query = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0)
+        kind, _, _, _, pid = struct.unpack(_FLOCK, fcntl.fcntl(fd, fcntl.F_GETLK, query))
+    except (OSError, struct.error):
+        return None
+    return pid if kind != fcntl.F_UNLCK and pid > 0 else None
