@@ -214,9 +214,11 @@ class ActivityLog:
         return rows[0] if rows else None
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
-        """(world_t, video_id, kind) of every event since a world time, for trending."""
+        """(world_t, video_id, kind) of every event on a video since a world time, for trending
+        (a ``refresh`` is about the viewer, not a video: it has none)."""
         cursor = self.db.execute(
-            "SELECT world_t, video_id, kind FROM events WHERE world_t >= ? ORDER BY id",
+            "SELECT world_t, video_id, kind FROM events "
+            "WHERE world_t >= ? AND video_id IS NOT NULL ORDER BY id",
             [since_world_t],
         )
         return [(float(t), int(v), str(k)) for t, v, k in cursor]
