@@ -60,11 +60,14 @@ class ActivityLog:
         simulated: bool,
         settings: Mapping[str, Any],
         pick_seed: int | None = None,
-    ) -> int:
+    ) -> int | None:
+        """Insert a viewer; None if the name is taken (checked by the insert itself, so two
+        engines on one file that both found the name free cannot both have it)."""
         with self.db.atomic():
             cursor = self.db.execute(
                 "INSERT INTO users (name, created_at, language, country, interests, simulated, "
-                "settings, pick_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "settings, pick_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(name) DO NOTHING",
                 [
                     name,
                     time.time(),
@@ -76,7 +79,7 @@ class ActivityLog:
                     pick_seed,
                 ],
             )
-        return int(cursor.lastrowid or 0)
+        return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
 
     def user_row(self, user_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
