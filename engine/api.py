@@ -45,7 +45,7 @@ from engine.profile import (
 from engine.reactions import CLOSING, check_event, check_storable, reaction_value
 from engine.receipt import Receipt
 from engine.store import Store
-from engine.store.activity import LIVE_STAT_FIELDS
+from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
 from engine.trending import Discover, Trend, Trending
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID
@@ -273,10 +273,14 @@ class Engine:
         state.pick_seed = row.get("pick_seed")
         impressions, events = self.store.history(user_id)
         for imp in impressions:
-            self._note_served(state, int(imp["video_id"]), int(imp["position"]), int(imp["id"]))
+            video_id, impression_id = int(imp["video_id"]), int(imp["id"])
+            if imp["source"] == REVISIT:
+                self._note_revisit(state, video_id, impression_id)
+            else:
+                self._note_served(state, video_id, int(imp["position"]), impression_id)
+                state.n_served += 1
             if imp["seen_start"] is not None or imp["seen_end"] is not None:
-                self._note_seen(state, int(imp["video_id"]))
-        state.n_served = len(impressions)
+                self._note_seen(state, video_id)
         for ev in events:
             self._apply(state, ev, live=False)
         return state
@@ -372,6 +376,47 @@ class Engine:
         state.recently_served.append((position, video_id))
         state.impression_of[video_id] = impression_id
 
+    @staticmethod
+    def _note_revisit(state: UserState, video_id: int, impression_id: int) -> None:
+        """A viewing gone back to: later events on the video belong to it. It is no pick, so
+        the pick count (and with it the pick randomness) and the recently-served list stay."""
+        state.impression_of[video_id] = impression_id
+        state.revisits.add(impression_id)
+
+    def revisit(self, user_id: int, video_id: int) -> int:
+        """The viewer went back to a video served earlier: a viewing of its own.
+
+        It gets an impression row of its own (``source = "revisit"``, the position and receipt
+        of the pick it returns to, no score, rank or propensity: the viewer chose it, not the
+        policy), so the first viewing's ``watched_s`` and ``seen_end`` stay as they were.
+        Events on the video from now on, :meth:`seen` included, belong to this viewing.
+        Replay does not decide it again and off-policy evaluation leaves it out.
+
+        Returns:
+            The new impression's id (negative if not logged).
+
+        Raises:
+            ValueError: unknown user or video, or a video never served to this viewer.
+        """
+        state = self._state(user_id)
+        self.catalog.check_video(video_id)
+        first = self._served_impression(state, video_id)
+        if self.log:
+            if state.session_id is None:
+                state.session_id = self.store.start_session(
+                    user_id=state.user_id,
+                    config_id=self._stored_config_id(),
+                    simulated=state.simulated,
+                    condition=self.condition,
+                )
+            impression_id = self.store.add_revisit(
+                first, session_id=state.session_id, served_at=time.time(), world_t=self.clock()
+            )
+        else:
+            impression_id = -(1 << 40) - len(state.revisits)  # apart from picks' -(n + 1)
+        self._note_revisit(state, video_id, impression_id)
+        return impression_id
+
     def _note_seen(self, state: UserState, video_id: int) -> None:
         if video_id not in state.seen:
             state.seen.add(video_id)
@@ -460,7 +505,9 @@ class Engine:
         event_id = int(event.get("id") or 0)
         if live:
             close = (float(event["at"]), watched) if kind in CLOSING else None
-            event_id = self._commit(event, close, deltas, first_close=first_close)
+            # A test pool counts viewers: a viewer going back to a video is not a new one.
+            pool_view = first_close and impression_id not in state.revisits
+            event_id = self._commit(event, close, deltas, pool_view=pool_view)
         duration = float(self.catalog.world.videos.duration_s[video_id])
         value = reaction_value(kind, self.config.reactions, watched_s=watched, duration_s=duration)
         if kind == "rewatch":
@@ -482,14 +529,18 @@ class Engine:
         close: tuple[float, float] | None,
         deltas: dict[str, float],
         *,
-        first_close: bool,
+        pool_view: bool,
     ) -> int:
         """Write a live event with the test-pool row it changes; a failed write leaves the
-        pools as they were."""
+        pools as they were.
+
+        Args:
+            pool_view: the event closes a viewing a test pool counts (a first one).
+        """
         video_id, kind = int(event["video_id"]), str(event["kind"])
         before = self.pools.checkpoint(video_id)
         pool_changed = False
-        if first_close:
+        if pool_view:
             pool_changed = self.pools.on_view(video_id, completed=kind == "complete")
         elif kind == "like":
             pool_changed = self.pools.on_like(video_id)

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+REVISIT = "revisit"  # impressions.source of a viewing the viewer went back to
+
 LIVE_STAT_FIELDS = (
     "views",
     "completions",
@@ -151,6 +153,21 @@ class ActivityLog:
             )
         return int(cursor.lastrowid or 0)
 
+    def add_revisit(
+        self, of_impression: int, *, session_id: int, served_at: float, world_t: float
+    ) -> int:
+        """A new impression of an impression's video, marked ``source = 'revisit'``: the same
+        position and receipt, no score, rank or propensity (the viewer chose it, not the
+        policy)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO impressions (user_id, session_id, video_id, position, served_at, "
+                "world_t, source, receipt) SELECT user_id, ?, video_id, position, ?, ?, ?, "
+                "receipt FROM impressions WHERE id = ?",
+                [session_id, served_at, world_t, REVISIT, of_impression],
+            )
+        return int(cursor.lastrowid or 0)
+
     def mark_seen(self, impression_id: int, at: float) -> None:
         with self.db.atomic():
             self.db.execute(
@@ -199,7 +216,7 @@ class ActivityLog:
         impressions = list(
             self.db.query(
                 "SELECT id, session_id, video_id, position, served_at, seen_start, seen_end, "
-                "watched_s, world_t FROM impressions WHERE user_id = ? ORDER BY id",
+                "watched_s, world_t, source FROM impressions WHERE user_id = ? ORDER BY id",
                 [user_id],
             )
         )
