@@ -43,10 +43,10 @@ from engine.profile import (
     seed_interests,
     snapshot,
 )
-from engine.reactions import CLOSING, check_event, reaction_value
+from engine.reactions import CLOSING, check_event, check_storable, reaction_value
 from engine.receipt import Receipt
 from engine.store import Store
-from engine.store.activity import LIVE_STAT_FIELDS
+from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
 from engine.trending import Discover, Trend, Trending
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID
@@ -190,11 +190,11 @@ class Engine:
             self.config.filters.allow_sensitive if allow_sensitive is None else allow_sensitive
         )
         settings = {"allow_sensitive": sensitive, "keyword_filters": [], "topic_sliders": {}}
+        if name is not None:
+            check_storable("name", name)
         if self.log:
             chosen = name or f"viewer-{secrets.token_hex(3)}"
-            if self.store.user_id_by_name(chosen) is not None:
-                raise ValueError(f"a viewer named {chosen!r} already exists")
-            user_id = self.store.add_user(
+            added = self.store.add_user(
                 name=chosen,
                 language=language,
                 country=country,
@@ -203,6 +203,9 @@ class Engine:
                 settings=settings,
                 pick_seed=pick_seed,
             )
+            if added is None:
+                raise ValueError(f"a viewer named {chosen!r} already exists")
+            user_id = added
         else:
             user_id, chosen = self._next_memory_id, name or f"memory-{-self._next_memory_id}"
             self._next_memory_id -= 1
@@ -296,10 +299,14 @@ class Engine:
         state.pick_seed = row.get("pick_seed")
         impressions, events = self.store.history(user_id)
         for imp in impressions:
-            self._note_served(state, int(imp["video_id"]), int(imp["position"]), int(imp["id"]))
+            video_id, impression_id = int(imp["video_id"]), int(imp["id"])
+            if imp["source"] == REVISIT:
+                self._note_revisit(state, video_id, impression_id)
+            else:
+                self._note_served(state, video_id, int(imp["position"]), impression_id)
+                state.n_served += 1
             if imp["seen_start"] is not None or imp["seen_end"] is not None:
-                self._note_seen(state, int(imp["video_id"]))
-        state.n_served = len(impressions)
+                self._note_seen(state, video_id)
         for ev in events:
             self._apply(state, ev, live=False)
         return state
@@ -395,6 +402,47 @@ class Engine:
         state.recently_served.append((position, video_id))
         state.impression_of[video_id] = impression_id
 
+    @staticmethod
+    def _note_revisit(state: UserState, video_id: int, impression_id: int) -> None:
+        """A viewing gone back to: later events on the video belong to it. It is no pick, so
+        the pick count (and with it the pick randomness) and the recently-served list stay."""
+        state.impression_of[video_id] = impression_id
+        state.revisits.add(impression_id)
+
+    def revisit(self, user_id: int, video_id: int) -> int:
+        """The viewer went back to a video served earlier: a viewing of its own.
+
+        It gets an impression row of its own (``source = "revisit"``, the position and receipt
+        of the pick it returns to, no score, rank or propensity: the viewer chose it, not the
+        policy), so the first viewing's ``watched_s`` and ``seen_end`` stay as they were.
+        Events on the video from now on, :meth:`seen` included, belong to this viewing.
+        Replay does not decide it again and off-policy evaluation leaves it out.
+
+        Returns:
+            The new impression's id (negative if not logged).
+
+        Raises:
+            ValueError: unknown user or video, or a video never served to this viewer.
+        """
+        state = self._state(user_id)
+        self.catalog.check_video(video_id)
+        first = self._served_impression(state, video_id)
+        if self.log:
+            if state.session_id is None:
+                state.session_id = self.store.start_session(
+                    user_id=state.user_id,
+                    config_id=self._stored_config_id(),
+                    simulated=state.simulated,
+                    condition=self.condition,
+                )
+            impression_id = self.store.add_revisit(
+                first, session_id=state.session_id, served_at=time.time(), world_t=self.clock()
+            )
+        else:
+            impression_id = -(1 << 40) - len(state.revisits)  # apart from picks' -(n + 1)
+        self._note_revisit(state, video_id, impression_id)
+        return impression_id
+
     def _note_seen(self, state: UserState, video_id: int) -> None:
         if video_id not in state.seen:
             state.seen.add(video_id)
@@ -414,9 +462,9 @@ class Engine:
         """The served video is now on the viewer's screen."""
         state = self._state(user_id)
         impression_id = self._served_impression(state, video_id)
-        self._note_seen(state, video_id)
         if self.log:
             self.store.mark_seen(impression_id, time.time())
+        self._note_seen(state, video_id)
 
     # -- reactions ---------------------------------------------------------------------------
 
@@ -464,48 +512,70 @@ class Engine:
         return impression_id
 
     def _apply(self, state: UserState, event: dict[str, Any], *, live: bool) -> int:
-        """Apply one event to the viewer (always) and to the world and the file (live only)."""
+        """Apply one event to the file (live only), then to the viewer and the world.
+
+        The write comes first: when it fails (a full disk, a locked file), the viewer's
+        profile, the live counters, trends and test pools are as they were before the call.
+        """
         kind, video_id = str(event["kind"]), event["video_id"]
         if kind == "refresh":
+            event_id = self._log_event(event, live, close=None, deltas={}, pool=None)
             forget_learned(state, self.catalog.world.topics.centroid, self.config.profile)
-            return self._log_event(event, live, close=None, deltas={}, pool=None)
-        duration = float(self.catalog.world.videos.duration_s[video_id])
+            return event_id
         watched = float(event["watched_s"] or 0.0)
+        # In memory (log=False) impressions have negative ids stored as None: key them
+        # by the viewer's own impression of the video so each one still closes once.
+        impression_id = event["impression_id"] or state.impression_of.get(video_id, 0)
+        first_close = kind in CLOSING and impression_id not in state.closed
+        deltas = _stat_deltas(kind, watched, first_close=first_close)
+        event_id = int(event.get("id") or 0)
+        if live:
+            close = (float(event["at"]), watched) if kind in CLOSING else None
+            # A test pool counts viewers: a viewer going back to a video is not a new one.
+            pool_view = first_close and impression_id not in state.revisits
+            event_id = self._commit(event, close, deltas, pool_view=pool_view)
+        duration = float(self.catalog.world.videos.duration_s[video_id])
         value = reaction_value(kind, self.config.reactions, watched_s=watched, duration_s=duration)
         if kind == "rewatch":
             value *= loop_weight(state, video_id, event)
         learn(state, self._features(video_id), value, self.config.profile)
         apply_choice(state, kind, video_id, event, self.catalog.world.videos)
         state.reactions.append((kind, video_id))
-        deltas: dict[str, float] = {}
-        close = None
-        first_close = False
         if kind in CLOSING:
             self._note_seen(state, video_id)
-            # In memory (log=False) impressions have negative ids stored as None: key them
-            # by the viewer's own impression of the video so each one still closes once.
-            impression_id = event["impression_id"] or state.impression_of.get(video_id, 0)
-            first_close = impression_id not in state.closed
             state.closed.add(impression_id)
-            close = (float(event["at"]), watched)
-            if first_close:
-                deltas = {"views": 1, "completions" if kind == "complete" else "skips": 1}
-                deltas["watched_s"] = watched
-        elif kind in STAT_OF_KIND:
-            field, delta = STAT_OF_KIND[kind]
-            deltas = {field: delta}
-        if not live:
-            return int(event.get("id") or 0)
+        if live:
+            self.catalog.engagement.add(video_id, deltas)
+            self.trending.observe(float(event["world_t"]), video_id, kind)
+        return event_id
+
+    def _commit(
+        self,
+        event: dict[str, Any],
+        close: tuple[float, float] | None,
+        deltas: dict[str, float],
+        *,
+        pool_view: bool,
+    ) -> int:
+        """Write a live event with the test-pool row it changes; a failed write leaves the
+        pools as they were.
+
+        Args:
+            pool_view: the event closes a viewing a test pool counts (a first one).
+        """
+        video_id, kind = int(event["video_id"]), str(event["kind"])
+        before = self.pools.checkpoint(video_id)
         pool_changed = False
-        if first_close:
+        if pool_view:
             pool_changed = self.pools.on_view(video_id, completed=kind == "complete")
         elif kind == "like":
             pool_changed = self.pools.on_like(video_id)
-        now = float(event["world_t"])
-        pool = self.pools.row(video_id, now) if pool_changed else None
-        self.catalog.engagement.add(video_id, deltas)
-        self.trending.observe(now, video_id, kind)
-        return self._log_event(event, live, close=close, deltas=deltas, pool=pool)
+        pool = self.pools.row(video_id, float(event["world_t"])) if pool_changed else None
+        try:
+            return self._log_event(event, True, close=close, deltas=deltas, pool=pool)
+        except BaseException:
+            self.pools.restore(before)
+            raise
 
     def _log_event(
         self,
@@ -557,6 +627,8 @@ class Engine:
             words = [w.strip().lower() for w in keyword_filters]
             if any(not w for w in words):
                 raise ValueError("keyword filters must be non-empty words")
+            for word in words:
+                check_storable("keyword_filters", word)
             settings["keyword_filters"] = sorted(set(words))
         if topic_sliders is not None:
             for topic, m in topic_sliders.items():
@@ -564,9 +636,9 @@ class Engine:
                 if not 0.0 <= m <= 3.0:
                     raise ValueError(f"slider for {topic!r} must be within [0, 3], got {m}")
             settings["topic_sliders"] = dict(topic_sliders)
-        self._apply_settings(state, settings)
         if self.log and user_id >= 0:
             self.store.save_settings(user_id, settings)
+        self._apply_settings(state, settings)
 
     def _apply_settings(self, state: UserState, settings: dict[str, Any]) -> None:
         apply_settings(state, settings, self.catalog)
@@ -682,6 +754,8 @@ class Engine:
             raise ValueError("a boost must end after it starts")
         if not reason.strip():
             raise ValueError("a boost needs a reason")
+        check_storable("reason", reason)
+        check_storable("by", by)
         row = {
             "video_id": video_id,
             "weight": weight,
@@ -722,6 +796,23 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _stat_deltas(kind: str, watched_s: float, *, first_close: bool) -> dict[str, float]:
+    """What an event adds to its video's live counters: a view and a completion or skip at the
+    first close of an impression, one count per like, share, ... (minus one per undo)."""
+    if kind in CLOSING:
+        if not first_close:
+            return {}
+        return {
+            "views": 1,
+            "completions" if kind == "complete" else "skips": 1,
+            "watched_s": watched_s,
+        }
+    if kind in STAT_OF_KIND:
+        field, delta = STAT_OF_KIND[kind]
+        return {field: delta}
+    return {}
 
 
 def _boost_of(row: dict[str, Any]) -> Boost:

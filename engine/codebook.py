@@ -170,7 +170,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "seen_end": "When the viewer left it (unix seconds)",
             "watched_s": "Seconds of video watched (may exceed duration on rewatch)",
             "world_t": f"World clock at serving, {WORLD_TIME}",
-            "source": "Candidate source that proposed it (interest, follow, trending, ...)",
+            "source": "Candidate source that proposed it (interest, follow, trending, ...); "
+            "revisit: the viewer went back to it (no score, rank or propensity)",
             "score": "Final ranking score",
             "rank": "Rank after re-ranking (0 = top)",
             "propensity": "Probability the policy picked this video (for off-policy evaluation)",

@@ -9,7 +9,9 @@ the logged propensity is the logging policy's. Outcomes are per watched impressi
 - ``like``: 1 if the viewer liked it.
 
 Impressions that were served but never watched (a prefetch at the end of a session) have no
-outcome and are left out, as are impressions without a propensity. The doubly robust reward
+outcome and are left out, as are impressions without a propensity. A revisit (the viewer went
+back to a video) is not a pick of the logging policy: it is neither weighed nor counted, and a
+pick's outcomes are those of its first viewing (its own impression row). The doubly robust reward
 model is the mean outcome per topic, shrunk toward the overall mean, fitted on the same logs.
 
 A config's ``seed`` only decides which random numbers it draws, and some of them decide which
@@ -33,7 +35,7 @@ import numpy.typing as npt
 
 from engine.config import Config
 from engine.offpolicy import Bandit, Estimates, estimate
-from engine.replay import Pick, relive
+from engine.replay import Pick, is_revisit, relive
 from engine.store import Store
 from engine.store.timeline import Timeline
 
@@ -111,7 +113,7 @@ def estimate_from_logs(
         observed = outcomes_of(impressions, timeline.events(), world.videos.duration_s)
         wanted = set(timeline.session_ids() if sessions is None else sessions)
         by_seed = _sessions_by_logged_seed(timeline, wanted, config.seed)
-    logged = sum(1 for i in impressions if i["session_id"] in wanted)
+    logged = sum(1 for i in impressions if i["session_id"] in wanted and not is_revisit(i))
     picks = [
         p
         for seed, group in sorted(by_seed.items())

@@ -71,6 +71,27 @@ class TestPools:
             impressions + 5.0
         )
 
+    def checkpoint(self, video_id: int) -> tuple[int, tuple[int, ...], npt.NDArray[np.float64]]:
+        """What :meth:`on_view` and :meth:`on_like` may change for one video, for
+        :meth:`restore` (the engine counts a view before its write, and undoes it if the
+        write fails)."""
+        v = video_id
+        counts = (
+            int(self.stage[v]),
+            int(self.state[v]),
+            int(self.impressions[v]),
+            int(self.completions[v]),
+            int(self.likes[v]),
+        )
+        return v, counts, self.totals.copy()
+
+    def restore(self, checkpoint: tuple[int, tuple[int, ...], npt.NDArray[np.float64]]) -> None:
+        """Put one video's pool counts back as a :meth:`checkpoint` took them."""
+        v, (stage, state, impressions, completions, likes), totals = checkpoint
+        self.stage[v], self.state[v] = stage, state
+        self.impressions[v], self.completions[v], self.likes[v] = impressions, completions, likes
+        self.totals[:] = totals
+
     def on_like(self, video_id: int) -> bool:
         if self.state[video_id] != TESTING:
             return False

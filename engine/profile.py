@@ -94,6 +94,7 @@ class UserState:
     )
     closed: set[int] = field(default_factory=set)  # impression ids already closed once
     loops: dict[int, int] = field(default_factory=dict)  # impression id -> rewatches so far
+    revisits: set[int] = field(default_factory=set)  # impression ids of viewings gone back to
     session_id: int | None = None
     pick_seed: int | None = None  # key of the pick randomness; None: the viewer's id
 

@@ -63,6 +63,23 @@ def check_event(
         raise ValueError(f"report needs reason= one of {reasons}, got {reason!r}")
     if kind == "comment" and not (isinstance(text, str) and text.strip()):
         raise ValueError("comment needs text= (a non-empty string)")
+    if text is not None:
+        check_storable("text", text)
+
+
+def check_storable(name: str, value: str) -> None:
+    """Reject a string SQLite cannot store: one with a lone surrogate (``"\\ud800"``, what a
+    broken decode leaves behind) has no UTF-8 form.
+
+    Raises:
+        ValueError: naming the argument.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{name}= is not valid text: character {error.start + 1} is a lone surrogate"
+        ) from None
 
 
 def _check_watched(kind: str, watched_s: object) -> None:

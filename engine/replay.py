@@ -8,7 +8,9 @@ shared the session's world (:mod:`engine.history`), in the order they happened. 
 impression of the sessions under study it first decides what *its* config would have picked
 at that moment (the seed formula of :meth:`Engine.next`), then notes the *logged* video as
 served, so the history stays the recorded one; an opening reloads test pools the way a new
-engine does; events move the viewer and the shared counters.
+engine does; events move the viewer and the shared counters. A revisit (the viewer went back
+to a video, ``source = "revisit"``) is no pick: it is replayed as the engine noted it and never
+decided again, so it yields no :class:`Pick`.
 
 With the session's own config this rebuilds its feed exactly when the history is complete;
 with another config it gives that config's probability of every logged pick, which is what
@@ -42,6 +44,7 @@ from engine.history import Step, timeline_steps
 from engine.pipeline import Boost, Decision, NothingToRecommendError
 from engine.pools import GRADUATED, STOPPED, TestPools
 from engine.store import Store
+from engine.store.activity import REVISIT
 from engine.store.study_log import StudyLog
 from engine.store.timeline import Timeline
 from engine.video import Video
@@ -50,6 +53,7 @@ __all__ = [
     "Pick",
     "ReplayEngine",
     "SessionReplay",
+    "is_revisit",
     "probability_of",
     "relive",
     "replay_session",
@@ -135,7 +139,9 @@ class ReplayEngine(Engine):
             return
         state = self._users[step.user_id]
         row = step.row
-        if step.kind == "serve":
+        if step.kind == "serve" and is_revisit(row):
+            self._note_revisit(state, int(row["video_id"]), int(row["id"]))
+        elif step.kind == "serve":
             self._refresh_shared(step.world_t)
             position = int(row["position"])
             self._note_served(state, int(row["video_id"]), position, int(row["id"]))
@@ -179,6 +185,12 @@ class ReplayEngine(Engine):
         )
         keep, _ = apply_filters(np.array([video_id], dtype=np.int64), state, context)
         return bool(keep[0])
+
+
+def is_revisit(impression: Mapping[str, Any]) -> bool:
+    """A viewing the viewer went back to (:meth:`Engine.revisit`): not a pick of the policy,
+    so it is neither decided again nor weighed as one."""
+    return impression.get("source") == REVISIT
 
 
 def probability_of(
@@ -270,7 +282,7 @@ def _relive_group(
                 engine.adopt(user)
         for step in steps:
             session = int(step.row.get("session_id") or 0)
-            if step.kind == "serve" and session in targets:
+            if step.kind == "serve" and session in targets and not is_revisit(step.row):
                 engine.virtual.now = step.world_t
                 seed = seeds.get(step.user_id, step.user_id)
                 decision = engine.decide(step.user_id, boosts.get(session, []), seed_id=seed)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine import Engine, Recommendation, VirtualClock
+from engine.pools import TESTING
 from engine.reactions import KINDS
 
 
@@ -234,3 +235,68 @@ def test_receipt_shows_the_whole_funnel(eng: Engine) -> None:
     total = sum(t["contribution"] for t in receipt.terms.values())
     assert total == pytest.approx(receipt.base_score)
     assert receipt.slate[0]["probability"] > 0
+
+
+def test_two_engines_racing_for_one_name_get_a_value_error(world_path: Path) -> None:
+    """Both engines found the name free before either wrote it: the second write is refused
+    with the documented ValueError, not sqlite3.IntegrityError."""
+    first = Engine.open(world_path, clock=VirtualClock(0.0))
+    second = Engine.open(world_path, clock=VirtualClock(0.0))
+    try:
+        second.store.user_id_by_name = lambda name: None  # type: ignore[method-assign]
+        first.new_user(name="zoe")
+        with pytest.raises(ValueError, match="a viewer named 'zoe' already exists"):
+            second.new_user(name="zoe")
+    finally:
+        first.close()
+        second.close()
+    assert rows(world_path, "SELECT name FROM users") == [("zoe",)]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda e, u, v: e.record(u, v, "comment", text="nice \ud800"),
+        lambda e, u, v: e.new_user(name="\udcff"),
+        lambda e, u, v: e.set_controls(u, keyword_filters=["\ud83d"]),
+        lambda e, u, v: e.boost(v, weight=2.0, until=3600.0, reason="\udc80"),
+    ],
+)
+def test_a_lone_surrogate_is_a_value_error_and_writes_nothing(
+    eng: Engine, world_path: Path, call
+) -> None:
+    uid = eng.new_user(name="ann")
+    rec = eng.next(uid)
+    before = [rows(world_path, f"SELECT * FROM {t}") for t in ("users", "events", "boosts")]
+    with pytest.raises(ValueError, match="lone surrogate"):
+        call(eng, uid, rec.video.id)
+    after = [rows(world_path, f"SELECT * FROM {t}") for t in ("users", "events", "boosts")]
+    assert after == before
+
+
+def test_a_failed_write_leaves_the_engine_as_it_was(
+    eng: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uid = eng.new_user(interests=["cooking"])
+    rec = eng.next(uid)
+    video = rec.video.id
+    eng.pools.state[video] = TESTING  # as a fresh upload would be
+    profile, counts, pool = eng.profile(uid), eng.video(video), eng.pools.row(video, 0.0)
+
+    def full_disk(*args: object, **kwargs: object) -> int:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(eng.store, "add_event", full_disk)
+        for kind, details in [("complete", {"watched_s": 20.0}), ("like", {}), ("follow", {})]:
+            with pytest.raises(sqlite3.OperationalError):
+                eng.record(uid, video, kind, **details)
+        with pytest.raises(sqlite3.OperationalError):
+            eng.refresh(uid)
+    assert eng.profile(uid) == profile
+    assert eng.video(video) == counts
+    assert eng.pools.row(video, 0.0) == pool
+    eng.record(uid, video, "complete", watched_s=20.0)  # once the disk has room, it counts once
+    assert eng.video(video).views == counts.views + 1
+    assert eng.pools.row(video, 0.0)[3] == pool[3] + 1
+    assert eng.profile(uid) != profile

@@ -6,9 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+from click.testing import CliRunner
 
 from engine import Config, Engine, VirtualClock
 from engine.config import Pick, Pools, Rerank
+from tui.cli import main
 
 
 def watch(eng: Engine, uid: int, n: int, loved: set[str] | None = None) -> list[str]:
@@ -131,3 +133,35 @@ def test_a_fresh_upload_moves_through_its_test_pools(world_path: Path) -> None:
     assert row == (1, "testing", 0)  # promoted to the second, larger pool
     eng = Engine.open(world_path, config=config, clock=clock)
     assert int(eng.pools.stage[target]) == 1  # the pool state survives a restart
+
+
+def test_a_world_with_a_refresh_opens_recommends_boosts_replays_and_exports(
+    world_path: Path, tmp_path: Path
+) -> None:
+    """A refresh is an event about the viewer, with no video: every reader of events copes
+    with it for as long as it lies in the trending window (it once crashed every opening)."""
+    with Engine.open(world_path) as eng:  # the wall clock, as the CLI uses: inside the window
+        uid = eng.new_user(["cooking"], name="ann")
+        first = eng.next(uid)
+        eng.record(uid, first.video.id, "skip", watched_s=3.0)
+        eng.refresh(uid)
+        second = eng.next(uid)
+        eng.record(uid, second.video.id, "complete", watched_s=second.video.duration_s)
+    with Engine.open(world_path) as eng:
+        assert eng.next(uid).video.id >= 0
+    config = tmp_path / "b.toml"
+    config.write_text('name = "b"\n[reactions]\nlike = 2.0\n', encoding="utf-8")
+    db = ("--db", str(world_path))
+    for args in [
+        ("recommend", "--user", "ann", "-n", "2"),
+        ("boost", str(first.video.id), "--weight", "2", "--until", "24h", "--reason", "demo"),
+        ("replay", "1"),
+        ("export", "--out", str(tmp_path / "out"), "--format", "jsonl"),
+        ("evaluate", "--config", str(config)),
+    ]:
+        result = CliRunner().invoke(main, [*args, *db])
+        assert result.exit_code == 0, (args, result.output, result.exception)
+    replay = CliRunner().invoke(main, ["replay", "1", *db]).output
+    assert "reproduced exactly" in replay
+    exported = (tmp_path / "out" / "events.jsonl").read_text(encoding="utf-8")
+    assert '"video_id": null, "kind": "refresh"' in exported

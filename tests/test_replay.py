@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine import Engine, VirtualClock, parse_config
+from engine.counterfactual import estimate_from_logs
 from engine.replay import replay_session
 from engine.study import open_bundle
 from tests.studykit import complete, make_bundle, watch
@@ -127,3 +128,46 @@ def test_a_simulated_session_that_cannot_be_relived_says_why(world_path: Path) -
     failed = [r for r in results if r.exit_code != 0]
     assert failed, "every simulated session replayed: nothing to explain"
     assert all("Written by `foryou simulate`" in " ".join(r.output.split()) for r in failed)
+
+
+def test_revisits_are_replayed_as_viewings_not_picks(world_path: Path) -> None:
+    """Going back to a video adds a viewing (its own impression row), not a pick: replay
+    reproduces every pick around it, evaluation weighs only the picks, and a reopened engine
+    counts its picks as the one that made them."""
+    clock = VirtualClock(0.0)
+    served = []
+    with Engine.open(world_path, clock=clock) as eng:
+        uid = eng.new_user(["cooking"], name="ann")
+        for step in range(8):
+            rec = eng.next(uid)
+            served.append(rec.video.id)
+            eng.seen(uid, rec.video.id)
+            clock.advance(3.0)
+            eng.record(uid, rec.video.id, "skip", watched_s=3.0)
+            if step % 3 == 2:  # back two videos, then forward again, watching each
+                for back in (served[-2], served[-1]):
+                    eng.revisit(uid, back)
+                    eng.seen(uid, back)
+                    clock.advance(5.0)
+                    eng.record(uid, back, "complete", watched_s=5.0)
+        following = eng.next(uid)
+    assert following.position == 8
+    with sqlite3.connect(world_path) as conn:
+        imps = conn.execute("SELECT source, watched_s, position FROM impressions ORDER BY id")
+        rows = imps.fetchall()
+    assert sum(source == "revisit" for source, _, _ in rows) == 4
+    assert [w for s, w, _ in rows if s != "revisit"] == [3.0] * 8 + [None]  # firsts untouched
+    result = replay_session(world_path, 1)
+    assert [p.logged_video for p in result.picks] == [*served, following.video.id]
+    assert result.first_mismatch is None
+    evaluation = estimate_from_logs(world_path, parse_config(GREEDY, "greedy"))
+    assert evaluation.impressions == 8 and evaluation.left_out == 1  # the unwatched last pick
+    with Engine.open(world_path, clock=clock) as eng:
+        assert eng.next(uid).position == 9
+        eng.revisit(uid, served[0])
+        eng.record(uid, served[0], "skip", watched_s=1.0)  # closes the newest viewing
+    with sqlite3.connect(world_path) as conn:
+        firsts = conn.execute(
+            "SELECT watched_s FROM impressions WHERE video_id = ? ORDER BY id", [served[0]]
+        ).fetchall()
+    assert firsts == [(3.0,), (1.0,)]

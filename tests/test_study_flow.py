@@ -341,3 +341,33 @@ def test_a_run_whose_process_died_counts_on_resume(bundle_path: Path) -> None:
     runs = rows(bundle_path, "SELECT closed_at IS NOT NULL FROM feed_runs ORDER BY id")
     assert runs == [(1,), (1,)]
     assert rows(bundle_path, "SELECT count(*) FROM sessions WHERE ended_at IS NULL") == [(0,)]
+
+
+def test_the_debrief_counts_the_video_a_dead_run_left_on_screen(bundle_path: Path) -> None:
+    """Its process died with a video on screen: that video counts as seen, so the debrief's
+    "you watched" and its sources count it too (it once said watched 5, seen 6)."""
+    clock = VirtualClock(0.0)
+    first = open_bundle(bundle_path)
+    first.record_consent("P031", agreed=True)
+    first.record_answers("P031", "pre", {"age": "18-24", "hours": 1})
+    feed = first.open_feed("P031", interests=["cooking"], clock=clock)
+    for _ in range(2):
+        rec = feed.next()
+        feed.seen(rec.video.id)
+        clock.advance(5.0)
+        feed.record(rec.video.id, "skip", watched_s=5.0)
+    on_screen = feed.next()
+    feed.seen(on_screen.video.id)
+    feed.record(on_screen.video.id, "like")
+    feed.engine.store.close()  # the process dies: nothing more is written
+    first.close()
+    with open_bundle(bundle_path) as bundle:
+        watch(bundle, "P031", clock, np.random.default_rng(4), prefetch=True)
+        bundle.record_answers("P031", "post", {"enjoy": 5})
+        debrief = bundle.debrief("P031")
+    assert len(debrief.points) == sum(debrief.sources.values()) == 8
+    assert len(debrief.points) == len(next(iter(debrief.trajectory.values())))
+    dead = debrief.points[2]
+    assert dead.video_id == on_screen.video.id
+    assert not dead.completed and dead.reactions == ("like",)
+    assert sum(debrief.watched_share.values()) == pytest.approx(1.0)

@@ -120,7 +120,48 @@ async def test_previous_goes_back_and_the_revisit_is_its_own_viewing(world: Path
             ("skip", second, 1.0),
             ("skip", first, 3.0),
         ]
-        assert len(rows(world, "SELECT id FROM impressions")) == 2
+        viewings = rows(world, "SELECT video_id, source, watched_s FROM impressions ORDER BY id")
+        assert [(v["video_id"], v["watched_s"]) for v in viewings] == [
+            (first, 0.0),
+            (second, 1.0),
+            (first, 3.0),  # going back and forward again: each a viewing of its own
+            (second, None),  # on screen now
+        ]
+        assert [v["source"] for v in viewings][2:] == ["revisit", "revisit"]
+
+
+async def test_going_back_keeps_the_first_viewing_as_it_was(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        feed(app).play(2.0)
+        await pilot.press("l", "j")
+        feed(app).play(1.5)
+        await pilot.press("k")
+        feed(app).play(4.0)
+        await pilot.press("l")  # unlike, on the revisit
+        await pilot.press("q")
+        imps = rows(
+            world,
+            "SELECT id, video_id, watched_s, seen_start, seen_end, source, propensity "
+            "FROM impressions WHERE video_id = ? ORDER BY id",
+            (first,),
+        )
+        assert len(imps) == 2
+        original, revisit = imps
+        assert original["watched_s"] == 2.0 and original["propensity"] > 0
+        assert revisit["watched_s"] == 4.0 and revisit["propensity"] is None
+        assert revisit["source"] == "revisit" and revisit["seen_start"] is not None
+        assert original["seen_end"] <= revisit["seen_start"] <= revisit["seen_end"]
+        by_impression = rows(
+            world, "SELECT kind, impression_id FROM events WHERE video_id = ? ORDER BY id", (first,)
+        )
+        assert by_impression == [
+            {"kind": "like", "impression_id": original["id"]},
+            {"kind": "skip", "impression_id": original["id"]},
+            {"kind": "unlike", "impression_id": revisit["id"]},
+            {"kind": "skip", "impression_id": revisit["id"]},
+        ]
 
 
 async def test_pause_stops_the_clock(world: Path) -> None:

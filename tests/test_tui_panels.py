@@ -304,8 +304,27 @@ async def test_settings_cancel_writes_nothing_and_refresh_forgets(world: Path) -
         assert query(world, "SELECT settings FROM users") == before
         await pilot.press("comma")
         await pilot.click("#refresh")
+        assert "forget what it learned about me" in screen_text(app)
+        await pilot.press("2")  # yes, start over
         assert isinstance(app.screen, FeedScreen)
         assert [e["kind"] for e in query(world, "SELECT kind FROM events")] == ["refresh"]
+
+
+async def test_settings_refresh_asks_first_and_no_keeps_the_feed(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("comma")
+        await pilot.click("#refresh")
+        assert "Refresh your feed?" in screen_text(app)
+        await pilot.press("1")  # no, keep it
+        assert isinstance(app.screen, SettingsScreen)
+        await pilot.click("#refresh")
+        await pilot.press("escape")  # escape is a no too
+        assert isinstance(app.screen, SettingsScreen)
+        assert query(world, "SELECT kind FROM events") == []
+        await pilot.press("escape")
+        assert isinstance(app.screen, FeedScreen)
+        assert query(world, "SELECT kind FROM events") == []
 
 
 async def test_settings_unhide_a_creator_hidden_just_now(world: Path) -> None:

@@ -16,6 +16,7 @@ for another process's write transaction on a shared file.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -221,8 +222,14 @@ class FeedSession:
 
     def _begin_viewing(self, served: Video | None = None) -> Recommendation:
         """Start a viewing of history[index]; `served` is its Video if it was just served (its
-        counts are current), otherwise they are fetched again for the revisit."""
+        counts are current). Otherwise it is a revisit, a viewing of its own: the engine gives
+        it a new impression, so the earlier viewing's record stays as it was, and its counts
+        are fetched again."""
         current = self.history[self.index]
+        if served is None:
+            impression_id = self.engine.revisit(self.user_id, current.video.id)
+            current = dataclasses.replace(current, impression_id=impression_id)
+            self.history[self.index] = current
         self.video = served or self.engine.video(current.video.id)
         self.playback = Playback(duration_s=current.video.duration_s, speed=self.speed)
         return current

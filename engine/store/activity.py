@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+REVISIT = "revisit"  # impressions.source of a viewing the viewer went back to
+
 LIVE_STAT_FIELDS = (
     "views",
     "completions",
@@ -60,11 +62,14 @@ class ActivityLog:
         simulated: bool,
         settings: Mapping[str, Any],
         pick_seed: int | None = None,
-    ) -> int:
+    ) -> int | None:
+        """Insert a viewer; None if the name is taken (checked by the insert itself, so two
+        engines on one file that both found the name free cannot both have it)."""
         with self.db.atomic():
             cursor = self.db.execute(
                 "INSERT INTO users (name, created_at, language, country, interests, simulated, "
-                "settings, pick_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "settings, pick_seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(name) DO NOTHING",
                 [
                     name,
                     time.time(),
@@ -76,7 +81,7 @@ class ActivityLog:
                     pick_seed,
                 ],
             )
-        return int(cursor.lastrowid or 0)
+        return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
 
     def user_row(self, user_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
@@ -148,6 +153,21 @@ class ActivityLog:
             )
         return int(cursor.lastrowid or 0)
 
+    def add_revisit(
+        self, of_impression: int, *, session_id: int, served_at: float, world_t: float
+    ) -> int:
+        """A new impression of an impression's video, marked ``source = 'revisit'``: the same
+        position and receipt, no score, rank or propensity (the viewer chose it, not the
+        policy)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO impressions (user_id, session_id, video_id, position, served_at, "
+                "world_t, source, receipt) SELECT user_id, ?, video_id, position, ?, ?, ?, "
+                "receipt FROM impressions WHERE id = ?",
+                [session_id, served_at, world_t, REVISIT, of_impression],
+            )
+        return int(cursor.lastrowid or 0)
+
     def mark_seen(self, impression_id: int, at: float) -> None:
         with self.db.atomic():
             self.db.execute(
@@ -196,7 +216,7 @@ class ActivityLog:
         impressions = list(
             self.db.query(
                 "SELECT id, session_id, video_id, position, served_at, seen_start, seen_end, "
-                "watched_s, world_t FROM impressions WHERE user_id = ? ORDER BY id",
+                "watched_s, world_t, source FROM impressions WHERE user_id = ? ORDER BY id",
                 [user_id],
             )
         )
@@ -214,9 +234,11 @@ class ActivityLog:
         return rows[0] if rows else None
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
-        """(world_t, video_id, kind) of every event since a world time, for trending."""
+        """(world_t, video_id, kind) of every event on a video since a world time, for trending
+        (a ``refresh`` is about the viewer, not a video: it has none)."""
         cursor = self.db.execute(
-            "SELECT world_t, video_id, kind FROM events WHERE world_t >= ? ORDER BY id",
+            "SELECT world_t, video_id, kind FROM events "
+            "WHERE world_t >= ? AND video_id IS NOT NULL ORDER BY id",
             [since_world_t],
         )
         return [(float(t), int(v), str(k)) for t, v, k in cursor]

@@ -276,9 +276,11 @@ class StudyLog:
         )
 
     def seen_count(self, user_id: int) -> int:
-        """Videos that reached the viewer's screen (closed, or on screen when a run died)."""
+        """Picks that reached the viewer's screen (closed, or on screen when a run died); going
+        back to one is a viewing of its own, but no further video of the feed's length."""
         row = self.db.execute(
-            f"SELECT count(*) FROM impressions WHERE user_id = ? AND {_ON_SCREEN}",
+            f"SELECT count(*) FROM impressions WHERE user_id = ? AND {_ON_SCREEN} "
+            "AND source IS NOT 'revisit'",
             [user_id],
         ).fetchone()
         return int(row[0])

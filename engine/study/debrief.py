@@ -3,13 +3,20 @@
 Profiles are snapshotted only when a session ends, so the trajectory is rebuilt by re-living
 the participant's own recorded history under their condition's config (their profile depends
 on nothing else) and reading the engine's topic affinities after every video they watched.
+
+"Watched" means every viewing that reached the screen, the way the sources, the boosted count
+and the study's own length count it: a closed one, a revisit (a viewing of its own), and the
+one on screen when a run's process died, which was never closed (it ends that run, not
+completed, with the seconds its events show).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.config import Config
 from engine.history import timeline_steps
@@ -77,29 +84,54 @@ def build_debrief(path: str | Path, participant: str, user_id: int, config: Conf
         affinities: list[dict[str, float]] = []
         reactions: dict[int, list[str]] = {}
         closed: set[int] = set()
+        on_screen: dict[int, Mapping[str, Any]] = {}  # seen, not closed yet: impression -> row
         order: list[int] = []  # impression of each point
+
+        def add_point(impression: int, video: int, watched_s: float, completed: bool) -> None:
+            closed.add(impression)
+            points.append(
+                TrajectoryPoint(
+                    index=len(points),
+                    video_id=video,
+                    topic=slugs[int(topic_of[video])],
+                    watched_s=watched_s,
+                    completed=completed,
+                    reactions=(),
+                )
+            )
+            affinities.append(engine.profile(user_id).topic_affinity)
+            order.append(impression)
+
+        def close_dead_viewings() -> None:
+            # A run ends (the next one opens, or the history does) with a video still on
+            # screen only if its process died: that viewing ends there, at its last event.
+            for impression, row in on_screen.items():
+                if impression not in closed:
+                    last = max(last_event_at.get(impression, 0.0), float(row["seen_start"]))
+                    add_point(
+                        impression, int(row["video_id"]), last - float(row["seen_start"]), False
+                    )
+            on_screen.clear()
+
+        last_event_at: dict[int, float] = {}
         for step in steps:
+            if step.kind == "open":
+                close_dead_viewings()
             engine.play(step)
+            if step.kind == "seen":
+                on_screen[int(step.row["id"])] = step.row
             if step.kind != "event":
                 continue
             kind, impression = str(step.row["kind"]), int(step.row["impression_id"] or 0)
+            last_event_at[impression] = step.at
             if kind not in CLOSING:
                 reactions.setdefault(impression, []).append(kind)
             elif impression not in closed:
-                closed.add(impression)
                 video = int(step.row["video_id"])
-                points.append(
-                    TrajectoryPoint(
-                        index=len(points),
-                        video_id=video,
-                        topic=slugs[int(topic_of[video])],
-                        watched_s=float(step.row["watched_s"] or 0.0),
-                        completed=kind == "complete",
-                        reactions=(),
-                    )
+                add_point(
+                    impression, video, float(step.row["watched_s"] or 0.0), kind == "complete"
                 )
-                affinities.append(engine.profile(user_id).topic_affinity)
-                order.append(impression)
+        close_dead_viewings()
         assumed = engine.profile(user_id)
     finally:
         engine.close()

@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSe
 
 from tui.playback import SPEEDS
 from tui.screens.panel import Panel
+from tui.screens.prompts import ChoicePrompt
 from tui.session import Controls, HiddenCreator
 from tui.widgets.topic_slider import TopicSlider
 
@@ -34,6 +35,17 @@ class SettingsResult:
 def parse_keywords(text: str) -> tuple[str, ...]:
     """Comma-separated words → a sorted tuple without blanks or repeats."""
     return tuple(sorted({w.strip().lower() for w in text.split(",") if w.strip()}))
+
+
+REFRESH = "refresh"
+
+
+def refresh_prompt() -> ChoicePrompt:
+    """ "Refresh your feed?": asked before learned interests are forgotten for good."""
+    return ChoicePrompt(
+        "Refresh your feed? It cannot be undone.",
+        [("keep", "No, keep my feed"), (REFRESH, "Yes, forget what it learned about me")],
+    )
 
 
 # The feed controls this screen edits (playback speed is not one: it is always there).
@@ -125,8 +137,16 @@ class SettingsScreen(Panel[SettingsResult | None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":
             self.dismiss(None)
+        elif event.button.id == "refresh":
+            self.app.push_screen(refresh_prompt(), self._refresh_answered)
         else:
-            self.dismiss(self.result(refresh=event.button.id == "refresh"))
+            self.dismiss(self.result(refresh=False))
+
+    def _refresh_answered(self, choice: str | None) -> None:
+        """Forgetting everything learned cannot be undone: only a yes refreshes (and saves the
+        rest); anything else leaves the settings open as they were edited."""
+        if choice == REFRESH:
+            self.dismiss(self.result(refresh=True))
 
     def action_save(self) -> None:
         self.dismiss(self.result(refresh=False))

@@ -21,6 +21,7 @@ SOURCE_WORDS = {
     "explore": "something new for you",
     "locale": "your region",
     "boosted": "a boost (heating)",
+    "revisit": "going back",
 }
 
 
