@@ -31,7 +31,8 @@ from engine.clock import Clock, WallClock
 from engine.config import Config, config_hash, effective_toml, load_config
 from engine.controls import apply_settings, settings_of
 from engine.events import STAT_OF_KIND, apply_choice, check_undo, loop_weight
-from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, recommend
+from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
+from engine.policy import Event, PickRequest, Policy, as_policy
 from engine.pools import TestPools
 from engine.profile import (
     Profile,
@@ -63,10 +64,18 @@ class Engine:
     """A live recommender over one world file."""
 
     def __init__(
-        self, store: Store, config: Config, clock: Clock | None, log: bool, condition: str | None
+        self,
+        store: Store,
+        config: Config,
+        clock: Clock | None,
+        log: bool,
+        condition: str | None,
+        policy: object = None,
     ) -> None:
         self.store = store
         self.config = config
+        # Who picks: any policy, scorer or spec; the config's policy name by default.
+        self.policy: Policy = as_policy(config.policy if policy is None else policy)
         self.log = log
         self.condition = condition
         world = store.load_world()
@@ -95,6 +104,7 @@ class Engine:
         clock: Clock | None = None,
         log: bool = True,
         condition: str | None = None,
+        policy: object = None,
     ) -> Engine:
         """Open a world file.
 
@@ -104,15 +114,19 @@ class Engine:
             clock: world time source; defaults to the wall clock from the world's epoch.
             log: write everything to the file (False keeps new activity in memory only).
             condition: a study condition recorded with each session.
+            policy: who picks (:mod:`engine.policy`): a policy or scorer object, a built-in
+                name, ``"file.py:Class"`` or a :class:`PolicySpec`; default the config's.
 
         Raises:
             StoreError: the file is missing, foreign or from a newer foryou.
             ConfigError: the config is invalid.
+            PolicyError: the policy cannot be loaded.
         """
         cfg = config if isinstance(config, Config) else load_config(config)
+        chosen = as_policy(cfg.policy if policy is None else policy)
         store = Store.open(path)
         try:
-            return cls(store, cfg, clock, log, condition)
+            return cls(store, cfg, clock, log, condition, chosen)
         except BaseException:
             store.close()
             raise
@@ -335,7 +349,12 @@ class Engine:
         rng = np.random.default_rng(
             np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
         )
-        return recommend(shared, state, self._keyword_blocked(state), rng)
+        request = PickRequest(state, shared, self._keyword_blocked(state), rng)
+        return self.policy.pick_many([request])[0]
+
+    def _observe(self, state: UserState, event: dict[str, Any]) -> None:
+        """Tell the policy about an event the viewer's state now includes."""
+        self.policy.observe(Event.of(event, state.user_id))
 
     def _log_impression(self, state: UserState, decision: Any, position: int, now: float) -> int:
         if not self.log:
@@ -442,6 +461,7 @@ class Engine:
         kind, video_id = str(event["kind"]), event["video_id"]
         if kind == "refresh":
             forget_learned(state, self.catalog.world.topics.centroid, self.config.profile)
+            self._observe(state, event)
             return self._log_event(event, live, close=None, deltas={}, pool=None)
         duration = float(self.catalog.world.videos.duration_s[video_id])
         watched = float(event["watched_s"] or 0.0)
@@ -468,6 +488,7 @@ class Engine:
         elif kind in STAT_OF_KIND:
             field, delta = STAT_OF_KIND[kind]
             deltas = {field: delta}
+        self._observe(state, event)
         if not live:
             return int(event.get("id") or 0)
         pool_changed = False
