@@ -335,6 +335,12 @@ class Engine:
         Raises:
             NothingToRecommendError: every candidate is filtered out.
         """
+        return self.policy.pick_many([self._pick_request(state, now, seed_id, extra_boosts)])[0]
+
+    def _pick_request(
+        self, state: UserState, now: float, seed_id: int, extra_boosts: Collection[Boost] = ()
+    ) -> PickRequest:
+        """What the policy is given for one pick (see :meth:`_decide` for the seeding)."""
         self._refresh_shared(now)
         self._reload_boosts()
         boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
@@ -349,8 +355,7 @@ class Engine:
         rng = np.random.default_rng(
             np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
         )
-        request = PickRequest(state, shared, self._keyword_blocked(state), rng)
-        return self.policy.pick_many([request])[0]
+        return PickRequest(state, shared, self._keyword_blocked(state), rng)
 
     def _observe(self, state: UserState, event: dict[str, Any]) -> None:
         """Tell the policy about an event the viewer's state now includes."""
