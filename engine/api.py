@@ -32,7 +32,8 @@ from engine.clock import Clock, WallClock
 from engine.config import Config, config_hash, effective_toml, load_config
 from engine.controls import apply_settings, settings_of
 from engine.events import STAT_OF_KIND, apply_choice, check_undo, loop_weight
-from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, recommend
+from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
+from engine.policy import Event, PickRequest, Policy, as_policy
 from engine.pools import TestPools
 from engine.profile import (
     Profile,
@@ -64,10 +65,18 @@ class Engine:
     """A live recommender over one world file."""
 
     def __init__(
-        self, store: Store, config: Config, clock: Clock | None, log: bool, condition: str | None
+        self,
+        store: Store,
+        config: Config,
+        clock: Clock | None,
+        log: bool,
+        condition: str | None,
+        policy: object = None,
     ) -> None:
         self.store = store
         self.config = config
+        # Who picks: any policy, scorer or spec; the config's policy name by default.
+        self.policy: Policy = as_policy(config.policy if policy is None else policy)
         self.log = log
         self.condition = condition
         world = store.load_world()
@@ -97,6 +106,7 @@ class Engine:
         clock: Clock | None = None,
         log: bool = True,
         condition: str | None = None,
+        policy: object = None,
     ) -> Engine:
         """Open a world file.
 
@@ -106,15 +116,19 @@ class Engine:
             clock: world time source; defaults to the wall clock from the world's epoch.
             log: write everything to the file (False keeps new activity in memory only).
             condition: a study condition recorded with each session.
+            policy: who picks (:mod:`engine.policy`): a policy or scorer object, a built-in
+                name, ``"file.py:Class"`` or a :class:`PolicySpec`; default the config's.
 
         Raises:
             StoreError: the file is missing, foreign or from a newer foryou.
             ConfigError: the config is invalid.
+            PolicyError: the policy cannot be loaded.
         """
         cfg = config if isinstance(config, Config) else load_config(config)
+        chosen = as_policy(cfg.policy if policy is None else policy)
         store = Store.open(path)
         try:
-            return cls(store, cfg, clock, log, condition)
+            return cls(store, cfg, clock, log, condition, chosen)
         except BaseException:
             store.close()
             raise
@@ -354,6 +368,12 @@ class Engine:
         Raises:
             NothingToRecommendError: every candidate is filtered out.
         """
+        return self.policy.pick_many([self._pick_request(state, now, seed_id, extra_boosts)])[0]
+
+    def _pick_request(
+        self, state: UserState, now: float, seed_id: int, extra_boosts: Collection[Boost] = ()
+    ) -> PickRequest:
+        """What the policy is given for one pick (see :meth:`_decide` for the seeding)."""
         self._refresh_shared(now)
         self._reload_boosts()
         boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
@@ -368,7 +388,11 @@ class Engine:
         rng = np.random.default_rng(
             np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
         )
-        return recommend(shared, state, self._keyword_blocked(state), rng)
+        return PickRequest(state, shared, self._keyword_blocked(state), rng)
+
+    def _observe(self, state: UserState, event: dict[str, Any]) -> None:
+        """Tell the policy about an event the viewer's state now includes."""
+        self.policy.observe(Event.of(event, state.user_id))
 
     def _log_impression(self, state: UserState, decision: Any, position: int, now: float) -> int:
         if not self.log:
@@ -521,6 +545,7 @@ class Engine:
         if kind == "refresh":
             event_id = self._log_event(event, live, close=None, deltas={}, pool=None)
             forget_learned(state, self.catalog.world.topics.centroid, self.config.profile)
+            self._observe(state, event)
             return event_id
         watched = float(event["watched_s"] or 0.0)
         # In memory (log=False) impressions have negative ids stored as None: key them
@@ -544,6 +569,7 @@ class Engine:
         if kind in CLOSING:
             self._note_seen(state, video_id)
             state.closed.add(impression_id)
+        self._observe(state, event)
         if live:
             self.catalog.engagement.add(video_id, deltas)
             self.trending.observe(float(event["world_t"]), video_id, kind)

@@ -43,7 +43,7 @@ PRIORITY = (
     "random",
     "popular",
 )
-BASELINE_POOL = 500  # candidates the random and popular baselines draw from
+BASELINE_POOL = 500  # candidates the popular baseline draws from
 SOURCE_CODE = {name: code for code, name in enumerate(PRIORITY)}
 EXPLORE_TOPICS = 3
 RECENT_PER_TOPIC = 400
@@ -176,21 +176,17 @@ def locale(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gene
     return rng.choice(recent, size=min(quota, len(recent)), replace=False).astype(np.int64)
 
 
-def baseline(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> dict[str, I64]:
-    """The baselines' only source: a uniform sample of the catalogue, or its most completed."""
-    if ctx.config.policy == "random":
-        n = ctx.catalog.n
-        return {"random": rng.choice(n, size=min(BASELINE_POOL, n), replace=False).astype(np.int64)}
-    popular = ctx.catalog.most_completed(ctx.config.scoring.prior_views, BASELINE_POOL * 4)
-    return {"popular": _unseen(popular, state)[:BASELINE_POOL]}
+def popular(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Candidates:
+    """The popular baseline's only source: the catalogue's most completed videos, unseen."""
+    ranked = ctx.catalog.most_completed(ctx.config.scoring.prior_views, BASELINE_POOL * 4)
+    proposed = {"popular": _unseen(ranked, state)[:BASELINE_POOL]}
+    return _merge(proposed, ctx, query_vector(state, ctx.config.profile))
 
 
 def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Candidates:
     """Run every source within its quota and merge them."""
     quotas = ctx.config.sources
     query = query_vector(state, ctx.config.profile)
-    if ctx.config.policy != "engine":
-        return _merge(baseline(ctx, state, rng), ctx, query)
     proposed = {
         "boosted": _unseen(ctx.boosted, state)[: quotas.boosted],
         "follow": follow(ctx, state, quotas.follow),

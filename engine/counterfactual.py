@@ -89,6 +89,7 @@ def estimate_from_logs(
     *,
     sessions: Collection[int] | None = None,
     opened_at: float | None = None,
+    policy: object = None,
 ) -> Evaluation:
     """Estimate ``config``'s completion, watch fraction and like rate per impression from the
     logs in ``path`` (IPS, self-normalised IPS, doubly robust; 95% CIs clustered by session).
@@ -101,6 +102,9 @@ def estimate_from_logs(
         opened_at: world time at which one engine that made every log opened (a simulation
             shard's start), which makes the replayed states exact; by default engine
             openings are read from study feed runs or inferred from the sessions.
+        policy: the policy to evaluate with ``config`` (best a
+            :class:`engine.policy.PolicySpec`, so each replay builds a fresh one); default
+            the config's own. Its slate probabilities are the target's probabilities.
 
     Raises:
         ValueError: an unknown session, or nothing watched with a propensity to evaluate.
@@ -118,7 +122,11 @@ def estimate_from_logs(
         p
         for seed, group in sorted(by_seed.items())
         for p in relive(
-            path, msgspec.structs.replace(config, seed=seed), group, opened_at=opened_at
+            path,
+            msgspec.structs.replace(config, seed=seed),
+            group,
+            opened_at=opened_at,
+            policy=policy,
         )
         if p.impression_id in observed and p.logged_propensity
     ]

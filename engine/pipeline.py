@@ -1,12 +1,16 @@
 """One pick, stage by stage: candidates → filters → scores → re-rank → pick, plus the receipt.
 
 Pure with respect to storage: it reads the viewer's state and the world and returns a
-:class:`Decision`; the engine facade records it.
+:class:`Decision`; the engine facade records it. The stages are separate functions so that a
+staged policy (:class:`engine.policy.StagedPolicy`) can swap the sources or the scores and
+keep the rest: :func:`propose` (sources, filters), :func:`engine_scores`, :func:`decide`
+(re-rank, sampling, propensity, receipt).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +26,7 @@ from engine.pools import STATE_NAMES, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
 from engine.rerank import rerank
-from engine.scoring import ACTIONS, Scores, ScoringContext, popularity_scores, score
+from engine.scoring import ACTIONS, Scores, ScoringContext, score
 from engine.trending import Trending
 
 I64 = npt.NDArray[np.int64]
@@ -80,45 +84,91 @@ class Decision:
     slate_probabilities: F64 = field(default_factory=_no_probabilities)
 
 
-def recommend(
-    world: Shared, state: UserState, keyword_blocked: I64, rng: np.random.Generator
-) -> Decision:
-    config = world.config
+Propose = Callable[[SourceContext, UserState, np.random.Generator], Candidates]
+
+
+@dataclass(frozen=True, eq=False)
+class Proposal:
+    """The candidates a pick's sources proposed and which of them every filter let through."""
+
+    candidates: Candidates
+    keep: npt.NDArray[np.bool_]
+    removed: dict[str, int]  # how many each filter took out
+
+    @property
+    def ids(self) -> I64:
+        return self.candidates.ids[self.keep]
+
+    @property
+    def source(self) -> npt.NDArray[np.int8]:
+        return self.candidates.source[self.keep]
+
+    @property
+    def similarity(self) -> F64 | None:
+        """Interest similarity of the kept candidates; None while the viewer is unknown."""
+        c = self.candidates
+        return c.similarity[self.keep].astype(np.float64) if c.query_known else None
+
+
+def propose(
+    world: Shared,
+    state: UserState,
+    keyword_blocked: I64,
+    rng: np.random.Generator,
+    sources: Propose = gather,
+) -> Proposal:
+    """Run the sources, then the filters; widen to the whole catalog if nothing is left.
+
+    Raises:
+        NothingToRecommendError: nothing in the world may be shown to this viewer.
+    """
     boosted = np.array(sorted(world.boosts), dtype=np.int64)
-    sources = SourceContext(world.catalog, world.trending, world.pools, boosted, config, world.now)
-    candidates = gather(sources, state, rng)
-    filters = FilterContext(world.catalog, config, world.now, keyword_blocked)
+    context = SourceContext(
+        world.catalog, world.trending, world.pools, boosted, world.config, world.now
+    )
+    candidates = sources(context, state, rng)
+    filters = FilterContext(world.catalog, world.config, world.now, keyword_blocked)
     keep, removed = apply_filters(candidates.ids, state, filters)
     if not keep.any():
         candidates, keep, removed = _widen(world, state, filters)
-    ids = candidates.ids[keep]
-    source = candidates.source[keep]
-    similarity = candidates.similarity[keep].astype(np.float64) if candidates.query_known else None
+    return Proposal(candidates, keep, removed)
+
+
+def engine_scores(world: Shared, state: UserState, proposal: Proposal) -> Scores:
+    """The engine's scores of the kept candidates (what every staged receipt explains)."""
     weights = {v: b.weight for v, b in world.boosts.items()}
-    scores = score(
-        ids, similarity, state, ScoringContext(world.catalog, config, world.now, weights)
-    )
-    final = _policy_scores(config, ids, scores, world, rng)
+    context = ScoringContext(world.catalog, world.config, world.now, weights)
+    return score(proposal.ids, proposal.similarity, state, context)
+
+
+def decide(
+    world: Shared,
+    state: UserState,
+    proposal: Proposal,
+    scores: Scores,
+    final: F64,
+    rng: np.random.Generator,
+    policy: str,
+) -> Decision:
+    """Re-rank by ``final`` (one score per kept candidate), sample the slate, write the receipt."""
+    config = world.config
+    candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
     is_explore = source == SOURCE_CODE["explore"]
     slate = rerank(ids, final, is_explore, list(state.shown), world.catalog, config.rerank)
     slate_scores = slate.adjusted[slate.order]
-    probs = _probabilities(config, slate_scores, is_explore[slate.order], len(state.seen))
+    share = explore_share(config, len(state.seen))
+    probs = slate_probabilities(slate_scores, is_explore[slate.order], config.pick, share)
     choice = choose(probs, rng)
-    if config.policy == "random":
-        # Uniform over the whole eligible catalogue, estimated from the uniform sample.
-        sampled = len(candidates.ids)
-        eligible = len(ids) * world.catalog.n / max(sampled, 1)
-        choice = Choice(choice.index, 1.0 / eligible, probs)
     i = int(slate.order[choice.index])
     funnel = Funnel(
         proposed={name: len(ids) for name, ids in candidates.proposed.items()},
         merged=len(candidates.ids),
-        removed=removed,
+        removed=proposal.removed,
         kept=len(ids),
         diversity_blocked=slate.blocked,
         slate=len(slate.order),
     )
-    receipt = _receipt(world, state, candidates, ids, source, scores, slate, choice, i, funnel)
+    receipt = _receipt(world, state, proposal, scores, slate, choice, i, funnel, policy)
     return Decision(
         video_id=int(ids[i]),
         source=PRIORITY[int(source[i])],
@@ -167,17 +217,6 @@ def _widen(
     raise NothingToRecommendError(f"nothing left to recommend to {state.name}")
 
 
-def _policy_scores(
-    config: Config, ids: I64, scores: Scores, world: Shared, rng: np.random.Generator
-) -> F64:
-    if config.policy == "random":
-        return rng.random(len(ids))
-    if config.policy == "popular":
-        ctx = ScoringContext(world.catalog, config, world.now, {})
-        return popularity_scores(ids, ctx)
-    return scores.score
-
-
 def explore_share(config: Config, seen: int) -> float:
     """Exploration is strongest while little is known, then settles to the base share."""
     r = config.rerank
@@ -185,27 +224,18 @@ def explore_share(config: Config, seen: int) -> float:
     return min(1.0, r.explore_share + young)
 
 
-def _probabilities(
-    config: Config, slate_scores: F64, is_explore: npt.NDArray[np.bool_], seen: int
-) -> F64:
-    if config.policy == "random":
-        return np.full(len(slate_scores), 1.0 / len(slate_scores))
-    share = explore_share(config, seen)
-    return slate_probabilities(slate_scores, is_explore, config.pick, share)
-
-
 def _receipt(
     world: Shared,
     state: UserState,
-    candidates: Candidates,
-    ids: I64,
-    source: npt.NDArray[np.int8],
+    proposal: Proposal,
     scores: Scores,
     slate: Any,
     choice: Choice,
     i: int,
     funnel: Funnel,
+    policy: str,
 ) -> Receipt:
+    candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
     video_id = int(ids[i])
     proposed_by = [name for name, ids in candidates.proposed.items() if video_id in ids]
     boost = world.boosts.get(video_id)
@@ -229,7 +259,7 @@ def _receipt(
     return Receipt(
         video_id=video_id,
         position=state.n_served,
-        policy=world.config.policy,
+        policy=policy,
         source=PRIORITY[int(source[i])],
         sources=proposed_by,
         funnel=funnel,

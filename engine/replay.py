@@ -13,8 +13,8 @@ to a video, ``source = "revisit"``) is no pick: it is replayed as the engine not
 decided again, so it yields no :class:`Pick`.
 
 With the session's own config this rebuilds its feed exactly when the history is complete;
-with another config it gives that config's probability of every logged pick, which is what
-off-policy evaluation needs. It reuses these engine internals, the way
+with another config or policy (:mod:`engine.policy`) it gives that policy's probability of every
+logged pick, which is what off-policy evaluation needs. It reuses these engine internals, the way
 :mod:`engine.sim.oracle` does: ``_fresh_state``, ``_apply_settings``, ``_refresh_shared``,
 ``_keyword_blocked``, ``_note_served``, ``_note_seen``, ``_apply``, ``_users``, ``_boosts``,
 ``pools`` (replaced at each opening, as a new engine would load it).
@@ -38,10 +38,10 @@ import numpy.typing as npt
 from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config, parse_config
-from engine.filters import FilterContext, apply_filters
 from engine.heating import condition_boosts
 from engine.history import Step, timeline_steps
 from engine.pipeline import Boost, Decision, NothingToRecommendError
+from engine.policy import PolicySpec
 from engine.pools import GRADUATED, STOPPED, TestPools
 from engine.store import Store
 from engine.store.activity import REVISIT
@@ -99,17 +99,23 @@ class ReplayEngine(Engine):
     virtual: VirtualClock
 
     @classmethod
-    def over(cls, path: str | Path, config: Config, start: float = 0.0) -> ReplayEngine:
+    def over(
+        cls, path: str | Path, config: Config, start: float = 0.0, policy: object = None
+    ) -> ReplayEngine:
         """Open a file for replay under ``config``, from the world as built, at world time
         ``start`` (the first recorded opening).
 
+        Args:
+            policy: who decides (:func:`engine.policy.as_policy`); default the config's.
+
         Raises:
             StoreError: the file is missing, foreign or from a newer foryou.
+            PolicyError: the policy cannot be loaded.
         """
         store = _PristineStore.open(path)
         clock = VirtualClock(start)
         try:
-            engine = cls(store, config, clock, False, None)
+            engine = cls(store, config, clock, False, None, policy)
         except BaseException:
             store.close()
             raise
@@ -177,15 +183,6 @@ class ReplayEngine(Engine):
         except NothingToRecommendError:
             return None
 
-    def eligible(self, user_id: int, video_id: int) -> bool:
-        """Whether the config's filters let this video through for the viewer now."""
-        state = self._users[user_id]
-        context = FilterContext(
-            self.catalog, self.config, self.virtual.now, self._keyword_blocked(state)
-        )
-        keep, _ = apply_filters(np.array([video_id], dtype=np.int64), state, context)
-        return bool(keep[0])
-
 
 def is_revisit(impression: Mapping[str, Any]) -> bool:
     """A viewing the viewer went back to (:meth:`Engine.revisit`): not a pick of the policy,
@@ -193,18 +190,12 @@ def is_revisit(impression: Mapping[str, Any]) -> bool:
     return impression.get("source") == REVISIT
 
 
-def probability_of(
-    engine: ReplayEngine, user_id: int, decision: Decision | None, video: int
-) -> float:
-    """The config's probability of showing ``video``: 0 outside its slate.
-
-    The random baseline samples the slate from the whole eligible catalogue, so any eligible
-    video has the decision's uniform propensity.
+def probability_of(decision: Decision | None, video: int) -> float:
+    """The policy's probability of showing ``video``: 0 outside its slate (a policy's slate
+    holds every video it could have shown: the random policy's is the whole allowed catalog).
     """
     if decision is None:
         return 0.0
-    if engine.config.policy == "random":
-        return decision.propensity if engine.eligible(user_id, video) else 0.0
     hits = np.flatnonzero(decision.slate_ids == video)
     return float(decision.slate_probabilities[hits[0]]) if len(hits) else 0.0
 
@@ -216,6 +207,7 @@ def relive(
     *,
     with_condition_boosts: bool = False,
     opened_at: float | None = None,
+    policy: object = None,
 ) -> Iterator[Pick]:
     """Decide every logged impression of ``sessions`` (default: all) again under ``config``.
 
@@ -227,6 +219,8 @@ def relive(
             replay); off when evaluating a config on its own.
         opened_at: world time at which one engine serving every session opened (a
             simulation shard's start); by default openings are recorded or inferred.
+        policy: who decides (a policy, scorer or :class:`engine.policy.PolicySpec`, built
+            afresh for each station); default the config's policy.
 
     Raises:
         ValueError: an unknown session id.
@@ -262,7 +256,7 @@ def relive(
         }
     seeds = {user: original for user, (_, original) in origins.items()}
     for steps, targets in plans:
-        yield from _relive_group(path, config, users, steps, targets, boosts, seeds)
+        yield from _relive_group(path, config, users, steps, targets, boosts, seeds, policy)
 
 
 def _relive_group(
@@ -273,8 +267,9 @@ def _relive_group(
     targets: set[int],
     boosts: Mapping[int, list[Boost]],
     seeds: Mapping[int, int],
+    policy: object = None,
 ) -> Iterator[Pick]:
-    engine = ReplayEngine.over(path, config, steps[0].world_t if steps else 0.0)
+    engine = ReplayEngine.over(path, config, steps[0].world_t if steps else 0.0, policy)
     try:
         involved = {s.user_id for s in steps}
         for user in users:
@@ -305,7 +300,7 @@ def _pick(engine: ReplayEngine, step: Step, decision: Decision | None) -> Pick:
         logged_video=logged,
         logged_propensity=None if propensity is None else float(propensity),
         picked_video=None if decision is None else decision.video_id,
-        probability=probability_of(engine, step.user_id, decision, logged),
+        probability=probability_of(decision, logged),
         slate_ids=np.zeros(0, np.int64) if decision is None else decision.slate_ids,
         slate_probabilities=np.zeros(0) if decision is None else decision.slate_probabilities,
     )
@@ -337,9 +332,14 @@ class SessionReplay:
 
 
 def replay_session(
-    path: str | Path, session_id: int, compare: Config | None = None
+    path: str | Path, session_id: int, compare: Config | None = None, policy: object = None
 ) -> SessionReplay:
     """Rebuild a session's feed under the config it ran with (and its study heating).
+
+    Args:
+        compare: another config to decide each step too.
+        policy: the policy deciding with ``compare`` (a spec, to build a fresh one), default
+            its own; given without ``compare``, it decides with the session's own config.
 
     Raises:
         ValueError: an unknown session.
@@ -351,7 +351,8 @@ def replay_session(
         raise ValueError(f"unknown session {session_id}")
     own = parse_config(str(row["config_toml"]), f"config of session {session_id}")
     picks = list(relive(path, own, [session_id], with_condition_boosts=True))
-    compared = None if compare is None else list(relive(path, compare, [session_id]))
+    other = compare or (own if policy is not None else None)
+    compared = None if other is None else list(relive(path, other, [session_id], policy=policy))
     ids = {p.logged_video for p in picks}
     ids |= {p.picked_video for p in [*picks, *(compared or [])] if p.picked_video is not None}
     with Engine.open(path, own, log=False) as engine:
@@ -362,7 +363,14 @@ def replay_session(
         config_name=own.name,
         condition=row["condition"],
         picks=picks,
-        compare_name=None if compare is None else compare.name,
+        compare_name=None if other is None else _label(other, policy),
         compared=compared,
         videos=videos,
     )
+
+
+def _label(config: Config, policy: object) -> str:
+    if policy is None:
+        return config.name
+    name = policy.label if isinstance(policy, PolicySpec) else getattr(policy, "name", "")
+    return str(name or type(policy).__name__)

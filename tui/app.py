@@ -203,6 +203,7 @@ def make_app(
     clock: Callable[[], float] = time.monotonic,
     world_clock: Clock | None = None,
     autopilot: AutopilotSettings | None = None,
+    policy: object = None,
 ) -> FeedApp:
     """Open a world and build the app over it.
 
@@ -215,6 +216,7 @@ def make_app(
         autopilot: Let a persona drive the feed; without `user` it watches as its own
             simulated viewer (``autopilot-<seed or topic>``, created on first use), with `user`
             as that viewer, which must be a simulated one.
+        policy: Who picks (see :mod:`engine.policy`); default the engine.
 
     Raises:
         StoreError: the file is missing or is not a foryou world (it is left untouched).
@@ -222,7 +224,7 @@ def make_app(
         ViewerClaimedError: that viewer's feed is open in another process.
         AutopilotError: the persona is neither a seed nor a topic, or `user` is a person.
     """
-    engine = Engine.open(db_path, clock=world_clock)
+    engine = Engine.open(db_path, clock=world_clock, policy=policy)
     try:
         user_id = engine.user_id(user) if user is not None else None
         cast = None

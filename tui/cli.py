@@ -6,17 +6,22 @@ Errors surface as click's one-line ``Error: ...`` with a non-zero exit.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.decorators import FC
 
 from engine.store import StoreError
+
+if TYPE_CHECKING:
+    from engine.policy import PolicySpec
 
 DEFAULT_DB = "foryou.db"
 DEFAULT_VIDEOS = 20_000
@@ -35,6 +40,63 @@ def db_option(command: FC) -> FC:
     """The ``--db`` option every command takes (a declared signature, so that the command
     modules this one imports at its end can be type-checked through the import cycle)."""
     return _db_option(command)
+
+
+_policy_params_option = click.option(
+    "--policy-params",
+    "policy_params",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="TOML",
+    help="Keyword parameters for a policy class (a TOML file).",
+)
+_policy_text_option = click.option(
+    "--policy",
+    "policy_text",
+    default=None,
+    metavar="SPEC",
+    help="Who picks: a built-in (engine, random, popular), FILE.py:Class or "
+    "package.module:Class, with the config's numbers [the config's policy].",
+)
+
+
+def policy_option(command: FC) -> FC:
+    """``--policy SPEC`` and ``--policy-params TOML``, handed to the command as one ``policy``
+    argument (a checked :class:`engine.policy.PolicySpec`, or None)."""
+
+    @functools.wraps(command)
+    def with_policy(
+        *args: object, policy_text: str | None, policy_params: Path | None, **kwargs: object
+    ) -> object:
+        kwargs["policy"] = parse_policy(policy_text, policy_params)
+        return command(*args, **kwargs)
+
+    return _policy_text_option(_policy_params_option(with_policy))  # type: ignore[return-value]
+
+
+def policy_params_option(command: FC) -> FC:
+    """``--policy-params TOML`` alone (compare names its policies among its arms)."""
+    return _policy_params_option(command)
+
+
+def parse_policy(text: str | None, params: Path | None) -> PolicySpec | None:
+    """The spec of ``--policy``, loaded once here so a bad one fails before any work.
+
+    Raises:
+        click.ClickException: a spec that cannot be loaded, or parameters without a policy.
+    """
+    if text is None:
+        if params is not None:
+            raise click.ClickException("--policy-params needs --policy")
+        return None
+    from engine.policy import PolicyError, PolicySpec
+
+    try:
+        spec = PolicySpec.parse(text, params)
+        spec.build()
+    except PolicyError as error:
+        raise click.ClickException(str(error)) from None
+    return spec
 
 
 @contextmanager
@@ -132,7 +194,10 @@ def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: boo
     metavar="SECONDS",
     help="Seconds each autopilot key cap stays lit and each of its prompts stays up (at 1×).",
 )
-def feed(db_path: Path, user: str | None, persona: str | None, pace_s: float) -> None:
+@policy_option
+def feed(
+    db_path: Path, user: str | None, persona: str | None, pace_s: float, policy: PolicySpec | None
+) -> None:
     """Watch the feed: one video at a time, reacting with single keys."""
     from engine.claims import ViewerClaimedError
     from tui.app import make_app
@@ -144,7 +209,7 @@ def feed(db_path: Path, user: str | None, persona: str | None, pace_s: float) ->
         autopilot = AutopilotSettings(persona=persona, pace_s=pace_s)
     with user_errors():
         try:
-            app = make_app(db_path, user, autopilot=autopilot)
+            app = make_app(db_path, user, autopilot=autopilot, policy=policy)
         except ValueError as exc:
             if autopilot is not None or isinstance(exc, ViewerClaimedError):
                 raise  # its messages say what to do instead

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from engine import Engine, Receipt
 from engine.config import effective_toml, load_config
-from tui.cli import db_option, user_errors
+from engine.policy import PolicySpec
+from tui.cli import db_option, policy_option, user_errors
 
 config_option = click.option(
     "--config",
@@ -74,12 +75,20 @@ def print_receipt(console: Console, receipt: Receipt, heading: str) -> None:
 @config_option
 @click.option("--create", is_flag=True, help="Create the viewer if it does not exist.")
 @click.option("--dry-run", is_flag=True, help="Do not record the picks as served.")
+@policy_option
 def recommend(
-    db_path: Path, user_name: str, count: int, config_path: Path | None, create: bool, dry_run: bool
+    db_path: Path,
+    user_name: str,
+    count: int,
+    config_path: Path | None,
+    create: bool,
+    dry_run: bool,
+    policy: PolicySpec | None,
 ) -> None:
     """Print a viewer's next picks with their receipts (served, not seen)."""
     console = Console()
-    with user_errors(), Engine.open(db_path, config=config_path, log=not dry_run) as eng:
+    log = not dry_run
+    with user_errors(), Engine.open(db_path, config_path, log=log, policy=policy) as eng:
         try:
             uid = eng.user_id(user_name)
         except ValueError:

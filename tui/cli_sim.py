@@ -19,11 +19,12 @@ from engine.sim.backends import BackendError
 from engine.sim.baselines import resolve_arm, resolve_arms, with_references
 from engine.sim.experiment import DEFAULT_SHARD_SIZE, Experiment, RunSpec, run_experiment
 from engine.sim.runner import Arm
-from tui.cli import db_option, user_errors
+from tui.cli import db_option, policy_option, policy_params_option, user_errors
 
 if TYPE_CHECKING:  # scipy.stats, matplotlib and rich load only when a command runs
     from rich.table import Table
 
+    from engine.policy import PolicySpec
     from engine.sim.comparison import Comparison
 
 
@@ -144,6 +145,7 @@ def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
     help="Ranking TOML, or a built-in: engine, random, popular, oracle.",
 )
 @click.option("--no-log", is_flag=True, help="Keep the activity in memory (much faster).")
+@policy_option
 def simulate(
     db_path: Path,
     users: int,
@@ -156,6 +158,7 @@ def simulate(
     out: Path | None,
     config_spec: str,
     no_log: bool,
+    policy: PolicySpec | None,
 ) -> None:
     """Let simulated viewers watch a world under one ranking config.
 
@@ -167,6 +170,8 @@ def simulate(
 
     with _sim_errors():
         arm = resolve_arm(config_spec)
+        if policy is not None:  # the policy picks, with the config's numbers
+            arm = Arm(policy.label, arm.config, policy)
         arms = with_references([arm]) if baselines else [arm]
         spec = RunSpec(
             db_path=db_path,
@@ -214,6 +219,7 @@ def simulate(
     help="Bootstrap resamples.",
 )
 @click.option("--log", is_flag=True, help="Write the simulated activity into the world file.")
+@policy_params_option
 def compare(
     configs: tuple[str, ...],
     db_path: Path,
@@ -229,11 +235,13 @@ def compare(
     fmt: str,
     resamples: int,
     log: bool,
+    policy_params: Path | None,
 ) -> None:
     """Compare ranking configs on the same personas and seeds (paired).
 
-    CONFIGS are ranking TOML files or built-ins (engine, random, popular, oracle); differences
-    are taken from the first one, with bootstrap 95% confidence intervals.
+    CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle) or policy
+    classes (FILE.py:Class, package.module:Class, with --policy-params); differences are taken
+    from the first one, with bootstrap 95% confidence intervals.
     """
     from rich.console import Console
 
@@ -243,7 +251,7 @@ def compare(
     with _sim_errors():
         if len(configs) < 2:
             raise click.ClickException("compare needs at least two configs")
-        tested = resolve_arms(configs)
+        tested = resolve_arms(configs, policy_params)
         arms = with_references(tested) if baselines else tested
         spec = RunSpec(
             db_path=db_path,

@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.config import load_config
+from engine.policy import PolicySpec
 from engine.video import Video
-from tui.cli import db_option, require_terminal, user_errors
+from tui.cli import db_option, policy_option, require_terminal, user_errors
 
 
 @click.group()
@@ -199,7 +200,10 @@ def _label(videos: dict[int, Video], video_id: int | None) -> str:
     default=None,
     help="Also show what this ranking config would have picked at each step.",
 )
-def replay(session_id: int, db_path: Path, config_path: Path | None) -> None:
+@policy_option
+def replay(
+    session_id: int, db_path: Path, config_path: Path | None, policy: PolicySpec | None
+) -> None:
     """Rebuild the exact feed a session saw, and check it against the log.
 
     Exits with status 1 when a replayed pick differs from the logged one (another world,
@@ -209,7 +213,7 @@ def replay(session_id: int, db_path: Path, config_path: Path | None) -> None:
 
     with user_errors():
         other = None if config_path is None else load_config(config_path)
-        result = replay_session(db_path, session_id, other)
+        result = replay_session(db_path, session_id, other, policy)
     table = Table(title=f"session {session_id} · config {result.config_name!r}", box=None)
     table.add_column("#", justify="right")
     table.add_column("logged video")
@@ -264,18 +268,25 @@ def _simulated(db_path: Path, sessions: tuple[int, ...]) -> bool:
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The ranking config to evaluate on the logged impressions.",
+    default=None,
+    help="The ranking config to evaluate on the logged impressions [defaults with --policy].",
 )
 @click.option("--session", "sessions", type=int, multiple=True, help="Only these sessions.")
-def evaluate(db_path: Path, config_path: Path, sessions: tuple[int, ...]) -> None:
-    """Off-policy estimates of a config's completion, watch fraction and like rate."""
+@policy_option
+def evaluate(
+    db_path: Path, config_path: Path | None, sessions: tuple[int, ...], policy: PolicySpec | None
+) -> None:
+    """Off-policy estimates of a config's (or a policy's) completion, watch fraction and like
+    rate."""
     from engine.counterfactual import estimate_from_logs
 
+    if config_path is None and policy is None:
+        raise click.ClickException("evaluate needs --config, --policy or both")
     with user_errors():
         config = load_config(config_path)
-        result = estimate_from_logs(db_path, config, sessions=sessions or None)
-    table = Table(title=f"config {result.config_name!r} on the logs of {db_path}", box=None)
+        result = estimate_from_logs(db_path, config, sessions=sessions or None, policy=policy)
+    what = f"config {result.config_name!r}" if policy is None else f"policy {policy.label!r}"
+    table = Table(title=f"{what} on the logs of {db_path}", box=None)
     # On a narrow terminal the numbers wrap at their ±, never the outcome's name.
     table.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
     for heading in ("logged", "IPS", "SNIPS", "DR", "ESS", "never picked"):

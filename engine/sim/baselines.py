@@ -1,11 +1,13 @@
 """The built-in arms: the engine's defaults, and the references every report places it between.
 
-- ``random``: the engine's pipeline with the ``random`` policy (uniform over the slate);
+- ``random``: uniform over every video the filters allow (:class:`engine.policy.RandomPolicy`);
 - ``popular``: the ``popular`` policy, ranking by the global smoothed completion rate;
 - ``oracle``: knows each persona's truth (:mod:`engine.sim.oracle`), the ceiling;
 - ``engine``: the default config.
 
-Anything else names a ranking TOML file; its arm is called after the file's stem.
+Anything else names a ranking TOML file (its arm is called after the file's stem) or a policy
+class, ``FILE.py:Class`` or ``package.module:Class`` (called after the class), which picks with
+the default config.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.config import Config, load_config
+from engine.policy import PolicySpec
 from engine.sim.runner import Arm
 
 BUILTIN = ("engine", "random", "popular", "oracle")
@@ -28,35 +31,49 @@ def builtin_arm(name: str) -> Arm:
     if name in ("random", "popular"):
         return Arm(name, Config(name=name, policy=name))  # type: ignore[arg-type]
     if name == "oracle":
-        return Arm("oracle", Config(name="oracle"), oracle=True)
+        return Arm("oracle", Config(name="oracle"), PolicySpec("oracle"))
     raise ValueError(f"unknown built-in arm {name!r}; expected one of {', '.join(BUILTIN)}")
 
 
-def resolve_arm(spec: str) -> Arm:
-    """A built-in name, or the path of a ranking TOML file.
+def resolve_arm(spec: str, policy_params: str | Path | None = None) -> Arm:
+    """A built-in name, the path of a ranking TOML file, or a policy class.
+
+    Args:
+        policy_params: a TOML file of keyword parameters for a policy class.
 
     Raises:
         ConfigError: the file is missing or invalid.
+        PolicyError: a policy class that cannot be loaded.
     """
     if spec in BUILTIN:
         return builtin_arm(spec)
+    if is_policy_spec(spec):
+        policy = PolicySpec.parse(spec, policy_params)
+        policy.build()  # fail here, naming the spec, rather than in a worker
+        return Arm(policy.label, Config(name=policy.label), policy)
     path = Path(spec)
     return Arm(path.stem, load_config(path))
 
 
-def resolve_arms(specs: Sequence[str]) -> list[Arm]:
+def is_policy_spec(spec: str) -> bool:
+    """``FILE.py:Class`` or ``package.module:Class`` rather than a config file."""
+    where, sep, attr = spec.rpartition(":")
+    return bool(sep and where and attr) and not spec.endswith(".toml")
+
+
+def resolve_arms(specs: Sequence[str], policy_params: str | Path | None = None) -> list[Arm]:
     """Arms for several specs; two files with one stem get their parent folder in the name.
 
     Raises:
         ConfigError: a file is missing or invalid.
         ValueError: the same arm twice.
     """
-    arms = [resolve_arm(s) for s in specs]
+    arms = [resolve_arm(s, policy_params) for s in specs]
     names = [a.name for a in arms]
     for i, (spec, arm) in enumerate(zip(specs, arms, strict=True)):
         if names.count(arm.name) > 1 and arm.name not in BUILTIN:
-            path = Path(spec)
-            arms[i] = Arm(f"{path.parent.name}/{path.stem}", arm.config, arm.oracle)
+            path = Path(spec.rpartition(":")[0] if arm.policy else spec)
+            arms[i] = replace(arm, name=f"{path.parent.name}/{path.stem}")
     final = [a.name for a in arms]
     if len(set(final)) != len(final):
         raise ValueError(f"each config may appear once, got {', '.join(specs)}")

@@ -15,6 +15,7 @@ import heapq
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -23,8 +24,8 @@ from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config
 from engine.pipeline import NothingToRecommendError
+from engine.policy import PolicySpec
 from engine.pools import OUTSIDE
-from engine.sim.oracle import OracleEngine
 from engine.sim.persona import Persona, Reaction, Taste
 from engine.sim.snapshot import StartState, StartStore, shared_world
 from engine.sim.trace import (
@@ -43,12 +44,29 @@ F64 = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Arm:
-    """One ranking setup under test: an engine config, or the oracle."""
+    """One ranking setup under test: an engine config and the policy that picks with it."""
 
     name: str
     config: Config
-    oracle: bool = False
+    policy: PolicySpec | None = None  # None: the config's policy name
     log: bool = True  # may write to the world file when the run logs (references do not)
+
+    @property
+    def spec(self) -> PolicySpec:
+        return self.policy or PolicySpec(self.config.policy)
+
+    @property
+    def oracle(self) -> bool:
+        """Whether this arm is the oracle reference (reports place arms under it)."""
+        return self.spec.target == "oracle"
+
+
+@runtime_checkable
+class KnowsPersonas(Protocol):
+    """A policy that reads the simulated viewers' truth (the oracle): each viewer's persona
+    is attached to it as the viewer is created."""
+
+    def attach(self, user_id: int, persona: Persona) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -97,14 +115,14 @@ def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
     world = shared_world(context.db_path)
     store = StartStore.at_start(context.db_path, world, context.start)
     clock = VirtualClock(task.start_t)
-    engine_class = OracleEngine if task.arm.oracle else Engine
     try:
-        engine = engine_class(
+        engine = Engine(
             store=store,
             config=task.arm.config,
             clock=clock,
             log=task.log,
             condition=task.condition,
+            policy=task.arm.spec.build(),  # built here: each worker its own, from the spec
         )
     except BaseException:
         store.close()
@@ -192,8 +210,8 @@ def _viewer(engine: Engine, seat: Seat, persona: Persona) -> int:
         user_id = engine.new_user(
             **persona.sign_up(), name=f"sim-{seat.unit:06d}", pick_seed=seat.unit
         )
-    if isinstance(engine, OracleEngine):
-        engine.attach(user_id, persona)
+    if isinstance(engine.policy, KnowsPersonas):
+        engine.policy.attach(user_id, persona)
     return user_id
 
 

@@ -1,0 +1,598 @@
+"""Policies: the one interface every ranker implements, built in or your own.
+
+A policy is asked for a pick with a :class:`PickRequest` (the viewer's state, read-only, the
+world's arrays, the world time, a seeded generator, and helpers that run the engine's sources
+and filters) and answers with a :class:`~engine.pipeline.Decision`: the chosen video, its
+propensity, the slate with each item's probability, and the receipt. It may learn from every
+event the engine records (:meth:`Policy.observe`). Picks come in batches
+(:meth:`Policy.pick_many`); :class:`PolicyBase` derives either form from the other, so a
+policy writes whichever is natural and a later batched engine path can call the other.
+
+Two levels, the way RecSim separates an agent from its parts:
+
+- a whole :class:`Policy` (``random``: uniform over every allowed video; ``oracle``: a
+  persona's truth, :mod:`engine.sim.oracle`);
+- only a :class:`Scorer` (scores for candidate ids) inside a :class:`StagedPolicy`, which
+  keeps the engine's sources, filters, re-rank, sampling, propensities and receipts (the
+  ``engine`` itself is ``StagedPolicy(EngineScorer())``; ``popular`` is a popularity scorer
+  over its own source).
+
+Policies are named by a :class:`PolicySpec`: a built-in name (:data:`BUILTIN`) or
+``path/to/file.py:ClassName`` / ``package.module:ClassName`` with keyword parameters. A spec
+is a plain picklable value, so worker processes build their own instance from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.candidates import PRIORITY, Candidates, SourceContext, gather, popular
+from engine.catalog import Catalog
+from engine.config import Config
+from engine.filters import FilterContext, apply_filters
+from engine.idset import IdSet
+from engine.pipeline import (
+    Decision,
+    NothingToRecommendError,
+    Proposal,
+    Shared,
+    decide,
+    engine_scores,
+    propose,
+)
+from engine.pools import STATE_NAMES
+from engine.profile import UserState
+from engine.receipt import Funnel, Receipt
+from engine.scoring import Scores, ScoringContext, popularity_scores
+
+__all__ = [
+    "BUILTIN",
+    "CandidateSet",
+    "Decision",
+    "EngineScorer",
+    "Event",
+    "PickRequest",
+    "Policy",
+    "PolicyBase",
+    "PolicyError",
+    "PolicySpec",
+    "PopularScorer",
+    "RandomPolicy",
+    "Scorer",
+    "StagedPolicy",
+    "as_policy",
+]
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+SLATE_SHOWN = 8  # slate entries a receipt keeps
+
+# Every built-in name and the class it stands for, loaded like any other spec (the oracle lives
+# with the simulator that gives it personas; importing it lazily keeps engine.policy below it).
+BUILTIN: dict[str, str] = {
+    "engine": "engine.policy:EnginePolicy",
+    "random": "engine.policy:RandomPolicy",
+    "popular": "engine.policy:PopularPolicy",
+    "oracle": "engine.sim.oracle:OraclePolicy",
+}
+
+
+class PolicyError(ValueError):
+    """A policy spec that cannot be loaded: one line naming the spec."""
+
+
+# -- what a policy is given ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded event, as a policy observes it (after the engine applied it).
+
+    ``video_id`` is None for a refresh; ``watched_s`` is set on closing events, ``scope`` on
+    "not interested", ``reason`` on reports, ``text`` on comments.
+    """
+
+    user_id: int
+    video_id: int | None
+    kind: str
+    world_t: float
+    watched_s: float | None = None
+    scope: str | None = None
+    reason: str | None = None
+    text: str | None = None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any], user_id: int) -> Event:
+        """The event of a stored or about-to-be-stored row (stored rows may lack the user)."""
+        video = row.get("video_id")
+        watched = row.get("watched_s")
+        return cls(
+            user_id=user_id,
+            video_id=None if video is None else int(video),
+            kind=str(row["kind"]),
+            world_t=float(row.get("world_t") or 0.0),
+            watched_s=None if watched is None else float(watched),
+            scope=row.get("scope"),
+            reason=row.get("reason"),
+            text=row.get("text"),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateSet:
+    """Candidates the engine's sources proposed and its filters kept, ready to be scored.
+
+    Attributes:
+        ids: video ids (into the catalog's arrays), ascending.
+        sources: the source credited with each (a name of :data:`engine.candidates.PRIORITY`).
+        similarity: cosine of each to the viewer's interest query; None while unknown.
+    """
+
+    request: PickRequest
+    proposal: Proposal
+
+    @property
+    def ids(self) -> I64:
+        return self.proposal.ids
+
+    @property
+    def sources(self) -> list[str]:
+        return [PRIORITY[int(code)] for code in self.proposal.source]
+
+    @property
+    def similarity(self) -> F64 | None:
+        return self.proposal.similarity
+
+    @cached_property
+    def engine_scores(self) -> Scores:
+        """The engine's own scores and their terms (computed once, on first use)."""
+        r = self.request
+        return engine_scores(r.world, r.state, self.proposal)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, eq=False)
+class PickRequest:
+    """Everything a policy may read to pick the next video for one viewer.
+
+    Attributes:
+        state: the viewer's live state (interests, follows, hides, seen...). Read it, never
+            write it: the engine owns it and moves it on every event.
+        world: what every viewer shares: ``catalog`` (the world's arrays), ``config``,
+            ``trending``, ``pools``, ``boosts`` in force and ``now`` (world seconds).
+        keyword_blocked: videos matching the viewer's keyword filters (sorted ids).
+        rng: the pick's generator, seeded from the config's seed, the viewer's pick seed and
+            the viewer's position: draw from it (only) and a pick replays exactly.
+    """
+
+    state: UserState
+    world: Shared
+    keyword_blocked: I64
+    rng: np.random.Generator
+
+    @property
+    def viewer_id(self) -> int:
+        return self.state.user_id
+
+    @property
+    def position(self) -> int:
+        """How many videos this viewer was served before this pick."""
+        return self.state.n_served
+
+    @property
+    def now(self) -> float:
+        return self.world.now
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.world.catalog
+
+    @property
+    def config(self) -> Config:
+        return self.world.config
+
+    @property
+    def seen(self) -> IdSet:
+        """Videos the viewer has seen (read-only)."""
+        return self.state.seen
+
+    def allowed(self) -> tuple[I64, dict[str, int]]:
+        """Every video of the catalog the engine's filters allow for this viewer now (published,
+        unseen, not hidden, not dismissed, not spam, sensitive only if allowed...), and how many
+        each filter removed."""
+        everything = np.arange(self.catalog.n, dtype=np.int64)
+        context = FilterContext(self.catalog, self.config, self.now, self.keyword_blocked)
+        keep, removed = apply_filters(everything, self.state, context)
+        return everything[keep], removed
+
+    def candidates(self, sources: Callable[..., Candidates] = gather) -> CandidateSet:
+        """Run the engine's sources (or ``sources``) and filters; draws from :attr:`rng`.
+
+        Raises:
+            NothingToRecommendError: nothing in the world may be shown to this viewer.
+        """
+        proposal = propose(self.world, self.state, self.keyword_blocked, self.rng, sources)
+        return CandidateSet(self, proposal)
+
+
+# -- the interface ---------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """A ranker: picks for viewers, and may learn from what they do."""
+
+    name: str
+
+    def pick(self, request: PickRequest) -> Decision:
+        """The decision for one viewer.
+
+        Raises:
+            NothingToRecommendError: nothing may be shown to this viewer.
+        """
+        ...
+
+    def pick_many(self, requests: Sequence[PickRequest]) -> list[Decision]:
+        """Decisions for several viewers at once, in order (one each)."""
+        ...
+
+    def observe(self, event: Event) -> None:
+        """Called by the engine after each event it applies (recorded, or replayed when a
+        viewer's history is loaded)."""
+        ...
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """The part of a staged policy that scores candidates: higher is better."""
+
+    def score(self, request: PickRequest, candidates: CandidateSet) -> F64:
+        """One finite score per candidate, in ``candidates.ids`` order."""
+        ...
+
+
+class PolicyBase:
+    """A policy needs only ``pick`` or ``pick_many``: each is derived from the other."""
+
+    name: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.name:
+            cls.name = cls.__name__
+
+    def pick(self, request: PickRequest) -> Decision:
+        if type(self).pick_many is PolicyBase.pick_many:
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither pick nor pick_many"
+            )
+        return self.pick_many([request])[0]
+
+    def pick_many(self, requests: Sequence[PickRequest]) -> list[Decision]:
+        return [self.pick(r) for r in requests]
+
+    def observe(self, event: Event) -> None:
+        """Learn nothing by default."""
+
+
+class StagedPolicy(PolicyBase):
+    """The engine's pipeline with another scorer (and optionally other sources).
+
+    Args:
+        scorer: scores the filtered candidates; if it has ``observe(event)``, it gets events.
+        sources: proposes candidates (default: the engine's sources within their quotas).
+        name: what receipts call it (default: the scorer's class name).
+    """
+
+    def __init__(
+        self,
+        scorer: Scorer,
+        *,
+        sources: Callable[[SourceContext, UserState, np.random.Generator], Candidates] = gather,
+        name: str | None = None,
+    ) -> None:
+        self.scorer = scorer
+        self.sources = sources
+        self.name = name or type(scorer).__name__
+
+    def pick(self, request: PickRequest) -> Decision:
+        candidates = request.candidates(self.sources)
+        final = np.asarray(self.scorer.score(request, candidates), dtype=np.float64)
+        if final.shape != candidates.ids.shape or not np.isfinite(final).all():
+            raise ValueError(
+                f"{self.name}: score() must return one finite number per candidate "
+                f"({len(candidates)}), got shape {final.shape}"
+            )
+        w = request.world
+        scores = candidates.engine_scores
+        return decide(w, request.state, candidates.proposal, scores, final, request.rng, self.name)
+
+    def observe(self, event: Event) -> None:
+        learn = getattr(self.scorer, "observe", None)
+        if learn is not None:
+            learn(event)
+
+
+# -- the built-ins ---------------------------------------------------------------------------
+
+
+class EngineScorer:
+    """The engine's own score: Σ P(action) × value, times multipliers (boosts, sliders...)."""
+
+    def score(self, request: PickRequest, candidates: CandidateSet) -> F64:
+        return candidates.engine_scores.score
+
+
+class PopularScorer:
+    """The global smoothed completion rate: nothing personal."""
+
+    def score(self, request: PickRequest, candidates: CandidateSet) -> F64:
+        context = ScoringContext(request.catalog, request.config, request.now, {})
+        return popularity_scores(candidates.ids, context)
+
+
+class EnginePolicy(StagedPolicy):
+    """The default engine: its sources, filters, scores, re-rank and sampling."""
+
+    def __init__(self) -> None:
+        super().__init__(EngineScorer(), name="engine")
+
+
+class PopularPolicy(StagedPolicy):
+    """The popular baseline: the most completed unseen videos, ranked by completion rate."""
+
+    def __init__(self) -> None:
+        super().__init__(PopularScorer(), sources=popular, name="popular")
+
+
+class RandomPolicy(PolicyBase):
+    """The floor: uniform over every video the filters allow, so its propensity is exact
+    (1 / the number of allowed videos) and its slate is the whole allowed catalog."""
+
+    name = "random"
+
+    def pick(self, request: PickRequest) -> Decision:
+        ids, removed = request.allowed()
+        if len(ids) == 0:
+            raise NothingToRecommendError(f"nothing left to recommend to {request.state.name}")
+        index = int(request.rng.integers(len(ids)))
+        probabilities = np.full(len(ids), 1.0 / len(ids))
+        top = np.array([index, *[k for k in range(min(SLATE_SHOWN, len(ids))) if k != index]])
+        receipt = plain_receipt(
+            request,
+            ids[top[:SLATE_SHOWN]],
+            np.zeros(len(top[:SLATE_SHOWN])),
+            probabilities[top[:SLATE_SHOWN]],
+            removed=removed,
+            kept=len(ids),
+            policy=self.name,
+            pool_state=None,
+        )
+        return Decision(
+            video_id=int(ids[index]),
+            source="random",
+            score=0.0,
+            rank=0,
+            propensity=float(probabilities[index]),
+            receipt=receipt,
+            slate_ids=ids,
+            slate_probabilities=probabilities,
+        )
+
+
+def plain_receipt(
+    request: PickRequest,
+    slate_ids: I64,
+    slate_scores: F64,
+    slate_probabilities: F64,
+    *,
+    removed: dict[str, int],
+    kept: int,
+    policy: str,
+    pool_state: str | None,
+    term: str | None = None,
+) -> Receipt:
+    """The receipt of a whole policy that ranks the allowed catalog on one number (the first
+    slate entry is the pick): no sources, no engine terms.
+
+    Args:
+        term: the name of that number, shown as the receipt's one score term.
+        pool_state: what to call the pick's test-pool state (None: its real state).
+    """
+    catalog = request.catalog
+    video_id = int(slate_ids[0])
+    value = float(slate_scores[0])
+    stage = int(request.world.pools.stage[video_id])
+    state_name = pool_state or STATE_NAMES.get(int(request.world.pools.state[video_id]), "outside")
+    world = catalog.world
+    v = world.videos
+    country = request.state.country
+    return Receipt(
+        video_id=video_id,
+        position=request.position,
+        policy=policy,
+        source=policy,
+        sources=[],
+        funnel=Funnel(
+            proposed={policy: catalog.n},
+            merged=catalog.n,
+            removed=removed,
+            kept=kept,
+            diversity_blocked={},
+            slate=kept,
+        ),
+        features={},
+        affinity=0.0,
+        terms={} if term is None else {term: {"p": 1.0, "value": value, "contribution": value}},
+        base_score=value,
+        multipliers={},
+        author_penalty=1.0,
+        score=value,
+        rank=0,
+        propensity=float(slate_probabilities[0]),
+        slate=[
+            {
+                "video_id": int(slate_ids[k]),
+                "score": float(slate_scores[k]),
+                "source": policy,
+                "probability": float(slate_probabilities[k]),
+            }
+            for k in range(len(slate_ids))
+        ],
+        boost=None,
+        context={
+            "topic": world.topics.name[int(v.topic_id[video_id])],
+            "creator": world.creators.handle[int(v.creator_id[video_id])],
+            "sound": world.sounds.title[int(v.sound_id[video_id])],
+            "country": world.countries[country] if country >= 0 else "?",
+            "pool": stage + 1,
+            "pool_state": state_name,
+        },
+    )
+
+
+# -- naming and loading policies -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """How to build a policy: a built-in name, ``file.py:Class`` or ``package.module:Class``,
+    with keyword parameters for the class. Plain and picklable: each worker builds its own."""
+
+    target: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str, params: str | Path | Mapping[str, Any] | None = None) -> PolicySpec:
+        """A spec from the command line: a file path is made absolute (workers may start
+        elsewhere), ``params`` is a TOML file of keyword parameters or a mapping.
+
+        Raises:
+            PolicyError: a malformed spec, or a parameters file that is missing or invalid.
+        """
+        target = text.strip()
+        if target not in BUILTIN:
+            where, sep, attr = target.rpartition(":")
+            if not sep or not where or not attr.isidentifier():
+                raise PolicyError(
+                    f"policy {text!r}: expected a built-in ({', '.join(BUILTIN)}), "
+                    "FILE.py:Class or package.module:Class"
+                )
+            if where.endswith(".py"):
+                target = f"{Path(where).expanduser().resolve()}:{attr}"
+        return cls(target, _params_of(text, params))
+
+    @property
+    def label(self) -> str:
+        """A short name for tables: the built-in name or the class name."""
+        return self.target if self.target in BUILTIN else self.target.rpartition(":")[2]
+
+    def build(self) -> Policy:
+        """A fresh policy instance.
+
+        Raises:
+            PolicyError: the file or module is missing, the class is missing or not a policy,
+                or it refuses the parameters.
+        """
+        attr = _load(self.target, self.label)
+        if not callable(attr):
+            raise PolicyError(f"policy {self.target!r}: {self.label} is not a class")
+        try:
+            made = attr(**dict(self.params))
+        except TypeError as error:
+            raise PolicyError(f"policy {self.target!r}: bad parameters: {error}") from None
+        return as_policy(made, what=self.target)
+
+
+def as_policy(obj: object, *, what: str | None = None) -> Policy:
+    """A policy as given, a scorer wrapped in a :class:`StagedPolicy`, or a spec built.
+
+    Raises:
+        PolicyError: it is neither a policy nor a scorer, or its spec cannot be loaded.
+    """
+    if isinstance(obj, str):
+        return PolicySpec.parse(obj).build()
+    if isinstance(obj, PolicySpec):
+        return obj.build()
+    if callable(getattr(obj, "pick", None)) or callable(getattr(obj, "pick_many", None)):
+        if not hasattr(obj, "observe") or not hasattr(obj, "pick_many"):
+            raise PolicyError(
+                f"policy {what or type(obj).__name__!r}: a policy needs pick, pick_many and "
+                "observe (subclass engine.policy.PolicyBase)"
+            )
+        if not getattr(obj, "name", None):
+            obj.name = type(obj).__name__  # type: ignore[attr-defined]
+        return obj  # type: ignore[return-value]
+    if callable(getattr(obj, "score", None)):
+        return StagedPolicy(obj)  # type: ignore[arg-type]
+    raise PolicyError(
+        f"policy {what or type(obj).__name__!r}: {type(obj).__name__} is not a policy "
+        "(needs pick/pick_many, or score for a scorer)"
+    )
+
+
+def _params_of(text: str, params: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if isinstance(params, Mapping):
+        return dict(params)
+    path = Path(params)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"policy {text!r}: no parameters file {str(path)!r}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise PolicyError(f"policy {text!r}: parameters file {str(path)!r}: {error}") from None
+
+
+def _load(target: str, label: str) -> object:
+    """The attribute a target names, importing its file or module."""
+    where, _, attr = BUILTIN.get(target, target).rpartition(":")
+    if where.endswith(".py"):
+        module = _module_from_file(target, Path(where))
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as error:
+            raise PolicyError(f"policy {target!r}: cannot import {where!r}: {error}") from None
+    if not hasattr(module, attr):
+        raise PolicyError(f"policy {target!r}: no class {attr!r} in {where}")
+    return getattr(module, attr)
+
+
+def _module_from_file(target: str, path: Path) -> Any:
+    """Import a policy file once per process, under a name derived from its path (so classes
+    defined in it pickle and compare the same wherever it is loaded)."""
+    if not path.is_file():
+        raise PolicyError(f"policy {target!r}: no file {str(path)!r}")
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    name = f"foryou_policy_{path.stem}_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PolicyError(f"policy {target!r}: cannot import {str(path)!r}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise PolicyError(
+            f"policy {target!r}: {type(error).__name__} while importing: {error}"
+        ) from None
+    return module
