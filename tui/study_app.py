@@ -26,6 +26,7 @@ from textual.geometry import Size
 
 from engine.clock import Clock
 from engine.study import Enrolment, StudyBundle, StudyError, open_bundle
+from engine.text import printable
 from tui.app import MIN_SIZE
 from tui.screens.onboarding import NewViewer, OnboardingScreen
 from tui.screens.prompts import ChoicePrompt
@@ -196,7 +197,9 @@ class StudyApp(App[None]):
         """Topic labels, languages and countries of the study's world (read once)."""
         if self._world_facts is None:
             world = self.bundle.store.load_world()
-            labels = dict(zip(world.topics.slug, world.topics.name, strict=True))
+            labels = {
+                s: printable(n) for s, n in zip(world.topics.slug, world.topics.name, strict=True)
+            }
             self._world_facts = (labels, list(world.languages), list(world.countries))
         return self._world_facts
 

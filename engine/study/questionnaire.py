@@ -1,7 +1,8 @@
 """Questionnaire answers: checked against their item and stored as text.
 
 Likert answers are whole points from 1 to the item's scale, choices are one of the item's
-options (a JSON list when several may be chosen), free text is bounded by ``max_chars``.
+options (a JSON list when several may be chosen), free text is bounded by ``max_chars`` and
+holds no NUL or other control character but line breaks and tabs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 from typing import Any
 
 from engine.study.definition import Choice, Item, Likert, StudyError
+from engine.text import check_free_text
 
 __all__ = ["encode_answer"]
 
@@ -36,4 +38,7 @@ def encode_answer(item: Item, value: Any, phase: str) -> str:
         return json.dumps(chosen) if item.multiple else str(chosen[0])
     if not isinstance(value, str) or len(value) > item.max_chars:
         raise StudyError(f"{where} needs text of at most {item.max_chars} characters")
-    return value
+    try:
+        return check_free_text(value, where, max_chars=item.max_chars)
+    except ValueError as exc:
+        raise StudyError(str(exc)) from None

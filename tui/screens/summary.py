@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from engine import Profile
+from engine.text import printable
 from tui.session import SessionSummary
 from tui.widgets.playback_bar import clock_text
 
@@ -96,7 +97,7 @@ class SummaryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         s = self.summary
         with Vertical(id="summary"):
-            yield Label(Content(f"SESSION SUMMARY · @{s.viewer}"), classes="title")
+            yield Label(Content(f"SESSION SUMMARY · @{printable(s.viewer)}"), classes="title")
             yield Static(
                 f"{plural(s.videos_watched, 'video')} watched, {s.completions} to the end, "
                 f"{plural(s.reactions, 'reaction')} in {clock_text(s.session_s)} "
