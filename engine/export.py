@@ -7,6 +7,12 @@ codebook describing every exported column, in the same format and as ``codebook.
 world's array cache is not exported: its rows are. Parquet needs pyarrow, an optional extra.
 Files are written under a temporary name and renamed, so a failed export leaves none half
 written.
+
+CSV files get opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-`` or ``@``
+as a formula (OWASP's "CSV injection"): a participant's comment or answer could then compute,
+fetch a URL or run a command on the researcher's machine. Such text cells, and those starting
+with a tab or carriage return, are written with a leading ``'`` (OWASP's advice); numbers are
+never changed, and JSON Lines and Parquet keep every value as stored.
 """
 
 from __future__ import annotations
@@ -47,6 +53,15 @@ CODEBOOK = (
     },
 )
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
+CSV_NOTE = (
+    "In the CSV files, a text cell that started with =, +, -, @, a tab or a carriage return "
+    "has a ' put in front of it, so that spreadsheets show it instead of running it as a "
+    "formula; strip one leading ' from such cells to get the stored text (JSON Lines and "
+    "Parquet exports keep it unchanged)."
+)
+_NOT_TEXT = frozenset({"INTEGER", "FLOAT", "REAL", "NUMERIC", "BLOB"})
+
 Rows = Iterator[list[tuple[Any, ...]]]
 Columns = list[tuple[str, str]]
 
@@ -83,7 +98,8 @@ def export_tables(
             counts[name] = _write(writer, out / f"{name}.{EXTENSION[fmt]}", columns, rows())
     book = _codebook(plan)
     _write(writer, out / f"codebook.{EXTENSION[fmt]}", _BOOK_COLUMNS, iter([book]))
-    _replace(out / "codebook.md", lambda tmp: tmp.write_text(_markdown(plan), encoding="utf-8"))
+    book_md = _markdown(plan) + (f"\n{CSV_NOTE}\n" if fmt == "csv" else "")
+    _replace(out / "codebook.md", lambda tmp: tmp.write_text(book_md, encoding="utf-8"))
     return counts
 
 
@@ -177,15 +193,32 @@ def _write(writer: Writer, target: Path, columns: Columns, rows: Rows) -> int:
     return count
 
 
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: text a spreadsheet would run as a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _write_csv(path: Path, columns: Columns, rows: Rows) -> int:
+    text = [i for i, (_, kind) in enumerate(columns) if kind.upper() not in _NOT_TEXT]
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
         out.writerow([c for c, _ in columns])
         for batch in rows:
+            if text:
+                batch = [_guarded(row, text) for row in batch]
             out.writerows(batch)
             count += len(batch)
     return count
+
+
+def _guarded(row: tuple[Any, ...], text: list[int]) -> tuple[Any, ...]:
+    cells = list(row)
+    for i in text:
+        cells[i] = csv_cell(cells[i])
+    return tuple(cells)
 
 
 def _write_jsonl(path: Path, columns: Columns, rows: Rows) -> int:
