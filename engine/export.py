@@ -6,7 +6,7 @@ and seen times, ``events``, ``answers``, the world's tables, ...), plus ``receip
 codebook describing every exported column, in the same format and as ``codebook.md``. The
 world's array cache is not exported: its rows are. Parquet needs pyarrow, an optional extra.
 Files are written under a temporary name and renamed, so a failed export leaves none half
-written.
+written; they are readable by their owner only (0600, and 0700 for a folder the export creates).
 
 CSV files get opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-`` or ``@``
 as a formula (OWASP's "CSV injection"): a participant's comment or answer could then compute,
@@ -27,6 +27,7 @@ from typing import Any
 
 from engine.codebook import TABLES
 from engine.store import Store
+from engine.store.permissions import create_private, private_dir
 from engine.store.tables import batches, column_types, exportable_tables
 
 __all__ = ["FORMATS", "ExportError", "export_tables"]
@@ -92,7 +93,7 @@ def export_tables(
         existing = [t for t in targets if t.exists()]
         if existing and not force:
             raise ExportError(f"{existing[0]} exists; choose a new directory or pass --force")
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out)
         counts = {}
         for name, columns, rows in plan:
             counts[name] = _write(writer, out / f"{name}.{EXTENSION[fmt]}", columns, rows())
@@ -175,7 +176,9 @@ def _writer(fmt: str) -> Writer:
 
 def _replace(target: Path, write: Callable[[Path], object]) -> None:
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)  # left by a crashed export of the same process id
     try:
+        create_private(tmp)  # participants' data: owner-only before the first byte
         write(tmp)
         os.replace(tmp, target)
     finally:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +17,7 @@ from click.testing import CliRunner
 
 from engine import VirtualClock
 from engine.study import open_bundle
-from tests.studykit import make_bundle, watch
+from tests.studykit import make_bundle, watch, write_study
 from tui.cli import main
 
 FORMULAS = {
@@ -77,3 +81,59 @@ def test_jsonl_keeps_the_text_as_typed(formula_bundle: Path, tmp_path: Path) -> 
         events = [json.loads(line) for line in handle]
     comments = [e["text"] for e in events if e["kind"] == "comment"]
     assert comments == [FORMULAS["comment"], FORMULAS["tab"]]
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The common default umask (022), under which new files come out world-readable."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_study_bundles_and_their_sidecars_are_owner_only(
+    tmp_path: Path, world_template: Path, open_umask: None
+) -> None:
+    definition = write_study(tmp_path, world_template)
+    bundle = tmp_path / "study.db"
+    result = CliRunner().invoke(main, ["study", "init", str(definition), "--db", str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert mode(bundle) == 0o600
+    with open_bundle(bundle) as opened:
+        opened.enrol("P001")
+        opened.record_consent("P001", agreed=True)
+        opened.claim("P001")
+        sidecars = [Path(f"{bundle}{s}") for s in ("-wal", "-shm", ".lock")]
+        assert all(p.exists() for p in sidecars)
+        assert {p.name: mode(p) for p in sidecars} == {p.name: 0o600 for p in sidecars}
+
+
+def test_exports_merges_and_reports_are_owner_only(
+    formula_bundle: Path, world_template: Path, tmp_path: Path, open_umask: None
+) -> None:
+    for fmt in ("csv", "jsonl"):
+        out = tmp_path / "exports" / fmt
+        export(formula_bundle, out, fmt)
+        assert mode(out) == 0o700
+        assert {f.name: mode(f) for f in out.iterdir()} == {f.name: 0o600 for f in out.iterdir()}
+    station = tmp_path / "station-b"
+    station.mkdir()
+    other = make_bundle(shutil.copy(world_template, station / "b.db"), station)
+    merged = tmp_path / "all.db"
+    result = CliRunner().invoke(
+        main, ["study", "merge", str(formula_bundle), str(other), "--out", str(merged)]
+    )
+    assert result.exit_code == 0, result.output
+    assert mode(merged) == 0o600
+    report = tmp_path / "report"
+    args = ["--users", "2", "--sessions", "1", "--seed", "1", "--no-log", "--out", str(report)]
+    result = CliRunner().invoke(main, ["simulate", "--db", str(formula_bundle), *args])
+    assert result.exit_code == 0, result.output
+    assert mode(report) == 0o700
+    assert {f.name: mode(f) for f in report.iterdir()} == {"metrics.json": 0o600}

@@ -14,6 +14,7 @@ import os
 import zlib
 from pathlib import Path
 
+from engine.store.permissions import PRIVATE_FILE
 from engine.study.definition import StudyError
 
 _BYTES = 2**31 - 1  # participants spread over this many lockable bytes
@@ -36,7 +37,7 @@ class Claims:
         if participant in self._held:
             return
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         offset = zlib.crc32(participant.encode()) % _BYTES
         try:
             fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
