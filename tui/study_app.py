@@ -130,7 +130,8 @@ class StudyApp(App[None]):
 
     def _ask(self, phase: str) -> None:
         items = self.bundle.study.items(phase)
-        screen = QuestionnaireScreen(HEADINGS[phase], items)
+        # Keys pressed for the feed as it ends by itself must not answer the questions.
+        screen = QuestionnaireScreen(HEADINGS[phase], items, wait_for_start=phase == "post")
         self.push_screen(screen, lambda answers: self._answered(phase, answers))
 
     def _answered(self, phase: str, answers: dict[str, Any] | None) -> None:
