@@ -91,7 +91,7 @@ class SettingsScreen(Panel[SettingsResult | None]):
                 with Horizontal(classes="row"):
                     yield Label("Keyword filters", classes="field")
                     yield Input(
-                        ", ".join(c.keyword_filters),
+                        printable(", ".join(c.keyword_filters)),  # stored in the file
                         placeholder="comma-separated words to keep out",
                         compact=True,
                         id="keywords",

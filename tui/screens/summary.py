@@ -54,13 +54,14 @@ def belief_lines(profile: Profile, labels: dict[str, str]) -> list[str]:
     follows = ", ".join(f"@{h}" for h in profile.follows[:5]) or "nobody"
     hidden = ", ".join(f"@{h}" for h in profile.hidden_creators[:5]) or "nobody"
     filters = ", ".join(profile.keyword_filters) or "none"
-    return [
+    lines = [
         f"Long-term you are into: {names(profile.long_term_topics)}.",
         f"Right now you are into: {names(profile.short_term_topics)}.",
         f"You follow {follows}; you hid {hidden}.",
         f"'Not interested' marks: {len(profile.not_interested)}; keyword filters: {filters}.",
         f"Seen {plural(profile.seen, 'video')} in total, {profile.served} served.",
     ]
+    return [printable(line) for line in lines]  # handles and filters come from the file
 
 
 class InterestRow(Horizontal):
