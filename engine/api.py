@@ -44,10 +44,11 @@ from engine.profile import (
     seed_interests,
     snapshot,
 )
-from engine.reactions import CLOSING, check_event, check_storable, reaction_value
+from engine.reactions import CLOSING, check_event, reaction_value
 from engine.receipt import Receipt
 from engine.store import Store
 from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
+from engine.text import check_free_text, check_storable
 from engine.trending import Discover, Trend, Trending
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID
@@ -192,8 +193,11 @@ class Engine:
                 its feed never depends on which ids the database hands out.
 
         Raises:
-            ValueError: an unknown topic, a malformed language or country code, a taken name.
+            ValueError: an unknown topic, a malformed language or country code, a taken name,
+                a name with control characters.
         """
+        if name is not None:
+            check_free_text(name, "name", multiline=False)  # names are shown on terminals
         topic_ids = [self.catalog.topic_id(t) for t in interests]
         if not _LANGUAGE.match(language):
             raise ValueError(f"language must be an ISO 639-1 code like 'en', got {language!r}")
@@ -768,7 +772,8 @@ class Engine:
         """Boost ("heat") a video until a world time; every receipt it appears in says so.
 
         Raises:
-            ValueError: unknown video, weight <= 0, an end not after the start, no reason.
+            ValueError: unknown video, weight <= 0, an end not after the start, no reason, a
+                reason or name with control characters.
         """
         self.catalog.check_video(video_id)
         start = self.clock() if starts is None else starts
@@ -780,8 +785,8 @@ class Engine:
             raise ValueError("a boost must end after it starts")
         if not reason.strip():
             raise ValueError("a boost needs a reason")
-        check_storable("reason", reason)
-        check_storable("by", by)
+        check_free_text(reason, "the boost's reason", multiline=False)  # every viewer sees it
+        check_free_text(by, "the boost's by=", multiline=False)
         row = {
             "video_id": video_id,
             "weight": weight,

@@ -97,7 +97,8 @@ async def onboard(run: Run) -> None:
 
 async def post_and_debrief(run: Run) -> str:
     assert isinstance(run.app.screen, QuestionnaireScreen)
-    await run.press(*["right"] * 5, "enter", "tab")  # enjoy: 6 of 7
+    assert "The feed is over. Press enter" in run.seen[-1]
+    await run.press("enter", *["right"] * 5, "enter", "tab")  # enjoy: 6 of 7
     await run.type("more cats")
     await run.press("ctrl+s")
     assert isinstance(run.app.screen, DebriefScreen)
@@ -509,6 +510,8 @@ def test_a_participant_in_a_real_terminal(world_path: Path, tmp_path: Path) -> N
         panes.append(term.wait_for("video 2 of 2"))  # straight back into the feed
         term.keys("j")  # past the last video: the feed is over
         panes.append(term.wait_for("A FEW QUESTIONS ABOUT THE FEED"))
+        term.keys("Enter")  # the feed is over: enter starts the questions
+        term.wait_for("▌ 1. How much did you enjoy")
         term.keys(*["Right"] * 5, "Enter", "Tab")
         term.wait_for("▌ 2. Anything else")
         term.literal("fun")

@@ -20,6 +20,7 @@ from textual.geometry import Size
 
 from engine import Engine
 from engine.clock import Clock
+from engine.text import printable
 from tui.screens.feed import FeedScreen
 from tui.screens.onboarding import NewViewer, OnboardingScreen
 from tui.screens.panel import Panel
@@ -115,7 +116,7 @@ class FeedApp(App[None]):
         languages, countries = self.engine.locales()
         previous = again or NewViewer(name=None, interests=(), language="en", country="US")
         onboarding = OnboardingScreen(
-            self.engine.topic_labels(),
+            {slug: printable(name) for slug, name in self.engine.topic_labels().items()},
             languages,
             countries,
             language=previous.language,

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine import Discover, Engine, NothingToRecommendError, Profile, Recommendation, Video
+from engine.text import printable
 from tui.playback import Playback
 
 INTEREST_TOPICS = 8  # topics tracked over the session for the summary chart
@@ -123,7 +124,8 @@ class FeedSession:
         self.engine = engine
         self.user_id = user_id
         self.clock = clock
-        self.labels = engine.topic_labels()
+        # Topic names come from the file: neutralised once here for every screen that shows them.
+        self.labels = {slug: printable(name) for slug, name in engine.topic_labels().items()}
         self.history: list[Recommendation] = []
         self.index = -1
         self.video: Video | None = None

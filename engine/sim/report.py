@@ -25,6 +25,7 @@ import numpy as np
 from engine.sim.comparison import PLACEMENT_METRIC, Comparison
 from engine.sim.metrics import CALIBRATION, METRICS, lorenz
 from engine.sim.stats import CONFIDENCE, Difference
+from engine.store.permissions import PRIVATE_DIR, PRIVATE_FILE
 
 Format = Literal["md", "html"]
 CHART_METRICS = (
@@ -118,7 +119,7 @@ def new_folder(base: Path) -> Path:
     folder, n = base, 1
     while True:
         try:
-            folder.mkdir(parents=True)
+            folder.mkdir(parents=True, mode=PRIVATE_DIR)
             return folder
         except FileExistsError:
             n += 1
@@ -127,9 +128,12 @@ def new_folder(base: Path) -> Path:
 
 def move_files(source: Path, folder: Path) -> None:
     """Move every file of ``source`` into ``folder`` (created if missing), replacing any file
-    of the same name there; other files in ``folder`` stay."""
-    folder.mkdir(parents=True, exist_ok=True)
+    of the same name there; other files in ``folder`` stay. A folder created here and the
+    files moved are readable by their owner only (made so while still in the scratch folder,
+    which ``tempfile.mkdtemp`` makes 0700)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     for file in sorted(source.iterdir()):
+        file.chmod(PRIVATE_FILE)
         file.replace(folder / file.name)
 
 

@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
 from engine import NothingToRecommendError
+from engine.text import printable
 from tui.playback import next_speed
 from tui.screens.discover import DiscoverScreen
 from tui.screens.prompts import TextPrompt, report_prompt, scope_prompt
@@ -94,7 +95,7 @@ class FeedScreen(Screen[None]):
         self.session = session
         self.live = live
         self.clock = clock
-        self.sub_title = f"@{session.viewer}"
+        self.sub_title = f"@{printable(session.viewer)}"
         self._timer: Timer | None = None
         self._last_tick = clock()
 
@@ -182,7 +183,9 @@ class FeedScreen(Screen[None]):
             moved = move()
         except NothingToRecommendError as exc:
             self.notify(
-                f"{exc}. Loosen your filters in settings (,).", severity="error", markup=False
+                printable(f"{exc}. Loosen your filters in settings (,)."),
+                severity="error",
+                markup=False,
             )
             self._show_current()
             return
@@ -234,12 +237,12 @@ class FeedScreen(Screen[None]):
         try:
             record()
         except ValueError as exc:
-            self.notify(str(exc), severity="warning", timeout=3, markup=False)
+            self.notify(printable(str(exc)), severity="warning", timeout=3, markup=False)
             return False
         self._show_texts()
         self._update_panels()
-        if toast:
-            self.notify(toast, timeout=2, markup=False)
+        if toast:  # toasts name creators, sounds and topics from the file
+            self.notify(printable(toast), timeout=2, markup=False)
         return True
 
     def action_like(self) -> None:
@@ -268,7 +271,7 @@ class FeedScreen(Screen[None]):
         if video is not None and self._react(self.session.toggle_follow):
             followed = video.creator_handle in self.session.follows
             verb = "Following" if followed else "Unfollowed"
-            self.notify(f"{verb} @{video.creator_handle}.", timeout=2, markup=False)
+            self.notify(printable(f"{verb} @{video.creator_handle}."), timeout=2, markup=False)
 
     def action_comment(self) -> None:
         """Write a one-line comment."""

@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList
 
@@ -69,7 +70,7 @@ class OnboardingScreen(Screen[NewViewer]):
             with Horizontal():
                 yield SelectionList[str](
                     *(
-                        (label, slug, slug in self.interests)
+                        (Content(label), slug, slug in self.interests)  # a name, not markup
                         for slug, label in sorted(self.labels.items(), key=lambda kv: kv[1])
                     ),
                     id="interests",

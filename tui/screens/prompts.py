@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from engine import Video
 from engine.reactions import REPORT_REASONS, SCOPES
+from engine.text import printable
 from tui.screens.panel import Panel
 
 REPORT_WORDS = {
@@ -74,7 +75,7 @@ class ChoicePrompt(Panel[str | None]):
             yield Label(self.title_text, classes="prompt-title")
             yield OptionList(
                 *(
-                    Option(Content(f"{n}  {label}"), id=value)
+                    Option(Content(f"{n}  {printable(label)}"), id=value)
                     for n, (value, label) in enumerate(self.options, 1)
                 )
             )

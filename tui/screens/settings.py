@@ -13,8 +13,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
 
+from engine.text import printable
 from tui.playback import SPEEDS
 from tui.screens.panel import Panel
 from tui.screens.prompts import ChoicePrompt
@@ -101,7 +103,7 @@ class SettingsScreen(Panel[SettingsResult | None]):
                 with Horizontal(classes="row"):
                     yield Label("Keyword filters", classes="field")
                     yield Input(
-                        ", ".join(c.keyword_filters),
+                        printable(", ".join(c.keyword_filters)),  # stored in the file
                         placeholder="comma-separated words to keep out",
                         compact=True,
                         id="keywords",
@@ -132,7 +134,8 @@ class SettingsScreen(Panel[SettingsResult | None]):
         yield Label("Hidden creators: tick to let them back in", classes="heading")
         with VerticalScroll(id="hidden"):
             for creator in hidden:
-                yield Checkbox(f"Unhide @{creator.handle}", compact=True, name=creator.handle)
+                label = Content(f"Unhide @{printable(creator.handle)}")  # not markup
+                yield Checkbox(label, compact=True, name=creator.handle)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":

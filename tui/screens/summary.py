@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from engine import Profile
+from engine.text import printable
 from tui.session import SessionSummary
 from tui.widgets.playback_bar import clock_text
 
@@ -53,13 +54,14 @@ def belief_lines(profile: Profile, labels: dict[str, str]) -> list[str]:
     follows = ", ".join(f"@{h}" for h in profile.follows[:5]) or "nobody"
     hidden = ", ".join(f"@{h}" for h in profile.hidden_creators[:5]) or "nobody"
     filters = ", ".join(profile.keyword_filters) or "none"
-    return [
+    lines = [
         f"Long-term you are into: {names(profile.long_term_topics)}.",
         f"Right now you are into: {names(profile.short_term_topics)}.",
         f"You follow {follows}; you hid {hidden}.",
         f"'Not interested' marks: {len(profile.not_interested)}; keyword filters: {filters}.",
         f"Seen {plural(profile.seen, 'video')} in total, {profile.served} served.",
     ]
+    return [printable(line) for line in lines]  # handles and filters come from the file
 
 
 class InterestRow(Horizontal):
@@ -96,7 +98,7 @@ class SummaryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         s = self.summary
         with Vertical(id="summary"):
-            yield Label(Content(f"SESSION SUMMARY · @{s.viewer}"), classes="title")
+            yield Label(Content(f"SESSION SUMMARY · @{printable(s.viewer)}"), classes="title")
             yield Static(
                 f"{plural(s.videos_watched, 'video')} watched, {s.completions} to the end, "
                 f"{plural(s.reactions, 'reaction')} in {clock_text(s.session_s)} "

@@ -13,6 +13,7 @@ from textual.widgets import Label, Static
 
 from engine import Receipt, Video
 from engine.scoring import BOOST_FLOOR
+from engine.text import printable
 from tui.screens.panel import Panel
 
 ACTION_WORDS = {
@@ -136,7 +137,7 @@ def match_lines(receipt: Receipt) -> list[Content]:
     for name, value in sorted(receipt.features.items(), key=lambda kv: -abs(kv[1])):
         if abs(value) < 0.005:
             continue
-        words = FEATURE_WORDS.get(name, name).format(**receipt.context)
+        words = printable(FEATURE_WORDS.get(name, name).format(**receipt.context))
         lines.append(
             Content.assemble(
                 f"  {words:<34}", (f"{value:+.2f}", "$success" if value > 0 else "$error")
@@ -173,18 +174,23 @@ class WhyScreen(Panel[None]):
     def compose(self) -> ComposeResult:
         r = self.receipt
         with Vertical(id="why"):
-            yield Label(Content(f"WHY THIS VIDEO · @{self.video.creator_handle}"), classes="title")
+            yield Label(
+                Content(f"WHY THIS VIDEO · @{printable(self.video.creator_handle)}"),
+                classes="title",
+            )
             with VerticalScroll():
                 if r.boost:
                     yield Static(
                         Content(
-                            f"BOOSTED ×{r.boost['weight']:g} by {r.boost['by']}: "
-                            f"{r.boost['reason']}"
+                            printable(
+                                f"BOOSTED ×{r.boost['weight']:g} by {r.boost['by']}: "
+                                f"{r.boost['reason']}"
+                            )
                         ),
                         id="boosted",
                     )
                 yield Label("In short", classes="heading")
-                yield Static(Content("\n".join(f"• {line}" for line in r.reasons())))
+                yield Static(Content("\n".join(f"• {printable(line)}" for line in r.reasons())))
                 yield Label("Why it matched you", classes="heading")
                 yield Static(Content("\n").join(match_lines(r)))
                 yield Label("How it was scored", classes="heading")

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from engine import Profile
+from engine.text import printable
 from tui.widgets.interest_bars import InterestBars
 
 TOP = 5
@@ -60,8 +61,8 @@ class ProfilePanel(VerticalScroll, can_focus=False):
             rows = topic_rows(pairs, self.labels)
             self.query_one(f"#{panel_id}", InterestBars).show(rows, self._previous.get(panel_id))
             self._previous[panel_id] = dict(rows)
-        follows = ", ".join(f"@{h}" for h in profile.follows[-4:]) or "none"
-        hidden = ", ".join(f"@{h}" for h in profile.hidden_creators[-3:]) or "none"
+        follows = ", ".join(f"@{printable(h)}" for h in profile.follows[-4:]) or "none"
+        hidden = ", ".join(f"@{printable(h)}" for h in profile.hidden_creators[-3:]) or "none"
         if profile.hidden_creators:
             hidden += "\n  unhide them in settings (,)"
         self.query_one("#choices", Static).update(
