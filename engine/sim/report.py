@@ -227,7 +227,8 @@ def _arm_heading(arm: str) -> str:
 
 def _marked(comparison: Comparison, arm: str, metric: str, text: str) -> str:
     """A value, marked "(ref.)" where it is the oracle's on a metric it does not aim at."""
-    return f"{text} (ref.)" if comparison.reference_only(arm, metric) else text
+    marked = comparison.reference_only(arm, metric) and text != "n/a"
+    return f"{text} (ref.)" if marked else text
 
 
 def _oracle_note(arms: list[str]) -> list[str]:
