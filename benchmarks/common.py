@@ -139,8 +139,7 @@ class Measurement:
             return ""
         peak = max(self.load_before, self.load_after)
         return (
-            f"WARNING: load above 1 per core ({peak:.2f} on {self.cores} cores); figures are "
-            "noisy, trust only ratios measured in the same run"
+            f"WARNING: load above 1 per core ({peak:.2f} on {self.cores} cores); figures are noisy"
         )
 
     def report(self, indent: str = "") -> str:
