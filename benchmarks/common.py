@@ -65,12 +65,9 @@ def ms(samples: list[float]) -> str:
     )
 
 
-def ratio(name: str, measured_ms: float, baseline: str, baseline_ms: float) -> str:
+def ratio(name: str, measured: float, baseline: str, base: float, unit: str = "ms") -> str:
     """Two figures of the same run and their quotient: `a 1.20 ms / b 1.00 ms = 1.20×`."""
-    return (
-        f"{name} {measured_ms:.2f} ms / {baseline} {baseline_ms:.2f} ms "
-        f"= {measured_ms / baseline_ms:.2f}×"
-    )
+    return f"{name} {measured:.2f} {unit} / {baseline} {base:.2f} {unit} = {measured / base:.2f}×"
 
 
 def _children_cpu_s() -> float:
@@ -115,13 +112,25 @@ class Measurement:
         return self.own_cpu_s + self.children_cpu_s + sum(self.extra_cpu.values())
 
     @property
+    def cpu_share(self) -> float:
+        """CPU seconds per wall second: under 1 means waiting, above 1 means several cores."""
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def peak_load(self) -> float:
+        return max(self.load_before, self.load_after)
+
+    @property
     def noisy(self) -> bool:
-        return max(self.load_before, self.load_after) > LOAD_PER_CORE_LIMIT * self.cores
+        return self.peak_load > LOAD_PER_CORE_LIMIT * self.cores
+
+    def load(self) -> str:
+        """`0.52 → 1.10`: the 1-minute load average before and after."""
+        return f"{self.load_before:.2f} → {self.load_after:.2f}"
 
     def summary(self) -> str:
         """`wall 1.23 s · cpu 1.20 s (0.98 of wall) · load 0.52 → 1.10 (2 cores)`."""
-        share = self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
-        parts = [f"{share:.2f} of wall"]
+        parts = [f"{self.cpu_share:.2f} of wall"]
         if self.children or self.extra_cpu:
             split = [f"{self.own_cpu_s:.2f} s here"]
             if self.children:
@@ -130,16 +139,16 @@ class Measurement:
             parts.append(" + ".join(split))
         return (
             f"wall {self.wall_s:.2f} s · cpu {self.cpu_s:.2f} s ({'; '.join(parts)}) · "
-            f"load {self.load_before:.2f} → {self.load_after:.2f} ({self.cores} cores)"
+            f"load {self.load()} ({self.cores} cores)"
         )
 
     def warning(self) -> str:
         """The noise warning, or "" when the load stayed at or below one per core."""
         if not self.noisy:
             return ""
-        peak = max(self.load_before, self.load_after)
         return (
-            f"WARNING: load above 1 per core ({peak:.2f} on {self.cores} cores); figures are noisy"
+            f"WARNING: load above 1 per core ({self.peak_load:.2f} on {self.cores} cores); "
+            "figures are noisy"
         )
 
     def report(self, indent: str = "") -> str:
@@ -148,6 +157,12 @@ class Measurement:
         if self.noisy:
             lines.append(f"{indent}{self.warning()}")
         return "\n".join(lines)
+
+
+def worst_load_warning(measurements: list[Measurement]) -> str:
+    """One warning for a table of measurements: the noisiest row's, or "" when none was."""
+    noisy = [m for m in measurements if m.noisy]
+    return max(noisy, key=lambda m: m.peak_load).warning() if noisy else ""
 
 
 @contextmanager
