@@ -94,6 +94,21 @@ async def test_xray_shows_the_funnel_of_each_pick(world: Path) -> None:
             await pilot.press("j")
 
 
+async def test_xray_names_what_each_finalist_is(world: Path) -> None:
+    """Each of the top-scored rows says its topic, creator and the start of its caption."""
+    app = app_for(world)
+    async with app.run_test(size=(150, 64)) as pilot:  # tall enough for all 8
+        await pilot.press("x")
+        receipt = feed(app).session.current.receipt  # type: ignore[union-attr]
+        text = screen_text(app).split("Top scored", 1)[1]
+        with Engine.open(world, clock=VirtualClock(0.0)) as eng:
+            finalists = [eng.video(row["video_id"]) for row in receipt.slate]
+        assert len(finalists) == 8
+        for video in finalists:
+            assert f"{video.topic_name} · @{video.creator_handle}"[:20] in text
+            assert " ".join(video.caption.split())[:20] in text
+
+
 def section(text: str, start: str, end: str) -> str:
     """The lines of the screen from the one holding `start` to the one holding `end`."""
     lines = text.splitlines()

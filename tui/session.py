@@ -327,6 +327,15 @@ class FeedSession:
         """What the engine believes about the viewer right now."""
         return self.engine.profile(self.user_id)
 
+    def finalists(self) -> dict[int, Video]:
+        """The videos at the top of the current pick's slate (its receipt keeps 8), by id:
+        what the x-ray names. ~0.2 ms for all 8 on a 3k world."""
+        current = self.current
+        if current is None:
+            return {}
+        ids = [row["video_id"] for row in current.receipt.slate]
+        return {video_id: self.engine.video(video_id) for video_id in ids}
+
     def discover(self) -> Discover:
         """Trending hashtags and sounds."""
         return self.engine.discover()

@@ -344,7 +344,8 @@ class FeedScreen(Screen[None]):
             self.query_one(ProfilePanel).show(self.session.profile())
         elif self.panel == "xray":
             current = self.session.current
-            self.query_one(XRayPanel).show(current.receipt if current else None)
+            receipt = current.receipt if current else None
+            self.query_one(XRayPanel).show(receipt, self.session.finalists())
 
     def action_why(self) -> None:
         """Why this video: the receipt in words."""
