@@ -19,6 +19,7 @@ from tests.tuikit import screen_text
 from tui.app import FeedApp, make_app
 from tui.screens.discover import DiscoverScreen
 from tui.screens.feed import FeedScreen
+from tui.screens.help import HelpScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.summary import SummaryScreen, trail_text, value_text
 from tui.screens.why import WhyScreen, adjustment_steps
@@ -370,16 +371,33 @@ async def test_settings_unhide_a_creator_hidden_in_an_earlier_session(
         assert eng.profile(ana).hidden_creators == []
 
 
-async def test_help_shows_every_key(world: Path) -> None:
+async def test_help_is_the_feeds_own_and_explains_n_and_r(world: Path) -> None:
+    """? lists every key of the feed in its words, with what n 1-4 and r 1-6 choose; not
+    Textual's generic panel of `^p`, `^q` and `super+c`."""
     app = app_for(world)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 50)) as pilot:
         await pilot.press("question_mark")
-        assert app.screen.query(HelpPanel)
+        assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for description in ("not interested", "hide creator", "report", "speed 1×/2×/4×"):
-            assert description in text
-        await pilot.press("question_mark")
+        for key, words in [
+            ("j ↓ space", "next video"),
+            ("v", "playback speed 1× → 2× → 4×"),
+            ("F", "follow the creator"),
+            ("h", "hide the creator"),
+            ("q ctrl+q", "quit: closes the video, then your session summary"),
+            ("ctrl+c", "leave at once"),
+        ]:
+            assert re.search(rf"{re.escape(key)} +{re.escape(words)}", text), key
+        scopes = ["this video", "by its creator", "with its sound", "about its topic"]
+        reasons = ["Spam or scam", "Misleading", "Dangerous", "Sensitive", "Hateful", "else"]
+        for n, choice in [*enumerate(scopes, 1), *enumerate(reasons, 1)]:
+            assert re.search(rf"\b{n}  .*{choice}", text), choice
+        assert "^p" not in text and "super+c" not in text and "^q" not in text
         assert not app.screen.query(HelpPanel)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, FeedScreen)
+        await pilot.press("question_mark", "escape")
+        assert isinstance(app.screen, FeedScreen)
 
 
 async def test_summary_shows_how_interests_moved(world: Path) -> None:
