@@ -79,6 +79,7 @@ class UserState:
     allow_sensitive: bool = False
     keyword_filters: list[str] = field(default_factory=list)
     topic_sliders: dict[int, float] = field(default_factory=dict)
+    playback_speed: float = 1.0  # how fast the viewer plays videos, kept with the controls
     # Served vs seen.
     seen: IdSet = field(default_factory=IdSet)
     seen_roots: IdSet = field(default_factory=IdSet)
@@ -236,6 +237,7 @@ class Profile:
     seen: int
     served: int
     recent_reactions: list[tuple[str, int]]
+    playback_speed: float = 1.0  # the viewer's chosen speed in the feed (1×, 2×, ...)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -296,4 +298,5 @@ def snapshot(state: UserState, catalog: Catalog, now: float, config: Config) -> 
         seen=len(state.seen),
         served=state.n_served,
         recent_reactions=list(state.reactions),
+        playback_speed=state.playback_speed,
     )

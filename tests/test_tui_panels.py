@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import sqlite3
 from pathlib import Path
@@ -11,7 +12,16 @@ from typing import Any
 
 import msgspec
 import pytest
-from textual.widgets import Checkbox, HelpPanel, Input, RadioSet
+from textual.color import Color
+from textual.widgets import (
+    Button,
+    Checkbox,
+    HelpPanel,
+    Input,
+    RadioButton,
+    RadioSet,
+    SelectionList,
+)
 
 from engine import Engine, Receipt, VirtualClock
 from engine.receipt import Funnel
@@ -20,6 +30,7 @@ from tui.app import FeedApp, make_app
 from tui.screens.discover import DiscoverScreen
 from tui.screens.feed import FeedScreen
 from tui.screens.help import HelpScreen
+from tui.screens.onboarding import OnboardingScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.summary import SummaryScreen, trail_text, value_text
 from tui.screens.why import WhyScreen, adjustment_steps
@@ -303,6 +314,7 @@ async def test_settings_save_filters_sliders_and_speed(world: Path) -> None:
             "allow_sensitive": True,
             "keyword_filters": ["cooking", "recipe"],
             "topic_sliders": {slider.topic: 2.0},
+            "playback_speed": 4.0,  # kept for the next launch
         }
         assert feed(app).session.speed == 4.0
         for _ in range(8):  # the filters shape the next picks
@@ -310,6 +322,72 @@ async def test_settings_save_filters_sliders_and_speed(world: Path) -> None:
             video = feed(app).session.video
             assert video is not None
             assert "cooking" not in video.caption.lower()
+
+
+def color_distance(a: Color | None, b: Color | None) -> float:
+    """How far apart two cell backgrounds are, in RGB (0 when equal or unset)."""
+    if a is None or b is None:
+        return 0.0
+    return math.dist(a.get_truecolor(), b.get_truecolor())
+
+
+async def test_settings_tab_stops_are_fields_with_a_clear_focus(world: Path) -> None:
+    """Tab goes from field to field (no invisible stop on a scrolling list), and the field
+    with the focus looks clearly different from how it looks without it."""
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("comma")
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        first, stops = app.focused, 0
+        while True:
+            field = app.focused
+            assert isinstance(field, (Checkbox, Input, RadioSet, TopicSlider, Button)), field
+            x, y = field.region.right - 1, field.region.y
+            focused = screen.get_style_at(x, y).bgcolor
+            await pilot.press("tab")
+            stops += 1
+            if field.region.y == y:  # still where it was (the slider list may have scrolled)
+                unfocused = screen.get_style_at(x, y).bgcolor
+                assert color_distance(focused, unfocused) > 60, (field, focused, unfocused)
+            if app.focused is first:
+                break
+            assert stops < 100
+        assert stops == len(screen.query(TopicSlider)) + 6  # sensitive, keywords, speed, 3 buttons
+
+
+async def test_settings_list_topics_in_onboardings_order(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        labels = feed(app).session.labels
+        await app.push_screen(OnboardingScreen(labels, ["en"], ["US"]))
+        options = app.screen.query_one(SelectionList)
+        onboarding = [str(options.get_option_at_index(i).prompt) for i in range(len(labels))]
+        app.pop_screen()
+        await pilot.press("comma")
+        sliders = [slider.label for slider in app.screen.query(TopicSlider)]
+        assert sliders == onboarding
+        assert sliders != list(labels.values())  # the engine's own order is another one
+
+
+async def test_playback_speed_is_kept_for_the_next_launch(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        assert feed(app).session.speed == 1.0
+        await pilot.press("v")  # 2×
+        await pilot.press("q", "q")
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        assert feed(app).session.speed == 2.0
+        assert feed(app).session.playback.speed == 2.0
+        assert "2×" in screen_text(app)  # on the playback line
+        await pilot.press("comma")
+        assert app.screen.query_one("#speed-2", RadioButton).value  # settings agree
+        app.screen.query_one("#speed-4", RadioButton).value = True
+        await pilot.press("ctrl+s")
+    app = app_for(world)
+    async with app.run_test(size=SIZE):
+        assert feed(app).session.speed == 4.0
 
 
 async def test_settings_cancel_writes_nothing_and_refresh_forgets(world: Path) -> None:

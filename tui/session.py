@@ -127,9 +127,9 @@ class FeedSession:
         self.index = -1
         self.video: Video | None = None
         self.playback = Playback(duration_s=0.0)
-        self.speed = 1.0
         self.started_at = clock()
         self.profile_before = engine.profile(user_id)
+        self.speed = self.profile_before.playback_speed  # as the viewer left it last time
         # Likes and saves from earlier sessions too, so the toggles undo what the engine holds.
         self.liked = set(self.profile_before.liked)
         self.saved = set(self.profile_before.saved)
@@ -215,7 +215,9 @@ class FeedSession:
         return crossed
 
     def set_speed(self, speed: float) -> None:
-        """Playback speed for this and later videos."""
+        """Playback speed for this and later videos, and the next session's (it is kept with
+        the viewer's settings)."""
+        self.engine.set_controls(self.user_id, playback_speed=speed)
         self.speed = speed
         self.playback.speed = speed
 

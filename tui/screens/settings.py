@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
 
 from tui.playback import SPEEDS
+from tui.screens.onboarding import topics_by_name
 from tui.screens.panel import Panel
 from tui.session import Controls, HiddenCreator
 from tui.widgets.topic_slider import TopicSlider
@@ -63,7 +64,7 @@ class SettingsScreen(Panel[SettingsResult | None]):
 
         Args:
             controls: The viewer's current feed controls.
-            labels: Topic slug -> display name, in the order to list them.
+            labels: Topic slug -> display name (listed by name, as onboarding lists them).
             speed: The current playback speed.
             offered: The feed controls to show (a study condition may grant only some); the
                 others are returned as they came.
@@ -103,8 +104,10 @@ class SettingsScreen(Panel[SettingsResult | None]):
                 yield from self._hidden_creators(self.hidden)
             if "topic_sliders" in offered:
                 yield Label("Topics: ←/→ for less/more (×1 is neutral, ×0 none)", classes="heading")
-                with VerticalScroll(id="sliders"):
-                    for slug, label in self.labels.items():
+                # The lists scroll to whichever entry has the focus; as tab stops of their own
+                # they were an invisible stop between the fields.
+                with VerticalScroll(id="sliders", can_focus=False):
+                    for slug, label in topics_by_name(self.labels):
                         yield TopicSlider(slug, label, c.topic_sliders.get(slug, 1.0))
             with Horizontal(id="buttons"):
                 yield Button("Save", variant="primary", compact=True, id="save")
@@ -118,7 +121,7 @@ class SettingsScreen(Panel[SettingsResult | None]):
             yield Label("Hidden creators: none", classes="heading")
             return
         yield Label("Hidden creators: tick to let them back in", classes="heading")
-        with VerticalScroll(id="hidden"):
+        with VerticalScroll(id="hidden", can_focus=False):
             for creator in hidden:
                 yield Checkbox(f"Unhide @{creator.handle}", compact=True, name=creator.handle)
 
