@@ -400,7 +400,8 @@ async def test_quit_closes_the_impression_and_shows_the_summary(world: Path) -> 
         ]
         text = screen_text(app)
         assert "1 video watched" in text
-        assert "Long-term you are into: Cooking" in text
+        into = next(line for line in text.splitlines() if "You are into" in line)
+        assert "(topic affinity): Pets 0.60, Cooking" in into  # her two sign-up topics
         snapshots = rows(world, "SELECT user_id FROM profile_snapshots")
         assert len(snapshots) >= 1
         await pilot.press("q")

@@ -35,7 +35,7 @@ from tui.screens.settings import SettingsScreen
 from tui.screens.summary import SummaryScreen, trail_text, value_text
 from tui.screens.why import WhyScreen, adjustment_steps
 from tui.session import interest_trails
-from tui.widgets.profile_panel import ProfilePanel
+from tui.widgets.profile_panel import ProfilePanel, affinity_rows
 from tui.widgets.topic_slider import TopicSlider
 from tui.widgets.xray_panel import XRayPanel, funnel_content
 
@@ -71,7 +71,7 @@ async def test_profile_panel_bars_move_as_you_react(world: Path) -> None:
         await pilot.press("i")
         panel = app.screen.query_one(ProfilePanel)
         assert panel.display
-        assert "Long-term interests" in screen_text(app)
+        assert "Watch similarity, long-term" in screen_text(app)
         assert "Cooking" in screen_text(app)
         bars = panel.query_one("#short-term")
         assert "nothing yet" in screen_text(app)  # no short-term state before any reaction
@@ -478,6 +478,58 @@ async def test_help_is_the_feeds_own_and_explains_n_and_r(world: Path) -> None:
         assert isinstance(app.screen, FeedScreen)
 
 
+async def test_profile_why_and_summary_give_one_topic_affinity(world: Path) -> None:
+    """A topic's number is its topic affinity, named so in the profile panel, "why this
+    video" and the summary, and the same there (the panel once said Gaming 0.88 where "why"
+    said "your taste for Gaming -0.33")."""
+    app = app_for(world)
+    async with app.run_test(size=(120, 50)) as pilot:
+        session = feed(app).session
+        await pilot.press("i")
+        for step in range(40):  # completes and likes, early skips
+            video = session.video
+            assert video is not None
+            shown = dict(affinity_rows(session.profile().topic_affinity, session.labels))
+            if step >= 12 and video.topic_name in shown:  # the panel has a number for it
+                break
+            if step % 3 == 0:
+                feed(app).play(video.duration_s)
+                await pilot.press("l")
+            await pilot.press("j")
+        label, affinity = video.topic_name, session.profile().topic_affinity[video.topic]
+        assert abs(affinity) >= 0.005  # a topic the profile has an opinion on
+        panel = "\n".join(line.split("▏")[-1] for line in screen_text(app).splitlines())
+        told = section(panel, "Topic affinity", "Watch similarity, long-term")
+        assert re.search(rf"{re.escape(label)} +\S* +{affinity:.2f}", told), told
+        await pilot.press("w")  # nothing happened since the pick: the same number
+        assert f"topic affinity {affinity:.2f} ({label})" in screen_text(app)
+        await pilot.press("escape", "q")
+        after = session.profile().topic_affinity
+        into = next(line for line in screen_text(app).splitlines() if "You are into" in line)
+        strongest = sorted(after, key=lambda t: -after[t])[0]
+        assert f"{session.labels[strongest]} {after[strongest]:.2f}" in into
+
+
+async def test_not_interested_in_a_topic_is_not_called_an_interest(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=(120, 50)) as pilot:
+        session = feed(app).session
+        for _ in range(20):  # ana signed up for Cooking: find one
+            if session.video is not None and session.video.topic == "cooking":
+                break
+            await pilot.press("j")
+        assert session.video is not None and session.video.topic == "cooking"
+        assert session.profile().topic_affinity["cooking"] > 0
+        await pilot.press("n", "4", "i")  # not interested in the topic, Cooking
+        panel = "\n".join(line.split("▏")[-1] for line in screen_text(app).splitlines())
+        assert re.search(r"not interested marks: 1 *\n *topics: Cooking", panel), panel
+        await pilot.press("q")
+        text = screen_text(app)
+        into = next(line for line in text.splitlines() if "into" in line)
+        assert "Cooking" not in into
+        assert "'Not interested' marks: 1 (topics: Cooking)" in text
+
+
 async def test_summary_shows_how_interests_moved(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:
@@ -495,7 +547,7 @@ async def test_summary_shows_how_interests_moved(world: Path) -> None:
         for long_term, short_term in summary.interest_trail.values():
             assert len(long_term) == len(short_term) == 5  # at the start, after each viewing
         text = screen_text(app)
-        assert "How your interests moved" in text
+        assert "Watch similarity per topic" in text
         long_term, short_term = next(iter(summary.interest_trail.values()))
         assert f"{value_text(long_term[0])} → {value_text(long_term[-1])}" in text
         assert trail_text(long_term) in text

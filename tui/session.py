@@ -24,6 +24,37 @@ from engine import Discover, Engine, NothingToRecommendError, Profile, Recommend
 from tui.playback import Playback
 
 INTEREST_TOPICS = 8  # topics tracked over the session for the summary chart
+# The two numbers the screens show per topic, named the same on every screen:
+# "topic affinity" (Profile.topic_affinity, -1..1: what the viewer's reactions to the topic's
+# videos say) and "watch similarity", long-term and right now (Profile.long_term_topics and
+# short_term_topics, 0..1: how close what they watch is to the topic).
+TOPIC_AFFINITY = "topic affinity"
+WATCH_SIMILARITY = "watch similarity"
+
+
+def muted_topics(profile: Profile) -> list[str]:
+    """Topics the viewer said "not interested" in that the feed still keeps out (slugs)."""
+    return [
+        mark["name"]
+        for mark in profile.not_interested
+        if mark["scope"] == "topic" and mark.get("active") and mark.get("name")
+    ]
+
+
+def into_topics(profile: Profile, n: int = 3) -> list[tuple[str, float]]:
+    """What the viewer is into: the topics of highest positive topic affinity, leaving out any
+    they said "not interested" in while that still holds.
+
+    Args:
+        profile: The engine's view of the viewer.
+        n: How many.
+
+    Returns:
+        (topic slug, topic affinity) pairs, strongest first.
+    """
+    muted = set(muted_topics(profile))
+    ranked = sorted(profile.topic_affinity.items(), key=lambda kv: -kv[1])
+    return [(t, a) for t, a in ranked if a >= 0.005 and t not in muted][:n]
 
 
 def topic_value(top_topics: list[tuple[str, float]], topic: str) -> float | None:
