@@ -62,7 +62,7 @@ FEED_KEYS = (
     HelpEntry("i", "your profile beside the video (again: close)", "profile"),
     HelpEntry("x", "x-ray: how this pick was made (again: close)", "xray"),
     HelpEntry("d", "trends: hashtags and sounds", "discover"),
-    HelpEntry(",", "settings: filters, speed, hidden creators, topics", "settings"),
+    HelpEntry(",", "settings: your feed's controls and the playback speed", "settings"),
     HelpEntry("?", "this help (again or escape: close)", "help"),
     HelpEntry("q ctrl+q", "quit: closes the video, then your session summary", "quit"),
     HelpEntry("ctrl+c", "leave at once (the video on screen is closed first)", "quit"),
