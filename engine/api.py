@@ -60,6 +60,7 @@ I64 = npt.NDArray[np.int64]
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+MAX_PLAYBACK_SPEED = 16.0
 
 
 class Engine:
@@ -640,14 +641,18 @@ class Engine:
         allow_sensitive: bool | None = None,
         keyword_filters: list[str] | None = None,
         topic_sliders: dict[str, float] | None = None,
+        playback_speed: float | None = None,
     ) -> None:
         """Change a viewer's feed controls (kept across refresh and restarts).
 
         Args:
             topic_sliders: topic name -> multiplier in [0, 3] (1 = neutral, 0 = none).
+            playback_speed: how fast the viewer plays videos, in (0, 16]; the engine only
+                keeps it for the feed (``Profile.playback_speed``), picks do not use it.
 
         Raises:
-            ValueError: unknown user or topic, a slider outside [0, 3], an empty keyword.
+            ValueError: unknown user or topic, a slider outside [0, 3], an empty keyword, a
+                speed outside (0, 16].
         """
         state = self._state(user_id)
         settings = settings_of(state, self.catalog)
@@ -666,6 +671,12 @@ class Engine:
                 if not 0.0 <= m <= 3.0:
                     raise ValueError(f"slider for {topic!r} must be within [0, 3], got {m}")
             settings["topic_sliders"] = dict(topic_sliders)
+        if playback_speed is not None:
+            if not 0.0 < playback_speed <= MAX_PLAYBACK_SPEED:  # also refuses nan
+                raise ValueError(f"playback speed must be within (0, 16], got {playback_speed}")
+            settings.pop("playback_speed", None)
+            if playback_speed != 1.0:  # 1× is the default and stays unwritten
+                settings["playback_speed"] = float(playback_speed)
         if self.log and user_id >= 0:
             self.store.save_settings(user_id, settings)
         self._apply_settings(state, settings)

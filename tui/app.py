@@ -43,6 +43,8 @@ class FeedApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "quit"),
+        # Textual's own ctrl+q leaves without closing the video or showing the summary.
+        Binding("ctrl+q", "request_quit", "quit", show=False, priority=True),
         Binding("ctrl+c", "shutdown", "quit now", show=False, priority=True),
     ]
 
@@ -172,8 +174,9 @@ class FeedApp(App[None]):
             self.autopilot.on_click()
 
     def action_request_quit(self) -> None:
-        """Close the current impression and the session, then show the summary."""
-        if self.session is None:
+        """q, ctrl+q: close the current impression and the session, then show the summary
+        (from the summary, or before any feed, leave)."""
+        if self.session is None or isinstance(self.screen, SummaryScreen):
             self.exit()
             return
         if self.autopilot is not None:

@@ -24,6 +24,13 @@ REPORT_WORDS = {
     "hateful": "Hateful or harassing",
     "other": "Something else",
 }
+# "Not interested in…" each scope, where no video is at hand to name (the help).
+SCOPE_WORDS = {
+    "video": "this video",
+    "creator": "videos by its creator",
+    "sound": "videos with its sound",
+    "topic": "videos about its topic",
+}
 
 
 class TextPrompt(Panel[str | None]):
