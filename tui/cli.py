@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from click.decorators import FC
 
 from engine.store import StoreError
@@ -21,13 +22,31 @@ from engine.store import StoreError
 DEFAULT_DB = "foryou.db"
 DEFAULT_VIDEOS = 20_000
 
+
+def _group_db(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """Let `foryou --db X command` reach the command: the group's --db is the default of every
+    command under it, and giving both with different files is refused rather than guessed."""
+    root = ctx.find_root()
+    if root is ctx or root.get_parameter_source("db_path") is not ParameterSource.COMMANDLINE:
+        return value
+    group_db: Path = root.params["db_path"]
+    given_here = ctx.get_parameter_source("db_path") is ParameterSource.COMMANDLINE
+    if given_here and os.path.abspath(value) != os.path.abspath(group_db):
+        raise click.ClickException(
+            f"--db given twice with different files: {group_db} before the command, "
+            f"{value} after it; give it once"
+        )
+    return group_db
+
+
 _db_option = click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=lambda: os.environ.get("FORYOU_DB", DEFAULT_DB),
     show_default=f"$FORYOU_DB or {DEFAULT_DB}",
-    help="The world's SQLite file.",
+    callback=_group_db,
+    help="The world's SQLite file (before or after the command).",
 )
 
 
