@@ -234,3 +234,32 @@ def test_recommend_wants_at_least_one_pick(world_path: Path, n: str) -> None:
     assert code == 2
     assert f"Error: Invalid value for '-n': {n} is not in the range x>=1." in out
     assert sha1(world_path) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "--users", "100000000000"], "--users must be at most 100,000"),
+        (["simulate", "--sessions", "100000000000"], "--sessions must be at most 1,000"),
+        (["compare", "engine", "popular", "--seeds", "1000"], "--seeds must be at most 100"),
+        (
+            ["simulate", "--users", "100000", "--sessions", "11"],
+            "--users × --sessions = 1,100,000 persona-sessions; at most 1,000,000",
+        ),
+        (
+            ["compare", "engine", "random", "--users", "10000", "--sessions", "20", "--seeds", "6"],
+            "--users × --sessions × --seeds = 1,200,000 persona-sessions",
+        ),
+    ],
+)
+def test_simulations_too_big_for_memory_are_refused(
+    world_path: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out_dir = tmp_path / "report"
+    before = sha1(world_path)
+    code, out = run(*args, "--db", str(world_path), "--out", str(out_dir))
+    assert code == 1
+    assert out.startswith(f"Error: {message}"), out
+    assert len(out.strip().splitlines()) == 1
+    assert sha1(world_path) == before
+    assert not out_dir.exists()

@@ -28,18 +28,41 @@ if TYPE_CHECKING:  # scipy.stats, matplotlib and rich load only when a command r
 
 
 REPORTS = Path("reports")  # where a run's files go without --out, one folder per run
+# Ceilings that keep a run in memory: a persona-session serves ~20 impressions, each a 45-byte
+# trace row per config, plus the persona itself; 1M persona-sessions is ~1 GB of trace per
+# config and, at a few hundred events/s per worker, already a day of work.
+MAX_USERS = 100_000
+MAX_SESSIONS = 1_000
+MAX_SEEDS = 100
+MAX_PERSONA_SESSIONS = 1_000_000
 
 
-def _at_least(minimum: int) -> Callable[[click.Context, click.Parameter, int], int]:
-    """An option callback that refuses a value below ``minimum`` while the arguments are parsed
-    (before anything runs), with a one-line error naming the flag."""
+def _at_least(
+    minimum: int, at_most: int | None = None
+) -> Callable[[click.Context, click.Parameter, int], int]:
+    """An option callback that refuses a value below ``minimum`` (or above ``at_most``) while
+    the arguments are parsed (before anything runs), with a one-line error naming the flag."""
 
     def check(ctx: click.Context, param: click.Parameter, value: int) -> int:
         if value < minimum:
             raise click.ClickException(f"{param.opts[0]} must be at least {minimum}, got {value}")
+        if at_most is not None and value > at_most:
+            raise click.ClickException(
+                f"{param.opts[0]} must be at most {at_most:,}, got {value:,}"
+            )
         return value
 
     return check
+
+
+def _check_size(users: int, sessions: int, seeds: int = 1) -> None:
+    """Refuse a run whose trace would not fit in memory, before anything is read or written."""
+    total = users * sessions * seeds
+    if total > MAX_PERSONA_SESSIONS:
+        raise click.ClickException(
+            f"--users × --sessions{' × --seeds' if seeds > 1 else ''} = {total:,} "
+            f"persona-sessions; at most {MAX_PERSONA_SESSIONS:,} fit in memory"
+        )
 
 
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,14 +73,14 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             "--users",
             default=50,
             show_default=True,
-            callback=_at_least(1),
+            callback=_at_least(1, MAX_USERS),
             help="Personas per seed.",
         ),
         click.option(
             "--sessions",
             default=3,
             show_default=True,
-            callback=_at_least(1),
+            callback=_at_least(1, MAX_SESSIONS),
             help="Sessions per persona.",
         ),
         click.option(
@@ -165,6 +188,7 @@ def simulate(
 
     from engine.sim.comparison import compare as compare_runs
 
+    _check_size(users, sessions)
     with _sim_errors():
         arm = resolve_arm(config_spec)
         arms = with_references([arm]) if baselines else [arm]
@@ -195,7 +219,7 @@ def simulate(
     "--seeds",
     default=3,
     show_default=True,
-    callback=_at_least(1),
+    callback=_at_least(1, MAX_SEEDS),
     help="Independent persona populations.",
 )
 @click.option(
@@ -240,6 +264,7 @@ def compare(
     from engine.sim.comparison import compare as compare_runs
     from engine.sim.report import write_report
 
+    _check_size(users, sessions, seeds)
     with _sim_errors():
         if len(configs) < 2:
             raise click.ClickException("compare needs at least two configs")
