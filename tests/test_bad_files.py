@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tui.cli import main
@@ -76,3 +79,87 @@ def test_a_built_world_has_ordinary_permissions(tmp_path: Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "w.db").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+# -- damaged, truncated and read-only worlds ------------------------------------------------------
+
+EVERY_COMMAND = [
+    ["info"],
+    ["metadata"],
+    ["feed", "--user", "ann"],
+    ["recommend", "--user", "ann", "-n", "1"],
+    ["recommend", "--user", "bob", "--create", "-n", "1"],
+    ["recommend", "--user", "ann", "--dry-run", "-n", "1"],
+    ["explain", "1"],
+    ["boost", "1", "--weight", "2", "--until", "1h", "--reason", "test"],
+    ["simulate", "--users", "1", "--sessions", "1", "--no-baselines", "--out", "{out}"],
+    ["compare", "engine", "random", "--users", "1", "--sessions", "1", "--seeds", "1",
+     "--no-baselines", "--out", "{out}"],
+    ["seed", "--videos", "100", "--force"],
+    ["export", "--out", "{out}"],
+    ["replay", "1"],
+    ["evaluate", "--config", "{config}"],
+    ["study", "status"],
+    ["study", "forget", "P1", "--yes"],
+    ["study", "run", "--participant", "P1"],
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def used_world(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A world with a viewer, a session and impressions, so every command has something to do."""
+    path = tmp_path_factory.mktemp("used") / "used.db"
+    shutil.copy(world_template, path)
+    code, out = run("recommend", "--db", str(path), "--user", "ann", "--create", "-n", "3")
+    assert code == 0, out
+    return path
+
+
+def page_of(path: Path, table: str) -> tuple[int, int]:
+    """(first page number, page size) of a table's b-tree."""
+    conn = sqlite3.connect(path)
+    try:
+        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", [table]).fetchone()
+        size = conn.execute("PRAGMA page_size").fetchone()
+        return int(page[0]), int(size[0])
+    finally:
+        conn.close()
+
+
+def flip_bytes(path: Path, table: str) -> None:
+    """Invert 64 bytes at the start of a table's page, the way a failing disk would."""
+    page, size = page_of(path, table)
+    data = bytearray(path.read_bytes())
+    start = (page - 1) * size + (100 if page == 1 else 0)
+    data[start : start + 64] = bytes(b ^ 0xFF for b in data[start : start + 64])
+    path.write_bytes(bytes(data))
+
+
+def run_everywhere(db: Path, folder: Path, args: list[str]) -> tuple[int, str]:
+    config = folder.parent / "cfg.toml"
+    config.write_text('name = "other"\n')
+    filled = [a.format(out=folder / "out", config=config) for a in args]
+    result = CliRunner().invoke(main, ["--db", str(db), *filled], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("table", ["videos", "users", "idx_events_world_t"])
+@pytest.mark.parametrize("args", EVERY_COMMAND, ids=[" ".join(a[:2]) for a in EVERY_COMMAND])
+def test_a_damaged_world_is_refused_by_every_command(
+    used_world: Path, tmp_path: Path, table: str, args: list[str]
+) -> None:
+    folder = tmp_path / "worlds"
+    folder.mkdir()
+    db = folder / "flipped.db"
+    shutil.copy(used_world, db)
+    flip_bytes(db, table)
+    before = snapshot(folder)
+    code, out = run_everywhere(db, folder, args)
+    assert code != 0, out
+    assert out.startswith(f"Error: {db} is damaged"), out
+    assert len(out.strip().splitlines()) == 1, out
+    assert snapshot(folder) == before  # files written: 0

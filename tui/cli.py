@@ -7,6 +7,7 @@ Errors surface as click's one-line ``Error: ...`` with a non-zero exit.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from click.core import ParameterSource
 from click.decorators import FC
 
 from engine.store import StoreError
+from engine.store.files import damage_message, is_damage
 
 DEFAULT_DB = "foryou.db"
 DEFAULT_VIDEOS = 20_000
@@ -58,12 +60,24 @@ def db_option(command: FC) -> FC:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the engine's refusals into click's one-line errors."""
+    """Turn the engine's refusals into click's one-line errors, and SQLite's word that the
+    command's file is damaged or read-only (met after it was opened) into one line naming it."""
     try:
         yield
     except (StoreError, ValueError, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise click.ClickException(str(message)) from None
+    except sqlite3.DatabaseError as exc:
+        ctx = click.get_current_context(silent=True)
+        db_path = ctx.params.get("db_path") if ctx else None
+        name = db_path or "the world file"
+        if is_damage(exc):
+            raise click.ClickException(damage_message(name, str(exc))) from None
+        if "readonly" in str(exc):
+            raise click.ClickException(
+                f"{name} is read-only and this command writes to it ({exc})"
+            ) from None
+        raise
 
 
 def require_terminal(release: Callable[[], None]) -> None:

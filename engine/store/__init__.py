@@ -11,8 +11,10 @@ from sqlite_utils import Database
 
 from engine.store.activity import ActivityLog
 from engine.store.files import (
+    DamagedFileError,
     NewerSchemaError,
     NotAWorldError,
+    ReadOnlyError,
     StoreError,
     WorldExistsError,
     check_target,
@@ -25,8 +27,10 @@ from engine.store.world_io import content_hash, load_world, write_world
 from engine.world import World
 
 __all__ = [
+    "DamagedFileError",
     "NewerSchemaError",
     "NotAWorldError",
+    "ReadOnlyError",
     "Store",
     "StoreError",
     "WorldExistsError",
@@ -46,10 +50,10 @@ class Store(ActivityLog):
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
+    def open(cls, path: str | Path, *, check: bool = True) -> Store:
         """Open an existing world (see :func:`engine.store.files.open_database`)."""
         path = Path(path)
-        return cls(open_database(path), path)
+        return cls(open_database(path, check=check), path)
 
     def close(self) -> None:
         self.db.close()
