@@ -149,10 +149,13 @@ def _after_ctrl_c(error: BaseException | None) -> bool:
 
 def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
     from engine.sim.snapshot import shared_world
+    from engine.store.files import require_writable
     from tui.progress import stage_progress
 
     spec.check()
     shared_world(spec.db_path)  # a missing or foreign file is refused before any progress bar
+    if spec.log:
+        require_writable(Path(spec.db_path))
     with stage_progress(f"Simulating {spec.users * spec.replicates} personas") as progress:
         return run_experiment(spec, arms, progress)
 

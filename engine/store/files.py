@@ -32,6 +32,7 @@ __all__ = [
     "damage_message",
     "is_damage",
     "open_database",
+    "require_writable",
     "upgrade",
     "writable",
 ]
@@ -86,14 +87,23 @@ def writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
+def require_writable(path: Path) -> None:
+    """Refuse up front, before any work, what would fail at the first write.
+
+    Raises:
+        ReadOnlyError: the file or its folder may not be written.
+    """
+    if not writable(path):
+        where = path if not os.access(path, os.W_OK) else f"{path} (its folder)"
+        raise ReadOnlyError(f"{where} is read-only and this command writes to it")
+
+
 def connect(path: str | Path, *, read_only: bool = False) -> Database:
     """Open a connection with the settings every foryou connection needs.
 
     A busy timeout lets a simulation, a viewer and a second lab station share one file
     without "database is locked" errors; WAL lets readers run beside one writer. A read-only
-    connection cannot write even by mistake; in a folder it may not write, where SQLite cannot
-    create the WAL index beside the file, a file that no one is writing (no ``-wal`` file) is
-    opened as immutable.
+    connection cannot write even by mistake (see :func:`_read_only_uri`).
     """
     if read_only:
         conn = sqlite3.connect(_read_only_uri(Path(path)), uri=True, timeout=BUSY_TIMEOUT_S)
@@ -107,7 +117,10 @@ def connect(path: str | Path, *, read_only: bool = False) -> Database:
 
 def _read_only_uri(path: Path) -> str:
     uri = f"file:{pathname2url(str(path.absolute()))}?mode=ro"
-    if not os.access(path.parent, os.W_OK) and not Path(f"{path}-wal").exists():
+    if not Path(f"{path}-wal").exists():
+        # No writer has the file open (a writer keeps a -wal file), so reading it as immutable
+        # is safe, and it is what lets SQLite read a WAL file without creating the -shm index
+        # (impossible in a read-only folder, litter in a writable one).
         uri += "&immutable=1"
     return uri
 
