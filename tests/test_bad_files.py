@@ -304,3 +304,22 @@ def test_a_world_in_a_read_only_folder_really_opens(used_world: Path) -> None:
             assert snapshot(folder) == before
         finally:
             folder.chmod(0o755)
+
+
+def test_a_damaged_array_chunk_names_the_file(used_world: Path, tmp_path: Path) -> None:
+    """Bytes flipped inside the stored arrays pass SQLite's own check; their checksums catch
+    them before an engine reads or writes anything."""
+    db = tmp_path / "arrays.db"
+    shutil.copy(used_world, db)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE world_arrays SET crc32 = crc32 + 1 WHERE name = 'videos.embedding'")
+    conn.close()
+    before = snapshot(tmp_path)
+    code, out = run("--db", str(db), "recommend", "--user", "bob", "--create")
+    assert (code, out) == (
+        1,
+        f"Error: {db} is damaged (world array 'videos.embedding' failed its checksum); foryou "
+        "neither reads nor writes it: restore a copy or build a new world\n",
+    )
+    assert snapshot(tmp_path) == before

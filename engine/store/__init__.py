@@ -19,6 +19,7 @@ from engine.store.files import (
     WorldExistsError,
     check_target,
     connect,
+    damage_message,
     inspect_file,
     open_database,
 )
@@ -69,7 +70,10 @@ class Store(ActivityLog):
 
     def load_world(self, *, captions: bool = False) -> World:
         """Load the world's columns into contiguous numpy arrays (captions only if asked)."""
-        return load_world(self.db, captions=captions)
+        try:
+            return load_world(self.db, captions=captions)
+        except DamagedFileError as exc:
+            raise DamagedFileError(damage_message(self.path, exc.args[0])) from None
 
     def content_hash(self) -> str:
         """A digest of every world row and array, independent of when or where it was built."""

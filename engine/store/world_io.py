@@ -26,7 +26,12 @@ import numpy as np
 import numpy.typing as npt
 from sqlite_utils import Database
 
-from engine.store.files import APPLICATION_ID, StoreError, check_target, upgrade
+from engine.store.files import (
+    APPLICATION_ID,
+    DamagedFileError,
+    check_target,
+    upgrade,
+)
 from engine.world import (
     NO_ID,
     Creators,
@@ -391,18 +396,21 @@ def read_arrays(db: Database) -> dict[str, npt.NDArray[Any]]:
     """Read every stored array, checking each chunk's CRC32.
 
     Raises:
-        StoreError: a chunk does not match its checksum (the file was damaged).
+        DamagedFileError: a chunk does not match its checksum (the file was damaged).
     """
     parts: dict[str, list[bytes]] = {}
     layout: dict[str, tuple[str, tuple[int, ...]]] = {}
     cursor = db.execute(
         "SELECT name, dtype, shape, crc32, data FROM world_arrays ORDER BY name, part"
     )
-    for name, dtype, shape, crc, data in cursor:
-        if zlib.crc32(data) != crc:
-            raise StoreError(f"world array {name!r} is damaged (checksum mismatch)")
-        parts.setdefault(name, []).append(data)
-        layout[name] = (dtype, tuple(json.loads(shape)))
+    # Closed even on a refusal: an open statement keeps the connection (and its -wal and -shm
+    # files) alive after the store is closed.
+    with contextlib.closing(cursor):
+        for name, dtype, shape, crc, data in cursor:
+            if zlib.crc32(data) != crc:
+                raise DamagedFileError(f"world array {name!r} failed its checksum")
+            parts.setdefault(name, []).append(data)
+            layout[name] = (dtype, tuple(json.loads(shape)))
     arrays = {}
     for name, chunks in parts.items():
         dtype, shape = layout[name]
