@@ -82,7 +82,8 @@ class StartStore(Store):
     def at_start(cls, path: str | Path, world: World, start: StartState) -> StartStore:
         """Open the world file for writing, reading the run's start state instead of its tables."""
         path = Path(path)
-        return cls(open_database(path), path, world, start)
+        # The parent process checked the file (quick_check) when it loaded the world.
+        return cls(open_database(path, check=False), path, world, start)
 
     def load_world(self, *, captions: bool = False) -> World:
         if captions:
