@@ -48,6 +48,7 @@ from engine.reactions import CLOSING, check_event, reaction_value
 from engine.receipt import Receipt
 from engine.store import Store
 from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
+from engine.store.files import writable
 from engine.text import check_free_text, check_storable
 from engine.trending import Discover, Trend, Trending
 from engine.video import Recommendation, Video, describe
@@ -287,6 +288,8 @@ class Engine:
         """
         if not self.log or user_id < 0 or self._viewers.holds(VIEWER_BYTES + user_id):
             return
+        if not writable(self.store.path):
+            return  # nothing can be written through this engine, so nothing to protect
         try:
             self._viewers.claim(VIEWER_BYTES + user_id)
         except ClaimedError as held:
