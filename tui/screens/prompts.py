@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from engine import Video
+from engine.text import printable
 from engine.vocabulary import NotInterestedScope, ReportReason
 from tui.screens.panel import Panel
 
@@ -22,6 +23,13 @@ REPORT_WORDS = {
     ReportReason.SENSITIVE: "Sensitive or graphic",
     ReportReason.HATEFUL: "Hateful or harassing",
     ReportReason.OTHER: "Something else",
+}
+# "Not interested in…" each scope, where no video is at hand to name (the help).
+SCOPE_WORDS = {
+    NotInterestedScope.VIDEO: "this video",
+    NotInterestedScope.CREATOR: "videos by its creator",
+    NotInterestedScope.SOUND: "videos with its sound",
+    NotInterestedScope.TOPIC: "videos about its topic",
 }
 
 
@@ -74,7 +82,7 @@ class ChoicePrompt(Panel[str | None]):
             yield Label(self.title_text, classes="prompt-title")
             yield OptionList(
                 *(
-                    Option(Content(f"{n}  {label}"), id=value)
+                    Option(Content(f"{n}  {printable(label)}"), id=value)
                     for n, (value, label) in enumerate(self.options, 1)
                 )
             )

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from engine import Video
 from engine.sources import short_words
+from engine.text import printable
 from tui.widgets.marquee import Marquee
 
 HASHTAG = re.compile(r"#\w+")
@@ -18,6 +19,7 @@ HASHTAG = re.compile(r"#\w+")
 
 def caption_content(caption: str) -> Content:
     """The caption with its hashtags picked out."""
+    caption = printable(caption)
     content = Content(caption)
     for match in HASHTAG.finditer(caption):
         content = content.stylize("bold $accent", match.start(), match.end())
@@ -65,12 +67,19 @@ class VideoDetails(Vertical):
             return
         follow = ("✓ following", "$success") if following else ("+ follow (F)", "$accent")
         creator.update(
-            Content.assemble((f"@{video.creator_handle}", "@click=screen.follow"), "  ", follow)
+            Content.assemble(
+                (f"@{printable(video.creator_handle)}", "@click=screen.follow"), "  ", follow
+            )
         )
         self.query_one("#caption", Static).update(caption_content(video.caption))
-        self.query_one("#sound", Marquee).set_text(f"♫ {video.sound_title} · {video.sound_artist}")
+        self.query_one("#sound", Marquee).set_text(
+            printable(f"♫ {video.sound_title} · {video.sound_artist}")
+        )
         origin = short_words(source)
         sensitive = " · sensitive" if video.sensitive else ""
         self.query_one("#meta", Static).update(
-            Content(f"#{position + 1} in your feed · {video.topic_name} · from {origin}{sensitive}")
+            Content(
+                f"#{position + 1} in your feed · {printable(video.topic_name)} · "
+                f"from {origin}{sensitive}"
+            )
         )
