@@ -175,7 +175,6 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     """Run every source within its quota and merge them."""
     quotas = ctx.config.sources
     query = query_vector(state, ctx.config.profile)
-    # In PRIORITY order: the merge credits a video to the first source that proposed it.
     proposed: dict[str, I64] = {
         Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
         Source.FOLLOW: follow(ctx, state, quotas.follow),
@@ -191,6 +190,8 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
 
 
 def _merge(proposed: dict[str, I64], ctx: SourceContext, query: F32 | None) -> Candidates:
+    # np.unique keeps a video's first occurrence: laid out in PRIORITY order, its first source.
+    proposed = dict(sorted(proposed.items(), key=lambda item: CODE[item[0]]))
     all_ids = np.concatenate(list(proposed.values()))
     all_sources = np.concatenate(
         [np.full(len(ids), CODE[name], dtype=np.int8) for name, ids in proposed.items()]
