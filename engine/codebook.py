@@ -10,6 +10,9 @@ import json
 
 from sqlite_utils import Database
 
+from engine.sources import Source
+from engine.vocabulary import EventKind, NotInterestedScope, ReportReason
+
 WORLD_TIME = "world seconds (relative to the world's epoch; negative = before the world was built)"
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
@@ -171,8 +174,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "seen_end": "When the viewer left it (unix seconds)",
             "watched_s": "Seconds of video watched (may exceed duration on rewatch)",
             "world_t": f"World clock at serving, {WORLD_TIME}",
-            "source": "Candidate source that proposed it (interest, follow, trending, ...); "
-            "revisit: the viewer went back to it (no score, rank or propensity)",
+            "source": f"Source the pick is credited to ({', '.join(Source)}, or a developer "
+            "policy's own name); revisit: the viewer went back to it (no score, rank or "
+            "propensity)",
             "score": "Final ranking score",
             "rank": "Rank after re-ranking (0 = top)",
             "propensity": "Probability the policy picked this video (for off-policy evaluation)",
@@ -187,13 +191,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "session_id": "Session",
             "impression_id": "Impression the reaction belongs to",
             "video_id": "Video",
-            "kind": "skip, complete, rewatch, like, share, save, comment, follow, "
-            "not_interested, hide_creator, report, or an undo (unlike, ...)",
+            "kind": f"What happened: {', '.join(EventKind)}. An un... kind undoes the one it "
+            "names; refresh (no video) forgets the viewer's learned interests",
             "at": "When (unix seconds)",
             "world_t": f"World clock, {WORLD_TIME}",
             "watched_s": "Seconds watched (skip and complete)",
-            "scope": "not_interested scope: video, creator, sound or topic",
-            "reason": "Report reason",
+            "scope": f"not_interested scope: {', '.join(NotInterestedScope)}",
+            "reason": f"Report reason: {', '.join(ReportReason)}",
             "text": "Comment text",
         },
     ),

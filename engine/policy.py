@@ -38,7 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from engine.candidates import PRIORITY, Candidates, SourceContext, gather, popular
+from engine.candidates import Candidates, SourceContext, gather, popular
 from engine.catalog import Catalog
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters
@@ -56,6 +56,7 @@ from engine.pools import STATE_NAMES
 from engine.profile import UserState
 from engine.receipt import Funnel, Receipt
 from engine.scoring import Scores, ScoringContext, popularity_scores
+from engine.sources import PRIORITY
 
 __all__ = [
     "BUILTIN",
@@ -136,7 +137,7 @@ class CandidateSet:
 
     Attributes:
         ids: video ids (into the catalog's arrays), ascending.
-        sources: the source credited with each (a name of :data:`engine.candidates.PRIORITY`).
+        sources: the source credited with each (a name of :data:`engine.sources.PRIORITY`).
         similarity: cosine of each to the viewer's interest query; None while unknown.
     """
 

@@ -19,6 +19,7 @@ from engine import Engine
 from engine.clock import VirtualClock
 from engine.pipeline import Decision
 from engine.policy import PickRequest, PolicyBase, as_policy
+from engine.sources import receipt_sentence
 
 PICKS = 12
 
@@ -108,6 +109,18 @@ class PolicyContract:
                 assert decision.video_id in allowed
                 shown = decision.slate_ids[decision.slate_probabilities > 0]
                 assert set(shown.tolist()) <= allowed, "probability on a filtered video"
+
+    def test_every_pick_is_told_in_words(self, world_path: Path) -> None:
+        """What "why this video" and ``foryou explain`` show: every source that proposed
+        the pick gets a sentence (a boost has its own line)."""
+        recorder, _, engine = self._watch(world_path)
+        with engine:
+            for decision, _ in recorder.seen:
+                receipt = decision.receipt
+                reasons = receipt.reasons()
+                for source in receipt.sources:
+                    if source != "boosted":
+                        assert receipt_sentence(source, receipt.context) in reasons
 
     def test_deterministic_for_the_same_seed(self, world_path: Path) -> None:
         first, videos_a, engine_a = self._watch(world_path)

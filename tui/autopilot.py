@@ -31,8 +31,10 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from engine import Engine
+from engine.reactions import NEGATIVE
 from engine.sim import Behaviour, Persona, Reaction
 from engine.text import printable
+from engine.vocabulary import EventKind
 from tui.playback import Playback
 from tui.screens.prompts import ChoicePrompt, TextPrompt
 
@@ -47,14 +49,14 @@ EPSILON_S = 1e-6
 VIEW_KEYS = frozenset({"p", "v", "w", "i", "x", "d", "comma", "question_mark"})
 # Persona action -> (key, FeedScreen action, what the key cap says).
 KEYS: dict[str, tuple[str, str, str]] = {
-    "like": ("l", "like", "like"),
-    "comment": ("c", "comment", "comment"),
-    "share": ("s", "share", "share"),
-    "save": ("f", "save", "save"),
-    "follow": ("F", "follow", "follow"),
-    "not_interested": ("n", "not_interested", "nope"),
-    "hide_creator": ("h", "hide", "hide"),
-    "report": ("r", "report", "report"),
+    EventKind.LIKE: ("l", "like", "like"),
+    EventKind.COMMENT: ("c", "comment", "comment"),
+    EventKind.SHARE: ("s", "share", "share"),
+    EventKind.SAVE: ("f", "save", "save"),
+    EventKind.FOLLOW: ("F", "follow", "follow"),
+    EventKind.NOT_INTERESTED: ("n", "not_interested", "nope"),
+    EventKind.HIDE_CREATOR: ("h", "hide", "hide"),
+    EventKind.REPORT: ("r", "report", "report"),
 }
 NEXT = ("j", "next", "next")
 # The calibrated persona likes about 2% of what it sees: true to life, dull on a projector. The
@@ -71,8 +73,8 @@ DEMO_BEHAVIOUR = replace(
     not_interested_rate=10 * _CALIBRATED.not_interested_rate,
 )
 TOPIC_SEARCH = 5000  # seeds tried for a persona that loves a named topic
-# After these the feed moves on by itself (the closing skip is the feed's).
-LEAVING = frozenset({"not_interested", "hide_creator", "report"})
+# After a negative reaction the feed moves on by itself (the closing skip is the feed's).
+LEAVING = NEGATIVE
 
 
 class AutopilotError(ValueError):

@@ -37,6 +37,7 @@ from engine.sim.trace import (
     Trace,
 )
 from engine.sim.watch import SWIPE_S, Behaviour
+from engine.sources import NO_CODE
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -236,7 +237,7 @@ def _row(
         "rewatch" in kinds,
         NO_NEGATIVE if negative is None else SCOPE_CODE[str(negative["scope"])],
         "report" in kinds,
-        SOURCE_CODE.get(source, -1),
+        SOURCE_CODE.get(source, NO_CODE),
         reaction.appeal,
     )
 

@@ -18,7 +18,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, Static
 
-from engine.reactions import REPORT_REASONS, SCOPES
+from engine.vocabulary import NotInterestedScope, ReportReason
 from tui.screens.panel import Panel
 from tui.screens.prompts import REPORT_WORDS, SCOPE_WORDS
 
@@ -49,14 +49,14 @@ FEED_KEYS = (
         "n",
         "not interested, then the next video; in what:",
         "not_interested",
-        tuple(SCOPE_WORDS[scope] for scope in SCOPES),
+        tuple(SCOPE_WORDS[scope] for scope in NotInterestedScope),
     ),
     HelpEntry("h", "hide the creator (never shown again), then the next video", "hide"),
     HelpEntry(
         "r",
         "report, then the next video; why:",
         "report",
-        tuple(REPORT_WORDS.get(reason, reason) for reason in REPORT_REASONS),
+        tuple(REPORT_WORDS[reason] for reason in ReportReason),
     ),
     HelpEntry("w", "why this video: the pick explained", "why"),
     HelpEntry("i", "your profile beside the video (again: close)", "profile"),

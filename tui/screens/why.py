@@ -13,6 +13,7 @@ from textual.widgets import Label, Static
 
 from engine import Receipt, Video
 from engine.scoring import BOOST_FLOOR
+from engine.sources import why_words
 from engine.text import printable
 from tui.screens.panel import Panel
 
@@ -38,15 +39,6 @@ FEATURE_WORDS = {
     "language": "in your language",
     "country": "from your country",
     "freshness": "a new upload",
-}
-SOURCE_WORDS = {
-    "interest": "your interests",
-    "follow": "creators you follow",
-    "trending": "what is trending",
-    "fresh": "new uploads getting a first audience",
-    "explore": "exploration outside your interests",
-    "locale": "what is recent in your region",
-    "boosted": "a boost (heating)",
 }
 
 
@@ -159,7 +151,8 @@ def match_lines(receipt: Receipt) -> list[Content]:
 def pick_line(receipt: Receipt) -> Content:
     """Where it came from, its rank and its chance of being shown."""
     f = receipt.funnel
-    sources = ", ".join(SOURCE_WORDS.get(s, s) for s in receipt.sources)
+    # A whole policy (random, the oracle) proposes nothing itself: its pick is its own.
+    sources = ", ".join(why_words(s) for s in receipt.sources or [receipt.source])
     return Content(
         f"Proposed by {sources}. "
         f"Ranked #{receipt.rank + 1} of {f.slate} finalists (out of {f.merged} candidates). "
