@@ -2,35 +2,48 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: the feed needs only the runtime install; tests and checks need the dev extra
+# (pytest, mypy, Ray, pyarrow: most of the download), so `make run` never waits for it.
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+FAST := -m "not slow and not tmux"
 
-.PHONY: run test lint typecheck contracts pytest bench clean
+.PHONY: run test fast lint typecheck contracts pytest bench clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUNTIME)
 
-run: $(STAMP)
+$(DEV): $(RUNTIME)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(DEV)
+
+run: $(RUNTIME)
 	$(BIN)/foryou
 
-test: $(STAMP) lint typecheck contracts pytest
+# Everything, as CI runs it.
+test: $(DEV) lint typecheck contracts pytest
 
-lint: $(STAMP)
+# The inner loop: lint and the tests that are neither slow nor in a real terminal, in parallel.
+fast: $(DEV) lint
+	$(BIN)/pytest -n auto $(FAST)
+
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy
 
-contracts: $(STAMP)
+contracts: $(DEV)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+pytest: $(DEV)
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(RUNTIME)
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -114,6 +114,7 @@ def test_an_unknown_session_is_one_line(study_db: Path) -> None:
     assert result.output == "Error: unknown session 999\n"
 
 
+@pytest.mark.slow
 def test_a_simulated_session_that_cannot_be_relived_says_why(
     world_path: Path, tmp_path: Path
 ) -> None:

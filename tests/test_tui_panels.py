@@ -296,6 +296,7 @@ async def test_settings_save_filters_sliders_and_speed(world: Path) -> None:
             assert "cooking" not in video.caption.lower()
 
 
+@pytest.mark.slow
 async def test_settings_cancel_writes_nothing_and_refresh_forgets(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:
@@ -308,6 +309,7 @@ async def test_settings_cancel_writes_nothing_and_refresh_forgets(world: Path) -
         assert [e["kind"] for e in query(world, "SELECT kind FROM events")] == ["refresh"]
 
 
+@pytest.mark.slow
 async def test_settings_unhide_a_creator_hidden_just_now(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -367,6 +369,7 @@ async def test_help_shows_every_key(world: Path) -> None:
         assert not app.screen.query(HelpPanel)
 
 
+@pytest.mark.slow
 async def test_summary_shows_how_interests_moved(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:
