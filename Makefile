@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # (pytest, mypy, Ray, pyarrow: most of the download), so `make run` never waits for it.
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
+# Whole files per worker: a module's fixtures (some build minutes of simulation) are built once.
+XDIST := -n auto --dist loadfile
 FAST := -m "not slow and not tmux"
 
 .PHONY: run test fast lint typecheck contracts pytest bench clean
@@ -28,7 +30,7 @@ test: $(DEV) lint typecheck contracts pytest
 
 # The inner loop: lint and the tests that are neither slow nor in a real terminal, in parallel.
 fast: $(DEV) lint
-	$(BIN)/pytest -n auto $(FAST)
+	$(BIN)/pytest $(XDIST) $(FAST)
 
 lint: $(DEV)
 	$(BIN)/ruff check .

@@ -67,6 +67,7 @@ def test_the_report_has_tables_and_four_charts(comparison: Comparison, tmp_path:
     assert html.startswith("<!doctype html>") and '<img src="lorenz.png"' in html
 
 
+@pytest.mark.slow
 def test_an_interval_a_hair_past_its_estimate_still_draws(
     comparison: Comparison, tmp_path: Path
 ) -> None:
