@@ -43,7 +43,7 @@ contracts: $(DEV)
 	$(BIN)/lint-imports
 
 pytest: $(DEV)
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 bench: $(RUNTIME)
 	$(BIN)/python -m benchmarks
