@@ -745,22 +745,20 @@ class Engine:
         return list(world.languages), list(world.countries)
 
     def discover(self, n: int = 10, *, buckets: int = 12, bucket_s: float = 600.0) -> Discover:
-        """What is trending: top hashtags and sounds by velocity, with recent live activity."""
+        """What is trending: top hashtags and sounds by velocity, with their recent engagement
+        per bucket (the world's background activity, and every reaction recorded here on top)."""
         now = self.clock()
         self.trending.refresh(now, force=True)
         world = self.catalog.world
         tag_series = self.trending.hashtag_series(now, buckets=buckets, bucket_s=bucket_s)
         sound_series = self.trending.sound_series(now, buckets=buckets, bucket_s=bucket_s)
-        empty = [0.0] * buckets
         hashtags = [
-            Trend(f"#{world.hashtags.tag[i]}", v, tag_series.get(i, np.array(empty)).tolist())
+            Trend(f"#{world.hashtags.tag[i]}", v, tag_series[i].tolist())
             for i, v in self.trending.top_hashtags(n)
         ]
         sounds = [
             Trend(
-                f"{world.sounds.title[i]} - {world.sounds.artist[i]}",
-                v,
-                sound_series.get(i, np.array(empty)).tolist(),
+                f"{world.sounds.title[i]} - {world.sounds.artist[i]}", v, sound_series[i].tolist()
             )
             for i, v in self.trending.top_sounds(n)
         ]

@@ -511,6 +511,7 @@ async def test_the_feed_learns_from_what_is_watched(world: Path) -> None:
         assert session.labels[target] in screen_text(app)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("panel", ["w", "d", ",", "n", "r"])
 async def test_quit_works_from_every_panel(world: Path, panel: str) -> None:
     """q anywhere: a screen over the feed (why, discover, settings, a prompt) does not

@@ -390,6 +390,7 @@ async def test_playback_speed_is_kept_for_the_next_launch(world: Path) -> None:
         assert feed(app).session.speed == 4.0
 
 
+@pytest.mark.slow
 async def test_settings_cancel_writes_nothing_and_refresh_forgets(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:
@@ -421,6 +422,7 @@ async def test_settings_refresh_asks_first_and_no_keeps_the_feed(world: Path) ->
         assert query(world, "SELECT kind FROM events") == []
 
 
+@pytest.mark.slow
 async def test_settings_unhide_a_creator_hidden_just_now(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -549,6 +551,7 @@ async def test_not_interested_in_a_topic_is_not_called_an_interest(world: Path) 
         assert "'Not interested' marks: 1 (topics: Cooking)" in text
 
 
+@pytest.mark.slow
 async def test_summary_shows_how_interests_moved(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:

@@ -109,6 +109,7 @@ async def post_and_debrief(run: Run) -> str:
     return run.seen[-1]
 
 
+@pytest.mark.slow
 async def test_two_participants_run_a_two_condition_study(bundle: Path) -> None:
     clock = VirtualClock(0.0)
     shown: list[str] = []
@@ -212,6 +213,7 @@ def count(bundle: Path, table: str, where: str = "") -> int:
     return int(rows(bundle, f"SELECT count(*) AS n FROM {table} {where}")[0]["n"])
 
 
+@pytest.mark.slow
 async def test_a_second_run_continues_where_the_first_stopped(bundle: Path) -> None:
     clock = VirtualClock(0.0)
     app = run_app(bundle, "P001", clock)
@@ -283,6 +285,7 @@ scale = 7
 """
 
 
+@pytest.mark.slow
 async def test_the_minutes_of_a_timed_feed_end_it(world_path: Path, tmp_path: Path) -> None:
     # ...and a post-questionnaire of one optional item is still asked.
     assert ENJOY in NAMED
@@ -355,6 +358,7 @@ async def to_a_heated_video(run: Run, bundle: Path) -> None:
     raise AssertionError("no heated video in the first seven")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("disclosed", [False, True])
 async def test_heating_is_shown_only_where_the_condition_discloses_it(
     world_path: Path, tmp_path: Path, disclosed: bool
@@ -385,6 +389,7 @@ async def test_heating_is_shown_only_where_the_condition_discloses_it(
     assert not any(name in t for t in told for name in NEVER_SHOWN)
 
 
+@pytest.mark.slow
 async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
     clock = VirtualClock(0.0)
     loud = await feed_of(bundle, "arm-loud", clock)  # why, topic_sliders

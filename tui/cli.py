@@ -216,7 +216,7 @@ def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: boo
     metavar="[PERSONA]",
     help="A simulated persona watches and reacts on its own: PERSONA is a seed (default 0) or "
     "a topic it loves (cooking, BookTok, ...). It watches as the simulated viewer "
-    "autopilot-PERSONA; any key but p v w i x d , ? takes over.",
+    "autopilot-PERSONA; any key but p v w i x d , ? q takes over and asks who is watching.",
 )
 @click.option(
     "--autopilot-pace",
