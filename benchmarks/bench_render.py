@@ -8,8 +8,6 @@ phone-sized canvas (~36x30 cells) needs to cost a few milliseconds at most. Run:
 
 from __future__ import annotations
 
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import machine, measured
 from engine.visuals import MOTIFS, PALETTES
 from tui.widgets.video_canvas import StyleCache, Visual, render_frame, strips_from_frame
 
@@ -40,30 +39,20 @@ def time_frames(visual: Visual, width: int, height: int) -> np.ndarray:
     return np.array(timings) * 1000
 
 
-def cpu_name() -> str:
-    """The CPU model: platform.processor() is often empty on Linux, so fall back to cpuinfo."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     """Print the machine, then mean / p95 ms per frame and the implied fps per canvas size."""
-    print(f"machine: {cpu_name()} ({platform.machine()}), {os.cpu_count()} CPUs")
-    print(f"python {platform.python_version()}, numpy {np.__version__}")
+    print(machine())
     print(f"{FRAMES_PER_MOTIF} frames x {len(MOTIFS)} motifs per size (render_frame + Strips)")
     for width, height in SIZES:
-        per_motif = {
-            motif: time_frames(
-                Visual.from_catalog(motif, index % len(PALETTES), 1.0, 1000 + index),
-                width,
-                height,
-            )
-            for index, motif in enumerate(MOTIFS)
-        }
+        with measured(f"{width}x{height} frames", echo=False) as frames:
+            per_motif = {
+                motif: time_frames(
+                    Visual.from_catalog(motif, index % len(PALETTES), 1.0, 1000 + index),
+                    width,
+                    height,
+                )
+                for index, motif in enumerate(MOTIFS)
+            }
         parts = np.concatenate(list(per_motif.values()))
         totals = parts.sum(axis=1)
         mean, p95 = totals.mean(), np.percentile(totals, 95)
@@ -76,6 +65,7 @@ def main() -> None:
         print(
             f"           slowest motif: {slowest} ({per_motif[slowest].sum(axis=1).mean():.2f} ms)"
         )
+        print(frames.report(" " * 11))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
@@ -43,7 +44,7 @@ from sqlite_utils import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import machine
+from benchmarks.common import Measurement, machine, measured, ratio, worst_load_warning
 from engine.api import Engine
 from engine.catalog import Catalog
 from engine.clock import VirtualClock
@@ -75,53 +76,82 @@ def world(folder: Path, videos: int) -> Path:
     return path
 
 
-def run(db: Path, *, users: int, sessions: int, jobs: int, log: bool) -> ArmRun:
-    """One engine arm on a fresh copy of the world (logging must not accumulate)."""
+def run(db: Path, *, users: int, sessions: int, jobs: int, log: bool) -> tuple[ArmRun, Measurement]:
+    """One engine arm on a fresh copy of the world (logging must not accumulate), with the CPU
+    of this process and of its finished workers, and the load around it."""
     copy = db.with_name(f"run-{db.name}")
     shutil.copy(db, copy)
     spec = RunSpec(db_path=copy, users=users, sessions=sessions, seed=1, jobs=jobs, log=log)
     try:
-        return run_experiment(spec, [builtin_arm("engine")]).runs["engine"]
+        with measured("run", children=True, echo=False) as measurement:
+            arm = run_experiment(spec, [builtin_arm("engine")]).runs["engine"]
+        return arm, measurement
     finally:
         copy.unlink()
+
+
+CPU_LOAD_HEADER = f"{'cpu/wall':>8} {'load':>12}"
+
+
+def cpu_load(measurement: Measurement) -> str:
+    """The table columns every timed row ends with: CPU per wall second, load before → after."""
+    return f"{measurement.cpu_share:>8.2f} {measurement.load():>12}"
+
+
+def warn(measurements: list[Measurement]) -> None:
+    if warning := worst_load_warning(measurements):
+        print(warning)
 
 
 def throughput(folder: Path, sizes: list[int], users: int, long_users: int) -> None:
     print("\n1. Throughput (engine arm, whole-run wall time)")
     header = ("videos", "personas", "log", "jobs", "impr.", "events", "impr/s", "events/s")
     widths = (8, 8, 4, 4, 7, 7, 8, 9)
-    print(" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
+    print(" ".join(f"{h:>{w}}" for h, w in zip(header, widths, strict=True)), CPU_LOAD_HEADER)
+    measurements = []
     runs = [
         (videos, users, log, jobs) for videos in sizes for log in (False, True) for jobs in (1, 2)
     ]
     # A longer run at the largest size: worker start-up and world loading weigh less.
     runs += [(sizes[-1], long_users, log, 2) for log in (False, True)]
     for videos, personas, log, jobs in runs:
-        r = run(world(folder, videos), users=personas, sessions=2, jobs=jobs, log=log)
+        r, measurement = run(world(folder, videos), users=personas, sessions=2, jobs=jobs, log=log)
+        measurements.append(measurement)
         print(
             f"{videos:>8,} {personas:>8} {'on' if log else 'off':>4} {jobs:>4} "
             f"{r.impressions:>7,} {r.events:>7,} {r.impressions / r.wall_s:>8,.0f} "
-            f"{r.events / r.wall_s:>9,.0f}"
+            f"{r.events / r.wall_s:>9,.0f} {cpu_load(measurement)}"
         )
+    warn(measurements)
 
 
 def catalog_growth(folder: Path, sizes: list[int]) -> None:
     print("\n2. Cost per impression vs catalog size (1 job, logging off, inside the loop)")
-    print(f"{'videos':>8} {'ms/impression':>14} {'events/s':>9}")
+    print(f"{'videos':>8} {'ms/impression':>14} {'events/s':>9}", CPU_LOAD_HEADER, "(whole run)")
+    measurements = []
     for videos in sizes:
-        r = run(world(folder, videos), users=16, sessions=2, jobs=1, log=False)
+        r, measurement = run(world(folder, videos), users=16, sessions=2, jobs=1, log=False)
+        measurements.append(measurement)
         ms = 1000 * r.engine_s / r.impressions
-        print(f"{videos:>8,} {ms:>14.2f} {r.events / r.engine_s:>9,.0f}")
+        print(f"{videos:>8,} {ms:>14.2f} {r.events / r.engine_s:>9,.0f} {cpu_load(measurement)}")
+    warn(measurements)
 
 
 def user_growth(folder: Path, counts: list[int]) -> None:
     print("\n3. Run time vs personas (20k videos, 2 sessions, 1 job, logging off)")
-    print(f"{'personas':>8} {'impressions':>11} {'wall s':>7} {'ms/impression':>14}")
+    print(
+        f"{'personas':>8} {'impressions':>11} {'wall s':>7} {'ms/impression':>14}", CPU_LOAD_HEADER
+    )
     db = world(folder, 20_000)
+    measurements = []
     for users in counts:
-        r = run(db, users=users, sessions=2, jobs=1, log=False)
+        r, measurement = run(db, users=users, sessions=2, jobs=1, log=False)
+        measurements.append(measurement)
         ms = 1000 * r.wall_s / r.impressions
-        print(f"{users:>8} {r.impressions:>11,} {r.wall_s:>7.1f} {ms:>14.2f}")
+        print(
+            f"{users:>8} {r.impressions:>11,} {r.wall_s:>7.1f} {ms:>14.2f} {cpu_load(measurement)}"
+        )
+    warn(measurements)
 
 
 def profile(folder: Path, videos: int, log: bool) -> None:
@@ -129,8 +159,9 @@ def profile(folder: Path, videos: int, log: bool) -> None:
     db = world(folder, videos)
     profiler = cProfile.Profile()
     profiler.enable()
-    r = run(db, users=16, sessions=2, jobs=1, log=log)
+    r, measurement = run(db, users=16, sessions=2, jobs=1, log=log)
     profiler.disable()
+    measurement.label = "profiled run"
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     total = r.engine_s
     print(f"{'stage':<38} {'ms/impression':>14} {'share':>6}")
@@ -142,6 +173,7 @@ def profile(folder: Path, videos: int, log: bool) -> None:
         )
         print(f"{stage:<38} {1000 * seconds / r.impressions:>14.3f} {seconds / total:>6.0%}")
     print(f"{'total inside the loop (profiled)':<38} {1000 * total / r.impressions:>14.3f}")
+    print(measurement.report())
 
 
 TARGET_EVENTS_S = 50_000
@@ -149,17 +181,39 @@ NUMPY_CALLS_PER_PICK = 250  # counted with cProfile over a 100k-video run: ~246
 INTEREST_K = 140  # the interest source's own top-k under the default quotas
 
 
-def _per_call_us(fn: Callable[[], object], repeat: int) -> float:
+@dataclass(frozen=True)
+class PerCall:
+    """Wall microseconds per call, and the CPU seconds per wall second behind them."""
+
+    us: float
+    cpu_share: float
+
+    def scaled(self, factor: float) -> PerCall:
+        return PerCall(self.us * factor, self.cpu_share)
+
+
+def _per_call_us(fn: Callable[[], object], repeat: int) -> PerCall:
     fn()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeat):
         fn()
-    return 1e6 * (time.perf_counter() - started) / repeat
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return PerCall(1e6 * wall / repeat, cpu / wall)
+
+
+def _total(parts: list[PerCall]) -> PerCall:
+    us = sum(part.us for part in parts)
+    return PerCall(us, sum(part.us * part.cpu_share for part in parts) / us)
 
 
 def floors(folder: Path, videos: int) -> None:
     """The cheapest forms of work every pick does today, timed alone."""
     print(f"\n5. Floors per pick ({videos:,} videos, one thread)")
+    with measured("floors", indent=""):
+        _floors(folder, videos)
+
+
+def _floors(folder: Path, videos: int) -> None:
     budget = 1e6 * (os.cpu_count() or 1) / TARGET_EVENTS_S
     print(
         f"per-event budget at {TARGET_EVENTS_S:,} events/s on {os.cpu_count()} cores: "
@@ -178,11 +232,12 @@ def floors(folder: Path, videos: int) -> None:
     none = np.zeros(0, dtype=np.int64)
     small = rng.random(300)
     scan = _per_call_us(lambda: np.argpartition(emb @ queries[0], -INTEREST_K)[-INTEREST_K:], 50)
+    one_viewer = _per_call_us(lambda: emb @ queries[0], 50)
     focused, blended = iter(one * 100), iter(queries * 100)
     pruned_one = _per_call_us(lambda: catalog.index.search(next(focused), INTEREST_K, none), 200)
     pruned = _per_call_us(lambda: catalog.index.search(next(blended), INTEREST_K, none), 200)
     batch = np.stack(queries[:32], axis=1)
-    gemm = _per_call_us(lambda: emb @ batch, 10) / batch.shape[1]
+    gemm = _per_call_us(lambda: emb @ batch, 10).scaled(1 / batch.shape[1])
     generator = _per_call_us(
         lambda: np.random.default_rng(np.random.SeedSequence(7, spawn_key=(123, 4))), 2000
     )
@@ -190,30 +245,35 @@ def floors(folder: Path, videos: int) -> None:
         ("exact top-k, full scan, one viewer", scan),
         ("exact top-k, topic-pruned, one interest", pruned_one),
         ("exact top-k, topic-pruned, two interests", pruned),
+        ("similarities only, one viewer (matrix @ vector)", one_viewer),
         ("similarities only, 32 viewers in one GEMM", gemm),
         ("the pick's seeded Generator, created", generator),
         ("Engine.next + record, ranking replaced by a constant", _facade_us(folder, videos)),
         (
             f"{NUMPY_CALLS_PER_PICK} numpy calls on 300 elements (a pick makes ~that many)",
-            NUMPY_CALLS_PER_PICK * _per_call_us(lambda: small * 1.5, 20000),
+            _per_call_us(lambda: small * 1.5, 20000).scaled(NUMPY_CALLS_PER_PICK),
         ),
     ]
     _print_floors(rows, budget)
+    print(
+        "similarities per viewer, batched vs alone (same run): "
+        + ratio("32 in one GEMM", gemm.us, "one viewer", one_viewer.us, "us")
+    )
     kernels = _batched_kernels_us(catalog, rng)
     print(
         f"\nA batched pipeline's core kernels, {BATCH_VIEWERS} viewers x {BATCH_CANDIDATES} "
         "candidates per numpy call (the engine's ~300 candidates per pick):"
     )
-    _print_floors([*kernels, ("sum of these kernels", sum(us for _, us in kernels))], budget)
+    _print_floors([*kernels, ("sum of these kernels", _total([k for _, k in kernels]))], budget)
 
 
-def _print_floors(rows: list[tuple[str, float]], budget: float) -> None:
-    print(f"{'work':<60} {'us/pick':>8} {'x budget':>9}")
-    for name, us in rows:
-        print(f"{name:<60} {us:>8.1f} {us / budget:>9.1f}")
+def _print_floors(rows: list[tuple[str, PerCall]], budget: float) -> None:
+    print(f"{'work':<60} {'us/pick':>8} {'x budget':>9} {'cpu/wall':>8}")
+    for name, cost in rows:
+        print(f"{name:<60} {cost.us:>8.1f} {cost.us / budget:>9.1f} {cost.cpu_share:>8.2f}")
 
 
-def _facade_us(folder: Path, videos: int) -> float:
+def _facade_us(folder: Path, videos: int) -> PerCall:
     """What a persona's pick costs through the facade when ranking costs nothing.
 
     Everything of ``Engine.next`` and ``Engine.record`` runs (state, seeded generator, video
@@ -249,7 +309,7 @@ def _dedupe(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     return first
 
 
-def _batched_kernels_us(catalog: Catalog, rng: np.random.Generator) -> list[tuple[str, float]]:
+def _batched_kernels_us(catalog: Catalog, rng: np.random.Generator) -> list[tuple[str, PerCall]]:
     """A few array operations any batched form of today's pick must still do, per viewer."""
     n, b = catalog.n, BATCH_VIEWERS
     videos = catalog.world.videos
@@ -272,8 +332,8 @@ def _batched_kernels_us(catalog: Catalog, rng: np.random.Generator) -> list[tupl
     seen = np.sort((np.arange(b)[:, None] * n + rng.integers(0, n, (b, 60))).ravel())
     values = rng.random(len(flat))
 
-    def per_viewer(fn: Callable[[], object]) -> float:
-        return _per_call_us(fn, 5) / b
+    def per_viewer(fn: Callable[[], object]) -> PerCall:
+        return _per_call_us(fn, 5).scaled(1 / b)
 
     return [
         (

@@ -42,12 +42,13 @@ from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
 from engine.policy import PickRequest, Policy, as_policy
 from engine.pools import GRADUATED, STOPPED, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
-from engine.reactions import check_event, check_storable
+from engine.reactions import check_event
 from engine.receipt import Receipt
 from engine.recorder import Recorder, SqliteRecorder, recorder_for
 from engine.start import FileStart, Start
 from engine.store import Store
 from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
+from engine.text import check_free_text, check_storable
 from engine.trending import Discover, Trend, Trending
 from engine.update import Effects, effects_of, note_revisit, note_seen, note_served, update_viewer
 from engine.video import Recommendation, Video, describe
@@ -60,6 +61,7 @@ I64 = npt.NDArray[np.int64]
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+MAX_PLAYBACK_SPEED = 16.0
 
 
 class Engine:
@@ -231,8 +233,11 @@ class Engine:
                 its feed never depends on which ids the database hands out.
 
         Raises:
-            ValueError: an unknown topic, a malformed language or country code, a taken name.
+            ValueError: an unknown topic, a malformed language or country code, a taken name,
+                a name with control characters.
         """
+        if name is not None:
+            check_free_text(name, "name", multiline=False)  # names are shown on terminals
         topic_ids = [self.catalog.topic_id(t) for t in interests]
         if not _LANGUAGE.match(language):
             raise ValueError(f"language must be an ISO 639-1 code like 'en', got {language!r}")
@@ -588,14 +593,18 @@ class Engine:
         allow_sensitive: bool | None = None,
         keyword_filters: list[str] | None = None,
         topic_sliders: dict[str, float] | None = None,
+        playback_speed: float | None = None,
     ) -> None:
         """Change a viewer's feed controls (kept across refresh and restarts).
 
         Args:
             topic_sliders: topic name -> multiplier in [0, 3] (1 = neutral, 0 = none).
+            playback_speed: how fast the viewer plays videos, in (0, 16]; the engine only
+                keeps it for the feed (``Profile.playback_speed``), picks do not use it.
 
         Raises:
-            ValueError: unknown user or topic, a slider outside [0, 3], an empty keyword.
+            ValueError: unknown user or topic, a slider outside [0, 3], an empty keyword, a
+                speed outside (0, 16].
         """
         state = self._state(user_id)
         settings = settings_of(state, self.catalog)
@@ -614,6 +623,12 @@ class Engine:
                 if not 0.0 <= m <= 3.0:
                     raise ValueError(f"slider for {topic!r} must be within [0, 3], got {m}")
             settings["topic_sliders"] = dict(topic_sliders)
+        if playback_speed is not None:
+            if not 0.0 < playback_speed <= MAX_PLAYBACK_SPEED:  # also refuses nan
+                raise ValueError(f"playback speed must be within (0, 16], got {playback_speed}")
+            settings.pop("playback_speed", None)
+            if playback_speed != 1.0:  # 1× is the default and stays unwritten
+                settings["playback_speed"] = float(playback_speed)
         self.recorder.save_settings(user_id, settings)
         self._apply_settings(state, settings)
 
@@ -802,7 +817,8 @@ class Engine:
         """Boost ("heat") a video until a world time; every receipt it appears in says so.
 
         Raises:
-            ValueError: unknown video, weight <= 0, an end not after the start, no reason.
+            ValueError: unknown video, weight <= 0, an end not after the start, no reason, a
+                reason or name with control characters.
         """
         self.catalog.check_video(video_id)
         start = self.clock() if starts is None else starts
@@ -814,8 +830,8 @@ class Engine:
             raise ValueError("a boost must end after it starts")
         if not reason.strip():
             raise ValueError("a boost needs a reason")
-        check_storable("reason", reason)
-        check_storable("by", by)
+        check_free_text(reason, "the boost's reason", multiline=False)  # every viewer sees it
+        check_free_text(by, "the boost's by=", multiline=False)
         row = {
             "video_id": video_id,
             "weight": weight,

@@ -23,6 +23,8 @@ import sys
 import threading
 from pathlib import Path
 
+from engine.store.permissions import PRIVATE_FILE
+
 __all__ = ["VIEWER_BYTES", "ClaimedError", "Claims", "ViewerClaimedError"]
 
 VIEWER_BYTES = 2**32  # the first byte of the viewers' range
@@ -51,7 +53,7 @@ class _LockFile:
     """The process's one descriptor on a lock file, and how many claims hold each byte."""
 
     def __init__(self, path: str) -> None:
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         self.holds: dict[int, int] = {}
 
 

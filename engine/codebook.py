@@ -130,7 +130,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "country": "Account country (ISO 3166-1 alpha-2)",
             "interests": "JSON list of topic slugs chosen at onboarding",
             "simulated": "1 for a simulated persona",
-            "settings": "JSON feed controls: sensitive content, keyword filters, topic sliders",
+            "settings": "JSON feed controls: sensitive content, keyword filters, topic sliders; "
+            "playback speed once not 1×",
             "pick_seed": "Key of the viewer's pick randomness; empty: the id the viewer was "
             "created with (a simulated persona: its number in the run)",
         },

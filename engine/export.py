@@ -6,7 +6,13 @@ and seen times, ``events``, ``answers``, the world's tables, ...), plus ``receip
 codebook describing every exported column, in the same format and as ``codebook.md``. The
 world's array cache is not exported: its rows are. Parquet needs pyarrow, an optional extra.
 Files are written under a temporary name and renamed, so a failed export leaves none half
-written.
+written; they are readable by their owner only (0600, and 0700 for a folder the export creates).
+
+CSV files get opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-`` or ``@``
+as a formula (OWASP's "CSV injection"): a participant's comment or answer could then compute,
+fetch a URL or run a command on the researcher's machine. Such text cells, and those starting
+with a tab or carriage return, are written with a leading ``'`` (OWASP's advice); numbers are
+never changed, and JSON Lines and Parquet keep every value as stored.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from engine.codebook import TABLES
 from engine.store import Store
+from engine.store.permissions import create_private, private_dir
 from engine.store.study_log import StudyLog
 from engine.store.tables import batches, column_types, exportable_tables
 from engine.study.definition import Item, Study
@@ -56,6 +63,15 @@ QUESTIONNAIRE = (
     "The study's items in the order asked. Each answer is a row of answers (phase, item, value)."
 )
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
+CSV_NOTE = (
+    "In the CSV files, a text cell that started with =, +, -, @, a tab or a carriage return "
+    "has a ' put in front of it, so that spreadsheets show it instead of running it as a "
+    "formula; strip one leading ' from such cells to get the stored text (JSON Lines and "
+    "Parquet exports keep it unchanged)."
+)
+_NOT_TEXT = frozenset({"INTEGER", "FLOAT", "REAL", "NUMERIC", "BLOB"})
+
 Rows = Iterator[list[tuple[Any, ...]]]
 Columns = list[tuple[str, str]]
 
@@ -87,14 +103,14 @@ def export_tables(
         existing = [t for t in targets if t.exists()]
         if existing and not force:
             raise ExportError(f"{existing[0]} exists; choose a new directory or pass --force")
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out)
         counts = {}
         for name, columns, rows in plan:
             counts[name] = _write(writer, out / f"{name}.{EXTENSION[fmt]}", columns, rows())
     book = _codebook(plan, items)
     _write(writer, out / f"codebook.{EXTENSION[fmt]}", _BOOK_COLUMNS, iter([book]))
-    markdown = _markdown(plan, items)
-    _replace(out / "codebook.md", lambda tmp: tmp.write_text(markdown, encoding="utf-8"))
+    book_md = _markdown(plan, items) + (f"\n{CSV_NOTE}\n" if fmt == "csv" else "")
+    _replace(out / "codebook.md", lambda tmp: tmp.write_text(book_md, encoding="utf-8"))
     return counts
 
 
@@ -208,7 +224,9 @@ def _writer(fmt: str) -> Writer:
 
 def _replace(target: Path, write: Callable[[Path], object]) -> None:
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)  # left by a crashed export of the same process id
     try:
+        create_private(tmp)  # participants' data: owner-only before the first byte
         write(tmp)
         os.replace(tmp, target)
     finally:
@@ -226,15 +244,32 @@ def _write(writer: Writer, target: Path, columns: Columns, rows: Rows) -> int:
     return count
 
 
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: text a spreadsheet would run as a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _write_csv(path: Path, columns: Columns, rows: Rows) -> int:
+    text = [i for i, (_, kind) in enumerate(columns) if kind.upper() not in _NOT_TEXT]
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
         out.writerow([c for c, _ in columns])
         for batch in rows:
+            if text:
+                batch = [_guarded(row, text) for row in batch]
             out.writerows(batch)
             count += len(batch)
     return count
+
+
+def _guarded(row: tuple[Any, ...], text: list[int]) -> tuple[Any, ...]:
+    cells = list(row)
+    for i in text:
+        cells[i] = csv_cell(cells[i])
+    return tuple(cells)
 
 
 def _write_jsonl(path: Path, columns: Columns, rows: Rows) -> int:

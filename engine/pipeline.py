@@ -287,6 +287,8 @@ def _context(world: Shared, state: UserState, video_id: int) -> dict[str, Any]:
     pool_state = STATE_NAMES.get(int(pools.state[video_id]), "outside")
     return {
         "topic": w.topics.name[int(v.topic_id[video_id])],
+        # The viewer's topic affinity when it was picked: "why" tells it in the profile's terms.
+        "topic_affinity": round(float(state.topic_affinity[int(v.topic_id[video_id])]), 4),
         "creator": w.creators.handle[int(v.creator_id[video_id])],
         "sound": w.sounds.title[int(v.sound_id[video_id])],
         "country": w.countries[state.country],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from engine.config import Reactions
+from engine.text import MAX_FREE_TEXT, check_free_text
 
 CLOSING = frozenset({"skip", "complete"})  # these end an impression and carry watched_s
 POSITIVE = frozenset({"rewatch", "like", "share", "save", "comment", "follow"})
@@ -41,8 +42,10 @@ def check_event(
     Each detail belongs to one kind: ``watched_s`` (seconds, finite, ``0 <= watched_s <=
     MAX_WATCHED_S``) to the closing kinds, ``scope`` (one of :data:`SCOPES`) to
     ``not_interested``, ``reason`` (one of :data:`REPORT_REASONS`) to ``report`` and ``text``
-    to ``comment``. The cap on ``watched_s`` is a fixed day rather than a multiple of the
-    video's length: loops are legitimate, and a day bounds what one impression could last.
+    (at most :data:`~engine.text.MAX_FREE_TEXT` characters, no NUL or other control character
+    but line breaks and tabs) to ``comment``. The cap on ``watched_s`` is a fixed day rather
+    than a multiple of the video's length: loops are legitimate, and a day bounds what one
+    impression could last.
 
     Raises:
         ValueError: an unknown kind, a missing, invalid or misplaced detail, named in the message.
@@ -61,25 +64,10 @@ def check_event(
     if kind == "report" and reason not in REPORT_REASONS:
         reasons = ", ".join(REPORT_REASONS)
         raise ValueError(f"report needs reason= one of {reasons}, got {reason!r}")
-    if kind == "comment" and not (isinstance(text, str) and text.strip()):
-        raise ValueError("comment needs text= (a non-empty string)")
-    if text is not None:
-        check_storable("text", text)
-
-
-def check_storable(name: str, value: str) -> None:
-    """Reject a string SQLite cannot store: one with a lone surrogate (``"\\ud800"``, what a
-    broken decode leaves behind) has no UTF-8 form.
-
-    Raises:
-        ValueError: naming the argument.
-    """
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise ValueError(
-            f"{name}= is not valid text: character {error.start + 1} is a lone surrogate"
-        ) from None
+    if kind == "comment":
+        if not (isinstance(text, str) and text.strip()):
+            raise ValueError("comment needs text= (a non-empty string)")
+        check_free_text(text, "comment", max_chars=MAX_FREE_TEXT)
 
 
 def _check_watched(kind: str, watched_s: object) -> None:

@@ -65,6 +65,21 @@ def test_the_report_has_tables_and_four_charts(comparison: Comparison, tmp_path:
     assert html.startswith("<!doctype html>") and '<img src="lorenz.png"' in html
 
 
+def test_the_report_says_the_oracle_bounds_only_watch_time(
+    comparison: Comparison, tmp_path: Path
+) -> None:
+    text = write_report(comparison, tmp_path, "md").read_text()
+    metrics = text.split("\n## Metrics\n")[1].split("\n## ")[0]
+    assert "reference, not a bound" in metrics
+    rows = {line.split(" | ")[0].strip("| "): line for line in metrics.splitlines()}
+    header = rows["metric"].split(" | ")
+    assert header[-1].strip(" |") == "oracle †"
+    oracle = {label: rows[label].split(" | ")[-1] for label in ("Like rate", "Session depth")}
+    assert all(cell.endswith("(ref.) |") for cell in oracle.values()), oracle
+    assert not rows["Watch time per session"].endswith("(ref.) |")
+    assert not rows["Watch time per impression"].endswith("(ref.) |")
+
+
 def test_an_interval_a_hair_past_its_estimate_still_draws(
     comparison: Comparison, tmp_path: Path
 ) -> None:
@@ -103,7 +118,9 @@ def test_simulate_prints_a_table_and_writes_metrics(world_path: Path, tmp_path: 
     )
     assert code == 0, output
     assert "Valid play rate" in output and "placement" in output
+    assert "oracle †" in output and "reference, not a bound" in " ".join(output.split())
     data = json.loads((out / "metrics.json").read_text())
+    assert "reference, not a bound" in data["oracle_note"]
     assert list(data["arms"]) == ["random", "engine", "oracle"]
     assert data["placement"]["random"] == 0.0 and data["placement"]["oracle"] == 1.0
     assert data["throughput"]["engine"]["events"] > 0

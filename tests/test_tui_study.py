@@ -20,6 +20,7 @@ from tests.studykit import STUDY, make_bundle
 from tests.test_tui_tmux import Terminal, foryou_command
 from tests.tuikit import rows, screen_text
 from tui.cli import main
+from tui.screens.help import HelpScreen
 from tui.screens.prompts import ChoicePrompt
 from tui.screens.settings import SettingsScreen
 from tui.screens.study_consent import ConsentScreen
@@ -97,7 +98,8 @@ async def onboard(run: Run) -> None:
 
 async def post_and_debrief(run: Run) -> str:
     assert isinstance(run.app.screen, QuestionnaireScreen)
-    await run.press(*["right"] * 5, "enter", "tab")  # enjoy: 6 of 7
+    assert "The feed is over. Press enter" in run.seen[-1]
+    await run.press("enter", *["right"] * 5, "enter", "tab")  # enjoy: 6 of 7
     await run.type("more cats")
     await run.press("ctrl+s")
     assert isinstance(run.app.screen, DebriefScreen)
@@ -401,6 +403,15 @@ async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
         assert settings.query("TopicSlider") and not settings.query("#keywords, #sensitive")
         assert not settings.query("#refresh, #hidden")
         await run.press("escape")
+        await run.press("question_mark")
+        help_text = prose(app)
+        assert isinstance(app.screen, HelpScreen)  # the feed's own help, granted keys only
+        assert "why this video" in help_text and "report" in help_text
+        assert "not interested" not in help_text and "hide the creator" not in help_text
+        assert "leave for now (asks first" in help_text and "session summary" not in help_text
+        await run.press("escape", "ctrl+q")  # like q: asks first
+        assert isinstance(app.screen, ChoicePrompt)
+        await run.press("1")  # stay
         user_id = run.feed().study.user_id
     events = rows(bundle, "SELECT kind FROM events WHERE user_id = ?", (user_id,))
     assert not {e["kind"] for e in events} & {"not_interested", "hide_creator"}
@@ -412,7 +423,9 @@ async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
         await onboard(run)
         text = run.seen[-1]
         assert "nope" in text and "hide" in text
-        await run.press("n")
+        await run.press("question_mark")
+        assert "not interested" in prose(app) and "hide the creator" in prose(app)
+        await run.press("escape", "n")
         assert isinstance(app.screen, ChoicePrompt)
         await run.press("1")  # not interested in this video
         await run.press("comma")
@@ -509,6 +522,8 @@ def test_a_participant_in_a_real_terminal(world_path: Path, tmp_path: Path) -> N
         panes.append(term.wait_for("video 2 of 2"))  # straight back into the feed
         term.keys("j")  # past the last video: the feed is over
         panes.append(term.wait_for("A FEW QUESTIONS ABOUT THE FEED"))
+        term.keys("Enter")  # the feed is over: enter starts the questions
+        term.wait_for("▌ 1. How much did you enjoy")
         term.keys(*["Right"] * 5, "Enter", "Tab")
         term.wait_for("▌ 2. Anything else")
         term.literal("fun")

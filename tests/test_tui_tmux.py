@@ -146,7 +146,7 @@ def test_a_viewer_session_in_a_real_terminal(terminal: Terminal, world: Path) ->
     term.keys("Escape")
     term.wait_for(lambda text: "SETTINGS" not in text)
     term.keys("?")
-    term.wait_for("hide creator")
+    term.wait_for("KEYS OF THE FEED")
     term.keys("?", "p")
     term.wait_for("⏸")
     term.keys("p")

@@ -20,6 +20,7 @@ from textual.geometry import Size
 
 from engine import Engine
 from engine.clock import Clock
+from engine.text import printable
 from tui.screens.feed import FeedScreen
 from tui.screens.onboarding import NewViewer, OnboardingScreen
 from tui.screens.panel import Panel
@@ -42,6 +43,8 @@ class FeedApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "quit"),
+        # Textual's own ctrl+q leaves without closing the video or showing the summary.
+        Binding("ctrl+q", "request_quit", "quit", show=False, priority=True),
         Binding("ctrl+c", "shutdown", "quit now", show=False, priority=True),
     ]
 
@@ -115,7 +118,7 @@ class FeedApp(App[None]):
         languages, countries = self.engine.locales()
         previous = again or NewViewer(name=None, interests=(), language="en", country="US")
         onboarding = OnboardingScreen(
-            self.engine.topic_labels(),
+            {slug: printable(name) for slug, name in self.engine.topic_labels().items()},
             languages,
             countries,
             language=previous.language,
@@ -171,8 +174,9 @@ class FeedApp(App[None]):
             self.autopilot.on_click()
 
     def action_request_quit(self) -> None:
-        """Close the current impression and the session, then show the summary."""
-        if self.session is None:
+        """q, ctrl+q: close the current impression and the session, then show the summary
+        (from the summary, or before any feed, leave)."""
+        if self.session is None or isinstance(self.screen, SummaryScreen):
             self.exit()
             return
         if self.autopilot is not None:

@@ -32,6 +32,7 @@ from textual.widgets import Input
 
 from engine import Engine
 from engine.sim import Behaviour, Persona, Reaction
+from engine.text import printable
 from tui.playback import Playback
 from tui.screens.prompts import ChoicePrompt, TextPrompt
 
@@ -117,7 +118,7 @@ class AutopilotSettings:
         taste = persona.taste
         strongest_first = sorted(taste.loved.tolist(), key=lambda t: -taste.topic[t])
         loved = ", ".join(labels[world.topics.slug[t]] for t in strongest_first)
-        return Cast(persona, viewer, f"persona {seed}, loves {loved}", self.pace_s)
+        return Cast(persona, viewer, printable(f"persona {seed}, loves {loved}"), self.pace_s)
 
 
 def _seed_loving(world: World, topic: int) -> int:

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from engine import Engine, Receipt
 from engine.config import effective_toml, load_config
 from engine.policy import PolicySpec
+from engine.text import printable
 from tui.cli import db_option, policy_option, user_errors
 
 config_option = click.option(
@@ -46,9 +48,10 @@ def receipt_table(receipt: Receipt, title: str) -> Table:
 
 
 def print_receipt(console: Console, receipt: Receipt, heading: str) -> None:
-    console.print(f"[bold]{heading}[/]")
+    # Captions, handles and boost reasons come from the file: no escapes, no markup.
+    console.print(f"[bold]{escape(printable(heading, keep_newlines=True))}[/]")
     for line in receipt.reasons():
-        console.print(f"  • {line}")
+        console.print(f"  • {escape(printable(line))}")
     funnel = receipt.funnel
     proposed = ", ".join(f"{k} {v}" for k, v in funnel.proposed.items() if v)
     removed = ", ".join(f"{k} {v}" for k, v in funnel.removed.items() if v)

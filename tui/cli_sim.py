@@ -309,10 +309,15 @@ def metrics_table(comparison: Comparison) -> Table:
 
     summary = comparison.summary()
     arms = list(summary)
-    table = Table(title="Simulated viewers", title_justify="left")
+    table = Table(
+        title="Simulated viewers",
+        title_justify="left",
+        caption=_oracle_caption(arms),
+        caption_justify="left",
+    )
     table.add_column("metric")
     for arm in arms:
-        table.add_column(arm, justify="right")
+        table.add_column(_arm_heading(arm), justify="right")
     table.add_column("KuaiRand", justify="right", style="dim")
     placement = comparison.placement()
     if placement:
@@ -320,8 +325,27 @@ def metrics_table(comparison: Comparison) -> Table:
         table.add_row("placement (random 0, oracle 1)", *cells, "", style="bold")
     for key, metric in METRICS.items():
         target = format_value(key, CALIBRATION[key]) if key in CALIBRATION else ""
-        table.add_row(metric.label, *(format_value(key, summary[a][key]) for a in arms), target)
+        cells = [_cell(comparison, a, key, format_value(key, summary[a][key])) for a in arms]
+        table.add_row(metric.label, *cells, target)
     return table
+
+
+def _arm_heading(arm: str) -> str:
+    from engine.sim.comparison import ORACLE
+
+    return f"{arm} †" if arm == ORACLE else arm
+
+
+def _oracle_caption(arms: list[str]) -> str | None:
+    """The dagger's meaning, under a table with an oracle column."""
+    from engine.sim.comparison import ORACLE, ORACLE_NOTE
+
+    return f"† {ORACLE_NOTE} Dimmed: its reference-only values." if ORACLE in arms else None
+
+
+def _cell(comparison: Comparison, arm: str, metric: str, text: str) -> str:
+    """A value, dimmed where it is the oracle's on a metric the oracle does not aim at."""
+    return f"[dim]{text}[/]" if comparison.reference_only(arm, metric) else text
 
 
 def differences_table(comparison: Comparison) -> Table:
@@ -332,11 +356,14 @@ def differences_table(comparison: Comparison) -> Table:
     from engine.sim.report import format_difference, verdict
 
     table = Table(
-        title=f"Paired differences from {comparison.baseline} (95% CI)", title_justify="left"
+        title=f"Paired differences from {comparison.baseline} (95% CI)",
+        title_justify="left",
+        caption=_oracle_caption(list(comparison.differences)),
+        caption_justify="left",
     )
     table.add_column("metric")
     for arm in comparison.differences:
-        table.add_column(arm, justify="right")
+        table.add_column(_arm_heading(arm), justify="right")
     by_arm = {arm: {d.metric: d for d in ds} for arm, ds in comparison.differences.items()}
     for key, metric in METRICS.items():
         cells = []
@@ -344,7 +371,7 @@ def differences_table(comparison: Comparison) -> Table:
             d = by_arm[arm][key]
             mark = {"better": "[green]▲[/]", "worse": "[red]▼[/]"}.get(verdict(d), "")
             mark = mark or ("•" if d.excludes_zero else "")
-            cells.append(f"{format_difference(d)} {mark}".rstrip())
+            cells.append(_cell(comparison, arm, key, f"{format_difference(d)} {mark}".rstrip()))
         table.add_row(metric.label, *cells)
     return table
 

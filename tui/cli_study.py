@@ -14,10 +14,13 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from engine.config import load_config
 from engine.policy import PolicySpec
+from engine.text import printable
 from engine.video import Video
 from tui.cli import db_option, policy_option, require_terminal, user_errors
 
@@ -58,7 +61,7 @@ def study_init(definition: Path, db_path: Path, force: bool) -> None:
             for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
-    names = ", ".join(c.name for c in spec.conditions)
+    names = printable(", ".join(c.name for c in spec.conditions))
     click.echo(
         f"Made {db_path}: study {spec.name!r}, {len(spec.conditions)} conditions ({names}), "
         f"{spec.world.videos:,} videos (seed {spec.world.seed})."
@@ -73,12 +76,13 @@ def study_status(db_path: Path) -> None:
 
     with user_errors(), open_bundle(db_path) as bundle:
         status = bundle.status()
-    table = Table(title=f"study {status.study!r}", title_justify="left")
+    table = Table(title=Text(printable(f"study {status.study!r}")), title_justify="left")
     for heading in ("condition", "allocated", "in feed", "completed", "median duration"):
         table.add_column(heading, justify="left" if heading == "condition" else "right")
     for c in status.conditions:
         median = "-" if c.median_duration_s is None else f"{c.median_duration_s / 60:.1f} min"
-        table.add_row(c.name, str(c.allocated), str(c.in_feed), str(c.completed), median)
+        name = Text(printable(c.name))  # from the study file: no escapes, no markup
+        table.add_row(name, str(c.allocated), str(c.in_feed), str(c.completed), median)
     console = Console()
     console.print(table)
     console.print(f"declined consent: {status.declined}; completed: {status.completed}")
@@ -124,7 +128,8 @@ def study_run(db_path: Path, participant: str) -> None:
     if app.return_code:
         raise SystemExit(app.return_code)
     if app.outcome == "completed":
-        click.echo(f"{participant} completed the study: completion code {app.completion_code}.")
+        code = printable(app.completion_code or "")
+        click.echo(f"{participant} completed the study: completion code {code}.")
     elif app.outcome == "declined":
         click.echo(f"{participant} declined consent; nothing else was recorded.")
     else:
@@ -187,7 +192,7 @@ def _label(videos: dict[int, Video], video_id: int | None) -> str:
     if video_id is None:
         return "(nothing eligible)"
     video = videos[video_id]
-    return f"{video_id} · {video.topic_name} · @{video.creator_handle}"
+    return escape(printable(f"{video_id} · {video.topic_name} · @{video.creator_handle}"))
 
 
 @click.command()
@@ -214,7 +219,8 @@ def replay(
     with user_errors():
         other = None if config_path is None else load_config(config_path)
         result = replay_session(db_path, session_id, other, policy)
-    table = Table(title=f"session {session_id} · config {result.config_name!r}", box=None)
+    title = Text(printable(f"session {session_id} · config {result.config_name!r}"))
+    table = Table(title=title, box=None)
     table.add_column("#", justify="right")
     table.add_column("logged video")
     table.add_column("replay", justify="center")
@@ -286,7 +292,7 @@ def evaluate(
         config = load_config(config_path)
         result = estimate_from_logs(db_path, config, sessions=sessions or None, policy=policy)
     what = f"config {result.config_name!r}" if policy is None else f"policy {policy.label!r}"
-    table = Table(title=f"{what} on the logs of {db_path}", box=None)
+    table = Table(title=Text(printable(f"{what} on the logs of {db_path}")), box=None)
     # On a narrow terminal the numbers wrap at their ±, never the outcome's name.
     table.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
     for heading in ("logged", "IPS", "SNIPS", "DR", "ESS", "never picked"):

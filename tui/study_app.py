@@ -26,6 +26,7 @@ from textual.geometry import Size
 
 from engine.clock import Clock
 from engine.study import Enrolment, StudyBundle, StudyError, open_bundle
+from engine.text import printable
 from tui.app import MIN_SIZE
 from tui.screens.onboarding import NewViewer, OnboardingScreen
 from tui.screens.prompts import ChoicePrompt
@@ -52,6 +53,8 @@ class StudyApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "leave"),
+        # Textual's own ctrl+q would leave without asking, unlike q.
+        Binding("ctrl+q", "request_quit", "leave", show=False, priority=True),
         Binding("ctrl+c", "shutdown", "quit now", show=False, priority=True),
     ]
 
@@ -129,7 +132,8 @@ class StudyApp(App[None]):
 
     def _ask(self, phase: str) -> None:
         items = self.bundle.study.items(phase)
-        screen = QuestionnaireScreen(HEADINGS[phase], items)
+        # Keys pressed for the feed as it ends by itself must not answer the questions.
+        screen = QuestionnaireScreen(HEADINGS[phase], items, wait_for_start=phase == "post")
         self.push_screen(screen, lambda answers: self._answered(phase, answers))
 
     def _answered(self, phase: str, answers: dict[str, Any] | None) -> None:
@@ -196,7 +200,9 @@ class StudyApp(App[None]):
         """Topic labels, languages and countries of the study's world (read once)."""
         if self._world_facts is None:
             world = self.bundle.store.load_world()
-            labels = dict(zip(world.topics.slug, world.topics.name, strict=True))
+            labels = {
+                s: printable(n) for s, n in zip(world.topics.slug, world.topics.name, strict=True)
+            }
             self._world_facts = (labels, list(world.languages), list(world.countries))
         return self._world_facts
 

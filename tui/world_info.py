@@ -8,6 +8,9 @@ from typing import Any
 from rich.columns import Columns
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from engine.text import printable
 
 
 def _table(title: str, headers: list[str], rows: list[list[Any]]) -> Table:
@@ -15,7 +18,7 @@ def _table(title: str, headers: list[str], rows: list[list[Any]]) -> Table:
     for i, header in enumerate(headers):
         table.add_column(header, justify="left" if i == 0 else "right")
     for row in rows:
-        table.add_row(*(str(cell) for cell in row))
+        table.add_row(*(Text(printable(str(cell))) for cell in row))  # topic names: file text
     return table
 
 

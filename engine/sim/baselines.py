@@ -2,7 +2,8 @@
 
 - ``random``: uniform over every video the filters allow (:class:`engine.policy.RandomPolicy`);
 - ``popular``: the ``popular`` policy, ranking by the global smoothed completion rate;
-- ``oracle``: knows each persona's truth (:mod:`engine.sim.oracle`), the ceiling;
+- ``oracle``: knows each persona's truth (:mod:`engine.sim.oracle`), the ceiling on watch time
+  (greedy); on every other metric a reference, not a bound;
 - ``engine``: the default config.
 
 Anything else names a ranking TOML file (its arm is called after the file's stem) or a policy

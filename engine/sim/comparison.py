@@ -16,6 +16,15 @@ from engine.sim.metrics import POPULATION_METRICS, RATIO_METRICS, Measures, meas
 from engine.sim.stats import N_RESAMPLES, Difference, population_difference, ratio_difference
 
 PLACEMENT_METRIC = "watch_per_session"
+ORACLE = "oracle"
+# The oracle serves, pick by pick, the highest true expected watch time: watch time is all it
+# aims at, and greedily; on anything else it is just another feed.
+ORACLE_AIMS = ("watch_per_session", "watch_per_impression")
+ORACLE_NOTE = (
+    "oracle: at each pick, the video with the highest true expected watch time (greedy, so a "
+    "feed that plans ahead could still pass it per session). On watch time it is the ceiling; "
+    "on every other metric a reference, not a bound."
+)
 BOOTSTRAP_KEY = 0xB007  # spawn key of the bootstrap's stream: no persona's key has one part
 
 
@@ -32,7 +41,10 @@ class Comparison:
         return {arm: m.summary() for arm, m in self.measures.items()}
 
     def placement(self) -> dict[str, float]:
-        """Where each arm's watch time per session falls: 0 = random, 1 = oracle."""
+        """Where each arm's watch time per session falls: 0 = random, 1 = oracle.
+
+        The oracle is greedy (one pick at a time), so an arm that plans ahead can exceed 1.
+        """
         summary = self.summary()
         if "random" not in summary or "oracle" not in summary:
             return {}
@@ -41,6 +53,11 @@ class Comparison:
         if not np.isfinite(span) or span == 0:
             return {}
         return {arm: (s[PLACEMENT_METRIC] - floor) / span for arm, s in summary.items()}
+
+    def reference_only(self, arm: str, metric: str) -> bool:
+        """Whether ``arm``'s value of ``metric`` is a reference, not a bound: the oracle's on
+        anything but watch time."""
+        return arm == ORACLE and metric not in ORACLE_AIMS
 
     def as_dict(self) -> dict[str, Any]:
         """Everything a metrics JSON holds (plain values only), down to what it takes to run the
@@ -83,6 +100,7 @@ class Comparison:
                 for name, run in runs.items()
             },
             "placement": self.placement(),
+            "oracle_note": ORACLE_NOTE if ORACLE in runs else None,
             "baseline": self.baseline,
             "differences": {
                 arm: [vars(d) for d in diffs] for arm, diffs in self.differences.items()

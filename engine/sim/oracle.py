@@ -1,10 +1,14 @@
 """The oracle baseline: a feed that knows each persona's hidden truth.
 
-It is the ceiling every report places the engine under. For each pick it takes every video the
-engine itself would allow (the engine's own filters: published, unseen, not a duplicate, not
-hidden, not dismissed, not spam, sensitive only if allowed...) from the *whole* catalog, and
-serves the one with the highest true expected watch time for that persona right now (mood and
-satiation included, the moment's noise not). It is greedy: it does not plan ahead.
+Reports place the engine between random (0) and it (1) on watch time per session. For each pick
+it takes every video the engine itself would allow (the engine's own filters: published, unseen,
+not a duplicate, not hidden, not dismissed, not spam, sensitive only if allowed...) from the
+*whole* catalog, and serves the one with the highest true expected watch time for that persona
+right now (mood and satiation included, the moment's noise averaged out:
+:func:`engine.sim.watch.expected_watch_s`). So it is a ceiling on expected watch time per
+impression only. It is greedy (it does not plan for satiation or the leave hazard, so a policy
+could beat it on watch time per session), and it optimises nothing else: on likes, diversity,
+coverage or session depth it is a reference, not a bound.
 
 It is a policy like any other (:mod:`engine.policy`): the simulation runner hands it to a plain
 :class:`engine.Engine` and attaches each viewer's persona, so it records through the same API

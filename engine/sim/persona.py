@@ -29,7 +29,11 @@ import numpy.typing as npt
 
 from engine.idset import in_sorted
 from engine.sim.watch import (
+    GLANCE_MIN_S,
     N_UNIFORMS,
+    PARTIAL_CAP,
+    REWATCH_MIN,
+    REWATCH_SPAN,
     SWIPE_S,
     U_COMMENT,
     U_FINISH,
@@ -386,10 +390,10 @@ class Persona:
         completed = bool(u[U_FINISH] < finish)
         # Leaving part-way is counted in seconds: after the first few, a long exponential tail.
         partial = b.partial_min_s + b.partial_mean_s * -np.log1p(-float(u[U_PART]))
-        watched = duration if completed else min(0.95 * duration, partial)
+        watched = duration if completed else min(PARTIAL_CAP * duration, partial)
         rewatch = completed and u[U_REWATCH] < b.rewatch_rate * float(sigmoid(appeal))
         if rewatch:
-            watched += duration * (0.3 + 0.7 * float(u[U_REWATCH_LEN]))
+            watched += duration * (REWATCH_MIN + REWATCH_SPAN * float(u[U_REWATCH_LEN]))
         actions = self._positives(video_id, appeal, u)
         actions.append(("complete" if completed else "skip", {"watched_s": round(watched, 2)}))
         if rewatch:
@@ -422,7 +426,7 @@ class Persona:
         self, video_id: int, appeal: float, duration: float, u: F64
     ) -> tuple[float, bool, list[Action]]:
         b, t, v = self.behaviour, self.taste, self.world.videos
-        glance = self.taste.patience_s * -np.log1p(-float(u[U_GLANCE])) + 0.3
+        glance = self.taste.patience_s * -np.log1p(-float(u[U_GLANCE])) + GLANCE_MIN_S
         watched = min(duration, glance)
         completed = watched >= duration
         actions: list[Action] = []

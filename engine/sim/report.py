@@ -22,9 +22,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.sim.comparison import PLACEMENT_METRIC, Comparison
+from engine.sim.comparison import ORACLE, ORACLE_NOTE, PLACEMENT_METRIC, Comparison
 from engine.sim.metrics import CALIBRATION, METRICS, lorenz
 from engine.sim.stats import CONFIDENCE, Difference
+from engine.store.permissions import PRIVATE_DIR, PRIVATE_FILE
 
 Format = Literal["md", "html"]
 CHART_METRICS = (
@@ -118,7 +119,7 @@ def new_folder(base: Path) -> Path:
     folder, n = base, 1
     while True:
         try:
-            folder.mkdir(parents=True)
+            folder.mkdir(parents=True, mode=PRIVATE_DIR)
             return folder
         except FileExistsError:
             n += 1
@@ -127,9 +128,12 @@ def new_folder(base: Path) -> Path:
 
 def move_files(source: Path, folder: Path) -> None:
     """Move every file of ``source`` into ``folder`` (created if missing), replacing any file
-    of the same name there; other files in ``folder`` stay."""
-    folder.mkdir(parents=True, exist_ok=True)
+    of the same name there; other files in ``folder`` stay. A folder created here and the
+    files moved are readable by their owner only (made so while still in the scratch folder,
+    which ``tempfile.mkdtemp`` makes 0700)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     for file in sorted(source.iterdir()):
+        file.chmod(PRIVATE_FILE)
         file.replace(folder / file.name)
 
 
@@ -168,7 +172,7 @@ def _sections(comparison: Comparison, charts: dict[str, str]) -> list[_Section]:
             + "."
         ],
     )
-    sections = [setup, _placement(comparison), _metric_table(arms, summary)]
+    sections = [setup, _placement(comparison), _metric_table(comparison)]
     if comparison.differences:
         sections.append(_difference_table(comparison))
     sections.append(_calibration(arms, summary))
@@ -193,14 +197,21 @@ def _placement(comparison: Comparison) -> _Section:
         rows.append(
             [arm, format_value(PLACEMENT_METRIC, summary[arm][PLACEMENT_METRIC]), f"{where:.2f}"]
         )
-    return _Section("Placement between random and oracle", table=rows)
+    note = (
+        "Placement is watch time per session. The oracle picks greedily, one video at a time, "
+        "so an arm that plans ahead could place above 1."
+    )
+    return _Section("Placement between random and oracle", [note], rows)
 
 
-def _metric_table(arms: list[str], summary: dict[str, dict[str, float]]) -> _Section:
-    rows = [["metric", *arms]]
+def _metric_table(comparison: Comparison) -> _Section:
+    arms = list(comparison.measures)
+    summary = comparison.summary()
+    rows = [["metric", *(_arm_heading(a) for a in arms)]]
     for key, metric in METRICS.items():
-        rows.append([metric.label, *(format_value(key, summary[a][key]) for a in arms)])
-    return _Section("Metrics", table=rows)
+        cells = [_marked(comparison, a, key, format_value(key, summary[a][key])) for a in arms]
+        rows.append([metric.label, *cells])
+    return _Section("Metrics", _oracle_note(arms), rows)
 
 
 def _difference_table(comparison: Comparison) -> _Section:
@@ -208,8 +219,24 @@ def _difference_table(comparison: Comparison) -> _Section:
     rows = [["metric", "arm", f"difference from {comparison.baseline} [{level} CI]", "verdict"]]
     for arm, diffs in comparison.differences.items():
         for d in diffs:
-            rows.append([METRICS[d.metric].label, arm, format_difference(d), verdict(d)])
-    return _Section(f"Paired differences from `{comparison.baseline}`", table=rows)
+            difference = _marked(comparison, arm, d.metric, format_difference(d))
+            rows.append([METRICS[d.metric].label, _arm_heading(arm), difference, verdict(d)])
+    notes = _oracle_note(list(comparison.differences))
+    return _Section(f"Paired differences from `{comparison.baseline}`", notes, rows)
+
+
+def _arm_heading(arm: str) -> str:
+    return f"{arm} †" if arm == ORACLE else arm
+
+
+def _marked(comparison: Comparison, arm: str, metric: str, text: str) -> str:
+    """A value, marked "(ref.)" where it is the oracle's on a metric it does not aim at."""
+    marked = comparison.reference_only(arm, metric) and text != "n/a"
+    return f"{text} (ref.)" if marked else text
+
+
+def _oracle_note(arms: list[str]) -> list[str]:
+    return [f"† {ORACLE_NOTE} Marked (ref.): its reference-only values."] if ORACLE in arms else []
 
 
 def _calibration(arms: list[str], summary: dict[str, dict[str, float]]) -> _Section:
@@ -369,12 +396,17 @@ def _metric_bars(plt: Any, comparison: Comparison) -> Any:
                 # A BCa bound can sit a hair past its estimate (float noise when every resample
                 # agrees), and matplotlib refuses a negative error bar.
                 errors[:, i] = np.maximum([d.diff - d.low, d.high - d.diff], 0.0)
-        ax.bar(range(len(arms)), values, yerr=errors, capsize=4, color="#4c72b0")
+        # The oracle's bar is grey where it is a reference, not a bound (ORACLE_NOTE).
+        colours = ["#aaaaaa" if comparison.reference_only(a, key) else "#4c72b0" for a in arms]
+        ax.bar(range(len(arms)), values, yerr=errors, capsize=4, color=colours)
         ax.set_xticks(range(len(arms)), arms, rotation=20, fontsize=8)
         ax.set_title(METRICS[key].label, fontsize=9)
     for ax in axes.ravel()[len(CHART_METRICS) :]:
         ax.axis("off")
     level = f"{100 * CONFIDENCE:.0f}%"
-    fig.suptitle(f"error bars: {level} CI of the paired difference from {comparison.baseline}")
+    title = f"error bars: {level} CI of the paired difference from {comparison.baseline}"
+    if ORACLE in arms:
+        title += "\ngrey: the oracle, a reference, not a bound (it aims at watch time only)"
+    fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -40,6 +40,12 @@ N_UNIFORMS = 16
 
 COMPLETION_PIVOT_S = 17.0  # the world's median body duration: length effects are relative to it
 SWIPE_S = 0.6  # the moment between one video closing and the next starting
+GLANCE_MIN_S = 0.3  # an unhooked viewer sees at least this much before the patience draw
+PARTIAL_CAP = 0.95  # a hooked viewer leaving part-way leaves before this share of the video
+REWATCH_MIN, REWATCH_SPAN = 0.3, 0.7  # a rewatch replays a uniform share of the video in between
+NOISE_NODES = 6  # Gauss–Hermite nodes integrating the moment's noise out of expected watch
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(NOISE_NODES)
+_WEIGHTS = _WEIGHTS / np.sqrt(2.0 * np.pi)  # probabilists' weights sum to √(2π)
 
 
 @dataclass(frozen=True)
@@ -103,10 +109,15 @@ def finish_probability(behaviour: Behaviour, appeal: F64, duration_s: F64) -> F6
     return sigmoid(logit)
 
 
-def hooked_probability(behaviour: Behaviour, appeal_mean: F64) -> F64:
-    """P(hooked) with the moment's noise integrated out (probit approximation of E[sigmoid])."""
-    scale = np.sqrt(1.0 + np.pi * behaviour.noise_sd**2 / 8.0)
-    return sigmoid(appeal_mean / scale)
+def expected_capped_stretch_s(cap_s: F64, floor_s: F64 | float, mean_s: F64 | float) -> F64:
+    """E[min(cap, floor + mean·E)] for E ~ Exp(1): how long a capped exponential watch lasts.
+
+    Below the floor the cap decides alone; above it, the exponential stretch is cut at
+    ``cap − floor``, whose mean is ``mean·(1 − exp(−(cap − floor)/mean))``.
+    """
+    over = np.maximum(cap_s - floor_s, 0.0)
+    result: F64 = np.minimum(cap_s, floor_s) - mean_s * np.expm1(-over / mean_s)
+    return result
 
 
 def expected_watch_s(
@@ -114,15 +125,62 @@ def expected_watch_s(
 ) -> F64:
     """Expected seconds watched, given what is known before the moment's noise.
 
-    The oracle ranks by this: it is the persona's true expected watch value of each video.
+    The oracle ranks by this: it is the persona's true expected watch time of each video, derived
+    from the very draws :meth:`engine.sim.persona.Persona.react` makes. Given the moment's appeal
+    ``a`` (noise included), a video lasting ``d`` and the patience ``p``:
+
+        E[watched | a] = σ(a)·[F(a)·d·(1 + ρ·σ(a)·R) + (1 − F(a))·P(d)] + (1 − σ(a))·G(d)
+
+    with σ(a) the chance of being hooked, F(a) :func:`finish_probability`, ρ the rewatch rate,
+    R = the mean extra share of a rewatch (:data:`REWATCH_MIN` + :data:`REWATCH_SPAN`/2), the
+    part-way watch P(d) = E[min(PARTIAL_CAP·d, partial_min + partial_mean·E)] and the glance
+    G(d) = E[min(d, GLANCE_MIN_S + p·E)], both closed forms (:func:`expected_capped_stretch_s`).
+    The moment's noise is then integrated out (Gauss–Hermite, :data:`NOISE_NODES` nodes over
+    a ~ N(appeal_mean, noise_sd²), relative error under 1e-5): hooking, finishing and rewatching
+    all read the same noisy appeal, so plugging the mean into each factor would misstate their
+    product. ``tests/test_sim_watch.py`` holds this to a Monte Carlo of ``Persona.react``.
+
+    Args:
+        behaviour: the population constants.
+        appeal_mean: appeal of each video before the moment's noise (logit scale).
+        duration_s: each video's length in seconds.
+        patience_s: the persona's mean glance at what does not hook it.
+
+    Returns:
+        Expected seconds watched per video (rewatches included), shaped like ``appeal_mean``.
     """
-    hooked = hooked_probability(behaviour, appeal_mean)
-    finish = finish_probability(behaviour, appeal_mean, duration_s)
-    rewatch = behaviour.rewatch_rate * sigmoid(appeal_mean) * 0.65
-    if_hooked = duration_s * (finish * (1.0 + rewatch) + (1.0 - finish) * 0.55)
-    if_not = np.minimum(duration_s, patience_s + 0.3)
-    result: F64 = hooked * if_hooked + (1.0 - hooked) * if_not
+    duration = np.asarray(duration_s, dtype=np.float64)
+    partial = expected_capped_stretch_s(
+        PARTIAL_CAP * duration, behaviour.partial_min_s, behaviour.partial_mean_s
+    )
+    glance = expected_capped_stretch_s(duration, GLANCE_MIN_S, patience_s)
+    by_length = behaviour.finish_base - behaviour.finish_length * np.log(
+        duration / COMPLETION_PIVOT_S
+    )
+    rewatch_s = behaviour.rewatch_rate * (REWATCH_MIN + REWATCH_SPAN / 2.0) * duration
+    # [videos, nodes], in place: the oracle runs this over the whole catalog at every pick, and
+    # temporaries, not arithmetic, are what it costs.
+    appeal = np.add.outer(np.asarray(appeal_mean, dtype=np.float64), behaviour.noise_sd * _NODES)
+    finish = np.multiply(appeal, -behaviour.finish_appeal)
+    finish -= by_length[..., None]
+    _sigmoid_of_negated(finish)
+    hooked = np.negative(appeal, out=appeal)
+    _sigmoid_of_negated(hooked)
+    # if hooked: partial + F·(d + rewatch·σ − partial); then glance + σ·(if hooked − glance)
+    per_node = np.multiply(hooked, rewatch_s[..., None])
+    per_node += (duration - partial)[..., None]
+    per_node *= finish
+    per_node += (partial - glance)[..., None]
+    per_node *= hooked
+    result: F64 = glance + per_node @ _WEIGHTS  # the weights sum to 1
     return result
+
+
+def _sigmoid_of_negated(x: F64) -> None:
+    """Replace ``x`` by sigmoid(−x) in place."""
+    np.exp(x, out=x)
+    x += 1.0
+    np.reciprocal(x, out=x)
 
 
 def leave_hazard(behaviour: Behaviour, scale: float, minutes: float, unhooked_run: int) -> float:

@@ -14,6 +14,7 @@ import msgspec
 
 from engine.config import config_hash, effective_toml
 from engine.store import Store
+from engine.store.permissions import make_private
 from engine.store.study_log import StudyLog
 from engine.study.definition import Condition, Study, StudyError
 
@@ -45,6 +46,8 @@ def create_bundle(path: str | Path, study: Study, definition: str) -> None:
                         f"condition {condition.name!r} heats video {video}, but the world has "
                         f"{videos} videos (ids 0-{videos - 1})"
                     )
+        # It will hold participants' data: owner-only from before its first study row on.
+        make_private(Path(path))
         study_id = log.create_study(
             name=study.name,
             sha256=study.sha256(),

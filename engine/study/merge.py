@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.store import Store
 from engine.store.merge import merge_files
+from engine.store.permissions import create_private
 from engine.store.study_log import StudyLog
 from engine.study.definition import StudyError
 
@@ -44,6 +45,7 @@ def merge_bundles(inputs: Sequence[str | Path], out: str | Path) -> dict[str, in
     _check(paths)
     tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
     try:
+        create_private(tmp)  # every participant's data goes in: owner-only from the start
         counts = merge_files(paths, tmp, _station_names(paths))
         os.replace(tmp, target)
     finally:

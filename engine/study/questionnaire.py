@@ -2,8 +2,9 @@
 
 Likert answers are whole points from 1 to the item's scale, a single choice is the chosen
 option as plain text, several choices are a JSON list of options, free text is bounded by
-``max_chars``. :func:`describe_item` says the same per item for the export's codebook, so what
-a researcher reads there is what the ``answers`` table holds.
+``max_chars`` and holds no NUL or other control character but line breaks and tabs.
+:func:`describe_item` says the same per item for the export's codebook, so what a researcher
+reads there is what the ``answers`` table holds.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from typing import Any
 
 from engine.study.definition import Choice, Item, Likert, Study, StudyError
+from engine.text import check_free_text
 
 __all__ = ["describe_item", "encode_answer", "questionnaire_items"]
 
@@ -38,7 +40,10 @@ def encode_answer(item: Item, value: Any, phase: str) -> str:
         return json.dumps(chosen) if item.multiple else str(chosen[0])
     if not isinstance(value, str) or len(value) > item.max_chars:
         raise StudyError(f"{where} needs text of at most {item.max_chars} characters")
-    return value
+    try:
+        return check_free_text(value, where, max_chars=item.max_chars)
+    except ValueError as exc:
+        raise StudyError(str(exc)) from None
 
 
 def questionnaire_items(study: Study) -> list[tuple[str, Item]]:

@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.widgets import Label, Sparkline
 
 from engine import Discover, Trend
+from engine.text import printable
 from tui.screens.panel import Panel
 
 
@@ -30,7 +31,7 @@ class TrendRow(Horizontal):
         self.trend = trend
 
     def compose(self) -> ComposeResult:
-        yield Label(Content(f"{self.rank:>2}. {self.trend.name}"), classes="trend-name")
+        yield Label(Content(f"{self.rank:>2}. {printable(self.trend.name)}"), classes="trend-name")
         yield Label(velocity_text(self.trend.velocity), classes="trend-velocity")
         yield Sparkline(self.trend.recent, summary_function=max, classes="trend-spark")
 

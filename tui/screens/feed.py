@@ -22,8 +22,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
 from engine import NothingToRecommendError
+from engine.text import printable
 from tui.playback import next_speed
 from tui.screens.discover import DiscoverScreen
+from tui.screens.help import FEED_KEYS, HelpEntry, HelpScreen
 from tui.screens.prompts import TextPrompt, report_prompt, scope_prompt
 from tui.screens.settings import SettingsResult, SettingsScreen
 from tui.screens.why import WhyScreen
@@ -94,7 +96,7 @@ class FeedScreen(Screen[None]):
         self.session = session
         self.live = live
         self.clock = clock
-        self.sub_title = f"@{session.viewer}"
+        self.sub_title = f"@{printable(session.viewer)}"
         self._timer: Timer | None = None
         self._last_tick = clock()
 
@@ -182,7 +184,9 @@ class FeedScreen(Screen[None]):
             moved = move()
         except NothingToRecommendError as exc:
             self.notify(
-                f"{exc}. Loosen your filters in settings (,).", severity="error", markup=False
+                printable(f"{exc}. Loosen your filters in settings (,)."),
+                severity="error",
+                markup=False,
             )
             self._show_current()
             return
@@ -234,12 +238,12 @@ class FeedScreen(Screen[None]):
         try:
             record()
         except ValueError as exc:
-            self.notify(str(exc), severity="warning", timeout=3, markup=False)
+            self.notify(printable(str(exc)), severity="warning", timeout=3, markup=False)
             return False
         self._show_texts()
         self._update_panels()
-        if toast:
-            self.notify(toast, timeout=2, markup=False)
+        if toast:  # toasts name creators, sounds and topics from the file
+            self.notify(printable(toast), timeout=2, markup=False)
         return True
 
     def action_like(self) -> None:
@@ -268,7 +272,7 @@ class FeedScreen(Screen[None]):
         if video is not None and self._react(self.session.toggle_follow):
             followed = video.creator_handle in self.session.follows
             verb = "Following" if followed else "Unfollowed"
-            self.notify(f"{verb} @{video.creator_handle}.", timeout=2, markup=False)
+            self.notify(printable(f"{verb} @{video.creator_handle}."), timeout=2, markup=False)
 
     def action_comment(self) -> None:
         """Write a one-line comment."""
@@ -344,7 +348,8 @@ class FeedScreen(Screen[None]):
             self.query_one(ProfilePanel).show(self.session.profile())
         elif self.panel == "xray":
             current = self.session.current
-            self.query_one(XRayPanel).show(current.receipt if current else None)
+            receipt = current.receipt if current else None
+            self.query_one(XRayPanel).show(receipt, self.session.finalists())
 
     def action_why(self) -> None:
         """Why this video: the receipt in words."""
@@ -382,12 +387,12 @@ class FeedScreen(Screen[None]):
             self.notify("Settings saved: they shape your next videos.", timeout=2)
 
     def action_help(self) -> None:
-        """Show or hide every key."""
-        # By name: importing HelpPanel pulls in the Markdown stack, ~40 ms of cold start.
-        if self.query("HelpPanel"):
-            self.app.action_hide_help_panel()
-        else:
-            self.app.action_show_help_panel()
+        """Every key of the feed, in its own words."""
+        self.app.push_screen(HelpScreen(self.help_entries()))
+
+    def help_entries(self) -> list[HelpEntry]:
+        """The keys this feed answers to (a study's feed leaves out what it does not grant)."""
+        return [entry for entry in FEED_KEYS if self.check_action(entry.action, ()) is not False]
 
     # -- keys pressed on the viewer's behalf ----------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList
 
@@ -20,6 +21,16 @@ class NewViewer:
     interests: tuple[str, ...]
     language: str
     country: str
+
+
+def topics_by_name(labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(slug, display name) pairs in the order every topic list shows them: by name, as a
+    viewer looks for one (onboarding's interests, settings' sliders).
+
+    Args:
+        labels: Topic slug -> display name.
+    """
+    return sorted(labels.items(), key=lambda kv: kv[1])
 
 
 class OnboardingScreen(Screen[NewViewer]):
@@ -69,8 +80,8 @@ class OnboardingScreen(Screen[NewViewer]):
             with Horizontal():
                 yield SelectionList[str](
                     *(
-                        (label, slug, slug in self.interests)
-                        for slug, label in sorted(self.labels.items(), key=lambda kv: kv[1])
+                        (Content(label), slug, slug in self.interests)  # a name, not markup
+                        for slug, label in topics_by_name(self.labels)
                     ),
                     id="interests",
                 )

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from engine import Video
 from engine.reactions import REPORT_REASONS, SCOPES
+from engine.text import printable
 from tui.screens.panel import Panel
 
 REPORT_WORDS = {
@@ -22,6 +23,13 @@ REPORT_WORDS = {
     "sensitive": "Sensitive or graphic",
     "hateful": "Hateful or harassing",
     "other": "Something else",
+}
+# "Not interested in…" each scope, where no video is at hand to name (the help).
+SCOPE_WORDS = {
+    "video": "this video",
+    "creator": "videos by its creator",
+    "sound": "videos with its sound",
+    "topic": "videos about its topic",
 }
 
 
@@ -74,7 +82,7 @@ class ChoicePrompt(Panel[str | None]):
             yield Label(self.title_text, classes="prompt-title")
             yield OptionList(
                 *(
-                    Option(Content(f"{n}  {label}"), id=value)
+                    Option(Content(f"{n}  {printable(label)}"), id=value)
                     for n, (value, label) in enumerate(self.options, 1)
                 )
             )

@@ -13,9 +13,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
 
+from engine.text import printable
 from tui.playback import SPEEDS
+from tui.screens.onboarding import topics_by_name
 from tui.screens.panel import Panel
 from tui.screens.prompts import ChoicePrompt
 from tui.session import Controls, HiddenCreator
@@ -75,7 +78,7 @@ class SettingsScreen(Panel[SettingsResult | None]):
 
         Args:
             controls: The viewer's current feed controls.
-            labels: Topic slug -> display name, in the order to list them.
+            labels: Topic slug -> display name (listed by name, as onboarding lists them).
             speed: The current playback speed.
             offered: The feed controls to show (a study condition may grant only some); the
                 others are returned as they came.
@@ -101,7 +104,7 @@ class SettingsScreen(Panel[SettingsResult | None]):
                 with Horizontal(classes="row"):
                     yield Label("Keyword filters", classes="field")
                     yield Input(
-                        ", ".join(c.keyword_filters),
+                        printable(", ".join(c.keyword_filters)),  # stored in the file
                         placeholder="comma-separated words to keep out",
                         compact=True,
                         id="keywords",
@@ -115,8 +118,10 @@ class SettingsScreen(Panel[SettingsResult | None]):
                 yield from self._hidden_creators(self.hidden)
             if "topic_sliders" in offered:
                 yield Label("Topics: ←/→ for less/more (×1 is neutral, ×0 none)", classes="heading")
-                with VerticalScroll(id="sliders"):
-                    for slug, label in self.labels.items():
+                # The lists scroll to whichever entry has the focus; as tab stops of their own
+                # they were an invisible stop between the fields.
+                with VerticalScroll(id="sliders", can_focus=False):
+                    for slug, label in topics_by_name(self.labels):
                         yield TopicSlider(slug, label, c.topic_sliders.get(slug, 1.0))
             with Horizontal(id="buttons"):
                 yield Button("Save", variant="primary", compact=True, id="save")
@@ -130,9 +135,10 @@ class SettingsScreen(Panel[SettingsResult | None]):
             yield Label("Hidden creators: none", classes="heading")
             return
         yield Label("Hidden creators: tick to let them back in", classes="heading")
-        with VerticalScroll(id="hidden"):
+        with VerticalScroll(id="hidden", can_focus=False):
             for creator in hidden:
-                yield Checkbox(f"Unhide @{creator.handle}", compact=True, name=creator.handle)
+                label = Content(f"Unhide @{printable(creator.handle)}")  # not markup
+                yield Checkbox(label, compact=True, name=creator.handle)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":

@@ -15,6 +15,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, Static
 
+from engine.text import printable
+
 
 class ConsentScreen(Screen[bool]):
     """Shows the consent text; returns True for "I agree", False for "I do not agree"."""
@@ -39,7 +41,7 @@ class ConsentScreen(Screen[bool]):
         with Vertical(id="consent"):
             yield Label("BEFORE YOU START", classes="title")
             with VerticalScroll(id="consent-text"):
-                yield Static(Content(self.consent.strip()))
+                yield Static(Content(printable(self.consent.strip(), keep_newlines=True)))
             with Horizontal(id="consent-buttons"):
                 yield Button("I agree (y)", variant="primary", compact=True, id="agree")
                 yield Button("I do not agree (n)", compact=True, id="decline")

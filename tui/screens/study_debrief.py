@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from engine.study import Debrief
+from engine.text import printable
 from tui.screens.summary import belief_lines, plural, trail_text
 from tui.study_session import untold_source
 from tui.widgets.video_details import SOURCE_WORDS
@@ -90,7 +91,10 @@ class DebriefScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         d, labels = self.debrief, self.labels
-        chosen = ", ".join(labels.get(t, t) for t in d.interests) or "nothing (you skipped it)"
+        chosen = (
+            printable(", ".join(labels.get(t, t) for t in d.interests))
+            or "nothing (you skipped it)"
+        )
         yield Header()
         with Vertical(id="debrief"):
             yield Label("WHAT THE FEED LEARNED ABOUT YOU", classes="title")

@@ -11,6 +11,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
+from engine.text import printable
+
 
 class DeclinedScreen(Screen[None]):
     """Thanks the participant who declined; q, enter or escape closes the app."""
@@ -51,6 +53,6 @@ class CompletionScreen(Screen[None]):
         with Vertical(classes="study-end"):
             yield Label("THANK YOU FOR TAKING PART", classes="title")
             yield Static("Your completion code:")
-            yield Label(Content(self.code), id="code")
+            yield Label(Content(printable(self.code)), id="code")
             yield Static("Copy it into the study's form to confirm that you took part.")
             yield Label("q or enter: close", classes="hint")

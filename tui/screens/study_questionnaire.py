@@ -2,6 +2,11 @@
 
 Required items are checked here, before anything is recorded; the screen returns the answers
 and the app stores them through the study bundle (which checks them again).
+
+After the feed, the participant's fingers are still on the feed keys when the feed ends by
+itself: a `j` meant for the next video used to land in a text answer. So that questionnaire
+opens with nothing focused and says the feed is over; Enter, Tab or a click starts it, and no
+feed key does (Enter and Tab are not feed keys).
 """
 
 from __future__ import annotations
@@ -24,23 +29,33 @@ class QuestionnaireScreen(Screen[dict[str, Any]]):
     CSS_PATH = "study_questionnaire.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "continue"),
+        Binding("enter", "start", show=False),  # reaches here only while nothing is focused
     ]
+    AUTO_FOCUS = ""  # on_mount decides what has the focus
 
-    def __init__(self, heading: str, items: list[Item]) -> None:
+    def __init__(self, heading: str, items: list[Item], *, wait_for_start: bool = False) -> None:
         """Create the screen.
 
         Args:
             heading: What this questionnaire is (before or after the feed).
             items: Its items, in order.
+            wait_for_start: Focus nothing until Enter, Tab or a click (right after the feed,
+                so that keys still meant for the feed answer nothing).
         """
         super().__init__()
         self.heading = heading
         self.items = items
+        self.wait_for_start = wait_for_start
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="questionnaire"):
             yield Label(self.heading, classes="title")
+            if self.wait_for_start:
+                yield Label(
+                    "The feed is over. Press enter to answer a few last questions.",
+                    id="start-hint",
+                )
             yield Label(
                 "tab: next question · arrows and enter: choose · * required",
                 classes="hint",
@@ -52,9 +67,17 @@ class QuestionnaireScreen(Screen[dict[str, Any]]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        if not self.wait_for_start:
+            self.action_start()
+
+    def action_start(self) -> None:
+        """Put the focus on the first answer (nothing else while something has it)."""
         questions = self.query(Question)
-        if questions:
+        if questions and self.focused is None:
             questions.first().focus_answer()
+
+    def on_descendant_focus(self) -> None:
+        self.query("#start-hint").remove()  # started, by enter, tab or a click
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.focus_next()  # enter in a text answer moves on, like tab

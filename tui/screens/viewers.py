@@ -12,6 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 from textual.widgets.option_list import Option
 
+from engine.text import printable
+
 NEW = "new"
 
 
@@ -35,11 +37,11 @@ class ViewerScreen(Screen[int | None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="viewers"):
-            yield Label(Content(f"Who is watching {self.world}?"), classes="title")
+            yield Label(Content(f"Who is watching {printable(self.world)}?"), classes="title")
             options = [Option("＋ New viewer (onboarding)", id=NEW)]
             for viewer in self.viewers:
                 text = (
-                    f"{viewer['name']}  ·  {viewer['language']}-{viewer['country']}  ·  "
+                    f"{printable(viewer['name'])}  ·  {viewer['language']}-{viewer['country']}  ·  "
                     f"{viewer.get('watched', 0)} watched"
                 )
                 options.append(Option(Content(text), id=str(viewer["id"])))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,6 +13,7 @@ from textual.widgets import Label, Static
 
 from engine import Receipt, Video
 from engine.scoring import BOOST_FLOOR
+from engine.text import printable
 from tui.screens.panel import Panel
 
 ACTION_WORDS = {
@@ -28,8 +29,8 @@ ACTION_WORDS = {
     "report": "report it",
 }
 FEATURE_WORDS = {
-    "similarity": "close to what you watch",
-    "topic": "your taste for {topic}",
+    "similarity": "watch similarity",
+    "topic": "topic affinity ({topic})",
     "hashtags": "its hashtags",
     "sound": "its sound",
     "creator": "its creator",
@@ -130,13 +131,23 @@ def adjustment_lines(receipt: Receipt) -> list[Content]:
     return lines
 
 
+def feature_words(name: str, context: dict[str, Any]) -> str:
+    """What a score feature is, in the words the profile panel and the summary use; the topic
+    names its affinity when the pick was made (the number the profile panel showed then)."""
+    words = FEATURE_WORDS.get(name, name).format(**context)
+    if name == "topic" and "topic_affinity" in context:  # receipts from before it was kept
+        words = f"topic affinity {plain(context['topic_affinity'])} ({context['topic']})"
+    return words
+
+
 def match_lines(receipt: Receipt) -> list[Content]:
-    """What in the profile made it match, strongest first."""
+    """What in the profile made it match, strongest first: each feature's weighted part of
+    the affinity score."""
     lines = []
     for name, value in sorted(receipt.features.items(), key=lambda kv: -abs(kv[1])):
         if abs(value) < 0.005:
             continue
-        words = FEATURE_WORDS.get(name, name).format(**receipt.context)
+        words = printable(feature_words(name, receipt.context))
         lines.append(
             Content.assemble(
                 f"  {words:<34}", (f"{value:+.2f}", "$success" if value > 0 else "$error")
@@ -173,19 +184,24 @@ class WhyScreen(Panel[None]):
     def compose(self) -> ComposeResult:
         r = self.receipt
         with Vertical(id="why"):
-            yield Label(Content(f"WHY THIS VIDEO · @{self.video.creator_handle}"), classes="title")
+            yield Label(
+                Content(f"WHY THIS VIDEO · @{printable(self.video.creator_handle)}"),
+                classes="title",
+            )
             with VerticalScroll():
                 if r.boost:
                     yield Static(
                         Content(
-                            f"BOOSTED ×{r.boost['weight']:g} by {r.boost['by']}: "
-                            f"{r.boost['reason']}"
+                            printable(
+                                f"BOOSTED ×{r.boost['weight']:g} by {r.boost['by']}: "
+                                f"{r.boost['reason']}"
+                            )
                         ),
                         id="boosted",
                     )
                 yield Label("In short", classes="heading")
-                yield Static(Content("\n".join(f"• {line}" for line in r.reasons())))
-                yield Label("Why it matched you", classes="heading")
+                yield Static(Content("\n".join(f"• {printable(line)}" for line in r.reasons())))
+                yield Label("Why it matched you (what each adds to the match)", classes="heading")
                 yield Static(Content("\n").join(match_lines(r)))
                 yield Label("How it was scored", classes="heading")
                 yield Static(Content("\n").join(scoring_lines(r)))

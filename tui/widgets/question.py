@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, RadioButton, RadioSet, SelectionList
 
 from engine.study import Choice, Item, Likert
+from engine.text import printable
 
 
 def anchor_line(item: Likert) -> str:
@@ -42,22 +43,24 @@ class Question(Vertical):
     def compose(self) -> ComposeResult:
         item = self.item
         mark = " *" if item.required else " (optional)"
-        yield Label(Content(f"{self.number}. {item.text}{mark}"), classes="question-text")
+        yield Label(
+            Content(printable(f"{self.number}. {item.text}{mark}")), classes="question-text"
+        )
         if isinstance(item, Likert):
             every_point = len(item.anchors) == item.scale
             with RadioSet(compact=True, classes="likert" + (" -labelled" if every_point else "")):
                 for point in range(1, item.scale + 1):
                     label = f"{point} {item.anchors[point - 1]}" if every_point else str(point)
-                    yield RadioButton(Content(label))
+                    yield RadioButton(Content(printable(label)))
             if anchor_line(item):
-                yield Label(Content(anchor_line(item)), classes="anchors")
+                yield Label(Content(printable(anchor_line(item))), classes="anchors")
         elif isinstance(item, Choice) and item.multiple:
-            yield SelectionList[str](*((option, option) for option in item.options))
+            yield SelectionList[str](*((Content(printable(o)), o) for o in item.options))
             yield Label("space: tick or untick", classes="anchors")
         elif isinstance(item, Choice):
             with RadioSet(compact=True):
                 for option in item.options:
-                    yield RadioButton(Content(option))
+                    yield RadioButton(Content(printable(option)))
         else:
             yield Input(
                 placeholder="your answer" + ("" if item.required else " (optional)"),

@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from engine import Video
+from engine.text import printable
 from tui.widgets.marquee import Marquee
 
 HASHTAG = re.compile(r"#\w+")
@@ -27,6 +28,7 @@ SOURCE_WORDS = {
 
 def caption_content(caption: str) -> Content:
     """The caption with its hashtags picked out."""
+    caption = printable(caption)
     content = Content(caption)
     for match in HASHTAG.finditer(caption):
         content = content.stylize("bold $accent", match.start(), match.end())
@@ -74,12 +76,19 @@ class VideoDetails(Vertical):
             return
         follow = ("✓ following", "$success") if following else ("+ follow (F)", "$accent")
         creator.update(
-            Content.assemble((f"@{video.creator_handle}", "@click=screen.follow"), "  ", follow)
+            Content.assemble(
+                (f"@{printable(video.creator_handle)}", "@click=screen.follow"), "  ", follow
+            )
         )
         self.query_one("#caption", Static).update(caption_content(video.caption))
-        self.query_one("#sound", Marquee).set_text(f"♫ {video.sound_title} · {video.sound_artist}")
+        self.query_one("#sound", Marquee).set_text(
+            printable(f"♫ {video.sound_title} · {video.sound_artist}")
+        )
         origin = SOURCE_WORDS.get(source, source)
         sensitive = " · sensitive" if video.sensitive else ""
         self.query_one("#meta", Static).update(
-            Content(f"#{position + 1} in your feed · {video.topic_name} · from {origin}{sensitive}")
+            Content(
+                f"#{position + 1} in your feed · {printable(video.topic_name)} · "
+                f"from {origin}{sensitive}"
+            )
         )
