@@ -681,9 +681,22 @@ class Engine:
             ValueError: unknown user.
             NothingToRecommendError: every candidate is filtered out.
         """
+        return self.policy.pick_many([self.pick_request(user_id, seed_id=seed_id, boosts=boosts)])[
+            0
+        ]
+
+    def pick_request(
+        self, user_id: int, *, seed_id: int | None = None, boosts: Collection[Boost] = ()
+    ) -> PickRequest:
+        """What the policy is given for the viewer's next pick now (see :meth:`decide` for the
+        arguments): to call a policy directly, as its tests do.
+
+        Raises:
+            ValueError: unknown user.
+        """
         state = self._state(user_id)
         key = (seed_id or user_id) if state.pick_seed is None else state.pick_seed
-        return self._decide(state, self.clock(), seed_id=key, extra_boosts=boosts)
+        return self._pick_request(state, self.clock(), key, boosts)
 
     def adopt(self, user: Mapping[str, Any]) -> int:
         """Serve a recorded viewer (a ``users`` row) as they signed up: onboarding interests
