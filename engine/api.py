@@ -48,6 +48,7 @@ from engine.recorder import Recorder, SqliteRecorder, recorder_for
 from engine.start import FileStart, Start
 from engine.store import Store
 from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
+from engine.store.files import writable
 from engine.text import check_free_text, check_storable
 from engine.trending import Discover, Trend, Trending
 from engine.update import Effects, effects_of, note_revisit, note_seen, note_served, update_viewer
@@ -321,6 +322,8 @@ class Engine:
         """
         if not self.recorder.writes or self._viewers.holds(VIEWER_BYTES + user_id):
             return
+        if not writable(self.store.path):
+            return  # nothing can be written through this engine, so nothing to protect
         try:
             self._viewers.claim(VIEWER_BYTES + user_id)
         except ClaimedError as held:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 from click.decorators import FC
 
 from engine.store import StoreError
+from engine.store.files import damage_message, is_damage
 
 if TYPE_CHECKING:
     from engine.policy import PolicySpec
@@ -26,13 +29,31 @@ if TYPE_CHECKING:
 DEFAULT_DB = "foryou.db"
 DEFAULT_VIDEOS = 20_000
 
+
+def _group_db(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """Let `foryou --db X command` reach the command: the group's --db is the default of every
+    command under it, and giving both with different files is refused rather than guessed."""
+    root = ctx.find_root()
+    if root is ctx or root.get_parameter_source("db_path") is not ParameterSource.COMMANDLINE:
+        return value
+    group_db: Path = root.params["db_path"]
+    given_here = ctx.get_parameter_source("db_path") is ParameterSource.COMMANDLINE
+    if given_here and os.path.abspath(value) != os.path.abspath(group_db):
+        raise click.ClickException(
+            f"--db given twice with different files: {group_db} before the command, "
+            f"{value} after it; give it once"
+        )
+    return group_db
+
+
 _db_option = click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=lambda: os.environ.get("FORYOU_DB", DEFAULT_DB),
     show_default=f"$FORYOU_DB or {DEFAULT_DB}",
-    help="The world's SQLite file.",
+    callback=_group_db,
+    help="The world's SQLite file (before or after the command).",
 )
 
 
@@ -101,12 +122,24 @@ def parse_policy(text: str | None, params: Path | None) -> PolicySpec | None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the engine's refusals into click's one-line errors."""
+    """Turn the engine's refusals into click's one-line errors, and SQLite's word that the
+    command's file is damaged or read-only (met after it was opened) into one line naming it."""
     try:
         yield
     except (StoreError, ValueError, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise click.ClickException(str(message)) from None
+    except sqlite3.DatabaseError as exc:
+        ctx = click.get_current_context(silent=True)
+        db_path = ctx.params.get("db_path") if ctx else None
+        name = db_path or "the world file"
+        if is_damage(exc):
+            raise click.ClickException(damage_message(name, str(exc))) from None
+        if "readonly" in str(exc):
+            raise click.ClickException(
+                f"{name} is read-only and this command writes to it ({exc})"
+            ) from None
+        raise
 
 
 def require_terminal(release: Callable[[], None]) -> None:

@@ -260,7 +260,8 @@ def _simulated(db_path: Path, sessions: tuple[int, ...]) -> bool:
     """Whether any of these sessions (none: any at all) was written by a simulation."""
     from engine.store import Store
 
-    with Store.open(db_path) as store:
+    # Checked when the command opened it; a file changed meanwhile still gets one line.
+    with user_errors(), Store.open(db_path, check=False) as store:
         where = f"id IN ({', '.join('?' * len(sessions))}) AND " if sessions else ""
         row = store.db.execute(
             f"SELECT count(*) FROM sessions WHERE {where}simulated = 1", list(sessions)

@@ -115,7 +115,8 @@ class ShardResult:
 def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
     """Open an engine for the shard, let its personas watch, and collect what happened."""
     world = shared_world(context.db_path)
-    store = Store.open(context.db_path)
+    # The parent process checked the file (quick_check) when it loaded the world.
+    store = Store.open(context.db_path, check=False)
     clock = VirtualClock(task.start_t)
     try:
         engine = Engine(

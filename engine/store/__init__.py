@@ -11,12 +11,15 @@ from sqlite_utils import Database
 
 from engine.store.activity import ActivityLog
 from engine.store.files import (
+    DamagedFileError,
     NewerSchemaError,
     NotAWorldError,
+    ReadOnlyError,
     StoreError,
     WorldExistsError,
     check_target,
     connect,
+    damage_message,
     inspect_file,
     open_database,
 )
@@ -25,8 +28,10 @@ from engine.store.world_io import content_hash, load_world, write_world
 from engine.world import World
 
 __all__ = [
+    "DamagedFileError",
     "NewerSchemaError",
     "NotAWorldError",
+    "ReadOnlyError",
     "Store",
     "StoreError",
     "WorldExistsError",
@@ -46,10 +51,10 @@ class Store(ActivityLog):
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
+    def open(cls, path: str | Path, *, check: bool = True) -> Store:
         """Open an existing world (see :func:`engine.store.files.open_database`)."""
         path = Path(path)
-        return cls(open_database(path), path)
+        return cls(open_database(path, check=check), path)
 
     def close(self) -> None:
         self.db.close()
@@ -65,7 +70,10 @@ class Store(ActivityLog):
 
     def load_world(self, *, captions: bool = False) -> World:
         """Load the world's columns into contiguous numpy arrays (captions only if asked)."""
-        return load_world(self.db, captions=captions)
+        try:
+            return load_world(self.db, captions=captions)
+        except DamagedFileError as exc:
+            raise DamagedFileError(damage_message(self.path, exc.args[0])) from None
 
     def content_hash(self) -> str:
         """A digest of every world row and array, independent of when or where it was built."""
