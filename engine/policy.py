@@ -41,6 +41,7 @@ import numpy.typing as npt
 from engine.candidates import Candidates, SourceContext, gather, popular
 from engine.catalog import Catalog
 from engine.config import Config
+from engine.events import Event
 from engine.filters import FilterContext, apply_filters
 from engine.idset import IdSet
 from engine.pipeline import (
@@ -95,40 +96,6 @@ class PolicyError(ValueError):
 
 
 # -- what a policy is given ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Event:
-    """One recorded event, as a policy observes it (after the engine applied it).
-
-    ``video_id`` is None for a refresh; ``watched_s`` is set on closing events, ``scope`` on
-    "not interested", ``reason`` on reports, ``text`` on comments.
-    """
-
-    user_id: int
-    video_id: int | None
-    kind: str
-    world_t: float
-    watched_s: float | None = None
-    scope: str | None = None
-    reason: str | None = None
-    text: str | None = None
-
-    @classmethod
-    def of(cls, row: Mapping[str, Any], user_id: int) -> Event:
-        """The event of a stored or about-to-be-stored row (stored rows may lack the user)."""
-        video = row.get("video_id")
-        watched = row.get("watched_s")
-        return cls(
-            user_id=user_id,
-            video_id=None if video is None else int(video),
-            kind=str(row["kind"]),
-            world_t=float(row.get("world_t") or 0.0),
-            watched_s=None if watched is None else float(watched),
-            scope=row.get("scope"),
-            reason=row.get("reason"),
-            text=row.get("text"),
-        )
 
 
 @dataclass(frozen=True, eq=False)

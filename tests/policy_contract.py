@@ -146,11 +146,7 @@ class PolicyContract:
                 engine.record(uid, engine.next(uid).video.id, "complete", watched_s=5.0)
 
             def requests() -> list[PickRequest]:
-                made = []
-                for uid in users:
-                    state = engine._state(uid)
-                    made.append(engine._pick_request(state, engine.now, seed_id=uid))
-                return made
+                return [engine.pick_request(uid) for uid in users]
 
             batch = policy_batch.pick_many(requests())
             singles = [policy_single.pick(r) for r in requests()]

@@ -269,6 +269,13 @@ class ActivityLog:
     def boosts(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM boosts ORDER BY id"))
 
+    def last_ids(self) -> dict[str, int]:
+        """The highest id of each table an engine adds rows to (0 for an empty one)."""
+        return {
+            table: int(self.db.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
+            for table in ("users", "sessions", "impressions", "events", "boosts")
+        }
+
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file (never for our own)."""
         row = self.db.execute("PRAGMA data_version").fetchone()
