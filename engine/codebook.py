@@ -7,8 +7,7 @@ exports. A test checks that every column in the schema is described here.
 from __future__ import annotations
 
 import json
-
-from sqlite_utils import Database
+from collections.abc import Iterable
 
 from engine.sources import Source
 from engine.vocabulary import EventKind, NotInterestedScope, ReportReason
@@ -339,9 +338,17 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def datasette_metadata(db: Database, database_name: str) -> str:
-    """Datasette metadata JSON describing the tables present in ``db``."""
-    present = set(db.table_names())
+def datasette_metadata(table_names: Iterable[str], database_name: str) -> str:
+    """Datasette metadata JSON describing the tables a file holds.
+
+    Args:
+        table_names: The tables present (:meth:`engine.store.Store.table_names`).
+        database_name: The name Datasette gives the file (its stem).
+
+    Returns:
+        The metadata document, indented JSON.
+    """
+    present = set(table_names)
     tables = {
         name: {"description": description, "columns": columns}
         for name, (description, columns) in TABLES.items()

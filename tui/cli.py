@@ -1,156 +1,29 @@
-"""The `foryou` command line: parses arguments and hands off; the work lives in engine/ and seed/.
+"""The `foryou` command group: parses arguments and hands off; the work lives in engine/ and seed/.
 
+The world's own commands (seed, feed, info, metadata) live here; the others live in
+``cli_engine``, ``cli_sim`` and ``cli_study`` and are registered below. Options and error
+handling they all share live in :mod:`tui.cli_options`, so no command module imports this one.
 Textual costs ~0.3 s to import, so only the commands that open the app import it.
 Errors surface as click's one-line ``Error: ...`` with a non-zero exit.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import sqlite3
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from click.core import ParameterSource
-from click.decorators import FC
 
-from engine.store import StoreError
-from engine.store.files import damage_message, is_damage
+from tui.cli_engine import boost, config, explain, recommend
+from tui.cli_options import db_option, policy_option, require_terminal, user_errors
+from tui.cli_sim import compare, simulate
+from tui.cli_study import evaluate, export, replay, study
 
 if TYPE_CHECKING:
     from engine.policy import PolicySpec
 
-DEFAULT_DB = "foryou.db"
 DEFAULT_VIDEOS = 20_000
-
-
-def _group_db(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    """Let `foryou --db X command` reach the command: the group's --db is the default of every
-    command under it, and giving both with different files is refused rather than guessed."""
-    root = ctx.find_root()
-    if root is ctx or root.get_parameter_source("db_path") is not ParameterSource.COMMANDLINE:
-        return value
-    group_db: Path = root.params["db_path"]
-    given_here = ctx.get_parameter_source("db_path") is ParameterSource.COMMANDLINE
-    if given_here and os.path.abspath(value) != os.path.abspath(group_db):
-        raise click.ClickException(
-            f"--db given twice with different files: {group_db} before the command, "
-            f"{value} after it; give it once"
-        )
-    return group_db
-
-
-_db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=lambda: os.environ.get("FORYOU_DB", DEFAULT_DB),
-    show_default=f"$FORYOU_DB or {DEFAULT_DB}",
-    callback=_group_db,
-    help="The world's SQLite file (before or after the command).",
-)
-
-
-def db_option(command: FC) -> FC:
-    """The ``--db`` option every command takes (a declared signature, so that the command
-    modules this one imports at its end can be type-checked through the import cycle)."""
-    return _db_option(command)
-
-
-_policy_params_option = click.option(
-    "--policy-params",
-    "policy_params",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="TOML",
-    help="Keyword parameters for a policy class (a TOML file).",
-)
-_policy_text_option = click.option(
-    "--policy",
-    "policy_text",
-    default=None,
-    metavar="SPEC",
-    help="Who picks: a built-in (engine, random, popular), FILE.py:Class or "
-    "package.module:Class, with the config's numbers [the config's policy].",
-)
-
-
-def policy_option(command: FC) -> FC:
-    """``--policy SPEC`` and ``--policy-params TOML``, handed to the command as one ``policy``
-    argument (a checked :class:`engine.policy.PolicySpec`, or None)."""
-
-    @functools.wraps(command)
-    def with_policy(
-        *args: object, policy_text: str | None, policy_params: Path | None, **kwargs: object
-    ) -> object:
-        kwargs["policy"] = parse_policy(policy_text, policy_params)
-        return command(*args, **kwargs)
-
-    return _policy_text_option(_policy_params_option(with_policy))  # type: ignore[return-value]
-
-
-def policy_params_option(command: FC) -> FC:
-    """``--policy-params TOML`` alone (compare names its policies among its arms)."""
-    return _policy_params_option(command)
-
-
-def parse_policy(text: str | None, params: Path | None) -> PolicySpec | None:
-    """The spec of ``--policy``, loaded once here so a bad one fails before any work.
-
-    Raises:
-        click.ClickException: a spec that cannot be loaded, or parameters without a policy.
-    """
-    if text is None:
-        if params is not None:
-            raise click.ClickException("--policy-params needs --policy")
-        return None
-    from engine.policy import PolicyError, PolicySpec
-
-    try:
-        spec = PolicySpec.parse(text, params)
-        spec.build()
-    except PolicyError as error:
-        raise click.ClickException(str(error)) from None
-    return spec
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the engine's refusals into click's one-line errors, and SQLite's word that the
-    command's file is damaged or read-only (met after it was opened) into one line naming it."""
-    try:
-        yield
-    except (StoreError, ValueError, KeyError) as exc:
-        message = exc.args[0] if exc.args else str(exc)
-        raise click.ClickException(str(message)) from None
-    except sqlite3.DatabaseError as exc:
-        ctx = click.get_current_context(silent=True)
-        db_path = ctx.params.get("db_path") if ctx else None
-        name = db_path or "the world file"
-        if is_damage(exc):
-            raise click.ClickException(damage_message(name, str(exc))) from None
-        if "readonly" in str(exc):
-            raise click.ClickException(
-                f"{name} is read-only and this command writes to it ({exc})"
-            ) from None
-        raise
-
-
-def require_terminal(release: Callable[[], None]) -> None:
-    """A full-screen app with no terminal would draw into a file and wait for keys forever."""
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        return
-    release()
-    raise click.ClickException(
-        "this command opens a full-screen interface and needs an interactive terminal "
-        "(its input or output is redirected)"
-    )
 
 
 @click.group(invoke_without_command=True)
@@ -257,11 +130,11 @@ def feed(
 @db_option
 def info(db_path: Path) -> None:
     """Describe a world: counts per topic, durations, languages, countries, flags."""
-    from engine.store import Store, world_summary
+    from engine.store import Store
     from tui.world_info import print_summary
 
     with user_errors(), Store.open(db_path) as store:
-        print_summary(db_path, world_summary(store.db))
+        print_summary(db_path, store.summary())
 
 
 @main.command()
@@ -281,25 +154,14 @@ def metadata(db_path: Path, out: Path | None) -> None:
     from engine.store import Store
 
     with user_errors(), Store.open(db_path) as store:
-        text = datasette_metadata(store.db, db_path.stem)
+        text = datasette_metadata(store.table_names(), db_path.stem)
     if out is None:
         click.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
 
 
-# Commands defined in their own modules register here (they import db_option from this one).
-from tui.cli_engine import boost, config, explain, recommend  # noqa: E402
-
-for command in (recommend, explain, config, boost):
+# The commands of the other modules (click lists every command alphabetically in --help).
+for command in (recommend, explain, config, boost, simulate, compare, study, export, replay):
     main.add_command(command)
-
-from tui.cli_sim import compare, simulate  # noqa: E402
-
-main.add_command(simulate)
-main.add_command(compare)
-
-from tui.cli_study import evaluate, export, replay, study  # noqa: E402
-
-for command in (study, export, replay, evaluate):
-    main.add_command(command)
+main.add_command(evaluate)

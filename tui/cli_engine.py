@@ -19,15 +19,8 @@ from engine import Engine, Receipt
 from engine.config import effective_toml, load_config
 from engine.policy import PolicySpec
 from engine.text import printable
-from tui.cli import db_option, policy_option, user_errors
+from tui.cli_options import config_option, db_option, policy_option, user_errors
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Ranking config TOML [built-in defaults].",
-)
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -19,7 +19,7 @@ from engine.sim.backends import BackendError
 from engine.sim.baselines import resolve_arm, resolve_arms, with_references
 from engine.sim.experiment import DEFAULT_SHARD_SIZE, Experiment, RunSpec, run_experiment
 from engine.sim.runner import Arm
-from tui.cli import db_option, policy_option, policy_params_option, user_errors
+from tui.cli_options import db_option, policy_option, policy_params_option, user_errors
 
 if TYPE_CHECKING:  # scipy.stats, matplotlib and rich load only when a command runs
     from rich.table import Table

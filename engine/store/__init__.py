@@ -6,12 +6,14 @@ Everything outside this package receives plain values, frozen dataclasses or num
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from engine.store.activity import ActivityLog
 from engine.store.files import (
     DamagedFileError,
+    DatabaseError,
     NewerSchemaError,
     NotAWorldError,
     ReadOnlyError,
@@ -29,6 +31,7 @@ from engine.world import World
 
 __all__ = [
     "DamagedFileError",
+    "DatabaseError",
     "NewerSchemaError",
     "NotAWorldError",
     "ReadOnlyError",
@@ -67,6 +70,14 @@ class Store(ActivityLog):
 
     def meta(self) -> dict[str, str]:
         return {row["key"]: row["value"] for row in self.db.table("foryou_meta").rows}
+
+    def table_names(self) -> list[str]:
+        """The tables present (a world without a study has no study tables)."""
+        return list(self.db.table_names())
+
+    def summary(self) -> dict[str, Any]:
+        """What `foryou info` shows (see :func:`engine.store.summary.world_summary`)."""
+        return world_summary(self.db)
 
     def load_world(self, *, captions: bool = False) -> World:
         """Load the world's columns into contiguous numpy arrays (captions only if asked)."""

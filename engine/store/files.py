@@ -39,6 +39,10 @@ __all__ = [
 
 BUSY_TIMEOUT_S = 30.0
 
+# SQLite's own error, named here so that callers catching it (a damaged or read-only file met
+# mid-command) need not import sqlite3 themselves: only this package touches SQLite.
+DatabaseError = sqlite3.DatabaseError
+
 
 class StoreError(Exception):
     """A database file that foryou cannot or must not use. The message is one line for the user."""
