@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 import click
 
 from tui.cli_engine import boost, config, explain, recommend
+from tui.cli_eval import evaluate
 from tui.cli_options import db_option, policy_option, require_terminal, user_errors
 from tui.cli_sim import compare, simulate
-from tui.cli_study import evaluate, export, replay, study
+from tui.cli_study import export, replay, study
 
 if TYPE_CHECKING:
     from engine.policy import PolicySpec
