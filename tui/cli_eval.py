@@ -259,3 +259,90 @@ def _as_json(
         "sessions": sessions,
         **({"validation": meta} if meta else {}),
     }
+
+
+@click.command("offline-eval")
+@db_option
+@config_path_option("Ranking config whose numbers the policy uses [built-in defaults].")
+@policy_option
+@click.option(
+    "--split",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="Share of each viewer's impressions (in time order) the engine learns from.",
+)
+@click.option(
+    "--k",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Cut-off of NDCG@k and recall@k.",
+)
+@click.option(
+    "--negatives",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Unseen videos sampled per viewer to rank the held-out positives among.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the negative sampling.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def offline_eval(
+    db_path: Path,
+    config_path: Path | None,
+    policy: PolicySpec | None,
+    split: float,
+    k: int,
+    negatives: int,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Offline metrics on the file's logs: AUC, log loss and calibration of P(complete) and
+    P(like), and NDCG@k / recall@k of held-out finished or liked videos, after a time split."""
+    import dataclasses
+
+    from engine.offline import offline_eval as run
+
+    with user_errors():
+        report = run(
+            db_path,
+            load_config(config_path),
+            policy=policy,
+            split=split,
+            k=k,
+            negatives=negatives,
+            seed=seed,
+        )
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    console = Console()
+    table = Table(
+        title=Text(printable(f"policy {report.policy!r}: offline metrics on {db_path}")), box=None
+    )
+    for heading in ("label", "held out", "positives", "AUC", "log loss", "ECE"):
+        table.add_column(heading, justify="right")
+    for p in report.predictions.values():
+        table.add_row(
+            p.label,
+            f"{p.n:,}",
+            f"{p.positives:,}",
+            f"{p.auc:.3f}",
+            f"{p.log_loss:.3f}",
+            f"{p.ece:.3f}",
+        )
+    console.print(table)
+    console.print(
+        f"NDCG@{report.k} {report.ndcg:.3f}, recall@{report.k} {report.recall:.3f}: each of "
+        f"{report.ranked_viewers} viewers' held-out finished or liked videos ranked among "
+        f"{report.negatives} videos they never met. {report.viewers} viewers, last "
+        f"{1 - split:.0%} of each one's impressions held out (log loss and ECE: nan for a "
+        "policy without P(action); its AUC is on its scores)."
+    )
