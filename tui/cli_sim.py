@@ -246,6 +246,12 @@ def simulate(
     help="Bootstrap resamples.",
 )
 @click.option("--log", is_flag=True, help="Write the simulated activity into the world file.")
+@click.option(
+    "--primary",
+    default="watch_per_session",
+    show_default=True,
+    help="The metric the experiment is about (half the 5% error budget; its detectable effect).",
+)
 @policy_params_option
 def compare(
     configs: tuple[str, ...],
@@ -262,6 +268,7 @@ def compare(
     fmt: str,
     resamples: int,
     log: bool,
+    primary: str,
     policy_params: Path | None,
 ) -> None:
     """Compare ranking configs on the same personas and seeds (paired).
@@ -273,9 +280,14 @@ def compare(
     from rich.console import Console
 
     from engine.sim.comparison import compare as compare_runs
+    from engine.sim.metrics import METRICS
     from engine.sim.report import write_report
 
     _check_size(users, sessions, seeds)
+    if primary not in METRICS:
+        raise click.ClickException(
+            f"--primary must be one of {', '.join(METRICS)}; got {primary!r}"
+        )
     with _sim_errors():
         if len(configs) < 2:
             raise click.ClickException("compare needs at least two configs")
@@ -293,10 +305,13 @@ def compare(
             shard_size=shard_size,
         )
         experiment = _run(spec, arms)
-        comparison = compare_runs(experiment, baseline=tested[0].name, n_resamples=resamples)
+        comparison = compare_runs(
+            experiment, baseline=tested[0].name, n_resamples=resamples, primary=primary
+        )
     console = Console()
     console.print(metrics_table(comparison))
     console.print(differences_table(comparison))
+    _print_power(console, comparison)
 
     def write(folder: Path) -> Path:
         _write_metrics(comparison, experiment, folder)
@@ -377,31 +392,48 @@ def _cell(comparison: Comparison, arm: str, metric: str, text: str) -> str:
 
 
 def differences_table(comparison: Comparison) -> Table:
-    """Each arm's paired difference from the baseline, marked when the interval excludes 0."""
+    """Each arm's paired difference from the baseline: primary first, then guardrails, marked
+    where the Holm-corrected p-value is at most 5%; untested metrics say why."""
     from rich.table import Table
 
     from engine.sim.metrics import METRICS
-    from engine.sim.report import format_difference, verdict
+    from engine.sim.report import format_difference, format_p, ordered, verdict
 
+    caption = "▲ better, ▼ worse, • different (Holm-corrected p ≤ 0.05); p: corrected"
+    oracle = _oracle_caption(list(comparison.differences))
     table = Table(
-        title=f"Paired differences from {comparison.baseline} (95% CI)",
+        title=f"Paired differences from {comparison.baseline} (95% CI before correction)",
         title_justify="left",
-        caption=_oracle_caption(list(comparison.differences)),
+        caption=f"{caption}\n{oracle}" if oracle else caption,
         caption_justify="left",
     )
     table.add_column("metric")
     for arm in comparison.differences:
         table.add_column(_arm_heading(arm), justify="right")
     by_arm = {arm: {d.metric: d for d in ds} for arm, ds in comparison.differences.items()}
-    for key, metric in METRICS.items():
+    first = next(iter(comparison.differences.values()))
+    for row in ordered(first):
+        key = row.metric
         cells = []
         for arm in comparison.differences:
             d = by_arm[arm][key]
+            if d.role == "untested":
+                cells.append(f"[dim]n/a ({d.note})[/]")
+                continue
             mark = {"better": "[green]▲[/]", "worse": "[red]▼[/]"}.get(verdict(d), "")
-            mark = mark or ("•" if d.excludes_zero else "")
-            cells.append(_cell(comparison, arm, key, f"{format_difference(d)} {mark}".rstrip()))
-        table.add_row(metric.label, *cells)
+            mark = mark or ("•" if d.flagged else "")
+            text = f"{format_difference(d)} p={format_p(d.adjusted)} {mark}".rstrip()
+            cells.append(_cell(comparison, arm, key, text))
+        role = f" [bold]({row.role})[/]" if row.role in ("primary", "guardrail") else ""
+        table.add_row(METRICS[key].label + role, *cells)
     return table
+
+
+def _print_power(console: Any, comparison: Comparison) -> None:
+    from engine.sim.report import detectable_effect
+
+    for arm in comparison.differences:
+        console.print(detectable_effect(comparison, arm))
 
 
 def _throughput(experiment: Experiment) -> dict[str, dict[str, float]]:

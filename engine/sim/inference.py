@@ -4,9 +4,10 @@ Personas of one shard share an engine (trends, engagement counts, test pools), s
 is independent across an experiment is the shard, not the persona: :func:`cluster_resamples`
 draws whole shards with replacement and every statistic here is a function of per-shard sums
 or per-persona weights built from those draws. Intervals are normal intervals on the bootstrap
-standard error with Student's t on ``clusters − 1`` degrees of freedom (few clusters make the
-standard error itself uncertain), and the p-value comes from the same t, so an interval that
-excludes zero and a p-value under 5% always agree before correction.
+standard error (scaled by √(G/(G − 1)), as the bootstrap's own variance is (G − 1)/G of the
+unbiased one over G clusters) with Student's t on ``G − 1`` degrees of freedom (few clusters
+make the standard error itself uncertain), and the p-value comes from the same t, so an
+interval that excludes zero and a p-value under 5% always agree before correction.
 
 A comparison tests some twenty metrics at once. :func:`weighted_holm` controls the chance of
 flagging *any* of them when nothing differs (the family-wise error) at the level asked, while
@@ -99,7 +100,10 @@ def _estimate(point: float, draws: F64, clusters: int) -> Estimate:
     # the standard error.
     if not np.isfinite(point) or len(finite) < max(2, len(draws) // 2):
         return Estimate(point, float("nan"), clusters)
-    return Estimate(point, float(finite.std(ddof=1)), clusters)
+    # The bootstrap variance of a sum over G clusters is (G − 1)/G of the unbiased one: with
+    # the few shards of a small run that matters, so it is scaled back.
+    inflation = np.sqrt(clusters / (clusters - 1)) if clusters > 1 else float("nan")
+    return Estimate(point, float(finite.std(ddof=1) * inflation), clusters)
 
 
 def weighted_holm(p_values: F64, weights: F64) -> F64:
@@ -151,7 +155,7 @@ def _km(times: F64, events: F64, weights: F64) -> tuple[F64, F64]:
     deaths = weights @ happened.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         hazard = np.where(at_risk > 0, deaths / at_risk, 0.0)
-    survival: F64 = np.cumprod(1.0 - hazard, axis=1)
+    survival = np.cumprod(1.0 - hazard, axis=1).astype(np.float64)
     return steps, survival
 
 
