@@ -120,6 +120,20 @@ def test_the_verdict_has_a_primary_guardrails_and_no_metric_counted_twice(
     assert summary["random"]["time_to_personalise"] <= comparison.horizon
 
 
+def test_a_notebook_gets_per_persona_measures_that_add_up(
+    comparison: Comparison, tmp_path: Path
+) -> None:
+    frame = comparison.to_pandas()
+    rows = frame[(frame.arm == "wide") & (frame.metric == "watch_per_session")]
+    assert len(rows) == 24 and set(rows.shard) == set(range(6))
+    value = rows.num.sum() / rows.den.sum()
+    assert value == pytest.approx(comparison.summary()["wide"]["watch_per_session"])
+    comparison.to_parquet(tmp_path / "personas.parquet")
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(tmp_path / "personas.parquet").num_rows == len(frame)
+
+
 @pytest.mark.slow
 def test_an_a_a_run_flags_nothing_after_correction_in_19_of_20_seeds(
     world_template: Path, tmp_path: Path

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,30 @@ class Comparison:
         anything but watch time."""
         return arm == ORACLE and metric not in ORACLE_AIMS
 
+    def to_pandas(self) -> Any:
+        """Per-persona measures as a long pandas DataFrame, for a notebook: one row per arm,
+        persona and ratio metric, with the persona's seed and shard and the metric's
+        numerator and denominator (a metric's value is ``Σ num / Σ den`` over any rows).
+
+        Raises:
+            ImportError: pandas is not installed (``pip install 'foryou[pandas]'``).
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_pandas needs pandas: pip install 'foryou[pandas]'") from None
+        return pd.DataFrame(per_persona_columns(self.experiment, self.measures))
+
+    def to_parquet(self, path: str | Path) -> None:
+        """Write :meth:`to_pandas`'s rows to a Parquet file (needs pyarrow)."""
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ImportError("to_parquet needs pyarrow: pip install 'foryou[parquet]'") from None
+        table = pa.table(per_persona_columns(self.experiment, self.measures))
+        pq.write_table(table, str(path))
+
     def as_dict(self) -> dict[str, Any]:
         """Everything a metrics JSON holds (plain values only), down to what it takes to run the
         same experiment again: the foryou version, every arm's effective config, the resamples."""
@@ -156,6 +181,30 @@ class Comparison:
         }
         result: dict[str, Any] = _plain(data)
         return result
+
+
+def per_persona_columns(
+    experiment: Experiment, measures: dict[str, Measures]
+) -> dict[str, npt.NDArray[Any]]:
+    """Columns of the per-persona table: arm, seed, persona, shard, metric, num, den."""
+    spec = experiment.spec
+    shard = shard_of_units(experiment)
+    unit = np.arange(len(shard))
+    columns: dict[str, list[npt.NDArray[Any]]] = {k: [] for k in COLUMNS}
+    for arm, m in measures.items():
+        for key, parts in m.parts.items():
+            n = len(parts.num)
+            columns["arm"].append(np.full(n, arm, dtype=object))
+            columns["seed"].append(unit[:n] // spec.users)
+            columns["persona"].append(unit[:n] % spec.users)
+            columns["shard"].append(shard[:n])
+            columns["metric"].append(np.full(n, key, dtype=object))
+            columns["num"].append(parts.num)
+            columns["den"].append(parts.den)
+    return {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
+
+
+COLUMNS = ("arm", "seed", "persona", "shard", "metric", "num", "den")
 
 
 def _foryou_version() -> str | None:
