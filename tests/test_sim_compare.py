@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,9 @@ from sqlite_utils import Database
 
 from engine.config import Config, Rerank, config_hash, parse_config
 from engine.sim.baselines import with_references
-from engine.sim.comparison import Comparison, compare
+from engine.sim.comparison import GUARDRAILS, Comparison, _duplicate_of, _Plan, compare
 from engine.sim.experiment import RunSpec, run_experiment
+from engine.sim.metrics import RATIO_METRICS, Parts
 from engine.sim.report import write_report
 from engine.sim.runner import Arm
 from engine.sim.stats import Difference
@@ -118,6 +120,17 @@ def test_the_verdict_has_a_primary_guardrails_and_no_metric_counted_twice(
     # Nobody personalised counts as waiting the whole horizon, never as a short wait.
     summary = comparison.summary()
     assert summary["random"]["time_to_personalise"] <= comparison.horizon
+
+
+def test_of_two_equal_rates_the_guardrail_is_the_one_tested() -> None:
+    # Nobody reports: strong negative (a guardrail) equals not interested, listed before it.
+    ones = np.ones(4)
+    parts = {m.key: Parts(np.zeros(4), ones) for m in RATIO_METRICS}
+    parts["not_interested"] = parts["strong_negative"] = Parts(np.array([1.0, 0, 0, 1]), ones)
+    arm: Any = SimpleNamespace(parts=parts)
+    plan = _Plan(np.arange(4), "watch_per_session", GUARDRAILS, 10.0)
+    assert _duplicate_of("strong_negative", arm, arm, plan) == ""
+    assert _duplicate_of("not_interested", arm, arm, plan) == "= strong negative rate"
 
 
 def test_a_notebook_gets_per_persona_measures_that_add_up(

@@ -475,10 +475,15 @@ def sweep_table(result: Any) -> Table:
         table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in body:
         table.add_row(*row)
+    from engine.sim.report import few_shards
+
+    table.caption = " ".join(few_shards(result.comparison.clusters)) or None
     return table
 
 
 def sweep_markdown(result: Any) -> str:
+    from engine.sim.report import few_shards
+
     header, body = _sweep_cells(result)
     spec = result.comparison.experiment.spec
     lines = [
@@ -487,6 +492,7 @@ def sweep_markdown(result: Any) -> str:
         f"World `{spec.db_path.name}`; {spec.users} personas × {spec.replicates} seed(s), up to "
         f"{spec.sessions} session(s); every arm differs from `base` only by its changes. "
         f"Resampled units: {result.comparison.clusters} shards.",
+        *few_shards(result.comparison.clusters),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

@@ -372,7 +372,7 @@ def _differences(
             )
             continue
         pa, pb = a.parts[m.key], b.parts[m.key]
-        notes[m.key] = _no_data(pa, pb) or _duplicate_of(m.key, a, b)
+        notes[m.key] = _no_data(pa, pb) or _duplicate_of(m.key, a, b, plan)
         estimates[m.key] = ratio_difference(
             (pa.num, pa.den), (pb.num, pb.den), plan.cluster_of, counts
         )
@@ -412,10 +412,15 @@ def _adjust(tested: list[str], estimates: dict[str, Estimate], plan: _Plan) -> F
     return weighted_holm(np.array([estimates[k].p_value for k in tested]), weights)
 
 
-def _duplicate_of(key: str, a: Measures, b: Measures) -> str:
-    """Names the earlier metric ``key`` repeats in both arms (the same rate, or its
-    complement), so one difference is not counted twice."""
-    for m in RATIO_METRICS:
+def _duplicate_of(key: str, a: Measures, b: Measures, plan: _Plan) -> str:
+    """Names the metric ``key`` repeats in both arms (the same rate, or its complement), so
+    one difference is not counted twice. Of two that agree, the primary or a guardrail is
+    kept, else the one listed first."""
+    rank = {"primary": 0, "guardrail": 1, "secondary": 2}
+    by_role = sorted(
+        (m for m in RATIO_METRICS if m.key != SURVIVAL), key=lambda m: rank[plan.role(m.key)]
+    )
+    for m in by_role:
         if m.key == key:
             return ""
         if all(_same_or_complement(x.parts[key], x.parts[m.key]) for x in (a, b)):

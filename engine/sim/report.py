@@ -253,9 +253,20 @@ def _difference_table(comparison: Comparison) -> _Section:
         + ", ".join(METRICS[g].label.lower() for g in comparison.guardrails)
         + f". Resampled units: {comparison.clusters} shards. Time to personalise: restricted "
         f"mean up to {comparison.horizon:.0f} impressions.",
+        *few_shards(comparison.clusters),
         *_oracle_note(list(comparison.differences)),
     ]
     return _Section(f"Paired differences from `{comparison.baseline}`", notes, rows)
+
+
+def few_shards(clusters: int) -> list[str]:
+    """A warning when too few shards make every interval wide (t on clusters − 1 df)."""
+    if clusters >= 10:
+        return []
+    return [
+        f"Only {clusters} shards: intervals are wide and little can be flagged. Run more "
+        "personas or seeds, or a smaller --shard-size."
+    ]
 
 
 def ordered(diffs: list[Difference]) -> list[Difference]:
