@@ -97,6 +97,10 @@ class Engine:
         self._blas = threadpool_limits(limits=1, user_api="blas")
         self._viewers = Claims(Path(f"{store.path}.lock"))  # the viewers this engine serves
         self._restore()
+        # A policy with a learned model resumes it from the file (engine.learned).
+        self.learner = getattr(self.policy, "learner", None)
+        if self.learner is not None:
+            self.learner.resume(store, config, writable=log)
 
     @classmethod
     def open(
@@ -346,6 +350,9 @@ class Engine:
         impression_id = self._log_impression(state, decision, position, now)
         self._note_served(state, decision.video_id, position, impression_id)
         state.n_served += 1
+        if self.learner is not None:
+            r = decision.receipt
+            self.learner.served(state.user_id, decision.video_id, r.inputs, r.rates)
         return Recommendation(
             video=self.video(decision.video_id),
             impression_id=impression_id,
@@ -814,10 +821,14 @@ class Engine:
         if self.log:
             self.store.end_session(state.session_id, self.profile(user_id).as_dict(), user_id)
         state.session_id = None
+        if self.learner is not None:
+            self.learner.save()
 
     def close(self) -> None:
         for user_id in list(self._users):
             self.end_session(user_id)
+        if self.learner is not None:
+            self.learner.save()
         self.store.close()
         self._viewers.release()
         self._blas.restore_original_limits()

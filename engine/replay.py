@@ -43,6 +43,7 @@ from engine.history import Step, timeline_steps
 from engine.pipeline import Boost, Decision, NothingToRecommendError
 from engine.policy import PolicySpec
 from engine.pools import GRADUATED, STOPPED, TestPools
+from engine.receipt import Receipt
 from engine.store import Store
 from engine.store.activity import REVISIT
 from engine.store.study_log import StudyLog
@@ -90,6 +91,12 @@ class _PristineStore(Store):
         return []
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
+        return []
+
+    def learned_model(self, name: str) -> str | None:
+        return None
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
         return []
 
 
@@ -152,14 +159,25 @@ class ReplayEngine(Engine):
             position = int(row["position"])
             self._note_served(state, int(row["video_id"]), position, int(row["id"]))
             state.n_served = position + 1
+            self._served_receipt(state.user_id, int(row["video_id"]), row.get("receipt"))
         elif step.kind == "seen":
             self._note_seen(state, int(row["video_id"]))
         else:
             self._apply(state, dict(row), live=True)
 
+    def _served_receipt(self, user_id: int, video_id: int, receipt: str | None) -> None:
+        """The learned model learns each logged viewing from its logged receipt's row, as
+        the recording engine did (:mod:`engine.learned`)."""
+        if self.learner is not None and receipt:
+            logged = Receipt.from_json(receipt)
+            self.learner.served(user_id, video_id, logged.inputs, logged.rates)
+
     def _reopen(self, now: float) -> None:
         """What a newly opened engine restores: the test-pool rows the file holds (a pool's
-        running averages are in memory only, so they start over), then a forced refresh."""
+        running averages are in memory only, so they start over), then a forced refresh; the
+        learned model's open viewings are lost with the engine that closed."""
+        if self.learner is not None:
+            self.learner.forget_pending()
         old = self.pools
         written = (old.stage > 0) | (old.state == STOPPED) | (old.state == GRADUATED)
         written |= (old.impressions > 0) | (old.likes > 0)
