@@ -310,8 +310,9 @@ class Learner:
         self._store = store if writable else None
 
     def save(self) -> None:
-        """Write the state to the file (if it was resumed from a writable one)."""
-        if self._store is not None and self.model is not None:
+        """Write the state to the file (if it was resumed from a writable one and learned
+        since: an engine that only looked leaves the file untouched)."""
+        if self._store is not None and self.model is not None and self._since_save:
             self._store.save_learned_model(MODEL_NAME, self.model.to_json(), self.model.updates)
             self._since_save = 0
 
@@ -363,6 +364,7 @@ class Learner:
             if viewing.closed:  # after the close, before the next pick: one positive step
                 mask = np.array([a == kind for a in LEARNED])
                 self.model.update(viewing.inputs, viewing.rates, mask.astype(np.float64), mask)
+                self._since_save += 1
 
     def _counted(self) -> None:
         assert self.model is not None
