@@ -81,6 +81,7 @@ INPUTS: tuple[str, ...] = (
 GLOBAL_RATE = "global rate"
 TERMS: tuple[str, ...] = (*INPUTS, GLOBAL_RATE)
 REACTIONS = frozenset(LEARNED) - {"complete"}
+UNDONE = {"unlike": "like", "unsave": "save", "unfollow": "follow"}
 SATIATION_WINDOW = 10  # last videos seen that the "recent same ..." inputs count
 DURATION_CENTRE_S = 30.0  # "duration (log)" is log(duration / this): 0 for a typical video
 LEARNING_RATE = 0.05
@@ -265,7 +266,7 @@ class ModelStore(Protocol):
 
     def save_learned_model(self, name: str, state: str, updates: int) -> None: ...
 
-    def learning_history(self, limit: int) -> list[dict[str, Any]]: ...
+    def learning_history(self, limit: int, *, up_to: int | None = None) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -359,6 +360,8 @@ class Learner:
                 )
                 self.model.note_watch(watched_s, duration_s)
             self._counted()
+        elif kind in UNDONE and not viewing.closed:
+            viewing.happened.discard(UNDONE[kind])  # taken back before the close: not a label
         elif kind in REACTIONS and kind not in viewing.happened:
             viewing.happened.add(kind)
             if viewing.closed:  # after the close, before the next pick: one positive step

@@ -96,7 +96,7 @@ class _PristineStore(Store):
     def learned_model(self, name: str) -> str | None:
         return None
 
-    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+    def learning_history(self, limit: int, *, up_to: int | None = None) -> list[dict[str, Any]]:
         return []
 
 

@@ -1,9 +1,10 @@
 """The world as it stood when a run began, handed to every shard so that all start alike.
 
 Each shard of personas drives its own :class:`engine.Engine`, and an engine restores live stats,
-test pools, boosts and recent trending events from the file when it opens. With logging on, a
-shard opened after another one has written would start from that shard's activity, and results
-would depend on ``--jobs`` and on scheduling. A :class:`StartStore` answers those four reads
+test pools, boosts, recent trending events and its learned model from the file when it opens.
+With logging on, a shard opened after another one has written would start from that shard's
+activity, and results would depend on ``--jobs`` and on scheduling. A :class:`StartStore`
+answers those reads
 from a :class:`StartState` taken once before any shard runs, and serves the world's arrays
 loaded once per process; every write still goes to the real file, like a person's.
 """
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
+from engine.learned import MODEL_NAME
 from engine.store import Store
 from engine.store.files import open_database
 from engine.world import World
@@ -33,6 +35,9 @@ class StartState:
     boosts: list[dict[str, Any]]
     recent_events: list[tuple[float, int, str]]
     since: float  # recent_events holds everything from this world time on
+    # The learned P(action) model as stored, and the last impression a warm start may read.
+    learned_model: str | None = None
+    last_impression: int = 0
 
 
 def take_start_state(path: str | Path, since: float) -> StartState:
@@ -44,6 +49,8 @@ def take_start_state(path: str | Path, since: float) -> StartState:
             boosts=store.boosts(),
             recent_events=store.recent_events(since),
             since=since,
+            learned_model=store.learned_model(MODEL_NAME),
+            last_impression=store.last_impression_id(),
         )
 
 
@@ -103,3 +110,9 @@ class StartStore(Store):
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         return [e for e in self._start.recent_events if e[0] >= since_world_t]
+
+    def learned_model(self, name: str) -> str | None:
+        return self._start.learned_model if name == MODEL_NAME else None
+
+    def learning_history(self, limit: int, *, up_to: int | None = None) -> list[dict[str, Any]]:
+        return super().learning_history(limit, up_to=self._start.last_impression)

@@ -242,14 +242,19 @@ class ActivityLog:
                 [name, state, updates, time.time()],
             )
 
-    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+    def learning_history(self, limit: int, *, up_to: int | None = None) -> list[dict[str, Any]]:
         """The ``limit`` most recent picks with a receipt, oldest first, each with the kinds
-        of its events: ``{"id", "receipt", "events": [kind, ...]}``."""
+        of its events: ``{"id", "receipt", "events": [kind, ...]}``.
+
+        Args:
+            up_to: only impressions with an id up to this one (a run's start state).
+        """
+        last = (1 << 62) if up_to is None else up_to
         rows = list(
             self.db.query(
                 "SELECT id, receipt FROM impressions WHERE receipt IS NOT NULL "
-                "AND (source IS NULL OR source != ?) ORDER BY id DESC LIMIT ?",
-                [REVISIT, limit],
+                "AND (source IS NULL OR source != ?) AND id <= ? ORDER BY id DESC LIMIT ?",
+                [REVISIT, last, limit],
             )
         )
         if not rows:
@@ -257,13 +262,17 @@ class ActivityLog:
         rows.reverse()
         kinds: dict[int, list[str]] = {int(r["id"]): [] for r in rows}
         cursor = self.db.execute(
-            "SELECT impression_id, kind FROM events WHERE impression_id >= ? ORDER BY id",
-            [int(rows[0]["id"])],
+            "SELECT impression_id, kind FROM events WHERE impression_id BETWEEN ? AND ? "
+            "ORDER BY id",
+            [int(rows[0]["id"]), int(rows[-1]["id"])],
         )
         for impression_id, kind in cursor:
             if impression_id in kinds:
                 kinds[impression_id].append(str(kind))
         return [{**r, "events": kinds[int(r["id"])]} for r in rows]
+
+    def last_impression_id(self) -> int:
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM impressions").fetchone()[0])
 
     def impression(self, impression_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM impressions WHERE id = ?", [impression_id]))
