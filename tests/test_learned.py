@@ -49,7 +49,7 @@ def test_online_learning_recovers_a_logistic_model_and_is_calibrated() -> None:
     assert learned[-1] == pytest.approx(TRUE[-1], abs=0.15)
     held_in, held_rates, held_labels = synthetic(np.random.default_rng(4), 20_000, TRUE)
     predicted = sigmoid(model.logits(held_in, held_rates))[:, 0]
-    assert abs(predicted.mean() - held_labels[:, 0].mean()) < 0.01
+    assert abs(predicted.mean() - held_labels[:, 0].mean()) < 0.015
     # Calibrated bin by bin too (expected calibration error over 10 bins).
     bins = np.minimum((predicted * 10).astype(int), 9)
     gaps = [
