@@ -17,12 +17,18 @@ action in :data:`LEARNED`, whose weights learn from every viewer's outcomes as t
   and in order; a diagonal precision Σ p(1-p)x² kept beside each weight gives its uncertainty.
 - **Label window**: an impression is learned from when it closes (``complete`` or ``skip``): the
   ``complete`` label, and for each reaction whether it arrived before the close. A reaction on the
-  same viewing after the close (a like once the video looped) and before the viewer's next pick
-  adds one positive step for that action. The feature row is the one the pick's receipt holds
-  (``Receipt.inputs`` and ``Receipt.rates``): the features at pick time, not recomputed.
+  same viewing after the close (a like once the video looped) and while the pick is among the
+  viewer's last :data:`PENDING_PER_VIEWER` adds one positive step for that action; an undo
+  (unlike, unsave, unfollow) before the close takes its label back. The feature row is the one
+  the pick's receipt holds (``Receipt.inputs`` and ``Receipt.rates``): the features at pick
+  time, not recomputed.
 - **Warm start and persistence**: the state is stored in the file (``learned_models`` table) at
   every session end, at close and every :data:`SAVE_EVERY` updates; a file without one is fitted
   at open on its most recent :data:`WARM_START_LIMIT` logged impressions.
+- **Determinism**: the state is a function of the events in order (same events, same weights,
+  same picks). Replay re-learns every logged viewing from its stored receipt and, like an
+  engine that closes, forgets open viewings at each opening, so recorded sessions rebuild
+  exactly. Simulation shards all start from the run's start-state model.
 """
 
 from __future__ import annotations
