@@ -500,12 +500,13 @@ def learned_scores(
 ) -> Scores:
     """The engine's score with P(action) from the learned model.
 
-    Value per pick is Σ value(a)·P(a) as before, with watch time counted in full: completing
-    is worth ``complete + complete_per_minute × duration / 60`` and a skip ``early_skip ×
-    σ(-z) + complete_per_minute × E[partial] / 60``, where E[partial] is the learned mean
-    fraction watched before a skip times the duration. So the expected value holds
-    ``complete_per_minute / 60 × (P(complete)·duration + (1 - P(complete))·E[partial])``: a
-    long video is worth more only as far as it is likely to be finished.
+    Value per pick is Σ value(a)·P(a) as before, with watching valued per second: with
+    ``v = complete / 30 + complete_per_minute / 60`` (``[reactions]``; ``complete`` is now what
+    finishing a typical 30 s video is worth), completing is worth ``v × duration`` and a skip
+    ``early_skip × σ(-z) + v × E[partial]``, E[partial] being the learned mean fraction
+    watched before a skip times the duration. So the expected value holds
+    ``v × (P(complete)·duration + (1 - P(complete))·E[partial])``, the expected seconds
+    watched: a long video is worth more only as far as it is likely to be finished.
     """
     inputs = input_matrix(ids, similarity, state, ctx)
     rates = rate_logits(ids, ctx)
@@ -522,7 +523,9 @@ def learned_scores(
     z = contributions[:, 1:].sum(axis=1)
     vals = values(ids, z, ctx)
     duration = ctx.catalog.world.videos.duration_s[ids].astype(np.float64)
-    per_second = ctx.config.reactions.complete_per_minute / 60.0
+    r = ctx.config.reactions
+    per_second = r.complete / DURATION_CENTRE_S + r.complete_per_minute / 60.0
+    vals["complete"] = per_second * duration
     vals["skip"] = vals["skip"] + per_second * model.skip_fraction * duration
     return combine(ids, feats, z, p, vals, state, ctx, inputs=inputs, rates=rates, weights=weights)
 
