@@ -96,6 +96,8 @@ PENDING_PER_VIEWER = 4  # picks per viewer whose viewing may still bring labels
 SAVE_EVERY = 500  # updates between writes of the learned state to the file
 WARM_START_LIMIT = 5000  # most recent logged impressions a file without a model is fitted on
 MODEL_NAME = "engine"
+_EVERY_ACTION = np.ones(len(LEARNED), dtype=bool)
+_DURATION = INPUTS.index("duration (log)")
 # The formula's weight of each input: (name in [scoring], sign for "not interested" is -1).
 _FORMULA = {
     "similarity": "similarity",
@@ -181,17 +183,17 @@ class OnlineLogit:
             labels: (len(LEARNED),) 1 where the action happened.
             mask: which actions this example teaches.
         """
-        rows = np.where(mask)[0]
-        x = np.empty((len(rows), len(TERMS)))
+        rows = slice(None) if mask.all() else np.flatnonzero(mask)
+        x = np.empty((len(LEARNED), len(TERMS)))[rows]
         x[:, :-1] = inputs
         x[:, -1] = rates[rows]
         w = self.weights[rows]
-        p = sigmoid(np.einsum("ij,ij->i", x, w))
+        p = sigmoid((x * w).sum(axis=1))
         gradient = (p - labels[rows])[:, None] * x
-        grad_sq = self.grad_sq[rows] + gradient**2
+        grad_sq = self.grad_sq[rows] + gradient * gradient
         self.grad_sq[rows] = grad_sq
         self.weights[rows] = w - LEARNING_RATE * gradient / np.sqrt(grad_sq + 1e-12)
-        self.precision[rows] += (p * (1 - p))[:, None] * x**2
+        self.precision[rows] += (p * (1 - p))[:, None] * (x * x)
 
     def note_watch(self, watched_s: float, duration_s: float) -> None:
         """A skip: move the mean fraction of a video watched before skipping."""
@@ -357,13 +359,13 @@ class Learner:
             return
         if kind in ("complete", "skip") and not viewing.closed:
             viewing.closed = True
-            labels = np.array([1.0 if a in viewing.happened else 0.0 for a in LEARNED])
-            labels[0] = 1.0 if kind == "complete" else 0.0
-            self.model.update(viewing.inputs, viewing.rates, labels, np.ones(len(LEARNED), bool))
+            labels = np.zeros(len(LEARNED))
+            labels[0] = kind == "complete"
+            for action in viewing.happened:
+                labels[LEARNED.index(action)] = 1.0
+            self.model.update(viewing.inputs, viewing.rates, labels, _EVERY_ACTION)
             if kind == "skip" and watched_s is not None:
-                duration_s = DURATION_CENTRE_S * math.exp(
-                    viewing.inputs[INPUTS.index("duration (log)")]
-                )
+                duration_s = DURATION_CENTRE_S * math.exp(viewing.inputs[_DURATION])
                 self.model.note_watch(watched_s, duration_s)
             self._counted()
         elif kind in UNDONE and not viewing.closed:
