@@ -268,14 +268,18 @@ class OnlineLogit:
         return model
 
 
-class ModelStore(Protocol):
-    """What the learner needs of the file (implemented by :class:`engine.store.Store`)."""
+class ModelSource(Protocol):
+    """Where a learned state is resumed from (:class:`engine.start.Start`)."""
 
     def learned_model(self, name: str) -> str | None: ...
 
-    def save_learned_model(self, name: str, state: str, updates: int) -> None: ...
+    def learning_history(self, limit: int) -> list[dict[str, Any]]: ...
 
-    def learning_history(self, limit: int, *, up_to: int | None = None) -> list[dict[str, Any]]: ...
+
+class ModelSink(Protocol):
+    """Where it is saved (:class:`engine.store.Store`)."""
+
+    def save_learned_model(self, name: str, state: str, updates: int) -> None: ...
 
 
 @dataclass
@@ -292,7 +296,7 @@ class Learner:
     def __init__(self) -> None:
         self.model: OnlineLogit | None = None
         self._pending: dict[int, dict[int, _Viewing]] = {}
-        self._store: ModelStore | None = None
+        self._sink: ModelSink | None = None
         self._since_save = 0
         self.warm_started = 0  # impressions fitted at open
 
@@ -302,28 +306,29 @@ class Learner:
             self.model = OnlineLogit.prior(config)
         return self.model
 
-    def resume(self, store: ModelStore, config: Config, *, writable: bool) -> None:
-        """Load the file's learned state, or fit one on its recent logged impressions.
+    def resume(self, source: ModelSource, config: Config, *, sink: ModelSink | None) -> None:
+        """Load the stored learned state, or fit one on the recent logged impressions.
 
         Args:
-            writable: save the state back to the file (at :meth:`save`, every SAVE_EVERY).
+            sink: where :meth:`save` writes the state (also every SAVE_EVERY updates); None
+                keeps it in memory.
         """
-        stored = store.learned_model(MODEL_NAME)
+        stored = source.learned_model(MODEL_NAME)
         if stored is not None:
             self.model = OnlineLogit.from_json(stored, config)
         else:
             self.model = OnlineLogit.prior(config)
-            history = store.learning_history(WARM_START_LIMIT)
+            history = source.learning_history(WARM_START_LIMIT)
             inputs, rates, labels = history_examples(history, config)
             self.model.fit(inputs, rates, labels)
             self.warm_started = len(inputs)
-        self._store = store if writable else None
+        self._sink = sink
 
     def save(self) -> None:
         """Write the state to the file (if it was resumed from a writable one and learned
         since: an engine that only looked leaves the file untouched)."""
-        if self._store is not None and self.model is not None and self._since_save:
-            self._store.save_learned_model(MODEL_NAME, self.model.to_json(), self.model.updates)
+        if self._sink is not None and self.model is not None and self._since_save:
+            self._sink.save_learned_model(MODEL_NAME, self.model.to_json(), self.model.updates)
             self._since_save = 0
 
     def forget_pending(self) -> None:

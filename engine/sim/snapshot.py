@@ -1,11 +1,10 @@
 """The world as it stood when a run began, handed to every shard so that all start alike.
 
 Each shard of personas drives its own :class:`engine.Engine`, and an engine restores live stats,
-test pools, boosts, recent trending events and its learned model from the file when it opens.
-With logging on, a shard opened after another one has written would start from that shard's
-activity, and results would depend on ``--jobs`` and on scheduling. A :class:`StartStore`
-answers those reads
-from a :class:`StartState` taken once before any shard runs, and serves the world's arrays
+test pools, boosts and recent trending events when it opens (:mod:`engine.start`). From the
+file, a shard opened after another one has written would start from that shard's activity with
+logging on, and results would depend on ``--jobs`` and on scheduling. So every shard's engine
+is given the same :class:`StartState`, taken once before any shard runs, and the world's arrays
 loaded once per process; every write still goes to the real file, like a person's.
 """
 
@@ -16,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlite_utils import Database
 
 from engine.learned import MODEL_NAME
 from engine.store import Store
-from engine.store.files import open_database
 from engine.world import World
 
 _WORLDS: dict[str, World] = {}
@@ -28,29 +25,50 @@ _WORLDS: dict[str, World] = {}
 
 @dataclass(frozen=True)
 class StartState:
-    """What an engine restores when it opens, read once from the file."""
+    """What an engine restores when it opens, read once from the file (an
+    :class:`engine.start.Start` whose boosts never change, whatever other shards write)."""
 
-    live_stats: list[tuple[Any, ...]]
-    pools: list[tuple[Any, ...]]
-    boosts: list[dict[str, Any]]
-    recent_events: list[tuple[float, int, str]]
-    since: float  # recent_events holds everything from this world time on
-    # The learned P(action) model as stored, and the last impression a warm start may read.
-    learned_model: str | None = None
-    last_impression: int = 0
+    stats: list[tuple[Any, ...]]
+    pool_rows: list[tuple[Any, ...]]
+    boost_rows: list[dict[str, Any]]
+    events: list[tuple[float, int, str]]
+    since: float  # events holds everything from this world time on
+    # The learned P(action) model as stored. A file without one is not fitted on its history
+    # here (that would ship every shard thousands of receipts): shards start from the prior.
+    model: str | None = None
+
+    def live_stats(self) -> list[tuple[Any, ...]]:
+        return list(self.stats)
+
+    def pools(self) -> list[tuple[Any, ...]]:
+        return list(self.pool_rows)
+
+    def boosts(self) -> list[dict[str, Any]]:
+        return list(self.boost_rows)
+
+    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
+        return [e for e in self.events if e[0] >= since_world_t]
+
+    def data_version(self) -> int:
+        return 0  # a run's boosts are the ones it started with
+
+    def learned_model(self, name: str) -> str | None:
+        return self.model if name == MODEL_NAME else None
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        return []
 
 
 def take_start_state(path: str | Path, since: float) -> StartState:
     """Read the restorable state of a world file (``since``: oldest trending event kept)."""
     with Store.open(path) as store:
         return StartState(
-            live_stats=store.live_stats(),
-            pools=store.pools(),
-            boosts=store.boosts(),
-            recent_events=store.recent_events(since),
+            stats=store.live_stats(),
+            pool_rows=store.pools(),
+            boost_rows=store.boosts(),
+            events=store.recent_events(since),
             since=since,
-            learned_model=store.learned_model(MODEL_NAME),
-            last_impression=store.last_impression_id(),
+            model=store.learned_model(MODEL_NAME),
         )
 
 
@@ -75,44 +93,3 @@ def _freeze(value: object) -> None:
     elif is_dataclass(value) and not isinstance(value, type):
         for f in fields(value):
             _freeze(getattr(value, f.name))
-
-
-class StartStore(Store):
-    """A store whose restore-time reads come from a :class:`StartState`."""
-
-    def __init__(self, db: Database, path: Path, world: World, start: StartState) -> None:
-        super().__init__(db, path)
-        self._world = world
-        self._start = start
-
-    @classmethod
-    def at_start(cls, path: str | Path, world: World, start: StartState) -> StartStore:
-        """Open the world file for writing, reading the run's start state instead of its tables."""
-        path = Path(path)
-        return cls(open_database(path), path, world, start)
-
-    def load_world(self, *, captions: bool = False) -> World:
-        if captions:
-            return super().load_world(captions=True)
-        return self._world
-
-    def live_stats(self) -> list[tuple[Any, ...]]:
-        return list(self._start.live_stats)
-
-    def pools(self) -> list[tuple[Any, ...]]:
-        return list(self._start.pools)
-
-    def boosts(self) -> list[dict[str, Any]]:
-        return list(self._start.boosts)
-
-    def data_version(self) -> int:
-        return 0  # a run's boosts are the ones it started with, whatever other shards write
-
-    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
-        return [e for e in self._start.recent_events if e[0] >= since_world_t]
-
-    def learned_model(self, name: str) -> str | None:
-        return self._start.learned_model if name == MODEL_NAME else None
-
-    def learning_history(self, limit: int, *, up_to: int | None = None) -> list[dict[str, Any]]:
-        return super().learning_history(limit, up_to=self._start.last_impression)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -144,6 +144,14 @@ class ActivityLog:
 
     # -- impressions and events --------------------------------------------------------------
 
+    def any_simulated(self, session_ids: Sequence[int] = ()) -> bool:
+        """Whether any of these sessions (none given: any session at all) was simulated."""
+        where = f"id IN ({', '.join('?' * len(session_ids))}) AND " if session_ids else ""
+        row = self.db.execute(
+            f"SELECT count(*) FROM sessions WHERE {where}simulated = 1", list(session_ids)
+        ).fetchone()
+        return bool(row[0])
+
     def add_impression(self, row: Mapping[str, Any]) -> int:
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
@@ -242,19 +250,14 @@ class ActivityLog:
                 [name, state, updates, time.time()],
             )
 
-    def learning_history(self, limit: int, *, up_to: int | None = None) -> list[dict[str, Any]]:
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` most recent picks with a receipt, oldest first, each with the kinds
-        of its events: ``{"id", "receipt", "events": [kind, ...]}``.
-
-        Args:
-            up_to: only impressions with an id up to this one (a run's start state).
-        """
-        last = (1 << 62) if up_to is None else up_to
+        of its events: ``{"id", "receipt", "events": [kind, ...]}``."""
         rows = list(
             self.db.query(
                 "SELECT id, receipt FROM impressions WHERE receipt IS NOT NULL "
-                "AND (source IS NULL OR source != ?) AND id <= ? ORDER BY id DESC LIMIT ?",
-                [REVISIT, last, limit],
+                "AND (source IS NULL OR source != ?) ORDER BY id DESC LIMIT ?",
+                [REVISIT, limit],
             )
         )
         if not rows:
@@ -270,9 +273,6 @@ class ActivityLog:
             if impression_id in kinds:
                 kinds[impression_id].append(str(kind))
         return [{**r, "events": kinds[int(r["id"])]} for r in rows]
-
-    def last_impression_id(self) -> int:
-        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM impressions").fetchone()[0])
 
     def impression(self, impression_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM impressions WHERE id = ?", [impression_id]))
@@ -313,6 +313,13 @@ class ActivityLog:
 
     def boosts(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM boosts ORDER BY id"))
+
+    def last_ids(self) -> dict[str, int]:
+        """The highest id of each table an engine adds rows to (0 for an empty one)."""
+        return {
+            table: int(self.db.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
+            for table in ("users", "sessions", "impressions", "events", "boosts")
+        }
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file (never for our own)."""
