@@ -132,7 +132,8 @@ def prior_weights(config: Config) -> F64:
     # The formula's P(not interested) = base × exp(-z): the logit mirrors z around the base.
     weights[ni] *= -1.0
     weights[ni, TERMS.index(GLOBAL_RATE)] = 0.0
-    weights[ni, TERMS.index("bias")] = math.log(s.base_not_interested / (1 - s.base_not_interested))
+    base = min(max(s.base_not_interested, 1e-6), 1 - 1e-6)  # the config allows 0 and 1
+    weights[ni, TERMS.index("bias")] = math.log(base / (1 - base))
     return weights
 
 
@@ -531,11 +532,13 @@ def learned_scores(
     p["follow"] = np.where(followed, 0.0, p["follow"])
     p["skip"] = 1.0 - p["complete"]
     p["report"] = p["not_interested"] * REPORT_PER_NOT_INTERESTED
-    # The receipt's "features" are the completion model's terms: what reasons() tells.
+    # The receipt's "features" are the completion model's terms of the profile's features
+    # (what reasons() and "why it matched you" tell; the session's and the video's own terms
+    # are in the receipt's learned terms).
     weights = model.weights.copy()
     contributions = inputs * weights[0, :-1]
-    feats = {name: contributions[:, j] for j, name in enumerate(INPUTS) if name != "bias"}
-    z = contributions[:, 1:].sum(axis=1)
+    feats = {name: contributions[:, INPUTS.index(name)] for name in _FORMULA}
+    z = np.sum(list(feats.values()), axis=0) if len(ids) else np.zeros(0)
     vals = values(ids, z, ctx)
     duration = ctx.catalog.world.videos.duration_s[ids].astype(np.float64)
     r = ctx.config.reactions

@@ -228,12 +228,13 @@ class WhyScreen(Panel[None]):
                 yield Static(Content("\n").join(match_lines(r)))
                 yield Label("How it was scored", classes="heading")
                 yield Static(Content("\n").join(scoring_lines(r)))
-                if r.learned:
-                    yield Static(Content("\n").join(learned_lines(r)), id="learned")
                 yield Label("Adjustments", classes="heading")
                 yield Static(Content("\n").join(adjustment_lines(r)))
                 yield Label("Where it came from and the pick", classes="heading")
                 yield Static(pick_line(r))
+                if r.learned:
+                    yield Label("How each chance was learned", classes="heading")
+                    yield Static(Content("\n").join(learned_lines(r)), id="learned")
             yield Label("escape or w: back to the feed", classes="hint")
 
     def action_close(self) -> None:
