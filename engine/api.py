@@ -50,6 +50,7 @@ from engine.store import Store
 from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
 from engine.text import check_free_text, check_storable
 from engine.trending import Discover, Trend, Trending
+from engine.uncertainty import note_outcome
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID
 
@@ -568,6 +569,15 @@ class Engine:
         if kind == "rewatch":
             value *= loop_weight(state, video_id, event)
         learn(state, self._features(video_id), value, self.config.profile)
+        note_outcome(
+            state,
+            int(self.catalog.world.videos.topic_id[video_id]),
+            kind,
+            watched_s=watched,
+            duration_s=duration,
+            first_close=first_close,
+            scope=event.get("scope"),
+        )
         apply_choice(state, kind, video_id, event, self.catalog.world.videos)
         state.reactions.append((kind, video_id))
         if kind in CLOSING:

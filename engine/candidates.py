@@ -6,7 +6,8 @@
 - follow: newest videos of followed creators;
 - trending: engagement velocity in a recent window;
 - fresh: new uploads in their staged test pools;
-- explore: recent videos from topics the viewer has shown no interest in;
+- explore: recent videos from the topics whose Thompson draw (:mod:`engine.uncertainty`) is
+  highest among those the viewer is not known to like: where the engine is least sure;
 - locale: recent videos from the viewer's country;
 - boosted: operator boosts in force (always disclosed in the receipt).
 
@@ -26,9 +27,11 @@ from engine.idset import in_sorted
 from engine.pools import TestPools
 from engine.profile import UserState, query_vector
 from engine.trending import Trending
+from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 
 PRIORITY = (
     "boosted",
@@ -60,6 +63,8 @@ class Candidates:
     proposed: dict[str, I64]  # every source's own proposals, for the receipt
     similarity: F32  # interest similarity of each candidate (0 when the query is unknown)
     query_known: bool
+    # The pick's Thompson draw per topic (engine.uncertainty); None if the sources drew none.
+    topic_draw: F64 | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def interest(
     state: UserState,
     query: F32 | None,
     quota: int,
-    rng: np.random.Generator,
+    draws: F64 | None = None,
 ) -> I64:
     if quota == 0:
         return np.zeros(0, dtype=np.int64)
@@ -111,9 +116,8 @@ def interest(
     # One vector finds the nearest interest; the viewer's other liked topics each get a share
     # of the quota too, so diversity rules that cap the first still leave the second. A topic
     # the viewer turned up with its slider gets one as well: "more of this" must find some.
-    liked = np.argsort(-state.topic_affinity, kind="stable")[:INTEREST_TOPICS]
     raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
-    for t in dict.fromkeys([*liked[state.topic_affinity[liked] > 0].tolist(), *raised]):
+    for t in dict.fromkeys([*liked_topics(state, draws), *raised]):
         ids = ctx.catalog.by_topic[t]
         sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
@@ -149,24 +153,55 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     return rng.choice(pool, size=quota, replace=False)
 
 
-def explore(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
-    """Recent videos from topics outside the viewer's expressed interests."""
+def liked_topics(state: UserState, draws: F64 | None) -> list[int]:
+    """The viewer's liked topics the interest quota gives a share each: those with evidence of
+    hooking the viewer, the highest Thompson draws first (by affinity without draws)."""
+    if draws is None:
+        liked = np.argsort(-state.topic_affinity, kind="stable")[:INTEREST_TOPICS]
+        return [int(t) for t in liked[state.topic_affinity[liked] > 0]]
+    hooked = np.flatnonzero(state.topic_hooked > 0)
+    ranked = hooked[np.argsort(-draws[hooked], kind="stable")][:INTEREST_TOPICS]
+    return [int(t) for t in ranked if draws[t] > PRIOR_MEAN]
+
+
+def explore(
+    ctx: SourceContext,
+    state: UserState,
+    quota: int,
+    rng: np.random.Generator,
+    draws: F64 | None = None,
+) -> I64:
+    """Recent videos from the topics the engine is least sure about: the highest Thompson
+    draws among topics not already known to hook the viewer (with no draws, topics the viewer
+    has shown no interest in, by popularity)."""
     if quota == 0:
         return np.zeros(0, dtype=np.int64)
-    topics = ctx.catalog.world.topics
-    unexplored = np.flatnonzero(state.topic_affinity <= 0.05)
-    unexplored = unexplored[~in_sorted(unexplored, np.sort(np.asarray(state.interests, np.int64)))]
-    if len(unexplored) == 0:
+    if draws is None:
+        chosen = _unexplored(ctx, state, rng)
+    else:
+        # Topics whose posterior already says "hooked" are the interest source's to serve.
+        open_topics = np.flatnonzero(posterior_mean(state) <= PRIOR_MEAN)
+        chosen = open_topics[np.argsort(-draws[open_topics], kind="stable")[:EXPLORE_TOPICS]]
+    if len(chosen) == 0:
         return np.zeros(0, dtype=np.int64)
-    weights = topics.popularity[unexplored].astype(np.float64)
-    size = min(EXPLORE_TOPICS, len(unexplored))
-    chosen = rng.choice(unexplored, size=size, replace=False, p=weights / weights.sum())
     per_topic = max(1, quota // len(chosen))
     picks = []
     for t in chosen:
         recent = ctx.catalog.by_topic.newest(int(t), ctx.now, RECENT_PER_TOPIC)
         picks.append(rng.choice(recent, size=min(per_topic, len(recent)), replace=False))
     return np.concatenate(picks).astype(np.int64)
+
+
+def _unexplored(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> I64:
+    topics = ctx.catalog.world.topics
+    unexplored = np.flatnonzero(state.topic_affinity <= 0.05)
+    unexplored = unexplored[~in_sorted(unexplored, np.sort(np.asarray(state.interests, np.int64)))]
+    if len(unexplored) == 0:
+        return unexplored.astype(np.int64)
+    weights = topics.popularity[unexplored].astype(np.float64)
+    size = min(EXPLORE_TOPICS, len(unexplored))
+    chosen: I64 = rng.choice(unexplored, size=size, replace=False, p=weights / weights.sum())
+    return chosen
 
 
 def locale(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
@@ -187,21 +222,25 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     """Run every source within its quota and merge them."""
     quotas = ctx.config.sources
     query = query_vector(state, ctx.config.profile)
+    # Drawn first, before any source uses the generator: the draws decide the topics.
+    draws = draw_topics(state, rng) if len(state.topic_hooked) else None
     proposed = {
         "boosted": _unseen(ctx.boosted, state)[: quotas.boosted],
         "follow": follow(ctx, state, quotas.follow),
         "fresh": fresh(ctx, state, quotas.fresh, rng),
         "trending": trending(ctx, state, quotas.trending),
         "locale": locale(ctx, state, quotas.locale, rng),
-        "explore": explore(ctx, state, quotas.explore, rng),
-        "interest": interest(ctx, state, query, quotas.interest, rng),
+        "explore": explore(ctx, state, quotas.explore, rng, draws),
+        "interest": interest(ctx, state, query, quotas.interest, draws),
     }
     if query is None:
         proposed["starter"] = cold_start(ctx, state, quotas.interest, rng)
-    return _merge(proposed, ctx, query)
+    return _merge(proposed, ctx, query, draws)
 
 
-def _merge(proposed: dict[str, I64], ctx: SourceContext, query: F32 | None) -> Candidates:
+def _merge(
+    proposed: dict[str, I64], ctx: SourceContext, query: F32 | None, draws: F64 | None = None
+) -> Candidates:
     all_ids = np.concatenate(list(proposed.values()))
     all_sources = np.concatenate(
         [np.full(len(ids), SOURCE_CODE[name], dtype=np.int8) for name, ids in proposed.items()]
@@ -217,4 +256,5 @@ def _merge(proposed: dict[str, I64], ctx: SourceContext, query: F32 | None) -> C
         proposed=proposed,
         similarity=similarity,
         query_known=query is not None,
+        topic_draw=draws,
     )

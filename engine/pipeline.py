@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from engine.receipt import Funnel, Receipt
 from engine.rerank import rerank
 from engine.scoring import ACTIONS, Scores, ScoringContext, score
 from engine.trending import Trending
+from engine.uncertainty import draw_multiplier
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -138,7 +139,24 @@ def engine_scores(world: Shared, state: UserState, proposal: Proposal) -> Scores
     """The engine's scores of the kept candidates (what every staged receipt explains)."""
     weights = {v: b.weight for v, b in world.boosts.items()}
     context = ScoringContext(world.catalog, world.config, world.now, weights)
-    return score(proposal.ids, proposal.similarity, state, context)
+    scores = score(proposal.ids, proposal.similarity, state, context)
+    draws = proposal.candidates.topic_draw
+    if draws is None:
+        return scores
+    multiplier = draw_multiplier(draws, world.catalog.world.videos.topic_id[proposal.ids])
+    # Heating promises the operator's weight on any video: the draw leaves boosted ones alone.
+    return with_topic_draw(scores, np.where(scores.multipliers["boost"] != 1.0, 1.0, multiplier))
+
+
+def with_topic_draw(scores: Scores, multiplier: F64) -> Scores:
+    """The scores with the pick's Thompson draw of each candidate's topic as one more
+    multiplier (``topic draw``, 1 where the engine knows nothing): a negative score is divided
+    by it, as every multiplier does, so an unsure topic never makes a disliked video rank
+    better."""
+    final = scores.score
+    adjusted = np.where(final >= 0, final * multiplier, final / multiplier)
+    multipliers = {**scores.multipliers, "topic draw": multiplier}
+    return replace(scores, multipliers=multipliers, score=adjusted)
 
 
 def decide(
