@@ -85,7 +85,12 @@ class Engine:
         self.catalog = Catalog(world)
         self.clock: Clock = clock or WallClock(world.epoch_unix)
         self.trending = Trending(self.catalog, config.sources.trending_window_h)
-        self.pools = TestPools(self.catalog, config.pools, config.sources.fresh_window_h)
+        self.pools = TestPools(
+            self.catalog,
+            config.pools,
+            config.sources.fresh_window_h,
+            audience_window_h=config.sources.trending_window_h,
+        )
         self._users: dict[int, UserState] = {}
         self._keywords: dict[str, I64] = {}
         self._boosts: list[Boost] = []  # this engine's own: study heating, or not logged
@@ -147,6 +152,7 @@ class Engine:
         now = self.clock()
         for world_t, video_id, kind in self.store.recent_events(now - self.trending.window_s):
             self.trending.observe(world_t, video_id, kind)
+        self.pools.load_viewers(self.store.recent_viewers(now - self.pools.audience_window_s))
         self._refresh_shared(now, force=True)
 
     def _stored_config_id(self) -> int:
@@ -587,6 +593,8 @@ class Engine:
         if live:
             self.catalog.engagement.add(video_id, deltas)
             self.trending.observe(float(event["world_t"]), video_id, kind)
+            if kind in CLOSING:
+                self.pools.note_viewer(state.user_id, float(event["world_t"]))
         return event_id
 
     def _commit(

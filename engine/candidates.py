@@ -146,11 +146,16 @@ def trending(ctx: SourceContext, state: UserState, quota: int) -> I64:
 
 
 def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
-    pool = ctx.pools.testing(ctx.now)
-    pool = _unseen(pool, state)
+    """New uploads in their test pools, drawn with weight (1 + pool) × (1 + viewers so far):
+    a pool that has started is filled before new ones open, so videos reach a decision (and
+    the next pool) even when a small audience meets thousands of uploads."""
+    pools = ctx.pools
+    pool = _unseen(pools.testing(ctx.now), state)
     if len(pool) <= quota:
         return pool
-    return rng.choice(pool, size=quota, replace=False)
+    weights = (1.0 + pools.stage[pool]) * (1.0 + pools.impressions[pool])
+    chosen: I64 = rng.choice(pool, size=quota, replace=False, p=weights / weights.sum())
+    return chosen
 
 
 def liked_topics(state: UserState, draws: F64 | None) -> list[int]:

@@ -143,7 +143,9 @@ def engine_scores(world: Shared, state: UserState, proposal: Proposal) -> Scores
     draws = proposal.candidates.topic_draw
     if draws is None:
         return scores
-    multiplier = draw_multiplier(draws, world.catalog.world.videos.topic_id[proposal.ids])
+    raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
+    topics = world.catalog.world.videos.topic_id[proposal.ids]
+    multiplier = draw_multiplier(draws, topics, raised)
     # Heating promises the operator's weight on any video: the draw leaves boosted ones alone.
     return with_topic_draw(scores, np.where(scores.multipliers["boost"] != 1.0, 1.0, multiplier))
 

@@ -92,6 +92,9 @@ class _PristineStore(Store):
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         return []
 
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        return []
+
 
 class ReplayEngine(Engine):
     """An engine that re-lives recorded steps instead of making new ones (never writes)."""
@@ -163,7 +166,13 @@ class ReplayEngine(Engine):
         old = self.pools
         written = (old.stage > 0) | (old.state == STOPPED) | (old.state == GRADUATED)
         written |= (old.impressions > 0) | (old.likes > 0)
-        self.pools = TestPools(self.catalog, self.config.pools, self.config.sources.fresh_window_h)
+        sources = self.config.sources
+        self.pools = TestPools(
+            self.catalog,
+            self.config.pools,
+            sources.fresh_window_h,
+            audience_window_h=sources.trending_window_h,
+        )
         self.pools.load([old.row(int(v), now)[:6] for v in np.flatnonzero(written)])
         self._refresh_shared(now, force=True)
 

@@ -23,6 +23,7 @@ pick's draws*, which replay reproduces.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -98,7 +99,15 @@ def draw_topics(state: UserState, rng: np.random.Generator) -> F64:
     return draws
 
 
-def draw_multiplier(draws: F64, topics: npt.NDArray[np.integer]) -> F64:
-    """The score multiplier of each candidate's topic: (its draw / the prior mean)²."""
+def draw_multiplier(draws: F64, topics: npt.NDArray[np.integer], raised: Sequence[int] = ()) -> F64:
+    """The score multiplier of each candidate's topic: (its draw / the prior mean)².
+
+    Args:
+        raised: topics the viewer turned up with a slider: "more of this" is an explicit
+            claim, so they draw as high as the best topic (and the slider then scales them).
+    """
+    if len(raised):
+        draws = draws.copy()
+        draws[np.asarray(raised, dtype=np.int64)] = draws.max()
     result: F64 = np.maximum(DRAW_FLOOR, (draws[topics] / PRIOR_MEAN) ** DRAW_POWER)
     return result

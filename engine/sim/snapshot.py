@@ -10,7 +10,7 @@ loaded once per process; every write still goes to the real file, like a person'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class StartState:
     boosts: list[dict[str, Any]]
     recent_events: list[tuple[float, int, str]]
     since: float  # recent_events holds everything from this world time on
+    recent_viewers: list[tuple[int, float]] = field(default_factory=list)  # from since on
 
 
 def take_start_state(path: str | Path, since: float) -> StartState:
@@ -44,6 +45,7 @@ def take_start_state(path: str | Path, since: float) -> StartState:
             boosts=store.boosts(),
             recent_events=store.recent_events(since),
             since=since,
+            recent_viewers=store.recent_viewers(since),
         )
 
 
@@ -103,3 +105,6 @@ class StartStore(Store):
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         return [e for e in self._start.recent_events if e[0] >= since_world_t]
+
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        return [v for v in self._start.recent_viewers if v[1] >= since_world_t]
