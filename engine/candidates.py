@@ -146,16 +146,19 @@ def trending(ctx: SourceContext, state: UserState, quota: int) -> I64:
 
 
 def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
-    """New uploads in their test pools, drawn with weight (1 + pool) × (1 + viewers so far):
-    a pool that has started is filled before new ones open, so videos reach a decision (and
-    the next pool) even when a small audience meets thousands of uploads."""
+    """New uploads in their test pools: first those whose pool has started (furthest along
+    first), then a random draw of the rest, so videos reach a decision (and the next pool)
+    even when a small audience meets thousands of uploads."""
     pools = ctx.pools
     pool = _unseen(pools.testing(ctx.now), state)
     if len(pool) <= quota:
         return pool
-    weights = (1.0 + pools.stage[pool]) * (1.0 + pools.impressions[pool])
-    chosen: I64 = rng.choice(pool, size=quota, replace=False, p=weights / weights.sum())
-    return chosen
+    started = (pools.stage[pool] > 0) | (pools.impressions[pool] > 0)
+    progress = pools.stage[pool].astype(np.int64) * 1_000_000 + pools.impressions[pool]
+    ahead = pool[started][np.argsort(-progress[started], kind="stable")][:quota]
+    rest = pool[~started]
+    drawn = rng.choice(rest, size=min(quota - len(ahead), len(rest)), replace=False)
+    return np.concatenate([ahead, drawn]).astype(np.int64)
 
 
 def liked_topics(state: UserState, draws: F64 | None) -> list[int]:
