@@ -9,6 +9,13 @@ Data flow per reaction: event → store → profile update; per pick: candidates
 scores → re-rank → pick (+ receipt, + propensity) → store. Everything is written as it happens
 (``log=False`` keeps it in memory, for fast simulations), and opening the same file later
 resumes every viewer by replaying their recorded events.
+
+The engine is assembled from parts, not varied by subclasses: the policy that picks
+(:mod:`engine.policy`), the recorder its activity goes to (:mod:`engine.recorder`), the state
+it starts from (:mod:`engine.start`), the clock (:mod:`engine.clock`) and boosts of its own
+(:mod:`engine.heating`). What one event does to a viewer is :mod:`engine.update`; re-living
+recorded history (:mod:`engine.replay`) drives an engine through the public methods under
+"re-living history" below.
 """
 
 from __future__ import annotations
@@ -16,9 +23,8 @@ from __future__ import annotations
 import json
 import math
 import re
-import secrets
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,30 +35,25 @@ from threadpoolctl import threadpool_limits
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
-from engine.config import Config, config_hash, effective_toml, load_config
+from engine.config import Config, load_config
 from engine.controls import apply_settings, settings_of
-from engine.events import STAT_OF_KIND, apply_choice, check_undo, loop_weight
+from engine.events import Event, check_undo
 from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
-from engine.policy import Event, PickRequest, Policy, as_policy
-from engine.pools import TestPools
-from engine.profile import (
-    Profile,
-    UserState,
-    VideoFeatures,
-    forget_learned,
-    learn,
-    seed_interests,
-    snapshot,
-)
-from engine.reactions import CLOSING, check_event, reaction_value
+from engine.policy import PickRequest, Policy, as_policy
+from engine.pools import GRADUATED, STOPPED, TestPools
+from engine.profile import Profile, UserState, seed_interests, snapshot
+from engine.reactions import check_event
 from engine.receipt import Receipt
+from engine.recorder import Recorder, SqliteRecorder, recorder_for
+from engine.start import FileStart, Start
 from engine.store import Store
 from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
+from engine.store.files import writable
 from engine.text import check_free_text, check_storable
 from engine.trending import Discover, Trend, Trending
-from engine.uncertainty import note_outcome
+from engine.update import Effects, effects_of, note_revisit, note_seen, note_served, update_viewer
 from engine.video import Recommendation, Video, describe
-from engine.world import NO_ID
+from engine.world import NO_ID, World
 
 __all__ = ["Discover", "Engine", "NothingToRecommendError", "Trend"]
 
@@ -61,43 +62,58 @@ I64 = npt.NDArray[np.int64]
 
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+MAX_PLAYBACK_SPEED = 16.0
 
 
 class Engine:
-    """A live recommender over one world file."""
+    """A live recommender over one world file, assembled from its parts.
+
+    Args:
+        store: the world file (its arrays, captions and viewers are read from it).
+        config: the engine's configuration.
+        clock: world time source; defaults to the wall clock from the world's epoch.
+        recorder: where activity goes; default the file (:class:`SqliteRecorder`).
+        start: the shared state to restore; default the file's (:class:`FileStart`).
+        world: the world's arrays if already loaded (a simulation shares one per process).
+        condition: a study condition recorded with each session.
+        policy: who picks (see :meth:`open`); default the config's.
+        boosts: boosts of this engine only, never written to the file (study heating).
+
+    Raises:
+        ValueError: a boost names a video outside the world.
+    """
 
     def __init__(
         self,
         store: Store,
         config: Config,
-        clock: Clock | None,
-        log: bool,
-        condition: str | None,
+        *,
+        clock: Clock | None = None,
+        recorder: Recorder | None = None,
+        start: Start | None = None,
+        world: World | None = None,
+        condition: str | None = None,
         policy: object = None,
+        boosts: Iterable[Boost] = (),
     ) -> None:
         self.store = store
         self.config = config
         # Who picks: any policy, scorer or spec; the config's policy name by default.
         self.policy: Policy = as_policy(config.policy if policy is None else policy)
-        self.log = log
+        self.recorder: Recorder = recorder or SqliteRecorder(store)
+        self.start: Start = start or FileStart(store)
         self.condition = condition
-        world = store.load_world()
+        world = world or store.load_world()
         self.catalog = Catalog(world)
         self.clock: Clock = clock or WallClock(world.epoch_unix)
         self.trending = Trending(self.catalog, config.sources.trending_window_h)
-        self.pools = TestPools(
-            self.catalog,
-            config.pools,
-            config.sources.fresh_window_h,
-            audience_window_h=config.sources.trending_window_h,
-        )
+        self.pools = self._new_pools()
         self._users: dict[int, UserState] = {}
         self._keywords: dict[str, I64] = {}
-        self._boosts: list[Boost] = []  # this engine's own: study heating, or not logged
+        self._boosts: list[Boost] = []  # this engine's own: study heating, or not recorded
         self._stored_boosts: list[Boost] = []  # the file's boosts table
         self._file_version = 0
-        self._next_memory_id = -1
-        self._config_id = 0
+        self.heat(boosts)
         # One pick is a single matrix-vector product: BLAS worker threads parked between picks
         # cost ~5 ms to wake, ten times the product itself, so the engine computes on one.
         self._blas = threadpool_limits(limits=1, user_api="blas")
@@ -112,8 +128,10 @@ class Engine:
         *,
         clock: Clock | None = None,
         log: bool = True,
+        recorder: Recorder | None = None,
         condition: str | None = None,
         policy: object = None,
+        boosts: Iterable[Boost] = (),
     ) -> Engine:
         """Open a world file.
 
@@ -121,58 +139,75 @@ class Engine:
             path: the world's SQLite file.
             config: a TOML file, a :class:`Config`, or None for the built-in defaults.
             clock: world time source; defaults to the wall clock from the world's epoch.
-            log: write everything to the file (False keeps new activity in memory only).
+            log: write everything to the file (False keeps new activity in memory only: a
+                :class:`engine.recorder.MemoryRecorder`).
+            recorder: where activity goes (:mod:`engine.recorder`); overrides ``log``.
             condition: a study condition recorded with each session.
             policy: who picks (:mod:`engine.policy`): a policy or scorer object, a built-in
                 name, ``"file.py:Class"`` or a :class:`PolicySpec`; default the config's.
+            boosts: boosts applied by this engine only, never written (study heating,
+                :func:`engine.heating.condition_boosts`).
 
         Raises:
             StoreError: the file is missing, foreign or from a newer foryou.
             ConfigError: the config is invalid.
             PolicyError: the policy cannot be loaded.
+            ValueError: a boost names a video outside the world.
         """
         cfg = config if isinstance(config, Config) else load_config(config)
         chosen = as_policy(cfg.policy if policy is None else policy)
         store = Store.open(path)
         try:
-            return cls(store, cfg, clock, log, condition, chosen)
+            return cls(
+                store,
+                cfg,
+                clock=clock,
+                recorder=recorder or recorder_for(store, log=log),
+                condition=condition,
+                policy=chosen,
+                boosts=boosts,
+            )
         except BaseException:
             store.close()
             raise
 
+    @property
+    def log(self) -> bool:
+        """Whether activity is written to the file (see :mod:`engine.recorder`)."""
+        return self.recorder.writes
+
     def _restore(self) -> None:
         """Bring back what earlier runs left: live stats, pools, boosts, recent trends."""
-        for row in self.store.live_stats():
+        for row in self.start.live_stats():
             video_id, *values = row
             self.catalog.engagement.add(
                 int(video_id), dict(zip(LIVE_STAT_FIELDS, values, strict=True))
             )
-        self.pools.load(self.store.pools())
+        self.pools.load(self.start.pools())
         self._reload_boosts(force=True)
         now = self.clock()
-        for world_t, video_id, kind in self.store.recent_events(now - self.trending.window_s):
+        for world_t, video_id, kind in self.start.recent_events(now - self.trending.window_s):
             self.trending.observe(world_t, video_id, kind)
-        self.pools.load_viewers(self.store.recent_viewers(now - self.pools.audience_window_s))
+        self.pools.load_viewers(self.start.recent_viewers(now - self.pools.audience_window_s))
         self._refresh_shared(now, force=True)
-
-    def _stored_config_id(self) -> int:
-        """The config's row in the file, written by the first session that needs it: an engine
-        that is opened and then refuses (an unknown viewer, say) leaves the file untouched."""
-        if not self._config_id:
-            self._config_id = self.store.ensure_config(
-                name=self.config.name,
-                sha256=config_hash(self.config),
-                toml=effective_toml(self.config),
-            )
-        return self._config_id
 
     def _reload_boosts(self, *, force: bool = False) -> None:
         """Read the boosts table again if another connection has written to the file since:
         an operator's ``foryou boost`` reaches feeds already open at their next pick."""
-        version = self.store.data_version()
+        version = self.start.data_version()
         if force or version != self._file_version:
             self._file_version = version
-            self._stored_boosts = [_boost_of(row) for row in self.store.boosts()]
+            self._stored_boosts = [_boost_of(row) for row in self.start.boosts()]
+
+    def heat(self, boosts: Iterable[Boost]) -> None:
+        """Apply these boosts in this engine only, never writing them (study heating).
+
+        Raises:
+            ValueError: a boost names a video outside the world.
+        """
+        for boost in boosts:
+            self.catalog.check_video(boost.video_id)
+            self._boosts.append(boost)
 
     def _refresh_shared(self, now: float, *, force: bool = False) -> None:
         if force or now - self.trending.computed_at >= 600.0:
@@ -217,23 +252,18 @@ class Engine:
         settings = {"allow_sensitive": sensitive, "keyword_filters": [], "topic_sliders": {}}
         if name is not None:
             check_storable("name", name)
-        if self.log:
-            chosen = name or f"viewer-{secrets.token_hex(3)}"
-            added = self.store.add_user(
-                name=chosen,
-                language=language,
-                country=country,
-                interests=slugs,
-                simulated=simulated,
-                settings=settings,
-                pick_seed=pick_seed,
-            )
-            if added is None:
-                raise ValueError(f"a viewer named {chosen!r} already exists")
-            user_id = added
-        else:
-            user_id, chosen = self._next_memory_id, name or f"memory-{-self._next_memory_id}"
-            self._next_memory_id -= 1
+        added = self.recorder.add_user(
+            name=name,
+            language=language,
+            country=country,
+            interests=slugs,
+            simulated=simulated,
+            settings=settings,
+            pick_seed=pick_seed,
+        )
+        if added is None:
+            raise ValueError(f"a viewer named {name!r} already exists")
+        user_id, chosen = added
         state = self._fresh_state(user_id, chosen, language, country, topic_ids, simulated)
         state.allow_sensitive = sensitive
         state.pick_seed = pick_seed
@@ -285,14 +315,16 @@ class Engine:
         """Serve and record this viewer from this engine's process only, until :meth:`close`.
 
         Every logged call about a viewer claims them (once per engine, not per pick); call
-        this to be refused before anything else happens. Engines with ``log=False`` serve from
-        memory and claim nothing.
+        this to be refused before anything else happens. Engines whose recorder keeps nothing
+        (``log=False``) serve from memory and claim nothing.
 
         Raises:
             ViewerClaimedError: (a ValueError) another process is serving or recording them.
         """
-        if not self.log or user_id < 0 or self._viewers.holds(VIEWER_BYTES + user_id):
+        if not self.recorder.writes or self._viewers.holds(VIEWER_BYTES + user_id):
             return
+        if not writable(self.store.path):
+            return  # nothing can be written through this engine, so nothing to protect
         try:
             self._viewers.claim(VIEWER_BYTES + user_id)
         except ClaimedError as held:
@@ -313,7 +345,7 @@ class Engine:
         return state
 
     def _load_user(self, user_id: int) -> UserState:
-        row = self.store.user_row(user_id) if user_id >= 0 else None
+        row = self.store.user_row(user_id)
         if row is None:
             raise ValueError(f"unknown user id {user_id}")
         interests = [self.catalog.topic_id(t) for t in json.loads(row["interests"] or "[]")]
@@ -326,12 +358,12 @@ class Engine:
         for imp in impressions:
             video_id, impression_id = int(imp["video_id"]), int(imp["id"])
             if imp["source"] == REVISIT:
-                self._note_revisit(state, video_id, impression_id)
+                note_revisit(state, video_id, impression_id)
             else:
-                self._note_served(state, video_id, int(imp["position"]), impression_id)
+                note_served(state, video_id, int(imp["position"]), impression_id)
                 state.n_served += 1
             if imp["seen_start"] is not None or imp["seen_end"] is not None:
-                self._note_seen(state, video_id)
+                note_seen(state, video_id, self.catalog)
         for ev in events:
             self._apply(state, ev, live=False)
         return state
@@ -351,7 +383,7 @@ class Engine:
         decision = self._decide(state, now, seed_id=_pick_key(state))
         position = state.n_served
         impression_id = self._log_impression(state, decision, position, now)
-        self._note_served(state, decision.video_id, position, impression_id)
+        note_served(state, decision.video_id, position, impression_id)
         state.n_served += 1
         return Recommendation(
             video=self.video(decision.video_id),
@@ -401,24 +433,25 @@ class Engine:
         )
         return PickRequest(state, shared, self._keyword_blocked(state), rng)
 
-    def _observe(self, state: UserState, event: dict[str, Any]) -> None:
-        """Tell the policy about an event the viewer's state now includes."""
-        self.policy.observe(Event.of(event, state.user_id))
-
-    def _log_impression(self, state: UserState, decision: Any, position: int, now: float) -> int:
-        if not self.log:
-            return -(state.n_served + 1)
+    def _session(self, state: UserState) -> int:
+        """The viewer's session, started by the first impression that needs one."""
         if state.session_id is None:
-            state.session_id = self.store.start_session(
+            state.session_id = self.recorder.start_session(
                 user_id=state.user_id,
-                config_id=self._stored_config_id(),
+                config=self.config,
                 simulated=state.simulated,
                 condition=self.condition,
             )
-        return self.store.add_impression(
+        return state.session_id
+
+    def _log_impression(
+        self, state: UserState, decision: Decision, position: int, now: float
+    ) -> int:
+        session_id = self._session(state)
+        return self.recorder.add_impression(
             {
                 "user_id": state.user_id,
-                "session_id": state.session_id,
+                "session_id": session_id,
                 "video_id": decision.video_id,
                 "position": position,
                 "served_at": time.time(),
@@ -431,19 +464,6 @@ class Engine:
             }
         )
 
-    @staticmethod
-    def _note_served(state: UserState, video_id: int, position: int, impression_id: int) -> None:
-        state.served_at_position[video_id] = position
-        state.recently_served.append((position, video_id))
-        state.impression_of[video_id] = impression_id
-
-    @staticmethod
-    def _note_revisit(state: UserState, video_id: int, impression_id: int) -> None:
-        """A viewing gone back to: later events on the video belong to it. It is no pick, so
-        the pick count (and with it the pick randomness) and the recently-served list stay."""
-        state.impression_of[video_id] = impression_id
-        state.revisits.add(impression_id)
-
     def revisit(self, user_id: int, video_id: int) -> int:
         """The viewer went back to a video served earlier: a viewing of its own.
 
@@ -454,7 +474,7 @@ class Engine:
         Replay does not decide it again and off-policy evaluation leaves it out.
 
         Returns:
-            The new impression's id (negative if not logged).
+            The new impression's id.
 
         Raises:
             ValueError: unknown user or video, or a video never served to this viewer.
@@ -462,27 +482,11 @@ class Engine:
         state = self._state(user_id)
         self.catalog.check_video(video_id)
         first = self._served_impression(state, video_id)
-        if self.log:
-            if state.session_id is None:
-                state.session_id = self.store.start_session(
-                    user_id=state.user_id,
-                    config_id=self._stored_config_id(),
-                    simulated=state.simulated,
-                    condition=self.condition,
-                )
-            impression_id = self.store.add_revisit(
-                first, session_id=state.session_id, served_at=time.time(), world_t=self.clock()
-            )
-        else:
-            impression_id = -(1 << 40) - len(state.revisits)  # apart from picks' -(n + 1)
-        self._note_revisit(state, video_id, impression_id)
+        impression_id = self.recorder.add_revisit(
+            first, session_id=self._session(state), served_at=time.time(), world_t=self.clock()
+        )
+        note_revisit(state, video_id, impression_id)
         return impression_id
-
-    def _note_seen(self, state: UserState, video_id: int) -> None:
-        if video_id not in state.seen:
-            state.seen.add(video_id)
-            state.seen_roots.add(int(self.catalog.dup_root[video_id]))
-            state.shown.append(video_id)
 
     def video(self, video_id: int) -> Video:
         """The public description of a video, with its current counts.
@@ -497,9 +501,8 @@ class Engine:
         """The served video is now on the viewer's screen."""
         state = self._state(user_id)
         impression_id = self._served_impression(state, video_id)
-        if self.log:
-            self.store.mark_seen(impression_id, time.time())
-        self._note_seen(state, video_id)
+        self.recorder.mark_seen(impression_id, time.time())
+        note_seen(state, video_id, self.catalog)
 
     # -- reactions ---------------------------------------------------------------------------
 
@@ -514,7 +517,7 @@ class Engine:
         reason: str | None = None,
         text: str | None = None,
     ) -> int:
-        """Record a reaction; returns once it is committed (the event id, negative if not logged).
+        """Record a reaction; returns once it is committed (the event id).
 
         Raises:
             ValueError: an unknown kind, user or video, a video never served to this viewer,
@@ -528,7 +531,7 @@ class Engine:
         event = {
             "user_id": user_id,
             "session_id": state.session_id,
-            "impression_id": impression_id if impression_id > 0 else None,
+            "impression_id": impression_id,
             "video_id": video_id,
             "kind": kind,
             "at": time.time(),
@@ -546,108 +549,46 @@ class Engine:
             raise ValueError(f"video {video_id} was never served to viewer {state.user_id}")
         return impression_id
 
-    def _apply(self, state: UserState, event: dict[str, Any], *, live: bool) -> int:
-        """Apply one event to the file (live only), then to the viewer and the world.
+    def _apply(self, state: UserState, row: Mapping[str, Any], *, live: bool) -> int:
+        """Apply one event row to the file (live only), then to the viewer and the world.
 
         The write comes first: when it fails (a full disk, a locked file), the viewer's
         profile, the live counters, trends and test pools are as they were before the call.
         """
-        kind, video_id = str(event["kind"]), event["video_id"]
-        if kind == "refresh":
-            event_id = self._log_event(event, live, close=None, deltas={}, pool=None)
-            forget_learned(state, self.catalog.world.topics.centroid, self.config.profile)
-            self._observe(state, event)
-            return event_id
-        watched = float(event["watched_s"] or 0.0)
-        # In memory (log=False) impressions have negative ids stored as None: key them
-        # by the viewer's own impression of the video so each one still closes once.
-        impression_id = event["impression_id"] or state.impression_of.get(video_id, 0)
-        first_close = kind in CLOSING and impression_id not in state.closed
-        deltas = _stat_deltas(kind, watched, first_close=first_close)
-        event_id = int(event.get("id") or 0)
-        if live:
-            close = (float(event["at"]), watched) if kind in CLOSING else None
-            # A test pool counts viewers: a viewer going back to a video is not a new one.
-            pool_view = first_close and impression_id not in state.revisits
-            event_id = self._commit(event, close, deltas, pool_view=pool_view)
-        duration = float(self.catalog.world.videos.duration_s[video_id])
-        value = reaction_value(kind, self.config.reactions, watched_s=watched, duration_s=duration)
-        if kind == "rewatch":
-            value *= loop_weight(state, video_id, event)
-        learn(state, self._features(video_id), value, self.config.profile)
-        note_outcome(
-            state,
-            int(self.catalog.world.videos.topic_id[video_id]),
-            kind,
-            watched_s=watched,
-            duration_s=duration,
-            first_close=first_close,
-            scope=event.get("scope"),
-        )
-        apply_choice(state, kind, video_id, event, self.catalog.world.videos)
-        state.reactions.append((kind, video_id))
-        if kind in CLOSING:
-            self._note_seen(state, video_id)
-            state.closed.add(impression_id)
-        self._observe(state, event)
-        if live:
-            self.catalog.engagement.add(video_id, deltas)
-            self.trending.observe(float(event["world_t"]), video_id, kind)
-            if kind in CLOSING:
-                self.pools.note_viewer(state.user_id, float(event["world_t"]))
+        event = Event.of(row, state.user_id)
+        effects = effects_of(state, event, self.catalog, self.config)
+        event_id = self._commit(row, event, effects) if live else int(row.get("id") or 0)
+        update_viewer(state, event, effects, self.catalog, self.config)
+        self.policy.observe(event)
+        if live and event.video_id is not None:
+            self.catalog.engagement.add(event.video_id, dict(effects.stat_deltas))
+            self.trending.observe(event.world_t, event.video_id, event.kind)
+            if effects.closes:
+                self.pools.note_viewer(state.user_id, event.world_t)
         return event_id
 
-    def _commit(
-        self,
-        event: dict[str, Any],
-        close: tuple[float, float] | None,
-        deltas: dict[str, float],
-        *,
-        pool_view: bool,
-    ) -> int:
+    def _commit(self, row: Mapping[str, Any], event: Event, effects: Effects) -> int:
         """Write a live event with the test-pool row it changes; a failed write leaves the
-        pools as they were.
-
-        Args:
-            pool_view: the event closes a viewing a test pool counts (a first one).
-        """
-        video_id, kind = int(event["video_id"]), str(event["kind"])
+        pools as they were."""
+        if event.video_id is None:
+            return self.recorder.add_event(row, close=None, stat_deltas={}, pool=None)
+        video_id = event.video_id
         before = self.pools.checkpoint(video_id)
         pool_changed = False
-        if pool_view:
-            pool_changed = self.pools.on_view(video_id, completed=kind == "complete")
-        elif kind == "like":
+        if effects.pool_view:
+            pool_changed = self.pools.on_view(video_id, completed=event.kind == "complete")
+        elif event.kind == "like":
             pool_changed = self.pools.on_like(video_id)
-        pool = self.pools.row(video_id, float(event["world_t"])) if pool_changed else None
+        pool = self.pools.row(video_id, event.world_t) if pool_changed else None
+        watched = event.watched_s or 0.0
+        close = (float(row["at"]), watched) if effects.closes else None
         try:
-            return self._log_event(event, True, close=close, deltas=deltas, pool=pool)
+            return self.recorder.add_event(
+                row, close=close, stat_deltas=effects.stat_deltas, pool=pool
+            )
         except BaseException:
             self.pools.restore(before)
             raise
-
-    def _log_event(
-        self,
-        event: dict[str, Any],
-        live: bool,
-        *,
-        close: tuple[float, float] | None,
-        deltas: dict[str, float],
-        pool: tuple[object, ...] | None,
-    ) -> int:
-        if not live or not self.log:
-            return -1
-        return self.store.add_event(event, close=close, stat_deltas=deltas, pool=pool)
-
-    def _features(self, video_id: int) -> VideoFeatures:
-        v = self.catalog.world.videos
-        return VideoFeatures(
-            video_id=video_id,
-            topic=int(v.topic_id[video_id]),
-            creator=int(v.creator_id[video_id]),
-            sound=int(v.sound_id[video_id]),
-            hashtags=tuple(t for t in v.hashtags[video_id].tolist() if t != NO_ID),
-            embedding=v.embedding[video_id],
-        )
 
     # -- feed controls -----------------------------------------------------------------------
 
@@ -658,14 +599,18 @@ class Engine:
         allow_sensitive: bool | None = None,
         keyword_filters: list[str] | None = None,
         topic_sliders: dict[str, float] | None = None,
+        playback_speed: float | None = None,
     ) -> None:
         """Change a viewer's feed controls (kept across refresh and restarts).
 
         Args:
             topic_sliders: topic name -> multiplier in [0, 3] (1 = neutral, 0 = none).
+            playback_speed: how fast the viewer plays videos, in (0, 16]; the engine only
+                keeps it for the feed (``Profile.playback_speed``), picks do not use it.
 
         Raises:
-            ValueError: unknown user or topic, a slider outside [0, 3], an empty keyword.
+            ValueError: unknown user or topic, a slider outside [0, 3], an empty keyword, a
+                speed outside (0, 16].
         """
         state = self._state(user_id)
         settings = settings_of(state, self.catalog)
@@ -684,8 +629,13 @@ class Engine:
                 if not 0.0 <= m <= 3.0:
                     raise ValueError(f"slider for {topic!r} must be within [0, 3], got {m}")
             settings["topic_sliders"] = dict(topic_sliders)
-        if self.log and user_id >= 0:
-            self.store.save_settings(user_id, settings)
+        if playback_speed is not None:
+            if not 0.0 < playback_speed <= MAX_PLAYBACK_SPEED:  # also refuses nan
+                raise ValueError(f"playback speed must be within (0, 16], got {playback_speed}")
+            settings.pop("playback_speed", None)
+            if playback_speed != 1.0:  # 1× is the default and stays unwritten
+                settings["playback_speed"] = float(playback_speed)
+        self.recorder.save_settings(user_id, settings)
         self._apply_settings(state, settings)
 
     def _apply_settings(self, state: UserState, settings: dict[str, Any]) -> None:
@@ -716,6 +666,113 @@ class Engine:
             "text": None,
         }
         self._apply(state, event, live=True)
+
+    # -- re-living history ------------------------------------------------------------------
+    # What :mod:`engine.replay` drives an engine with (a memory recorder, a start state
+    # without activity, a virtual clock): recorded rows are noted as they happened, and the
+    # engine's own pick is asked for without being served.
+
+    def decide(
+        self, user_id: int, *, seed_id: int | None = None, boosts: Collection[Boost] = ()
+    ) -> Decision:
+        """What the policy picks for the viewer now, without serving or recording it.
+
+        Args:
+            seed_id: the id the viewer's pick randomness is keyed by when they have no pick
+                seed of their own (default their id; replay passes the id they were recorded
+                under, if a merge renumbered them).
+            boosts: boosts in force for this pick only, besides the engine's.
+
+        Raises:
+            ValueError: unknown user.
+            NothingToRecommendError: every candidate is filtered out.
+        """
+        return self.policy.pick_many([self.pick_request(user_id, seed_id=seed_id, boosts=boosts)])[
+            0
+        ]
+
+    def pick_request(
+        self, user_id: int, *, seed_id: int | None = None, boosts: Collection[Boost] = ()
+    ) -> PickRequest:
+        """What the policy is given for the viewer's next pick now (see :meth:`decide` for the
+        arguments): to call a policy directly, as its tests do.
+
+        Raises:
+            ValueError: unknown user.
+        """
+        state = self._state(user_id)
+        key = (seed_id or user_id) if state.pick_seed is None else state.pick_seed
+        return self._pick_request(state, self.clock(), key, boosts)
+
+    def adopt(self, user: Mapping[str, Any]) -> int:
+        """Serve a recorded viewer (a ``users`` row) as they signed up: onboarding interests
+        and stored settings, none of their history (replay re-lives it step by step).
+
+        Returns:
+            The viewer's id.
+        """
+        interests = [self.catalog.topic_id(t) for t in json.loads(user["interests"] or "[]")]
+        state = self._fresh_state(
+            int(user["id"]),
+            str(user["name"]),
+            str(user["language"]),
+            str(user["country"]),
+            interests,
+            bool(user["simulated"]),
+        )
+        self._apply_settings(state, json.loads(user["settings"] or "{}"))
+        state.pick_seed = user.get("pick_seed")
+        self._users[state.user_id] = state
+        return state.user_id
+
+    def serve_recorded(self, user_id: int, impression: Mapping[str, Any]) -> None:
+        """Note a recorded impression (an ``impressions`` row) as served now: a pick at its
+        position, or a revisit. Nothing is recorded.
+
+        Raises:
+            ValueError: unknown user.
+        """
+        state = self._state(user_id)
+        video_id, impression_id = int(impression["video_id"]), int(impression["id"])
+        if impression.get("source") == REVISIT:
+            note_revisit(state, video_id, impression_id)
+            return
+        self._refresh_shared(self.clock())  # as the recorded pick did
+        position = int(impression["position"])
+        note_served(state, video_id, position, impression_id)
+        state.n_served = position + 1
+
+    def apply_recorded(self, user_id: int, event: Mapping[str, Any]) -> None:
+        """Apply a recorded event (an ``events`` row) as if it happened now: the viewer, the
+        live counters, trends and test pools move; the recorder is given it.
+
+        Raises:
+            ValueError: unknown user.
+        """
+        self._apply(self._state(user_id), event, live=True)
+
+    def _new_pools(self) -> TestPools:
+        sources = self.config.sources
+        return TestPools(
+            self.catalog,
+            self.config.pools,
+            sources.fresh_window_h,
+            audience_window_h=sources.trending_window_h,
+        )
+
+    def reopen(self) -> None:
+        """Restore what a newly opened engine would from the file now: the test-pool rows as
+        written (a pool's running averages are in memory only, so they start over), then a
+        forced refresh of trends and pools."""
+        now = self.clock()
+        old = self.pools
+        written = (old.stage > 0) | (old.state == STOPPED) | (old.state == GRADUATED)
+        written |= (old.impressions > 0) | (old.likes > 0)
+        self.pools = self._new_pools()
+        self.pools.load([old.row(int(v), now)[:6] for v in np.flatnonzero(written)])
+        # Every closing event is in the file, so the audience it would count is the same.
+        self.pools.load_viewers(old.active_viewers())
+        self._refresh_shared(now, force=True)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -749,22 +806,20 @@ class Engine:
         return list(world.languages), list(world.countries)
 
     def discover(self, n: int = 10, *, buckets: int = 12, bucket_s: float = 600.0) -> Discover:
-        """What is trending: top hashtags and sounds by velocity, with recent live activity."""
+        """What is trending: top hashtags and sounds by velocity, with their recent engagement
+        per bucket (the world's background activity, and every reaction recorded here on top)."""
         now = self.clock()
         self.trending.refresh(now, force=True)
         world = self.catalog.world
         tag_series = self.trending.hashtag_series(now, buckets=buckets, bucket_s=bucket_s)
         sound_series = self.trending.sound_series(now, buckets=buckets, bucket_s=bucket_s)
-        empty = [0.0] * buckets
         hashtags = [
-            Trend(f"#{world.hashtags.tag[i]}", v, tag_series.get(i, np.array(empty)).tolist())
+            Trend(f"#{world.hashtags.tag[i]}", v, tag_series[i].tolist())
             for i, v in self.trending.top_hashtags(n)
         ]
         sounds = [
             Trend(
-                f"{world.sounds.title[i]} - {world.sounds.artist[i]}",
-                v,
-                sound_series.get(i, np.array(empty)).tolist(),
+                f"{world.sounds.title[i]} - {world.sounds.artist[i]}", v, sound_series[i].tolist()
             )
             for i, v in self.trending.top_sounds(n)
         ]
@@ -814,12 +869,10 @@ class Engine:
             "created_by": by,
             "created_at": time.time(),
         }
-        if self.log:
-            boost_id = self.store.add_boost(row)
-            self._stored_boosts.append(_boost_of({"id": boost_id, **row}))
-        else:
-            boost_id = len(self._boosts) + 1
-            self._boosts.append(_boost_of({"id": boost_id, **row}))
+        boost_id = self.recorder.add_boost(row)
+        # Written, it is a row of the boosts table like any other; else this engine's own.
+        kept = self._stored_boosts if self.recorder.writes else self._boosts
+        kept.append(_boost_of({"id": boost_id, **row}))
         return boost_id
 
     # -- sessions ----------------------------------------------------------------------------
@@ -829,8 +882,9 @@ class Engine:
         state = self._users.get(user_id)
         if state is None or state.session_id is None:
             return
-        if self.log:
-            self.store.end_session(state.session_id, self.profile(user_id).as_dict(), user_id)
+        self.recorder.end_session(
+            state.session_id, user_id, lambda: self.profile(user_id).as_dict()
+        )
         state.session_id = None
 
     def close(self) -> None:
@@ -845,23 +899,6 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _stat_deltas(kind: str, watched_s: float, *, first_close: bool) -> dict[str, float]:
-    """What an event adds to its video's live counters: a view and a completion or skip at the
-    first close of an impression, one count per like, share, ... (minus one per undo)."""
-    if kind in CLOSING:
-        if not first_close:
-            return {}
-        return {
-            "views": 1,
-            "completions" if kind == "complete" else "skips": 1,
-            "watched_s": watched_s,
-        }
-    if kind in STAT_OF_KIND:
-        field, delta = STAT_OF_KIND[kind]
-        return {field: delta}
-    return {}
 
 
 def _boost_of(row: dict[str, Any]) -> Boost:

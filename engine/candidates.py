@@ -11,7 +11,8 @@
 - locale: recent videos from the viewer's country;
 - boosted: operator boosts in force (always disclosed in the receipt).
 
-A video proposed by several sources is kept once, credited to the first in ``PRIORITY``.
+A video proposed by several sources is kept once, credited to the first in
+:data:`engine.sources.PRIORITY`, the registry every source's name and words come from.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from engine.config import Config
 from engine.idset import in_sorted
 from engine.pools import TestPools
 from engine.profile import UserState, query_vector
+from engine.sources import CODE, Source
 from engine.trending import Trending
 from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean
 
@@ -33,21 +35,7 @@ I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
-PRIORITY = (
-    "boosted",
-    "follow",
-    "fresh",
-    "trending",
-    "locale",
-    "explore",
-    "interest",
-    "starter",
-    "catalog",
-    "random",
-    "popular",
-)
 BASELINE_POOL = 500  # candidates the popular baseline draws from
-SOURCE_CODE = {name: code for code, name in enumerate(PRIORITY)}
 EXPLORE_TOPICS = 3
 RECENT_PER_TOPIC = 400
 RECENT_PER_COUNTRY = 2000
@@ -59,7 +47,7 @@ PER_TOPIC_SHARE = 0.3  # of the interest quota, split over those topics
 @dataclass(frozen=True)
 class Candidates:
     ids: I64
-    source: npt.NDArray[np.int8]  # code into PRIORITY
+    source: npt.NDArray[np.int8]  # engine.sources.CODE of the source credited
     proposed: dict[str, I64]  # every source's own proposals, for the receipt
     similarity: F32  # interest similarity of each candidate (0 when the query is unknown)
     query_known: bool
@@ -222,7 +210,7 @@ def locale(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gene
 def popular(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Candidates:
     """The popular baseline's only source: the catalogue's most completed videos, unseen."""
     ranked = ctx.catalog.most_completed(ctx.config.scoring.prior_views, BASELINE_POOL * 4)
-    proposed = {"popular": _unseen(ranked, state)[:BASELINE_POOL]}
+    proposed: dict[str, I64] = {Source.POPULAR: _unseen(ranked, state)[:BASELINE_POOL]}
     return _merge(proposed, ctx, query_vector(state, ctx.config.profile))
 
 
@@ -232,26 +220,28 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     query = query_vector(state, ctx.config.profile)
     # Drawn first, before any source uses the generator: the draws decide the topics.
     draws = draw_topics(state, rng) if len(state.topic_hooked) else None
-    proposed = {
-        "boosted": _unseen(ctx.boosted, state)[: quotas.boosted],
-        "follow": follow(ctx, state, quotas.follow),
-        "fresh": fresh(ctx, state, quotas.fresh, rng),
-        "trending": trending(ctx, state, quotas.trending),
-        "locale": locale(ctx, state, quotas.locale, rng),
-        "explore": explore(ctx, state, quotas.explore, rng, draws),
-        "interest": interest(ctx, state, query, quotas.interest, draws),
+    proposed: dict[str, I64] = {
+        Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
+        Source.FOLLOW: follow(ctx, state, quotas.follow),
+        Source.FRESH: fresh(ctx, state, quotas.fresh, rng),
+        Source.TRENDING: trending(ctx, state, quotas.trending),
+        Source.LOCALE: locale(ctx, state, quotas.locale, rng),
+        Source.EXPLORE: explore(ctx, state, quotas.explore, rng, draws),
+        Source.INTEREST: interest(ctx, state, query, quotas.interest, draws),
     }
     if query is None:
-        proposed["starter"] = cold_start(ctx, state, quotas.interest, rng)
+        proposed[Source.STARTER] = cold_start(ctx, state, quotas.interest, rng)
     return _merge(proposed, ctx, query, draws)
 
 
 def _merge(
     proposed: dict[str, I64], ctx: SourceContext, query: F32 | None, draws: F64 | None = None
 ) -> Candidates:
+    # np.unique keeps a video's first occurrence: laid out in PRIORITY order, its first source.
+    proposed = dict(sorted(proposed.items(), key=lambda item: CODE[item[0]]))
     all_ids = np.concatenate(list(proposed.values()))
     all_sources = np.concatenate(
-        [np.full(len(ids), SOURCE_CODE[name], dtype=np.int8) for name, ids in proposed.items()]
+        [np.full(len(ids), CODE[name], dtype=np.int8) for name, ids in proposed.items()]
     )
     ids, first = np.unique(all_ids, return_index=True)
     if query is None:

@@ -7,8 +7,10 @@ exports. A test checks that every column in the schema is described here.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
-from sqlite_utils import Database
+from engine.sources import Source
+from engine.vocabulary import EventKind, NotInterestedScope, ReportReason
 
 WORLD_TIME = "world seconds (relative to the world's epoch; negative = before the world was built)"
 
@@ -130,7 +132,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "country": "Account country (ISO 3166-1 alpha-2)",
             "interests": "JSON list of topic slugs chosen at onboarding",
             "simulated": "1 for a simulated persona",
-            "settings": "JSON feed controls: sensitive content, keyword filters, topic sliders",
+            "settings": "JSON feed controls: sensitive content, keyword filters, topic sliders; "
+            "playback speed once not 1×",
             "pick_seed": "Key of the viewer's pick randomness; empty: the id the viewer was "
             "created with (a simulated persona: its number in the run)",
         },
@@ -170,8 +173,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "seen_end": "When the viewer left it (unix seconds)",
             "watched_s": "Seconds of video watched (may exceed duration on rewatch)",
             "world_t": f"World clock at serving, {WORLD_TIME}",
-            "source": "Candidate source that proposed it (interest, follow, trending, ...); "
-            "revisit: the viewer went back to it (no score, rank or propensity)",
+            "source": f"Source the pick is credited to ({', '.join(Source)}, or a developer "
+            "policy's own name); revisit: the viewer went back to it (no score, rank or "
+            "propensity)",
             "score": "Final ranking score",
             "rank": "Rank after re-ranking (0 = top)",
             "propensity": "Probability the policy picked this video (for off-policy evaluation)",
@@ -186,13 +190,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "session_id": "Session",
             "impression_id": "Impression the reaction belongs to",
             "video_id": "Video",
-            "kind": "skip, complete, rewatch, like, share, save, comment, follow, "
-            "not_interested, hide_creator, report, or an undo (unlike, ...)",
+            "kind": f"What happened: {', '.join(EventKind)}. An un... kind undoes the one it "
+            "names; refresh (no video) forgets the viewer's learned interests",
             "at": "When (unix seconds)",
             "world_t": f"World clock, {WORLD_TIME}",
             "watched_s": "Seconds watched (skip and complete)",
-            "scope": "not_interested scope: video, creator, sound or topic",
-            "reason": "Report reason",
+            "scope": f"not_interested scope: {', '.join(NotInterestedScope)}",
+            "reason": f"Report reason: {', '.join(ReportReason)}",
             "text": "Comment text",
         },
     ),
@@ -334,9 +338,17 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def datasette_metadata(db: Database, database_name: str) -> str:
-    """Datasette metadata JSON describing the tables present in ``db``."""
-    present = set(db.table_names())
+def datasette_metadata(table_names: Iterable[str], database_name: str) -> str:
+    """Datasette metadata JSON describing the tables a file holds.
+
+    Args:
+        table_names: The tables present (:meth:`engine.store.Store.table_names`).
+        database_name: The name Datasette gives the file (its stem).
+
+    Returns:
+        The metadata document, indented JSON.
+    """
+    present = set(table_names)
     tables = {
         name: {"description": description, "columns": columns}
         for name, (description, columns) in TABLES.items()

@@ -17,31 +17,49 @@ from typing import Annotated, Any, Literal
 import msgspec
 import tomli_w
 
-# Floats must also be finite: msgspec has no constraint for that, see _check_finite.
-NonNegative = Annotated[float, msgspec.Meta(ge=0.0)]
-Positive = Annotated[float, msgspec.Meta(gt=0.0)]  # something divides by it
+# Floats must be finite (msgspec has no constraint for that, see _check_finite). Finite is
+# not enough either: 1.7e308 passes, then two such terms add up to inf and inf - inf is NaN. Each
+# kind of number gets a ceiling far beyond any sensible setting that keeps every score, sum and
+# product finite (tests/test_bad_input.py sweeps configs at these bounds through real picks).
+MAX_VALUE = 1_000.0  # a reaction's value, relative to a like (X's report weight is -234)
+# A logit weight: ten features of at most 1.3 at this weight keep |z| < 709, where e^z (in
+# P(not interested)) is still finite; e^50 already decides any probability.
+MAX_WEIGHT = 50.0
+MAX_HOURS = 1_000_000.0  # world hours (over a century)
+MAX_COUNT = 100_000  # per-pick quotas, slate, window: bounds the work (and memory) of one pick
+MAX_POOL = 1_000_000_000  # viewers in a test pool
+MAX_PSEUDO_VIEWS = 1e9  # smoothing views added to every video's rates
+MAX_SEED = 2**63 - 1  # stored in SQLite's 64-bit integers
+
+Value = Annotated[float, msgspec.Meta(ge=-MAX_VALUE, le=MAX_VALUE)]
+Weight = Annotated[float, msgspec.Meta(ge=-MAX_WEIGHT, le=MAX_WEIGHT)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0.0, le=MAX_VALUE)]
+Hours = Annotated[float, msgspec.Meta(ge=0.0, le=MAX_HOURS)]
+Positive = Annotated[float, msgspec.Meta(gt=0.0, le=MAX_VALUE)]  # something divides by it
 Fraction = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-Count = Annotated[int, msgspec.Meta(ge=0)]
-AtLeastOne = Annotated[int, msgspec.Meta(ge=1)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
+AtLeastOne = Annotated[int, msgspec.Meta(ge=1, le=MAX_COUNT)]
+PseudoViews = Annotated[float, msgspec.Meta(gt=0.0, le=MAX_PSEUDO_VIEWS)]
+Seed = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEED)]
 
 
 class Reactions(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """Value of each action, relative to a like (= 1). Negative values push away."""
 
-    complete: float = 2.0  # watching to the end
-    complete_per_minute: float = 1.0  # finishing a longer video is a stronger signal
-    skip_max: float = 0.6  # a skip near the end is almost a completion
-    early_skip: float = -0.6  # leaving before early_skip_s
-    early_skip_s: NonNegative = 2.0
-    rewatch: float = 2.5
-    like: float = 1.0
-    share: float = 1.5
-    save: float = 2.0
-    comment: float = 3.0
-    follow: float = 5.0
-    not_interested: float = -43.2  # X's public weight
-    hide_creator: float = -43.2
-    report: float = -234.0  # X's public weight
+    complete: Value = 2.0  # watching to the end
+    complete_per_minute: Value = 1.0  # finishing a longer video is a stronger signal
+    skip_max: Value = 0.6  # a skip near the end is almost a completion
+    early_skip: Value = -0.6  # leaving before early_skip_s
+    early_skip_s: NonNegative = 2.0  # seconds
+    rewatch: Value = 2.5
+    like: Value = 1.0
+    share: Value = 1.5
+    save: Value = 2.0
+    comment: Value = 3.0
+    follow: Value = 5.0
+    not_interested: Value = -43.2  # X's public weight
+    hide_creator: Value = -43.2
+    report: Value = -234.0  # X's public weight
 
 
 class Profile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -52,8 +70,8 @@ class Profile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     max_step_value: Positive = 3.0  # reaction values are clipped to ±this for vector steps
     affinity_rate: Fraction = 0.15  # topic/hashtag/sound/creator affinity step
     short_term_weight: Fraction = 0.4  # share of the short-term vector in the retrieval query
-    onboarding_strength: NonNegative = 0.6  # initial affinity of a chosen interest
-    negative_half_life_h: NonNegative = 72.0  # how fast "not interested" fades (world hours)
+    onboarding_strength: Fraction = 0.6  # initial affinity of a chosen interest (in [-1, 1])
+    negative_half_life_h: Hours = 72.0  # how fast "not interested" fades (world hours)
     negative_filter_above: Fraction = 0.5  # faded strength above which it is a hard filter
 
 
@@ -67,8 +85,8 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     explore: Count = 20
     locale: Count = 20
     boosted: Count = 10
-    trending_window_h: NonNegative = 48.0
-    fresh_window_h: NonNegative = 72.0
+    trending_window_h: Hours = 48.0
+    fresh_window_h: Hours = 72.0
 
 
 class Pools(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -93,17 +111,17 @@ class Filters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
 class Scoring(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """Weights of the transparent P(action) model (logit units)."""
 
-    similarity: float = 4.0
-    topic_affinity: float = 1.5
-    hashtag_affinity: float = 0.8
-    sound_affinity: float = 0.6
-    creator_affinity: float = 1.0
-    followed: float = 2.5  # audits: following moves the feed most
-    followed_new: float = 2.0  # a new upload (inside fresh_window_h) from a followed creator
-    same_language: float = 0.3
-    same_country: float = 0.1  # a weak signal, per TikTok
-    freshness: float = 0.3  # bonus for videos younger than fresh_window_h
-    prior_views: Positive = 50.0  # smoothing of global rates (pseudo-views)
+    similarity: Weight = 4.0
+    topic_affinity: Weight = 1.5
+    hashtag_affinity: Weight = 0.8
+    sound_affinity: Weight = 0.6
+    creator_affinity: Weight = 1.0
+    followed: Weight = 2.5  # audits: following moves the feed most
+    followed_new: Weight = 2.0  # a new upload (inside fresh_window_h) from a followed creator
+    same_language: Weight = 0.3
+    same_country: Weight = 0.1  # a weak signal, per TikTok
+    freshness: Weight = 0.3  # bonus for videos younger than fresh_window_h
+    prior_views: PseudoViews = 50.0  # smoothing of global rates
     base_not_interested: Fraction = 0.002
 
 
@@ -127,7 +145,7 @@ class Pick(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     name: str = "default"
-    seed: Count = 0  # seeds the pick sampling: same seed + same events = same feed
+    seed: Seed = 0  # seeds the pick sampling: same seed + same events = same feed
     policy: Literal["engine", "random", "popular"] = "engine"
     reactions: Reactions = Reactions()
     profile: Profile = Profile()
@@ -154,23 +172,26 @@ def parse_config(text: str, source: str = "config") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: malformed TOML: {exc}") from None
+    _check_finite(data, "$", source)
     try:
         config = msgspec.convert(data, Config)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{source}: {exc}") from None
-    _check_finite(config, "$", source)
     _check_pools(config, source)
     return config
 
 
 def _check_finite(value: object, path: str, source: str) -> None:
-    """Refuse ``inf`` and ``nan`` anywhere, in msgspec's own message style: a weight of
-    ``inf`` passes any lower bound and only surfaces later as NaN probabilities mid-run."""
+    """Refuse ``inf`` and ``nan`` anywhere in the TOML, in msgspec's own message style, before
+    the bounds are checked: "not finite" says more than "not below 1000"."""
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"{source}: Expected finite `float`, got {value} - at `{path}`")
-    if isinstance(value, msgspec.Struct):
-        for field in msgspec.structs.fields(value):
-            _check_finite(getattr(value, field.name), f"{path}.{field.name}", source)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{path}.{key}", source)
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{path}[{index}]", source)
 
 
 def _check_pools(config: Config, source: str) -> None:
@@ -182,6 +203,8 @@ def _check_pools(config: Config, source: str) -> None:
         raise ConfigError(
             f"{source}: pools.audience_shares must be positive and increasing, got {shares}"
         )
+    if sizes[-1] > MAX_POOL:
+        raise ConfigError(f"{source}: pools.sizes must be at most {MAX_POOL:,}, got {sizes}")
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -1,6 +1,8 @@
-"""A viewer's explicit feed controls: sensitive content, keyword filters and topic sliders.
+"""A viewer's explicit feed controls: sensitive content, keyword filters and topic sliders,
+and the one viewing preference kept with them, the playback speed.
 
-They are stored as JSON in ``users.settings`` and survive a refresh and a restart.
+They are stored as JSON in ``users.settings`` and survive a refresh and a restart. The speed is
+stored only once it differs from 1×, so a viewer who never changed it keeps the same JSON.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from engine.profile import UserState
 
 def settings_of(state: UserState, catalog: Catalog) -> dict[str, Any]:
     slugs = catalog.world.topics.slug
-    return {
+    settings: dict[str, Any] = {
         "allow_sensitive": state.allow_sensitive,
         "keyword_filters": list(state.keyword_filters),
         "topic_sliders": {slugs[t]: m for t, m in state.topic_sliders.items()},
     }
+    if state.playback_speed != 1.0:
+        settings["playback_speed"] = state.playback_speed
+    return settings
 
 
 def apply_settings(state: UserState, settings: dict[str, Any], catalog: Catalog) -> None:
@@ -27,3 +32,4 @@ def apply_settings(state: UserState, settings: dict[str, Any], catalog: Catalog)
     state.topic_sliders = {
         catalog.topic_id(t): float(m) for t, m in settings.get("topic_sliders", {}).items()
     }
+    state.playback_speed = float(settings.get("playback_speed", 1.0))

@@ -1,17 +1,22 @@
-"""What each reaction changes in a viewer's state and in the world's live counters.
+"""Events, and what each reaction changes in a viewer's state and in the world's live counters.
 
-The explicit part of a reaction (a follow, a hide, a "not interested" mark, a report, a like)
-is applied here; how it moves the learned interests is :func:`engine.profile.learn`.
+An :class:`Event` is the one value that travels between the layers: the engine builds it from
+a reaction (or a recorded row), :mod:`engine.update` applies it to the viewer, policies
+observe it. The explicit part of a reaction (a follow, a hide, a "not interested" mark, a
+report, a like) is applied here; how it moves the learned interests is
+:func:`engine.profile.learn`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from engine.profile import NegativeMark, UserState
 from engine.world import Videos
 
-REWATCH_FADE = 0.5
+__all__ = ["STAT_OF_KIND", "Event", "apply_choice", "check_undo"]
 
 STAT_OF_KIND = {
     "like": ("likes", 1),
@@ -26,6 +31,44 @@ STAT_OF_KIND = {
     "not_interested": ("not_interested", 1),
     "report": ("reports", 1),
 }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded event, as the engine applies it and a policy observes it.
+
+    ``video_id`` is None for a refresh; ``watched_s`` is set on closing events, ``scope`` on
+    "not interested", ``reason`` on reports, ``text`` on comments. ``impression_id`` is the
+    viewing the event belongs to when known (None: the viewer's latest of the video).
+    """
+
+    user_id: int
+    video_id: int | None
+    kind: str
+    world_t: float
+    watched_s: float | None = None
+    scope: str | None = None
+    reason: str | None = None
+    text: str | None = None
+    impression_id: int | None = None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any], user_id: int) -> Event:
+        """The event of a stored or about-to-be-stored row (stored rows may lack the user)."""
+        video = row.get("video_id")
+        watched = row.get("watched_s")
+        impression = row.get("impression_id")
+        return cls(
+            user_id=user_id,
+            video_id=None if video is None else int(video),
+            kind=str(row["kind"]),
+            world_t=float(row.get("world_t") or 0.0),
+            watched_s=None if watched is None else float(watched),
+            scope=row.get("scope"),
+            reason=row.get("reason"),
+            text=row.get("text"),
+            impression_id=int(impression) if impression else None,
+        )
 
 
 def check_undo(state: UserState, video_id: int, creator: int, kind: str) -> None:
@@ -43,11 +86,11 @@ def check_undo(state: UserState, video_id: int, creator: int, kind: str) -> None
         raise ValueError(f"{kind}: nothing to undo, video {video_id} has no {undone}")
 
 
-def apply_choice(
-    state: UserState, kind: str, video_id: int, event: dict[str, Any], videos: Videos
-) -> None:
+def apply_choice(state: UserState, event: Event, videos: Videos) -> None:
     """The explicit part of a reaction: follows, hides, marks, reports, likes, saves."""
-    v = videos
+    if event.video_id is None:
+        return
+    kind, video_id, v = event.kind, event.video_id, videos
     creator = int(v.creator_id[video_id])
     if kind == "follow":
         state.follows.add(creator)
@@ -70,25 +113,10 @@ def apply_choice(
     elif kind == "report":
         state.reported.add(video_id)
     elif kind == "not_interested":
-        scope = str(event["scope"])
         target = {
             "video": video_id,
             "creator": creator,
             "sound": int(v.sound_id[video_id]),
             "topic": int(v.topic_id[video_id]),
-        }[scope]
-        state.negatives.append(NegativeMark(scope, target, float(event["world_t"])))
-
-
-def loop_weight(state: UserState, video_id: int, event: dict[str, Any]) -> float:
-    """How much this rewatch teaches: each further loop of one viewing half the one before.
-
-    A short clip left on screen keeps looping (a presenter talking over it, a participant who
-    looked away); at full weight every loop, it would outweigh everything else the viewer did.
-    The rows are all kept; only what the profile learns from them fades.
-    """
-    viewing = event["impression_id"] or state.impression_of.get(video_id, 0)
-    loops = state.loops.get(viewing, 0)
-    state.loops[viewing] = loops + 1
-    weight: float = REWATCH_FADE**loops
-    return weight
+        }[str(event.scope)]
+        state.negatives.append(NegativeMark(str(event.scope), target, event.world_t))

@@ -3,23 +3,20 @@
 An operator boost (:meth:`Engine.boost`) is written to the file and every engine that opens it
 afterwards applies it, which is right for a world and wrong for a study: participants of the
 other condition would be heated too. A study condition's boosts are therefore added to the one
-engine that serves that condition's participant, and rebuilt the same way by replay. Receipts
+engine that serves that condition's participant (``Engine.open(..., boosts=...)``), and
+rebuilt the same way by replay. Receipts
 name them like any boost (``by = "study"``); whether participants are told is the condition's
 ``disclosed`` setting, for the interface to honour.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from engine.api import Engine
-from engine.clock import Clock
-from engine.config import Config
 from engine.pipeline import Boost
 
-__all__ = ["STUDY_BOOSTER", "HeatedEngine", "condition_boosts"]
+__all__ = ["STUDY_BOOSTER", "condition_boosts"]
 
 STUDY_BOOSTER = "study"
 # In force for the whole life of the world, in either direction.
@@ -46,42 +43,3 @@ def condition_boosts(heating: Mapping[str, Any] | None) -> list[Boost]:
         )
         for i, video_id in enumerate(heating["videos"])
     ]
-
-
-class HeatedEngine(Engine):
-    """An engine that can carry boosts of its own, kept out of the shared file."""
-
-    @classmethod
-    def open_heated(
-        cls,
-        path: str | Path,
-        config: Config,
-        boosts: Iterable[Boost],
-        *,
-        clock: Clock | None = None,
-        condition: str | None = None,
-    ) -> HeatedEngine:
-        """Open a logging engine (see :meth:`Engine.open`) that applies ``boosts`` too.
-
-        Raises:
-            StoreError: the file is missing, foreign or from a newer foryou.
-            ValueError: a boost names a video outside the world.
-        """
-        engine = cls.open(path, config, clock=clock, condition=condition)
-        assert isinstance(engine, HeatedEngine)
-        try:
-            engine.heat(boosts)
-        except BaseException:
-            engine.close()
-            raise
-        return engine
-
-    def heat(self, boosts: Iterable[Boost]) -> None:
-        """Apply these boosts in this engine only.
-
-        Raises:
-            ValueError: a boost names a video outside the world.
-        """
-        for boost in boosts:
-            self.catalog.check_video(boost.video_id)
-            self._boosts.append(boost)

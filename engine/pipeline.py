@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from engine.candidates import PRIORITY, SOURCE_CODE, Candidates, SourceContext, gather
+from engine.candidates import Candidates, SourceContext, gather
 from engine.catalog import Catalog
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters
@@ -27,6 +27,7 @@ from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
 from engine.rerank import rerank
 from engine.scoring import ACTIONS, Scores, ScoringContext, score
+from engine.sources import CODE, PRIORITY, Source
 from engine.trending import Trending
 from engine.uncertainty import draw_multiplier
 
@@ -173,7 +174,7 @@ def decide(
     """Re-rank by ``final`` (one score per kept candidate), sample the slate, write the receipt."""
     config = world.config
     candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
-    is_explore = source == SOURCE_CODE["explore"]
+    is_explore = source == CODE[Source.EXPLORE]
     slate = rerank(ids, final, is_explore, list(state.shown), world.catalog, config.rerank)
     slate_scores = slate.adjusted[slate.order]
     share = explore_share(config, len(state.seen))
@@ -224,11 +225,11 @@ def _widen(
                 if query is None
                 else world.catalog.embedding[ids] @ query
             )
-            proposed = {name: np.zeros(0, dtype=np.int64) for name in PRIORITY}
-            proposed["catalog"] = ids
+            proposed: dict[str, I64] = {name: np.zeros(0, dtype=np.int64) for name in PRIORITY}
+            proposed[Source.CATALOG] = ids
             widened = Candidates(
                 ids=ids,
-                source=np.full(len(ids), SOURCE_CODE["catalog"], dtype=np.int8),
+                source=np.full(len(ids), CODE[Source.CATALOG], dtype=np.int8),
                 proposed=proposed,
                 similarity=similarity,
                 query_known=query is not None,
@@ -307,6 +308,8 @@ def _context(world: Shared, state: UserState, video_id: int) -> dict[str, Any]:
     pool_state = STATE_NAMES.get(int(pools.state[video_id]), "outside")
     return {
         "topic": w.topics.name[int(v.topic_id[video_id])],
+        # The viewer's topic affinity when it was picked: "why" tells it in the profile's terms.
+        "topic_affinity": round(float(state.topic_affinity[int(v.topic_id[video_id])]), 4),
         "creator": w.creators.handle[int(v.creator_id[video_id])],
         "sound": w.sounds.title[int(v.sound_id[video_id])],
         "country": w.countries[state.country],

@@ -38,9 +38,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from engine.candidates import PRIORITY, Candidates, SourceContext, gather, popular
+from engine.candidates import Candidates, SourceContext, gather, popular
 from engine.catalog import Catalog
 from engine.config import Config
+from engine.events import Event
 from engine.filters import FilterContext, apply_filters
 from engine.idset import IdSet
 from engine.pipeline import (
@@ -56,6 +57,7 @@ from engine.pools import STATE_NAMES
 from engine.profile import UserState
 from engine.receipt import Funnel, Receipt
 from engine.scoring import Scores, ScoringContext, popularity_scores
+from engine.sources import PRIORITY
 
 __all__ = [
     "BUILTIN",
@@ -96,47 +98,13 @@ class PolicyError(ValueError):
 # -- what a policy is given ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Event:
-    """One recorded event, as a policy observes it (after the engine applied it).
-
-    ``video_id`` is None for a refresh; ``watched_s`` is set on closing events, ``scope`` on
-    "not interested", ``reason`` on reports, ``text`` on comments.
-    """
-
-    user_id: int
-    video_id: int | None
-    kind: str
-    world_t: float
-    watched_s: float | None = None
-    scope: str | None = None
-    reason: str | None = None
-    text: str | None = None
-
-    @classmethod
-    def of(cls, row: Mapping[str, Any], user_id: int) -> Event:
-        """The event of a stored or about-to-be-stored row (stored rows may lack the user)."""
-        video = row.get("video_id")
-        watched = row.get("watched_s")
-        return cls(
-            user_id=user_id,
-            video_id=None if video is None else int(video),
-            kind=str(row["kind"]),
-            world_t=float(row.get("world_t") or 0.0),
-            watched_s=None if watched is None else float(watched),
-            scope=row.get("scope"),
-            reason=row.get("reason"),
-            text=row.get("text"),
-        )
-
-
 @dataclass(frozen=True, eq=False)
 class CandidateSet:
     """Candidates the engine's sources proposed and its filters kept, ready to be scored.
 
     Attributes:
         ids: video ids (into the catalog's arrays), ascending.
-        sources: the source credited with each (a name of :data:`engine.candidates.PRIORITY`).
+        sources: the source credited with each (a name of :data:`engine.sources.PRIORITY`).
         similarity: cosine of each to the viewer's interest query; None while unknown.
     """
 

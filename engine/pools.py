@@ -79,6 +79,11 @@ class TestPools:
         for user_id, world_t in rows:
             self.note_viewer(int(user_id), float(world_t))
 
+    def active_viewers(self) -> list[tuple[int, float]]:
+        """(viewer, world time of their last close) of every viewer :meth:`load_viewers` or
+        :meth:`note_viewer` told of, still inside the window at the last :meth:`admit`."""
+        return sorted(self._last_active.items())
+
     def size(self, stage: int) -> int:
         """How many viewers pool ``stage`` holds for the current audience."""
         cap = self.sizes[stage]

@@ -83,6 +83,7 @@ class UserState:
     allow_sensitive: bool = False
     keyword_filters: list[str] = field(default_factory=list)
     topic_sliders: dict[int, float] = field(default_factory=dict)
+    playback_speed: float = 1.0  # how fast the viewer plays videos, kept with the controls
     # Served vs seen.
     seen: IdSet = field(default_factory=IdSet)
     seen_roots: IdSet = field(default_factory=IdSet)
@@ -235,7 +236,9 @@ class Profile:
     # A hidden creator's handle -> the video the hide was recorded on: record "unhide_creator"
     # on that video to let the creator back in.
     hidden_on: dict[str, int]
-    not_interested: list[dict[str, Any]]  # scope, target, strength now
+    # scope, target, name (topic slug, creator handle or sound title; None for a video),
+    # strength now, and active: still strong enough that the feed keeps the target out
+    not_interested: list[dict[str, Any]]
     reported: list[int]
     liked: list[int]  # video ids currently liked
     saved: list[int]  # video ids currently saved
@@ -245,6 +248,7 @@ class Profile:
     seen: int
     served: int
     recent_reactions: list[tuple[str, int]]
+    playback_speed: float = 1.0  # the viewer's chosen speed in the feed (1×, 2×, ...)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -270,14 +274,24 @@ def snapshot(state: UserState, catalog: Catalog, now: float, config: Config) -> 
         return [(slugs[i], round(float(cos[i]), 4)) for i in order]
 
     half_life = config.profile.negative_half_life_h
-    marks = [
-        {
-            "scope": m.scope,
-            "target": m.target,
-            "strength": round(negative_strengths(state, m.scope, now, half_life)[m.target], 4),
-        }
-        for m in state.negatives
-    ]
+    names = {
+        "topic": slugs,
+        "creator": world.creators.handle,
+        "sound": world.sounds.title,
+    }
+    marks = []
+    for m in state.negatives:
+        strength = negative_strengths(state, m.scope, now, half_life)[m.target]
+        named = names.get(m.scope)
+        marks.append(
+            {
+                "scope": m.scope,
+                "target": m.target,
+                "name": named[m.target] if named is not None else None,
+                "strength": round(strength, 4),
+                "active": strength > config.profile.negative_filter_above,
+            }
+        )
     language = world.languages[state.language] if state.language != NO_ID else "?"
     country = world.countries[state.country] if state.country != NO_ID else "?"
     return Profile(
@@ -305,4 +319,5 @@ def snapshot(state: UserState, catalog: Catalog, now: float, config: Config) -> 
         seen=len(state.seen),
         served=state.n_served,
         recent_reactions=list(state.reactions),
+        playback_speed=state.playback_speed,
     )

@@ -11,20 +11,36 @@ import math
 
 from engine.config import Reactions
 from engine.text import MAX_FREE_TEXT, check_free_text
+from engine.vocabulary import EventKind, NotInterestedScope, ReportReason
 
-CLOSING = frozenset({"skip", "complete"})  # these end an impression and carry watched_s
-POSITIVE = frozenset({"rewatch", "like", "share", "save", "comment", "follow"})
-NEGATIVE = frozenset({"not_interested", "hide_creator", "report"})
-UNDO = {"unlike": "like", "unfollow": "follow", "unsave": "save", "unhide_creator": "hide_creator"}
+CLOSING = frozenset({EventKind.SKIP, EventKind.COMPLETE})  # end an impression, carry watched_s
+POSITIVE = frozenset(
+    {
+        EventKind.REWATCH,
+        EventKind.LIKE,
+        EventKind.SHARE,
+        EventKind.SAVE,
+        EventKind.COMMENT,
+        EventKind.FOLLOW,
+    }
+)
+NEGATIVE = frozenset({EventKind.NOT_INTERESTED, EventKind.HIDE_CREATOR, EventKind.REPORT})
+UNDO: dict[str, EventKind] = {
+    EventKind.UNLIKE: EventKind.LIKE,
+    EventKind.UNFOLLOW: EventKind.FOLLOW,
+    EventKind.UNSAVE: EventKind.SAVE,
+    EventKind.UNHIDE_CREATOR: EventKind.HIDE_CREATOR,
+}
+# What Engine.record accepts: every kind but refresh, which has an entry point of its own.
 KINDS = CLOSING | POSITIVE | NEGATIVE | frozenset(UNDO)
-SCOPES = ("video", "creator", "sound", "topic")
-REPORT_REASONS = ("spam", "misleading", "harmful", "sensitive", "hateful", "other")
+SCOPES = tuple(NotInterestedScope)
+REPORT_REASONS = tuple(ReportReason)
 # Which kinds each optional detail of an event belongs to.
 DETAIL_KINDS = {
-    "watched_s": ("skip", "complete"),
-    "scope": ("not_interested",),
-    "reason": ("report",),
-    "text": ("comment",),
+    "watched_s": (EventKind.SKIP, EventKind.COMPLETE),
+    "scope": (EventKind.NOT_INTERESTED,),
+    "reason": (EventKind.REPORT,),
+    "text": (EventKind.COMMENT,),
 }
 MAX_WATCHED_S = 86_400.0  # one impression, loops included, lasts at most a day
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from engine.sources import Source, receipt_sentence
+
 
 class Funnel(msgspec.Struct, frozen=True):
     proposed: dict[str, int]  # per source, before merging
@@ -77,21 +79,9 @@ class Receipt(msgspec.Struct, frozen=True):
         return lines
 
 
-_SOURCE_TEXT = {
-    "interest": "Found by its similarity to your interests (sign-up choices and reactions).",
-    "starter": "Popular across topics, while the feed learns what you like.",
-    "follow": "From @{creator}, whom you follow.",
-    "trending": "Trending right now.",
-    "fresh": "A new upload getting its first audience (test pool {pool}).",
-    "explore": "Something outside your usual interests, to keep your feed diverse.",
-    "locale": "Recent in your region ({country}).",
-    "boosted": "Operator boost.",
-    "catalog": "Your filters ruled out the usual candidates, so the whole catalogue was searched.",
-}
-
-
 def _source_reasons(sources: list[str], ctx: dict[str, Any]) -> list[str]:
-    return [_SOURCE_TEXT[s].format(**ctx) for s in sources if s != "boosted"]
+    # The boost has a line of its own, first, saying who boosted it and why.
+    return [receipt_sentence(s, ctx) for s in sources if s != Source.BOOSTED]
 
 
 def _feature_reasons(features: dict[str, float], ctx: dict[str, Any], said: set[str]) -> list[str]:

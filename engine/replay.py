@@ -2,9 +2,10 @@
 
 A pick depends on the viewer (their events) and on state every viewer of one engine shares:
 live engagement counters, trends and test pools, which other viewers' events move and which
-an engine refreshes on its own schedule. A :class:`ReplayEngine` therefore starts from the
-world as built (no recorded activity) and re-lives every recorded step of the viewers that
-shared the session's world (:mod:`engine.history`), in the order they happened. At each
+an engine refreshes on its own schedule. A :class:`Replay` therefore drives an engine that starts
+from the world as built (no recorded activity), records nothing and runs on a virtual clock, and
+re-lives every recorded step of the viewers that shared the session's world
+(:mod:`engine.history`), in the order they happened. At each
 impression of the sessions under study it first decides what *its* config would have picked
 at that moment (the seed formula of :meth:`Engine.next`), then notes the *logged* video as
 served, so the history stays the recorded one; an opening reloads test pools the way a new
@@ -14,10 +15,9 @@ decided again, so it yields no :class:`Pick`.
 
 With the session's own config this rebuilds its feed exactly when the history is complete;
 with another config or policy (:mod:`engine.policy`) it gives that policy's probability of every
-logged pick, which is what off-policy evaluation needs. It reuses these engine internals, the way
-:mod:`engine.sim.oracle` does: ``_fresh_state``, ``_apply_settings``, ``_refresh_shared``,
-``_keyword_blocked``, ``_note_served``, ``_note_seen``, ``_apply``, ``_users``, ``_boosts``,
-``pools`` (replaced at each opening, as a new engine would load it).
+logged pick, which is what off-policy evaluation needs. It uses only the engine's public
+methods (:meth:`Engine.adopt`, :meth:`Engine.serve_recorded`, :meth:`Engine.seen`,
+:meth:`Engine.apply_recorded`, :meth:`Engine.reopen`, :meth:`Engine.decide`).
 
 Not reproduced: feed-control changes made in the middle of a session (only the latest
 settings are stored), two engines writing one file at the same time (each kept its own
@@ -26,7 +26,6 @@ shared state), and forced trend refreshes by the Discover screen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,8 @@ from engine.heating import condition_boosts
 from engine.history import Step, timeline_steps
 from engine.pipeline import Boost, Decision, NothingToRecommendError
 from engine.policy import PolicySpec
-from engine.pools import GRADUATED, STOPPED, TestPools
+from engine.recorder import MemoryRecorder
+from engine.start import FileStart
 from engine.store import Store
 from engine.store.activity import REVISIT
 from engine.store.study_log import StudyLog
@@ -51,7 +51,7 @@ from engine.video import Video
 
 __all__ = [
     "Pick",
-    "ReplayEngine",
+    "Replay",
     "SessionReplay",
     "is_revisit",
     "probability_of",
@@ -80,31 +80,22 @@ class Pick:
     slate_probabilities: F64
 
 
-class _PristineStore(Store):
-    """The file as the world was built: restore-time reads see no recorded activity."""
+class Replay:
+    """Re-lives recorded steps through an engine instead of making new ones (never writes).
 
-    def live_stats(self) -> list[tuple[Any, ...]]:
-        return []
+    Attributes:
+        engine: the engine re-living them (read its profiles, catalog and topics freely).
+        clock: its virtual clock, set to each step's world time.
+    """
 
-    def pools(self) -> list[tuple[Any, ...]]:
-        return []
-
-    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
-        return []
-
-    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
-        return []
-
-
-class ReplayEngine(Engine):
-    """An engine that re-lives recorded steps instead of making new ones (never writes)."""
-
-    virtual: VirtualClock
+    def __init__(self, engine: Engine, clock: VirtualClock) -> None:
+        self.engine = engine
+        self.clock = clock
 
     @classmethod
     def over(
         cls, path: str | Path, config: Config, start: float = 0.0, policy: object = None
-    ) -> ReplayEngine:
+    ) -> Replay:
         """Open a file for replay under ``config``, from the world as built, at world time
         ``start`` (the first recorded opening).
 
@@ -115,66 +106,37 @@ class ReplayEngine(Engine):
             StoreError: the file is missing, foreign or from a newer foryou.
             PolicyError: the policy cannot be loaded.
         """
-        store = _PristineStore.open(path)
+        store = Store.open(path)
         clock = VirtualClock(start)
         try:
-            engine = cls(store, config, clock, False, None, policy)
+            engine = Engine(
+                store,
+                config,
+                clock=clock,
+                recorder=MemoryRecorder.over(store),
+                start=FileStart(store, activity=False),
+                policy=policy,
+            )
         except BaseException:
             store.close()
             raise
-        engine.virtual = clock
-        return engine
+        return cls(engine, clock)
 
     def adopt(self, user: Mapping[str, Any]) -> None:
         """Start a recorded viewer as they signed up (onboarding interests, stored settings)."""
-        interests = [self.catalog.topic_id(t) for t in json.loads(user["interests"] or "[]")]
-        state = self._fresh_state(
-            int(user["id"]),
-            str(user["name"]),
-            str(user["language"]),
-            str(user["country"]),
-            interests,
-            bool(user["simulated"]),
-        )
-        self._apply_settings(state, json.loads(user["settings"] or "{}"))
-        state.pick_seed = user.get("pick_seed")
-        self._users[state.user_id] = state
+        self.engine.adopt(user)
 
     def play(self, step: Step) -> None:
         """Apply one recorded step."""
-        self.virtual.now = step.world_t
+        self.clock.now = step.world_t
         if step.kind == "open":
-            self._reopen(step.world_t)
-            return
-        state = self._users[step.user_id]
-        row = step.row
-        if step.kind == "serve" and is_revisit(row):
-            self._note_revisit(state, int(row["video_id"]), int(row["id"]))
+            self.engine.reopen()
         elif step.kind == "serve":
-            self._refresh_shared(step.world_t)
-            position = int(row["position"])
-            self._note_served(state, int(row["video_id"]), position, int(row["id"]))
-            state.n_served = position + 1
+            self.engine.serve_recorded(step.user_id, step.row)
         elif step.kind == "seen":
-            self._note_seen(state, int(row["video_id"]))
+            self.engine.seen(step.user_id, int(step.row["video_id"]))
         else:
-            self._apply(state, dict(row), live=True)
-
-    def _reopen(self, now: float) -> None:
-        """What a newly opened engine restores: the test-pool rows the file holds (a pool's
-        running averages are in memory only, so they start over), then a forced refresh."""
-        old = self.pools
-        written = (old.stage > 0) | (old.state == STOPPED) | (old.state == GRADUATED)
-        written |= (old.impressions > 0) | (old.likes > 0)
-        sources = self.config.sources
-        self.pools = TestPools(
-            self.catalog,
-            self.config.pools,
-            sources.fresh_window_h,
-            audience_window_h=sources.trending_window_h,
-        )
-        self.pools.load([old.row(int(v), now)[:6] for v in np.flatnonzero(written)])
-        self._refresh_shared(now, force=True)
+            self.engine.apply_recorded(step.user_id, step.row)
 
     def decide(
         self, user_id: int, extra_boosts: Collection[Boost] = (), *, seed_id: int | None = None
@@ -185,12 +147,13 @@ class ReplayEngine(Engine):
             seed_id: the viewer's id where they were recorded, if a merge renumbered them
                 (a viewer with a pick seed of its own is keyed by that instead).
         """
-        state = self._users[user_id]
-        key = (seed_id or user_id) if state.pick_seed is None else state.pick_seed
         try:
-            return self._decide(state, self.virtual.now, seed_id=key, extra_boosts=extra_boosts)
+            return self.engine.decide(user_id, seed_id=seed_id, boosts=extra_boosts)
         except NothingToRecommendError:
             return None
+
+    def close(self) -> None:
+        self.engine.close()
 
 
 def is_revisit(impression: Mapping[str, Any]) -> bool:
@@ -278,25 +241,25 @@ def _relive_group(
     seeds: Mapping[int, int],
     policy: object = None,
 ) -> Iterator[Pick]:
-    engine = ReplayEngine.over(path, config, steps[0].world_t if steps else 0.0, policy)
+    replay = Replay.over(path, config, steps[0].world_t if steps else 0.0, policy)
     try:
         involved = {s.user_id for s in steps}
         for user in users:
             if user["id"] in involved:
-                engine.adopt(user)
+                replay.adopt(user)
         for step in steps:
             session = int(step.row.get("session_id") or 0)
             if step.kind == "serve" and session in targets and not is_revisit(step.row):
-                engine.virtual.now = step.world_t
+                replay.clock.now = step.world_t
                 seed = seeds.get(step.user_id, step.user_id)
-                decision = engine.decide(step.user_id, boosts.get(session, []), seed_id=seed)
-                yield _pick(engine, step, decision)
-            engine.play(step)
+                decision = replay.decide(step.user_id, boosts.get(session, []), seed_id=seed)
+                yield _pick(step, decision)
+            replay.play(step)
     finally:
-        engine.close()
+        replay.close()
 
 
-def _pick(engine: ReplayEngine, step: Step, decision: Decision | None) -> Pick:
+def _pick(step: Step, decision: Decision | None) -> Pick:
     row = step.row
     logged = int(row["video_id"])
     propensity = row["propensity"]

@@ -3,7 +3,8 @@
 Velocity counts the background engagement of videos published inside the window (per hour of
 age) plus every reaction recorded here inside the window. Recomputed at most once per
 ``REFRESH_S`` of world time, so picks stay cheap; hashtags and sounds trend by summing their
-videos' velocity.
+videos' velocity. Their recent series (Discover's sparklines) spread the same background rate
+over time buckets and add the live reactions on top, so a world nobody has watched yet moves.
 """
 
 from __future__ import annotations
@@ -62,10 +63,7 @@ class Trending:
         """Velocity of the only videos that can have any: published inside the window, or
         reacted to inside it (sorted ids, so the rest of the catalogue is never touched)."""
         inside = self.catalog.published_between(start, now)
-        counts = self.catalog.engagement.counts
-        engagement = counts["likes"][inside] + 3 * counts["shares"][inside]
-        engagement = engagement + 0.3 * counts["completions"][inside]
-        engagement = engagement + 3 * counts["follows"][inside]
+        engagement = self._engagement(inside)
         age_h = np.maximum(now - self.catalog.world.videos.published_at[inside], 0.0) / 3600.0
         background = engagement / (age_h + 2.0)
         if not self.events:
@@ -112,37 +110,90 @@ class Trending:
         order = np.argsort(-self.sound_velocity, kind="stable")[:n]
         return [(int(i), float(self.sound_velocity[i])) for i in order]
 
-    def hashtag_series(self, now: float, *, buckets: int, bucket_s: float) -> dict[int, F64]:
-        """Live engagement per hashtag in recent buckets, oldest first (for sparklines)."""
-        out: dict[int, F64] = {}
-        start = now - buckets * bucket_s
-        tags = self.catalog.world.videos.hashtags
-        for t, video, weight in self.events:
-            if t < start:
-                continue
-            b = min(buckets - 1, int((t - start) // bucket_s))
-            for tag in tags[video].tolist():
-                if tag != NO_ID:
-                    out.setdefault(tag, np.zeros(buckets))[b] += weight
+    def hashtag_series(self, now: float, *, buckets: int, bucket_s: float) -> F64:
+        """Engagement per hashtag in recent buckets, oldest first (for sparklines).
+
+        Args:
+            now: world time the last bucket ends at.
+            buckets: how many buckets.
+            bucket_s: world seconds per bucket.
+
+        Returns:
+            [hashtags, buckets] the background engagement its videos gathered in each bucket
+            plus every reaction recorded here in it.
+        """
+        ids, per_bucket = self._recent(now, buckets, bucket_s)
+        tags = self.catalog.world.videos.hashtags[ids]
+        rows, column = np.nonzero(tags != NO_ID)
+        out = np.zeros((len(self.catalog.world.hashtags), buckets), dtype=np.float64)
+        np.add.at(out, tags[rows, column], per_bucket[rows])
         return out
 
-    def sound_series(self, now: float, *, buckets: int, bucket_s: float) -> dict[int, F64]:
-        """Live engagement per sound in recent buckets, oldest first (for sparklines)."""
-        out: dict[int, F64] = {}
-        start = now - buckets * bucket_s
-        sounds = self.catalog.world.videos.sound_id
-        for t, video, weight in self.events:
-            if t >= start:
-                b = min(buckets - 1, int((t - start) // bucket_s))
-                out.setdefault(int(sounds[video]), np.zeros(buckets))[b] += weight
+    def sound_series(self, now: float, *, buckets: int, bucket_s: float) -> F64:
+        """Engagement per sound in recent buckets, oldest first (for sparklines).
+
+        Args:
+            now: world time the last bucket ends at.
+            buckets: how many buckets.
+            bucket_s: world seconds per bucket.
+
+        Returns:
+            [sounds, buckets] as :meth:`hashtag_series`, summed over each sound's videos.
+        """
+        ids, per_bucket = self._recent(now, buckets, bucket_s)
+        out = np.zeros((len(self.catalog.world.sounds), buckets), dtype=np.float64)
+        np.add.at(out, self.catalog.world.videos.sound_id[ids], per_bucket)
         return out
+
+    def _recent(self, now: float, buckets: int, bucket_s: float) -> tuple[I64, F64]:
+        """Per video that has any, its engagement in each bucket: background, then live on top.
+
+        Background engagement arrives at the rate velocity uses, ``engagement / (age_h + 2)``,
+        while the video is inside the trending window; a bucket holds that rate's integral
+        over its span, so a world nobody has watched yet still shows its videos arriving and
+        fading instead of flat lines.
+        """
+        start = now - buckets * bucket_s
+        edges = start + bucket_s * np.arange(buckets + 1, dtype=np.float64)
+        background_ids = self.catalog.published_between(start - self.window_s, now)
+        published = self.catalog.world.videos.published_at[background_ids].astype(np.float64)
+        # Age in hours at each bucket edge, held inside [0, window]: before publication and
+        # after leaving the window the rate counts for nothing, as in velocity.
+        age_h = np.clip(edges[None, :] - published[:, None], 0.0, self.window_s) / 3600.0
+        gathered = np.diff(np.log(age_h + 2.0), axis=1)
+        background = self._engagement(background_ids)[:, None] * gathered
+        live_videos, live = self._live_buckets(start, buckets, bucket_s)
+        ids = np.union1d(background_ids, live_videos)
+        per_bucket = np.zeros((len(ids), buckets), dtype=np.float64)
+        per_bucket[np.searchsorted(ids, background_ids)] = background
+        per_bucket[np.searchsorted(ids, live_videos)] += live
+        return ids, per_bucket
+
+    def _live_buckets(self, start: float, buckets: int, bucket_s: float) -> tuple[I64, F64]:
+        """Reactions recorded here since ``start``: sorted video ids, their weight per bucket."""
+        recent = [(t, video, weight) for t, video, weight in self.events if t >= start]
+        if not recent:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, buckets), dtype=np.float64)
+        times, videos, weights = (np.array(column) for column in zip(*recent, strict=True))
+        bucket = np.minimum(buckets - 1, ((times - start) // bucket_s).astype(np.int64))
+        ids, row = np.unique(videos.astype(np.int64), return_inverse=True)
+        live = np.zeros((len(ids), buckets), dtype=np.float64)
+        np.add.at(live, (row, bucket), weights.astype(np.float64))
+        return ids, live
+
+    def _engagement(self, ids: I64) -> F64:
+        """The weighted background engagement velocity is built on, per video."""
+        counts = self.catalog.engagement.counts
+        engagement = counts["likes"][ids] + 3 * counts["shares"][ids]
+        engagement = engagement + 0.3 * counts["completions"][ids]
+        return np.asarray(engagement + 3 * counts["follows"][ids], dtype=np.float64)
 
 
 @dataclass(frozen=True)
 class Trend:
     name: str
     velocity: float  # engagement per hour in the trending window
-    recent: list[float]  # live engagement per bucket, oldest first
+    recent: list[float]  # engagement per bucket (background and live), oldest first
 
 
 @dataclass(frozen=True)

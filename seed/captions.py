@@ -1,10 +1,12 @@
-"""Captions: short templated text in TikTok's voice, then the video's hashtags.
+"""Captions: short text in TikTok's voice and in the video's language, then its hashtags.
 
 A caption is ``<text> #tag1 #tag2 ...`` and, like TikTok's, at most 150 characters including
-the hashtags. The text comes from a template filled with the topic's own nouns (``things`` in
-the catalog), faker words, first names and cities, and a creator's handle; when it would not
-fit, the text is cut (ending in "…") and the hashtags are kept whole, because the engine's
-keyword filter and the screen both rely on them.
+the hashtags. An English video's text comes from a template filled with the topic's own nouns
+(``things`` in the catalog), faker words, first names and cities, and a creator's handle; any
+other video's text is a run of words in its language from that language's faker pool, so a
+German creator's feed reads German and a Japanese one Japanese. When the text would not fit, it
+is cut (ending in "…") and the hashtags are kept whole, because the engine's keyword filter and
+the screen both rely on them; hashtags stay as they are in every language, as on TikTok.
 
 All choices are numpy index arrays drawn up front; the per-video Python work is one
 ``str.format`` and one join, about 2 µs. A near-duplicate re-upload repeats its original's
@@ -13,11 +15,12 @@ caption, so the text gives it away just as the pixels do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from engine.world import I32, I64, NO_ID, Videos
+from engine.world import I8, I32, I64, NO_ID, Videos
+from seed.locales import LANGUAGES
 from seed.topics import CATALOG
 from seed.vocabulary import Vocabulary
 
@@ -59,6 +62,10 @@ ADJECTIVES: tuple[str, ...] = (
     "viral", "cursed", "aesthetic", "chaotic", "budget", "5-minute", "lazy", "perfect",
     "underrated", "iconic", "tiny", "giant", "midnight", "emotional", "honest", "weird",
 )  # fmt: skip
+TEMPLATE_LANGUAGE = "en"
+# Languages written without spaces between words.
+UNSPACED = frozenset({"ja"})
+LOCAL_WORDS = (3, 9)  # words in a non-English caption's text: at least, below
 EMOJI: tuple[str, ...] = (
     " 😅", " 😭", " 🔥", " ✨", " 💀", " 🤯", " 😍", " 👀",
     " 🙌", " 💯", " 🥹", " 😂", " 🫶", " 🤌", "",
@@ -86,11 +93,16 @@ def write_captions(
     """
     topic_id = videos.topic_id.astype(np.int64)
     template, *slots = _draw_fills(rng, topic_id, handles, vocab)
-    suffixes = _hashtag_suffixes(videos.hashtags, hashtag_text)
-    captions = [
-        f"{_POSITIONAL[t].format(*args)} {suffix}"
-        for t, suffix, *args in zip(template, suffixes, *slots, strict=True)
+    english = (videos.language == LANGUAGES.index(TEMPLATE_LANGUAGE)).tolist()
+    texts = [
+        _POSITIONAL[t].format(*args) if in_english else ""
+        for in_english, t, *args in zip(english, template, *slots, strict=True)
     ]
+    # Drawn after the English fills, so English captions read as they did before.
+    for video, text in _local_texts(rng, videos.language, vocab, slots[SLOTS.index("emoji")]):
+        texts[video] = text
+    suffixes = _hashtag_suffixes(videos.hashtags, hashtag_text)
+    captions = [f"{text} {suffix}" for text, suffix in zip(texts, suffixes, strict=True)]
     too_long = [i for i, caption in enumerate(captions) if len(caption) > MAX_CAPTION_LEN]
     for i in too_long:
         text = captions[i][: -len(suffixes[i]) - 1]
@@ -124,6 +136,25 @@ def _draw_fills(
         pick(handles, rng.integers(0, len(handles), count)),
         pick(vocab.words, rng.integers(0, len(vocab.words), count)),
     ]
+
+
+def _local_texts(
+    rng: np.random.Generator, language: I8, vocab: Vocabulary, emoji: Sequence[object]
+) -> Iterator[tuple[int, str]]:
+    """(video index, text) for every video not in English: its language's words, its emoji."""
+    for code in LANGUAGES:
+        if code == TEMPLATE_LANGUAGE:
+            continue
+        videos = np.flatnonzero(language == LANGUAGES.index(code)).tolist()
+        pool = vocab.caption_words[code]
+        lengths = rng.integers(*LOCAL_WORDS, len(videos)).tolist()
+        words = rng.integers(0, len(pool), sum(lengths)).tolist()
+        connector = "" if code in UNSPACED else " "
+        start = 0
+        for video, length in zip(videos, lengths, strict=True):
+            picked = words[start : start + length]
+            start += length
+            yield video, f"{connector.join([pool[i] for i in picked])}{emoji[video]}"
 
 
 def _thing_offsets() -> tuple[I64, I64]:

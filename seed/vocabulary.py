@@ -5,6 +5,11 @@ locale are built here and everything downstream picks from them by index. Each l
 own ``Faker`` seeded from a spawned ``SeedSequence``, so the pools depend on the world seed only
 (and on the installed faker version, which ships the word lists).
 
+Captions are written in each video's language, so every language gets a pool of its own words:
+faker's lorem word list where the locale has one, otherwise words split from the locale's own
+localised text (catch phrases, jobs, colours, month names, cities), because faker ships no
+lorem list for Portuguese, Korean or Indonesian.
+
 Handles must be ASCII ``[a-z0-9_.]``: user names are transliterated (NFKD, accents dropped) and a
 locale whose names do not survive falls back to ``FALLBACK_LOCALE`` user names while keeping its
 own display names, country and language.
@@ -25,6 +30,13 @@ from seed.locales import FALLBACK_LOCALE, LOCALES
 _NOT_HANDLE_CHARS = re.compile(r"[^a-z0-9_.]+")
 _MIN_BASE_LEN = 3
 _MAX_BASE_LEN = 18  # leaves room for a style suffix within TikTok's 24 characters
+# Where a language without a faker lorem list finds its words: localised providers' text.
+NATIVE_TEXT: dict[str, tuple[str, ...]] = {
+    "pt": ("catch_phrase", "job", "color_name"),
+    "ko": ("catch_phrase", "bs", "job"),
+    "id": ("color_name", "day_of_week", "month_name", "city"),
+}
+_PHRASES = 150  # per source: a few hundred distinct words per language
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ class Vocabulary:
     names: dict[str, LocaleNames]  # by faker locale code
     words: tuple[str, ...]  # lowercase English words, letters only
     cities: tuple[str, ...]
+    caption_words: dict[str, tuple[str, ...]]  # by ISO 639-1 language: words in that language
 
 
 def pool_size(creators: int) -> int:
@@ -67,7 +80,12 @@ def build_vocabulary(seed_seq: np.random.SeedSequence, names_per_locale: int) ->
     names = {code: _locale_names(fake, names_per_locale) for code, fake in fakers.items()}
     names = _with_fallback_handles(names)
     english = fakers[FALLBACK_LOCALE]
-    return Vocabulary(names=names, words=_english_words(english), cities=_cities(english))
+    return Vocabulary(
+        names=names,
+        words=_english_words(english),
+        cities=_cities(english),
+        caption_words=_caption_words(fakers),
+    )
 
 
 def to_handle_base(user_name: str) -> str:
@@ -107,6 +125,31 @@ def _replace_bases(pool: LocaleNames, bases: tuple[str, ...]) -> LocaleNames:
 def _english_words(fake: Faker) -> tuple[str, ...]:
     words = fake.words(nb=400, unique=True)
     return tuple(word for word in words if word.isalpha() and len(word) >= 3)
+
+
+def _caption_words(fakers: dict[str, Faker]) -> dict[str, tuple[str, ...]]:
+    """Each language's words, from the first locale speaking it (after its names are drawn, so
+    adding this left every name pool as it was)."""
+    speakers = {locale.language: locale.code for locale in reversed(LOCALES)}
+    return {
+        language: _native_words(fakers[code], NATIVE_TEXT.get(language, ()))
+        for language, code in sorted(speakers.items())
+    }
+
+
+def _native_words(fake: Faker, sources: tuple[str, ...]) -> tuple[str, ...]:
+    if sources:
+        phrases = (getattr(fake, source)() for source in sources for _ in range(_PHRASES))
+        words: Iterable[str] = (word for phrase in phrases for word in phrase.split())
+    else:
+        words = fake.get_words_list()
+    return _unique(word for word in words if _is_caption_word(word))
+
+
+def _is_caption_word(word: str) -> bool:
+    # Letters only; short ASCII words are mostly lorem fillers ("et", "a"), but one or two
+    # CJK or Hangul characters are a whole word.
+    return word.isalpha() and (len(word) >= 3 or not word.isascii())
 
 
 def _cities(fake: Faker) -> tuple[str, ...]:

@@ -12,6 +12,13 @@ from seed.build import build_world
 EPOCH = 1_790_000_000.0  # fixed wall time for the world's epoch, so files compare across runs
 
 
+@pytest.fixture(autouse=True)
+def _run_in_a_temporary_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs from its own temporary folder, so a command's default output (./reports,
+    ./foryou.db) never lands in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3,000-video world (seed 7), built once; copy it before writing to it."""

@@ -19,6 +19,7 @@ from engine import Engine
 from engine.clock import VirtualClock
 from engine.pipeline import Decision
 from engine.policy import PickRequest, PolicyBase, as_policy
+from engine.sources import receipt_sentence
 
 PICKS = 12
 
@@ -109,6 +110,18 @@ class PolicyContract:
                 shown = decision.slate_ids[decision.slate_probabilities > 0]
                 assert set(shown.tolist()) <= allowed, "probability on a filtered video"
 
+    def test_every_pick_is_told_in_words(self, world_path: Path) -> None:
+        """What "why this video" and ``foryou explain`` show: every source that proposed
+        the pick gets a sentence (a boost has its own line)."""
+        recorder, _, engine = self._watch(world_path)
+        with engine:
+            for decision, _ in recorder.seen:
+                receipt = decision.receipt
+                reasons = receipt.reasons()
+                for source in receipt.sources:
+                    if source != "boosted":
+                        assert receipt_sentence(source, receipt.context) in reasons
+
     def test_deterministic_for_the_same_seed(self, world_path: Path) -> None:
         first, videos_a, engine_a = self._watch(world_path)
         engine_a.close()
@@ -133,11 +146,7 @@ class PolicyContract:
                 engine.record(uid, engine.next(uid).video.id, "complete", watched_s=5.0)
 
             def requests() -> list[PickRequest]:
-                made = []
-                for uid in users:
-                    state = engine._state(uid)
-                    made.append(engine._pick_request(state, engine.now, seed_id=uid))
-                return made
+                return [engine.pick_request(uid) for uid in users]
 
             batch = policy_batch.pick_many(requests())
             singles = [policy_single.pick(r) for r in requests()]

@@ -4,16 +4,22 @@ non-zero exit, and the world file left exactly as it was."""
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+import tomli_w
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import Engine, VirtualClock
-from engine.config import ConfigError, effective_toml, load_config, parse_config
+from engine.config import Config, ConfigError, effective_toml, load_config, parse_config
 from engine.reactions import KINDS, MAX_WATCHED_S
 from tui.cli import main
 
@@ -55,8 +61,8 @@ def count(path: Path, table: str) -> int:
             "Expected finite `float`, got inf - at `$.pick.temperature`",
         ),
         (
-            "[rerank]\ncold_start_videos = nan\n",  # nan fails msgspec's own bound first
-            "Expected `float` >= 0.0 - at `$.rerank.cold_start_videos`",
+            "[rerank]\ncold_start_videos = nan\n",
+            "Expected finite `float`, got nan - at `$.rerank.cold_start_videos`",
         ),
         ("[rerank]\nslate = 0\n", "Expected `int` >= 1 - at `$.rerank.slate`"),
         ("[rerank]\ntopic_cap = 0\n", "Expected `int` >= 1 - at `$.rerank.topic_cap`"),
@@ -234,3 +240,165 @@ def test_recommend_wants_at_least_one_pick(world_path: Path, n: str) -> None:
     assert code == 2
     assert f"Error: Invalid value for '-n': {n} is not in the range x>=1." in out
     assert sha1(world_path) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "--users", "100000000000"], "--users must be at most 100,000"),
+        (["simulate", "--sessions", "100000000000"], "--sessions must be at most 1,000"),
+        (["compare", "engine", "popular", "--seeds", "1000"], "--seeds must be at most 100"),
+        (
+            ["simulate", "--users", "100000", "--sessions", "11"],
+            "--users × --sessions = 1,100,000 persona-sessions; at most 1,000,000",
+        ),
+        (
+            ["compare", "engine", "random", "--users", "10000", "--sessions", "20", "--seeds", "6"],
+            "--users × --sessions × --seeds = 1,200,000 persona-sessions",
+        ),
+    ],
+)
+def test_simulations_too_big_for_memory_are_refused(
+    world_path: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out_dir = tmp_path / "report"
+    before = sha1(world_path)
+    code, out = run(*args, "--db", str(world_path), "--out", str(out_dir))
+    assert code == 1
+    assert out.startswith(f"Error: {message}"), out
+    assert len(out.strip().splitlines()) == 1
+    assert sha1(world_path) == before
+    assert not out_dir.exists()
+
+
+# -- ranking configs at their bounds --------------------------------------------------------------
+
+
+CONFIG_INFO = msgspec.inspect.type_info(Config)
+
+
+def numeric_keys(
+    struct: msgspec.inspect.Type = CONFIG_INFO, prefix: str = ""
+) -> Iterator[tuple[str, msgspec.inspect.FloatType | msgspec.inspect.IntType]]:
+    """Every numeric key of the config with its bounds, read from the config's own types (a key
+    added later is swept too)."""
+    assert isinstance(struct, msgspec.inspect.StructType)
+    for field in struct.fields:
+        name = f"{prefix}{field.name}"
+        if isinstance(field.type, msgspec.inspect.StructType):
+            yield from numeric_keys(field.type, f"{name}.")
+        elif isinstance(field.type, msgspec.inspect.FloatType | msgspec.inspect.IntType):
+            yield name, field.type
+
+
+def config_toml(values: dict[str, Any]) -> str:
+    """A TOML text setting these dotted keys."""
+    sections: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    for key, value in values.items():
+        section, _, name = key.rpartition(".")
+        (sections.setdefault(section, {}) if section else top)[name] = value
+    return tomli_w.dumps({**top, **sections})
+
+
+def bound_values(kind: msgspec.inspect.FloatType | msgspec.inspect.IntType) -> st.SearchStrategy:
+    """The bounds themselves (where the maths is most likely to overflow) and anything between."""
+    low = kind.ge if kind.ge is not None else (kind.gt if kind.gt is not None else 0)
+    high = kind.le
+    assert high is not None, "every numeric config key needs an upper bound"
+    if isinstance(kind, msgspec.inspect.IntType):
+        return st.sampled_from([low, high]) | st.integers(low, high)
+    ends = [high] if kind.gt is not None else [low, high]
+    tiny = st.just(low + 1e-9) if kind.gt is not None else st.nothing()
+    between = st.floats(low, high, exclude_min=kind.gt is not None)
+    return st.sampled_from(ends) | tiny | between
+
+
+NUMERIC_KEYS = dict(numeric_keys())
+PLAY = [
+    ("like", {}),
+    ("complete", {"watched_s": 30.0}),
+    ("follow", {}),
+    ("not_interested", {"scope": "topic"}),
+    ("skip", {"watched_s": 0.5}),
+    ("hide_creator", {}),
+]
+
+
+@pytest.mark.parametrize("key", sorted(NUMERIC_KEYS))
+def test_every_numeric_key_refuses_huge_finite_values(key: str) -> None:
+    """1.7e308 is finite, so it passed; then two such terms made inf, and inf - inf NaN picks."""
+    kind = NUMERIC_KEYS[key]
+    huge = 10**30 if isinstance(kind, msgspec.inspect.IntType) else 1.7e308
+    with pytest.raises(ConfigError, match=re.escape(key.rpartition(".")[2])):
+        parse_config(config_toml({key: huge}))
+    with pytest.raises(ConfigError):
+        parse_config(config_toml({key: -huge}))
+
+
+def test_a_huge_finite_config_never_reaches_the_world(world_path: Path, tmp_path: Path) -> None:
+    """The reported case: NaN picks ("Probabilities contain NaN") after --create wrote a viewer."""
+    path = tmp_path / "huge.toml"
+    path.write_text("[reactions]\ncomplete = 1.7e308\ncomplete_per_minute = 1.7e308\n")
+    before = sha1(world_path)
+    code, out = run(
+        "recommend", "--db", str(world_path), "--user", "ann", "--create", "--config", str(path)
+    )
+    assert (code, out) == (
+        1,
+        f"Error: {path}: Expected `float` <= 1000.0 - at `$.reactions.complete`\n",
+    )
+    assert sha1(world_path) == before
+
+
+def test_pool_sizes_have_a_ceiling() -> None:
+    with pytest.raises(ConfigError, match=r"pools\.sizes must be at most 1,000,000,000"):
+        parse_config("[pools]\nsizes = [20, 100, 1000000000000]\n")
+
+
+@st.composite
+def bounded_configs(draw: st.DrawFn) -> Config:
+    """A valid config with some numeric keys at or between their bounds."""
+    keys = draw(st.lists(st.sampled_from(sorted(NUMERIC_KEYS)), unique=True, min_size=1))
+    values: dict[str, Any] = {key: draw(bound_values(NUMERIC_KEYS[key])) for key in keys}
+    values["pick.policy"] = draw(st.sampled_from(["softmax", "epsilon_greedy"]))
+    return parse_config(config_toml(values))
+
+
+def all_at(edge: str) -> Config:
+    """Every numeric key at its upper (or lower) bound at once."""
+    values: dict[str, float] = {}
+    for key, kind in NUMERIC_KEYS.items():
+        low = kind.ge if kind.ge is not None else (kind.gt or 0) + 1e-9
+        values[key] = kind.le if edge == "high" else low  # type: ignore[assignment]
+    return parse_config(config_toml(values))
+
+
+def assert_finite_picks(world: Path, config: Config) -> None:
+    eng = Engine.open(world, config=config, clock=VirtualClock(0.0), log=False)
+    try:
+        uid = eng.new_user(interests=["cooking", "gaming"])
+        for kind, details in PLAY:
+            rec = eng.next(uid)
+            receipt = rec.receipt
+            numbers = [receipt.score, receipt.base_score, receipt.affinity, receipt.propensity]
+            numbers += [x["score"] for x in receipt.slate] + [
+                x["probability"] for x in receipt.slate
+            ]
+            assert all(math.isfinite(x) for x in numbers), (config, receipt)
+            assert 0 < receipt.propensity <= 1
+            eng.record(uid, rec.video.id, kind, **details)
+            eng.clock.advance(3600.0)  # type: ignore[attr-defined]
+    finally:
+        eng.close()
+
+
+@pytest.mark.parametrize("edge", ["high", "low"])
+def test_configs_at_every_bound_pick_finite_scores(world_template: Path, edge: str) -> None:
+    assert_finite_picks(world_template, all_at(edge))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=bounded_configs())
+def test_any_valid_config_picks_finite_scores(world_template: Path, config: Config) -> None:
+    assert_finite_picks(world_template, config)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -80,6 +81,11 @@ def test_boost_is_stored_and_disclosed(world_path: Path) -> None:
     conn = sqlite3.connect(world_path)
     row = conn.execute("SELECT video_id, weight, reason, created_by FROM boosts").fetchone()
     assert row == (42, 3.0, "creator spotlight", "operator")
+    # The end as a person reads it: a local date and time, and how far away it is.
+    tomorrow = datetime.now() + timedelta(hours=24)
+    ends = {(tomorrow + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M") for m in (-1, 0, 1)}
+    assert any(f"until {end} (in 1 d)" in out for end in ends), out
+    assert "world time" not in out
     code, out = run(
         "boost", "--db", str(world_path), "42", "--weight", "3", "--until", "soon", "--reason", "x"
     )

@@ -58,9 +58,10 @@ def test_turning_up_a_topic_never_shown_brings_it_in(world_path: Path) -> None:
     what the sources already proposed."""
     eng = Engine.open(world_path, clock=VirtualClock(0.0), log=False)
     interests = {"cooking", "pets"}
+    # Pick seeds of their own: the draws do not depend on the ids the engine hands out.
     raised, neutral = (
-        eng.new_user(interests=list(interests)),
-        eng.new_user(interests=list(interests)),
+        eng.new_user(interests=list(interests), pick_seed=0),
+        eng.new_user(interests=list(interests), pick_seed=1),
     )
     for uid in (raised, neutral):
         watch(eng, uid, 10, interests)
@@ -169,3 +170,26 @@ def test_a_world_with_a_refresh_opens_recommends_boosts_replays_and_exports(
     assert "reproduced exactly" in replay
     exported = (tmp_path / "out" / "events.jsonl").read_text(encoding="utf-8")
     assert '"video_id": null, "kind": "refresh"' in exported
+
+
+def test_playback_speed_is_kept_with_the_controls(world_path: Path) -> None:
+    """The feed's speed survives a restart; a bad one is refused, and nothing is written."""
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        uid = eng.new_user(["cooking"], name="speedy")
+        assert eng.profile(uid).playback_speed == 1.0
+        eng.set_controls(uid, keyword_filters=["prank"])
+        eng.set_controls(uid, playback_speed=2.0)
+        for bad in (0.0, -1.0, 17.0, float("nan")):
+            try:
+                eng.set_controls(uid, playback_speed=bad)
+            except ValueError as exc:
+                assert "playback speed" in str(exc)
+            else:
+                raise AssertionError(f"speed {bad} accepted")
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        after = eng.profile(uid)
+        assert (after.playback_speed, after.keyword_filters) == (2.0, ["prank"])
+        eng.set_controls(uid, playback_speed=1.0)
+    with sqlite3.connect(world_path) as conn:
+        (settings,) = conn.execute("SELECT settings FROM users WHERE id = ?", [uid]).fetchone()
+    assert "playback_speed" not in settings  # 1×, the default, is left unwritten

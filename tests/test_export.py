@@ -192,7 +192,7 @@ def test_export_never_overwrites_an_earlier_one_unless_forced(
 
 def test_datasette_metadata_describes_the_study_tables(study_db: Path) -> None:
     with Store.open(study_db) as store:
-        metadata = json.loads(datasette_metadata(store.db, "study"))
+        metadata = json.loads(datasette_metadata(store.table_names(), "study"))
     tables = metadata["databases"]["study"]["tables"]
     for table in ("studies", "conditions", "participants", "answers", "feed_runs"):
         assert tables[table]["description"]

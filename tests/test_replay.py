@@ -116,11 +116,15 @@ def test_an_unknown_session_is_one_line(study_db: Path) -> None:
     assert result.output == "Error: unknown session 999\n"
 
 
-def test_a_simulated_session_that_cannot_be_relived_says_why(world_path: Path) -> None:
+@pytest.mark.slow
+def test_a_simulated_session_that_cannot_be_relived_says_why(
+    world_path: Path, tmp_path: Path
+) -> None:
     """Shards of `foryou simulate` run side by side from one snapshot; the file holds one
     history, so replaying their sessions goes wrong, and the command says that is why."""
     runner = CliRunner()
     args = ["--db", str(world_path), "--users", "32", "--sessions", "1", "--no-baselines"]
+    args += ["--out", str(tmp_path / "report")]
     assert runner.invoke(main, ["simulate", *args]).exit_code == 0
     results = [
         runner.invoke(main, ["replay", str(s), "--db", str(world_path)])

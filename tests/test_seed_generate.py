@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields, is_dataclass
 
 import numpy as np
 import pytest
+from faker import Faker
 
 from engine.visuals import MOTIFS, PALETTES
 from engine.world import MAX_HASHTAGS, NO_ID, World
-from seed.captions import fit_caption
+from seed.captions import TEMPLATES, fit_caption
 from seed.generate import generate_world
 from seed.spec import WorldSpec
 
@@ -124,6 +126,48 @@ def test_captions_fit_and_end_with_the_videos_hashtags(world: World) -> None:
         assert len(caption) <= 150
         assert caption.endswith(" " + suffix)
         assert len(caption) > len(suffix) + 1  # some text before the tags
+
+
+def _caption_words(world: World, language: str) -> list[list[str]]:
+    """The words before the hashtags of each original video in one language (emoji dropped)."""
+    assert world.captions is not None
+    code = world.languages.index(language)
+    originals = (world.videos.language == code) & (world.videos.duplicate_of == NO_ID)
+    texts = [world.captions[i].split(" #")[0] for i in np.flatnonzero(originals)]
+    return [[w.strip("…") for w in text.split() if w.strip("…").isalpha()] for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("language", "locale"), [("de", "de_DE"), ("fr", "fr_FR"), ("es", "es_MX")]
+)
+def test_captions_speak_the_videos_language(world: World, language: str, locale: str) -> None:
+    words = _caption_words(world, language)
+    assert len(words) >= 20
+    local = set(Faker(locale).get_words_list())
+    assert all(caption and set(caption) <= local for caption in words)
+
+
+@pytest.mark.parametrize(
+    ("language", "script"), [("ja", "\u3040-\u30ff\u4e00-\u9fff"), ("ko", "\uac00-\ud7a3")]
+)
+def test_japanese_and_korean_captions_are_in_their_script(
+    world: World, language: str, script: str
+) -> None:
+    words = _caption_words(world, language)
+    assert len(words) >= 10
+    assert all(re.search(f"[{script}]", " ".join(caption)) for caption in words)
+
+
+@pytest.mark.parametrize("language", ["pt", "id"])
+def test_captions_without_a_faker_lorem_list_are_still_not_english(
+    world: World, language: str
+) -> None:
+    english = set(Faker("en_US").get_words_list()) | {
+        w.lower() for t in TEMPLATES for w in t.split()
+    }
+    words = [w.lower() for caption in _caption_words(world, language) for w in caption]
+    assert len(words) >= 50
+    assert sum(w in english for w in words) / len(words) < 0.1
 
 
 def test_long_caption_text_is_cut_but_hashtags_kept() -> None:

@@ -39,6 +39,7 @@ def comparison(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -
     return compare(experiment, baseline="narrow", n_resamples=999)
 
 
+@pytest.mark.slow
 def test_more_exploration_means_more_diversity_beyond_doubt(comparison: Comparison) -> None:
     diffs = {d.metric: d for d in comparison.differences["wide"]}
     for metric in ("topic_entropy", "intra_list_diversity"):
@@ -48,6 +49,7 @@ def test_more_exploration_means_more_diversity_beyond_doubt(comparison: Comparis
     assert diffs["watch_per_session"].diff < diffs["watch_per_session"].high
 
 
+@pytest.mark.slow
 def test_the_report_has_tables_and_four_charts(comparison: Comparison, tmp_path: Path) -> None:
     report = write_report(comparison, tmp_path / "a", "md")
     text = report.read_text()
@@ -80,6 +82,7 @@ def test_the_report_says_the_oracle_bounds_only_watch_time(
     assert not rows["Watch time per impression"].endswith("(ref.) |")
 
 
+@pytest.mark.slow
 def test_an_interval_a_hair_past_its_estimate_still_draws(
     comparison: Comparison, tmp_path: Path
 ) -> None:

@@ -36,6 +36,7 @@ def experiment(spec: RunSpec) -> Experiment:
     return run_experiment(spec, arms)
 
 
+@pytest.mark.slow
 def test_the_engine_sits_between_random_and_the_oracle_on_watch_time(
     experiment: Experiment,
 ) -> None:
@@ -46,6 +47,7 @@ def test_the_engine_sits_between_random_and_the_oracle_on_watch_time(
     assert list(experiment.runs) == ["random", "engine", "popular", "oracle"]
 
 
+@pytest.mark.slow
 def test_every_persona_watched_and_left_on_its_own(experiment: Experiment) -> None:
     run = experiment.runs["engine"]
     assert set(np.unique(run.trace["unit"])) == set(range(USERS))
@@ -60,6 +62,7 @@ def comparison_depths(trace: np.ndarray) -> np.ndarray:
     return np.unique(keys, return_counts=True)[1]
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_metrics(spec: RunSpec, experiment: Experiment) -> None:
     again = run_experiment(spec, [builtin_arm("engine")])
     assert np.array_equal(again.runs["engine"].trace, experiment.runs["engine"].trace)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from engine.config import Config
-from engine.events import apply_choice
+from engine.events import Event, apply_choice
 from engine.filters import FilterContext, apply_filters
 from engine.pick import choose, slate_probabilities
 from engine.profile import VideoFeatures, learn, negative_strengths, seed_interests
@@ -31,6 +31,11 @@ from tests.tinyworld import (
     tiny_catalog,
     viewer,
 )
+
+
+def _event(kind: str, video_id: int, *, scope: str | None = None) -> Event:
+    return Event(user_id=1, video_id=video_id, kind=kind, world_t=NOW, scope=scope)
+
 
 ALL = np.arange(12, dtype=np.int64)
 NO_KEYWORDS = np.zeros(0, dtype=np.int64)
@@ -61,7 +66,7 @@ def test_each_filter_removes_its_videos_and_counts_them_once() -> None:
     state.seen_roots.add(0)
     state.hidden_creators.add(BEN)  # videos 2, 3, 11
     apply_choice(
-        state, "not_interested", 9, {"scope": "topic", "world_t": NOW}, tiny_catalog().world.videos
+        state, _event("not_interested", 9, scope="topic"), tiny_catalog().world.videos
     )  # gaming: 6, 7, 8, 9
     keep, removed = apply_filters(ALL, state, _filters())
     assert ALL[keep].tolist() == [1, 4, 5]
@@ -104,9 +109,7 @@ def test_language_filter(rule: str, language: int, expected_kept: list[int]) -> 
 
 def test_a_not_interested_topic_fades_back_in_after_its_half_life() -> None:
     state = viewer()
-    apply_choice(
-        state, "not_interested", 3, {"scope": "topic", "world_t": NOW}, tiny_catalog().world.videos
-    )
+    apply_choice(state, _event("not_interested", 3, scope="topic"), tiny_catalog().world.videos)
     ctx_now = _filters()
     later = FilterContext(tiny_catalog(), Config(), NOW + 72 * 3600.0 + 1.0, NO_KEYWORDS)
     assert not apply_filters(np.array([4]), state, ctx_now)[0][0]  # strength 1 > 0.5
@@ -297,7 +300,7 @@ def test_not_interested_removes_only_what_the_vectors_share_with_the_video() -> 
 
 def test_hide_creator_is_remembered_with_the_video_it_was_on() -> None:
     state = viewer()
-    apply_choice(state, "hide_creator", 1, {"world_t": NOW}, tiny_catalog().world.videos)
+    apply_choice(state, _event("hide_creator", 1), tiny_catalog().world.videos)
     assert ANA in state.hidden_creators and state.hidden_on[ANA] == 1
-    apply_choice(state, "unhide_creator", 1, {"world_t": NOW}, tiny_catalog().world.videos)
+    apply_choice(state, _event("unhide_creator", 1), tiny_catalog().world.videos)
     assert ANA not in state.hidden_creators

@@ -77,3 +77,28 @@ def test_pool_admission_is_what_a_scan_of_every_video_gives(world_template: Path
             assert (pools.state[recent] != -1).all()
             expected = admitted[published[admitted] <= now]
             assert pools.testing(now).tolist() == expected.tolist()
+
+
+def test_a_world_nobody_has_watched_shows_moving_sparklines(world_template: Path) -> None:
+    """Discover on a fresh world: the background activity of recent uploads gives each trend a
+    shape, not a flat line at zero."""
+    with Engine.open(world_template, clock=VirtualClock(0.0), log=False) as engine:
+        trends = engine.discover()
+    for kind in (trends.hashtags, trends.sounds):
+        moving = [t for t in kind if max(t.recent) > min(t.recent)]
+        assert len(moving) >= len(kind) // 2, [t.recent for t in kind]
+        assert all(min(t.recent) >= 0 for t in kind)
+
+
+def test_live_reactions_come_on_top_of_the_background(world_template: Path) -> None:
+    clock = VirtualClock(0.0)
+    with Engine.open(world_template, clock=clock, log=False) as engine:
+        before = {t.name: t.recent for t in engine.discover(n=40).hashtags}
+        viewer = engine.new_user(["cooking"])
+        video = engine.next(viewer).video
+        engine.record(viewer, video.id, "share")  # weight 3 in the bucket ending now
+        after = {t.name: t.recent for t in engine.discover(n=40).hashtags}
+    tags = [f"#{tag}" for tag in video.hashtags if f"#{tag}" in before and f"#{tag}" in after]
+    assert tags, "the shared video's hashtags should be among the top 40"
+    for tag in tags:  # the share itself also joins the video's counts, so "at least"
+        assert after[tag][-1] >= before[tag][-1] + 3.0 - 1e-9

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from textual.events import MouseDown, MouseUp
 from textual.pilot import Pilot
 
 from engine import Engine, VirtualClock
@@ -25,6 +26,7 @@ from tui.cli import main
 from tui.screens.feed import FeedScreen
 from tui.screens.prompts import ChoicePrompt
 from tui.screens.summary import SummaryScreen
+from tui.screens.viewers import ViewerScreen
 from tui.widgets.action_rail import ActionRail
 from tui.widgets.key_cap import KeyCap
 from tui.widgets.xray_panel import XRayPanel
@@ -64,6 +66,14 @@ async def drive(app: FeedApp, pilot: Pilot[None], *, videos: int) -> None:
         autopilot.step(wait_s)
         await pilot.pause()
     raise AssertionError("the autopilot stalled")
+
+
+async def terminal_click(app: FeedApp, pilot: Pilot[None], x: int, y: int) -> None:
+    """A click as a terminal delivers it, through ``App.on_event`` (``Pilot.click`` skips it
+    and hands the events straight to the screen)."""
+    for kind in (MouseDown, MouseUp):
+        app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
+        await pilot.pause()
 
 
 class ScriptedPersona:
@@ -221,31 +231,51 @@ async def test_the_persona_drives_the_feed_and_every_reaction_is_a_row(world: Pa
     assert kinds > {"skip", "complete"}  # it reacted, not only watched
 
 
-async def test_a_key_hands_control_back_and_still_does_its_job(world: Path) -> None:
+async def test_a_key_takes_over_and_the_person_watches_as_themselves(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         autopilot = driver(app)
         await drive(app, pilot, videos=2)
-        feed = autopilot.screen
-        assert isinstance(app.screen, FeedScreen)
-        video = feed.session.video
+        video = autopilot.screen.session.video
         assert video is not None
-        liked_before = video.id in feed.session.liked
-        await pilot.press("l")
-        assert not autopilot.running
-        assert "You have control" in " ".join(n.message for n in app._notifications)
-        assert not app.screen.query_one(KeyCap).has_class("-shown")
-        assert str(feed.sub_title) == "@autopilot-cooking"
-        assert (video.id in feed.session.liked) != liked_before  # the key did its job
         written = len(rows(world, "SELECT id FROM events"))
-        feed.play(video.duration_s * 3)  # the video loops; nobody moves on for the person
-        autopilot.step(video.duration_s * 3)
+        await pilot.press("l")  # a person's like: it must not be the persona's
+        assert not autopilot.running
+        assert app.autopilot is None
+        assert "You have control" in " ".join(n.message for n in app._notifications)
+        assert isinstance(app.screen, ViewerScreen)
+        assert "autopilot-cooking" not in screen_text(app)  # only people to choose from
+        # The persona's viewing of the video on screen closed; nothing else was written.
+        closing = rows(world, "SELECT kind, video_id FROM events")[written:]
+        assert [e["kind"] for e in closing] == ["skip"]
+        assert closing[0]["video_id"] == video.id
+        await pilot.press("down", "enter")  # ana
+        assert isinstance(app.screen, FeedScreen)
+        assert app.screen.session.viewer == "ana"
+        await pilot.press("l")
+        autopilot.step(30.0)  # a stopped autopilot presses nothing, whatever the time
         await pilot.pause()
-        assert feed.session.video is not None
-        assert feed.session.video.id == video.id
-        kinds = [e["kind"] for e in rows(world, "SELECT kind FROM events")][written:]
-        assert set(kinds) <= {"complete", "rewatch"}
+    likes = rows(
+        world, "SELECT u.name FROM events e JOIN users u ON u.id = e.user_id WHERE kind = 'like'"
+    )
+    assert likes[-1:] == [{"name": "ana"}]
+    by_persona = rows(
+        world,
+        "SELECT count(*) AS n FROM events e JOIN users u ON u.id = e.user_id "
+        "WHERE u.name = 'autopilot-cooking' AND e.id > ?",
+        (written + 1,),
+    )
+    assert by_persona == [{"n": 0}]
+
+
+def test_a_person_cannot_open_the_feed_as_a_simulated_viewer(world: Path) -> None:
+    with Engine.open(world, clock=VirtualClock(0.0)) as eng:
+        eng.new_user(["cooking"], name="autopilot-0", simulated=True)
+    result = CliRunner().invoke(main, ["feed", "--db", str(world), "--user", "autopilot-0"])
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: 'autopilot-0' is a simulated viewer")
+    assert len(result.output.strip().splitlines()) == 1
 
 
 async def test_view_keys_leave_the_autopilot_driving(world: Path) -> None:
@@ -322,20 +352,22 @@ async def test_a_person_answering_its_prompt_takes_over(world: Path) -> None:
         autopilot.step(0.0)
         await pilot.pause()
         assert isinstance(app.screen, ChoicePrompt)
-        await pilot.press("escape")
-        autopilot.step(0.0)
+        await pilot.press("1")  # a reason of the person's, not the persona's
         assert not autopilot.running
-        assert rows(world, "SELECT kind FROM events") == []
+        assert isinstance(app.screen, ViewerScreen)
+        assert [e["kind"] for e in rows(world, "SELECT kind FROM events")] == ["skip"]
 
 
-async def test_a_click_hands_control_back_too(world: Path) -> None:
+async def test_a_click_takes_over_too_and_does_not_act(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         autopilot = driver(app)
-        await pilot.click(ActionRail, offset=(2, 3))  # ★
+        rail = app.screen.query_one(ActionRail).region
+        await terminal_click(app, pilot, rail.x + 2, rail.y + 3)  # ★
         assert not autopilot.running
-        assert [e["kind"] for e in rows(world, "SELECT kind FROM events")] == ["save"]
+        assert isinstance(app.screen, ViewerScreen)
+        assert [e["kind"] for e in rows(world, "SELECT kind FROM events")] == ["skip"]
 
 
 async def test_quit_stops_it_and_shows_the_summary(world: Path) -> None:

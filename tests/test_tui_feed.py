@@ -441,11 +441,32 @@ async def test_quit_closes_the_impression_and_shows_the_summary(world: Path) -> 
         ]
         text = screen_text(app)
         assert "1 video watched" in text
-        assert "Long-term you are into: Cooking" in text
+        into = next(line for line in text.splitlines() if "You are into" in line)
+        assert "(topic affinity): Pets 0.60, Cooking" in into  # her two sign-up topics
         snapshots = rows(world, "SELECT user_id FROM profile_snapshots")
         assert len(snapshots) >= 1
         await pilot.press("q")
     assert app.return_code == 0
+
+
+@pytest.mark.parametrize("panel", [None, "w", "question_mark"])
+async def test_ctrl_q_quits_like_q_with_the_summary(world: Path, panel: str | None) -> None:
+    """Textual's own ctrl+q left at once; in the feed it closes the video and shows the summary
+    (from a screen over the feed too), and from the summary it leaves."""
+    app = app_for(world)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first = on_screen(app)
+        feed(app).play(2.5)
+        if panel:
+            await pilot.press(panel)
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, SummaryScreen)
+        assert [(e["kind"], e["video_id"], e["watched_s"]) for e in events(world)] == [
+            ("skip", first, 2.5)
+        ]
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+    assert len(rows(world, "SELECT id FROM profile_snapshots")) == 1  # the session closed once
 
 
 async def test_ctrl_c_exits_at_once_closing_the_impression(world: Path) -> None:
@@ -490,6 +511,7 @@ async def test_the_feed_learns_from_what_is_watched(world: Path) -> None:
         assert session.labels[target] in screen_text(app)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("panel", ["w", "d", ",", "n", "r"])
 async def test_quit_works_from_every_panel(world: Path, panel: str) -> None:
     """q anywhere: a screen over the feed (why, discover, settings, a prompt) does not

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import sqlite3
 from pathlib import Path
@@ -11,7 +12,16 @@ from typing import Any
 
 import msgspec
 import pytest
-from textual.widgets import Checkbox, HelpPanel, Input, RadioSet
+from textual.color import Color
+from textual.widgets import (
+    Button,
+    Checkbox,
+    HelpPanel,
+    Input,
+    RadioButton,
+    RadioSet,
+    SelectionList,
+)
 
 from engine import Engine, Receipt, VirtualClock
 from engine.receipt import Funnel
@@ -19,11 +29,13 @@ from tests.tuikit import screen_text
 from tui.app import FeedApp, make_app
 from tui.screens.discover import DiscoverScreen
 from tui.screens.feed import FeedScreen
+from tui.screens.help import HelpScreen
+from tui.screens.onboarding import OnboardingScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.summary import SummaryScreen, trail_text, value_text
 from tui.screens.why import WhyScreen, adjustment_steps
 from tui.session import interest_trails
-from tui.widgets.profile_panel import ProfilePanel
+from tui.widgets.profile_panel import ProfilePanel, affinity_rows
 from tui.widgets.topic_slider import TopicSlider
 from tui.widgets.xray_panel import XRayPanel, funnel_content
 
@@ -59,7 +71,7 @@ async def test_profile_panel_bars_move_as_you_react(world: Path) -> None:
         await pilot.press("i")
         panel = app.screen.query_one(ProfilePanel)
         assert panel.display
-        assert "Long-term interests" in screen_text(app)
+        assert "Watch similarity, long-term" in screen_text(app)
         assert "Cooking" in screen_text(app)
         bars = panel.query_one("#short-term")
         assert "nothing yet" in screen_text(app)  # no short-term state before any reaction
@@ -92,6 +104,21 @@ async def test_xray_shows_the_funnel_of_each_pick(world: Path) -> None:
             assert re.search(rf"in the running +{receipt.funnel.kept - held}\b", text)
             assert f"Picked #{receipt.rank + 1}: score {receipt.score:.2f}" in text
             await pilot.press("j")
+
+
+async def test_xray_names_what_each_finalist_is(world: Path) -> None:
+    """Each of the top-scored rows says its topic, creator and the start of its caption."""
+    app = app_for(world)
+    async with app.run_test(size=(150, 64)) as pilot:  # tall enough for all 8
+        await pilot.press("x")
+        receipt = feed(app).session.current.receipt  # type: ignore[union-attr]
+        text = screen_text(app).split("Top scored", 1)[1]
+        with Engine.open(world, clock=VirtualClock(0.0)) as eng:
+            finalists = [eng.video(row["video_id"]) for row in receipt.slate]
+        assert len(finalists) == 8
+        for video in finalists:
+            assert f"{video.topic_name} · @{video.creator_handle}"[:20] in text
+            assert " ".join(video.caption.split())[:20] in text
 
 
 def section(text: str, start: str, end: str) -> str:
@@ -287,6 +314,7 @@ async def test_settings_save_filters_sliders_and_speed(world: Path) -> None:
             "allow_sensitive": True,
             "keyword_filters": ["cooking", "recipe"],
             "topic_sliders": {slider.topic: 2.0},
+            "playback_speed": 4.0,  # kept for the next launch
         }
         assert feed(app).session.speed == 4.0
         for _ in range(8):  # the filters shape the next picks
@@ -296,6 +324,73 @@ async def test_settings_save_filters_sliders_and_speed(world: Path) -> None:
             assert "cooking" not in video.caption.lower()
 
 
+def color_distance(a: Color | None, b: Color | None) -> float:
+    """How far apart two cell backgrounds are, in RGB (0 when equal or unset)."""
+    if a is None or b is None:
+        return 0.0
+    return math.dist(a.get_truecolor(), b.get_truecolor())
+
+
+async def test_settings_tab_stops_are_fields_with_a_clear_focus(world: Path) -> None:
+    """Tab goes from field to field (no invisible stop on a scrolling list), and the field
+    with the focus looks clearly different from how it looks without it."""
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("comma")
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        first, stops = app.focused, 0
+        while True:
+            field = app.focused
+            assert isinstance(field, (Checkbox, Input, RadioSet, TopicSlider, Button)), field
+            x, y = field.region.right - 1, field.region.y
+            focused = screen.get_style_at(x, y).bgcolor
+            await pilot.press("tab")
+            stops += 1
+            if field.region.y == y:  # still where it was (the slider list may have scrolled)
+                unfocused = screen.get_style_at(x, y).bgcolor
+                assert color_distance(focused, unfocused) > 60, (field, focused, unfocused)
+            if app.focused is first:
+                break
+            assert stops < 100
+        assert stops == len(screen.query(TopicSlider)) + 6  # sensitive, keywords, speed, 3 buttons
+
+
+async def test_settings_list_topics_in_onboardings_order(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        labels = feed(app).session.labels
+        await app.push_screen(OnboardingScreen(labels, ["en"], ["US"]))
+        options = app.screen.query_one(SelectionList)
+        onboarding = [str(options.get_option_at_index(i).prompt) for i in range(len(labels))]
+        app.pop_screen()
+        await pilot.press("comma")
+        sliders = [slider.label for slider in app.screen.query(TopicSlider)]
+        assert sliders == onboarding
+        assert sliders != list(labels.values())  # the engine's own order is another one
+
+
+async def test_playback_speed_is_kept_for_the_next_launch(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        assert feed(app).session.speed == 1.0
+        await pilot.press("v")  # 2×
+        await pilot.press("q", "q")
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        assert feed(app).session.speed == 2.0
+        assert feed(app).session.playback.speed == 2.0
+        assert "2×" in screen_text(app)  # on the playback line
+        await pilot.press("comma")
+        assert app.screen.query_one("#speed-2", RadioButton).value  # settings agree
+        app.screen.query_one("#speed-4", RadioButton).value = True
+        await pilot.press("ctrl+s")
+    app = app_for(world)
+    async with app.run_test(size=SIZE):
+        assert feed(app).session.speed == 4.0
+
+
+@pytest.mark.slow
 async def test_settings_cancel_writes_nothing_and_refresh_forgets(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:
@@ -327,6 +422,7 @@ async def test_settings_refresh_asks_first_and_no_keeps_the_feed(world: Path) ->
         assert query(world, "SELECT kind FROM events") == []
 
 
+@pytest.mark.slow
 async def test_settings_unhide_a_creator_hidden_just_now(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -374,18 +470,88 @@ async def test_settings_unhide_a_creator_hidden_in_an_earlier_session(
         assert eng.profile(ana).hidden_creators == []
 
 
-async def test_help_shows_every_key(world: Path) -> None:
+async def test_help_is_the_feeds_own_and_explains_n_and_r(world: Path) -> None:
+    """? lists every key of the feed in its words, with what n 1-4 and r 1-6 choose; not
+    Textual's generic panel of `^p`, `^q` and `super+c`."""
     app = app_for(world)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 50)) as pilot:
         await pilot.press("question_mark")
-        assert app.screen.query(HelpPanel)
+        assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for description in ("not interested", "hide creator", "report", "speed 1×/2×/4×"):
-            assert description in text
-        await pilot.press("question_mark")
+        for key, words in [
+            ("j ↓ space", "next video"),
+            ("v", "playback speed 1× → 2× → 4×"),
+            ("F", "follow the creator"),
+            ("h", "hide the creator"),
+            ("q ctrl+q", "quit: closes the video, then your session summary"),
+            ("ctrl+c", "leave at once"),
+        ]:
+            assert re.search(rf"{re.escape(key)} +{re.escape(words)}", text), key
+        scopes = ["this video", "by its creator", "with its sound", "about its topic"]
+        reasons = ["Spam or scam", "Misleading", "Dangerous", "Sensitive", "Hateful", "else"]
+        for n, choice in [*enumerate(scopes, 1), *enumerate(reasons, 1)]:
+            assert re.search(rf"\b{n}  .*{choice}", text), choice
+        assert "^p" not in text and "super+c" not in text and "^q" not in text
         assert not app.screen.query(HelpPanel)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, FeedScreen)
+        await pilot.press("question_mark", "escape")
+        assert isinstance(app.screen, FeedScreen)
 
 
+async def test_profile_why_and_summary_give_one_topic_affinity(world: Path) -> None:
+    """A topic's number is its topic affinity, named so in the profile panel, "why this
+    video" and the summary, and the same there (the panel once said Gaming 0.88 where "why"
+    said "your taste for Gaming -0.33")."""
+    app = app_for(world)
+    async with app.run_test(size=(120, 50)) as pilot:
+        session = feed(app).session
+        await pilot.press("i")
+        for step in range(40):  # completes and likes, early skips
+            video = session.video
+            assert video is not None
+            shown = dict(affinity_rows(session.profile().topic_affinity, session.labels))
+            if step >= 12 and video.topic_name in shown:  # the panel has a number for it
+                break
+            if step % 3 == 0:
+                feed(app).play(video.duration_s)
+                await pilot.press("l")
+            await pilot.press("j")
+        label, affinity = video.topic_name, session.profile().topic_affinity[video.topic]
+        assert abs(affinity) >= 0.005  # a topic the profile has an opinion on
+        panel = "\n".join(line.split("▏")[-1] for line in screen_text(app).splitlines())
+        told = section(panel, "Topic affinity", "Watch similarity, long-term")
+        assert re.search(rf"{re.escape(label)} +\S* +{affinity:.2f}", told), told
+        await pilot.press("w")  # nothing happened since the pick: the same number
+        assert f"topic affinity {affinity:.2f} ({label})" in screen_text(app)
+        await pilot.press("escape", "q")
+        after = session.profile().topic_affinity
+        into = next(line for line in screen_text(app).splitlines() if "You are into" in line)
+        strongest = sorted(after, key=lambda t: -after[t])[0]
+        assert f"{session.labels[strongest]} {after[strongest]:.2f}" in into
+
+
+async def test_not_interested_in_a_topic_is_not_called_an_interest(world: Path) -> None:
+    app = app_for(world)
+    async with app.run_test(size=(120, 50)) as pilot:
+        session = feed(app).session
+        for _ in range(20):  # ana signed up for Cooking: find one
+            if session.video is not None and session.video.topic == "cooking":
+                break
+            await pilot.press("j")
+        assert session.video is not None and session.video.topic == "cooking"
+        assert session.profile().topic_affinity["cooking"] > 0
+        await pilot.press("n", "4", "i")  # not interested in the topic, Cooking
+        panel = "\n".join(line.split("▏")[-1] for line in screen_text(app).splitlines())
+        assert re.search(r"not interested marks: 1 *\n *topics: Cooking", panel), panel
+        await pilot.press("q")
+        text = screen_text(app)
+        into = next(line for line in text.splitlines() if "into" in line)
+        assert "Cooking" not in into
+        assert "'Not interested' marks: 1 (topics: Cooking)" in text
+
+
+@pytest.mark.slow
 async def test_summary_shows_how_interests_moved(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:
@@ -403,7 +569,7 @@ async def test_summary_shows_how_interests_moved(world: Path) -> None:
         for long_term, short_term in summary.interest_trail.values():
             assert len(long_term) == len(short_term) == 5  # at the start, after each viewing
         text = screen_text(app)
-        assert "How your interests moved" in text
+        assert "Watch similarity per topic" in text
         long_term, short_term = next(iter(summary.interest_trail.values()))
         assert f"{value_text(long_term[0])} → {value_text(long_term[-1])}" in text
         assert trail_text(long_term) in text

@@ -67,5 +67,6 @@ def test_why_this_video(app: FeedApp, snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=(100, 32), press=["w"])
 
 
+@pytest.mark.slow
 def test_session_summary(app: FeedApp, snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=(100, 30), press=["j", "j", "q"])

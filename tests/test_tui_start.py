@@ -99,6 +99,7 @@ async def test_pick_an_existing_viewer(world: Path) -> None:
         assert "@ana" in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_a_new_viewer_onboards_with_interests_and_locale(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -128,6 +129,7 @@ async def test_onboarding_can_be_skipped(world: Path) -> None:
         assert (json.loads(new["interests"]), new["language"], new["country"]) == ([], "en", "US")
 
 
+@pytest.mark.slow
 async def test_a_taken_name_is_refused_without_leaving_onboarding(world: Path) -> None:
     app = app_for(world)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:

@@ -20,6 +20,7 @@ from tests.studykit import STUDY, make_bundle
 from tests.test_tui_tmux import Terminal, foryou_command
 from tests.tuikit import rows, screen_text
 from tui.cli import main
+from tui.screens.help import HelpScreen
 from tui.screens.prompts import ChoicePrompt
 from tui.screens.settings import SettingsScreen
 from tui.screens.study_consent import ConsentScreen
@@ -108,6 +109,7 @@ async def post_and_debrief(run: Run) -> str:
     return run.seen[-1]
 
 
+@pytest.mark.slow
 async def test_two_participants_run_a_two_condition_study(bundle: Path) -> None:
     clock = VirtualClock(0.0)
     shown: list[str] = []
@@ -211,6 +213,7 @@ def count(bundle: Path, table: str, where: str = "") -> int:
     return int(rows(bundle, f"SELECT count(*) AS n FROM {table} {where}")[0]["n"])
 
 
+@pytest.mark.slow
 async def test_a_second_run_continues_where_the_first_stopped(bundle: Path) -> None:
     clock = VirtualClock(0.0)
     app = run_app(bundle, "P001", clock)
@@ -282,6 +285,7 @@ scale = 7
 """
 
 
+@pytest.mark.slow
 async def test_the_minutes_of_a_timed_feed_end_it(world_path: Path, tmp_path: Path) -> None:
     # ...and a post-questionnaire of one optional item is still asked.
     assert ENJOY in NAMED
@@ -354,6 +358,7 @@ async def to_a_heated_video(run: Run, bundle: Path) -> None:
     raise AssertionError("no heated video in the first seven")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("disclosed", [False, True])
 async def test_heating_is_shown_only_where_the_condition_discloses_it(
     world_path: Path, tmp_path: Path, disclosed: bool
@@ -384,6 +389,7 @@ async def test_heating_is_shown_only_where_the_condition_discloses_it(
     assert not any(name in t for t in told for name in NEVER_SHOWN)
 
 
+@pytest.mark.slow
 async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
     clock = VirtualClock(0.0)
     loud = await feed_of(bundle, "arm-loud", clock)  # why, topic_sliders
@@ -402,6 +408,15 @@ async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
         assert settings.query("TopicSlider") and not settings.query("#keywords, #sensitive")
         assert not settings.query("#refresh, #hidden")
         await run.press("escape")
+        await run.press("question_mark")
+        help_text = prose(app)
+        assert isinstance(app.screen, HelpScreen)  # the feed's own help, granted keys only
+        assert "why this video" in help_text and "report" in help_text
+        assert "not interested" not in help_text and "hide the creator" not in help_text
+        assert "leave for now (asks first" in help_text and "session summary" not in help_text
+        await run.press("escape", "ctrl+q")  # like q: asks first
+        assert isinstance(app.screen, ChoicePrompt)
+        await run.press("1")  # stay
         user_id = run.feed().study.user_id
     events = rows(bundle, "SELECT kind FROM events WHERE user_id = ?", (user_id,))
     assert not {e["kind"] for e in events} & {"not_interested", "hide_creator"}
@@ -413,7 +428,9 @@ async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
         await onboard(run)
         text = run.seen[-1]
         assert "nope" in text and "hide" in text
-        await run.press("n")
+        await run.press("question_mark")
+        assert "not interested" in prose(app) and "hide the creator" in prose(app)
+        await run.press("escape", "n")
         assert isinstance(app.screen, ChoicePrompt)
         await run.press("1")  # not interested in this video
         await run.press("comma")

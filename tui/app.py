@@ -43,6 +43,8 @@ class FeedApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "quit"),
+        # Textual's own ctrl+q leaves without closing the video or showing the summary.
+        Binding("ctrl+q", "request_quit", "quit", show=False, priority=True),
         Binding("ctrl+c", "shutdown", "quit now", show=False, priority=True),
     ]
 
@@ -153,27 +155,49 @@ class FeedApp(App[None]):
         if self.autopilot_cast is not None:
             from tui.autopilot import Autopilot
 
-            self.autopilot = Autopilot(screen, self.autopilot_cast)
+            self.autopilot = Autopilot(screen, self.autopilot_cast, hand_over=self._hand_over)
             self.call_after_refresh(self.autopilot.start, live=self.live)
         # The catalog, the DOM and the styles live as long as the app: freezing them once the
         # feed is up keeps the cyclic collector from walking them again, a pause of up to
         # ~100 ms on a 100k world that would otherwise land on a keypress now and then.
         self.call_after_refresh(gc.freeze)
 
-    def on_key(self, event: events.Key) -> None:
-        # Runs once the key's binding has done its job (bindings are checked first), so a
-        # person's key both takes over and does what it says.
-        if self.autopilot is not None:
-            self.autopilot.on_key(event.key)
+    async def on_event(self, event: events.Event) -> None:
+        # Before any binding or widget sees it: a person's key or click must not act as the
+        # autopilot's simulated viewer, so it only takes over (and asks who is watching).
+        if self._person_takes_over(event):
+            assert self.autopilot is not None
+            self.autopilot.hand_back()
+            return
+        await super().on_event(event)
 
-    def on_mouse_down(self, event: events.MouseDown) -> None:
-        # Not on_click: a click on an action link (the rail) stops at the link.
-        if self.autopilot is not None:
-            self.autopilot.on_click()
+    def _person_takes_over(self, event: events.Event) -> bool:
+        if self.autopilot is None or not isinstance(event, events.InputEvent):
+            return False
+        if event.is_forwarded:
+            return False
+        if isinstance(event, events.Key):
+            return self.autopilot.takes_over(event.key)
+        pointer = (events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+        return isinstance(event, pointer) and self.autopilot.takes_over(None)
+
+    def _hand_over(self, why: str) -> None:
+        """A person takes over from the autopilot: its session ends, and the person watches as
+        themselves, chosen or created in "who is watching"."""
+        self.autopilot = self.autopilot_cast = None
+        if self.session is not None:
+            self.session.close()  # the persona's viewing of the video on screen ends here
+            self.session = None
+        while len(self.screen_stack) > 1:  # the feed and any prompt the autopilot opened
+            self.pop_screen()
+        self.push_screen(ViewerScreen(self.engine.users(), self.world_name), self._viewer_chosen)
+        self.notify(f"{why} Who is watching?", timeout=4, markup=False)
+        self._check_size(self.size)
 
     def action_request_quit(self) -> None:
-        """Close the current impression and the session, then show the summary."""
-        if self.session is None:
+        """q, ctrl+q: close the current impression and the session, then show the summary
+        (from the summary, or before any feed, leave)."""
+        if self.session is None or isinstance(self.screen, SummaryScreen):
             self.exit()
             return
         if self.autopilot is not None:
@@ -221,13 +245,16 @@ def make_app(
 
     Raises:
         StoreError: the file is missing or is not a foryou world (it is left untouched).
-        ValueError: no viewer has that name.
+        ValueError: no viewer has that name, or without `autopilot` it is a simulated one (a
+            person's reactions must never be recorded as a simulation's).
         ViewerClaimedError: that viewer's feed is open in another process.
         AutopilotError: the persona is neither a seed nor a topic, or `user` is a person.
     """
     engine = Engine.open(db_path, clock=world_clock, policy=policy)
     try:
         user_id = engine.user_id(user) if user is not None else None
+        if user_id is not None and autopilot is None and _simulated(engine, user_id):
+            raise ValueError(f"{user!r} is a simulated viewer, only the autopilot watches as it")
         cast = None
         if autopilot is not None:
             cast = autopilot.cast(engine)
@@ -240,3 +267,7 @@ def make_app(
     return FeedApp(
         engine, Path(db_path).name, user_id=user_id, live=live, clock=clock, autopilot=cast
     )
+
+
+def _simulated(engine: Engine, user_id: int) -> bool:
+    return any(row["id"] == user_id and row["simulated"] for row in engine.users())

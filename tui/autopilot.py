@@ -15,15 +15,19 @@ too. A prompt the autopilot opens (a comment, "not interested in…", a report r
 for ``pace_s`` (divided by the playback speed) before it is answered, so the audience can read
 it.
 
-Handing back: any key or click hands control back to the person at the keyboard, and the key
-does what it always does, except the keys that only change what is shown (``VIEW_KEYS``:
-pause, speed, why, profile, x-ray, discover, settings, help), so a presenter can open the
-profile or the x-ray and watch them converge while the persona keeps going.
+Handing back: any key, click or turn of the wheel hands control to the person at the keyboard,
+except the keys that only change what is shown (``VIEW_KEYS``: pause, speed, why, profile,
+x-ray, discover, settings, help), so a presenter can open the profile or the x-ray and watch
+them converge while the persona keeps going, and ``q``, which quits. The key that takes over
+does nothing else: what a person does must never be recorded as the simulated viewer, so the
+persona's session ends (its viewing of the video on screen closes) and "who is watching" asks
+which person is at the keyboard, or signs a new one up; their feed continues from there.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -31,8 +35,10 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from engine import Engine
+from engine.reactions import NEGATIVE
 from engine.sim import Behaviour, Persona, Reaction
 from engine.text import printable
+from engine.vocabulary import EventKind
 from tui.playback import Playback
 from tui.screens.prompts import ChoicePrompt, TextPrompt
 
@@ -45,16 +51,18 @@ TICKS_PER_S = 20
 EPSILON_S = 1e-6
 # Keys that change only what is shown: they leave the autopilot driving.
 VIEW_KEYS = frozenset({"p", "v", "w", "i", "x", "d", "comma", "question_mark"})
+# Keys that end the run: the autopilot stops and the summary (or the exit) follows.
+QUIT_KEYS = frozenset({"q", "ctrl+c"})
 # Persona action -> (key, FeedScreen action, what the key cap says).
 KEYS: dict[str, tuple[str, str, str]] = {
-    "like": ("l", "like", "like"),
-    "comment": ("c", "comment", "comment"),
-    "share": ("s", "share", "share"),
-    "save": ("f", "save", "save"),
-    "follow": ("F", "follow", "follow"),
-    "not_interested": ("n", "not_interested", "nope"),
-    "hide_creator": ("h", "hide", "hide"),
-    "report": ("r", "report", "report"),
+    EventKind.LIKE: ("l", "like", "like"),
+    EventKind.COMMENT: ("c", "comment", "comment"),
+    EventKind.SHARE: ("s", "share", "share"),
+    EventKind.SAVE: ("f", "save", "save"),
+    EventKind.FOLLOW: ("F", "follow", "follow"),
+    EventKind.NOT_INTERESTED: ("n", "not_interested", "nope"),
+    EventKind.HIDE_CREATOR: ("h", "hide", "hide"),
+    EventKind.REPORT: ("r", "report", "report"),
 }
 NEXT = ("j", "next", "next")
 # The calibrated persona likes about 2% of what it sees: true to life, dull on a projector. The
@@ -71,8 +79,8 @@ DEMO_BEHAVIOUR = replace(
     not_interested_rate=10 * _CALIBRATED.not_interested_rate,
 )
 TOPIC_SEARCH = 5000  # seeds tried for a persona that loves a named topic
-# After these the feed moves on by itself (the closing skip is the feed's).
-LEAVING = frozenset({"not_interested", "hide_creator", "report"})
+# After a negative reaction the feed moves on by itself (the closing skip is the feed's).
+LEAVING = NEGATIVE
 
 
 class AutopilotError(ValueError):
@@ -290,14 +298,19 @@ class _Prompt:
 class Autopilot:
     """Drives one feed screen with a persona until a person takes over."""
 
-    def __init__(self, screen: FeedScreen, cast: Cast) -> None:
+    def __init__(
+        self, screen: FeedScreen, cast: Cast, hand_over: Callable[[str], None] | None = None
+    ) -> None:
         """Create the autopilot (it starts with :meth:`start`).
 
         Args:
             screen: The mounted feed screen it drives.
             cast: Who watches, and at what pace.
+            hand_over: Called with what to tell the person when it stops driving for them:
+                the app switches to a person's viewer there. None: only say it.
         """
         self.screen = screen
+        self._hand_over = hand_over
         self.persona = cast.persona
         self.name = cast.label
         self.pace_s = cast.pace_s
@@ -336,13 +349,17 @@ class Autopilot:
         self.step(0.0)
 
     def hand_back(self, why: str = "You have control: the autopilot is off.") -> None:
-        """Stop driving and say so; safe to call more than once."""
+        """Stop driving and hand the feed to the person (see ``hand_over``); safe to call more
+        than once."""
         if not self.running:
             return
         self.stop()
         self.screen.sub_title = self._sub_title
         self.screen.hide_keys()
-        self.screen.notify(why, timeout=4, markup=False)
+        if self._hand_over is None:
+            self.screen.notify(why, timeout=4, markup=False)
+        else:
+            self._hand_over(why)
 
     def stop(self) -> None:
         """Stop driving, silently (the feed is closing)."""
@@ -350,15 +367,14 @@ class Autopilot:
         if self._timer is not None:
             self._timer.stop()
 
-    def on_key(self, key: str) -> None:
-        """A key a person pressed: it hands control back unless it only changes the view."""
-        if self.running and self._on_our_screens() and key not in VIEW_KEYS:
-            self.hand_back()
+    def takes_over(self, key: str | None) -> bool:
+        """Whether a person's key (None: a click or the wheel) takes over from the autopilot.
 
-    def on_click(self) -> None:
-        """A click of a person's on the feed hands control back."""
-        if self.running and self._on_our_screens():
-            self.hand_back()
+        Keys that only change what is shown and the quit keys leave it driving; anything else
+        on the feed or on a prompt the autopilot opened takes over, before it acts.
+        """
+        passing = key in VIEW_KEYS or key in QUIT_KEYS
+        return self.running and self._on_our_screens() and not passing
 
     # -- driving ----------------------------------------------------------------------------
 
@@ -419,7 +435,7 @@ class Autopilot:
             return False
         viewed = (session.index, current.impression_id)
         if self._viewing is not None and not self._leaving:
-            self.hand_back()  # someone else moved the feed (the mouse wheel)
+            self.hand_back()  # something else moved the feed
             return False
         if self._viewing is not None and viewed == self._viewed:
             self.hand_back("The autopilot stopped: the feed has nothing new. You have control.")

@@ -1,123 +1,29 @@
-"""The `foryou` command line: parses arguments and hands off; the work lives in engine/ and seed/.
+"""The `foryou` command group: parses arguments and hands off; the work lives in engine/ and seed/.
 
+The world's own commands (seed, feed, info, metadata) live here; the others live in
+``cli_engine``, ``cli_sim`` and ``cli_study`` and are registered below. Options and error
+handling they all share live in :mod:`tui.cli_options`, so no command module imports this one.
 Textual costs ~0.3 s to import, so only the commands that open the app import it.
 Errors surface as click's one-line ``Error: ...`` with a non-zero exit.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from click.decorators import FC
 
-from engine.store import StoreError
+from tui.cli_engine import boost, config, explain, recommend
+from tui.cli_options import db_option, policy_option, require_terminal, user_errors
+from tui.cli_sim import compare, simulate
+from tui.cli_study import evaluate, export, replay, study
 
 if TYPE_CHECKING:
     from engine.policy import PolicySpec
 
-DEFAULT_DB = "foryou.db"
 DEFAULT_VIDEOS = 20_000
-
-_db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=lambda: os.environ.get("FORYOU_DB", DEFAULT_DB),
-    show_default=f"$FORYOU_DB or {DEFAULT_DB}",
-    help="The world's SQLite file.",
-)
-
-
-def db_option(command: FC) -> FC:
-    """The ``--db`` option every command takes (a declared signature, so that the command
-    modules this one imports at its end can be type-checked through the import cycle)."""
-    return _db_option(command)
-
-
-_policy_params_option = click.option(
-    "--policy-params",
-    "policy_params",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="TOML",
-    help="Keyword parameters for a policy class (a TOML file).",
-)
-_policy_text_option = click.option(
-    "--policy",
-    "policy_text",
-    default=None,
-    metavar="SPEC",
-    help="Who picks: a built-in (engine, random, popular), FILE.py:Class or "
-    "package.module:Class, with the config's numbers [the config's policy].",
-)
-
-
-def policy_option(command: FC) -> FC:
-    """``--policy SPEC`` and ``--policy-params TOML``, handed to the command as one ``policy``
-    argument (a checked :class:`engine.policy.PolicySpec`, or None)."""
-
-    @functools.wraps(command)
-    def with_policy(
-        *args: object, policy_text: str | None, policy_params: Path | None, **kwargs: object
-    ) -> object:
-        kwargs["policy"] = parse_policy(policy_text, policy_params)
-        return command(*args, **kwargs)
-
-    return _policy_text_option(_policy_params_option(with_policy))  # type: ignore[return-value]
-
-
-def policy_params_option(command: FC) -> FC:
-    """``--policy-params TOML`` alone (compare names its policies among its arms)."""
-    return _policy_params_option(command)
-
-
-def parse_policy(text: str | None, params: Path | None) -> PolicySpec | None:
-    """The spec of ``--policy``, loaded once here so a bad one fails before any work.
-
-    Raises:
-        click.ClickException: a spec that cannot be loaded, or parameters without a policy.
-    """
-    if text is None:
-        if params is not None:
-            raise click.ClickException("--policy-params needs --policy")
-        return None
-    from engine.policy import PolicyError, PolicySpec
-
-    try:
-        spec = PolicySpec.parse(text, params)
-        spec.build()
-    except PolicyError as error:
-        raise click.ClickException(str(error)) from None
-    return spec
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the engine's refusals into click's one-line errors."""
-    try:
-        yield
-    except (StoreError, ValueError, KeyError) as exc:
-        message = exc.args[0] if exc.args else str(exc)
-        raise click.ClickException(str(message)) from None
-
-
-def require_terminal(release: Callable[[], None]) -> None:
-    """A full-screen app with no terminal would draw into a file and wait for keys forever."""
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        return
-    release()
-    raise click.ClickException(
-        "this command opens a full-screen interface and needs an interactive terminal "
-        "(its input or output is redirected)"
-    )
 
 
 @click.group(invoke_without_command=True)
@@ -183,7 +89,7 @@ def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: boo
     metavar="[PERSONA]",
     help="A simulated persona watches and reacts on its own: PERSONA is a seed (default 0) or "
     "a topic it loves (cooking, BookTok, ...). It watches as the simulated viewer "
-    "autopilot-PERSONA; any key but p v w i x d , ? takes over.",
+    "autopilot-PERSONA; any key but p v w i x d , ? q takes over and asks who is watching.",
 )
 @click.option(
     "--autopilot-pace",
@@ -224,11 +130,11 @@ def feed(
 @db_option
 def info(db_path: Path) -> None:
     """Describe a world: counts per topic, durations, languages, countries, flags."""
-    from engine.store import Store, world_summary
+    from engine.store import Store
     from tui.world_info import print_summary
 
     with user_errors(), Store.open(db_path) as store:
-        print_summary(db_path, world_summary(store.db))
+        print_summary(db_path, store.summary())
 
 
 @main.command()
@@ -248,25 +154,14 @@ def metadata(db_path: Path, out: Path | None) -> None:
     from engine.store import Store
 
     with user_errors(), Store.open(db_path) as store:
-        text = datasette_metadata(store.db, db_path.stem)
+        text = datasette_metadata(store.table_names(), db_path.stem)
     if out is None:
         click.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
 
 
-# Commands defined in their own modules register here (they import db_option from this one).
-from tui.cli_engine import boost, config, explain, recommend  # noqa: E402
-
-for command in (recommend, explain, config, boost):
+# The commands of the other modules (click lists every command alphabetically in --help).
+for command in (recommend, explain, config, boost, simulate, compare, study, export, replay):
     main.add_command(command)
-
-from tui.cli_sim import compare, simulate  # noqa: E402
-
-main.add_command(simulate)
-main.add_command(compare)
-
-from tui.cli_study import evaluate, export, replay, study  # noqa: E402
-
-for command in (study, export, replay, evaluate):
-    main.add_command(command)
+main.add_command(evaluate)

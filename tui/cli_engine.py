@@ -19,15 +19,8 @@ from engine import Engine, Receipt
 from engine.config import effective_toml, load_config
 from engine.policy import PolicySpec
 from engine.text import printable
-from tui.cli import db_option, policy_option, user_errors
+from tui.cli_options import config_option, db_option, policy_option, user_errors
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Ranking config TOML [built-in defaults].",
-)
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -167,6 +160,25 @@ def world_time(text: str, now_world: float, epoch_unix: float) -> float:
 def boost(db_path: Path, video_id: int, weight: float, until: str, reason: str, by: str) -> None:
     """Boost ("heat") a video; unlike TikTok's, every boost is disclosed in the receipt."""
     with user_errors(), Engine.open(db_path) as eng:
-        end = world_time(until, eng.now, eng.catalog.world.epoch_unix)
+        now, epoch_unix = eng.now, eng.catalog.world.epoch_unix
+        end = world_time(until, now, epoch_unix)
         boost_id = eng.boost(video_id, weight=weight, until=end, reason=reason, by=by)
-    click.echo(f"boost {boost_id}: video {video_id} ×{weight:g} until world time {end:.0f} s")
+    click.echo(
+        f"boost {boost_id}: video {video_id} ×{weight:g} "
+        f"until {local_time(end, epoch_unix)} ({relative(end - now)})"
+    )
+
+
+def local_time(world_s: float, epoch_unix: float) -> str:
+    """A world time as the local date and time a person reads, e.g. ``2026-12-05 21:14``."""
+    return datetime.fromtimestamp(epoch_unix + world_s).strftime("%Y-%m-%d %H:%M")
+
+
+def relative(seconds: float) -> str:
+    """A span from now in the largest fitting units: ``in 1 d 2 h``, ``in 45 min``, ``3 h ago``."""
+    minutes = round(abs(seconds) / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
+    span = " ".join(parts[:2]) or "0 min"
+    return f"{span} ago" if seconds < 0 else f"in {span}"

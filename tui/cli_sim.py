@@ -19,7 +19,7 @@ from engine.sim.backends import BackendError
 from engine.sim.baselines import resolve_arm, resolve_arms, with_references
 from engine.sim.experiment import DEFAULT_SHARD_SIZE, Experiment, RunSpec, run_experiment
 from engine.sim.runner import Arm
-from tui.cli import db_option, policy_option, policy_params_option, user_errors
+from tui.cli_options import db_option, policy_option, policy_params_option, user_errors
 
 if TYPE_CHECKING:  # scipy.stats, matplotlib and rich load only when a command runs
     from rich.table import Table
@@ -29,18 +29,41 @@ if TYPE_CHECKING:  # scipy.stats, matplotlib and rich load only when a command r
 
 
 REPORTS = Path("reports")  # where a run's files go without --out, one folder per run
+# Ceilings that keep a run in memory: a persona-session serves ~20 impressions, each a 45-byte
+# trace row per config, plus the persona itself; 1M persona-sessions is ~1 GB of trace per
+# config and, at a few hundred events/s per worker, already a day of work.
+MAX_USERS = 100_000
+MAX_SESSIONS = 1_000
+MAX_SEEDS = 100
+MAX_PERSONA_SESSIONS = 1_000_000
 
 
-def _at_least(minimum: int) -> Callable[[click.Context, click.Parameter, int], int]:
-    """An option callback that refuses a value below ``minimum`` while the arguments are parsed
-    (before anything runs), with a one-line error naming the flag."""
+def _at_least(
+    minimum: int, at_most: int | None = None
+) -> Callable[[click.Context, click.Parameter, int], int]:
+    """An option callback that refuses a value below ``minimum`` (or above ``at_most``) while
+    the arguments are parsed (before anything runs), with a one-line error naming the flag."""
 
     def check(ctx: click.Context, param: click.Parameter, value: int) -> int:
         if value < minimum:
             raise click.ClickException(f"{param.opts[0]} must be at least {minimum}, got {value}")
+        if at_most is not None and value > at_most:
+            raise click.ClickException(
+                f"{param.opts[0]} must be at most {at_most:,}, got {value:,}"
+            )
         return value
 
     return check
+
+
+def _check_size(users: int, sessions: int, seeds: int = 1) -> None:
+    """Refuse a run whose trace would not fit in memory, before anything is read or written."""
+    total = users * sessions * seeds
+    if total > MAX_PERSONA_SESSIONS:
+        raise click.ClickException(
+            f"--users × --sessions{' × --seeds' if seeds > 1 else ''} = {total:,} "
+            f"persona-sessions; at most {MAX_PERSONA_SESSIONS:,} fit in memory"
+        )
 
 
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,14 +74,14 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             "--users",
             default=50,
             show_default=True,
-            callback=_at_least(1),
+            callback=_at_least(1, MAX_USERS),
             help="Personas per seed.",
         ),
         click.option(
             "--sessions",
             default=3,
             show_default=True,
-            callback=_at_least(1),
+            callback=_at_least(1, MAX_SESSIONS),
             help="Sessions per persona.",
         ),
         click.option(
@@ -127,10 +150,13 @@ def _after_ctrl_c(error: BaseException | None) -> bool:
 
 def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
     from engine.sim.snapshot import shared_world
+    from engine.store.files import require_writable
     from tui.progress import stage_progress
 
     spec.check()
     shared_world(spec.db_path)  # a missing or foreign file is refused before any progress bar
+    if spec.log:
+        require_writable(Path(spec.db_path))
     with stage_progress(f"Simulating {spec.users * spec.replicates} personas") as progress:
         return run_experiment(spec, arms, progress)
 
@@ -168,6 +194,7 @@ def simulate(
 
     from engine.sim.comparison import compare as compare_runs
 
+    _check_size(users, sessions)
     with _sim_errors():
         arm = resolve_arm(config_spec)
         if policy is not None:  # the policy picks, with the config's numbers
@@ -200,7 +227,7 @@ def simulate(
     "--seeds",
     default=3,
     show_default=True,
-    callback=_at_least(1),
+    callback=_at_least(1, MAX_SEEDS),
     help="Independent persona populations.",
 )
 @click.option(
@@ -248,6 +275,7 @@ def compare(
     from engine.sim.comparison import compare as compare_runs
     from engine.sim.report import write_report
 
+    _check_size(users, sessions, seeds)
     with _sim_errors():
         if len(configs) < 2:
             raise click.ClickException("compare needs at least two configs")

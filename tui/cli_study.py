@@ -22,7 +22,13 @@ from engine.config import load_config
 from engine.policy import PolicySpec
 from engine.text import printable
 from engine.video import Video
-from tui.cli import db_option, policy_option, require_terminal, user_errors
+from tui.cli_options import (
+    config_path_option,
+    db_option,
+    policy_option,
+    require_terminal,
+    user_errors,
+)
 
 
 @click.group()
@@ -198,13 +204,7 @@ def _label(videos: dict[int, Video], video_id: int | None) -> str:
 @click.command()
 @click.argument("session_id", type=int)
 @db_option
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also show what this ranking config would have picked at each step.",
-)
+@config_path_option("Also show what this ranking config would have picked at each step.")
 @policy_option
 def replay(
     session_id: int, db_path: Path, config_path: Path | None, policy: PolicySpec | None
@@ -260,22 +260,16 @@ def _simulated(db_path: Path, sessions: tuple[int, ...]) -> bool:
     """Whether any of these sessions (none: any at all) was written by a simulation."""
     from engine.store import Store
 
-    with Store.open(db_path) as store:
-        where = f"id IN ({', '.join('?' * len(sessions))}) AND " if sessions else ""
-        row = store.db.execute(
-            f"SELECT count(*) FROM sessions WHERE {where}simulated = 1", list(sessions)
-        ).fetchone()
-    return bool(row[0])
+    # Checked when the command opened it; a file changed meanwhile still gets one line.
+    with user_errors(), Store.open(db_path, check=False) as store:
+        simulated = store.any_simulated(sessions)
+    return simulated
 
 
 @click.command()
 @db_option
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The ranking config to evaluate on the logged impressions [defaults with --policy].",
+@config_path_option(
+    "The ranking config to evaluate on the logged impressions [defaults with --policy]."
 )
 @click.option("--session", "sessions", type=int, multiple=True, help="Only these sessions.")
 @policy_option

@@ -53,6 +53,8 @@ class StudyApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "leave"),
+        # Textual's own ctrl+q would leave without asking, unlike q.
+        Binding("ctrl+q", "request_quit", "leave", show=False, priority=True),
         Binding("ctrl+c", "shutdown", "quit now", show=False, priority=True),
     ]
 

@@ -20,20 +20,19 @@ from typing import Any
 import msgspec
 
 from engine import Recommendation
-from engine.candidates import PRIORITY
 from engine.heating import STUDY_BOOSTER
+from engine.sources import CODE, Source
 from engine.study import Feed
 from tui.session import Controls, FeedSession
 
-BOOSTED = "boosted"
 # A heated video no other source proposed is, to a participant who is not told about heating,
 # something from outside their interests: it is told as exploration.
-HEATING_TOLD_AS = "explore"
+HEATING_TOLD_AS = Source.EXPLORE
 
 
 def untold_source(source: str) -> str:
     """A candidate source as told where heating is not disclosed."""
-    return HEATING_TOLD_AS if source == BOOSTED else source
+    return HEATING_TOLD_AS if source == Source.BOOSTED else source
 
 
 def conceal_heating(recommendation: Recommendation) -> Recommendation:
@@ -53,10 +52,9 @@ def conceal_heating(recommendation: Recommendation) -> Recommendation:
     receipt = recommendation.receipt
     if receipt.boost is not None and receipt.boost.get("by") != STUDY_BOOSTER:
         return recommendation
-    others = [s for s in receipt.sources if s != BOOSTED]
-    rank = {name: i for i, name in enumerate(PRIORITY)}
-    credited = min(others, key=lambda s: rank.get(s, len(rank))) if others else HEATING_TOLD_AS
-    source = credited if receipt.source == BOOSTED else receipt.source
+    others = [s for s in receipt.sources if s != Source.BOOSTED]
+    credited = min(others, key=lambda s: CODE.get(s, len(CODE))) if others else HEATING_TOLD_AS
+    source = credited if receipt.source == Source.BOOSTED else receipt.source
     slate: list[dict[str, Any]] = [
         {**row, "source": untold_source(str(row["source"]))} for row in receipt.slate
     ]
@@ -66,7 +64,7 @@ def conceal_heating(recommendation: Recommendation) -> Recommendation:
         sources=others or [HEATING_TOLD_AS],
         funnel=msgspec.structs.replace(
             receipt.funnel,
-            proposed={k: n for k, n in receipt.funnel.proposed.items() if k != BOOSTED},
+            proposed={k: n for k, n in receipt.funnel.proposed.items() if k != Source.BOOSTED},
         ),
         multipliers={k: m for k, m in receipt.multipliers.items() if k != "boost"},
         slate=slate,

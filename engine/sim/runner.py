@@ -26,8 +26,9 @@ from engine.config import Config
 from engine.pipeline import NothingToRecommendError
 from engine.policy import PolicySpec
 from engine.pools import OUTSIDE
+from engine.recorder import recorder_for
 from engine.sim.persona import Persona, Reaction, Taste
-from engine.sim.snapshot import StartState, StartStore, shared_world
+from engine.sim.snapshot import StartState, shared_world
 from engine.sim.trace import (
     NO_NEGATIVE,
     SCOPE_CODE,
@@ -37,6 +38,8 @@ from engine.sim.trace import (
     Trace,
 )
 from engine.sim.watch import SWIPE_S, Behaviour
+from engine.sources import NO_CODE
+from engine.store import Store
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -113,14 +116,17 @@ class ShardResult:
 def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
     """Open an engine for the shard, let its personas watch, and collect what happened."""
     world = shared_world(context.db_path)
-    store = StartStore.at_start(context.db_path, world, context.start)
+    # The parent process checked the file (quick_check) when it loaded the world.
+    store = Store.open(context.db_path, check=False)
     clock = VirtualClock(task.start_t)
     try:
         engine = Engine(
-            store=store,
-            config=task.arm.config,
+            store,
+            task.arm.config,
             clock=clock,
-            log=task.log,
+            recorder=recorder_for(store, log=task.log),
+            start=context.start,
+            world=world,
             condition=task.condition,
             policy=task.arm.spec.build(),  # built here: each worker its own, from the spec
         )
@@ -236,7 +242,7 @@ def _row(
         "rewatch" in kinds,
         NO_NEGATIVE if negative is None else SCOPE_CODE[str(negative["scope"])],
         "report" in kinds,
-        SOURCE_CODE.get(source, -1),
+        SOURCE_CODE.get(source, NO_CODE),
         reaction.appeal,
     )
 

@@ -1,10 +1,10 @@
 """The world as it stood when a run began, handed to every shard so that all start alike.
 
 Each shard of personas drives its own :class:`engine.Engine`, and an engine restores live stats,
-test pools, boosts and recent trending events from the file when it opens. With logging on, a
-shard opened after another one has written would start from that shard's activity, and results
-would depend on ``--jobs`` and on scheduling. A :class:`StartStore` answers those four reads
-from a :class:`StartState` taken once before any shard runs, and serves the world's arrays
+test pools, boosts and recent trending events when it opens (:mod:`engine.start`). From the
+file, a shard opened after another one has written would start from that shard's activity with
+logging on, and results would depend on ``--jobs`` and on scheduling. So every shard's engine
+is given the same :class:`StartState`, taken once before any shard runs, and the world's arrays
 loaded once per process; every write still goes to the real file, like a person's.
 """
 
@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlite_utils import Database
 
 from engine.store import Store
-from engine.store.files import open_database
 from engine.world import World
 
 _WORLDS: dict[str, World] = {}
@@ -26,26 +24,45 @@ _WORLDS: dict[str, World] = {}
 
 @dataclass(frozen=True)
 class StartState:
-    """What an engine restores when it opens, read once from the file."""
+    """What an engine restores when it opens, read once from the file (an
+    :class:`engine.start.Start` whose boosts never change, whatever other shards write)."""
 
-    live_stats: list[tuple[Any, ...]]
-    pools: list[tuple[Any, ...]]
-    boosts: list[dict[str, Any]]
-    recent_events: list[tuple[float, int, str]]
-    since: float  # recent_events holds everything from this world time on
-    recent_viewers: list[tuple[int, float]] = field(default_factory=list)  # from since on
+    stats: list[tuple[Any, ...]]
+    pool_rows: list[tuple[Any, ...]]
+    boost_rows: list[dict[str, Any]]
+    events: list[tuple[float, int, str]]
+    since: float  # events holds everything from this world time on
+    viewers: list[tuple[int, float]] = field(default_factory=list)  # active from since on
+
+    def live_stats(self) -> list[tuple[Any, ...]]:
+        return list(self.stats)
+
+    def pools(self) -> list[tuple[Any, ...]]:
+        return list(self.pool_rows)
+
+    def boosts(self) -> list[dict[str, Any]]:
+        return list(self.boost_rows)
+
+    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
+        return [e for e in self.events if e[0] >= since_world_t]
+
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        return [v for v in self.viewers if v[1] >= since_world_t]
+
+    def data_version(self) -> int:
+        return 0  # a run's boosts are the ones it started with
 
 
 def take_start_state(path: str | Path, since: float) -> StartState:
     """Read the restorable state of a world file (``since``: oldest trending event kept)."""
     with Store.open(path) as store:
         return StartState(
-            live_stats=store.live_stats(),
-            pools=store.pools(),
-            boosts=store.boosts(),
-            recent_events=store.recent_events(since),
+            stats=store.live_stats(),
+            pool_rows=store.pools(),
+            boost_rows=store.boosts(),
+            events=store.recent_events(since),
             since=since,
-            recent_viewers=store.recent_viewers(since),
+            viewers=store.recent_viewers(since),
         )
 
 
@@ -70,41 +87,3 @@ def _freeze(value: object) -> None:
     elif is_dataclass(value) and not isinstance(value, type):
         for f in fields(value):
             _freeze(getattr(value, f.name))
-
-
-class StartStore(Store):
-    """A store whose restore-time reads come from a :class:`StartState`."""
-
-    def __init__(self, db: Database, path: Path, world: World, start: StartState) -> None:
-        super().__init__(db, path)
-        self._world = world
-        self._start = start
-
-    @classmethod
-    def at_start(cls, path: str | Path, world: World, start: StartState) -> StartStore:
-        """Open the world file for writing, reading the run's start state instead of its tables."""
-        path = Path(path)
-        return cls(open_database(path), path, world, start)
-
-    def load_world(self, *, captions: bool = False) -> World:
-        if captions:
-            return super().load_world(captions=True)
-        return self._world
-
-    def live_stats(self) -> list[tuple[Any, ...]]:
-        return list(self._start.live_stats)
-
-    def pools(self) -> list[tuple[Any, ...]]:
-        return list(self._start.pools)
-
-    def boosts(self) -> list[dict[str, Any]]:
-        return list(self._start.boosts)
-
-    def data_version(self) -> int:
-        return 0  # a run's boosts are the ones it started with, whatever other shards write
-
-    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
-        return [e for e in self._start.recent_events if e[0] >= since_world_t]
-
-    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
-        return [v for v in self._start.recent_viewers if v[1] >= since_world_t]

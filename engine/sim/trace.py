@@ -7,19 +7,23 @@ in memory as one numpy structured array, so metrics never go back to SQLite.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.sources import CODE
+from engine.vocabulary import NotInterestedScope
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
 
-SOURCES = ("boosted", "follow", "fresh", "trending", "locale", "explore", "interest", "oracle")
-SOURCE_CODE = {name: code for code, name in enumerate(SOURCES)}
-SCOPES = ("video", "creator", "sound", "topic")
-SCOPE_CODE = {name: code for code, name in enumerate(SCOPES)}
+# Codes of the trace's int8 columns. The trace lives in memory (metrics never read it back from
+# disk), so its codes are the registries' own and may change with them.
+SOURCE_CODE = CODE
+SCOPE_CODE: Mapping[str, int] = {name: code for code, name in enumerate(NotInterestedScope)}
 NO_NEGATIVE = -1
 
 TRACE_DTYPE = np.dtype(
@@ -41,7 +45,7 @@ TRACE_DTYPE = np.dtype(
         ("rewatch", np.bool_),
         ("negative", np.int8),  # "not interested" scope code, NO_NEGATIVE when none
         ("report", np.bool_),
-        ("source", np.int8),  # code into SOURCES, -1 for anything else
+        ("source", np.int8),  # engine.sources.CODE, NO_CODE for a name it lacks
         ("appeal", np.float32),  # the moment's true appeal, noise included
     ]
 )

@@ -6,17 +6,22 @@ Everything outside this package receives plain values, frozen dataclasses or num
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from engine.store.activity import ActivityLog
 from engine.store.files import (
+    DamagedFileError,
+    DatabaseError,
     NewerSchemaError,
     NotAWorldError,
+    ReadOnlyError,
     StoreError,
     WorldExistsError,
     check_target,
     connect,
+    damage_message,
     inspect_file,
     open_database,
 )
@@ -25,8 +30,11 @@ from engine.store.world_io import content_hash, load_world, write_world
 from engine.world import World
 
 __all__ = [
+    "DamagedFileError",
+    "DatabaseError",
     "NewerSchemaError",
     "NotAWorldError",
+    "ReadOnlyError",
     "Store",
     "StoreError",
     "WorldExistsError",
@@ -46,10 +54,10 @@ class Store(ActivityLog):
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
+    def open(cls, path: str | Path, *, check: bool = True) -> Store:
         """Open an existing world (see :func:`engine.store.files.open_database`)."""
         path = Path(path)
-        return cls(open_database(path), path)
+        return cls(open_database(path, check=check), path)
 
     def close(self) -> None:
         self.db.close()
@@ -63,9 +71,20 @@ class Store(ActivityLog):
     def meta(self) -> dict[str, str]:
         return {row["key"]: row["value"] for row in self.db.table("foryou_meta").rows}
 
+    def table_names(self) -> list[str]:
+        """The tables present (a world without a study has no study tables)."""
+        return list(self.db.table_names())
+
+    def summary(self) -> dict[str, Any]:
+        """What `foryou info` shows (see :func:`engine.store.summary.world_summary`)."""
+        return world_summary(self.db)
+
     def load_world(self, *, captions: bool = False) -> World:
         """Load the world's columns into contiguous numpy arrays (captions only if asked)."""
-        return load_world(self.db, captions=captions)
+        try:
+            return load_world(self.db, captions=captions)
+        except DamagedFileError as exc:
+            raise DamagedFileError(damage_message(self.path, exc.args[0])) from None
 
     def content_hash(self) -> str:
         """A digest of every world row and array, independent of when or where it was built."""

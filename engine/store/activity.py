@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -143,6 +143,14 @@ class ActivityLog:
             )
 
     # -- impressions and events --------------------------------------------------------------
+
+    def any_simulated(self, session_ids: Sequence[int] = ()) -> bool:
+        """Whether any of these sessions (none given: any session at all) was simulated."""
+        where = f"id IN ({', '.join('?' * len(session_ids))}) AND " if session_ids else ""
+        row = self.db.execute(
+            f"SELECT count(*) FROM sessions WHERE {where}simulated = 1", list(session_ids)
+        ).fetchone()
+        return bool(row[0])
 
     def add_impression(self, row: Mapping[str, Any]) -> int:
         columns = ", ".join(row)
@@ -278,6 +286,13 @@ class ActivityLog:
 
     def boosts(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM boosts ORDER BY id"))
+
+    def last_ids(self) -> dict[str, int]:
+        """The highest id of each table an engine adds rows to (0 for an empty one)."""
+        return {
+            table: int(self.db.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
+            for table in ("users", "sessions", "impressions", "events", "boosts")
+        }
 
     def data_version(self) -> int:
         """Changes whenever another connection commits to the file (never for our own)."""

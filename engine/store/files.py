@@ -2,7 +2,9 @@
 
 A foryou file is marked by ``PRAGMA application_id`` and carries its schema version in
 ``PRAGMA user_version``, so a foreign SQLite file is never touched and a file written by newer
-code is refused instead of misread.
+code is refused instead of misread. A damaged file (flipped bytes, a truncated copy) is refused
+before anything reads or writes it, and a file this process may not write is opened read-only,
+so that the commands that only read it still work.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from urllib.request import pathname2url
 
 from sqlite_utils import Database
 
@@ -18,17 +21,27 @@ from engine.store.schema import APPLICATION_ID, known_migrations, migrations
 __all__ = [
     "APPLICATION_ID",
     "BUSY_TIMEOUT_S",
+    "DamagedFileError",
     "NewerSchemaError",
     "NotAWorldError",
+    "ReadOnlyError",
     "StoreError",
     "WorldExistsError",
     "check_target",
     "connect",
+    "damage_message",
+    "is_damage",
     "open_database",
+    "require_writable",
     "upgrade",
+    "writable",
 ]
 
 BUSY_TIMEOUT_S = 30.0
+
+# SQLite's own error, named here so that callers catching it (a damaged or read-only file met
+# mid-command) need not import sqlite3 themselves: only this package touches SQLite.
+DatabaseError = sqlite3.DatabaseError
 
 
 class StoreError(Exception):
@@ -47,37 +60,134 @@ class WorldExistsError(StoreError):
     pass
 
 
-def connect(path: str | Path) -> Database:
+class DamagedFileError(StoreError):
+    pass
+
+
+class ReadOnlyError(StoreError):
+    pass
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# What SQLite says when a file's bytes are not what its own structure promises.
+_DAMAGE = ("malformed", "file is not a database", "database corrupt")
+
+
+def is_damage(error: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite's error means the file itself is damaged (not locked, not read-only)."""
+    return any(marker in str(error) for marker in _DAMAGE)
+
+
+def damage_message(path: Path | str, reason: str) -> str:
+    return (
+        f"{path} is damaged ({reason}); foryou neither reads nor writes it: restore a copy "
+        "or build a new world"
+    )
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may change the file: the file itself and, for SQLite's journal and
+    WAL files beside it, its folder."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def require_writable(path: Path) -> None:
+    """Refuse up front, before any work, what would fail at the first write.
+
+    Raises:
+        ReadOnlyError: the file or its folder may not be written.
+    """
+    if not writable(path):
+        where = path if not os.access(path, os.W_OK) else f"{path} (its folder)"
+        raise ReadOnlyError(f"{where} is read-only and this command writes to it")
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> Database:
     """Open a connection with the settings every foryou connection needs.
 
     A busy timeout lets a simulation, a viewer and a second lab station share one file
-    without "database is locked" errors; WAL lets readers run beside one writer.
+    without "database is locked" errors; WAL lets readers run beside one writer. A read-only
+    connection cannot write even by mistake (see :func:`_read_only_uri`).
     """
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+    if read_only:
+        conn = sqlite3.connect(_read_only_uri(Path(path)), uri=True, timeout=BUSY_TIMEOUT_S)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
     db = Database(conn, execute_plugins=False)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     return db
 
 
+def _read_only_uri(path: Path) -> str:
+    uri = f"file:{pathname2url(str(path.absolute()))}?mode=ro"
+    if not Path(f"{path}-wal").exists():
+        # No writer has the file open (a writer keeps a -wal file), so reading it as immutable
+        # is safe, and it is what lets SQLite read a WAL file without creating the -shm index
+        # (impossible in a read-only folder, litter in a writable one).
+        uri += "&immutable=1"
+    return uri
+
+
 def inspect_file(path: Path) -> str:
-    """Classify a path: 'missing', 'foryou', 'empty' (a fresh SQLite file) or 'foreign'."""
+    """Classify a path: 'missing', 'foryou', 'empty' (a fresh SQLite file), 'damaged' (a
+    foryou file cut short, or an SQLite header cut short) or 'foreign'.
+
+    It reads the 100-byte SQLite header itself instead of connecting: a connection to a file in
+    WAL mode may leave ``-wal`` and ``-shm`` files behind, and this runs before anything is
+    known about the file.
+    """
     if not path.exists():
         return "missing"
     if path.is_dir():
         return "foreign"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-        try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError:
         return "foreign"
-    if app_id == APPLICATION_ID:
-        return "foryou"
-    return "empty" if tables == 0 and path.stat().st_size == 0 else "foreign"
+    if size == 0:
+        return "empty"
+    if not header.startswith(_SQLITE_MAGIC):
+        return "foreign"
+    if len(header) < 100:
+        return "damaged"
+    if int.from_bytes(header[68:72], "big") != APPLICATION_ID:
+        return "foreign"
+    return "damaged" if _cut_short(path, header, size) else "foryou"
+
+
+def _cut_short(path: Path, header: bytes, size: int) -> bool:
+    """Whether the file is shorter than its own header says (a truncated copy or download).
+
+    The header's page count is only trusted when SQLite marks it valid, and not while a ``-wal``
+    file exists: a writer's checkpoint may be growing the file at this moment.
+    """
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96]
+    if not valid or Path(f"{path}-wal").exists():
+        return False
+    return pages * page_size > size
+
+
+def check_intact(db: Database, path: Path) -> None:
+    """Refuse a file whose pages do not hold together (``PRAGMA quick_check``: every b-tree page
+    read once, ~0.1 s per 100k videos), so no command reads garbage or writes into it.
+
+    Raises:
+        DamagedFileError: the check found a problem, or SQLite could not even read the pages.
+    """
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check(1)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        raise DamagedFileError(damage_message(path, problems[0].splitlines()[0]))
 
 
 def check_version(db: Database, path: Path) -> None:
@@ -102,54 +212,90 @@ def upgrade(db: Database) -> None:
 def check_target(path: Path, *, force: bool) -> None:
     """Refuse to write a world where it would destroy something (see :func:`write_world`)."""
     kind = inspect_file(path)
+    if kind == "damaged":
+        raise DamagedFileError(
+            damage_message(path, "cut short") + "; refusing to overwrite it (move it away first)"
+        )
     if kind in ("foreign", "empty"):
         raise NotAWorldError(f"{path} exists and is not a foryou world; refusing to overwrite it")
     if kind == "foryou" and not force:
         raise WorldExistsError(f"{path} is already a foryou world; pass --force to rebuild it")
-    if kind == "foryou":
-        _check_replaceable(path)
     if not path.parent.is_dir():
         raise StoreError(f"cannot write {path}: directory {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK):
-        raise StoreError(f"cannot write {path}: directory {path.parent} is not writable")
+        raise ReadOnlyError(f"cannot write {path}: directory {path.parent} is not writable")
+    if kind == "foryou":
+        if not os.access(path, os.W_OK):
+            raise ReadOnlyError(f"{path} is read-only; refusing to replace it")
+        _check_replaceable(path)
 
 
 def _check_replaceable(path: Path) -> None:
     """--force rebuilds a world, but never silently destroys what it cannot know or must keep:
-    a file from a newer foryou, or a study's participants (research data)."""
+    a damaged file, a file from a newer foryou, or a study's participants (research data)."""
     db = connect(path)
     try:
+        check_intact(db, path)
         check_version(db, path)
         if db["participants"].exists() and (n := db["participants"].count):
             raise WorldExistsError(
                 f"{path} holds a study with {n} participant(s); refusing to replace it even "
                 "with --force (export it, then delete the file yourself if you mean to)"
             )
+    except DamagedFileError as exc:
+        raise DamagedFileError(
+            f"{exc.args[0]}; refusing to overwrite it (move it away first)"
+        ) from None
     finally:
         db.conn.close()
 
 
-def open_database(path: Path) -> Database:
-    """Open an existing foryou file, upgrading an older schema in place.
+def open_database(path: Path, *, check: bool = True) -> Database:
+    """Open an existing foryou file, upgrading an older schema in place. A file this process
+    may not write is opened read-only (reads work; the first write raises
+    ``sqlite3.OperationalError``, see :func:`writable`).
+
+    Args:
+        path: the file.
+        check: run :func:`check_intact` (a process that opens a file already checked, like a
+            simulation's shards, may skip it).
 
     Raises:
         NotAWorldError: the path is missing or is not a foryou database.
+        DamagedFileError: the file is damaged.
         NewerSchemaError: the file was written by a newer version of foryou.
+        ReadOnlyError: an older schema needs an upgrade but the file is read-only.
     """
     kind = inspect_file(path)
     if kind == "missing":
         raise NotAWorldError(f"{path}: no such world (build it with `foryou seed --db {path}`)")
+    if kind == "damaged":
+        raise DamagedFileError(damage_message(path, "cut short"))
     if kind != "foryou":
         raise NotAWorldError(f"{path} is not a foryou world; refusing to touch it")
-    db = connect(path)
+    read_only = not writable(path)
+    db = connect(path, read_only=read_only)
     try:
+        if check:
+            check_intact(db, path)
         check_version(db, path)
         if migrations.pending(db):
+            if read_only:
+                raise ReadOnlyError(
+                    f"{path} is read-only and needs an upgrade to this foryou's schema; "
+                    "open it once where it can be written"
+                )
             upgrade(db)
-        db.execute("PRAGMA journal_mode = WAL")
-        # In WAL mode NORMAL survives a killed process (not a power cut) without an fsync per
-        # commit, which is what keeps record() under a millisecond.
-        db.execute("PRAGMA synchronous = NORMAL")
+        if not read_only:
+            db.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL survives a killed process (not a power cut) without an fsync
+            # per commit, which is what keeps record() under a millisecond.
+            db.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if is_damage(exc):
+            raise DamagedFileError(damage_message(path, str(exc))) from None
+        raise
     except BaseException:
         db.close()
         raise

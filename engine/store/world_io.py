@@ -8,10 +8,13 @@ BLOB reads instead of a million row fetches. Each chunk carries a CRC32 checked 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +26,12 @@ import numpy as np
 import numpy.typing as npt
 from sqlite_utils import Database
 
-from engine.store.files import APPLICATION_ID, StoreError, check_target, upgrade
+from engine.store.files import (
+    APPLICATION_ID,
+    DamagedFileError,
+    check_target,
+    upgrade,
+)
 from engine.world import (
     NO_ID,
     Creators,
@@ -52,7 +60,10 @@ def write_world(
     """Write ``world`` to ``path`` atomically: built in a temporary file, renamed at the end.
 
     An interrupted build (Ctrl+C, a crash) leaves no file that looks like a world, and
-    ``--force`` keeps the old world intact until the new one is complete.
+    ``--force`` keeps the old world intact until the new one is complete. The temporary file
+    has a unique name and is locked while its builder lives, so a build that was killed outright
+    (``kill -9``, a power cut) leaves a file that the next build beside it removes. The new
+    file and its directory are flushed to disk before and after the rename.
 
     Raises:
         NotAWorldError: ``path`` exists and is not a foryou world (it is never touched).
@@ -61,15 +72,79 @@ def write_world(
     """
     path = Path(path)
     check_target(path, force=force)
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    remove_stale_builds(path)
+    fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), dir=path.parent)
+    tmp = Path(name)
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until this process ends: "a builder is alive"
+        os.fchmod(fd, 0o666 & ~_umask())  # what a plain sqlite3 file would get, not 0600
         _build(tmp, world, progress or (lambda stage, done: None))
+        os.fsync(fd)
         os.replace(tmp, path)
+        _fsync_directory(path.parent)
     finally:
-        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+        _remove_build_files(tmp)
+        os.close(fd)
     return path
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def remove_stale_builds(path: Path) -> list[Path]:
+    """Delete the temporary files of builds of ``path`` whose builder died (no one holds their
+    lock); a build still running beside this one keeps its file. Returns what was removed."""
+    removed = []
+    for tmp in path.parent.glob(f"{glob.escape(_temp_prefix(path))}*"):
+        if tmp.name.endswith(("-journal", "-wal", "-shm")):
+            continue
+        if _just_created(tmp):
+            continue
+        try:
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live builder holds it
+        finally:
+            os.close(fd)
+        _remove_build_files(tmp)
+        removed.append(tmp)
+    return removed
+
+
+def _just_created(tmp: Path) -> bool:
+    """A builder locks its file just after creating it, before writing anything: an empty file
+    from the last second may be in that instant, so it is left alone."""
+    try:
+        stat = tmp.stat()
+    except FileNotFoundError:
+        return True
+    return stat.st_size == 0 and time.time() - stat.st_mtime < 1.0
+
+
+def _remove_build_files(tmp: Path) -> None:
+    for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename itself durable (a crash after it must not bring the old file back)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _build(tmp: Path, world: World, progress: Progress) -> None:
@@ -321,18 +396,21 @@ def read_arrays(db: Database) -> dict[str, npt.NDArray[Any]]:
     """Read every stored array, checking each chunk's CRC32.
 
     Raises:
-        StoreError: a chunk does not match its checksum (the file was damaged).
+        DamagedFileError: a chunk does not match its checksum (the file was damaged).
     """
     parts: dict[str, list[bytes]] = {}
     layout: dict[str, tuple[str, tuple[int, ...]]] = {}
     cursor = db.execute(
         "SELECT name, dtype, shape, crc32, data FROM world_arrays ORDER BY name, part"
     )
-    for name, dtype, shape, crc, data in cursor:
-        if zlib.crc32(data) != crc:
-            raise StoreError(f"world array {name!r} is damaged (checksum mismatch)")
-        parts.setdefault(name, []).append(data)
-        layout[name] = (dtype, tuple(json.loads(shape)))
+    # Closed even on a refusal: an open statement keeps the connection (and its -wal and -shm
+    # files) alive after the store is closed.
+    with contextlib.closing(cursor):
+        for name, dtype, shape, crc, data in cursor:
+            if zlib.crc32(data) != crc:
+                raise DamagedFileError(f"world array {name!r} failed its checksum")
+            parts.setdefault(name, []).append(data)
+            layout[name] = (dtype, tuple(json.loads(shape)))
     arrays = {}
     for name, chunks in parts.items():
         dtype, shape = layout[name]

@@ -28,9 +28,10 @@ from typing import Any
 
 import msgspec
 
+from engine.api import Engine
 from engine.clock import Clock, WallClock
 from engine.config import Config
-from engine.heating import HeatedEngine, condition_boosts
+from engine.heating import condition_boosts
 from engine.store import Store
 from engine.store.forget import (
     FileInUseError,
@@ -273,12 +274,12 @@ class StudyBundle:
         # Claimed: a run still open is one whose process died; it ends where its activity did.
         self._log.close_dead_runs(int(row["id"]))
         reading = FirstReading(clock or WallClock(float(self.store.meta()["epoch_unix"])))
-        engine = HeatedEngine.open_heated(
+        engine = Engine.open(
             self.path,
             condition.config,
-            condition_boosts(msgspec.to_builtins(condition.boost)),
             clock=reading,
             condition=condition.name,
+            boosts=condition_boosts(msgspec.to_builtins(condition.boost)),
         )
         try:
             return self._start_run(engine, row, condition, reading, interests, language, country)
@@ -288,7 +289,7 @@ class StudyBundle:
 
     def _start_run(
         self,
-        engine: HeatedEngine,
+        engine: Engine,
         row: Mapping[str, Any],
         condition: Condition,
         reading: FirstReading,

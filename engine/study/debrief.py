@@ -22,7 +22,7 @@ from engine.config import Config
 from engine.history import timeline_steps
 from engine.profile import Profile
 from engine.reactions import CLOSING
-from engine.replay import ReplayEngine
+from engine.replay import Replay
 from engine.store import Store
 from engine.store.study_log import StudyLog
 from engine.store.timeline import Timeline
@@ -74,9 +74,10 @@ def build_debrief(path: str | Path, participant: str, user_id: int, config: Conf
         steps = timeline_steps(Timeline(store.db), {user_id})
         sources = log.sources_served(user_id)
         boosted = log.boosted_seen(user_id)
-    engine = ReplayEngine.over(path, config, steps[0].world_t if steps else 0.0)
+    replay = Replay.over(path, config, steps[0].world_t if steps else 0.0)
+    engine = replay.engine
     try:
-        engine.adopt(user)
+        replay.adopt(user)
         interests = engine.profile(user_id).interests
         topic_of = engine.catalog.world.videos.topic_id
         slugs = engine.topics()
@@ -117,7 +118,7 @@ def build_debrief(path: str | Path, participant: str, user_id: int, config: Conf
         for step in steps:
             if step.kind == "open":
                 close_dead_viewings()
-            engine.play(step)
+            replay.play(step)
             if step.kind == "seen":
                 on_screen[int(step.row["id"])] = step.row
             if step.kind != "event":
@@ -134,7 +135,7 @@ def build_debrief(path: str | Path, participant: str, user_id: int, config: Conf
         close_dead_viewings()
         assumed = engine.profile(user_id)
     finally:
-        engine.close()
+        replay.close()
     points = [
         TrajectoryPoint(
             p.index, p.video_id, p.topic, p.watched_s, p.completed, tuple(reactions.get(i, ()))

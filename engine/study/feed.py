@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from engine.api import Engine
 from engine.clock import Clock
-from engine.heating import HeatedEngine
 from engine.store.study_log import StudyLog
 from engine.study.definition import SessionLength, StudyError
 from engine.video import Recommendation
@@ -64,7 +64,7 @@ class Feed:
     def __init__(
         self,
         *,
-        engine: HeatedEngine,
+        engine: Engine,
         user_id: int,
         participant_id: int,
         run_id: int,

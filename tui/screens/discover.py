@@ -23,7 +23,7 @@ def velocity_text(per_hour: float) -> str:
 
 
 class TrendRow(Horizontal):
-    """One trend: name, velocity, sparkline of live activity per bucket (oldest first)."""
+    """One trend: name, velocity, sparkline of engagement per bucket (oldest first)."""
 
     def __init__(self, rank: int, trend: Trend) -> None:
         super().__init__(classes="trend")
@@ -51,7 +51,7 @@ class DiscoverScreen(Panel[None]):
         with Vertical(id="discover"):
             yield Label("DISCOVER · trending now", classes="title")
             yield Label(
-                f"velocity = engagement per hour; sparklines = live reactions per {minutes:g} min",
+                f"velocity = engagement per hour; sparklines = engagement per {minutes:g} min",
                 classes="hint",
             )
             with Horizontal():

@@ -25,6 +25,7 @@ from engine import NothingToRecommendError
 from engine.text import printable
 from tui.playback import next_speed
 from tui.screens.discover import DiscoverScreen
+from tui.screens.help import FEED_KEYS, HelpEntry, HelpScreen
 from tui.screens.prompts import TextPrompt, report_prompt, scope_prompt
 from tui.screens.settings import SettingsResult, SettingsScreen
 from tui.screens.why import WhyScreen
@@ -347,7 +348,8 @@ class FeedScreen(Screen[None]):
             self.query_one(ProfilePanel).show(self.session.profile())
         elif self.panel == "xray":
             current = self.session.current
-            self.query_one(XRayPanel).show(current.receipt if current else None)
+            receipt = current.receipt if current else None
+            self.query_one(XRayPanel).show(receipt, self.session.finalists())
 
     def action_why(self) -> None:
         """Why this video: the receipt in words."""
@@ -385,12 +387,12 @@ class FeedScreen(Screen[None]):
             self.notify("Settings saved: they shape your next videos.", timeout=2)
 
     def action_help(self) -> None:
-        """Show or hide every key."""
-        # By name: importing HelpPanel pulls in the Markdown stack, ~40 ms of cold start.
-        if self.query("HelpPanel"):
-            self.app.action_hide_help_panel()
-        else:
-            self.app.action_show_help_panel()
+        """Every key of the feed, in its own words."""
+        self.app.push_screen(HelpScreen(self.help_entries()))
+
+    def help_entries(self) -> list[HelpEntry]:
+        """The keys this feed answers to (a study's feed leaves out what it does not grant)."""
+        return [entry for entry in FEED_KEYS if self.check_action(entry.action, ()) is not False]
 
     # -- keys pressed on the viewer's behalf ----------------------------------------------------
 

@@ -23,6 +23,16 @@ class NewViewer:
     country: str
 
 
+def topics_by_name(labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(slug, display name) pairs in the order every topic list shows them: by name, as a
+    viewer looks for one (onboarding's interests, settings' sliders).
+
+    Args:
+        labels: Topic slug -> display name.
+    """
+    return sorted(labels.items(), key=lambda kv: kv[1])
+
+
 class OnboardingScreen(Screen[NewViewer]):
     """Choose interests, language and country, or skip straight to the feed."""
 
@@ -71,7 +81,7 @@ class OnboardingScreen(Screen[NewViewer]):
                 yield SelectionList[str](
                     *(
                         (Content(label), slug, slug in self.interests)  # a name, not markup
-                        for slug, label in sorted(self.labels.items(), key=lambda kv: kv[1])
+                        for slug, label in topics_by_name(self.labels)
                     ),
                     id="interests",
                 )

@@ -12,17 +12,24 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from engine import Video
-from engine.reactions import REPORT_REASONS, SCOPES
 from engine.text import printable
+from engine.vocabulary import NotInterestedScope, ReportReason
 from tui.screens.panel import Panel
 
 REPORT_WORDS = {
-    "spam": "Spam or scam",
-    "misleading": "Misleading",
-    "harmful": "Dangerous or harmful",
-    "sensitive": "Sensitive or graphic",
-    "hateful": "Hateful or harassing",
-    "other": "Something else",
+    ReportReason.SPAM: "Spam or scam",
+    ReportReason.MISLEADING: "Misleading",
+    ReportReason.HARMFUL: "Dangerous or harmful",
+    ReportReason.SENSITIVE: "Sensitive or graphic",
+    ReportReason.HATEFUL: "Hateful or harassing",
+    ReportReason.OTHER: "Something else",
+}
+# "Not interested in…" each scope, where no video is at hand to name (the help).
+SCOPE_WORDS = {
+    NotInterestedScope.VIDEO: "this video",
+    NotInterestedScope.CREATOR: "videos by its creator",
+    NotInterestedScope.SOUND: "videos with its sound",
+    NotInterestedScope.TOPIC: "videos about its topic",
 }
 
 
@@ -95,15 +102,16 @@ class ChoicePrompt(Panel[str | None]):
 def scope_prompt(video: Video) -> ChoicePrompt:
     """ "Not interested in…" this video, its creator, its sound or its topic."""
     labels = {
-        "video": "This video",
-        "creator": f"Videos by @{video.creator_handle}",
-        "sound": f"Videos with ♫ {video.sound_title}",
-        "topic": f"Videos about {video.topic_name}",
+        NotInterestedScope.VIDEO: "This video",
+        NotInterestedScope.CREATOR: f"Videos by @{video.creator_handle}",
+        NotInterestedScope.SOUND: f"Videos with ♫ {video.sound_title}",
+        NotInterestedScope.TOPIC: f"Videos about {video.topic_name}",
     }
-    return ChoicePrompt("Not interested in…", [(scope, labels[scope]) for scope in SCOPES])
+    options = [(str(scope), labels[scope]) for scope in NotInterestedScope]
+    return ChoicePrompt("Not interested in…", options)
 
 
 def report_prompt() -> ChoicePrompt:
     """ "Report: why?" with the engine's report reasons."""
-    options = [(reason, REPORT_WORDS.get(reason, reason)) for reason in REPORT_REASONS]
+    options = [(str(reason), REPORT_WORDS[reason]) for reason in ReportReason]
     return ChoicePrompt("Report: why?", options)

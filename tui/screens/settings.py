@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSe
 
 from engine.text import printable
 from tui.playback import SPEEDS
+from tui.screens.onboarding import topics_by_name
 from tui.screens.panel import Panel
 from tui.screens.prompts import ChoicePrompt
 from tui.session import Controls, HiddenCreator
@@ -77,7 +78,7 @@ class SettingsScreen(Panel[SettingsResult | None]):
 
         Args:
             controls: The viewer's current feed controls.
-            labels: Topic slug -> display name, in the order to list them.
+            labels: Topic slug -> display name (listed by name, as onboarding lists them).
             speed: The current playback speed.
             offered: The feed controls to show (a study condition may grant only some); the
                 others are returned as they came.
@@ -117,8 +118,10 @@ class SettingsScreen(Panel[SettingsResult | None]):
                 yield from self._hidden_creators(self.hidden)
             if "topic_sliders" in offered:
                 yield Label("Topics: ←/→ for less/more (×1 is neutral, ×0 none)", classes="heading")
-                with VerticalScroll(id="sliders"):
-                    for slug, label in self.labels.items():
+                # The lists scroll to whichever entry has the focus; as tab stops of their own
+                # they were an invisible stop between the fields.
+                with VerticalScroll(id="sliders", can_focus=False):
+                    for slug, label in topics_by_name(self.labels):
                         yield TopicSlider(slug, label, c.topic_sliders.get(slug, 1.0))
             with Horizontal(id="buttons"):
                 yield Button("Save", variant="primary", compact=True, id="save")
@@ -132,7 +135,7 @@ class SettingsScreen(Panel[SettingsResult | None]):
             yield Label("Hidden creators: none", classes="heading")
             return
         yield Label("Hidden creators: tick to let them back in", classes="heading")
-        with VerticalScroll(id="hidden"):
+        with VerticalScroll(id="hidden", can_focus=False):
             for creator in hidden:
                 label = Content(f"Unhide @{printable(creator.handle)}")  # not markup
                 yield Checkbox(label, compact=True, name=creator.handle)

@@ -16,11 +16,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
+from engine.sources import short_words
 from engine.study import Debrief
 from engine.text import printable
 from tui.screens.summary import belief_lines, plural, trail_text
 from tui.study_session import untold_source
-from tui.widgets.video_details import SOURCE_WORDS
 
 TRAIL_WIDTH = 32
 TOPICS_WATCHED = 5
@@ -48,7 +48,7 @@ def sources_text(sources: dict[str, int], *, heating_disclosed: bool) -> str:
         told = source if heating_disclosed else untold_source(source)
         counts[told] = counts.get(told, 0) + n
     ranked = sorted(counts.items(), key=lambda kv: -kv[1])
-    return " · ".join(f"{SOURCE_WORDS.get(source, source)} {n}" for source, n in ranked)
+    return " · ".join(f"{short_words(source)} {n}" for source, n in ranked)
 
 
 class TrajectoryRow(Horizontal):

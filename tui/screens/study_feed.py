@@ -15,6 +15,7 @@ from collections.abc import Callable
 from textual.timer import Timer
 
 from tui.screens.feed import FeedScreen
+from tui.screens.help import HelpEntry
 from tui.screens.settings import SettingsScreen
 from tui.study_session import StudyFeedSession
 from tui.widgets.action_rail import ActionRail
@@ -29,6 +30,11 @@ ACTION_CONTROL = {
     "xray": "why",
 }
 CHECK_EVERY_S = 0.5  # how often the minutes left are checked and shown
+# Leaving a study asks first and keeps the participant's place (tui/study_app.py).
+STUDY_QUIT = (
+    HelpEntry("q ctrl+q", "leave for now (asks first; run again to continue)", "quit"),
+    HelpEntry("ctrl+c", "leave at once (run again to continue)", "quit"),
+)
 
 
 def left_text(session: StudyFeedSession) -> str:
@@ -75,6 +81,11 @@ class StudyFeedScreen(FeedScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         control = ACTION_CONTROL.get(action)
         return control is None or control in self.study.offered
+
+    def help_entries(self) -> list[HelpEntry]:
+        """The keys this condition grants, and how leaving a study works."""
+        entries = [entry for entry in super().help_entries() if entry.action != "quit"]
+        return [*entries, *STUDY_QUIT]
 
     # -- the feed's length ------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from textual.widgets import Label, Static
 
 from engine import Profile
 from engine.text import printable
-from tui.session import SessionSummary
+from tui.session import SessionSummary, into_topics, muted_topics
 from tui.widgets.playback_bar import clock_text
 
 TOP = 3
@@ -45,20 +45,26 @@ def value_text(value: float | None) -> str:
 
 
 def belief_lines(profile: Profile, labels: dict[str, str]) -> list[str]:
-    """The engine's view of the viewer, in sentences."""
+    """The engine's view of the viewer, in sentences: what they are into by topic affinity
+    (never a topic they said "not interested" in while that holds), and what they watch by
+    watch similarity, in the words and numbers of the profile panel."""
 
     def names(pairs: list[tuple[str, float]]) -> str:
         top = [labels.get(slug, slug) for slug, value in pairs[:TOP] if value > 0]
         return ", ".join(top) or "nothing yet"
 
+    into = ", ".join(f"{labels.get(t, t)} {a:.2f}" for t, a in into_topics(profile, TOP))
+    muted = ", ".join(labels.get(t, t) for t in muted_topics(profile))
     follows = ", ".join(f"@{h}" for h in profile.follows[:5]) or "nobody"
     hidden = ", ".join(f"@{h}" for h in profile.hidden_creators[:5]) or "nobody"
     filters = ", ".join(profile.keyword_filters) or "none"
+    marks = f"'Not interested' marks: {len(profile.not_interested)}"
     lines = [
-        f"Long-term you are into: {names(profile.long_term_topics)}.",
-        f"Right now you are into: {names(profile.short_term_topics)}.",
+        f"You are into (topic affinity): {into or 'nothing yet'}.",
+        f"What you watch is closest to (watch similarity): long-term "
+        f"{names(profile.long_term_topics)}; right now {names(profile.short_term_topics)}.",
         f"You follow {follows}; you hid {hidden}.",
-        f"'Not interested' marks: {len(profile.not_interested)}; keyword filters: {filters}.",
+        f"{marks}{f' (topics: {muted})' if muted else ''}; keyword filters: {filters}.",
         f"Seen {plural(profile.seen, 'video')} in total, {profile.served} served.",
     ]
     return [printable(line) for line in lines]  # handles and filters come from the file
@@ -104,7 +110,7 @@ class SummaryScreen(Screen[None]):
                 f"{plural(s.reactions, 'reaction')} in {clock_text(s.session_s)} "
                 f"({clock_text(s.watched_s)} of video)."
             )
-            yield Label("How your interests moved, video by video (0-1)", classes="heading")
+            yield Label("Watch similarity per topic, video by video (0-1)", classes="heading")
             with Horizontal(classes="interest interest-header"):
                 yield Label("", classes="interest-name")
                 yield Label("long-term", classes="interest-spark")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,6 +13,7 @@ from textual.widgets import Label, Static
 
 from engine import Receipt, Video
 from engine.scoring import BOOST_FLOOR
+from engine.sources import why_words
 from engine.text import printable
 from tui.screens.panel import Panel
 
@@ -29,8 +30,8 @@ ACTION_WORDS = {
     "report": "report it",
 }
 FEATURE_WORDS = {
-    "similarity": "close to what you watch",
-    "topic": "your taste for {topic}",
+    "similarity": "watch similarity",
+    "topic": "topic affinity ({topic})",
     "hashtags": "its hashtags",
     "sound": "its sound",
     "creator": "its creator",
@@ -38,15 +39,6 @@ FEATURE_WORDS = {
     "language": "in your language",
     "country": "from your country",
     "freshness": "a new upload",
-}
-SOURCE_WORDS = {
-    "interest": "your interests",
-    "follow": "creators you follow",
-    "trending": "what is trending",
-    "fresh": "new uploads getting a first audience",
-    "explore": "exploration outside your interests",
-    "locale": "what is recent in your region",
-    "boosted": "a boost (heating)",
 }
 
 
@@ -131,13 +123,23 @@ def adjustment_lines(receipt: Receipt) -> list[Content]:
     return lines
 
 
+def feature_words(name: str, context: dict[str, Any]) -> str:
+    """What a score feature is, in the words the profile panel and the summary use; the topic
+    names its affinity when the pick was made (the number the profile panel showed then)."""
+    words = FEATURE_WORDS.get(name, name).format(**context)
+    if name == "topic" and "topic_affinity" in context:  # receipts from before it was kept
+        words = f"topic affinity {plain(context['topic_affinity'])} ({context['topic']})"
+    return words
+
+
 def match_lines(receipt: Receipt) -> list[Content]:
-    """What in the profile made it match, strongest first."""
+    """What in the profile made it match, strongest first: each feature's weighted part of
+    the affinity score."""
     lines = []
     for name, value in sorted(receipt.features.items(), key=lambda kv: -abs(kv[1])):
         if abs(value) < 0.005:
             continue
-        words = printable(FEATURE_WORDS.get(name, name).format(**receipt.context))
+        words = printable(feature_words(name, receipt.context))
         lines.append(
             Content.assemble(
                 f"  {words:<34}", (f"{value:+.2f}", "$success" if value > 0 else "$error")
@@ -149,7 +151,8 @@ def match_lines(receipt: Receipt) -> list[Content]:
 def pick_line(receipt: Receipt) -> Content:
     """Where it came from, its rank and its chance of being shown."""
     f = receipt.funnel
-    sources = ", ".join(SOURCE_WORDS.get(s, s) for s in receipt.sources)
+    # A whole policy (random, the oracle) proposes nothing itself: its pick is its own.
+    sources = ", ".join(why_words(s) for s in receipt.sources or [receipt.source])
     return Content(
         f"Proposed by {sources}. "
         f"Ranked #{receipt.rank + 1} of {f.slate} finalists (out of {f.merged} candidates). "
@@ -191,7 +194,7 @@ class WhyScreen(Panel[None]):
                     )
                 yield Label("In short", classes="heading")
                 yield Static(Content("\n".join(f"• {printable(line)}" for line in r.reasons())))
-                yield Label("Why it matched you", classes="heading")
+                yield Label("Why it matched you (what each adds to the match)", classes="heading")
                 yield Static(Content("\n").join(match_lines(r)))
                 yield Label("How it was scored", classes="heading")
                 yield Static(Content("\n").join(scoring_lines(r)))

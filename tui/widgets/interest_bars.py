@@ -1,4 +1,5 @@
-"""Horizontal bars for interest strengths, labelled, with an arrow when a value moved."""
+"""Horizontal bars for interest strengths, labelled, with an arrow when a value moved; a
+negative value (a topic affinity below 0) is a bar of its size in the error colour."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class InterestBars(Widget):
         self.empty_text = "nothing yet"
 
     def show(self, rows: list[tuple[str, float]], before: dict[str, float] | None = None) -> None:
-        """Show labelled values in 0..1, with ▲/▼ against `before` when given.
+        """Show labelled values in -1..1, with ▲/▼ against `before` when given.
 
         Args:
             rows: (label, value) pairs, strongest first.
@@ -57,7 +58,7 @@ class InterestBars(Widget):
             lines.append(
                 Content.assemble(
                     f"{label[:LABEL_WIDTH]:<{LABEL_WIDTH}} ",
-                    (bar_text(value, bar_width), "$accent"),
+                    (bar_text(abs(value), bar_width), "$accent" if value >= 0 else "$error"),
                     f" {value:>{VALUE_WIDTH}.2f}",
                     arrow,
                 )

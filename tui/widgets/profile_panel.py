@@ -9,9 +9,11 @@ from textual.widgets import Label, Static
 
 from engine import Profile
 from engine.text import printable
+from tui.session import muted_topics
 from tui.widgets.interest_bars import InterestBars
 
 TOP = 5
+DISLIKED = 3  # topics of negative affinity shown under the liked ones
 REACTION_WORDS = {
     "complete": "watched to the end",
     "skip": "skipped",
@@ -27,8 +29,24 @@ def topic_rows(pairs: list[tuple[str, float]], labels: dict[str, str]) -> list[t
     return [(labels.get(slug, slug), value) for slug, value in pairs[:TOP] if value > 0]
 
 
+def affinity_rows(affinity: dict[str, float], labels: dict[str, str]) -> list[tuple[str, float]]:
+    """The topics of highest topic affinity, then the most disliked ones, with display names
+    (the same numbers "why this video" and the summary give)."""
+    ranked = sorted(((a, t) for t, a in affinity.items() if abs(a) >= 0.005), reverse=True)
+    liked = [(t, a) for a, t in ranked if a > 0][:TOP]
+    disliked = [(t, a) for a, t in ranked if a < 0][-DISLIKED:]
+    return [(labels.get(t, t), a) for t, a in liked + disliked]
+
+
+def muted_text(profile: Profile, labels: dict[str, str]) -> str:
+    """A line naming the topics a "not interested" mark still keeps out, if any."""
+    muted = [labels.get(t, t) for t in muted_topics(profile)]
+    return f"\n  topics: {', '.join(muted)}" if muted else ""
+
+
 class ProfilePanel(VerticalScroll, can_focus=False):
-    """Long- and short-term interests as bars, follows and hides, the last reactions."""
+    """Topic affinity, long- and short-term watch similarity as bars, follows and hides, the
+    last reactions."""
 
     def __init__(
         self, labels: dict[str, str], *, id: str | None = None, classes: str | None = None
@@ -39,9 +57,11 @@ class ProfilePanel(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Label("YOUR PROFILE", classes="panel-title")
-        yield Label("Long-term interests", classes="panel-heading")
+        yield Label("Topic affinity (-1 to 1)", classes="panel-heading")
+        yield InterestBars(id="affinity")
+        yield Label("Watch similarity, long-term", classes="panel-heading")
         yield InterestBars(id="long-term")
-        yield Label("Right now (short-term)", classes="panel-heading")
+        yield Label("Watch similarity, right now", classes="panel-heading")
         yield InterestBars(id="short-term")
         yield Label("Follows and hides", classes="panel-heading")
         yield Static(id="choices")
@@ -54,22 +74,23 @@ class ProfilePanel(VerticalScroll, can_focus=False):
         Args:
             profile: The engine's current view of the viewer.
         """
-        for panel_id, pairs in (
-            ("long-term", profile.long_term_topics),
-            ("short-term", profile.short_term_topics),
+        for panel_id, rows in (
+            ("affinity", affinity_rows(profile.topic_affinity, self.labels)),
+            ("long-term", topic_rows(profile.long_term_topics, self.labels)),
+            ("short-term", topic_rows(profile.short_term_topics, self.labels)),
         ):
-            rows = topic_rows(pairs, self.labels)
             self.query_one(f"#{panel_id}", InterestBars).show(rows, self._previous.get(panel_id))
             self._previous[panel_id] = dict(rows)
         follows = ", ".join(f"@{printable(h)}" for h in profile.follows[-4:]) or "none"
         hidden = ", ".join(f"@{printable(h)}" for h in profile.hidden_creators[-3:]) or "none"
         if profile.hidden_creators:
             hidden += "\n  unhide them in settings (,)"
+        muted = muted_text(profile, self.labels)
         self.query_one("#choices", Static).update(
             Content(
                 f"following {len(profile.follows)}: {follows}\n"
                 f"hidden {len(profile.hidden_creators)}: {hidden}\n"
-                f"not interested marks: {len(profile.not_interested)}"
+                f"not interested marks: {len(profile.not_interested)}{muted}"
             )
         )
         recent = [REACTION_WORDS.get(kind, kind) for kind, _ in profile.recent_reactions[-6:]]

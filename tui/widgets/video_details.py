@@ -10,20 +10,11 @@ from textual.content import Content
 from textual.widgets import Static
 
 from engine import Video
+from engine.sources import short_words
 from engine.text import printable
 from tui.widgets.marquee import Marquee
 
 HASHTAG = re.compile(r"#\w+")
-SOURCE_WORDS = {
-    "interest": "your interests",
-    "follow": "a creator you follow",
-    "trending": "trending",
-    "fresh": "new uploads",
-    "explore": "something new for you",
-    "locale": "your region",
-    "boosted": "a boost (heating)",
-    "revisit": "going back",
-}
 
 
 def caption_content(caption: str) -> Content:
@@ -84,7 +75,7 @@ class VideoDetails(Vertical):
         self.query_one("#sound", Marquee).set_text(
             printable(f"♫ {video.sound_title} · {video.sound_artist}")
         )
-        origin = SOURCE_WORDS.get(source, source)
+        origin = short_words(source)
         sensitive = " · sensitive" if video.sensitive else ""
         self.query_one("#meta", Static).update(
             Content(

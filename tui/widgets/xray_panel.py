@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, Static
 
-from engine import Receipt
+from engine import Receipt, Video
 from engine.receipt import Funnel
 
-SLATE_ROWS = 6
+SLATE_ROWS = 8  # the receipt keeps the top 8 of the slate
+ABOUT_WIDTH = 24  # a finalist's topic, creator and caption lines, under its figures
 LABEL_WIDTH = 20
 COUNT_WIDTH = 5
 BACK_TO_BACK = "same creator or sound as the last video"  # the re-rank's rule, by its name
@@ -55,9 +57,34 @@ def rerank_rows(funnel: Funnel) -> list[Content]:
     return rows
 
 
-def funnel_content(receipt: Receipt) -> Content:
+def shorten(text: str, width: int = ABOUT_WIDTH) -> str:
+    """`text` on one line of at most `width` cells, cut with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+def finalist_rows(receipt: Receipt, videos: Mapping[int, Video]) -> list[Content]:
+    """The top of the slate: rank, score, source and chance, then what each video is (topic,
+    creator, the start of its caption), so a presenter can say what the feed nearly showed."""
+    rows = []
+    for rank, row in enumerate(receipt.slate[:SLATE_ROWS]):
+        picked = row["video_id"] == receipt.video_id
+        text = f"  #{rank + 1:<3}{row['score']:>6.2f} {row['source']:<9}{row['probability']:>5.0%}"
+        rows.append(
+            Content.styled(text + (" ◀" if picked else ""), "bold $success" if picked else "")
+        )
+        video = videos.get(row["video_id"])
+        if video is not None:
+            about = shorten(f"{video.topic_name} · @{video.creator_handle}")
+            rows.append(Content.styled(f"    {about}", "$text-muted"))
+            rows.append(Content.styled(f"    {shorten(video.caption)}", "$text-muted italic"))
+    return rows
+
+
+def funnel_content(receipt: Receipt, videos: Mapping[int, Video] | None = None) -> Content:
     """Candidates per source → distinct → each filter's removals → kept → the re-rank's holds
-    → in the running → top scored → picked; each section adds up to its bold total."""
+    → in the running → top scored: the pick, then the finalists (with what each is, where
+    `videos` describes it); each section adds up to its bold total."""
     f = receipt.funnel
     lines: list[Content] = [Content("Candidates per source")]
     for source, count in sorted(f.proposed.items(), key=lambda kv: -kv[1]):
@@ -70,18 +97,14 @@ def funnel_content(receipt: Receipt) -> Content:
     lines.append(count_row("kept", f.kept, "bold"))
     lines.extend(rerank_rows(f))
     lines.append(Content(f"Top scored ({f.slate} finalists)"))
-    for rank, row in enumerate(receipt.slate[:SLATE_ROWS]):
-        picked = row["video_id"] == receipt.video_id
-        text = f"  #{rank + 1:<3}{row['score']:>6.2f} {row['source']:<9}{row['probability']:>5.0%}"
-        style = "bold $success" if picked else ""
-        lines.append(Content.styled(text + (" ◀" if picked else ""), style))
+    # The pick before the finalists: with what each is, they may run below the panel's end.
     lines.append(
         Content.styled(
-            f"Picked #{receipt.rank + 1}: score {receipt.score:.2f}, "
-            f"chance {receipt.propensity:.1%}",
+            f"Picked #{receipt.rank + 1}: score {receipt.score:.2f}, {receipt.propensity:.1%}",
             "bold $success",
         )
     )
+    lines.extend(finalist_rows(receipt, videos or {}))
     return Content("\n").join(lines)
 
 
@@ -92,11 +115,12 @@ class XRayPanel(VerticalScroll, can_focus=False):
         yield Label("X-RAY · this pick", classes="panel-title")
         yield Static(id="funnel")
 
-    def show(self, receipt: Receipt | None) -> None:
+    def show(self, receipt: Receipt | None, videos: Mapping[int, Video] | None = None) -> None:
         """Show the funnel of a pick (None: nothing on screen).
 
         Args:
             receipt: The pick's receipt.
+            videos: The finalists of its slate by id, to say what each is.
         """
-        body = funnel_content(receipt) if receipt else Content("no video on screen")
+        body = funnel_content(receipt, videos) if receipt else Content("no video on screen")
         self.query_one("#funnel", Static).update(body)

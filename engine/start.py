@@ -1,0 +1,71 @@
+"""What an engine restores when it opens: the world's shared state as earlier runs left it.
+
+Live engagement counters, test-pool rows, boosts, recent trending events and the active
+audience (who sizes the test pools) belong to every
+viewer of a world, so an engine starts from them rather than from the world as built. Where
+they come from is a part passed to the engine: :class:`FileStart` reads the file (what a
+normal open does; ``activity=False`` sees the world as built, which replay re-lives from),
+and a simulation hands every shard the same frozen
+:class:`engine.sim.snapshot.StartState` so that shards never see each other's writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from engine.store import Store
+
+__all__ = ["FileStart", "Start"]
+
+
+class Start(Protocol):
+    """The restore-time reads of an engine (rows as :class:`engine.store.Store` returns them)."""
+
+    def live_stats(self) -> list[tuple[Any, ...]]: ...
+
+    def pools(self) -> list[tuple[Any, ...]]: ...
+
+    def boosts(self) -> list[dict[str, Any]]:
+        """The boosts table, read again whenever :meth:`data_version` changes."""
+        ...
+
+    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]: ...
+
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        """(viewer, world time of their last closed viewing) since a world time."""
+        ...
+
+    def data_version(self) -> int:
+        """Changes when another connection wrote to the file (boosts may have changed)."""
+        ...
+
+
+class FileStart:
+    """The file's own state, read when asked.
+
+    Args:
+        activity: False to see no recorded activity (no live counters, pool rows or recent
+            events): the world as built, with its operator boosts.
+    """
+
+    def __init__(self, store: Store, *, activity: bool = True) -> None:
+        self.store = store
+        self.activity = activity
+
+    def live_stats(self) -> list[tuple[Any, ...]]:
+        return self.store.live_stats() if self.activity else []
+
+    def pools(self) -> list[tuple[Any, ...]]:
+        return self.store.pools() if self.activity else []
+
+    def boosts(self) -> list[dict[str, Any]]:
+        return self.store.boosts()
+
+    def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
+        return self.store.recent_events(since_world_t) if self.activity else []
+
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        return self.store.recent_viewers(since_world_t) if self.activity else []
+
+    def data_version(self) -> int:
+        return self.store.data_version()

@@ -1,0 +1,53 @@
+"""What each floor loads, checked in a fresh interpreter (import-linter cannot see lazy imports).
+
+The contracts in pyproject.toml say who may import whom; these tests say what a process that
+imports the engine, or starts the command line, actually pays for.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def loaded_after(code: str, watched: tuple[str, ...]) -> list[str]:
+    """The watched top-level modules in ``sys.modules`` after running ``code`` in a new Python."""
+    probe = (
+        f"{code}\nimport json, sys\nprint(json.dumps(sorted(set({watched!r}) & set(sys.modules))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=CHECKOUT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_the_engine_loads_no_ui_no_faker_and_no_other_floor() -> None:
+    # click is not listed: sqlite-utils loads it for its plugin hooks (the engine never imports
+    # it itself; import-linter checks that).
+    watched = ("textual", "rich", "faker", "tui", "seed")
+    assert loaded_after("import engine, engine.api, engine.store", watched) == []
+
+
+def test_the_seed_generator_loads_no_ui() -> None:
+    assert loaded_after("import seed.build", ("textual", "rich", "tui")) == []
+
+
+def test_the_command_line_starts_without_textual() -> None:
+    # Textual costs ~0.3 s to import: only the commands that open an app load it.
+    code = "from tui.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    assert loaded_after(code, ("textual",)) == []
+
+
+@pytest.mark.parametrize("module", ["tui.cli_engine", "tui.cli_sim", "tui.cli_study"])
+def test_each_command_module_imports_on_its_own(module: str) -> None:
+    # The group imports the command modules, never the reverse: one imported first (a test, a
+    # notebook, a plugin registering its commands) must not meet a half-built tui.cli.
+    assert loaded_after(f"import {module}", ("textual",)) == []

@@ -1,0 +1,159 @@
+"""What every `foryou` command shares: the options they take and how their errors read.
+
+The group (:mod:`tui.cli`) imports the command modules (``cli_engine``, ``cli_sim``,
+``cli_study``) to register their commands; they import only this module, so nothing imports the
+group back. It loads no Textual (~0.3 s): the commands that open an app import it themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from click.core import ParameterSource
+from click.decorators import FC
+
+from engine.store import DatabaseError, StoreError
+from engine.store.files import damage_message, is_damage
+
+if TYPE_CHECKING:
+    from engine.policy import PolicySpec
+
+DEFAULT_DB = "foryou.db"
+
+
+def _group_db(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """Let `foryou --db X command` reach the command: the group's --db is the default of every
+    command under it, and giving both with different files is refused rather than guessed."""
+    root = ctx.find_root()
+    if root is ctx or root.get_parameter_source("db_path") is not ParameterSource.COMMANDLINE:
+        return value
+    group_db: Path = root.params["db_path"]
+    given_here = ctx.get_parameter_source("db_path") is ParameterSource.COMMANDLINE
+    if given_here and os.path.abspath(value) != os.path.abspath(group_db):
+        raise click.ClickException(
+            f"--db given twice with different files: {group_db} before the command, "
+            f"{value} after it; give it once"
+        )
+    return group_db
+
+
+# The --db option the group and every command take (the group's value reaches them).
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: os.environ.get("FORYOU_DB", DEFAULT_DB),
+    show_default=f"$FORYOU_DB or {DEFAULT_DB}",
+    callback=_group_db,
+    help="The world's SQLite file (before or after the command).",
+)
+
+
+def config_path_option(help: str) -> Callable[[FC], FC]:
+    """``--config TOML`` as an optional path handed to the command as ``config_path``."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=help,
+    )
+
+
+config_option = config_path_option("Ranking config TOML [built-in defaults].")
+
+_policy_params_option = click.option(
+    "--policy-params",
+    "policy_params",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="TOML",
+    help="Keyword parameters for a policy class (a TOML file).",
+)
+_policy_text_option = click.option(
+    "--policy",
+    "policy_text",
+    default=None,
+    metavar="SPEC",
+    help="Who picks: a built-in (engine, random, popular), FILE.py:Class or "
+    "package.module:Class, with the config's numbers [the config's policy].",
+)
+
+
+def policy_option(command: FC) -> FC:
+    """``--policy SPEC`` and ``--policy-params TOML``, handed to the command as one ``policy``
+    argument (a checked :class:`engine.policy.PolicySpec`, or None)."""
+
+    @functools.wraps(command)
+    def with_policy(
+        *args: object, policy_text: str | None, policy_params: Path | None, **kwargs: object
+    ) -> object:
+        kwargs["policy"] = parse_policy(policy_text, policy_params)
+        return command(*args, **kwargs)
+
+    return _policy_text_option(_policy_params_option(with_policy))  # type: ignore[return-value]
+
+
+def policy_params_option(command: FC) -> FC:
+    """``--policy-params TOML`` alone (compare names its policies among its arms)."""
+    return _policy_params_option(command)
+
+
+def parse_policy(text: str | None, params: Path | None) -> PolicySpec | None:
+    """The spec of ``--policy``, loaded once here so a bad one fails before any work.
+
+    Raises:
+        click.ClickException: a spec that cannot be loaded, or parameters without a policy.
+    """
+    if text is None:
+        if params is not None:
+            raise click.ClickException("--policy-params needs --policy")
+        return None
+    from engine.policy import PolicyError, PolicySpec
+
+    try:
+        spec = PolicySpec.parse(text, params)
+        spec.build()
+    except PolicyError as error:
+        raise click.ClickException(str(error)) from None
+    return spec
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the engine's refusals into click's one-line errors, and SQLite's word that the
+    command's file is damaged or read-only (met after it was opened) into one line naming it."""
+    try:
+        yield
+    except (StoreError, ValueError, KeyError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise click.ClickException(str(message)) from None
+    except DatabaseError as exc:
+        ctx = click.get_current_context(silent=True)
+        db_path = ctx.params.get("db_path") if ctx else None
+        name = db_path or "the world file"
+        if is_damage(exc):
+            raise click.ClickException(damage_message(name, str(exc))) from None
+        if "readonly" in str(exc):
+            raise click.ClickException(
+                f"{name} is read-only and this command writes to it ({exc})"
+            ) from None
+        raise
+
+
+def require_terminal(release: Callable[[], None]) -> None:
+    """A full-screen app with no terminal would draw into a file and wait for keys forever."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return
+    release()
+    raise click.ClickException(
+        "this command opens a full-screen interface and needs an interactive terminal "
+        "(its input or output is redirected)"
+    )
