@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
+from engine.coengagement import CoEngagement
 from engine.config import Config, load_config
 from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
@@ -108,6 +109,7 @@ class Engine:
         self.clock: Clock = clock or WallClock(world.epoch_unix)
         self.trending = Trending(self.catalog, config.sources.trending_window_h)
         self.pools = self._new_pools()
+        self.coengagement = CoEngagement(world.videos.creator_id)
         self._users: dict[int, UserState] = {}
         self._keywords: dict[str, I64] = {}
         self._boosts: list[Boost] = []  # this engine's own: study heating, or not recorded
@@ -189,6 +191,7 @@ class Engine:
         for world_t, video_id, kind in self.start.recent_events(now - self.trending.window_s):
             self.trending.observe(world_t, video_id, kind)
         self.pools.load_viewers(self.start.recent_viewers(now - self.pools.audience_window_s))
+        self.coengagement.load(self.start.positive_events())
         self._refresh_shared(now, force=True)
 
     def _reload_boosts(self, *, force: bool = False) -> None:
@@ -427,6 +430,7 @@ class Engine:
             pools=self.pools,
             boosts={b.video_id: b for b in boosts if b.starts <= now < b.until},
             now=now,
+            coengagement=self.coengagement,
         )
         rng = np.random.default_rng(
             np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
@@ -565,6 +569,7 @@ class Engine:
             self.trending.observe(event.world_t, event.video_id, event.kind)
             if effects.closes:
                 self.pools.note_viewer(state.user_id, event.world_t)
+            self.coengagement.observe(state.user_id, event.video_id, event.kind)
         return event_id
 
     def _commit(self, row: Mapping[str, Any], event: Event, effects: Effects) -> int:

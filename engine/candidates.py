@@ -6,6 +6,8 @@
 - follow: newest videos of followed creators;
 - trending: engagement velocity in a recent window;
 - fresh: new uploads in their staged test pools;
+- co-engagement: what viewers who finished or liked the viewer's recent positives also finished
+  or liked ("viewers who finished this also finished that", :mod:`engine.coengagement`);
 - explore: recent videos from the topics whose Thompson draw (:mod:`engine.uncertainty`) is
   highest among those the viewer is not known to like: where the engine is least sure;
 - locale: recent videos from the viewer's country;
@@ -17,12 +19,13 @@ A video proposed by several sources is kept once, credited to the first in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.catalog import Catalog
+from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
 from engine.pools import TestPools
@@ -53,6 +56,8 @@ class Candidates:
     query_known: bool
     # The pick's Thompson draw per topic (engine.uncertainty); None if the sources drew none.
     topic_draw: F64 | None = None
+    # Co-engagement of each candidate with the viewer's recent positives (engine.coengagement).
+    coengagement: F64 | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class SourceContext:
     boosted: I64
     config: Config
     now: float
+    coengagement: CoEngagement | None = None
 
 
 def _unseen(ids: I64, state: UserState) -> I64:
@@ -224,6 +230,7 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
         Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
         Source.FOLLOW: follow(ctx, state, quotas.follow),
         Source.FRESH: fresh(ctx, state, quotas.fresh, rng),
+        Source.COENGAGEMENT: coengaged(ctx, state, quotas.coengagement),
         Source.TRENDING: trending(ctx, state, quotas.trending),
         Source.LOCALE: locale(ctx, state, quotas.locale, rng),
         Source.EXPLORE: explore(ctx, state, quotas.explore, rng, draws),
@@ -231,7 +238,20 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     }
     if query is None:
         proposed[Source.STARTER] = cold_start(ctx, state, quotas.interest, rng)
-    return _merge(proposed, ctx, query, draws)
+    merged = _merge(proposed, ctx, query, draws)
+    if ctx.coengagement is None:
+        return merged
+    seeds = recent_positives(state.reactions)
+    return replace(merged, coengagement=ctx.coengagement.scores(merged.ids, seeds))
+
+
+def coengaged(ctx: SourceContext, state: UserState, quota: int) -> I64:
+    """What viewers who finished or liked the viewer's recent positives also finished or liked,
+    whatever its topic: the strongest partners of each recent positive in turn."""
+    if ctx.coengagement is None or quota == 0:
+        return np.zeros(0, dtype=np.int64)
+    found = ctx.coengagement.neighbours(recent_positives(state.reactions), quota * 2)
+    return _unseen(found, state)[:quota]
 
 
 def _merge(

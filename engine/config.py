@@ -82,6 +82,7 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     follow: Count = 30
     trending: Count = 40
     fresh: Count = 20
+    coengagement: Count = 30  # "viewers who finished this also finished that"
     explore: Count = 20
     locale: Count = 20
     boosted: Count = 10

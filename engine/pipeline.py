@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from engine.candidates import Candidates, SourceContext, gather
 from engine.catalog import Catalog
+from engine.coengagement import CoEngagement
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters
 from engine.pick import Choice, choose, slate_probabilities
@@ -58,6 +59,7 @@ class Shared:
     pools: TestPools
     boosts: dict[int, Boost]  # in force now, by video
     now: float
+    coengagement: CoEngagement | None = None  # learned from every viewer's positives
 
 
 class NothingToRecommendError(RuntimeError):
@@ -106,6 +108,13 @@ class Proposal:
         return self.candidates.source[self.keep]
 
     @property
+    def coengagement(self) -> F64 | None:
+        """Co-engagement of each kept candidate with the viewer's recent positives
+        (:mod:`engine.coengagement`); None when the sources computed none."""
+        c = self.candidates
+        return None if c.coengagement is None else c.coengagement[self.keep]
+
+    @property
     def similarity(self) -> F64 | None:
         """Interest similarity of the kept candidates; None while the viewer is unknown."""
         c = self.candidates
@@ -126,7 +135,13 @@ def propose(
     """
     boosted = np.array(sorted(world.boosts), dtype=np.int64)
     context = SourceContext(
-        world.catalog, world.trending, world.pools, boosted, world.config, world.now
+        world.catalog,
+        world.trending,
+        world.pools,
+        boosted,
+        world.config,
+        world.now,
+        world.coengagement,
     )
     candidates = sources(context, state, rng)
     filters = FilterContext(world.catalog, world.config, world.now, keyword_blocked)
@@ -145,8 +160,14 @@ def engine_scores(world: Shared, state: UserState, proposal: Proposal) -> Scores
     if draws is None:
         return scores
     raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
-    topics = world.catalog.world.videos.topic_id[proposal.ids]
-    multiplier = draw_multiplier(draws, topics, raised)
+    videos = world.catalog.world.videos
+    multiplier = draw_multiplier(draws, videos.topic_id[proposal.ids], raised)
+    # Following is an explicit choice too: a followed creator's videos draw as high as the
+    # best topic, so an unsure topic elsewhere never buries what the viewer asked for.
+    followed = state.follows.mask(videos.creator_id[proposal.ids])
+    if followed.any():
+        best = draw_multiplier(draws, np.array([int(np.argmax(draws))]))[0]
+        multiplier = np.where(followed, np.maximum(multiplier, best), multiplier)
     # Heating promises the operator's weight on any video: the draw leaves boosted ones alone.
     return with_topic_draw(scores, np.where(scores.multipliers["boost"] != 1.0, 1.0, multiplier))
 

@@ -181,7 +181,7 @@ def test_strict_filters_widen_the_search_instead_of_giving_up(world_path: Path) 
     uid = eng.new_user()
     eng.set_controls(uid, keyword_filters=["a"])  # rules out ~99% of captions
     picks = []
-    for _ in range(12):
+    for _ in range(30):
         rec = eng.next(uid)
         assert "a" not in rec.video.caption.lower()
         eng.record(uid, rec.video.id, "skip", watched_s=3.0)

@@ -35,8 +35,8 @@ def test_a_watched_through_topic_counts_as_hooked_an_early_skip_as_missed() -> N
     _close(state, GAMING, "skip", 1.5)
     assert state.topic_hooked[[COOKING, PETS, GAMING]].tolist() == [1.0, 1.0, 0.0]
     assert state.topic_missed[[COOKING, PETS, GAMING]].tolist() == [0.0, 0.0, 1.0]
-    # Prior Beta(1, 3): hooked once -> 2/5, missed once -> 1/5.
-    assert np.allclose(posterior_mean(state)[[COOKING, GAMING]], [0.4, 0.2])
+    # Prior Beta(0.5, 1.5): hooked once -> 1.5/3, missed once -> 0.5/3.
+    assert np.allclose(posterior_mean(state)[[COOKING, GAMING]], [0.5, 1 / 6])
 
 
 def test_a_loop_closing_its_viewing_again_is_no_new_evidence() -> None:
@@ -76,7 +76,7 @@ def test_three_early_skips_draw_low_and_a_watched_topic_draws_high() -> None:
     rng = np.random.default_rng(0)
     draws = np.array([draw_topics(state, rng) for _ in range(2000)])
     multiplier = draw_multiplier(draws.mean(axis=0), np.array([GAMING, PETS, COOKING]))
-    # Skipped thrice: mean draw 1/7, a third of an untried topic's score; liked: doubled.
+    # Skipped thrice: mean draw 0.1, a sixth of an untried topic's score; liked: 6 times it.
     assert multiplier[0] < 0.4 < 0.9 < multiplier[1] < 1.1 < 3.0 < multiplier[2]
     assert (draws[:, GAMING] < 0.3).mean() > 0.85
 

@@ -33,6 +33,7 @@ class StartState:
     events: list[tuple[float, int, str]]
     since: float  # events holds everything from this world time on
     viewers: list[tuple[int, float]] = field(default_factory=list)  # active from since on
+    positives: list[tuple[int, int, str]] = field(default_factory=list)  # every one, in order
 
     def live_stats(self) -> list[tuple[Any, ...]]:
         return list(self.stats)
@@ -49,6 +50,9 @@ class StartState:
     def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
         return [v for v in self.viewers if v[1] >= since_world_t]
 
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        return list(self.positives)
+
     def data_version(self) -> int:
         return 0  # a run's boosts are the ones it started with
 
@@ -63,6 +67,7 @@ def take_start_state(path: str | Path, since: float) -> StartState:
             events=store.recent_events(since),
             since=since,
             viewers=store.recent_viewers(since),
+            positives=store.positive_events(),
         )
 
 

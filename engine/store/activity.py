@@ -261,6 +261,15 @@ class ActivityLog:
         )
         return [(int(u), float(t)) for u, t in cursor]
 
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        """(user_id, video_id, kind) of every completion and like, in recorded order: what
+        co-engagement (engine.coengagement) is rebuilt from."""
+        cursor = self.db.execute(
+            "SELECT user_id, video_id, kind FROM events "
+            "WHERE kind IN ('complete', 'like') AND video_id IS NOT NULL ORDER BY id"
+        )
+        return [(int(u), int(v), str(k)) for u, v, k in cursor]
+
     # -- world-wide live state ---------------------------------------------------------------
 
     def live_stats(self) -> list[tuple[Any, ...]]:
