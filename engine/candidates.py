@@ -147,12 +147,12 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     pool = _unseen(pools.testing(ctx.now), state)
     if len(pool) <= quota:
         return pool
-    started = (pools.stage[pool] > 0) | (pools.impressions[pool] > 0)
-    progress = pools.stage[pool].astype(np.int64) * 1_000_000 + pools.impressions[pool]
-    ahead = pool[started][np.argsort(-progress[started], kind="stable")][:quota]
-    rest = pool[~started]
-    drawn = rng.choice(rest, size=min(quota - len(ahead), len(rest)), replace=False)
-    return np.concatenate([ahead, drawn]).astype(np.int64)
+    published = ctx.catalog.world.videos.published_at
+    ahead = _unseen(pools.started(), state)
+    ahead = ahead[published[ahead] <= ctx.now][:quota]
+    drawn = rng.choice(pool, size=min(quota, len(pool)), replace=False)
+    rest = drawn[~np.isin(drawn, ahead)][: quota - len(ahead)]
+    return np.concatenate([ahead, rest]).astype(np.int64)
 
 
 def liked_topics(state: UserState, draws: F64 | None) -> list[int]:

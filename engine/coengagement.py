@@ -37,6 +37,7 @@ class Pairs:
     def __init__(self, capacity: int = NEIGHBOURS) -> None:
         self.capacity = capacity
         self.partners: dict[int, dict[int, int]] = {}
+        self._arrays: dict[int, tuple[I64, F64]] = {}  # rows as arrays, until they change
 
     def add(self, a: int, b: int) -> None:
         """Count one more co-engagement of ``a`` and ``b`` (both directions)."""
@@ -45,6 +46,7 @@ class Pairs:
             self._bump(b, a)
 
     def _bump(self, key: int, other: int) -> None:
+        self._arrays.pop(key, None)
         row = self.partners.setdefault(key, {})
         if other not in row and len(row) >= self.capacity:
             weakest = min(row.items(), key=lambda kv: (kv[1], -kv[0]))[0]
@@ -59,6 +61,17 @@ class Pairs:
 
     def count(self, a: int, b: int) -> int:
         return self.partners.get(a, {}).get(b, 0)
+
+    def row(self, key: int) -> tuple[I64, F64]:
+        """The partners of ``key`` (ascending) and their counts as arrays, cached until the row
+        changes: a pick reads a few rows, and only the rows of new positives change."""
+        cached = self._arrays.get(key)
+        if cached is None:
+            items = sorted(self.partners.get(key, {}).items())
+            partners = np.array([k for k, _ in items], dtype=np.int64)
+            counts = np.array([n for _, n in items], dtype=np.float64)
+            cached = self._arrays[key] = (partners, counts)
+        return cached
 
 
 class CoEngagement:
@@ -99,31 +112,24 @@ class CoEngagement:
     def scores(self, ids: I64, seeds: Sequence[int]) -> F64:
         """log(1 + Σ co-engagement counts with the seeds) per candidate (videos and, at half
         weight, their creators): 0 for a candidate nobody engaged with alongside the seeds."""
+        total = np.zeros(len(ids), dtype=np.float64)
         if not seeds or len(ids) == 0:
-            return np.zeros(len(ids), dtype=np.float64)
-        by_video: dict[int, float] = {}
-        by_creator: dict[int, float] = {}
+            return total
+        creators = self.creator_of[ids]
         for seed in seeds:
-            for video, n in self.videos.partners.get(seed, {}).items():
-                by_video[video] = by_video.get(video, 0.0) + n
-            creator = int(self.creator_of[seed])
-            for other, n in self.creators.partners.get(creator, {}).items():
-                by_creator[other] = by_creator.get(other, 0.0) + 0.5 * n
-        total = _lookup(by_video, ids) + _lookup(by_creator, self.creator_of[ids])
+            total += _counts_of(self.videos.row(seed), ids)
+            total += 0.5 * _counts_of(self.creators.row(int(self.creator_of[seed])), creators)
         result: F64 = np.log1p(total)
         return result
 
 
-def _lookup(table: dict[int, float], keys: npt.NDArray[np.integer]) -> F64:
-    """``table[k]`` for each key, 0 where absent, as one binary search."""
-    if not table:
+def _counts_of(row: tuple[I64, F64], keys: npt.NDArray[np.integer]) -> F64:
+    """The count of each key in a row, 0 where absent."""
+    partners, counts = row
+    if len(partners) == 0:
         return np.zeros(len(keys), dtype=np.float64)
-    known = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
-    values = np.fromiter(table.values(), dtype=np.float64, count=len(table))
-    order = np.argsort(known)
-    known, values = known[order], values[order]
-    where = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-    result: F64 = np.where(known[where] == keys, values[where], 0.0)
+    where = np.minimum(np.searchsorted(partners, keys), len(partners) - 1)
+    result: F64 = np.where(partners[where] == keys, counts[where], 0.0)
     return result
 
 

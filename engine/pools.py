@@ -59,6 +59,7 @@ class TestPools:
         self.likes = np.zeros(n, dtype=np.int32)
         self.totals = np.zeros((len(self.sizes), 3), dtype=np.float64)  # impr, compl, likes
         self._testing: I64 = np.zeros(0, dtype=np.int64)
+        self._started: set[int] = set()  # testing videos a pool has begun counting
 
     def load(self, rows: list[tuple[object, ...]]) -> None:
         for video_id, pool, state, impressions, completions, likes in rows:
@@ -69,6 +70,8 @@ class TestPools:
             self.completions[v] = int(completions)  # type: ignore[call-overload]
             self.likes[v] = int(likes)  # type: ignore[call-overload]
         self._testing = np.flatnonzero(self.state == TESTING).astype(np.int64)
+        begun = (self.stage > 0) | (self.impressions > 0)
+        self._started = set(np.flatnonzero(begun & (self.state == TESTING)).tolist())
 
     def note_viewer(self, user_id: int, world_t: float) -> None:
         """A viewer closed a viewing at ``world_t``: they count in the active audience."""
@@ -103,6 +106,15 @@ class TestPools:
         self.state[new] = TESTING
         still = self._testing[self.state[self._testing] == TESTING]
         self._testing = np.union1d(still, new).astype(np.int64)
+
+    def started(self) -> I64:
+        """Videos still testing whose pool has begun counting (a viewer or a later pool), the
+        furthest along first: the fresh source fills them before opening new ones."""
+        ids = np.array(sorted(self._started), dtype=np.int64)
+        ids = ids[self.state[ids] == TESTING]
+        progress = self.stage[ids].astype(np.int64) * (1 << 32) + self.impressions[ids]
+        ahead: I64 = ids[np.argsort(-progress, kind="stable")]
+        return ahead
 
     def testing(self, now: float) -> I64:
         """Videos currently being tested, from the list admit() keeps."""
@@ -149,6 +161,7 @@ class TestPools:
             return False
         self.impressions[video_id] += 1
         self.completions[video_id] += int(completed)
+        self._started.add(video_id)
         stage = int(self.stage[video_id])
         if self.impressions[video_id] >= self.size(stage):
             self._decide(video_id, stage)
@@ -170,6 +183,7 @@ class TestPools:
             self.impressions[video_id] = self.completions[video_id] = self.likes[video_id] = 0
         else:
             self.state[video_id] = GRADUATED if beats else STOPPED
+            self._started.discard(video_id)
 
     def row(self, video_id: int, now: float) -> tuple[object, ...]:
         return (

@@ -64,3 +64,14 @@ def test_a_video_climbs_a_stage_in_a_small_lab() -> None:
 def test_audience_shares_must_increase() -> None:
     with pytest.raises(ConfigError, match="audience_shares"):
         parse_config("[pools]\naudience_shares = [0.5, 0.1]")
+
+
+def test_a_started_pool_is_offered_before_new_ones_open() -> None:
+    pools = _pools()
+    pools.admit(NOW)
+    assert pools.started().tolist() == []
+    pools.on_view(5, completed=False)
+    assert pools.started().tolist() == [5]
+    for _ in range(4):  # the first through a pool is compared with itself: it moves on
+        pools.on_view(5, completed=False)
+    assert pools.stage[5] == 1 and pools.started().tolist() == [5]
