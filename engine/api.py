@@ -43,6 +43,7 @@ from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
 from engine.policy import PickRequest, Policy, as_policy
 from engine.pools import GRADUATED, STOPPED, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
+from engine.ranking import Ranking, rank_given
 from engine.reactions import check_event
 from engine.receipt import Receipt
 from engine.recorder import Recorder, SqliteRecorder, recorder_for
@@ -56,7 +57,7 @@ from engine.update import Effects, effects_of, note_revisit, note_seen, note_ser
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID, World
 
-__all__ = ["Discover", "Engine", "NothingToRecommendError", "Trend"]
+__all__ = ["Discover", "Engine", "NothingToRecommendError", "Ranking", "Trend"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -422,8 +423,16 @@ class Engine:
         """What the policy is given for one pick (see :meth:`_decide` for the seeding)."""
         self._refresh_shared(now)
         self._reload_boosts()
+        rng = np.random.default_rng(
+            np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
+        )
+        return PickRequest(
+            state, self._shared(now, extra_boosts), self._keyword_blocked(state), rng
+        )
+
+    def _shared(self, now: float, extra_boosts: Collection[Boost] = ()) -> Shared:
         boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
-        shared = Shared(
+        return Shared(
             catalog=self.catalog,
             config=self.config,
             trending=self.trending,
@@ -432,10 +441,30 @@ class Engine:
             now=now,
             coengagement=self.coengagement,
         )
-        rng = np.random.default_rng(
-            np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
+
+    def rank(self, user_id: int, video_ids: Iterable[int]) -> Ranking:
+        """The policy's scores of given videos for a viewer now, and (for the engine's own
+        scorer) its P(action) for each: without serving, logging or moving anything.
+
+        Trends and test pools are used as they stand (never refreshed here) and the policy
+        draws from a throwaway generator, so the viewer's next picks are the same with or
+        without this call. Videos are scored as given: filters (seen, hidden) do not apply.
+
+        Raises:
+            ValueError: an unknown viewer or video id.
+        """
+        state = self._state(user_id)
+        ids = np.asarray(list(video_ids), dtype=np.int64)
+        bad = ids[(ids < 0) | (ids >= self.catalog.n)]
+        if len(bad):
+            raise ValueError(f"unknown video {int(bad[0])}")
+        throwaway = np.random.default_rng(
+            np.random.SeedSequence(self.config.seed, spawn_key=(_pick_key(state) % 2**32, 2**31))
         )
-        return PickRequest(state, shared, self._keyword_blocked(state), rng)
+        request = PickRequest(
+            state, self._shared(self.clock()), self._keyword_blocked(state), throwaway
+        )
+        return rank_given(self.policy, request, ids)
 
     def _session(self, state: UserState) -> int:
         """The viewer's session, started by the first impression that needs one."""

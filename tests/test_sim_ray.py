@@ -29,3 +29,20 @@ def test_ray_and_processes_agree(world_template: Path, local_ray: None) -> None:
     on_ray = run_experiment(replace(spec, backend="ray", jobs=2), arms)
     for arm in ("engine", "oracle"):
         assert np.array_equal(here.runs[arm].trace, on_ray.runs[arm].trace)
+
+
+@pytest.mark.slow
+def test_a_rankers_file_runs_on_ray_as_in_processes(
+    world_template: Path, tmp_path: Path, local_ray: None
+) -> None:
+    """Ray workers import a developer's ranker by its path, as process workers do."""
+    from engine.sim.baselines import resolve_arm
+    from tests.test_policy_contract import readme_class, readme_ranker
+
+    path = readme_ranker(tmp_path)
+    arm = resolve_arm(f"{path}:{readme_class(path)}")
+    spec = RunSpec(db_path=world_template, users=6, sessions=1, seed=2, shard_size=3)
+    here = run_experiment(replace(spec, jobs=2), [arm])
+    on_ray = run_experiment(replace(spec, backend="ray", jobs=2), [arm])
+    assert np.array_equal(here.runs[arm.name].trace, on_ray.runs[arm.name].trace)
+    assert len(on_ray.runs[arm.name].trace) > 0

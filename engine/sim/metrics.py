@@ -62,7 +62,7 @@ RATIO_METRICS = (
     Metric("valid_play", "Valid play rate", "%", "higher"),
     Metric("long_view", "Long view rate", "%", "higher"),
     Metric("completion", "Completion rate", "%", "higher"),
-    Metric("skip", "Skip rate", "%", "lower"),
+    Metric("skip", "Skip rate", "%", None),  # a 60 s watch ending in a swipe is a skip too
     Metric("like", "Like rate", "%", "higher"),
     Metric("share", "Share rate", "%", "higher"),
     Metric("save", "Save rate", "%", "higher"),
@@ -70,10 +70,12 @@ RATIO_METRICS = (
     Metric("follow", "Follow rate", "%", "higher"),
     Metric("not_interested", "Not-interested rate", "%", "lower"),
     Metric("strong_negative", "Strong negative rate", "%", "lower"),
-    Metric("time_to_personalise", "Time to personalise", "items", "lower"),
+    Metric("time_to_personalise", "Time to personalise (restricted mean)", "items", "lower"),
     Metric("personalised", "Personas personalised", "%", "higher"),
     Metric("loved_share", "Share of true top topics", "%", "higher"),
-    Metric("profile_accuracy", "Profile accuracy (Spearman)", "", "higher"),
+    # The engine's estimate of the taste, not the viewer's experience: an unpersonalised feed
+    # samples the taste evenly and can estimate it better.
+    Metric("profile_accuracy", "Profile accuracy (Spearman)", "", None),
     Metric("intra_list_diversity", "Intra-list diversity", "", None),
     Metric("topic_entropy", "Topic entropy", "bits", None),
     Metric("top_topic_share", "Top-topic share (filter bubble)", "%", None),
