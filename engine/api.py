@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
+from engine.coengagement import CoEngagement
 from engine.config import Config, load_config
 from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
@@ -108,7 +109,8 @@ class Engine:
         self.catalog = Catalog(world)
         self.clock: Clock = clock or WallClock(world.epoch_unix)
         self.trending = Trending(self.catalog, config.sources.trending_window_h)
-        self.pools = TestPools(self.catalog, config.pools, config.sources.fresh_window_h)
+        self.pools = self._new_pools()
+        self.coengagement = CoEngagement(world.videos.creator_id)
         self._users: dict[int, UserState] = {}
         self._keywords: dict[str, I64] = {}
         self._boosts: list[Boost] = []  # this engine's own: study heating, or not recorded
@@ -194,6 +196,8 @@ class Engine:
         now = self.clock()
         for world_t, video_id, kind in self.start.recent_events(now - self.trending.window_s):
             self.trending.observe(world_t, video_id, kind)
+        self.pools.load_viewers(self.start.recent_viewers(now - self.pools.audience_window_s))
+        self.coengagement.load(self.start.positive_events())
         self._refresh_shared(now, force=True)
 
     def _reload_boosts(self, *, force: bool = False) -> None:
@@ -443,6 +447,7 @@ class Engine:
             pools=self.pools,
             boosts={b.video_id: b for b in boosts if b.starts <= now < b.until},
             now=now,
+            coengagement=self.coengagement,
         )
 
     def rank(self, user_id: int, video_ids: Iterable[int]) -> Ranking:
@@ -599,6 +604,9 @@ class Engine:
         if live and event.video_id is not None:
             self.catalog.engagement.add(event.video_id, dict(effects.stat_deltas))
             self.trending.observe(event.world_t, event.video_id, event.kind)
+            if effects.closes:
+                self.pools.note_viewer(state.user_id, event.world_t)
+            self.coengagement.observe(state.user_id, event.video_id, event.kind)
         return event_id
 
     def _commit(self, row: Mapping[str, Any], event: Event, effects: Effects) -> int:
@@ -790,6 +798,15 @@ class Engine:
         """
         self._apply(self._state(user_id), event, live=True)
 
+    def _new_pools(self) -> TestPools:
+        sources = self.config.sources
+        return TestPools(
+            self.catalog,
+            self.config.pools,
+            sources.fresh_window_h,
+            audience_window_h=sources.trending_window_h,
+        )
+
     def reopen(self) -> None:
         """Restore what a newly opened engine would from the file now: the test-pool rows as
         written (a pool's running averages are in memory only, so they start over), then a
@@ -801,8 +818,10 @@ class Engine:
         old = self.pools
         written = (old.stage > 0) | (old.state == STOPPED) | (old.state == GRADUATED)
         written |= (old.impressions > 0) | (old.likes > 0)
-        self.pools = TestPools(self.catalog, self.config.pools, self.config.sources.fresh_window_h)
+        self.pools = self._new_pools()
         self.pools.load([old.row(int(v), now)[:6] for v in np.flatnonzero(written)])
+        # Every closing event is in the file, so the audience it would count is the same.
+        self.pools.load_viewers(old.active_viewers())
         self._refresh_shared(now, force=True)
 
     # -- reading -----------------------------------------------------------------------------

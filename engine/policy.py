@@ -107,6 +107,8 @@ class CandidateSet:
         ids: video ids (into the catalog's arrays), ascending.
         sources: the source credited with each (a name of :data:`engine.sources.PRIORITY`).
         similarity: cosine of each to the viewer's interest query; None while unknown.
+        coengagement: how often viewers engaged with each alongside the viewer's recent
+            positives (``engine.coengagement``), a feature for scorers; None if not computed.
     """
 
     request: PickRequest
@@ -124,6 +126,12 @@ class CandidateSet:
     @property
     def similarity(self) -> F64 | None:
         return self.proposal.similarity
+
+    @property
+    def coengagement(self) -> F64 | None:
+        """log(1 + co-engagement counts) of each candidate with the viewer's recent positives
+        (completions, likes), from every viewer's events; None when not computed."""
+        return self.proposal.coengagement
 
     @cached_property
     def engine_scores(self) -> Scores:

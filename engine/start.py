@@ -1,8 +1,9 @@
 """What an engine restores when it opens: the world's shared state as earlier runs left it.
 
-Live engagement counters, test-pool rows, boosts, recent trending events and the learned
-P(action) model belong to every viewer of a world, so an engine starts from them rather than
-from the world as built. Where
+Live engagement counters, test-pool rows, boosts, recent trending events, the learned P(action)
+model, the active audience (who sizes the test pools) and co-engagement (learned from every
+viewer's completions and likes) belong to every viewer of a world, so an engine starts from them
+rather than from the world as built. Where
 they come from is a part passed to the engine: :class:`FileStart` reads the file (what a
 normal open does; ``activity=False`` sees the world as built, which replay re-lives from),
 and a simulation hands every shard the same frozen
@@ -30,6 +31,14 @@ class Start(Protocol):
         ...
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]: ...
+
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        """(viewer, world time of their last closed viewing) since a world time."""
+        ...
+
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        """(viewer, video, kind) of every completion and like, in recorded order."""
+        ...
 
     def data_version(self) -> int:
         """Changes when another connection wrote to the file (boosts may have changed)."""
@@ -67,6 +76,12 @@ class FileStart:
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         return self.store.recent_events(since_world_t) if self.activity else []
+
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        return self.store.recent_viewers(since_world_t) if self.activity else []
+
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        return self.store.positive_events() if self.activity else []
 
     def data_version(self) -> int:
         return self.store.data_version()

@@ -105,8 +105,8 @@ def test_a_log_that_does_not_match_is_reported(study_db: Path) -> None:
     conn.close()
     result = CliRunner().invoke(main, ["replay", str(session), "--db", str(study_db)])
     assert result.exit_code == 1
-    assert "Mismatch at position 2:" in result.output
-    said = " ".join(result.output.split())  # the terminal wraps the line where it fits
+    said = " ".join(result.output.split())  # the console wraps where the video ids fall
+    assert "Mismatch at position 2:" in said
     assert "the world, the foryou version or the recorded history differs" in said
 
 

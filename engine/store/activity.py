@@ -288,6 +288,25 @@ class ActivityLog:
         )
         return [(float(t), int(v), str(k)) for t, v, k in cursor]
 
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        """(user_id, world_t of their last closed viewing) of every viewer who closed one
+        since a world time: the active audience test pools are sized by."""
+        cursor = self.db.execute(
+            "SELECT user_id, MAX(world_t) FROM events WHERE world_t >= ? "
+            "AND kind IN ('skip', 'complete') GROUP BY user_id ORDER BY user_id",
+            [since_world_t],
+        )
+        return [(int(u), float(t)) for u, t in cursor]
+
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        """(user_id, video_id, kind) of every completion and like, in recorded order: what
+        co-engagement (engine.coengagement) is rebuilt from."""
+        cursor = self.db.execute(
+            "SELECT user_id, video_id, kind FROM events "
+            "WHERE kind IN ('complete', 'like') AND video_id IS NOT NULL ORDER BY id"
+        )
+        return [(int(u), int(v), str(k)) for u, v, k in cursor]
+
     # -- world-wide live state ---------------------------------------------------------------
 
     def live_stats(self) -> list[tuple[Any, ...]]:
