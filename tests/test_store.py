@@ -99,6 +99,7 @@ def _old_schema_world(world_path: Path) -> None:
     db = Database(world_path)
     with db.atomic():
         for table in (
+            "heldout",
             "user_origins",
             "feed_runs",
             "answers",

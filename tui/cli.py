@@ -17,6 +17,7 @@ import click
 
 from tui.cli_engine import boost, config, explain, recommend
 from tui.cli_eval import evaluate, offline_eval
+from tui.cli_import import import_command
 from tui.cli_options import db_option, policy_option, require_terminal, user_errors
 from tui.cli_sim import compare, simulate, sweep
 from tui.cli_study import export, replay, study
@@ -176,5 +177,6 @@ for command in (
     replay,
     evaluate,
     offline_eval,
+    import_command,
 ):
     main.add_command(command)

@@ -19,7 +19,7 @@ from seed.importers.movielens import read_movielens
 from seed.importers.source import Catalogue, Log
 from seed.importers.table import ImportFileError
 
-__all__ = ["FORMATS", "ImportFileError", "import_world", "read_dataset"]
+__all__ = ["FORMATS", "ImportFileError", "build_imported", "import_world", "read_dataset"]
 
 # Format -> (what PATH is, the viewers' name prefix).
 FORMATS: dict[str, tuple[str, str]] = {
@@ -62,20 +62,49 @@ def import_world(
     epoch_unix: float | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Imported:
-    """Read a dataset and write it as a new world at ``out``.
+    """Read a dataset and write it as a new world at ``out`` (:func:`read_dataset`, then
+    :func:`build_imported`).
 
     Raises:
         StoreError: ``out`` must not be written (checked before reading anything).
         ImportFileError: a bad file.
         ValueError: a bad format or fraction.
     """
-    if not 0.0 < history_until <= 1.0:
-        raise ValueError(f"--history-until must be in (0, 1], got {history_until}")
     check_target(out, force=force)
-    report = progress or (lambda stage, done: None)
-    report("reading", 0.0)
     catalogue, events = read_dataset(kind, path, log=log)
-    report("assembling", 0.3)
+    return build_imported(
+        kind,
+        catalogue,
+        events,
+        out,
+        history_until=history_until,
+        seed=seed,
+        force=force,
+        epoch_unix=epoch_unix,
+        progress=progress,
+    )
+
+
+def build_imported(
+    kind: str,
+    catalogue: Catalogue,
+    events: Log,
+    out: Path,
+    *,
+    history_until: float = 0.8,
+    seed: int = 42,
+    force: bool = False,
+    epoch_unix: float | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> Imported:
+    """Assemble a read dataset and write it with ``foryou seed``'s atomic build and refusals.
+
+    Raises:
+        StoreError: ``out`` must not be written.
+        ValueError: ``history_until`` is outside (0, 1].
+    """
+    report = progress or (lambda stage, done: None)
+    report("assembling", 0.0)
     imported = assemble(
         catalogue,
         events,
@@ -86,7 +115,7 @@ def import_world(
     )
 
     def writing(stage: str, done: float) -> None:
-        report(stage, 0.6 + 0.4 * done)
+        report(stage, 0.5 + 0.5 * done)
 
     write_world(
         out,

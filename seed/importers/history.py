@@ -46,7 +46,7 @@ def split_by_time(log: Log, fraction: float) -> Bool:
     """Which rows are history: per user, the earliest ``ceil(fraction × n)`` rows by time."""
     order = np.lexsort((np.arange(len(log)), log.unix, log.user))
     counts = np.bincount(log.user, minlength=len(log.user_key))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = np.cumsum(counts) - counts
     rank_in_user = np.arange(len(log)) - np.repeat(starts, counts)
     keep = np.ceil(fraction * counts - 1e-9).astype(np.int64)
     history = np.zeros(len(log), dtype=bool)
