@@ -843,6 +843,11 @@ class Engine:
         row = self.store.impression(impression_id)
         if row is None:
             raise ValueError(f"unknown impression id {impression_id}")
+        if row["receipt"] is None:  # a viewing imported from a real log: no engine picked it
+            raise ValueError(
+                f"impression {impression_id} has no receipt: it was imported from a real log "
+                "(foryou import), not picked by the engine"
+            )
         return Receipt.from_json(row["receipt"])
 
     def topic_labels(self) -> dict[str, str]:

@@ -263,8 +263,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "rating": "The log's rating (MovieLens 0.5-5); empty for a log without ratings",
             "watched_s": "Seconds watched: the log's play time, or the rating rule's share "
             "of the clip",
-            "completed": "1 if watched to the end (play time reached the duration, or a "
+            "complete": "1 if watched to the end (play time reached the duration, or a "
             "rating of 3.5 or more)",
+            "like": "1 if liked (a like label, or a rating of 4.5 or more)",
             "kinds": "The events the history rule would have written, comma-separated "
             "(like, not_interested, follow, comment, share, then complete or skip)",
         },

@@ -295,3 +295,48 @@ def test_full_movielens_import_opens_in_the_feed(tmp_path: Path) -> None:
               "Animation", "Fantasy", "Horror", "Mystery", "Children", "War", "Musical",
               "Documentary", "Western", "Film-Noir", "IMAX")  # fmt: skip
     assert any(genre in text for genre in genres), text
+
+
+def test_the_same_files_and_seed_give_the_same_world(small_movielens: Path, tmp_path: Path) -> None:
+    from engine.store import Store
+
+    hashes = []
+    for name in ("a.db", "b.db"):
+        import_world("movielens", small_movielens, tmp_path / name, epoch_unix=1.0)
+        with Store.open(tmp_path / name) as store:
+            hashes.append(store.content_hash())
+    assert hashes[0] == hashes[1]
+
+
+def test_held_out_rows_read_as_offline_evaluation_wants_them(
+    small_movielens: Path, tmp_path: Path
+) -> None:
+    from engine.store import Store
+    from engine.store.imported import read_heldout
+
+    out = tmp_path / "ml.db"
+    import_world("movielens", small_movielens, out)
+    with Store.open(out) as store:
+        held = read_heldout(store.db)
+    assert held
+    for row in held:
+        assert row["like"] == int(row["rating"] >= 4.5)
+        assert row["complete"] == int(row["rating"] >= 3.5)
+        assert row["world_t"] <= 0  # the log ends at world second 0
+
+
+def test_explain_and_replay_say_an_imported_viewing_was_not_picked(
+    small_movielens: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ml.db"
+    import_world("movielens", small_movielens, out)
+    code, output = run("explain", "1", "--db", str(out))
+    assert code != 0
+    assert output.strip() == (
+        "Error: impression 1 has no receipt: it was imported from a real log (foryou import), "
+        "not picked by the engine"
+    )
+    code, output = run("replay", "1", "--db", str(out))
+    assert code != 0
+    assert output.startswith("Error: session 1 was imported from a real log")
+    assert len(output.strip().splitlines()) == 1

@@ -58,7 +58,8 @@ class HeldOut(NamedTuple):
     label: int | None  # 1 liked, 0 not interested / hated, None neither
     rating: float | None  # the log's rating when it has one (MovieLens: 0.5-5)
     watched_s: float | None
-    completed: int | None
+    complete: int  # 1 watched to the end
+    like: int  # 1 liked
     kinds: str  # the events the history rule would have written, comma-separated
 
 
@@ -184,8 +185,20 @@ def write_history(db: Database, history: ImportedHistory, *, created_at: float) 
             "label",
             "rating",
             "watched_s",
-            "completed",
+            "complete",
+            "like",
             "kinds",
         ),
         ((i + 1, h.user + 1, *h[1:]) for i, h in enumerate(history.heldout)),
     )
+
+
+def read_heldout(db: Database) -> list[dict[str, Any]]:
+    """Every held-out row in viewer and time order, for offline evaluation only (no engine
+    code calls this: the viewers' feeds never see these viewings). Each row has ``user_id``,
+    ``video_id``, ``world_t``, ``complete`` and ``like`` (the fields of
+    ``engine.offline.HeldOut``) plus ``at``, ``label``, ``rating``, ``watched_s`` and ``kinds``.
+    """
+    if "heldout" not in db.table_names():
+        return []
+    return list(db.query("SELECT * FROM heldout ORDER BY user_id, world_t, id"))

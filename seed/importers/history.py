@@ -141,6 +141,7 @@ def build_history(
                     None if rating is None else float(rating),
                     watched,
                     int(completed),
+                    int("like" in kinds),
                     ",".join(kinds),
                 )
             )
