@@ -93,6 +93,9 @@ def test_movielens_genres_become_topics_and_ratings_viewers(
     meta = dict(rows(out, "SELECT key, value FROM foryou_meta"))
     assert meta["imported_from"] == "movielens"
     assert any("duration_s" in field for field in json.loads(meta["synthetic_fields"]))
+    code, output = run("info", "--db", str(out))
+    assert code == 0
+    assert "Imported from movielens data" in " ".join(output.split())
 
 
 def test_a_rating_becomes_reactions_by_the_documented_rule(
@@ -340,3 +343,22 @@ def test_explain_and_replay_say_an_imported_viewing_was_not_picked(
     assert code != 0
     assert output.startswith("Error: session 1 was imported from a real log")
     assert len(output.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_both_whole_kuairand_files_open_with_imported_and_new_viewers(tmp_path: Path) -> None:
+    features = import_world("kuairand-features", FEATURES.parent, tmp_path / "kf.db")
+    assert len(features.world.videos) == 7_583
+    assert len(features.world.creators) == 6_510
+    # The newest upload is a day old when the world opens: not all years in the past.
+    assert -2 * 86_400 < features.world.videos.published_at.max() < 0
+    likes = import_world("kuairand-log", LIKE_HATE, tmp_path / "kl.db")
+    assert len(likes.world.videos) == 9_359
+    assert len(likes.history.users) == 664
+    assert len(likes.history.impressions) + len(likes.history.heldout) == 41_828
+    for db in ("kf.db", "kl.db"):
+        with Engine.open(tmp_path / db, clock=VirtualClock(0.0), log=False) as eng:
+            viewer = eng.new_user([eng.topics()[0]], name="new", language="zh", country="CN")
+            assert eng.next(viewer).video.language == "zh"
+            if db == "kl.db":
+                assert eng.next(eng.user_id("kr-111")).video.id >= 0

@@ -22,7 +22,8 @@ seed give the same world):
   the synthetic world's clip distribution.
 * **embeddings**: :mod:`seed.importers.embed`.
 * **published_at**: the dataset's upload date, else the video's first appearance in the log,
-  else uniform over the log's span (synthetic); world time as in :mod:`seed.importers.history`.
+  else uniform over the log's span (synthetic); world time as in :mod:`seed.importers.history`
+  (a catalogue without a log: world second 0 is a day after its last upload date).
 * **quality** (hidden, simulation only): the smoothed share of strong positives in the history
   (Beta(2, 2) prior); **background engagement** (``video_stats``): counts of the history's
   events, so the engine's popularity is the real history's and never the held-out part's.
@@ -122,7 +123,7 @@ def assemble(
         synthetic.append(f"videos.embedding ({random_count} videos without metadata or history)")
 
     topic_names, topic_id = _main_topics(catalogue, embedding, rngs["topics"], synthetic)
-    end_unix = float(log.unix.max()) if len(log) else time.time()
+    end_unix = _log_end(catalogue, log)
     published = _published(catalogue, log, end_unix, rngs["published"], synthetic)
     durations = _durations(catalogue, rngs["durations"], synthetic)
     creator_of, creators = _creators(catalogue, topic_id, published, topic_names, rngs, synthetic)
@@ -188,6 +189,17 @@ def assemble(
         "synthetic_fields": json.dumps(synthetic),
     }
     return Imported(world=world, history=history, meta=meta)
+
+
+def _log_end(catalogue: Catalogue, log: Log) -> float:
+    """The moment that becomes world second 0: the log's last timestamp; without a log, a day
+    after the last upload (so the newest videos are a day old), else now."""
+    if len(log):
+        return float(log.unix.max())
+    dates = catalogue.published_unix
+    if dates is not None and np.isfinite(dates).any():
+        return float(np.nanmax(dates)) + DAY_S
+    return time.time()
 
 
 def _main_topics(

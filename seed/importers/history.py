@@ -34,6 +34,7 @@ from engine.store.imported import (
     ImportedSession,
     ImportedUser,
 )
+from engine.text import printable
 from engine.world import F32, I64, Bool
 from seed.importers.source import Log
 
@@ -118,7 +119,10 @@ def build_history(
         user_prefix: viewers are named ``<prefix>-<the dataset's user id>``.
     """
     history = ImportedHistory(
-        users=[ImportedUser(f"{user_prefix}-{key}", language, country) for key in log.user_key]
+        users=[
+            ImportedUser(printable(f"{user_prefix}-{key}"), language, country)
+            for key in log.user_key
+        ]
     )
     order = np.lexsort((np.arange(len(log)), log.unix, log.user))
     last_user, last_end = -1, -math.inf

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import calendar
 import time
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def _day(table: Table, row: int, text: str) -> float:
     if not text.strip():
         return float("nan")
     try:
-        return time.mktime(time.strptime(text.strip(), "%Y-%m-%d")) + 12 * 3600.0
+        # Noon UTC of the day: the same world on every machine, whatever its time zone.
+        return calendar.timegm(time.strptime(text.strip(), "%Y-%m-%d")) + 12 * 3600.0
     except ValueError:
         raise table.fail(row, f"upload_dt {text!r} is not a YYYY-MM-DD date") from None
 
