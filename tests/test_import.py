@@ -362,3 +362,32 @@ def test_both_whole_kuairand_files_open_with_imported_and_new_viewers(tmp_path: 
             assert eng.next(viewer).video.language == "zh"
             if db == "kl.db":
                 assert eng.next(eng.user_id("kr-111")).video.id >= 0
+
+
+async def test_a_new_viewer_onboards_into_an_imported_world_and_sees_movies(
+    small_movielens: Path, tmp_path: Path
+) -> None:
+    from textual.widgets import Input, SelectionList
+
+    from tests.tuikit import screen_text
+    from tui.app import make_app
+    from tui.screens.feed import FeedScreen
+    from tui.screens.onboarding import OnboardingScreen
+
+    out = tmp_path / "ml.db"
+    import_world("movielens", small_movielens, out)
+    app = make_app(out, None, live=False, world_clock=VirtualClock(0.0))
+    async with app.run_test(size=(110, 32)) as pilot:
+        await pilot.press("enter")  # "New viewer" is first, above the imported ones
+        assert isinstance(app.screen, OnboardingScreen)
+        app.screen.query_one(SelectionList).select("animation")
+        app.screen.query_one("#name", Input).value = "newcomer"
+        await pilot.click("#start")
+        assert isinstance(app.screen, FeedScreen)
+        video = app.screen.session.video
+        assert video is not None
+        await pilot.pause()
+        text = screen_text(app)
+    # A movie: its title and year in the caption, its genre as the topic.
+    assert video.caption.split(" #")[0].rstrip().endswith(")")
+    assert video.topic_name in text
