@@ -391,3 +391,16 @@ async def test_a_new_viewer_onboards_into_an_imported_world_and_sees_movies(
     # A movie: its title and year in the caption, its genre as the topic.
     assert video.caption.split(" #")[0].rstrip().endswith(")")
     assert video.topic_name in text
+
+
+def test_a_long_tail_of_topics_keeps_the_200_most_frequent(tmp_path: Path) -> None:
+    items = tmp_path / "items.csv"
+    lines = ["id,topic"]
+    lines += [f"{i},common|rare{i}" for i in range(300)]
+    items.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "tail.db"
+    import_world("csv", items, out)
+    (topics,) = rows(out, "SELECT count(*) FROM topics")[0]
+    assert topics == 200
+    # A video whose rare label lost its topic still carries it as a hashtag.
+    assert rows(out, "SELECT caption FROM videos WHERE id = 299")[0][0].endswith("#rare299")

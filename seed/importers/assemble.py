@@ -4,13 +4,14 @@ What comes from the data and what is made up (every made-up column is listed in 
 ``foryou_meta.synthetic_fields``, drawn from one ``SeedSequence(seed)`` so the same files and
 seed give the same world):
 
-* **topics**: the dataset's genres or tag ids; a video's topic is the rarest of its own
-  (the most specific: *Animation* over *Comedy*); a video without any takes the topic whose
-  centroid is nearest its embedding; a dataset without any (the like/hate log) gets topics
-  from co-occurrence clusters (spherical k-means, about one per 400 videos, 8-24), named
-  "Cluster N" by size. Centroids are the normalised mean of their videos' embeddings,
-  related topics the three nearest centroids, popularity each topic's share of history
-  viewings (plus one per video, so an unwatched topic is not zero).
+* **topics**: the dataset's genres or tag ids (the 200 most frequent; rarer ones stay hashtags);
+  a video's topic is the rarest of its own (the most specific: *Animation* over *Comedy*); a
+  video without any takes the topic whose centroid is nearest its embedding; a dataset
+  without any (the like/hate log) gets topics from co-occurrence clusters (spherical k-means,
+  about one per 400 videos, 8-24), named "Cluster N" by size. Centroids are the normalised
+  mean of their videos' embeddings, related topics the three nearest centroids, popularity
+  each topic's share of history viewings (plus one per video, so an unwatched topic is not
+  zero).
 * **hashtags**: one per topic (its name) plus the dataset's free tags, lower-cased letters and
   digits only; a video carries its topics' tags, then its most frequent free tags, at most 6.
 * **creators**: the dataset's authors; without them, synthetic groups of up to 8 videos of one
@@ -38,8 +39,10 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from faker import Faker
 from threadpoolctl import threadpool_limits
 
@@ -69,6 +72,7 @@ from seed.videos import draw_durations
 
 STAGES = ("embeddings", "topics", "creators", "durations", "published", "looks", "captions")
 MAX_CREATOR_VIDEOS = 8
+MAX_TOPICS = 200
 DAY_S = 86_400.0
 _TAG_CHARS = re.compile(r"[^0-9a-z]+")
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
@@ -100,87 +104,54 @@ def assemble(
     if not 0.0 < history_until <= 1.0:
         raise ValueError(f"--history-until must be in (0, 1], got {history_until}")
     children = np.random.SeedSequence(seed).spawn(len(STAGES))
-    rngs = {
-        stage: np.random.default_rng(child) for stage, child in zip(STAGES, children, strict=True)
-    }
+    rngs = dict(zip(STAGES, map(np.random.default_rng, children), strict=True))
     synthetic: list[str] = []
-    n = len(catalogue)
     in_history = split_by_time(log, history_until)
-    rows = np.flatnonzero(in_history)
-    weights = np.array([positive_weight(log, int(r)) for r in rows], dtype=np.float64)
-    labels = [t + g for t, g in zip(catalogue.topics, catalogue.tags, strict=True)]
-    matrix = (
-        interaction_matrix(log.user[rows], log.item[rows], weights, len(log.user_key), n)
-        if len(log)
-        else None
-    )
-    # One BLAS thread: on a busy 2-core machine more threads made the SVD 3x slower.
-    with threadpool_limits(limits=1, user_api="blas"):
-        embedding, random_count = item_embeddings(
-            labels if any(labels) else None, matrix, rngs["embeddings"]
-        )
-    if random_count:
-        synthetic.append(f"videos.embedding ({random_count} videos without metadata or history)")
-
+    signal = _HistorySignal.of(log, in_history, len(catalogue))
+    embedding = _embeddings(catalogue, log, signal, rngs["embeddings"], synthetic)
     topic_names, topic_id = _main_topics(catalogue, embedding, rngs["topics"], synthetic)
     end_unix = _log_end(catalogue, log)
     published = _published(catalogue, log, end_unix, rngs["published"], synthetic)
-    durations = _durations(catalogue, rngs["durations"], synthetic)
     creator_of, creators = _creators(catalogue, topic_id, published, topic_names, rngs, synthetic)
     sound_of, sounds = _sounds(catalogue, creator_of, creators, rngs["creators"], synthetic)
     hashtags, video_tags = _hashtags(catalogue, topic_names, topic_id)
-    views = np.bincount(log.item[rows], minlength=n).astype(np.float64)
-    strong = np.bincount(log.item[rows], weights=(weights >= 1.5).astype(float), minlength=n)
-    quality = ((strong + 2.0) / (views + 4.0)).astype(np.float32)
-    looks = rngs["looks"]
     videos = Videos(
         creator_id=creator_of.astype(np.int32),
         topic_id=topic_id.astype(np.int16),
         sound_id=sound_of.astype(np.int32),
         hashtags=video_tags,
-        duration_s=durations,
-        language=np.zeros(n, dtype=np.int8),
-        country=np.zeros(n, dtype=np.int8),
+        duration_s=_durations(catalogue, rngs["durations"], synthetic),
         published_at=published,
-        quality=quality,
+        quality=signal.quality(),
         embedding=embedding,
-        spam=np.zeros(n, dtype=bool),
-        sensitive=np.zeros(n, dtype=bool),
-        duplicate_of=np.full(n, NO_ID, dtype=np.int32),
-        palette=looks.integers(0, len(PALETTES), n).astype(np.int16),
-        motion=np.clip(looks.lognormal(0.0, 0.2, n), 0.5, 2.0).astype(np.float32),
-        visual_seed=looks.integers(0, 2**31 - 1, n).astype(np.int32),
+        **_plain_columns(len(catalogue), rngs["looks"]),
     )
     synthetic += ["videos.quality (smoothed positive share of the history)", "videos.palette",
                   "videos.motion", "videos.visual_seed"]  # fmt: skip
-    language = catalogue.language or "en"
-    country = catalogue.country or "US"
+    language, country = catalogue.language or "en", catalogue.country or "US"
     if catalogue.language is None:
         synthetic.append(f"language ({language}) and country ({country})")
     history = build_history(
         log,
         in_history,
-        np.arange(n, dtype=np.int64),
-        durations,
+        videos.duration_s,
         end_unix=end_unix,
         language=language,
         country=country,
         user_prefix=user_prefix,
     )
-    topics = _topics(topic_names, topic_id, embedding, views, catalogue)
-    captions = _captions(catalogue, video_tags, hashtags.tag, rngs["captions"], synthetic)
     world = World(
         seed=seed,
         epoch_unix=time.time() if epoch_unix is None else epoch_unix,
         languages=[language],
         countries=[country],
-        topics=topics,
+        topics=_topics(topic_names, topic_id, embedding, signal.views, catalogue),
         hashtags=hashtags,
         sounds=sounds,
         creators=creators,
         videos=videos,
-        stats=_stats(history, n),
-        captions=captions,
+        stats=_stats(history, len(catalogue)),
+        captions=_captions(catalogue, video_tags, hashtags.tag, rngs["captions"], synthetic),
     )
     meta = {
         "imported_from": catalogue.name,
@@ -189,6 +160,68 @@ def assemble(
         "synthetic_fields": json.dumps(synthetic),
     }
     return Imported(world=world, history=history, meta=meta)
+
+
+@dataclass(frozen=True)
+class _HistorySignal:
+    """What the history part of the log says about each item (never the held-out part)."""
+
+    user: I64  # [H] the history rows' users
+    item: I64  # [H] and items
+    weight: F64  # [H] how strongly each row says "more like this"
+    views: F64  # [N] history viewings per item
+    strong: F64  # [N] history rows with a like or a rating of 4 or more
+
+    @classmethod
+    def of(cls, log: Log, in_history: npt.NDArray[np.bool_], n: int) -> _HistorySignal:
+        rows = np.flatnonzero(in_history)
+        weight = np.array([positive_weight(log, int(r)) for r in rows], dtype=np.float64)
+        item = log.item[rows]
+        return cls(
+            user=log.user[rows],
+            item=item,
+            weight=weight,
+            views=np.bincount(item, minlength=n).astype(np.float64),
+            strong=np.bincount(item, weights=(weight >= 1.5) * 1.0, minlength=n).astype(np.float64),
+        )
+
+    def quality(self) -> F32:
+        """Hidden quality: the strong-positive share under a Beta(2, 2) prior."""
+        return ((self.strong + 2.0) / (self.views + 4.0)).astype(np.float32)
+
+
+def _embeddings(
+    catalogue: Catalogue,
+    log: Log,
+    signal: _HistorySignal,
+    rng: np.random.Generator,
+    synthetic: list[str],
+) -> F32:
+    n = len(catalogue)
+    labels = [t + g for t, g in zip(catalogue.topics, catalogue.tags, strict=True)]
+    matrix = None
+    if signal.item.size:
+        matrix = interaction_matrix(signal.user, signal.item, signal.weight, len(log.user_key), n)
+    # One BLAS thread: on a busy 2-core machine more threads made the SVD 3x slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        embedding, random_count = item_embeddings(labels if any(labels) else None, matrix, rng)
+    if random_count:
+        synthetic.append(f"videos.embedding ({random_count} videos without metadata or history)")
+    return embedding
+
+
+def _plain_columns(n: int, rng: np.random.Generator) -> dict[str, npt.NDArray[Any]]:
+    """The columns real data never has: one locale, no flags, and a synthetic look."""
+    return {
+        "language": np.zeros(n, dtype=np.int8),
+        "country": np.zeros(n, dtype=np.int8),
+        "spam": np.zeros(n, dtype=bool),
+        "sensitive": np.zeros(n, dtype=bool),
+        "duplicate_of": np.full(n, NO_ID, dtype=np.int32),
+        "palette": rng.integers(0, len(PALETTES), n).astype(np.int16),
+        "motion": np.clip(rng.lognormal(0.0, 0.2, n), 0.5, 2.0).astype(np.float32),
+        "visual_seed": rng.integers(0, 2**31 - 1, n).astype(np.int32),
+    }
 
 
 def _log_end(catalogue: Catalogue, log: Log) -> float:
@@ -212,12 +245,15 @@ def _main_topics(
         clusters = kmeans(embedding, k, rng)
         synthetic.append(f"topics (co-occurrence clusters, {k})")
         return [f"Cluster {i + 1}" for i in range(k)], clusters
-    names = sorted(counts, key=lambda name: (-counts[name], name))
+    # The engine keeps per-topic arrays and ids in int16: a long tail of rare labels stays
+    # hashtags only.
+    names = sorted(counts, key=lambda name: (-counts[name], name))[:MAX_TOPICS]
     index = {name: i for i, name in enumerate(names)}
     topic_id = np.full(n, -1, dtype=np.int64)
     for i, row in enumerate(catalogue.topics):
-        if row:
-            topic_id[i] = index[min(row, key=lambda name: (counts[name], name))]
+        kept = [name for name in row if name in index]
+        if kept:
+            topic_id[i] = index[min(kept, key=lambda name: (counts[name], name))]
     missing = np.flatnonzero(topic_id < 0)
     if missing.size:
         centroids = _centroids(embedding, topic_id, len(names))
@@ -417,13 +453,14 @@ def _hashtags(
             tags[tag] = len(tags)
             owner.append(t)
             kinds.append("topic")
-    frequency = Counter(_tag(tag) for row in catalogue.tags for tag in set(row))
+    free_labels = [t + g for t, g in zip(catalogue.topics, catalogue.tags, strict=True)]
+    frequency = Counter(_tag(tag) for row in free_labels for tag in set(row))
     video_tags = np.full((len(catalogue), MAX_HASHTAGS), NO_ID, dtype=np.int32)
     topic_tag = {t: tags.get(_tag(name), NO_ID) for t, name in enumerate(topic_names)}
     for i in range(len(catalogue)):
         chosen = [topic_tag[int(topic_id[i])]]
         chosen += [tags.get(_tag(t), NO_ID) for t in catalogue.topics[i]]
-        free = sorted({_tag(t) for t in catalogue.tags[i]} - {""}, key=lambda x: (-frequency[x], x))
+        free = sorted({_tag(t) for t in free_labels[i]} - {""}, key=lambda x: (-frequency[x], x))
         for tag in free:
             if tag not in tags:
                 tags[tag] = len(tags)

@@ -35,7 +35,7 @@ from engine.store.imported import (
     ImportedUser,
 )
 from engine.text import printable
-from engine.world import F32, I64, Bool
+from engine.world import F32, Bool
 from seed.importers.source import Log
 
 SESSION_GAP_S = 30 * 60.0
@@ -99,7 +99,6 @@ def positive_weight(log: Log, row: int) -> float:
 def build_history(
     log: Log,
     history_rows: Bool,
-    video_of_item: I64,
     duration_s: F32,
     *,
     end_unix: float,
@@ -112,8 +111,7 @@ def build_history(
     Args:
         log: the log.
         history_rows: [R] from :func:`split_by_time`.
-        video_of_item: the world's video id of each catalogue item.
-        duration_s: [N] the world's durations (by video id).
+        duration_s: [N] the world's durations (a catalogue item's index is its video id).
         end_unix: the log's last timestamp (world second 0).
         language, country: every imported viewer's (the dataset has none per user).
         user_prefix: viewers are named ``<prefix>-<the dataset's user id>``.
@@ -129,7 +127,7 @@ def build_history(
     position = 0
     for row in order.tolist():
         user, unix = int(log.user[row]), float(log.unix[row])
-        video = int(video_of_item[log.item[row]])
+        video = int(log.item[row])
         kinds, watched, completed = reactions(log, row, float(duration_s[video]))
         world_t = unix - end_unix
         if not history_rows[row]:
