@@ -789,14 +789,21 @@ class Engine:
             logged = Receipt.from_json(impression["receipt"])
             self.learner.served(user_id, video_id, logged.inputs, logged.rates)
 
-    def apply_recorded(self, user_id: int, event: Mapping[str, Any]) -> None:
+    def apply_recorded(
+        self, user_id: int, event: Mapping[str, Any], *, history: bool = False
+    ) -> None:
         """Apply a recorded event (an ``events`` row) as if it happened now: the viewer, the
         live counters, trends and test pools move; the recorder is given it.
+
+        Args:
+            history: the event comes from an imported log (``foryou import``): only the viewer
+                moves, as when an engine opens that viewer (their videos' engagement is already
+                the world's background).
 
         Raises:
             ValueError: unknown user.
         """
-        self._apply(self._state(user_id), event, live=True)
+        self._apply(self._state(user_id), event, live=not history)
 
     def _new_pools(self) -> TestPools:
         sources = self.config.sources

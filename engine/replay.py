@@ -136,7 +136,8 @@ class Replay:
         elif step.kind == "seen":
             self.engine.seen(step.user_id, int(step.row["video_id"]))
         else:
-            self.engine.apply_recorded(step.user_id, step.row)
+            imported = bool(step.row.get("imported"))
+            self.engine.apply_recorded(step.user_id, step.row, history=imported)
 
     def decide(
         self, user_id: int, extra_boosts: Collection[Boost] = (), *, seed_id: int | None = None

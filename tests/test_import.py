@@ -404,3 +404,24 @@ def test_a_long_tail_of_topics_keeps_the_200_most_frequent(tmp_path: Path) -> No
     assert topics == 200
     # A video whose rare label lost its topic still carries it as a hashtag.
     assert rows(out, "SELECT caption FROM videos WHERE id = 299")[0][0].endswith("#rare299")
+
+
+def test_a_session_after_the_import_replays_exactly(small_movielens: Path, tmp_path: Path) -> None:
+    """Imported events move only their viewer, in the feed as in replay: re-living them as
+    live events (engagement, trends) made replay pick other videos than the feed had."""
+    from engine.replay import replay_session
+
+    out = tmp_path / "ml.db"
+    import_world("movielens", small_movielens, out, history_until=1.0)
+    clock = VirtualClock(60.0)  # a minute after the log's end: its last day is still "recent"
+    with Engine.open(out, clock=clock) as eng:
+        viewer = eng.user_id("ml-1")
+        for _ in range(8):
+            pick = eng.next(viewer)
+            clock.now += pick.video.duration_s
+            eng.record(viewer, pick.video.id, "complete", watched_s=pick.video.duration_s)
+        eng.end_session(viewer)
+    (session,) = rows(out, "SELECT max(id) FROM sessions")[0]
+    replayed = replay_session(out, int(str(session)))
+    assert [p.picked_video for p in replayed.picks] == [p.logged_video for p in replayed.picks]
+    assert len(replayed.picks) == 8

@@ -280,10 +280,16 @@ class ActivityLog:
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         """(world_t, video_id, kind) of every event on a video since a world time, for trending
-        (a ``refresh`` is about the viewer, not a video: it has none)."""
+        (a ``refresh`` is about the viewer, not a video: it has none). Events of a log imported
+        by ``foryou import`` are left out: they move their viewer only (as replay re-lives
+        them), their videos' engagement is the world's background."""
+        imported = "imported" in self.db.table("sessions").columns_dict
         cursor = self.db.execute(
-            "SELECT world_t, video_id, kind FROM events "
-            "WHERE world_t >= ? AND video_id IS NOT NULL ORDER BY id",
+            "SELECT e.world_t, e.video_id, e.kind FROM events e "
+            + ("LEFT JOIN sessions s ON s.id = e.session_id " if imported else "")
+            + "WHERE e.world_t >= ? AND e.video_id IS NOT NULL "
+            + ("AND coalesce(s.imported, 0) = 0 " if imported else "")
+            + "ORDER BY e.id",
             [since_world_t],
         )
         return [(float(t), int(v), str(k)) for t, v, k in cursor]

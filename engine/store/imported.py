@@ -35,7 +35,7 @@ class ImportedSession(NamedTuple):
 class ImportedImpression(NamedTuple):
     session: int  # index into ImportedHistory.sessions
     video_id: int
-    position: int  # order within its session
+    position: int  # the viewer's count of viewings before it (as the engine numbers a feed)
     at: float  # unix seconds when the viewing started (the log's timestamp)
     world_t: float
     watched_s: float

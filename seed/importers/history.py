@@ -12,9 +12,13 @@ whole video watched) or ``skip`` (with the seconds watched); reactions come befo
 * **watched seconds** alone (a generic log): ``complete`` or ``skip`` as above; a row with
   nothing but a time is a ``complete``.
 
-**Time.** ``at`` keeps the log's real Unix time; ``world_t`` is that time minus the log's last
+**Time.** ``at`` keeps the log's real Unix time (an impression and its events share the row's
+timestamp; ``seen_end`` adds the seconds watched); ``world_t`` is that time minus the log's last
 timestamp, so the log ends at world second 0, the moment the world is built, and the feed opened
-afterwards continues from there. A viewer's rows more than 30 minutes apart start a new session.
+afterwards continues from there. A viewer's rows more than 30 minutes apart start a new session;
+impression positions count the viewer's viewings across sessions, as the engine numbers a feed.
+Imported events move only their viewer, when the viewer is opened as in replay: trends, test
+pools and live counters ignore them (the videos' background engagement already counts them).
 
 **Split.** Each viewer's rows are sorted by time (ties keep file order); the first
 ``ceil(fraction × n)`` are history, the rest go to ``heldout`` (the engine never reads it).
@@ -148,9 +152,10 @@ def build_history(
                 )
             )
             continue
+        if user != last_user:
+            position = 0  # the engine numbers a viewer's feed across sessions ("#N in your feed")
         if user != last_user or unix - last_end > SESSION_GAP_S:
             history.sessions.append(ImportedSession(user, unix, unix))
-            position = 0
         session = len(history.sessions) - 1
         end = unix + watched
         history.sessions[session] = history.sessions[session]._replace(ended_at=end)
@@ -160,13 +165,16 @@ def build_history(
             ImportedImpression(session, video, position, unix, world_t, watched)
         )
         position += 1
+        # Stamped with the log's own time, not after the watch: ratings seconds apart would
+        # otherwise interleave their reactions, and replay (ordered by time) would apply them
+        # in another order than opening the viewer does (ordered by id).
         for kind in kinds:
             history.events.append(
                 ImportedEvent(
                     impression,
                     kind,
-                    end,
-                    world_t + watched,
+                    unix,
+                    world_t,
                     watched if kind in ("skip", "complete") else None,
                     "video" if kind == "not_interested" else None,
                 )
