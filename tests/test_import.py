@@ -209,6 +209,12 @@ def test_generic_csv_catalogue_and_log(tmp_path: Path) -> None:
     assert rows(out, "SELECT handle FROM creators ORDER BY id") == [("authoranna",), ("authorbo",)]
     assert rows(out, "SELECT duration_s FROM videos WHERE id = 0") == [(30.0,)]
     assert rows(out, "SELECT count(*) FROM heldout")[0][0] == 0  # ceil(0.8 × 2) = 2 each
+    # A log of watched seconds and like labels: completes where the watch reached the
+    # duration (item 10 lasts 30 s), likes and "not interested" from the label.
+    log.write_text("user,item,timestamp,watched_s,label\nu1,10,1000,31,1\nu1,12,2000,2,0\n")
+    import_world("csv", items, tmp_path / "h.db", log=log, history_until=1.0)
+    kinds = rows(tmp_path / "h.db", "SELECT kind, watched_s FROM events ORDER BY id")
+    assert kinds == [("like", None), ("complete", 30.0), ("not_interested", None), ("skip", 2.0)]
 
 
 # -- refusals ---------------------------------------------------------------------------------

@@ -357,7 +357,7 @@ def _creators(
         fake.seed_instance(int(rngs["creators"].integers(2**31)))
         names = {key: fake.name() for key in handles_of}
         synthetic.append("creators.display_name (faker; the data has author ids only)")
-    elif catalogue.title is not None and all(_YEAR.search(t) for t in catalogue.title[:50]):
+    elif catalogue.creators_by_decade and catalogue.title is not None:
         decades = [_decade(t) for t in catalogue.title]
         keys = [f"{topic_names[t]} {d}" for t, d in zip(topic_id.tolist(), decades, strict=True)]
         handles_of = {key: _tag(key) or "creator" for key in dict.fromkeys(keys)}

@@ -54,6 +54,7 @@ def read_movielens(folder: Path) -> tuple[Catalogue, Log]:
         language="en",
         country="US",
         topic_motifs=GENRE_MOTIFS,
+        creators_by_decade=True,
     )
     ratings = read_table(folder / "ratings.csv", ("userId", "movieId", "rating", "timestamp"))
     users = ratings.integers("userId")

@@ -31,6 +31,9 @@ class Catalogue:
     language: str | None = None  # one for the whole dataset (ISO 639-1)
     country: str | None = None  # ISO 3166-1 alpha-2
     topic_motifs: dict[str, str] | None = None  # a motif for a known topic name
+    # Without creators: one synthetic creator per topic and decade of the title's "(1995)"
+    # (MovieLens), instead of groups of a few videos of one topic.
+    creators_by_decade: bool = False
 
     def __len__(self) -> int:
         return int(self.key.size)
