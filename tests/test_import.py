@@ -48,12 +48,16 @@ def every(source: Path, target: Path, step: int) -> Path:
 
 @pytest.fixture
 def small_movielens(tmp_path: Path) -> Path:
-    """The first 2,000 ratings of MovieLens with the movies they name and their tags."""
+    """The first 2,000 ratings of MovieLens with the movies they name and those movies' tags."""
     folder = tmp_path / "ml"
     folder.mkdir()
-    head(MOVIELENS / "ratings.csv", folder / "ratings.csv", 2_001)
-    (folder / "movies.csv").write_text((MOVIELENS / "movies.csv").read_text(encoding="utf-8"))
-    (folder / "tags.csv").write_text((MOVIELENS / "tags.csv").read_text(encoding="utf-8"))
+    ratings = head(MOVIELENS / "ratings.csv", folder / "ratings.csv", 2_001)
+    rated = {line.split(",")[1] for line in ratings.read_text().splitlines()[1:]}
+    for name in ("movies.csv", "tags.csv"):
+        lines = (MOVIELENS / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        column = 0 if name == "movies.csv" else 1
+        kept = [line for line in lines[1:] if line.split(",")[column] in rated]
+        (folder / name).write_text(lines[0] + "".join(kept), encoding="utf-8")
     return folder
 
 
