@@ -278,37 +278,42 @@ class ActivityLog:
         rows = list(self.db.query("SELECT * FROM impressions WHERE id = ?", [impression_id]))
         return rows[0] if rows else None
 
+    def _live_events(self) -> str:
+        """The events an engine's shared state is rebuilt from: all but those of a log imported
+        by ``foryou import``, which move their viewer only (as replay re-lives them; their
+        videos' engagement is the world's background)."""
+        if "imported" not in self.db.table("sessions").columns_dict:
+            return "events"
+        return (
+            "(SELECT * FROM events WHERE session_id IS NULL OR session_id NOT IN "
+            "(SELECT id FROM sessions WHERE imported = 1))"
+        )
+
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
-        """(world_t, video_id, kind) of every event on a video since a world time, for trending
-        (a ``refresh`` is about the viewer, not a video: it has none). Events of a log imported
-        by ``foryou import`` are left out: they move their viewer only (as replay re-lives
-        them), their videos' engagement is the world's background."""
-        imported = "imported" in self.db.table("sessions").columns_dict
+        """(world_t, video_id, kind) of every live event on a video since a world time, for
+        trending (a ``refresh`` is about the viewer, not a video: it has none)."""
         cursor = self.db.execute(
-            "SELECT e.world_t, e.video_id, e.kind FROM events e "
-            + ("LEFT JOIN sessions s ON s.id = e.session_id " if imported else "")
-            + "WHERE e.world_t >= ? AND e.video_id IS NOT NULL "
-            + ("AND coalesce(s.imported, 0) = 0 " if imported else "")
-            + "ORDER BY e.id",
+            f"SELECT world_t, video_id, kind FROM {self._live_events()} "
+            "WHERE world_t >= ? AND video_id IS NOT NULL ORDER BY id",
             [since_world_t],
         )
         return [(float(t), int(v), str(k)) for t, v, k in cursor]
 
     def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
-        """(user_id, world_t of their last closed viewing) of every viewer who closed one
-        since a world time: the active audience test pools are sized by."""
+        """(user_id, world_t of their last closed viewing) of every viewer who closed a live
+        one since a world time: the active audience test pools are sized by."""
         cursor = self.db.execute(
-            "SELECT user_id, MAX(world_t) FROM events WHERE world_t >= ? "
+            f"SELECT user_id, MAX(world_t) FROM {self._live_events()} WHERE world_t >= ? "
             "AND kind IN ('skip', 'complete') GROUP BY user_id ORDER BY user_id",
             [since_world_t],
         )
         return [(int(u), float(t)) for u, t in cursor]
 
     def positive_events(self) -> list[tuple[int, int, str]]:
-        """(user_id, video_id, kind) of every completion and like, in recorded order: what
+        """(user_id, video_id, kind) of every live completion and like, in recorded order: what
         co-engagement (engine.coengagement) is rebuilt from."""
         cursor = self.db.execute(
-            "SELECT user_id, video_id, kind FROM events "
+            f"SELECT user_id, video_id, kind FROM {self._live_events()} "
             "WHERE kind IN ('complete', 'like') AND video_id IS NOT NULL ORDER BY id"
         )
         return [(int(u), int(v), str(k)) for u, v, k in cursor]
