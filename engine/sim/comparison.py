@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.config import config_hash, effective_toml
 from engine.sim.experiment import Experiment
-from engine.sim.metrics import POPULATION_METRICS, RATIO_METRICS, Measures, measure
+from engine.sim.metrics import GROUPS, POPULATION_METRICS, RATIO_METRICS, Measures, measure
 from engine.sim.stats import N_RESAMPLES, Difference, population_difference, ratio_difference
 
 PLACEMENT_METRIC = "watch_per_session"
@@ -36,16 +36,16 @@ class Comparison:
     differences: dict[str, list[Difference]]  # other arm -> its differences from the baseline
     resamples: int | None = None  # bootstrap resamples behind the intervals (None: no intervals)
 
-    def summary(self) -> dict[str, dict[str, float]]:
-        """Point estimates per arm and metric."""
-        return {arm: m.summary() for arm, m in self.measures.items()}
+    def summary(self, group: str | None = None) -> dict[str, dict[str, float]]:
+        """Point estimates per arm and metric, over all personas or one group's."""
+        return {arm: m.summary(group) for arm, m in self.measures.items()}
 
-    def placement(self) -> dict[str, float]:
+    def placement(self, group: str | None = None) -> dict[str, float]:
         """Where each arm's watch time per session falls: 0 = random, 1 = oracle.
 
         The oracle is greedy (one pick at a time), so an arm that plans ahead can exceed 1.
         """
-        summary = self.summary()
+        summary = self.summary(group)
         if "random" not in summary or "oracle" not in summary:
             return {}
         floor = summary["random"][PLACEMENT_METRIC]
@@ -96,10 +96,13 @@ class Comparison:
                     "engine_s": run.engine_s,
                     "wall_s": run.wall_s,
                     "curves": {k: v.tolist() for k, v in self.measures[name].curves.items()},
+                    "groups": _groups(self.measures[name]),
+                    "predictions": _predictions(self.measures[name]),
                 }
                 for name, run in runs.items()
             },
             "placement": self.placement(),
+            "placement_by_group": {g: self.placement(g) for g in GROUPS},
             "oracle_note": ORACLE_NOTE if ORACLE in runs else None,
             "baseline": self.baseline,
             "differences": {
@@ -108,6 +111,27 @@ class Comparison:
         }
         result: dict[str, Any] = _plain(data)
         return result
+
+
+def _groups(measures: Measures) -> dict[str, Any]:
+    """Each persona group's size, metrics and curves."""
+    sizes = measures.group_sizes()
+    return {
+        group: {
+            "personas": sizes[group],
+            "metrics": measures.summary(group),
+            "curves": {k: v.tolist() for k, v in measures.group_curves[group].items()},
+        }
+        for group in GROUPS
+    }
+
+
+def _predictions(measures: Measures) -> dict[str, Any]:
+    """Calibration and AUC per action, for all personas and per group (null: no predictions)."""
+    return {
+        group: {a: None if c is None else asdict(c) for a, c in by_action.items()}
+        for group, by_action in measures.predictions.items()
+    }
 
 
 def _foryou_version() -> str | None:
