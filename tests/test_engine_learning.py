@@ -7,31 +7,15 @@ from pathlib import Path
 import pytest
 
 from engine import Config, Engine, VirtualClock
+from engine.sim.scripted import TOPIC_PAIRS, two_topic_share
 
-LOVED_PAIRS = [("cooking", "pets"), ("booktok", "gaming"), ("fittok", "travel")]
+LOVED_PAIRS = TOPIC_PAIRS[:3]
 
 
 def scripted_share(world: Path, loved: tuple[str, str], config: Config) -> float:
-    """Complete and like the two loved topics, skip everything else within 2 s; after 20
-    reactions, the share of the next 30 picks that are from the loved topics."""
-    eng = Engine.open(world, config=config, clock=VirtualClock(0.0), log=False)
-    uid = eng.new_user(interests=list(loved), language="en", country="US")
-
-    def pick_and_react() -> bool:
-        video = eng.next(uid).video
-        hit = video.topic in loved
-        if hit:
-            eng.record(uid, video.id, "complete", watched_s=video.duration_s)
-            eng.record(uid, video.id, "like")
-        else:
-            eng.record(uid, video.id, "skip", watched_s=1.5)
-        return hit
-
-    for _ in range(20):
-        pick_and_react()
-    share = sum(pick_and_react() for _ in range(30)) / 30
-    eng.close()
-    return share
+    """Complete and like the two loved topics (named at sign-up), skip everything else within
+    2 s; after 20 reactions, the share of the next 30 picks that are from the loved topics."""
+    return two_topic_share(world, loved, config=config)
 
 
 @pytest.mark.parametrize("loved", LOVED_PAIRS)
