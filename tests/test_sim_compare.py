@@ -48,12 +48,18 @@ def test_more_exploration_means_more_diversity_beyond_doubt(comparison: Comparis
     assert diffs["watch_per_session"].diff < diffs["watch_per_session"].high
 
 
-def test_the_report_has_tables_and_four_charts(comparison: Comparison, tmp_path: Path) -> None:
+def test_the_report_has_tables_and_five_charts(comparison: Comparison, tmp_path: Path) -> None:
     report = write_report(comparison, tmp_path / "a", "md")
     text = report.read_text()
-    for heading in ("Placement between random and oracle", "Paired differences", "Calibration"):
+    for heading in (
+        "Placement between random and oracle",
+        "Paired differences",
+        "Calibration",
+        "By persona group: onboarded · cold start",
+        "Predictions: calibration and AUC of P(action)",
+    ):
         assert heading in text
-    charts = ["learning_curve.png", "topic_share.png", "lorenz.png", "metric_cis.png"]
+    charts = ["learning_curve.png", "topic_share.png", "groups.png", "lorenz.png", "metric_cis.png"]
     for chart in charts:
         assert f"]({chart})" in text
         assert (tmp_path / "a" / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
