@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from engine.config import Config
+from engine.sim.baselines import builtin_arm
 from engine.sim.calibration import auc, average_ranks, calibrate, expected_calibration_error
-from engine.sim.experiment import ArmRun
+from engine.sim.experiment import ArmRun, RunSpec, run_experiment
 from engine.sim.metrics import measure
 from engine.sim.runner import Arm
-from engine.sim.trace import NO_NEGATIVE, SCOPE_CODE, TRACE_DTYPE, Population
+from engine.sim.trace import NO_NEGATIVE, NO_PREDICTION, SCOPE_CODE, TRACE_DTYPE, Population
 from engine.store import Store
 from engine.world import World
 from tests.test_sim_compare import run
@@ -65,10 +66,19 @@ def test_auc_known_answers() -> None:
 
 
 def test_calibrate_leaves_out_impressions_without_a_prediction() -> None:
-    figures = calibrate([0.5, np.nan, 0.5, np.nan], [1, 1, 0, 1])
+    figures = calibrate([0.5, np.nan, 0.5, NO_PREDICTION], [1, 1, 0, 1])
     assert figures is not None
     assert figures.n == 2 and figures.predicted == 0.5 and figures.observed == 0.5
-    assert calibrate([np.nan, np.nan], [0, 1]) is None  # a policy that predicts nothing
+    assert calibrate([NO_PREDICTION, NO_PREDICTION], [0, 1]) is None  # one that predicts nothing
+
+
+def test_a_run_without_predictions_still_repeats_exactly(world_template: Path) -> None:
+    """Runs are compared trace to trace (jobs, Ray, logging): "no prediction" must equal itself."""
+    spec = RunSpec(db_path=world_template, users=2, sessions=1, seed=1)
+    first, again = (run_experiment(spec, [builtin_arm("random")]) for _ in range(2))
+    trace = first.runs["random"].trace
+    assert (trace["p_complete"] == NO_PREDICTION).all()
+    assert np.array_equal(trace, again.runs["random"].trace)
 
 
 # -- split and windows on hand-made traces ---------------------------------------------------

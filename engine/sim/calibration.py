@@ -14,7 +14,8 @@ beside whether the persona did it. Per action:
   it did not, ties counting half (Mann-Whitney U from average ranks). 0.5 is no better than
   chance at ranking, whatever the calibration.
 
-Policies that predict nothing (random, oracle, bandit) leave NaN in the trace and get no figures
+Policies that predict nothing (random, oracle, bandit) leave
+:data:`~engine.sim.trace.NO_PREDICTION` in the trace and get no figures
 ("n/a"). ``popular`` runs the engine's stages, so its receipts carry the engine's P: its figures
 measure the engine's model on the videos popular picked.
 """
@@ -98,14 +99,15 @@ def auc(predicted: npt.ArrayLike, observed: npt.ArrayLike) -> float:
 
 
 def calibrate(predicted: npt.ArrayLike, observed: npt.ArrayLike) -> Calibration | None:
-    """Every figure for one action; impressions without a prediction (NaN) are left out.
+    """Every figure for one action; impressions without a prediction (a negative P, or NaN)
+    are left out.
 
     Returns:
         None when no impression has a prediction.
     """
     p = np.asarray(predicted, dtype=np.float64)
     y = np.asarray(observed, dtype=bool)
-    known = np.isfinite(p)
+    known = np.isfinite(p) & (p >= 0.0)
     if not known.any():
         return None
     p, y = p[known], y[known]

@@ -31,6 +31,7 @@ from engine.sim.persona import Persona, Reaction, Taste
 from engine.sim.snapshot import StartState, StartStore, shared_world
 from engine.sim.trace import (
     NO_NEGATIVE,
+    NO_PREDICTION,
     PREDICTED,
     SCOPE_CODE,
     SOURCE_CODE,
@@ -245,10 +246,12 @@ def _row(
 
 
 def _predicted(receipt: Receipt) -> list[float]:
-    """The pick's P(action) from its receipt, NaN where the policy predicted none (random,
-    oracle: their receipts hold no such term)."""
+    """The pick's P(action) from its receipt, NO_PREDICTION where the policy predicted none
+    (random, oracle: their receipts hold no such term)."""
     terms = receipt.terms
-    return [float(terms[a].get("p", np.nan)) if a in terms else np.nan for a in PREDICTED]
+    return [
+        float(terms[a].get("p", NO_PREDICTION)) if a in terms else NO_PREDICTION for a in PREDICTED
+    ]
 
 
 def _population(

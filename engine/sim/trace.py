@@ -24,6 +24,9 @@ NO_NEGATIVE = -1
 # Actions whose predicted probability the trace keeps, to check calibration against what the
 # persona did (engine.scoring names them; "not_interested" is observed as any scope).
 PREDICTED = ("complete", "like", "share", "save", "comment", "follow", "not_interested")
+# "No prediction" (random, oracle...): a negative number, not NaN, so that two runs' traces
+# still compare equal with np.array_equal (NaN never equals itself).
+NO_PREDICTION = -1.0
 
 TRACE_DTYPE = np.dtype(
     [
@@ -46,7 +49,7 @@ TRACE_DTYPE = np.dtype(
         ("report", np.bool_),
         ("source", np.int8),  # code into SOURCES, -1 for anything else
         ("appeal", np.float32),  # the moment's true appeal, noise included
-        # What the policy predicted for the pick (its receipt's P(action)); NaN: no prediction.
+        # What the policy predicted for the pick (its receipt's P(action)), or NO_PREDICTION.
         *((f"p_{action}", np.float32) for action in PREDICTED),
     ]
 )
