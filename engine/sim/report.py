@@ -431,7 +431,9 @@ def _group_curves(plt: Any, comparison: Comparison) -> Any:
         axes[1, col].set_title(f"{group}: share of the persona's true top topics")
         axes[1, col].set_ylim(0, 1)
         axes[1, col].set_xlabel("position in the persona's feed")
-    axes[0, 0].legend()
+    drawn = [ax for ax in axes[0] if ax.lines]  # a group may have no personas
+    if drawn:
+        drawn[0].legend()
     fig.tight_layout()
     return fig
 
