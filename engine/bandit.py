@@ -8,9 +8,9 @@ that learner, written through the policy seam like any developer's ranker.
   Beta(:data:`PRIOR`) on every topic, the same for every viewer: its mean, 0.25, is about the
   share of good watches a new viewer gives an unpersonalised feed, so a topic that disappoints
   once falls behind the untried ones (Beta(1, 1) would explore each of ~40 topics about twice
-  before exploiting any); plus :data:`ONBOARDING_PRIOR` successes on each topic the viewer named at sign-up:
-  a mild prior (a couple of good videos' worth, outweighed after a few watches). Cold-start
-  viewers start from nothing.
+  before exploiting any); plus :data:`ONBOARDING_PRIOR` successes on each topic the viewer
+  named at sign-up: a mild prior (a couple of good videos' worth, outweighed after a few
+  watches). Cold-start viewers start from nothing.
 - **Pick**: draw θ_t ~ Beta(α_t, β_t) for every topic with an allowed video, take the topic of
   the largest draw, and in it the allowed video with the best watch-weighted popularity: the
   engine's smoothed completion rate × duration (expected seconds completed per view).
