@@ -11,7 +11,8 @@ policy writes whichever is natural and a later batched engine path can call the 
 Two levels, the way RecSim separates an agent from its parts:
 
 - a whole :class:`Policy` (``random``: uniform over every allowed video; ``oracle``: a
-  persona's truth, :mod:`engine.sim.oracle`);
+  persona's truth, :mod:`engine.sim.oracle`; ``bandit``: Thompson sampling over topics,
+  :mod:`engine.bandit`);
 - only a :class:`Scorer` (scores for candidate ids) inside a :class:`StagedPolicy`, which
   keeps the engine's sources, filters, re-rank, sampling, propensities and receipts (the
   ``engine`` itself is ``StagedPolicy(EngineScorer())``; ``popular`` is a popularity scorer
@@ -89,6 +90,7 @@ BUILTIN: dict[str, str] = {
     "random": "engine.policy:RandomPolicy",
     "popular": "engine.policy:PopularPolicy",
     "oracle": "engine.sim.oracle:OraclePolicy",
+    "bandit": "engine.bandit:BanditPolicy",
 }
 
 

@@ -54,12 +54,18 @@ def test_more_exploration_means_more_diversity_beyond_doubt(comparison: Comparis
 
 
 @pytest.mark.slow
-def test_the_report_has_tables_and_four_charts(comparison: Comparison, tmp_path: Path) -> None:
+def test_the_report_has_tables_and_five_charts(comparison: Comparison, tmp_path: Path) -> None:
     report = write_report(comparison, tmp_path / "a", "md")
     text = report.read_text()
-    for heading in ("Placement between random and oracle", "Paired differences", "Calibration"):
+    for heading in (
+        "Placement between random and oracle",
+        "Paired differences",
+        "Calibration",
+        "By persona group: onboarded · cold start",
+        "Predictions: calibration and AUC of P(action)",
+    ):
         assert heading in text
-    charts = ["learning_curve.png", "topic_share.png", "lorenz.png", "forest.png"]
+    charts = ["learning_curve.png", "topic_share.png", "groups.png", "lorenz.png", "forest.png"]
     assert "## What this run could detect" in text and "## Primary metric per seed" in text
     for chart in charts:
         assert f"]({chart})" in text

@@ -168,7 +168,7 @@ def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
     "config_spec",
     default="engine",
     show_default=True,
-    help="Ranking TOML, or a built-in: engine, random, popular, oracle.",
+    help="Ranking TOML, or a built-in: engine, random, popular, oracle, bandit.",
 )
 @click.option("--no-log", is_flag=True, help="Keep the activity in memory (much faster).")
 @policy_option
@@ -214,6 +214,8 @@ def simulate(
         comparison = compare_runs(experiment, bootstrap=False)
     console = Console()
     console.print(metrics_table(comparison))
+    console.print(groups_table(comparison))
+    console.print(predictions_table(comparison))
     _print_pools(console, comparison)
     _print_throughput(console, experiment)
     path = _save(out, lambda folder: _write_metrics(comparison, experiment, folder))
@@ -273,7 +275,7 @@ def compare(
 ) -> None:
     """Compare ranking configs on the same personas and seeds (paired).
 
-    CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle) or policy
+    CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle, bandit) or policy
     classes (FILE.py:Class, package.module:Class, with --policy-params); differences are taken
     from the first one, with bootstrap 95% confidence intervals.
     """
@@ -310,6 +312,8 @@ def compare(
         )
     console = Console()
     console.print(metrics_table(comparison))
+    console.print(groups_table(comparison))
+    console.print(predictions_table(comparison))
     console.print(differences_table(comparison))
     _print_power(console, comparison)
 
@@ -560,6 +564,79 @@ def metrics_table(comparison: Comparison) -> Table:
     return table
 
 
+def groups_table(comparison: Comparison) -> Table:
+    """Every metric per arm, split into onboarded and cold-start personas ("onboarded · cold")."""
+    from rich.table import Table
+
+    from engine.sim.metrics import GROUPS, METRICS
+    from engine.sim.report import format_value
+
+    by_group = {g: comparison.summary(g) for g in GROUPS}
+    arms = list(comparison.measures)
+    sizes = next(iter(comparison.measures.values())).group_sizes()
+    table = Table(
+        title="By persona group: onboarded · cold start",
+        title_justify="left",
+        caption=f"{sizes['onboarded']} personas named topics at sign-up, "
+        f"{sizes['cold']} named none (cold start).",
+        caption_justify="left",
+    )
+    table.add_column("metric")
+    for arm in arms:
+        table.add_column(_arm_heading(arm), justify="right")
+    placements = {g: comparison.placement(g) for g in GROUPS}
+    if all(placements.values()):
+        cells = [" · ".join(f"{placements[g][a]:.2f}" for g in GROUPS) for a in arms]
+        table.add_row("placement (random 0, oracle 1)", *cells, style="bold")
+    for key, metric in METRICS.items():
+        cells = [
+            _cell(
+                comparison,
+                a,
+                key,
+                " · ".join(format_value(key, by_group[g][a][key]) for g in GROUPS),
+            )
+            for a in arms
+        ]
+        table.add_row(metric.label, *cells)
+    return table
+
+
+def predictions_table(comparison: Comparison) -> Table:
+    """Per action and persona group: mean predicted / observed, ECE and AUC of each arm."""
+    from rich.table import Table
+
+    from engine.sim.calibration import N_BINS
+
+    table = Table(
+        title="Predictions: mean P / observed · ECE · AUC",
+        title_justify="left",
+        caption=f"ECE over {N_BINS} equal-width bins of P; AUC ranks P against what happened "
+        "(0.5 = chance). n/a: the arm predicts nothing.",
+        caption_justify="left",
+    )
+    table.add_column("action")
+    table.add_column("personas")
+    arms = list(comparison.measures)
+    for arm in arms:
+        table.add_column(arm, justify="right")
+    first = next(iter(comparison.measures.values()))
+    for action in next(iter(first.predictions.values())):
+        for group in first.predictions:
+            cells = [
+                _prediction_cell(comparison.measures[a].predictions[group][action]) for a in arms
+            ]
+            table.add_row(action if group == "all" else "", group, *cells)
+    return table
+
+
+def _prediction_cell(figures: Any) -> str:
+    if figures is None:
+        return "n/a"
+    auc = "n/a" if figures.auc != figures.auc else f"{figures.auc:.2f}"
+    return f"{figures.predicted:.3f}/{figures.observed:.3f} · {figures.ece:.3f} · {auc}"
+
+
 def _arm_heading(arm: str) -> str:
     from engine.sim.comparison import ORACLE
 
@@ -601,6 +678,8 @@ def differences_table(comparison: Comparison) -> Table:
     first = next(iter(comparison.differences.values()))
     for row in ordered(first):
         key = row.metric
+        if any(key not in by_arm[arm] for arm in comparison.differences):
+            continue  # a derived metric: no interval
         cells = []
         for arm in comparison.differences:
             d = by_arm[arm][key]

@@ -34,7 +34,15 @@ from engine.sim.inference import (
     restricted_mean_difference,
     weighted_holm,
 )
-from engine.sim.metrics import METRICS, POPULATION_METRICS, RATIO_METRICS, Measures, Parts, measure
+from engine.sim.metrics import (
+    GROUPS,
+    METRICS,
+    POPULATION_METRICS,
+    RATIO_METRICS,
+    Measures,
+    Parts,
+    measure,
+)
 from engine.sim.stats import CONFIDENCE, N_RESAMPLES, Difference, population_jackknife
 
 F64 = npt.NDArray[np.float64]
@@ -71,22 +79,23 @@ class Comparison:
     mde: dict[str, float] = field(default_factory=dict)  # arm -> primary's detectable effect
     per_seed: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # arm -> seeds
 
-    def summary(self) -> dict[str, dict[str, float]]:
-        """Point estimates per arm and metric (time to personalise: the restricted mean)."""
+    def summary(self, group: str | None = None) -> dict[str, dict[str, float]]:
+        """Point estimates per arm and metric, over all personas or one group's (time to
+        personalise: the restricted mean, over all personas)."""
         result = {}
         for arm, m in self.measures.items():
-            values = m.summary()
-            if np.isfinite(self.horizon):
+            values = m.summary(group)
+            if group is None and np.isfinite(self.horizon):
                 values[SURVIVAL] = restricted_mean(*_survival(m.parts), self.horizon)  # type: ignore[assignment]
             result[arm] = values
         return result
 
-    def placement(self) -> dict[str, float]:
+    def placement(self, group: str | None = None) -> dict[str, float]:
         """Where each arm's watch time per session falls: 0 = random, 1 = oracle.
 
         The oracle is greedy (one pick at a time), so an arm that plans ahead can exceed 1.
         """
-        summary = self.summary()
+        summary = self.summary(group)
         if "random" not in summary or "oracle" not in summary:
             return {}
         floor = summary["random"][PLACEMENT_METRIC]
@@ -169,10 +178,13 @@ class Comparison:
                     "engine_s": run.engine_s,
                     "wall_s": run.wall_s,
                     "curves": {k: v.tolist() for k, v in self.measures[name].curves.items()},
+                    "groups": _groups(self.measures[name]),
+                    "predictions": _predictions(self.measures[name]),
                 }
                 for name, run in runs.items()
             },
             "placement": self.placement(),
+            "placement_by_group": {g: self.placement(g) for g in GROUPS},
             "oracle_note": ORACLE_NOTE if ORACLE in runs else None,
             "baseline": self.baseline,
             "differences": {
@@ -205,6 +217,27 @@ def per_persona_columns(
 
 
 COLUMNS = ("arm", "seed", "persona", "shard", "metric", "num", "den")
+
+
+def _groups(measures: Measures) -> dict[str, Any]:
+    """Each persona group's size, metrics and curves."""
+    sizes = measures.group_sizes()
+    return {
+        group: {
+            "personas": sizes[group],
+            "metrics": measures.summary(group),
+            "curves": {k: v.tolist() for k, v in measures.group_curves[group].items()},
+        }
+        for group in GROUPS
+    }
+
+
+def _predictions(measures: Measures) -> dict[str, Any]:
+    """Calibration and AUC per action, for all personas and per group (null: no predictions)."""
+    return {
+        group: {a: None if c is None else asdict(c) for a, c in by_action.items()}
+        for group, by_action in measures.predictions.items()
+    }
 
 
 def _foryou_version() -> str | None:

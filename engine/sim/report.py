@@ -22,8 +22,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.sim.calibration import N_BINS, Calibration
 from engine.sim.comparison import ORACLE, ORACLE_NOTE, PLACEMENT_METRIC, Comparison
-from engine.sim.metrics import CALIBRATION, METRICS, lorenz
+from engine.sim.metrics import CALIBRATION, GROUPS, METRICS, lorenz
 from engine.sim.stats import CONFIDENCE, Difference
 from engine.store.permissions import PRIVATE_DIR, PRIVATE_FILE
 
@@ -175,6 +176,7 @@ def _sections(comparison: Comparison, charts: dict[str, str]) -> list[_Section]:
         ],
     )
     sections = [setup, _placement(comparison), _metric_table(comparison)]
+    sections += [_group_table(comparison), _predictions(comparison)]
     if comparison.differences:
         sections.append(_difference_table(comparison))
         sections.append(_power(comparison))
@@ -217,6 +219,56 @@ def _metric_table(comparison: Comparison) -> _Section:
         cells = [_marked(comparison, a, key, format_value(key, summary[a][key])) for a in arms]
         rows.append([metric.label, *cells])
     return _Section("Metrics", _oracle_note(arms), rows)
+
+
+def _group_table(comparison: Comparison) -> _Section:
+    arms = list(comparison.measures)
+    by_group = {g: comparison.summary(g) for g in GROUPS}
+    sizes = next(iter(comparison.measures.values())).group_sizes()
+    rows = [["metric", *(_arm_heading(a) for a in arms)]]
+    placements = {g: comparison.placement(g) for g in GROUPS}
+    if all(placements.values()):
+        rows.append(
+            ["placement", *(" · ".join(f"{placements[g][a]:.2f}" for g in GROUPS) for a in arms)]
+        )
+    for key, metric in METRICS.items():
+        cells = [
+            _marked(
+                comparison,
+                a,
+                key,
+                " · ".join(format_value(key, by_group[g][a][key]) for g in GROUPS),
+            )
+            for a in arms
+        ]
+        rows.append([metric.label, *cells])
+    note = (
+        f"Each cell: onboarded · cold start. {sizes['onboarded']} personas named topics at "
+        f"sign-up, {sizes['cold']} named none."
+    )
+    return _Section("By persona group: onboarded · cold start", [note], rows)
+
+
+def _predictions(comparison: Comparison) -> _Section:
+    arms = list(comparison.measures)
+    first = next(iter(comparison.measures.values()))
+    rows = [["action", "personas", *arms]]
+    for action in first.predictions["all"]:
+        for group in first.predictions:
+            cells = [_prediction(comparison.measures[a].predictions[group][action]) for a in arms]
+            rows.append([action if group == "all" else "", group, *cells])
+    note = (
+        "Each cell: mean predicted P / observed rate · expected calibration error over "
+        f"{N_BINS} equal-width bins · AUC (0.5 = chance). n/a: the arm predicts nothing."
+    )
+    return _Section("Predictions: calibration and AUC of P(action)", [note], rows)
+
+
+def _prediction(figures: Calibration | None) -> str:
+    if figures is None:
+        return "n/a"
+    auc = "n/a" if not np.isfinite(figures.auc) else f"{figures.auc:.2f}"
+    return f"{figures.predicted:.3f}/{figures.observed:.3f} · {figures.ece:.3f} · {auc}"
 
 
 def _difference_table(comparison: Comparison) -> _Section:
@@ -430,6 +482,7 @@ def write_charts(comparison: Comparison, out: Path) -> dict[str, str]:
             _learning_curve,
         ),
         "Topic share over time": ("topic_share.png", _topic_share),
+        "Learning and loved-topic share by persona group": ("groups.png", _group_curves),
         "Creator exposure Lorenz curve": ("lorenz.png", _lorenz),
         "Forest plot: each paired difference with its interval": ("forest.png", _forest),
     }
@@ -468,6 +521,25 @@ def _topic_share(plt: Any, comparison: Comparison) -> Any:
         ax.set_xlabel("position in the persona's feed")
         ax.set_ylim(0, 1)
     left.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _group_curves(plt: Any, comparison: Comparison) -> Any:
+    fig, axes = plt.subplots(2, len(GROUPS), figsize=(11, 7), sharex=True)
+    for col, group in enumerate(GROUPS):
+        for arm, m in comparison.measures.items():
+            curves = m.group_curves[group]
+            if "position" in curves:
+                axes[0, col].plot(curves["position"], curves["watch_per_impression"], label=arm)
+                axes[1, col].plot(curves["position"], curves["loved_share"], label=arm)
+        axes[0, col].set_title(f"{group}: watch time per impression (s)")
+        axes[1, col].set_title(f"{group}: share of the persona's true top topics")
+        axes[1, col].set_ylim(0, 1)
+        axes[1, col].set_xlabel("position in the persona's feed")
+    drawn = [ax for ax in axes[0] if ax.lines]  # a group may have no personas
+    if drawn:
+        drawn[0].legend()
     fig.tight_layout()
     return fig
 
