@@ -468,10 +468,17 @@ def _same_or_complement(x: Parts, y: Parts) -> bool:
     return np.array_equal(x.num, y.num) or np.allclose(x.num, x.den - y.num)
 
 
+MIN_PERSONAS = 10  # fewer personas with data make a bootstrap interval meaningless
+
+
 def _no_data(a: Parts, b: Parts) -> str:
-    """Why a rate cannot be compared: nobody could have it, or it happened in neither arm."""
+    """Why a rate cannot be compared: nobody could have it, too few personas reached it (a
+    metric of impressions 41-80 in short sessions), or it happened in neither arm."""
     if a.den.sum() == 0 or b.den.sum() == 0:
         return "no data"
+    reached = min(int((a.den > 0).sum()), int((b.den > 0).sum()))
+    if reached < MIN_PERSONAS:
+        return f"only {reached} personas reached it"
     return "" if a.num.any() or b.num.any() else "none in either arm"
 
 
