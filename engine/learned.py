@@ -146,14 +146,16 @@ class OnlineLogit:
         grad_sq: AdaGrad's running sum of squared gradients, per weight.
         precision: Σ p(1-p)x² per weight (plus the prior's): its inverse is the weight's variance.
         updates: impressions learned from.
-        partial_s: mean seconds watched of a skipped video, as a fraction of its length.
+        skip_seconds: mean seconds watched of a skipped video (a swipe is a matter of seconds,
+            not of the video's length: a share of the length would make every long video look
+            watched for long).
     """
 
     weights: F64
     grad_sq: F64
     precision: F64
     updates: int = 0
-    skip_fraction: float = 0.25
+    skip_seconds: float = 3.0
     skips: int = 0
 
     @classmethod
@@ -198,10 +200,10 @@ class OnlineLogit:
         self.precision[rows] += (p * (1 - p))[:, None] * (x * x)
 
     def note_watch(self, watched_s: float, duration_s: float) -> None:
-        """A skip: move the mean fraction of a video watched before skipping."""
+        """A skip: move the mean seconds watched before skipping."""
         self.skips += 1
-        fraction = min(max(watched_s / max(duration_s, 1e-6), 0.0), 1.0)
-        self.skip_fraction += (fraction - self.skip_fraction) / min(self.skips, 10_000)
+        seconds = min(max(watched_s, 0.0), max(duration_s, 0.0))
+        self.skip_seconds += (seconds - self.skip_seconds) / min(self.skips, 10_000)
 
     def fit(self, inputs: F64, rates: F64, labels: F64) -> None:
         """Warm start: the most probable weights given these impressions and the current
@@ -243,7 +245,7 @@ class OnlineLogit:
                 "grad_sq": self.grad_sq.tolist(),
                 "precision": self.precision.tolist(),
                 "updates": self.updates,
-                "skip_fraction": self.skip_fraction,
+                "skip_seconds": self.skip_seconds,
                 "skips": self.skips,
             }
         )
@@ -264,8 +266,9 @@ class OnlineLogit:
                     if term in TERMS:
                         target[LEARNED.index(action), TERMS.index(term)] = values[i, j]
         model.updates = int(stored["updates"])
-        model.skip_fraction = float(stored["skip_fraction"])
-        model.skips = int(stored["skips"])
+        if "skip_seconds" in stored:  # older states kept a share of the length: start afresh
+            model.skip_seconds = float(stored["skip_seconds"])
+            model.skips = int(stored["skips"])
         return model
 
 
@@ -519,8 +522,8 @@ def learned_scores(
     Value per pick is Σ value(a)·P(a) as before, with watching valued per second: with
     ``v = complete / 30 + complete_per_minute / 60`` (``[reactions]``; ``complete`` is now what
     finishing a typical 30 s video is worth), completing is worth ``v × duration`` and a skip
-    ``early_skip × σ(-z) + v × E[partial]``, E[partial] being the learned mean fraction
-    watched before a skip times the duration. So the expected value holds
+    ``early_skip × σ(-z) + v × E[partial]``, E[partial] being the learned mean seconds
+    watched before a skip (at most the duration). So the expected value holds
     ``v × (P(complete)·duration + (1 - P(complete))·E[partial])``, the expected seconds
     watched: a long video is worth more only as far as it is likely to be finished.
     """
@@ -544,7 +547,7 @@ def learned_scores(
     r = ctx.config.reactions
     per_second = r.complete / DURATION_CENTRE_S + r.complete_per_minute / 60.0
     vals["complete"] = per_second * duration
-    vals["skip"] = vals["skip"] + per_second * model.skip_fraction * duration
+    vals["skip"] = vals["skip"] + per_second * np.minimum(model.skip_seconds, duration)
     return combine(ids, feats, z, p, vals, state, ctx, inputs=inputs, rates=rates, weights=weights)
 
 

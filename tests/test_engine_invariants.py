@@ -184,12 +184,13 @@ def test_strict_filters_widen_the_search_instead_of_giving_up(world_path: Path) 
     eng = Engine.open(world_path, config, clock=VirtualClock(0.0), log=False)
     uid = eng.new_user()
     eng.set_controls(uid, keyword_filters=["a"])  # rules out ~99% of English captions
-    picks = []
-    for _ in range(30):  # the learned scores show other videos first: dry by ~26 picks
+    widened = []
+    for _ in range(60):  # until the usual sources run dry (the few allowed videos are seen)
         rec = eng.next(uid)
         assert "a" not in rec.video.caption.lower()
         eng.record(uid, rec.video.id, "skip", watched_s=3.0)
-        picks.append(rec)
-    widened = [r for r in picks if r.receipt.sources == ["catalog"]]
+        if rec.receipt.sources == ["catalog"]:
+            widened.append(rec)
+            break
     assert widened, "the usual sources should run dry and the catalogue be searched"
     assert any("whole catalogue" in line for line in widened[0].receipt.reasons())
