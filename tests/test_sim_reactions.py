@@ -23,16 +23,16 @@ from engine.sim.watch import Behaviour
 
 REACTIVE = replace(
     Behaviour(),
-    like_rate=3 * Behaviour().like_rate,
-    not_interested_rate=40 * Behaviour().not_interested_rate,
+    like_rate=5 * Behaviour().like_rate,
+    not_interested_rate=60 * Behaviour().not_interested_rate,
 )
 
 
 @pytest.mark.slow
 def test_likes_come_after_most_of_a_video_often_looped_and_no_after_a_real_watch(
-    world_template: Path,
+    demo_world: Path,
 ) -> None:
-    spec = RunSpec(db_path=world_template, users=48, sessions=2, seed=0, behaviour=REACTIVE)
+    spec = RunSpec(db_path=demo_world, users=64, sessions=2, seed=0, behaviour=REACTIVE)
     experiment = run_experiment(spec, [builtin_arm("engine")])
     fractions = simulated_fractions(experiment.runs["engine"].trace, experiment.world)
     assert len(fractions.like) > 150 and len(fractions.not_interested) > 40
