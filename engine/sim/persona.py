@@ -391,15 +391,16 @@ class Persona:
         # Leaving part-way is counted in seconds: after the first few, a long exponential tail.
         partial = b.partial_min_s + b.partial_mean_s * -np.log1p(-float(u[U_PART]))
         watched = duration if completed else min(PARTIAL_CAP * duration, partial)
-        rewatch = completed and u[U_REWATCH] < b.rewatch_rate * float(sigmoid(appeal))
-        if rewatch:
-            watched += duration * rewatch_share(b, float(u[U_REWATCH_LEN]))
+        loops = completed and u[U_REWATCH] < b.rewatch_rate * float(sigmoid(appeal))
+        extra = rewatch_share(b, float(u[U_REWATCH_LEN])) if loops else 0.0
+        watched += duration * extra
         # A like takes a moment: seldom taken by a viewer who swipes the instant the video ends.
-        like_scale = 1.0 if rewatch else (b.like_complete if completed else b.like_partial)
+        like_scale = 1.0 if loops else (b.like_complete if completed else b.like_partial)
         actions = self._positives(video_id, appeal, u, like_scale)
         actions.append(("complete" if completed else "skip", {"watched_s": round(watched, 2)}))
-        if rewatch:
-            actions.append(("rewatch", {}))
+        # As in the feed, a rewatch is recorded per further loop watched to its end: most loops
+        # are a moment of the video starting again before the swipe, and record none.
+        actions += [("rewatch", {})] * int(extra)
         return watched, completed, actions
 
     def _positives(self, video_id: int, appeal: float, u: F64, like_scale: float) -> list[Action]:

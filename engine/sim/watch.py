@@ -10,8 +10,8 @@ The model works on one number per (persona, video, moment), the *appeal* on a lo
 A viewer is *hooked* with probability sigmoid(appeal). A viewer who is not hooked swipes away
 after a patience-sized moment (exponential, per-persona mean); one who is hooked finishes with a
 probability that falls with the video's length and rises with appeal, otherwise leaves part-way;
-one who finishes may let the video loop (a rewatch: a skewed extra share of it, so the watched
-fraction exceeds 1). Likes, shares, saves, comments and follows need a hooked viewer and grow
+one who finishes may let the video loop (a skewed extra share of it, so the watched fraction
+exceeds 1; each further loop watched to its end records a rewatch). Likes, shares, saves, comments and follows need a hooked viewer and grow
 with appeal; a like is rare from a viewer who swipes the instant the video ends (KuaiRand: the
 median like comes at 0.95 of the video, 45% after a loop, almost none exactly at the end). "Not
 interested" and reports need an unhooked viewer and grow with dislike; one who says "not
