@@ -116,7 +116,7 @@ def side_by_side(
         lines += [f"  {name}", f"    simulated  {describe(sim, unit)}"]
         if boosted is not None and name.startswith("not interested"):
             values = boosted.not_interested if not unit else boosted.not_interested_s
-            lines.append(f"    sim, ×{boost:g}   {describe(values, unit)}")
+            lines.append(f"    {f'sim ×{boost:g}':<10} {describe(values, unit)}")
         lines.append(f"    KuaiRand   {describe(kuai, unit)}")
     if simulated.every is not None:
         lines += ["  every impression", f"    simulated  {describe(simulated.every)}"]
@@ -160,7 +160,10 @@ def run(
         with measured(f"seed {seeds[0]}, 'not interested' rate ×{boost:g}", children=True):
             experiment = run_experiment(spec, [builtin_arm("engine")])
         boosted = simulated_fractions(experiment.runs["engine"].trace, loaded)
-    real = real_fractions(REAL)
+    if not REAL.exists():  # the shared data folder of the machine the project was built on
+        print(f"(no KuaiRand file at {REAL}: the real side shows as none)")
+    empty = np.zeros(0)
+    real = real_fractions(REAL) if REAL.exists() else Fractions(empty, empty, empty)
     print("\n".join(side_by_side(simulated_fractions(trace, loaded), real, boosted, boost)))
     print("Per-impression rates, simulated (mean of the seeds) vs KuaiRand-Pure:")
     for key, target in RATES.items():
