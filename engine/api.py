@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
+from engine.coengagement import CoEngagement
 from engine.config import Config, load_config
 from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
@@ -42,6 +43,7 @@ from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
 from engine.policy import PickRequest, Policy, as_policy
 from engine.pools import GRADUATED, STOPPED, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
+from engine.ranking import Ranking, rank_given
 from engine.reactions import check_event
 from engine.receipt import Receipt
 from engine.recorder import Recorder, SqliteRecorder, recorder_for
@@ -55,7 +57,7 @@ from engine.update import Effects, effects_of, note_revisit, note_seen, note_ser
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID, World
 
-__all__ = ["Discover", "Engine", "NothingToRecommendError", "Trend"]
+__all__ = ["Discover", "Engine", "NothingToRecommendError", "Ranking", "Trend"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -107,7 +109,8 @@ class Engine:
         self.catalog = Catalog(world)
         self.clock: Clock = clock or WallClock(world.epoch_unix)
         self.trending = Trending(self.catalog, config.sources.trending_window_h)
-        self.pools = TestPools(self.catalog, config.pools, config.sources.fresh_window_h)
+        self.pools = self._new_pools()
+        self.coengagement = CoEngagement(world.videos.creator_id)
         self._users: dict[int, UserState] = {}
         self._keywords: dict[str, I64] = {}
         self._boosts: list[Boost] = []  # this engine's own: study heating, or not recorded
@@ -119,6 +122,11 @@ class Engine:
         self._blas = threadpool_limits(limits=1, user_api="blas")
         self._viewers = Claims(Path(f"{store.path}.lock"))  # the viewers this engine serves
         self._restore()
+        # A policy with a learned model resumes it from the file (engine.learned).
+        self.learner = getattr(self.policy, "learner", None)
+        if self.learner is not None:
+            sink = store if self.recorder.writes else None
+            self.learner.resume(self.start, config, sink=sink)
 
     @classmethod
     def open(
@@ -188,6 +196,8 @@ class Engine:
         now = self.clock()
         for world_t, video_id, kind in self.start.recent_events(now - self.trending.window_s):
             self.trending.observe(world_t, video_id, kind)
+        self.pools.load_viewers(self.start.recent_viewers(now - self.pools.audience_window_s))
+        self.coengagement.load(self.start.positive_events())
         self._refresh_shared(now, force=True)
 
     def _reload_boosts(self, *, force: bool = False) -> None:
@@ -384,6 +394,9 @@ class Engine:
         impression_id = self._log_impression(state, decision, position, now)
         note_served(state, decision.video_id, position, impression_id)
         state.n_served += 1
+        if self.learner is not None:
+            r = decision.receipt
+            self.learner.served(state.user_id, decision.video_id, r.inputs, r.rates)
         return Recommendation(
             video=self.video(decision.video_id),
             impression_id=impression_id,
@@ -418,19 +431,48 @@ class Engine:
         """What the policy is given for one pick (see :meth:`_decide` for the seeding)."""
         self._refresh_shared(now)
         self._reload_boosts()
+        rng = np.random.default_rng(
+            np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
+        )
+        return PickRequest(
+            state, self._shared(now, extra_boosts), self._keyword_blocked(state), rng
+        )
+
+    def _shared(self, now: float, extra_boosts: Collection[Boost] = ()) -> Shared:
         boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
-        shared = Shared(
+        return Shared(
             catalog=self.catalog,
             config=self.config,
             trending=self.trending,
             pools=self.pools,
             boosts={b.video_id: b for b in boosts if b.starts <= now < b.until},
             now=now,
+            coengagement=self.coengagement,
         )
-        rng = np.random.default_rng(
-            np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
+
+    def rank(self, user_id: int, video_ids: Iterable[int]) -> Ranking:
+        """The policy's scores of given videos for a viewer now, and (for the engine's own
+        scorer) its P(action) for each: without serving, logging or moving anything.
+
+        Trends and test pools are used as they stand (never refreshed here) and the policy
+        draws from a throwaway generator, so the viewer's next picks are the same with or
+        without this call. Videos are scored as given: filters (seen, hidden) do not apply.
+
+        Raises:
+            ValueError: an unknown viewer or video id.
+        """
+        state = self._state(user_id)
+        ids = np.asarray(list(video_ids), dtype=np.int64)
+        bad = ids[(ids < 0) | (ids >= self.catalog.n)]
+        if len(bad):
+            raise ValueError(f"unknown video {int(bad[0])}")
+        throwaway = np.random.default_rng(
+            np.random.SeedSequence(self.config.seed, spawn_key=(_pick_key(state) % 2**32, 2**31))
         )
-        return PickRequest(state, shared, self._keyword_blocked(state), rng)
+        request = PickRequest(
+            state, self._shared(self.clock()), self._keyword_blocked(state), throwaway
+        )
+        return rank_given(self.policy, request, ids)
 
     def _session(self, state: UserState) -> int:
         """The viewer's session, started by the first impression that needs one."""
@@ -562,6 +604,9 @@ class Engine:
         if live and event.video_id is not None:
             self.catalog.engagement.add(event.video_id, dict(effects.stat_deltas))
             self.trending.observe(event.world_t, event.video_id, event.kind)
+            if effects.closes:
+                self.pools.note_viewer(state.user_id, event.world_t)
+            self.coengagement.observe(state.user_id, event.video_id, event.kind)
         return event_id
 
     def _commit(self, row: Mapping[str, Any], event: Event, effects: Effects) -> int:
@@ -738,26 +783,52 @@ class Engine:
         position = int(impression["position"])
         note_served(state, video_id, position, impression_id)
         state.n_served = position + 1
+        if self.learner is not None and impression.get("receipt"):
+            # The learned model learns the viewing from the row its receipt logged, as the
+            # recording engine did.
+            logged = Receipt.from_json(impression["receipt"])
+            self.learner.served(user_id, video_id, logged.inputs, logged.rates)
 
-    def apply_recorded(self, user_id: int, event: Mapping[str, Any]) -> None:
+    def apply_recorded(
+        self, user_id: int, event: Mapping[str, Any], *, history: bool = False
+    ) -> None:
         """Apply a recorded event (an ``events`` row) as if it happened now: the viewer, the
         live counters, trends and test pools move; the recorder is given it.
+
+        Args:
+            history: the event comes from an imported log (``foryou import``): only the viewer
+                moves, as when an engine opens that viewer (their videos' engagement is already
+                the world's background).
 
         Raises:
             ValueError: unknown user.
         """
-        self._apply(self._state(user_id), event, live=True)
+        self._apply(self._state(user_id), event, live=not history)
+
+    def _new_pools(self) -> TestPools:
+        sources = self.config.sources
+        return TestPools(
+            self.catalog,
+            self.config.pools,
+            sources.fresh_window_h,
+            audience_window_h=sources.trending_window_h,
+        )
 
     def reopen(self) -> None:
         """Restore what a newly opened engine would from the file now: the test-pool rows as
         written (a pool's running averages are in memory only, so they start over), then a
-        forced refresh of trends and pools."""
+        forced refresh of trends and pools. The learned model's open viewings are lost, as
+        with the engine that closed."""
+        if self.learner is not None:
+            self.learner.forget_pending()
         now = self.clock()
         old = self.pools
         written = (old.stage > 0) | (old.state == STOPPED) | (old.state == GRADUATED)
         written |= (old.impressions > 0) | (old.likes > 0)
-        self.pools = TestPools(self.catalog, self.config.pools, self.config.sources.fresh_window_h)
+        self.pools = self._new_pools()
         self.pools.load([old.row(int(v), now)[:6] for v in np.flatnonzero(written)])
+        # Every closing event is in the file, so the audience it would count is the same.
+        self.pools.load_viewers(old.active_viewers())
         self._refresh_shared(now, force=True)
 
     # -- reading -----------------------------------------------------------------------------
@@ -779,6 +850,11 @@ class Engine:
         row = self.store.impression(impression_id)
         if row is None:
             raise ValueError(f"unknown impression id {impression_id}")
+        if row["receipt"] is None:  # a viewing imported from a real log: no engine picked it
+            raise ValueError(
+                f"impression {impression_id} has no receipt: it was imported from a real log "
+                "(foryou import), not picked by the engine"
+            )
         return Receipt.from_json(row["receipt"])
 
     def topic_labels(self) -> dict[str, str]:
@@ -872,10 +948,14 @@ class Engine:
             state.session_id, user_id, lambda: self.profile(user_id).as_dict()
         )
         state.session_id = None
+        if self.learner is not None:
+            self.learner.save()
 
     def close(self) -> None:
         for user_id in list(self._users):
             self.end_session(user_id)
+        if self.learner is not None:
+            self.learner.save()
         self.store.close()
         self._viewers.release()
         self._blas.restore_original_limits()

@@ -6,7 +6,10 @@
 - follow: newest videos of followed creators;
 - trending: engagement velocity in a recent window;
 - fresh: new uploads in their staged test pools;
-- explore: recent videos from topics the viewer has shown no interest in;
+- co-engagement: what viewers who finished or liked the viewer's recent positives also finished
+  or liked ("viewers who finished this also finished that", :mod:`engine.coengagement`);
+- explore: recent videos from the topics whose Thompson draw (:mod:`engine.uncertainty`) is
+  highest among those the viewer is not known to like: where the engine is least sure;
 - locale: recent videos from the viewer's country;
 - boosted: operator boosts in force (always disclosed in the receipt).
 
@@ -16,21 +19,24 @@ A video proposed by several sources is kept once, credited to the first in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.catalog import Catalog
+from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
 from engine.pools import TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
+from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 
 BASELINE_POOL = 500  # candidates the popular baseline draws from
 EXPLORE_TOPICS = 3
@@ -48,6 +54,10 @@ class Candidates:
     proposed: dict[str, I64]  # every source's own proposals, for the receipt
     similarity: F32  # interest similarity of each candidate (0 when the query is unknown)
     query_known: bool
+    # The pick's Thompson draw per topic (engine.uncertainty); None if the sources drew none.
+    topic_draw: F64 | None = None
+    # Co-engagement of each candidate with the viewer's recent positives (engine.coengagement).
+    coengagement: F64 | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class SourceContext:
     boosted: I64
     config: Config
     now: float
+    coengagement: CoEngagement | None = None
 
 
 def _unseen(ids: I64, state: UserState) -> I64:
@@ -84,7 +95,7 @@ def interest(
     state: UserState,
     query: F32 | None,
     quota: int,
-    rng: np.random.Generator,
+    draws: F64 | None = None,
 ) -> I64:
     if quota == 0:
         return np.zeros(0, dtype=np.int64)
@@ -99,9 +110,8 @@ def interest(
     # One vector finds the nearest interest; the viewer's other liked topics each get a share
     # of the quota too, so diversity rules that cap the first still leave the second. A topic
     # the viewer turned up with its slider gets one as well: "more of this" must find some.
-    liked = np.argsort(-state.topic_affinity, kind="stable")[:INTEREST_TOPICS]
     raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
-    for t in dict.fromkeys([*liked[state.topic_affinity[liked] > 0].tolist(), *raised]):
+    for t in dict.fromkeys([*liked_topics(state, draws), *raised]):
         ids = ctx.catalog.by_topic[t]
         sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
@@ -130,31 +140,70 @@ def trending(ctx: SourceContext, state: UserState, quota: int) -> I64:
 
 
 def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
-    pool = ctx.pools.testing(ctx.now)
-    pool = _unseen(pool, state)
+    """New uploads in their test pools: first those whose pool has started (furthest along
+    first), then a random draw of the rest, so videos reach a decision (and the next pool)
+    even when a small audience meets thousands of uploads."""
+    pools = ctx.pools
+    pool = _unseen(pools.testing(ctx.now), state)
     if len(pool) <= quota:
         return pool
-    return rng.choice(pool, size=quota, replace=False)
+    published = ctx.catalog.world.videos.published_at
+    ahead = _unseen(pools.started(), state)
+    ahead = ahead[published[ahead] <= ctx.now][:quota]
+    drawn = rng.choice(pool, size=min(quota, len(pool)), replace=False)
+    rest = drawn[~np.isin(drawn, ahead)][: quota - len(ahead)]
+    return np.concatenate([ahead, rest]).astype(np.int64)
 
 
-def explore(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
-    """Recent videos from topics outside the viewer's expressed interests."""
+def liked_topics(state: UserState, draws: F64 | None) -> list[int]:
+    """The viewer's liked topics the interest quota gives a share each: those with evidence of
+    hooking the viewer, the highest Thompson draws first (by affinity without draws)."""
+    if draws is None:
+        liked = np.argsort(-state.topic_affinity, kind="stable")[:INTEREST_TOPICS]
+        return [int(t) for t in liked[state.topic_affinity[liked] > 0]]
+    hooked = np.flatnonzero(state.topic_hooked > 0)
+    ranked = hooked[np.argsort(-draws[hooked], kind="stable")][:INTEREST_TOPICS]
+    return [int(t) for t in ranked if draws[t] > PRIOR_MEAN]
+
+
+def explore(
+    ctx: SourceContext,
+    state: UserState,
+    quota: int,
+    rng: np.random.Generator,
+    draws: F64 | None = None,
+) -> I64:
+    """Recent videos from the topics the engine is least sure about: the highest Thompson
+    draws among topics not already known to hook the viewer (with no draws, topics the viewer
+    has shown no interest in, by popularity)."""
     if quota == 0:
         return np.zeros(0, dtype=np.int64)
-    topics = ctx.catalog.world.topics
-    unexplored = np.flatnonzero(state.topic_affinity <= 0.05)
-    unexplored = unexplored[~in_sorted(unexplored, np.sort(np.asarray(state.interests, np.int64)))]
-    if len(unexplored) == 0:
+    if draws is None:
+        chosen = _unexplored(ctx, state, rng)
+    else:
+        # Topics whose posterior already says "hooked" are the interest source's to serve.
+        open_topics = np.flatnonzero(posterior_mean(state) <= PRIOR_MEAN)
+        chosen = open_topics[np.argsort(-draws[open_topics], kind="stable")[:EXPLORE_TOPICS]]
+    if len(chosen) == 0:
         return np.zeros(0, dtype=np.int64)
-    weights = topics.popularity[unexplored].astype(np.float64)
-    size = min(EXPLORE_TOPICS, len(unexplored))
-    chosen = rng.choice(unexplored, size=size, replace=False, p=weights / weights.sum())
     per_topic = max(1, quota // len(chosen))
     picks = []
     for t in chosen:
         recent = ctx.catalog.by_topic.newest(int(t), ctx.now, RECENT_PER_TOPIC)
         picks.append(rng.choice(recent, size=min(per_topic, len(recent)), replace=False))
     return np.concatenate(picks).astype(np.int64)
+
+
+def _unexplored(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> I64:
+    topics = ctx.catalog.world.topics
+    unexplored = np.flatnonzero(state.topic_affinity <= 0.05)
+    unexplored = unexplored[~in_sorted(unexplored, np.sort(np.asarray(state.interests, np.int64)))]
+    if len(unexplored) == 0:
+        return unexplored.astype(np.int64)
+    weights = topics.popularity[unexplored].astype(np.float64)
+    size = min(EXPLORE_TOPICS, len(unexplored))
+    chosen: I64 = rng.choice(unexplored, size=size, replace=False, p=weights / weights.sum())
+    return chosen
 
 
 def locale(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
@@ -175,21 +224,39 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     """Run every source within its quota and merge them."""
     quotas = ctx.config.sources
     query = query_vector(state, ctx.config.profile)
+    # Drawn first, before any source uses the generator: the draws decide the topics.
+    draws = draw_topics(state, rng) if len(state.topic_hooked) else None
     proposed: dict[str, I64] = {
         Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
         Source.FOLLOW: follow(ctx, state, quotas.follow),
         Source.FRESH: fresh(ctx, state, quotas.fresh, rng),
+        Source.COENGAGEMENT: coengaged(ctx, state, quotas.coengagement),
         Source.TRENDING: trending(ctx, state, quotas.trending),
         Source.LOCALE: locale(ctx, state, quotas.locale, rng),
-        Source.EXPLORE: explore(ctx, state, quotas.explore, rng),
-        Source.INTEREST: interest(ctx, state, query, quotas.interest, rng),
+        Source.EXPLORE: explore(ctx, state, quotas.explore, rng, draws),
+        Source.INTEREST: interest(ctx, state, query, quotas.interest, draws),
     }
     if query is None:
         proposed[Source.STARTER] = cold_start(ctx, state, quotas.interest, rng)
-    return _merge(proposed, ctx, query)
+    merged = _merge(proposed, ctx, query, draws)
+    if ctx.coengagement is None:
+        return merged
+    seeds = recent_positives(state.reactions)
+    return replace(merged, coengagement=ctx.coengagement.scores(merged.ids, seeds))
 
 
-def _merge(proposed: dict[str, I64], ctx: SourceContext, query: F32 | None) -> Candidates:
+def coengaged(ctx: SourceContext, state: UserState, quota: int) -> I64:
+    """What viewers who finished or liked the viewer's recent positives also finished or liked,
+    whatever its topic: the strongest partners of each recent positive in turn."""
+    if ctx.coengagement is None or quota == 0:
+        return np.zeros(0, dtype=np.int64)
+    found = ctx.coengagement.neighbours(recent_positives(state.reactions), quota * 2)
+    return _unseen(found, state)[:quota]
+
+
+def _merge(
+    proposed: dict[str, I64], ctx: SourceContext, query: F32 | None, draws: F64 | None = None
+) -> Candidates:
     # np.unique keeps a video's first occurrence: laid out in PRIORITY order, its first source.
     proposed = dict(sorted(proposed.items(), key=lambda item: CODE[item[0]]))
     all_ids = np.concatenate(list(proposed.values()))
@@ -207,4 +274,5 @@ def _merge(proposed: dict[str, I64], ctx: SourceContext, query: F32 | None) -> C
         proposed=proposed,
         similarity=similarity,
         query_known=query is not None,
+        topic_draw=draws,
     )

@@ -16,7 +16,11 @@ WORLD_TIME = "world seconds (relative to the world's epoch; negative = before th
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "foryou_meta": (
-        "Facts about this file: the world's seed, epoch and language/country code lists.",
+        "Facts about this file: the world's seed, epoch and language/country code lists; in a "
+        "world built by `foryou import`, also imported_from (the format), "
+        "imported_history_until (the share of each viewer's log kept as history), "
+        "imported_log_end_unix (the log's last timestamp = world second 0) and "
+        "synthetic_fields (JSON list of every column the data lacked and foryou made up).",
         {"key": "Name of the fact", "value": "Its value (text or JSON)"},
     ),
     "topics": (
@@ -134,6 +138,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "simulated": "1 for a simulated persona",
             "settings": "JSON feed controls: sensitive content, keyword filters, topic sliders; "
             "playback speed once not 1×",
+            "imported": "1 for a viewer taken from a real log by `foryou import`",
             "pick_seed": "Key of the viewer's pick randomness; empty: the id the viewer was "
             "created with (a simulated persona: its number in the run)",
         },
@@ -158,6 +163,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "ended_at": "End (unix seconds); NULL while open or if it crashed",
             "simulated": "1 for a simulated session",
             "condition": "Study condition, if any",
+            "imported": "1 for a session rebuilt from a real log (rows 30 minutes apart split "
+            "sessions); its config_id is empty",
         },
     ),
     "impressions": (
@@ -175,7 +182,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "world_t": f"World clock at serving, {WORLD_TIME}",
             "source": f"Source the pick is credited to ({', '.join(Source)}, or a developer "
             "policy's own name); revisit: the viewer went back to it (no score, rank or "
-            "propensity)",
+            "propensity); imported: a viewing from a real log (`foryou import`: served_at and "
+            "seen_start are the log's timestamp, seen_end adds watched_s; no score, rank, "
+            "propensity or receipt)",
             "score": "Final ranking score",
             "rank": "Rank after re-ranking (0 = top)",
             "propensity": "Probability the policy picked this video (for off-policy evaluation)",
@@ -240,6 +249,27 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "updated_world_t": f"Last change, {WORLD_TIME}",
         },
     ),
+    "heldout": (
+        "The later part of each imported viewer's real log (`foryou import "
+        "--history-until`): what they went on to watch, for offline evaluation. The engine "
+        "never reads this table, so these viewings are absent from the viewers' history.",
+        {
+            "id": "Row id (in each viewer's time order)",
+            "user_id": "Imported viewer",
+            "video_id": "Video they watched or rated",
+            "world_t": f"When, {WORLD_TIME} (the log's last timestamp is second 0)",
+            "at": "When, the log's real unix time",
+            "label": "1 liked, 0 not interested (hated, or a rating of 1.5 or less), empty neither",
+            "rating": "The log's rating (MovieLens 0.5-5); empty for a log without ratings",
+            "watched_s": "Seconds watched: the log's play time, or the rating rule's share "
+            "of the clip",
+            "complete": "1 if watched to the end (play time reached the duration, or a "
+            "rating of 3.5 or more)",
+            "like": "1 if liked (a like label, or a rating of 4.5 or more)",
+            "kinds": "The events the history rule would have written, comma-separated "
+            "(like, not_interested, follow, comment, share, then complete or skip)",
+        },
+    ),
     "boosts": (
         "Operator boosts ('heating'): always disclosed in the receipt.",
         {
@@ -251,6 +281,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "reason": "Why",
             "created_by": "Who",
             "created_at": "When (unix seconds)",
+        },
+    ),
+    "learned_models": (
+        "The engine's learned P(action) model, resumed by the next engine to open the file.",
+        {
+            "name": "Which model ('engine')",
+            "state": "Weights per action and input, their learning sums and precisions (JSON)",
+            "updates": "Viewings learned from",
+            "saved_at": "When (unix seconds)",
         },
     ),
     "studies": (

@@ -82,6 +82,7 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     follow: Count = 30
     trending: Count = 40
     fresh: Count = 20
+    coengagement: Count = 30  # "viewers who finished this also finished that"
     explore: Count = 20
     locale: Count = 20
     boosted: Count = 10
@@ -92,8 +93,13 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
 class Pools(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """Staged test pools for new uploads."""
 
+    # The most viewers each pool holds: its size once the active audience is large enough.
     sizes: list[int] = msgspec.field(default_factory=lambda: [20, 100, 500, 2000])
     min_ratio: NonNegative = 1.0  # promote if its rate beats the pool's by this ratio
+    # Each pool holds this share of the viewers active in the trending window (the last share
+    # for any further pool), at least min_size and at most its size; [] = the sizes as given.
+    audience_shares: list[Fraction] = msgspec.field(default_factory=lambda: [0.05, 0.1, 0.2, 0.4])
+    min_size: AtLeastOne = 5
 
 
 class Filters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -193,6 +199,11 @@ def _check_pools(config: Config, source: str) -> None:
     sizes = config.pools.sizes
     if not sizes or any(s <= 0 for s in sizes) or sizes != sorted(sizes):
         raise ConfigError(f"{source}: pools.sizes must be positive and increasing, got {sizes}")
+    shares = config.pools.audience_shares
+    if any(s <= 0 for s in shares) or shares != sorted(shares):
+        raise ConfigError(
+            f"{source}: pools.audience_shares must be positive and increasing, got {shares}"
+        )
     if sizes[-1] > MAX_POOL:
         raise ConfigError(f"{source}: pools.sizes must be at most {MAX_POOL:,}, got {sizes}")
 

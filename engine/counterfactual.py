@@ -8,6 +8,11 @@ the logged propensity is the logging policy's. Outcomes are per watched impressi
 - ``watch_fraction``: seconds watched / duration, capped at 1;
 - ``like``: 1 if the viewer liked it.
 
+Per session (:data:`SESSION_OUTCOMES`: completions, seconds watched and impressions per
+session) the same weights are read as a slate (:func:`engine.offpolicy.session_estimates`):
+the per-position product of weights can see the target changing the viewer's state and the
+session's length, which per-impression estimates cannot, at a price in variance.
+
 Impressions that were served but never watched (a prefetch at the end of a session) have no
 outcome and are left out, as are impressions without a propensity. A revisit (the viewer went
 back to a video) is not a pick of the logging policy: it is neither weighed nor counted, and a
@@ -24,8 +29,8 @@ and its seed cannot put it outside the logged support.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +39,17 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.config import Config
-from engine.offpolicy import Bandit, Estimates, estimate
+from engine.offpolicy import SESSION_METHODS, Bandit, Estimate, Estimates, estimate
+from engine.offpolicy import session_estimates as slate_estimates
 from engine.replay import Pick, is_revisit, relive
 from engine.store import Store
 from engine.store.timeline import Timeline
 
-__all__ = ["OUTCOMES", "Evaluation", "estimate_from_logs", "outcomes_of"]
+__all__ = ["OUTCOMES", "SESSION_OUTCOMES", "Evaluation", "estimate_from_logs", "outcomes_of"]
 
 F64 = npt.NDArray[np.float64]
 OUTCOMES = ("completion", "watch_fraction", "like")
+SESSION_OUTCOMES = ("completions", "watched_s", "impressions")  # totals per session
 SHRINK = 5.0  # pseudo-impressions pulling a topic's mean toward the overall mean
 
 
@@ -54,6 +61,8 @@ class Evaluation:
     outcomes: dict[str, Estimates]  # outcome -> estimates
     impressions: int  # evaluated (watched, with a propensity)
     left_out: int  # served but never watched, or logged without a propensity
+    # session outcome -> slate estimator (or "logged") -> estimate of the mean per session
+    sessions: dict[str, dict[str, Estimate]] = field(default_factory=dict)
 
 
 def outcomes_of(
@@ -61,7 +70,8 @@ def outcomes_of(
     events: list[dict[str, Any]],
     duration_s: npt.NDArray[np.floating[Any]],
 ) -> dict[int, dict[str, float]]:
-    """Per watched impression id: its completion, watch fraction and like (0 or 1 / [0, 1])."""
+    """Per watched impression id: its completion, watch fraction and like (0 or 1 / [0, 1]),
+    and the seconds watched."""
     completed: set[int] = set()
     liked: set[int] = set()
     for event in events:
@@ -79,6 +89,7 @@ def outcomes_of(
             "completion": float(i in completed),
             "watch_fraction": min(fraction, 1.0),
             "like": float(i in liked),
+            "watched_s": float(imp["watched_s"] or 0.0),
         }
     return result
 
@@ -90,9 +101,12 @@ def estimate_from_logs(
     sessions: Collection[int] | None = None,
     opened_at: float | None = None,
     policy: object = None,
+    methods: Sequence[str] | None = None,
+    clip: float | None = None,
 ) -> Evaluation:
     """Estimate ``config``'s completion, watch fraction and like rate per impression from the
-    logs in ``path`` (IPS, self-normalised IPS, doubly robust; 95% CIs clustered by session).
+    logs in ``path`` (by default IPS, self-normalised IPS, doubly robust; 95% CIs clustered by
+    session), and its totals per session (:data:`SESSION_OUTCOMES`, every slate form).
 
     This is the function a validation against simulation calls: simulate under config A into
     a file, estimate B here, and compare with B simulated on the same personas.
@@ -134,13 +148,45 @@ def estimate_from_logs(
         raise ValueError("no watched impressions with a logged propensity to evaluate")
     topic = world.videos.topic_id.astype(np.int64)
     n_topics = len(world.topics)
-    results = {name: estimate(_bandit(picks, observed, name, topic, n_topics)) for name in OUTCOMES}
+    wanted_methods = list(methods or ("IPS", "SNIPS", "DR"))
+    results = {
+        name: estimate(_bandit(picks, observed, name, topic, n_topics), wanted_methods, clip=clip)
+        for name in OUTCOMES
+    }
     return Evaluation(
         config_name=config.name,
         outcomes=results,
         impressions=len(picks),
         left_out=logged - len(picks),
+        sessions=_per_session(picks, observed, clip),
     )
+
+
+def _per_session(
+    picks: list[Pick], observed: dict[int, dict[str, float]], clip: float | None
+) -> dict[str, dict[str, Estimate]]:
+    position = np.array([p.position for p in picks], dtype=np.int64)
+    rewards = {
+        "completions": [observed[p.impression_id]["completion"] for p in picks],
+        "watched_s": [observed[p.impression_id]["watched_s"] for p in picks],
+        "impressions": [1.0] * len(picks),
+    }
+    result = {}
+    for name, reward in rewards.items():
+        data = Bandit(
+            reward=np.array(reward),
+            logging=np.array([float(p.logged_propensity or 0.0) for p in picks]),
+            target=np.array([p.probability for p in picks]),
+            cluster=np.array([p.session_id for p in picks], dtype=np.int64),
+        )
+        logged = slate_estimates(
+            Bandit(data.reward, data.logging, data.logging, data.cluster), position, ["independent"]
+        )["independent"]
+        result[name] = {
+            "logged": Estimate("logged", logged.value, logged.std_error, logged.low, logged.high),
+            **slate_estimates(data, position, SESSION_METHODS, clip=clip),
+        }
+    return result
 
 
 def _sessions_by_logged_seed(
@@ -178,4 +224,109 @@ def _bandit(
         model_target=np.array(
             [float(p.slate_probabilities @ model[topic[p.slate_ids]]) for p in picks]
         ),
+    )
+
+
+# -- checking the estimates against simulation -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A target's estimates from logs next to the target simulated on the same personas.
+
+    Attributes:
+        evaluation: the target estimated from the logging config's logs.
+        logged: the logging config's simulated outcomes (per impression and per session).
+        truth: the target's simulated outcomes on the same personas, same keys.
+        seconds: wall seconds spent simulating and estimating.
+    """
+
+    evaluation: Evaluation
+    logged: dict[str, float]
+    truth: dict[str, float]
+    users: int
+    seed: int
+    seconds: float
+
+
+def simulated_outcomes(
+    trace: npt.NDArray[np.void], duration_s: F64, sessions: int
+) -> dict[str, float]:
+    """A simulation trace's outcomes, defined as the estimates define them on the logs:
+    :data:`OUTCOMES` per impression and :data:`SESSION_OUTCOMES` per session."""
+    fraction = np.minimum(trace["watched_s"] / duration_s[trace["video"]], 1.0)
+    return {
+        "completion": float(trace["completed"].mean()),
+        "watch_fraction": float(fraction.mean()),
+        "like": float(trace["like"].mean()),
+        "completions": float(trace["completed"].sum()) / sessions,
+        "watched_s": float(trace["watched_s"].astype(np.float64).sum()) / sessions,
+        "impressions": len(trace) / sessions,
+    }
+
+
+def validate(
+    world: str | Path,
+    logging: Config,
+    target: Config,
+    *,
+    policy: object = None,
+    users: int = 400,
+    seed: int = 0,
+    methods: Sequence[str] | None = None,
+    clip: float | None = None,
+    behaviour: Any = None,
+) -> Validation:
+    """Log ``logging`` on a copy of ``world`` with simulated personas, estimate ``target``
+    from those logs, then simulate ``target`` on the same personas (same hidden truths, same
+    random numbers at every position): the OBP-style check of every estimate against truth.
+
+    One session per persona, one shard (one engine serves every persona, as the replay behind
+    the estimates assumes). ``world`` itself is never written.
+
+    Args:
+        policy: the target's policy (a :class:`engine.policy.PolicySpec`); default its config's.
+        behaviour: an :class:`engine.sim.watch.Behaviour` (default: the calibrated one, whose
+            leave model makes session length an outcome of the config).
+
+    Raises:
+        ValueError: a spec that makes no sense.
+        StoreError: the world file cannot be opened.
+    """
+    import shutil
+    import tempfile
+    import time
+
+    from engine.policy import PolicySpec
+    from engine.sim.experiment import RunSpec, run_experiment
+    from engine.sim.runner import Arm
+    from engine.sim.watch import Behaviour
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="foryou-validate-") as scratch:
+        copy = Path(scratch) / "logs.db"
+        shutil.copy(world, copy)
+        spec = RunSpec(
+            db_path=copy,
+            users=users,
+            sessions=1,
+            seed=seed,
+            log=True,
+            shard_size=users,
+            behaviour=behaviour or Behaviour(),
+        )
+        spec_policy = policy if isinstance(policy, PolicySpec) else None
+        arms = [Arm("logging", logging), Arm("target", target, spec_policy, log=False)]
+        experiment = run_experiment(spec, arms)
+        duration = experiment.world.videos.duration_s.astype(np.float64)
+        evaluation = estimate_from_logs(
+            copy, target, opened_at=spec.start_t, policy=policy, methods=methods, clip=clip
+        )
+    return Validation(
+        evaluation=evaluation,
+        logged=simulated_outcomes(experiment.runs["logging"].trace, duration, users),
+        truth=simulated_outcomes(experiment.runs["target"].trace, duration, users),
+        users=users,
+        seed=seed,
+        seconds=time.perf_counter() - started,
     )

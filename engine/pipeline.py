@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,8 +19,10 @@ import numpy.typing as npt
 
 from engine.candidates import Candidates, SourceContext, gather
 from engine.catalog import Catalog
+from engine.coengagement import CoEngagement
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters
+from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores, receipt_terms
 from engine.pick import Choice, choose, slate_probabilities
 from engine.pools import STATE_NAMES, TestPools
 from engine.profile import UserState, query_vector
@@ -29,6 +31,7 @@ from engine.rerank import rerank
 from engine.scoring import ACTIONS, Scores, ScoringContext, score
 from engine.sources import CODE, PRIORITY, Source
 from engine.trending import Trending
+from engine.uncertainty import draw_multiplier
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -57,6 +60,7 @@ class Shared:
     pools: TestPools
     boosts: dict[int, Boost]  # in force now, by video
     now: float
+    coengagement: CoEngagement | None = None  # learned from every viewer's positives
 
 
 class NothingToRecommendError(RuntimeError):
@@ -105,6 +109,13 @@ class Proposal:
         return self.candidates.source[self.keep]
 
     @property
+    def coengagement(self) -> F64 | None:
+        """Co-engagement of each kept candidate with the viewer's recent positives
+        (:mod:`engine.coengagement`); None when the sources computed none."""
+        c = self.candidates
+        return None if c.coengagement is None else c.coengagement[self.keep]
+
+    @property
     def similarity(self) -> F64 | None:
         """Interest similarity of the kept candidates; None while the viewer is unknown."""
         c = self.candidates
@@ -125,7 +136,13 @@ def propose(
     """
     boosted = np.array(sorted(world.boosts), dtype=np.int64)
     context = SourceContext(
-        world.catalog, world.trending, world.pools, boosted, world.config, world.now
+        world.catalog,
+        world.trending,
+        world.pools,
+        boosted,
+        world.config,
+        world.now,
+        world.coengagement,
     )
     candidates = sources(context, state, rng)
     filters = FilterContext(world.catalog, world.config, world.now, keyword_blocked)
@@ -135,11 +152,42 @@ def propose(
     return Proposal(candidates, keep, removed)
 
 
-def engine_scores(world: Shared, state: UserState, proposal: Proposal) -> Scores:
-    """The engine's scores of the kept candidates (what every staged receipt explains)."""
+def engine_scores(
+    world: Shared, state: UserState, proposal: Proposal, model: OnlineLogit | None = None
+) -> Scores:
+    """The engine's scores of the kept candidates (what every staged receipt explains):
+    P(action) from the learned ``model`` if given, else from the hand-set formula."""
     weights = {v: b.weight for v, b in world.boosts.items()}
     context = ScoringContext(world.catalog, world.config, world.now, weights)
-    return score(proposal.ids, proposal.similarity, state, context)
+    if model is not None:
+        scores = learned_scores(proposal.ids, proposal.similarity, state, context, model)
+    else:
+        scores = score(proposal.ids, proposal.similarity, state, context)
+    draws = proposal.candidates.topic_draw
+    if draws is None:
+        return scores
+    raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
+    videos = world.catalog.world.videos
+    multiplier = draw_multiplier(draws, videos.topic_id[proposal.ids], raised)
+    # Following is an explicit choice too: a followed creator's videos draw as high as the
+    # best topic, so an unsure topic elsewhere never buries what the viewer asked for.
+    followed = state.follows.mask(videos.creator_id[proposal.ids])
+    if followed.any():
+        best = draw_multiplier(draws, np.array([int(np.argmax(draws))]))[0]
+        multiplier = np.where(followed, np.maximum(multiplier, best), multiplier)
+    # Heating promises the operator's weight on any video: the draw leaves boosted ones alone.
+    return with_topic_draw(scores, np.where(scores.multipliers["boost"] != 1.0, 1.0, multiplier))
+
+
+def with_topic_draw(scores: Scores, multiplier: F64) -> Scores:
+    """The scores with the pick's Thompson draw of each candidate's topic as one more
+    multiplier (``topic draw``, 1 where the engine knows nothing): a negative score is divided
+    by it, as every multiplier does, so an unsure topic never makes a disliked video rank
+    better."""
+    final = scores.score
+    adjusted = np.where(final >= 0, final * multiplier, final / multiplier)
+    multipliers = {**scores.multipliers, "topic draw": multiplier}
+    return replace(scores, multipliers=multipliers, score=adjusted)
 
 
 def decide(
@@ -278,6 +326,13 @@ def _receipt(
         if boost is None
         else {"weight": boost.weight, "reason": boost.reason, "by": boost.by, "until": boost.until},
         context=_context(world, state, video_id),
+        learned=receipt_terms(scores, i),
+        inputs={}
+        if scores.inputs is None
+        else {k: float(x) for k, x in zip(INPUTS, scores.inputs[i], strict=True)},
+        rates={}
+        if scores.rates is None
+        else {a: float(x) for a, x in zip(LEARNED, scores.rates[i], strict=True)},
     )
 
 

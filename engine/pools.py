@@ -5,9 +5,18 @@ has been seen by as many viewers as its pool holds, its engagement (completion r
 rate, smoothed) is compared with the average of every video that went through the same pool: if
 it beats it by ``min_ratio`` it is promoted to the next, larger pool, otherwise it stops spreading
 through this source (interest retrieval can still find it). Follower counts play no part.
+
+A pool's size is relative to the audience: ``audience_shares[k]`` of the viewers who closed a
+viewing inside the audience window (the trending window), at least ``min_size`` and at most
+``sizes[k]``. A lab of a hundred viewers tests a video on 5, 10, 20 and 40 of them; a large
+audience on the absolute sizes. The audience count is recomputed on the trending cadence
+(:meth:`TestPools.admit`) from the viewers' closing events, so it is a deterministic function
+of the events and the world time.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -26,11 +35,22 @@ I64 = npt.NDArray[np.int64]
 class TestPools:
     __test__ = False  # not a pytest class
 
-    def __init__(self, catalog: Catalog, config: PoolsConfig, fresh_window_h: float) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        config: PoolsConfig,
+        fresh_window_h: float,
+        audience_window_h: float = 48.0,
+    ) -> None:
         self.catalog = catalog
         self.sizes = list(config.sizes)
+        self.shares = list(config.audience_shares)
+        self.min_size = config.min_size
         self.min_ratio = config.min_ratio
         self.window_s = fresh_window_h * 3600.0
+        self.audience_window_s = audience_window_h * 3600.0
+        self._last_active: dict[int, float] = {}  # viewer -> world time of their last close
+        self.audience = 0  # active viewers at the last admit()
         n = catalog.n
         self.stage = np.zeros(n, dtype=np.int8)
         self.state = np.full(n, OUTSIDE, dtype=np.int8)
@@ -39,6 +59,7 @@ class TestPools:
         self.likes = np.zeros(n, dtype=np.int32)
         self.totals = np.zeros((len(self.sizes), 3), dtype=np.float64)  # impr, compl, likes
         self._testing: I64 = np.zeros(0, dtype=np.int64)
+        self._started: set[int] = set()  # testing videos a pool has begun counting
 
     def load(self, rows: list[tuple[object, ...]]) -> None:
         for video_id, pool, state, impressions, completions, likes in rows:
@@ -49,15 +70,51 @@ class TestPools:
             self.completions[v] = int(completions)  # type: ignore[call-overload]
             self.likes[v] = int(likes)  # type: ignore[call-overload]
         self._testing = np.flatnonzero(self.state == TESTING).astype(np.int64)
+        begun = (self.stage > 0) | (self.impressions > 0)
+        self._started = set(np.flatnonzero(begun & (self.state == TESTING)).tolist())
+
+    def note_viewer(self, user_id: int, world_t: float) -> None:
+        """A viewer closed a viewing at ``world_t``: they count in the active audience."""
+        self._last_active[user_id] = max(world_t, self._last_active.get(user_id, world_t))
+
+    def load_viewers(self, rows: list[tuple[int, float]]) -> None:
+        """Restore the active audience: (viewer, world time of their last close) rows."""
+        for user_id, world_t in rows:
+            self.note_viewer(int(user_id), float(world_t))
+
+    def active_viewers(self) -> list[tuple[int, float]]:
+        """(viewer, world time of their last close) of every viewer :meth:`load_viewers` or
+        :meth:`note_viewer` told of, still inside the window at the last :meth:`admit`."""
+        return sorted(self._last_active.items())
+
+    def size(self, stage: int) -> int:
+        """How many viewers pool ``stage`` holds for the current audience."""
+        cap = self.sizes[stage]
+        if not self.shares:
+            return cap
+        share = self.shares[min(stage, len(self.shares) - 1)]
+        return min(cap, max(self.min_size, math.ceil(share * self.audience)))
 
     def admit(self, now: float) -> None:
-        """Put every video published inside the fresh window into pool 0 (run it on the
-        trending refresh cadence, not per pick)."""
+        """Put every video published inside the fresh window into pool 0, and count the active
+        audience (run it on the trending refresh cadence, not per pick)."""
+        since = now - self.audience_window_s
+        self._last_active = {u: t for u, t in self._last_active.items() if t >= since}
+        self.audience = sum(1 for t in self._last_active.values() if t <= now)
         recent = self.catalog.published_between(now - self.window_s, now)
         new = recent[self.state[recent] == OUTSIDE]
         self.state[new] = TESTING
         still = self._testing[self.state[self._testing] == TESTING]
         self._testing = np.union1d(still, new).astype(np.int64)
+
+    def started(self) -> I64:
+        """Videos still testing whose pool has begun counting (a viewer or a later pool), the
+        furthest along first: the fresh source fills them before opening new ones."""
+        ids = np.array(sorted(self._started), dtype=np.int64)
+        ids = ids[self.state[ids] == TESTING]
+        progress = self.stage[ids].astype(np.int64) * (1 << 32) + self.impressions[ids]
+        ahead: I64 = ids[np.argsort(-progress, kind="stable")]
+        return ahead
 
     def testing(self, now: float) -> I64:
         """Videos currently being tested, from the list admit() keeps."""
@@ -104,8 +161,9 @@ class TestPools:
             return False
         self.impressions[video_id] += 1
         self.completions[video_id] += int(completed)
+        self._started.add(video_id)
         stage = int(self.stage[video_id])
-        if self.impressions[video_id] >= self.sizes[stage]:
+        if self.impressions[video_id] >= self.size(stage):
             self._decide(video_id, stage)
         return True
 
@@ -125,6 +183,7 @@ class TestPools:
             self.impressions[video_id] = self.completions[video_id] = self.likes[video_id] = 0
         else:
             self.state[video_id] = GRADUATED if beats else STOPPED
+            self._started.discard(video_id)
 
     def row(self, video_id: int, now: float) -> tuple[object, ...]:
         return (

@@ -20,6 +20,7 @@ from engine.catalog import Catalog
 from engine.config import Config
 from engine.config import Profile as ProfileConfig
 from engine.idset import IdSet
+from engine.uncertainty import seed_evidence
 from engine.world import EMBED_DIM, NO_ID
 
 F32 = npt.NDArray[np.float32]
@@ -66,6 +67,9 @@ class UserState:
     short_term: F32
     topic_affinity: F32
     hashtag_affinity: F32
+    # Evidence per topic, hooked vs missed (engine.uncertainty): how sure the engine is.
+    topic_hooked: F32 = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    topic_missed: F32 = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     sound_affinity: dict[int, float] = field(default_factory=dict)
     creator_affinity: dict[int, float] = field(default_factory=dict)
     follows: IdSet = field(default_factory=IdSet)
@@ -123,11 +127,15 @@ class UserState:
             short_term=np.zeros(EMBED_DIM, dtype=np.float32),
             topic_affinity=np.zeros(n_topics, dtype=np.float32),
             hashtag_affinity=np.zeros(n_hashtags, dtype=np.float32),
+            topic_hooked=np.zeros(n_topics, dtype=np.float32),
+            topic_missed=np.zeros(n_topics, dtype=np.float32),
         )
 
 
 def seed_interests(state: UserState, centroids: F32, config: ProfileConfig) -> None:
-    """Onboarding: chosen interests start as mild affinities and a long-term direction."""
+    """Onboarding: chosen interests start as mild affinities, a long-term direction and some
+    evidence of being hooked; no choice starts with no evidence at all."""
+    seed_evidence(state)
     if not state.interests:
         return
     chosen = np.array(state.interests, dtype=np.int64)

@@ -136,7 +136,8 @@ class Replay:
         elif step.kind == "seen":
             self.engine.seen(step.user_id, int(step.row["video_id"]))
         else:
-            self.engine.apply_recorded(step.user_id, step.row)
+            imported = bool(step.row.get("imported"))
+            self.engine.apply_recorded(step.user_id, step.row, history=imported)
 
     def decide(
         self, user_id: int, extra_boosts: Collection[Boost] = (), *, seed_id: int | None = None
@@ -321,6 +322,11 @@ def replay_session(
         row = Timeline(store.db).session(session_id)
     if row is None:
         raise ValueError(f"unknown session {session_id}")
+    if row["config_toml"] is None:  # sessions rebuilt by `foryou import` ran no config
+        raise ValueError(
+            f"session {session_id} was imported from a real log (foryou import): no engine "
+            "picked its videos, so there is nothing to replay"
+        )
     own = parse_config(str(row["config_toml"]), f"config of session {session_id}")
     picks = list(relive(path, own, [session_id], with_condition_boosts=True))
     other = compare or (own if policy is not None else None)

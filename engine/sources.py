@@ -23,6 +23,7 @@ class Source(StrEnum):
     BOOSTED = "boosted"
     FOLLOW = "follow"
     FRESH = "fresh"
+    COENGAGEMENT = "co-engagement"
     TRENDING = "trending"
     LOCALE = "locale"
     EXPLORE = "explore"
@@ -60,6 +61,11 @@ WORDS: Mapping[Source, SourceWords] = {
         "A new upload getting its first audience (test pool {pool}).",
         "new uploads getting a first audience",
         "new uploads",
+    ),
+    Source.COENGAGEMENT: SourceWords(
+        "Viewers who finished videos you finished also finished this.",
+        "what viewers like you finished",
+        "viewers like you",
     ),
     Source.TRENDING: SourceWords("Trending right now.", "what is trending", "trending"),
     Source.LOCALE: SourceWords(

@@ -1,7 +1,9 @@
 """What an engine restores when it opens: the world's shared state as earlier runs left it.
 
-Live engagement counters, test-pool rows, boosts and recent trending events belong to every
-viewer of a world, so an engine starts from them rather than from the world as built. Where
+Live engagement counters, test-pool rows, boosts, recent trending events, the learned P(action)
+model, the active audience (who sizes the test pools) and co-engagement (learned from every
+viewer's completions and likes) belong to every viewer of a world, so an engine starts from them
+rather than from the world as built. Where
 they come from is a part passed to the engine: :class:`FileStart` reads the file (what a
 normal open does; ``activity=False`` sees the world as built, which replay re-lives from),
 and a simulation hands every shard the same frozen
@@ -30,8 +32,24 @@ class Start(Protocol):
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]: ...
 
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        """(viewer, world time of their last closed viewing) since a world time."""
+        ...
+
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        """(viewer, video, kind) of every completion and like, in recorded order."""
+        ...
+
     def data_version(self) -> int:
         """Changes when another connection wrote to the file (boosts may have changed)."""
+        ...
+
+    def learned_model(self, name: str) -> str | None:
+        """The stored state of a learned P(action) model (:mod:`engine.learned`)."""
+        ...
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        """Recent logged picks a learned model without a stored state is fitted on."""
         ...
 
 
@@ -59,5 +77,17 @@ class FileStart:
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         return self.store.recent_events(since_world_t) if self.activity else []
 
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        return self.store.recent_viewers(since_world_t) if self.activity else []
+
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        return self.store.positive_events() if self.activity else []
+
     def data_version(self) -> int:
         return self.store.data_version()
+
+    def learned_model(self, name: str) -> str | None:
+        return self.store.learned_model(name) if self.activity else None
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        return self.store.learning_history(limit) if self.activity else []

@@ -21,6 +21,7 @@ from engine.config import Config
 from engine.events import STAT_OF_KIND, Event, apply_choice
 from engine.profile import UserState, VideoFeatures, forget_learned, learn
 from engine.reactions import CLOSING, reaction_value
+from engine.uncertainty import note_outcome
 from engine.world import NO_ID
 
 __all__ = [
@@ -105,6 +106,15 @@ def update_viewer(
     if event.kind == "rewatch":
         state.loops[effects.viewing] = state.loops.get(effects.viewing, 0) + 1
     learn(state, features(catalog, video_id), effects.value, config.profile)
+    note_outcome(
+        state,
+        int(catalog.world.videos.topic_id[video_id]),
+        event.kind,
+        watched_s=event.watched_s or 0.0,
+        duration_s=float(catalog.world.videos.duration_s[video_id]),
+        first_close=effects.first_close,
+        scope=event.scope,
+    )
     apply_choice(state, event, catalog.world.videos)
     state.reactions.append((event.kind, video_id))
     if effects.closes:

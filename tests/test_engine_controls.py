@@ -66,8 +66,10 @@ def test_turning_up_a_topic_never_shown_brings_it_in(world_path: Path) -> None:
     for uid in (raised, neutral):
         watch(eng, uid, 10, interests)
     eng.set_controls(raised, topic_sliders={"cottagecore": 3.0})
-    assert watch(eng, neutral, 20).count("cottagecore") == 0
-    assert watch(eng, raised, 20).count("cottagecore") >= 1
+    # Exploration may show an untried topic once (engine.uncertainty); the slider brings it in.
+    shown = watch(eng, neutral, 20).count("cottagecore")
+    assert shown <= 1
+    assert watch(eng, raised, 20).count("cottagecore") >= max(1, shown)
 
 
 def test_sensitive_content_only_where_allowed(world_path: Path) -> None:
@@ -112,7 +114,9 @@ def test_reactions_show_in_live_counts_at_once(world_path: Path) -> None:
 
 def test_a_fresh_upload_moves_through_its_test_pools(world_path: Path) -> None:
     clock = VirtualClock(0.0)
-    config = Config(pools=Pools(sizes=[3, 6]), rerank=Rerank(explore_share=0.0))
+    config = Config(
+        pools=Pools(sizes=[3, 6]), rerank=Rerank(explore_share=0.0, cold_start_explore=0.0)
+    )
     eng = Engine.open(world_path, config=config, clock=clock)
     videos = eng.catalog.world.videos
     ok = ~videos.spam & ~videos.sensitive & (videos.duplicate_of < 0)

@@ -73,3 +73,8 @@ class TestReadmeRanker(PolicyContract):
         policy = self.make_policy()
         assert isinstance(policy, StagedPolicy)
         assert policy.name == readme_class(Path(self.spec.target.rpartition(":")[0]))
+
+
+class TestBandit(PolicyContract):
+    def make_policy(self) -> Any:
+        return "bandit"

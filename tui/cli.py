@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 import click
 
 from tui.cli_engine import boost, config, explain, recommend
+from tui.cli_eval import evaluate, offline_eval
+from tui.cli_import import import_command
 from tui.cli_options import db_option, policy_option, require_terminal, user_errors
-from tui.cli_sim import compare, simulate
-from tui.cli_study import evaluate, export, replay, study
+from tui.cli_sim import compare, simulate, sweep
+from tui.cli_study import export, replay, study
 
 if TYPE_CHECKING:
     from engine.policy import PolicySpec
@@ -162,6 +164,19 @@ def metadata(db_path: Path, out: Path | None) -> None:
 
 
 # The commands of the other modules (click lists every command alphabetically in --help).
-for command in (recommend, explain, config, boost, simulate, compare, study, export, replay):
+for command in (
+    recommend,
+    explain,
+    config,
+    boost,
+    simulate,
+    compare,
+    sweep,
+    study,
+    export,
+    replay,
+    evaluate,
+    offline_eval,
+    import_command,
+):
     main.add_command(command)
-main.add_command(evaluate)

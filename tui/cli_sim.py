@@ -168,7 +168,7 @@ def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
     "config_spec",
     default="engine",
     show_default=True,
-    help="Ranking TOML, or a built-in: engine, random, popular, oracle.",
+    help="Ranking TOML, or a built-in: engine, random, popular, oracle, bandit.",
 )
 @click.option("--no-log", is_flag=True, help="Keep the activity in memory (much faster).")
 @policy_option
@@ -214,6 +214,8 @@ def simulate(
         comparison = compare_runs(experiment, bootstrap=False)
     console = Console()
     console.print(metrics_table(comparison))
+    console.print(groups_table(comparison))
+    console.print(predictions_table(comparison))
     _print_pools(console, comparison)
     _print_throughput(console, experiment)
     path = _save(out, lambda folder: _write_metrics(comparison, experiment, folder))
@@ -246,6 +248,12 @@ def simulate(
     help="Bootstrap resamples.",
 )
 @click.option("--log", is_flag=True, help="Write the simulated activity into the world file.")
+@click.option(
+    "--primary",
+    default="watch_per_session",
+    show_default=True,
+    help="The metric the experiment is about (half the 5% error budget; its detectable effect).",
+)
 @policy_params_option
 def compare(
     configs: tuple[str, ...],
@@ -262,20 +270,26 @@ def compare(
     fmt: str,
     resamples: int,
     log: bool,
+    primary: str,
     policy_params: Path | None,
 ) -> None:
     """Compare ranking configs on the same personas and seeds (paired).
 
-    CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle) or policy
+    CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle, bandit) or policy
     classes (FILE.py:Class, package.module:Class, with --policy-params); differences are taken
     from the first one, with bootstrap 95% confidence intervals.
     """
     from rich.console import Console
 
     from engine.sim.comparison import compare as compare_runs
+    from engine.sim.metrics import METRICS
     from engine.sim.report import write_report
 
     _check_size(users, sessions, seeds)
+    if primary not in METRICS:
+        raise click.ClickException(
+            f"--primary must be one of {', '.join(METRICS)}; got {primary!r}"
+        )
     with _sim_errors():
         if len(configs) < 2:
             raise click.ClickException("compare needs at least two configs")
@@ -293,16 +307,208 @@ def compare(
             shard_size=shard_size,
         )
         experiment = _run(spec, arms)
-        comparison = compare_runs(experiment, baseline=tested[0].name, n_resamples=resamples)
+        comparison = compare_runs(
+            experiment, baseline=tested[0].name, n_resamples=resamples, primary=primary
+        )
     console = Console()
     console.print(metrics_table(comparison))
+    console.print(groups_table(comparison))
+    console.print(predictions_table(comparison))
     console.print(differences_table(comparison))
+    _print_power(console, comparison)
 
     def write(folder: Path) -> Path:
         _write_metrics(comparison, experiment, folder)
         return write_report(comparison, folder, fmt)  # type: ignore[arg-type]
 
     console.print(f"Report written to {_save(out, write)}")
+
+
+@click.command()
+@click.argument("base")
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    required=True,
+    help="KEY=V1,V2,... a config key and the values to try; several make their product.",
+)
+@click.option("--random", "random_points", type=int, default=None, help="Keep N random points.")
+@_common
+@click.option(
+    "--seeds", default=1, show_default=True, callback=_at_least(1, MAX_SEEDS),
+    help="Independent persona populations.",
+)  # fmt: skip
+@click.option(
+    "--primary", default="watch_per_session", show_default=True,
+    help="The metric on the chart's vertical axis (and the verdict's primary).",
+)  # fmt: skip
+@click.option(
+    "--guardrail",
+    type=click.Choice(["intra_list_diversity", "strong_negative", "new_creator_share"]),
+    default="intra_list_diversity",
+    show_default=True,
+    help="The metric on the chart's horizontal axis.",
+)
+@click.option(
+    "--resamples", default=999, show_default=True, callback=_at_least(1),
+    help="Bootstrap resamples.",
+)  # fmt: skip
+def sweep(
+    base: str,
+    grids: tuple[str, ...],
+    random_points: int | None,
+    db_path: Path,
+    users: int,
+    sessions: int,
+    seed: int,
+    jobs: int,
+    backend: str,
+    shard_size: int,
+    baselines: bool,
+    out: Path | None,
+    seeds: int,
+    primary: str,
+    guardrail: str,
+    resamples: int,
+) -> None:
+    """Run a grid of changes to a BASE config on the same personas (paired).
+
+    BASE is a ranking TOML or a built-in; each --grid 'section.key=v1,v2' adds a dimension.
+    Prints each point's primary metric and guardrail against the base, and writes sweep.md,
+    metrics.json and pareto.png (primary against guardrail, the Pareto front marked).
+    """
+    import numpy as np
+    from rich.console import Console
+
+    from engine.sim.comparison import compare as compare_runs
+    from engine.sim.metrics import METRICS
+    from engine.sim.sweep import Sweep, grid_points, parse_grid, sweep_arms
+
+    _check_size(users, sessions, seeds)
+    if primary not in METRICS:
+        raise click.ClickException(
+            f"--primary must be one of {', '.join(METRICS)}; got {primary!r}"
+        )
+    if random_points is not None and random_points < 1:
+        raise click.ClickException(f"--random must be at least 1, got {random_points}")
+    with _sim_errors():
+        try:
+            parsed = [parse_grid(g) for g in grids]
+            points = grid_points(parsed, random_points, np.random.default_rng(seed))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        tested = sweep_arms(resolve_arm(base), points)
+        arms = with_references(tested) if baselines else tested
+        spec = RunSpec(
+            db_path=db_path, users=users, sessions=sessions, seed=seed, replicates=seeds,
+            jobs=jobs, log=False, backend=backend,  # type: ignore[arg-type]
+            shard_size=shard_size,
+        )  # fmt: skip
+        experiment = _run(spec, arms)
+        comparison = compare_runs(
+            experiment, baseline="base", n_resamples=resamples, primary=primary
+        )
+    result = Sweep(
+        comparison, {a.name: p for a, p in zip(tested, [{}, *points], strict=True)}, guardrail
+    )
+    console = Console()
+    console.print(sweep_table(result))
+
+    def write(folder: Path) -> Path:
+        _write_metrics(comparison, experiment, folder)
+        result.write_chart(folder / "pareto.png")
+        path = folder / "sweep.md"
+        path.write_text(sweep_markdown(result), encoding="utf-8")
+        return path
+
+    console.print(f"Sweep written to {_save(out, write)}")
+
+
+def _sweep_cells(result: Any) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a sweep's table, shared by the terminal and sweep.md."""
+    from engine.sim.metrics import METRICS
+    from engine.sim.report import format_p, format_value
+
+    rows = result.rows()
+    primary, guardrail = result.comparison.primary, result.guardrail
+    header = [
+        "arm",
+        METRICS[primary].label,
+        "Δ [95% CI]",
+        "p (Holm)",
+        METRICS[guardrail].label,
+        "Δ [95% CI]",
+        "p (Holm)",
+        "Pareto",
+    ]
+    body = []
+    for i, arm in enumerate(rows["arm"]):
+        cells = [arm]
+        for name, metric in (("primary", primary), ("guardrail", guardrail)):
+            cells.append(format_value(metric, rows[name][i]))
+            low, high = rows[f"{name}_low"][i], rows[f"{name}_high"][i]
+            diff = rows[f"{name}_diff"][i]
+            cells.append(
+                ""
+                if arm == "base"
+                else f"{_delta(metric, diff)} [{_delta(metric, low)}, {_delta(metric, high)}]"
+            )
+            cells.append(format_p(rows[f"{name}_p_holm"][i]))
+        cells.append("◆" if rows["pareto"][i] else "")
+        body.append(cells)
+    return header, body
+
+
+def _delta(metric: str, value: float) -> str:
+    from engine.sim.report import format_difference
+    from engine.sim.stats import Difference
+
+    return format_difference(Difference(metric, 0, 0, value, 0, 0)).split(" [")[0]
+
+
+def sweep_table(result: Any) -> Table:
+    """The sweep's arms: primary and guardrail against the base, the Pareto front marked."""
+    from rich.table import Table
+
+    header, body = _sweep_cells(result)
+    table = Table(
+        title="Sweep (paired with base; Holm-corrected p; ◆ Pareto front)", title_justify="left"
+    )
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in body:
+        table.add_row(*row)
+    from engine.sim.report import few_shards
+
+    table.caption = " ".join(few_shards(result.comparison.clusters)) or None
+    return table
+
+
+def sweep_markdown(result: Any) -> str:
+    from engine.sim.report import few_shards
+
+    header, body = _sweep_cells(result)
+    spec = result.comparison.experiment.spec
+    lines = [
+        "# foryou sweep",
+        "",
+        f"World `{spec.db_path.name}`; {spec.users} personas × {spec.replicates} seed(s), up to "
+        f"{spec.sessions} session(s); every arm differs from `base` only by its changes. "
+        f"Resampled units: {result.comparison.clusters} shards.",
+        *few_shards(result.comparison.clusters),
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in body),
+        "",
+        "◆: on the Pareto front (no other arm is better on both the primary metric and the "
+        "guardrail). p: weighted Holm over every metric of that arm's comparison with base.",
+        "",
+        "![Primary metric against the guardrail](pareto.png)",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _save(out: Path | None, write: Callable[[Path], Path]) -> Path:
@@ -358,6 +564,79 @@ def metrics_table(comparison: Comparison) -> Table:
     return table
 
 
+def groups_table(comparison: Comparison) -> Table:
+    """Every metric per arm, split into onboarded and cold-start personas ("onboarded · cold")."""
+    from rich.table import Table
+
+    from engine.sim.metrics import GROUPS, METRICS
+    from engine.sim.report import format_value
+
+    by_group = {g: comparison.summary(g) for g in GROUPS}
+    arms = list(comparison.measures)
+    sizes = next(iter(comparison.measures.values())).group_sizes()
+    table = Table(
+        title="By persona group: onboarded · cold start",
+        title_justify="left",
+        caption=f"{sizes['onboarded']} personas named topics at sign-up, "
+        f"{sizes['cold']} named none (cold start).",
+        caption_justify="left",
+    )
+    table.add_column("metric")
+    for arm in arms:
+        table.add_column(_arm_heading(arm), justify="right")
+    placements = {g: comparison.placement(g) for g in GROUPS}
+    if all(placements.values()):
+        cells = [" · ".join(f"{placements[g][a]:.2f}" for g in GROUPS) for a in arms]
+        table.add_row("placement (random 0, oracle 1)", *cells, style="bold")
+    for key, metric in METRICS.items():
+        cells = [
+            _cell(
+                comparison,
+                a,
+                key,
+                " · ".join(format_value(key, by_group[g][a][key]) for g in GROUPS),
+            )
+            for a in arms
+        ]
+        table.add_row(metric.label, *cells)
+    return table
+
+
+def predictions_table(comparison: Comparison) -> Table:
+    """Per action and persona group: mean predicted / observed, ECE and AUC of each arm."""
+    from rich.table import Table
+
+    from engine.sim.calibration import N_BINS
+
+    table = Table(
+        title="Predictions: mean P / observed · ECE · AUC",
+        title_justify="left",
+        caption=f"ECE over {N_BINS} equal-width bins of P; AUC ranks P against what happened "
+        "(0.5 = chance). n/a: the arm predicts nothing.",
+        caption_justify="left",
+    )
+    table.add_column("action")
+    table.add_column("personas")
+    arms = list(comparison.measures)
+    for arm in arms:
+        table.add_column(arm, justify="right")
+    first = next(iter(comparison.measures.values()))
+    for action in next(iter(first.predictions.values())):
+        for group in first.predictions:
+            cells = [
+                _prediction_cell(comparison.measures[a].predictions[group][action]) for a in arms
+            ]
+            table.add_row(action if group == "all" else "", group, *cells)
+    return table
+
+
+def _prediction_cell(figures: Any) -> str:
+    if figures is None:
+        return "n/a"
+    auc = "n/a" if figures.auc != figures.auc else f"{figures.auc:.2f}"
+    return f"{figures.predicted:.3f}/{figures.observed:.3f} · {figures.ece:.3f} · {auc}"
+
+
 def _arm_heading(arm: str) -> str:
     from engine.sim.comparison import ORACLE
 
@@ -377,31 +656,50 @@ def _cell(comparison: Comparison, arm: str, metric: str, text: str) -> str:
 
 
 def differences_table(comparison: Comparison) -> Table:
-    """Each arm's paired difference from the baseline, marked when the interval excludes 0."""
+    """Each arm's paired difference from the baseline: primary first, then guardrails, marked
+    where the Holm-corrected p-value is at most 5%; untested metrics say why."""
     from rich.table import Table
 
     from engine.sim.metrics import METRICS
-    from engine.sim.report import format_difference, verdict
+    from engine.sim.report import format_difference, format_p, ordered, verdict
 
+    caption = "▲ better, ▼ worse, • different (Holm-corrected p ≤ 0.05); p: corrected"
+    oracle = _oracle_caption(list(comparison.differences))
     table = Table(
-        title=f"Paired differences from {comparison.baseline} (95% CI)",
+        title=f"Paired differences from {comparison.baseline} (95% CI before correction)",
         title_justify="left",
-        caption=_oracle_caption(list(comparison.differences)),
+        caption=f"{caption}\n{oracle}" if oracle else caption,
         caption_justify="left",
     )
     table.add_column("metric")
     for arm in comparison.differences:
         table.add_column(_arm_heading(arm), justify="right")
     by_arm = {arm: {d.metric: d for d in ds} for arm, ds in comparison.differences.items()}
-    for key, metric in METRICS.items():
+    first = next(iter(comparison.differences.values()))
+    for row in ordered(first):
+        key = row.metric
+        if any(key not in by_arm[arm] for arm in comparison.differences):
+            continue  # a derived metric: no interval
         cells = []
         for arm in comparison.differences:
             d = by_arm[arm][key]
+            if d.role == "untested":
+                cells.append(f"[dim]n/a ({d.note})[/]")
+                continue
             mark = {"better": "[green]▲[/]", "worse": "[red]▼[/]"}.get(verdict(d), "")
-            mark = mark or ("•" if d.excludes_zero else "")
-            cells.append(_cell(comparison, arm, key, f"{format_difference(d)} {mark}".rstrip()))
-        table.add_row(metric.label, *cells)
+            mark = mark or ("•" if d.flagged else "")
+            text = f"{format_difference(d)} p={format_p(d.adjusted)} {mark}".rstrip()
+            cells.append(_cell(comparison, arm, key, text))
+        role = f" [bold]({row.role})[/]" if row.role in ("primary", "guardrail") else ""
+        table.add_row(METRICS[key].label + role, *cells)
     return table
+
+
+def _print_power(console: Any, comparison: Comparison) -> None:
+    from engine.sim.report import detectable_effect
+
+    for arm in comparison.differences:
+        console.print(detectable_effect(comparison, arm))
 
 
 def _throughput(experiment: Experiment) -> dict[str, dict[str, float]]:

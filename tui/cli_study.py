@@ -1,7 +1,8 @@
-"""Study and data commands: `study init|run|status|forget|merge`, `export`, `replay`, `evaluate`.
+"""Study and data commands: `study init|run|status|forget|merge`, `export`, `replay`
+(`evaluate` is in :mod:`tui.cli_eval`).
 
 They parse arguments and print; the work lives in ``engine.study``, ``engine.export``,
-``engine.replay`` and ``engine.counterfactual``. The interactive `study run` (consent to
+``engine.replay``. The interactive `study run` (consent to
 completion code) is the Textual app's (:mod:`tui.study_app`), built on
 :class:`engine.study.StudyBundle`.
 """
@@ -264,48 +265,3 @@ def _simulated(db_path: Path, sessions: tuple[int, ...]) -> bool:
     with user_errors(), Store.open(db_path, check=False) as store:
         simulated = store.any_simulated(sessions)
     return simulated
-
-
-@click.command()
-@db_option
-@config_path_option(
-    "The ranking config to evaluate on the logged impressions [defaults with --policy]."
-)
-@click.option("--session", "sessions", type=int, multiple=True, help="Only these sessions.")
-@policy_option
-def evaluate(
-    db_path: Path, config_path: Path | None, sessions: tuple[int, ...], policy: PolicySpec | None
-) -> None:
-    """Off-policy estimates of a config's (or a policy's) completion, watch fraction and like
-    rate."""
-    from engine.counterfactual import estimate_from_logs
-
-    if config_path is None and policy is None:
-        raise click.ClickException("evaluate needs --config, --policy or both")
-    with user_errors():
-        config = load_config(config_path)
-        result = estimate_from_logs(db_path, config, sessions=sessions or None, policy=policy)
-    what = f"config {result.config_name!r}" if policy is None else f"policy {policy.label!r}"
-    table = Table(title=Text(printable(f"{what} on the logs of {db_path}")), box=None)
-    # On a narrow terminal the numbers wrap at their ±, never the outcome's name.
-    table.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
-    for heading in ("logged", "IPS", "SNIPS", "DR", "ESS", "never picked"):
-        table.add_column(heading, justify="right")
-    for outcome, est in result.outcomes.items():
-        cells = [
-            "-" if e is None else f"{e.value:.3f} ±{(e.high - e.low) / 2:.3f}"
-            for e in (est.logged, est.ips, est.snips, est.dr)
-        ]
-        table.add_row(
-            outcome, *cells, f"{est.effective_sample_size:,.0f}", f"{est.unsupported:.0%}"
-        )
-    console = Console()
-    console.print(table)
-    first = next(iter(result.outcomes.values()))
-    console.print(
-        f"{result.impressions:,} watched impressions in {first.sessions} sessions "
-        f"({result.left_out} served but not watched or without a propensity left out); "
-        "± = half-width of the 95% interval, clustered by session."
-    )
-    if _simulated(db_path, sessions):
-        console.print(f"Re-decisions may differ from the logging engine's. {SIMULATED_NOTE}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,12 @@ def print_summary(path: Path, summary: dict[str, Any], console: Console | None =
     )
     console.print(topics)
     console.print(Columns([durations, languages, countries, flags], padding=(0, 4)))
+    if "imported_from" in meta:
+        synthetic = json.loads(meta.get("synthetic_fields", "[]"))
+        console.print(
+            Text(
+                f"Imported from {meta['imported_from']} data (history until "
+                f"{float(meta['imported_history_until']):.0%} of each viewer's log); synthetic: "
+                + "; ".join(synthetic)
+            )
+        )

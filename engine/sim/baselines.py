@@ -4,6 +4,8 @@
 - ``popular``: the ``popular`` policy, ranking by the global smoothed completion rate;
 - ``oracle``: knows each persona's truth (:mod:`engine.sim.oracle`), the ceiling on watch time
   (greedy); on every other metric a reference, not a bound;
+- ``bandit``: Thompson sampling over topics with watch-weighted popularity inside the topic
+  (:mod:`engine.bandit`), the simple learner issue 14 asks the engine to beat;
 - ``engine``: the default config.
 
 Anything else names a ranking TOML file (its arm is called after the file's stem) or a policy
@@ -21,7 +23,7 @@ from engine.config import Config, load_config
 from engine.policy import PolicySpec
 from engine.sim.runner import Arm
 
-BUILTIN = ("engine", "random", "popular", "oracle")
+BUILTIN = ("engine", "random", "popular", "oracle", "bandit")
 REFERENCES = ("random", "oracle")  # the floor and the ceiling of every report
 
 
@@ -31,8 +33,8 @@ def builtin_arm(name: str) -> Arm:
         return Arm("engine", Config())
     if name in ("random", "popular"):
         return Arm(name, Config(name=name, policy=name))  # type: ignore[arg-type]
-    if name == "oracle":
-        return Arm("oracle", Config(name="oracle"), PolicySpec("oracle"))
+    if name in ("oracle", "bandit"):
+        return Arm(name, Config(name=name), PolicySpec(name))
     raise ValueError(f"unknown built-in arm {name!r}; expected one of {', '.join(BUILTIN)}")
 
 

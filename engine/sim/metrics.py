@@ -23,7 +23,18 @@ Definitions, per impression unless said otherwise:
 - top-topic share (filter-bubble index): in consecutive lists of 10 of a persona's feed, the
   share of the list's most frequent topic;
 - negative-feedback return: after a "not interested" on a creator, sound or topic, the share of
-  the next 20 (100) items that have that creator, sound or topic.
+  the next 20 (100) items that have that creator, sound or topic;
+- dismissed topic kept: after a "not interested" on a topic, the topic's share of the next 20
+  items over its share of the 20 items up to and including the dismissed one (summed over
+  dismissals: Σ share after / Σ share before; 0 = gone, 1 = unchanged);
+- windows of a persona's feed (impressions counted from 1 over its whole life): loved-topic
+  share over impressions 21-40, watch time per impression over 1-10 and over 41-80, and the
+  learning lift, watch 41-80 / watch 1-10 − 1 (a ratio of two metrics, so no interval).
+
+Every metric and curve is also measured on two groups of personas (:meth:`Population.groups`):
+``onboarded`` (named topics at sign-up) and ``cold`` (named none). A ratio metric of a group
+sums its personas' parts; a population metric weighs its personas by 1, the rest by 0.
+Per action, predictions are checked against what happened (:mod:`engine.sim.calibration`).
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from engine.sim.calibration import Calibration, prediction_quality
 from engine.sim.experiment import ArmRun
 from engine.sim.trace import NO_NEGATIVE, SCOPE_CODE, Trace
 from engine.world import World
@@ -45,6 +57,10 @@ LIST_SIZE = 10
 PERSONALISED_SHARE = 0.6
 RETURN_WINDOWS = (20, 100)
 CURVE_BUCKET = 5  # impressions per point of the learning and topic-share curves
+DISMISS_WINDOW = 20  # items before and after a topic's "not interested"
+# (first, last) impressions of a persona's feed, counted from 1, of the window metrics.
+EARLY, LOVED_WINDOW, LATE = (1, 10), (21, 40), (41, 80)
+GROUPS = ("onboarded", "cold")
 
 
 @dataclass(frozen=True)
@@ -62,7 +78,7 @@ RATIO_METRICS = (
     Metric("valid_play", "Valid play rate", "%", "higher"),
     Metric("long_view", "Long view rate", "%", "higher"),
     Metric("completion", "Completion rate", "%", "higher"),
-    Metric("skip", "Skip rate", "%", "lower"),
+    Metric("skip", "Skip rate", "%", None),  # a 60 s watch ending in a swipe is a skip too
     Metric("like", "Like rate", "%", "higher"),
     Metric("share", "Share rate", "%", "higher"),
     Metric("save", "Save rate", "%", "higher"),
@@ -70,23 +86,31 @@ RATIO_METRICS = (
     Metric("follow", "Follow rate", "%", "higher"),
     Metric("not_interested", "Not-interested rate", "%", "lower"),
     Metric("strong_negative", "Strong negative rate", "%", "lower"),
-    Metric("time_to_personalise", "Time to personalise", "items", "lower"),
+    Metric("time_to_personalise", "Time to personalise (restricted mean)", "items", "lower"),
     Metric("personalised", "Personas personalised", "%", "higher"),
     Metric("loved_share", "Share of true top topics", "%", "higher"),
-    Metric("profile_accuracy", "Profile accuracy (Spearman)", "", "higher"),
+    Metric("loved_share_21_40", "Share of true top topics, impressions 21-40", "%", "higher"),
+    Metric("watch_1_10", "Watch time per impression, impressions 1-10", "s", "higher"),
+    Metric("watch_41_80", "Watch time per impression, impressions 41-80", "s", "higher"),
+    # The engine's estimate of the taste, not the viewer's experience: an unpersonalised feed
+    # samples the taste evenly and can estimate it better.
+    Metric("profile_accuracy", "Profile accuracy (Spearman)", "", None),
     Metric("intra_list_diversity", "Intra-list diversity", "", None),
     Metric("topic_entropy", "Topic entropy", "bits", None),
     Metric("top_topic_share", "Top-topic share (filter bubble)", "%", None),
     Metric("new_creator_share", "New creators' share of impressions", "%", None),
     Metric("negative_return_20", "Dismissed returning, next 20", "%", "lower"),
     Metric("negative_return_100", "Dismissed returning, next 100", "%", "lower"),
+    Metric("dismissed_topic_kept", "Dismissed topic's share kept, next 20", "%", "lower"),
 )
+# Functions of other metrics' values: shown and written, never bootstrapped.
+DERIVED_METRICS = (Metric("watch_lift", "Learning lift (watch 41-80 / 1-10 − 1)", "%", "higher"),)
 POPULATION_METRICS = (
     Metric("catalog_coverage", "Catalog coverage", "%", None),
     Metric("creator_coverage", "Creator coverage", "%", None),
     Metric("creator_gini", "Creator exposure Gini", "", None),
 )
-METRICS = {m.key: m for m in RATIO_METRICS + POPULATION_METRICS}
+METRICS = {m.key: m for m in RATIO_METRICS + POPULATION_METRICS + DERIVED_METRICS}
 CALIBRATION = {  # KuaiRand-Pure per-impression rates (shared/calibration.md)
     "valid_play": 0.46,
     "long_view": 0.33,
@@ -106,6 +130,10 @@ class Parts:
     def value(self) -> float:
         total = float(self.den.sum())
         return float(self.num.sum()) / total if total > 0 else float("nan")
+
+    def within(self, personas: npt.NDArray[np.bool_]) -> Parts:
+        """The parts of the personas of a mask only."""
+        return Parts(self.num[personas], self.den[personas])
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,19 +158,30 @@ class Exposure:
 
 @dataclass(frozen=True, eq=False)
 class Measures:
-    """Everything measured on one arm."""
+    """Everything measured on one arm, for all personas and per group (:data:`GROUPS`)."""
 
     parts: dict[str, Parts]
     exposure: Exposure
     curves: dict[str, F64]
     pool_reach: F64
+    groups: dict[str, npt.NDArray[np.bool_]]  # persona masks by group
+    group_curves: dict[str, dict[str, F64]]
+    predictions: dict[str, dict[str, Calibration | None]]  # "all" or a group -> action -> figures
 
-    def summary(self) -> dict[str, float]:
-        """Point estimates of every metric."""
-        values = {key: p.value for key, p in self.parts.items()}
-        everyone = np.ones((1, self.exposure.videos.shape[0]))
-        values |= {k: float(v[0]) for k, v in self.exposure.values(everyone).items()}
+    def summary(self, group: str | None = None) -> dict[str, float]:
+        """Point estimates of every metric, over all personas or one group's."""
+        personas = np.ones(self.exposure.videos.shape[0], bool)
+        if group is not None:
+            personas = self.groups[group]
+        values = {key: p.within(personas).value for key, p in self.parts.items()}
+        weights = personas.astype(np.float64)[None, :]
+        values |= {k: float(v[0]) for k, v in self.exposure.values(weights).items()}
+        early, late = values["watch_1_10"], values["watch_41_80"]
+        values["watch_lift"] = late / early - 1.0 if early > 0 else float("nan")
         return values
+
+    def group_sizes(self) -> dict[str, int]:
+        return {name: int(mask.sum()) for name, mask in self.groups.items()}
 
 
 def measure(run: ArmRun, world: World) -> Measures:
@@ -162,11 +201,24 @@ def measure(run: ArmRun, world: World) -> Measures:
     parts["topic_entropy"] = _topic_entropy(trace, topic, len(world.topics), units)
     parts["top_topic_share"] = _top_topic_share(trace, topic, len(world.topics), units)
     parts |= _negative_return(trace, world, units)
+    parts |= _windows(trace, loved, units)
+    parts["dismissed_topic_kept"] = _dismissed_topic_kept(trace, topic, units)
+    groups = population.groups()
+    in_group = {name: mask[trace["unit"]] for name, mask in groups.items()}
     return Measures(
         parts=parts,
         exposure=_exposure(trace, world, units),
         curves=_curves(trace, topic, loved, len(world.topics)),
         pool_reach=run.pool_reach,
+        groups=groups,
+        group_curves={
+            name: _curves(trace[rows], topic[rows], loved[rows], len(world.topics))
+            for name, rows in in_group.items()
+        },
+        predictions={
+            "all": prediction_quality(trace),
+            **{name: prediction_quality(trace[rows]) for name, rows in in_group.items()},
+        },
     )
 
 
@@ -306,6 +358,44 @@ def _negative_return(trace: Trace, world: World, units: int) -> dict[str, Parts]
             num[unit] += float((column[after] == target).sum())
             den[unit] += len(after)
     return {f"negative_return_{w}": Parts(num, den) for w, (num, den) in parts.items()}
+
+
+def _windows(trace: Trace, loved: npt.NDArray[np.bool_], units: int) -> dict[str, Parts]:
+    """Metrics over fixed stretches of each persona's feed (see :data:`EARLY`...)."""
+    impression = trace["life"].astype(np.int64) + 1
+
+    def window(first_last: tuple[int, int]) -> npt.NDArray[np.bool_]:
+        result: npt.NDArray[np.bool_] = (impression >= first_last[0]) & (
+            impression <= first_last[1]
+        )
+        return result
+
+    loved_window, early, late = window(LOVED_WINDOW), window(EARLY), window(LATE)
+    watched = trace["watched_s"]
+    return {
+        "loved_share_21_40": Parts(
+            _sum(trace, loved & loved_window, units), _sum(trace, loved_window, units)
+        ),
+        "watch_1_10": Parts(_sum(trace, watched * early, units), _sum(trace, early, units)),
+        "watch_41_80": Parts(_sum(trace, watched * late, units), _sum(trace, late, units)),
+    }
+
+
+def _dismissed_topic_kept(trace: Trace, topic: I64, units: int) -> Parts:
+    """Σ share of a dismissed topic in the next DISMISS_WINDOW items / Σ its share in the
+    DISMISS_WINDOW items up to the dismissed one (dismissals with nothing after are left out)."""
+    after_share, before_share = np.zeros(units), np.zeros(units)
+    slices = _unit_slices(trace, units)
+    for i in np.flatnonzero(trace["negative"] == SCOPE_CODE["topic"]).tolist():
+        unit = int(trace["unit"][i])
+        rows = slices[unit]
+        after = topic[i + 1 : min(i + 1 + DISMISS_WINDOW, rows.stop)]
+        if len(after) == 0:
+            continue
+        before = topic[max(rows.start, i + 1 - DISMISS_WINDOW) : i + 1]
+        after_share[unit] += float((after == topic[i]).mean())
+        before_share[unit] += float((before == topic[i]).mean())
+    return Parts(after_share, before_share)
 
 
 def _exposure(trace: Trace, world: World, units: int) -> Exposure:

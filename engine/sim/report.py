@@ -22,30 +22,28 @@ from typing import Any, Literal
 
 import numpy as np
 
+from engine.sim.calibration import N_BINS, Calibration
 from engine.sim.comparison import ORACLE, ORACLE_NOTE, PLACEMENT_METRIC, Comparison
-from engine.sim.metrics import CALIBRATION, METRICS, lorenz
+from engine.sim.metrics import CALIBRATION, GROUPS, METRICS, lorenz
 from engine.sim.stats import CONFIDENCE, Difference
 from engine.store.permissions import PRIVATE_DIR, PRIVATE_FILE
 
 Format = Literal["md", "html"]
-CHART_METRICS = (
-    "watch_per_session",
-    "completion",
-    "like",
-    "session_depth",
-    "loved_share",
-    "intra_list_diversity",
-    "topic_entropy",
-    "catalog_coverage",
-    "creator_gini",
-)
 CAVEATS = (
-    "Ratio metrics get paired bootstrap (BCa) intervals over personas: each persona meets the "
-    "same truth and random numbers under every arm.",
+    "Each persona meets the same truth and random numbers under every arm, so differences are "
+    "paired. Personas in one shard share an engine (its trends, engagement counts and test "
+    "pools), so whole shards are resampled (a clustered bootstrap); intervals are t intervals "
+    "on the bootstrap standard error with (shards − 1) degrees of freedom.",
     "Coverage and Gini count distinct videos and creators, which resampling with replacement "
-    "biases downward; they get a paired delete-one-persona jackknife interval instead.",
-    "Personas in one shard share an engine (its trends, engagement counts and test pools), so "
-    "pairs are not perfectly independent; intervals may be a little narrow.",
+    "biases downward; they get a paired delete-one-shard jackknife instead.",
+    "Intervals are 95% before correction. A verdict (better, worse, higher, lower) needs the "
+    "p-value after a weighted Holm correction over every tested metric to be at most 5%: an "
+    "experiment where nothing differs flags something at most 5% of the time. The primary "
+    "metric carries half of that 5%, the guardrails a quarter, the other metrics a quarter.",
+    "Not tested: a metric that repeats another (skip is 1 − completion; strong negative equals "
+    "not interested when nobody reports), and one with no data or no event in either arm.",
+    "Time to personalise is the Kaplan–Meier restricted mean up to the horizon stated: a "
+    "persona who never got there counts as waiting the whole horizon, whatever its length.",
 )
 
 
@@ -66,8 +64,10 @@ def format_value(metric: str, value: float) -> str:
 
 
 def format_difference(d: Difference) -> str:
-    """``+1.2% [+0.4%, +2.0%]``, with percent metrics in percentage points."""
+    """``+1.2% [+0.4%, +2.0%]``, with percent metrics in percentage points; ``n/a`` untested."""
     unit = METRICS[d.metric].unit
+    if d.role == "untested" or not np.isfinite(d.diff):
+        return "n/a"
 
     def signed(x: float) -> str:
         if not np.isfinite(x):
@@ -80,8 +80,11 @@ def format_difference(d: Difference) -> str:
 
 
 def verdict(d: Difference) -> str:
-    """How a reader should take a difference: better, worse, or just different."""
-    if not d.excludes_zero:
+    """How a reader should take a difference: better, worse, or just different, after the
+    multiplicity correction; why it was not tested when it was not."""
+    if d.role == "untested":
+        return f"not tested ({d.note})" if d.note else "not tested"
+    if not d.flagged:
         return "no clear difference"
     better = METRICS[d.metric].better
     if better is None:
@@ -173,8 +176,12 @@ def _sections(comparison: Comparison, charts: dict[str, str]) -> list[_Section]:
         ],
     )
     sections = [setup, _placement(comparison), _metric_table(comparison)]
+    sections += [_group_table(comparison), _predictions(comparison)]
     if comparison.differences:
         sections.append(_difference_table(comparison))
+        sections.append(_power(comparison))
+        if comparison.per_seed:
+            sections.append(_per_seed_table(comparison))
     sections.append(_calibration(arms, summary))
     sections.append(_pools(comparison))
     sections.append(
@@ -214,15 +221,166 @@ def _metric_table(comparison: Comparison) -> _Section:
     return _Section("Metrics", _oracle_note(arms), rows)
 
 
+def _group_table(comparison: Comparison) -> _Section:
+    arms = list(comparison.measures)
+    by_group = {g: comparison.summary(g) for g in GROUPS}
+    sizes = next(iter(comparison.measures.values())).group_sizes()
+    rows = [["metric", *(_arm_heading(a) for a in arms)]]
+    placements = {g: comparison.placement(g) for g in GROUPS}
+    if all(placements.values()):
+        rows.append(
+            ["placement", *(" · ".join(f"{placements[g][a]:.2f}" for g in GROUPS) for a in arms)]
+        )
+    for key, metric in METRICS.items():
+        cells = [
+            _marked(
+                comparison,
+                a,
+                key,
+                " · ".join(format_value(key, by_group[g][a][key]) for g in GROUPS),
+            )
+            for a in arms
+        ]
+        rows.append([metric.label, *cells])
+    note = (
+        f"Each cell: onboarded · cold start. {sizes['onboarded']} personas named topics at "
+        f"sign-up, {sizes['cold']} named none."
+    )
+    return _Section("By persona group: onboarded · cold start", [note], rows)
+
+
+def _predictions(comparison: Comparison) -> _Section:
+    arms = list(comparison.measures)
+    first = next(iter(comparison.measures.values()))
+    rows = [["action", "personas", *arms]]
+    for action in first.predictions["all"]:
+        for group in first.predictions:
+            cells = [_prediction(comparison.measures[a].predictions[group][action]) for a in arms]
+            rows.append([action if group == "all" else "", group, *cells])
+    note = (
+        "Each cell: mean predicted P / observed rate · expected calibration error over "
+        f"{N_BINS} equal-width bins · AUC (0.5 = chance). n/a: the arm predicts nothing."
+    )
+    return _Section("Predictions: calibration and AUC of P(action)", [note], rows)
+
+
+def _prediction(figures: Calibration | None) -> str:
+    if figures is None:
+        return "n/a"
+    auc = "n/a" if not np.isfinite(figures.auc) else f"{figures.auc:.2f}"
+    return f"{figures.predicted:.3f}/{figures.observed:.3f} · {figures.ece:.3f} · {auc}"
+
+
 def _difference_table(comparison: Comparison) -> _Section:
     level = f"{100 * CONFIDENCE:.0f}%"
-    rows = [["metric", "arm", f"difference from {comparison.baseline} [{level} CI]", "verdict"]]
+    rows = [
+        [
+            "metric",
+            "role",
+            "arm",
+            f"difference from {comparison.baseline} [{level} CI]",
+            "p",
+            "p (Holm)",
+            "verdict",
+        ]
+    ]
     for arm, diffs in comparison.differences.items():
-        for d in diffs:
+        for d in ordered(diffs):
             difference = _marked(comparison, arm, d.metric, format_difference(d))
-            rows.append([METRICS[d.metric].label, _arm_heading(arm), difference, verdict(d)])
-    notes = _oracle_note(list(comparison.differences))
+            role = "" if d.role in ("secondary", "untested") else d.role
+            label = METRICS[d.metric].label
+            rows.append(
+                [
+                    label,
+                    role,
+                    _arm_heading(arm),
+                    difference,
+                    format_p(d.p_value),
+                    format_p(d.adjusted),
+                    verdict(d),
+                ]
+            )
+    notes = [
+        f"Primary metric: {METRICS[comparison.primary].label.lower()}; guardrails: "
+        + ", ".join(METRICS[g].label.lower() for g in comparison.guardrails)
+        + f". Resampled units: {comparison.clusters} shards. Time to personalise: restricted "
+        f"mean up to {comparison.horizon:.0f} impressions.",
+        *few_shards(comparison.clusters),
+        *_oracle_note(list(comparison.differences)),
+    ]
     return _Section(f"Paired differences from `{comparison.baseline}`", notes, rows)
+
+
+def few_shards(clusters: int) -> list[str]:
+    """A warning when too few shards make every interval wide (t on clusters − 1 df)."""
+    if clusters >= 10:
+        return []
+    return [
+        f"Only {clusters} shards: intervals are wide and little can be flagged. Run more "
+        "personas or seeds, or a smaller --shard-size."
+    ]
+
+
+def ordered(diffs: list[Difference]) -> list[Difference]:
+    """Primary first, then guardrails, then the rest, untested last (each in metric order)."""
+    rank = {"primary": 0, "guardrail": 1, "secondary": 2, "untested": 3}
+    return sorted(diffs, key=lambda d: rank.get(d.role, 2))
+
+
+def format_p(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def detectable_effect(comparison: Comparison, arm: str) -> str:
+    """One sentence: the smallest primary difference this run would find 80% of the time."""
+    mde = comparison.mde.get(arm, float("nan"))
+    if not np.isfinite(mde) or comparison.baseline is None:
+        return f"{arm}: not enough shards to say what effect the run could detect."
+    primary = comparison.primary
+    base = comparison.summary()[comparison.baseline][primary]
+    relative = f" ({100 * mde / abs(base):.0f}% of {format_value(primary, base)})" if base else ""
+    spec = comparison.experiment.spec
+    return (
+        f"{arm}: with {spec.users * spec.replicates} personas in {comparison.clusters} shards, "
+        f"a true difference of ±{format_value(primary, mde).replace('%', ' pp')}{relative} in "
+        f"{METRICS[primary].label.lower()} is found 80% of the time; smaller ones mostly are not."
+    )
+
+
+def _power(comparison: Comparison) -> _Section:
+    lines = [detectable_effect(comparison, arm) for arm in comparison.differences]
+    return _Section("What this run could detect", lines)
+
+
+def _per_seed_table(comparison: Comparison) -> _Section:
+    primary = comparison.primary
+    rows = [["arm", "seed", comparison.baseline or "", "arm's value", "difference"]]
+    for arm, seeds in comparison.per_seed.items():
+        for row in seeds:
+            rows.append(
+                [
+                    arm,
+                    f"{row['seed']:.0f}",
+                    format_value(primary, row["a"]),
+                    format_value(primary, row["b"]),
+                    _signed(primary, row["diff"]),
+                ]
+            )
+    note = (
+        f"{METRICS[primary].label} seed by seed (seeds are independent populations): the "
+        "pooled verdict deserves trust when the seeds agree on the sign."
+    )
+    return _Section("Primary metric per seed", [note], rows)
+
+
+def _signed(metric: str, value: float) -> str:
+    if not np.isfinite(value):
+        return "n/a"
+    if METRICS[metric].unit == "%":
+        return f"{100 * value:+.2f} pp"
+    return f"{value:+.3g}"
 
 
 def _arm_heading(arm: str) -> str:
@@ -311,7 +469,8 @@ def _html(sections: list[_Section]) -> str:
 
 
 def write_charts(comparison: Comparison, out: Path) -> dict[str, str]:
-    """Draw the four charts as PNG files in ``out``; returns caption -> file name."""
+    """Draw the charts as PNG files in ``out``; returns caption -> file name (the forest plot
+    only when there are differences)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -323,14 +482,14 @@ def write_charts(comparison: Comparison, out: Path) -> dict[str, str]:
             _learning_curve,
         ),
         "Topic share over time": ("topic_share.png", _topic_share),
+        "Learning and loved-topic share by persona group": ("groups.png", _group_curves),
         "Creator exposure Lorenz curve": ("lorenz.png", _lorenz),
-        f"Metrics with {100 * CONFIDENCE:.0f}% CIs of the paired difference": (
-            "metric_cis.png",
-            _metric_bars,
-        ),
+        "Forest plot: each paired difference with its interval": ("forest.png", _forest),
     }
     written: dict[str, str] = {}
     for caption, (file, draw) in charts.items():
+        if draw is _forest and not comparison.differences:
+            continue
         fig = draw(plt, comparison)
         fig.savefig(out / file, dpi=110, metadata={"Software": None})
         plt.close(fig)
@@ -366,6 +525,25 @@ def _topic_share(plt: Any, comparison: Comparison) -> Any:
     return fig
 
 
+def _group_curves(plt: Any, comparison: Comparison) -> Any:
+    fig, axes = plt.subplots(2, len(GROUPS), figsize=(11, 7), sharex=True)
+    for col, group in enumerate(GROUPS):
+        for arm, m in comparison.measures.items():
+            curves = m.group_curves[group]
+            if "position" in curves:
+                axes[0, col].plot(curves["position"], curves["watch_per_impression"], label=arm)
+                axes[1, col].plot(curves["position"], curves["loved_share"], label=arm)
+        axes[0, col].set_title(f"{group}: watch time per impression (s)")
+        axes[1, col].set_title(f"{group}: share of the persona's true top topics")
+        axes[1, col].set_ylim(0, 1)
+        axes[1, col].set_xlabel("position in the persona's feed")
+    drawn = [ax for ax in axes[0] if ax.lines]  # a group may have no personas
+    if drawn:
+        drawn[0].legend()
+    fig.tight_layout()
+    return fig
+
+
 def _lorenz(plt: Any, comparison: Comparison) -> Any:
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="equal exposure")
@@ -380,33 +558,49 @@ def _lorenz(plt: Any, comparison: Comparison) -> Any:
     return fig
 
 
-def _metric_bars(plt: Any, comparison: Comparison) -> Any:
-    arms = list(comparison.measures)
-    summary = comparison.summary()
-    diffs = {arm: {d.metric: d for d in ds} for arm, ds in comparison.differences.items()}
-    cols = 3
-    rows = -(-len(CHART_METRICS) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 3 * rows))
-    for ax, key in zip(axes.ravel(), CHART_METRICS, strict=False):
-        values = [summary[a][key] for a in arms]
-        errors = np.zeros((2, len(arms)))
-        for i, arm in enumerate(arms):
-            d = diffs.get(arm, {}).get(key)
-            if d is not None and np.isfinite(d.low) and np.isfinite(d.high):
-                # A BCa bound can sit a hair past its estimate (float noise when every resample
-                # agrees), and matplotlib refuses a negative error bar.
-                errors[:, i] = np.maximum([d.diff - d.low, d.high - d.diff], 0.0)
-        # The oracle's bar is grey where it is a reference, not a bound (ORACLE_NOTE).
-        colours = ["#aaaaaa" if comparison.reference_only(a, key) else "#4c72b0" for a in arms]
-        ax.bar(range(len(arms)), values, yerr=errors, capsize=4, color=colours)
-        ax.set_xticks(range(len(arms)), arms, rotation=20, fontsize=8)
-        ax.set_title(METRICS[key].label, fontsize=9)
-    for ax in axes.ravel()[len(CHART_METRICS) :]:
-        ax.axis("off")
-    level = f"{100 * CONFIDENCE:.0f}%"
-    title = f"error bars: {level} CI of the paired difference from {comparison.baseline}"
-    if ORACLE in arms:
-        title += "\ngrey: the oracle, a reference, not a bound (it aims at watch time only)"
-    fig.suptitle(title)
+def _forest(plt: Any, comparison: Comparison) -> Any:
+    """Each tested metric's difference from the baseline with its 95% interval, in percent of
+    the baseline's value (the one scale seconds, rates and bits share); one panel per arm."""
+    arms = list(comparison.differences)
+    rows = max((len(_forest_rows(ds)) for ds in comparison.differences.values()), default=1)
+    fig, axes = plt.subplots(
+        1,
+        max(len(arms), 1),
+        figsize=(4.2 * max(len(arms), 1) + 2.2, 0.3 * rows + 1.6),
+        squeeze=False,
+        sharey=True,
+    )
+    for ax, arm in zip(axes[0], arms, strict=False):
+        drawn = _forest_rows(comparison.differences[arm])
+        for y, (d, centre, low, high) in enumerate(drawn):
+            colour = {"better": "#2a9d4a", "worse": "#c8372d"}.get(verdict(d), "#4c72b0")
+            colour = colour if d.flagged else "#8c8c8c"
+            ax.plot([low, high], [y, y], color=colour, linewidth=2)
+            ax.plot([centre], [y], "o", color=colour, markersize=4)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(range(len(drawn)), [_forest_label(d) for d, *_ in drawn], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(_arm_heading(arm), fontsize=10)
+        ax.set_xlabel(f"difference from {comparison.baseline}, % of its value")
+    fig.suptitle(
+        f"{100 * CONFIDENCE:.0f}% intervals before correction; coloured where the Holm-corrected "
+        "p ≤ 0.05 (green better, red worse, blue just different)",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
+
+
+def _forest_rows(diffs: list[Difference]) -> list[tuple[Difference, float, float, float]]:
+    rows = []
+    for d in ordered(diffs):
+        if d.role == "untested" or not (np.isfinite(d.a) and d.a != 0 and np.isfinite(d.low)):
+            continue
+        scale = 100 / abs(d.a)
+        rows.append((d, d.diff * scale, d.low * scale, d.high * scale))
+    return rows
+
+
+def _forest_label(d: Difference) -> str:
+    label = METRICS[d.metric].label
+    return f"{label} ({d.role})" if d.role in ("primary", "guardrail") else label

@@ -26,11 +26,14 @@ from engine.config import Config
 from engine.pipeline import NothingToRecommendError
 from engine.policy import PolicySpec
 from engine.pools import OUTSIDE
+from engine.receipt import Receipt
 from engine.recorder import recorder_for
 from engine.sim.persona import Persona, Reaction, Taste
 from engine.sim.snapshot import StartState, shared_world
 from engine.sim.trace import (
     NO_NEGATIVE,
+    NO_PREDICTION,
+    PREDICTED,
     SCOPE_CODE,
     SOURCE_CODE,
     TRACE_DTYPE,
@@ -199,7 +202,7 @@ def _watch_one(
         engine.record(user_id, rec.video.id, kind, **kwargs)
     tally.events += len(reaction.actions)
     place = (task.seats[k].unit, int(tally.sessions[k]), depth, int(tally.life[k]), now)
-    tally.rows.append(_row(place, rec.source, reaction))
+    tally.rows.append(_row(place, rec.source, reaction, rec.receipt))
     tally.life[k] += 1
     then = now + reaction.watched_s + SWIPE_S
     if not reaction.leaves:
@@ -222,7 +225,7 @@ def _viewer(engine: Engine, seat: Seat, persona: Persona) -> int:
 
 
 def _row(
-    place: tuple[int, int, int, int, float], source: str, reaction: Reaction
+    place: tuple[int, int, int, int, float], source: str, reaction: Reaction, receipt: Receipt
 ) -> tuple[object, ...]:
     """One trace row; ``place`` is (unit, session, depth, life, world_t)."""
     kinds = dict(reaction.actions)
@@ -244,7 +247,17 @@ def _row(
         "report" in kinds,
         SOURCE_CODE.get(source, NO_CODE),
         reaction.appeal,
+        *_predicted(receipt),
     )
+
+
+def _predicted(receipt: Receipt) -> list[float]:
+    """The pick's P(action) from its receipt, NO_PREDICTION where the policy predicted none
+    (random, oracle: their receipts hold no such term)."""
+    terms = receipt.terms
+    return [
+        float(terms[a].get("p", NO_PREDICTION)) if a in terms else NO_PREDICTION for a in PREDICTED
+    ]
 
 
 def _population(
@@ -260,7 +273,10 @@ def _population(
         believed = np.array([affinity.get(slug, 0.0) for slug in slugs])
         if np.ptp(believed) > 0:
             accuracy[k] = _spearman(believed, persona.taste.topic)
-    return Population(taste=taste, loved=loved, accuracy=accuracy, sessions=sessions.copy())
+    onboarded = np.array([len(p.taste.onboarding) > 0 for p in personas], dtype=bool)
+    return Population(
+        taste=taste, loved=loved, accuracy=accuracy, sessions=sessions.copy(), onboarded=onboarded
+    )
 
 
 def _pool_reach(engine: Engine) -> I64:

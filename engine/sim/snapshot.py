@@ -10,12 +10,13 @@ loaded once per process; every write still goes to the real file, like a person'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engine.learned import MODEL_NAME
 from engine.store import Store
 from engine.world import World
 
@@ -32,6 +33,11 @@ class StartState:
     boost_rows: list[dict[str, Any]]
     events: list[tuple[float, int, str]]
     since: float  # events holds everything from this world time on
+    # The learned P(action) model as stored. A file without one is not fitted on its history
+    # here (that would ship every shard thousands of receipts): shards start from the prior.
+    model: str | None = None
+    viewers: list[tuple[int, float]] = field(default_factory=list)  # active from since on
+    positives: list[tuple[int, int, str]] = field(default_factory=list)  # every one, in order
 
     def live_stats(self) -> list[tuple[Any, ...]]:
         return list(self.stats)
@@ -45,8 +51,20 @@ class StartState:
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         return [e for e in self.events if e[0] >= since_world_t]
 
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        return [v for v in self.viewers if v[1] >= since_world_t]
+
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        return list(self.positives)
+
     def data_version(self) -> int:
         return 0  # a run's boosts are the ones it started with
+
+    def learned_model(self, name: str) -> str | None:
+        return self.model if name == MODEL_NAME else None
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        return []
 
 
 def take_start_state(path: str | Path, since: float) -> StartState:
@@ -58,6 +76,9 @@ def take_start_state(path: str | Path, since: float) -> StartState:
             boost_rows=store.boosts(),
             events=store.recent_events(since),
             since=since,
+            model=store.learned_model(MODEL_NAME),
+            viewers=store.recent_viewers(since),
+            positives=store.positive_events(),
         )
 
 

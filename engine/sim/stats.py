@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from engine.sim.inference import Estimate
 from engine.sim.metrics import Exposure, Parts
 
 F64 = npt.NDArray[np.float64]
@@ -32,7 +33,8 @@ BATCH = 64  # resamples per statistic call: bounds memory on large catalogs
 
 @dataclass(frozen=True)
 class Difference:
-    """B − A for one metric, with its confidence interval."""
+    """B − A for one metric, with its confidence interval (before correction) and, in a
+    comparison, its p-value before and after the multiplicity correction."""
 
     metric: str
     a: float
@@ -40,11 +42,23 @@ class Difference:
     diff: float
     low: float
     high: float
+    p_value: float = float("nan")
+    adjusted: float = float("nan")  # weighted Holm over the metrics tested together
+    role: str = "secondary"  # "primary", "guardrail", "secondary", or "untested"
+    note: str = ""  # why a metric is untested ("= 1 − completion", "no data")
 
     @property
     def excludes_zero(self) -> bool:
         """The interval lies wholly on one side of zero (NaN intervals never do)."""
         return bool(self.low > 0 or self.high < 0)
+
+    @property
+    def flagged(self) -> bool:
+        """Different beyond chance after the correction (at the 5% family-wise level); an
+        uncorrected difference (no adjusted p-value) falls back on its interval."""
+        if np.isfinite(self.adjusted):
+            return bool(self.adjusted <= 1 - CONFIDENCE)
+        return self.role != "untested" and np.isnan(self.p_value) and self.excludes_zero
 
 
 def ratio_difference(
@@ -91,6 +105,32 @@ def population_difference(
     )
     z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
     return Difference(metric, value_a, value_b, point, point - z * spread, point + z * spread)
+
+
+def population_jackknife(
+    metric: str, a: Exposure, b: Exposure, cluster_of: npt.NDArray[np.int64]
+) -> Estimate:
+    """A population metric's B − A with a delete-one-shard jackknife standard error.
+
+    Shards, not personas, are left out: personas of a shard share an engine, so the shard is
+    the unit that varies independently (see ``engine.sim.inference``).
+    """
+    units = a.videos.shape[0]
+    everyone = np.ones((1, units))
+    point = float(b.values(everyone)[metric][0] - a.values(everyone)[metric][0])
+    clusters = int(cluster_of.max()) + 1 if units else 0
+    if clusters < 2:
+        return Estimate(point, float("nan"), clusters)
+    leave_out = np.ones((clusters, units))
+    leave_out[cluster_of, np.arange(units)] = 0.0
+    dropped = np.concatenate(
+        [
+            b.values(rows)[metric] - a.values(rows)[metric]
+            for rows in np.array_split(leave_out, -(-clusters // BATCH))
+        ]
+    )
+    spread = np.sqrt((clusters - 1) / clusters * ((dropped - dropped.mean()) ** 2).sum())
+    return Estimate(point, float(spread), clusters)
 
 
 def _leave_one_out(units: int) -> Iterator[F64]:

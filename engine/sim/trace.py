@@ -25,6 +25,12 @@ Bool = npt.NDArray[np.bool_]
 SOURCE_CODE = CODE
 SCOPE_CODE: Mapping[str, int] = {name: code for code, name in enumerate(NotInterestedScope)}
 NO_NEGATIVE = -1
+# Actions whose predicted probability the trace keeps, to check calibration against what the
+# persona did (engine.scoring names them; "not_interested" is observed as any scope).
+PREDICTED = ("complete", "like", "share", "save", "comment", "follow", "not_interested")
+# "No prediction" (random, oracle...): a negative number, not NaN, so that two runs' traces
+# still compare equal with np.array_equal (NaN never equals itself).
+NO_PREDICTION = -1.0
 
 TRACE_DTYPE = np.dtype(
     [
@@ -47,6 +53,8 @@ TRACE_DTYPE = np.dtype(
         ("report", np.bool_),
         ("source", np.int8),  # engine.sources.CODE, NO_CODE for a name it lacks
         ("appeal", np.float32),  # the moment's true appeal, noise included
+        # What the policy predicted for the pick (its receipt's P(action)), or NO_PREDICTION.
+        *((f"p_{action}", np.float32) for action in PREDICTED),
     ]
 )
 Trace = npt.NDArray[np.void]
@@ -64,6 +72,13 @@ class Population:
     loved: Bool  # [P, T] the persona's true top topics
     accuracy: F64  # [P] rank correlation of the engine's topic affinity with the taste (NaN: none)
     sessions: I64  # [P] sessions completed
+    onboarded: Bool | None = None  # [P] named topics at sign-up (None: unknown, taken as all)
+
+    def groups(self) -> dict[str, Bool]:
+        """Persona masks of the split every metric is also shown in: those who named topics at
+        sign-up, and cold-start personas who named none."""
+        onboarded = np.ones(self.size, bool) if self.onboarded is None else self.onboarded
+        return {"onboarded": onboarded, "cold": ~onboarded}
 
     @property
     def size(self) -> int:
@@ -76,4 +91,5 @@ def stack_populations(parts: list[Population]) -> Population:
         loved=np.concatenate([p.loved for p in parts]),
         accuracy=np.concatenate([p.accuracy for p in parts]),
         sessions=np.concatenate([p.sessions for p in parts]),
+        onboarded=np.concatenate([p.groups()["onboarded"] for p in parts]),
     )

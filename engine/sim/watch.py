@@ -11,14 +11,14 @@ A viewer is *hooked* with probability sigmoid(appeal). A viewer who is not hooke
 after a patience-sized moment (exponential, per-persona mean); one who is hooked finishes with a
 probability that falls with the video's length and rises with appeal, otherwise leaves part-way;
 one who finishes may let the video loop (a skewed extra share of it, so the watched fraction
-exceeds 1; each further loop watched to its end records a rewatch). Likes, shares, saves, comments and follows need a hooked viewer and grow
-with appeal; a like is rare from a viewer who swipes the instant the video ends (KuaiRand: the
-median like comes at 0.95 of the video, 45% after a loop, almost none exactly at the end). "Not
-interested" and reports need an unhooked viewer and grow with dislike; one who says "not
-interested" has first watched a few seconds (KuaiRand: median 4.5 s whatever the length), not
-just glanced. After every video the viewer may leave: a small base hazard, growing with minutes
-in the session (fatigue) and with runs of videos that did not hook (frustration), so session
-depth is an outcome, not a setting.
+exceeds 1; each further loop watched to its end records a rewatch). Likes, shares, saves,
+comments and follows need a hooked viewer and grow with appeal; a like is rare from a viewer who
+swipes the instant the video ends (KuaiRand: the median like comes at 0.95 of the video, 45%
+after a loop, almost none exactly at the end). "Not interested" and reports need an unhooked
+viewer and grow with dislike; one who says "not interested" has first watched a few seconds
+(KuaiRand: median 4.5 s whatever the length), not just glanced. After every video the viewer may
+leave: a small base hazard, growing with minutes in the session (fatigue) and with runs of
+videos that did not hook (frustration), so session depth is an outcome, not a setting.
 
 Every impression consumes the same fixed number of random draws (:data:`N_UNIFORMS` uniforms
 and ``1 + topics`` normals) whatever happens, so the same persona under two configs meets the

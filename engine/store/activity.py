@@ -237,19 +237,86 @@ class ActivityLog:
         )
         return impressions, events
 
+    def learned_model(self, name: str) -> str | None:
+        """The stored state of a learned model (engine.learned), None if never saved."""
+        rows = list(self.db.query("SELECT state FROM learned_models WHERE name = ?", [name]))
+        return str(rows[0]["state"]) if rows else None
+
+    def save_learned_model(self, name: str, state: str, updates: int) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT OR REPLACE INTO learned_models (name, state, updates, saved_at) "
+                "VALUES (?, ?, ?, ?)",
+                [name, state, updates, time.time()],
+            )
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` most recent picks with a receipt, oldest first, each with the kinds
+        of its events: ``{"id", "receipt", "events": [kind, ...]}``."""
+        rows = list(
+            self.db.query(
+                "SELECT id, receipt FROM impressions WHERE receipt IS NOT NULL "
+                "AND (source IS NULL OR source != ?) ORDER BY id DESC LIMIT ?",
+                [REVISIT, limit],
+            )
+        )
+        if not rows:
+            return []
+        rows.reverse()
+        kinds: dict[int, list[str]] = {int(r["id"]): [] for r in rows}
+        cursor = self.db.execute(
+            "SELECT impression_id, kind FROM events WHERE impression_id BETWEEN ? AND ? "
+            "ORDER BY id",
+            [int(rows[0]["id"]), int(rows[-1]["id"])],
+        )
+        for impression_id, kind in cursor:
+            if impression_id in kinds:
+                kinds[impression_id].append(str(kind))
+        return [{**r, "events": kinds[int(r["id"])]} for r in rows]
+
     def impression(self, impression_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM impressions WHERE id = ?", [impression_id]))
         return rows[0] if rows else None
 
+    def _live_events(self) -> str:
+        """The events an engine's shared state is rebuilt from: all but those of a log imported
+        by ``foryou import``, which move their viewer only (as replay re-lives them; their
+        videos' engagement is the world's background)."""
+        if "imported" not in self.db.table("sessions").columns_dict:
+            return "events"
+        return (
+            "(SELECT * FROM events WHERE session_id IS NULL OR session_id NOT IN "
+            "(SELECT id FROM sessions WHERE imported = 1))"
+        )
+
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
-        """(world_t, video_id, kind) of every event on a video since a world time, for trending
-        (a ``refresh`` is about the viewer, not a video: it has none)."""
+        """(world_t, video_id, kind) of every live event on a video since a world time, for
+        trending (a ``refresh`` is about the viewer, not a video: it has none)."""
         cursor = self.db.execute(
-            "SELECT world_t, video_id, kind FROM events "
+            f"SELECT world_t, video_id, kind FROM {self._live_events()} "
             "WHERE world_t >= ? AND video_id IS NOT NULL ORDER BY id",
             [since_world_t],
         )
         return [(float(t), int(v), str(k)) for t, v, k in cursor]
+
+    def recent_viewers(self, since_world_t: float) -> list[tuple[int, float]]:
+        """(user_id, world_t of their last closed viewing) of every viewer who closed a live
+        one since a world time: the active audience test pools are sized by."""
+        cursor = self.db.execute(
+            f"SELECT user_id, MAX(world_t) FROM {self._live_events()} WHERE world_t >= ? "
+            "AND kind IN ('skip', 'complete') GROUP BY user_id ORDER BY user_id",
+            [since_world_t],
+        )
+        return [(int(u), float(t)) for u, t in cursor]
+
+    def positive_events(self) -> list[tuple[int, int, str]]:
+        """(user_id, video_id, kind) of every live completion and like, in recorded order: what
+        co-engagement (engine.coengagement) is rebuilt from."""
+        cursor = self.db.execute(
+            f"SELECT user_id, video_id, kind FROM {self._live_events()} "
+            "WHERE kind IN ('complete', 'like') AND video_id IS NOT NULL ORDER BY id"
+        )
+        return [(int(u), int(v), str(k)) for u, v, k in cursor]
 
     # -- world-wide live state ---------------------------------------------------------------
 

@@ -401,6 +401,41 @@ def _pick_seed(db: Database) -> None:
     db.table("users").add_column("pick_seed", int)
 
 
+@migrations(name="m006_learned_models")
+def _learned_models(db: Database) -> None:
+    """The engine's learned P(action) model (engine.learned), so a restart resumes it."""
+    db.table("learned_models").create(
+        {"name": str, "state": str, "updates": int, "saved_at": float}, pk="name"
+    )
+
+
+@migrations(name="m007_imported_history")
+def _imported_history(db: Database) -> None:
+    """Worlds imported from real data (``foryou import``): which viewers and sessions came from
+    the log, and the log's later part, held out so the engine never sees it (offline evaluation
+    reads it)."""
+    db.table("users").add_column("imported", int, not_null_default=0)
+    db.table("sessions").add_column("imported", int, not_null_default=0)
+    db.table("heldout").create(
+        {
+            "id": int,
+            "user_id": int,
+            "video_id": int,
+            "world_t": float,
+            "at": float,
+            "label": int,
+            "rating": float,
+            "watched_s": float,
+            "complete": int,
+            "like": int,
+            "kinds": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id"), ("video_id", "videos", "id")],
+    )
+    db.table("heldout").create_index(["user_id", "world_t"])
+
+
 def known_migrations() -> list[str]:
     """Names of every migration this code knows, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]

@@ -28,9 +28,11 @@ def world_summary(db: Database) -> dict[str, Any]:
         ),
         "durations": _rows(
             db,
-            "SELECT CASE WHEN duration_s < 10 THEN '5-10 s' WHEN duration_s < 15 THEN '10-15 s' "
+            "SELECT CASE WHEN duration_s < 5 THEN 'under 5 s' WHEN duration_s < 10 THEN '5-10 s' "
+            "WHEN duration_s < 15 THEN '10-15 s' "
             "WHEN duration_s < 30 THEN '15-30 s' WHEN duration_s < 60 THEN '30-60 s' "
-            "WHEN duration_s < 120 THEN '60-120 s' ELSE '120-180 s' END AS bucket, "
+            "WHEN duration_s < 120 THEN '60-120 s' WHEN duration_s <= 180 THEN '120-180 s' "
+            "ELSE 'over 180 s' END AS bucket, "
             "count(*) AS videos, min(duration_s) AS lo FROM videos GROUP BY bucket ORDER BY lo",
         ),
         "languages": _rows(

@@ -49,15 +49,24 @@ class Timeline:
         return list(
             self.db.query(
                 "SELECT id, user_id, session_id, video_id, position, served_at, seen_start, "
-                "seen_end, watched_s, world_t, source, propensity FROM impressions ORDER BY id"
+                "seen_end, watched_s, world_t, source, propensity, receipt FROM impressions "
+                "ORDER BY id"
             )
         )
 
     def events(self) -> list[dict[str, Any]]:
+        """Every event in order; ``imported`` is 1 for one from a log imported by
+        ``foryou import`` (it moves its viewer only, see :meth:`engine.Engine.apply_recorded`)."""
+        imported = (
+            "coalesce((SELECT s.imported FROM sessions s WHERE s.id = e.session_id), 0)"
+            if "imported" in self.db.table("sessions").columns_dict
+            else "0"
+        )
         return list(
             self.db.query(
-                "SELECT id, user_id, session_id, impression_id, video_id, kind, at, world_t, "
-                "watched_s, scope, reason, text FROM events ORDER BY id"
+                "SELECT e.id, e.user_id, e.session_id, e.impression_id, e.video_id, e.kind, e.at, "
+                f"e.world_t, e.watched_s, e.scope, e.reason, e.text, {imported} AS imported "
+                "FROM events e ORDER BY e.id"
             )
         )
 

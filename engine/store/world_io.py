@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from engine.store.files import (
     check_target,
     upgrade,
 )
+from engine.store.imported import ImportedHistory, write_history
 from engine.world import (
     NO_ID,
     Creators,
@@ -56,6 +57,8 @@ def write_world(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    history: ImportedHistory | None = None,
+    meta: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``world`` to ``path`` atomically: built in a temporary file, renamed at the end.
 
@@ -64,6 +67,10 @@ def write_world(
     has a unique name and is locked while its builder lives, so a build that was killed outright
     (``kill -9``, a power cut) leaves a file that the next build beside it removes. The new
     file and its directory are flushed to disk before and after the rename.
+
+    ``history`` (an imported log's viewers and held-out rows, :mod:`engine.store.imported`)
+    and extra ``meta`` facts (where an imported world came from, which fields are synthetic)
+    are written in the same build.
 
     Raises:
         NotAWorldError: ``path`` exists and is not a foryou world (it is never touched).
@@ -78,7 +85,7 @@ def write_world(
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # held until this process ends: "a builder is alive"
         os.fchmod(fd, 0o666 & ~_umask())  # what a plain sqlite3 file would get, not 0600
-        _build(tmp, world, progress or (lambda stage, done: None))
+        _build(tmp, world, progress or (lambda stage, done: None), history, meta or {})
         os.fsync(fd)
         os.replace(tmp, path)
         _fsync_directory(path.parent)
@@ -147,7 +154,13 @@ def _fsync_directory(folder: Path) -> None:
         os.close(fd)
 
 
-def _build(tmp: Path, world: World, progress: Progress) -> None:
+def _build(
+    tmp: Path,
+    world: World,
+    progress: Progress,
+    history: ImportedHistory | None,
+    meta: Mapping[str, str],
+) -> None:
     db = Database(sqlite3.connect(str(tmp)), execute_plugins=False)
     try:
         # The file is private until renamed, so durability mid-build buys nothing.
@@ -156,10 +169,12 @@ def _build(tmp: Path, world: World, progress: Progress) -> None:
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         upgrade(db)
         with db.atomic():
-            _write_meta(db, world)
+            _write_meta(db, world, meta)
             _write_catalog(db, world)
             progress("writing videos", 0.0)
             _write_videos(db, world, progress)
+            if history is not None:
+                write_history(db, history, created_at=world.epoch_unix)
             progress("writing arrays", 0.9)
             write_arrays(db, world_arrays(world))
         db.execute("PRAGMA journal_mode = WAL")
@@ -180,7 +195,7 @@ def _ids_or_null(ids: npt.NDArray[Any]) -> list[int | None]:
     return [None if i == NO_ID else i for i in ids.tolist()]
 
 
-def _write_meta(db: Database, world: World) -> None:
+def _write_meta(db: Database, world: World, extra: Mapping[str, str]) -> None:
     meta = {
         "format": "foryou world",
         "world_seed": str(world.seed),
@@ -190,6 +205,7 @@ def _write_meta(db: Database, world: World) -> None:
         "countries": json.dumps(world.countries),
         "videos": str(len(world.videos)),
         "creators": str(len(world.creators)),
+        **extra,
     }
     _bulk(db, "foryou_meta", ("key", "value"), meta.items())
 

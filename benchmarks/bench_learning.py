@@ -1,0 +1,205 @@
+"""Issue 14's scoreboard: every target of "a feed that learns" beside what is measured today.
+
+Every later change to the ranker is judged by this: it prints each target with the engine's
+figure and the ``bandit`` baseline's (Thompson sampling over topics, :mod:`engine.bandit`), on
+the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
+
+    python benchmarks/bench_learning.py            # 200 personas x 3 sessions x 3 seeds
+    python benchmarks/bench_learning.py --quick    # 40 personas x 3 sessions x 1 seed
+    python benchmarks/bench_learning.py --users 100 --seeds 1 --jobs 2
+
+1. The scripted viewer (:mod:`engine.sim.scripted`): completes and likes two topics, skips
+   everything else at 1.5 s; the share of picks 21-50 from its two topics, for six topic pairs,
+   without onboarding (the target) and with it.
+2. Simulated personas under random, engine, bandit and oracle, paired (the same personas and
+   random numbers under every arm, ``compare``'s experiment): placement, the cold-start
+   figures, calibration of P(complete) and P(like), "not interested" on a topic, new creators'
+   share, and engine − bandit watch time per session with its 95% bootstrap interval.
+
+Today's engine misses most targets; that is expected. The figures are the point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import load_now, machine, measured, world
+from engine.sim.baselines import builtin_arm, with_references
+from engine.sim.comparison import Comparison, compare
+from engine.sim.experiment import RunSpec, run_experiment
+from engine.sim.metrics import Measures
+from engine.sim.scripted import TOPIC_PAIRS, two_topic_share
+from engine.sim.stats import ratio_difference
+
+ARMS = ("engine", "bandit")
+SCRIPTED_TARGET = 0.7
+RESAMPLES = 999
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of the issue's targets: how to read it off an arm's measures, and the bar."""
+
+    label: str
+    read: Callable[[Comparison, str], float]
+    bar: float
+    higher: bool = True
+    unit: str = "%"
+
+    def met(self, value: float) -> str:
+        if not np.isfinite(value):
+            return "n/a"
+        return "yes" if (value >= self.bar if self.higher else value <= self.bar) else "no"
+
+    def show(self, value: float) -> str:
+        if not np.isfinite(value):
+            return "n/a"
+        return f"{100 * value:.1f}%" if self.unit == "%" else f"{value:.3f}"
+
+
+def _metric(key: str, group: str | None = None) -> Callable[[Comparison, str], float]:
+    return lambda c, arm: c.measures[arm].summary(group)[key]
+
+
+def _ece(action: str) -> Callable[[Comparison, str], float]:
+    def read(c: Comparison, arm: str) -> float:
+        figures = c.measures[arm].predictions["all"][action]
+        return float("nan") if figures is None else figures.ece
+
+    return read
+
+
+def _placement(c: Comparison, arm: str) -> float:
+    return c.placement().get(arm, float("nan"))
+
+
+def _dismissal_cut(c: Comparison, arm: str) -> float:
+    return 1.0 - c.measures[arm].summary()["dismissed_topic_kept"]
+
+
+TARGETS = (
+    Target("placement on watch time per session", _placement, 0.6, unit=""),
+    Target(
+        "cold start: loved-topic share, impressions 21-40",
+        _metric("loved_share_21_40", "cold"),
+        0.6,
+    ),
+    Target("cold start: watch/impression 41-80 vs 1-10", _metric("watch_lift", "cold"), 0.5),
+    Target("ECE of P(complete)", _ece("complete"), 0.03, higher=False, unit=""),
+    Target("ECE of P(like)", _ece("like"), 0.005, higher=False, unit=""),
+    Target("'not interested' on a topic: cut in next 20", _dismissal_cut, 0.9),
+    Target("new creators' share of impressions", _metric("new_creator_share"), 0.10),
+)
+
+
+def scripted(path: Path) -> dict[str, dict[bool, list[float]]]:
+    """Share of picks 21-50 from the scripted viewer's two topics, per arm and onboarding."""
+    shares: dict[str, dict[bool, list[float]]] = {}
+    for arm in ARMS:
+        shares[arm] = {
+            onboard: [
+                two_topic_share(path, pair, policy=arm, onboard=onboard) for pair in TOPIC_PAIRS
+            ]
+            for onboard in (False, True)
+        }
+    return shares
+
+
+def print_scripted(shares: dict[str, dict[bool, list[float]]]) -> None:
+    pairs = " · ".join("+".join(p) for p in TOPIC_PAIRS)
+    print(f"\nScripted viewer, share of picks 21-50 from its two topics ({pairs}):")
+    for arm, by_onboarding in shares.items():
+        for onboard, values in by_onboarding.items():
+            each = " ".join(f"{v:.2f}" for v in values)
+            kind = "onboarded " if onboard else "no onboarding"
+            mark = (
+                ""
+                if onboard
+                else f"  target >= {SCRIPTED_TARGET:.2f}: "
+                + ("met" if np.mean(values) >= SCRIPTED_TARGET else "missed")
+            )
+            print(f"  {arm:7s} {kind:13s} mean {np.mean(values):.2f}  [{each}]{mark}")
+
+
+def personas(path: Path, users: int, seeds: int, sessions: int, jobs: int) -> Comparison:
+    arms = with_references([builtin_arm(a) for a in ARMS])
+    spec = RunSpec(
+        db_path=path, users=users, sessions=sessions, replicates=seeds, jobs=jobs, log=False
+    )
+    experiment = run_experiment(spec, arms)
+    return compare(experiment, bootstrap=False)
+
+
+def print_targets(c: Comparison) -> None:
+    sizes = next(iter(c.measures.values())).group_sizes()
+    print(
+        f"\nIssue 14 targets ({sizes['onboarded']} onboarded + {sizes['cold']} cold-start "
+        "personas; oracle = the corrected one):"
+    )
+    header = f"  {'target':52s} {'bar':>8s}" + "".join(f" {a:>9s} met" for a in ARMS)
+    print(header)
+    for t in TARGETS:
+        bar = ("≥ " if t.higher else "≤ ") + t.show(t.bar)
+        cells = "".join(f" {t.show(t.read(c, a)):>9s} {t.met(t.read(c, a)):3s}" for a in ARMS)
+        print(f"  {t.label:52s} {bar:>8s}{cells}")
+    rng = np.random.default_rng(0)
+    key = "watch_per_session"
+    d = ratio_difference(
+        key, c.measures["bandit"].parts[key], c.measures["engine"].parts[key], rng, RESAMPLES
+    )
+    verdict = "beats" if d.low > 0 else ("loses to" if d.high < 0 else "does not clearly beat")
+    print(
+        f"  engine − bandit, watch time per session: {d.diff:+.1f} s "
+        f"[{d.low:+.1f}, {d.high:+.1f}] (95% paired bootstrap): the engine {verdict} the bandit"
+    )
+
+
+def print_split(c: Comparison) -> None:
+    keys = ("watch_per_session", "loved_share", "loved_share_21_40", "watch_1_10", "watch_41_80")
+    print("\nBy persona group (all · onboarded · cold):")
+    placement = {g: c.placement(g) for g in (None, "onboarded", "cold")}
+    for arm, m in c.measures.items():
+        cells = [_row(m, key) for key in keys]
+        where = " · ".join(f"{p.get(arm, float('nan')):.2f}" for p in placement.values())
+        print(f"  {arm:7s} placement {where} | " + " | ".join(cells))
+
+
+def _row(m: Measures, key: str) -> str:
+    values = [m.summary(g)[key] for g in (None, "onboarded", "cold")]
+    return f"{key} " + " · ".join(f"{v:.3g}" for v in values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="40 personas, 1 seed")
+    parser.add_argument("--users", type=int, default=None)
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--sessions", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    users = args.users or (40 if args.quick else 200)
+    seeds = args.seeds or (1 if args.quick else 3)
+    print(machine())
+    print(f"at start: {load_now()}", flush=True)
+    path = world(20_000)
+    with measured("scripted viewer, 6 pairs x 2 arms x 2", indent=""):
+        shares = scripted(path)
+    print_scripted(shares)
+    label = f"{users} personas x {args.sessions} sessions x {seeds} seeds, 4 arms"
+    with measured(label, children=True, indent=""):
+        comparison = personas(path, users, seeds, args.sessions, args.jobs)
+    print_targets(comparison)
+    print_split(comparison)
+    print(f"at end: {load_now()}")
+
+
+if __name__ == "__main__":
+    main()

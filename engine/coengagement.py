@@ -1,0 +1,144 @@
+"""Learning from everyone: "viewers who finished this also finished that".
+
+Every viewer's positive outcomes (a completed viewing, a like) are paired with that viewer's
+recent earlier positives; each pair counts once more for both videos, and for both creators.
+The counts are sparse and bounded: a video (or creator) keeps its ``NEIGHBOURS`` strongest
+partners, dropping the weakest (ties: the highest id) when a new one arrives, and a viewer's
+pairing window holds their last ``WINDOW`` positives. Everything is a deterministic function of
+the positive events in the order they were recorded: the engine rebuilds it from the file when
+it opens and then updates it with every live event (a replay re-lives the same order).
+
+It feeds the ``co-engagement`` candidate source (the strongest partners of the viewer's recent
+positives, across topics) and a per-candidate score a scorer may read
+(:attr:`engine.policy.CandidateSet.coengagement`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+NEIGHBOURS = 64  # partners kept per video and per creator
+WINDOW = 10  # a viewer's recent positives a new one is paired with
+SEEDS = 5  # a viewer's recent positives the source starts from
+POSITIVE_KINDS = frozenset({"complete", "like"})
+
+
+class Pairs:
+    """Bounded co-occurrence counts between keys (videos or creators)."""
+
+    def __init__(self, capacity: int = NEIGHBOURS) -> None:
+        self.capacity = capacity
+        self.partners: dict[int, dict[int, int]] = {}
+        self._arrays: dict[int, tuple[I64, F64]] = {}  # rows as arrays, until they change
+
+    def add(self, a: int, b: int) -> None:
+        """Count one more co-engagement of ``a`` and ``b`` (both directions)."""
+        if a != b:
+            self._bump(a, b)
+            self._bump(b, a)
+
+    def _bump(self, key: int, other: int) -> None:
+        self._arrays.pop(key, None)
+        row = self.partners.setdefault(key, {})
+        if other not in row and len(row) >= self.capacity:
+            weakest = min(row.items(), key=lambda kv: (kv[1], -kv[0]))[0]
+            del row[weakest]
+        row[other] = row.get(other, 0) + 1
+
+    def strongest(self, key: int, n: int) -> list[tuple[int, int]]:
+        """The ``n`` strongest partners of ``key`` and their counts, strongest (then lowest id)
+        first."""
+        row = self.partners.get(key, {})
+        return sorted(row.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+    def count(self, a: int, b: int) -> int:
+        return self.partners.get(a, {}).get(b, 0)
+
+    def row(self, key: int) -> tuple[I64, F64]:
+        """The partners of ``key`` (ascending) and their counts as arrays, cached until the row
+        changes: a pick reads a few rows, and only the rows of new positives change."""
+        cached = self._arrays.get(key)
+        if cached is None:
+            items = sorted(self.partners.get(key, {}).items())
+            partners = np.array([k for k, _ in items], dtype=np.int64)
+            counts = np.array([n for _, n in items], dtype=np.float64)
+            cached = self._arrays[key] = (partners, counts)
+        return cached
+
+
+class CoEngagement:
+    """Video-video and creator-creator co-engagement learned from all viewers."""
+
+    def __init__(self, creator_of: npt.NDArray[np.integer]) -> None:
+        self.creator_of = creator_of
+        self.videos = Pairs()
+        self.creators = Pairs()
+        self._recent: dict[int, deque[int]] = {}  # viewer -> recent positive videos
+
+    def load(self, rows: Iterable[tuple[int, int, str]]) -> None:
+        """Rebuild from recorded (viewer, video, kind) rows in the order they were recorded."""
+        for user_id, video_id, kind in rows:
+            self.observe(int(user_id), int(video_id), str(kind))
+
+    def observe(self, user_id: int, video_id: int, kind: str) -> None:
+        """One recorded event; only completions and likes count, once per viewer and video."""
+        if kind not in POSITIVE_KINDS:
+            return
+        recent = self._recent.setdefault(user_id, deque(maxlen=WINDOW))
+        if video_id in recent:
+            return  # a like after the completion (or a loop) is the same positive
+        creator = int(self.creator_of[video_id])
+        for other in recent:
+            self.videos.add(video_id, other)
+            self.creators.add(creator, int(self.creator_of[other]))
+        recent.append(video_id)
+
+    def neighbours(self, seeds: Sequence[int], quota: int) -> I64:
+        """Videos most co-engaged with the seeds: each seed's strongest partners in turn."""
+        if quota == 0 or not seeds:
+            return np.zeros(0, dtype=np.int64)
+        per_seed = max(1, math.ceil(quota / len(seeds)))
+        found = [v for s in seeds for v, _ in self.videos.strongest(s, per_seed)]
+        return np.array(list(dict.fromkeys(found))[:quota], dtype=np.int64)
+
+    def scores(self, ids: I64, seeds: Sequence[int]) -> F64:
+        """log(1 + Σ co-engagement counts with the seeds) per candidate (videos and, at half
+        weight, their creators): 0 for a candidate nobody engaged with alongside the seeds."""
+        total = np.zeros(len(ids), dtype=np.float64)
+        if not seeds or len(ids) == 0:
+            return total
+        creators = self.creator_of[ids]
+        for seed in seeds:
+            total += _counts_of(self.videos.row(seed), ids)
+            total += 0.5 * _counts_of(self.creators.row(int(self.creator_of[seed])), creators)
+        result: F64 = np.log1p(total)
+        return result
+
+
+def _counts_of(row: tuple[I64, F64], keys: npt.NDArray[np.integer]) -> F64:
+    """The count of each key in a row, 0 where absent."""
+    partners, counts = row
+    if len(partners) == 0:
+        return np.zeros(len(keys), dtype=np.float64)
+    where = np.minimum(np.searchsorted(partners, keys), len(partners) - 1)
+    result: F64 = np.where(partners[where] == keys, counts[where], 0.0)
+    return result
+
+
+def recent_positives(reactions: Iterable[tuple[str, int]], n: int = SEEDS) -> list[int]:
+    """A viewer's most recent positively engaged videos (newest first), from their reactions."""
+    seeds: list[int] = []
+    for kind, video in reversed(list(reactions)):
+        if kind in POSITIVE_KINDS and video not in seeds:
+            seeds.append(video)
+            if len(seeds) == n:
+                break
+    return seeds

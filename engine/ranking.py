@@ -1,0 +1,92 @@
+"""Scoring given videos for a viewer without picking one: what :meth:`Engine.rank` returns.
+
+Offline metrics (AUC of P(complete), NDCG of a ranking of held-out videos) and notebooks need
+a policy's view of *given* candidates, not of the candidates its sources would propose, and
+must not move anything: no impression, no served count, no draw from the pick's generator.
+A staged policy's scorer scores the given ids as if its sources had proposed them (no
+filters); any other policy is asked to pick and its slate probability of each given id is
+its score (0 outside its slate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.candidates import Candidates
+from engine.pipeline import NothingToRecommendError, Proposal
+from engine.policy import CandidateSet, EngineScorer, PickRequest, Policy, StagedPolicy
+from engine.profile import query_vector
+from engine.sources import CODE, PRIORITY, Source
+
+__all__ = ["Ranking", "rank_given"]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class Ranking:
+    """A policy's scores of given videos for one viewer.
+
+    Attributes:
+        video_ids: the videos, as given.
+        scores: the policy's score of each (higher is better; a non-staged policy's is its
+            probability of picking it now).
+        p: the engine's P(action) per action (``complete``, ``like``, ...) for each video,
+            when the policy is the engine's own scorer; None otherwise.
+    """
+
+    video_ids: I64
+    scores: F64
+    p: dict[str, F64] | None
+
+    @property
+    def order(self) -> I64:
+        """Indices of :attr:`video_ids`, best first (ties keep the given order)."""
+        order: I64 = np.argsort(-self.scores, kind="stable")
+        return order
+
+
+def rank_given(policy: Policy, request: PickRequest, video_ids: I64) -> Ranking:
+    """Score ``video_ids`` for the request's viewer with ``policy`` (see the module docstring).
+
+    Args:
+        request: a pick request whose generator may be drawn from freely (a throwaway).
+    """
+    if isinstance(policy, StagedPolicy):
+        candidates = CandidateSet(request, _proposal(request, video_ids))
+        scores = np.asarray(policy.scorer.score(request, candidates), dtype=np.float64)
+        p = candidates.engine_scores.p if isinstance(policy.scorer, EngineScorer) else None
+        return Ranking(
+            video_ids, scores, None if p is None else {k: v.copy() for k, v in p.items()}
+        )
+    try:
+        decision = policy.pick(request)
+    except NothingToRecommendError:
+        return Ranking(video_ids, np.zeros(len(video_ids)), None)
+    by_id = dict(
+        zip(decision.slate_ids.tolist(), decision.slate_probabilities.tolist(), strict=True)
+    )
+    return Ranking(video_ids, np.array([by_id.get(int(v), 0.0) for v in video_ids]), None)
+
+
+def _proposal(request: PickRequest, video_ids: I64) -> Proposal:
+    query = query_vector(request.state, request.config.profile)
+    similarity = (
+        np.zeros(len(video_ids), np.float32)
+        if query is None
+        else request.catalog.embedding[video_ids] @ query
+    )
+    proposed: dict[str, I64] = {name: np.zeros(0, dtype=np.int64) for name in PRIORITY}
+    proposed[Source.CATALOG] = video_ids
+    candidates = Candidates(
+        ids=video_ids,
+        source=np.full(len(video_ids), CODE[Source.CATALOG], dtype=np.int8),
+        proposed=proposed,
+        similarity=similarity,
+        query_known=query is not None,
+    )
+    return Proposal(candidates, np.ones(len(video_ids), dtype=np.bool_), {})

@@ -1,0 +1,96 @@
+"""Learning from everyone: "viewers who finished this also finished that".
+
+Worked answers on hand-built events, then the seeded world: a like pulls in what other viewers
+finished alongside it, across topics; the index is rebuilt identically when the file reopens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine import Config, Engine, VirtualClock
+from engine.coengagement import NEIGHBOURS, CoEngagement, Pairs, recent_positives
+from engine.config import Rerank
+from tests.tinyworld import tiny_world
+
+CREATORS = tiny_world().videos.creator_id  # ana 0 1 8, ben 2 3 11, cat 4 5 9, dan 6 7 10
+
+
+def test_viewers_who_finished_this_also_finished_that() -> None:
+    index = CoEngagement(CREATORS)
+    index.load([(1, 0, "complete"), (1, 3, "complete"), (2, 0, "like"), (2, 3, "complete")])
+    index.observe(2, 9, "complete")
+    assert index.videos.strongest(0, 5) == [(3, 2), (9, 1)]
+    assert index.neighbours([0], 5).tolist() == [3, 9]
+    # ana (video 0) and ben (video 3) were finished together twice.
+    assert index.creators.count(int(CREATORS[0]), int(CREATORS[3])) == 2
+
+
+def test_skips_and_a_second_positive_on_one_video_count_nothing() -> None:
+    index = CoEngagement(CREATORS)
+    index.load([(1, 0, "complete"), (1, 0, "like"), (1, 3, "skip"), (1, 4, "complete")])
+    assert index.videos.strongest(0, 5) == [(4, 1)]
+
+
+def test_scores_are_zero_for_strangers_and_grow_with_counts() -> None:
+    index = CoEngagement(CREATORS)
+    index.load([(u, v, "complete") for u in range(3) for v in (0, 3)])
+    scores = index.scores(np.array([3, 11, 6]), seeds=[0])
+    assert scores[0] > scores[1] > scores[2] == 0.0  # 11 shares video 3's creator only
+
+
+def test_a_video_keeps_only_its_strongest_partners() -> None:
+    pairs = Pairs()
+    for _ in range(3):
+        pairs.add(0, 1)
+    for other in range(2, NEIGHBOURS + 3):
+        pairs.add(0, other)
+    assert len(pairs.partners[0]) == NEIGHBOURS
+    assert pairs.strongest(0, 1) == [(1, 3)]
+
+
+def test_recent_positives_are_newest_first() -> None:
+    reactions = [("complete", 4), ("skip", 5), ("like", 6), ("complete", 6)]
+    assert recent_positives(reactions) == [6, 4]
+
+
+def _watch_through(eng: Engine, uid: int, video: int) -> None:
+    rec = eng.next(uid)
+    assert rec.video.id == video  # boosted in front of the viewer
+    eng.record(uid, video, "complete", watched_s=rec.video.duration_s)
+
+
+def test_a_like_pulls_in_what_similar_viewers_finished_across_topics(world_path: Path) -> None:
+    clock = VirtualClock(0.0)
+    config = Config(rerank=Rerank(explore_share=0.0, cold_start_explore=0.0))
+    with Engine.open(world_path, config=config, clock=clock) as eng:
+        videos = eng.catalog.world.videos
+        ok = (videos.published_at <= 0) & ~videos.spam & ~videos.sensitive
+        ok &= videos.duplicate_of < 0
+        published = np.flatnonzero(ok)
+        first = int(published[0])
+        elsewhere = (videos.topic_id[published] != videos.topic_id[first]) & (
+            videos.creator_id[published] != videos.creator_id[first]
+        )
+        partner = int(published[elsewhere][0])
+        eng.boost(first, weight=1e6, until=10.0, reason="test")
+        eng.boost(partner, weight=1000.0, until=10.0, reason="test")
+        for k in range(5):  # five viewers finish both
+            uid = eng.new_user(name=f"fan-{k}")
+            _watch_through(eng, uid, first)
+            _watch_through(eng, uid, partner)
+        eng.boost(first, weight=2000.0, starts=20.0, until=30.0, reason="test")
+        clock.now = 20.0
+        newcomer = eng.new_user(name="newcomer")
+        _watch_through(eng, newcomer, first)
+        clock.now = 40.0  # no boost in force: nothing but co-engagement knows the partner
+        candidates = eng.pick_request(newcomer).candidates()
+        ids = candidates.ids.tolist()
+        assert partner in ids
+        assert candidates.sources[ids.index(partner)] == "co-engagement"
+        assert candidates.coengagement is not None
+        assert candidates.coengagement[ids.index(partner)] > 0
+    with Engine.open(world_path, config=config, clock=clock) as reopened:  # rebuilt from the file
+        assert reopened.coengagement.videos.count(first, partner) == 5

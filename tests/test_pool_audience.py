@@ -1,0 +1,77 @@
+"""Test pools sized by the active audience, so new videos climb stages in a lab of tens of
+viewers and keep the absolute sizes on a large audience."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.config import ConfigError, Pools, parse_config
+from engine.pools import TestPools
+from tests.tinyworld import NOW, tiny_catalog
+
+HOUR = 3600.0
+
+
+def _pools(config: Pools | None = None) -> TestPools:
+    return TestPools(tiny_catalog(), config or Pools(), fresh_window_h=72.0, audience_window_h=48.0)
+
+
+def _sizes(pools: TestPools) -> list[int]:
+    return [pools.size(k) for k in range(len(pools.sizes))]
+
+
+@pytest.mark.parametrize(
+    ("viewers", "sizes"),
+    [
+        (0, [5, 5, 5, 5]),
+        (100, [5, 10, 20, 40]),
+        (1000, [20, 100, 200, 400]),
+        (10_000, [20, 100, 500, 2000]),
+    ],
+)
+def test_pool_sizes_follow_the_active_audience(viewers: int, sizes: list[int]) -> None:
+    pools = _pools()
+    for user in range(viewers):
+        pools.note_viewer(user, NOW - HOUR)
+    pools.admit(NOW)
+    assert _sizes(pools) == sizes
+
+
+def test_viewers_outside_the_audience_window_do_not_count() -> None:
+    pools = _pools()
+    for user in range(100):
+        pools.note_viewer(user, NOW - 49 * HOUR)  # older than the 48 h window
+    pools.note_viewer(7, NOW - HOUR)  # came back since
+    pools.admit(NOW)
+    assert pools.audience == 1
+
+
+def test_no_audience_shares_keeps_the_absolute_sizes() -> None:
+    pools = _pools(Pools(audience_shares=[]))
+    pools.admit(NOW)
+    assert _sizes(pools) == [20, 100, 500, 2000]
+
+
+def test_a_video_climbs_a_stage_in_a_small_lab() -> None:
+    pools = _pools()
+    pools.admit(NOW)  # video 5 is an hour old: admitted; no audience yet, so pools of 5
+    assert pools.state[5] == 0 and pools.stage[5] == 0
+    for _ in range(5):
+        pools.on_view(5, completed=True)
+    assert pools.stage[5] == 1
+
+
+def test_audience_shares_must_increase() -> None:
+    with pytest.raises(ConfigError, match="audience_shares"):
+        parse_config("[pools]\naudience_shares = [0.5, 0.1]")
+
+
+def test_a_started_pool_is_offered_before_new_ones_open() -> None:
+    pools = _pools()
+    pools.admit(NOW)
+    assert pools.started().tolist() == []
+    pools.on_view(5, completed=False)
+    assert pools.started().tolist() == [5]
+    for _ in range(4):  # the first through a pool is compared with itself: it moves on
+        pools.on_view(5, completed=False)
+    assert pools.stage[5] == 1 and pools.started().tolist() == [5]

@@ -1,0 +1,101 @@
+"""The statistics behind `compare` and `sweep`, on hand-made inputs with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.sim.inference import (
+    Estimate,
+    cluster_resamples,
+    holm,
+    kaplan_meier,
+    minimum_detectable_effect,
+    ratio_difference,
+    restricted_mean,
+    restricted_mean_difference,
+    weighted_holm,
+)
+
+
+def test_holm_adjusts_a_known_p_vector() -> None:
+    # Sorted: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → max so far 0.06.
+    adjusted = holm(np.array([0.01, 0.04, 0.03, 0.005]))
+    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, 0.02])
+
+
+def test_weighted_holm_gives_the_heavy_hypothesis_its_share_and_skips_nan() -> None:
+    # Weights 0.5 / 0.25 / 0.25: 0.02/0.5 = 0.04 goes first, tested at α·0.5 (adjusted 0.04);
+    # then 0.01/0.25 = 0.04 among the remaining 0.5 of weight: 0.01·0.5/0.25 = 0.02 → 0.04
+    # (adjusted values never fall as the steps go on).
+    p = np.array([0.02, 0.01, 0.5, np.nan])
+    adjusted = weighted_holm(p, np.array([0.5, 0.25, 0.25, 0.25]))
+    np.testing.assert_allclose(adjusted[:3], [0.04, 0.04, 0.5])  # last: 0.5/0.25 · 0.25
+    assert np.isnan(adjusted[3])
+    # Equal weights are plain Holm.
+    np.testing.assert_allclose(weighted_holm(p[:3], np.ones(3)), holm(p[:3]))
+
+
+def test_kaplan_meier_on_a_tiny_censored_sample() -> None:
+    times = np.array([1.0, 2.0, 2.0, 3.0, 4.0])
+    events = np.array([1.0, 1.0, 0.0, 1.0, 0.0])
+    steps, survival = kaplan_meier(times, events)
+    np.testing.assert_allclose(steps, [1, 2, 3])
+    np.testing.assert_allclose(survival, [0.8, 0.6, 0.3])
+    # Area under 1, 0.8, 0.6, 0.3 over unit steps up to 4.
+    assert restricted_mean(times, events, 4.0) == pytest.approx(2.7)
+    assert restricted_mean(times, events, 2.5) == pytest.approx(1 + 0.8 + 0.5 * 0.6)
+
+
+def test_nobody_getting_there_is_a_tie_at_the_horizon_whatever_the_censoring() -> None:
+    # Two feeds that never personalise anyone, censored at different lengths: the naive mean of
+    # lower bounds says 48 "beats" 68; the restricted mean says both wait the whole horizon.
+    short, long = np.full(8, 48.0), np.full(8, 68.0)
+    none = np.zeros(8)
+    assert restricted_mean(short, none, 40.0) == restricted_mean(long, none, 40.0) == 40.0
+
+
+def test_mde_is_the_textbook_formula() -> None:
+    # (1.95996 + 0.84162) · 10 at α = 5% two-sided and 80% power.
+    assert minimum_detectable_effect(10.0) == pytest.approx(28.0158, abs=1e-3)
+    assert minimum_detectable_effect(10.0, df=5) > minimum_detectable_effect(10.0)
+
+
+def test_clustering_widens_the_interval_when_shard_mates_are_alike() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.normal(100.0, 20.0, size=40)
+    alike = np.repeat(values, 4)  # four copies of each persona: one shard of look-alikes
+    ones = np.ones(len(alike))
+    zero = (np.zeros(len(alike)), ones)
+    by_shard = np.repeat(np.arange(40), 4)
+    by_persona = np.arange(len(alike))
+    shards = ratio_difference(zero, (alike, ones), by_shard, cluster_resamples(40, rng, 20_000))
+    personas = ratio_difference(
+        zero, (alike, ones), by_persona, cluster_resamples(160, rng, 20_000)
+    )
+    # The mean of 40 independent values: SE = sd / √40 (population sd, as the bootstrap sees it).
+    expected = values.std() / np.sqrt(40)
+    assert shards.se == pytest.approx(expected, rel=0.03)
+    assert personas.se == pytest.approx(expected / 2, rel=0.03)  # 160 "independent": too narrow
+    assert shards.clusters == 40 and shards.point == pytest.approx(values.mean())
+
+
+def test_an_estimate_that_cannot_vary_has_p_one_at_zero() -> None:
+    assert Estimate(0.0, 0.0, 10).p_value == 1.0
+    assert np.isnan(Estimate(1.0, 0.5, 1).p_value)  # one cluster: nothing to resample
+    low, high = Estimate(2.0, 1.0, 1_000_000).interval()
+    assert low == pytest.approx(2 - 1.96, abs=1e-3) and high == pytest.approx(2 + 1.96, abs=1e-3)
+
+
+def test_restricted_mean_difference_is_paired_and_clustered() -> None:
+    rng = np.random.default_rng(1)
+    times_a = rng.integers(10, 60, size=30).astype(float)
+    events = np.ones(30)
+    shard = np.arange(30) // 3
+    counts = cluster_resamples(10, rng, 500)
+    same = restricted_mean_difference((times_a, events), (times_a, events), 80.0, shard, counts)
+    assert same.point == 0 and same.se == 0 and same.p_value == 1.0
+    later = restricted_mean_difference(
+        (times_a, events), (times_a + 5, events), 80.0, shard, counts
+    )
+    assert later.point == pytest.approx(5.0) and later.se == pytest.approx(0.0, abs=1e-9)

@@ -1,0 +1,79 @@
+"""Sweeps: a grid of changes to one config, run paired, with a table and a Pareto chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from engine.config import Config, ConfigError
+from engine.sim.sweep import _undominated, grid_points, parse_grid, with_changes
+from tui.cli import main
+
+
+def test_a_grid_is_a_key_and_toml_values() -> None:
+    assert parse_grid("pick.temperature=0.3,0.6, 1") == ("pick.temperature", [0.3, 0.6, 1])
+    assert parse_grid("policy=engine,popular") == ("policy", ["engine", "popular"])
+    with pytest.raises(ValueError, match=r"section\.key=v1,v2"):
+        parse_grid("pick.temperature")
+
+
+def test_grids_make_their_product_or_a_seeded_random_part_of_it() -> None:
+    grids = [("pick.temperature", [0.3, 1.0]), ("rerank.explore_share", [0.0, 0.2, 0.4])]
+    points = grid_points(grids, None, np.random.default_rng(0))
+    assert len(points) == 6 and points[0] == {"pick.temperature": 0.3, "rerank.explore_share": 0.0}
+    some = grid_points(grids, 2, np.random.default_rng(0))
+    assert len(some) == 2 and all(p in points for p in some)
+    assert some == grid_points(grids, 2, np.random.default_rng(0))
+
+
+def test_a_change_is_checked_like_a_config_file() -> None:
+    config = with_changes(Config(), {"pick.temperature": 0.3})
+    assert config.pick.temperature == 0.3 and config.name == "temperature=0.3"
+    with pytest.raises(ConfigError, match=r"unknown config key 'pick\.warmth'"):
+        with_changes(Config(), {"pick.warmth": 1.0})
+    with pytest.raises(ConfigError, match="rerank"):
+        with_changes(Config(), {"rerank.explore_share": 2.0})  # a share is at most 1
+
+
+def test_the_pareto_front_keeps_what_nothing_beats_on_both() -> None:
+    watch = np.array([160.0, 143.0, 141.0, 118.0, 110.0])
+    diversity = np.array([0.51, 0.52, 0.68, 0.49, 0.67])
+    assert _undominated(watch, diversity) == [True, True, True, False, False]
+
+
+def test_sweep_prints_a_table_and_writes_a_pareto_chart(world_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(
+        main,
+        ["sweep", "engine", "--db", str(world_path), "--grid", "pick.temperature=0.3,1.0",
+         "--users", "8", "--sessions", "1", "--shard-size", "2", "--no-baselines",
+         "--resamples", "50", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "temperature=0.3" in result.output and "◆" in result.output
+    text = (out / "sweep.md").read_text()
+    assert "| temperature=1.0 |" in text and "](pareto.png)" in text
+    assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads((out / "metrics.json").read_text())
+    assert list(data["arms"]) == ["base", "temperature=0.3", "temperature=1.0"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--grid", "pick.warmth=1"], "unknown config key 'pick.warmth'"),
+        (["--grid", "pick.temperature"], "--grid must look like"),
+        (["--grid", "pick.temperature=1", "--random", "0"], "--random must be at least 1"),
+    ],
+)
+def test_sweep_mistakes_are_one_line_errors(
+    world_path: Path, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(main, ["sweep", "engine", "--db", str(world_path), *args])
+    assert result.exit_code != 0
+    assert result.output.startswith("Error:") and message in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,0 +1,348 @@
+"""Evaluation commands: `evaluate` (off-policy, on a file's logs) and `offline-eval`
+(offline ranking metrics on a file's logged impressions).
+
+They parse arguments and print; the work lives in ``engine.counterfactual``,
+``engine.offpolicy`` and ``engine.offline``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from engine.config import load_config
+from engine.offpolicy import METHODS, Estimate
+from engine.policy import PolicySpec
+from engine.text import printable
+from tui.cli_options import config_path_option, db_option, policy_option, user_errors
+from tui.cli_study import SIMULATED_NOTE, _simulated
+
+DEFAULT_METHODS = ("IPS", "SNIPS", "DR", "DRos")
+SESSION_NOTE = (
+    "Per session: each session read as a slate of positions (logged = the logging policy's "
+    "own mean; independent = per-impression IPS × the logged length; cascade = per-position "
+    "weight products; session-IPS = the whole session's weight product). Products of weights "
+    "are high-variance and collapse to 0 where the target leaves the logged support."
+)
+
+
+@click.command()
+@db_option
+@config_path_option(
+    "The ranking config to evaluate on the logged impressions [defaults with --policy]."
+)
+@click.option("--session", "sessions", type=int, multiple=True, help="Only these sessions.")
+@policy_option
+@click.option(
+    "--estimator",
+    "estimators",
+    multiple=True,
+    type=click.Choice([*METHODS, "all"], case_sensitive=False),
+    help=f"Estimator, repeatable [{', '.join(DEFAULT_METHODS)}].",
+)
+@click.option(
+    "--clip",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Cap on every importance weight [no cap].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print every estimate as JSON.")
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check against simulation: personas watch a copy of the --db world under "
+    "--logging-config (logged), the target is estimated from those logs, then simulated on "
+    "the same personas; the truth is printed beside every estimate. The file is not written.",
+)
+@click.option(
+    "--logging-config",
+    "logging_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --validate: the config that logs [built-in defaults].",
+)
+@click.option(
+    "--users",
+    type=click.IntRange(1, 100_000),
+    default=400,
+    show_default=True,
+    help="With --validate: personas (one session each).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="With --validate: the personas' seed.",
+)
+def evaluate(
+    db_path: Path,
+    config_path: Path | None,
+    sessions: tuple[int, ...],
+    policy: PolicySpec | None,
+    estimators: tuple[str, ...],
+    clip: float | None,
+    as_json: bool,
+    validate: bool,
+    logging_path: Path | None,
+    users: int,
+    seed: int,
+) -> None:
+    """Off-policy estimates of a config's (or a policy's) completion, watch fraction and like
+    rate per impression, and of its totals per session."""
+    from engine.counterfactual import estimate_from_logs
+    from engine.counterfactual import validate as validate_by_simulation
+
+    if config_path is None and policy is None:
+        raise click.ClickException("evaluate needs --config, --policy or both")
+    if not validate and (logging_path is not None):
+        raise click.ClickException("--logging-config needs --validate")
+    if validate and sessions:
+        raise click.ClickException("--session cannot be used with --validate")
+    methods = _methods(estimators)
+    truth: dict[str, float] | None = None
+    meta: dict[str, Any] = {}
+    with user_errors():
+        config = load_config(config_path)
+        if validate:
+            check = validate_by_simulation(
+                db_path,
+                load_config(logging_path),
+                config,
+                policy=policy,
+                users=users,
+                seed=seed,
+                methods=methods,
+                clip=clip,
+            )
+            result, truth = check.evaluation, check.truth
+            meta = {
+                "users": users,
+                "seed": seed,
+                "seconds": round(check.seconds, 1),
+                "logging_config": str(logging_path) if logging_path else "defaults",
+                "logging_simulated": check.logged,
+            }
+        else:
+            result = estimate_from_logs(
+                db_path,
+                config,
+                sessions=sessions or None,
+                policy=policy,
+                methods=methods,
+                clip=clip,
+            )
+    what = f"config {result.config_name!r}" if policy is None else f"policy {policy.label!r}"
+    if as_json:
+        click.echo(json.dumps(_as_json(result, what, db_path, clip, truth, meta), indent=2))
+        return
+    _print(result, what, db_path, methods, truth, meta)
+    if not validate and _simulated(db_path, sessions):
+        Console().print(f"Re-decisions may differ from the logging engine's. {SIMULATED_NOTE}")
+
+
+def _methods(chosen: tuple[str, ...]) -> list[str]:
+    by_lower = {m.lower(): m for m in METHODS}
+    if any(c.lower() == "all" for c in chosen):
+        return list(METHODS)
+    picked = [by_lower[c.lower()] for c in chosen] or list(DEFAULT_METHODS)
+    return list(dict.fromkeys(picked))
+
+
+def _half(e: Estimate) -> str:
+    return f"{e.value:.3f} ±{(e.high - e.low) / 2:.3f}"
+
+
+def _print(
+    result: Any,
+    what: str,
+    db_path: Path,
+    methods: list[str],
+    truth: dict[str, float] | None,
+    meta: dict[str, Any],
+) -> None:
+    console = Console()
+    where = (
+        f"simulated logs of {meta['users']} personas (seed {meta['seed']})"
+        if meta
+        else (f"the logs of {db_path}")
+    )
+    table = Table(title=Text(printable(f"{what} on {where}")), box=None)
+    # On a narrow terminal the numbers wrap at their ±, never the outcome's name.
+    table.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
+    headings = ["logged", *methods, *(["truth"] if truth else []), "ESS", "never picked"]
+    for heading in headings:
+        table.add_column(heading, justify="right")
+    warnings: list[str] = []
+    for outcome, est in result.outcomes.items():
+        cells = [_half(e) for e in (est.logged, *est.methods.values())]
+        if truth:
+            cells.append(f"{truth[outcome]:.3f}")
+        table.add_row(
+            outcome, *cells, f"{est.effective_sample_size:,.0f}", f"{est.unsupported:.0%}"
+        )
+        warnings += [w for w in est.warnings if w not in warnings]
+    console.print(table)
+    first = next(iter(result.outcomes.values()))
+    console.print(
+        f"{result.impressions:,} watched impressions in {first.sessions} sessions "
+        f"({result.left_out} served but not watched or without a propensity left out); "
+        "± = half-width of the 95% interval, clustered by session."
+    )
+    sessions = Table(title="per session", box=None)
+    sessions.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
+    forms = list(next(iter(result.sessions.values())))
+    for heading in [*forms, *(["truth"] if truth else [])]:
+        sessions.add_column(heading, justify="right")
+    for outcome, by_form in result.sessions.items():
+        cells = [f"{e.value:,.2f} ±{(e.high - e.low) / 2:,.2f}" for e in by_form.values()]
+        if truth:
+            cells.append(f"{truth[outcome]:,.2f}")
+        sessions.add_row(outcome, *cells)
+    console.print(sessions)
+    console.print(SESSION_NOTE)
+    for warning in warnings:
+        console.print(f"Warning: {warning}")
+    if meta:
+        console.print(
+            f"Truth: the target simulated on the same {meta['users']} personas "
+            f"({meta['seconds']} s in all)."
+        )
+
+
+def _estimate_json(e: Estimate) -> dict[str, float]:
+    return {"value": e.value, "std_error": e.std_error, "low": e.low, "high": e.high}
+
+
+def _as_json(
+    result: Any,
+    what: str,
+    db_path: Path,
+    clip: float | None,
+    truth: dict[str, float] | None,
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    outcomes = {}
+    for outcome, est in result.outcomes.items():
+        outcomes[outcome] = {
+            "n": est.n,
+            "sessions": est.sessions,
+            "effective_sample_size": est.effective_sample_size,
+            "mean_weight": est.mean_weight,
+            "unsupported": est.unsupported,
+            "max_weight": est.max_weight,
+            "warnings": list(est.warnings),
+            "logged": _estimate_json(est.logged),
+            "estimates": {m: _estimate_json(e) for m, e in est.methods.items()},
+            **({"truth": truth[outcome]} if truth else {}),
+        }
+    sessions = {
+        outcome: {
+            "estimates": {m: _estimate_json(e) for m, e in by_form.items()},
+            **({"truth": truth[outcome]} if truth else {}),
+        }
+        for outcome, by_form in result.sessions.items()
+    }
+    return {
+        "target": what,
+        "db": str(db_path),
+        "impressions": result.impressions,
+        "left_out": result.left_out,
+        "clip": clip,
+        "outcomes": outcomes,
+        "sessions": sessions,
+        **({"validation": meta} if meta else {}),
+    }
+
+
+@click.command("offline-eval")
+@db_option
+@config_path_option("Ranking config whose numbers the policy uses [built-in defaults].")
+@policy_option
+@click.option(
+    "--split",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="Share of each viewer's impressions (in time order) the engine learns from.",
+)
+@click.option(
+    "--k",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Cut-off of NDCG@k and recall@k.",
+)
+@click.option(
+    "--negatives",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Unseen videos sampled per viewer to rank the held-out positives among.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the negative sampling.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def offline_eval(
+    db_path: Path,
+    config_path: Path | None,
+    policy: PolicySpec | None,
+    split: float,
+    k: int,
+    negatives: int,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Offline metrics on the file's logs: AUC, log loss and calibration of P(complete) and
+    P(like), and NDCG@k / recall@k of held-out finished or liked videos, after a time split."""
+    import dataclasses
+
+    from engine.offline import offline_eval as run
+
+    with user_errors():
+        report = run(
+            db_path,
+            load_config(config_path),
+            policy=policy,
+            split=split,
+            k=k,
+            negatives=negatives,
+            seed=seed,
+        )
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    console = Console()
+    table = Table(
+        title=Text(printable(f"policy {report.policy!r}: offline metrics on {db_path}")), box=None
+    )
+    for heading in ("label", "held out", "positives", "AUC", "log loss", "ECE"):
+        table.add_column(heading, justify="right")
+    for p in report.predictions.values():
+        table.add_row(
+            p.label,
+            f"{p.n:,}",
+            f"{p.positives:,}",
+            f"{p.auc:.3f}",
+            f"{p.log_loss:.3f}",
+            f"{p.ece:.3f}",
+        )
+    console.print(table)
+    console.print(
+        f"NDCG@{report.k} {report.ndcg:.3f}, recall@{report.k} {report.recall:.3f}: each of "
+        f"{report.ranked_viewers} viewers' held-out finished or liked videos ranked among "
+        f"{report.negatives} videos they never met. {report.viewers} viewers, last "
+        f"{1 - split:.0%} of each one's impressions held out (log loss and ECE: nan for a "
+        "policy without P(action); its AUC is on its scores)."
+    )
