@@ -5,7 +5,10 @@ KuaiRand-27K's like/hate file: the watched fraction before a like has median 0.9
 0.045–0.58: people watch a few seconds before saying no). The simulation's likes and "not
 interested" are rare (1.85% and 0.05% per impression), so these runs scale both rates up: the
 watched fraction *given* the reaction does not depend on the rate, since a reaction's chance is
-the rate times a function of appeal and of how the viewing went.
+the rate times a function of appeal and of how the viewing went. Like the per-impression rates
+(``test_sim_calibration.py``), these fractions depend on what the engine serves: calibrated under
+the engine at 7ffe8be (served videos' median ≈ 20 s); an engine serving far longer videos moves
+them (a like then comes at a smaller share of the video), and the calibration is re-measured.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def test_likes_come_after_most_of_a_video_often_looped_and_no_after_a_real_watch
     spec = RunSpec(db_path=demo_world, users=64, sessions=2, seed=0, behaviour=REACTIVE)
     experiment = run_experiment(spec, [builtin_arm("engine")])
     fractions = simulated_fractions(experiment.runs["engine"].trace, experiment.world)
-    assert len(fractions.like) > 150 and len(fractions.not_interested) > 40
+    assert len(fractions.like) > 100 and len(fractions.not_interested) > 40
     like_p25, like_median, like_p75 = np.percentile(fractions.like, [25, 50, 75])
     assert 0.85 <= like_median <= 1.05, f"like median {like_median:.3f}"
     assert 0.25 <= like_p25 <= 0.6 and 1.05 <= like_p75 <= 1.35, (like_p25, like_p75)
