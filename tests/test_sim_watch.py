@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from engine.sim.persona import Persona, draw_taste
-from engine.sim.watch import Behaviour, expected_capped_stretch_s, expected_watch_s
+from engine.sim.watch import (
+    Behaviour,
+    expected_capped_lognormal_s,
+    expected_capped_stretch_s,
+    expected_watch_s,
+    not_interested_watch_s,
+    rewatch_mean_share,
+    rewatch_share,
+)
 from engine.store import Store
 from engine.world import World
 
@@ -63,6 +71,26 @@ def test_a_capped_exponential_stretch_has_its_closed_form_mean() -> None:
     closed = expected_capped_stretch_s(caps, 3.0, 18.0)
     assert closed[:2] == pytest.approx([2.0, 3.0])  # at or under the floor: the cap itself
     assert closed == pytest.approx(simulated, rel=0.005)
+
+
+def test_a_capped_lognormal_watch_has_its_closed_form_mean() -> None:
+    behaviour = Behaviour()
+    uniforms = np.random.default_rng(1).random(200_000)
+    seen = np.array([not_interested_watch_s(behaviour, float(u)) for u in uniforms])
+    assert np.median(seen) == pytest.approx(behaviour.not_interested_median_s, rel=0.02)
+    caps = np.array([0.5, 3.0, 10.0, 60.0, 500.0])
+    simulated = np.array([np.minimum(cap, seen).mean() for cap in caps])
+    closed = expected_capped_lognormal_s(
+        caps, behaviour.not_interested_median_s, behaviour.not_interested_sigma
+    )
+    assert closed == pytest.approx(simulated, rel=0.01)
+
+
+def test_a_loop_adds_its_closed_form_mean_share() -> None:
+    behaviour = Behaviour()
+    uniforms = np.random.default_rng(2).random(200_000)
+    shares = np.array([rewatch_share(behaviour, float(u)) for u in uniforms])
+    assert shares.mean() == pytest.approx(rewatch_mean_share(behaviour), rel=0.01)
 
 
 def test_longer_videos_are_worth_more_seconds_but_less_of_their_length() -> None:

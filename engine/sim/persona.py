@@ -32,8 +32,6 @@ from engine.sim.watch import (
     GLANCE_MIN_S,
     N_UNIFORMS,
     PARTIAL_CAP,
-    REWATCH_MIN,
-    REWATCH_SPAN,
     SWIPE_S,
     U_COMMENT,
     U_FINISH,
@@ -55,6 +53,8 @@ from engine.sim.watch import (
     expected_watch_s,
     finish_probability,
     leave_hazard,
+    not_interested_watch_s,
+    rewatch_share,
     sigmoid,
 )
 from engine.video import Video
@@ -391,20 +391,24 @@ class Persona:
         # Leaving part-way is counted in seconds: after the first few, a long exponential tail.
         partial = b.partial_min_s + b.partial_mean_s * -np.log1p(-float(u[U_PART]))
         watched = duration if completed else min(PARTIAL_CAP * duration, partial)
-        rewatch = completed and u[U_REWATCH] < b.rewatch_rate * float(sigmoid(appeal))
-        if rewatch:
-            watched += duration * (REWATCH_MIN + REWATCH_SPAN * float(u[U_REWATCH_LEN]))
-        actions = self._positives(video_id, appeal, u)
+        loops = completed and u[U_REWATCH] < b.rewatch_rate * float(sigmoid(appeal))
+        extra = rewatch_share(b, float(u[U_REWATCH_LEN])) if loops else 0.0
+        watched += duration * extra
+        # A like takes a moment: seldom taken by a viewer who swipes the instant the video ends.
+        like_scale = 1.0 if loops else (b.like_complete if completed else b.like_partial)
+        actions = self._positives(video_id, appeal, u, like_scale)
         actions.append(("complete" if completed else "skip", {"watched_s": round(watched, 2)}))
-        if rewatch:
-            actions.append(("rewatch", {}))
+        # As in the feed, a rewatch is recorded per further loop watched to its end: most loops
+        # are a moment of the video starting again before the swipe, and record none.
+        actions += [("rewatch", {})] * int(extra)
         return watched, completed, actions
 
-    def _positives(self, video_id: int, appeal: float, u: F64) -> list[Action]:
+    def _positives(self, video_id: int, appeal: float, u: F64, like_scale: float) -> list[Action]:
         b, t = self.behaviour, self.taste
         warm = float(sigmoid(appeal - b.like_threshold))
         actions: list[Action] = []
-        if video_id not in self._liked and u[U_LIKE] < b.like_rate * t.like * warm:
+        liking = b.like_rate * like_scale * t.like * warm
+        if video_id not in self._liked and u[U_LIKE] < liking:
             self._liked.add(video_id)
             actions.append(("like", {}))
         if u[U_SHARE] < b.share_rate * t.share * warm:
@@ -426,12 +430,15 @@ class Persona:
         self, video_id: int, appeal: float, duration: float, u: F64
     ) -> tuple[float, bool, list[Action]]:
         b, t, v = self.behaviour, self.taste, self.world.videos
-        glance = self.taste.patience_s * -np.log1p(-float(u[U_GLANCE])) + GLANCE_MIN_S
-        watched = min(duration, glance)
-        completed = watched >= duration
         actions: list[Action] = []
         if u[U_NEGATIVE] < b.not_interested_rate * float(sigmoid(-appeal - b.negative_threshold)):
+            # Saying no takes a few seconds of watching first (U_PART: see engine.sim.watch).
+            seen = not_interested_watch_s(b, float(u[U_PART]))
             actions.append(("not_interested", {"scope": self._scope(video_id, float(u[U_SCOPE]))}))
+        else:
+            seen = self.taste.patience_s * -np.log1p(-float(u[U_GLANCE])) + GLANCE_MIN_S
+        watched = min(duration, seen)
+        completed = watched >= duration
         offended = bool(v.spam[video_id]) or (
             bool(v.sensitive[video_id]) and t.sensitive_tolerance < 0.3
         )

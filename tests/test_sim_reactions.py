@@ -1,0 +1,55 @@
+"""Simulated viewers watch as much before a like or a "not interested" as real viewers do.
+
+KuaiRand-27K's like/hate file: the watched fraction before a like has median 0.95 (IQR
+0.41–1.18, 45% over 1: likes often come on a loop), before a "not interested" 0.20 (IQR
+0.045–0.58: people watch a few seconds before saying no). The simulation's likes and "not
+interested" are rare (1.85% and 0.05% per impression), so these runs scale both rates up: the
+watched fraction *given* the reaction does not depend on the rate, since a reaction's chance is
+the rate times a function of appeal and of how the viewing went. Like the per-impression rates
+(``test_sim_calibration.py``), these fractions depend on what the engine serves: calibrated under
+the engine at 7ffe8be (served videos' median ≈ 20 s); an engine serving far longer videos moves
+them (a like then comes at a smaller share of the video), and the calibration is re-measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.bench_reactions import REAL, real_fractions, simulated_fractions
+from engine.sim.baselines import builtin_arm
+from engine.sim.experiment import RunSpec, run_experiment
+from engine.sim.watch import Behaviour
+
+REACTIVE = replace(
+    Behaviour(),
+    like_rate=5 * Behaviour().like_rate,
+    not_interested_rate=60 * Behaviour().not_interested_rate,
+)
+
+
+@pytest.mark.slow
+def test_likes_come_after_most_of_a_video_often_looped_and_no_after_a_real_watch(
+    demo_world: Path,
+) -> None:
+    spec = RunSpec(db_path=demo_world, users=64, sessions=2, seed=0, behaviour=REACTIVE)
+    experiment = run_experiment(spec, [builtin_arm("engine")])
+    fractions = simulated_fractions(experiment.runs["engine"].trace, experiment.world)
+    assert len(fractions.like) > 100 and len(fractions.not_interested) > 40
+    like_p25, like_median, like_p75 = np.percentile(fractions.like, [25, 50, 75])
+    assert 0.85 <= like_median <= 1.05, f"like median {like_median:.3f}"
+    assert 0.25 <= like_p25 <= 0.6 and 1.05 <= like_p75 <= 1.35, (like_p25, like_p75)
+    assert np.mean(fractions.like > 1.0) > 0.3  # looping after a like happens, and often
+    no_median = float(np.median(fractions.not_interested))
+    assert 0.1 <= no_median <= 0.35, f"not interested median {no_median:.3f}"
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="the shared KuaiRand file is not on this machine")
+def test_the_real_side_reads_kuairands_play_time_over_duration() -> None:
+    real = real_fractions(REAL)
+    assert len(real.like) == 26_849 and len(real.not_interested) == 7_241  # rows with a duration
+    assert np.median(real.like) == pytest.approx(0.946, abs=0.001)
+    assert np.median(real.not_interested) == pytest.approx(0.198, abs=0.001)
