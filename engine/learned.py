@@ -91,6 +91,8 @@ REACTIONS = frozenset(LEARNED) - {"complete"}
 UNDONE = {"unlike": "like", "unsave": "save", "unfollow": "follow"}
 SATIATION_WINDOW = 10  # last videos seen that the "recent same ..." inputs count
 DURATION_CENTRE_S = 30.0  # "duration (log)" is log(duration / this): 0 for a typical video
+# Duration buckets (seconds) of the mean watch before a skip: short clips, the body, the long tail.
+SKIP_BUCKETS_S = np.array([10.0, 20.0, 40.0, 90.0])
 LEARNING_RATE = 0.2  # tuned on a logged 20k-world run: calibrated within ~1k impressions
 PRIOR_PRECISION = 1.0  # of each weight around the formula's, for the warm-start fit
 PENDING_PER_VIEWER = 4  # picks per viewer whose viewing may still bring labels
@@ -146,17 +148,19 @@ class OnlineLogit:
         grad_sq: AdaGrad's running sum of squared gradients, per weight.
         precision: Σ p(1-p)x² per weight (plus the prior's): its inverse is the weight's variance.
         updates: impressions learned from.
-        skip_seconds: mean seconds watched of a skipped video (a swipe is a matter of seconds,
-            not of the video's length: a share of the length would make every long video look
-            watched for long).
+        skip_seconds: mean seconds watched of a skipped video, per duration bucket
+            (:data:`SKIP_BUCKETS_S`): a swipe takes seconds whatever the length, a viewer who
+            was hooked leaves a long video later; a share of the length would make every long
+            video look watched for long.
+        skips: skips learned from, per bucket.
     """
 
     weights: F64
     grad_sq: F64
     precision: F64
     updates: int = 0
-    skip_seconds: float = 3.0
-    skips: int = 0
+    skip_seconds: F64 = field(default_factory=lambda: np.full(len(SKIP_BUCKETS_S) + 1, 3.0))
+    skips: I64 = field(default_factory=lambda: np.zeros(len(SKIP_BUCKETS_S) + 1, np.int64))
 
     @classmethod
     def prior(cls, config: Config) -> OnlineLogit:
@@ -201,9 +205,11 @@ class OnlineLogit:
 
     def note_watch(self, watched_s: float, duration_s: float) -> None:
         """A skip: move the mean seconds watched before skipping."""
-        self.skips += 1
+        bucket = int(np.searchsorted(SKIP_BUCKETS_S, duration_s, side="right"))
+        self.skips[bucket] += 1
         seconds = min(max(watched_s, 0.0), max(duration_s, 0.0))
-        self.skip_seconds += (seconds - self.skip_seconds) / min(self.skips, 10_000)
+        step = (seconds - self.skip_seconds[bucket]) / min(int(self.skips[bucket]), 10_000)
+        self.skip_seconds[bucket] += step
 
     def fit(self, inputs: F64, rates: F64, labels: F64) -> None:
         """Warm start: the most probable weights given these impressions and the current
@@ -245,8 +251,8 @@ class OnlineLogit:
                 "grad_sq": self.grad_sq.tolist(),
                 "precision": self.precision.tolist(),
                 "updates": self.updates,
-                "skip_seconds": self.skip_seconds,
-                "skips": self.skips,
+                "skip_seconds": self.skip_seconds.tolist(),
+                "skips": self.skips.tolist(),
             }
         )
 
@@ -266,9 +272,9 @@ class OnlineLogit:
                     if term in TERMS:
                         target[LEARNED.index(action), TERMS.index(term)] = values[i, j]
         model.updates = int(stored["updates"])
-        if "skip_seconds" in stored:  # older states kept a share of the length: start afresh
-            model.skip_seconds = float(stored["skip_seconds"])
-            model.skips = int(stored["skips"])
+        if len(stored.get("skip_seconds", ())) == len(model.skip_seconds):  # else: afresh
+            model.skip_seconds = np.asarray(stored["skip_seconds"], dtype=np.float64)
+            model.skips = np.asarray(stored["skips"], dtype=np.int64)
         return model
 
 
@@ -523,9 +529,9 @@ def learned_scores(
     ``v = complete / 30 + complete_per_minute / 60`` (``[reactions]``; ``complete`` is now what
     finishing a typical 30 s video is worth), completing is worth ``v × duration`` and a skip
     ``early_skip × σ(-z) + v × E[partial]``, E[partial] being the learned mean seconds
-    watched before a skip (at most the duration). So the expected value holds
-    ``v × (P(complete)·duration + (1 - P(complete))·E[partial])``, the expected seconds
-    watched: a long video is worth more only as far as it is likely to be finished.
+    watched before a skip of a video of that length (at most the duration). So the expected
+    value holds ``v × (P(complete)·duration + (1 - P(complete))·E[partial])``, the expected
+    seconds watched: a long video is worth more only as far as it is likely to be finished.
     """
     inputs = input_matrix(ids, similarity, state, ctx)
     rates = rate_logits(ids, ctx)
@@ -547,7 +553,9 @@ def learned_scores(
     r = ctx.config.reactions
     per_second = r.complete / DURATION_CENTRE_S + r.complete_per_minute / 60.0
     vals["complete"] = per_second * duration
-    vals["skip"] = vals["skip"] + per_second * np.minimum(model.skip_seconds, duration)
+    bucket = np.searchsorted(SKIP_BUCKETS_S, duration, side="right")
+    partial = np.minimum(model.skip_seconds[bucket], duration)
+    vals["skip"] = vals["skip"] + per_second * partial
     return combine(ids, feats, z, p, vals, state, ctx, inputs=inputs, rates=rates, weights=weights)
 
 

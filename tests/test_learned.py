@@ -174,3 +174,22 @@ def test_repeats_that_bore_are_learned_as_satiation(world_path: Path) -> None:
         assert eng.learner is not None and eng.learner.model is not None
         weight = eng.learner.model.weights[0, TERMS.index("recent same topic")]
         assert weight < -0.3
+
+
+def test_the_watch_before_a_skip_is_learned_in_seconds_per_length() -> None:
+    """A swipe takes seconds whatever the length, a hooked viewer leaves a long video later:
+    the expected watch of a skip is learned per duration bucket, never as a share of the
+    length (which made every long video look watched for long), and survives a restart."""
+    from engine.config import Config
+    from engine.learned import SKIP_BUCKETS_S
+
+    model = OnlineLogit.prior(Config())
+    for _ in range(200):
+        model.note_watch(1.5, 8.0)  # short clips: swiped at once
+        model.note_watch(20.0, 150.0)  # long videos: watched a while, then left
+    short = int(np.searchsorted(SKIP_BUCKETS_S, 8.0, side="right"))
+    long = int(np.searchsorted(SKIP_BUCKETS_S, 150.0, side="right"))
+    assert model.skip_seconds[short] == pytest.approx(1.5, abs=0.05)
+    assert model.skip_seconds[long] == pytest.approx(20.0, abs=0.5)
+    again = OnlineLogit.from_json(model.to_json(), Config())
+    assert np.array_equal(again.skip_seconds, model.skip_seconds)
