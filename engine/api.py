@@ -122,6 +122,11 @@ class Engine:
         self._blas = threadpool_limits(limits=1, user_api="blas")
         self._viewers = Claims(Path(f"{store.path}.lock"))  # the viewers this engine serves
         self._restore()
+        # A policy with a learned model resumes it from the file (engine.learned).
+        self.learner = getattr(self.policy, "learner", None)
+        if self.learner is not None:
+            sink = store if self.recorder.writes else None
+            self.learner.resume(self.start, config, sink=sink)
 
     @classmethod
     def open(
@@ -389,6 +394,9 @@ class Engine:
         impression_id = self._log_impression(state, decision, position, now)
         note_served(state, decision.video_id, position, impression_id)
         state.n_served += 1
+        if self.learner is not None:
+            r = decision.receipt
+            self.learner.served(state.user_id, decision.video_id, r.inputs, r.rates)
         return Recommendation(
             video=self.video(decision.video_id),
             impression_id=impression_id,
@@ -775,6 +783,11 @@ class Engine:
         position = int(impression["position"])
         note_served(state, video_id, position, impression_id)
         state.n_served = position + 1
+        if self.learner is not None and impression.get("receipt"):
+            # The learned model learns the viewing from the row its receipt logged, as the
+            # recording engine did.
+            logged = Receipt.from_json(impression["receipt"])
+            self.learner.served(user_id, video_id, logged.inputs, logged.rates)
 
     def apply_recorded(self, user_id: int, event: Mapping[str, Any]) -> None:
         """Apply a recorded event (an ``events`` row) as if it happened now: the viewer, the
@@ -797,7 +810,10 @@ class Engine:
     def reopen(self) -> None:
         """Restore what a newly opened engine would from the file now: the test-pool rows as
         written (a pool's running averages are in memory only, so they start over), then a
-        forced refresh of trends and pools."""
+        forced refresh of trends and pools. The learned model's open viewings are lost, as
+        with the engine that closed."""
+        if self.learner is not None:
+            self.learner.forget_pending()
         now = self.clock()
         old = self.pools
         written = (old.stage > 0) | (old.state == STOPPED) | (old.state == GRADUATED)
@@ -920,10 +936,14 @@ class Engine:
             state.session_id, user_id, lambda: self.profile(user_id).as_dict()
         )
         state.session_id = None
+        if self.learner is not None:
+            self.learner.save()
 
     def close(self) -> None:
         for user_id in list(self._users):
             self.end_session(user_id)
+        if self.learner is not None:
+            self.learner.save()
         self.store.close()
         self._viewers.release()
         self._blas.restore_original_limits()

@@ -253,6 +253,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "created_at": "When (unix seconds)",
         },
     ),
+    "learned_models": (
+        "The engine's learned P(action) model, resumed by the next engine to open the file.",
+        {
+            "name": "Which model ('engine')",
+            "state": "Weights per action and input, their learning sums and precisions (JSON)",
+            "updates": "Viewings learned from",
+            "saved_at": "When (unix seconds)",
+        },
+    ),
     "studies": (
         "The study this file belongs to (one row; `foryou study init`).",
         {

@@ -22,6 +22,7 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters
+from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores, receipt_terms
 from engine.pick import Choice, choose, slate_probabilities
 from engine.pools import STATE_NAMES, TestPools
 from engine.profile import UserState, query_vector
@@ -151,11 +152,17 @@ def propose(
     return Proposal(candidates, keep, removed)
 
 
-def engine_scores(world: Shared, state: UserState, proposal: Proposal) -> Scores:
-    """The engine's scores of the kept candidates (what every staged receipt explains)."""
+def engine_scores(
+    world: Shared, state: UserState, proposal: Proposal, model: OnlineLogit | None = None
+) -> Scores:
+    """The engine's scores of the kept candidates (what every staged receipt explains):
+    P(action) from the learned ``model`` if given, else from the hand-set formula."""
     weights = {v: b.weight for v, b in world.boosts.items()}
     context = ScoringContext(world.catalog, world.config, world.now, weights)
-    scores = score(proposal.ids, proposal.similarity, state, context)
+    if model is not None:
+        scores = learned_scores(proposal.ids, proposal.similarity, state, context, model)
+    else:
+        scores = score(proposal.ids, proposal.similarity, state, context)
     draws = proposal.candidates.topic_draw
     if draws is None:
         return scores
@@ -319,6 +326,13 @@ def _receipt(
         if boost is None
         else {"weight": boost.weight, "reason": boost.reason, "by": boost.by, "until": boost.until},
         context=_context(world, state, video_id),
+        learned=receipt_terms(scores, i),
+        inputs={}
+        if scores.inputs is None
+        else {k: float(x) for k, x in zip(INPUTS, scores.inputs[i], strict=True)},
+        rates={}
+        if scores.rates is None
+        else {a: float(x) for a, x in zip(LEARNED, scores.rates[i], strict=True)},
     )
 
 

@@ -44,6 +44,7 @@ from engine.config import Config
 from engine.events import Event
 from engine.filters import FilterContext, apply_filters
 from engine.idset import IdSet
+from engine.learned import Learner, OnlineLogit
 from engine.pipeline import (
     Decision,
     NothingToRecommendError,
@@ -112,6 +113,7 @@ class CandidateSet:
 
     request: PickRequest
     proposal: Proposal
+    model: OnlineLogit | None = None  # the learned P(action) engine_scores use, if any
 
     @property
     def ids(self) -> I64:
@@ -135,7 +137,7 @@ class CandidateSet:
     def engine_scores(self) -> Scores:
         """The engine's own scores and their terms (computed once, on first use)."""
         r = self.request
-        return engine_scores(r.world, r.state, self.proposal)
+        return engine_scores(r.world, r.state, self.proposal, self.model)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -195,14 +197,19 @@ class PickRequest:
         keep, removed = apply_filters(everything, self.state, context)
         return everything[keep], removed
 
-    def candidates(self, sources: Callable[..., Candidates] = gather) -> CandidateSet:
+    def candidates(
+        self, sources: Callable[..., Candidates] = gather, model: OnlineLogit | None = None
+    ) -> CandidateSet:
         """Run the engine's sources (or ``sources``) and filters; draws from :attr:`rng`.
+
+        Args:
+            model: a learned P(action) model for the candidates' ``engine_scores``.
 
         Raises:
             NothingToRecommendError: nothing in the world may be shown to this viewer.
         """
         proposal = propose(self.world, self.state, self.keyword_blocked, self.rng, sources)
-        return CandidateSet(self, proposal)
+        return CandidateSet(self, proposal, model)
 
 
 # -- the interface ---------------------------------------------------------------------------
@@ -285,8 +292,16 @@ class StagedPolicy(PolicyBase):
         self.sources = sources
         self.name = name or type(scorer).__name__
 
+    @property
+    def learner(self) -> Learner | None:
+        """The scorer's learned P(action) model and its bookkeeping, if it has one."""
+        learner = getattr(self.scorer, "learner", None)
+        return learner if isinstance(learner, Learner) else None
+
     def pick(self, request: PickRequest) -> Decision:
-        candidates = request.candidates(self.sources)
+        learner = self.learner
+        model = None if learner is None else learner.ready(request.config)
+        candidates = request.candidates(self.sources, model)
         final = np.asarray(self.scorer.score(request, candidates), dtype=np.float64)
         if final.shape != candidates.ids.shape or not np.isfinite(final).all():
             raise ValueError(
@@ -307,10 +322,22 @@ class StagedPolicy(PolicyBase):
 
 
 class EngineScorer:
-    """The engine's own score: Σ P(action) × value, times multipliers (boosts, sliders...)."""
+    """The engine's own score: Σ P(action) × value, times multipliers (boosts, sliders...),
+    with P(action) learned online from every viewer's outcomes (:mod:`engine.learned`).
+
+    Args:
+        learn: False keeps the hand-set formula of :mod:`engine.scoring` (no learning).
+    """
+
+    def __init__(self, *, learn: bool = True) -> None:
+        self.learner: Learner | None = Learner() if learn else None
 
     def score(self, request: PickRequest, candidates: CandidateSet) -> F64:
         return candidates.engine_scores.score
+
+    def observe(self, event: Event) -> None:
+        if self.learner is not None:
+            self.learner.observe(event.user_id, event.video_id, event.kind, event.watched_s)
 
 
 class PopularScorer:

@@ -43,6 +43,12 @@ class Receipt(msgspec.Struct, frozen=True):
     slate: list[dict[str, Any]]  # the top of the slate: video_id, score, source, probability
     boost: dict[str, Any] | None  # weight, reason, by, until: never hidden
     context: dict[str, Any]  # names for the telling: topic, creator, sound, country, pool
+    # The learned model's view (engine.learned), empty for other scorers: each action's
+    # weight × input (they sum to logit P(action)), and the pick-time inputs and global-rate
+    # logits its viewing is learned from.
+    learned: dict[str, dict[str, float]] = msgspec.field(default_factory=dict)
+    inputs: dict[str, float] = msgspec.field(default_factory=dict)
+    rates: dict[str, float] = msgspec.field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = msgspec.to_builtins(self)

@@ -65,6 +65,11 @@ class Scores:
     base: F64  # Σ P × value
     multipliers: dict[str, F64]
     score: F64
+    # Learned scoring only (engine.learned): each candidate's input row, its global-rate
+    # logits per learned action, and the weights the pick used (for the receipt's terms).
+    inputs: F64 | None = None
+    rates: F64 | None = None
+    weights: F64 | None = None
 
 
 def _sigmoid(x: F64) -> F64:
@@ -91,10 +96,10 @@ def _lookup(table: dict[int, float], keys: npt.NDArray[np.integer], default: flo
     return result
 
 
-def features(
+def raw_features(
     ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext
 ) -> dict[str, F64]:
-    w = ctx.config.scoring
+    """Each interpretable feature of each candidate, before any weight (see :func:`features`)."""
     v = ctx.catalog.world.videos
     tags = v.hashtags[ids]
     valid = tags != NO_ID
@@ -105,20 +110,42 @@ def features(
     fresh = age_h < ctx.config.sources.fresh_window_h
     followed = state.follows.mask(creators)
     # With no interests known yet, similarity says nothing either way.
-    known = similarity is not None
     centred = similarity - SIMILARITY_CENTRE if similarity is not None else np.zeros(len(ids))
     return {
-        "similarity": w.similarity * centred * known,
-        "topic": w.topic_affinity * state.topic_affinity[v.topic_id[ids]].astype(np.float64),
-        "hashtags": w.hashtag_affinity * tag_mean,
-        "sound": w.sound_affinity * _lookup(state.sound_affinity, v.sound_id[ids]),
-        "creator": w.creator_affinity * _lookup(state.creator_affinity, creators),
-        "followed": w.followed * followed,
-        "new from followed": w.followed_new * (followed & fresh),
-        "language": w.same_language * (v.language[ids] == state.language),
-        "country": w.same_country * (v.country[ids] == state.country),
-        "freshness": w.freshness * fresh,
+        "similarity": centred.astype(np.float64),
+        "topic": state.topic_affinity[v.topic_id[ids]].astype(np.float64),
+        "hashtags": tag_mean.astype(np.float64),
+        "sound": _lookup(state.sound_affinity, v.sound_id[ids]),
+        "creator": _lookup(state.creator_affinity, creators),
+        "followed": followed.astype(np.float64),
+        "new from followed": (followed & fresh).astype(np.float64),
+        "language": (v.language[ids] == state.language).astype(np.float64),
+        "country": (v.country[ids] == state.country).astype(np.float64),
+        "freshness": fresh.astype(np.float64),
     }
+
+
+WEIGHT_OF = {
+    "similarity": "similarity",
+    "topic": "topic_affinity",
+    "hashtags": "hashtag_affinity",
+    "sound": "sound_affinity",
+    "creator": "creator_affinity",
+    "followed": "followed",
+    "new from followed": "followed_new",
+    "language": "same_language",
+    "country": "same_country",
+    "freshness": "freshness",
+}
+
+
+def features(
+    ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext
+) -> dict[str, F64]:
+    """Each feature's weighted contribution to the affinity z (the config's hand-set weights)."""
+    w = ctx.config.scoring
+    raw = raw_features(ids, similarity, state, ctx)
+    return {name: float(getattr(w, WEIGHT_OF[name])) * x for name, x in raw.items()}
 
 
 def probabilities(ids: I64, z: F64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
@@ -169,7 +196,20 @@ def score(ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContex
     feats = features(ids, similarity, state, ctx)
     z = np.sum(list(feats.values()), axis=0) if len(ids) else np.zeros(0)
     p = probabilities(ids, z, state, ctx)
-    vals = values(ids, z, ctx)
+    return combine(ids, feats, z, p, values(ids, z, ctx), state, ctx)
+
+
+def combine(
+    ids: I64,
+    feats: dict[str, F64],
+    z: F64,
+    p: dict[str, F64],
+    vals: dict[str, F64],
+    state: UserState,
+    ctx: ScoringContext,
+    **learned: F64,
+) -> Scores:
+    """Σ P × value, then the multipliers and boosts: the score of every P(action) model."""
     base = np.sum([p[a] * vals[a] for a in ACTIONS], axis=0) if len(ids) else np.zeros(0)
     mults = multipliers(ids, state, ctx)
     m = np.prod([mults["topic slider"], mults["not interested (fading)"]], axis=0)
@@ -180,7 +220,14 @@ def score(ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContex
     boost = mults["boost"]
     final = np.where(boost != 1.0, np.maximum(final, BOOST_FLOOR) * boost, final)
     return Scores(
-        features=feats, affinity=z, p=p, value=vals, base=base, multipliers=mults, score=final
+        features=feats,
+        affinity=z,
+        p=p,
+        value=vals,
+        base=base,
+        multipliers=mults,
+        score=final,
+        **learned,
     )
 
 

@@ -1,9 +1,9 @@
 """What an engine restores when it opens: the world's shared state as earlier runs left it.
 
-Live engagement counters, test-pool rows, boosts, recent trending events and the active
-audience (who sizes the test pools) and co-engagement (learned from every viewer's
-completions and likes) belong to every
-viewer of a world, so an engine starts from them rather than from the world as built. Where
+Live engagement counters, test-pool rows, boosts, recent trending events, the learned P(action)
+model, the active audience (who sizes the test pools) and co-engagement (learned from every
+viewer's completions and likes) belong to every viewer of a world, so an engine starts from them
+rather than from the world as built. Where
 they come from is a part passed to the engine: :class:`FileStart` reads the file (what a
 normal open does; ``activity=False`` sees the world as built, which replay re-lives from),
 and a simulation hands every shard the same frozen
@@ -44,6 +44,14 @@ class Start(Protocol):
         """Changes when another connection wrote to the file (boosts may have changed)."""
         ...
 
+    def learned_model(self, name: str) -> str | None:
+        """The stored state of a learned P(action) model (:mod:`engine.learned`)."""
+        ...
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        """Recent logged picks a learned model without a stored state is fitted on."""
+        ...
+
 
 class FileStart:
     """The file's own state, read when asked.
@@ -77,3 +85,9 @@ class FileStart:
 
     def data_version(self) -> int:
         return self.store.data_version()
+
+    def learned_model(self, name: str) -> str | None:
+        return self.store.learned_model(name) if self.activity else None
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        return self.store.learning_history(limit) if self.activity else []

@@ -180,13 +180,15 @@ def test_boost_is_always_disclosed(eng: Engine, world_path: Path) -> None:
         "SELECT id FROM videos WHERE published_at <= 0 AND spam = 0 AND sensitive = 0 "
         "AND duplicate_of IS NULL ORDER BY id LIMIT 1 OFFSET 500",
     )[0]
-    eng.boost(target, weight=50.0, until=3600.0, reason="launch campaign", by="ops")
+    # Scores count expected seconds watched, so long videos score up to ~15: a boost to
+    # surface a short one within five picks has to beat them.
+    eng.boost(target, weight=500.0, until=3600.0, reason="launch campaign", by="ops")
     shown = [eng.next(uid) for _ in range(5)]
     boosted = [r for r in shown if r.video.id == target]
     assert boosted, "a heavily boosted, eligible video should surface"
     receipt = boosted[0].receipt
     assert receipt.boost == {
-        "weight": 50.0,
+        "weight": 500.0,
         "reason": "launch campaign",
         "by": "ops",
         "until": 3600.0,

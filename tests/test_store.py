@@ -114,6 +114,7 @@ def _old_schema_world(world_path: Path) -> None:
             "video_stats_live",
             "video_pools",
             "boosts",
+            "learned_models",
         ):
             db.execute(f"DROP TABLE {table}")
         db.execute("DELETE FROM _sqlite_migrations WHERE name != 'm001_world'")

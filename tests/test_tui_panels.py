@@ -519,7 +519,8 @@ async def test_profile_why_and_summary_give_one_topic_affinity(world: Path) -> N
             await pilot.press("j")
         label, affinity = video.topic_name, session.profile().topic_affinity[video.topic]
         assert abs(affinity) >= 0.005  # a topic the profile has an opinion on
-        panel = "\n".join(line.split("▏")[-1] for line in screen_text(app).splitlines())
+        # The panel's left edge is the first "▏" of a line (a bar may end in one too).
+        panel = "\n".join(line.split("▏", 1)[-1] for line in screen_text(app).splitlines())
         told = section(panel, "Topic affinity", "Watch similarity, long-term")
         assert re.search(rf"{re.escape(label)} +\S* +{affinity:.2f}", told), told
         await pilot.press("w")  # nothing happened since the pick: the same number

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.learned import MODEL_NAME
 from engine.store import Store
 from engine.world import World
 
@@ -32,6 +33,9 @@ class StartState:
     boost_rows: list[dict[str, Any]]
     events: list[tuple[float, int, str]]
     since: float  # events holds everything from this world time on
+    # The learned P(action) model as stored. A file without one is not fitted on its history
+    # here (that would ship every shard thousands of receipts): shards start from the prior.
+    model: str | None = None
     viewers: list[tuple[int, float]] = field(default_factory=list)  # active from since on
     positives: list[tuple[int, int, str]] = field(default_factory=list)  # every one, in order
 
@@ -56,6 +60,12 @@ class StartState:
     def data_version(self) -> int:
         return 0  # a run's boosts are the ones it started with
 
+    def learned_model(self, name: str) -> str | None:
+        return self.model if name == MODEL_NAME else None
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        return []
+
 
 def take_start_state(path: str | Path, since: float) -> StartState:
     """Read the restorable state of a world file (``since``: oldest trending event kept)."""
@@ -66,6 +76,7 @@ def take_start_state(path: str | Path, since: float) -> StartState:
             boost_rows=store.boosts(),
             events=store.recent_events(since),
             since=since,
+            model=store.learned_model(MODEL_NAME),
             viewers=store.recent_viewers(since),
             positives=store.positive_events(),
         )

@@ -237,6 +237,43 @@ class ActivityLog:
         )
         return impressions, events
 
+    def learned_model(self, name: str) -> str | None:
+        """The stored state of a learned model (engine.learned), None if never saved."""
+        rows = list(self.db.query("SELECT state FROM learned_models WHERE name = ?", [name]))
+        return str(rows[0]["state"]) if rows else None
+
+    def save_learned_model(self, name: str, state: str, updates: int) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT OR REPLACE INTO learned_models (name, state, updates, saved_at) "
+                "VALUES (?, ?, ?, ?)",
+                [name, state, updates, time.time()],
+            )
+
+    def learning_history(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` most recent picks with a receipt, oldest first, each with the kinds
+        of its events: ``{"id", "receipt", "events": [kind, ...]}``."""
+        rows = list(
+            self.db.query(
+                "SELECT id, receipt FROM impressions WHERE receipt IS NOT NULL "
+                "AND (source IS NULL OR source != ?) ORDER BY id DESC LIMIT ?",
+                [REVISIT, limit],
+            )
+        )
+        if not rows:
+            return []
+        rows.reverse()
+        kinds: dict[int, list[str]] = {int(r["id"]): [] for r in rows}
+        cursor = self.db.execute(
+            "SELECT impression_id, kind FROM events WHERE impression_id BETWEEN ? AND ? "
+            "ORDER BY id",
+            [int(rows[0]["id"]), int(rows[-1]["id"])],
+        )
+        for impression_id, kind in cursor:
+            if impression_id in kinds:
+                kinds[impression_id].append(str(kind))
+        return [{**r, "events": kinds[int(r["id"])]} for r in rows]
+
     def impression(self, impression_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM impressions WHERE id = ?", [impression_id]))
         return rows[0] if rows else None

@@ -401,6 +401,14 @@ def _pick_seed(db: Database) -> None:
     db.table("users").add_column("pick_seed", int)
 
 
+@migrations(name="m006_learned_models")
+def _learned_models(db: Database) -> None:
+    """The engine's learned P(action) model (engine.learned), so a restart resumes it."""
+    db.table("learned_models").create(
+        {"name": str, "state": str, "updates": int, "saved_at": float}, pk="name"
+    )
+
+
 def known_migrations() -> list[str]:
     """Names of every migration this code knows, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]

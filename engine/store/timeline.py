@@ -49,7 +49,8 @@ class Timeline:
         return list(
             self.db.query(
                 "SELECT id, user_id, session_id, video_id, position, served_at, seen_start, "
-                "seen_end, watched_s, world_t, source, propensity FROM impressions ORDER BY id"
+                "seen_end, watched_s, world_t, source, propensity, receipt FROM impressions "
+                "ORDER BY id"
             )
         )
 

@@ -39,7 +39,16 @@ FEATURE_WORDS = {
     "language": "in your language",
     "country": "from your country",
     "freshness": "a new upload",
+    "new from followed": "new from a creator you follow",
+    "recent same topic": "{topic} just before",
+    "recent same creator": "this creator just before",
+    "recent same sound": "this sound just before",
+    "recent skips of topic": "{topic} you just skipped",
+    "duration (log)": "its length",
+    "global rate": "how everyone reacts to it",
+    "bias": "baseline",
 }
+LEARNED_SHOWN = 3  # strongest terms told per action; the rest are summed
 
 
 def signed(value: float) -> str:
@@ -69,6 +78,27 @@ def scoring_lines(receipt: Receipt) -> list[Content]:
     lines.append(
         Content.styled(f"  {'score before adjustments':<49}{plain(receipt.base_score):>6}", "bold")
     )
+    return lines
+
+
+def learned_lines(receipt: Receipt) -> list[Content]:
+    """Each learned chance as its strongest weight × input terms (they add up to the chance's
+    logit; the weights are learned from every viewer's outcomes)."""
+    if not receipt.learned:
+        return []
+    lines = [Content("Each chance adds up learned weight × what it knows (in log-odds):")]
+    for action, terms in receipt.learned.items():
+        p = receipt.terms.get(action, {}).get("p", 0.0)
+        ranked = sorted(terms.items(), key=lambda kv: -abs(kv[1]))
+        told = [
+            f"{printable(FEATURE_WORDS.get(k, k).format(**receipt.context))} {signed(v)}"
+            for k, v in ranked[:LEARNED_SHOWN]
+        ]
+        rest = sum(v for _, v in ranked[LEARNED_SHOWN:])
+        if abs(rest) >= 0.005:
+            told.append(f"{len(ranked) - LEARNED_SHOWN} more {signed(rest)}")
+        words = ACTION_WORDS.get(action, action)
+        lines.append(Content(f"  {words:<22}{p:>7.1%}: " + " · ".join(told)))
     return lines
 
 
@@ -202,6 +232,9 @@ class WhyScreen(Panel[None]):
                 yield Static(Content("\n").join(adjustment_lines(r)))
                 yield Label("Where it came from and the pick", classes="heading")
                 yield Static(pick_line(r))
+                if r.learned:
+                    yield Label("How each chance was learned", classes="heading")
+                    yield Static(Content("\n").join(learned_lines(r)), id="learned")
             yield Label("escape or w: back to the feed", classes="hint")
 
     def action_close(self) -> None:

@@ -1,0 +1,176 @@
+"""Learned P(action): the online model recovers known weights, is calibrated, resumes from the
+file, is a deterministic function of the events, and its receipt terms add up."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import Engine, VirtualClock
+from engine.learned import INPUTS, LEARNED, TERMS, OnlineLogit, sigmoid
+
+
+def synthetic(rng: np.random.Generator, n: int, true: np.ndarray) -> tuple[np.ndarray, ...]:
+    """n impressions whose 'complete' follows a known logistic model of three inputs."""
+    inputs = np.zeros((n, len(INPUTS)))
+    inputs[:, 0] = 1.0
+    inputs[:, 1:4] = rng.normal(size=(n, 3))
+    rates = np.zeros((n, len(LEARNED)))
+    rates[:, 0] = rng.normal(-1.0, 0.5, size=n)
+    logit = inputs[:, :4] @ true[:4] + rates[:, 0] * true[-1]
+    labels = np.zeros((n, len(LEARNED)))
+    labels[:, 0] = rng.random(n) < sigmoid(logit)
+    return inputs, rates, labels
+
+
+def blank() -> OnlineLogit:
+    shape = (len(LEARNED), len(TERMS))
+    return OnlineLogit(np.zeros(shape), np.zeros(shape), np.ones(shape))
+
+
+TRUE = np.zeros(len(TERMS))
+TRUE[:4] = [-0.5, 1.2, -0.8, 0.4]
+TRUE[-1] = 0.7
+
+
+def test_online_learning_recovers_a_logistic_model_and_is_calibrated() -> None:
+    rng = np.random.default_rng(3)
+    inputs, rates, labels = synthetic(rng, 30_000, TRUE)
+    model = blank()
+    everything = np.ones(len(LEARNED), dtype=bool)
+    for k in range(len(inputs)):
+        model.update(inputs[k], rates[k], labels[k], everything)
+    learned = model.weights[0]
+    assert np.abs(learned[:4] - TRUE[:4]).max() < 0.15
+    assert learned[-1] == pytest.approx(TRUE[-1], abs=0.15)
+    held_in, held_rates, held_labels = synthetic(np.random.default_rng(4), 20_000, TRUE)
+    predicted = sigmoid(model.logits(held_in, held_rates))[:, 0]
+    assert abs(predicted.mean() - held_labels[:, 0].mean()) < 0.015
+    # Calibrated bin by bin too (expected calibration error over 10 bins).
+    bins = np.minimum((predicted * 10).astype(int), 9)
+    gaps = [
+        abs(predicted[bins == b].mean() - held_labels[bins == b, 0].mean()) * (bins == b).mean()
+        for b in range(10)
+        if (bins == b).any()
+    ]
+    assert sum(gaps) < 0.02
+
+
+def test_the_warm_start_fit_recovers_the_same_model() -> None:
+    inputs, rates, labels = synthetic(np.random.default_rng(5), 20_000, TRUE)
+    model = blank()
+    model.fit(inputs, rates, labels)
+    assert np.abs(model.weights[0, :4] - TRUE[:4]).max() < 0.1
+    assert model.updates == 20_000
+
+
+def scripted(path: Path, picks: int = 40) -> tuple[list[int], Engine]:
+    """Two viewers: one completes and likes gaming and skips the rest, one skips all."""
+    clock = VirtualClock(100.0)
+    eng = Engine.open(path, clock=clock)
+    ann, bo = eng.new_user(["gaming"], name="ann"), eng.new_user([], name="bo")
+    shown = []
+    for _ in range(picks // 2):
+        for viewer in (ann, bo):
+            video = eng.next(viewer).video
+            shown.append(video.id)
+            if viewer == ann and video.topic == "Gaming":
+                eng.record(viewer, video.id, "like")
+                eng.record(viewer, video.id, "complete", watched_s=video.duration_s)
+            else:
+                eng.record(viewer, video.id, "skip", watched_s=1.0)
+            clock.advance(10.0)
+    return shown, eng
+
+
+def test_every_viewer_teaches_the_shared_model(world_path: Path) -> None:
+    _, eng = scripted(world_path)
+    try:
+        assert eng.learner is not None and eng.learner.model is not None
+        assert eng.learner.model.updates == 40
+        prior = OnlineLogit.prior(eng.config).weights
+        assert not np.array_equal(eng.learner.model.weights, prior)
+    finally:
+        eng.close()
+
+
+def test_a_restart_resumes_the_learned_weights(world_path: Path) -> None:
+    _, eng = scripted(world_path)
+    assert eng.learner is not None and eng.learner.model is not None
+    weights = eng.learner.model.weights.copy()
+    eng.close()
+    with Engine.open(world_path) as again:
+        assert again.learner is not None and again.learner.model is not None
+        assert np.array_equal(again.learner.model.weights, weights)
+        assert again.learner.warm_started == 0  # resumed, not refitted
+
+
+def test_a_file_without_a_stored_model_is_fitted_on_its_history(world_path: Path) -> None:
+    _, eng = scripted(world_path)
+    eng.close()
+    import sqlite3
+
+    conn = sqlite3.connect(world_path)
+    with conn:
+        conn.execute("DELETE FROM learned_models")
+    conn.close()
+    with Engine.open(world_path) as again:
+        assert again.learner is not None
+        assert again.learner.warm_started == 40
+
+
+def test_the_same_events_give_the_same_weights_and_picks(world_path: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    shutil.copy(world_path, other)
+    first, eng1 = scripted(world_path)
+    second, eng2 = scripted(other)
+    try:
+        assert first == second
+        assert eng1.learner is not None and eng2.learner is not None
+        assert eng1.learner.model is not None and eng2.learner.model is not None
+        assert np.array_equal(eng1.learner.model.weights, eng2.learner.model.weights)
+    finally:
+        eng1.close()
+        eng2.close()
+
+
+def test_receipt_terms_add_up_to_each_chance(world_path: Path) -> None:
+    _, eng = scripted(world_path, picks=20)
+    try:
+        viewer = eng.user_id("ann")
+        receipt = eng.next(viewer).receipt
+        assert set(receipt.learned) == set(LEARNED)
+        for action in ("complete", "like", "share", "not_interested"):
+            p = receipt.terms[action]["p"]
+            assert sum(receipt.learned[action].values()) == pytest.approx(
+                math.log(p / (1 - p)), abs=1e-9
+            )
+        # reasons() tells the completion model's terms: the receipt's features are those.
+        named = {k: v for k, v in receipt.learned["complete"].items() if k in receipt.features}
+        assert named == pytest.approx(receipt.features)
+    finally:
+        eng.close()
+
+
+def test_repeats_that_bore_are_learned_as_satiation(world_path: Path) -> None:
+    """A viewer who skips a topic seen in their last few videos teaches a negative weight on
+    'recent same topic' for completion."""
+    clock = VirtualClock(100.0)
+    with Engine.open(world_path, clock=clock, log=False) as eng:
+        viewer = eng.new_user(["gaming", "cooking"])
+        recent: list[str] = []
+        for _ in range(300):
+            video = eng.next(viewer).video
+            if video.topic in recent[-3:]:
+                eng.record(viewer, video.id, "skip", watched_s=1.0)
+            else:
+                eng.record(viewer, video.id, "complete", watched_s=video.duration_s)
+            recent.append(video.topic)
+            clock.advance(10.0)
+        assert eng.learner is not None and eng.learner.model is not None
+        weight = eng.learner.model.weights[0, TERMS.index("recent same topic")]
+        assert weight < -0.3
