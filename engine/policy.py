@@ -351,10 +351,15 @@ class PopularScorer:
 
 
 class EnginePolicy(StagedPolicy):
-    """The default engine: its sources, filters, scores, re-rank and sampling."""
+    """The default engine: its sources, filters, scores, re-rank and sampling.
 
-    def __init__(self) -> None:
-        super().__init__(EngineScorer(), name="engine")
+    Args:
+        learn: False scores with the hand-set formula instead of the learned P(action)
+            (``--policy engine --policy-params`` a TOML with ``learn = false``).
+    """
+
+    def __init__(self, *, learn: bool = True) -> None:
+        super().__init__(EngineScorer(learn=learn), name="engine")
 
 
 class PopularPolicy(StagedPolicy):

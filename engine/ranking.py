@@ -5,7 +5,10 @@ a policy's view of *given* candidates, not of the candidates its sources would p
 must not move anything: no impression, no served count, no draw from the pick's generator.
 A staged policy's scorer scores the given ids as if its sources had proposed them (no
 filters); any other policy is asked to pick and its slate probability of each given id is
-its score (0 outside its slate).
+its score (0 outside its slate). Where a pick would draw a chance per topic
+(:mod:`engine.uncertainty`), a ranking takes each topic's posterior mean instead: the
+engine's expected view, the same on every call. Co-engagement with the viewer's recent
+positives is on the candidates as in a pick.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.candidates import Candidates
+from engine.coengagement import recent_positives
 from engine.pipeline import NothingToRecommendError, Proposal
 from engine.policy import CandidateSet, EngineScorer, PickRequest, Policy, StagedPolicy
 from engine.profile import query_vector
 from engine.sources import CODE, PRIORITY, Source
+from engine.uncertainty import posterior_mean
 
 __all__ = ["Ranking", "rank_given"]
 
@@ -82,11 +87,16 @@ def _proposal(request: PickRequest, video_ids: I64) -> Proposal:
     )
     proposed: dict[str, I64] = {name: np.zeros(0, dtype=np.int64) for name in PRIORITY}
     proposed[Source.CATALOG] = video_ids
+    state, coengagement = request.state, request.world.coengagement
     candidates = Candidates(
         ids=video_ids,
         source=np.full(len(video_ids), CODE[Source.CATALOG], dtype=np.int8),
         proposed=proposed,
         similarity=similarity,
         query_known=query is not None,
+        topic_draw=posterior_mean(state) if len(state.topic_hooked) else None,
+        coengagement=None
+        if coengagement is None
+        else coengagement.scores(video_ids, recent_positives(state.reactions)),
     )
     return Proposal(candidates, np.ones(len(video_ids), dtype=np.bool_), {})

@@ -143,6 +143,9 @@ def test_every_reader_of_sources_reads_the_registry() -> None:
 def test_a_pick_is_credited_to_its_first_source_in_priority_order(world_path: Path) -> None:
     with Engine.open(world_path, clock=VirtualClock(0.0), log=False) as engine:
         uid = engine.new_user(["cooking"])
+        # Trending proposes it and a boost too: one pick with two sources, whatever the draws.
+        top = int(engine.trending.top_videos[0])
+        engine.boost(top, weight=1000.0, until=3600.0, reason="a second source for one pick")
         receipts = []
         for _ in range(12):
             rec = engine.next(uid)
