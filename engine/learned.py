@@ -48,6 +48,7 @@ from engine.profile import UserState
 from engine.scoring import (
     RATE_OF,
     REPORT_PER_NOT_INTERESTED,
+    WEIGHT_OF,
     Scores,
     ScoringContext,
     combine,
@@ -101,19 +102,6 @@ WARM_START_LIMIT = 5000  # most recent logged impressions a file without a model
 MODEL_NAME = "engine"
 _EVERY_ACTION = np.ones(len(LEARNED), dtype=bool)
 _DURATION = INPUTS.index("duration (log)")
-# The formula's weight of each input: (name in [scoring], sign for "not interested" is -1).
-_FORMULA = {
-    "similarity": "similarity",
-    "topic": "topic_affinity",
-    "hashtags": "hashtag_affinity",
-    "sound": "sound_affinity",
-    "creator": "creator_affinity",
-    "followed": "followed",
-    "new from followed": "followed_new",
-    "language": "same_language",
-    "country": "same_country",
-    "freshness": "freshness",
-}
 
 
 def sigmoid(x: F64) -> F64:
@@ -127,8 +115,8 @@ def prior_weights(config: Config) -> F64:
     s = config.scoring
     weights = np.zeros((len(LEARNED), len(TERMS)))
     for j, name in enumerate(TERMS):
-        if name in _FORMULA:
-            weights[:, j] = float(getattr(s, _FORMULA[name]))
+        if name in WEIGHT_OF:
+            weights[:, j] = float(getattr(s, WEIGHT_OF[name]))
     weights[:, TERMS.index(GLOBAL_RATE)] = 1.0
     ni = LEARNED.index("not_interested")
     # The formula's P(not interested) = base × exp(-z): the logit mirrors z around the base.
@@ -464,7 +452,7 @@ def _receipt_row(receipt: _Logged, config: Config) -> tuple[list[float] | None, 
     row = [0.0] * len(INPUTS)
     row[0] = 1.0
     for name, contribution in features.items():
-        weight = float(getattr(config.scoring, _FORMULA.get(name, "-"), 0.0))
+        weight = float(getattr(config.scoring, WEIGHT_OF.get(name, "-"), 0.0))
         if name in INPUTS and weight:
             row[INPUTS.index(name)] = float(contribution) / weight
     return row, row_rates
@@ -546,7 +534,7 @@ def learned_scores(
     # are in the receipt's learned terms).
     weights = model.weights.copy()
     contributions = inputs * weights[0, :-1]
-    feats = {name: contributions[:, INPUTS.index(name)] for name in _FORMULA}
+    feats = {name: contributions[:, INPUTS.index(name)] for name in WEIGHT_OF}
     z = np.sum(list(feats.values()), axis=0) if len(ids) else np.zeros(0)
     vals = values(ids, z, ctx)
     duration = ctx.catalog.world.videos.duration_s[ids].astype(np.float64)
