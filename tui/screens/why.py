@@ -102,12 +102,18 @@ def learned_lines(receipt: Receipt) -> list[Content]:
     return lines
 
 
+MULTIPLIER_WORDS = {
+    "topic draw": "how sure the engine is about this topic for you (a Thompson draw: high "
+    "while it knows little)",
+}
+
+
 def scaled(score: float, factor: float, reason: str) -> tuple[float, str]:
     """Apply a multiplier as the engine does: a score below zero is divided by it instead, so
     "more of this" never ranks a disliked video lower. Returns the new score and its line."""
     if score >= 0:
-        return score * factor, f"× {factor:g} {reason}"
-    return score / max(factor, 1e-6), f"÷ {factor:g} {reason} (a negative score is divided)"
+        return score * factor, f"× {factor:.3g} {reason}"
+    return score / max(factor, 1e-6), f"÷ {factor:.3g} {reason} (a negative score is divided)"
 
 
 def adjustment_steps(receipt: Receipt) -> tuple[list[str], float]:
@@ -129,7 +135,8 @@ def adjustment_steps(receipt: Receipt) -> tuple[list[str], float]:
     # The engine scales by the product of these at once; shown one by one, as each reads.
     score, _ = scaled(receipt.base_score, math.prod(factors.values()), "")
     lines = [
-        scaled(receipt.base_score, factor, f"for {name}")[1] for name, factor in factors.items()
+        scaled(receipt.base_score, factor, f"for {MULTIPLIER_WORDS.get(name, name)}")[1]
+        for name, factor in factors.items()
     ]
     boost = receipt.multipliers.get("boost", 1.0)
     if boost != 1.0:
