@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,7 @@ from engine.history import timeline_steps
 from engine.ranking import Ranking
 from engine.replay import Replay, is_revisit
 from engine.store import Store
+from engine.store.imported import read_heldout
 from engine.store.timeline import Timeline
 
 __all__ = [
@@ -244,6 +246,8 @@ def offline_eval(
 
     The engine re-lives the first ``split`` of each viewer's impressions (and their events,
     every viewer in recorded order) and is then scored on the rest (see the module docstring).
+    A world made by ``foryou import`` is scored on its stored held-out viewings instead (the
+    engine re-lives the whole imported history; ``split`` is not used).
 
     Raises:
         ValueError: a split outside (0, 1), or nothing held out to evaluate.
@@ -258,7 +262,14 @@ def offline_eval(
         impressions = [i for i in timeline.impressions() if not is_revisit(i)]
         observed = outcomes_of(impressions, timeline.events(), world.videos.duration_s)
         steps = timeline_steps(timeline, {int(u["id"]) for u in users})
-    cutoff, held_out = _split(impressions, observed, split)
+        imported = read_heldout(store.db)
+    if imported:
+        # An imported world keeps its later viewings apart (`foryou import --history-until`):
+        # the engine learns from the whole history it holds and is scored on those.
+        cutoff: dict[int, float] = {}
+        held_out = [_held_out_of(row) for row in imported]
+    else:
+        cutoff, held_out = _split(impressions, observed, split)
     if not held_out:
         raise ValueError(
             "nothing held out to evaluate: no viewer has watched impressions to hold out"
@@ -266,6 +277,8 @@ def offline_eval(
     met: dict[int, set[int]] = {}
     for imp in impressions:
         met.setdefault(int(imp["user_id"]), set()).add(int(imp["video_id"]))
+    for held in held_out:  # never sample a viewer's own held-out video as a negative
+        met.setdefault(held.user_id, set()).add(held.video_id)
     replay = Replay.over(path, config, steps[0].world_t if steps else 0.0, policy)
     try:
         involved = {s.user_id for s in steps}
@@ -288,6 +301,16 @@ def offline_eval(
         )
     finally:
         replay.close()
+
+
+def _held_out_of(row: Mapping[str, Any]) -> HeldOut:
+    return HeldOut(
+        user_id=int(row["user_id"]),
+        video_id=int(row["video_id"]),
+        complete=bool(row["complete"]),
+        like=bool(row["like"]),
+        world_t=float(row["world_t"]),
+    )
 
 
 def _split(

@@ -435,3 +435,20 @@ def test_a_session_after_the_import_replays_exactly(small_movielens: Path, tmp_p
     replayed = replay_session(out, int(str(session)))
     assert [p.picked_video for p in replayed.picks] == [p.logged_video for p in replayed.picks]
     assert len(replayed.picks) == 8
+
+
+@pytest.mark.slow
+def test_offline_eval_scores_an_imported_world_on_its_held_out_viewings(
+    small_movielens: Path, tmp_path: Path
+) -> None:
+    from engine.config import Config
+    from engine.offline import offline_eval
+    from engine.store import Store
+    from engine.store.imported import read_heldout
+
+    out = tmp_path / "ml.db"
+    import_world("movielens", small_movielens, out)
+    with Store.open(out) as store:
+        held = read_heldout(store.db)
+    report = offline_eval(out, Config(), negatives=20)
+    assert report.held_out == len(held)  # the stored split, not a new one of the history
