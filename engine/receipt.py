@@ -77,12 +77,25 @@ class Receipt(msgspec.Struct, frozen=True):
             lines.append(
                 f"Your slider for {ctx['topic']} scales it ×{self.multipliers['topic slider']:g}."
             )
-        chance = f"{100 * self.propensity:.1f}%" if self.propensity < 0.999 else "certain"
+        chance = _chance(self.propensity)
         lines.append(
             f"Ranked #{self.rank + 1} of {self.funnel.slate} finalists out of "
             f"{self.funnel.merged} candidates; chance of being shown: {chance}."
         )
         return lines
+
+
+def _chance(propensity: float) -> str:
+    """A probability in words that never rounds a real chance to "0.0%" or to "certain"."""
+    if propensity >= 0.9995:
+        return "certain"
+    percent = 100 * propensity
+    if percent >= 0.1:
+        return f"{percent:.1f}%"
+    if percent <= 0:
+        return "0%"
+    # Two significant digits: a random pick among 20,000 videos is "0.005%", not "0.0%".
+    return f"{percent:.2g}%" if percent >= 1e-4 else "under 0.0001%"
 
 
 def _source_reasons(sources: list[str], ctx: dict[str, Any]) -> list[str]:

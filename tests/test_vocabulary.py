@@ -237,3 +237,13 @@ def test_no_module_keeps_its_own_list_of_sources() -> None:
             if len(found) >= 3:
                 copies.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(found)}")
     assert not copies
+
+
+def test_a_random_picks_tiny_chance_is_told_not_rounded_to_zero(world_path: Path) -> None:
+    """A uniform pick among ~3,000 videos has a chance of about 0.03%; "0.0%" told the audience
+    it could not have been shown."""
+    with Engine.open(world_path, clock=VirtualClock(0.0), log=False, policy="random") as engine:
+        receipt = engine.next(engine.new_user(["cooking"])).receipt
+    chance = receipt.reasons()[-1].rsplit("chance of being shown: ", 1)[1].rstrip(".%")
+    assert 0 < receipt.propensity < 0.001
+    assert float(chance) == pytest.approx(100 * receipt.propensity, rel=0.05)
