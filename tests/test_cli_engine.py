@@ -105,3 +105,21 @@ def test_boost_is_stored_and_disclosed(world_path: Path) -> None:
     )
     assert code != 0
     assert "unknown video" in out
+
+
+def test_captions_are_printed_as_written_not_as_emoji_or_markup(world_path: Path) -> None:
+    """A caption is file text: ":fire:" stays ":fire:" and "[red]" stays "[red]"."""
+    run("recommend", "--db", str(world_path), "--user", "cy", "--create", "-n", "1")
+    conn = sqlite3.connect(world_path)
+    impression, video = conn.execute(
+        "SELECT id, video_id FROM impressions ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    with conn:
+        conn.execute(
+            "UPDATE videos SET caption = ? WHERE id = ?", [":fire: [red]hot[/red] :smile:", video]
+        )
+    conn.close()
+    code, out = run("explain", "--db", str(world_path), str(impression))
+    assert code == 0, out
+    assert ":fire: [red]hot[/red] :smile:" in out
+    assert "🔥" not in out

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from engine import Engine, Receipt
 from engine.config import effective_toml, load_config
@@ -41,10 +41,11 @@ def receipt_table(receipt: Receipt, title: str) -> Table:
 
 
 def print_receipt(console: Console, receipt: Receipt, heading: str) -> None:
-    # Captions, handles and boost reasons come from the file: no escapes, no markup.
-    console.print(f"[bold]{escape(printable(heading, keep_newlines=True))}[/]")
+    # Captions, handles and boost reasons come from the file: no escapes, no markup, and no
+    # emoji codes (Rich turns a str's ":fire:" into an emoji; a Text is printed as it is).
+    console.print(Text(printable(heading, keep_newlines=True), style="bold"))
     for line in receipt.reasons():
-        console.print(f"  • {escape(printable(line))}")
+        console.print(Text(f"  • {printable(line)}"))
     funnel = receipt.funnel
     proposed = ", ".join(f"{k} {v}" for k, v in funnel.proposed.items() if v)
     removed = ", ".join(f"{k} {v}" for k, v in funnel.removed.items() if v)
