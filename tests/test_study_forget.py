@@ -168,3 +168,24 @@ def test_forget_with_another_reader_open_refuses_then_a_rerun_scrubs(
     assert "exports made before" in done.output
     assert leftovers() == []
     assert scan(path, FORGOTTEN, -1) == []
+
+
+def test_forget_drops_the_learned_model_fitted_on_their_events(
+    world_path: Path, tmp_path: Path
+) -> None:
+    """The shared P(action) model learned from the participant too; after forget, the file
+    holds no model state fitted on their events (the next engine refits on what remains)."""
+    path = make_bundle(world_path, tmp_path)
+    clock = VirtualClock(0.0)
+    with open_bundle(path) as bundle:
+        complete(bundle, FORGOTTEN, clock, seed=1)
+        complete(bundle, "P002", clock, seed=2)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM learned_models").fetchone()[0] == 1
+    conn.close()
+    with open_bundle(path) as bundle:
+        deleted = bundle.forget(FORGOTTEN)
+    assert deleted["learned_models"] == 1
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM learned_models").fetchone()[0] == 0
+    conn.close()

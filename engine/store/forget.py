@@ -4,7 +4,10 @@ Rows go in one transaction, children first. ``secure_delete`` makes SQLite overw
 bytes with zeros and a truncating WAL checkpoint drops the old page images, so the id cannot
 be recovered from the file afterwards either. Aggregate counters (``video_stats_live``) are
 decremented by the participant's share, computed by the caller from the rows being deleted;
-a counter row left at zero is deleted, since it would still say that someone watched.
+a counter row left at zero is deleted, since it would still say that someone watched. The
+learned P(action) model (``learned_models``) was fitted on everyone's events, theirs included:
+it is deleted too, and the next engine to open the file fits it again from the events that
+remain (:mod:`engine.learned`'s warm start), so nothing learned from them survives.
 
 The checkpoint cannot finish while another connection reads an older snapshot (a ``sqlite3``
 shell, an export, a stray simulation worker): that reader may still need the old pages, so
@@ -103,6 +106,8 @@ def forget_participant(
                 f"UPDATE video_stats_live SET {sets} WHERE video_id = ?", [*values, video_id]
             )
             db.execute(f"DELETE FROM video_stats_live WHERE video_id = ? AND {zero}", [video_id])
+        if user_id is not None and db["learned_models"].exists():
+            deleted["learned_models"] = db.execute("DELETE FROM learned_models").rowcount
     if not overwrite_freed(db):
         raise FileInUseError(deleted, processes_holding(db))
     return deleted
