@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from textual.command import CommandPalette
+from textual.widgets import Static
 
 from engine import VirtualClock
 from engine.study import open_bundle
@@ -373,10 +374,18 @@ async def test_heating_is_shown_only_where_the_condition_discloses_it(
         await pilot.pause()
         await onboard(run)
         await to_a_heated_video(run, bundle)
+        current = run.feed().study.current
+        assert current is not None
+        logged = json.loads(
+            rows(bundle, "SELECT receipt FROM impressions WHERE id = ?", (current.impression_id,))[
+                0
+            ]["receipt"]
+        )
         feed_text = screen_text(app)
         await run.press("w")
         assert isinstance(app.screen, WhyScreen)
         why_text = screen_text(app)
+        why_whole = "\n".join(str(w.content) for w in app.screen.query(Static))  # scrolled too
         await run.press("escape", "x")
         xray_text = run.seen[-1]
     told = [feed_text, why_text, xray_text]
@@ -386,6 +395,10 @@ async def test_heating_is_shown_only_where_the_condition_discloses_it(
     else:
         assert not any("BOOST" in t.upper() for t in told), told
         assert "heating" not in feed_text
+        # The score told is the one its steps come to: not the boosted one, 40 times larger.
+        final = re.search(r"final score\s+(-?[\d.]+)", why_whole)
+        assert final is not None, why_whole
+        assert float(final.group(1)) < logged["score"] / 10
     assert not any(name in t for t in told for name in NEVER_SHOWN)
 
 

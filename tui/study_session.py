@@ -23,6 +23,7 @@ from engine import Recommendation
 from engine.heating import STUDY_BOOSTER
 from engine.sources import CODE, Source
 from engine.study import Feed
+from tui.screens.why import adjustment_steps
 from tui.session import Controls, FeedSession
 
 # A heated video no other source proposed is, to a participant who is not told about heating,
@@ -39,7 +40,9 @@ def conceal_heating(recommendation: Recommendation) -> Recommendation:
     """The recommendation as a participant who is not told about the study's heating sees it.
 
     The study's boost, the "boosted" candidate source (in the pick's sources, the funnel and
-    the slate) and the boost multiplier are left out; a video credited to the boosted source
+    the slate), the boost multiplier and its share of the score are left out (the score told
+    is the one the why screen's steps come to without the boost, so no unexplained jump gives
+    it away); a video credited to the boosted source
     is credited to the next source that proposed it. An operator boost (not the study's) is
     always disclosed, so its video's recommendation is returned as it is.
 
@@ -55,8 +58,18 @@ def conceal_heating(recommendation: Recommendation) -> Recommendation:
     others = [s for s in receipt.sources if s != Source.BOOSTED]
     credited = min(others, key=lambda s: CODE.get(s, len(CODE))) if others else HEATING_TOLD_AS
     source = credited if receipt.source == Source.BOOSTED else receipt.source
+    unboosted = adjustment_steps(
+        msgspec.structs.replace(
+            receipt, multipliers={k: m for k, m in receipt.multipliers.items() if k != "boost"}
+        )
+    )[1]
     slate: list[dict[str, Any]] = [
-        {**row, "source": untold_source(str(row["source"]))} for row in receipt.slate
+        {
+            **row,
+            "source": untold_source(str(row["source"])),
+            "score": unboosted if row["video_id"] == receipt.video_id else row["score"],
+        }
+        for row in receipt.slate
     ]
     told = msgspec.structs.replace(
         receipt,
@@ -69,6 +82,7 @@ def conceal_heating(recommendation: Recommendation) -> Recommendation:
         multipliers={k: m for k, m in receipt.multipliers.items() if k != "boost"},
         slate=slate,
         boost=None,
+        score=unboosted,
     )
     return dataclasses.replace(recommendation, source=source, receipt=told)
 
