@@ -52,6 +52,7 @@ BAD = [
     ('kind = "text"', 'kind = "essay"', "$.post[1]"),
     ('id = "notes"', 'id = "enjoy"', "duplicate item id 'enjoy'"),
     ('completion_code = "FYP-7Q2"\n', "", "completion_code"),
+    ("boost = { videos = [", "boost = { videos = [3000, ", "$.conditions[1].boost.videos"),
 ]
 
 

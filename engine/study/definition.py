@@ -273,6 +273,15 @@ def _check(spec: StudySpec, source: str) -> None:
             raise StudyError(
                 f"{source}: duplicate condition name {name!r} - at `$.conditions[{i}]`"
             )
+    for i, condition in enumerate(spec.conditions):
+        for video in condition.boost.videos if condition.boost else []:
+            # Checked here, not after minutes of building the world the ids must be in.
+            if video >= spec.world.videos:
+                raise StudyError(
+                    f"{source}: condition {condition.name!r} heats video {video}, but the world "
+                    f"has {spec.world.videos} videos (ids 0-{spec.world.videos - 1}) "
+                    f"- at `$.conditions[{i}].boost.videos`"
+                )
     n = len(names)
     if spec.allocation.block_size % n:
         raise StudyError(
