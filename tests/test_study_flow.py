@@ -261,8 +261,17 @@ def test_completion_codes_can_be_per_participant(world_path: Path, tmp_path: Pat
 
 
 def test_study_status_command(bundle: StudyBundle, bundle_path: Path) -> None:
-    complete(bundle, "P001", VirtualClock(0.0))
+    clock = VirtualClock(0.0)
+    complete(bundle, "P001", clock)
     bundle.record_consent("P002", agreed=False)
+    # P003 and P004 fill the next block: one at the post-questionnaire, one mid-feed.
+    for participant, videos in (("P003", None), ("P004", 2)):
+        bundle.record_consent(participant, agreed=True)
+        bundle.record_answers(participant, "pre", {"age": "25-34", "hours": 3})
+        watch(bundle, participant, clock, np.random.default_rng(3), videos=videos)
+    status = bundle.status()
+    assert sum(c.in_feed for c in status.conditions) == 1
+    assert sum(c.after_feed for c in status.conditions) == 1
     result = CliRunner().invoke(main, ["study", "status", "--db", str(bundle_path)])
     assert result.exit_code == 0, result.output
     assert "heating-pilot" in result.output

@@ -126,12 +126,14 @@ def study_status(db_path: Path) -> None:
     with user_errors(), open_bundle(db_path) as bundle:
         status = bundle.status()
     table = Table(title=Text(printable(f"study {status.study!r}")), title_justify="left")
-    for heading in ("condition", "allocated", "in feed", "completed", "median duration"):
+    headings = ("condition", "allocated", "in feed", "after feed", "completed", "median duration")
+    for heading in headings:
         table.add_column(heading, justify="left" if heading == "condition" else "right")
     for c in status.conditions:
         median = "-" if c.median_duration_s is None else f"{c.median_duration_s / 60:.1f} min"
         name = Text(printable(c.name))  # from the study file: no escapes, no markup
-        table.add_row(name, str(c.allocated), str(c.in_feed), str(c.completed), median)
+        counts = (c.allocated, c.in_feed, c.after_feed, c.completed)
+        table.add_row(name, *map(str, counts), median)
     console = Console()
     console.print(table)
     console.print(f"declined consent: {status.declined}; completed: {status.completed}")

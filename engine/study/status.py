@@ -16,7 +16,8 @@ __all__ = ["ConditionStatus", "StudyStatus", "study_status"]
 class ConditionStatus:
     name: str
     allocated: int
-    in_feed: int
+    in_feed: int  # watching, or left in the middle of the feed
+    after_feed: int  # the feed is over: in the post-questionnaire or the debrief
     completed: int
     median_duration_s: float | None  # consent to completion, completed participants
 
@@ -43,7 +44,12 @@ def study_status(study: Study, participants: Sequence[Mapping[str, Any]]) -> Stu
             ConditionStatus(
                 name=condition.name,
                 allocated=len(mine),
-                in_feed=sum(r["status"] == "in_feed" for r in mine),
+                in_feed=sum(
+                    r["status"] == "in_feed" and r.get("feed_ended_at") is None for r in mine
+                ),
+                after_feed=sum(
+                    r["status"] == "in_feed" and r.get("feed_ended_at") is not None for r in mine
+                ),
                 completed=len(done),
                 median_duration_s=statistics.median(durations) if durations else None,
             )
