@@ -81,6 +81,28 @@ def test_the_report_has_tables_and_five_charts(comparison: Comparison, tmp_path:
     assert html.startswith("<!doctype html>") and '<img src="lorenz.png"' in html
 
 
+@pytest.mark.slow
+def test_learning_and_topic_share_curves_have_bands_for_each_persona_group(
+    comparison: Comparison,
+) -> None:
+    data = comparison.as_dict()
+    for arm, m in comparison.measures.items():
+        for group in ("all", "onboarded", "cold"):
+            curves = m.curves if group == "all" else m.group_curves[group]
+            bands = comparison.bands[arm][group]
+            assert set(bands) == {"watch_per_impression", "loved_share", "top_topic_share"}
+            for key, (low, high) in bands.items():
+                curve = curves[key]
+                assert len(low) == len(high) == len(curve)
+                drawn = np.isfinite(low)
+                assert drawn[0], (arm, group, key)  # everyone has a first position
+                assert np.all(low[drawn] <= curve[drawn] + 1e-9)
+                assert np.all(curve[drawn] <= high[drawn] + 1e-9)
+                assert np.max(high[drawn] - low[drawn]) > 0
+            saved = data["arms"][arm]["bands"][group]["loved_share"]
+            assert len(saved["low"]) == len(curves["loved_share"])
+
+
 def test_the_report_says_the_oracle_bounds_only_watch_time(
     comparison: Comparison, tmp_path: Path
 ) -> None:

@@ -482,7 +482,7 @@ def write_charts(comparison: Comparison, out: Path) -> dict[str, str]:
             _learning_curve,
         ),
         "Topic share over time": ("topic_share.png", _topic_share),
-        "Learning and loved-topic share by persona group": ("groups.png", _group_curves),
+        "Learning and topic-share curves by persona group": ("groups.png", _group_curves),
         "Creator exposure Lorenz curve": ("lorenz.png", _lorenz),
         "Forest plot: each paired difference with its interval": ("forest.png", _forest),
     }
@@ -501,9 +501,10 @@ def _learning_curve(plt: Any, comparison: Comparison) -> Any:
     fig, ax = plt.subplots(figsize=(7, 4))
     for arm, m in comparison.measures.items():
         if "position" in m.curves:
-            ax.plot(m.curves["position"], m.curves["watch_per_impression"], label=arm)
+            _curve(ax, comparison, arm, "all", "watch_per_impression")
     ax.set_xlabel("position in the persona's feed (impressions)")
     ax.set_ylabel("watch time per impression (s)")
+    _band_note(ax, comparison)
     ax.legend()
     fig.tight_layout()
     return fig
@@ -513,35 +514,68 @@ def _topic_share(plt: Any, comparison: Comparison) -> Any:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for arm, m in comparison.measures.items():
         if "position" in m.curves:
-            left.plot(m.curves["position"], m.curves["loved_share"], label=arm)
-            right.plot(m.curves["list_position"], m.curves["top_topic_share"], label=arm)
+            _curve(left, comparison, arm, "all", "loved_share")
+            _curve(right, comparison, arm, "all", "top_topic_share")
     left.set_title("share of the persona's true top topics")
     right.set_title("top-topic share per list of 10 (filter bubble)")
     for ax in (left, right):
         ax.set_xlabel("position in the persona's feed")
         ax.set_ylim(0, 1)
+    _band_note(left, comparison)
     left.legend()
     fig.tight_layout()
     return fig
 
 
+GROUP_CURVES = {
+    "watch_per_impression": "watch time per impression (s)",
+    "loved_share": "share of the persona's true top topics",
+    "top_topic_share": "top-topic share per list of 10",
+}
+
+
 def _group_curves(plt: Any, comparison: Comparison) -> Any:
-    fig, axes = plt.subplots(2, len(GROUPS), figsize=(11, 7), sharex=True)
+    fig, axes = plt.subplots(len(GROUP_CURVES), len(GROUPS), figsize=(11, 10), sharex=True)
     for col, group in enumerate(GROUPS):
         for arm, m in comparison.measures.items():
-            curves = m.group_curves[group]
-            if "position" in curves:
-                axes[0, col].plot(curves["position"], curves["watch_per_impression"], label=arm)
-                axes[1, col].plot(curves["position"], curves["loved_share"], label=arm)
-        axes[0, col].set_title(f"{group}: watch time per impression (s)")
-        axes[1, col].set_title(f"{group}: share of the persona's true top topics")
-        axes[1, col].set_ylim(0, 1)
-        axes[1, col].set_xlabel("position in the persona's feed")
+            if "position" in m.group_curves[group]:
+                for row, key in enumerate(GROUP_CURVES):
+                    _curve(axes[row, col], comparison, arm, group, key)
+        for row, (key, title) in enumerate(GROUP_CURVES.items()):
+            axes[row, col].set_title(f"{group}: {title}", fontsize=10)
+            if key != "watch_per_impression":
+                axes[row, col].set_ylim(0, 1)
+        axes[-1, col].set_xlabel("position in the persona's feed")
     drawn = [ax for ax in axes[0] if ax.lines]  # a group may have no personas
     if drawn:
         drawn[0].legend()
+        _band_note(drawn[0], comparison)
     fig.tight_layout()
     return fig
+
+
+def _curve(ax: Any, comparison: Comparison, arm: str, group: str, key: str) -> None:
+    """One arm's curve, over all personas or a group's, with its 95% band when there is one."""
+    from engine.sim.metrics import CURVE_AXIS
+
+    m = comparison.measures[arm]
+    curves = m.curves if group == "all" else m.group_curves[group]
+    x = curves[CURVE_AXIS[key]]
+    (line,) = ax.plot(x, curves[key], label=arm)
+    band = comparison.bands.get(arm, {}).get(group, {}).get(key)
+    if band is not None and np.isfinite(band[0]).any():
+        # A normal interval can pass what the curve can reach: seconds ≥ 0, shares in [0, 1].
+        low = np.maximum(band[0], 0.0)
+        high = band[1] if key == "watch_per_impression" else np.minimum(band[1], 1.0)
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, linewidth=0)
+
+
+def _band_note(ax: Any, comparison: Comparison) -> None:
+    if comparison.bands:
+        ax.text(
+            0.01, 0.01, f"bands: 95% pointwise, {comparison.clusters} shards resampled",
+            transform=ax.transAxes, fontsize=7, color="#555",
+        )  # fmt: skip
 
 
 def _lorenz(plt: Any, comparison: Comparison) -> Any:
