@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from engine import frames
 from engine.config import config_hash, effective_toml
 from engine.sim.experiment import Experiment
 from engine.sim.inference import (
@@ -125,21 +126,11 @@ class Comparison:
         Raises:
             ImportError: pandas is not installed (``pip install 'foryou[pandas]'``).
         """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError("to_pandas needs pandas: pip install 'foryou[pandas]'") from None
-        return pd.DataFrame(per_persona_columns(self.experiment, self.measures))
+        return frames.to_pandas(per_persona_columns(self.experiment, self.measures))
 
     def to_parquet(self, path: str | Path) -> None:
         """Write :meth:`to_pandas`'s rows to a Parquet file (needs pyarrow)."""
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise ImportError("to_parquet needs pyarrow: pip install 'foryou[parquet]'") from None
-        table = pa.table(per_persona_columns(self.experiment, self.measures))
-        pq.write_table(table, str(path))
+        frames.to_parquet(per_persona_columns(self.experiment, self.measures), path)
 
     def as_dict(self) -> dict[str, Any]:
         """Everything a metrics JSON holds (plain values only), down to what it takes to run the

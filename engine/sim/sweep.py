@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import tomli_w
 
+from engine import frames
 from engine.config import Config, ConfigError, as_dict, parse_config
 from engine.sim.comparison import Comparison
 from engine.sim.runner import Arm
@@ -157,11 +158,11 @@ class Sweep:
     def to_pandas(self) -> Any:
         """:meth:`rows` as a pandas DataFrame (``pip install 'foryou[pandas]'``); the
         per-persona measures are ``sweep.comparison.to_pandas()``."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError("to_pandas needs pandas: pip install 'foryou[pandas]'") from None
-        return pd.DataFrame(self.rows())
+        return frames.to_pandas(self.rows())
+
+    def to_parquet(self, path: str | Path) -> None:
+        """Write :meth:`rows` to a Parquet file (``pip install 'foryou[parquet]'``)."""
+        frames.to_parquet(self.rows(), path)
 
     def pareto_front(self) -> list[str]:
         """Arms (references left out) that no other arm beats on both the primary metric and
