@@ -477,10 +477,11 @@ def sweep_table(result: Any) -> FoldingTable:
         for i, name in enumerate(header)
     ]
     columns[0].cells = [name_markup(cell) for cell in columns[0].cells]
+    columns[-1].justify = "left"
     return FoldingTable(
         "Sweep (paired with base; Holm-corrected p; ◆ Pareto front)",
-        columns[:1],
-        [columns[1:4], columns[4:7], columns[7:]],
+        [columns[0], columns[-1]],  # the front's mark stays beside each arm's name
+        [columns[1:4], columns[4:7]],
         caption=" ".join(few_shards(result.comparison.clusters)) or None,
     )
 

@@ -46,7 +46,8 @@ class FoldColumn:
         """Room for the widest value (notes wrap) and at least a short heading."""
         values = [Text.from_markup(c).cell_len for c in self.cells if not isinstance(c, Note)]
         notes = [min(Text.from_markup(c).cell_len, HEADING_WIDTH) for c in self.cells]
-        heading = min(Text(printable(self.heading)).cell_len, HEADING_WIDTH)
+        words = printable(self.heading).split() or [""]
+        heading = min(max(Text(w).cell_len for w in words), HEADING_WIDTH)  # wraps at spaces
         return max([heading, *values, *notes, 1])
 
 
@@ -77,23 +78,26 @@ class FoldingTable:
     def layout(self, width: int) -> tuple[int, list[list[list[FoldColumn]]]]:
         """How wide the label columns may wrap and which blocks go in each table: as few
         tables as fit ``width``, with the widest labels that keep that few."""
-        options = [(len(self._parts(width, w)), -w) for w in LABEL_WIDTHS]
-        label_width = -min(options)[1]
+        options = []
+        for w in LABEL_WIDTHS:
+            parts = self._parts(width, w)
+            too_wide = any(self._width(part, w) > width for part in parts)
+            options.append((too_wide, len(parts), -w))
+        label_width = -min(options)[2]
         return label_width, self._parts(width, label_width)
+
+    def _width(self, blocks: list[list[FoldColumn]], label_width: int) -> int:
+        lead = 1 + sum(min(c.width(), label_width) + CELL_COST for c in self.lead)
+        return lead + sum(c.width() + CELL_COST for block in blocks for c in block)
 
     def _parts(self, width: int, label_width: int) -> list[list[list[FoldColumn]]]:
         """Blocks filled into tables left to right (a block wider than the terminal still
         gets a table of its own)."""
-        lead = 1 + sum(min(c.width(), label_width) + CELL_COST for c in self.lead)
         parts: list[list[list[FoldColumn]]] = [[]]
-        used = lead
         for block in self.blocks:
-            cost = sum(c.width() + CELL_COST for c in block)
-            if parts[-1] and used + cost > width:
+            if parts[-1] and self._width([*parts[-1], block], label_width) > width:
                 parts.append([])
-                used = lead
             parts[-1].append(block)
-            used += cost
         return parts
 
     def _table(

@@ -606,20 +606,26 @@ def _forest(plt: Any, comparison: Comparison) -> Any:
     )
     for ax, arm in zip(axes[0], arms, strict=False):
         drawn = _forest_rows(comparison.differences[arm])
+        edge = _forest_edge(drawn)
         for y, (d, centre, low, high) in enumerate(drawn):
             colour = {"better": "#2a9d4a", "worse": "#c8372d"}.get(verdict(d), "#4c72b0")
             colour = colour if d.flagged else "#8c8c8c"
-            ax.plot([low, high], [y, y], color=colour, linewidth=2)
-            ax.plot([centre], [y], "o", color=colour, markersize=4)
+            ax.plot([max(low, -edge), min(high, edge)], [y, y], color=colour, linewidth=2)
+            ax.plot([np.clip(centre, -edge, edge)], [y], "o", color=colour, markersize=4)
+            for end, marker in ((low, "<"), (high, ">")):  # an interval past the axis
+                if abs(end) > edge:
+                    ax.plot([np.sign(end) * edge], [y], marker, color=colour, markersize=5)
+        ax.set_xlim(-edge * 1.05, edge * 1.05)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_yticks(range(len(drawn)), [_forest_label(d) for d, *_ in drawn], fontsize=8)
         ax.invert_yaxis()
         ax.set_title(_arm_heading(arm), fontsize=10)
         ax.set_xlabel(f"difference from {comparison.baseline}, % of its value")
     fig.suptitle(
-        f"{100 * CONFIDENCE:.0f}% intervals before correction; coloured where the Holm-corrected "
-        "p ≤ 0.05 (green better, red worse, blue just different)",
-        fontsize=9,
+        f"{100 * CONFIDENCE:.0f}% intervals before correction (arrows: they go on past the "
+        "axis)\ncoloured where the Holm-corrected p ≤ 0.05: green better, red worse, blue just "
+        "different",
+        fontsize=8,
     )
     fig.tight_layout()
     return fig
@@ -633,6 +639,18 @@ def _forest_rows(diffs: list[Difference]) -> list[tuple[Difference, float, float
         scale = 100 / abs(d.a)
         rows.append((d, d.diff * scale, d.low * scale, d.high * scale))
     return rows
+
+
+def _forest_edge(rows: list[tuple[Difference, float, float, float]]) -> float:
+    """Half-width of the forest's axis: every estimate, and most intervals whole, so that one
+    rare event's huge interval (a comment rate from a handful of comments) does not flatten
+    the rest; the intervals it cuts end in an arrow."""
+    if not rows:
+        return 1.0
+    centres = [abs(c) for _, c, _, _ in rows]
+    ends = [max(abs(lo), abs(hi)) for _, _, lo, hi in rows]
+    edge = max(max(centres), float(np.quantile(ends, 0.8)))
+    return edge * 1.1 if edge > 0 else 1.0
 
 
 def _forest_label(d: Difference) -> str:
