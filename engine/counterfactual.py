@@ -407,6 +407,7 @@ def validate(
     with tempfile.TemporaryDirectory(prefix="foryou-validate-") as scratch:
         copy = Path(scratch) / "logs.db"
         shutil.copy(world, copy)
+        earlier = set(_session_ids(copy))  # the file's own history is no part of the check
         spec = RunSpec(
             db_path=copy,
             users=users,
@@ -421,7 +422,13 @@ def validate(
         experiment = run_experiment(spec, arms)
         duration = experiment.world.videos.duration_s.astype(np.float64)
         evaluation = estimate_from_logs(
-            copy, target, opened_at=spec.start_t, policy=policy, methods=methods, clip=clip
+            copy,
+            target,
+            sessions=[i for i in _session_ids(copy) if i not in earlier],
+            opened_at=spec.start_t,
+            policy=policy,
+            methods=methods,
+            clip=clip,
         )
     return Validation(
         evaluation=evaluation,
@@ -431,3 +438,8 @@ def validate(
         seed=seed,
         seconds=time.perf_counter() - started,
     )
+
+
+def _session_ids(path: Path) -> list[int]:
+    with Store.open(path) as store:
+        return Timeline(store.db).session_ids()

@@ -201,3 +201,18 @@ def test_evaluate_results_are_a_table_for_a_notebook(simulated_logs: Path, tmp_p
     snips = rows[(rows.level == "impression") & (rows.estimator == "SNIPS")]
     assert list(snips.covers) == [True, False, False] and list(snips.truth)[1] == 2.0
     assert (rows.estimator == "logged (simulated)").sum() == len(truth)
+
+
+@pytest.mark.slow
+def test_validate_estimates_from_its_own_logs_only(simulated_logs: Path) -> None:
+    # The file already holds 32 logged sessions (16 personas × 2): a check run on a copy of it
+    # must weigh only the sessions its own logging personas watched, one each.
+    from engine.counterfactual import validate
+
+    target = msgspec.structs.replace(
+        Config(), pick=msgspec.structs.replace(Config().pick, temperature=0.3)
+    )
+    check = validate(simulated_logs, Config(), target, users=6, seed=0, methods=["SNIPS"])
+    completion = check.evaluation.outcomes["completion"]
+    assert completion.sessions == 6
+    assert completion.logged.value == pytest.approx(check.logged["completion"])
