@@ -43,6 +43,7 @@ def test_every_part_fits_and_every_value_stays_whole(seed: int, width: int) -> N
     lines = render(table, width)
     assert max(cell_len(line) for line in lines) <= width
     text = "\n".join(lines)
+    assert "…" not in text  # a name too long for its column folds onto the next line
     for block in table.blocks:
         for column in block:
             for cell in column.cells:
@@ -64,3 +65,11 @@ def test_names_are_shown_as_typed_and_notes_may_wrap() -> None:
     text = "\n".join(render(table, 80))
     assert "[bold]x␛[2J" in text and "From [red]x" in text
     assert "\x1b" not in text
+
+
+def test_a_squeezed_name_folds_onto_the_next_line_rather_than_being_cut() -> None:
+    names = ["temperature=0.3 explore_share=0.0", "temperature=0.3 explore_share=0.2"]
+    blocks = [[FoldColumn("Δ [95% CI]", ["x" * 58, "y" * 58])]]
+    lines = render(FoldingTable("Sweep", [FoldColumn("arm", names, justify="left")], blocks), 80)
+    text = "\n".join(lines)
+    assert "…" not in text and "explore_share=0" in text  # the rest on the next line

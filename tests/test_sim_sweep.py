@@ -57,6 +57,7 @@ def test_sweep_prints_a_table_and_writes_a_pareto_chart(world_path: Path, tmp_pa
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert max(cell_len(line) for line in result.output.splitlines()[1:]) <= 80
+    assert "…" not in result.output  # names fold, never cut
     assert "temperature=0.3" in result.output and "◆" in result.output
     text = (out / "sweep.md").read_text()
     assert "| temperature=1.0 |" in text and "](pareto.png)" in text

@@ -118,6 +118,7 @@ class FoldingTable:
                 min_width=min(column.width(), label_width),
                 max_width=longest,
                 style=column.style,
+                overflow="fold",  # a name too long for the column goes on, never "…"
             )
         columns = [c for block in blocks for c in block]
         for column in columns:
