@@ -218,6 +218,25 @@ def _renamed(comparison: Comparison, names: dict[str, str]) -> Comparison:
 
 
 @pytest.mark.slow
+def test_differences_are_also_taken_within_each_persona_group(
+    comparison: Comparison, tmp_path: Path
+) -> None:
+    assert set(comparison.group_differences) == {"onboarded", "cold"}
+    for group, by_arm in comparison.group_differences.items():
+        assert set(by_arm) == set(comparison.differences)
+        values = comparison.summary(group)
+        primary = next(d for d in by_arm["wide"] if d.metric == "watch_per_session")
+        expected = values["wide"]["watch_per_session"] - values["narrow"]["watch_per_session"]
+        assert primary.diff == pytest.approx(expected)
+        assert primary.low <= primary.diff <= primary.high
+    text = write_report(comparison, tmp_path, "md").read_text()
+    assert "## Paired differences by persona group" in text
+    assert "onboarded: difference [95% CI], p (Holm)" in text
+    data = comparison.as_dict()
+    assert set(data["group_differences"]["cold"]) == set(comparison.differences)
+
+
+@pytest.mark.slow
 def test_tables_fit_80_columns_and_show_config_names_as_typed(comparison: Comparison) -> None:
     import io
 

@@ -87,6 +87,8 @@ class Comparison:
     per_seed: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # arm -> seeds
     # arm -> "all" or a persona group -> curve (CURVE_AXIS) -> its 95% pointwise band
     bands: dict[str, dict[str, dict[str, Band]]] = field(default_factory=dict)
+    # persona group -> other arm -> its differences from the baseline within that group
+    group_differences: dict[str, dict[str, list[Difference]]] = field(default_factory=dict)
 
     def summary(self, group: str | None = None) -> dict[str, dict[str, float]]:
         """Point estimates per arm and metric, over all personas or one group's (time to
@@ -192,6 +194,10 @@ class Comparison:
             "baseline": self.baseline,
             "differences": {
                 arm: [vars(d) for d in diffs] for arm, diffs in self.differences.items()
+            },
+            "group_differences": {
+                group: {arm: [vars(d) for d in diffs] for arm, diffs in by_arm.items()}
+                for group, by_arm in self.group_differences.items()
             },
         }
         result: dict[str, Any] = _plain(data)
@@ -327,7 +333,9 @@ def compare(
                 mde[name] = _mde(se, diffs, plan)
                 if units is None:
                     per_seed[name] = _per_seed(experiment, measures[chosen], measures[name], plan)
-    bands = _bands(experiment, measures, plan.cluster_of) if bootstrap and units is None else {}
+    whole = bootstrap and units is None
+    bands = _bands(experiment, measures, plan.cluster_of) if whole else {}
+    by_group = _group_differences(experiment, measures, chosen, plan, n_resamples) if whole else {}
     return Comparison(
         experiment,
         measures,
@@ -341,6 +349,7 @@ def compare(
         mde=mde,
         per_seed=per_seed,
         bands=bands,
+        group_differences=by_group,
     )
 
 
@@ -499,6 +508,35 @@ def _mde(se: float, diffs: list[Difference], plan: _Plan) -> float:
     total = sum(BUDGET[r] for r in family)
     level = ALPHA * BUDGET["primary"] / total
     return minimum_detectable_effect(se, alpha=level, df=max(plan.clusters - 1, 1))
+
+
+def _group_differences(
+    experiment: Experiment,
+    measures: dict[str, Measures],
+    baseline: str,
+    plan: _Plan,
+    n_resamples: int,
+) -> dict[str, dict[str, list[Difference]]]:
+    """Every arm's differences from the baseline within each persona group (onboarded, cold
+    start), each group its own family for the correction: does a change help one group and
+    hurt the other?"""
+    groups = next(iter(measures.values())).groups
+    result: dict[str, dict[str, list[Difference]]] = {}
+    for index, (group, personas) in enumerate(groups.items()):
+        if personas.sum() < MIN_PERSONAS:
+            continue
+        within = {name: _subset(m, personas) for name, m in measures.items()}
+        group_plan = replace(
+            plan, cluster_of=_renumber(plan.cluster_of[personas]), horizon=_horizon(within)
+        )
+        key = np.random.SeedSequence(experiment.spec.seed, spawn_key=(BOOTSTRAP_KEY, index + 1))
+        counts = cluster_resamples(group_plan.clusters, np.random.default_rng(key), n_resamples)
+        result[group] = {
+            name: _differences(within[baseline], within[name], group_plan, counts)[0]
+            for name in within
+            if name != baseline
+        }
+    return result
 
 
 def _bands(

@@ -179,6 +179,8 @@ def _sections(comparison: Comparison, charts: dict[str, str]) -> list[_Section]:
     sections += [_group_table(comparison), _predictions(comparison)]
     if comparison.differences:
         sections.append(_difference_table(comparison))
+        if comparison.group_differences:
+            sections.append(_group_difference_table(comparison))
         sections.append(_power(comparison))
         if comparison.per_seed:
             sections.append(_per_seed_table(comparison))
@@ -309,6 +311,34 @@ def _difference_table(comparison: Comparison) -> _Section:
         *_oracle_note(list(comparison.differences)),
     ]
     return _Section(f"Paired differences from `{comparison.baseline}`", notes, rows)
+
+
+def _group_difference_table(comparison: Comparison) -> _Section:
+    """Each difference within the onboarded and the cold-start personas, side by side."""
+    groups = list(comparison.group_differences)
+    rows = [["metric", "arm", *(f"{g}: difference [95% CI], p (Holm)" for g in groups)]]
+    for arm, diffs in comparison.differences.items():
+        by_group = {
+            g: {d.metric: d for d in comparison.group_differences[g].get(arm, [])} for g in groups
+        }
+        for d in ordered(diffs):
+            cells = []
+            for g in groups:
+                found = by_group[g].get(d.metric)
+                if found is None or found.role == "untested":
+                    cells.append(f"n/a ({found.note})" if found and found.note else "n/a")
+                    continue
+                mark = {"better": " ▲", "worse": " ▼"}.get(verdict(found), "")
+                mark = mark or (" •" if found.flagged else "")
+                cells.append(f"{format_difference(found)}, p {format_p(found.adjusted)}{mark}")
+            rows.append([METRICS[d.metric].label, _arm_heading(arm), *cells])
+    note = (
+        "The same paired differences within each persona group (onboarded: named topics at "
+        "sign-up; cold start: named none), shards resampled as above and each group corrected "
+        "as its own family: a change can help one group and hurt the other. ▲ better, ▼ worse, "
+        "• different after the correction."
+    )
+    return _Section("Paired differences by persona group", [note], rows)
 
 
 def few_shards(clusters: int) -> list[str]:
