@@ -38,6 +38,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from engine import frames
 from engine.config import Config
 from engine.offpolicy import SESSION_METHODS, Bandit, Estimate, Estimates, estimate
 from engine.offpolicy import session_estimates as slate_estimates
@@ -45,7 +46,15 @@ from engine.replay import Pick, is_revisit, relive
 from engine.store import Store
 from engine.store.timeline import Timeline
 
-__all__ = ["OUTCOMES", "SESSION_OUTCOMES", "Evaluation", "estimate_from_logs", "outcomes_of"]
+__all__ = [
+    "OUTCOMES",
+    "SESSION_OUTCOMES",
+    "Evaluation",
+    "Validation",
+    "estimate_from_logs",
+    "outcomes_of",
+    "validate",
+]
 
 F64 = npt.NDArray[np.float64]
 OUTCOMES = ("completion", "watch_fraction", "like")
@@ -63,6 +72,70 @@ class Evaluation:
     left_out: int  # served but never watched, or logged without a propensity
     # session outcome -> slate estimator (or "logged") -> estimate of the mean per session
     sessions: dict[str, dict[str, Estimate]] = field(default_factory=dict)
+
+    def rows(self, truth: dict[str, float] | None = None) -> dict[str, list[Any]]:
+        """One row per outcome and estimator (the logging policy's own mean as ``logged``),
+        per impression (``level`` "impression") and per session (``level`` "session"): the
+        estimate, its standard error and 95% interval, and the weights' diagnostics (NaN for
+        the session forms). With ``truth`` (outcome -> value), a ``truth`` column and whether
+        each interval ``covers`` it."""
+        rows = [
+            _row("impression", outcome, estimator, e, found)
+            for outcome, found in self.outcomes.items()
+            for estimator, e in {"logged": found.logged, **found.methods}.items()
+        ]
+        rows += [
+            _row("session", outcome, estimator, e, None) | {"impressions": self.impressions}
+            for outcome, forms in self.sessions.items()
+            for estimator, e in forms.items()
+        ]
+        if truth is not None:
+            for row in rows:
+                row["truth"] = truth.get(row["outcome"], float("nan"))
+                row["covers"] = bool(row["low"] <= row["truth"] <= row["high"])
+        return {key: [row[key] for row in rows] for key in (rows[0] if rows else ROW_COLUMNS)}
+
+    def to_pandas(self) -> Any:
+        """:meth:`rows` as a pandas DataFrame (``pip install 'foryou[pandas]'``)."""
+        return frames.to_pandas(self.rows())
+
+    def to_parquet(self, path: str | Path) -> None:
+        """Write :meth:`rows` to a Parquet file (``pip install 'foryou[parquet]'``)."""
+        frames.to_parquet(self.rows(), path)
+
+
+def _row(
+    level: str, outcome: str, estimator: str, e: Estimate, found: Estimates | None
+) -> dict[str, Any]:
+    nan = float("nan")
+    return {
+        "level": level,
+        "outcome": outcome,
+        "estimator": estimator,
+        "value": e.value,
+        "std_error": e.std_error,
+        "low": e.low,
+        "high": e.high,
+        "impressions": found.n if found else nan,
+        "effective_sample_size": found.effective_sample_size if found else nan,
+        "mean_weight": found.mean_weight if found else nan,
+        "unsupported": found.unsupported if found else nan,
+    }
+
+
+ROW_COLUMNS = (
+    "level",
+    "outcome",
+    "estimator",
+    "value",
+    "std_error",
+    "low",
+    "high",
+    "impressions",
+    "effective_sample_size",
+    "mean_weight",
+    "unsupported",
+)
 
 
 def outcomes_of(
@@ -248,6 +321,34 @@ class Validation:
     seed: int
     seconds: float
 
+    def rows(self) -> dict[str, list[Any]]:
+        """:meth:`Evaluation.rows` with the simulated ``truth`` and whether each interval
+        ``covers`` it, plus the logging config's own simulated outcomes as estimator
+        ``logged (simulated)``."""
+        columns = self.evaluation.rows(self.truth)
+        for outcome, value in self.logged.items():
+            row: dict[str, Any] = dict.fromkeys(columns, float("nan"))
+            row |= {
+                "level": "impression" if outcome in OUTCOMES else "session",
+                "outcome": outcome,
+                "estimator": "logged (simulated)",
+                "value": value,
+                "impressions": self.evaluation.impressions,
+                "truth": self.truth[outcome],
+                "covers": None,
+            }
+            for key, cell in row.items():
+                columns[key].append(cell)
+        return columns
+
+    def to_pandas(self) -> Any:
+        """:meth:`rows` as a pandas DataFrame (``pip install 'foryou[pandas]'``)."""
+        return frames.to_pandas(self.rows())
+
+    def to_parquet(self, path: str | Path) -> None:
+        """Write :meth:`rows` to a Parquet file (``pip install 'foryou[parquet]'``)."""
+        frames.to_parquet(self.rows(), path)
+
 
 def simulated_outcomes(
     trace: npt.NDArray[np.void], duration_s: F64, sessions: int
@@ -306,6 +407,7 @@ def validate(
     with tempfile.TemporaryDirectory(prefix="foryou-validate-") as scratch:
         copy = Path(scratch) / "logs.db"
         shutil.copy(world, copy)
+        earlier = set(_session_ids(copy))  # the file's own history is no part of the check
         spec = RunSpec(
             db_path=copy,
             users=users,
@@ -320,7 +422,13 @@ def validate(
         experiment = run_experiment(spec, arms)
         duration = experiment.world.videos.duration_s.astype(np.float64)
         evaluation = estimate_from_logs(
-            copy, target, opened_at=spec.start_t, policy=policy, methods=methods, clip=clip
+            copy,
+            target,
+            sessions=[i for i in _session_ids(copy) if i not in earlier],
+            opened_at=spec.start_t,
+            policy=policy,
+            methods=methods,
+            clip=clip,
         )
     return Validation(
         evaluation=evaluation,
@@ -330,3 +438,8 @@ def validate(
         seed=seed,
         seconds=time.perf_counter() - started,
     )
+
+
+def _session_ids(path: Path) -> list[int]:
+    with Store.open(path) as store:
+        return Timeline(store.db).session_ids()

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -169,3 +170,49 @@ def test_evaluate_validate_prints_the_truth_beside_every_estimate(
         assert 0 <= report["outcomes"][outcome]["truth"] <= 1
     assert report["sessions"]["impressions"]["truth"] >= 1
     assert world_template.read_bytes() == before  # the world itself is never written
+
+
+@pytest.mark.slow
+def test_evaluate_results_are_a_table_for_a_notebook(simulated_logs: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from engine.counterfactual import Validation, estimate_from_logs
+
+    target = msgspec.structs.replace(
+        Config(), pick=msgspec.structs.replace(Config().pick, temperature=0.3)
+    )
+    evaluation = estimate_from_logs(simulated_logs, target, methods=["SNIPS", "DR"])
+    frame = evaluation.to_pandas()
+    snips = frame[(frame.level == "impression") & (frame.estimator == "SNIPS")]
+    assert list(snips.outcome) == ["completion", "watch_fraction", "like"]
+    completion = evaluation.outcomes["completion"]
+    row = snips.iloc[0]
+    assert row.value == completion.snips.value and row.low == completion.snips.low
+    assert row.effective_sample_size == completion.effective_sample_size
+    sessions = frame[frame.level == "session"]
+    assert {"logged", "independent", "cascade"} <= set(sessions.estimator)
+    evaluation.to_parquet(tmp_path / "evaluate.parquet")
+    assert pq.read_table(tmp_path / "evaluate.parquet").num_rows == len(frame)
+    # A validation adds the simulated truth and whether each interval covers it.
+    truth = {"completion": completion.snips.value, "watch_fraction": 2.0, "like": -1.0}
+    truth |= {"completions": 1.0, "watched_s": 100.0, "impressions": 10.0}
+    check = Validation(evaluation, dict(truth), truth, users=16, seed=0, seconds=1.0)
+    rows = check.to_pandas()
+    snips = rows[(rows.level == "impression") & (rows.estimator == "SNIPS")]
+    assert list(snips.covers) == [True, False, False] and list(snips.truth)[1] == 2.0
+    assert (rows.estimator == "logged (simulated)").sum() == len(truth)
+
+
+@pytest.mark.slow
+def test_validate_estimates_from_its_own_logs_only(simulated_logs: Path) -> None:
+    # The file already holds 32 logged sessions (16 personas × 2): a check run on a copy of it
+    # must weigh only the sessions its own logging personas watched, one each.
+    from engine.counterfactual import validate
+
+    target = msgspec.structs.replace(
+        Config(), pick=msgspec.structs.replace(Config().pick, temperature=0.3)
+    )
+    check = validate(simulated_logs, Config(), target, users=6, seed=0, methods=["SNIPS"])
+    completion = check.evaluation.outcomes["completion"]
+    assert completion.sessions == 6
+    assert completion.logged.value == pytest.approx(check.logged["completion"])

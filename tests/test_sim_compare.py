@@ -81,6 +81,28 @@ def test_the_report_has_tables_and_five_charts(comparison: Comparison, tmp_path:
     assert html.startswith("<!doctype html>") and '<img src="lorenz.png"' in html
 
 
+@pytest.mark.slow
+def test_learning_and_topic_share_curves_have_bands_for_each_persona_group(
+    comparison: Comparison,
+) -> None:
+    data = comparison.as_dict()
+    for arm, m in comparison.measures.items():
+        for group in ("all", "onboarded", "cold"):
+            curves = m.curves if group == "all" else m.group_curves[group]
+            bands = comparison.bands[arm][group]
+            assert set(bands) == {"watch_per_impression", "loved_share", "top_topic_share"}
+            for key, (low, high) in bands.items():
+                curve = curves[key]
+                assert len(low) == len(high) == len(curve)
+                drawn = np.isfinite(low)
+                assert drawn[0], (arm, group, key)  # everyone has a first position
+                assert np.all(low[drawn] <= curve[drawn] + 1e-9)
+                assert np.all(curve[drawn] <= high[drawn] + 1e-9)
+                assert np.max(high[drawn] - low[drawn]) > 0
+            saved = data["arms"][arm]["bands"][group]["loved_share"]
+            assert len(saved["low"]) == len(curves["loved_share"])
+
+
 def test_the_report_says_the_oracle_bounds_only_watch_time(
     comparison: Comparison, tmp_path: Path
 ) -> None:
@@ -179,6 +201,78 @@ def test_an_a_a_run_flags_nothing_after_correction_in_19_of_20_seeds(
     assert uncorrected >= 5  # the test can fail: without the correction it would
 
 
+LONG_NAME = "a-very-long-config-file-name-for-an-experiment-with-the-pick-temperature"
+
+
+def _renamed(comparison: Comparison, names: dict[str, str]) -> Comparison:
+    def rename(arms: dict[str, Any]) -> dict[str, Any]:
+        return {names.get(a, a): v for a, v in arms.items()}
+
+    baseline = names.get(comparison.baseline or "", comparison.baseline)
+    return replace(
+        comparison,
+        measures=rename(comparison.measures),
+        differences=rename(comparison.differences),
+        baseline=baseline,
+    )
+
+
+@pytest.mark.slow
+def test_differences_are_also_taken_within_each_persona_group(
+    comparison: Comparison, tmp_path: Path
+) -> None:
+    assert set(comparison.group_differences) == {"onboarded", "cold"}
+    for group, by_arm in comparison.group_differences.items():
+        assert set(by_arm) == set(comparison.differences)
+        values = comparison.summary(group)
+        primary = next(d for d in by_arm["wide"] if d.metric == "watch_per_session")
+        expected = values["wide"]["watch_per_session"] - values["narrow"]["watch_per_session"]
+        assert primary.diff == pytest.approx(expected)
+        assert primary.low <= primary.diff <= primary.high
+    text = write_report(comparison, tmp_path, "md").read_text()
+    assert "## Paired differences by persona group" in text
+    assert "onboarded: difference [95% CI], p (Holm)" in text
+    data = comparison.as_dict()
+    assert set(data["group_differences"]["cold"]) == set(comparison.differences)
+
+
+@pytest.mark.slow
+def test_tables_fit_80_columns_and_show_config_names_as_typed(comparison: Comparison) -> None:
+    import io
+
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from engine.sim.report import format_value
+    from tui.cli_sim import differences_table, groups_table, metrics_table, predictions_table
+
+    named = _renamed(comparison, {"narrow": "[bold]narrow", "wide": LONG_NAME})
+    for table in (metrics_table, groups_table, predictions_table, differences_table):
+        console = Console(width=80, file=io.StringIO(), record=True)
+        console.print(table(named))
+        text = console.export_text()
+        assert max(cell_len(line) for line in text.splitlines()) <= 80, table.__name__
+        # Markup in a file name is shown as typed; a long name is folded, never cut short.
+        assert "[bold]narrow" in text and "…" not in text, table.__name__
+        assert LONG_NAME[:12] in text and LONG_NAME[-8:] in text, table.__name__
+    console = Console(width=80, file=io.StringIO(), record=True)
+    console.print(metrics_table(named))
+    text = console.export_text()
+    for arm, values in named.summary().items():  # every value whole on one line
+        assert format_value("watch_per_session", values["watch_per_session"]) in text, arm
+        assert format_value("topic_entropy", values["topic_entropy"]) in text, arm
+    console = Console(width=80, file=io.StringIO(), record=True)
+    console.print(groups_table(named))
+    text = console.export_text()
+    by_group = {g: named.summary(g) for g in ("onboarded", "cold")}
+    for arm in named.measures:
+        pair = [
+            format_value("watch_per_session", by_group[g][arm]["watch_per_session"])
+            for g in by_group
+        ]
+        assert " · ".join(pair) in text, arm
+
+
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.output
@@ -212,6 +306,25 @@ def test_simulate_prints_a_table_and_writes_metrics(world_path: Path, tmp_path: 
         "SELECT count(*) FROM users WHERE simulated = 1 AND name LIKE 'sim-engine-%'"
     )
     assert users.fetchone()[0] == 4
+
+
+def test_simulate_shows_a_config_file_named_with_markup_as_typed_at_80_columns(
+    world_path: Path, tmp_path: Path
+) -> None:
+    from rich.cells import cell_len
+
+    config = tmp_path / "[bold]warm.toml"
+    config.write_text("[pick]\ntemperature = 0.3\n")
+    result = CliRunner().invoke(
+        main,
+        ["simulate", "--db", str(world_path), "--config", str(config), "--users", "4",
+         "--sessions", "1", "--no-log", "--out", str(tmp_path / "out")],
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "[bold]warm" in result.output
+    lines = result.output.splitlines()[1:]  # after the progress bar
+    assert max(cell_len(line) for line in lines) <= 80
 
 
 def test_compare_writes_a_report_for_two_config_files(world_path: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from engine.sim.inference import (
     Estimate,
     cluster_resamples,
+    curve_band,
     holm,
     kaplan_meier,
     minimum_detectable_effect,
@@ -99,3 +100,22 @@ def test_restricted_mean_difference_is_paired_and_clustered() -> None:
         (times_a, events), (times_a + 5, events), 80.0, shard, counts
     )
     assert later.point == pytest.approx(5.0) and later.se == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_curve_band_is_the_mean_plus_minus_t_times_its_clustered_error() -> None:
+    # 20 clusters of 5 terms at each of 3 positions; each cluster shifts all its terms alike,
+    # so the spread between clusters is what the band measures: ± t(19) · sd / √20.
+    rng = np.random.default_rng(4)
+    shift = rng.normal(0.0, 2.0, 20)
+    cluster = np.repeat(np.arange(20), 15)
+    position = np.tile(np.repeat(np.arange(3), 5), 20)
+    values = 10.0 + position + shift[cluster] + rng.normal(0.0, 0.01, len(cluster))
+    counts = cluster_resamples(20, np.random.default_rng(0), 2000)
+    low, high = curve_band(position, cluster, values, 3, counts)
+    centre = (low + high) / 2
+    np.testing.assert_allclose(centre, 10.0 + np.arange(3) + shift.mean(), atol=1e-2)
+    expected = 2.093 * shift.std(ddof=1) / np.sqrt(20)  # t(0.975, 19) = 2.093
+    np.testing.assert_allclose((high - low) / 2, expected, rtol=0.1)
+    # One cluster cannot vary: no band.
+    low, high = curve_band(position[:15], cluster[:15], values[:15], 3, counts[:, :1])
+    assert np.isnan(low).all() and np.isnan(high).all()

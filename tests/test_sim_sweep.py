@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from rich.cells import cell_len
 
 from engine.config import Config, ConfigError
 from engine.sim.sweep import _undominated, grid_points, parse_grid, with_changes
@@ -52,8 +53,11 @@ def test_sweep_prints_a_table_and_writes_a_pareto_chart(world_path: Path, tmp_pa
         ["sweep", "engine", "--db", str(world_path), "--grid", "pick.temperature=0.3,1.0",
          "--users", "8", "--sessions", "1", "--shard-size", "2", "--no-baselines",
          "--resamples", "50", "--out", str(out)],
+        env={"COLUMNS": "80"},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert max(cell_len(line) for line in result.output.splitlines()[1:]) <= 80
+    assert "…" not in result.output  # names fold, never cut
     assert "temperature=0.3" in result.output and "◆" in result.output
     text = (out / "sweep.md").read_text()
     assert "| temperature=1.0 |" in text and "](pareto.png)" in text

@@ -199,7 +199,8 @@ def _print(
     sessions.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
     forms = list(next(iter(result.sessions.values())))
     for heading in [*forms, *(["truth"] if truth else [])]:
-        sessions.add_column(heading, justify="right")
+        # Folded, never cut: "pseudo-inverse" and "session-IPS" must stay readable at 80 columns.
+        sessions.add_column(Text(heading, overflow="fold"), justify="right")
     for outcome, by_form in result.sessions.items():
         cells = [f"{e.value:,.2f} ±{(e.high - e.low) / 2:,.2f}" for e in by_form.values()]
         if truth:

@@ -22,10 +22,9 @@ from engine.sim.runner import Arm
 from tui.cli_options import db_option, policy_option, policy_params_option, user_errors
 
 if TYPE_CHECKING:  # scipy.stats, matplotlib and rich load only when a command runs
-    from rich.table import Table
-
     from engine.policy import PolicySpec
     from engine.sim.comparison import Comparison
+    from tui.fold_table import FoldingTable
 
 
 REPORTS = Path("reports")  # where a run's files go without --out, one folder per run
@@ -219,7 +218,7 @@ def simulate(
     _print_pools(console, comparison)
     _print_throughput(console, experiment)
     path = _save(out, lambda folder: _write_metrics(comparison, experiment, folder))
-    console.print(f"Metrics written to {path}")
+    console.print(f"Metrics written to {_shown(path)}")
 
 
 @click.command()
@@ -321,7 +320,7 @@ def compare(
         _write_metrics(comparison, experiment, folder)
         return write_report(comparison, folder, fmt)  # type: ignore[arg-type]
 
-    console.print(f"Report written to {_save(out, write)}")
+    console.print(f"Report written to {_shown(_save(out, write))}")
 
 
 @click.command()
@@ -422,7 +421,7 @@ def sweep(
         path.write_text(sweep_markdown(result), encoding="utf-8")
         return path
 
-    console.print(f"Sweep written to {_save(out, write)}")
+    console.print(f"Sweep written to {_shown(_save(out, write))}")
 
 
 def _sweep_cells(result: Any) -> tuple[list[str], list[list[str]]]:
@@ -467,22 +466,24 @@ def _delta(metric: str, value: float) -> str:
     return format_difference(Difference(metric, 0, 0, value, 0, 0)).split(" [")[0]
 
 
-def sweep_table(result: Any) -> Table:
+def sweep_table(result: Any) -> FoldingTable:
     """The sweep's arms: primary and guardrail against the base, the Pareto front marked."""
-    from rich.table import Table
+    from engine.sim.report import few_shards
+    from tui.fold_table import FoldColumn, FoldingTable, name_markup
 
     header, body = _sweep_cells(result)
-    table = Table(
-        title="Sweep (paired with base; Holm-corrected p; ◆ Pareto front)", title_justify="left"
+    columns = [
+        FoldColumn(name, [row[i] for row in body], justify="left" if i == 0 else "right")
+        for i, name in enumerate(header)
+    ]
+    columns[0].cells = [name_markup(cell) for cell in columns[0].cells]
+    columns[-1].justify = "left"
+    return FoldingTable(
+        "Sweep (paired with base; Holm-corrected p; ◆ Pareto front)",
+        [columns[0], columns[-1]],  # the front's mark stays beside each arm's name
+        [columns[1:4], columns[4:7]],
+        caption=" ".join(few_shards(result.comparison.clusters)) or None,
     )
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
-    for row in body:
-        table.add_row(*row)
-    from engine.sim.report import few_shards
-
-    table.caption = " ".join(few_shards(result.comparison.clusters)) or None
-    return table
 
 
 def sweep_markdown(result: Any) -> str:
@@ -534,100 +535,102 @@ def _write_metrics(comparison: Comparison, experiment: Experiment, folder: Path)
     return path
 
 
-def metrics_table(comparison: Comparison) -> Table:
+def metrics_table(comparison: Comparison) -> FoldingTable:
     """Every metric per arm, with placement and calibration targets."""
-    from rich.table import Table
-
     from engine.sim.metrics import CALIBRATION, METRICS
     from engine.sim.report import format_value
+    from tui.fold_table import FoldColumn, FoldingTable
 
     summary = comparison.summary()
     arms = list(summary)
-    table = Table(
-        title="Simulated viewers",
-        title_justify="left",
-        caption=_oracle_caption(arms),
-        caption_justify="left",
-    )
-    table.add_column("metric")
-    for arm in arms:
-        table.add_column(_arm_heading(arm), justify="right")
-    table.add_column("KuaiRand", justify="right", style="dim")
     placement = comparison.placement()
-    if placement:
-        cells = [f"{placement[a]:.2f}" for a in arms]
-        table.add_row("placement (random 0, oracle 1)", *cells, "", style="bold")
-    for key, metric in METRICS.items():
-        target = format_value(key, CALIBRATION[key]) if key in CALIBRATION else ""
-        cells = [_cell(comparison, a, key, format_value(key, summary[a][key])) for a in arms]
-        table.add_row(metric.label, *cells, target)
-    return table
+    keys = list(METRICS)
+    labels = (["placement (random 0, oracle 1)"] if placement else []) + [
+        METRICS[k].label for k in keys
+    ]
+    blocks = []
+    for arm in arms:
+        cells = [f"{placement[arm]:.2f}"] if placement else []
+        cells += [_cell(comparison, arm, k, format_value(k, summary[arm][k])) for k in keys]
+        blocks.append([FoldColumn(_arm_heading(arm), cells)])
+    targets = [format_value(k, CALIBRATION[k]) if k in CALIBRATION else "" for k in keys]
+    blocks.append([FoldColumn("KuaiRand", ([""] if placement else []) + targets, style="dim")])
+    return FoldingTable(
+        "Simulated viewers",
+        [FoldColumn("metric", labels, justify="left")],
+        blocks,
+        caption=_oracle_caption(arms),
+        row_styles=(["bold"] if placement else []) + [""] * len(keys),
+    )
 
 
-def groups_table(comparison: Comparison) -> Table:
+def groups_table(comparison: Comparison) -> FoldingTable:
     """Every metric per arm, split into onboarded and cold-start personas ("onboarded · cold")."""
-    from rich.table import Table
-
     from engine.sim.metrics import GROUPS, METRICS
     from engine.sim.report import format_value
+    from tui.fold_table import FoldColumn, FoldingTable
 
     by_group = {g: comparison.summary(g) for g in GROUPS}
     arms = list(comparison.measures)
     sizes = next(iter(comparison.measures.values())).group_sizes()
-    table = Table(
-        title="By persona group: onboarded · cold start",
-        title_justify="left",
+    placements = {g: comparison.placement(g) for g in GROUPS}
+    placed = all(placements.values())
+    keys = list(METRICS)
+    labels = (["placement (random 0, oracle 1)"] if placed else []) + [
+        METRICS[k].label for k in keys
+    ]
+    blocks = []
+    for arm in arms:
+        cells = [" · ".join(f"{placements[g][arm]:.2f}" for g in GROUPS)] if placed else []
+        cells += [
+            _cell(
+                comparison, arm, k, " · ".join(format_value(k, by_group[g][arm][k]) for g in GROUPS)
+            )
+            for k in keys
+        ]
+        blocks.append([FoldColumn(_arm_heading(arm), cells)])
+    return FoldingTable(
+        "By persona group: onboarded · cold start",
+        [FoldColumn("metric", labels, justify="left")],
+        blocks,
         caption=f"{sizes['onboarded']} personas named topics at sign-up, "
         f"{sizes['cold']} named none (cold start).",
-        caption_justify="left",
+        row_styles=(["bold"] if placed else []) + [""] * len(keys),
     )
-    table.add_column("metric")
-    for arm in arms:
-        table.add_column(_arm_heading(arm), justify="right")
-    placements = {g: comparison.placement(g) for g in GROUPS}
-    if all(placements.values()):
-        cells = [" · ".join(f"{placements[g][a]:.2f}" for g in GROUPS) for a in arms]
-        table.add_row("placement (random 0, oracle 1)", *cells, style="bold")
-    for key, metric in METRICS.items():
-        cells = [
-            _cell(
-                comparison,
-                a,
-                key,
-                " · ".join(format_value(key, by_group[g][a][key]) for g in GROUPS),
-            )
-            for a in arms
-        ]
-        table.add_row(metric.label, *cells)
-    return table
 
 
-def predictions_table(comparison: Comparison) -> Table:
+def predictions_table(comparison: Comparison) -> FoldingTable:
     """Per action and persona group: mean predicted / observed, ECE and AUC of each arm."""
-    from rich.table import Table
-
     from engine.sim.calibration import N_BINS
+    from tui.fold_table import FoldColumn, FoldingTable
 
-    table = Table(
-        title="Predictions: mean P / observed · ECE · AUC",
-        title_justify="left",
+    arms = list(comparison.measures)
+    first = next(iter(comparison.measures.values()))
+    rows = [
+        (action, group)
+        for action in next(iter(first.predictions.values()))
+        for group in first.predictions
+    ]
+    lead = [
+        FoldColumn("action", [a if g == "all" else "" for a, g in rows], justify="left"),
+        FoldColumn("personas", [g for _, g in rows], justify="left"),
+    ]
+    blocks = [
+        [
+            FoldColumn(
+                arm,
+                [_prediction_cell(comparison.measures[arm].predictions[g][a]) for a, g in rows],
+            )
+        ]
+        for arm in arms
+    ]
+    return FoldingTable(
+        "Predictions: mean P / observed · ECE · AUC",
+        lead,
+        blocks,
         caption=f"ECE over {N_BINS} equal-width bins of P; AUC ranks P against what happened "
         "(0.5 = chance). n/a: the arm predicts nothing.",
-        caption_justify="left",
     )
-    table.add_column("action")
-    table.add_column("personas")
-    arms = list(comparison.measures)
-    for arm in arms:
-        table.add_column(arm, justify="right")
-    first = next(iter(comparison.measures.values()))
-    for action in next(iter(first.predictions.values())):
-        for group in first.predictions:
-            cells = [
-                _prediction_cell(comparison.measures[a].predictions[group][action]) for a in arms
-            ]
-            table.add_row(action if group == "all" else "", group, *cells)
-    return table
 
 
 def _prediction_cell(figures: Any) -> str:
@@ -655,51 +658,50 @@ def _cell(comparison: Comparison, arm: str, metric: str, text: str) -> str:
     return f"[dim]{text}[/]" if comparison.reference_only(arm, metric) else text
 
 
-def differences_table(comparison: Comparison) -> Table:
+def differences_table(comparison: Comparison) -> FoldingTable:
     """Each arm's paired difference from the baseline: primary first, then guardrails, marked
     where the Holm-corrected p-value is at most 5%; untested metrics say why."""
-    from rich.table import Table
-
     from engine.sim.metrics import METRICS
     from engine.sim.report import format_difference, format_p, ordered, verdict
+    from tui.fold_table import FoldColumn, FoldingTable, Note
 
     caption = "▲ better, ▼ worse, • different (Holm-corrected p ≤ 0.05); p: corrected"
     oracle = _oracle_caption(list(comparison.differences))
-    table = Table(
-        title=f"Paired differences from {comparison.baseline} (95% CI before correction)",
-        title_justify="left",
-        caption=f"{caption}\n{oracle}" if oracle else caption,
-        caption_justify="left",
-    )
-    table.add_column("metric")
-    for arm in comparison.differences:
-        table.add_column(_arm_heading(arm), justify="right")
     by_arm = {arm: {d.metric: d for d in ds} for arm, ds in comparison.differences.items()}
     first = next(iter(comparison.differences.values()))
-    for row in ordered(first):
-        key = row.metric
-        if any(key not in by_arm[arm] for arm in comparison.differences):
-            continue  # a derived metric: no interval
-        cells = []
-        for arm in comparison.differences:
-            d = by_arm[arm][key]
+    # A derived metric (the learning lift) has no interval in some arm: no row.
+    rows = [d for d in ordered(first) if all(d.metric in by_arm[a] for a in by_arm)]
+    labels = [
+        METRICS[d.metric].label
+        + (f" [bold]({d.role})[/]" if d.role in ("primary", "guardrail") else "")
+        for d in rows
+    ]
+    blocks = []
+    for arm in comparison.differences:
+        cells: list[str] = []
+        for row in rows:
+            d = by_arm[arm][row.metric]
             if d.role == "untested":
-                cells.append(f"[dim]n/a ({d.note})[/]")
+                cells.append(Note(f"[dim]n/a ({d.note})[/]"))
                 continue
             mark = {"better": "[green]▲[/]", "worse": "[red]▼[/]"}.get(verdict(d), "")
             mark = mark or ("•" if d.flagged else "")
             text = f"{format_difference(d)} p={format_p(d.adjusted)} {mark}".rstrip()
-            cells.append(_cell(comparison, arm, key, text))
-        role = f" [bold]({row.role})[/]" if row.role in ("primary", "guardrail") else ""
-        table.add_row(METRICS[key].label + role, *cells)
-    return table
+            cells.append(_cell(comparison, arm, row.metric, text))
+        blocks.append([FoldColumn(_arm_heading(arm), cells)])
+    return FoldingTable(
+        f"Paired differences from {comparison.baseline} (95% CI before correction)",
+        [FoldColumn("metric", labels, justify="left")],
+        blocks,
+        caption=f"{caption}\n{oracle}" if oracle else caption,
+    )
 
 
 def _print_power(console: Any, comparison: Comparison) -> None:
     from engine.sim.report import detectable_effect
 
     for arm in comparison.differences:
-        console.print(detectable_effect(comparison, arm))
+        console.print(_shown(detectable_effect(comparison, arm)))
 
 
 def _throughput(experiment: Experiment) -> dict[str, dict[str, float]]:
@@ -717,7 +719,9 @@ def _throughput(experiment: Experiment) -> dict[str, dict[str, float]]:
 
 def _print_pools(console: Any, comparison: Comparison) -> None:
     reach = {arm: m.pool_reach for arm, m in comparison.measures.items()}
-    cells = ", ".join(f"{arm} " + " → ".join(f"{x:.0f}" for x in r) for arm, r in reach.items())
+    cells = ", ".join(
+        f"{_shown(arm)} " + " → ".join(f"{x:.0f}" for x in r) for arm, r in reach.items()
+    )
     console.print(
         f"Fresh videos reaching test pools 1 → {len(next(iter(reach.values())))}: {cells}"
     )
@@ -726,6 +730,14 @@ def _print_pools(console: Any, comparison: Comparison) -> None:
 def _print_throughput(console: Any, experiment: Experiment) -> None:
     for name, t in _throughput(experiment).items():
         console.print(
-            f"[dim]{name}: {t['impressions']:,.0f} impressions, {t['events']:,.0f} events in "
-            f"{t['wall_s']:.1f} s ({t['events_per_s']:,.0f} events/s)[/]"
+            f"[dim]{_shown(name)}: {t['impressions']:,.0f} impressions, "
+            f"{t['events']:,.0f} events in {t['wall_s']:.1f} s "
+            f"({t['events_per_s']:,.0f} events/s)[/]"
         )
+
+
+def _shown(text: object) -> str:
+    """A name or path for a markup sentence: as typed, never read as markup."""
+    from tui.fold_table import name_markup
+
+    return name_markup(str(text))

@@ -22,12 +22,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from engine import frames
 from engine.config import config_hash, effective_toml
 from engine.sim.experiment import Experiment
 from engine.sim.inference import (
     ALPHA,
     Estimate,
     cluster_resamples,
+    curve_band,
     minimum_detectable_effect,
     ratio_difference,
     restricted_mean,
@@ -35,12 +37,14 @@ from engine.sim.inference import (
     weighted_holm,
 )
 from engine.sim.metrics import (
+    CURVE_AXIS,
     GROUPS,
     METRICS,
     POPULATION_METRICS,
     RATIO_METRICS,
     Measures,
     Parts,
+    curve_terms,
     measure,
 )
 from engine.sim.stats import CONFIDENCE, N_RESAMPLES, Difference, population_jackknife
@@ -57,6 +61,9 @@ ORACLE_NOTE = (
     "on every other metric a reference, not a bound."
 )
 BOOTSTRAP_KEY = 0xB007  # spawn key of the bootstrap's stream: no persona's key has one part
+BAND_KEY = 0xBA4D  # the curves' bands draw from a stream of their own
+BAND_RESAMPLES = 400  # a band is drawn, not tested: a few hundred resamples trace it
+Band = tuple[F64, F64]  # pointwise lower and upper edges of a curve
 PRIMARY = "watch_per_session"
 GUARDRAILS = ("intra_list_diversity", "strong_negative", "new_creator_share")
 # Shares of the 5% family-wise error budget (weighted Holm): the primary is tested first at
@@ -78,6 +85,10 @@ class Comparison:
     clusters: int = 0  # shards: the independent units the bootstrap resamples
     mde: dict[str, float] = field(default_factory=dict)  # arm -> primary's detectable effect
     per_seed: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # arm -> seeds
+    # arm -> "all" or a persona group -> curve (CURVE_AXIS) -> its 95% pointwise band
+    bands: dict[str, dict[str, dict[str, Band]]] = field(default_factory=dict)
+    # persona group -> other arm -> its differences from the baseline within that group
+    group_differences: dict[str, dict[str, list[Difference]]] = field(default_factory=dict)
 
     def summary(self, group: str | None = None) -> dict[str, dict[str, float]]:
         """Point estimates per arm and metric, over all personas or one group's (time to
@@ -117,21 +128,11 @@ class Comparison:
         Raises:
             ImportError: pandas is not installed (``pip install 'foryou[pandas]'``).
         """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError("to_pandas needs pandas: pip install 'foryou[pandas]'") from None
-        return pd.DataFrame(per_persona_columns(self.experiment, self.measures))
+        return frames.to_pandas(per_persona_columns(self.experiment, self.measures))
 
     def to_parquet(self, path: str | Path) -> None:
         """Write :meth:`to_pandas`'s rows to a Parquet file (needs pyarrow)."""
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise ImportError("to_parquet needs pyarrow: pip install 'foryou[parquet]'") from None
-        table = pa.table(per_persona_columns(self.experiment, self.measures))
-        pq.write_table(table, str(path))
+        frames.to_parquet(per_persona_columns(self.experiment, self.measures), path)
 
     def as_dict(self) -> dict[str, Any]:
         """Everything a metrics JSON holds (plain values only), down to what it takes to run the
@@ -178,6 +179,10 @@ class Comparison:
                     "engine_s": run.engine_s,
                     "wall_s": run.wall_s,
                     "curves": {k: v.tolist() for k, v in self.measures[name].curves.items()},
+                    "bands": {
+                        group: {k: {"low": lo, "high": hi} for k, (lo, hi) in curves.items()}
+                        for group, curves in self.bands.get(name, {}).items()
+                    },
                     "groups": _groups(self.measures[name]),
                     "predictions": _predictions(self.measures[name]),
                 }
@@ -189,6 +194,10 @@ class Comparison:
             "baseline": self.baseline,
             "differences": {
                 arm: [vars(d) for d in diffs] for arm, diffs in self.differences.items()
+            },
+            "group_differences": {
+                group: {arm: [vars(d) for d in diffs] for arm, diffs in by_arm.items()}
+                for group, by_arm in self.group_differences.items()
             },
         }
         result: dict[str, Any] = _plain(data)
@@ -253,6 +262,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
@@ -322,6 +333,9 @@ def compare(
                 mde[name] = _mde(se, diffs, plan)
                 if units is None:
                     per_seed[name] = _per_seed(experiment, measures[chosen], measures[name], plan)
+    whole = bootstrap and units is None
+    bands = _bands(experiment, measures, plan.cluster_of) if whole else {}
+    by_group = _group_differences(experiment, measures, chosen, plan, n_resamples) if whole else {}
     return Comparison(
         experiment,
         measures,
@@ -334,6 +348,8 @@ def compare(
         clusters=plan.clusters,
         mde=mde,
         per_seed=per_seed,
+        bands=bands,
+        group_differences=by_group,
     )
 
 
@@ -492,6 +508,69 @@ def _mde(se: float, diffs: list[Difference], plan: _Plan) -> float:
     total = sum(BUDGET[r] for r in family)
     level = ALPHA * BUDGET["primary"] / total
     return minimum_detectable_effect(se, alpha=level, df=max(plan.clusters - 1, 1))
+
+
+def _group_differences(
+    experiment: Experiment,
+    measures: dict[str, Measures],
+    baseline: str,
+    plan: _Plan,
+    n_resamples: int,
+) -> dict[str, dict[str, list[Difference]]]:
+    """Every arm's differences from the baseline within each persona group (onboarded, cold
+    start), each group its own family for the correction: does a change help one group and
+    hurt the other?"""
+    groups = next(iter(measures.values())).groups
+    result: dict[str, dict[str, list[Difference]]] = {}
+    for index, (group, personas) in enumerate(groups.items()):
+        if personas.sum() < MIN_PERSONAS:
+            continue
+        within = {name: _subset(m, personas) for name, m in measures.items()}
+        group_plan = replace(
+            plan, cluster_of=_renumber(plan.cluster_of[personas]), horizon=_horizon(within)
+        )
+        key = np.random.SeedSequence(experiment.spec.seed, spawn_key=(BOOTSTRAP_KEY, index + 1))
+        counts = cluster_resamples(group_plan.clusters, np.random.default_rng(key), n_resamples)
+        result[group] = {
+            name: _differences(within[baseline], within[name], group_plan, counts)[0]
+            for name in within
+            if name != baseline
+        }
+    return result
+
+
+def _bands(
+    experiment: Experiment, measures: dict[str, Measures], cluster_of: npt.NDArray[np.int64]
+) -> dict[str, dict[str, dict[str, Band]]]:
+    """95% pointwise bands of every arm's learning and topic-share curves, over all personas
+    and per group, from resampled shards (the same independent units as the differences)."""
+    clusters = int(cluster_of.max()) + 1 if len(cluster_of) else 0
+    rng = np.random.default_rng(np.random.SeedSequence(experiment.spec.seed, spawn_key=(BAND_KEY,)))
+    counts = cluster_resamples(clusters, rng, BAND_RESAMPLES)
+    world = experiment.world
+    result: dict[str, dict[str, dict[str, Band]]] = {}
+    for name, run in experiment.runs.items():
+        trace = run.trace
+        topic = world.videos.topic_id[trace["video"]].astype(np.int64)
+        loved = run.population.loved[trace["unit"], topic]
+        everyone = np.ones(len(trace), dtype=bool)
+        rows_of = {
+            "all": everyone,
+            **{g: m[trace["unit"]] for g, m in measures[name].groups.items()},
+        }
+        result[name] = {}
+        for group, rows in rows_of.items():
+            curves = measures[name].curves if group == "all" else measures[name].group_curves[group]
+            if not curves:  # a group without personas
+                continue
+            terms = curve_terms(trace[rows], topic[rows], loved[rows], len(world.topics))
+            result[name][group] = {
+                key: curve_band(
+                    t.position, cluster_of[t.unit], t.value, len(curves[CURVE_AXIS[key]]), counts
+                )
+                for key, t in terms.items()
+            }
+    return result
 
 
 def _per_seed(

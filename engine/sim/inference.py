@@ -217,3 +217,45 @@ def minimum_detectable_effect(
     if df is None:
         return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se)
     return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se)
+
+
+def curve_band(
+    position: I64, cluster: I64, values: F64, length: int, counts: F64, level: float = 1 - ALPHA
+) -> tuple[F64, F64]:
+    """Pointwise interval of a curve of means by position (a learning curve), from resampled
+    clusters: at each position, the mean ± t × its clustered bootstrap standard error.
+
+    Args:
+        position: each term's position index (only those below ``length`` are drawn).
+        cluster: each term's cluster (shard).
+        values: each term's value; the curve at a position is their mean there.
+        length: positions drawn.
+        counts: cluster draws from :func:`cluster_resamples`.
+        level: coverage of each position's interval.
+
+    Returns:
+        The lower and upper edges, NaN where a position cannot vary (fewer than 2 clusters).
+    """
+    clusters = counts.shape[1]
+    keep = position < length
+    cell = cluster[keep] * length + position[keep]
+    size = clusters * length
+    sums = np.bincount(cell, weights=values[keep], minlength=size).reshape(clusters, length)
+    terms = np.bincount(cell, minlength=size).reshape(clusters, length).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        point = sums.sum(axis=0) / terms.sum(axis=0)
+        draws = (counts @ sums) / (counts @ terms)
+    finite = np.isfinite(draws)
+    enough = finite.sum(axis=0) >= max(2, len(draws) // 2)
+    if clusters < 2 or not enough.any():
+        nan = np.full(length, np.nan)
+        return nan, nan.copy()
+    drawn = finite.sum(axis=0)
+    mean = np.where(finite, draws, 0.0).sum(axis=0) / np.maximum(drawn, 1)
+    centred = np.where(finite, draws - mean, 0.0)
+    se = np.sqrt((centred**2).sum(axis=0) / np.maximum(drawn - 1, 1))
+    se *= np.sqrt(clusters / (clusters - 1))  # as in _estimate: G − 1 of G clusters' variance
+    half = np.where(enough, float(stats.t.ppf(0.5 + level / 2, clusters - 1)) * se, np.nan)
+    low: F64 = point - half
+    high: F64 = point + half
+    return low, high

@@ -6,7 +6,8 @@ estimate is ``Σ num / Σ den`` (a per-impression rate weighs every impression a
 KuaiRand's rates are counted) and a paired bootstrap can resample personas. A few metrics only
 exist for a population (coverage, the Gini of creator exposure); they are functions of
 per-persona weights, so the bootstrap resamples those too. Curves (learning curve, topic share
-over time, Lorenz curve) are descriptive and carry no interval.
+over time, Lorenz curve) are descriptive; a comparison draws pointwise bands around the learning
+and topic-share curves from the same shard resampling (:func:`curve_terms`).
 
 Definitions, per impression unless said otherwise:
 
@@ -436,21 +437,63 @@ def _curves(
     """Means by position in a persona's feed: per CURVE_BUCKET impressions, per list of 10."""
     if len(trace) == 0:
         return {}
-    bucket = trace["life"].astype(np.int64) // CURVE_BUCKET
-    group, unit_of = _lists(trace, by_session=False)
-    counts = _topic_counts(group, topic, n_topics, len(unit_of))
-    list_index = np.zeros(len(unit_of), dtype=np.int64)
-    list_index[group] = trace["life"].astype(np.int64) // LIST_SIZE
+    terms = curve_terms(trace, topic, loved, n_topics)
+    bucket = terms["watch_per_impression"].position
     by_bucket = _by_position(
-        bucket, {"watch_per_impression": trace["watched_s"], "loved_share": loved}
+        bucket, {k: terms[k].value for k in ("watch_per_impression", "loved_share")}
     )
-    by_list = _by_position(list_index, {"top_topic_share": counts.max(axis=1) / counts.sum(axis=1)})
+    lists = terms["top_topic_share"]
+    by_list = _by_position(lists.position, {"top_topic_share": lists.value})
     return {
         "position": np.arange(len(by_bucket["count"]), dtype=float) * CURVE_BUCKET,
         "watch_per_impression": by_bucket["watch_per_impression"],
         "loved_share": by_bucket["loved_share"],
         "list_position": np.arange(len(by_list["count"]), dtype=float) * LIST_SIZE,
         "top_topic_share": by_list["top_topic_share"],
+    }
+
+
+@dataclass(frozen=True)
+class CurveTerms:
+    """What one curve averages: per term (an impression, or a list of 10) its position
+    index, its persona and its value. The curve's point at a position is the mean value."""
+
+    position: I64
+    unit: I64
+    value: F64
+
+
+# Which of a measured curve's x arrays each curve is drawn against.
+CURVE_AXIS = {
+    "watch_per_impression": "position",
+    "loved_share": "position",
+    "top_topic_share": "list_position",
+}
+
+
+def curve_terms(
+    trace: Trace, topic: I64, loved: npt.NDArray[np.bool_], n_topics: int
+) -> dict[str, CurveTerms]:
+    """The terms behind the learning and topic-share curves (:data:`CURVE_AXIS`), so an
+    interval can resample their personas.
+
+    Args:
+        trace: the rows of the personas drawn.
+        topic: each row's video topic.
+        loved: whether each row's topic is one of its persona's true top topics.
+        n_topics: topics in the world.
+    """
+    unit = trace["unit"].astype(np.int64)
+    bucket = trace["life"].astype(np.int64) // CURVE_BUCKET
+    group, unit_of = _lists(trace, by_session=False)
+    counts = _topic_counts(group, topic, n_topics, len(unit_of))
+    list_index = np.zeros(len(unit_of), dtype=np.int64)
+    list_index[group] = trace["life"].astype(np.int64) // LIST_SIZE
+    share = counts.max(axis=1) / np.maximum(counts.sum(axis=1), 1.0)
+    return {
+        "watch_per_impression": CurveTerms(bucket, unit, trace["watched_s"].astype(np.float64)),
+        "loved_share": CurveTerms(bucket, unit, loved.astype(np.float64)),
+        "top_topic_share": CurveTerms(list_index, unit_of, share),
     }
 
 

@@ -179,6 +179,8 @@ def _sections(comparison: Comparison, charts: dict[str, str]) -> list[_Section]:
     sections += [_group_table(comparison), _predictions(comparison)]
     if comparison.differences:
         sections.append(_difference_table(comparison))
+        if comparison.group_differences:
+            sections.append(_group_difference_table(comparison))
         sections.append(_power(comparison))
         if comparison.per_seed:
             sections.append(_per_seed_table(comparison))
@@ -309,6 +311,34 @@ def _difference_table(comparison: Comparison) -> _Section:
         *_oracle_note(list(comparison.differences)),
     ]
     return _Section(f"Paired differences from `{comparison.baseline}`", notes, rows)
+
+
+def _group_difference_table(comparison: Comparison) -> _Section:
+    """Each difference within the onboarded and the cold-start personas, side by side."""
+    groups = list(comparison.group_differences)
+    rows = [["metric", "arm", *(f"{g}: difference [95% CI], p (Holm)" for g in groups)]]
+    for arm, diffs in comparison.differences.items():
+        by_group = {
+            g: {d.metric: d for d in comparison.group_differences[g].get(arm, [])} for g in groups
+        }
+        for d in ordered(diffs):
+            cells = []
+            for g in groups:
+                found = by_group[g].get(d.metric)
+                if found is None or found.role == "untested":
+                    cells.append(f"n/a ({found.note})" if found and found.note else "n/a")
+                    continue
+                mark = {"better": " ▲", "worse": " ▼"}.get(verdict(found), "")
+                mark = mark or (" •" if found.flagged else "")
+                cells.append(f"{format_difference(found)}, p {format_p(found.adjusted)}{mark}")
+            rows.append([METRICS[d.metric].label, _arm_heading(arm), *cells])
+    note = (
+        "The same paired differences within each persona group (onboarded: named topics at "
+        "sign-up; cold start: named none), shards resampled as above and each group corrected "
+        "as its own family: a change can help one group and hurt the other. ▲ better, ▼ worse, "
+        "• different after the correction."
+    )
+    return _Section("Paired differences by persona group", [note], rows)
 
 
 def few_shards(clusters: int) -> list[str]:
@@ -482,7 +512,7 @@ def write_charts(comparison: Comparison, out: Path) -> dict[str, str]:
             _learning_curve,
         ),
         "Topic share over time": ("topic_share.png", _topic_share),
-        "Learning and loved-topic share by persona group": ("groups.png", _group_curves),
+        "Learning and topic-share curves by persona group": ("groups.png", _group_curves),
         "Creator exposure Lorenz curve": ("lorenz.png", _lorenz),
         "Forest plot: each paired difference with its interval": ("forest.png", _forest),
     }
@@ -501,9 +531,10 @@ def _learning_curve(plt: Any, comparison: Comparison) -> Any:
     fig, ax = plt.subplots(figsize=(7, 4))
     for arm, m in comparison.measures.items():
         if "position" in m.curves:
-            ax.plot(m.curves["position"], m.curves["watch_per_impression"], label=arm)
+            _curve(ax, comparison, arm, "all", "watch_per_impression")
     ax.set_xlabel("position in the persona's feed (impressions)")
     ax.set_ylabel("watch time per impression (s)")
+    _band_note(ax, comparison)
     ax.legend()
     fig.tight_layout()
     return fig
@@ -513,35 +544,68 @@ def _topic_share(plt: Any, comparison: Comparison) -> Any:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for arm, m in comparison.measures.items():
         if "position" in m.curves:
-            left.plot(m.curves["position"], m.curves["loved_share"], label=arm)
-            right.plot(m.curves["list_position"], m.curves["top_topic_share"], label=arm)
+            _curve(left, comparison, arm, "all", "loved_share")
+            _curve(right, comparison, arm, "all", "top_topic_share")
     left.set_title("share of the persona's true top topics")
     right.set_title("top-topic share per list of 10 (filter bubble)")
     for ax in (left, right):
         ax.set_xlabel("position in the persona's feed")
         ax.set_ylim(0, 1)
+    _band_note(left, comparison)
     left.legend()
     fig.tight_layout()
     return fig
 
 
+GROUP_CURVES = {
+    "watch_per_impression": "watch time per impression (s)",
+    "loved_share": "share of the persona's true top topics",
+    "top_topic_share": "top-topic share per list of 10",
+}
+
+
 def _group_curves(plt: Any, comparison: Comparison) -> Any:
-    fig, axes = plt.subplots(2, len(GROUPS), figsize=(11, 7), sharex=True)
+    fig, axes = plt.subplots(len(GROUP_CURVES), len(GROUPS), figsize=(11, 10), sharex=True)
     for col, group in enumerate(GROUPS):
         for arm, m in comparison.measures.items():
-            curves = m.group_curves[group]
-            if "position" in curves:
-                axes[0, col].plot(curves["position"], curves["watch_per_impression"], label=arm)
-                axes[1, col].plot(curves["position"], curves["loved_share"], label=arm)
-        axes[0, col].set_title(f"{group}: watch time per impression (s)")
-        axes[1, col].set_title(f"{group}: share of the persona's true top topics")
-        axes[1, col].set_ylim(0, 1)
-        axes[1, col].set_xlabel("position in the persona's feed")
+            if "position" in m.group_curves[group]:
+                for row, key in enumerate(GROUP_CURVES):
+                    _curve(axes[row, col], comparison, arm, group, key)
+        for row, (key, title) in enumerate(GROUP_CURVES.items()):
+            axes[row, col].set_title(f"{group}: {title}", fontsize=10)
+            if key != "watch_per_impression":
+                axes[row, col].set_ylim(0, 1)
+        axes[-1, col].set_xlabel("position in the persona's feed")
     drawn = [ax for ax in axes[0] if ax.lines]  # a group may have no personas
     if drawn:
         drawn[0].legend()
+        _band_note(drawn[0], comparison)
     fig.tight_layout()
     return fig
+
+
+def _curve(ax: Any, comparison: Comparison, arm: str, group: str, key: str) -> None:
+    """One arm's curve, over all personas or a group's, with its 95% band when there is one."""
+    from engine.sim.metrics import CURVE_AXIS
+
+    m = comparison.measures[arm]
+    curves = m.curves if group == "all" else m.group_curves[group]
+    x = curves[CURVE_AXIS[key]]
+    (line,) = ax.plot(x, curves[key], label=arm)
+    band = comparison.bands.get(arm, {}).get(group, {}).get(key)
+    if band is not None and np.isfinite(band[0]).any():
+        # A normal interval can pass what the curve can reach: seconds ≥ 0, shares in [0, 1].
+        low = np.maximum(band[0], 0.0)
+        high = band[1] if key == "watch_per_impression" else np.minimum(band[1], 1.0)
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, linewidth=0)
+
+
+def _band_note(ax: Any, comparison: Comparison) -> None:
+    if comparison.bands:
+        ax.text(
+            0.01, 0.01, f"bands: 95% pointwise, {comparison.clusters} shards resampled",
+            transform=ax.transAxes, fontsize=7, color="#555",
+        )  # fmt: skip
 
 
 def _lorenz(plt: Any, comparison: Comparison) -> Any:
@@ -572,20 +636,26 @@ def _forest(plt: Any, comparison: Comparison) -> Any:
     )
     for ax, arm in zip(axes[0], arms, strict=False):
         drawn = _forest_rows(comparison.differences[arm])
+        edge = _forest_edge(drawn)
         for y, (d, centre, low, high) in enumerate(drawn):
             colour = {"better": "#2a9d4a", "worse": "#c8372d"}.get(verdict(d), "#4c72b0")
             colour = colour if d.flagged else "#8c8c8c"
-            ax.plot([low, high], [y, y], color=colour, linewidth=2)
-            ax.plot([centre], [y], "o", color=colour, markersize=4)
+            ax.plot([max(low, -edge), min(high, edge)], [y, y], color=colour, linewidth=2)
+            ax.plot([np.clip(centre, -edge, edge)], [y], "o", color=colour, markersize=4)
+            for end, marker in ((low, "<"), (high, ">")):  # an interval past the axis
+                if abs(end) > edge:
+                    ax.plot([np.sign(end) * edge], [y], marker, color=colour, markersize=5)
+        ax.set_xlim(-edge * 1.05, edge * 1.05)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_yticks(range(len(drawn)), [_forest_label(d) for d, *_ in drawn], fontsize=8)
         ax.invert_yaxis()
         ax.set_title(_arm_heading(arm), fontsize=10)
         ax.set_xlabel(f"difference from {comparison.baseline}, % of its value")
     fig.suptitle(
-        f"{100 * CONFIDENCE:.0f}% intervals before correction; coloured where the Holm-corrected "
-        "p ≤ 0.05 (green better, red worse, blue just different)",
-        fontsize=9,
+        f"{100 * CONFIDENCE:.0f}% intervals before correction (arrows: they go on past the "
+        "axis)\ncoloured where the Holm-corrected p ≤ 0.05: green better, red worse, blue just "
+        "different",
+        fontsize=8,
     )
     fig.tight_layout()
     return fig
@@ -599,6 +669,18 @@ def _forest_rows(diffs: list[Difference]) -> list[tuple[Difference, float, float
         scale = 100 / abs(d.a)
         rows.append((d, d.diff * scale, d.low * scale, d.high * scale))
     return rows
+
+
+def _forest_edge(rows: list[tuple[Difference, float, float, float]]) -> float:
+    """Half-width of the forest's axis: every estimate, and most intervals whole, so that one
+    rare event's huge interval (a comment rate from a handful of comments) does not flatten
+    the rest; the intervals it cuts end in an arrow."""
+    if not rows:
+        return 1.0
+    centres = [abs(c) for _, c, _, _ in rows]
+    ends = [max(abs(lo), abs(hi)) for _, _, lo, hi in rows]
+    edge = max(max(centres), float(np.quantile(ends, 0.8)))
+    return edge * 1.1 if edge > 0 else 1.0
 
 
 def _forest_label(d: Difference) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import tomli_w
 
+from engine import frames
 from engine.config import Config, ConfigError, as_dict, parse_config
 from engine.sim.comparison import Comparison
 from engine.sim.runner import Arm
@@ -157,11 +158,11 @@ class Sweep:
     def to_pandas(self) -> Any:
         """:meth:`rows` as a pandas DataFrame (``pip install 'foryou[pandas]'``); the
         per-persona measures are ``sweep.comparison.to_pandas()``."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError("to_pandas needs pandas: pip install 'foryou[pandas]'") from None
-        return pd.DataFrame(self.rows())
+        return frames.to_pandas(self.rows())
+
+    def to_parquet(self, path: str | Path) -> None:
+        """Write :meth:`rows` to a Parquet file (``pip install 'foryou[parquet]'``)."""
+        frames.to_parquet(self.rows(), path)
 
     def pareto_front(self) -> list[str]:
         """Arms (references left out) that no other arm beats on both the primary metric and
@@ -175,7 +176,9 @@ class Sweep:
         return [a for a, on in zip(arms, _undominated(primary, guard), strict=True) if on]
 
     def write_chart(self, path: Path) -> None:
-        """The primary metric against the guardrail, one point per arm, the front joined."""
+        """The primary metric against the guardrail, one numbered point per arm with its 95%
+        intervals (paired with the base, before correction), the front joined, and a key of
+        the arms' names beside the axes (names next to points overlap)."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -184,28 +187,52 @@ class Sweep:
         from engine.sim.metrics import METRICS
 
         summary = self.comparison.summary()
-        primary = self.comparison.primary
+        primary, guardrail = self.comparison.primary, self.guardrail
         front = self.pareto_front()
-        fig, ax = plt.subplots(figsize=(7, 5))
-        for arm in self.comparison.measures:
-            x, y = summary[arm][self.guardrail], summary[arm][primary]
+        fig, ax = plt.subplots(figsize=(10, 5))
+        key = []
+        for number, arm in enumerate(self.comparison.measures):
+            x, y = summary[arm][guardrail], summary[arm][primary]
             colour = "#c8372d" if arm in front else ("#4c72b0" if arm in self.points else "#aaa")
-            ax.plot([x], [y], "o", color=colour)
-            ax.annotate(arm, (x, y), fontsize=7, xytext=(4, 3), textcoords="offset points")
-        ordered = sorted(front, key=lambda a: summary[a][self.guardrail])
+            diffs = {d.metric: d for d in self.comparison.differences.get(arm, [])}
+            ax.errorbar(
+                [x], [y], xerr=_half_widths(diffs.get(guardrail)),
+                yerr=_half_widths(diffs.get(primary)), fmt="o", color=colour,
+                ecolor=colour, elinewidth=0.8, alpha=0.9, capsize=2,
+            )  # fmt: skip
+            ax.annotate(str(number), (x, y), fontsize=8, xytext=(4, 3), textcoords="offset points")
+            key.append(f"{number}  {arm}" + ("  ◆" if arm in front else ""))
+        ordered = sorted(front, key=lambda a: summary[a][guardrail])
         ax.plot(
-            [summary[a][self.guardrail] for a in ordered],
+            [summary[a][guardrail] for a in ordered],
             [summary[a][primary] for a in ordered],
-            color="#c8372d", linewidth=1, label="Pareto front (no arm better on both)",
+            color="#c8372d", linewidth=1, label="Pareto front ◆ (no arm better on both)",
         )  # fmt: skip
-        ax.margins(x=0.3, y=0.1)  # room for the arms' names
-        better = GUARDRAIL_BETTER.get(self.guardrail, "higher")
-        ax.set_xlabel(f"{METRICS[self.guardrail].label} ({better} is better)")
-        ax.set_ylabel(METRICS[primary].label)
+        # The axes frame the points, not the bars: with few shards an interval can be many
+        # times the spread of the arms, and then it runs off the chart, which says as much.
+        points = np.array([[summary[a][guardrail], summary[a][primary]] for a in summary])
+        for limits, values in ((ax.set_xlim, points[:, 0]), (ax.set_ylim, points[:, 1])):
+            low, high = float(np.nanmin(values)), float(np.nanmax(values))
+            pad = 0.35 * (high - low) or 0.05 * abs(high) or 1.0
+            limits(low - pad, high + pad)
+        better = GUARDRAIL_BETTER.get(guardrail, "higher")
+        ax.set_xlabel(f"{METRICS[guardrail].label} ({better} is better)")
+        unit = METRICS[primary].unit
+        ax.set_ylabel(METRICS[primary].label + (f" ({unit})" if unit in ("s", "bits") else ""))
+        ax.set_title("bars: 95% intervals of each arm's difference from base", fontsize=8)
         ax.legend(fontsize=8)
-        fig.tight_layout()
+        fig.text(0.69, 0.92, "\n".join(key), fontsize=8, va="top", family="monospace")
+        fig.tight_layout(rect=(0, 0, 0.68, 1))
         fig.savefig(path, dpi=110, metadata={"Software": None})
         plt.close(fig)
+
+
+def _half_widths(d: Any) -> list[list[float]] | None:
+    """Error-bar lengths below and above a point from a difference's interval (none for the
+    base or an untested metric)."""
+    if d is None or not (np.isfinite(d.low) and np.isfinite(d.high)):
+        return None
+    return [[max(d.diff - d.low, 0.0)], [max(d.high - d.diff, 0.0)]]
 
 
 _STAT_COLUMNS = [
