@@ -44,6 +44,9 @@ def child(world_path: str, viewer: str, log_path: str) -> None:
     when a new video's first frame is written to the terminal, and
     ``stats <t> <cpu_s> <frames> <writes>`` once a second.
     """
+    import tui  # noqa: F401  # first, as `foryou` does: it sets TEXTUAL_FPS before Textual loads
+
+    # isort: split
     from textual.app import App
 
     from tui.cli import main
