@@ -4,19 +4,37 @@ Targets: next() p99 ≤ 3 ms on 100k videos; on 1M, next() p99 ≤ 1.2× one sca
 + top-k of the same embeddings, measured in the same run); record() p99 ≤ 1 ms with its commit.
 
 Usage: python -m benchmarks.bench_engine VIDEOS [PICKS]
+       python -m benchmarks.bench_engine --scaling [PICKS]   # 20k, 100k and 1M side by side
+
+``--scaling`` runs each size in a process of its own (its peak RSS is its own) and ends with
+one table: next() p50/p99, the scan's p99 and their ratio, record() p99, per catalogue size.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from benchmarks.common import machine, measured, ms, peak_rss_mb, ratio, world
+from benchmarks.common import (
+    Measurement,
+    cores,
+    load_now,
+    machine,
+    measured,
+    ms,
+    peak_rss_mb,
+    ratio,
+    world,
+    worst_load_warning,
+)
 from engine import Engine, VirtualClock
 
 ROUNDS = 10  # scans and picks alternate in rounds: load from elsewhere lands on both sides
@@ -37,10 +55,21 @@ class Samples:
     def text(self, skip: int = 0) -> str:
         """Wall percentiles, then the share of that wall time this process spent on a CPU."""
         wall, cpu = self.wall[skip:], self.cpu[skip:]
-        return f"{ms(wall)} · cpu {sum(cpu) / sum(wall):.2f} of wall"
+        cpu_ms = np.array(cpu) * 1e3
+        return (
+            f"{ms(wall)} · cpu p50 {np.percentile(cpu_ms, 50):.2f} ms, "
+            f"p99 {np.percentile(cpu_ms, 99):.2f} ms, {sum(cpu) / sum(wall):.2f} of wall"
+        )
 
     def p99_ms(self, skip: int = 0) -> float:
-        return float(np.percentile(self.wall[skip:], 99)) * 1e3
+        return self.percentile_ms(99, skip)
+
+    def percentile_ms(self, q: float, skip: int = 0) -> float:
+        return float(np.percentile(self.wall[skip:], q)) * 1e3
+
+    def cpu_percentile_ms(self, q: float, skip: int = 0) -> float:
+        """On a loaded machine the CPU time of a call says more than its wall time."""
+        return float(np.percentile(self.cpu[skip:], q)) * 1e3
 
 
 def scans(embedding: np.ndarray, n: int, rng: np.random.Generator, into: Samples) -> None:
@@ -68,7 +97,7 @@ def picks(eng: Engine, uid: int, n: int, next_s: Samples, record_s: Samples) -> 
         record_s.add(t2 - t1, c2 - c1)
 
 
-def main(videos: int, n_picks: int) -> None:
+def main(videos: int, n_picks: int) -> dict[str, Any]:
     source = world(videos)
     scan_s, next_s, record_s = Samples(), Samples(), Samples()
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,11 +123,86 @@ def main(videos: int, n_picks: int) -> None:
     quotient = ratio("next() p99", next_s.p99_ms(WARMUP_PICKS), "scan p99", scan_s.p99_ms())
     print(f"  {quotient}  (same run, {ROUNDS} alternating rounds; target ≤ 1.2× on 1M)")
     print(session.report("  "))
+    return {
+        "videos": videos,
+        "open_s": opening.wall_s,
+        "next_p50_ms": next_s.percentile_ms(50, WARMUP_PICKS),
+        "next_p99_ms": next_s.p99_ms(WARMUP_PICKS),
+        "next_cpu_p50_ms": next_s.cpu_percentile_ms(50, WARMUP_PICKS),
+        "next_cpu_p99_ms": next_s.cpu_percentile_ms(99, WARMUP_PICKS),
+        "scan_p99_ms": scan_s.p99_ms(),
+        "scan_cpu_p99_ms": scan_s.cpu_percentile_ms(99),
+        "record_p99_ms": record_s.p99_ms(WARMUP_PICKS),
+        "record_cpu_p99_ms": record_s.cpu_percentile_ms(99, WARMUP_PICKS),
+        "rss_mb": rss,
+        "wall_s": session.wall_s,
+        "cpu_s": session.cpu_s,
+        "load_before": session.load_before,
+        "load_after": session.load_after,
+    }
+
+
+SCALING_SIZES = (20_000, 100_000, 1_000_000)
+
+
+def scaling(n_picks: int) -> None:
+    """Each size in its own process, then one table of the figures side by side."""
+    rows = []
+    for videos in SCALING_SIZES:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_engine", str(videos), str(n_picks), "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = done.stdout.splitlines()
+        print("\n".join(line for line in lines if not line.startswith("{")), flush=True)
+        rows.append(json.loads(next(line for line in lines if line.startswith("{"))))
+    print(f"\nnext() by catalogue size ({n_picks} picks each, scan = embedding @ query + top-200):")
+    print(
+        "| videos | next p50 | next p99 | scan p99 | next/scan p99 | "
+        "next cpu p50 · p99 | next/scan cpu p99 | record p99 (cpu) | open | load |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for row in rows:
+        print(
+            f"| {row['videos']:,} | {row['next_p50_ms']:.2f} ms | {row['next_p99_ms']:.2f} ms | "
+            f"{row['scan_p99_ms']:.2f} ms | {row['next_p99_ms'] / row['scan_p99_ms']:.2f}× | "
+            f"{row['next_cpu_p50_ms']:.2f} · {row['next_cpu_p99_ms']:.2f} ms | "
+            f"{row['next_cpu_p99_ms'] / row['scan_cpu_p99_ms']:.2f}× | "
+            f"{row['record_p99_ms']:.2f} ms ({row['record_cpu_p99_ms']:.2f}) | "
+            f"{row['open_s']:.2f} s | "
+            f"{row['load_before']:.2f} → {row['load_after']:.2f} |"
+        )
+    base = rows[0]
+    for row in rows[1:]:
+        growth = row["next_p50_ms"] / base["next_p50_ms"]
+        size = row["videos"] / base["videos"]
+        print(
+            f"  next() p50 at {row['videos']:,} / at {base['videos']:,}: {growth:.2f}× "
+            f"for {size:.0f}× the videos"
+        )
+    checks = []
+    for row in rows:
+        check = Measurement(f"{row['videos']:,} videos")
+        check.load_before, check.load_after = row["load_before"], row["load_after"]
+        check.cores = cores()
+        checks.append(check)
+    warning = worst_load_warning(checks)
+    if warning:
+        print(warning)
+    print(f"at end: {load_now()}")
 
 
 if __name__ == "__main__":
     print(machine())
-    main(
-        int(sys.argv[1]) if len(sys.argv) > 1 else 100_000,
-        int(sys.argv[2]) if len(sys.argv) > 2 else 1000,
-    )
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--scaling" in sys.argv:
+        scaling(int(arguments[0]) if arguments else 1000)
+    else:
+        figures = main(
+            int(arguments[0]) if arguments else 100_000,
+            int(arguments[1]) if len(arguments) > 1 else 1000,
+        )
+        if "--json" in sys.argv:
+            print(json.dumps(figures))

@@ -164,9 +164,11 @@ class Engine:
         """
         cfg = config if isinstance(config, Config) else load_config(config)
         chosen = as_policy(cfg.policy if policy is None else policy)
-        store = Store.open(path)
+        # The integrity check runs while the arrays load; it is waited for before the engine
+        # is handed out, so nothing is written to a damaged file.
+        store = Store.open(path, background=True)
         try:
-            return cls(
+            engine = cls(
                 store,
                 cfg,
                 clock=clock,
@@ -176,8 +178,17 @@ class Engine:
                 boosts=boosts,
             )
         except BaseException:
-            store.close()
+            try:
+                store.wait_intact()  # on a damaged file, that is the error to report
+            finally:
+                store.close()
             raise
+        try:
+            store.wait_intact()
+        except BaseException:
+            engine.close()
+            raise
+        return engine
 
     @property
     def log(self) -> bool:

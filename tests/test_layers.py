@@ -51,3 +51,29 @@ def test_each_command_module_imports_on_its_own(module: str) -> None:
     # The group imports the command modules, never the reverse: one imported first (a test, a
     # notebook, a plugin registering its commands) must not meet a half-built tui.cli.
     assert loaded_after(f"import {module}", ("textual",)) == []
+
+
+def test_the_feed_loads_no_analysis_library() -> None:
+    # pandas and pyarrow alone cost ~0.4 s of the feed's start (sqlite-utils would import
+    # pandas when installed); the simulator's statistics and charts load only when asked for.
+    watched = ("pandas", "pyarrow", "matplotlib", "scipy", "ray", "numba", "faker", "engine.sim")
+    code = "import tui.cli, tui.app\nfrom tui.screens.feed import FeedScreen"
+    assert loaded_after(code, watched) == []
+
+
+def test_pandas_still_loads_after_the_store() -> None:
+    pytest.importorskip("pandas")
+    code = "import engine.store\nimport pandas\nassert pandas.DataFrame({'a': [1]}).size == 1"
+    assert "pandas" in loaded_after(code, ("pandas",))
+
+
+def test_every_command_loads_under_its_own_name() -> None:
+    import click
+
+    from tui.cli import LAZY_COMMANDS, main
+
+    with click.Context(main) as ctx:
+        for name in LAZY_COMMANDS:
+            command = main.get_command(ctx, name)
+            assert command is not None and command.name == name
+        assert set(LAZY_COMMANDS) <= set(main.list_commands(ctx))

@@ -381,6 +381,21 @@ def test_compare_with_a_few_personas_and_resamples_writes_its_report(
     assert (out / "report.md").exists() and (out / "forest.png").exists()
 
 
+def test_compare_runs_only_the_configs_unless_references_are_asked_for(
+    world_path: Path, tmp_path: Path
+) -> None:
+    # The oracle filters the whole catalogue at every pick: configs compared with each other
+    # must not pay for it by default.
+    out = tmp_path / "plain"
+    small = ["--users", "3", "--seeds", "1", "--sessions", "1", "--resamples", "5"]
+    code, output = run(
+        "compare", "engine", "popular", "--db", str(world_path), *small, "--out", str(out)
+    )
+    assert code == 0, output
+    assert list(json.loads((out / "metrics.json").read_text())["arms"]) == ["engine", "popular"]
+    assert "oracle" not in output
+
+
 def test_a_report_that_fails_half_way_leaves_no_folder(
     world_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,6 +54,20 @@ def test_file_is_consistent_and_marked(world_template: Path) -> None:
     assert bad_dupes == 0
 
 
+def test_a_built_world_has_every_index_of_the_schema(world_template: Path, tmp_path: Path) -> None:
+    # The build drops the bulk tables' indexes and recreates them after the rows: a world
+    # must come out with exactly the indexes an upgraded empty file has, or its queries crawl.
+    def indexes(db: Database) -> set[tuple[str, str, str]]:
+        query = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'"
+        return {tuple(row) for row in db.execute(query).fetchall()}
+
+    empty = Database(tmp_path / "empty.db")
+    migrations.apply(empty)
+    world = Database(world_template)
+    assert indexes(world) == indexes(empty)
+    assert ("idx_videos_topic_id", "videos") in {(n, t) for n, t, _ in indexes(world)}
+
+
 def test_plain_sqlite3_shell_reads_it(world_template: Path) -> None:
     sqlite3_cli = shutil.which("sqlite3")
     assert sqlite3_cli, "the sqlite3 shell is part of the supported toolset"

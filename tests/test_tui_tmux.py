@@ -196,6 +196,21 @@ def test_a_viewer_session_in_a_real_terminal(terminal: Terminal, world: Path) ->
     assert skips[0] > 0.5  # the first video played while the keys went in
 
 
+def test_keys_pressed_just_before_ctrl_c_are_all_in_the_file(
+    terminal: Terminal, world: Path
+) -> None:
+    # Whatever a key records is committed before the next key is read: quitting at once,
+    # before the next video is even painted, loses nothing.
+    term = terminal
+    term.wait_for("#1 in your feed")
+    term.keys("j", "l", "C-c")
+    term.wait_for("EXIT=0")
+    kinds = [kind for kind, _, _ in events(world)]
+    assert kinds == ["skip", "like", "skip"]  # the first video, the second liked and closed
+    first, second = events(world)[0][1], events(world)[1][1]
+    assert first != second and events(world)[2][1] == second
+
+
 def closings_by(world: Path, viewer: str) -> list[str]:
     """The kinds of the closing events (skip, complete) a viewer has, oldest first."""
     with sqlite3.connect(world) as conn:

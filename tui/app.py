@@ -36,6 +36,27 @@ if TYPE_CHECKING:
 MIN_SIZE = (72, 22)
 
 
+def after_pending_keys(app: App[None], callback: Callable[[], object]) -> None:
+    """Run `callback` once the keys already typed have been handled.
+
+    A priority binding (ctrl+c, ctrl+q) acts as soon as the app reads its key, while the keys
+    typed just before it still travel from the focused widget up to the screen and back to the
+    app, which runs their bindings. Passing the callback along the same path, one queue after
+    the other, lets a "j" or an "l" typed just before ctrl+c be recorded instead of dropped.
+
+    Args:
+        app: The running app.
+        callback: What the priority binding does.
+    """
+    path = [*(app.focused or app.screen).ancestors_with_self]
+
+    def hop(index: int) -> None:
+        if index == len(path) or not path[index].call_later(hop, index + 1):
+            callback()
+
+    hop(0)
+
+
 class FeedApp(App[None]):
     """A terminal "For You" feed over one open engine."""
 
@@ -197,6 +218,9 @@ class FeedApp(App[None]):
     def action_request_quit(self) -> None:
         """q, ctrl+q: close the current impression and the session, then show the summary
         (from the summary, or before any feed, leave)."""
+        after_pending_keys(self, self._quit_to_summary)
+
+    def _quit_to_summary(self) -> None:
         if self.session is None or isinstance(self.screen, SummaryScreen):
             self.exit()
             return
@@ -208,7 +232,11 @@ class FeedApp(App[None]):
         self.push_screen(SummaryScreen(self.session.summary()))
 
     def action_shutdown(self) -> None:
-        """Ctrl+C: close the current impression and the session, and leave at once."""
+        """Ctrl+C: close the current impression and the session, and leave at once (after the
+        keys typed before it)."""
+        after_pending_keys(self, self._leave_now)
+
+    def _leave_now(self) -> None:
         if self.session is not None:
             self.session.close()
         self.exit()

@@ -9,26 +9,54 @@ Errors surface as click's one-line ``Error: ...`` with a non-zero exit.
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli_engine import boost, config, explain, recommend
-from tui.cli_eval import evaluate, offline_eval
-from tui.cli_import import import_command
 from tui.cli_options import db_option, policy_option, require_terminal, user_errors
-from tui.cli_sim import compare, simulate, sweep
-from tui.cli_study import export, replay, study
 
 if TYPE_CHECKING:
     from engine.policy import PolicySpec
 
 DEFAULT_VIDEOS = 20_000
 
+# The commands of the other modules, by name (click lists every command alphabetically in
+# --help). Each module loads when its command runs or help lists them: `foryou feed` does not
+# pay for the simulator (~35 ms of its start) or the evaluation commands.
+LAZY_COMMANDS = {
+    "recommend": "tui.cli_engine:recommend",
+    "explain": "tui.cli_engine:explain",
+    "config": "tui.cli_engine:config",
+    "boost": "tui.cli_engine:boost",
+    "simulate": "tui.cli_sim:simulate",
+    "compare": "tui.cli_sim:compare",
+    "sweep": "tui.cli_sim:sweep",
+    "study": "tui.cli_study:study",
+    "export": "tui.cli_study:export",
+    "replay": "tui.cli_study:replay",
+    "evaluate": "tui.cli_eval:evaluate",
+    "offline-eval": "tui.cli_eval:offline_eval",
+    "import": "tui.cli_import:import_command",
+}
 
-@click.group(invoke_without_command=True)
+
+class LazyGroup(click.Group):
+    """A command group whose commands in other modules are imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module, name = LAZY_COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @db_option
 @click.pass_context
 def main(ctx: click.Context, db_path: Path) -> None:
@@ -161,22 +189,3 @@ def metadata(db_path: Path, out: Path | None) -> None:
         click.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
-
-
-# The commands of the other modules (click lists every command alphabetically in --help).
-for command in (
-    recommend,
-    explain,
-    config,
-    boost,
-    simulate,
-    compare,
-    sweep,
-    study,
-    export,
-    replay,
-    evaluate,
-    offline_eval,
-    import_command,
-):
-    main.add_command(command)

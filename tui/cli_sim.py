@@ -108,12 +108,6 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Personas sharing one engine (changes results; --jobs does not).",
         ),
         click.option(
-            "--baselines/--no-baselines",
-            default=True,
-            show_default=True,
-            help="Also run the random and oracle references.",
-        ),
-        click.option(
             "--out",
             type=click.Path(file_okay=False, path_type=Path),
             default=None,
@@ -123,6 +117,21 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _baselines(default: bool, why: str = "") -> Callable[[Callable[..., Any]], Any]:
+    """--baselines/--no-baselines, on by default where a run is placed between the references."""
+    return click.option(
+        "--baselines/--no-baselines",
+        default=default,
+        show_default=True,
+        help=f"Also run the random and oracle references.{why}",
+    )
+
+
+# The oracle filters the whole catalogue at every pick: on a 100k world it takes longer than
+# every config compared, and configs compared with each other need no reference.
+_OFF_FOR_COMPARISONS = " Off by default: the oracle filters the whole catalogue at every pick."
 
 
 @contextmanager
@@ -162,6 +171,7 @@ def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
 
 @click.command()
 @_common
+@_baselines(True)
 @click.option(
     "--config",
     "config_spec",
@@ -224,6 +234,7 @@ def simulate(
 @click.command()
 @click.argument("configs", nargs=-1, required=True)
 @_common
+@_baselines(False, _OFF_FOR_COMPARISONS)
 @click.option(
     "--seeds",
     default=3,
@@ -334,6 +345,7 @@ def compare(
 )
 @click.option("--random", "random_points", type=int, default=None, help="Keep N random points.")
 @_common
+@_baselines(True)
 @click.option(
     "--seeds", default=1, show_default=True, callback=_at_least(1, MAX_SEEDS),
     help="Independent persona populations.",

@@ -27,7 +27,7 @@ from textual.geometry import Size
 from engine.clock import Clock
 from engine.study import Enrolment, StudyBundle, StudyError, open_bundle
 from engine.text import printable
-from tui.app import MIN_SIZE
+from tui.app import MIN_SIZE, after_pending_keys
 from tui.screens.onboarding import NewViewer, OnboardingScreen
 from tui.screens.prompts import ChoicePrompt
 from tui.screens.study_consent import ConsentScreen
@@ -226,8 +226,9 @@ class StudyApp(App[None]):
             self.exit()
 
     def action_shutdown(self) -> None:
-        """Ctrl+C: leave at once (what is recorded stays; a later run continues)."""
-        self.exit()
+        """Ctrl+C: leave at once, after the keys typed before it (what is recorded stays; a later
+        run continues)."""
+        after_pending_keys(self, self.exit)
 
     def on_unmount(self) -> None:
         if self.session is not None:

@@ -8,12 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import engine.store.driver  # noqa: F401  # first: sqlite-utils must load without pandas
+
+# isort: split
 from sqlite_utils import Database
 
 from engine.store.activity import ActivityLog
 from engine.store.files import (
     DamagedFileError,
     DatabaseError,
+    IntactCheck,
     NewerSchemaError,
     NotAWorldError,
     ReadOnlyError,
@@ -24,6 +28,7 @@ from engine.store.files import (
     damage_message,
     inspect_file,
     open_database,
+    writable,
 )
 from engine.store.summary import world_summary
 from engine.store.world_io import content_hash, load_world, write_world
@@ -49,18 +54,48 @@ __all__ = [
 class Store(ActivityLog):
     """An open foryou database: the world and everything recorded in it."""
 
-    def __init__(self, db: Database, path: Path) -> None:
+    def __init__(self, db: Database, path: Path, intact: IntactCheck | None = None) -> None:
         super().__init__(db)
         self.path = path
+        self._intact = intact
 
     @classmethod
-    def open(cls, path: str | Path, *, check: bool = True) -> Store:
-        """Open an existing world (see :func:`engine.store.files.open_database`)."""
+    def open(cls, path: str | Path, *, check: bool = True, background: bool = False) -> Store:
+        """Open an existing world (see :func:`engine.store.files.open_database`).
+
+        Args:
+            path: the world's file.
+            check: check that the file is intact (``PRAGMA quick_check``).
+            background: run that check in a thread while the caller goes on reading (a file
+                this process may write only); the caller must call :meth:`wait_intact` before
+                its first write.
+        """
         path = Path(path)
-        return cls(open_database(path, check=check), path)
+        if not (check and background and inspect_file(path) == "foryou" and writable(path)):
+            return cls(open_database(path, check=check), path)
+        intact = IntactCheck(path)
+        try:
+            db = open_database(path, pending=intact)
+        except BaseException:
+            intact.wait()  # its verdict first: "damaged" says more than what failed meanwhile
+            raise
+        return cls(db, path, intact)
+
+    def wait_intact(self) -> None:
+        """Wait for a background integrity check (nothing to do without one).
+
+        Raises:
+            DamagedFileError: the file is damaged.
+        """
+        if self._intact is not None:
+            self._intact.wait()
 
     def close(self) -> None:
-        self.db.close()
+        try:
+            if self._intact is not None:
+                self._intact.join()  # its connection must not outlive the store
+        finally:
+            self.db.close()
 
     def __enter__(self) -> Store:
         return self

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 from urllib.request import pathname2url
 
@@ -22,6 +23,7 @@ __all__ = [
     "APPLICATION_ID",
     "BUSY_TIMEOUT_S",
     "DamagedFileError",
+    "IntactCheck",
     "NewerSchemaError",
     "NotAWorldError",
     "ReadOnlyError",
@@ -180,14 +182,66 @@ def check_intact(db: Database, path: Path) -> None:
     Raises:
         DamagedFileError: the check found a problem, or SQLite could not even read the pages.
     """
+    problem = _quick_check_problem(db)
+    if problem is not None:
+        raise DamagedFileError(damage_message(path, problem))
+
+
+def _quick_check_problem(db: Database) -> str | None:
     try:
         problems = [row[0] for row in db.execute("PRAGMA quick_check(1)").fetchall()]
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
             raise
         problems = [str(exc)]
-    if problems != ["ok"]:
-        raise DamagedFileError(damage_message(path, problems[0].splitlines()[0]))
+    return None if problems == ["ok"] else problems[0].splitlines()[0]
+
+
+class IntactCheck:
+    """:func:`check_intact` on a connection of its own, in a thread, while the caller loads.
+
+    SQLite runs the check without holding Python's lock, so on a 100k-video world its ~0.1 to
+    0.3 s overlap with loading the arrays and starting the app instead of adding to them. The
+    caller must :meth:`wait` before its first write, and before reporting any other error (on a
+    damaged file, what the check found is the error worth showing). WAL gives the checking
+    connection a consistent snapshot while the other one reads.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._problem: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="foryou-quick-check", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            db = connect(self.path)
+            try:
+                self._problem = _quick_check_problem(db)
+            finally:
+                db.close()
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = exc
+
+    def join(self) -> None:
+        """Block until the check is done, without raising what it found."""
+        self._thread.join()
+
+    def wait(self) -> None:
+        """Block until the check is done; safe to call more than once.
+
+        Raises:
+            DamagedFileError: the check found a problem.
+        """
+        self._thread.join()
+        if self._error is not None:
+            error = self._error
+            if isinstance(error, sqlite3.DatabaseError) and is_damage(error):
+                raise DamagedFileError(damage_message(self.path, str(error))) from None
+            raise error
+        if self._problem is not None:
+            raise DamagedFileError(damage_message(self.path, self._problem))
 
 
 def check_version(db: Database, path: Path) -> None:
@@ -250,7 +304,9 @@ def _check_replaceable(path: Path) -> None:
         db.conn.close()
 
 
-def open_database(path: Path, *, check: bool = True) -> Database:
+def open_database(
+    path: Path, *, check: bool = True, pending: IntactCheck | None = None
+) -> Database:
     """Open an existing foryou file, upgrading an older schema in place. A file this process
     may not write is opened read-only (reads work; the first write raises
     ``sqlite3.OperationalError``, see :func:`writable`).
@@ -259,6 +315,8 @@ def open_database(path: Path, *, check: bool = True) -> Database:
         path: the file.
         check: run :func:`check_intact` (a process that opens a file already checked, like a
             simulation's shards, may skip it).
+        pending: a check already running in the background (then ``check`` is not run
+            again): an upgrade, the only write here, waits for it.
 
     Raises:
         NotAWorldError: the path is missing or is not a foryou database.
@@ -276,10 +334,12 @@ def open_database(path: Path, *, check: bool = True) -> Database:
     read_only = not writable(path)
     db = connect(path, read_only=read_only)
     try:
-        if check:
+        if check and pending is None:
             check_intact(db, path)
         check_version(db, path)
         if migrations.pending(db):
+            if pending is not None:
+                pending.wait()
             if read_only:
                 raise ReadOnlyError(
                     f"{path} is read-only and needs an upgrade to this foryou's schema; "

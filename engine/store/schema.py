@@ -438,4 +438,5 @@ def _imported_history(db: Database) -> None:
 
 def known_migrations() -> list[str]:
     """Names of every migration this code knows, in order."""
-    return [m.name for m in migrations.pending(Database(memory=True))]
+    # No plugins: loading them scans every installed package's entry points (~30 ms a start).
+    return [m.name for m in migrations.pending(Database(memory=True, execute_plugins=False))]
