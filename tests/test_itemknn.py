@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from engine import Engine
 from engine.clock import VirtualClock
 from engine.events import Event
 from engine.itemknn import ItemKNNPolicy, ItemKNNScorer
 from engine.policy import PolicySpec
+from tui.cli import main
 
 
 def _positives(scorer: ItemKNNScorer, rows: list[tuple[int, int]], kind: str = "complete") -> None:
@@ -71,3 +74,17 @@ def test_it_is_a_builtin_by_name() -> None:
     policy = PolicySpec.parse("itemknn").build()
     assert isinstance(policy, ItemKNNPolicy)
     assert policy.name == "itemknn"
+
+
+def test_compare_runs_it_beside_the_engine(world_path: Path, tmp_path: Path) -> None:
+    """Simulated personas watch it through `foryou compare` like any built-in arm."""
+    small = ["--users", "4", "--seeds", "1", "--sessions", "1", "--resamples", "5"]
+    result = CliRunner().invoke(
+        main,
+        ["compare", "engine", "itemknn", "--db", str(world_path), *small, "--no-baselines",
+         "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "itemknn" in result.output
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert "itemknn" in json.dumps(metrics)
