@@ -10,7 +10,11 @@ order), the rest is held out. Then, for each viewer, from the state the history 
   P(complete) and P(like) on the held-out watched impressions (AUC only, on the policy's
   scores, for a policy without the engine's P(action));
 - ranking: NDCG@k and recall@k of the viewer's held-out *positives* (videos finished or
-  liked) ranked among ``negatives`` videos the viewer never met in the logs (sampled, seeded).
+  liked) ranked among ``negatives`` videos the viewer never met in the logs (sampled, seeded);
+- replay: Li et al.'s rejection replay over the held-out rows in time order
+  (:func:`rejection_replay`), after the metrics above since matched rows move the engine;
+- learning curve: hit@k of each viewer's next positive after 0, 5, ... 100+ of their viewings,
+  taken while the history is re-lived (:class:`LearningCurve`).
 
 :func:`offline_metrics` takes the held-out rows alone (:class:`HeldOut`: viewer, video, labels,
 time) and any ``rank(viewer, video_ids)`` function, so held-out outcomes from elsewhere (an
@@ -41,6 +45,7 @@ __all__ = [
     "CHECKPOINTS",
     "CurvePoint",
     "HeldOut",
+    "LearningCurve",
     "OfflineReport",
     "Rate",
     "ReplayEstimate",
@@ -528,28 +533,13 @@ def offline_eval(
         )
         estimate = None
         if replay:
-            ordered = sorted(trials, key=lambda t: (t.at, t.key))
-            later = _later_steps(steps, cutoff)
-
-            def play_match(index: int) -> None:
-                trial = ordered[index]
-                user = trial.held.user_id
-                if trial.key in rows_by_id:
-                    position = positions.get(user, -1) + 1
-                    matched = _imported_steps(rows_by_id[trial.key], position)
-                else:
-                    matched = later.get(trial.key, [])
-                for step in matched:
-                    if step.kind == "serve":
-                        positions[user] = int(step.row["position"])
-                    relived.play(step)
-
+            matches = _Matches(relived, trials, rows_by_id, _later_steps(steps, cutoff), positions)
             estimate = rejection_replay(
                 engine.rank,
-                [t.held for t in ordered],
+                [t.held for t in matches.trials],
                 n_videos=n_videos,
                 met=met,
-                on_match=play_match,
+                on_match=matches.play,
                 negatives=negatives,
                 seed=seed + 2,
             )
@@ -557,6 +547,40 @@ def offline_eval(
         return replace(report, replay=estimate, curve=curve_points)
     finally:
         relived.close()
+
+
+class _Matches:
+    """The held-out trials in time order, and what a matched one plays to the engine: an
+    imported row as the viewing its history would have held, a logged split's own steps."""
+
+    def __init__(
+        self,
+        relived: Replay,
+        trials: Sequence[_Trial],
+        imported: Mapping[int, Mapping[str, Any]],
+        later: Mapping[int, list[Step]],
+        positions: dict[int, int],
+    ) -> None:
+        self.relived, self.imported, self.later, self.positions = (
+            relived,
+            imported,
+            later,
+            positions,
+        )
+        self.trials = sorted(trials, key=lambda t: (t.at, t.key))
+
+    def play(self, index: int) -> None:
+        trial = self.trials[index]
+        user = trial.held.user_id
+        if trial.key in self.imported:
+            position = self.positions.get(user, -1) + 1
+            steps = _imported_steps(self.imported[trial.key], position)
+        else:
+            steps = self.later.get(trial.key, [])
+        for step in steps:
+            if step.kind == "serve":
+                self.positions[user] = int(step.row["position"])
+            self.relived.play(step)
 
 
 def _relive(
