@@ -519,6 +519,10 @@ def offline_eval(
             if curve
             else None
         )
+        involved = {s.user_id for s in steps}
+        for user in users:
+            if user["id"] in involved:
+                relived.adopt(user)  # as they signed up: the steps bring their history
         positions = _relive(relived, steps, cutoff, observed, learning)
         name = getattr(engine.policy, "name", "") or config.name
         report = offline_metrics(

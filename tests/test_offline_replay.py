@@ -219,3 +219,31 @@ def test_item_knn_beats_chance_on_the_real_log(kuairand_sample: Path) -> None:
     assert knn.replay is not None and chance.replay is not None
     assert chance.replay.matched.low < 1 / 21
     assert knn.replay.matched.low > chance.replay.matched.high
+
+
+class FirstLook:
+    """Scores nothing; notes how many videos each viewer had seen when first asked."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, int] = {}
+
+    def score(self, request: PickRequest, candidates: CandidateSet) -> np.ndarray:
+        self.first.setdefault(request.viewer_id, len(request.seen))
+        return np.zeros(len(candidates.ids))
+
+
+@needs_data
+@pytest.mark.slow
+def test_the_curve_starts_before_the_viewer_history_is_known(kuairand_sample: Path) -> None:
+    """Viewers are re-lived from sign-up: at the curve's first point the engine has not yet
+    seen the viewer's history (it used to load each viewer whole from the file first, so even
+    the random policy's "0 viewings seen" point had every later video already seen)."""
+    with Store.open(kuairand_sample) as store:
+        viewings = dict(
+            store.db.execute("SELECT user_id, count(*) FROM impressions GROUP BY user_id")
+        )
+    policy = FirstLook()
+    offline_eval(kuairand_sample, Config(), policy=policy, negatives=20, replay=False)
+    assert policy.first, "the curve asked the policy"
+    assert all(seen < viewings[user] for user, seen in policy.first.items())
+    assert sum(seen == 0 for seen in policy.first.values()) > len(policy.first) / 2
