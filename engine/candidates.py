@@ -220,6 +220,16 @@ def popular(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> C
     return _merge(proposed, ctx, query_vector(state, ctx.config.profile))
 
 
+def own_proposals(
+    ctx: SourceContext, state: UserState, proposed: dict[str, I64], limit: int
+) -> Candidates:
+    """A policy's own proposals (video ids per source name, best first), each cut to the first
+    ``limit`` the viewer has not seen and merged the engine's way (the first source in
+    PRIORITY is credited)."""
+    unseen = {name: _unseen(ids, state)[:limit] for name, ids in proposed.items()}
+    return _merge(unseen, ctx, query_vector(state, ctx.config.profile))
+
+
 def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Candidates:
     """Run every source within its quota and merge them."""
     quotas = ctx.config.sources

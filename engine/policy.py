@@ -16,7 +16,8 @@ Two levels, the way RecSim separates an agent from its parts:
 - only a :class:`Scorer` (scores for candidate ids) inside a :class:`StagedPolicy`, which
   keeps the engine's sources, filters, re-rank, sampling, propensities and receipts (the
   ``engine`` itself is ``StagedPolicy(EngineScorer())``; ``popular`` is a popularity scorer
-  over its own source).
+  over its own source; ``itemknn``: item-item cosine over every viewer's positives,
+  :mod:`engine.itemknn`).
 
 Policies are named by a :class:`PolicySpec`: a built-in name (:data:`BUILTIN`) or
 ``path/to/file.py:ClassName`` / ``package.module:ClassName`` with keyword parameters. A spec
@@ -91,6 +92,7 @@ BUILTIN: dict[str, str] = {
     "popular": "engine.policy:PopularPolicy",
     "oracle": "engine.sim.oracle:OraclePolicy",
     "bandit": "engine.bandit:BanditPolicy",
+    "itemknn": "engine.itemknn:ItemKNNPolicy",
 }
 
 

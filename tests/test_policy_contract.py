@@ -78,3 +78,8 @@ class TestReadmeRanker(PolicyContract):
 class TestBandit(PolicyContract):
     def make_policy(self) -> Any:
         return "bandit"
+
+
+class TestItemKNN(PolicyContract):
+    def make_policy(self) -> Any:
+        return "itemknn"

@@ -294,6 +294,25 @@ def _as_json(
     show_default=True,
     help="Seed of the negative sampling.",
 )
+@click.option(
+    "--replay/--no-replay",
+    default=True,
+    show_default=True,
+    help="Li et al.'s rejection replay over the held-out rows in time order.",
+)
+@click.option(
+    "--curve/--no-curve",
+    default=True,
+    show_default=True,
+    help="The learning curve: hit@k of each viewer's next positive after 0, 5, 10, 20, 50 "
+    "and 100+ of their viewings.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also draw the learning curve to this PNG.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def offline_eval(
     db_path: Path,
@@ -303,14 +322,21 @@ def offline_eval(
     k: int,
     negatives: int,
     seed: int,
+    replay: bool,
+    curve: bool,
+    plot: Path | None,
     as_json: bool,
 ) -> None:
     """Offline metrics on the file's logs: AUC, log loss and calibration of P(complete) and
-    P(like), and NDCG@k / recall@k of held-out finished or liked videos, after a time split."""
+    P(like), NDCG@k / recall@k of held-out finished or liked videos after a time split, a
+    rejection-replay estimate of the policy's like / finish / not-interested rates, and its
+    learning curve."""
     import dataclasses
 
     from engine.offline import offline_eval as run
 
+    if plot is not None and not curve:
+        raise click.ClickException("--plot draws the learning curve: it cannot go with --no-curve")
     with user_errors():
         report = run(
             db_path,
@@ -320,7 +346,13 @@ def offline_eval(
             k=k,
             negatives=negatives,
             seed=seed,
+            replay=replay,
+            curve=curve,
         )
+        if plot is not None:
+            from engine.offline import plot_curves
+
+            plot_curves({report.policy: report.curve}, plot, k=report.k)
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(report), indent=2))
         return
@@ -346,4 +378,55 @@ def offline_eval(
         f"{report.negatives} videos they never met. {report.viewers} viewers, last "
         f"{1 - split:.0%} of each one's impressions held out (log loss and ECE: nan for a "
         "policy without P(action); its AUC is on its scores)."
+    )
+    if report.replay is not None:
+        _print_replay(console, report.replay)
+    if report.curve:
+        _print_curve(console, report.curve, report.k, report.negatives)
+    if plot is not None:
+        console.print(f"Learning curve drawn to {printable(str(plot))}.")
+
+
+def _rate(rate: Any) -> str:
+    if rate.n == 0:
+        return "-"
+    return f"{rate.value:.3f} [{rate.low:.3f}, {rate.high:.3f}]"
+
+
+def _print_replay(console: Console, estimate: Any) -> None:
+    table = Table(title="rejection replay (Li et al.) over the held-out rows", box=None)
+    for heading in ("trials", "matched", "like", "complete", "not interested"):
+        table.add_column(heading, justify="right")
+    rewards = estimate.rewards
+    table.add_row(
+        f"{estimate.trials:,}",
+        f"{estimate.matched.hits:,} ({estimate.matched.value:.1%})",
+        _rate(rewards["like"]),
+        _rate(rewards["complete"]),
+        _rate(rewards["not_interested"]),
+    )
+    console.print(table)
+    console.print(
+        f"A trial counts when the policy's top pick among the logged video and "
+        f"{estimate.candidates - 1} it never met is the logged one (chance: "
+        f"{1 / estimate.candidates:.1%}); rates among matched trials, [95% Wilson interval]. "
+        "The logs were not chosen uniformly at random: the estimate favours policies that pick "
+        "what the logger picked (README: Real data)."
+    )
+
+
+def _print_curve(console: Console, curve: Any, k: int, negatives: int) -> None:
+    table = Table(title=f"learning curve: hit@{k} of the next positive", box=None)
+    for heading in ("viewings seen", "viewers", f"hit@{k}", "95% interval"):
+        table.add_column(heading, justify="right")
+    for point in curve:
+        hit = point.hit
+        interval = "-" if hit.n == 0 else f"[{hit.low:.3f}, {hit.high:.3f}]"
+        value = "-" if hit.n == 0 else f"{hit.value:.3f}"
+        table.add_row(point.label, f"{hit.n:,}", value, interval)
+    console.print(table)
+    console.print(
+        f"Before each re-lived viewing that was finished or liked, for each viewer's first such "
+        f"viewing past each point: is it in the policy's top {k} among {negatives} videos the "
+        "viewer never met?"
     )

@@ -177,7 +177,7 @@ def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
     "config_spec",
     default="engine",
     show_default=True,
-    help="Ranking TOML, or a built-in: engine, random, popular, oracle, bandit.",
+    help="Ranking TOML, or a built-in: engine, random, popular, oracle, bandit, itemknn.",
 )
 @click.option("--no-log", is_flag=True, help="Keep the activity in memory (much faster).")
 @policy_option
@@ -285,9 +285,9 @@ def compare(
 ) -> None:
     """Compare ranking configs on the same personas and seeds (paired).
 
-    CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle, bandit) or policy
-    classes (FILE.py:Class, package.module:Class, with --policy-params); differences are taken
-    from the first one, with bootstrap 95% confidence intervals.
+    CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle, bandit,
+    itemknn) or policy classes (FILE.py:Class, package.module:Class, with --policy-params);
+    differences are taken from the first one, with bootstrap 95% confidence intervals.
     """
     from rich.console import Console
 

@@ -6,6 +6,8 @@
   (greedy); on every other metric a reference, not a bound;
 - ``bandit``: Thompson sampling over topics with watch-weighted popularity inside the topic
   (:mod:`engine.bandit`), the simple learner issue 14 asks the engine to beat;
+- ``itemknn``: item-item cosine over every viewer's positives (:mod:`engine.itemknn`), the
+  textbook collaborative baseline of issue 17;
 - ``engine``: the default config.
 
 Anything else names a ranking TOML file (its arm is called after the file's stem) or a policy
@@ -23,7 +25,7 @@ from engine.config import Config, load_config
 from engine.policy import PolicySpec
 from engine.sim.runner import Arm
 
-BUILTIN = ("engine", "random", "popular", "oracle", "bandit")
+BUILTIN = ("engine", "random", "popular", "oracle", "bandit", "itemknn")
 REFERENCES = ("random", "oracle")  # the floor and the ceiling of every report
 
 
@@ -33,7 +35,7 @@ def builtin_arm(name: str) -> Arm:
         return Arm("engine", Config())
     if name in ("random", "popular"):
         return Arm(name, Config(name=name, policy=name))  # type: ignore[arg-type]
-    if name in ("oracle", "bandit"):
+    if name in ("oracle", "bandit", "itemknn"):
         return Arm(name, Config(name=name), PolicySpec(name))
     raise ValueError(f"unknown built-in arm {name!r}; expected one of {', '.join(BUILTIN)}")
 
