@@ -580,11 +580,11 @@ def receipt_terms(scores: Scores, i: int) -> dict[str, dict[str, float]]:
     """Each learned action's weight × input for candidate ``i``: they sum to logit P."""
     if scores.inputs is None or scores.rates is None or scores.weights is None:
         return {}
-    x = scores.inputs[i]
+    products = (scores.weights[:, :-1] * scores.inputs[i]).tolist()
+    rated = (scores.weights[:, -1] * scores.rates[i]).tolist()
     terms: dict[str, dict[str, float]] = {}
     for k, action in enumerate(LEARNED):
-        w = scores.weights[k]
-        row = {name: float(w[j] * x[j]) for j, name in enumerate(INPUTS)}
-        row[GLOBAL_RATE] = float(w[-1] * scores.rates[i, k])
+        row = dict(zip(INPUTS, products[k], strict=True))
+        row[GLOBAL_RATE] = rated[k]
         terms[action] = row
     return terms

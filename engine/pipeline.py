@@ -374,10 +374,10 @@ def _receipt(
         learned=receipt_terms(scores, i),
         inputs={}
         if scores.inputs is None
-        else {k: float(x) for k, x in zip(INPUTS, scores.inputs[i], strict=True)},
+        else dict(zip(INPUTS, scores.inputs[i].tolist(), strict=True)),
         rates={}
         if scores.rates is None
-        else {a: float(x) for a, x in zip(LEARNED, scores.rates[i], strict=True)},
+        else dict(zip(LEARNED, scores.rates[i].tolist(), strict=True)),
     )
 
 
