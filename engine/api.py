@@ -219,8 +219,11 @@ class Engine:
             self.catalog.check_video(boost.video_id)
             self._boosts.append(boost)
 
+    def _refresh_due(self, now: float) -> bool:
+        return now - self.trending.computed_at >= 600.0
+
     def _refresh_shared(self, now: float, *, force: bool = False) -> None:
-        if force or now - self.trending.computed_at >= 600.0:
+        if force or self._refresh_due(now):
             self.trending.refresh(now, force=True)
             self.pools.admit(now)
 
@@ -401,8 +404,9 @@ class Engine:
         Args:
             user_ids: the viewers, each at most once.
             at: the world time of each viewer's pick (default: the clock's now for all); a
-                simulation's personas each live on their own timeline. Trends and test pools
-                are refreshed once, at the earliest of them.
+                simulation's personas each live on their own timeline. The picks are those of
+                :meth:`next` for each in turn with the clock at its time: trends and test
+                pools refresh where one at a time they would (the batch is cut there).
 
         Raises:
             ValueError: unknown user, a viewer twice, ``at`` of another length.
@@ -417,8 +421,18 @@ class Engine:
             raise ValueError(f"next_many: {len(times)} times for {len(states)} viewers")
         if not states:
             return []
-        requests = self._pick_requests(states, times, [_pick_key(s) for s in states])
-        decisions = self.policy.pick_many(requests)
+        self._reload_boosts()
+        decisions: list[Decision] = []
+        pending: list[UserState] = []
+        for k, (state, now) in enumerate(zip(states, times, strict=True)):
+            # Trends and pools move at a refresh: the viewers before it are picked first, as
+            # one at a time they would have been (what replay and evaluation re-live).
+            if pending and self._refresh_due(now):
+                decisions += self._pick_batch(pending, times[k - len(pending) : k])
+                pending = []
+            self._refresh_shared(now)
+            pending.append(state)
+        decisions += self._pick_batch(pending, times[len(times) - len(pending) :])
         with self._transaction():
             return [
                 self._serve(state, decision, now)
@@ -443,6 +457,10 @@ class Engine:
             propensity=decision.propensity,
             receipt=decision.receipt,
         )
+
+    def _pick_batch(self, states: Sequence[UserState], times: Sequence[float]) -> list[Decision]:
+        requests = self._pick_requests(states, times, [_pick_key(s) for s in states])
+        return self.policy.pick_many(requests)
 
     def _transaction(self) -> AbstractContextManager[object]:
         """One transaction around a batch's writes (each write keeps its own savepoint)."""
@@ -469,6 +487,8 @@ class Engine:
         self, state: UserState, now: float, seed_id: int, extra_boosts: Collection[Boost] = ()
     ) -> PickRequest:
         """What the policy is given for one pick (see :meth:`_decide` for the seeding)."""
+        self._refresh_shared(now)
+        self._reload_boosts()
         return self._pick_requests([state], [now], [seed_id], extra_boosts)[0]
 
     def _pick_requests(
@@ -478,10 +498,8 @@ class Engine:
         seed_ids: Sequence[int],
         extra_boosts: Collection[Boost] = (),
     ) -> list[PickRequest]:
-        """What the policy is given for each viewer's pick: trends and pools refreshed and
-        boosts reloaded once for the batch, one shared view of the world per distinct time."""
-        self._refresh_shared(min(times))
-        self._reload_boosts()
+        """What the policy is given for each viewer's pick (trends, pools and boosts as they
+        stand), one shared view of the world per distinct time."""
         worlds: dict[float, Shared] = {}
         requests = []
         for state, now, seed_id in zip(states, times, seed_ids, strict=True):

@@ -124,6 +124,31 @@ def test_batched_picks_equal_one_viewer_at_a_time(engines: list[Engine]) -> None
             engine.clock.advance(20.0 if round_ % 4 else 4 * 3600.0)  # type: ignore[attr-defined]
 
 
+def test_viewers_at_their_own_moments_get_the_picks_of_one_at_a_time(world_path: Path) -> None:
+    """``at=`` spread over hours (trends and pools refresh between viewers) picks as ``next``
+    one viewer at a time with the clock at each viewer's moment: what replay re-lives."""
+    copy = world_path.with_name("copy.db")
+    shutil.copy(world_path, copy)
+    clocks = VirtualClock(0.0), VirtualClock(0.0)
+    with (
+        Engine.open(world_path, clock=clocks[0], log=False) as alone,
+        Engine.open(copy, clock=clocks[1], log=False) as batched,
+    ):
+        users = [_viewers(e) for e in (alone, batched)]
+        for round_ in range(6):
+            times = [3600.0 * (round_ + 1) + 450.0 * k for k in range(VIEWERS)]
+            one = []
+            for user, now in zip(users[0], times, strict=True):
+                clocks[0].now = now
+                one.append(alone.next(user))
+            clocks[1].now = times[-1]
+            many = batched.next_many(users[1], at=times)
+            for a, b in zip(one, many, strict=True):
+                _same(a, b)
+            for engine, ids, recs in ((alone, users[0], one), (batched, users[1], many)):
+                engine.record_many(_reactions(engine, round_, ids, [r.video.id for r in recs]))
+
+
 def test_a_viewer_with_nothing_left_is_named_and_nothing_is_served(world_path: Path) -> None:
     with Engine.open(world_path, clock=VirtualClock(3600.0), log=False) as engine:
         first, second = engine.new_user(["pets"]), engine.new_user(["pets"])
