@@ -9,6 +9,7 @@ logging on) on a 2-core machine. Run:
     python benchmarks/bench_sim.py            # ~3 minutes: every figure below
     python benchmarks/bench_sim.py --quick    # ~1 minute: fewer sizes
     python benchmarks/bench_sim.py --floors   # ~15 s: section 5 only
+    python benchmarks/bench_sim.py --batched  # ~5 minutes: section 6 only
 
 It builds its worlds in a temporary folder (seed 7), and prints:
 1. throughput at 20k and 100k videos, logging off/on, 1 and 2 jobs, and a longer run at 100k;
@@ -18,7 +19,12 @@ It builds its worlds in a temporary folder (seed 7), and prints:
 5. floors: against the per-event budget the target implies (cores / 50k events per second),
    what a pick costs at the least through today's per-viewer facade (``Engine.next`` and
    ``Engine.record`` with ranking replaced by a constant; the ~250 numpy calls one pick
-   makes), what its retrieval costs, and a few core kernels of a batched multi-viewer form.
+   makes), what its retrieval costs, and a few core kernels of a batched multi-viewer form;
+6. the batched path (issue 15): ``Engine.next_many`` per viewer against ``Engine.next`` on
+   equal engines, events/s of the lockstep simulator with logging off and on (2 jobs, 100k
+   videos), how it scales with the batch (the shard size: 1, 16, 64, 256 personas per engine)
+   and with the catalogue (20k, 100k), and ``foryou compare`` of 2 configs × 200 personas ×
+   3 seeds without references (the CLI, whole wall time).
 
 Shards hold 16 personas; 64 personas make 4 shards, so two jobs get equal halves.
 """
@@ -76,12 +82,22 @@ def world(folder: Path, videos: int) -> Path:
     return path
 
 
-def run(db: Path, *, users: int, sessions: int, jobs: int, log: bool) -> tuple[ArmRun, Measurement]:
+def run(
+    db: Path, *, users: int, sessions: int, jobs: int, log: bool, shard_size: int = 16
+) -> tuple[ArmRun, Measurement]:
     """One engine arm on a fresh copy of the world (logging must not accumulate), with the CPU
     of this process and of its finished workers, and the load around it."""
     copy = db.with_name(f"run-{db.name}")
     shutil.copy(db, copy)
-    spec = RunSpec(db_path=copy, users=users, sessions=sessions, seed=1, jobs=jobs, log=log)
+    spec = RunSpec(
+        db_path=copy,
+        users=users,
+        sessions=sessions,
+        seed=1,
+        jobs=jobs,
+        log=log,
+        shard_size=shard_size,
+    )
     try:
         with measured("run", children=True, echo=False) as measurement:
             arm = run_experiment(spec, [builtin_arm("engine")]).runs["engine"]
@@ -277,8 +293,8 @@ def _facade_us(folder: Path, videos: int) -> PerCall:
     """What a persona's pick costs through the facade when ranking costs nothing.
 
     Everything of ``Engine.next`` and ``Engine.record`` runs (state, seeded generator, video
-    description, profile update, live counters) except ``recommend``, which returns the next
-    video id in turn: the floor of the per-call contract the simulator drives.
+    description, profile update, live counters) except the policy's ``pick_many``, which
+    returns the next video id in turn: the floor of the per-call contract the simulator drives.
     """
     clock = VirtualClock(EPOCH + 30 * 86400.0)
     with Engine.open(world(folder, videos), clock=clock, log=False) as engine:
@@ -294,7 +310,10 @@ def _facade_us(folder: Path, videos: int) -> PerCall:
             rec = engine.next(user)
             engine.record(user, rec.video.id, "skip", watched_s=1.5)
 
-        with mock.patch("engine.api.recommend", constant):
+        def pick_many(requests: object) -> list[Decision]:
+            return [constant()]
+
+        with mock.patch.object(engine.policy, "pick_many", pick_many):
             return _per_call_us(one_pick, 5000)
 
 
@@ -354,16 +373,157 @@ def _batched_kernels_us(catalog: Catalog, rng: np.random.Generator) -> list[tupl
     ]
 
 
+def batched(folder: Path) -> None:
+    print("\n6. The batched path (issue 15)")
+    _next_many_vs_next(world(folder, 100_000))
+    print("\n6b. Lockstep simulator, 100k videos, 256 personas x 2 sessions, 2 jobs (whole run)")
+    print("    (ev/cpu-s: events per CPU second of the run and its workers, which a busy machine")
+    print("    leaves comparable; two idle cores give up to twice that per wall second)")
+    print(f"{'log':>4} {'impr.':>7} {'events':>7} {'events/s':>9} {'ev/cpu-s':>9}", CPU_LOAD_HEADER)
+    measurements = []
+    for log in (False, True):
+        r, m = run(world(folder, 100_000), users=256, sessions=2, jobs=2, log=log)
+        measurements.append(m)
+        print(
+            f"{'on' if log else 'off':>4} {r.impressions:>7,} {r.events:>7,} "
+            f"{r.events / r.wall_s:>9,.0f} {r.events / m.cpu_s:>9,.0f} {cpu_load(m)}"
+        )
+    warn(measurements)
+    print("\n6c. Events/s by batch (shard) size and catalogue (256 personas x 2 sessions, 1 job,")
+    print("    logging off; 'loop' counts only the shards' loops, 'run' the whole wall time)")
+    print(
+        f"{'videos':>8} {'batch':>5} {'loop ev/s':>9} {'run ev/s':>9} {'ev/cpu-s':>9}",
+        CPU_LOAD_HEADER,
+    )
+    measurements = []
+    for videos in (20_000, 100_000):
+        for size in (1, 16, 64, 256):
+            r, m = run(
+                world(folder, videos), users=256, sessions=2, jobs=1, log=False, shard_size=size
+            )
+            measurements.append(m)
+            print(
+                f"{videos:>8,} {size:>5} {r.events / r.engine_s:>9,.0f} "
+                f"{r.events / r.wall_s:>9,.0f} {r.events / m.cpu_s:>9,.0f} {cpu_load(m)}"
+            )
+    warn(measurements)
+    _compare_wall(folder)
+
+
+def _next_many_vs_next(db: Path, viewers: int = 64, rounds: int = 10) -> None:
+    """Per-viewer cost of one batched pick against one pick at a time, on two engines driven
+    through the same picks and reactions (so each round's states are equal)."""
+    import numpy as np
+
+    engines = [Engine.open(db, clock=VirtualClock(EPOCH_OFFSET_S), log=False) for _ in range(2)]
+    try:
+        users = []
+        for engine in engines:
+            topics = engine.topics()
+            users.append(
+                [
+                    engine.new_user(topics[k % 39 : k % 39 + 1] if k % 2 else [], pick_seed=k)
+                    for k in range(viewers)
+                ]
+            )
+        seconds = {"next_many": 0.0, "next": 0.0}
+        cpu = {"next_many": 0.0, "next": 0.0}
+        with measured("6a", echo=False) as measurement:
+            for round_ in range(rounds):
+                started, c = time.perf_counter(), time.process_time()
+                many = engines[0].next_many(users[0])
+                seconds["next_many"] += time.perf_counter() - started
+                cpu["next_many"] += time.process_time() - c
+                started, c = time.perf_counter(), time.process_time()
+                one = [engines[1].next(u) for u in users[1]]
+                seconds["next"] += time.perf_counter() - started
+                cpu["next"] += time.process_time() - c
+                assert [r.video.id for r in many] == [r.video.id for r in one]
+                for engine, ids, recs in (
+                    (engines[0], users[0], many),
+                    (engines[1], users[1], one),
+                ):
+                    rng = np.random.default_rng(round_)
+                    engine.record_many(
+                        (
+                            u,
+                            r.video.id,
+                            "complete" if rng.random() < 0.4 else "skip",
+                            {"watched_s": 5.0},
+                        )
+                        for u, r in zip(ids, recs, strict=True)
+                    )
+                    engine.clock.advance(15.0)  # type: ignore[attr-defined]
+    finally:
+        for engine in engines:
+            engine.close()
+    picks = viewers * rounds
+    print(
+        f"6a. next_many({viewers}) per viewer vs next() one at a time, 100k videos, "
+        f"{picks} picks each:"
+    )
+    batched_ms, alone_ms = 1e3 * seconds["next_many"] / picks, 1e3 * seconds["next"] / picks
+    print("    " + ratio("next_many per viewer", batched_ms, "next()", alone_ms))
+    print(
+        f"    cpu per pick: next_many {1e3 * cpu['next_many'] / picks:.2f} ms, "
+        f"next {1e3 * cpu['next'] / picks:.2f} ms; same picks: yes"
+    )
+    print(measurement.report("    "))
+
+
+EPOCH_OFFSET_S = 3600.0
+
+
+def _compare_wall(folder: Path) -> None:
+    """`foryou compare` of two configs, 200 personas x 3 seeds (3 sessions), 2 jobs, no
+    references, on a 20k world: the whole command, statistics and report included."""
+    import subprocess
+
+    db = world(folder, 20_000)
+    variant = folder / "explore.toml"
+    variant.write_text("[rerank]\nexplore_share = 0.2\n")
+    command = [
+        sys.executable,
+        "-m",
+        "tui",
+        "--db",
+        str(db),
+        "compare",
+        "engine",
+        str(variant),
+        "--users",
+        "200",
+        "--seeds",
+        "3",
+        "--no-baselines",
+        "--jobs",
+        "2",
+        "--out",
+        str(folder / "compare"),
+    ]
+    print("\n6d. foryou compare engine explore.toml --users 200 --seeds 3 --no-baselines --jobs 2")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with measured("    compare (20k videos, 3 sessions)", children=True, indent="") as m:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode:
+        print(done.stdout[-2000:], done.stderr[-2000:])
+    del m
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes, fewer personas")
     parser.add_argument("--floors", action="store_true", help="only section 5 (~15 s)")
+    parser.add_argument("--batched", action="store_true", help="only section 6 (~5 minutes)")
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="foryou-bench-"))
     try:
         if args.floors:
             floors(folder, 100_000)
+            return
+        if args.batched:
+            batched(folder)
             return
         throughput(
             folder,
@@ -378,6 +538,7 @@ def main() -> None:
         profile(folder, 100_000, log=False)
         profile(folder, 100_000, log=True)
         floors(folder, 100_000)
+        batched(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

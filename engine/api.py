@@ -24,7 +24,8 @@ import json
 import math
 import re
 import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -229,8 +230,11 @@ class Engine:
             self.catalog.check_video(boost.video_id)
             self._boosts.append(boost)
 
+    def _refresh_due(self, now: float) -> bool:
+        return now - self.trending.computed_at >= 600.0
+
     def _refresh_shared(self, now: float, *, force: bool = False) -> None:
-        if force or now - self.trending.computed_at >= 600.0:
+        if force or self._refresh_due(now):
             self.trending.refresh(now, force=True)
             self.pools.admit(now)
 
@@ -398,9 +402,55 @@ class Engine:
             ValueError: unknown user.
             NothingToRecommendError: every candidate is filtered out.
         """
-        state = self._state(user_id)
-        now = self.clock()
-        decision = self._decide(state, now, seed_id=_pick_key(state))
+        return self.next_many([user_id])[0]
+
+    def next_many(
+        self, user_ids: Sequence[int], *, at: Sequence[float] | None = None
+    ) -> list[Recommendation]:
+        """Pick the next video for several viewers at once, computed as one batch (the
+        policy's :meth:`~engine.policy.Policy.pick_many`): the same picks as :meth:`next`
+        for each in turn, since each viewer's draws depend only on the config's seed, its
+        pick seed and its position.
+
+        Args:
+            user_ids: the viewers, each at most once.
+            at: the world time of each viewer's pick (default: the clock's now for all); a
+                simulation's personas each live on their own timeline. The picks are those of
+                :meth:`next` for each in turn with the clock at its time: trends and test
+                pools refresh where one at a time they would (the batch is cut there).
+
+        Raises:
+            ValueError: unknown user, a viewer twice, ``at`` of another length.
+            NothingToRecommendError: every candidate is filtered out for one of them (its
+                ``user_id`` says who); nothing is served to any of them.
+        """
+        states = [self._state(u) for u in user_ids]
+        if len({id(s) for s in states}) != len(states):
+            raise ValueError("next_many: a viewer appears more than once in the batch")
+        times = [self.clock()] * len(states) if at is None else [float(t) for t in at]
+        if len(times) != len(states):
+            raise ValueError(f"next_many: {len(times)} times for {len(states)} viewers")
+        if not states:
+            return []
+        self._reload_boosts()
+        decisions: list[Decision] = []
+        pending: list[UserState] = []
+        for k, (state, now) in enumerate(zip(states, times, strict=True)):
+            # Trends and pools move at a refresh: the viewers before it are picked first, as
+            # one at a time they would have been (what replay and evaluation re-live).
+            if pending and self._refresh_due(now):
+                decisions += self._pick_batch(pending, times[k - len(pending) : k])
+                pending = []
+            self._refresh_shared(now)
+            pending.append(state)
+        decisions += self._pick_batch(pending, times[len(times) - len(pending) :])
+        with self._transaction():
+            return [
+                self._serve(state, decision, now)
+                for state, decision, now in zip(states, decisions, times, strict=True)
+            ]
+
+    def _serve(self, state: UserState, decision: Decision, now: float) -> Recommendation:
         position = state.n_served
         impression_id = self._log_impression(state, decision, position, now)
         note_served(state, decision.video_id, position, impression_id)
@@ -418,6 +468,14 @@ class Engine:
             propensity=decision.propensity,
             receipt=decision.receipt,
         )
+
+    def _pick_batch(self, states: Sequence[UserState], times: Sequence[float]) -> list[Decision]:
+        requests = self._pick_requests(states, times, [_pick_key(s) for s in states])
+        return self.policy.pick_many(requests)
+
+    def _transaction(self) -> AbstractContextManager[object]:
+        """One transaction around a batch's writes (each write keeps its own savepoint)."""
+        return self.store.db.atomic() if self.recorder.writes else nullcontext()
 
     def _decide(
         self,
@@ -442,12 +500,30 @@ class Engine:
         """What the policy is given for one pick (see :meth:`_decide` for the seeding)."""
         self._refresh_shared(now)
         self._reload_boosts()
-        rng = np.random.default_rng(
-            np.random.SeedSequence(self.config.seed, spawn_key=(seed_id % 2**32, state.n_served))
-        )
-        return PickRequest(
-            state, self._shared(now, extra_boosts), self._keyword_blocked(state), rng
-        )
+        return self._pick_requests([state], [now], [seed_id], extra_boosts)[0]
+
+    def _pick_requests(
+        self,
+        states: Sequence[UserState],
+        times: Sequence[float],
+        seed_ids: Sequence[int],
+        extra_boosts: Collection[Boost] = (),
+    ) -> list[PickRequest]:
+        """What the policy is given for each viewer's pick (trends, pools and boosts as they
+        stand), one shared view of the world per distinct time."""
+        worlds: dict[float, Shared] = {}
+        requests = []
+        for state, now, seed_id in zip(states, times, seed_ids, strict=True):
+            world = worlds.get(now)
+            if world is None:
+                world = worlds[now] = self._shared(now, extra_boosts)
+            rng = np.random.default_rng(
+                np.random.SeedSequence(
+                    self.config.seed, spawn_key=(seed_id % 2**32, state.n_served)
+                )
+            )
+            requests.append(PickRequest(state, world, self._keyword_blocked(state), rng))
+        return requests
 
     def _shared(self, now: float, extra_boosts: Collection[Boost] = ()) -> Shared:
         boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
@@ -594,6 +670,34 @@ class Engine:
             "text": text,
         }
         return self._apply(state, event, live=True)
+
+    def record_many(self, events: Iterable[tuple[int, int, str, Mapping[str, Any]]]) -> list[int]:
+        """Record several reactions in order, as :meth:`record` would one by one, in one
+        transaction when logging (one commit for the batch, not one per event).
+
+        Args:
+            events: ``(user_id, video_id, kind, details)`` each, ``details`` the keyword
+                arguments of :meth:`record` (``watched_s``, ``scope``, ``reason``, ``text``).
+
+        Returns:
+            The event ids, in order.
+
+        Raises:
+            ValueError: as :meth:`record`; the events before the refused one are recorded
+                (and committed), it and those after it are not.
+        """
+        ids: list[int] = []
+        refused: ValueError | None = None
+        with self._transaction():
+            for user_id, video_id, kind, details in events:
+                try:
+                    ids.append(self.record(user_id, video_id, kind, **details))
+                except ValueError as error:  # nothing of it was written: keep those before
+                    refused = error
+                    break
+        if refused is not None:
+            raise refused
+        return ids
 
     def _served_impression(self, state: UserState, video_id: int) -> int:
         impression_id = state.impression_of.get(video_id)

@@ -81,7 +81,9 @@ class BanditPolicy(PolicyBase):
     def pick(self, request: PickRequest) -> Decision:
         ids, removed = request.allowed()
         if len(ids) == 0:
-            raise NothingToRecommendError(f"nothing left to recommend to {request.state.name}")
+            raise NothingToRecommendError(
+                f"nothing left to recommend to {request.state.name}", request.viewer_id
+            )
         viewer = self._posterior(request)
         topic_of = request.catalog.world.videos.topic_id[ids].astype(np.int64)
         leaders, topics = _leaders(ids, topic_of, _watch_popularity(request, ids))

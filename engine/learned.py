@@ -43,6 +43,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from engine.batch import Batch
 from engine.config import Config
 from engine.profile import UserState
 from engine.scoring import (
@@ -51,8 +52,10 @@ from engine.scoring import (
     WEIGHT_OF,
     Scores,
     ScoringContext,
-    combine,
-    raw_features,
+    ScoringRows,
+    combine_of,
+    followed_of,
+    raw_features_of,
     values,
 )
 
@@ -463,33 +466,53 @@ def _receipt_row(receipt: _Logged, config: Config) -> tuple[list[float] | None, 
 
 def input_matrix(ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext) -> F64:
     """The (n, len(INPUTS)) input rows of the candidates for this viewer now."""
-    v = ctx.catalog.world.videos
-    raw = raw_features(ids, similarity, state, ctx)
-    rows = np.empty((len(ids), len(INPUTS)))
-    rows[:, 0] = 1.0
+    return input_matrix_of(ScoringRows.of([ids], [similarity], [state], [ctx]))
+
+
+def input_matrix_of(rows: ScoringRows) -> F64:
+    """:func:`input_matrix` of every row of a batch of viewers."""
+    v = rows.ctx.catalog.world.videos
+    ids, batch = rows.ids, rows.batch
+    raw = raw_features_of(rows)
+    matrix = np.empty((len(ids), len(INPUTS)))
+    matrix[:, 0] = 1.0
     for name, values_of in raw.items():
-        rows[:, INPUTS.index(name)] = values_of
-    recent = np.fromiter(list(state.shown)[-SATIATION_WINDOW:], dtype=np.int64)
+        matrix[:, INPUTS.index(name)] = values_of
+    recent = batch.padded(
+        [list(s.shown)[-SATIATION_WINDOW:] for s in rows.states], SATIATION_WINDOW
+    )
     columns: tuple[tuple[str, npt.NDArray[np.integer]], ...] = (
         ("recent same topic", v.topic_id),
         ("recent same creator", v.creator_id),
         ("recent same sound", v.sound_id),
     )
     for name, column in columns:
-        rows[:, INPUTS.index(name)] = _share_of(column[ids], column[recent])
-    skipped = [video for kind, video in state.reactions if kind == "skip"][-SATIATION_WINDOW:]
-    skipped_topics = v.topic_id[np.array(skipped, dtype=np.int64)]
-    rows[:, INPUTS.index("recent skips of topic")] = _share_of(v.topic_id[ids], skipped_topics)
+        matrix[:, INPUTS.index(name)] = _share_of(batch, column[ids], _column_of(column, recent))
+    skipped = batch.padded(
+        [
+            [video for kind, video in s.reactions if kind == "skip"][-SATIATION_WINDOW:]
+            for s in rows.states
+        ],
+        SATIATION_WINDOW,
+    )
+    matrix[:, INPUTS.index("recent skips of topic")] = _share_of(
+        batch, v.topic_id[ids], _column_of(v.topic_id, skipped)
+    )
     duration = np.maximum(v.duration_s[ids].astype(np.float64), 1.0)
-    rows[:, INPUTS.index("duration (log)")] = np.log(duration / DURATION_CENTRE_S)
-    return rows
+    matrix[:, INPUTS.index("duration (log)")] = np.log(duration / DURATION_CENTRE_S)
+    return matrix
 
 
-def _share_of(values_: npt.NDArray[np.integer], recent: npt.NDArray[np.integer]) -> F64:
-    """How many of ``recent`` equal each value, out of SATIATION_WINDOW."""
-    if len(recent) == 0:
-        return np.zeros(len(values_))
-    counts: F64 = (values_[:, None] == recent[None, :]).sum(axis=1) / SATIATION_WINDOW
+def _column_of(column: npt.NDArray[np.integer], videos: I64) -> I64:
+    """A per-video column of padded video ids (padding stays -1, which no value equals)."""
+    found: I64 = np.where(videos >= 0, column[np.maximum(videos, 0)], -1)
+    return found
+
+
+def _share_of(batch: Batch, values_: npt.NDArray[np.integer], recent: I64) -> F64:
+    """How many of each row's viewer's ``recent`` (padded with -1) equal its value, out of
+    SATIATION_WINDOW."""
+    counts: F64 = (values_[:, None] == recent[batch.viewer]).sum(axis=1) / SATIATION_WINDOW
     return counts
 
 
@@ -521,11 +544,17 @@ def learned_scores(
     value holds ``v × (P(complete)·duration + (1 - P(complete))·E[partial])``, the expected
     seconds watched: a long video is worth more only as far as it is likely to be finished.
     """
-    inputs = input_matrix(ids, similarity, state, ctx)
+    return learned_scores_of(ScoringRows.of([ids], [similarity], [state], [ctx]), model)
+
+
+def learned_scores_of(rows: ScoringRows, model: OnlineLogit) -> Scores:
+    """:func:`learned_scores` of every row of a batch of viewers (one matmul for all)."""
+    ids, ctx = rows.ids, rows.ctx
+    inputs = input_matrix_of(rows)
     rates = rate_logits(ids, ctx)
     prob = sigmoid(model.logits(inputs, rates))
     p = {a: prob[:, k] for k, a in enumerate(LEARNED)}
-    followed = state.follows.mask(ctx.catalog.world.videos.creator_id[ids])
+    followed = followed_of(rows)
     p["follow"] = np.where(followed, 0.0, p["follow"])
     p["skip"] = 1.0 - p["complete"]
     p["report"] = p["not_interested"] * REPORT_PER_NOT_INTERESTED
@@ -544,18 +573,18 @@ def learned_scores(
     bucket = np.searchsorted(SKIP_BUCKETS_S, duration, side="right")
     partial = np.minimum(model.skip_seconds[bucket], duration)
     vals["skip"] = vals["skip"] + per_second * partial
-    return combine(ids, feats, z, p, vals, state, ctx, inputs=inputs, rates=rates, weights=weights)
+    return combine_of(rows, feats, z, p, vals, inputs=inputs, rates=rates, weights=weights)
 
 
 def receipt_terms(scores: Scores, i: int) -> dict[str, dict[str, float]]:
     """Each learned action's weight × input for candidate ``i``: they sum to logit P."""
     if scores.inputs is None or scores.rates is None or scores.weights is None:
         return {}
-    x = scores.inputs[i]
+    products = (scores.weights[:, :-1] * scores.inputs[i]).tolist()
+    rated = (scores.weights[:, -1] * scores.rates[i]).tolist()
     terms: dict[str, dict[str, float]] = {}
     for k, action in enumerate(LEARNED):
-        w = scores.weights[k]
-        row = {name: float(w[j] * x[j]) for j, name in enumerate(INPUTS)}
-        row[GLOBAL_RATE] = float(w[-1] * scores.rates[i, k])
+        row = dict(zip(INPUTS, products[k], strict=True))
+        row[GLOBAL_RATE] = rated[k]
         terms[action] = row
     return terms

@@ -10,7 +10,7 @@ keep the rest: :func:`propose` (sources, filters), :func:`engine_scores`, :func:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,16 +22,16 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters
-from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores, receipt_terms
+from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores_of, receipt_terms
 from engine.pick import Choice, choose, slate_probabilities
 from engine.pools import STATE_NAMES, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
 from engine.rerank import rerank
-from engine.scoring import ACTIONS, Scores, ScoringContext, score
+from engine.scoring import ACTIONS, Scores, ScoringContext, ScoringRows, followed_of, score_of
 from engine.sources import CODE, PRIORITY, Source
 from engine.trending import Trending
-from engine.uncertainty import draw_multiplier
+from engine.uncertainty import draw_multiplier_rows, with_raised
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -64,7 +64,15 @@ class Shared:
 
 
 class NothingToRecommendError(RuntimeError):
-    """Every candidate was filtered out (a viewer who has seen the whole world)."""
+    """Every candidate was filtered out (a viewer who has seen the whole world).
+
+    Attributes:
+        user_id: the viewer (None when not known): a batch names who stopped it.
+    """
+
+    def __init__(self, message: str, user_id: int | None = None) -> None:
+        super().__init__(message)
+        self.user_id = user_id
 
 
 def _no_ids() -> I64:
@@ -157,26 +165,63 @@ def engine_scores(
 ) -> Scores:
     """The engine's scores of the kept candidates (what every staged receipt explains):
     P(action) from the learned ``model`` if given, else from the hand-set formula."""
-    weights = {v: b.weight for v, b in world.boosts.items()}
-    context = ScoringContext(world.catalog, world.config, world.now, weights)
-    if model is not None:
-        scores = learned_scores(proposal.ids, proposal.similarity, state, context, model)
-    else:
-        scores = score(proposal.ids, proposal.similarity, state, context)
-    draws = proposal.candidates.topic_draw
-    if draws is None:
-        return scores
-    raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
-    videos = world.catalog.world.videos
-    multiplier = draw_multiplier(draws, videos.topic_id[proposal.ids], raised)
+    return engine_scores_many([world], [state], [proposal], model)[0]
+
+
+def engine_scores_many(
+    worlds: Sequence[Shared],
+    states: Sequence[UserState],
+    proposals: Sequence[Proposal],
+    model: OnlineLogit | None = None,
+) -> list[Scores]:
+    """:func:`engine_scores` of several viewers' picks at once: every step of the formula is
+    one numpy call for the whole batch (:mod:`engine.batch`), and each viewer's scores are
+    the same as alone. The worlds share one catalog and config."""
+    drawn = [p.candidates.topic_draw is not None for p in proposals]
+    if any(drawn) and not all(drawn):  # sources that drew for some viewers only: two batches
+        parts = {
+            flag: engine_scores_many(
+                [w for w, d in zip(worlds, drawn, strict=True) if d == flag],
+                [s for s, d in zip(states, drawn, strict=True) if d == flag],
+                [p for p, d in zip(proposals, drawn, strict=True) if d == flag],
+                model,
+            )
+            for flag in (True, False)
+        }
+        return [parts[flag].pop(0) for flag in drawn]
+    contexts = [
+        ScoringContext(w.catalog, w.config, w.now, {v: b.weight for v, b in w.boosts.items()})
+        for w in worlds
+    ]
+    rows = ScoringRows.of(
+        [p.ids for p in proposals], [p.similarity for p in proposals], states, contexts
+    )
+    scores = score_of(rows) if model is None else learned_scores_of(rows, model)
+    if not all(drawn):
+        return rows.split(scores)
+    return rows.split(with_topic_draw(scores, _draw_multipliers(rows, proposals, scores)))
+
+
+def _draw_multipliers(rows: ScoringRows, proposals: Sequence[Proposal], scores: Scores) -> F64:
+    """Each candidate's ``topic draw`` multiplier from its viewer's Thompson draws."""
+    draws: F64 = np.stack([p.candidates.topic_draw for p in proposals])  # type: ignore[misc]
+    raised: F64 = rows.batch.stacked(  # type: ignore[assignment]
+        [
+            with_raised(d, [t for t, m in sorted(s.topic_sliders.items()) if m > 1.0])
+            for d, s in zip(draws, rows.states, strict=True)
+        ]
+    )
+    videos = rows.ctx.catalog.world.videos
+    viewer = rows.batch.viewer
+    multiplier = draw_multiplier_rows(raised, viewer, videos.topic_id[rows.ids])
     # Following is an explicit choice too: a followed creator's videos draw as high as the
     # best topic, so an unsure topic elsewhere never buries what the viewer asked for.
-    followed = state.follows.mask(videos.creator_id[proposal.ids])
+    followed = followed_of(rows)
     if followed.any():
-        best = draw_multiplier(draws, np.array([int(np.argmax(draws))]))[0]
-        multiplier = np.where(followed, np.maximum(multiplier, best), multiplier)
+        best = draw_multiplier_rows(draws, np.arange(len(draws)), np.argmax(draws, axis=1))
+        multiplier = np.where(followed, np.maximum(multiplier, best[viewer]), multiplier)
     # Heating promises the operator's weight on any video: the draw leaves boosted ones alone.
-    return with_topic_draw(scores, np.where(scores.multipliers["boost"] != 1.0, 1.0, multiplier))
+    return np.where(scores.multipliers["boost"] != 1.0, 1.0, multiplier)
 
 
 def with_topic_draw(scores: Scores, multiplier: F64) -> Scores:
@@ -263,7 +308,7 @@ def _widen(
                 query_known=query is not None,
             )
             return widened, keep, removed_total
-    raise NothingToRecommendError(f"nothing left to recommend to {state.name}")
+    raise NothingToRecommendError(f"nothing left to recommend to {state.name}", state.user_id)
 
 
 def explore_share(config: Config, seen: int) -> float:
@@ -329,10 +374,10 @@ def _receipt(
         learned=receipt_terms(scores, i),
         inputs={}
         if scores.inputs is None
-        else {k: float(x) for k, x in zip(INPUTS, scores.inputs[i], strict=True)},
+        else dict(zip(INPUTS, scores.inputs[i].tolist(), strict=True)),
         rates={}
         if scores.rates is None
-        else {a: float(x) for a, x in zip(LEARNED, scores.rates[i], strict=True)},
+        else dict(zip(LEARNED, scores.rates[i].tolist(), strict=True)),
     )
 
 

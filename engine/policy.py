@@ -54,6 +54,7 @@ from engine.pipeline import (
     Shared,
     decide,
     engine_scores,
+    engine_scores_many,
     propose,
 )
 from engine.pools import STATE_NAMES
@@ -303,9 +304,26 @@ class StagedPolicy(PolicyBase):
         return learner if isinstance(learner, Learner) else None
 
     def pick(self, request: PickRequest) -> Decision:
+        return self.pick_many([request])[0]
+
+    def pick_many(self, requests: Sequence[PickRequest]) -> list[Decision]:
+        """Each viewer's sources and filters, then the engine's scores of every viewer's
+        candidates as one batch (:func:`engine.pipeline.engine_scores_many`), then each
+        viewer's scorer, re-rank and pick. A viewer's decision is the same in any batch.
+
+        Raises:
+            NothingToRecommendError: nothing may be shown to one of the viewers (its
+                ``user_id`` says who); no decision is returned for the others.
+        """
+        if not requests:
+            return []
         learner = self.learner
-        model = None if learner is None else learner.ready(request.config)
-        candidates = request.candidates(self.sources, model)
+        model = None if learner is None else learner.ready(requests[0].config)
+        sets = [request.candidates(self.sources, model) for request in requests]
+        score_candidates(sets, model)
+        return [self._decide(r, c) for r, c in zip(requests, sets, strict=True)]
+
+    def _decide(self, request: PickRequest, candidates: CandidateSet) -> Decision:
         final = np.asarray(self.scorer.score(request, candidates), dtype=np.float64)
         if final.shape != candidates.ids.shape or not np.isfinite(final).all():
             raise ValueError(
@@ -320,6 +338,20 @@ class StagedPolicy(PolicyBase):
         learn = getattr(self.scorer, "observe", None)
         if learn is not None:
             learn(event)
+
+
+def score_candidates(sets: Sequence[CandidateSet], model: OnlineLogit | None) -> None:
+    """Compute the engine's scores of several viewers' candidate sets as one batch and keep
+    each set's own (what :attr:`CandidateSet.engine_scores` then returns without computing)."""
+    if len(sets) < 2:
+        return  # computed on first use, as one viewer's batch
+    requests = [c.request for c in sets]
+    scores = engine_scores_many(
+        [r.world for r in requests], [r.state for r in requests], [c.proposal for c in sets], model
+    )
+    for candidates, own in zip(sets, scores, strict=True):
+        # The cached property's slot: set directly, as functools.cached_property itself does.
+        candidates.__dict__["engine_scores"] = own
 
 
 # -- the built-ins ---------------------------------------------------------------------------
@@ -380,7 +412,9 @@ class RandomPolicy(PolicyBase):
     def pick(self, request: PickRequest) -> Decision:
         ids, removed = request.allowed()
         if len(ids) == 0:
-            raise NothingToRecommendError(f"nothing left to recommend to {request.state.name}")
+            raise NothingToRecommendError(
+                f"nothing left to recommend to {request.state.name}", request.viewer_id
+            )
         index = int(request.rng.integers(len(ids)))
         probabilities = np.full(len(ids), 1.0 / len(ids))
         top = np.array([index, *[k for k in range(min(SLATE_SHOWN, len(ids))) if k != index]])

@@ -11,11 +11,13 @@ filter threshold, and operator boosts (which the receipt always discloses).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.batch import Batch
 from engine.catalog import Catalog
 from engine.config import Config
 from engine.profile import UserState, negative_strengths
@@ -83,44 +85,123 @@ def _logit(p: F64) -> F64:
     return result
 
 
-def _lookup(table: dict[int, float], keys: npt.NDArray[np.integer], default: float = 0.0) -> F64:
-    """``table[k]`` for each key (``default`` where absent), as one binary search."""
-    if not table:
-        return np.full(len(keys), default, dtype=np.float64)
-    known = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
-    order = np.argsort(known)
-    known = known[order]
-    found = np.fromiter(table.values(), dtype=np.float64, count=len(table))[order]
-    where = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-    result: F64 = np.where(known[where] == keys, found[where], default)
-    return result
+@dataclass(frozen=True, eq=False)
+class ScoringRows:
+    """The candidates of a batch of viewers to score, end to end (:mod:`engine.batch`): one
+    viewer's pick is the batch of one, so there is one formula.
+
+    Attributes:
+        batch: the rows (video id and viewer of each).
+        similarity: each row's interest similarity (0 where the viewer's query is unknown).
+        known: whether the row's viewer has an interest query.
+        states: the viewers, in batch order.
+        contexts: each viewer's scoring context (they share the catalog and the config).
+    """
+
+    batch: Batch
+    similarity: F64
+    known: npt.NDArray[np.bool_]
+    states: Sequence[UserState]
+    contexts: Sequence[ScoringContext]
+
+    @classmethod
+    def of(
+        cls,
+        ids: Sequence[I64],
+        similarity: Sequence[F64 | None],
+        states: Sequence[UserState],
+        contexts: Sequence[ScoringContext],
+    ) -> ScoringRows:
+        batch = Batch.of(ids)
+        sims = [np.zeros(len(i)) if s is None else s for i, s in zip(ids, similarity, strict=True)]
+        flat = np.concatenate(sims) if sims else np.zeros(0)
+        known = batch.per_row(np.array([s is not None for s in similarity], dtype=bool))
+        return cls(batch, flat, known.astype(bool), states, contexts)
+
+    @property
+    def ids(self) -> I64:
+        return self.batch.ids
+
+    @property
+    def ctx(self) -> ScoringContext:
+        """What every viewer shares: the catalog and the config."""
+        return self.contexts[0]
+
+    def now(self) -> F64:
+        """The world time of each row's pick."""
+        if len(self.contexts) == 1:
+            return np.full(len(self.ids), self.contexts[0].now)
+        return self.batch.per_row(np.array([c.now for c in self.contexts], dtype=np.float64))  # type: ignore[return-value]
+
+    def split(self, scores: Scores) -> list[Scores]:
+        """Per viewer, its own :class:`Scores` (views into the batch's arrays)."""
+        if self.batch.viewers == 1:
+            return [scores]
+        parts = self.batch.split
+
+        def each(table: dict[str, F64]) -> list[dict[str, F64]]:
+            columns = {name: parts(x) for name, x in table.items()}
+            return [{n: c[k] for n, c in columns.items()} for k in range(self.batch.viewers)]
+
+        optional = [None if x is None else parts(x) for x in (scores.inputs, scores.rates)]
+        features, p, value, mults = (
+            each(t) for t in (scores.features, scores.p, scores.value, scores.multipliers)
+        )
+        affinity, base, final = (parts(x) for x in (scores.affinity, scores.base, scores.score))
+        return [
+            Scores(
+                features=features[k],
+                affinity=affinity[k],
+                p=p[k],
+                value=value[k],
+                base=base[k],
+                multipliers=mults[k],
+                score=final[k],
+                inputs=None if optional[0] is None else optional[0][k],
+                rates=None if optional[1] is None else optional[1][k],
+                weights=scores.weights,
+            )
+            for k in range(self.batch.viewers)
+        ]
 
 
 def raw_features(
     ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext
 ) -> dict[str, F64]:
     """Each interpretable feature of each candidate, before any weight (see :func:`features`)."""
+    return raw_features_of(ScoringRows.of([ids], [similarity], [state], [ctx]))
+
+
+def raw_features_of(rows: ScoringRows) -> dict[str, F64]:
+    """:func:`raw_features` of every row of a batch."""
+    ctx, states, batch, ids = rows.ctx, rows.states, rows.batch, rows.ids
     v = ctx.catalog.world.videos
     tags = v.hashtags[ids]
     valid = tags != NO_ID
-    tag_aff = np.where(valid, state.hashtag_affinity[np.where(valid, tags, 0)], 0.0)
+    hashtag_affinity = batch.gather([s.hashtag_affinity for s in states], np.where(valid, tags, 0))
+    tag_aff = np.where(valid, hashtag_affinity, 0.0)
     tag_mean = tag_aff.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
     creators = v.creator_id[ids]
-    age_h = (ctx.now - v.published_at[ids]) / 3600.0
+    age_h = (rows.now() - v.published_at[ids]) / 3600.0
     fresh = age_h < ctx.config.sources.fresh_window_h
-    followed = state.follows.mask(creators)
+    followed = batch.member([s.follows for s in states], creators)
     # With no interests known yet, similarity says nothing either way.
-    centred = similarity - SIMILARITY_CENTRE if similarity is not None else np.zeros(len(ids))
+    centred = np.where(rows.known, rows.similarity - SIMILARITY_CENTRE, 0.0)
+    topic = batch.gather([s.topic_affinity for s in states], v.topic_id[ids])
     return {
         "similarity": centred.astype(np.float64),
-        "topic": state.topic_affinity[v.topic_id[ids]].astype(np.float64),
+        "topic": topic.astype(np.float64),
         "hashtags": tag_mean.astype(np.float64),
-        "sound": _lookup(state.sound_affinity, v.sound_id[ids]),
-        "creator": _lookup(state.creator_affinity, creators),
+        "sound": batch.lookup([s.sound_affinity for s in states], v.sound_id[ids], 0.0),
+        "creator": batch.lookup([s.creator_affinity for s in states], creators, 0.0),
         "followed": followed.astype(np.float64),
         "new from followed": (followed & fresh).astype(np.float64),
-        "language": (v.language[ids] == state.language).astype(np.float64),
-        "country": (v.country[ids] == state.country).astype(np.float64),
+        "language": (v.language[ids] == batch.per_row([s.language for s in states])).astype(
+            np.float64
+        ),
+        "country": (v.country[ids] == batch.per_row([s.country for s in states])).astype(
+            np.float64
+        ),
         "freshness": fresh.astype(np.float64),
     }
 
@@ -143,23 +224,40 @@ def features(
     ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext
 ) -> dict[str, F64]:
     """Each feature's weighted contribution to the affinity z (the config's hand-set weights)."""
-    w = ctx.config.scoring
-    raw = raw_features(ids, similarity, state, ctx)
+    return features_of(ScoringRows.of([ids], [similarity], [state], [ctx]))
+
+
+def features_of(rows: ScoringRows) -> dict[str, F64]:
+    """:func:`features` of every row of a batch."""
+    w = rows.ctx.config.scoring
+    raw = raw_features_of(rows)
     return {name: float(getattr(w, WEIGHT_OF[name])) * x for name, x in raw.items()}
 
 
 def probabilities(ids: I64, z: F64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
+    return probabilities_of(ScoringRows.of([ids], [None], [state], [ctx]), z)
+
+
+def probabilities_of(rows: ScoringRows, z: F64) -> dict[str, F64]:
+    """P(action) of every row of a batch, given its affinity z."""
+    ctx, ids = rows.ctx, rows.ids
     prior = ctx.config.scoring.prior_views
     engagement = ctx.catalog.engagement
     rates = engagement.rates(tuple(RATE_OF.values()), ids, prior)
     shifted = _sigmoid(_logit(rates) + z)
     p = dict(zip(RATE_OF, shifted, strict=True))
-    followed = state.follows.mask(ctx.catalog.world.videos.creator_id[ids])
+    followed = followed_of(rows)
     p["follow"] = np.where(followed, 0.0, p["follow"])
     p["skip"] = 1.0 - p["complete"]
     p["not_interested"] = np.minimum(0.5, ctx.config.scoring.base_not_interested * np.exp(-z))
     p["report"] = p["not_interested"] * REPORT_PER_NOT_INTERESTED
     return p
+
+
+def followed_of(rows: ScoringRows) -> npt.NDArray[np.bool_]:
+    """Whether each row's creator is followed by its viewer."""
+    creators = rows.ctx.catalog.world.videos.creator_id[rows.ids]
+    return rows.batch.member([s.follows for s in rows.states], creators)
 
 
 def values(ids: I64, z: F64, ctx: ScoringContext) -> dict[str, F64]:
@@ -176,27 +274,41 @@ def values(ids: I64, z: F64, ctx: ScoringContext) -> dict[str, F64]:
 
 
 def multipliers(ids: I64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
+    return multipliers_of(ScoringRows.of([ids], [None], [state], [ctx]))
+
+
+def multipliers_of(rows: ScoringRows) -> dict[str, F64]:
+    """The topic slider, the fading "not interested" marks and the boost of every row."""
+    ctx, ids, batch, states = rows.ctx, rows.ids, rows.batch, rows.states
     v = ctx.catalog.world.videos
     cfg = ctx.config.profile
-    n = len(ids)
-    slider = _lookup(state.topic_sliders, v.topic_id[ids], default=1.0)
-    fade = np.ones(n)
+    slider = batch.lookup([s.topic_sliders for s in states], v.topic_id[ids], 1.0)
+    fade = np.ones(len(ids))
     for scope, column in (("creator", v.creator_id), ("sound", v.sound_id), ("topic", v.topic_id)):
-        strengths = negative_strengths(state, scope, ctx.now, cfg.negative_half_life_h)
-        if strengths:
-            fade *= 1.0 - _lookup(strengths, column[ids])
+        strengths = [
+            negative_strengths(s, scope, c.now, cfg.negative_half_life_h)
+            for s, c in zip(states, rows.contexts, strict=True)
+        ]
+        if any(strengths):
+            fade *= 1.0 - batch.lookup(strengths, column[ids], 0.0)
     return {
         "topic slider": slider,
         "not interested (fading)": fade,
-        "boost": _lookup(ctx.boosts, ids, default=1.0),
+        "boost": batch.lookup([c.boosts for c in rows.contexts], ids, 1.0),
     }
 
 
 def score(ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext) -> Scores:
-    feats = features(ids, similarity, state, ctx)
-    z = np.sum(list(feats.values()), axis=0) if len(ids) else np.zeros(0)
-    p = probabilities(ids, z, state, ctx)
-    return combine(ids, feats, z, p, values(ids, z, ctx), state, ctx)
+    return score_of(ScoringRows.of([ids], [similarity], [state], [ctx]))
+
+
+def score_of(rows: ScoringRows) -> Scores:
+    """The hand-set formula's :class:`Scores` of every row of a batch (split per viewer with
+    :meth:`ScoringRows.split`)."""
+    feats = features_of(rows)
+    z = np.sum(list(feats.values()), axis=0) if len(rows.ids) else np.zeros(0)
+    p = probabilities_of(rows, z)
+    return combine_of(rows, feats, z, p, values(rows.ids, z, rows.ctx))
 
 
 def combine(
@@ -210,8 +322,21 @@ def combine(
     **learned: F64,
 ) -> Scores:
     """Σ P × value, then the multipliers and boosts: the score of every P(action) model."""
-    base = np.sum([p[a] * vals[a] for a in ACTIONS], axis=0) if len(ids) else np.zeros(0)
-    mults = multipliers(ids, state, ctx)
+    rows = ScoringRows.of([ids], [None], [state], [ctx])
+    return combine_of(rows, feats, z, p, vals, **learned)
+
+
+def combine_of(
+    rows: ScoringRows,
+    feats: dict[str, F64],
+    z: F64,
+    p: dict[str, F64],
+    vals: dict[str, F64],
+    **learned: F64,
+) -> Scores:
+    """:func:`combine` for every row of a batch."""
+    base = np.sum([p[a] * vals[a] for a in ACTIONS], axis=0) if len(rows.ids) else np.zeros(0)
+    mults = multipliers_of(rows)
     m = np.prod([mults["topic slider"], mults["not interested (fading)"]], axis=0)
     # A multiplier scales the distance above zero; a negative score is divided instead, so
     # "more of this topic" never makes a disliked video rank worse.

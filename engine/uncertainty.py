@@ -110,8 +110,22 @@ def draw_multiplier(draws: F64, topics: npt.NDArray[np.integer], raised: Sequenc
         raised: topics the viewer turned up with a slider: "more of this" is an explicit
             claim, so they draw as high as the best topic (and the slider then scales them).
     """
+    raised_draws = with_raised(draws, raised)
+    return draw_multiplier_rows(raised_draws[None, :], np.zeros(len(topics), np.int64), topics)
+
+
+def with_raised(draws: F64, raised: Sequence[int]) -> F64:
+    """The draws with the topics a slider raised set to the best draw."""
     if len(raised):
         draws = draws.copy()
         draws[np.asarray(raised, dtype=np.int64)] = draws.max()
-    result: F64 = np.maximum(DRAW_FLOOR, (draws[topics] / PRIOR_MEAN) ** DRAW_POWER)
+    return draws
+
+
+def draw_multiplier_rows(
+    draws: F64, viewer: npt.NDArray[np.integer], topics: npt.NDArray[np.integer]
+) -> F64:
+    """:func:`draw_multiplier` of candidates of several viewers: ``draws`` has one row per
+    viewer (raised already), ``viewer`` says whose each candidate is."""
+    result: F64 = np.maximum(DRAW_FLOOR, (draws[viewer, topics] / PRIOR_MEAN) ** DRAW_POWER)
     return result

@@ -53,7 +53,9 @@ class OraclePolicy(PolicyBase):
             raise ValueError(f"the oracle knows no persona for viewer {request.viewer_id}")
         ids, removed = request.allowed()
         if len(ids) == 0:
-            raise NothingToRecommendError(f"nothing left to recommend to {request.state.name}")
+            raise NothingToRecommendError(
+                f"nothing left to recommend to {request.state.name}", request.viewer_id
+            )
         value = persona.expected_watch_s(ids)
         order = np.argsort(-value, kind="stable")[:SLATE_SHOWN]
         best = int(order[0])

@@ -1,21 +1,23 @@
-"""One shard of personas watching through one engine, in virtual time.
+"""One shard of personas watching through one engine, in virtual time, in lockstep rounds.
 
 A shard is a fixed group of personas sharing an engine (and so its live engagement, trends and
-test pools), the way viewers of one world share it. Inside a shard the personas act as a
-discrete-event simulation: each has its own next moment in world time, the one due first acts
-(the engine's :class:`VirtualClock` is set to that moment), then its next moment moves by the
-seconds it watched, or by a gap between sessions when it leaves. The clock only ever moves
-forward and the order is fixed by (time, persona), so a shard's result depends on its seeds
-only, never on which process runs it.
+test pools), the way viewers of one world share it. Each persona has its own next moment in
+world time, moved by the seconds it watched or by a gap between sessions when it leaves. The
+shard advances in rounds: every persona still watching takes one step, in the order of its
+moment (then its number): one batched pick for all (``Engine.next_many``, each at its own
+moment), the personas' reactions, one batched record (``Engine.record_many``, each persona's
+events at its moment). The order is fixed by the seeds, so a shard's result never depends on
+which process runs it; how it differs from the discrete-event order used before is in
+engine/sim/README.md ("Rounds").
 """
 
 from __future__ import annotations
 
-import heapq
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +45,7 @@ from engine.sim.trace import (
 from engine.sim.watch import SWIPE_S, Behaviour
 from engine.sources import NO_CODE
 from engine.store import Store
+from engine.video import Recommendation
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -157,15 +160,22 @@ def _drive(engine: Engine, clock: VirtualClock, task: ShardTask) -> ShardResult:
     personas = [Persona.draw(world, s.seed, task.behaviour, s.taste) for s in task.seats]
     users = [_viewer(engine, s, p) for s, p in zip(task.seats, personas, strict=True)]
     tally = _Tally(np.zeros(len(personas), np.int64), np.zeros(len(personas), np.int64))
-    due = [(task.start_t + p.first_arrival_s(), k) for k, p in enumerate(personas)]
-    heapq.heapify(due)
+    due: dict[int, float] = {k: task.start_t + p.first_arrival_s() for k, p in enumerate(personas)}
     started = time.perf_counter()
     while due:
-        now, k = heapq.heappop(due)
-        clock.now = now
-        then = _watch_one(engine, personas[k], users[k], task, k, now, tally)
-        if then is not None:
-            heapq.heappush(due, (then, k))
+        # A round: every persona still watching, in the order of its own moment.
+        active = sorted(due, key=lambda k: (due[k], k))
+        picks = _pick_round(engine, personas, users, active, due)
+        depths = [personas[k].depth for k, _ in picks]
+        reactions = [personas[k].react(rec.video.id) for k, rec in picks]
+        engine.record_many(_round_events(clock, users, picks, reactions, due))
+        for (k, rec), reaction, depth in zip(picks, reactions, depths, strict=True):
+            place = (k, depth, due[k])
+            then = _after(engine, personas[k], users[k], task, place, rec, reaction, tally)
+            if then is None:
+                del due[k]
+            else:
+                due[k] = then
     elapsed = time.perf_counter() - started
     return ShardResult(
         shard=task.shard,
@@ -178,28 +188,63 @@ def _drive(engine: Engine, clock: VirtualClock, task: ShardTask) -> ShardResult:
     )
 
 
-def _watch_one(
+def _pick_round(
+    engine: Engine,
+    personas: list[Persona],
+    users: list[int],
+    active: list[int],
+    due: dict[int, float],
+) -> list[tuple[int, Recommendation]]:
+    """One batched pick for every active persona, each at its own moment; a persona with
+    nothing left to watch ends there and the others are picked for again."""
+    for k in active:
+        if not personas[k].in_session:
+            personas[k].start_session()  # before the pick: the oracle reads the session's mood
+    while active:
+        try:
+            recs = engine.next_many([users[k] for k in active], at=[due[k] for k in active])
+        except NothingToRecommendError as empty:
+            who = [users[j] for j in active]
+            if empty.user_id not in who:
+                raise
+            k = active[who.index(empty.user_id)]
+            engine.end_session(users[k])
+            personas[k].end_session()
+            del due[k]
+            active = [j for j in active if j != k]
+            continue
+        return list(zip(active, recs, strict=True))
+    return []
+
+
+def _round_events(
+    clock: VirtualClock,
+    users: list[int],
+    picks: list[tuple[int, Recommendation]],
+    reactions: list[Reaction],
+    due: dict[int, float],
+) -> Iterator[tuple[int, int, str, Mapping[str, Any]]]:
+    """The round's reactions for one batched record, each persona's at its own moment: the
+    clock is moved as the engine takes each persona's first event."""
+    for (k, rec), reaction in zip(picks, reactions, strict=True):
+        clock.now = due[k]
+        for kind, kwargs in reaction.actions:
+            yield users[k], rec.video.id, kind, kwargs
+
+
+def _after(
     engine: Engine,
     persona: Persona,
     user_id: int,
     task: ShardTask,
-    k: int,
-    now: float,
+    at: tuple[int, int, float],
+    rec: Recommendation,
+    reaction: Reaction,
     tally: _Tally,
 ) -> float | None:
-    """Persona ``k`` watches one video; returns when it acts next (None: it is done)."""
-    if not persona.in_session:
-        persona.start_session()  # before the pick: the oracle reads the session's mood
-    try:
-        rec = engine.next(user_id)
-    except NothingToRecommendError:
-        engine.end_session(user_id)
-        persona.end_session()
-        return None
-    depth = persona.depth
-    reaction = persona.react(rec.video.id)
-    for kind, kwargs in reaction.actions:
-        engine.record(user_id, rec.video.id, kind, **kwargs)
+    """Tally the viewing of persona ``k`` at depth ``depth`` and moment ``now`` (``at``);
+    returns when it acts next (None: it is done)."""
+    k, depth, now = at
     tally.events += len(reaction.actions)
     place = (task.seats[k].unit, int(tally.sessions[k]), depth, int(tally.life[k]), now)
     tally.rows.append(_row(place, rec.source, reaction, rec.receipt))
@@ -289,7 +334,20 @@ def _pool_reach(engine: Engine) -> I64:
 
 
 def _spearman(a: F64, b: F64) -> float:
-    """Spearman rank correlation (imported here: scipy.stats costs half a second to load)."""
-    from scipy.stats import spearmanr
+    """Spearman rank correlation: Pearson's of the average ranks, as ``scipy.stats.spearmanr``
+    computes it (not imported: scipy.stats costs each worker process two seconds to load)."""
+    ra, rb = _average_ranks(a), _average_ranks(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    return float((ra @ rb) / np.sqrt((ra @ ra) * (rb @ rb)))
 
-    return float(spearmanr(a, b).statistic)
+
+def _average_ranks(values: F64) -> F64:
+    """1-based ranks, ties sharing the mean of their ranks (``scipy.stats.rankdata``)."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    mean_rank = (starts + ends + 1) / 2.0
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat(mean_rank, ends - starts)
+    return ranks

@@ -1,0 +1,147 @@
+"""Several viewers' candidates laid end to end, so a stage computes for all of them at once.
+
+A pick's scoring is a few dozen element-wise steps over a few hundred candidates: each numpy
+call costs microseconds whatever its length, so per viewer the calls, not the arithmetic, are
+the cost. :class:`Batch` puts the candidates of every viewer of a batch into one flat array
+(row ``r`` is video ``ids[r]`` for viewer ``viewer[r]``) and turns what differs per viewer
+(affinity vectors, sparse affinity tables, follow sets, the world time) into row arrays, so
+each step of the formula is one call for the whole batch. A single pick is the batch of one:
+there is one formula, and its per-row arithmetic does not depend on who shares the batch
+(element-wise steps and reductions along a row only), which is what makes a batched pick
+equal the per-viewer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.idset import IdSet
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+T = TypeVar("T")
+A = TypeVar("A", bound=np.ndarray)
+_SHIFT = 32  # viewer index in the high bits of a combined key, the id in the low ones
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """The rows of one or more viewers' candidates.
+
+    Attributes:
+        ids: video ids, viewer after viewer.
+        viewer: the index (into the batch) of the viewer each row belongs to.
+        bounds: viewer ``k``'s rows are ``bounds[k]:bounds[k + 1]``.
+    """
+
+    ids: I64
+    viewer: I64
+    bounds: I64
+
+    @classmethod
+    def of(cls, ids: Sequence[I64]) -> Batch:
+        """The batch of these viewers' candidate ids (one array per viewer, in order)."""
+        sizes = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+        bounds = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=bounds[1:])
+        flat = np.concatenate(ids).astype(np.int64) if len(ids) else np.zeros(0, np.int64)
+        return cls(flat, np.repeat(np.arange(len(ids), dtype=np.int64), sizes), bounds)
+
+    @property
+    def viewers(self) -> int:
+        return len(self.bounds) - 1
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def split(self, rows: A) -> list[A]:
+        """Per viewer, its part of a row array (views, not copies)."""
+        b = self.bounds.tolist()
+        return [rows[b[k] : b[k + 1]] for k in range(self.viewers)]  # type: ignore[misc]
+
+    def per_row(self, values: Sequence[T] | npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+        """One value per viewer spread to its rows."""
+        result: npt.NDArray[np.generic] = np.asarray(values)[self.viewer]
+        return result
+
+    def stacked(self, rows: Sequence[npt.NDArray[np.generic]]) -> npt.NDArray[np.generic]:
+        """A per-viewer vector each (same length), as a (viewers, length) matrix."""
+        return np.stack(rows) if len(rows) > 1 else np.asarray(rows[0])[None, :]
+
+    def gather(
+        self, rows: Sequence[npt.NDArray[np.floating]], columns: npt.NDArray[np.integer]
+    ) -> F64:
+        """``rows[viewer][column]`` for each row (``columns`` index each viewer's vector)."""
+        if self.viewers == 1:
+            only: F64 = np.asarray(rows[0])[columns]
+            return only
+        viewer = self.viewer.reshape(-1, *([1] * (columns.ndim - 1)))
+        found: F64 = self.stacked(rows)[viewer, columns]
+        return found
+
+    def lookup(
+        self, tables: Sequence[Mapping[int, float]], keys: npt.NDArray[np.integer], default: float
+    ) -> F64:
+        """``tables[viewer].get(key, default)`` for each row: one binary search for all."""
+        known, found = _combined(tables, lambda table: table.keys(), lambda t: t.values())
+        if len(known) == 0:
+            return np.full(len(keys), default, dtype=np.float64)
+        wanted = self.keys(keys)
+        where = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+        result: F64 = np.where(known[where] == wanted, found[where], default)
+        return result
+
+    def member(self, sets: Sequence[IdSet], keys: npt.NDArray[np.integer]) -> Mask:
+        """Whether each row's key is in its viewer's set."""
+        if self.viewers == 1:
+            return sets[0].mask(keys)
+        arrays = [s.array() for s in sets]
+        known = np.concatenate(
+            [(np.int64(k) << _SHIFT) | a for k, a in enumerate(arrays) if len(a)] or [_NONE]
+        )
+        if len(known) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        wanted = self.keys(keys)
+        where = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+        hit: Mask = known[where] == wanted
+        return hit
+
+    def keys(self, keys: npt.NDArray[np.integer]) -> I64:
+        """Each row's key combined with its viewer, unique across the batch."""
+        combined: I64 = (self.viewer << _SHIFT) | keys.astype(np.int64)
+        return combined
+
+    def padded(self, per_viewer: Sequence[Sequence[int]], width: int) -> I64:
+        """Short id lists as a (viewers, width) matrix padded with -1 (never a valid id)."""
+        matrix = np.full((self.viewers, max(width, 1)), -1, dtype=np.int64)
+        for k, values in enumerate(per_viewer):
+            matrix[k, : len(values)] = values
+        return matrix
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _combined(
+    tables: Sequence[T],
+    keys_of: Callable[[T], Iterable[int]],
+    values_of: Callable[[T], Iterable[float]],
+) -> tuple[I64, F64]:
+    """Every viewer's (key, value) pairs with combined keys, sorted."""
+    keys, values = [], []
+    for k, table in enumerate(tables):
+        known = np.fromiter(keys_of(table), dtype=np.int64)
+        if len(known):
+            keys.append((np.int64(k) << _SHIFT) | known)
+            values.append(np.fromiter(values_of(table), dtype=np.float64, count=len(known)))
+    if not keys:
+        return _NONE, np.zeros(0, dtype=np.float64)
+    all_keys, all_values = np.concatenate(keys), np.concatenate(values)
+    order = np.argsort(all_keys, kind="stable")
+    return all_keys[order], all_values[order]

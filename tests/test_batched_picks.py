@@ -1,0 +1,180 @@
+"""Batched picks (``Engine.next_many``) are the per-viewer picks: same videos, same propensities,
+same receipts, whoever shares the batch and in whatever order."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from engine.api import Engine
+from engine.clock import VirtualClock
+from engine.pipeline import Boost, NothingToRecommendError
+from engine.policy import PolicySpec
+
+VIEWERS = 6
+ROUNDS = 12
+KINDS = ("complete", "skip", "like", "not_interested", "follow", "hide_creator", "share")
+
+
+def _viewers(engine: Engine) -> list[int]:
+    """The same viewers in every engine: cold and onboarded, with controls set on some."""
+    topics = engine.topics()
+    users = []
+    for k in range(VIEWERS):
+        interests = [] if k % 3 == 0 else topics[k : k + 2]
+        users.append(engine.new_user(interests, name=f"v{k}", pick_seed=100 + k))
+    engine.set_controls(users[1], topic_sliders={topics[5]: 2.5, topics[6]: 0.5})
+    engine.set_controls(users[2], keyword_filters=["cat"], allow_sensitive=True)
+    return users
+
+
+def _reactions(
+    engine: Engine, round_: int, user_ids: list[int], video_ids: list[int]
+) -> list[tuple[Any, ...]]:
+    """What each viewer does with its video this round: a fixed function of round and viewer."""
+    events: list[tuple[Any, ...]] = []
+    creators = engine.catalog.world.videos.creator_id
+    for k, (user, video) in enumerate(zip(user_ids, video_ids, strict=True)):
+        rng = np.random.default_rng([round_, k])
+        kind = KINDS[int(rng.integers(len(KINDS)))]
+        if kind == "follow" and int(creators[video]) in engine._state(user).follows:
+            kind = "like"
+        if kind == "not_interested":
+            scope = ("video", "creator", "topic")[int(rng.integers(3))]
+            events.append((user, video, kind, {"scope": scope}))
+        elif kind not in ("complete", "skip"):
+            events.append((user, video, kind, {}))
+        closing = "complete" if kind in ("complete", "like", "share") else "skip"
+        events.append((user, video, closing, {"watched_s": float(rng.uniform(1.0, 30.0))}))
+    return events
+
+
+def _same(a: Any, b: Any) -> None:
+    assert a.video.id == b.video.id
+    assert a.source == b.source and a.rank == b.rank
+    assert a.score == b.score and a.propensity == b.propensity
+    assert a.receipt.to_json() == b.receipt.to_json()
+
+
+CASES = {
+    "learned": ({"policy": "engine"}, False, False),
+    "formula": ({"policy": PolicySpec("engine", {"learn": False})}, False, False),
+    "heating": ({"policy": "engine"}, True, False),
+    "logged": ({"policy": "engine"}, False, True),
+    "popular": ({"policy": "popular"}, False, False),
+    "bandit": ({"policy": "bandit"}, False, False),
+    "random": ({"policy": "random"}, False, False),
+}
+
+
+@pytest.fixture(params=list(CASES))
+def engines(request: pytest.FixtureRequest, world_path: Path) -> Iterator[list[Engine]]:
+    """Three engines on equal copies of a world: driven one viewer at a time, as one batch,
+    and as batches in another order and split."""
+    options, heated, logged = CASES[request.param]
+    with ExitStack() as stack:
+        made = []
+        for k in range(3):
+            path = world_path.with_name(f"copy{k}.db")
+            shutil.copy(world_path, path)
+            boosts = (
+                [Boost(k, 40 + k, 3.0, 0.0, 1e9, "test", "t") for k in range(3)] if heated else []
+            )
+            engine = Engine.open(
+                path, clock=VirtualClock(3600.0), log=logged, boosts=boosts, **options
+            )
+            made.append(stack.enter_context(engine))
+        yield made
+
+
+def test_batched_picks_equal_one_viewer_at_a_time(engines: list[Engine]) -> None:
+    alone, batched, shuffled = engines
+    users = [_viewers(e) for e in engines]
+    assert users[0] == users[1] == users[2] or all(len(u) == VIEWERS for u in users)
+    for round_ in range(ROUNDS):
+        one = [alone.next(u) for u in users[0]]
+        many = batched.next_many(users[1])
+        order = np.random.default_rng(round_).permutation(VIEWERS).tolist()
+        half = VIEWERS // 2
+        parts = [
+            shuffled.next_many([users[2][k] for k in ks]) for ks in (order[:half], order[half:])
+        ]
+        by_viewer = dict(zip(order, [*parts[0], *parts[1]], strict=True))
+        for k in range(VIEWERS):
+            _same(one[k], many[k])
+            _same(one[k], by_viewer[k])
+        for engine, ids, recs in ((alone, users[0], one), (batched, users[1], many)):
+            events = _reactions(engine, round_, ids, [r.video.id for r in recs])
+            if engine is alone:
+                for user, video, kind, details in events:
+                    engine.record(user, video, kind, **details)
+            else:
+                engine.record_many(events)
+        events = _reactions(
+            shuffled, round_, users[2], [by_viewer[k].video.id for k in range(VIEWERS)]
+        )
+        shuffled.record_many(events)
+        for engine in engines:  # minutes, and now and then hours: trends refresh, marks fade
+            engine.clock.advance(20.0 if round_ % 4 else 4 * 3600.0)  # type: ignore[attr-defined]
+
+
+def test_viewers_at_their_own_moments_get_the_picks_of_one_at_a_time(world_path: Path) -> None:
+    """``at=`` spread over hours (trends and pools refresh between viewers) picks as ``next``
+    one viewer at a time with the clock at each viewer's moment: what replay re-lives."""
+    copy = world_path.with_name("copy.db")
+    shutil.copy(world_path, copy)
+    clocks = VirtualClock(0.0), VirtualClock(0.0)
+    with (
+        Engine.open(world_path, clock=clocks[0], log=False) as alone,
+        Engine.open(copy, clock=clocks[1], log=False) as batched,
+    ):
+        users = [_viewers(e) for e in (alone, batched)]
+        for round_ in range(6):
+            times = [3600.0 * (round_ + 1) + 450.0 * k for k in range(VIEWERS)]
+            one = []
+            for user, now in zip(users[0], times, strict=True):
+                clocks[0].now = now
+                one.append(alone.next(user))
+            clocks[1].now = times[-1]
+            many = batched.next_many(users[1], at=times)
+            for a, b in zip(one, many, strict=True):
+                _same(a, b)
+            for engine, ids, recs in ((alone, users[0], one), (batched, users[1], many)):
+                engine.record_many(_reactions(engine, round_, ids, [r.video.id for r in recs]))
+
+
+def test_a_viewer_with_nothing_left_is_named_and_nothing_is_served(world_path: Path) -> None:
+    with Engine.open(world_path, clock=VirtualClock(3600.0), log=False) as engine:
+        first, second = engine.new_user(["pets"]), engine.new_user(["pets"])
+        engine.set_controls(second, keyword_filters=list("aeiou"))
+        everything = range(engine.catalog.n)
+        state = engine._state(second)
+        for video in everything:
+            state.seen.add(video)
+        with pytest.raises(NothingToRecommendError) as refused:
+            engine.next_many([first, second])
+        assert refused.value.user_id == second
+        assert engine._state(first).n_served == 0
+        assert engine.next_many([first])[0].position == 0
+
+
+def test_record_many_commits_the_events_before_a_refused_one(world_path: Path) -> None:
+    with Engine.open(world_path, clock=VirtualClock(3600.0)) as engine:
+        user = engine.new_user(["pets"])
+        video = engine.next(user).video.id
+        with pytest.raises(ValueError, match="never served"):
+            engine.record_many(
+                [
+                    (user, video, "like", {}),
+                    (user, video + 1 if video + 1 < engine.catalog.n else 0, "like", {}),
+                ]
+            )
+    with Engine.open(world_path) as again:
+        kinds = [e["kind"] for e in again.store.history(user)[1]]
+    assert kinds == ["like"]
