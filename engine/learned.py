@@ -191,8 +191,9 @@ class OnlineLogit:
         skips: skips learned from, per bucket.
         calibration: (actions, 1 + buckets): per action the slope ``a`` and one shift ``b`` per
             duration bucket of the calibration layer, P = σ(a·ℓ + b) over the model's logit ℓ.
-        calibration_evidence: Σ p(1-p)zzᵀ of the calibration layer per action (fading), its
-            precision beside the prior's.
+        calibration_evidence: the calibration layer's Σ p(1-p)zzᵀ per action (fading): the
+            slope's own entry, then its cross entry with each bucket's shift, then each
+            shift's own entry (shifts of different buckets never meet in one impression).
     """
 
     weights: F64
@@ -203,7 +204,7 @@ class OnlineLogit:
     skips: I64 = field(default_factory=lambda: np.zeros(len(SKIP_BUCKETS_S) + 1, np.int64))
     calibration: F64 = field(default_factory=lambda: _identity_calibration())
     calibration_evidence: F64 = field(
-        default_factory=lambda: np.zeros((len(LEARNED), *(len(_CALIBRATION_PRIOR),) * 2))
+        default_factory=lambda: np.zeros((len(LEARNED), 1 + 2 * (len(SKIP_BUCKETS_S) + 1)))
     )
 
     @classmethod
@@ -267,18 +268,26 @@ class OnlineLogit:
         its evidence fading by :data:`CALIBRATION_MEMORY`): calibrated within a few hundred
         impressions, where a gradient step would need thousands.
         """
-        theta = self.calibration[rows]
+        buckets = len(SKIP_BUCKETS_S) + 1
         bucket = int(_bucket_of(log_duration))
-        z = np.zeros(theta.shape)
-        z[:, 0] = raw - _CALIBRATION_CENTRE[rows]
-        z[:, 1 + bucket] = 1.0
-        p = sigmoid((theta * z).sum(axis=1) + _CALIBRATION_CENTRE[rows])
+        slope, shift = self.calibration[rows, 0], self.calibration[rows, 1 + bucket]
+        centred = raw - _CALIBRATION_CENTRE[rows]
+        p = sigmoid(slope * centred + shift + _CALIBRATION_CENTRE[rows])
+        weight = p * (1 - p)
         evidence = self.calibration_evidence[rows] * CALIBRATION_MEMORY
-        evidence += (p * (1 - p))[:, None, None] * z[:, :, None] * z[:, None, :]
+        evidence[:, 0] += weight * centred * centred  # slope, slope
+        evidence[:, 1 + bucket] += weight * centred  # slope, this bucket's shift
+        evidence[:, 1 + buckets + bucket] += weight  # this bucket's shift, itself
         self.calibration_evidence[rows] = evidence
-        gradient = (p - labels)[:, None] * z
-        precision = evidence + np.diag(_CALIBRATION_PRIOR)
-        self.calibration[rows] = theta - np.linalg.solve(precision, gradient[:, :, None])[:, :, 0]
+        # Newton step in the plane of the two parameters this impression moves (the other
+        # buckets' shifts do not enter its prediction): a 2x2 solve, written out.
+        s_aa = evidence[:, 0] + _CALIBRATION_PRIOR[0]
+        s_ab = evidence[:, 1 + bucket]
+        s_bb = evidence[:, 1 + buckets + bucket] + _CALIBRATION_PRIOR[1 + bucket]
+        g_a, g_b = (p - labels) * centred, p - labels
+        det = s_aa * s_bb - s_ab * s_ab
+        self.calibration[rows, 0] = slope - (s_bb * g_a - s_ab * g_b) / det
+        self.calibration[rows, 1 + bucket] = shift - (s_aa * g_b - s_ab * g_a) / det
 
     def note_watch(self, watched_s: float, duration_s: float) -> None:
         """A skip: move the mean seconds watched before skipping."""
@@ -354,7 +363,8 @@ class OnlineLogit:
         if len(stored.get("skip_seconds", ())) == len(model.skip_seconds):  # else: afresh
             model.skip_seconds = np.asarray(stored["skip_seconds"], dtype=np.float64)
             model.skips = np.asarray(stored["skips"], dtype=np.int64)
-        if np.shape(stored.get("calibration", ())) == model.calibration.shape:  # else: identity
+        same = np.shape(stored.get("calibration_evidence", ())) == model.calibration_evidence.shape
+        if same and np.shape(stored["calibration"]) == model.calibration.shape:  # else: identity
             model.calibration = np.asarray(stored["calibration"], dtype=np.float64)
             evidence = stored["calibration_evidence"]
             model.calibration_evidence = np.asarray(evidence, dtype=np.float64)
