@@ -127,7 +127,7 @@ _CALIBRATION_CENTRE = (
     np.log(1 / np.array([0.16, 0.015, 0.003, 0.003, 0.003, 0.003, 0.0005]) - 1) * -1
 )
 # Prior precision of the calibration layer's slope and shifts: the identity until evidence.
-_CALIBRATION_PRIOR = np.array([20.0, *([5.0] * (len(SKIP_BUCKETS_S) + 1))])
+_CALIBRATION_PRIOR = np.array([20.0, *([1.0] * (len(SKIP_BUCKETS_S) + 1))])
 
 
 def sigmoid(x: F64) -> F64:
