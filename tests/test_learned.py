@@ -146,6 +146,7 @@ def test_receipt_terms_add_up_to_each_chance(world_path: Path) -> None:
         viewer = eng.user_id("ann")
         receipt = eng.next(viewer).receipt
         assert set(receipt.learned) == set(LEARNED)
+        assert all("calibration" in terms for terms in receipt.learned.values())
         for action in ("complete", "like", "share", "not_interested"):
             p = receipt.terms[action]["p"]
             assert sum(receipt.learned[action].values()) == pytest.approx(
