@@ -621,7 +621,7 @@ def topic_mood(state: UserState, topic_of: npt.NDArray[np.integer]) -> F64:
     signs = np.array([sign for sign, _ in told])
     videos = np.array([video for _, video in told], dtype=np.int64)
     weights = MOOD_DECAY ** np.arange(len(told) - 1, -1, -1, dtype=np.float64)
-    np.add.at(mood, topic_of[videos], signs * weights)
+    mood += np.bincount(topic_of[videos], signs * weights, minlength=len(mood))[: len(mood)]
     return mood
 
 
@@ -695,7 +695,7 @@ def receipt_terms(scores: Scores, i: int) -> dict[str, dict[str, float]]:
         return {}
     x = scores.inputs[i]
     weights, calibration = scores.weights[:, : len(TERMS)], scores.weights[:, len(TERMS) :]
-    raw = np.array([w @ np.r_[x, scores.rates[i, k]] for k, w in enumerate(weights)])
+    raw = weights[:, :-1] @ x + weights[:, -1] * scores.rates[i]
     moved = calibrated(raw[None, :], x[None, :], calibration)[0] - raw
     terms: dict[str, dict[str, float]] = {}
     for k, action in enumerate(LEARNED):
