@@ -241,6 +241,7 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
         Source.FOLLOW: follow(ctx, state, quotas.follow),
         Source.FRESH: fresh(ctx, state, quotas.fresh, rng),
         Source.COENGAGEMENT: coengaged(ctx, state, quotas.coengagement),
+        Source.COCREATOR: coengaged_creators(ctx, state, quotas.coengaged_creators),
         Source.TRENDING: trending(ctx, state, quotas.trending),
         Source.LOCALE: locale(ctx, state, quotas.locale, rng),
         Source.EXPLORE: explore(ctx, state, quotas.explore, rng, draws),
@@ -262,6 +263,19 @@ def coengaged(ctx: SourceContext, state: UserState, quota: int) -> I64:
         return np.zeros(0, dtype=np.int64)
     found = ctx.coengagement.neighbours(recent_positives(state.reactions), quota * 2)
     return _unseen(found, state)[:quota]
+
+
+def coengaged_creators(ctx: SourceContext, state: UserState, quota: int) -> I64:
+    """The newest unseen videos of the creators most co-engaged with the creators of the
+    viewer's recent positives (:meth:`engine.coengagement.CoEngagement.partner_creators`)."""
+    if ctx.coengagement is None or quota == 0:
+        return np.zeros(0, dtype=np.int64)
+    creators = ctx.coengagement.partner_creators(recent_positives(state.reactions), quota)
+    if not creators:
+        return np.zeros(0, dtype=np.int64)
+    per_creator = max(1, quota // len(creators)) + FOLLOW_PER_CREATOR
+    newest = [ctx.catalog.by_creator.newest(c, ctx.now, per_creator) for c in creators]
+    return _unseen(np.concatenate(newest), state)[:quota]
 
 
 def _merge(

@@ -9,7 +9,8 @@ the positive events in the order they were recorded: the engine rebuilds it from
 it opens and then updates it with every live event (a replay re-lives the same order).
 
 It feeds the ``co-engagement`` candidate source (the strongest partners of the viewer's recent
-positives, across topics) and a per-candidate score a scorer may read
+positives, across topics), the ``co-engaged creators`` source (the newest videos of the creators
+most co-engaged with the creators of those positives) and a per-candidate score a scorer may read
 (:attr:`engine.policy.CandidateSet.coengagement`).
 """
 
@@ -108,6 +109,22 @@ class CoEngagement:
         per_seed = max(1, math.ceil(quota / len(seeds)))
         found = [v for s in seeds for v, _ in self.videos.strongest(s, per_seed)]
         return np.array(list(dict.fromkeys(found))[:quota], dtype=np.int64)
+
+    def partner_creators(self, seeds: Sequence[int], n: int) -> list[int]:
+        """Creators most co-engaged with the seeds' creators ("viewers who finished this
+        creator also finished that one"), each seed's creator's strongest partners in turn,
+        without the seeds' own creators.
+
+        Args:
+            seeds: a viewer's recent positive videos, newest first.
+            n: how many creators at most.
+        """
+        own = list(dict.fromkeys(int(self.creator_of[s]) for s in seeds))
+        if n == 0 or not own:
+            return []
+        per_seed = max(1, math.ceil(n / len(own)))
+        found = [c for s in own for c, _ in self.creators.strongest(s, per_seed) if c not in own]
+        return list(dict.fromkeys(found))[:n]
 
     def scores(self, ids: I64, seeds: Sequence[int]) -> F64:
         """log(1 + Σ co-engagement counts with the seeds) per candidate (videos and, at half

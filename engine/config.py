@@ -83,6 +83,7 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     trending: Count = 40
     fresh: Count = 20
     coengagement: Count = 30  # "viewers who finished this also finished that"
+    coengaged_creators: Count = 10  # "... who finished this creator also finished that one"
     explore: Count = 20
     locale: Count = 20
     boosted: Count = 10

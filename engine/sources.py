@@ -24,6 +24,7 @@ class Source(StrEnum):
     FOLLOW = "follow"
     FRESH = "fresh"
     COENGAGEMENT = "co-engagement"
+    COCREATOR = "co-engaged creators"
     TRENDING = "trending"
     LOCALE = "locale"
     EXPLORE = "explore"
@@ -66,6 +67,11 @@ WORDS: Mapping[Source, SourceWords] = {
         "Viewers who finished videos you finished also finished this.",
         "what viewers like you finished",
         "viewers like you",
+    ),
+    Source.COCREATOR: SourceWords(
+        "Viewers who finished the creators you finished also finished @{creator}.",
+        "creators that viewers like you also finished",
+        "creators viewers like you finish",
     ),
     Source.TRENDING: SourceWords("Trending right now.", "what is trending", "trending"),
     Source.LOCALE: SourceWords(

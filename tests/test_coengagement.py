@@ -94,3 +94,51 @@ def test_a_like_pulls_in_what_similar_viewers_finished_across_topics(world_path:
         assert candidates.coengagement[ids.index(partner)] > 0
     with Engine.open(world_path, config=config, clock=clock) as reopened:  # rebuilt from the file
         assert reopened.coengagement.videos.count(first, partner) == 5
+
+
+def test_viewers_who_finished_this_creator_also_finished_that_one() -> None:
+    index = CoEngagement(CREATORS)
+    # Viewers finish ana (0) with ben (3) three times, with cat (4) once.
+    index.load([(u, v, "complete") for u in range(3) for v in (0, 3)])
+    index.load([(9, 1, "complete"), (9, 4, "complete")])
+    ana, ben, cat = (int(CREATORS[v]) for v in (0, 3, 4))
+    assert index.partner_creators([0], 5) == [ben, cat]
+    assert ana not in index.partner_creators([8, 0], 5)  # never the seeds' own creators
+    assert index.partner_creators([], 5) == []
+
+
+def test_a_creator_finished_alongside_pulls_in_their_other_videos(world_path: Path) -> None:
+    """Five viewers finish a video of creator A and one of creator B; a newcomer who finishes
+    another of A's videos is offered B's newest unseen video by the co-engaged creators
+    source, though nobody finished that video with anything."""
+    clock = VirtualClock(0.0)
+    config = Config(rerank=Rerank(explore_share=0.0, cold_start_explore=0.0))
+    with Engine.open(world_path, config=config, clock=clock) as eng:
+        videos = eng.catalog.world.videos
+        ok = (videos.published_at <= 0) & ~videos.spam & ~videos.sensitive
+        ok &= videos.duplicate_of < 0
+        published = np.flatnonzero(ok)
+        counts = np.bincount(videos.creator_id[published])
+        prolific = np.flatnonzero(counts >= 3)
+        creator_a, creator_b = int(prolific[0]), int(prolific[1])
+        of_a = published[videos.creator_id[published] == creator_a]
+        of_b = published[videos.creator_id[published] == creator_b]
+        first, partner, other_a = int(of_a[0]), int(of_b[0]), int(of_a[1])
+        eng.boost(first, weight=1e6, until=10.0, reason="test")
+        eng.boost(partner, weight=1000.0, until=10.0, reason="test")
+        for k in range(5):
+            uid = eng.new_user(name=f"fan-{k}")
+            _watch_through(eng, uid, first)
+            _watch_through(eng, uid, partner)
+        eng.boost(other_a, weight=2000.0, starts=20.0, until=30.0, reason="test")
+        clock.now = 20.0
+        newcomer = eng.new_user(name="newcomer")
+        _watch_through(eng, newcomer, other_a)
+        clock.now = 40.0
+        candidates = eng.pick_request(newcomer).candidates()
+        from_b = [
+            v
+            for v, s in zip(candidates.ids.tolist(), candidates.sources, strict=True)
+            if s == "co-engaged creators"
+        ]
+        assert from_b and all(int(videos.creator_id[v]) == creator_b for v in from_b)

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from engine import Engine, VirtualClock
-from engine.learned import INPUTS, LEARNED, TERMS, OnlineLogit, sigmoid
+from engine.learned import INPUTS, LEARNED, TERMS, OnlineLogit, sigmoid, topic_mood
+from engine.profile import UserState
+from engine.sim.calibration import expected_calibration_error
 
 
 def synthetic(rng: np.random.Generator, n: int, true: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -144,6 +146,7 @@ def test_receipt_terms_add_up_to_each_chance(world_path: Path) -> None:
         viewer = eng.user_id("ann")
         receipt = eng.next(viewer).receipt
         assert set(receipt.learned) == set(LEARNED)
+        assert all("calibration" in terms for terms in receipt.learned.values())
         for action in ("complete", "like", "share", "not_interested"):
             p = receipt.terms[action]["p"]
             assert sum(receipt.learned[action].values()) == pytest.approx(
@@ -193,3 +196,41 @@ def test_the_watch_before_a_skip_is_learned_in_seconds_per_length() -> None:
     assert model.skip_seconds[long] == pytest.approx(20.0, abs=0.5)
     again = OnlineLogit.from_json(model.to_json(), Config())
     assert np.array_equal(again.skip_seconds, model.skip_seconds)
+
+
+def test_the_calibration_layer_corrects_an_overconfident_model() -> None:
+    """A model whose logits are twice too steep predicts 90% where 70% happen; the layer learns
+    a slope below 1 on what it serves and brings the expected calibration error down."""
+    inputs, rates, labels = synthetic(np.random.default_rng(6), 3000, TRUE)
+    model = blank()
+    model.weights[0] = 2.0 * TRUE
+    everything = np.ones(len(LEARNED), dtype=bool)
+    for k in range(len(inputs)):
+        model.update(inputs[k], rates[k], labels[k], everything)
+        model.weights[0] = 2.0 * TRUE  # keep the model overconfident: only the layer learns
+    held_in, held_rates, held_labels = synthetic(np.random.default_rng(7), 20_000, TRUE)
+    y = held_labels[:, 0]
+    raw = sigmoid(model.raw_logits(held_in, held_rates))[:, 0]
+    calibrated = sigmoid(model.logits(held_in, held_rates))[:, 0]
+    assert model.calibration[0, 0] < 0.7
+    assert expected_calibration_error(calibrated, y) < 0.02 < expected_calibration_error(raw, y)
+
+
+def test_topic_mood_follows_the_last_few_reactions() -> None:
+    topic_of = np.array([0, 0, 1, 1, 2])
+    state = UserState.fresh(
+        user_id=1,
+        name="x",
+        language=0,
+        country=0,
+        interests=[],
+        simulated=True,
+        n_topics=3,
+        n_hashtags=1,
+    )
+    for kind, video in [("complete", 0), ("skip", 2), ("skip", 3), ("complete", 1), ("like", 1)]:
+        state.reactions.append((kind, video))
+    mood = topic_mood(state, topic_of)
+    assert mood[0] > 0 > mood[1] and mood[2] == 0.0
+    state.reactions.extend([("skip", 0)] * 3)  # the mood turns within a few videos
+    assert topic_mood(state, topic_of)[0] < 0

@@ -44,9 +44,11 @@ FEATURE_WORDS = {
     "recent same creator": "this creator just before",
     "recent same sound": "this sound just before",
     "recent skips of topic": "{topic} you just skipped",
+    "topic mood": "your mood for {topic} over the last few videos",
     "duration (log)": "its length",
     "global rate": "how everyone reacts to it",
     "bias": "baseline",
+    "calibration": "calibration (what served picks turned out to be)",
 }
 LEARNED_SHOWN = 3  # strongest terms told per action; the rest are summed
 

@@ -1,0 +1,56 @@
+"""The demo converges: ``foryou feed --autopilot cooking`` shows mostly the persona's loved
+topics within about 30 videos.
+
+Engine-level, with the autopilot's own persona and behaviour (what the Pilot-driven feed would
+record, without the wall-clock pacing): as the demo signs it up (naming its sign-up topics), and
+from a cold start (naming none).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import Engine, VirtualClock
+from tui.autopilot import AutopilotSettings
+
+VIDEOS = 30
+LOVED_SHARE_21_30 = 0.5  # at least half of videos 21-30 in the persona's loved topics
+
+
+def loved_share_21_30(world: Path, *, onboard: bool) -> float:
+    clock = VirtualClock(0.0)
+    with Engine.open(world, clock=clock, log=False) as eng:
+        cast = AutopilotSettings(persona="cooking").cast(eng)
+        persona = cast.persona
+        sign_up = persona.sign_up() if onboard else {**persona.sign_up(), "interests": []}
+        viewer = eng.new_user(**sign_up, name=cast.viewer)
+        topics = []
+        for _ in range(VIDEOS):
+            rec = eng.next(viewer)
+            reaction = persona.react(rec.video.id)
+            for kind, kwargs in reaction.actions:
+                eng.record(viewer, rec.video.id, kind, **kwargs)
+            clock.advance(reaction.watched_s + 1.0)
+            topics.append(int(eng.catalog.world.videos.topic_id[rec.video.id]))
+        loved = persona.taste.loved
+        return float(np.mean([t in loved for t in topics[20:]]))
+
+
+def test_the_autopilot_demo_converges_within_thirty_videos(demo_world: Path) -> None:
+    """As the demo runs it (measured 0.6 at main and on wip/l14b)."""
+    assert loved_share_21_30(demo_world, onboard=True) >= LOVED_SHARE_21_30
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 0.0 of videos 21-30 on loved topics (0.1-0.2 of 31-40), at main (2cfd610) "
+    "and on wip/l14b: a cold feed does not find Cooking, Food reviews or Relationships within "
+    "30 videos (issue 14, exploration)",
+)
+def test_the_autopilot_demo_converges_within_thirty_videos_from_a_cold_start(
+    demo_world: Path,
+) -> None:
+    assert loved_share_21_30(demo_world, onboard=False) >= LOVED_SHARE_21_30
