@@ -127,8 +127,11 @@ def study_status(db_path: Path) -> None:
         status = bundle.status()
     table = Table(title=Text(printable(f"study {status.study!r}")), title_justify="left")
     headings = ("condition", "allocated", "in feed", "after feed", "completed", "median duration")
-    for heading in headings:
-        table.add_column(heading, justify="left" if heading == "condition" else "right")
+    # A condition's name is kept whole on its line (up to 30 characters); the headings wrap.
+    longest = max((len(printable(c.name)) for c in status.conditions), default=9)
+    table.add_column("condition", min_width=min(max(longest, 9), 30))
+    for heading in headings[1:]:
+        table.add_column(heading, justify="right")
     for c in status.conditions:
         median = "-" if c.median_duration_s is None else f"{c.median_duration_s / 60:.1f} min"
         name = Text(printable(c.name))  # from the study file: no escapes, no markup
