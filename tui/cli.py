@@ -21,6 +21,7 @@ from tui.cli_import import import_command
 from tui.cli_options import db_option, policy_option, require_terminal, user_errors
 from tui.cli_sim import compare, simulate, sweep
 from tui.cli_study import export, replay, study
+from tui.cli_tour import tour
 
 if TYPE_CHECKING:
     from engine.policy import PolicySpec
@@ -178,5 +179,6 @@ for command in (
     evaluate,
     offline_eval,
     import_command,
+    tour,
 ):
     main.add_command(command)

@@ -1,0 +1,99 @@
+"""The tour's screens: the feed with a caption bar, and the debrief that closes the tour.
+
+:class:`TourScreen` is the feed screen every viewer gets, with the chapter's caption bar on top.
+From :data:`PRESENTER_WIDTH` columns it is the presenter layout: the profile and the x-ray stay
+open beside the video (no toggling with ``i`` and ``x``) and the caption's counters are large
+numerals; narrower, it is the normal feed layout with the caption bar.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult, CSSPathType
+from textual.widgets import Label
+
+from tui.screens.feed import FeedScreen
+from tui.screens.study_debrief import DebriefScreen
+from tui.widgets.caption_bar import CaptionBar, CaptionView
+from tui.widgets.profile_panel import ProfilePanel
+from tui.widgets.xray_panel import XRayPanel
+
+PRESENTER_WIDTH = 160
+
+
+class TourScreen(FeedScreen):
+    """The feed under a chapter's caption; the tour (:mod:`tui.tour`) sets what it says."""
+
+    CSS_PATH: ClassVar[CSSPathType | None] = ["feed.tcss", "tour.tcss"]
+    caption_view: CaptionView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield CaptionBar(id="caption-bar")
+
+    def on_resize(self) -> None:
+        presenter = self.size.width >= PRESENTER_WIDTH
+        self.set_class(presenter, "-presenter")
+        self.set_class(not presenter, "-narrow")
+        self.query_one(CaptionBar).narrow = not presenter
+        self.watch_panel(self.panel)
+
+    @property
+    def presenter(self) -> bool:
+        """Wide enough for the presenter layout."""
+        return self.has_class("-presenter")
+
+    def show_caption(self, view: CaptionView) -> None:
+        """Show a chapter's caption bar."""
+        self.caption_view = view
+        if self.is_mounted:
+            self.query_one(CaptionBar).show(view)
+
+    def watch_panel(self, panel: str) -> None:
+        if not self.presenter:
+            super().watch_panel(panel)
+            return
+        for side in ("#profile-panel", "#xray-panel"):
+            self.query_one(side).display = True
+        self._sync_crowding()
+        self._update_panels()
+
+    def _sync_crowding(self) -> None:
+        if self.presenter:
+            self.set_class(False, "-crowded")
+        else:
+            super()._sync_crowding()
+
+    def _update_panels(self) -> None:
+        if not self.presenter:
+            super()._update_panels()
+            return
+        self.query_one(ProfilePanel).show(self.session.profile())
+        current = self.session.current
+        self.query_one(XRayPanel).show(
+            current.receipt if current else None, self.session.finalists()
+        )
+
+
+class TourDebriefScreen(DebriefScreen):
+    """The study's debrief of the tour's session, under the last chapter's caption."""
+
+    CSS_PATH: ClassVar[CSSPathType | None] = ["study_debrief.tcss", "tour.tcss"]
+
+    def compose(self) -> ComposeResult:
+        yield CaptionBar(id="caption-bar")
+        yield from super().compose()
+
+    caption_view: CaptionView | None = None
+
+    def on_mount(self) -> None:
+        self.query_one(".hint", Label).update("← back to the feed · q: the session summary")
+        if self.caption_view is not None:
+            self.query_one(CaptionBar).show(self.caption_view)
+
+    def show_caption(self, view: CaptionView) -> None:
+        """Show the last chapter's caption bar (once mounted, if not yet)."""
+        self.caption_view = view
+        if self.is_mounted:
+            self.query_one(CaptionBar).show(view)

@@ -1,0 +1,450 @@
+"""`foryou tour`: a guided demo that shows each claim about the For You feed on the live feed.
+
+The tour is a thin layer over the feed app: the presenter's viewer watches the ordinary feed
+(:class:`~tui.screens.tour.TourScreen` is the feed screen with a caption bar), and
+:class:`Tour` runs the chapters of :mod:`tui.chapters` over it: it begins a chapter, checks its
+evidence on the live session a few times a second, shows the takeaway once the evidence is on
+screen, and (on autopilot) moves on after the audience had time to read it. Hands off, the
+tour's pilot (:mod:`tui.tour_pilot`) watches; with ``--me`` the presenter's own keys do and the
+caption waits for the evidence. ``←``/``→`` move between chapters; ``q`` ends with the summary.
+
+Everything the tour shows is recorded like any feed: the presenter's viewer (``tour-N``, a
+simulated viewer on autopilot, a person with ``--me``), the crowd's simulated viewers
+(:mod:`tui.tour_crowd`) and chapter 7's boost, written to the boosts table for
+:data:`~tui.chapters.BOOST_S` world seconds, disclosed in every receipt like any operator's.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+
+from engine import Engine
+from engine.clock import Clock
+from engine.study import Debrief
+from engine.study.debrief import build_debrief
+from tui.app import FeedApp
+from tui.chapters import (
+    BOOST_BY,
+    BOOST_REASON,
+    BOOST_S,
+    BOOST_WEIGHT,
+    Chapter,
+    Notes,
+    Shown,
+    chapters,
+    default_loved,
+    loved_by_reactions,
+    note_fresh,
+)
+from tui.screens.discover import DiscoverScreen
+from tui.screens.panel import Panel
+from tui.screens.prompts import TextPrompt
+from tui.screens.tour import TourDebriefScreen, TourScreen
+from tui.screens.why import WhyScreen
+from tui.session import FeedSession, muted_topics
+from tui.tour_crowd import Crowd
+from tui.tour_pilot import TourPilot
+from tui.widgets.caption_bar import CaptionView
+
+DEFAULT_PACE_S = 2.0
+TICK_S = 0.1
+CHECK_S = 0.25  # how often a chapter's evidence is looked for
+HOLD_PACES = 2.5  # on autopilot, a takeaway stays this many paces before the next chapter
+CHAPTER_LIMIT_S = 90.0  # on autopilot, a chapter whose evidence has not come by then moves on
+# Keys that leave the tour's pilot driving (it answers no other: a person's key must not act
+# as the simulated viewer).
+PILOT_KEYS = frozenset({"left", "right", "q", "ctrl+q", "ctrl+c", "p", "v", "i", "x"})
+
+
+@dataclass
+class ChapterLog:
+    """How one chapter went: how long it took and what its evidence showed."""
+
+    title: str
+    seconds: float = 0.0
+    shown: str | None = None  # None: moved on before the evidence came
+
+
+@dataclass
+class Tour:
+    """The chapters over one tour screen (the app builds it; tests drive :meth:`advance`)."""
+
+    app: TourApp
+    screen: TourScreen
+    pilot: TourPilot | None
+    pace_s: float
+    chapter_list: list[Chapter] = field(default_factory=chapters)
+    index: int = 0
+    notes: Notes = field(default_factory=Notes)
+    log: list[ChapterLog] = field(default_factory=list)
+    crowd: Crowd | None = None
+    _shown: Shown | None = None
+    _began_at: float = 0.0
+    _since_check: float = 0.0
+    _held_s: float = 0.0
+    _timer: Timer | None = None
+    _debrief: Debrief | None = None
+    finished: bool = False
+
+    # -- what chapters read ---------------------------------------------------------------------
+
+    @property
+    def session(self) -> FeedSession:
+        return self.screen.session
+
+    @property
+    def engine(self) -> Engine:
+        return self.app.engine
+
+    def loved(self) -> tuple[str, ...]:
+        """The two topics chapter 2 counts: the pilot's, or the presenter's strongest."""
+        return self.pilot.loved if self.pilot is not None else loved_by_reactions(self.session)
+
+    def loved_names(self) -> str:
+        return " and ".join(self.label(t) for t in self.loved()) or "your two topics"
+
+    def label(self, topic: str) -> str:
+        return self.session.labels.get(topic, topic)
+
+    def by_new_creator(self, creator_id: int) -> bool:
+        """The creator joined recently and had no views before (the world says so)."""
+        return bool(self.engine.catalog.world.creators.is_new[creator_id])
+
+    def crowd_picks(self) -> int:
+        return 0 if self.crowd is None else self.crowd.picks
+
+    def current_video(self) -> int | None:
+        return None if self.session.video is None else self.session.video.id
+
+    def why_on_screen(self) -> bool:
+        return isinstance(self.app.screen, WhyScreen)
+
+    def debrief_on_screen(self) -> Debrief | None:
+        return self._debrief if isinstance(self.app.screen, TourDebriefScreen) else None
+
+    # -- what chapters set going ------------------------------------------------------------------
+
+    def _crowd(self) -> Crowd:
+        """The crowd of simulated viewers, signed up the first time a chapter needs it."""
+        if self.crowd is None:
+            self.crowd = Crowd(self.engine, on_pick=lambda rec: note_fresh(self, rec))
+        return self.crowd
+
+    def show_xray(self) -> None:
+        """Open the x-ray where the layout does not already show it."""
+        if not self.screen.presenter:
+            self.screen.panel = "xray"
+
+    def boost_a_video(self) -> int:
+        """Boost, as an operator would, a trending video the viewer has not seen, outside the
+        topics they love and any they muted; returns its id."""
+        seen = {rec.video.id for rec in self.session.history}
+        seen.add(self.notes.boosted if self.notes.boosted is not None else -1)
+        avoid = set(self.loved()) | set(muted_topics(self.session.profile()))
+        trending = self.engine.discover(n=50).videos
+        chosen = next(
+            (v for v in trending if v not in seen and self._boostable(v, avoid)), trending[0]
+        )
+        now = self.engine.now
+        self.engine.boost(
+            chosen, weight=BOOST_WEIGHT, until=now + BOOST_S, reason=BOOST_REASON, by=BOOST_BY
+        )
+        return chosen
+
+    def _boostable(self, video_id: int, avoid: set[str]) -> bool:
+        video = self.engine.video(video_id)
+        return video.topic not in avoid and not video.sensitive
+
+    def show_discover(self) -> None:
+        """Open Discover over the feed."""
+        if self.app.screen is self.screen:
+            self.app.push_screen(DiscoverScreen(self.engine.discover()))
+
+    def show_debrief(self) -> None:
+        """Close the session's current viewing record so far and show the study debrief."""
+        labels = self.session.labels
+        self._debrief = build_debrief(
+            self.app.db_path, self.session.viewer, self.session.user_id, self.engine.config
+        )
+        self.app.push_screen(TourDebriefScreen(self._debrief, labels, boost_disclosed=True))
+        self.app.call_after_refresh(self._show)
+
+    # -- running ----------------------------------------------------------------------------------
+
+    @property
+    def chapter(self) -> Chapter:
+        return self.chapter_list[self.index]
+
+    def start(self, *, live: bool = True) -> None:
+        """Begin the first chapter; `live` runs the tour on a timer (tests call advance)."""
+        self.log = [ChapterLog(c.title) for c in self.chapter_list]
+        self.begin(0)
+        if live:
+            self._timer = self.screen.set_interval(TICK_S, self._tick)
+
+    def _tick(self) -> None:
+        self.advance(TICK_S, playing=False)
+
+    def advance(self, wall_s: float, *, playing: bool = True) -> None:
+        """Let `wall_s` seconds pass: the video plays (`playing`: off where the feed's own
+        timer plays it), the pilot and the crowd act, and the evidence is looked for.
+
+        Args:
+            wall_s: Wall seconds.
+            playing: Play the video on screen for them too.
+        """
+        if self.finished:
+            return
+        if playing and self.app.screen is self.screen:
+            self.screen.play(wall_s)
+        if self.pilot is not None:
+            self.pilot.step(wall_s)
+        if self.chapter.crowd and self._shown is None:
+            self._crowd().step()
+        self.log[self.index].seconds += wall_s
+        self._since_check += wall_s
+        if self._since_check >= CHECK_S:
+            self._since_check = 0.0
+            self.check()
+        if self._shown is not None and self.pilot is not None:
+            self._held_s += wall_s
+            if self._held_s >= HOLD_PACES * self.pace_s:
+                self.move(+1)
+        elif self.pilot is not None and self.log[self.index].seconds >= CHAPTER_LIMIT_S:
+            self.move(+1)
+
+    def check(self) -> None:
+        """Look for the chapter's evidence and update the caption bar."""
+        if self._shown is None:
+            self._shown = self.chapter.evidence(self)
+            if self._shown is not None:
+                self.log[self.index].shown = self._shown.detail
+                if self.pilot is not None:
+                    self.pilot.held = True
+                    if self.chapter.reveal is not None:
+                        self.chapter.reveal(self)
+        self._show()
+
+    def _show(self) -> None:
+        chapter, tour = self.chapter, self
+        counter = chapter.counter(tour)
+        shown = self._shown
+        view = CaptionView(
+            title=f"Chapter {chapter.title}",
+            caption=chapter.caption
+            if self.pilot is not None
+            else f"{chapter.caption} You: {chapter.me}.",
+            status=chapter.status(tour),
+            takeaway=None if shown is None else chapter.takeaway,
+            evidence="" if shown is None else shown.detail,
+            counter=None if counter is None else counter.value,
+            counter_label="" if counter is None else counter.label,
+            keys="← → chapters · q summary",
+        )
+        screen = self.app.screen
+        if isinstance(screen, (TourScreen, TourDebriefScreen)):
+            screen.show_caption(view)
+
+    def begin(self, index: int) -> None:
+        """Begin chapter `index` afresh."""
+        self.index = index
+        self.notes = Notes(start=max(self.session.index, 0))
+        self._shown, self._held_s, self._since_check = None, 0.0, 0.0
+        if self.pilot is not None:
+            self.pilot.requests.clear()
+            self.pilot.held = False
+        self.chapter.begin(self)
+        self.check()
+
+    def move(self, step: int) -> None:
+        """Go to the next (+1) or previous (-1) chapter; past the last, the tour ends."""
+        target = self.index + step
+        self._close_covers()
+        if target >= len(self.chapter_list):
+            self.finish()
+            return
+        self.begin(max(target, 0))
+
+    def _close_covers(self) -> None:
+        """Close what a chapter opened over the feed (why, Discover, the debrief, a prompt)."""
+        while self.app.screen is not self.screen and isinstance(
+            self.app.screen, (Panel, TourDebriefScreen, DiscoverScreen)
+        ):
+            self.app.pop_screen()
+
+    def finish(self) -> None:
+        """The tour is over: stop its timer, the pilot and the crowd, then the summary."""
+        self.stop()
+        self.app.action_request_quit()
+
+    def stop(self) -> None:
+        """Stop the tour without leaving the feed (the app is quitting)."""
+        if self.finished:
+            return
+        self.finished = True
+        if self._timer is not None:
+            self._timer.stop()
+        if self.pilot is not None:
+            self.pilot.stop()
+        if self.crowd is not None:
+            self.crowd.close()
+
+
+class TourApp(FeedApp):
+    """The feed app running the tour over a new viewer's feed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Priority: the chapters move from over why, Discover and the debrief too.
+        Binding("right", "tour_move(1)", "next chapter", priority=True),
+        Binding("left", "tour_move(-1)", "previous chapter", priority=True),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine,
+        db_path: Path,
+        *,
+        user_id: int | None,
+        pace_s: float = DEFAULT_PACE_S,
+        loved: tuple[str, ...] | None = None,
+        live: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Create the tour (see :func:`make_tour_app`).
+
+        Args:
+            engine: An open engine; the app closes it when it exits.
+            db_path: The world file (the debrief re-reads the session from it).
+            user_id: The pilot's new viewer; None: the presenter signs up and drives.
+            pace_s: Seconds per video on autopilot.
+            loved: The pilot's two topics (None: the presenter drives).
+            live: Play in real time and run the tour on its timer (off for tests).
+            clock: Monotonic seconds.
+        """
+        super().__init__(engine, db_path.name, user_id=user_id, live=live, clock=clock)
+        self.db_path = db_path
+        self.pace_s = pace_s
+        self.loved = loved
+        self.tour: Tour | None = None
+
+    def on_mount(self) -> None:
+        if self.user_id is None:
+            self._onboard()  # the presenter signs up: chapter 1 shows what they chose
+        else:
+            self.start_feed(self.user_id)
+        self._check_size(self.size)
+
+    def start_feed(self, user_id: int) -> None:
+        """Open the viewer's feed under the tour's captions and begin the first chapter."""
+        self.session = FeedSession(self.engine, user_id, clock=self.clock)
+        screen = TourScreen(self.session, live=self.live, clock=self.clock)
+        self.push_screen(screen)
+        pilot = None
+        if self.loved is not None:
+            pilot = TourPilot(screen, self.loved, self.pace_s)
+        self.tour = Tour(self, screen, pilot, self.pace_s)
+        self.call_after_refresh(self.tour.start, live=self.live)
+        self.call_after_refresh(gc.freeze)  # as the feed app does: no collector pauses
+
+    async def on_event(self, event: events.Event) -> None:
+        # On autopilot a person's key must not act as the simulated viewer: only the keys
+        # that move the tour or change what is shown get through.
+        if self._pilot_keeps_driving(event):
+            assert isinstance(event, events.Key)
+            self.notify(
+                "The tour's autopilot is driving: ← → chapters, q summary "
+                "(foryou tour --me to drive yourself).",
+                timeout=3,
+            )
+            return
+        await super().on_event(event)
+
+    def _pilot_keeps_driving(self, event: events.Event) -> bool:
+        tour = self.tour
+        if tour is None or tour.pilot is None or tour.finished:
+            return False
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            return False
+        return event.key not in PILOT_KEYS and isinstance(self.screen, TourScreen)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "tour_move":  # arrows edit a comment's text instead
+            return self.tour is not None and not isinstance(self.screen, TextPrompt)
+        return True
+
+    def action_tour_move(self, step: int) -> None:
+        """Next or previous chapter."""
+        if self.tour is not None and not self.tour.finished:
+            self.tour.move(step)
+
+    def action_request_quit(self) -> None:
+        """q: the tour stops, then the summary (from the summary, leave)."""
+        if self.tour is not None:
+            self.tour.stop()
+        while isinstance(self.screen, TourDebriefScreen):
+            self.pop_screen()
+        super().action_request_quit()
+
+    def on_unmount(self) -> None:
+        if self.tour is not None:
+            self.tour.stop()
+        super().on_unmount()
+
+
+def tour_viewer_name(engine: Engine) -> str:
+    """A name no viewer has yet: tour-1, tour-2, ..."""
+    names = {row["name"] for row in engine.users()}
+    k = 1
+    while f"tour-{k}" in names:
+        k += 1
+    return f"tour-{k}"
+
+
+def make_tour_app(
+    db_path: str | Path,
+    *,
+    autopilot: bool = True,
+    pace_s: float = DEFAULT_PACE_S,
+    live: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+    world_clock: Clock | None = None,
+) -> TourApp:
+    """Open a world and build the tour over it.
+
+    On autopilot a new simulated viewer (``tour-N``) signs up naming the pilot's two topics;
+    with the presenter driving, they sign up themselves in the app.
+
+    Args:
+        db_path: The world's SQLite file.
+        autopilot: The tour's pilot watches (hands off); off: the presenter's keys.
+        pace_s: Seconds per video on autopilot.
+        live: Play in real time (off for tests, which call ``app.tour.advance``).
+        clock: Monotonic seconds for playback.
+        world_clock: The engine's world time (a fixed clock makes picks reproducible).
+
+    Raises:
+        StoreError: the file is missing or is not a foryou world.
+    """
+    path = Path(db_path)
+    engine = Engine.open(path, clock=world_clock)
+    try:
+        user_id, loved = None, None
+        if autopilot:
+            loved = default_loved(engine)
+            user_id = engine.new_user(list(loved), name=tour_viewer_name(engine), simulated=True)
+            engine.claim_viewer(user_id)
+    except BaseException:
+        engine.close()
+        raise
+    return TourApp(
+        engine, path, user_id=user_id, pace_s=pace_s, loved=loved, live=live, clock=clock
+    )
