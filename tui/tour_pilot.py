@@ -15,6 +15,7 @@ in a topic, "why this video", Discover.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -114,7 +115,8 @@ class TourPilot:
         if video is None:
             return
         if video.topic in self.loved:
-            session.playback.speed = max(1.0, video.duration_s / (LOVED_PLAY * self.pace_s))
+            needed = video.duration_s / (LOVED_PLAY * self.pace_s)
+            session.playback.speed = float(max(1, math.ceil(needed)))  # "9×", not "8.6875×"
             self.screen.annotate_keys("to the end")
         else:
             self.screen.annotate_keys(f"for {SKIP_AT * self.pace_s:.1f} s")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.app import ComposeResult, CSSPathType
+from textual import events
+from textual.app import ComposeResult
 from textual.widgets import Label
 
 from tui.screens.feed import FeedScreen
@@ -25,14 +26,16 @@ PRESENTER_WIDTH = 160
 class TourScreen(FeedScreen):
     """The feed under a chapter's caption; the tour (:mod:`tui.tour`) sets what it says."""
 
-    CSS_PATH: ClassVar[CSSPathType | None] = ["feed.tcss", "tour.tcss"]
+    # The feed's own styles, then the caption bar's and the presenter layout's (the bases
+    # name one file, so mypy sees a str there).
+    CSS_PATH: ClassVar[list[str]] = ["feed.tcss", "tour.tcss"]  # type: ignore[assignment]
     caption_view: CaptionView | None = None
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
         yield CaptionBar(id="caption-bar")
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         presenter = self.size.width >= PRESENTER_WIDTH
         self.set_class(presenter, "-presenter")
         self.set_class(not presenter, "-narrow")
@@ -79,11 +82,11 @@ class TourScreen(FeedScreen):
 class TourDebriefScreen(DebriefScreen):
     """The study's debrief of the tour's session, under the last chapter's caption."""
 
-    CSS_PATH: ClassVar[CSSPathType | None] = ["study_debrief.tcss", "tour.tcss"]
+    CSS_PATH: ClassVar[list[str]] = ["study_debrief.tcss", "tour.tcss"]  # type: ignore[assignment]
 
     def compose(self) -> ComposeResult:
-        yield CaptionBar(id="caption-bar")
         yield from super().compose()
+        yield CaptionBar(id="caption-bar")
 
     caption_view: CaptionView | None = None
 

@@ -43,7 +43,7 @@ class CaptionView:
 class CaptionBar(Horizontal):
     """The chapter's caption over the feed; set with :meth:`show`."""
 
-    narrow = False  # set by the screen: no large numerals, the number goes in the label
+    narrow = False  # set by the screen: no large numerals, the count goes in the status
 
     def compose(self) -> ComposeResult:
         with Vertical(id="caption-text"):
@@ -59,19 +59,18 @@ class CaptionBar(Horizontal):
         """Show a chapter's caption, its status or takeaway, and its counter."""
         self.query_one("#caption-title", Label).update(Content(f"{view.title}   {view.keys}"))
         self.query_one("#caption-watch", Static).update(Content(f"Watch: {view.caption}"))
-        status = self.query_one("#caption-status", Static)
-        takeaway = self.query_one("#caption-takeaway", Static)
-        if view.takeaway is None:
-            status.update(Content(view.status or "waiting for the evidence…"))
-            takeaway.update("")
-            self.remove_class("-shown")
-        else:
-            status.update(Content(f"On screen: {view.evidence}"))
-            takeaway.update(Content(f"✓ {view.takeaway}"))
-            self.add_class("-shown")
         counting = view.counter is not None
-        self.query_one("#caption-counter").display = counting
+        lines = [view.status or "waiting for the evidence…"]
+        if view.takeaway is not None:
+            lines = [f"On screen: {view.evidence}"]
+        if counting and self.narrow:  # no room for large numerals: the count leads the status
+            lines.insert(0, f"{view.counter} {view.counter_label}")
+        self.query_one("#caption-status", Static).update(Content("\n".join(lines)))
+        takeaway = self.query_one("#caption-takeaway", Static)
+        takeaway.display = view.takeaway is not None
+        takeaway.update(Content(f"✓ {view.takeaway}" if view.takeaway else ""))
+        self.set_class(view.takeaway is not None, "-shown")
+        self.query_one("#caption-counter").display = counting and not self.narrow
         if counting:
             self.query_one(Digits).update(str(view.counter))
-            label = f"{view.counter} {view.counter_label}" if self.narrow else view.counter_label
-            self.query_one("#counter-label", Label).update(Content(label))
+            self.query_one("#counter-label", Label).update(Content(view.counter_label))
