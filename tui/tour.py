@@ -93,7 +93,11 @@ class Tour:
     _held_s: float = 0.0
     _timer: Timer | None = None
     _debrief: Debrief | None = None
+    started: bool = False
     finished: bool = False
+
+    def __post_init__(self) -> None:
+        self.log = [ChapterLog(c.title) for c in self.chapter_list]
 
     # -- what chapters read ---------------------------------------------------------------------
 
@@ -186,7 +190,7 @@ class Tour:
 
     def start(self, *, live: bool = True) -> None:
         """Begin the first chapter; `live` runs the tour on a timer (tests call advance)."""
-        self.log = [ChapterLog(c.title) for c in self.chapter_list]
+        self.started = True
         self.begin(0)
         if live:
             self._timer = self.screen.set_interval(TICK_S, self._tick)
@@ -202,7 +206,7 @@ class Tour:
             wall_s: Wall seconds.
             playing: Play the video on screen for them too.
         """
-        if self.finished:
+        if self.finished or not self.started:
             return
         if playing and self.app.screen is self.screen:
             self.screen.play(wall_s)
@@ -336,7 +340,8 @@ class TourApp(FeedApp):
         self.loved = loved
         self.tour: Tour | None = None
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # the feed app's own would ask who is watching
         if self.user_id is None:
             self._onboard()  # the presenter signs up: chapter 1 shows what they chose
         else:
@@ -395,9 +400,9 @@ class TourApp(FeedApp):
         super().action_request_quit()
 
     def on_unmount(self) -> None:
+        # Before the feed app's own handler closes the session and the engine.
         if self.tour is not None:
             self.tour.stop()
-        super().on_unmount()
 
 
 def tour_viewer_name(engine: Engine) -> str:

@@ -22,7 +22,7 @@ class CaptionView:
     Attributes:
         title: "Chapter 2 of 8 · What you do weighs most".
         caption: What to watch for.
-        status: Live lines while the evidence is awaited (a pool's reach, a boost's way).
+        status: Live lines (a pool's reach, a boost's way); they stay with the takeaway.
         takeaway: The one-line takeaway, once the evidence is on screen (None: waiting).
         evidence: What the evidence showed, in one line (with the takeaway).
         counter: The chapter's number, if it counts something.
@@ -61,7 +61,7 @@ class CaptionBar(Horizontal):
         self.query_one("#caption-watch", Static).update(Content(f"Watch: {view.caption}"))
         counting = view.counter is not None
         lines = [view.status or "waiting for the evidence…"]
-        if view.takeaway is not None:
+        if view.takeaway is not None and not view.status:  # a live status stays: it is the evidence
             lines = [f"On screen: {view.evidence}"]
         if counting and self.narrow:  # no room for large numerals: the count leads the status
             lines.insert(0, f"{view.counter} {view.counter_label}")
