@@ -340,7 +340,7 @@ class TourApp(FeedApp):
         self.loved = loved
         self.tour: Tour | None = None
 
-    def on_mount(self, event: events.Mount) -> None:
+    def on_mount(self, event: events.Mount) -> None:  # type: ignore[override]  # to prevent it
         event.prevent_default()  # the feed app's own would ask who is watching
         if self.user_id is None:
             self._onboard()  # the presenter signs up: chapter 1 shows what they chose
