@@ -8,7 +8,10 @@ chapter is started directly (``Tour.begin``) on the 3,000-video test world.
 
 from __future__ import annotations
 
+import re
+import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,8 @@ from textual.pilot import Pilot
 from textual.widgets import Digits
 
 from engine import VirtualClock
+from seed.build import build_world
+from tests.test_tui_tmux import Terminal, foryou_command
 from tests.tuikit import rows, screen_text
 from tui.cli import main
 from tui.screens.discover import DiscoverScreen
@@ -31,6 +36,7 @@ WIDE = (170, 50)  # the presenter layout
 NARROW = (100, 32)
 PACE_S = 1.0
 STEP_S = 0.1
+TOUR_TIMEOUT_S = 240.0
 
 
 def tour_app(world: Path, *, autopilot: bool = True) -> TourApp:
@@ -169,9 +175,9 @@ async def test_7_an_operator_boost_arrives_and_is_disclosed(world_path: Path) ->
     async with app.run_test(size=WIDE) as pilot:
         tour = await start_at(app, pilot, 6)
         shown = await until_shown(app, pilot)
-        assert "BOOSTED ×100 by foryou tour" in shown
+        assert re.search(r"BOOSTED ×\d+ by foryou tour", shown)
         assert isinstance(app.screen, WhyScreen)
-        assert "BOOSTED ×100 by foryou tour" in on_screen(app)
+        assert re.search(r"BOOSTED ×\d+ by foryou tour", on_screen(app))
         boosts = rows(world_path, "SELECT video_id, created_by FROM boosts")
         assert {"video_id": tour.notes.boosted, "created_by": "foryou tour"} in boosts
         caption = tour.chapter.caption
@@ -270,3 +276,31 @@ def test_cli_opens_the_tour(world_path: Path, monkeypatch: pytest.MonkeyPatch, f
     assert app.pace_s == 3.0
     assert (app.loved is not None) == (flag == "--autopilot")
     app.engine.close()
+
+
+@pytest.mark.tmux
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_the_whole_tour_hands_off_in_a_real_terminal(tmp_path: Path) -> None:
+    """`foryou tour` on autopilot from the first chapter to the summary, in tmux, on the default
+    world built now (its uploads fresh, its trends current, as `make run` builds it)."""
+    world = tmp_path / "world.db"
+    build_world(world, videos=20_000, seed=42)
+    command = f"cd {Path(__file__).parents[1]} && {foryou_command()} tour --db {world} --pace 0.5"
+    term = Terminal(command, width=170, height=50)
+    try:
+        deadline = time.monotonic() + TOUR_TIMEOUT_S
+        while "SESSION SUMMARY" not in term.text():
+            assert time.monotonic() < deadline, f"the tour did not end:\n{term.text()}"
+            time.sleep(0.5)
+        term.keys("q")
+        report = term.wait_for("EXIT=0")
+    finally:
+        term.close()
+    chapters = [line for line in report.splitlines() if line[:2] in {f"{n} " for n in range(1, 9)}]
+    assert len(chapters) == 8, report
+    assert not any("evidence not reached" in line for line in chapters), report
+    assert "the whole tour" in report
+    with sqlite3.connect(world) as conn:
+        boosted = conn.execute("SELECT count(*) FROM boosts WHERE created_by = 'foryou tour'")
+        assert boosted.fetchone()[0] >= 1

@@ -30,12 +30,17 @@ RECENT = 10  # chapter 2: the loved share of the last 10 videos
 TURNED = 6  # ... turns the feed once 6 of them are the loved topics
 AFTER_MUTE = 20  # chapter 3: videos counted after "not interested"
 FIRST_PICKS = 3  # chapter 1: the first picks whose sources are read
-BOOST_WEIGHT = 100.0  # the learned profile scores its topics ~40: a boost must outbid them
+BOOST_WEIGHT = 100.0  # the least the tour boosts by
+BOOST_MARGIN = 3.0  # ... or this many times what the best video of the last pick scored
+BOOST_STEP = 50.0  # weights are rounded up to this: "×350", not "×337.4"
+TRENDING_BOOSTABLE = 50  # trending videos the operator chooses among
 BOOST_S = 900.0  # world seconds the tour's boost lasts (written to the file: kept short)
 BOOST_REASON = "foryou tour: an operator boost, to show heating"
 BOOST_BY = "foryou tour"
 BOOST_PATIENCE = 6  # picks a boosted video gets to arrive before another is boosted
-TREND_TOP = 10
+TREND_TOP = 10  # Discover's top: where a trend must rise to
+TREND_WATCHED = 30  # ranks followed, so a trend entering the top is shown from where it was
+TREND_PATIENCE = 8  # paces chapter 6 waits for a trend to climb before a gain per hour will do
 BAR = 12  # cells of a pool's reach bar
 
 
@@ -92,7 +97,8 @@ class Notes:
     muted: str | None = None  # chapter 3: the topic marked "not interested"
     muted_at: int | None = None  # ... and the history index it was marked at
     followed: int | None = None  # chapter 4: the new creator's upload followed
-    fresh_seen: list[int] = field(default_factory=list)  # ... new uploads served meanwhile
+    # ... new creators' uploads served from their first pool meanwhile, and that pool's number
+    fresh_seen: dict[int, int] = field(default_factory=dict)
     trends: dict[str, tuple[int, float]] = field(default_factory=dict)  # chapter 6: rank, v/h
     boosted: int | None = None  # chapter 7: the video the tour boosted
     extra: dict[str, Any] = field(default_factory=dict)
@@ -181,21 +187,23 @@ def _mute_counter(tour: Tour) -> Counter | None:
 
 
 def note_fresh(tour: Tour, rec: Recommendation) -> None:
-    """A pick served anywhere (the presenter's or the crowd's): chapter 4 follows the first
-    new creator's upload a test pool serves, and the next one if that one stops."""
-    notes = tour.notes
+    """A pick served anywhere (the presenter's or the crowd's): chapter 4 follows the new
+    creators' uploads the test pools serve, from the first pool on."""
     if rec.source != Source.FRESH or not tour.by_new_creator(rec.video.creator_id):
         return
-    if rec.video.id not in notes.fresh_seen:
-        notes.fresh_seen.append(rec.video.id)
-    followed = notes.followed
-    if followed is None or tour.engine.pool_status(followed).state == "stopped":
-        candidates = [v for v in notes.fresh_seen if _climbable(tour.engine.pool_status(v))]
-        notes.followed = candidates[0] if candidates else None
+    status = tour.engine.pool_status(rec.video.id)
+    if status.stage == 0 and rec.video.id not in tour.notes.fresh_seen:
+        tour.notes.fresh_seen[rec.video.id] = status.stage
+    follow_the_furthest(tour)
 
 
-def _climbable(status: PoolStatus) -> bool:
-    return status.state == "testing" and status.stage == 0
+def follow_the_furthest(tour: Tour) -> None:
+    """Follow the upload furthest along of those the chapter saw enter their first pool (the
+    caption shows one; any of them that climbs is the evidence)."""
+    statuses = [tour.engine.pool_status(v) for v in tour.notes.fresh_seen]
+    alive = [s for s in statuses if s.state != "stopped"]
+    if alive:
+        tour.notes.followed = max(alive, key=lambda s: (s.stage, s.viewers)).video_id
 
 
 def pool_reach(status: PoolStatus) -> list[tuple[int, int, int]]:
@@ -237,6 +245,7 @@ def _pools_status(tour: Tour) -> str:
 
 
 def _pools_evidence(tour: Tour) -> Shown | None:
+    follow_the_furthest(tour)
     followed = tour.notes.followed
     if followed is None:
         return None
@@ -292,23 +301,27 @@ def trend_ranks(discover: Discover) -> dict[str, tuple[int, float]]:
     """Each trending hashtag and sound: its rank in Discover and its velocity per hour."""
     ranks = {}
     for trends in (discover.hashtags, discover.sounds):
-        for rank, trend in enumerate(trends[:TREND_TOP], 1):
+        for rank, trend in enumerate(trends, 1):
             ranks[trend.name] = (rank, trend.velocity)
     return ranks
 
 
 def _trends_begin(tour: Tour) -> None:
-    tour.notes.trends = trend_ranks(tour.engine.discover(TREND_TOP))
+    tour.notes.trends = trend_ranks(tour.engine.discover(TREND_WATCHED))
 
 
-def rising(before: dict[str, tuple[int, float]], now: dict[str, tuple[int, float]]) -> str | None:
-    """The trend that rose most since `before`: up in rank, or into the top, else the largest
-    gain per hour; None if nothing rose."""
+def rising(
+    before: dict[str, tuple[int, float]], now: dict[str, tuple[int, float]], *, climbed_only: bool
+) -> str | None:
+    """The trend that rose most since `before`: up in rank or into the top, else (unless
+    `climbed_only`) the largest gain per hour; None if nothing rose."""
     best: tuple[float, str] | None = None
     for name, (rank, velocity) in now.items():
-        was_rank, was_velocity = before.get(name, (TREND_TOP + 1, 0.0))
+        if rank > TREND_TOP:
+            continue
+        was_rank, was_velocity = before.get(name, (TREND_WATCHED + 1, 0.0))
         climbed, gained = was_rank - rank, velocity - was_velocity
-        if climbed <= 0 and gained < 1.0:
+        if climbed <= 0 and (climbed_only or gained < 1.0):
             continue
         line = printable(
             f"{name}: {_place(was_rank)} → {_place(rank)}, "
@@ -321,11 +334,15 @@ def rising(before: dict[str, tuple[int, float]], now: dict[str, tuple[int, float
 
 
 def _place(rank: int) -> str:
-    return f"#{rank}" if rank <= TREND_TOP else "outside the top"
+    return f"#{rank}" if rank <= TREND_WATCHED else f"below #{TREND_WATCHED}"
 
 
 def _trends_evidence(tour: Tour) -> Shown | None:
-    line = rising(tour.notes.trends, trend_ranks(tour.engine.discover(TREND_TOP)))
+    # A climb in the ranking reads best from the back of the room; a gain per hour is the
+    # fallback once the chapter has waited TREND_PATIENCE paces for one.
+    patient = tour.chapter_seconds() < TREND_PATIENCE * tour.pace_s
+    now = trend_ranks(tour.engine.discover(TREND_WATCHED))
+    line = rising(tour.notes.trends, now, climbed_only=patient)
     return None if line is None else Shown(f"rising in Discover: {line}")
 
 
@@ -333,11 +350,9 @@ def _trends_evidence(tour: Tour) -> Shown | None:
 
 
 def _heat_begin(tour: Tour) -> None:
-    tour.notes.boosted = tour.boost_a_video()
-    if tour.pilot is not None:
-        tour.pilot.queue(
-            Request("why", "w", "why", suits=lambda _: tour.current_video() == tour.notes.boosted)
-        )
+    tour.notes.boosted, tour.notes.extra["weight"] = tour.boost_a_video()
+    if tour.pilot is not None:  # on any boosted pick (an earlier tour's boost may still hold)
+        tour.pilot.queue(Request("why", "w", "why", suits=lambda _: tour.current_boosted()))
 
 
 def _heat_waited(tour: Tour) -> None:
@@ -349,7 +364,7 @@ def _heat_waited(tour: Tour) -> None:
         return
     if len(since) >= notes.extra.get("patience", BOOST_PATIENCE):
         notes.extra["patience"] = len(since) + BOOST_PATIENCE
-        notes.boosted = tour.boost_a_video()
+        notes.boosted, notes.extra["weight"] = tour.boost_a_video()
 
 
 def _heat_evidence(tour: Tour) -> Shown | None:
@@ -374,7 +389,8 @@ def _heat_status(tour: Tour) -> str:
     arrived = any(rec.video.id == boosted for rec in tour.session.history[tour.notes.start :])
     where = "arrived: the why screen says so" if arrived else "waiting for it in the feed"
     return printable(
-        f"boosted ×{BOOST_WEIGHT:g}: @{video.creator_handle}'s {video.topic_name} video, {where}"
+        f"boosted ×{tour.notes.extra['weight']:g}: @{video.creator_handle}'s "
+        f"{video.topic_name} video, {where}"
     )
 
 

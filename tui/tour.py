@@ -17,26 +17,32 @@ simulated viewer on autopilot, a person with ``--me``), the crowd's simulated vi
 from __future__ import annotations
 
 import gc
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 
 from engine import Engine
 from engine.clock import Clock
+from engine.scoring import BOOST_FLOOR
 from engine.study import Debrief
 from engine.study.debrief import build_debrief
 from tui.app import FeedApp
 from tui.chapters import (
     BOOST_BY,
+    BOOST_MARGIN,
     BOOST_REASON,
     BOOST_S,
+    BOOST_STEP,
     BOOST_WEIGHT,
+    TRENDING_BOOSTABLE,
     Chapter,
     Notes,
     Shown,
@@ -57,6 +63,7 @@ from tui.widgets.caption_bar import CaptionView
 
 DEFAULT_PACE_S = 2.0
 TICK_S = 0.1
+MAX_TICK_S = 1.0  # a stalled loop (a suspended laptop) must not count as a chapter's time
 CHECK_S = 0.25  # how often a chapter's evidence is looked for
 HOLD_PACES = 2.5  # on autopilot, a takeaway stays this many paces before the next chapter
 CHAPTER_LIMIT_S = 90.0  # on autopilot, a chapter whose evidence has not come by then moves on
@@ -91,6 +98,7 @@ class Tour:
     _began_at: float = 0.0
     _since_check: float = 0.0
     _held_s: float = 0.0
+    _last_tick: float = 0.0
     _timer: Timer | None = None
     _debrief: Debrief | None = None
     started: bool = False
@@ -123,11 +131,17 @@ class Tour:
         """The creator joined recently and had no views before (the world says so)."""
         return bool(self.engine.catalog.world.creators.is_new[creator_id])
 
+    def chapter_seconds(self) -> float:
+        """Seconds the current chapter has run."""
+        return self.log[self.index].seconds
+
     def crowd_picks(self) -> int:
         return 0 if self.crowd is None else self.crowd.picks
 
-    def current_video(self) -> int | None:
-        return None if self.session.video is None else self.session.video.id
+    def current_boosted(self) -> bool:
+        """The pick on screen was boosted (its receipt says so)."""
+        current = self.session.current
+        return current is not None and current.receipt.boost is not None
 
     def why_on_screen(self) -> bool:
         return isinstance(self.app.screen, WhyScreen)
@@ -148,21 +162,35 @@ class Tour:
         if not self.screen.presenter:
             self.screen.panel = "xray"
 
-    def boost_a_video(self) -> int:
+    def boost_a_video(self) -> tuple[int, float]:
         """Boost, as an operator would, a trending video the viewer has not seen, outside the
-        topics they love and any they muted; returns its id."""
+        topics they love and any they muted: of those, the one the engine already scores
+        highest for them, by enough to outbid what their feed shows now (a boost multiplies
+        the score, and a learned profile scores its own topics far above a stranger's).
+
+        Returns:
+            The video and the boost's weight.
+        """
         seen = {rec.video.id for rec in self.session.history}
         seen.add(self.notes.boosted if self.notes.boosted is not None else -1)
         avoid = set(self.loved()) | set(muted_topics(self.session.profile()))
-        trending = self.engine.discover(n=50).videos
-        chosen = next(
-            (v for v in trending if v not in seen and self._boostable(v, avoid)), trending[0]
-        )
-        now = self.engine.now
+        trending = self.engine.discover(n=TRENDING_BOOSTABLE).videos
+        candidates = [v for v in trending if v not in seen and self._boostable(v, avoid)]
+        candidates = candidates or trending[:1]
+        ranking = self.engine.rank(self.session.user_id, candidates)
+        best = int(np.argmax(ranking.scores))
+        score = max(float(ranking.scores[best]), BOOST_FLOOR)
+        current = self.session.current
+        top = max((row["score"] for row in current.receipt.slate), default=0.0) if current else 0.0
+        weight = max(BOOST_WEIGHT, BOOST_STEP * math.ceil(BOOST_MARGIN * top / score / BOOST_STEP))
         self.engine.boost(
-            chosen, weight=BOOST_WEIGHT, until=now + BOOST_S, reason=BOOST_REASON, by=BOOST_BY
+            candidates[best],
+            weight=weight,
+            until=self.engine.now + BOOST_S,
+            reason=BOOST_REASON,
+            by=BOOST_BY,
         )
-        return chosen
+        return candidates[best], weight
 
     def _boostable(self, video_id: int, avoid: set[str]) -> bool:
         video = self.engine.video(video_id)
@@ -193,10 +221,15 @@ class Tour:
         self.started = True
         self.begin(0)
         if live:
+            self._last_tick = self.app.clock()
             self._timer = self.screen.set_interval(TICK_S, self._tick)
 
     def _tick(self) -> None:
-        self.advance(TICK_S, playing=False)
+        # The time that really passed: a busy machine stretches the ticks, and the chapters'
+        # durations must be what the audience waited.
+        now = self.app.clock()
+        elapsed, self._last_tick = now - self._last_tick, now
+        self.advance(min(elapsed, MAX_TICK_S), playing=False)
 
     def advance(self, wall_s: float, *, playing: bool = True) -> None:
         """Let `wall_s` seconds pass: the video plays (`playing`: off where the feed's own
