@@ -30,9 +30,9 @@ RECENT = 10  # chapter 2: the loved share of the last 10 videos
 TURNED = 6  # ... turns the feed once 6 of them are the loved topics
 AFTER_MUTE = 20  # chapter 3: videos counted after "not interested"
 FIRST_PICKS = 3  # chapter 1: the first picks whose sources are read
-BOOST_WEIGHT = 100.0  # the least the tour boosts by
-BOOST_MARGIN = 3.0  # ... or this many times what the best video of the last pick scored
-BOOST_STEP = 50.0  # weights are rounded up to this: "×350", not "×337.4"
+# A learned profile scores its own topics ~50 and a stranger's video ~0.5: ×1000 outbids them.
+BOOST_WEIGHT = 1000.0
+BOOST_AGAIN = 10.0  # a boost that did not arrive is followed by one this many times harder
 TRENDING_BOOSTABLE = 50  # trending videos the operator chooses among
 BOOST_S = 900.0  # world seconds the tour's boost lasts (written to the file: kept short)
 BOOST_REASON = "foryou tour: an operator boost, to show heating"
@@ -350,21 +350,24 @@ def _trends_evidence(tour: Tour) -> Shown | None:
 
 
 def _heat_begin(tour: Tour) -> None:
-    tour.notes.boosted, tour.notes.extra["weight"] = tour.boost_a_video()
+    tour.notes.boosted = tour.boost_a_video(BOOST_WEIGHT)
+    tour.notes.extra["weight"] = BOOST_WEIGHT
     if tour.pilot is not None:  # on any boosted pick (an earlier tour's boost may still hold)
         tour.pilot.queue(Request("why", "w", "why", suits=lambda _: tour.current_boosted()))
 
 
 def _heat_waited(tour: Tour) -> None:
-    """A boosted video a filter of this viewer's keeps out (sensitive, spam, their language)
-    never arrives: after :data:`BOOST_PATIENCE` picks without it the operator boosts another."""
+    """A boosted video a filter of this viewer's keeps out (spam, a keyword) never arrives, and
+    one the learned profile scores very low may take long: after :data:`BOOST_PATIENCE` picks
+    without it the operator boosts another, :data:`BOOST_AGAIN` times harder."""
     notes = tour.notes
     since = tour.session.history[notes.start + 1 : tour.session.index + 1]
     if notes.boosted is None or any(rec.video.id == notes.boosted for rec in since):
         return
     if len(since) >= notes.extra.get("patience", BOOST_PATIENCE):
         notes.extra["patience"] = len(since) + BOOST_PATIENCE
-        notes.boosted, notes.extra["weight"] = tour.boost_a_video()
+        notes.extra["weight"] *= BOOST_AGAIN
+        notes.boosted = tour.boost_a_video(notes.extra["weight"])
 
 
 def _heat_evidence(tour: Tour) -> Shown | None:

@@ -17,30 +17,25 @@ simulated viewer on autopilot, a person with ``--me``), the crowd's simulated vi
 from __future__ import annotations
 
 import gc
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 
 from engine import Engine
 from engine.clock import Clock
-from engine.scoring import BOOST_FLOOR
 from engine.study import Debrief
 from engine.study.debrief import build_debrief
 from tui.app import FeedApp
 from tui.chapters import (
     BOOST_BY,
-    BOOST_MARGIN,
     BOOST_REASON,
     BOOST_S,
-    BOOST_STEP,
     BOOST_WEIGHT,
     TRENDING_BOOSTABLE,
     Chapter,
@@ -162,35 +157,24 @@ class Tour:
         if not self.screen.presenter:
             self.screen.panel = "xray"
 
-    def boost_a_video(self) -> tuple[int, float]:
+    def boost_a_video(self, weight: float = BOOST_WEIGHT) -> int:
         """Boost, as an operator would, a trending video the viewer has not seen, outside the
-        topics they love and any they muted: of those, the one the engine already scores
-        highest for them, by enough to outbid what their feed shows now (a boost multiplies
-        the score, and a learned profile scores its own topics far above a stranger's).
+        topics they love and any they muted, and not the one boosted last (it did not arrive:
+        a filter of theirs may keep it out); returns its id.
 
-        Returns:
-            The video and the boost's weight.
+        Args:
+            weight: The boost's weight (a learned profile scores its own topics far above a
+                stranger's, and a boost multiplies the score).
         """
-        seen = {rec.video.id for rec in self.session.history}
-        seen.add(self.notes.boosted if self.notes.boosted is not None else -1)
+        seen = {rec.video.id for rec in self.session.history} | {self.notes.boosted}
         avoid = set(self.loved()) | set(muted_topics(self.session.profile()))
         trending = self.engine.discover(n=TRENDING_BOOSTABLE).videos
         candidates = [v for v in trending if v not in seen and self._boostable(v, avoid)]
-        candidates = candidates or trending[:1]
-        ranking = self.engine.rank(self.session.user_id, candidates)
-        best = int(np.argmax(ranking.scores))
-        score = max(float(ranking.scores[best]), BOOST_FLOOR)
-        current = self.session.current
-        top = max((row["score"] for row in current.receipt.slate), default=0.0) if current else 0.0
-        weight = max(BOOST_WEIGHT, BOOST_STEP * math.ceil(BOOST_MARGIN * top / score / BOOST_STEP))
+        chosen = (candidates or trending)[0]
         self.engine.boost(
-            candidates[best],
-            weight=weight,
-            until=self.engine.now + BOOST_S,
-            reason=BOOST_REASON,
-            by=BOOST_BY,
+            chosen, weight=weight, until=self.engine.now + BOOST_S, reason=BOOST_REASON, by=BOOST_BY
         )
-        return candidates[best], weight
+        return chosen
 
     def _boostable(self, video_id: int, avoid: set[str]) -> bool:
         video = self.engine.video(video_id)
