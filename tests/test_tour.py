@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from textual.pilot import Pilot
-from textual.widgets import Digits
+from textual.widgets import Digits, SelectionList
 
 from engine import VirtualClock
 from seed.build import build_world
@@ -254,6 +254,18 @@ async def test_me_signs_the_presenter_up_and_waits_for_their_keys(world_path: Pa
         await pilot.pause()
         assert isinstance(app.screen, OnboardingScreen)
         assert app.tour is None  # the tour begins with the presenter's feed
+        app.screen.query_one(SelectionList).select("cooking")
+        await pilot.click("#start")
+        await pilot.pause()
+        tour = tour_of(app)
+        assert tour.pilot is None and "You: just" in on_screen(app)
+        for _ in range(3):  # the presenter's own keys move the feed
+            await pilot.press("j")
+            await pilot.pause()
+        shown = await until_shown(app, pilot, limit_s=2.0)
+        assert "picks from your interests (Cooking)" in shown
+        await pilot.press("right")
+        assert "You: finish and like two topics" in " ".join(on_screen(app).split())
 
 
 def test_cli_refuses_a_bad_pace_and_a_missing_world(tmp_path: Path) -> None:

@@ -421,7 +421,7 @@ def chapters() -> list[Chapter]:
     return [
         Chapter(
             "1 · Onboarding seeds the first videos",
-            "Watch the first videos' source under the caption: the topics chosen at sign-up.",
+            "the first videos' source, under their caption: the topics chosen at sign-up.",
             "The interests chosen at sign-up pick the first videos: 'from your interests'.",
             lambda tour: None,
             _onboarding_evidence,
@@ -458,8 +458,8 @@ def chapters() -> list[Chapter]:
         ),
         Chapter(
             "5 · Diversity on purpose",
-            "Watch the source under the caption and the x-ray (◀ marks the source of the "
-            "pick): an exploration pick comes outside your interests.",
+            "the source under the video's caption and the x-ray (◀ marks the source of the "
+            "pick): an exploration pick comes from outside your interests.",
             "Some picks are exploration on purpose, and the x-ray says which source it was.",
             _explore_begin,
             _explore_evidence,

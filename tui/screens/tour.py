@@ -35,6 +35,10 @@ class TourScreen(FeedScreen):
         yield from super().compose()
         yield CaptionBar(id="caption-bar")
 
+    def on_mount(self) -> None:
+        if self.caption_view is not None:  # the tour began before the screen was up
+            self.query_one(CaptionBar).show(self.caption_view)
+
     def on_resize(self, event: events.Resize) -> None:
         presenter = self.size.width >= PRESENTER_WIDTH
         self.set_class(presenter, "-presenter")
