@@ -17,8 +17,6 @@ from textual.widgets import Label
 from tui.screens.feed import FeedScreen
 from tui.screens.study_debrief import DebriefScreen
 from tui.widgets.caption_bar import CaptionBar, CaptionView
-from tui.widgets.profile_panel import ProfilePanel
-from tui.widgets.xray_panel import XRayPanel
 
 PRESENTER_WIDTH = 160
 
@@ -57,30 +55,9 @@ class TourScreen(FeedScreen):
         if self.is_mounted:
             self.query_one(CaptionBar).show(view)
 
-    def watch_panel(self, panel: str) -> None:
-        if not self.presenter:
-            super().watch_panel(panel)
-            return
-        for side in ("#profile-panel", "#xray-panel"):
-            self.query_one(side).display = True
-        self._sync_crowding()
-        self._update_panels()
-
-    def _sync_crowding(self) -> None:
-        if self.presenter:
-            self.set_class(False, "-crowded")
-        else:
-            super()._sync_crowding()
-
-    def _update_panels(self) -> None:
-        if not self.presenter:
-            super()._update_panels()
-            return
-        self.query_one(ProfilePanel).show(self.session.profile())
-        current = self.session.current
-        self.query_one(XRayPanel).show(
-            current.receipt if current else None, self.session.finalists()
-        )
+    def shown_panels(self) -> set[str]:
+        """The presenter layout shows the profile and the x-ray at once, without toggling."""
+        return {"profile", "xray"} if self.presenter else super().shown_panels()
 
 
 class TourDebriefScreen(DebriefScreen):
