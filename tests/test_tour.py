@@ -29,7 +29,8 @@ from tui.screens.onboarding import OnboardingScreen
 from tui.screens.summary import SummaryScreen
 from tui.screens.tour import TourDebriefScreen, TourScreen
 from tui.screens.why import WhyScreen
-from tui.tour import Tour, TourApp, make_tour_app
+from tui.tour import Tour
+from tui.tour_app import TourApp, make_tour_app
 from tui.widgets.xray_panel import XRayPanel
 
 WIDE = (170, 50)  # the presenter layout

@@ -45,7 +45,7 @@ def tour(db_path: Path, pace_s: float, autopilot: bool) -> None:
     screen. ← → move between chapters, q ends with the session summary. From 160 columns the
     profile and the x-ray stay open beside the video.
     """
-    from tui.tour import make_tour_app
+    from tui.tour_app import make_tour_app
 
     with user_errors():
         app = make_tour_app(db_path, autopilot=autopilot, pace_s=pace_s)
