@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
 from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
 from engine.policy import PickRequest, Policy, as_policy
-from engine.pools import GRADUATED, STOPPED, TestPools
+from engine.pools import GRADUATED, STATE_NAMES, STOPPED, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
 from engine.ranking import Ranking, rank_given
 from engine.reactions import check_event
@@ -58,7 +59,7 @@ from engine.update import Effects, effects_of, note_revisit, note_seen, note_ser
 from engine.video import Recommendation, Video, describe
 from engine.world import NO_ID, World
 
-__all__ = ["Discover", "Engine", "NothingToRecommendError", "Ranking", "Trend"]
+__all__ = ["Discover", "Engine", "NothingToRecommendError", "PoolStatus", "Ranking", "Trend"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -66,6 +67,26 @@ I64 = npt.NDArray[np.int64]
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_PLAYBACK_SPEED = 16.0
+
+
+@dataclass(frozen=True)
+class PoolStatus:
+    """Where one video stands in the staged test pools (:mod:`engine.pools`).
+
+    Attributes:
+        video_id: The video.
+        state: "testing", "stopped" (it did not beat its pool), "graduated" (it passed the
+            last pool), or "none" (it was never in a pool: not a new upload).
+        stage: The pool it is in (or stopped or graduated in), 0 for the first.
+        viewers: Viewers its current pool has counted so far (0 again after a promotion).
+        sizes: Each pool's size for the active audience now.
+    """
+
+    video_id: int
+    state: str
+    stage: int
+    viewers: int
+    sizes: tuple[int, ...]
 
 
 class Engine:
@@ -1002,6 +1023,22 @@ class Engine:
         ]
         videos = [int(v) for v in self.trending.top_videos[:n]]
         return Discover(hashtags=hashtags, sounds=sounds, videos=videos, bucket_s=bucket_s)
+
+    def pool_status(self, video_id: int) -> PoolStatus:
+        """Where a video stands in the staged test pools, as the fresh source sees it now.
+
+        Raises:
+            ValueError: unknown video id.
+        """
+        self.catalog.check_video(video_id)
+        pools = self.pools
+        return PoolStatus(
+            video_id=video_id,
+            state=STATE_NAMES.get(int(pools.state[video_id]), "none"),
+            stage=int(pools.stage[video_id]),
+            viewers=int(pools.impressions[video_id]),
+            sizes=tuple(pools.size(k) for k in range(len(pools.sizes))),
+        )
 
     @property
     def now(self) -> float:

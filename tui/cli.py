@@ -40,6 +40,7 @@ LAZY_COMMANDS = {
     "evaluate": "tui.cli_eval:evaluate",
     "offline-eval": "tui.cli_eval:offline_eval",
     "import": "tui.cli_import:import_command",
+    "tour": "tui.cli_tour:tour",
 }
 
 

@@ -334,9 +334,14 @@ class FeedScreen(Screen[None]):
         """Show or hide the x-ray of each pick."""
         self.panel = "" if self.panel == "xray" else "xray"
 
+    def shown_panels(self) -> set[str]:
+        """The side panels on screen: the one ``panel`` names (a wider layout may show more)."""
+        return {self.panel} if self.panel else set()
+
     def watch_panel(self, panel: str) -> None:
-        self.query_one("#profile-panel").display = panel == "profile"
-        self.query_one("#xray-panel").display = panel == "xray"
+        shown = self.shown_panels()
+        self.query_one("#profile-panel").display = "profile" in shown
+        self.query_one("#xray-panel").display = "xray" in shown
         self._sync_crowding()
         self._update_panels()
 
@@ -344,9 +349,10 @@ class FeedScreen(Screen[None]):
         self.set_class(bool(self.panel) and self.size.width < CROWDED_WIDTH, "-crowded")
 
     def _update_panels(self) -> None:
-        if self.panel == "profile":
+        shown = self.shown_panels()
+        if "profile" in shown:
             self.query_one(ProfilePanel).show(self.session.profile())
-        elif self.panel == "xray":
+        if "xray" in shown:
             current = self.session.current
             receipt = current.receipt if current else None
             self.query_one(XRayPanel).show(receipt, self.session.finalists())
