@@ -62,7 +62,10 @@ def rank_given(policy: Policy, request: PickRequest, video_ids: I64) -> Ranking:
         request: a pick request whose generator may be drawn from freely (a throwaway).
     """
     if isinstance(policy, StagedPolicy):
-        candidates = CandidateSet(request, _proposal(request, video_ids))
+        # Scored by the learned P(action) where the policy has one, as its picks are.
+        learner = policy.learner
+        model = None if learner is None else learner.ready(request.config)
+        candidates = CandidateSet(request, _proposal(request, video_ids), model)
         scores = np.asarray(policy.scorer.score(request, candidates), dtype=np.float64)
         p = candidates.engine_scores.p if isinstance(policy.scorer, EngineScorer) else None
         return Ranking(

@@ -216,3 +216,17 @@ def test_validate_estimates_from_its_own_logs_only(simulated_logs: Path) -> None
     completion = check.evaluation.outcomes["completion"]
     assert completion.sessions == 6
     assert completion.logged.value == pytest.approx(check.logged["completion"])
+
+
+def test_rank_scores_with_the_learned_model_the_picks_use(world_path: Path) -> None:
+    """Offline metrics of the engine must be the learned engine's, not the hand-set formula's:
+    a learned model that has come to expect more completions moves rank's P(complete)."""
+    with Engine.open(world_path, log=False) as eng:
+        uid = eng.new_user([], name="dee")
+        before = eng.rank(uid, range(50)).p
+        learner = eng.policy.learner  # type: ignore[attr-defined]
+        model = learner.ready(eng.config)
+        model.calibration[0, 1:] += 2.0  # every duration's completion shift, up
+        after = eng.rank(uid, range(50)).p
+    assert before is not None and after is not None
+    assert (after["complete"] > before["complete"] + 0.01).all()
