@@ -15,6 +15,7 @@ import pytest
 from engine import Config, Engine, VirtualClock
 from engine.profile import seed_interests
 from engine.uncertainty import (
+    EARLY_SKIP_MISSES,
     ONBOARDING_HOOKS,
     draw_multiplier,
     draw_topics,
@@ -34,9 +35,19 @@ def test_a_watched_through_topic_counts_as_hooked_an_early_skip_as_missed() -> N
     _close(state, PETS, "skip", 6.0)  # more than half of 10 s: it held the viewer
     _close(state, GAMING, "skip", 1.5)
     assert state.topic_hooked[[COOKING, PETS, GAMING]].tolist() == [1.0, 1.0, 0.0]
-    assert state.topic_missed[[COOKING, PETS, GAMING]].tolist() == [0.0, 0.0, 1.0]
-    # Prior Beta(0.5, 1.5): hooked once -> 1.5/3, missed once -> 0.5/3.
-    assert np.allclose(posterior_mean(state)[[COOKING, GAMING]], [0.5, 1 / 6])
+    assert state.topic_missed[[COOKING, PETS, GAMING]].tolist() == [0.0, 0.0, EARLY_SKIP_MISSES]
+    # Prior Beta(0.5, 1.5): hooked once -> 1.5/3; missed at once -> 0.5/(2 + 3).
+    assert np.allclose(posterior_mean(state)[[COOKING, GAMING]], [0.5, 0.1])
+
+
+def test_a_skip_within_two_seconds_says_more_than_leaving_part_way() -> None:
+    """Leaving a 10 s video at 3 s is one miss; swiping it away at 1.5 s is three: the video
+    never held the viewer at all."""
+    state = viewer()
+    _close(state, PETS, "skip", 3.0)
+    _close(state, GAMING, "skip", 1.5)
+    assert state.topic_missed[[PETS, GAMING]].tolist() == [1.0, 3.0]
+    assert posterior_mean(state)[GAMING] < posterior_mean(state)[PETS] / 1.5
 
 
 def test_a_loop_closing_its_viewing_again_is_no_new_evidence() -> None:
