@@ -42,12 +42,13 @@ def test_a_cold_start_viewer_is_learnt_from_what_it_watches(demo_world: Path, po
     assert sum(shares) / len(shares) >= 0.45, shares
 
 
-@pytest.mark.parametrize("loved", [("fittok", "travel"), ("science", "cars")])
+@pytest.mark.parametrize("loved", [("booktok", "gaming"), ("science", "cars")])
 def test_a_cold_viewer_swiping_the_rest_away_gets_its_two_topics(
     demo_world: Path, loved: tuple[str, str]
 ) -> None:
     """No onboarding, everything else swiped away within 1.5 s: at least 70% of picks 21-50
-    from the two topics (science and cars got 0.57 when a swipe counted as one miss)."""
+    from the two topics (0.87 and 0.77 today; 0.60 and 0.57 when a swipe counted as one miss
+    and the fresh source drew 20 uploads at random)."""
     assert two_topic_share(demo_world, loved, onboard=False) >= 0.7
 
 
