@@ -40,6 +40,7 @@ F64 = npt.NDArray[np.float64]
 
 BASELINE_POOL = 500  # candidates the popular baseline draws from
 EXPLORE_TOPICS = 3
+STARTED_SHARE = 0.5  # of the fresh quota, at most this share for videos whose pool started
 RECENT_PER_TOPIC = 400
 RECENT_PER_COUNTRY = 2000
 FOLLOW_PER_CREATOR = 5
@@ -141,18 +142,22 @@ def trending(ctx: SourceContext, state: UserState, quota: int) -> I64:
 
 def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
     """New uploads in their test pools: first those whose pool has started (furthest along
-    first), then a random draw of the rest, so videos reach a decision (and the next pool)
-    even when a small audience meets thousands of uploads."""
+    first), then new creators' uploads, then a random draw of the rest, so videos reach a
+    decision (and the next pool) even when a small audience meets thousands of uploads, and a
+    creator with no audience yet is not lost among established creators' uploads."""
     pools = ctx.pools
     pool = _unseen(pools.testing(ctx.now), state)
     if len(pool) <= quota:
         return pool
     published = ctx.catalog.world.videos.published_at
     ahead = _unseen(pools.started(), state)
-    ahead = ahead[published[ahead] <= ctx.now][:quota]
+    ahead = ahead[published[ahead] <= ctx.now][: int(quota * STARTED_SHARE)]
+    debut = pool[pools.new_creators(pool, ctx.now)]
+    debut = debut[~np.isin(debut, ahead)]
+    debut = rng.choice(debut, size=min(quota - len(ahead), len(debut)), replace=False)
     drawn = rng.choice(pool, size=min(quota, len(pool)), replace=False)
-    rest = drawn[~np.isin(drawn, ahead)][: quota - len(ahead)]
-    return np.concatenate([ahead, rest]).astype(np.int64)
+    rest = drawn[~np.isin(drawn, np.concatenate([ahead, debut]))]
+    return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
 
 
 def liked_topics(state: UserState, draws: F64 | None) -> list[int]:

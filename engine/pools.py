@@ -60,6 +60,11 @@ class TestPools:
         self.totals = np.zeros((len(self.sizes), 3), dtype=np.float64)  # impr, compl, likes
         self._testing: I64 = np.zeros(0, dtype=np.int64)
         self._started: set[int] = set()  # testing videos a pool has begun counting
+        # When each creator's first video was published: a creator whose first upload is
+        # still fresh is new, and their videos come first to a first audience.
+        videos = catalog.world.videos
+        self.debut = np.full(len(catalog.world.creators), np.inf)
+        np.minimum.at(self.debut, videos.creator_id, videos.published_at)
 
     def load(self, rows: list[tuple[object, ...]]) -> None:
         for video_id, pool, state, impressions, completions, likes in rows:
@@ -115,6 +120,13 @@ class TestPools:
         progress = self.stage[ids].astype(np.int64) * (1 << 32) + self.impressions[ids]
         ahead: I64 = ids[np.argsort(-progress, kind="stable")]
         return ahead
+
+    def new_creators(self, ids: I64, now: float) -> npt.NDArray[np.bool_]:
+        """Which of ``ids`` come from a creator whose first upload is inside the fresh window
+        (published at ``now`` or before): a new creator, with no audience of their own yet."""
+        debut = self.debut[self.catalog.world.videos.creator_id[ids]]
+        new: npt.NDArray[np.bool_] = (debut >= now - self.window_s) & (debut <= now)
+        return new
 
     def testing(self, now: float) -> I64:
         """Videos currently being tested, from the list admit() keeps."""

@@ -34,9 +34,20 @@ def test_a_watched_through_topic_counts_as_hooked_an_early_skip_as_missed() -> N
     _close(state, PETS, "skip", 6.0)  # more than half of 10 s: it held the viewer
     _close(state, GAMING, "skip", 1.5)
     assert state.topic_hooked[[COOKING, PETS, GAMING]].tolist() == [1.0, 1.0, 0.0]
-    assert state.topic_missed[[COOKING, PETS, GAMING]].tolist() == [0.0, 0.0, 1.0]
-    # Prior Beta(0.5, 1.5): hooked once -> 1.5/3, missed once -> 0.5/3.
-    assert np.allclose(posterior_mean(state)[[COOKING, GAMING]], [0.5, 1 / 6])
+    assert state.topic_missed[[COOKING, PETS, GAMING]].tolist() == [0.0, 0.0, 2.0]
+    # Prior Beta(0.5, 1.5): hooked once -> 1.5/3; swiped away at once -> 0.5/(2 + 2).
+    assert np.allclose(posterior_mean(state)[[COOKING, GAMING]], [0.5, 0.125])
+
+
+def test_a_swipe_within_two_seconds_says_more_than_leaving_part_way() -> None:
+    """Leaving a 10 s video at 3 s held the viewer for a while: half a hook, half a miss.
+    Swiping it away at 1.5 s is two misses: the video never held the viewer at all."""
+    state = viewer()
+    _close(state, PETS, "skip", 3.0)
+    _close(state, GAMING, "skip", 1.5)
+    assert state.topic_hooked[[PETS, GAMING]].tolist() == [0.5, 0.0]
+    assert state.topic_missed[[PETS, GAMING]].tolist() == [0.5, 2.0]
+    assert posterior_mean(state)[GAMING] < posterior_mean(state)[PETS] / 2
 
 
 def test_a_loop_closing_its_viewing_again_is_no_new_evidence() -> None:
@@ -142,3 +153,23 @@ def test_evidence_is_rebuilt_when_a_viewer_is_resumed(world_path: Path) -> None:
         after = eng._state(uid)
         assert np.array_equal(after.topic_hooked, hooked)
         assert np.array_equal(after.topic_missed, missed)
+
+
+def test_a_topic_swiped_away_three_times_does_not_come_back(demo_world: Path) -> None:
+    """A cold viewer who finishes cooking and pets and swipes everything else away within
+    1.5 s: once a topic has been swiped away three times, it is not shown again in the
+    viewer's first 60 picks."""
+    eng = Engine.open(demo_world, clock=VirtualClock(0.0), log=False)
+    uid = eng.new_user()
+    skipped: Counter[str] = Counter()
+    returned: Counter[str] = Counter()
+    for _ in range(60):
+        video = eng.next(uid).video
+        if video.topic in ("cooking", "pets"):
+            eng.record(uid, video.id, "complete", watched_s=video.duration_s)
+            continue
+        if skipped[video.topic] >= 3:
+            returned[video.topic] += 1
+        skipped[video.topic] += 1
+        eng.record(uid, video.id, "skip", watched_s=1.5)
+    assert not returned, returned
