@@ -111,7 +111,12 @@ def _onboarding_evidence(tour: Tour) -> Shown | None:
     first = tour.session.history[:FIRST_PICKS]
     if tour.session.index + 1 < FIRST_PICKS:
         return None
-    from_interests = [rec for rec in first if Source.INTEREST in rec.receipt.sources]
+    # On the chosen topics and proposed from them: the interest source also proposes videos
+    # merely close to them in embedding space, which would not show what the sign-up did.
+    chosen = set(tour.engine.profile(tour.session.user_id).interests)
+    from_interests = [
+        rec for rec in first if Source.INTEREST in rec.receipt.sources and rec.video.topic in chosen
+    ]
     if not from_interests or tour.session.index < 0:
         return None
     topics = sorted({rec.video.topic_name for rec in from_interests})
