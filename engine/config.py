@@ -81,7 +81,7 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     interest: Count = 200
     follow: Count = 30
     trending: Count = 40
-    fresh: Count = 30
+    fresh: Count = 20
     coengagement: Count = 30  # "viewers who finished this also finished that"
     coengaged_creators: Count = 10  # "... who finished this creator also finished that one"
     explore: Count = 20
