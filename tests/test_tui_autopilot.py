@@ -122,6 +122,14 @@ def test_plan_stays_for_a_rewatch_and_answers_not_interested_with_its_scope() ->
         following=False,
     )
     assert [(p.key, p.at_s, p.loops) for p in twice] == [("j", 40.0, 2)]
+    thrice = plan(
+        reaction(("complete", {"watched_s": 30.0}), ("rewatch", {}), ("rewatch", {})),
+        20.0,
+        liked=False,
+        saved=False,
+        following=False,
+    )
+    assert [(p.key, p.at_s, p.loops) for p in thrice] == [("j", 60.0, 3)]  # stays for both
     nope = plan(
         reaction(("not_interested", {"scope": "topic"}), ("skip", {"watched_s": 1.2})),
         20.0,

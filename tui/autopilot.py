@@ -190,7 +190,8 @@ class Press:
 
     Attributes:
         at_s: Seconds into the viewing, loops included, when it is pressed.
-        loops: Full loops the viewing must have reached first (1: completed, 2: rewatched).
+        loops: Full loops the viewing must have reached first (1: completed, 2 or more:
+            rewatched once or more).
         key: The key a person would press.
         action: The FeedScreen action it runs (``action_<action>``).
         label: What the key cap says it does.
@@ -217,7 +218,8 @@ def plan(
 
     The closing ``skip`` or ``complete`` becomes ``j`` at the second the persona left (the
     feed records the skip with the seconds played, or the completion itself); a ``rewatch``
-    becomes staying to the end of the second loop. Reactions are spread over the part watched.
+    becomes staying to the end of one more loop (each rewatch, one loop). Reactions are spread
+    over the part watched.
     A "not interested", hide or report is pressed at the second the persona left instead of
     ``j``: the feed moves on after it, so only the first is pressed. Likes, saves and follows
     the viewer already has are left out (their keys would undo them).
@@ -234,7 +236,7 @@ def plan(
     """
     kinds = [kind for kind, _ in reaction.actions]
     if "complete" in kinds:
-        loops = 2 if "rewatch" in kinds else 1
+        loops = 1 + kinds.count("rewatch")  # a persona may loop a video more than once
         leave_s = loops * duration_s
     else:
         loops = 0
@@ -278,8 +280,8 @@ def loops_of(playback: Playback) -> int:
 def plan_note(presses: list[Press], duration_s: float) -> str:
     """What the key cap says the persona will do with the video: "for 7.2 s", "to the end"."""
     leaving = presses[-1]
-    if leaving.loops == 2:
-        return "watch twice"
+    if leaving.loops >= 2:
+        return "watch twice" if leaving.loops == 2 else f"watch {leaving.loops} times"
     if leaving.loops == 1:
         return "to the end"
     return f"for {leaving.at_s:.1f} s"
