@@ -179,26 +179,30 @@ def test_a_notebook_gets_per_persona_measures_that_add_up(
 
 
 @pytest.mark.slow
-def test_an_a_a_run_flags_nothing_after_correction_in_19_of_20_seeds(
+def test_an_a_a_run_flags_something_in_about_one_seed_in_twenty_after_correction(
     world_template: Path, tmp_path: Path
 ) -> None:
-    # The same config with another pick seed, 20 independent seeds of 12 personas (shards of 2,
-    # one session each): a correct verdict flags a metric in at most ~1 seed in 20; the
-    # uncorrected intervals flag something in about half of them.
+    # The same config with another pick seed, 40 independent seeds of 12 personas (shards of 2,
+    # one session each). The verdict spends a 5% family-wise error budget, so about 1 seed in
+    # 20 flags something by chance (2 of 20 happens a quarter of the time: 20 seeds cannot
+    # tell a correct verdict from a loose one); more than 4 of 40 would be a 5%-level sign of
+    # a loose one (measured: 3 of 40, two on the primary at p 0.02). Uncorrected intervals
+    # flag something in about half of them.
     path = tmp_path / "world.db"
     shutil.copy(world_template, path)
-    spec = RunSpec(db_path=path, users=12, sessions=1, seed=0, replicates=20, shard_size=2)
+    seeds = 40
+    spec = RunSpec(db_path=path, users=12, sessions=1, seed=0, replicates=seeds, shard_size=2)
     same = [Arm("a", Config(name="a")), Arm("b", Config(name="b", seed=1))]
     experiment = run_experiment(spec, same)
     flagged, uncorrected = 0, 0
-    for seed in range(20):
-        units = np.zeros(12 * 20, dtype=bool)
+    for seed in range(seeds):
+        units = np.zeros(12 * seeds, dtype=bool)
         units[seed * 12 : (seed + 1) * 12] = True
         diffs = compare(experiment, baseline="a", n_resamples=200, units=units).differences["b"]
         flagged += any(d.flagged for d in diffs)
         uncorrected += any(d.p_value <= 0.05 for d in diffs)
-    assert flagged <= 1
-    assert uncorrected >= 5  # the test can fail: without the correction it would
+    assert flagged <= 4
+    assert uncorrected >= 10  # the test can fail: without the correction it would
 
 
 LONG_NAME = "a-very-long-config-file-name-for-an-experiment-with-the-pick-temperature"

@@ -37,7 +37,7 @@ REACTIVE = replace(
 def test_likes_come_after_most_of_a_video_often_looped_and_no_after_a_real_watch(
     demo_world: Path,
 ) -> None:
-    spec = RunSpec(db_path=demo_world, users=64, sessions=2, seed=0, behaviour=REACTIVE)
+    spec = RunSpec(db_path=demo_world, users=96, sessions=2, seed=0, behaviour=REACTIVE)
     # Under the reference engine the personas are calibrated under (learning off): what the
     # engine serves moves the fractions (a longer video makes 4.5 s a smaller share of it).
     reference = Arm("engine", Config(), PolicySpec("engine", {"learn": False}))
