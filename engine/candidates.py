@@ -151,7 +151,7 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     ahead = _unseen(pools.started(), state)
     ahead = ahead[published[ahead] <= ctx.now][:quota]
     drawn = rng.choice(pool, size=min(quota, len(pool)), replace=False)
-    rest = drawn[~in_sorted(drawn, np.sort(ahead))][: quota - len(ahead)]
+    rest = drawn[~np.isin(drawn, ahead)][: quota - len(ahead)]
     return np.concatenate([ahead, rest]).astype(np.int64)
 
 
