@@ -59,17 +59,29 @@ class TopicIndex:
         scanned: dict[int, F32] = {}
         best_pos = np.zeros(0, dtype=np.int64)
         best_sim = np.zeros(0, dtype=np.float32)
+        floor = -np.inf  # the k-th best so far (-inf until there are k)
         for t in np.argsort(-bound, kind="stable").tolist():
-            if len(best_sim) >= k and bound[t] < best_sim.min():
+            if bound[t] < floor:
                 break  # no video of this topic, or of any later one, can enter the top k
             sims = self.topic_sims(t, query, excluded)
             scanned[t] = sims
-            live = np.flatnonzero(np.isfinite(sims))
+            # Only what can still enter the top k joins it (excluded videos are -inf): the
+            # merge stays about k long instead of k plus a whole topic.
+            live = np.flatnonzero(sims >= floor) if floor > -np.inf else _finite(sims)
+            if len(live) == 0:
+                continue
             pos = np.concatenate([best_pos, live + self.bounds[t]])
             sim = np.concatenate([best_sim, sims[live]])
             if len(sim) > k:
                 keep = np.argpartition(sim, len(sim) - k)[-k:]
                 pos, sim = pos[keep], sim[keep]
             best_pos, best_sim = pos, sim
+            if len(best_sim) >= k:
+                floor = float(best_sim.min())
         found: I64 = self.ids[best_pos]
         return found, scanned
+
+
+def _finite(sims: F32) -> I64:
+    live: I64 = np.flatnonzero(np.isfinite(sims))
+    return live

@@ -9,7 +9,7 @@ import pytest
 
 from engine import Engine, VirtualClock
 from engine.reactions import CLOSING
-from engine.sim.persona import Persona, child, draw_taste
+from engine.sim.persona import Persona, _counts_of, child, draw_taste
 from engine.store import Store
 from engine.world import World
 
@@ -151,3 +151,24 @@ def test_tastes_are_drawn_from_the_world_not_from_global_state(world: World) -> 
     b = draw_taste(world, np.random.default_rng(3))
     assert np.array_equal(a.topic, b.topic)
     assert np.array_equal(a.creators, b.creators)
+
+
+def test_favourites_and_locale_come_from_the_worlds_videos(world: World) -> None:
+    """Favourite creators and sounds make videos of the loved topics, and the country has
+    videos in the language (the counts behind the draw are taken once per world)."""
+    v = world.videos
+    for seed in range(40):
+        taste = draw_taste(world, np.random.default_rng(seed))
+        of_loved = np.isin(v.topic_id, taste.loved)
+        assert set(taste.creators.tolist()) <= set(v.creator_id[of_loved].tolist())
+        assert set(taste.sounds.tolist()) <= set(v.sound_id[of_loved].tolist())
+        spoken = v.language == taste.language
+        assert taste.country in set(v.country[spoken].tolist())
+    counts = _counts_of(world)
+    for topic in (0, len(world.topics) - 1):
+        assert np.array_equal(
+            counts.creators_by_topic[topic],
+            np.bincount(v.creator_id[v.topic_id == topic], minlength=len(world.creators)),
+        )
+    languages = np.bincount(v.language, minlength=len(world.languages))
+    assert np.array_equal(counts.countries_by_language.sum(axis=1), languages)

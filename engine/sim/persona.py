@@ -20,6 +20,7 @@ any ranking config, whatever happened before.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,10 +160,10 @@ def _topic_taste(world: World, rng: np.random.Generator) -> tuple[F64, I64]:
 
 
 def _favourites(world: World, loved: I64, rng: np.random.Generator) -> tuple[I64, I64]:
-    videos = world.videos
-    in_loved = np.isin(videos.topic_id, loved)
-    creator_weight = np.bincount(videos.creator_id[in_loved], minlength=len(world.creators))
-    sound_weight = np.bincount(videos.sound_id[in_loved], minlength=len(world.sounds))
+    counts = _counts_of(world)
+    # The loved topics are distinct: their rows add up to the counts over their videos.
+    creator_weight = counts.creators_by_topic[loved].sum(axis=0, dtype=np.int64)
+    sound_weight = counts.sounds_by_topic[loved].sum(axis=0, dtype=np.int64)
     return (
         _weighted_pick(creator_weight, int(rng.integers(3, 9)), rng),
         _weighted_pick(sound_weight, int(rng.integers(2, 6)), rng),
@@ -180,15 +181,59 @@ def _weighted_pick(weight: npt.NDArray[np.int64], k: int, rng: np.random.Generat
 
 def _locale(world: World, rng: np.random.Generator) -> tuple[int, bool, int]:
     """A language in proportion to the videos made in it, and a country that speaks it."""
-    videos = world.videos
-    per_language = np.bincount(videos.language, minlength=len(world.languages)).astype(float)
+    counts = _counts_of(world)
+    per_language = counts.countries_by_language.sum(axis=1, dtype=np.int64).astype(float)
     language = int(rng.choice(len(per_language), p=per_language / per_language.sum()))
-    countries = np.bincount(
-        videos.country[videos.language == language], minlength=len(world.countries)
-    ).astype(float)
+    countries = counts.countries_by_language[language].astype(float)
     country = int(rng.choice(len(countries), p=countries / countries.sum()))
     english = world.languages[language] == "en" or bool(rng.random() < 0.5)
     return language, english, country
+
+
+@dataclass(frozen=True, eq=False)
+class _WorldCounts:
+    """How many videos each topic has per creator and per sound, and each language per
+    country: what every persona's draw weighs its favourites and its locale by, counted once
+    per world instead of over every video for each persona."""
+
+    creators_by_topic: npt.NDArray[np.int32]  # (topics, creators)
+    sounds_by_topic: npt.NDArray[np.int32]  # (topics, sounds)
+    countries_by_language: npt.NDArray[np.int64]  # (languages, countries)
+
+
+_COUNTS: weakref.WeakKeyDictionary[World, _WorldCounts] = weakref.WeakKeyDictionary()
+
+
+def _counts_of(world: World) -> _WorldCounts:
+    counts = _COUNTS.get(world)
+    if counts is None:
+        counts = _COUNTS[world] = _WorldCounts(
+            _pair_counts(
+                world.videos.topic_id,
+                len(world.topics),
+                world.videos.creator_id,
+                len(world.creators),
+            ).astype(np.int32),
+            _pair_counts(
+                world.videos.topic_id, len(world.topics), world.videos.sound_id, len(world.sounds)
+            ).astype(np.int32),
+            _pair_counts(
+                world.videos.language,
+                len(world.languages),
+                world.videos.country,
+                len(world.countries),
+            ),
+        )
+    return counts
+
+
+def _pair_counts(
+    rows: npt.NDArray[np.integer], n_rows: int, columns: npt.NDArray[np.integer], n_columns: int
+) -> I64:
+    """(n_rows, n_columns) counts of each (row, column) pair among the videos."""
+    flat = rows.astype(np.int64) * n_columns + columns.astype(np.int64)
+    counts: I64 = np.bincount(flat, minlength=n_rows * n_columns).reshape(n_rows, n_columns)
+    return counts
 
 
 def _onboarding(loved: I64, rng: np.random.Generator) -> tuple[int, ...]:
