@@ -575,13 +575,8 @@ def _receipt_row(receipt: _Logged, config: Config) -> tuple[list[float] | None, 
 # -- scoring with the learned model ----------------------------------------------------------
 
 
-def input_matrix(ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext) -> F64:
-    """The (n, len(INPUTS)) input rows of the candidates for this viewer now."""
-    return input_matrix_of(ScoringRows.of([ids], [similarity], [state], [ctx]))
-
-
 def input_matrix_of(rows: ScoringRows) -> F64:
-    """:func:`input_matrix` of every row of a batch of viewers."""
+    """The (n, len(INPUTS)) input rows of every row of a batch of viewers now."""
     v = rows.ctx.catalog.world.videos
     ids, batch = rows.ids, rows.batch
     raw = raw_features_of(rows)
@@ -668,14 +663,9 @@ def rate_logits(ids: I64, ctx: ScoringContext) -> F64:
     return logits
 
 
-def learned_scores(
-    ids: I64,
-    similarity: F64 | None,
-    state: UserState,
-    ctx: ScoringContext,
-    model: OnlineLogit,
-) -> Scores:
-    """The engine's score with P(action) from the learned model.
+def learned_scores_of(rows: ScoringRows, model: OnlineLogit) -> Scores:
+    """The engine's score with P(action) from the learned model, for every row of a batch of
+    viewers (one matmul for all).
 
     Value per pick is Σ value(a)·P(a) as before, with watching valued per second: with
     ``v = complete / 30 + complete_per_minute / 60`` (``[reactions]``; ``complete`` is now what
@@ -685,11 +675,6 @@ def learned_scores(
     value holds ``v × (P(complete)·duration + (1 - P(complete))·E[partial])``, the expected
     seconds watched: a long video is worth more only as far as it is likely to be finished.
     """
-    return learned_scores_of(ScoringRows.of([ids], [similarity], [state], [ctx]), model)
-
-
-def learned_scores_of(rows: ScoringRows, model: OnlineLogit) -> Scores:
-    """:func:`learned_scores` of every row of a batch of viewers (one matmul for all)."""
     ids, ctx = rows.ids, rows.ctx
     inputs = input_matrix_of(rows)
     rates = rate_logits(ids, ctx)

@@ -292,23 +292,25 @@ def _widen(
         for name, count in removed.items():
             removed_total[name] = removed_total.get(name, 0) + count
         if keep.any():
-            query = query_vector(state, world.config.profile)
-            similarity = (
-                np.zeros(len(ids), np.float32)
-                if query is None
-                else world.catalog.embedding[ids] @ query
-            )
-            proposed: dict[str, I64] = {name: np.zeros(0, dtype=np.int64) for name in PRIORITY}
-            proposed[Source.CATALOG] = ids
-            widened = Candidates(
-                ids=ids,
-                source=np.full(len(ids), CODE[Source.CATALOG], dtype=np.int8),
-                proposed=proposed,
-                similarity=similarity,
-                query_known=query is not None,
-            )
-            return widened, keep, removed_total
+            return catalog_candidates(world, state, ids), keep, removed_total
     raise NothingToRecommendError(f"nothing left to recommend to {state.name}", state.user_id)
+
+
+def catalog_candidates(world: Shared, state: UserState, ids: I64) -> Candidates:
+    """Given videos as the catalog source's candidates, with their similarity to the viewer."""
+    query = query_vector(state, world.config.profile)
+    similarity = (
+        np.zeros(len(ids), np.float32) if query is None else world.catalog.embedding[ids] @ query
+    )
+    proposed: dict[str, I64] = {name: np.zeros(0, dtype=np.int64) for name in PRIORITY}
+    proposed[Source.CATALOG] = ids
+    return Candidates(
+        ids=ids,
+        source=np.full(len(ids), CODE[Source.CATALOG], dtype=np.int8),
+        proposed=proposed,
+        similarity=similarity,
+        query_known=query is not None,
+    )
 
 
 def explore_share(config: Config, seen: int) -> float:

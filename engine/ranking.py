@@ -13,17 +13,14 @@ positives is on the candidates as in a pick.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.candidates import Candidates
 from engine.coengagement import recent_positives
-from engine.pipeline import NothingToRecommendError, Proposal
+from engine.pipeline import NothingToRecommendError, Proposal, catalog_candidates
 from engine.policy import CandidateSet, EngineScorer, PickRequest, Policy, StagedPolicy
-from engine.profile import query_vector
-from engine.sources import CODE, PRIORITY, Source
 from engine.uncertainty import posterior_mean
 
 __all__ = ["Ranking", "rank_given"]
@@ -82,21 +79,9 @@ def rank_given(policy: Policy, request: PickRequest, video_ids: I64) -> Ranking:
 
 
 def _proposal(request: PickRequest, video_ids: I64) -> Proposal:
-    query = query_vector(request.state, request.config.profile)
-    similarity = (
-        np.zeros(len(video_ids), np.float32)
-        if query is None
-        else request.catalog.embedding[video_ids] @ query
-    )
-    proposed: dict[str, I64] = {name: np.zeros(0, dtype=np.int64) for name in PRIORITY}
-    proposed[Source.CATALOG] = video_ids
     state, coengagement = request.state, request.world.coengagement
-    candidates = Candidates(
-        ids=video_ids,
-        source=np.full(len(video_ids), CODE[Source.CATALOG], dtype=np.int8),
-        proposed=proposed,
-        similarity=similarity,
-        query_known=query is not None,
+    candidates = replace(
+        catalog_candidates(request.world, state, video_ids),
         topic_draw=posterior_mean(state) if len(state.topic_hooked) else None,
         coengagement=None
         if coengagement is None

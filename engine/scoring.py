@@ -165,15 +165,9 @@ class ScoringRows:
         ]
 
 
-def raw_features(
-    ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext
-) -> dict[str, F64]:
-    """Each interpretable feature of each candidate, before any weight (see :func:`features`)."""
-    return raw_features_of(ScoringRows.of([ids], [similarity], [state], [ctx]))
-
-
 def raw_features_of(rows: ScoringRows) -> dict[str, F64]:
-    """:func:`raw_features` of every row of a batch."""
+    """Each interpretable feature of every row of a batch, before any weight (see
+    :func:`features_of`)."""
     ctx, states, batch, ids = rows.ctx, rows.states, rows.batch, rows.ids
     v = ctx.catalog.world.videos
     tags = v.hashtags[ids]
@@ -220,22 +214,12 @@ WEIGHT_OF = {
 }
 
 
-def features(
-    ids: I64, similarity: F64 | None, state: UserState, ctx: ScoringContext
-) -> dict[str, F64]:
-    """Each feature's weighted contribution to the affinity z (the config's hand-set weights)."""
-    return features_of(ScoringRows.of([ids], [similarity], [state], [ctx]))
-
-
 def features_of(rows: ScoringRows) -> dict[str, F64]:
-    """:func:`features` of every row of a batch."""
+    """Each feature's weighted contribution to the affinity z of every row of a batch (the
+    config's hand-set weights)."""
     w = rows.ctx.config.scoring
     raw = raw_features_of(rows)
     return {name: float(getattr(w, WEIGHT_OF[name])) * x for name, x in raw.items()}
-
-
-def probabilities(ids: I64, z: F64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
-    return probabilities_of(ScoringRows.of([ids], [None], [state], [ctx]), z)
 
 
 def probabilities_of(rows: ScoringRows, z: F64) -> dict[str, F64]:
@@ -273,10 +257,6 @@ def values(ids: I64, z: F64, ctx: ScoringContext) -> dict[str, F64]:
     }
 
 
-def multipliers(ids: I64, state: UserState, ctx: ScoringContext) -> dict[str, F64]:
-    return multipliers_of(ScoringRows.of([ids], [None], [state], [ctx]))
-
-
 def multipliers_of(rows: ScoringRows) -> dict[str, F64]:
     """The topic slider, the fading "not interested" marks and the boost of every row."""
     ctx, ids, batch, states = rows.ctx, rows.ids, rows.batch, rows.states
@@ -311,21 +291,6 @@ def score_of(rows: ScoringRows) -> Scores:
     return combine_of(rows, feats, z, p, values(rows.ids, z, rows.ctx))
 
 
-def combine(
-    ids: I64,
-    feats: dict[str, F64],
-    z: F64,
-    p: dict[str, F64],
-    vals: dict[str, F64],
-    state: UserState,
-    ctx: ScoringContext,
-    **learned: F64,
-) -> Scores:
-    """Σ P × value, then the multipliers and boosts: the score of every P(action) model."""
-    rows = ScoringRows.of([ids], [None], [state], [ctx])
-    return combine_of(rows, feats, z, p, vals, **learned)
-
-
 def combine_of(
     rows: ScoringRows,
     feats: dict[str, F64],
@@ -334,7 +299,8 @@ def combine_of(
     vals: dict[str, F64],
     **learned: F64,
 ) -> Scores:
-    """:func:`combine` for every row of a batch."""
+    """Σ P × value, then the multipliers and boosts, for every row of a batch: the score of
+    every P(action) model."""
     base = np.sum([p[a] * vals[a] for a in ACTIONS], axis=0) if len(rows.ids) else np.zeros(0)
     mults = multipliers_of(rows)
     m = np.prod([mults["topic slider"], mults["not interested (fading)"]], axis=0)
