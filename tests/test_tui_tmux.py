@@ -243,7 +243,8 @@ def test_the_autopilot_drives_until_a_key_takes_over(world: Path) -> None:
         taken = len(closings_by(world, "autopilot-cooking"))
         assert "autopilot-cooking" not in term.text()  # only people to choose from
         term.keys("Down", "Enter")  # tess
-        term.wait_for("@tess")
+        # Her first video painted: her viewing has begun, so q has one to close.
+        term.wait_for(lambda text: "@tess" in text and "in your feed" in text)
         term.keys("q")
         term.wait_for("SESSION SUMMARY")
         term.keys("q")
