@@ -44,6 +44,7 @@ from engine.offpolicy import SESSION_METHODS, Bandit, Estimate, Estimates, estim
 from engine.offpolicy import session_estimates as slate_estimates
 from engine.replay import Pick, is_revisit, relive
 from engine.store import Store
+from engine.store.merge import copy_file
 from engine.store.timeline import Timeline
 
 __all__ = [
@@ -383,7 +384,8 @@ def validate(
     random numbers at every position): the OBP-style check of every estimate against truth.
 
     One session per persona, one shard (one engine serves every persona, as the replay behind
-    the estimates assumes). ``world`` itself is never written.
+    the estimates assumes). ``world``'s rows are never written: the logs go to a copy taken
+    with SQLite's backup API, so rows a live writer still holds in its WAL are in it.
 
     Args:
         policy: the target's policy (a :class:`engine.policy.PolicySpec`); default its config's.
@@ -394,7 +396,6 @@ def validate(
         ValueError: a spec that makes no sense.
         StoreError: the world file cannot be opened.
     """
-    import shutil
     import tempfile
     import time
 
@@ -406,7 +407,9 @@ def validate(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="foryou-validate-") as scratch:
         copy = Path(scratch) / "logs.db"
-        shutil.copy(world, copy)
+        with Store.open(world):  # refuses a foreign, damaged or newer file before copying it
+            pass
+        copy_file(world, copy)  # with what a live writer still holds in its WAL
         earlier = set(_session_ids(copy))  # the file's own history is no part of the check
         spec = RunSpec(
             db_path=copy,

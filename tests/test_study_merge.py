@@ -110,3 +110,30 @@ def test_merge_refuses_what_does_not_belong_together(world_template: Path, tmp_p
     with pytest.raises(StudyError, match="exists"):
         merge_bundles([a, world], out)
     assert list(tmp_path.glob(".all.db*")) == []
+
+
+def test_a_copy_of_a_live_file_holds_what_its_writer_has_not_checkpointed(
+    world_template: Path, tmp_path: Path
+) -> None:
+    """`evaluate --validate` and `study merge` copy a world another process may be writing:
+    the rows still in its WAL must be in the copy (a byte copy of the main file loses them)."""
+    from engine.store.merge import copy_file
+
+    live = tmp_path / "live.db"
+    shutil.copy(world_template, live)
+    writer = sqlite3.connect(live)
+    try:
+        writer.execute("PRAGMA journal_mode = WAL")
+        writer.execute("PRAGMA wal_autocheckpoint = 0")  # the rows stay in the WAL
+        before = writer.execute("SELECT count(*) FROM users").fetchone()[0]
+        writer.execute("INSERT INTO users (name) VALUES ('still in the wal')")
+        writer.commit()
+        copy_file(live, tmp_path / "copy.db")
+        byte_copy = tmp_path / "bytes.db"
+        shutil.copy(live, byte_copy)
+    finally:
+        writer.close()
+    with sqlite3.connect(tmp_path / "copy.db") as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == before + 1
+    with sqlite3.connect(byte_copy) as conn:  # what the validation's copy held before
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == before
