@@ -409,7 +409,7 @@ def validate(
         copy = Path(scratch) / "logs.db"
         with Store.open(world):  # refuses a foreign, damaged or newer file before copying it
             pass
-        copy_file(world, copy)  # with what a live writer still holds in its WAL
+        copy_file(Path(world), copy)  # with what a live writer still holds in its WAL
         earlier = set(_session_ids(copy))  # the file's own history is no part of the check
         spec = RunSpec(
             db_path=copy,
