@@ -37,7 +37,9 @@ arrive, then a calibration layer (below).
 - **Determinism**: the state is a function of the events in order (same events, same weights,
   same picks). Replay re-learns every logged viewing from its stored receipt and, like an
   engine that closes, forgets open viewings at each opening, so recorded sessions rebuild
-  exactly. Simulation shards all start from the run's start-state model.
+  exactly. Simulation shards all start from the run's start-state model; a logged run of
+  several shards leaves no model in the file (each learned from its own personas only), so the
+  next engine refits on every shard's logged impressions.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from engine import Engine, VirtualClock
+from engine.config import Config
 from engine.learned import INPUTS, LEARNED, TERMS, OnlineLogit, sigmoid, topic_mood
 from engine.profile import UserState
 from engine.sim.calibration import expected_calibration_error
@@ -234,3 +235,23 @@ def test_topic_mood_follows_the_last_few_reactions() -> None:
     assert mood[0] > 0 > mood[1] and mood[2] == 0.0
     state.reactions.extend([("skip", 0)] * 3)  # the mood turns within a few videos
     assert topic_mood(state, topic_of)[0] < 0
+
+
+def test_a_logged_simulation_leaves_a_model_fitted_on_every_shard(world_path: Path) -> None:
+    """Each shard's engine learns from its own personas only; the file must not keep the
+    model of whichever shard closed last, but learn from all of them at the next open."""
+    import sqlite3
+
+    from engine.sim.experiment import RunSpec, run_experiment
+    from engine.sim.runner import Arm
+
+    spec = RunSpec(db_path=world_path, users=6, sessions=1, seed=1, log=True, shard_size=3)
+    run = run_experiment(spec, [Arm("logged", Config())]).runs["logged"]
+    with sqlite3.connect(world_path) as conn:
+        assert conn.execute("SELECT count(*) FROM learned_models").fetchone()[0] == 0
+        logged = conn.execute("SELECT count(*) FROM impressions WHERE receipt IS NOT NULL")
+        impressions = logged.fetchone()[0]
+    assert impressions >= run.impressions > 0
+    with Engine.open(world_path) as again:
+        assert again.learner is not None
+        assert again.learner.warm_started == impressions  # every shard's viewings

@@ -30,6 +30,7 @@ from engine.sim.runner import Arm, RunContext, Seat, ShardResult, ShardTask
 from engine.sim.snapshot import StartState, shared_world, take_start_state
 from engine.sim.trace import Population, Trace, stack_populations
 from engine.sim.watch import Behaviour
+from engine.store import Store
 from engine.world import World
 
 F64 = npt.NDArray[np.float64]
@@ -137,7 +138,17 @@ def run_arm(
     tasks = _tasks(spec, arm, world, tastes)
     context = RunContext(db_path=spec.db_path, start=start)
     results = run_shards(tasks, context, jobs=spec.jobs, backend=spec.backend, progress=progress)
+    if len(tasks) > 1 and tasks[0].log:
+        _forget_shard_models(spec.db_path)
     return _combine(arm, results, time.perf_counter() - started)
+
+
+def _forget_shard_models(path: Path) -> None:
+    """Each logging shard's engine stored the model it learned from its own personas at
+    close, so the file would keep whichever shard closed last. Dropped, the next engine
+    refits on the logged impressions, every shard's included (engine.learned's warm start)."""
+    with Store.open(path) as store:
+        store.drop_learned_models()
 
 
 def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> list[ShardTask]:

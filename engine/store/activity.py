@@ -250,6 +250,13 @@ class ActivityLog:
                 [name, state, updates, time.time()],
             )
 
+    def drop_learned_models(self) -> int:
+        """Delete every stored learned model (the next engine refits on the logged history)."""
+        if not self.db["learned_models"].exists():
+            return 0
+        with self.db.conn:
+            return int(self.db.execute("DELETE FROM learned_models").rowcount)
+
     def learning_history(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` most recent picks with a receipt, oldest first, each with the kinds
         of its events: ``{"id", "receipt", "events": [kind, ...]}``."""
