@@ -34,8 +34,10 @@ def build_world(
     force: bool = False,
     epoch_unix: float | None = None,
     progress: Callable[[str, float], None] | None = None,
+    finish: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Generate and write a world (see :func:`plan_world` for what is refused)."""
+    """Generate and write a world (see :func:`plan_world` for what is refused; ``finish``:
+    see :func:`engine.store.write_world`)."""
     spec = plan_world(path, videos=videos, creators=creators, seed=seed, force=force)
     report = progress or (lambda stage, done: None)
 
@@ -47,4 +49,4 @@ def build_world(
 
     epoch = time.time() if epoch_unix is None else epoch_unix
     world = generate_world(spec, epoch_unix=epoch, progress=generation)
-    return write_world(Path(path), world, force=force, progress=writing)
+    return write_world(Path(path), world, force=force, progress=writing, finish=finish)

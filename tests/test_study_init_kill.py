@@ -1,17 +1,21 @@
 """A `study init` killed mid-build leaves files behind; the next `study init` of the same bundle
-clears them, and never touches the files of a build that is still running."""
+clears them. The bundle is built in the world build's own locked temporary file, so a build
+still running beside it keeps its file (tests/test_bad_files.py), and a bundle appears whole
+or not at all."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from engine.study import create_bundle, load_study
+from seed.build import build_world
 from tests.studykit import write_study
-from tui.cli_study import remove_dead_study_builds
 
 
 def _leftovers(folder: Path, name: str) -> list[str]:
@@ -44,24 +48,20 @@ def test_a_killed_study_init_leaves_nothing_once_init_runs_again(
     assert _leftovers(tmp_path, target.name) == []
 
 
-def test_a_running_builds_files_are_left_alone(tmp_path: Path) -> None:
+def test_a_failing_study_init_leaves_no_bundle_and_no_temporary_file(
+    tmp_path: Path, world_path: Path
+) -> None:
+    """Interrupted after the study's rows were written, before the rename: nothing stays."""
+    definition = write_study(tmp_path, world_path)
+    text = definition.read_text(encoding="utf-8")
     target = tmp_path / "bundle.db"
-    mine = tmp_path / f".bundle.db.study-{os.getpid()}"
-    dead_pid = _a_dead_pid()
-    dead = tmp_path / f".bundle.db.study-{dead_pid}"
-    dead_wal = tmp_path / f".bundle.db.study-{dead_pid}-wal"
-    dead_inner = tmp_path / f"..bundle.db.study-{dead_pid}.tmp-abc123"
-    other = tmp_path / ".bundle.db.study-notes"
-    for path in (mine, dead, dead_wal, dead_inner, other):
-        path.write_bytes(b"x")
+    spec = load_study(definition)
 
-    removed = remove_dead_study_builds(target)
+    def fail(tmp: Path) -> None:
+        create_bundle(tmp, spec, text)
+        raise KeyboardInterrupt  # Ctrl+C after the study rows, before the rename
 
-    assert sorted(removed) == sorted([dead, dead_wal, dead_inner])
-    assert mine.exists() and other.exists()
-
-
-def _a_dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+    with pytest.raises(KeyboardInterrupt):
+        build_world(target, videos=spec.world.videos, seed=spec.world.seed, finish=fail)
+    assert not target.exists()
+    assert _leftovers(tmp_path, target.name) == []

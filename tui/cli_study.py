@@ -9,9 +9,6 @@ completion code) is the Textual app's (:mod:`tui.study_app`), built on
 
 from __future__ import annotations
 
-import contextlib
-import glob
-import os
 from pathlib import Path
 
 import click
@@ -52,69 +49,26 @@ def study_init(definition: Path, db_path: Path, force: bool) -> None:
     with user_errors():
         spec = load_study(definition)
         check_target(db_path, force=force)
-        remove_dead_study_builds(db_path)
-        tmp = db_path.parent / f"{_study_prefix(db_path)}{os.getpid()}"
-        try:
-            world = spec.world
-            with stage_progress(f"Building the world of {spec.name!r}") as progress:
-                build_world(
-                    tmp,
-                    videos=world.videos,
-                    creators=world.creators,
-                    seed=world.seed,
-                    progress=progress,
-                )
-            create_bundle(tmp, spec, definition.read_text(encoding="utf-8"))
-            os.replace(tmp, db_path)
-        finally:
-            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-                with contextlib.suppress(FileNotFoundError):
-                    leftover.unlink()
+        text = definition.read_text(encoding="utf-8")
+        world = spec.world
+        with stage_progress(f"Building the world of {spec.name!r}") as progress:
+            # The study's rows go into the world's own temporary file before its rename, so
+            # a bundle appears whole or not at all, and a killed init leaves only a locked
+            # temporary file that the next build beside it removes.
+            build_world(
+                db_path,
+                videos=world.videos,
+                creators=world.creators,
+                seed=world.seed,
+                force=force,
+                progress=progress,
+                finish=lambda tmp: create_bundle(tmp, spec, text),
+            )
     names = printable(", ".join(c.name for c in spec.conditions))
     click.echo(
         f"Made {db_path}: study {spec.name!r}, {len(spec.conditions)} conditions ({names}), "
         f"{spec.world.videos:,} videos (seed {spec.world.seed})."
     )
-
-
-def _study_prefix(db_path: Path) -> str:
-    return f".{db_path.name}.study-"
-
-
-def remove_dead_study_builds(db_path: Path) -> list[Path]:
-    """Delete what a killed `study init` of ``db_path`` left behind (its temporary bundle and
-    the world build inside it); a build whose process is still alive keeps its files.
-
-    The temporary names carry the builder's pid, so "dead" is "no such process".
-    """
-    removed = []
-    prefix = _study_prefix(db_path)
-    for leftover in db_path.parent.glob(f"{glob.escape(prefix)}*"):
-        if not _pid_is_dead(leftover.name.removeprefix(prefix).split("-")[0].split(".")[0]):
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            leftover.unlink()
-            removed.append(leftover)
-    # The world build writes beside its target: ".<tmp name>.tmp-XXXX", locked while alive.
-    for inner in db_path.parent.glob(f".{glob.escape(prefix)}*.tmp-*"):
-        pid = inner.name.removeprefix(f".{prefix}").split(".")[0]
-        if _pid_is_dead(pid):
-            with contextlib.suppress(FileNotFoundError):
-                inner.unlink()
-                removed.append(inner)
-    return removed
-
-
-def _pid_is_dead(text: str) -> bool:
-    if not text.isdigit():
-        return False  # not a name this command makes: leave it
-    try:
-        os.kill(int(text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, someone else's
-    return False
 
 
 @study.command("status")

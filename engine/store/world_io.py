@@ -61,6 +61,7 @@ def write_world(
     progress: Progress | None = None,
     history: ImportedHistory | None = None,
     meta: Mapping[str, str] | None = None,
+    finish: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write ``world`` to ``path`` atomically: built in a temporary file, renamed at the end.
 
@@ -72,7 +73,8 @@ def write_world(
 
     ``history`` (an imported log's viewers and held-out rows, :mod:`engine.store.imported`)
     and extra ``meta`` facts (where an imported world came from, which fields are synthetic)
-    are written in the same build.
+    are written in the same build. ``finish`` is called with the complete temporary file before
+    the rename: what it writes there (a study bundle's rows) appears with the world or not at all.
 
     Raises:
         NotAWorldError: ``path`` exists and is not a foryou world (it is never touched).
@@ -88,6 +90,8 @@ def write_world(
         fcntl.flock(fd, fcntl.LOCK_EX)  # held until this process ends: "a builder is alive"
         os.fchmod(fd, 0o666 & ~_umask())  # what a plain sqlite3 file would get, not 0600
         _build(tmp, world, progress or (lambda stage, done: None), history, meta or {})
+        if finish is not None:
+            finish(tmp)
         os.fsync(fd)
         os.replace(tmp, path)
         _fsync_directory(path.parent)
