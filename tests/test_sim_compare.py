@@ -17,12 +17,21 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from scipy import stats
 from sqlite_utils import Database
 
 from engine.config import Config, Rerank, config_hash, parse_config
 from engine.sim.baselines import with_references
-from engine.sim.comparison import GUARDRAILS, Comparison, _duplicate_of, _Plan, compare
+from engine.sim.comparison import (
+    BUDGET,
+    GUARDRAILS,
+    Comparison,
+    _duplicate_of,
+    _Plan,
+    compare,
+)
 from engine.sim.experiment import RunSpec, run_experiment
+from engine.sim.inference import weighted_holm
 from engine.sim.metrics import RATIO_METRICS, Parts
 from engine.sim.report import write_report
 from engine.sim.runner import Arm
@@ -179,30 +188,57 @@ def test_a_notebook_gets_per_persona_measures_that_add_up(
 
 
 @pytest.mark.slow
-def test_an_a_a_run_flags_something_in_about_one_seed_in_twenty_after_correction(
+def test_an_a_a_run_flags_a_metric_in_at_most_one_seed_in_twenty_on_average(
     world_template: Path, tmp_path: Path
 ) -> None:
-    # The same config with another pick seed, 40 independent seeds of 12 personas (shards of 2,
-    # one session each). The verdict spends a 5% family-wise error budget, so about 1 seed in
-    # 20 flags something by chance (2 of 20 happens a quarter of the time: 20 seeds cannot
-    # tell a correct verdict from a loose one); more than 4 of 40 would be a 5%-level sign of
-    # a loose one (measured: 3 of 40, two on the primary at p 0.02). Uncorrected intervals
-    # flag something in about half of them.
+    """The verdict's family-wise false-positive rate is at most 5%: "no metric flagged in 19
+    of 20 seeds" read as a rate, since 20 seeds cannot tell 5% from 10%.
+
+    The A/A: the same config with pick seed 1 against 0, 12 personas in shards of 2, one
+    session. The personas' own streams are common to both arms (the same truths and draws),
+    only the pick randomness differs, so the arms are exchangeable: a true null for watch
+    time, not just a near one (over 200 seeds the primary's mean difference was +1.9 s, SE
+    6.0 s). Pick seed 0 against 0 would make the arms identical and test nothing.
+
+    Measured over 200 seeds (seeds 0-199 of this spec): 6 flag something after the
+    correction, 3.0% (95% CI 1.1-6.4%); the primary has p ≤ 0.05 in 3.5% of them and is
+    flagged (p ≤ 0.025) in 1.5%, so its t interval on 5 df is honest, if anything slightly
+    conservative. Seeds 0-19 flag 2 (seeds 0 and 11, primary at p 0.021 and 0.024), which a
+    3% rate gives 12% of the time: the bar "≥ 19 of 20" is met as a rate, not by these 20.
+    Here 40 seeds: more than 4 flagged would be a 5%-level sign of a rate above 5% (a correct
+    5% verdict passes 95% of the time). A normal interval on the same standard errors flags
+    16 of these 40 (67 of 200), a shard-clustered percentile bootstrap 22 (116 of 200), and
+    uncorrected p-values about half: each of those fails.
+    """
     path = tmp_path / "world.db"
     shutil.copy(world_template, path)
     seeds = 40
     spec = RunSpec(db_path=path, users=12, sessions=1, seed=0, replicates=seeds, shard_size=2)
     same = [Arm("a", Config(name="a")), Arm("b", Config(name="b", seed=1))]
     experiment = run_experiment(spec, same)
-    flagged, uncorrected = 0, 0
+    flagged, normal, uncorrected = 0, 0, 0
     for seed in range(seeds):
         units = np.zeros(12 * seeds, dtype=bool)
         units[seed * 12 : (seed + 1) * 12] = True
-        diffs = compare(experiment, baseline="a", n_resamples=200, units=units).differences["b"]
+        run = compare(experiment, baseline="a", n_resamples=200, units=units)
+        diffs = run.differences["b"]
         flagged += any(d.flagged for d in diffs)
         uncorrected += any(d.p_value <= 0.05 for d in diffs)
+        normal += any(_normal_verdict(diffs, run.clusters) <= 0.05)
     assert flagged <= 4
-    assert uncorrected >= 10  # the test can fail: without the correction it would
+    assert normal > 4 and uncorrected > 4  # the bound can fail: looser verdicts do
+
+
+def _normal_verdict(diffs: list[Difference], clusters: int) -> np.ndarray:
+    """Holm-adjusted p-values had the intervals used the normal, not t on clusters − 1 df."""
+    tested = [d for d in diffs if np.isfinite(d.adjusted)]
+    se = np.array([d.high - d.low for d in tested]) / (2 * stats.t.ppf(0.975, clusters - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.abs([d.diff for d in tested]) / se
+    p = np.where(np.isnan(z), 1.0, 2 * stats.norm.sf(z))  # NaN: 0 of 0, nothing can vary
+    roles = [d.role for d in tested]
+    weights = np.array([BUDGET[r] / roles.count(r) for r in roles])
+    return weighted_holm(p, weights)
 
 
 LONG_NAME = "a-very-long-config-file-name-for-an-experiment-with-the-pick-temperature"

@@ -7,7 +7,10 @@ or per-persona weights built from those draws. Intervals are normal intervals on
 standard error (scaled by √(G/(G − 1)), as the bootstrap's own variance is (G − 1)/G of the
 unbiased one over G clusters) with Student's t on ``G − 1`` degrees of freedom (few clusters
 make the standard error itself uncertain), and the p-value comes from the same t, so an
-interval that excludes zero and a p-value under 5% always agree before correction.
+interval that excludes zero and a p-value under 5% always agree before correction. The t is
+what keeps a small run honest: over 200 A/A runs of six shards each, the verdict flagged
+something in 3% of them, where a normal interval on the same errors flagged 33% and a
+percentile interval over resampled shards 58% (see the A/A test in tests/test_sim_compare.py).
 
 A comparison tests some twenty metrics at once. :func:`weighted_holm` controls the chance of
 flagging *any* of them when nothing differs (the family-wise error) at the level asked, while
