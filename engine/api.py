@@ -43,7 +43,7 @@ from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
 from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
 from engine.policy import PickRequest, Policy, as_policy
-from engine.pools import GRADUATED, STATE_NAMES, STOPPED, TestPools
+from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolView, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
 from engine.ranking import Ranking, rank_given
 from engine.reactions import check_event
@@ -534,10 +534,11 @@ class Engine:
         stand), one shared view of the world per distinct time."""
         worlds: dict[float, Shared] = {}
         requests = []
+        pool_view = self.pools.view()  # the pools do not change between a batch's picks
         for state, now, seed_id in zip(states, times, seed_ids, strict=True):
             world = worlds.get(now)
             if world is None:
-                world = worlds[now] = self._shared(now, extra_boosts)
+                world = worlds[now] = self._shared(now, extra_boosts, pool_view)
             rng = np.random.default_rng(
                 np.random.SeedSequence(
                     self.config.seed, spawn_key=(seed_id % 2**32, state.n_served)
@@ -546,7 +547,9 @@ class Engine:
             requests.append(PickRequest(state, world, self._keyword_blocked(state), rng))
         return requests
 
-    def _shared(self, now: float, extra_boosts: Collection[Boost] = ()) -> Shared:
+    def _shared(
+        self, now: float, extra_boosts: Collection[Boost] = (), pool_view: PoolView | None = None
+    ) -> Shared:
         boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
         return Shared(
             catalog=self.catalog,
@@ -556,6 +559,7 @@ class Engine:
             boosts={b.video_id: b for b in boosts if b.starts <= now < b.until},
             now=now,
             coengagement=self.coengagement,
+            pool_view=pool_view,
         )
 
     def rank(self, user_id: int, video_ids: Iterable[int]) -> Ranking:

@@ -20,7 +20,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from engine.idset import IdSet
+from engine.idset import IdSet, in_sorted
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -101,7 +101,14 @@ class Batch:
         """Whether each row's key is in its viewer's set."""
         if self.viewers == 1:
             return sets[0].mask(keys)
-        arrays = [s.array() for s in sets]
+        return self.member_sorted([s.array() for s in sets], keys)
+
+    def member_sorted(
+        self, arrays: Sequence[npt.NDArray[np.integer]], keys: npt.NDArray[np.integer]
+    ) -> Mask:
+        """Whether each row's key is among its viewer's sorted ids (``arrays[viewer]``)."""
+        if self.viewers == 1:
+            return in_sorted(keys, arrays[0])
         known = np.concatenate(
             [(np.int64(k) << _SHIFT) | a for k, a in enumerate(arrays) if len(a)] or [_NONE]
         )

@@ -28,7 +28,7 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
-from engine.pools import TestPools
+from engine.pools import PoolView, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
@@ -70,6 +70,8 @@ class SourceContext:
     config: Config
     now: float
     coengagement: CoEngagement | None = None
+    # The pools' lists as the batch's picks all read them (computed once per batch).
+    pool_view: PoolView | None = None
 
 
 def _unseen(ids: I64, state: UserState) -> I64:
@@ -145,18 +147,19 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     first), then new creators' uploads, then a random draw of the rest, so videos reach a
     decision (and the next pool) even when a small audience meets thousands of uploads, and a
     creator with no audience yet is not lost among established creators' uploads."""
-    pools = ctx.pools
-    pool = _unseen(pools.testing(ctx.now), state)
+    view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view
+    open_now = view.testing_at(ctx.now) & ~state.seen.mask(view.testing)
+    pool = view.testing[open_now]
     if len(pool) <= quota:
         return pool
-    published = ctx.catalog.world.videos.published_at
-    ahead = _unseen(pools.started(), state)
-    ahead = ahead[published[ahead] <= ctx.now][: int(quota * STARTED_SHARE)]
-    debut = pool[pools.new_creators(pool, ctx.now)]
-    debut = debut[~np.isin(debut, ahead)]
+    ahead = view.started[(view.started_published <= ctx.now) & ~state.seen.mask(view.started)]
+    ahead = ahead[: int(quota * STARTED_SHARE)]
+    ahead_sorted = np.sort(ahead)
+    debut = pool[view.new_creators_at(ctx.now)[open_now]]
+    debut = debut[~in_sorted(debut, ahead_sorted)]
     debut = rng.choice(debut, size=min(quota - len(ahead), len(debut)), replace=False)
     drawn = rng.choice(pool, size=min(quota, len(pool)), replace=False)
-    rest = drawn[~np.isin(drawn, np.concatenate([ahead, debut]))]
+    rest = drawn[~in_sorted(drawn, np.sort(np.concatenate([ahead_sorted, debut])))]
     return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
 
 

@@ -56,6 +56,7 @@ from engine.pipeline import (
     engine_scores,
     engine_scores_many,
     propose,
+    propose_many,
 )
 from engine.pools import STATE_NAMES
 from engine.profile import UserState
@@ -319,7 +320,7 @@ class StagedPolicy(PolicyBase):
             return []
         learner = self.learner
         model = None if learner is None else learner.ready(requests[0].config)
-        sets = [request.candidates(self.sources, model) for request in requests]
+        sets = candidates_many(requests, self.sources, model)
         score_candidates(sets, model)
         return [self._decide(r, c) for r, c in zip(requests, sets, strict=True)]
 
@@ -338,6 +339,27 @@ class StagedPolicy(PolicyBase):
         learn = getattr(self.scorer, "observe", None)
         if learn is not None:
             learn(event)
+
+
+def candidates_many(
+    requests: Sequence[PickRequest],
+    sources: Callable[..., Candidates] = gather,
+    model: OnlineLogit | None = None,
+) -> list[CandidateSet]:
+    """:meth:`PickRequest.candidates` of several viewers, their filters run as one batch
+    (:func:`engine.pipeline.propose_many`); each set is the same as alone.
+
+    Raises:
+        NothingToRecommendError: nothing may be shown to one of the viewers.
+    """
+    proposals = propose_many(
+        [r.world for r in requests],
+        [r.state for r in requests],
+        [r.keyword_blocked for r in requests],
+        [r.rng for r in requests],
+        sources,
+    )
+    return [CandidateSet(r, p, model) for r, p in zip(requests, proposals, strict=True)]
 
 
 def score_candidates(sets: Sequence[CandidateSet], model: OnlineLogit | None) -> None:
