@@ -148,7 +148,7 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     decision (and the next pool) even when a small audience meets thousands of uploads, and a
     creator with no audience yet is not lost among established creators' uploads."""
     view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view
-    open_now = view.testing_at(ctx.now) & ~state.seen.mask(view.testing)
+    open_now = view.testing_at(ctx.now) & ~state.seen.mask_of_sorted(view.testing)
     pool = view.testing[open_now]
     if len(pool) <= quota:
         return pool
