@@ -465,13 +465,16 @@ class Engine:
             self._refresh_shared(now)
             pending.append(state)
         decisions += self._pick_batch(pending, times[len(times) - len(pending) :])
+        captions = self.store.captions([d.video_id for d in decisions])
         with self._transaction():
             return [
-                self._serve(state, decision, now)
+                self._serve(state, decision, now, captions[decision.video_id])
                 for state, decision, now in zip(states, decisions, times, strict=True)
             ]
 
-    def _serve(self, state: UserState, decision: Decision, now: float) -> Recommendation:
+    def _serve(
+        self, state: UserState, decision: Decision, now: float, caption: str
+    ) -> Recommendation:
         position = state.n_served
         impression_id = self._log_impression(state, decision, position, now)
         note_served(state, decision.video_id, position, impression_id)
@@ -480,7 +483,7 @@ class Engine:
             r = decision.receipt
             self.learner.served(state.user_id, decision.video_id, r.inputs, r.rates)
         return Recommendation(
-            video=self.video(decision.video_id),
+            video=describe(self.catalog, decision.video_id, caption),
             impression_id=impression_id,
             position=position,
             source=decision.source,

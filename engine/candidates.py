@@ -292,10 +292,11 @@ def _merge(
     # np.unique keeps a video's first occurrence: laid out in PRIORITY order, its first source.
     proposed = dict(sorted(proposed.items(), key=lambda item: CODE[item[0]]))
     all_ids = np.concatenate(list(proposed.values()))
-    all_sources = np.concatenate(
-        [np.full(len(ids), CODE[name], dtype=np.int8) for name, ids in proposed.items()]
+    all_sources = np.repeat(
+        np.array([CODE[name] for name in proposed], dtype=np.int8),
+        [len(ids) for ids in proposed.values()],
     )
-    ids, first = np.unique(all_ids, return_index=True)
+    ids, first = _first_of_each(all_ids)
     if query is None:
         similarity = np.zeros(len(ids), dtype=np.float32)
     else:
@@ -308,3 +309,14 @@ def _merge(
         query_known=query is not None,
         topic_draw=draws,
     )
+
+
+def _first_of_each(values: I64) -> tuple[I64, I64]:
+    """``np.unique(values, return_index=True)`` without its generic overhead: the distinct
+    values, ascending, and where each first occurs."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.empty(len(values), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first], order[first]
