@@ -119,6 +119,18 @@ class Batch:
         hit: Mask = known[where] == wanted
         return hit
 
+    def count_in(self, padded: npt.NDArray[np.integer], keys: npt.NDArray[np.integer]) -> I64:
+        """How many times each row's key appears in its viewer's row of ``padded`` (a
+        (viewers, width) matrix padded with -1, see :meth:`padded`): two binary searches over
+        the batch's values, not a (rows, width) comparison matrix."""
+        owner = np.repeat(np.arange(self.viewers, dtype=np.int64), padded.shape[1])
+        flat = padded.ravel().astype(np.int64)
+        real = flat >= 0
+        known = np.sort((owner[real] << _SHIFT) | flat[real])
+        wanted = self.keys(keys)
+        counts: I64 = np.searchsorted(known, wanted, "right") - np.searchsorted(known, wanted)
+        return counts
+
     def keys(self, keys: npt.NDArray[np.integer]) -> I64:
         """Each row's key combined with its viewer, unique across the batch."""
         combined: I64 = (self.viewer << _SHIFT) | keys.astype(np.int64)

@@ -28,7 +28,7 @@ from engine.pick import Choice, choose, slate_probabilities
 from engine.pools import STATE_NAMES, PoolView, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
-from engine.rerank import rerank
+from engine.rerank import Slate, rerank_many
 from engine.scoring import ACTIONS, Scores, ScoringContext, ScoringRows, followed_of, score_of
 from engine.sources import CODE, PRIORITY, Source
 from engine.trending import Trending
@@ -284,10 +284,52 @@ def decide(
     policy: str,
 ) -> Decision:
     """Re-rank by ``final`` (one score per kept candidate), sample the slate, write the receipt."""
+    return decide_many([world], [state], [proposal], [scores], [final], [rng], policy)[0]
+
+
+def decide_many(
+    worlds: Sequence[Shared],
+    states: Sequence[UserState],
+    proposals: Sequence[Proposal],
+    scores: Sequence[Scores],
+    finals: Sequence[F64],
+    rngs: Sequence[np.random.Generator],
+    policy: str,
+) -> list[Decision]:
+    """:func:`decide` for several viewers: the re-rank over every viewer's candidates at once
+    (:func:`engine.rerank.rerank_many`), then each viewer's draw from its own generator and
+    its receipt; each decision is the same as alone. The worlds share one catalog and config."""
+    world = worlds[0]
+    explore = [p.source == CODE[Source.EXPLORE] for p in proposals]
+    slates = rerank_many(
+        [p.ids for p in proposals],
+        finals,
+        explore,
+        [list(s.shown) for s in states],
+        world.catalog,
+        world.config.rerank,
+    )
+    return [
+        _decided(w, state, proposal, scored, slate, rng, policy)
+        for w, state, proposal, scored, slate, rng in zip(
+            worlds, states, proposals, scores, slates, rngs, strict=True
+        )
+    ]
+
+
+def _decided(
+    world: Shared,
+    state: UserState,
+    proposal: Proposal,
+    scores: Scores,
+    slate: Slate,
+    rng: np.random.Generator,
+    policy: str,
+) -> Decision:
+    """One viewer's draw from its slate, and the receipt."""
     config = world.config
     candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
     is_explore = source == CODE[Source.EXPLORE]
-    slate = rerank(ids, final, is_explore, list(state.shown), world.catalog, config.rerank)
     slate_scores = slate.adjusted[slate.order]
     share = explore_share(config, len(state.seen))
     probs = slate_probabilities(slate_scores, is_explore[slate.order], config.pick, share)
@@ -364,7 +406,7 @@ def _receipt(
     state: UserState,
     proposal: Proposal,
     scores: Scores,
-    slate: Any,
+    slate: Slate,
     choice: Choice,
     i: int,
     funnel: Funnel,
