@@ -43,7 +43,7 @@ from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
 from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
 from engine.policy import PickRequest, Policy, as_policy
-from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolView, TestPools
+from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolViewOnce, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
 from engine.ranking import Ranking, rank_given
 from engine.reactions import check_event
@@ -537,7 +537,7 @@ class Engine:
         stand), one shared view of the world per distinct time."""
         worlds: dict[float, Shared] = {}
         requests = []
-        pool_view = self.pools.view()  # the pools do not change between a batch's picks
+        pool_view = PoolViewOnce(self.pools)  # the pools do not change during a batch
         for state, now, seed_id in zip(states, times, seed_ids, strict=True):
             world = worlds.get(now)
             if world is None:
@@ -551,7 +551,10 @@ class Engine:
         return requests
 
     def _shared(
-        self, now: float, extra_boosts: Collection[Boost] = (), pool_view: PoolView | None = None
+        self,
+        now: float,
+        extra_boosts: Collection[Boost] = (),
+        pool_view: PoolViewOnce | None = None,
     ) -> Shared:
         boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
         return Shared(

@@ -28,7 +28,7 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
-from engine.pools import PoolView, TestPools
+from engine.pools import PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
@@ -71,7 +71,7 @@ class SourceContext:
     now: float
     coengagement: CoEngagement | None = None
     # The pools' lists as the batch's picks all read them (computed once per batch).
-    pool_view: PoolView | None = None
+    pool_view: PoolViewOnce | None = None
 
 
 def _unseen(ids: I64, state: UserState) -> I64:
@@ -147,7 +147,7 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     first), then new creators' uploads, then a random draw of the rest, so videos reach a
     decision (and the next pool) even when a small audience meets thousands of uploads, and a
     creator with no audience yet is not lost among established creators' uploads."""
-    view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view
+    view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view.get()
     open_now = view.testing_at(ctx.now) & ~state.seen.mask_of_sorted(view.testing)
     pool = view.testing[open_now]
     if len(pool) <= quota:

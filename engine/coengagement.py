@@ -152,7 +152,8 @@ def _summed(rows: Sequence[tuple[I64, F64]]) -> tuple[I64, F64]:
     if len(rows) == 1:
         return rows[0]
     partners, inverse = np.unique(np.concatenate([p for p, _ in rows]), return_inverse=True)
-    counts = np.bincount(inverse, np.concatenate([c for _, c in rows]), minlength=len(partners))
+    weights = np.concatenate([c for _, c in rows])
+    counts = np.asarray(np.bincount(inverse, weights, minlength=len(partners)), dtype=np.float64)
     return partners.astype(np.int64), counts
 
 

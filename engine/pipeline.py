@@ -25,7 +25,7 @@ from engine.config import Config
 from engine.filters import FilterContext, apply_filters, apply_filters_many
 from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores_of, receipt_terms
 from engine.pick import Choice, choose, slate_probabilities
-from engine.pools import STATE_NAMES, PoolView, TestPools
+from engine.pools import STATE_NAMES, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
 from engine.rerank import Slate, rerank_many
@@ -62,7 +62,7 @@ class Shared:
     boosts: dict[int, Boost]  # in force now, by video
     now: float
     coengagement: CoEngagement | None = None  # learned from every viewer's positives
-    pool_view: PoolView | None = None  # the pools' lists, computed once for a whole batch
+    pool_view: PoolViewOnce | None = None  # the pools' lists, computed once for a batch
 
     @cached_property
     def boosted_ids(self) -> I64:

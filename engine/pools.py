@@ -60,6 +60,20 @@ class PoolView:
         return new
 
 
+class PoolViewOnce:
+    """The pools' :class:`PoolView` for one batch of picks, computed when a pick first reads
+    it (a policy without the fresh source never does)."""
+
+    def __init__(self, pools: TestPools) -> None:
+        self._pools = pools
+        self._view: PoolView | None = None
+
+    def get(self) -> PoolView:
+        if self._view is None:
+            self._view = self._pools.view()
+        return self._view
+
+
 class TestPools:
     __test__ = False  # not a pytest class
 
