@@ -43,7 +43,7 @@ from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
 from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
 from engine.policy import PickRequest, Policy, as_policy
-from engine.pools import GRADUATED, STATE_NAMES, STOPPED, TestPools
+from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolViewOnce, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
 from engine.ranking import Ranking, rank_given
 from engine.reactions import check_event
@@ -465,13 +465,16 @@ class Engine:
             self._refresh_shared(now)
             pending.append(state)
         decisions += self._pick_batch(pending, times[len(times) - len(pending) :])
+        captions = self.store.captions([d.video_id for d in decisions])
         with self._transaction():
             return [
-                self._serve(state, decision, now)
+                self._serve(state, decision, now, captions[decision.video_id])
                 for state, decision, now in zip(states, decisions, times, strict=True)
             ]
 
-    def _serve(self, state: UserState, decision: Decision, now: float) -> Recommendation:
+    def _serve(
+        self, state: UserState, decision: Decision, now: float, caption: str
+    ) -> Recommendation:
         position = state.n_served
         impression_id = self._log_impression(state, decision, position, now)
         note_served(state, decision.video_id, position, impression_id)
@@ -480,7 +483,7 @@ class Engine:
             r = decision.receipt
             self.learner.served(state.user_id, decision.video_id, r.inputs, r.rates)
         return Recommendation(
-            video=self.video(decision.video_id),
+            video=describe(self.catalog, decision.video_id, caption),
             impression_id=impression_id,
             position=position,
             source=decision.source,
@@ -534,10 +537,11 @@ class Engine:
         stand), one shared view of the world per distinct time."""
         worlds: dict[float, Shared] = {}
         requests = []
+        pool_view = PoolViewOnce(self.pools)  # the pools do not change during a batch
         for state, now, seed_id in zip(states, times, seed_ids, strict=True):
             world = worlds.get(now)
             if world is None:
-                world = worlds[now] = self._shared(now, extra_boosts)
+                world = worlds[now] = self._shared(now, extra_boosts, pool_view)
             rng = np.random.default_rng(
                 np.random.SeedSequence(
                     self.config.seed, spawn_key=(seed_id % 2**32, state.n_served)
@@ -546,7 +550,12 @@ class Engine:
             requests.append(PickRequest(state, world, self._keyword_blocked(state), rng))
         return requests
 
-    def _shared(self, now: float, extra_boosts: Collection[Boost] = ()) -> Shared:
+    def _shared(
+        self,
+        now: float,
+        extra_boosts: Collection[Boost] = (),
+        pool_view: PoolViewOnce | None = None,
+    ) -> Shared:
         boosts = (*self._stored_boosts, *self._boosts, *extra_boosts)
         return Shared(
             catalog=self.catalog,
@@ -556,6 +565,7 @@ class Engine:
             boosts={b.video_id: b for b in boosts if b.starts <= now < b.until},
             now=now,
             coengagement=self.coengagement,
+            pool_view=pool_view,
         )
 
     def rank(self, user_id: int, video_ids: Iterable[int]) -> Ranking:

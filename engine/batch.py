@@ -20,7 +20,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from engine.idset import IdSet
+from engine.idset import IdSet, in_sorted
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -101,7 +101,14 @@ class Batch:
         """Whether each row's key is in its viewer's set."""
         if self.viewers == 1:
             return sets[0].mask(keys)
-        arrays = [s.array() for s in sets]
+        return self.member_sorted([s.array() for s in sets], keys)
+
+    def member_sorted(
+        self, arrays: Sequence[npt.NDArray[np.integer]], keys: npt.NDArray[np.integer]
+    ) -> Mask:
+        """Whether each row's key is among its viewer's sorted ids (``arrays[viewer]``)."""
+        if self.viewers == 1:
+            return in_sorted(keys, arrays[0])
         known = np.concatenate(
             [(np.int64(k) << _SHIFT) | a for k, a in enumerate(arrays) if len(a)] or [_NONE]
         )
@@ -111,6 +118,23 @@ class Batch:
         where = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
         hit: Mask = known[where] == wanted
         return hit
+
+    def count_in(self, padded: npt.NDArray[np.integer], keys: npt.NDArray[np.integer]) -> I64:
+        """How many times each row's key appears in its viewer's row of ``padded`` (a
+        (viewers, width) matrix padded with -1, see :meth:`padded`): two binary searches over
+        the batch's values, not a (rows, width) comparison matrix."""
+        if self.viewers == 1:
+            row = padded[0]
+            ordered = np.sort(row[row >= 0])
+            alone: I64 = np.searchsorted(ordered, keys, "right") - np.searchsorted(ordered, keys)
+            return alone
+        owner = np.repeat(np.arange(self.viewers, dtype=np.int64), padded.shape[1])
+        flat = padded.ravel().astype(np.int64)
+        real = flat >= 0
+        known = np.sort((owner[real] << _SHIFT) | flat[real])
+        wanted = self.keys(keys)
+        counts: I64 = np.searchsorted(known, wanted, "right") - np.searchsorted(known, wanted)
+        return counts
 
     def keys(self, keys: npt.NDArray[np.integer]) -> I64:
         """Each row's key combined with its viewer, unique across the batch."""

@@ -28,7 +28,7 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
-from engine.pools import TestPools
+from engine.pools import PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
@@ -70,6 +70,8 @@ class SourceContext:
     config: Config
     now: float
     coengagement: CoEngagement | None = None
+    # The pools' lists as the batch's picks all read them (computed once per batch).
+    pool_view: PoolViewOnce | None = None
 
 
 def _unseen(ids: I64, state: UserState) -> I64:
@@ -145,18 +147,19 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     first), then new creators' uploads, then a random draw of the rest, so videos reach a
     decision (and the next pool) even when a small audience meets thousands of uploads, and a
     creator with no audience yet is not lost among established creators' uploads."""
-    pools = ctx.pools
-    pool = _unseen(pools.testing(ctx.now), state)
+    view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view.get()
+    open_now = view.testing_at(ctx.now) & ~state.seen.mask_of_sorted(view.testing)
+    pool = view.testing[open_now]
     if len(pool) <= quota:
         return pool
-    published = ctx.catalog.world.videos.published_at
-    ahead = _unseen(pools.started(), state)
-    ahead = ahead[published[ahead] <= ctx.now][: int(quota * STARTED_SHARE)]
-    debut = pool[pools.new_creators(pool, ctx.now)]
-    debut = debut[~np.isin(debut, ahead)]
+    ahead = view.started[(view.started_published <= ctx.now) & ~state.seen.mask(view.started)]
+    ahead = ahead[: int(quota * STARTED_SHARE)]
+    ahead_sorted = np.sort(ahead)
+    debut = pool[view.new_creators_at(ctx.now)[open_now]]
+    debut = debut[~in_sorted(debut, ahead_sorted)]
     debut = rng.choice(debut, size=min(quota - len(ahead), len(debut)), replace=False)
     drawn = rng.choice(pool, size=min(quota, len(pool)), replace=False)
-    rest = drawn[~np.isin(drawn, np.concatenate([ahead, debut]))]
+    rest = drawn[~in_sorted(drawn, np.sort(np.concatenate([ahead_sorted, debut])))]
     return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
 
 
@@ -289,10 +292,11 @@ def _merge(
     # np.unique keeps a video's first occurrence: laid out in PRIORITY order, its first source.
     proposed = dict(sorted(proposed.items(), key=lambda item: CODE[item[0]]))
     all_ids = np.concatenate(list(proposed.values()))
-    all_sources = np.concatenate(
-        [np.full(len(ids), CODE[name], dtype=np.int8) for name, ids in proposed.items()]
+    all_sources = np.repeat(
+        np.array([CODE[name] for name in proposed], dtype=np.int8),
+        [len(ids) for ids in proposed.values()],
     )
-    ids, first = np.unique(all_ids, return_index=True)
+    ids, first = _first_of_each(all_ids)
     if query is None:
         similarity = np.zeros(len(ids), dtype=np.float32)
     else:
@@ -305,3 +309,14 @@ def _merge(
         query_known=query is not None,
         topic_draw=draws,
     )
+
+
+def _first_of_each(values: I64) -> tuple[I64, I64]:
+    """``np.unique(values, return_index=True)`` without its generic overhead: the distinct
+    values, ascending, and where each first occurs."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.empty(len(values), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first], order[first]

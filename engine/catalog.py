@@ -98,9 +98,10 @@ class Engagement:
         rows = [ENGAGEMENT.index(name) for name in names]
         views = self.totals["views"] + 2.0
         global_rate = np.array([(self.totals[name] + 1.0) / views for name in names])
-        gathered = self.table[:, ids]
-        result: F64 = (gathered[rows] + prior_views * global_rate[:, None]) / (
-            gathered[ENGAGEMENT.index("views")] + prior_views
+        # One counter row at a time: numpy gathers a row's ids far faster than ``table[:, ids]``.
+        gathered = np.stack([self.table[row][ids] for row in rows])
+        result: F64 = (gathered + prior_views * global_rate[:, None]) / (
+            self.table[ENGAGEMENT.index("views")][ids] + prior_views
         )
         return result
 

@@ -39,6 +39,7 @@ class Pairs:
         self.capacity = capacity
         self.partners: dict[int, dict[int, int]] = {}
         self._arrays: dict[int, tuple[I64, F64]] = {}  # rows as arrays, until they change
+        self._ranked: dict[int, list[tuple[int, int]]] = {}  # rows strongest first, likewise
 
     def add(self, a: int, b: int) -> None:
         """Count one more co-engagement of ``a`` and ``b`` (both directions)."""
@@ -48,6 +49,7 @@ class Pairs:
 
     def _bump(self, key: int, other: int) -> None:
         self._arrays.pop(key, None)
+        self._ranked.pop(key, None)
         row = self.partners.setdefault(key, {})
         if other not in row and len(row) >= self.capacity:
             weakest = min(row.items(), key=lambda kv: (kv[1], -kv[0]))[0]
@@ -57,8 +59,11 @@ class Pairs:
     def strongest(self, key: int, n: int) -> list[tuple[int, int]]:
         """The ``n`` strongest partners of ``key`` and their counts, strongest (then lowest id)
         first."""
-        row = self.partners.get(key, {})
-        return sorted(row.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            row = self.partners.get(key, {})
+            ranked = self._ranked[key] = sorted(row.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:n]
 
     def count(self, a: int, b: int) -> int:
         return self.partners.get(a, {}).get(b, 0)
@@ -132,12 +137,24 @@ class CoEngagement:
         total = np.zeros(len(ids), dtype=np.float64)
         if not seeds or len(ids) == 0:
             return total
-        creators = self.creator_of[ids]
-        for seed in seeds:
-            total += _counts_of(self.videos.row(seed), ids)
-            total += 0.5 * _counts_of(self.creators.row(int(self.creator_of[seed])), creators)
+        # Counts are whole numbers (halves for creators): summing the seeds' rows first gives
+        # the same totals as adding them seed by seed, in two lookups instead of two per seed.
+        videos = _summed([self.videos.row(seed) for seed in seeds])
+        creators = _summed([self.creators.row(int(self.creator_of[seed])) for seed in seeds])
+        total += _counts_of(videos, ids)
+        total += 0.5 * _counts_of(creators, self.creator_of[ids])
         result: F64 = np.log1p(total)
         return result
+
+
+def _summed(rows: Sequence[tuple[I64, F64]]) -> tuple[I64, F64]:
+    """Several rows as one: each partner once (ascending) with its counts added up."""
+    if len(rows) == 1:
+        return rows[0]
+    partners, inverse = np.unique(np.concatenate([p for p, _ in rows]), return_inverse=True)
+    weights = np.concatenate([c for _, c in rows])
+    counts = np.asarray(np.bincount(inverse, weights, minlength=len(partners)), dtype=np.float64)
+    return partners.astype(np.int64), counts
 
 
 def _counts_of(row: tuple[I64, F64], keys: npt.NDArray[np.integer]) -> F64:

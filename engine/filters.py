@@ -6,15 +6,16 @@ counted again by a later one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.batch import Batch
 from engine.catalog import Catalog
 from engine.config import Config
-from engine.idset import in_sorted
 from engine.profile import UserState, negative_strengths
 
 I64 = npt.NDArray[np.int64]
@@ -33,84 +34,124 @@ def _ids_of(values: list[int]) -> I64:
     return np.sort(np.fromiter(values, dtype=np.int64, count=len(values)))
 
 
-def not_published(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    removed: Mask = ctx.catalog.world.videos.published_at[ids] > ctx.now
+class Rows:
+    """The candidates of a batch of viewers laid end to end (:class:`engine.batch.Batch`), with
+    what each filter reads per viewer spread to its rows: each filter is one pass for all."""
+
+    def __init__(
+        self, ids: Sequence[I64], states: Sequence[UserState], contexts: Sequence[FilterContext]
+    ) -> None:
+        self.batch = Batch.of(ids)
+        self.states = states
+        self.contexts = contexts
+        # A batch's viewers share one catalog and config; only the time and keywords differ.
+        self.catalog = contexts[0].catalog
+        self.config = contexts[0].config
+
+    @property
+    def ids(self) -> I64:
+        return self.batch.ids
+
+    @cached_property
+    def now(self) -> npt.NDArray[np.float64]:
+        """Each row's viewer's time."""
+        return np.asarray(self.batch.per_row([c.now for c in self.contexts]), dtype=np.float64)
+
+
+def not_published(rows: Rows) -> Mask:
+    removed: Mask = rows.catalog.world.videos.published_at[rows.ids] > rows.now
     return removed
 
 
-def already_seen(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return state.seen.mask(ids)
+def already_seen(rows: Rows) -> Mask:
+    return rows.batch.member([s.seen for s in rows.states], rows.ids)
 
 
-def served_recently(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
+def served_recently(rows: Rows) -> Mask:
     """Served but never reached: give it a rest before it may come back."""
-    horizon = state.n_served - ctx.config.filters.resurface_after
-    recent = [video for position, video in state.recently_served if position > horizon]
-    if not recent:
-        return np.zeros(len(ids), dtype=bool)
-    return in_sorted(ids, _ids_of(recent))
+    after = rows.config.filters.resurface_after
+    recent = [
+        [video for position, video in s.recently_served if position > s.n_served - after]
+        for s in rows.states
+    ]
+    if not any(recent):
+        return np.zeros(len(rows.ids), dtype=bool)
+    return rows.batch.member_sorted([_ids_of(r) for r in recent], rows.ids)
 
 
-def duplicate_of_seen(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return state.seen_roots.mask(ctx.catalog.dup_root[ids])
+def duplicate_of_seen(rows: Rows) -> Mask:
+    return rows.batch.member([s.seen_roots for s in rows.states], rows.catalog.dup_root[rows.ids])
 
 
-def hidden_creator(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return state.hidden_creators.mask(ctx.catalog.world.videos.creator_id[ids])
+def hidden_creator(rows: Rows) -> Mask:
+    creators = rows.catalog.world.videos.creator_id[rows.ids]
+    return rows.batch.member([s.hidden_creators for s in rows.states], creators)
 
 
-def not_interested(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
+def not_interested(rows: Rows) -> Mask:
     """Marks still stronger than the threshold after fading (video marks never fade)."""
-    cfg = ctx.config.profile
-    videos = ctx.catalog.world.videos
+    cfg = rows.config.profile
+    removed = np.zeros(len(rows.ids), dtype=bool)
+    if not any(s.negatives for s in rows.states):
+        return removed
+    videos = rows.catalog.world.videos
     columns: dict[str, npt.NDArray[np.integer]] = {
-        "video": ids,
-        "creator": videos.creator_id[ids],
-        "sound": videos.sound_id[ids],
-        "topic": videos.topic_id[ids],
+        "video": rows.ids,
+        "creator": videos.creator_id[rows.ids],
+        "sound": videos.sound_id[rows.ids],
+        "topic": videos.topic_id[rows.ids],
     }
-    removed = np.zeros(len(ids), dtype=bool)
     for scope, column in columns.items():
-        strengths = negative_strengths(state, scope, ctx.now, cfg.negative_half_life_h)
-        strong = [t for t, s in strengths.items() if s > cfg.negative_filter_above]
-        if strong:
-            removed |= in_sorted(column, _ids_of(strong))
+        half_life = cfg.negative_half_life_h
+        strong = [
+            [
+                t
+                for t, s in negative_strengths(state, scope, c.now, half_life).items()
+                if s > cfg.negative_filter_above
+            ]
+            for state, c in zip(rows.states, rows.contexts, strict=True)
+        ]
+        if any(strong):
+            removed |= rows.batch.member_sorted([_ids_of(t) for t in strong], column)
     return removed
 
 
-def reported(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return state.reported.mask(ids)
+def reported(rows: Rows) -> Mask:
+    return rows.batch.member([s.reported for s in rows.states], rows.ids)
 
 
-def spam(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    removed: Mask = ctx.catalog.world.videos.spam[ids]
+def spam(rows: Rows) -> Mask:
+    removed: Mask = rows.catalog.world.videos.spam[rows.ids]
     return removed
 
 
-def sensitive(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    if state.allow_sensitive:
-        return np.zeros(len(ids), dtype=bool)
-    removed: Mask = ctx.catalog.world.videos.sensitive[ids]
+def sensitive(rows: Rows) -> Mask:
+    allowed = [s.allow_sensitive for s in rows.states]
+    if all(allowed):
+        return np.zeros(len(rows.ids), dtype=bool)
+    removed: Mask = rows.catalog.world.videos.sensitive[rows.ids]
+    if any(allowed):
+        removed &= ~np.asarray(rows.batch.per_row(allowed), dtype=bool)
     return removed
 
 
-def keyword(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    return in_sorted(ids, ctx.keyword_blocked)
+def keyword(rows: Rows) -> Mask:
+    return rows.batch.member_sorted([c.keyword_blocked for c in rows.contexts], rows.ids)
 
 
-def language(ids: I64, state: UserState, ctx: FilterContext) -> Mask:
-    rule = ctx.config.filters.language
+def language(rows: Rows) -> Mask:
+    rule = rows.config.filters.language
     if rule == "any":
-        return np.zeros(len(ids), dtype=bool)
-    langs = ctx.catalog.world.videos.language[ids]
-    allowed = langs == state.language
+        return np.zeros(len(rows.ids), dtype=bool)
+    langs = rows.catalog.world.videos.language[rows.ids]
+    allowed = langs == rows.batch.per_row([s.language for s in rows.states])
     if rule == "user+en":
-        allowed |= langs == ctx.catalog.language_index.get("en", -1)
+        allowed |= langs == rows.catalog.language_index.get("en", -1)
     rejected: Mask = ~allowed
     return rejected
 
 
-FILTERS: tuple[tuple[str, Callable[[I64, UserState, FilterContext], Mask]], ...] = (
+FILTERS: tuple[tuple[str, Callable[[Rows], Mask]], ...] = (
     ("not yet published", not_published),
     ("already seen", already_seen),
     ("served recently, not seen", served_recently),
@@ -127,10 +168,23 @@ FILTERS: tuple[tuple[str, Callable[[I64, UserState, FilterContext], Mask]], ...]
 
 def apply_filters(ids: I64, state: UserState, ctx: FilterContext) -> tuple[Mask, dict[str, int]]:
     """Which candidates survive every filter, and how many each filter removed."""
-    keep = np.ones(len(ids), dtype=bool)
-    removed_by: dict[str, int] = {}
+    return apply_filters_many([ids], [state], [ctx])[0]
+
+
+def apply_filters_many(
+    ids: Sequence[I64], states: Sequence[UserState], contexts: Sequence[FilterContext]
+) -> list[tuple[Mask, dict[str, int]]]:
+    """:func:`apply_filters` of several viewers' candidates at once: each filter is one pass over
+    the whole batch, and each viewer's answer is the same as alone (membership is tested
+    against that viewer's own sets only)."""
+    rows = Rows(ids, states, contexts)
+    viewer, viewers = rows.batch.viewer, rows.batch.viewers
+    keep = np.ones(len(rows.ids), dtype=bool)
+    removed_by: list[dict[str, int]] = [{} for _ in range(viewers)]
     for name, rule in FILTERS:
-        removed = rule(ids, state, ctx) & keep
-        removed_by[name] = int(removed.sum())
+        removed = rule(rows) & keep
+        counts = np.bincount(viewer[removed], minlength=viewers).tolist()
+        for k in range(viewers):
+            removed_by[k][name] = counts[k]
         keep &= ~removed
-    return keep, removed_by
+    return list(zip(rows.batch.split(keep), removed_by, strict=True))

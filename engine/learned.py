@@ -650,7 +650,7 @@ def _column_of(column: npt.NDArray[np.integer], videos: I64) -> I64:
 def _share_of(batch: Batch, values_: npt.NDArray[np.integer], recent: I64) -> F64:
     """How many of each row's viewer's ``recent`` (padded with -1) equal its value, out of
     SATIATION_WINDOW."""
-    counts: F64 = (values_[:, None] == recent[batch.viewer]).sum(axis=1) / SATIATION_WINDOW
+    counts: F64 = batch.count_in(recent, values_) / SATIATION_WINDOW
     return counts
 
 

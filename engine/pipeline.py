@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -21,13 +22,13 @@ from engine.candidates import Candidates, SourceContext, gather
 from engine.catalog import Catalog
 from engine.coengagement import CoEngagement
 from engine.config import Config
-from engine.filters import FilterContext, apply_filters
+from engine.filters import FilterContext, apply_filters, apply_filters_many
 from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores_of, receipt_terms
 from engine.pick import Choice, choose, slate_probabilities
-from engine.pools import STATE_NAMES, TestPools
+from engine.pools import STATE_NAMES, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
-from engine.rerank import rerank
+from engine.rerank import Slate, rerank_many
 from engine.scoring import ACTIONS, Scores, ScoringContext, ScoringRows, followed_of, score_of
 from engine.sources import CODE, PRIORITY, Source
 from engine.trending import Trending
@@ -61,6 +62,12 @@ class Shared:
     boosts: dict[int, Boost]  # in force now, by video
     now: float
     coengagement: CoEngagement | None = None  # learned from every viewer's positives
+    pool_view: PoolViewOnce | None = None  # the pools' lists, computed once for a batch
+
+    @cached_property
+    def boosted_ids(self) -> I64:
+        """The boosted videos, sorted."""
+        return np.array(sorted(self.boosts), dtype=np.int64)
 
 
 class NothingToRecommendError(RuntimeError):
@@ -142,8 +149,45 @@ def propose(
     Raises:
         NothingToRecommendError: nothing in the world may be shown to this viewer.
     """
-    boosted = np.array(sorted(world.boosts), dtype=np.int64)
-    context = SourceContext(
+    return propose_many([world], [state], [keyword_blocked], [rng], sources)[0]
+
+
+def propose_many(
+    worlds: Sequence[Shared],
+    states: Sequence[UserState],
+    keyword_blocked: Sequence[I64],
+    rngs: Sequence[np.random.Generator],
+    sources: Propose = gather,
+) -> list[Proposal]:
+    """:func:`propose` for several viewers: each viewer's sources (they draw from its own
+    generator), then the filters over every viewer's candidates at once; each proposal is the
+    same as alone. The worlds share one catalog and config.
+
+    Raises:
+        NothingToRecommendError: nothing in the world may be shown to one of the viewers (the
+            first in order; its ``user_id`` says who).
+    """
+    found = [
+        sources(_source_context(w, w.boosted_ids), state, rng)
+        for w, state, rng in zip(worlds, states, rngs, strict=True)
+    ]
+    filters = [
+        FilterContext(w.catalog, w.config, w.now, blocked)
+        for w, blocked in zip(worlds, keyword_blocked, strict=True)
+    ]
+    kept = apply_filters_many([c.ids for c in found], states, filters)
+    proposals = []
+    for world, state, candidates, context, (keep, removed) in zip(
+        worlds, states, found, filters, kept, strict=True
+    ):
+        if not keep.any():
+            candidates, keep, removed = _widen(world, state, context)
+        proposals.append(Proposal(candidates, keep, removed))
+    return proposals
+
+
+def _source_context(world: Shared, boosted: I64) -> SourceContext:
+    return SourceContext(
         world.catalog,
         world.trending,
         world.pools,
@@ -151,13 +195,8 @@ def propose(
         world.config,
         world.now,
         world.coengagement,
+        world.pool_view,
     )
-    candidates = sources(context, state, rng)
-    filters = FilterContext(world.catalog, world.config, world.now, keyword_blocked)
-    keep, removed = apply_filters(candidates.ids, state, filters)
-    if not keep.any():
-        candidates, keep, removed = _widen(world, state, filters)
-    return Proposal(candidates, keep, removed)
 
 
 def engine_scores(
@@ -245,10 +284,52 @@ def decide(
     policy: str,
 ) -> Decision:
     """Re-rank by ``final`` (one score per kept candidate), sample the slate, write the receipt."""
+    return decide_many([world], [state], [proposal], [scores], [final], [rng], policy)[0]
+
+
+def decide_many(
+    worlds: Sequence[Shared],
+    states: Sequence[UserState],
+    proposals: Sequence[Proposal],
+    scores: Sequence[Scores],
+    finals: Sequence[F64],
+    rngs: Sequence[np.random.Generator],
+    policy: str,
+) -> list[Decision]:
+    """:func:`decide` for several viewers: the re-rank over every viewer's candidates at once
+    (:func:`engine.rerank.rerank_many`), then each viewer's draw from its own generator and
+    its receipt; each decision is the same as alone. The worlds share one catalog and config."""
+    world = worlds[0]
+    explore = [p.source == CODE[Source.EXPLORE] for p in proposals]
+    slates = rerank_many(
+        [p.ids for p in proposals],
+        finals,
+        explore,
+        [list(s.shown) for s in states],
+        world.catalog,
+        world.config.rerank,
+    )
+    return [
+        _decided(w, state, proposal, scored, slate, rng, policy)
+        for w, state, proposal, scored, slate, rng in zip(
+            worlds, states, proposals, scores, slates, rngs, strict=True
+        )
+    ]
+
+
+def _decided(
+    world: Shared,
+    state: UserState,
+    proposal: Proposal,
+    scores: Scores,
+    slate: Slate,
+    rng: np.random.Generator,
+    policy: str,
+) -> Decision:
+    """One viewer's draw from its slate, and the receipt."""
     config = world.config
     candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
     is_explore = source == CODE[Source.EXPLORE]
-    slate = rerank(ids, final, is_explore, list(state.shown), world.catalog, config.rerank)
     slate_scores = slate.adjusted[slate.order]
     share = explore_share(config, len(state.seen))
     probs = slate_probabilities(slate_scores, is_explore[slate.order], config.pick, share)
@@ -325,7 +406,7 @@ def _receipt(
     state: UserState,
     proposal: Proposal,
     scores: Scores,
-    slate: Any,
+    slate: Slate,
     choice: Choice,
     i: int,
     funnel: Funnel,

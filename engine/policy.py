@@ -52,10 +52,11 @@ from engine.pipeline import (
     NothingToRecommendError,
     Proposal,
     Shared,
-    decide,
+    decide_many,
     engine_scores,
     engine_scores_many,
     propose,
+    propose_many,
 )
 from engine.pools import STATE_NAMES
 from engine.profile import UserState
@@ -319,25 +320,54 @@ class StagedPolicy(PolicyBase):
             return []
         learner = self.learner
         model = None if learner is None else learner.ready(requests[0].config)
-        sets = [request.candidates(self.sources, model) for request in requests]
+        sets = candidates_many(requests, self.sources, model)
         score_candidates(sets, model)
-        return [self._decide(r, c) for r, c in zip(requests, sets, strict=True)]
+        finals = [self._final(r, c) for r, c in zip(requests, sets, strict=True)]
+        return decide_many(
+            [r.world for r in requests],
+            [r.state for r in requests],
+            [c.proposal for c in sets],
+            [c.engine_scores for c in sets],
+            finals,
+            [r.rng for r in requests],
+            self.name,
+        )
 
-    def _decide(self, request: PickRequest, candidates: CandidateSet) -> Decision:
+    def _final(self, request: PickRequest, candidates: CandidateSet) -> F64:
+        """The scorer's score of each candidate, checked."""
         final = np.asarray(self.scorer.score(request, candidates), dtype=np.float64)
         if final.shape != candidates.ids.shape or not np.isfinite(final).all():
             raise ValueError(
                 f"{self.name}: score() must return one finite number per candidate "
                 f"({len(candidates)}), got shape {final.shape}"
             )
-        w = request.world
-        scores = candidates.engine_scores
-        return decide(w, request.state, candidates.proposal, scores, final, request.rng, self.name)
+        return final
 
     def observe(self, event: Event) -> None:
         learn = getattr(self.scorer, "observe", None)
         if learn is not None:
             learn(event)
+
+
+def candidates_many(
+    requests: Sequence[PickRequest],
+    sources: Callable[..., Candidates] = gather,
+    model: OnlineLogit | None = None,
+) -> list[CandidateSet]:
+    """:meth:`PickRequest.candidates` of several viewers, their filters run as one batch
+    (:func:`engine.pipeline.propose_many`); each set is the same as alone.
+
+    Raises:
+        NothingToRecommendError: nothing may be shown to one of the viewers.
+    """
+    proposals = propose_many(
+        [r.world for r in requests],
+        [r.state for r in requests],
+        [r.keyword_blocked for r in requests],
+        [r.rng for r in requests],
+        sources,
+    )
+    return [CandidateSet(r, p, model) for r, p in zip(requests, proposals, strict=True)]
 
 
 def score_candidates(sets: Sequence[CandidateSet], model: OnlineLogit | None) -> None:

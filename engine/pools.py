@@ -17,6 +17,7 @@ of the events and the world time.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,47 @@ STATE_CODES = {name: code for code, name in STATE_NAMES.items()}
 LIKE_WEIGHT = 5.0
 
 I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class PoolView:
+    """What the fresh source reads of the pools at one moment of the pools (not of the clock):
+    the same for every viewer of a batch, so a batch computes it once
+    (:meth:`TestPools.view`) and each viewer only cuts it at its own time."""
+
+    testing: I64  # videos in a pool, sorted (published or not yet)
+    testing_published: F64
+    testing_debut: F64  # when each one's creator first published
+    started: I64  # as TestPools.started() (published or not yet)
+    started_published: F64
+    window_s: float
+
+    def testing_at(self, now: float) -> npt.NDArray[np.bool_]:
+        """Which of :attr:`testing` are published at ``now`` (:meth:`TestPools.testing`)."""
+        live: npt.NDArray[np.bool_] = self.testing_published <= now
+        return live
+
+    def new_creators_at(self, now: float) -> npt.NDArray[np.bool_]:
+        """Which of :attr:`testing` are a new creator's at ``now``
+        (:meth:`TestPools.new_creators`)."""
+        debut = self.testing_debut
+        new: npt.NDArray[np.bool_] = (debut >= now - self.window_s) & (debut <= now)
+        return new
+
+
+class PoolViewOnce:
+    """The pools' :class:`PoolView` for one batch of picks, computed when a pick first reads
+    it (a policy without the fresh source never does)."""
+
+    def __init__(self, pools: TestPools) -> None:
+        self._pools = pools
+        self._view: PoolView | None = None
+
+    def get(self) -> PoolView:
+        if self._view is None:
+            self._view = self._pools.view()
+        return self._view
 
 
 class TestPools:
@@ -120,6 +162,22 @@ class TestPools:
         progress = self.stage[ids].astype(np.int64) * (1 << 32) + self.impressions[ids]
         ahead: I64 = ids[np.argsort(-progress, kind="stable")]
         return ahead
+
+    def view(self) -> PoolView:
+        """The lists :meth:`testing`, :meth:`started` and :meth:`new_creators` read, before the
+        clock cuts them (valid until the pools next change)."""
+        testing = self._testing[self.state[self._testing] == TESTING]
+        started = self.started()
+        published = self.catalog.world.videos.published_at
+        creator = self.catalog.world.videos.creator_id
+        return PoolView(
+            testing=testing,
+            testing_published=published[testing],
+            testing_debut=self.debut[creator[testing]],
+            started=started,
+            started_published=published[started],
+            window_s=self.window_s,
+        )
 
     def new_creators(self, ids: I64, now: float) -> npt.NDArray[np.bool_]:
         """Which of ``ids`` come from a creator whose first upload is inside the fresh window

@@ -8,11 +8,13 @@ with the best exploration item kept in the slate so the exploration share has so
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.batch import Batch
 from engine.catalog import Catalog
 from engine.config import Rerank as RerankConfig
 
@@ -29,13 +31,6 @@ class Slate:
     blocked: dict[str, int]  # how many candidates each rule kept out of the slate
 
 
-def _repeats(values: npt.NDArray[np.integer], recent: npt.NDArray[np.integer]) -> I64:
-    if len(recent) == 0:
-        return np.zeros(len(values), dtype=np.int64)
-    counts: I64 = (values[:, None] == recent[None, :]).sum(axis=1)
-    return counts
-
-
 def rerank(
     ids: I64,
     scores: F64,
@@ -44,31 +39,87 @@ def rerank(
     catalog: Catalog,
     config: RerankConfig,
 ) -> Slate:
+    """One viewer's slate: the batch of one of :func:`rerank_many`."""
+    return rerank_many([ids], [scores], [is_explore], [recent_videos], catalog, config)[0]
+
+
+def rerank_many(
+    ids: Sequence[I64],
+    scores: Sequence[F64],
+    is_explore: Sequence[Mask],
+    recent_videos: Sequence[list[int]],
+    catalog: Catalog,
+    config: RerankConfig,
+) -> list[Slate]:
+    """Each viewer's slate (its candidates ``ids[k]``, their ``scores[k]``, the videos it saw
+    last ``recent_videos[k]``), the rules applied over every viewer's candidates at once
+    (:class:`engine.batch.Batch`): each slate is the same as alone."""
+    batch = Batch.of(ids)
     v = catalog.world.videos
-    recent = np.array(recent_videos[-config.window :] if config.window else [], dtype=np.int64)
-    creators, sounds, topics = v.creator_id[ids], v.sound_id[ids], v.topic_id[ids]
-    author_repeats = _repeats(creators, v.creator_id[recent])
+    window = config.window
+    recent = batch.padded([r[-window:] if window else [] for r in recent_videos], window)
+    rows = batch.ids
+    creators, sounds, topics = v.creator_id[rows], v.sound_id[rows], v.topic_id[rows]
+    author_repeats = batch.count_in(_column_of(v.creator_id, recent), creators)
     penalty = np.maximum(config.author_floor, config.author_decay**author_repeats)
-    adjusted = np.where(scores >= 0, scores * penalty, scores / penalty)
-    back_to_back = np.zeros(len(ids), dtype=bool)
-    if len(recent):
-        last = recent[-1]
-        back_to_back = (creators == v.creator_id[last]) | (sounds == v.sound_id[last])
-    over_cap = _repeats(topics, v.topic_id[recent]) >= max(config.topic_cap, 1)
+    score = np.concatenate(scores) if len(scores) > 1 else scores[0]
+    adjusted = np.where(score >= 0, score * penalty, score / penalty)
+    # The last video each viewer saw (-1: none, which no creator or sound equals).
+    last = recent[np.arange(batch.viewers), np.maximum((recent >= 0).sum(axis=1) - 1, 0)]
+    back_to_back = (creators == _column_of(v.creator_id, last)[batch.viewer]) | (
+        sounds == _column_of(v.sound_id, last)[batch.viewer]
+    )
+    over_cap = batch.count_in(_column_of(v.topic_id, recent), topics) >= max(config.topic_cap, 1)
     eligible = ~back_to_back & ~over_cap
-    # The rules bend rather than leave the viewer with nothing to watch.
-    if not eligible.any():
-        eligible = ~back_to_back if (~back_to_back).any() else np.ones(len(ids), dtype=bool)
-    blocked = {
-        "same creator or sound as the last video": int(back_to_back.sum()),
-        "topic cap": int((over_cap & ~back_to_back).sum()),
-    }
+    counts = np.bincount(batch.viewer[eligible], minlength=batch.viewers)
+    for k in np.flatnonzero(counts == 0).tolist():
+        # The rules bend rather than leave the viewer with nothing to watch.
+        part = slice(int(batch.bounds[k]), int(batch.bounds[k + 1]))
+        open_ = ~back_to_back[part]
+        eligible[part] = open_ if open_.any() else True
+    creator_blocked = np.bincount(batch.viewer[back_to_back], minlength=batch.viewers).tolist()
+    capped = np.bincount(batch.viewer[over_cap & ~back_to_back], minlength=batch.viewers)
     candidates = np.flatnonzero(eligible)
-    ranked = candidates[np.argsort(-adjusted[candidates], kind="stable")]
+    # Best first within each viewer; ties keep candidate order, as a stable sort per viewer.
+    ranked = candidates[np.lexsort((-adjusted[candidates], batch.viewer[candidates]))]
+    cuts = np.searchsorted(batch.viewer[ranked], np.arange(batch.viewers + 1)).tolist()
+    explore = np.concatenate(is_explore) if len(is_explore) > 1 else is_explore[0]
+    slates = []
+    for k, blocked in enumerate(zip(creator_blocked, capped.tolist(), strict=True)):
+        lo, hi = int(batch.bounds[k]), int(batch.bounds[k + 1])
+        mine = ranked[cuts[k] : cuts[k + 1]] - lo
+        slates.append(
+            _slate(mine, explore[lo:hi], adjusted[lo:hi], penalty[lo:hi], blocked, config)
+        )
+    return slates
+
+
+def _slate(
+    ranked: I64,
+    is_explore: Mask,
+    adjusted: F64,
+    penalty: F64,
+    blocked: tuple[int, int],
+    config: RerankConfig,
+) -> Slate:
+    """The best ``slate`` of one viewer's ranked candidates, and its best exploration item."""
     order = ranked[: max(config.slate, 1)]
     explore_left = ranked[config.slate :][is_explore[ranked[config.slate :]]]
     if not is_explore[order].any() and len(explore_left):
         order = np.append(order, explore_left[0])
     return Slate(
-        order=order.astype(np.int64), adjusted=adjusted, author_penalty=penalty, blocked=blocked
+        order=order.astype(np.int64),
+        adjusted=adjusted,
+        author_penalty=penalty,
+        blocked={
+            "same creator or sound as the last video": blocked[0],
+            "topic cap": blocked[1],
+        },
     )
+
+
+def _column_of(column: npt.NDArray[np.integer], videos: I64) -> I64:
+    """A per-video column of video ids padded with -1 (padding stays -1, which no value
+    equals)."""
+    found: I64 = np.where(videos >= 0, column[np.maximum(videos, 0)], -1)
+    return found

@@ -14,6 +14,8 @@ import pytest
 
 from engine.api import Engine
 from engine.clock import VirtualClock
+from engine.filters import FilterContext, apply_filters, apply_filters_many
+from engine.idset import IdSet
 from engine.pipeline import Boost, NothingToRecommendError
 from engine.policy import PolicySpec
 
@@ -178,3 +180,40 @@ def test_record_many_commits_the_events_before_a_refused_one(world_path: Path) -
     with Engine.open(world_path) as again:
         kinds = [e["kind"] for e in again.store.history(user)[1]]
     assert kinds == ["like"]
+
+
+def test_batched_filters_keep_and_count_what_each_viewer_alone_does(world_path: Path) -> None:
+    """Every filter over a batch's candidates answers per viewer exactly as alone: seen, hidden
+    creators, dismissals, keyword filters, sensitivity and each viewer's own moment."""
+    with Engine.open(world_path, clock=VirtualClock(3600.0), log=False) as engine:
+        users = _viewers(engine)
+        for round_ in range(6):
+            recs = engine.next_many(users)
+            engine.record_many(_reactions(engine, round_, users, [r.video.id for r in recs]))
+        states = [engine._state(u) for u in users]
+        rng = np.random.default_rng(5)
+        ids = [np.sort(rng.choice(engine.catalog.n, 3000, replace=False)) for _ in users]
+        seen = [s.seen.array() for s in states]
+        ids = [np.union1d(i, s) for i, s in zip(ids, seen, strict=True)]  # some are seen
+        contexts = [
+            FilterContext(
+                engine.catalog, engine.config, 3600.0 * (k + 1), engine._keyword_blocked(s)
+            )
+            for k, s in enumerate(states)
+        ]
+        batched = apply_filters_many(ids, states, contexts)
+        for k, state in enumerate(states):
+            keep, removed = apply_filters(ids[k], state, contexts[k])
+            assert batched[k][0].tolist() == keep.tolist()
+            assert batched[k][1] == removed
+        assert any(r["already seen"] for _, r in batched)
+        assert any(r["keyword filter"] for _, r in batched)
+
+
+def test_mask_of_a_sorted_list_is_the_mask() -> None:
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 5, 400):
+        ids = IdSet(rng.choice(2000, size, replace=False).tolist())
+        for length in (0, 1, 50, 1500):
+            values = np.sort(rng.choice(2000, length, replace=False))
+            assert ids.mask_of_sorted(values).tolist() == ids.mask(values).tolist()

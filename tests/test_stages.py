@@ -18,7 +18,7 @@ from engine.filters import FilterContext, apply_filters
 from engine.pick import choose, slate_probabilities
 from engine.profile import VideoFeatures, learn, negative_strengths, seed_interests
 from engine.reactions import reaction_value
-from engine.rerank import rerank
+from engine.rerank import rerank, rerank_many
 from engine.scoring import BOOST_FLOOR, ScoringContext, score
 from tests.tinyworld import (
     ANA,
@@ -215,6 +215,29 @@ def test_the_best_exploration_item_is_kept_in_a_full_slate() -> None:
     explore = np.array([False, False, False, True])
     slate = rerank(ids, np.array([4.0, 3.0, 2.0, 1.0]), explore, [], tiny_catalog(), config)
     assert ids[slate.order].tolist() == [0, 3, 9]
+
+
+def test_a_batch_of_slates_is_each_viewers_slate_alone() -> None:
+    """Viewers re-ranked together keep their own recent videos, their own fallback when every
+    candidate is blocked, and their own exploration item."""
+    config = msgspec.structs.replace(Config().rerank, slate=2, topic_cap=2)
+    cases = [
+        (np.array([1, 2, 4, 8]), np.array([4.0, 3.0, 2.0, 1.0]), np.zeros(4, bool), [0]),
+        (np.array([1, 8]), np.array([1.0, 2.0]), np.zeros(2, bool), [0]),  # all blocked
+        (np.array([0, 3, 4, 9]), np.array([4.0, 3.0, -2.0, 1.0]), np.arange(4) == 3, []),
+        (np.array([5, 0]), np.array([9.0, 1.0]), np.zeros(2, bool), [4, 3]),
+    ]
+    together = rerank_many(
+        *(list(part) for part in zip(*cases, strict=True)), tiny_catalog(), config
+    )
+    for (ids, scores, explore, recent), slate in zip(cases, together, strict=True):
+        alone = rerank(ids, scores, explore, recent, tiny_catalog(), config)
+        assert slate.order.tolist() == alone.order.tolist()
+        assert slate.adjusted.tolist() == alone.adjusted.tolist()
+        assert slate.author_penalty.tolist() == alone.author_penalty.tolist()
+        assert slate.blocked == alone.blocked
+    assert together[1].order.tolist() == [1, 0]  # nothing eligible: the rules bend
+    assert together[2].order.tolist() == [0, 1, 3]  # the exploration item is kept
 
 
 # -- pick ------------------------------------------------------------------------------------

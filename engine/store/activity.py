@@ -15,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 REVISIT = "revisit"  # impressions.source of a viewing the viewer went back to
+_IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's limit on bound parameters
 
 LIVE_STAT_FIELDS = (
     "views",
@@ -370,6 +371,24 @@ class ActivityLog:
         if row is None:
             raise KeyError(video_id)
         return str(row[0])
+
+    def captions(self, video_ids: Sequence[int]) -> dict[int, str]:
+        """:meth:`caption` of several videos in one query.
+
+        Raises:
+            KeyError: a video that does not exist.
+        """
+        wanted = sorted(set(video_ids))
+        found: dict[int, str] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            part = wanted[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(f"SELECT id, caption FROM videos WHERE id IN ({marks})", part)
+            found.update((int(row[0]), str(row[1])) for row in rows)
+        for video_id in wanted:
+            if video_id not in found:
+                raise KeyError(video_id)
+        return found
 
     def videos_matching(self, word: str) -> list[int]:
         """Ids of videos whose caption or hashtags contain ``word`` (case-insensitive)."""
