@@ -2,7 +2,8 @@
 
 - starter: while nothing is known about the viewer, well-completed videos from every topic;
 - interest: embedding similarity to a blend of the long- and short-term interest vectors
-  (videos already seen are masked before the top-k so they cannot crowd it out);
+  (videos already seen are masked before the top-k so they cannot crowd it out), and within
+  each liked topic the videos most worth watching (:func:`watch_prior`);
 - follow: newest videos of followed creators;
 - trending: engagement velocity in a recent window;
 - fresh: new uploads in their staged test pools;
@@ -46,6 +47,10 @@ RECENT_PER_COUNTRY = 2000
 FOLLOW_PER_CREATOR = 5
 INTEREST_TOPICS = 3  # liked topics that each get their own share of the interest quota
 PER_TOPIC_SHARE = 0.3  # of the interest quota, split over those topics
+# Within a liked topic, similarity to the interest query tells little about what will be
+# watched (every video of the topic is near it); length and how often everyone liked it tell
+# much more. The per-topic shares rank by watch_prior, similarity weighted this much.
+PRIOR_SIMILARITY = 2.0
 
 
 @dataclass(frozen=True)
@@ -117,9 +122,26 @@ def interest(
         sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
         if n:
-            best = np.argpartition(sims, len(ids) - n)[-n:]
-            found.append(ids[best[np.isfinite(sims[best])]])
+            value = PRIOR_SIMILARITY * sims + watch_prior(ctx, ids)  # seen videos stay -inf
+            best = np.argpartition(value, len(ids) - n)[-n:]
+            found.append(ids[best[np.isfinite(value[best])]])
     return np.concatenate(found).astype(np.int64)
+
+
+def watch_prior(ctx: SourceContext, ids: I64) -> F64:
+    """What a video promises in watch time before anything personal is known, on a log scale:
+    log(duration / 30 s) + logit of its smoothed global like rate.
+
+    Expected watch grows with length as far as the video holds its viewers, and the like
+    rate is the global counter that says so at every length (a long video's completion rate
+    mostly measures its length).
+    """
+    videos = ctx.catalog.world.videos
+    likes = ctx.catalog.engagement.rate("likes", ids, ctx.config.scoring.prior_views)
+    likes = np.clip(likes, 1e-6, 1.0 - 1e-6)
+    duration = np.maximum(videos.duration_s[ids].astype(np.float64), 1.0)
+    prior: F64 = np.log(duration / 30.0) + np.log(likes / (1.0 - likes))
+    return prior
 
 
 def follow(ctx: SourceContext, state: UserState, quota: int) -> I64:
