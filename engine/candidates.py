@@ -162,11 +162,22 @@ def trending(ctx: SourceContext, state: UserState, quota: int) -> I64:
     return _unseen(ctx.trending.top_videos, state)[:quota]
 
 
-def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
+def fresh(
+    ctx: SourceContext,
+    state: UserState,
+    quota: int,
+    rng: np.random.Generator,
+    draws: F64 | None = None,
+) -> I64:
     """New uploads in their test pools: first those whose pool has started (furthest along
     first), then new creators' uploads, then a random draw of the rest, so videos reach a
     decision (and the next pool) even when a small audience meets thousands of uploads, and a
-    creator with no audience yet is not lost among established creators' uploads."""
+    creator with no audience yet is not lost among established creators' uploads.
+
+    New creators' uploads and the rest are drawn in proportion to what they promise this
+    viewer (their :func:`watch_prior`, times the pick's Thompson draw of their topic when there
+    is one): each still has its chance, and the first audience an upload meets is one that may
+    watch it."""
     pools = ctx.pools
     pool = _unseen(pools.testing(ctx.now), state)
     if len(pool) <= quota:
@@ -175,11 +186,25 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     ahead = _unseen(pools.started(), state)
     ahead = ahead[published[ahead] <= ctx.now][: int(quota * STARTED_SHARE)]
     debut = pool[pools.new_creators(pool, ctx.now)]
-    debut = debut[~np.isin(debut, ahead)]
-    debut = rng.choice(debut, size=min(quota - len(ahead), len(debut)), replace=False)
-    drawn = rng.choice(pool, size=min(quota, len(pool)), replace=False)
+    debut = _promising(ctx, debut[~np.isin(debut, ahead)], quota - len(ahead), rng, draws)
+    drawn = _promising(ctx, pool, quota, rng, draws)
     rest = drawn[~np.isin(drawn, np.concatenate([ahead, debut]))]
     return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
+
+
+def _promising(
+    ctx: SourceContext, ids: I64, size: int, rng: np.random.Generator, draws: F64 | None
+) -> I64:
+    """``size`` of ``ids`` drawn without replacement in proportion to what each promises the
+    viewer: exp(:func:`watch_prior`) times the pick's draw of its topic (when drawn)."""
+    weight = np.exp(watch_prior(ctx, ids))
+    if draws is not None:
+        weight *= draws[ctx.catalog.world.videos.topic_id[ids]]
+    size = min(size, int(np.count_nonzero(weight)))
+    if size <= 0:
+        return ids[:0]
+    drawn: I64 = rng.choice(ids, size=size, replace=False, p=weight / weight.sum())
+    return drawn
 
 
 def liked_topics(state: UserState, draws: F64 | None) -> list[int]:
@@ -266,7 +291,7 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     proposed: dict[str, I64] = {
         Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
         Source.FOLLOW: follow(ctx, state, quotas.follow),
-        Source.FRESH: fresh(ctx, state, quotas.fresh, rng),
+        Source.FRESH: fresh(ctx, state, quotas.fresh, rng, draws),
         Source.COENGAGEMENT: coengaged(ctx, state, quotas.coengagement),
         Source.COCREATOR: coengaged_creators(ctx, state, quotas.coengaged_creators),
         Source.TRENDING: trending(ctx, state, quotas.trending),
