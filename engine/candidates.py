@@ -136,11 +136,8 @@ def watch_prior(ctx: SourceContext, ids: I64) -> F64:
     rate is the global counter that says so at every length (a long video's completion rate
     mostly measures its length).
     """
-    videos = ctx.catalog.world.videos
-    likes = ctx.catalog.engagement.rate("likes", ids, ctx.config.scoring.prior_views)
-    likes = np.clip(likes, 1e-6, 1.0 - 1e-6)
-    duration = np.maximum(videos.duration_s[ids].astype(np.float64), 1.0)
-    prior: F64 = np.log(duration / 30.0) + np.log(likes / (1.0 - likes))
+    likes = ctx.catalog.engagement.logit("likes", ids, ctx.config.scoring.prior_views)
+    prior: F64 = ctx.catalog.log_length[ids] + likes
     return prior
 
 

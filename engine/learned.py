@@ -620,10 +620,9 @@ def liked_by_everyone(ids: I64, ctx: ScoringContext) -> F64:
     completion rate mostly measures its length. Every action's model may use it; its weights
     start at 0."""
     engagement = ctx.catalog.engagement
-    rate = engagement.rate("likes", ids, ctx.config.scoring.prior_views)
     average = (engagement.totals["likes"] + 1.0) / (engagement.totals["views"] + 2.0)
-    rate = np.clip(rate, 1e-6, 1.0 - 1e-6)
-    result: F64 = np.log(rate / (1.0 - rate)) - math.log(average / (1.0 - average))
+    logit = engagement.logit("likes", ids, ctx.config.scoring.prior_views)
+    result: F64 = logit - math.log(average / (1.0 - average))
     return result
 
 
