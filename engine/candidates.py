@@ -2,7 +2,8 @@
 
 - starter: while nothing is known about the viewer, well-completed videos from every topic;
 - interest: embedding similarity to a blend of the long- and short-term interest vectors
-  (videos already seen are masked before the top-k so they cannot crowd it out);
+  (videos already seen are masked before the top-k so they cannot crowd it out), and within
+  each liked topic the videos most worth watching (:func:`watch_prior`);
 - follow: newest videos of followed creators;
 - trending: engagement velocity in a recent window;
 - fresh: new uploads in their staged test pools;
@@ -46,6 +47,10 @@ RECENT_PER_COUNTRY = 2000
 FOLLOW_PER_CREATOR = 5
 INTEREST_TOPICS = 3  # liked topics that each get their own share of the interest quota
 PER_TOPIC_SHARE = 0.3  # of the interest quota, split over those topics
+# Within a liked topic, similarity to the interest query tells little about what will be
+# watched (every video of the topic is near it); length and how often everyone liked it tell
+# much more. The per-topic shares rank by watch_prior, similarity weighted this much.
+PRIOR_SIMILARITY = 2.0
 
 
 @dataclass(frozen=True)
@@ -119,9 +124,23 @@ def interest(
         sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
         if n:
-            best = np.argpartition(sims, len(ids) - n)[-n:]
-            found.append(ids[best[np.isfinite(sims[best])]])
+            value = PRIOR_SIMILARITY * sims + watch_prior(ctx, ids)  # seen videos stay -inf
+            best = np.argpartition(value, len(ids) - n)[-n:]
+            found.append(ids[best[np.isfinite(value[best])]])
     return np.concatenate(found).astype(np.int64)
+
+
+def watch_prior(ctx: SourceContext, ids: I64) -> F64:
+    """What a video promises in watch time before anything personal is known, on a log scale:
+    log(duration / 30 s) + logit of its smoothed global like rate.
+
+    Expected watch grows with length as far as the video holds its viewers, and the like
+    rate is the global counter that says so at every length (a long video's completion rate
+    mostly measures its length).
+    """
+    likes = ctx.catalog.engagement.logit("likes", ids, ctx.config.scoring.prior_views)
+    prior: F64 = ctx.catalog.log_length[ids] + likes
+    return prior
 
 
 def follow(ctx: SourceContext, state: UserState, quota: int) -> I64:
@@ -142,11 +161,22 @@ def trending(ctx: SourceContext, state: UserState, quota: int) -> I64:
     return _unseen(ctx.trending.top_videos, state)[:quota]
 
 
-def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Generator) -> I64:
+def fresh(
+    ctx: SourceContext,
+    state: UserState,
+    quota: int,
+    rng: np.random.Generator,
+    draws: F64 | None = None,
+) -> I64:
     """New uploads in their test pools: first those whose pool has started (furthest along
     first), then new creators' uploads, then a random draw of the rest, so videos reach a
     decision (and the next pool) even when a small audience meets thousands of uploads, and a
-    creator with no audience yet is not lost among established creators' uploads."""
+    creator with no audience yet is not lost among established creators' uploads.
+
+    New creators' uploads and the rest are drawn in proportion to what they promise this
+    viewer (their :func:`watch_prior`, times the pick's Thompson draw of their topic when there
+    is one): each still has its chance, and the first audience an upload meets is one that may
+    watch it."""
     view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view.get()
     open_now = view.testing_at(ctx.now) & ~state.seen.mask_of_sorted(view.testing)
     pool = view.testing[open_now]
@@ -157,10 +187,25 @@ def fresh(ctx: SourceContext, state: UserState, quota: int, rng: np.random.Gener
     ahead_sorted = np.sort(ahead)
     debut = pool[view.new_creators_at(ctx.now)[open_now]]
     debut = debut[~in_sorted(debut, ahead_sorted)]
-    debut = rng.choice(debut, size=min(quota - len(ahead), len(debut)), replace=False)
-    drawn = rng.choice(pool, size=min(quota, len(pool)), replace=False)
+    debut = _promising(ctx, debut, quota - len(ahead), rng, draws)
+    drawn = _promising(ctx, pool, quota, rng, draws)
     rest = drawn[~in_sorted(drawn, np.sort(np.concatenate([ahead_sorted, debut])))]
     return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
+
+
+def _promising(
+    ctx: SourceContext, ids: I64, size: int, rng: np.random.Generator, draws: F64 | None
+) -> I64:
+    """``size`` of ``ids`` drawn without replacement in proportion to what each promises the
+    viewer: exp(:func:`watch_prior`) times the pick's draw of its topic (when drawn)."""
+    weight = np.exp(watch_prior(ctx, ids))
+    if draws is not None:
+        weight *= draws[ctx.catalog.world.videos.topic_id[ids]]
+    size = min(size, int(np.count_nonzero(weight)))
+    if size <= 0:
+        return ids[:0]
+    drawn: I64 = rng.choice(ids, size=size, replace=False, p=weight / weight.sum())
+    return drawn
 
 
 def liked_topics(state: UserState, draws: F64 | None) -> list[int]:
@@ -247,7 +292,7 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     proposed: dict[str, I64] = {
         Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
         Source.FOLLOW: follow(ctx, state, quotas.follow),
-        Source.FRESH: fresh(ctx, state, quotas.fresh, rng),
+        Source.FRESH: fresh(ctx, state, quotas.fresh, rng, draws),
         Source.COENGAGEMENT: coengaged(ctx, state, quotas.coengagement),
         Source.COCREATOR: coengaged_creators(ctx, state, quotas.coengaged_creators),
         Source.TRENDING: trending(ctx, state, quotas.trending),

@@ -93,6 +93,16 @@ class Engagement:
         rates: F64 = self.rates((name,), ids, prior_views)[0]
         return rates
 
+    def logit(self, name: str, ids: I64, prior_views: float) -> F64:
+        """The logit of :meth:`rate` (kept within ±13.8): the counter and the views gathered
+        alone, what a source weighing thousands of videos per pick can afford."""
+        views = self.table[ENGAGEMENT.index("views")].take(ids)
+        count = self.table[ENGAGEMENT.index(name)].take(ids)
+        overall = (self.totals[name] + 1.0) / (self.totals["views"] + 2.0)
+        rate = np.clip((count + prior_views * overall) / (views + prior_views), 1e-6, 1 - 1e-6)
+        result: F64 = np.log(rate / (1.0 - rate))
+        return result
+
     def rates(self, names: tuple[str, ...], ids: I64, prior_views: float) -> F64:
         """:meth:`rate` of several counters at once: one row per name."""
         rows = [ENGAGEMENT.index(name) for name in names]
@@ -123,6 +133,8 @@ class Catalog:
         self.by_country = Groups.of(videos.country, len(world.countries), published)
         self.index = _index_of(world, self.by_topic)
         self.publish_order = np.argsort(-published, kind="stable").astype(np.int64)
+        # log(duration / 30 s) of every video: what candidate sources weigh length by.
+        self.log_length = np.log(np.maximum(videos.duration_s.astype(np.float64), 1.0) / 30.0)
         self._neg_published_sorted = -published[self.publish_order]
         self.engagement = Engagement.from_world(world)
         self.popular_by_topic = [

@@ -100,6 +100,7 @@ INPUTS: tuple[str, ...] = (
     "recent skips of topic",
     "topic mood",
     "duration (log)",
+    "liked by everyone",
 )
 GLOBAL_RATE = "global rate"
 CALIBRATION = "calibration"  # the receipt's term of the calibration layer
@@ -129,6 +130,7 @@ WARM_START_LIMIT = 5000  # most recent logged impressions a file without a model
 MODEL_NAME = "engine"
 _EVERY_ACTION = np.ones(len(LEARNED), dtype=bool)
 _DURATION = INPUTS.index("duration (log)")
+_LIKED = INPUTS.index("liked by everyone")
 _LOG_BUCKETS = np.log(SKIP_BUCKETS_S / DURATION_CENTRE_S)
 # The calibration slope turns around a typical logit of each action (about KuaiRand's rates:
 # completion 16%, like 1.5%, the rarer reactions 0.3%, "not interested" 0.05%), so that
@@ -609,8 +611,21 @@ def input_matrix_of(rows: ScoringRows) -> F64:
     moods = np.stack([topic_mood(s, v.topic_id) for s in rows.states])
     matrix[:, INPUTS.index("topic mood")] = moods[batch.viewer, v.topic_id[ids]]
     duration = np.maximum(v.duration_s[ids].astype(np.float64), 1.0)
-    matrix[:, INPUTS.index("duration (log)")] = np.log(duration / DURATION_CENTRE_S)
+    matrix[:, _DURATION] = np.log(duration / DURATION_CENTRE_S)
+    matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx)
     return matrix
+
+
+def liked_by_everyone(ids: I64, ctx: ScoringContext) -> F64:
+    """The logit of each video's smoothed global like rate minus that of the average video (0
+    for a video nobody has seen yet): how well it holds everyone at any length, where its
+    completion rate mostly measures its length. Every action's model may use it; its weights
+    start at 0."""
+    engagement = ctx.catalog.engagement
+    average = (engagement.totals["likes"] + 1.0) / (engagement.totals["views"] + 2.0)
+    logit = engagement.logit("likes", ids, ctx.config.scoring.prior_views)
+    result: F64 = logit - math.log(average / (1.0 - average))
+    return result
 
 
 def topic_mood(state: UserState, topic_of: npt.NDArray[np.integer]) -> F64:

@@ -255,3 +255,23 @@ def test_a_logged_simulation_leaves_a_model_fitted_on_every_shard(world_path: Pa
     with Engine.open(world_path) as again:
         assert again.learner is not None
         assert again.learner.warm_started == impressions  # every shard's viewings
+
+
+def test_what_everyone_likes_is_learned_to_hold_viewers(world_path: Path) -> None:
+    """A viewer who watches through the videos everyone likes and skips the others teaches a
+    positive weight on 'liked by everyone' for completion, whatever their length (a long
+    video's completion rate mostly measures its length; its like rate says whether it holds)."""
+    clock = VirtualClock(100.0)
+    with Engine.open(world_path, clock=clock, log=False) as eng:
+        viewer = eng.new_user(["gaming", "cooking"])
+        for _ in range(300):
+            rec = eng.next(viewer)
+            video = rec.video
+            if rec.receipt.inputs["liked by everyone"] > 0.0:
+                eng.record(viewer, video.id, "complete", watched_s=video.duration_s)
+            else:
+                eng.record(viewer, video.id, "skip", watched_s=1.0)
+            clock.advance(10.0)
+        assert eng.learner is not None and eng.learner.model is not None
+        weight = eng.learner.model.weights[0, TERMS.index("liked by everyone")]
+        assert weight > 0.3

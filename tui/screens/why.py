@@ -46,6 +46,7 @@ FEATURE_WORDS = {
     "recent skips of topic": "{topic} you just skipped",
     "topic mood": "your mood for {topic} over the last few videos",
     "duration (log)": "its length",
+    "liked by everyone": "how often everyone likes it",
     "global rate": "how everyone reacts to it",
     "bias": "baseline",
     "calibration": "calibration (what served picks turned out to be)",
