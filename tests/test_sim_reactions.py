@@ -9,6 +9,10 @@ the rate times a function of appeal and of how the viewing went. Like the per-im
 (``test_sim_calibration.py``), these fractions depend on what the engine serves: calibrated under
 the engine at 7ffe8be (served videos' median ≈ 20 s); an engine serving far longer videos moves
 them (a like then comes at a smaller share of the video), and the calibration is re-measured.
+Re-measured after the interest source began proposing the videos most worth watching (served
+median ≈ 34 s under the reference engine): like IQR 0.19–1.10 (median 0.95, 38% looped), "not
+interested" median 0.14. The lower quartile sits below KuaiRand's 0.41, as the longer videos
+predict: that bound is 0.15 now, the median, the loops and the upper quartile still hold.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ def test_likes_come_after_most_of_a_video_often_looped_and_no_after_a_real_watch
     assert len(fractions.like) > 100 and len(fractions.not_interested) > 40
     like_p25, like_median, like_p75 = np.percentile(fractions.like, [25, 50, 75])
     assert 0.85 <= like_median <= 1.05, f"like median {like_median:.3f}"
-    assert 0.25 <= like_p25 <= 0.6 and 1.05 <= like_p75 <= 1.35, (like_p25, like_p75)
+    assert 0.15 <= like_p25 <= 0.6 and 1.05 <= like_p75 <= 1.35, (like_p25, like_p75)
     assert np.mean(fractions.like > 1.0) > 0.3  # looping after a like happens, and often
     no_median = float(np.median(fractions.not_interested))
     assert 0.1 <= no_median <= 0.35, f"not interested median {no_median:.3f}"
