@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine import Config, Engine, VirtualClock
-from engine.sim.scripted import TOPIC_PAIRS, two_topic_share
+from engine.sim.scripted import TOPIC_PAIRS, dismissal_cut, two_topic_share
 
 LOVED_PAIRS = TOPIC_PAIRS[:3]
 
@@ -79,3 +79,12 @@ def test_a_clip_left_looping_does_not_take_over_the_profile(world_path: Path) ->
         assert looped is not None
         top = [slug for slug, _ in eng.profile(uid).long_term_topics[:2]]
         assert looped[1] not in top, f"{looped[1]} took over: {top}"
+
+
+@pytest.mark.parametrize("loved", TOPIC_PAIRS[:2])
+def test_not_interested_takes_a_loved_topic_out_of_the_next_twenty(
+    demo_world: Path, loved: tuple[str, str]
+) -> None:
+    """Issue 14: "not interested" on a topic cuts its share of the next 20 items by >= 90%, even
+    a topic the viewer named at sign-up and watched through until then."""
+    assert dismissal_cut(demo_world, loved) >= 0.9

@@ -66,3 +66,58 @@ def _watch_one(engine: Engine, uid: int, loved: tuple[str, str]) -> bool:
     else:
         engine.record(uid, video.id, "skip", watched_s=SKIP_S)
     return hit
+
+
+def dismissal_cut(
+    world: Path,
+    loved: tuple[str, str],
+    *,
+    config: Config | None = None,
+    policy: object = None,
+    window: int = 20,
+) -> float:
+    """How much "not interested" in a topic cuts its share: the onboarded two-topic viewer
+    watches :data:`WARMUP` picks, says "not interested" in its first topic on the next video
+    of it, and the first topic's share of the ``window`` picks after is compared with its
+    share of the ``window`` picks before (1 = gone, 0 = no change; NaN if it never showed).
+
+    Unlike simulated personas, who rarely dismiss a topic an engine shows them, this viewer
+    always does, so every policy is measured on the same act.
+    """
+    engine = Engine.open(
+        world, config=config or Config(), clock=VirtualClock(0.0), log=False, policy=policy
+    )
+    dropped = loved[0]
+    with engine:
+        uid = engine.new_user(interests=list(loved), language="en", country="US")
+        topics: list[str] = []
+        for _ in range(WARMUP):
+            video = engine.next(uid).video
+            topics.append(video.topic)
+            _react(engine, uid, video.id, video.duration_s, video.topic in loved)
+        for _ in range(window):  # the first video of the topic gets the "not interested"
+            video = engine.next(uid).video
+            if video.topic == dropped:
+                engine.record(uid, video.id, "not_interested", scope="topic")
+                break
+            topics.append(video.topic)
+            _react(engine, uid, video.id, video.duration_s, video.topic in loved)
+        else:
+            return float("nan")
+        after = []
+        for _ in range(window):
+            video = engine.next(uid).video
+            after.append(video.topic)
+            _react(engine, uid, video.id, video.duration_s, video.topic == loved[1])
+    before = topics[-window:].count(dropped) / window
+    if before == 0:
+        return float("nan")
+    return 1.0 - (after.count(dropped) / window) / before
+
+
+def _react(engine: Engine, uid: int, video_id: int, duration_s: float, hit: bool) -> None:
+    if hit:
+        engine.record(uid, video_id, "complete", watched_s=duration_s)
+        engine.record(uid, video_id, "like")
+    else:
+        engine.record(uid, video_id, "skip", watched_s=SKIP_S)
