@@ -60,11 +60,7 @@ def two_topic_share(
 def _watch_one(engine: Engine, uid: int, loved: tuple[str, str]) -> bool:
     video = engine.next(uid).video
     hit = video.topic in loved
-    if hit:
-        engine.record(uid, video.id, "complete", watched_s=video.duration_s)
-        engine.record(uid, video.id, "like")
-    else:
-        engine.record(uid, video.id, "skip", watched_s=SKIP_S)
+    _react(engine, uid, video.id, video.duration_s, hit)
     return hit
 
 
@@ -116,6 +112,7 @@ def dismissal_cut(
 
 
 def _react(engine: Engine, uid: int, video_id: int, duration_s: float, hit: bool) -> None:
+    """Finish and like a video of the loved topics; swipe anything else away."""
     if hit:
         engine.record(uid, video_id, "complete", watched_s=duration_s)
         engine.record(uid, video_id, "like")
