@@ -1,0 +1,234 @@
+"""Where the engine loses watch time, stage by stage: the truth of each pick's choices.
+
+Placement on watch time (``bench_learning``) says how far the engine is from the oracle, not
+where the gap opens. Here the engine picks for simulated personas as in ``compare``, and at
+every pick the persona's true expected watch (:meth:`engine.sim.persona.Persona.expected_watch_s`,
+what the oracle ranks by) is read for:
+
+1. the best video the engine's filters allow in the whole catalog (the oracle's pick);
+2. the best candidate the engine's sources retrieved (what retrieval leaves to rank);
+3. the engine's top candidate by Σ P(action) × value (the ranking's own choice);
+4. its top after the multipliers (topic draws, sliders, boosts);
+5. the top of the re-ranked slate;
+6. the expected truth of the pick (the slate's probabilities × each item's truth);
+
+and, on the candidates, how the learned P(complete) compares with the persona's true
+completion chance (correlation, the slope of the truth on the prediction, mean of each) and how
+the engine's value per pick orders the candidates against the truth (Spearman within a pick).
+
+Run (one process: the diagnosing policy collects its figures where it runs):
+
+    python -m benchmarks.diagnose_ranking --users 40 --sessions 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import load_now, machine, measured, world
+from engine.config import Config
+from engine.pipeline import Decision, decide_many
+from engine.policy import (
+    CandidateSet,
+    EnginePolicy,
+    PickRequest,
+    PolicySpec,
+    candidates_many,
+    score_candidates,
+)
+from engine.scoring import Scores
+from engine.sim.experiment import RunSpec, run_experiment
+from engine.sim.persona import Persona
+from engine.sim.runner import Arm
+from engine.sim.watch import _NODES, _WEIGHTS, finish_probability
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+STAGES = (
+    ("oracle's best allowed", "allowed"),
+    ("best candidate retrieved", "retrieved"),
+    ("top by Σ P × value", "base"),
+    ("  (the same with true P(complete))", "true p"),
+    ("top after multipliers", "multiplied"),
+    ("top after re-rank", "reranked"),
+    ("expected pick", "expected"),
+)
+
+
+@dataclass
+class _Pick:
+    onboarded: bool
+    truths: dict[str, float]
+    spearman: float
+    predicted: F64  # P(complete) of each candidate
+    true: F64  # the persona's completion chance of each
+
+
+# Where the diagnosing policy leaves its rows (the run is in this process: --jobs 1).
+PICKS: list[_Pick] = []
+
+
+def true_completion(persona: Persona, ids: I64) -> F64:
+    """The persona's chance of finishing each video now: hooked × finishes, the moment's
+    noise integrated out as :func:`engine.sim.watch.expected_watch_s` does."""
+    b = persona.behaviour
+    duration = persona.world.videos.duration_s[ids].astype(np.float64)
+    appeal = persona.appeal_mean(ids)[:, None] + b.noise_sd * _NODES[None, :]
+    hooked = 1.0 / (1.0 + np.exp(-appeal))
+    finish = finish_probability(b, appeal, duration[:, None])
+    result: F64 = (hooked * finish) @ _WEIGHTS
+    return result
+
+
+def _with_true_completion(scores: Scores, true: F64) -> F64:
+    """Σ P × value with the persona's true completion chance in place of the learned one."""
+    p, value = scores.p, scores.value
+    moved = (true - p["complete"]) * (value["complete"] - value["skip"])
+    result: F64 = scores.base + moved
+    return result
+
+
+def _ranks(values: F64) -> F64:
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values))
+    return ranks
+
+
+class DiagnosedEngine(EnginePolicy):
+    """The default engine, reading each persona's truth beside its picks (never acting on it)."""
+
+    def __init__(self, *, learn: bool = True) -> None:
+        super().__init__(learn=learn)
+        self._personas: dict[int, Persona] = {}
+
+    def attach(self, user_id: int, persona: Persona) -> None:
+        self._personas[user_id] = persona
+
+    def pick_many(self, requests: Sequence[PickRequest]) -> list[Decision]:
+        if not requests:
+            return []
+        learner = self.learner
+        model = None if learner is None else learner.ready(requests[0].config)
+        sets = candidates_many(requests, self.sources, model)
+        score_candidates(sets, model)
+        finals = [self._final(r, c) for r, c in zip(requests, sets, strict=True)]
+        decisions = decide_many(
+            [r.world for r in requests],
+            [r.state for r in requests],
+            [c.proposal for c in sets],
+            [c.engine_scores for c in sets],
+            finals,
+            [r.rng for r in requests],
+            self.name,
+        )
+        for request, candidates, decision in zip(requests, sets, decisions, strict=True):
+            self._diagnose(request, candidates, decision)
+        return decisions
+
+    def _diagnose(self, request: PickRequest, candidates: CandidateSet, decision: Decision) -> None:
+        persona = self._personas[request.viewer_id]
+        allowed, _ = request.allowed()
+        ids = candidates.ids
+        scores = candidates.engine_scores
+        truth = persona.expected_watch_s(ids)
+        true = true_completion(persona, ids)
+        by_id = dict(zip(ids.tolist(), truth.tolist(), strict=True))
+        slate = [by_id[int(v)] for v in decision.slate_ids]
+        truths = {
+            "allowed": float(persona.expected_watch_s(allowed).max()),
+            "retrieved": float(truth.max()),
+            "base": float(truth[int(np.argmax(scores.base))]),
+            "true p": float(truth[int(np.argmax(_with_true_completion(scores, true)))]),
+            "multiplied": float(truth[int(np.argmax(scores.score))]),
+            "reranked": slate[0],
+            "expected": float(np.dot(decision.slate_probabilities, slate)),
+        }
+        spearman = (
+            float(np.corrcoef(_ranks(scores.base), _ranks(truth))[0, 1]) if len(ids) > 2 else 0.0
+        )
+        PICKS.append(
+            _Pick(
+                onboarded=bool(persona.taste.onboarding),
+                truths=truths,
+                spearman=spearman,
+                predicted=np.asarray(scores.p["complete"], dtype=np.float64).copy(),
+                true=true,
+            )
+        )
+
+
+def report(picks: Sequence[_Pick]) -> None:
+    """Print the per-stage truths and the prediction figures, overall and per group."""
+    for group, keep in (
+        ("all", lambda p: True),
+        ("onboarded", lambda p: p.onboarded),
+        ("cold", lambda p: not p.onboarded),
+    ):
+        chosen = [p for p in picks if keep(p)]
+        if not chosen:
+            continue
+        print(f"\n{group}: {len(chosen)} picks; true expected watch per pick (s)")
+        best = np.mean([p.truths["allowed"] for p in chosen])
+        previous = best
+        for label, key in STAGES:
+            value = float(np.mean([p.truths[key] for p in chosen]))
+            lost = previous - value
+            share = lost / best if best else 0.0
+            print(f"  {label:28s} {value:6.1f}   lost here {lost:5.1f} ({share:4.0%} of the best)")
+            if not label.startswith(" "):
+                previous = value
+        predicted = np.concatenate([p.predicted for p in chosen])
+        true = np.concatenate([p.true for p in chosen])
+        slope = np.polyfit(predicted, true, 1)[0] if predicted.std() > 0 else float("nan")
+        print(
+            f"  P(complete) on candidates: corr with truth {np.corrcoef(predicted, true)[0, 1]:.3f}"
+            f", slope of truth on prediction {slope:.2f}, mean predicted {predicted.mean():.3f}"
+            f" vs true {true.mean():.3f}"
+        )
+        spearman = float(np.mean([p.spearman for p in chosen]))
+        print(f"  Spearman(Σ P × value, true watch) within a pick, mean: {spearman:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=40)
+    parser.add_argument("--sessions", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument(
+        "--formula", action="store_true", help="the hand-set formula instead of learned P"
+    )
+    args = parser.parse_args()
+    print(machine())
+    print(f"at start: {load_now()}", flush=True)
+    target = "benchmarks.diagnose_ranking:DiagnosedEngine"
+    arm = Arm("engine", Config(), PolicySpec(target, {"learn": not args.formula}))
+    spec = RunSpec(
+        db_path=world(20_000),
+        users=args.users,
+        sessions=args.sessions,
+        replicates=args.seeds,
+        jobs=1,
+        log=False,
+    )
+    with measured(f"{args.users} personas x {args.sessions} sessions x {args.seeds} seeds"):
+        run_experiment(spec, [arm])
+    # The policy is built by name, so its rows are in the imported module, not in __main__.
+    from benchmarks import diagnose_ranking
+
+    report(diagnose_ranking.PICKS)
+    print(f"at end: {load_now()}")
+
+
+if __name__ == "__main__":
+    main()
