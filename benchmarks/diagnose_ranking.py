@@ -183,11 +183,14 @@ def report(picks: Sequence[_Pick]) -> None:
         previous = best
         for label, key in STAGES:
             value = float(np.mean([p.truths[key] for p in chosen]))
+            if label.startswith(" "):  # what if: beside the stage above, not a stage
+                gain = value - previous
+                print(f"  {label:36s} {value:6.1f}   {gain:+5.1f} s over the stage above")
+                continue
             lost = previous - value
             share = lost / best if best else 0.0
-            print(f"  {label:28s} {value:6.1f}   lost here {lost:5.1f} ({share:4.0%} of the best)")
-            if not label.startswith(" "):
-                previous = value
+            print(f"  {label:36s} {value:6.1f}   lost here {lost:5.1f} ({share:4.0%} of the best)")
+            previous = value
         predicted = np.concatenate([p.predicted for p in chosen])
         true = np.concatenate([p.true for p in chosen])
         slope = np.polyfit(predicted, true, 1)[0] if predicted.std() > 0 else float("nan")
