@@ -87,6 +87,7 @@ MOOD_SD_RANGE = (0.2, 0.6)
 RESOLUTION_S = 0.01  # watched seconds are recorded to the hundredth
 LOOP_MARGIN_S = 0.015  # watched beyond the duration by more than this: the video looped
 EXPLORE_PICKS = 20
+JOINT_PERSONAS = 20_000  # whole tastes behind the joint posterior, once per world
 MC_DRAWS = 64  # extra posterior draws behind an exploring pick's propensity
 CLOSING = ("complete", "skip")
 TINY = 1e-300
@@ -222,12 +223,16 @@ class Observation:
     repeats: int  # impressions of the video's topic among the session's last SATIATION_WINDOW
 
 
-def reaction_likelihood(
-    behaviour: Behaviour, appeal: F64, duration_s: float, seen: Observation
-) -> F64:
+def reaction_terms(
+    behaviour: Behaviour,
+    appeal: F64,
+    duration_s: float,
+    seen: Observation,
+    like_propensity: F64 | float = 1.0,
+) -> tuple[F64, F64]:
     """P(what was recorded | the moment's appeal, patience) up to a factor that depends on
-    neither; ``appeal`` is any-shaped, the result gains a trailing patience axis
-    (:data:`PATIENCE_S`).
+    neither, as two terms shaped like ``appeal``: ``hooked + unhooked x glance(patience)``
+    (:func:`glance_chance`).
 
     Following :meth:`engine.sim.persona.Persona.react`: the hooked part (hooked, then finished
     and looped, finished, or left part-way, with a like or not) plus the unhooked part (a
@@ -237,31 +242,40 @@ def reaction_likelihood(
     hooked = sigmoid(appeal)
     shunned = b.not_interested_rate * sigmoid(-appeal - b.negative_threshold)
     if seen.dismissed:
-        return ((1.0 - hooked) * shunned)[..., None] * np.ones(PATIENCE_NODES)
+        return np.zeros_like(appeal), (1.0 - hooked) * shunned
     finish = finish_probability(b, appeal, np.full_like(appeal, d))
     loops = b.rewatch_rate * hooked
     if seen.completed and w > d + LOOP_MARGIN_S:
-        return (hooked * finish * loops * _liking(b, appeal, 1.0, seen.liked))[..., None] * np.ones(
-            PATIENCE_NODES
-        )
+        liking = _liking(b, appeal, like_propensity, seen.liked)
+        return hooked * finish * loops * liking, np.zeros_like(appeal)
     if seen.completed:
-        part = hooked * finish * (1.0 - loops) * _liking(b, appeal, b.like_complete, seen.liked)
-        glance = np.exp(-max(d - GLANCE_MIN_S, 0.0) / PATIENCE_S)
+        liking = _liking(b, appeal, b.like_complete * like_propensity, seen.liked)
+        part = hooked * finish * (1.0 - loops) * liking
     else:
-        part = hooked * (1.0 - finish) * _partial(b, d, w)
-        part = part * _liking(b, appeal, b.like_partial, seen.liked)
-        if w + RESOLUTION_S / 2 >= GLANCE_MIN_S:
-            over = max(w - GLANCE_MIN_S, 0.0)
-            glance = RESOLUTION_S / PATIENCE_S * np.exp(-over / PATIENCE_S)
-        else:
-            glance = np.zeros(PATIENCE_NODES)
+        liking = _liking(b, appeal, b.like_partial * like_propensity, seen.liked)
+        part = hooked * (1.0 - finish) * _partial(b, d, w) * liking
     unhooked = np.zeros_like(appeal) if seen.liked else (1.0 - hooked) * (1.0 - shunned)
-    result: F64 = part[..., None] + unhooked[..., None] * glance
+    return part, unhooked
+
+
+def glance_chance(duration_s: float, seen: Observation, patience_s: F64) -> F64:
+    """Chance that an unhooked glance (0.3 s + an exponential of mean ``patience_s``) lasted
+    what was recorded: to the hundredth, or the whole video when it completed."""
+    if seen.dismissed:
+        return np.ones_like(patience_s)  # the unhooked term already holds "not interested"
+    if seen.completed:
+        result: F64 = np.exp(-max(duration_s - GLANCE_MIN_S, 0.0) / patience_s)
+        return result
+    if seen.watched_s + RESOLUTION_S / 2 < GLANCE_MIN_S:
+        return np.zeros_like(patience_s)
+    over = max(seen.watched_s - GLANCE_MIN_S, 0.0)
+    result = RESOLUTION_S / patience_s * np.exp(-over / patience_s)
     return result
 
 
-def _liking(b: Behaviour, appeal: F64, scale: float, liked: bool) -> F64:
-    """Chance of the like (or of no like) a hooked viewer gave, at the population's propensity."""
+def _liking(b: Behaviour, appeal: F64, scale: F64 | float, liked: bool) -> F64:
+    """Chance of the like (or of no like) a hooked viewer gave (``scale``: how the viewing
+    went, times the viewer's propensity)."""
     chance = np.minimum(b.like_rate * scale * sigmoid(appeal - b.like_threshold), 1.0)
     result: F64 = chance if liked else 1.0 - chance
     return result
@@ -289,11 +303,13 @@ class Belief:
     """One viewer's evidence: log-likelihood of its reactions per topic, class, effect node,
     satiation node and patience node (``[T, 4, EFFECT, SATIATION, PATIENCE]``)."""
 
+    tables: ModelTables
+    behaviour: Behaviour
     log_likelihood: F64
     log_prior: F64  # [T, 4]: the world's class priors, onboarding folded in
 
     @classmethod
-    def fresh(cls, tables: ModelTables, named: Sequence[int] = ()) -> Belief:
+    def fresh(cls, tables: ModelTables, behaviour: Behaviour, named: Sequence[int] = ()) -> Belief:
         """A viewer's belief before any reaction; ``named``: the topics it named at sign-up,
         which the generator draws from its loved ones only (so they are loved for sure)."""
         n_topics = len(tables.log_prior)
@@ -302,25 +318,19 @@ class Belief:
         named = [t for t in named if 0 <= t < n_topics]
         log_prior[named] = np.log(TINY)
         log_prior[named, LOVED] = 0.0
-        return cls(np.zeros(shape), log_prior)
+        return cls(tables, behaviour, np.zeros(shape), log_prior)
 
-    def update(
-        self,
-        tables: ModelTables,
-        behaviour: Behaviour,
-        topic: int,
-        known_appeal: float,
-        duration_s: float,
-        seen: Observation,
-    ) -> None:
+    def update(self, topic: int, known_appeal: float, duration_s: float, seen: Observation) -> None:
         """Fold one reaction to a video of ``topic`` in (``known_appeal``: the video's terms
         the feed can see: base, quality, followed creator, language, sensitive)."""
+        tables, behaviour = self.tables, self.behaviour
         mean = tables.effect_mean[topic][:, None] + tables.effect_sd[topic][:, None] * _EFFECT_Z
         mean = mean[:, :, None] + known_appeal - SATIATION * seen.repeats  # [C, M, S]
         moment = tables.moment_sd[topic][:, None, None, None] * _MOMENT_Z  # [C, 1, 1, K]
         appeal = mean[..., None] + moment  # [C, M, S, K]
-        likelihood = reaction_likelihood(behaviour, appeal, duration_s, seen)  # [C, M, S, K, P]
-        marginal = np.einsum("cmskp,k->cmsp", likelihood, _MOMENT_W)
+        hooked, unhooked = reaction_terms(behaviour, appeal, duration_s, seen)
+        glance = glance_chance(duration_s, seen, PATIENCE_S)
+        marginal = (hooked @ _MOMENT_W)[..., None] + (unhooked @ _MOMENT_W)[..., None] * glance
         self.log_likelihood[topic] += np.log(np.maximum(marginal, TINY))
 
     def loved(self) -> F64:
@@ -340,11 +350,178 @@ class Belief:
         weight = np.exp(log_node - log_node.max())
         return loved, weight / weight.sum()
 
+    def draw_topic(self, rng: np.random.Generator, available: I64) -> tuple[int, float]:
+        """Thompson sampling on "loved": draw the persona-wide unknowns and each available
+        topic's loved-or-not from the posterior, and serve a topic drawn loved (uniformly
+        among them; the likeliest under the draw if none is); with the estimated chance of
+        serving that topic (Monte Carlo over :data:`MC_DRAWS` more draws, this one counted)."""
+        per_node, weight = self.loved_by_node()
+        by_node = per_node.reshape(len(per_node), -1)[available]
+        flat = weight.ravel()
+        topic = _thompson(rng, by_node, flat, available)
+        hits = 1 + sum(_thompson(rng, by_node, flat, available) == topic for _ in range(MC_DRAWS))
+        return topic, hits / (MC_DRAWS + 1)
+
 
 def _logsumexp(x: F64, axis: int) -> F64:
     top = np.max(x, axis=axis, keepdims=True)
     result: F64 = np.squeeze(top, axis=axis) + np.log(np.exp(x - top).sum(axis=axis))
     return result
+
+
+# -- the joint posterior: whole personas as particles ------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Particles:
+    """:data:`JOINT_PERSONAS` whole tastes drawn from the generator for one world: the exact
+    joint prior (1-3 loved topics, liked ones near them, the taste vector they imply).
+
+    Attributes:
+        loved: ``[N, T]`` 1 where the particle loves the topic.
+        effect: ``[N, T]`` its mean appeal from the topic's videos beyond their known terms
+            (topic taste + similarity to the topic's mean video + favourites' expected bonus).
+        moment_var: ``[N, T]`` variance of one impression around it (the video's own
+            deviation, the session's mood, the moment's noise).
+        patience_s, satiation, like: ``[N]`` the persona-wide traits the likelihood reads.
+    """
+
+    loved: npt.NDArray[np.float32]
+    effect: F64
+    moment_var: F64
+    patience_s: F64
+    satiation: F64
+    like: F64
+
+
+_PARTICLES: weakref.WeakKeyDictionary[World, Particles] = weakref.WeakKeyDictionary()
+
+
+def particles(world: World, behaviour: Behaviour | None = None) -> Particles:
+    """The world's particles (drawn on first use, then cached per world; several seconds)."""
+    drawn = _PARTICLES.get(world)
+    if drawn is None:
+        drawn = _PARTICLES[world] = draw_particles(world, behaviour or Behaviour())
+    return drawn
+
+
+def draw_particles(world: World, behaviour: Behaviour, n: int | None = None) -> Particles:
+    """Draw ``n`` tastes (default :data:`JOINT_PERSONAS`) and what the likelihood needs of each.
+
+    The similarity of a taste vector ``u`` to a topic's videos has mean ``u . mean`` and
+    variance ``u' cov u`` over the topic's videos, so no video is visited per particle.
+    """
+    n = n or JOINT_PERSONAS
+    b, v = behaviour, world.videos
+    n_topics = len(world.topics)
+    rng = np.random.default_rng(PRIOR_SEED + 1)
+    usable = ~v.spam.astype(bool)
+    topic = v.topic_id[usable].astype(np.int64)
+    embedding = v.embedding[usable].astype(np.float64)
+    mean = np.stack([embedding[topic == t].mean(axis=0) for t in range(n_topics)])
+    cov = np.stack([np.cov(embedding[topic == t], rowvar=False) for t in range(n_topics)])
+    creators = _share_by_topic(topic, v.creator_id[usable], n_topics, len(world.creators))
+    sounds = _share_by_topic(topic, v.sound_id[usable], n_topics, len(world.sounds))
+    loved = np.zeros((n, n_topics), dtype=np.float32)
+    taste_topic, vector = np.empty((n, n_topics)), np.empty((n, mean.shape[1]))
+    favourite, sound = np.empty((n, n_topics)), np.empty((n, n_topics))
+    traits = np.empty((n, 4))
+    for k in range(n):
+        taste = draw_taste(world, rng)
+        loved[k, taste.loved] = 1.0
+        taste_topic[k], vector[k] = taste.topic, taste.vector
+        favourite[k] = creators[:, taste.creators].sum(axis=1)
+        sound[k] = sounds[:, taste.sounds].sum(axis=1)
+        traits[k] = (taste.patience_s, taste.satiation, taste.like, taste.mood_sd**2)
+    similarity_var = np.einsum("nd,tde,ne->nt", vector, cov, vector)
+    effect = b.topic_weight * taste_topic + b.taste_weight * vector @ mean.T
+    effect += b.creator_bonus * favourite + b.sound_bonus * sound
+    spread = b.taste_weight**2 * similarity_var
+    spread += b.creator_bonus**2 * favourite * (1 - favourite)
+    spread += b.sound_bonus**2 * sound * (1 - sound)
+    return Particles(
+        loved=loved,
+        effect=effect,
+        moment_var=spread + traits[:, 3:4] + b.noise_sd**2,
+        patience_s=traits[:, 0].copy(),
+        satiation=traits[:, 1].copy(),
+        like=traits[:, 2].copy(),
+    )
+
+
+def _share_by_topic(topic: I64, other: npt.NDArray[np.integer], n_topics: int, n_other: int) -> F64:
+    """``[T, n_other]``: the share of each topic's videos that each creator (or sound) made."""
+    counts = np.bincount(topic * n_other + other.astype(np.int64), minlength=n_topics * n_other)
+    table = counts.reshape(n_topics, n_other).astype(np.float64)
+    result: F64 = table / np.maximum(table.sum(axis=1, keepdims=True), 1.0)
+    return result
+
+
+@dataclass
+class JointBelief:
+    """One viewer's posterior as log-weights of the world's particles (importance sampling
+    from the exact joint prior): every reaction reweighs every particle by its likelihood."""
+
+    particles: Particles
+    behaviour: Behaviour
+    log_weight: F64
+    named: list[int]
+
+    @classmethod
+    def fresh(
+        cls, drawn: Particles, behaviour: Behaviour, named: Sequence[int] = ()
+    ) -> JointBelief:
+        """Before any reaction: the prior, and the topics named at sign-up (loved for sure)."""
+        n, n_topics = drawn.loved.shape
+        named = [t for t in named if 0 <= t < n_topics]
+        log_weight = np.zeros(n)
+        if named:
+            holds = drawn.loved[:, named].all(axis=1)
+            if holds.any():  # else too few particles: named topics are set loved in loved()
+                log_weight[~holds] = -np.inf
+        return cls(drawn, behaviour, log_weight, named)
+
+    def update(self, topic: int, known_appeal: float, duration_s: float, seen: Observation) -> None:
+        """Reweigh every particle by its likelihood of one reaction to a video of ``topic``."""
+        p, b = self.particles, self.behaviour
+        mean = p.effect[:, topic] + known_appeal - p.satiation * seen.repeats
+        appeal = mean[:, None] + np.sqrt(p.moment_var[:, topic])[:, None] * _MOMENT_Z
+        hooked, unhooked = reaction_terms(b, appeal, duration_s, seen, p.like[:, None])
+        glance = glance_chance(duration_s, seen, p.patience_s)
+        likelihood = hooked @ _MOMENT_W + (unhooked @ _MOMENT_W) * glance
+        self.log_weight += np.log(np.maximum(likelihood, TINY))
+
+    def weights(self) -> F64:
+        w = np.exp(self.log_weight - self.log_weight.max())
+        result: F64 = w / w.sum()
+        return result
+
+    def effective_size(self) -> float:
+        """Kish's effective number of particles behind the posterior."""
+        w = self.weights()
+        return float(1.0 / np.sum(w**2))
+
+    def loved(self) -> F64:
+        """P(each topic is loved) given every reaction so far."""
+        result: F64 = self.weights() @ self.particles.loved.astype(np.float64)
+        result[self.named] = 1.0
+        return result
+
+    def draw_topic(self, rng: np.random.Generator, available: I64) -> tuple[int, float]:
+        """Thompson sampling: draw a whole persona from the posterior and serve one of its
+        loved topics (uniformly; the likeliest loved if it loves none available); with the
+        estimated chance of serving that topic (:data:`MC_DRAWS` more draws, this one
+        counted)."""
+        cumulative = np.cumsum(self.weights())
+        drawn = np.searchsorted(cumulative, rng.random(MC_DRAWS + 1) * cumulative[-1])
+        drawn = np.minimum(drawn, len(cumulative) - 1)
+        fallback = int(available[np.argmax(self.loved()[available])])
+        picks = [self._one(rng, int(k), available, fallback) for k in drawn]
+        return picks[0], picks.count(picks[0]) / len(picks)
+
+    def _one(self, rng: np.random.Generator, particle: int, available: I64, fallback: int) -> int:
+        loves = available[self.particles.loved[particle, available] > 0]
+        return int(loves[rng.integers(len(loves))]) if len(loves) else fallback
 
 
 # -- the policy --------------------------------------------------------------------------------
@@ -354,7 +531,7 @@ def _logsumexp(x: F64, axis: int) -> F64:
 class _Viewer:
     """One viewer's belief, its session's recent topics and what it did not yet fold in."""
 
-    belief: Belief
+    belief: Belief | JointBelief
     recent: deque[int] = field(default_factory=lambda: deque(maxlen=SATIATION_WINDOW))
     repeats: dict[int, int] = field(default_factory=dict)  # video -> repeats when served
     pending: list[Event] = field(default_factory=list)
@@ -373,11 +550,16 @@ class CeilingPolicy(PolicyBase):
 
     name = "ceiling"
 
-    def __init__(self, explore: int = EXPLORE_PICKS, video: str = "typical") -> None:
+    def __init__(
+        self, explore: int = EXPLORE_PICKS, video: str = "typical", prior: str = "independent"
+    ) -> None:
         if video not in ("typical", "popular"):
             raise ValueError(f"video must be 'typical' or 'popular', got {video!r}")
+        if prior not in ("independent", "joint"):
+            raise ValueError(f"prior must be 'independent' or 'joint', got {prior!r}")
         self.explore = int(explore)
         self.video = video
+        self.prior = prior
         self.behaviour = Behaviour()
         self._viewers: dict[int, _Viewer] = {}
         self._queued: dict[int, list[Event]] = {}
@@ -386,7 +568,7 @@ class CeilingPolicy(PolicyBase):
         if event.video_id is not None and event.kind in (*CLOSING, "like", "not_interested"):
             self._queued.setdefault(event.user_id, []).append(event)
 
-    def belief(self, user_id: int) -> Belief | None:
+    def belief(self, user_id: int) -> Belief | JointBelief | None:
         """The viewer's belief as of its last pick (None before its first)."""
         viewer = self._viewers.get(user_id)
         return None if viewer is None else viewer.belief
@@ -407,12 +589,9 @@ class CeilingPolicy(PolicyBase):
         viewer = self._fold(request, tables)
         topic_of = world.videos.topic_id[ids].astype(np.int64)
         available = np.unique(topic_of)
-        per_node, weight = viewer.belief.loved_by_node()
-        loved = np.einsum("tsp,sp->t", per_node, weight)
+        loved = viewer.belief.loved()
         if request.position < self.explore:
-            by_node = per_node.reshape(len(per_node), -1)[available]
-            topic = _thompson(request.rng, by_node, weight.ravel(), available)
-            chance = _topic_chance(request.rng, by_node, weight.ravel(), available, topic)
+            topic, chance = viewer.belief.draw_topic(request.rng, available)
         else:
             topic, chance = int(available[np.argmax(loved[available])]), 1.0
         video, share = self._video(request, ids[topic_of == topic])
@@ -447,7 +626,7 @@ class CeilingPolicy(PolicyBase):
         user = request.viewer_id
         viewer = self._viewers.get(user)
         if viewer is None:
-            belief = Belief.fresh(tables, request.state.interests)
+            belief = self._fresh(request.catalog.world, request.state.interests)
             viewer = self._viewers[user] = _Viewer(belief)
         viewer.pending += self._queued.pop(user, [])
         liked: set[int] = set()
@@ -471,6 +650,11 @@ class CeilingPolicy(PolicyBase):
         viewer.pending = []
         return viewer
 
+    def _fresh(self, world: World, named: Sequence[int]) -> Belief | JointBelief:
+        if self.prior == "joint":
+            return JointBelief.fresh(particles(world, self.behaviour), self.behaviour, named)
+        return Belief.fresh(model_tables(world, self.behaviour), self.behaviour, named)
+
     def _learn(
         self, request: PickRequest, tables: ModelTables, viewer: _Viewer, seen: Observation
     ) -> None:
@@ -478,7 +662,7 @@ class CeilingPolicy(PolicyBase):
         topic = int(v.topic_id[seen.video_id])
         known = self._known_appeal(request, tables, np.array([seen.video_id]))[0]
         duration = float(v.duration_s[seen.video_id])
-        viewer.belief.update(tables, self.behaviour, topic, float(known), duration, seen)
+        viewer.belief.update(topic, float(known), duration, seen)
 
     def _known_appeal(self, request: PickRequest, tables: ModelTables, ids: I64) -> F64:
         """The appeal terms a feed can see: base, quality, a followed creator, a language
@@ -531,11 +715,3 @@ def _thompson(rng: np.random.Generator, loved: F64, weight: F64, available: I64)
     if len(drawn):
         return int(drawn[rng.integers(len(drawn))])
     return int(available[np.argmax(loved[:, node])])
-
-
-def _topic_chance(
-    rng: np.random.Generator, loved: F64, weight: F64, available: I64, topic: int
-) -> float:
-    """Estimated chance that exploring picks ``topic`` (Monte Carlo, the pick counted)."""
-    hits = 1 + sum(_thompson(rng, loved, weight, available) == topic for _ in range(MC_DRAWS))
-    return hits / (MC_DRAWS + 1)

@@ -1,0 +1,66 @@
+"""The learning ceiling: it finds a viewer's loved topic from reactions alone, never its truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.api import Engine
+from engine.clock import VirtualClock
+from engine.config import Config
+from engine.sim.ceiling import CeilingPolicy
+from engine.sim.persona import Persona
+from engine.sim.runner import KnowsPersonas
+
+LOOP_SHARE = 1.6  # the scripted viewer lets its topic's videos loop, as hooked personas do
+SKIP_S = 1.0
+FOUND_BY = 20
+
+
+def _open(world: Path) -> Engine:
+    return Engine.open(world, config=Config(), clock=VirtualClock(0.0), log=False, policy="ceiling")
+
+
+def test_ceiling_finds_the_only_topic_a_cold_viewer_is_hooked_on(world_template: Path) -> None:
+    engine = _open(world_template)
+    with engine:
+        topics = engine.catalog.world.topics
+        # A topic well down the popularity order: the prior alone would not serve it.
+        loved = int(np.argsort(-topics.popularity)[len(topics) // 4])
+        uid = engine.new_user(interests=[], language="en", country="US")
+        served = []
+        for _ in range(FOUND_BY + 10):
+            video = engine.next(uid).video
+            hit = video.topic == topics.slug[loved]
+            served.append(hit)
+            if hit:
+                engine.record(uid, video.id, "like")
+                engine.record(uid, video.id, "complete", watched_s=LOOP_SHARE * video.duration_s)
+            else:
+                engine.record(uid, video.id, "skip", watched_s=SKIP_S)
+        policy = engine.policy
+        assert isinstance(policy, CeilingPolicy)
+        belief = policy.belief(uid)
+        assert belief is not None
+        p_loved = belief.loved()
+    assert int(np.argmax(p_loved)) == loved and p_loved[loved] > 0.9
+    assert all(served[FOUND_BY:]), "after 20 picks it serves the topic it found"
+
+
+def test_ceiling_sees_only_reactions_never_the_persona(world_template: Path) -> None:
+    assert not isinstance(CeilingPolicy(), KnowsPersonas)  # the runner never hands it one
+    # A persona's reactions, replayed by a viewer with no hidden truth at all, get the same feed.
+    first, second = _open(world_template), _open(world_template)
+    with first, second:
+        persona = Persona.draw(first.catalog.world, np.random.SeedSequence(5))
+        sign_up = persona.sign_up() | {"interests": []}
+        users = first.new_user(**sign_up), second.new_user(**sign_up)
+        for _ in range(30):
+            picks = first.next(users[0]).video.id, second.next(users[1]).video.id
+            assert picks[0] == picks[1]
+            for kind, kwargs in persona.react(picks[0]).actions:
+                first.record(users[0], picks[0], kind, **kwargs)
+                second.record(users[1], picks[1], kind, **kwargs)
+        beliefs = [e.policy.belief(u) for e, u in ((first, users[0]), (second, users[1]))]  # type: ignore[attr-defined]
+    assert np.array_equal(beliefs[0].loved(), beliefs[1].loved())
