@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from engine.config import Config
 from engine.sim.ceiling import CeilingPolicy
 from engine.sim.persona import Persona
 from engine.sim.runner import KnowsPersonas
+from tests.policy_contract import PolicyContract
 
 LOOP_SHARE = 1.6  # the scripted viewer lets its topic's videos loop, as hooked personas do
 SKIP_S = 1.0
@@ -64,3 +66,13 @@ def test_ceiling_sees_only_reactions_never_the_persona(world_template: Path) -> 
                 second.record(users[1], picks[1], kind, **kwargs)
         beliefs = [e.policy.belief(u) for e, u in ((first, users[0]), (second, users[1]))]  # type: ignore[attr-defined]
     assert np.array_equal(beliefs[0].loved(), beliefs[1].loved())
+
+
+class TestCeiling(PolicyContract):
+    def make_policy(self) -> Any:
+        return "ceiling"
+
+
+class TestCeilingExploringPopular(PolicyContract):
+    def make_policy(self) -> Any:
+        return CeilingPolicy(explore=20, video="popular")

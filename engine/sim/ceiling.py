@@ -26,22 +26,30 @@ weigh as ten correlated reactions, not ten independent ones. Two persona-wide un
 carried exactly on a grid: patience (how long an unhooked glance lasts: :data:`PATIENCE_NODES`)
 and satiation (appeal lost per repeat of a topic in the session: :data:`SATIATION_NODES`).
 
+Topics named at sign-up are loved for sure (the generator names only loved ones).
 Approximations, each erring towards the policy knowing *less* than it could: topics' classes
 are independent a priori (the generator couples them: 1-3 loved topics, liked ones near the
-loved); the mood is counted as fresh noise at each impression (it drifts slowly in a session);
-the like propensity, favourite creators and sounds, and whether a non-English speaker
-understands English are averaged over the population at each reaction rather than learned;
-shares, saves, comments, follows and leaving are not used. The simulator's behaviour is
+loved, and the taste vector they imply; ``prior = "joint"`` keeps that); the mood is counted
+as fresh noise at each impression (it drifts slowly in a session); the like propensity,
+favourite creators and sounds, and whether a non-English speaker understands English are
+averaged over the population at each reaction rather than learned; shares, saves, comments,
+follows and leaving are not used. The simulator's behaviour is
 :class:`engine.sim.watch.Behaviour`'s defaults.
 
-**The picks.** For the first ``explore`` picks of a viewer's life it explores by Thompson
-sampling on "is this topic loved": draw the persona-wide unknowns and every topic's loved-or-
-not from the posterior, and serve a topic drawn loved (uniformly among them; the likeliest one
-if none is). After, it serves the topic most likely loved, still learning from every reaction.
-Within the topic it serves a *typical* video: uniform among the allowed ones in the viewer's
-language (any language when there are none), never using the persona's taste vector;
-``video = "popular"`` serves instead the one with the most expected seconds completed per view,
-the engine's kind of choice (:mod:`engine.bandit`).
+**The picks.** It serves the topic most likely loved (greedy on the posterior: with the
+generator's popularity prior that is a search down the likeliest topics, dropping each as its
+reactions say no), still learning from every reaction. ``explore = N`` spends a viewer's
+first N picks on Thompson sampling instead (draw the persona-wide unknowns and each topic's
+loved-or-not from the posterior and serve a topic drawn loved); on the demo world that found
+loved topics more slowly than greedy. Within the topic it serves a *typical* video: uniform
+among the allowed ones in the viewer's language (any language when there are none), never
+using the persona's taste vector; ``video = "popular"`` serves the one with the most expected
+seconds completed per view, the engine's kind of choice (:mod:`engine.bandit`), and
+``video = "informative"`` the one whose reaction says most about whether the topic is loved
+(:func:`information`: low-appeal, short videos, where the hook chance is steepest).
+``prior = "joint"`` replaces the per-topic posterior by importance weights over
+:data:`JOINT_PERSONAS` whole tastes drawn from the generator (:class:`JointBelief`): the
+exact joint prior, cross-topic similarity included, at the cost of Monte Carlo error.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ import numpy.typing as npt
 
 from engine.events import Event
 from engine.pipeline import Decision, NothingToRecommendError
-from engine.policy import PickRequest, PolicyBase, plain_receipt
+from engine.policy import SLATE_SHOWN, PickRequest, PolicyBase, plain_receipt
 from engine.sim.persona import SATIATION_WINDOW, draw_taste
 from engine.sim.watch import (
     GLANCE_MIN_S,
@@ -86,7 +94,7 @@ SATIATION_RANGE = (0.08, 0.25)
 MOOD_SD_RANGE = (0.2, 0.6)
 RESOLUTION_S = 0.01  # watched seconds are recorded to the hundredth
 LOOP_MARGIN_S = 0.015  # watched beyond the duration by more than this: the video looped
-EXPLORE_PICKS = 20
+EXPLORE_PICKS = 0  # greedy from the start found loved topics faster than exploring 20 picks
 JOINT_PERSONAS = 20_000  # whole tastes behind the joint posterior, once per world
 MC_DRAWS = 64  # extra posterior draws behind an exploring pick's propensity
 CLOSING = ("complete", "skip")
@@ -341,26 +349,38 @@ class Belief:
 
     def loved_by_node(self) -> tuple[F64, F64]:
         """P(loved) per topic and persona-wide node ``[T, S, P]``, and each node's posterior."""
+        by_class, weight = self.classes_by_node()
+        return by_class[:, LOVED], weight
+
+    def classes(self) -> F64:
+        """P(each class) of each topic, ``[T, 4]``."""
+        by_class, weight = self.classes_by_node()
+        result: F64 = np.einsum("tcsp,sp->tc", by_class, weight)
+        return result
+
+    def classes_by_node(self) -> tuple[F64, F64]:
+        """P(class) per topic and persona-wide node ``[T, 4, S, P]``, and each node's
+        posterior ``[S, P]``."""
         log_effect = np.log(_EFFECT_W)[None, None, :, None, None]
         log_class = _logsumexp(self.log_likelihood + log_effect, axis=2)  # [T, C, S, P]
         log_class += self.log_prior[:, :, None, None]
         log_topic = _logsumexp(log_class, axis=1)  # [T, S, P]
-        loved = np.exp(log_class[:, LOVED] - log_topic)
+        by_class = np.exp(log_class - log_topic[:, None])
         log_node = _LOG_GLOBAL + log_topic.sum(axis=0)
         weight = np.exp(log_node - log_node.max())
-        return loved, weight / weight.sum()
+        return by_class, weight / weight.sum()
 
-    def draw_topic(self, rng: np.random.Generator, available: I64) -> tuple[int, float]:
+    def draw_topic(self, rng: np.random.Generator, available: I64) -> tuple[int, F64]:
         """Thompson sampling on "loved": draw the persona-wide unknowns and each available
         topic's loved-or-not from the posterior, and serve a topic drawn loved (uniformly
         among them; the likeliest under the draw if none is); with the estimated chance of
-        serving that topic (Monte Carlo over :data:`MC_DRAWS` more draws, this one counted)."""
+        serving each available topic (Monte Carlo over :data:`MC_DRAWS` more draws, this one
+        counted)."""
         per_node, weight = self.loved_by_node()
         by_node = per_node.reshape(len(per_node), -1)[available]
         flat = weight.ravel()
-        topic = _thompson(rng, by_node, flat, available)
-        hits = 1 + sum(_thompson(rng, by_node, flat, available) == topic for _ in range(MC_DRAWS))
-        return topic, hits / (MC_DRAWS + 1)
+        picks = [_thompson(rng, by_node, flat, available) for _ in range(MC_DRAWS + 1)]
+        return picks[0], _chances(picks, available)
 
 
 def _logsumexp(x: F64, axis: int) -> F64:
@@ -507,17 +527,17 @@ class JointBelief:
         result[self.named] = 1.0
         return result
 
-    def draw_topic(self, rng: np.random.Generator, available: I64) -> tuple[int, float]:
+    def draw_topic(self, rng: np.random.Generator, available: I64) -> tuple[int, F64]:
         """Thompson sampling: draw a whole persona from the posterior and serve one of its
         loved topics (uniformly; the likeliest loved if it loves none available); with the
-        estimated chance of serving that topic (:data:`MC_DRAWS` more draws, this one
-        counted)."""
+        estimated chance of serving each available topic (:data:`MC_DRAWS` more draws, this
+        one counted)."""
         cumulative = np.cumsum(self.weights())
         drawn = np.searchsorted(cumulative, rng.random(MC_DRAWS + 1) * cumulative[-1])
         drawn = np.minimum(drawn, len(cumulative) - 1)
         fallback = int(available[np.argmax(self.loved()[available])])
         picks = [self._one(rng, int(k), available, fallback) for k in drawn]
-        return picks[0], picks.count(picks[0]) / len(picks)
+        return picks[0], _chances(picks, available)
 
     def _one(self, rng: np.random.Generator, particle: int, available: I64, fallback: int) -> int:
         loves = available[self.particles.loved[particle, available] > 0]
@@ -553,8 +573,8 @@ class CeilingPolicy(PolicyBase):
     def __init__(
         self, explore: int = EXPLORE_PICKS, video: str = "typical", prior: str = "independent"
     ) -> None:
-        if video not in ("typical", "popular"):
-            raise ValueError(f"video must be 'typical' or 'popular', got {video!r}")
+        if video not in ("typical", "popular", "informative"):
+            raise ValueError(f"video must be typical, popular or informative, got {video!r}")
         if prior not in ("independent", "joint"):
             raise ValueError(f"prior must be 'independent' or 'joint', got {prior!r}")
         self.explore = int(explore)
@@ -591,17 +611,22 @@ class CeilingPolicy(PolicyBase):
         available = np.unique(topic_of)
         loved = viewer.belief.loved()
         if request.position < self.explore:
-            topic, chance = viewer.belief.draw_topic(request.rng, available)
+            topic, chances = viewer.belief.draw_topic(request.rng, available)
         else:
-            topic, chance = int(available[np.argmax(loved[available])]), 1.0
-        video, share = self._video(request, ids[topic_of == topic])
+            topic = int(available[np.argmax(loved[available])])
+            chances = (available == topic).astype(np.float64)
+        slate_ids, slate_p = self._slate(request, viewer.belief, ids, topic_of, available, chances)
+        in_topic = np.flatnonzero(topic_of[np.searchsorted(ids, slate_ids)] == topic)
+        video = int(slate_ids[in_topic[request.rng.integers(len(in_topic))]])
         self._served(viewer, request, video, topic)
         value = float(loved[topic])
+        shown = np.r_[np.flatnonzero(slate_ids == video), np.argsort(-slate_p, kind="stable")]
+        shown = shown[np.r_[True, slate_ids[shown[1:]] != video]][:SLATE_SHOWN]
         receipt = plain_receipt(
             request,
-            np.array([video]),
-            np.array([value]),
-            np.array([chance * share]),
+            slate_ids[shown],
+            loved[topic_of[np.searchsorted(ids, slate_ids[shown])]],
+            slate_p[shown],
             removed=removed,
             kept=len(ids),
             policy=self.name,
@@ -613,11 +638,32 @@ class CeilingPolicy(PolicyBase):
             source=self.name,
             score=value,
             rank=0,
-            propensity=chance * share,
+            propensity=float(slate_p[shown[0]]),
             receipt=receipt,
-            slate_ids=np.array([video], dtype=np.int64),
-            slate_probabilities=np.array([chance * share]),
+            slate_ids=slate_ids,
+            slate_probabilities=slate_p,
         )
+
+    def _slate(
+        self,
+        request: PickRequest,
+        belief: Belief | JointBelief,
+        ids: I64,
+        topic_of: I64,
+        available: I64,
+        chances: F64,
+    ) -> tuple[I64, F64]:
+        """Every video the pick could serve, ascending, and its chance: a topic's chance
+        shared among the videos it would choose from."""
+        parts, shares = [], []
+        for topic, chance in zip(available.tolist(), chances.tolist(), strict=True):
+            if chance > 0:
+                pool = self._pool(request, ids[topic_of == topic], belief)
+                parts.append(pool)
+                shares.append(np.full(len(pool), chance / len(pool)))
+        slate_ids, slate_p = np.concatenate(parts), np.concatenate(shares)
+        order = np.argsort(slate_ids)
+        return slate_ids[order], slate_p[order]
 
     # -- learning --------------------------------------------------------------------------
 
@@ -690,17 +736,23 @@ class CeilingPolicy(PolicyBase):
 
     # -- choosing --------------------------------------------------------------------------
 
-    def _video(self, request: PickRequest, ids: I64) -> tuple[int, float]:
-        """A video of the topic, and the chance of choosing it among them."""
+    def _pool(self, request: PickRequest, ids: I64, belief: Belief | JointBelief) -> I64:
+        """The videos of a topic it chooses among: its allowed videos in the viewer's language
+        (any language when there are none), or the one of them with the most expected seconds
+        completed per view (``video = "popular"``)."""
         v = request.catalog.world.videos
         own = ids[v.language[ids] == request.state.language]
         pool = own if len(own) else ids
+        if self.video == "informative" and isinstance(belief, Belief):
+            topic = int(v.topic_id[pool[0]])
+            known = self._known_appeal(request, model_tables(request.catalog.world), pool)
+            gain = information(belief, topic, known, v.duration_s[pool].astype(np.float64))
+            return pool[[int(np.argmax(gain))]]
         if self.video == "popular":
             prior = request.config.scoring.prior_views
             rate = request.catalog.engagement.rate("completions", pool, prior)
-            value = rate * v.duration_s[pool].astype(np.float64)
-            return int(pool[np.argmax(value)]), 1.0
-        return int(pool[request.rng.integers(len(pool))]), 1.0 / len(pool)
+            return pool[[int(np.argmax(rate * v.duration_s[pool].astype(np.float64)))]]
+        return pool
 
 
 def _thompson(rng: np.random.Generator, loved: F64, weight: F64, available: I64) -> int:
@@ -715,3 +767,48 @@ def _thompson(rng: np.random.Generator, loved: F64, weight: F64, available: I64)
     if len(drawn):
         return int(drawn[rng.integers(len(drawn))])
     return int(available[np.argmax(loved[:, node])])
+
+
+def _chances(picks: list[int], available: I64) -> F64:
+    """The share of the draws that picked each available topic."""
+    index = np.searchsorted(available, np.array(picks))
+    result: F64 = np.bincount(index, minlength=len(available)) / len(picks)
+    return result
+
+
+def information(belief: Belief, topic: int, known_appeal: F64, duration_s: F64) -> F64:
+    """Expected information (nats) each video of ``topic`` would give on "is the topic
+    loved": the mutual information between that and the reaction's kind (a glance, left
+    part-way, finished, looped), under the topic's current class posterior; each class's
+    appeal spread (persona and moment) taken as one normal."""
+    tables, b = belief.tables, belief.behaviour
+    posterior = belief.classes()[topic]
+    spread = np.sqrt(tables.effect_sd[topic] ** 2 + tables.moment_sd[topic] ** 2)  # [C]
+    appeal = tables.effect_mean[topic][:, None, None] + known_appeal[None, :, None]
+    appeal = appeal + spread[:, None, None] * _MOMENT_Z  # [C, V, K]
+    hooked = sigmoid(appeal)
+    finish = finish_probability(b, appeal, np.broadcast_to(duration_s[None, :, None], appeal.shape))
+    loops = b.rewatch_rate * hooked
+    kinds = (
+        np.stack(
+            [
+                1.0 - hooked,
+                hooked * (1.0 - finish),
+                hooked * finish * (1.0 - loops),
+                hooked * finish * loops,
+            ]
+        )
+        @ _MOMENT_W
+    )  # [4 kinds, C, V]
+    loved = posterior[LOVED]
+    rest = np.delete(posterior, LOVED)
+    if loved <= 0.0 or rest.sum() <= 0.0:
+        return np.zeros(len(known_appeal))
+    given_loved = kinds[:, LOVED]
+    given_not = np.einsum("kcv,c->kv", np.delete(kinds, LOVED, axis=1), rest / rest.sum())
+    overall = loved * given_loved + (1.0 - loved) * given_not
+    result: F64 = (
+        loved * given_loved * np.log(given_loved / overall)
+        + (1.0 - loved) * given_not * np.log(given_not / overall)
+    ).sum(axis=0)
+    return result
