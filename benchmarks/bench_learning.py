@@ -228,7 +228,8 @@ def print_ceiling(c: Comparison) -> None:
     bar = TARGETS[1].bar
     for group in ("cold", "onboarded"):
         aim = f"the cold-start target is >= {bar:.0%}" if group == "cold" else "reference"
-        print(f"\n{group} personas, loved-topic share of impressions 21-40 ({aim}):")
+        size = next(iter(c.measures.values())).group_sizes()[group]
+        print(f"\n{size} {group} personas, loved-topic share of impressions 21-40 ({aim}):")
         for arm, m in c.measures.items():
             share, low, high = _persona_interval(m, "loved_share_21_40", group, rng)
             watch = m.summary(group)["watch_per_session"]

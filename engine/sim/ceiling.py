@@ -563,9 +563,16 @@ class CeilingPolicy(PolicyBase):
     model (see the module docstring).
 
     Args:
-        explore: picks of a viewer's life spent exploring by Thompson sampling (then greedy).
-        video: ``"typical"`` (uniform in the topic) or ``"popular"`` (most expected seconds
-            completed per view in the topic).
+        explore: picks of a viewer's life spent exploring by Thompson sampling before serving
+            the likeliest loved topic (default 0: greedy throughout).
+        video: ``"typical"`` (uniform in the topic), ``"popular"`` (most expected seconds
+            completed per view in the topic) or ``"informative"`` (the reaction that would say
+            most about the topic; with ``prior = "independent"`` only, else typical).
+        prior: ``"independent"`` (per-topic classes, exact per topic) or ``"joint"``
+            (importance weights over whole tastes drawn from the generator).
+
+    Raises:
+        ValueError: an unknown ``video`` or ``prior``.
     """
 
     name = "ceiling"
