@@ -10,9 +10,10 @@ import numpy as np
 from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config
-from engine.sim.ceiling import CeilingPolicy
+from engine.sim.ceiling import CeilingPolicy, JointBelief, Observation, draw_particles
 from engine.sim.persona import Persona
 from engine.sim.runner import KnowsPersonas
+from engine.sim.watch import Behaviour
 from tests.policy_contract import PolicyContract
 
 LOOP_SHARE = 1.6  # the scripted viewer lets its topic's videos loop, as hooked personas do
@@ -76,3 +77,20 @@ class TestCeiling(PolicyContract):
 class TestCeilingExploringPopular(PolicyContract):
     def make_policy(self) -> Any:
         return CeilingPolicy(explore=20, video="popular")
+
+
+def test_the_joint_posterior_also_finds_a_looped_topic(world_template: Path) -> None:
+    engine = _open(world_template)
+    with engine:
+        world = engine.catalog.world
+        behaviour = Behaviour()
+        belief = JointBelief.fresh(draw_particles(world, behaviour, n=3000), behaviour)
+        loved = int(np.argsort(-world.topics.popularity)[len(world.topics) // 4])
+        before = belief.loved()[loved]
+        videos = np.flatnonzero(world.videos.topic_id == loved)[:6]
+        for repeats, video in enumerate(videos.tolist()):
+            duration = float(world.videos.duration_s[video])
+            looped = Observation(video, True, LOOP_SHARE * duration, False, False, repeats)
+            belief.update(loved, behaviour.base_appeal, duration, looped)
+    after = belief.loved()
+    assert int(np.argmax(after)) == loved and after[loved] > max(0.5, 3 * before)
