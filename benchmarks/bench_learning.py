@@ -19,7 +19,8 @@ the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
 
 3. The learning ceiling (:mod:`engine.sim.ceiling`) on the same personas: a policy that knows
    the simulator's model but not the persona's truth and learns loved topics from reactions
-   alone, with a typical video in the topic and, as a variant, the engine's kind of video.
+   alone, with a typical video in the topic and, as variants, the engine's kind of video and
+   the video whose reaction says most about the topic.
    Its cold-start loved share over impressions 21-40 is what any learner can hope for; it is
    printed beside the 60% target with a 95% bootstrap interval over personas
    (``--ceiling-only`` runs this part alone).
@@ -208,15 +209,21 @@ CEILING_ARMS = (
         Config(name="ceiling-popular"),
         PolicySpec("ceiling", {"video": "popular"}),
     ),
+    Arm(
+        "ceiling-informative",
+        Config(name="ceiling-informative"),
+        PolicySpec("ceiling", {"video": "informative"}),
+    ),
 )
 CEILING_LABEL = {
     "ceiling": "ceiling (knows the model, learns from reactions)",
     "ceiling-popular": "  same, the engine's kind of video in the topic",
+    "ceiling-informative": "  same, the most informative video in the topic",
 }
 
 
 def ceiling(path: Path, users: int, seeds: int, sessions: int, jobs: int) -> Comparison:
-    """The learning ceiling's two variants on the same personas as :func:`personas`."""
+    """The learning ceiling's three variants on the same personas as :func:`personas`."""
     spec = RunSpec(
         db_path=path, users=users, sessions=sessions, replicates=seeds, jobs=jobs, log=False
     )
@@ -242,7 +249,7 @@ def print_ceiling(c: Comparison) -> None:
         curve = m.group_curves["cold"]["loved_share"][: 80 // CURVE_BUCKET]
         passed = np.flatnonzero(curve >= bar)
         when = f"first >= {bar:.0%} at {passed[0] * CURVE_BUCKET + 1}" if len(passed) else ""
-        print(f"  {arm:15s} " + " ".join(f"{v:.2f}" for v in curve) + f"  {when}")
+        print(f"  {arm:19s} " + " ".join(f"{v:.2f}" for v in curve) + f"  {when}")
 
 
 def _persona_interval(
@@ -275,7 +282,7 @@ def main() -> None:
     path = world(20_000)
     if not args.ceiling_only:
         learning(path, users, seeds, args.sessions, args.jobs)
-    label = f"ceiling: {users} personas x {args.sessions} sessions x {seeds} seeds, 2 variants"
+    label = f"ceiling: {users} personas x {args.sessions} sessions x {seeds} seeds, 3 variants"
     with measured(label, children=True, indent=""):
         bound = ceiling(path, users, seeds, args.sessions, args.jobs)
     print_ceiling(bound)
