@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from click.testing import CliRunner
 
 from engine.api import Engine
 from engine.clock import VirtualClock
@@ -15,6 +17,7 @@ from engine.sim.persona import Persona
 from engine.sim.runner import KnowsPersonas
 from engine.sim.watch import Behaviour
 from tests.policy_contract import PolicyContract
+from tui.cli import main
 
 LOOP_SHARE = 1.6  # the scripted viewer lets its topic's videos loop, as hooked personas do
 SKIP_S = 1.0
@@ -94,3 +97,16 @@ def test_the_joint_posterior_also_finds_a_looped_topic(world_template: Path) -> 
             belief.update(loved, behaviour.base_appeal, duration, looped)
     after = belief.loved()
     assert int(np.argmax(after)) == loved and after[loved] > max(0.5, 3 * before)
+
+
+def test_compare_runs_it_as_a_built_in_arm(world_path: Path, tmp_path: Path) -> None:
+    """`foryou compare engine ceiling`, as the README says, with its loved share reported."""
+    small = ["--users", "4", "--seeds", "1", "--sessions", "1", "--resamples", "5"]
+    result = CliRunner().invoke(
+        main,
+        ["compare", "engine", "ceiling", "--db", str(world_path), *small, "--no-baselines",
+         "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert 0.0 <= metrics["arms"]["ceiling"]["metrics"]["loved_share"] <= 1.0
