@@ -95,6 +95,7 @@ BUILTIN: dict[str, str] = {
     "oracle": "engine.sim.oracle:OraclePolicy",
     "bandit": "engine.bandit:BanditPolicy",
     "itemknn": "engine.itemknn:ItemKNNPolicy",
+    "ceiling": "engine.sim.ceiling:CeilingPolicy",
 }
 
 

@@ -177,7 +177,7 @@ def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
     "config_spec",
     default="engine",
     show_default=True,
-    help="Ranking TOML, or a built-in: engine, random, popular, oracle, bandit, itemknn.",
+    help="Ranking TOML, or a built-in: engine, random, popular, oracle, bandit, itemknn, ceiling.",
 )
 @click.option("--no-log", is_flag=True, help="Keep the activity in memory (much faster).")
 @policy_option
@@ -286,8 +286,9 @@ def compare(
     """Compare ranking configs on the same personas and seeds (paired).
 
     CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle, bandit,
-    itemknn) or policy classes (FILE.py:Class, package.module:Class, with --policy-params);
-    differences are taken from the first one, with bootstrap 95% confidence intervals.
+    itemknn, ceiling) or policy classes (FILE.py:Class, package.module:Class, with
+    --policy-params); differences are taken from the first one, with bootstrap 95% confidence
+    intervals.
     """
     from rich.console import Console
 

@@ -8,6 +8,9 @@
   (:mod:`engine.bandit`), the simple learner issue 14 asks the engine to beat;
 - ``itemknn``: item-item cosine over every viewer's positives (:mod:`engine.itemknn`), the
   textbook collaborative baseline of issue 17;
+- ``ceiling``: knows the simulator's model but not the persona's truth and learns each viewer's
+  loved topics from its reactions alone (:mod:`engine.sim.ceiling`), the ceiling of how fast
+  a learner can find them;
 - ``engine``: the default config.
 
 Anything else names a ranking TOML file (its arm is called after the file's stem) or a policy
@@ -25,7 +28,7 @@ from engine.config import Config, load_config
 from engine.policy import PolicySpec
 from engine.sim.runner import Arm
 
-BUILTIN = ("engine", "random", "popular", "oracle", "bandit", "itemknn")
+BUILTIN = ("engine", "random", "popular", "oracle", "bandit", "itemknn", "ceiling")
 REFERENCES = ("random", "oracle")  # the floor and the ceiling of every report
 
 
@@ -35,7 +38,7 @@ def builtin_arm(name: str) -> Arm:
         return Arm("engine", Config())
     if name in ("random", "popular"):
         return Arm(name, Config(name=name, policy=name))  # type: ignore[arg-type]
-    if name in ("oracle", "bandit", "itemknn"):
+    if name in ("oracle", "bandit", "itemknn", "ceiling"):
         return Arm(name, Config(name=name), PolicySpec(name))
     raise ValueError(f"unknown built-in arm {name!r}; expected one of {', '.join(BUILTIN)}")
 
