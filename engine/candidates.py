@@ -29,6 +29,7 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
+from engine.pick import weighted_draw
 from engine.pools import PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
@@ -136,10 +137,12 @@ def watch_prior(ctx: SourceContext, ids: I64) -> F64:
 
     Expected watch grows with length as far as the video holds its viewers, and the like
     rate is the global counter that says so at every length (a long video's completion rate
-    mostly measures its length).
+    mostly measures its length). The rate is shrunk toward the background like rate
+    (:meth:`engine.catalog.Engagement.steady_logit`): kept up to date per recorded video, it
+    is read, not recomputed, for the thousands of videos a pick weighs.
     """
-    likes = ctx.catalog.engagement.logit("likes", ids, ctx.config.scoring.prior_views)
-    prior: F64 = ctx.catalog.log_length[ids] + likes
+    likes = ctx.catalog.engagement.steady_logit("likes", ctx.config.scoring.prior_views)
+    prior: F64 = ctx.catalog.log_length[ids] + likes[ids]
     return prior
 
 
@@ -204,7 +207,7 @@ def _promising(
     size = min(size, int(np.count_nonzero(weight)))
     if size <= 0:
         return ids[:0]
-    drawn: I64 = rng.choice(ids, size=size, replace=False, p=weight / weight.sum())
+    drawn: I64 = ids[weighted_draw(rng, weight / weight.sum(), size)]
     return drawn
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +74,13 @@ class Engagement:
     table: F64  # (len(ENGAGEMENT), videos)
     counts: dict[str, F64]  # field -> its row of ``table`` (a view)
     totals: dict[str, float]
+    # The background (seed-time) totals: what :meth:`steady_logit` shrinks toward, the same
+    # whenever an engine opens the world and whatever it has recorded since.
+    background: dict[str, float] = field(default_factory=dict)
+    # steady_logit's whole-catalogue arrays by (counter, prior_views), and the videos whose
+    # counters moved since each was last brought up to date.
+    _steady: dict[tuple[str, float], F64] = field(default_factory=dict)
+    _stale: dict[tuple[str, float], set[int]] = field(default_factory=dict)
 
     @classmethod
     def from_world(cls, world: World) -> Engagement:
@@ -81,12 +88,16 @@ class Engagement:
         counts = {name: table[i] for i, name in enumerate(ENGAGEMENT)}
         for name in ("views", "completions", "likes", "shares", "comments", "saves", "follows"):
             counts[name] += getattr(world.stats, name)
-        return cls(table, counts, {name: float(c.sum()) for name, c in counts.items()})
+        totals = {name: float(c.sum()) for name, c in counts.items()}
+        return cls(table, counts, totals, background=dict(totals))
 
     def add(self, video_id: int, deltas: dict[str, float]) -> None:
         for name, delta in deltas.items():
             self.counts[name][video_id] += delta
             self.totals[name] += delta
+        for (counter, _), stale in self._stale.items():
+            if counter in deltas or "views" in deltas:
+                stale.add(video_id)
 
     def rate(self, name: str, ids: I64, prior_views: float) -> F64:
         """Smoothed per-view rate of ``name`` for ``ids``, shrunk toward the global rate."""
@@ -100,6 +111,37 @@ class Engagement:
         count = self.table[ENGAGEMENT.index(name)].take(ids)
         overall = (self.totals[name] + 1.0) / (self.totals["views"] + 2.0)
         rate = np.clip((count + prior_views * overall) / (views + prior_views), 1e-6, 1 - 1e-6)
+        result: F64 = np.log(rate / (1.0 - rate))
+        return result
+
+    def steady_logit(self, name: str, prior_views: float) -> F64:
+        """The logit of every video's smoothed ``name`` rate, shrunk toward the background
+        rate (seed time) rather than the live overall one (:meth:`logit`), kept within ±13.8.
+
+        A video's value then moves only with its own counters, so the whole catalogue's array
+        is computed once and brought up to date one recorded video at a time: what a source
+        weighing thousands of videos every pick reads (a gather, not a pass of arithmetic).
+        The returned array is shared: read it, never write to it.
+        """
+        key = (name, prior_views)
+        steady = self._steady.get(key)
+        if steady is None:
+            every = np.arange(self.table.shape[1])
+            steady = self._steady[key] = self._steady_of(name, every, prior_views)
+            self._stale[key] = set()
+        elif self._stale[key]:
+            # numpy gives each element the same bits alone as in the whole array, so an array
+            # kept up to date equals one computed afresh (a reopened engine's).
+            moved = np.fromiter(sorted(self._stale[key]), dtype=np.int64)
+            steady[moved] = self._steady_of(name, moved, prior_views)
+            self._stale[key].clear()
+        return steady
+
+    def _steady_of(self, name: str, ids: I64, prior_views: float) -> F64:
+        views = self.table[ENGAGEMENT.index("views")].take(ids)
+        count = self.table[ENGAGEMENT.index(name)].take(ids)
+        base = (self.background[name] + 1.0) / (self.background["views"] + 2.0)
+        rate = np.clip((count + prior_views * base) / (views + prior_views), 1e-6, 1 - 1e-6)
         result: F64 = np.log(rate / (1.0 - rate))
         return result
 
