@@ -77,10 +77,7 @@ class Engagement:
     # The background (seed-time) totals: what :meth:`steady_logit` shrinks toward, the same
     # whenever an engine opens the world and whatever it has recorded since.
     background: dict[str, float] = field(default_factory=dict)
-    # steady_logit's whole-catalogue arrays by (counter, prior_views), and the videos whose
-    # counters moved since each was last brought up to date.
-    _steady: dict[tuple[str, float], F64] = field(default_factory=dict)
-    _stale: dict[tuple[str, float], set[int]] = field(default_factory=dict)
+    _watchers: list[set[int]] = field(default_factory=list)  # see watch()
 
     @classmethod
     def from_world(cls, world: World) -> Engagement:
@@ -95,9 +92,15 @@ class Engagement:
         for name, delta in deltas.items():
             self.counts[name][video_id] += delta
             self.totals[name] += delta
-        for (counter, _), stale in self._stale.items():
-            if counter in deltas or "views" in deltas:
-                stale.add(video_id)
+        for moved in self._watchers:
+            moved.add(video_id)
+
+    def watch(self) -> set[int]:
+        """A set every later :meth:`add` puts its video in: a reader keeping values derived
+        from the counters brings those videos up to date, then empties it."""
+        moved: set[int] = set()
+        self._watchers.append(moved)
+        return moved
 
     def rate(self, name: str, ids: I64, prior_views: float) -> F64:
         """Smoothed per-view rate of ``name`` for ``ids``, shrunk toward the global rate."""
@@ -114,30 +117,11 @@ class Engagement:
         result: F64 = np.log(rate / (1.0 - rate))
         return result
 
-    def steady_logit(self, name: str, prior_views: float) -> F64:
-        """The logit of every video's smoothed ``name`` rate, shrunk toward the background
-        rate (seed time) rather than the live overall one (:meth:`logit`), kept within ±13.8.
-
-        A video's value then moves only with its own counters, so the whole catalogue's array
-        is computed once and brought up to date one recorded video at a time: what a source
-        weighing thousands of videos every pick reads (a gather, not a pass of arithmetic).
-        The returned array is shared: read it, never write to it.
-        """
-        key = (name, prior_views)
-        steady = self._steady.get(key)
-        if steady is None:
-            every = np.arange(self.table.shape[1])
-            steady = self._steady[key] = self._steady_of(name, every, prior_views)
-            self._stale[key] = set()
-        elif self._stale[key]:
-            # numpy gives each element the same bits alone as in the whole array, so an array
-            # kept up to date equals one computed afresh (a reopened engine's).
-            moved = np.fromiter(sorted(self._stale[key]), dtype=np.int64)
-            steady[moved] = self._steady_of(name, moved, prior_views)
-            self._stale[key].clear()
-        return steady
-
-    def _steady_of(self, name: str, ids: I64, prior_views: float) -> F64:
+    def steady_logit(self, name: str, ids: I64, prior_views: float) -> F64:
+        """The logit of the smoothed ``name`` rate of ``ids``, shrunk toward the background
+        rate (seed time) rather than the live overall one (:meth:`logit`), kept within ±13.8:
+        a video's value moves only with its own counters, so a whole-catalogue array of it
+        can be kept up to date one recorded video at a time (:meth:`Catalog.watch_prior`)."""
         views = self.table[ENGAGEMENT.index("views")].take(ids)
         count = self.table[ENGAGEMENT.index(name)].take(ids)
         base = (self.background[name] + 1.0) / (self.background["views"] + 2.0)
@@ -179,6 +163,8 @@ class Catalog:
         self.log_length = np.log(np.maximum(videos.duration_s.astype(np.float64), 1.0) / 30.0)
         self._neg_published_sorted = -published[self.publish_order]
         self.engagement = Engagement.from_world(world)
+        self._priors: dict[float, tuple[F64, F64]] = {}  # watch_prior() by prior_views
+        self._prior_moved = self.engagement.watch()
         self.popular_by_topic = [
             ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
             for ids in self.by_topic
@@ -212,6 +198,29 @@ class Catalog:
         neg = self._neg_published_sorted
         lo, hi = np.searchsorted(neg, (-end, -start), side="left")
         return np.sort(self.publish_order[lo:hi])
+
+    def watch_prior(self, prior_views: float) -> tuple[F64, F64]:
+        """What every video promises in watch time before anything personal is known, on a
+        log scale (log(duration / 30 s) + :meth:`Engagement.steady_logit` of likes), and its
+        exponential: kept up to date one recorded video at a time, so a source weighing
+        thousands of videos every pick gathers them instead of computing them. The arrays
+        are shared: read them, never write to them.
+        """
+        cached = self._priors.get(prior_views)
+        if cached is None:
+            every = np.arange(self.n)
+            prior = self.log_length + self.engagement.steady_logit("likes", every, prior_views)
+            cached = self._priors[prior_views] = (prior, np.exp(prior))
+        if self._prior_moved:
+            # numpy gives each element the same bits alone as in a whole array: an array kept
+            # up to date equals one computed afresh (a reopened engine's, a replay's).
+            moved = np.fromiter(sorted(self._prior_moved), dtype=np.int64)
+            self._prior_moved.clear()
+            for key, (prior, promise) in self._priors.items():
+                fresh = self.log_length[moved] + self.engagement.steady_logit("likes", moved, key)
+                prior[moved] = fresh
+                promise[moved] = np.exp(fresh)
+        return cached
 
     def most_completed(self, prior_views: float, n: int) -> I64:
         """The ``n`` videos with the best smoothed completion rate, best first (cached)."""
