@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from engine.api import Engine
+from engine.batch import Batch
 from engine.clock import VirtualClock
 from engine.filters import FilterContext, apply_filters, apply_filters_many
 from engine.idset import IdSet
@@ -236,3 +237,27 @@ def test_the_fresh_sources_draw_is_numpys_weighted_choice_draw_for_draw() -> Non
         expected = theirs.choice(n, size=size, replace=False, p=p)
         assert weighted_draw(ours, p.copy(), size).tolist() == expected.tolist()
         assert ours.random() == theirs.random()
+
+
+def test_affinity_lookups_answer_the_same_for_short_and_long_tables() -> None:
+    """A viewer's sparse affinities (sounds, creators) are read the same whether the batch
+    looks every row up in its table (tables longer than the candidates) or searches them all
+    at once (short tables): each row gets its own viewer's value, or the default."""
+    rng = np.random.default_rng(4)
+    ids = [rng.choice(5000, size=n).astype(np.int64) for n in (300, 7, 120)]
+    batch = Batch.of(ids)
+    for size in (5, 2000):
+        tables = [
+            {
+                int(k): float(v)
+                for k, v in zip(rng.choice(5000, size), rng.random(size), strict=True)
+            }
+            for _ in ids
+        ]
+        found = batch.lookup(tables, batch.ids, -1.0)
+        expected = [t.get(int(k), -1.0) for t, keys in zip(tables, ids, strict=True) for k in keys]
+        assert found.tolist() == expected
+        assert (
+            batch.split(found)[2].tolist()
+            == Batch.of(ids[2:]).lookup(tables[2:], ids[2], -1.0).tolist()
+        )
