@@ -261,3 +261,25 @@ def test_affinity_lookups_answer_the_same_for_short_and_long_tables() -> None:
             batch.split(found)[2].tolist()
             == Batch.of(ids[2:]).lookup(tables[2:], ids[2], -1.0).tolist()
         )
+
+
+def test_a_logged_batch_of_reactions_commits_when_the_learned_model_is_saved_inside_it(
+    world_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The learned model is written to the file every SAVE_EVERY updates; when that falls
+    inside ``record_many``'s one transaction the batch is still recorded whole (it failed
+    with "cannot commit - no transaction is active", the save having committed the batch's
+    transaction half-way)."""
+    monkeypatch.setattr("engine.learned.SAVE_EVERY", 3)
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        viewers = [eng.new_user(pick_seed=k) for k in range(6)]
+        for _ in range(2):
+            recs = eng.next_many(viewers)
+            ids = eng.record_many(
+                (u, r.video.id, "complete", {"watched_s": r.video.duration_s})
+                for u, r in zip(viewers, recs, strict=True)
+            )
+            assert len(ids) == len(viewers)
+        assert eng.store.learned_model("engine") is not None
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        assert sum(len(eng.store.history(u)[1]) for u in viewers) == 2 * len(viewers)
