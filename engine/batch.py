@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TypeVar
 
 import numpy as np
@@ -88,7 +89,22 @@ class Batch:
     def lookup(
         self, tables: Sequence[Mapping[int, float]], keys: npt.NDArray[np.integer], default: float
     ) -> F64:
-        """``tables[viewer].get(key, default)`` for each row: one binary search for all."""
+        """``tables[viewer].get(key, default)`` for each row: one binary search for all, or,
+        when the tables hold more entries than there are rows (a long-lived viewer's creator
+        affinities against a few hundred candidates), each row looked up in its own table."""
+        if sum(len(table) for table in tables) > len(keys):
+            bounds = self.bounds.tolist()
+            return np.fromiter(
+                (
+                    value
+                    for k, table in enumerate(tables)
+                    for value in map(
+                        table.get, keys[bounds[k] : bounds[k + 1]].tolist(), repeat(default)
+                    )
+                ),
+                dtype=np.float64,
+                count=len(keys),
+            )
         known, found = _combined(tables, lambda table: table.keys(), lambda t: t.values())
         if len(known) == 0:
             return np.full(len(keys), default, dtype=np.float64)

@@ -29,6 +29,7 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
+from engine.pick import weighted_draw
 from engine.pools import PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
@@ -136,10 +137,11 @@ def watch_prior(ctx: SourceContext, ids: I64) -> F64:
 
     Expected watch grows with length as far as the video holds its viewers, and the like
     rate is the global counter that says so at every length (a long video's completion rate
-    mostly measures its length).
+    mostly measures its length). The rate is shrunk toward the background like rate; the
+    catalogue keeps every video's prior up to date (:meth:`engine.catalog.Catalog.watch_prior`),
+    so the thousands of videos a pick weighs are read, not computed.
     """
-    likes = ctx.catalog.engagement.logit("likes", ids, ctx.config.scoring.prior_views)
-    prior: F64 = ctx.catalog.log_length[ids] + likes
+    prior: F64 = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[0][ids]
     return prior
 
 
@@ -198,13 +200,13 @@ def _promising(
 ) -> I64:
     """``size`` of ``ids`` drawn without replacement in proportion to what each promises the
     viewer: exp(:func:`watch_prior`) times the pick's draw of its topic (when drawn)."""
-    weight = np.exp(watch_prior(ctx, ids))
+    weight = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[1][ids]  # exp(prior)
     if draws is not None:
         weight *= draws[ctx.catalog.world.videos.topic_id[ids]]
     size = min(size, int(np.count_nonzero(weight)))
     if size <= 0:
         return ids[:0]
-    drawn: I64 = rng.choice(ids, size=size, replace=False, p=weight / weight.sum())
+    drawn: I64 = ids[weighted_draw(rng, weight / weight.sum(), size)]
     return drawn
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -74,6 +74,10 @@ class Engagement:
     table: F64  # (len(ENGAGEMENT), videos)
     counts: dict[str, F64]  # field -> its row of ``table`` (a view)
     totals: dict[str, float]
+    # The background (seed-time) totals: what :meth:`steady_logit` shrinks toward, the same
+    # whenever an engine opens the world and whatever it has recorded since.
+    background: dict[str, float] = field(default_factory=dict)
+    _watchers: list[set[int]] = field(default_factory=list)  # see watch()
 
     @classmethod
     def from_world(cls, world: World) -> Engagement:
@@ -81,12 +85,22 @@ class Engagement:
         counts = {name: table[i] for i, name in enumerate(ENGAGEMENT)}
         for name in ("views", "completions", "likes", "shares", "comments", "saves", "follows"):
             counts[name] += getattr(world.stats, name)
-        return cls(table, counts, {name: float(c.sum()) for name, c in counts.items()})
+        totals = {name: float(c.sum()) for name, c in counts.items()}
+        return cls(table, counts, totals, background=dict(totals))
 
     def add(self, video_id: int, deltas: dict[str, float]) -> None:
         for name, delta in deltas.items():
             self.counts[name][video_id] += delta
             self.totals[name] += delta
+        for moved in self._watchers:
+            moved.add(video_id)
+
+    def watch(self) -> set[int]:
+        """A set every later :meth:`add` puts its video in: a reader keeping values derived
+        from the counters brings those videos up to date, then empties it."""
+        moved: set[int] = set()
+        self._watchers.append(moved)
+        return moved
 
     def rate(self, name: str, ids: I64, prior_views: float) -> F64:
         """Smoothed per-view rate of ``name`` for ``ids``, shrunk toward the global rate."""
@@ -100,6 +114,18 @@ class Engagement:
         count = self.table[ENGAGEMENT.index(name)].take(ids)
         overall = (self.totals[name] + 1.0) / (self.totals["views"] + 2.0)
         rate = np.clip((count + prior_views * overall) / (views + prior_views), 1e-6, 1 - 1e-6)
+        result: F64 = np.log(rate / (1.0 - rate))
+        return result
+
+    def steady_logit(self, name: str, ids: I64, prior_views: float) -> F64:
+        """The logit of the smoothed ``name`` rate of ``ids``, shrunk toward the background
+        rate (seed time) rather than the live overall one (:meth:`logit`), kept within ±13.8:
+        a video's value moves only with its own counters, so a whole-catalogue array of it
+        can be kept up to date one recorded video at a time (:meth:`Catalog.watch_prior`)."""
+        views = self.table[ENGAGEMENT.index("views")].take(ids)
+        count = self.table[ENGAGEMENT.index(name)].take(ids)
+        base = (self.background[name] + 1.0) / (self.background["views"] + 2.0)
+        rate = np.clip((count + prior_views * base) / (views + prior_views), 1e-6, 1 - 1e-6)
         result: F64 = np.log(rate / (1.0 - rate))
         return result
 
@@ -137,6 +163,8 @@ class Catalog:
         self.log_length = np.log(np.maximum(videos.duration_s.astype(np.float64), 1.0) / 30.0)
         self._neg_published_sorted = -published[self.publish_order]
         self.engagement = Engagement.from_world(world)
+        self._priors: dict[float, tuple[F64, F64]] = {}  # watch_prior() by prior_views
+        self._prior_moved = self.engagement.watch()
         self.popular_by_topic = [
             ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
             for ids in self.by_topic
@@ -170,6 +198,29 @@ class Catalog:
         neg = self._neg_published_sorted
         lo, hi = np.searchsorted(neg, (-end, -start), side="left")
         return np.sort(self.publish_order[lo:hi])
+
+    def watch_prior(self, prior_views: float) -> tuple[F64, F64]:
+        """What every video promises in watch time before anything personal is known, on a
+        log scale (log(duration / 30 s) + :meth:`Engagement.steady_logit` of likes), and its
+        exponential: kept up to date one recorded video at a time, so a source weighing
+        thousands of videos every pick gathers them instead of computing them. The arrays
+        are shared: read them, never write to them.
+        """
+        cached = self._priors.get(prior_views)
+        if cached is None:
+            every = np.arange(self.n)
+            prior = self.log_length + self.engagement.steady_logit("likes", every, prior_views)
+            cached = self._priors[prior_views] = (prior, np.exp(prior))
+        if self._prior_moved:
+            # numpy gives each element the same bits alone as in a whole array: an array kept
+            # up to date equals one computed afresh (a reopened engine's, a replay's).
+            moved = np.fromiter(sorted(self._prior_moved), dtype=np.int64)
+            self._prior_moved.clear()
+            for key, (prior, promise) in self._priors.items():
+                fresh = self.log_length[moved] + self.engagement.steady_logit("likes", moved, key)
+                prior[moved] = fresh
+                promise[moved] = np.exp(fresh)
+        return cached
 
     def most_completed(self, prior_views: float, n: int) -> I64:
         """The ``n`` videos with the best smoothed completion rate, best first (cached)."""

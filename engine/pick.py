@@ -15,6 +15,7 @@ import numpy.typing as npt
 from engine.config import Pick as PickConfig
 
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 
 
@@ -52,3 +53,27 @@ def slate_probabilities(
 def choose(probabilities: F64, rng: np.random.Generator) -> Choice:
     index = int(rng.choice(len(probabilities), p=probabilities))
     return Choice(index=index, propensity=float(probabilities[index]), probabilities=probabilities)
+
+
+def weighted_draw(rng: np.random.Generator, p: F64, size: int) -> I64:
+    """Positions of ``size`` draws without replacement in proportion to ``p`` (normalised, at
+    least ``size`` entries above 0): draw for draw those of ``rng.choice(len(p), size,
+    replace=False, p=p)``, whose steps this repeats without its checks of ``p`` (a source
+    drawing from thousands of uploads every pick paid more for them than for the draw).
+    ``p`` is overwritten.
+    """
+    found = np.zeros(size, dtype=np.int64)
+    n = 0
+    while n < size:
+        x = rng.random(size - n)
+        if n:
+            p[found[:n]] = 0.0
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
+        new = cdf.searchsorted(x, side="right")
+        _, first = np.unique(new, return_index=True)
+        first.sort()
+        new = new.take(first)
+        found[n : n + len(new)] = new
+        n += len(new)
+    return found

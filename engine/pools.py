@@ -102,6 +102,9 @@ class TestPools:
         self.totals = np.zeros((len(self.sizes), 3), dtype=np.float64)  # impr, compl, likes
         self._testing: I64 = np.zeros(0, dtype=np.int64)
         self._started: set[int] = set()  # testing videos a pool has begun counting
+        # view() until the pools next change (most picks change no pool: a next() alone
+        # then reads the lists without rebuilding them).
+        self._view: PoolView | None = None
         # When each creator's first video was published: a creator whose first upload is
         # still fresh is new, and their videos come first to a first audience.
         videos = catalog.world.videos
@@ -116,6 +119,7 @@ class TestPools:
             self.impressions[v] = int(impressions)  # type: ignore[call-overload]
             self.completions[v] = int(completions)  # type: ignore[call-overload]
             self.likes[v] = int(likes)  # type: ignore[call-overload]
+        self._view = None
         self._testing = np.flatnonzero(self.state == TESTING).astype(np.int64)
         begun = (self.stage > 0) | (self.impressions > 0)
         self._started = set(np.flatnonzero(begun & (self.state == TESTING)).tolist())
@@ -150,6 +154,7 @@ class TestPools:
         self.audience = sum(1 for t in self._last_active.values() if t <= now)
         recent = self.catalog.published_between(now - self.window_s, now)
         new = recent[self.state[recent] == OUTSIDE]
+        self._view = None
         self.state[new] = TESTING
         still = self._testing[self.state[self._testing] == TESTING]
         self._testing = np.union1d(still, new).astype(np.int64)
@@ -165,7 +170,12 @@ class TestPools:
 
     def view(self) -> PoolView:
         """The lists :meth:`testing`, :meth:`started` and :meth:`new_creators` read, before the
-        clock cuts them (valid until the pools next change)."""
+        clock cuts them (valid until the pools next change; kept until then)."""
+        if self._view is None:
+            self._view = self._view_now()
+        return self._view
+
+    def _view_now(self) -> PoolView:
         testing = self._testing[self.state[self._testing] == TESTING]
         started = self.started()
         published = self.catalog.world.videos.published_at
@@ -215,6 +225,7 @@ class TestPools:
     def restore(self, checkpoint: tuple[int, tuple[int, ...], npt.NDArray[np.float64]]) -> None:
         """Put one video's pool counts back as a :meth:`checkpoint` took them."""
         v, (stage, state, impressions, completions, likes), totals = checkpoint
+        self._view = None
         self.stage[v], self.state[v] = stage, state
         self.impressions[v], self.completions[v], self.likes[v] = impressions, completions, likes
         self.totals[:] = totals
@@ -229,6 +240,7 @@ class TestPools:
         """Count a closed impression; returns True when the pool row changed."""
         if self.state[video_id] != TESTING:
             return False
+        self._view = None
         self.impressions[video_id] += 1
         self.completions[video_id] += int(completed)
         self._started.add(video_id)

@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from engine.api import Engine
+from engine.batch import Batch
 from engine.clock import VirtualClock
 from engine.filters import FilterContext, apply_filters, apply_filters_many
 from engine.idset import IdSet
+from engine.pick import weighted_draw
 from engine.pipeline import Boost, NothingToRecommendError
 from engine.policy import PolicySpec
 
@@ -217,3 +219,67 @@ def test_mask_of_a_sorted_list_is_the_mask() -> None:
         for length in (0, 1, 50, 1500):
             values = np.sort(rng.choice(2000, length, replace=False))
             assert ids.mask_of_sorted(values).tolist() == ids.mask(values).tolist()
+
+
+def test_the_fresh_sources_draw_is_numpys_weighted_choice_draw_for_draw() -> None:
+    """The weighted draw without replacement the fresh source makes over thousands of uploads
+    gives numpy's ``choice`` picks exactly, and leaves the generator where choice does (the
+    pick's later draws are unchanged)."""
+    for seed in range(300):
+        setup = np.random.default_rng(seed)
+        n = int(setup.integers(1, 4000))
+        weight = np.exp(3.0 * setup.standard_normal(n)) * (setup.random(n) < 0.7)
+        size = int(min(setup.integers(1, 40), np.count_nonzero(weight)))
+        if size == 0:
+            continue
+        p = weight / weight.sum()
+        theirs, ours = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+        expected = theirs.choice(n, size=size, replace=False, p=p)
+        assert weighted_draw(ours, p.copy(), size).tolist() == expected.tolist()
+        assert ours.random() == theirs.random()
+
+
+def test_affinity_lookups_answer_the_same_for_short_and_long_tables() -> None:
+    """A viewer's sparse affinities (sounds, creators) are read the same whether the batch
+    looks every row up in its table (tables longer than the candidates) or searches them all
+    at once (short tables): each row gets its own viewer's value, or the default."""
+    rng = np.random.default_rng(4)
+    ids = [rng.choice(5000, size=n).astype(np.int64) for n in (300, 7, 120)]
+    batch = Batch.of(ids)
+    for size in (5, 2000):
+        tables = [
+            {
+                int(k): float(v)
+                for k, v in zip(rng.choice(5000, size), rng.random(size), strict=True)
+            }
+            for _ in ids
+        ]
+        found = batch.lookup(tables, batch.ids, -1.0)
+        expected = [t.get(int(k), -1.0) for t, keys in zip(tables, ids, strict=True) for k in keys]
+        assert found.tolist() == expected
+        assert (
+            batch.split(found)[2].tolist()
+            == Batch.of(ids[2:]).lookup(tables[2:], ids[2], -1.0).tolist()
+        )
+
+
+def test_a_logged_batch_of_reactions_commits_when_the_learned_model_is_saved_inside_it(
+    world_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The learned model is written to the file every SAVE_EVERY updates; when that falls
+    inside ``record_many``'s one transaction the batch is still recorded whole (it failed
+    with "cannot commit - no transaction is active", the save having committed the batch's
+    transaction half-way)."""
+    monkeypatch.setattr("engine.learned.SAVE_EVERY", 3)
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        viewers = [eng.new_user(pick_seed=k) for k in range(6)]
+        for _ in range(2):
+            recs = eng.next_many(viewers)
+            ids = eng.record_many(
+                (u, r.video.id, "complete", {"watched_s": r.video.duration_s})
+                for u, r in zip(viewers, recs, strict=True)
+            )
+            assert len(ids) == len(viewers)
+        assert eng.store.learned_model("engine") is not None
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        assert sum(len(eng.store.history(u)[1]) for u in viewers) == 2 * len(viewers)

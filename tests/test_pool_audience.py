@@ -11,7 +11,7 @@ import pytest
 from engine import Engine, VirtualClock
 from engine.candidates import SourceContext, fresh
 from engine.config import ConfigError, Pools, parse_config
-from engine.pools import TestPools
+from engine.pools import STOPPED, TestPools
 from tests.tinyworld import NOW, tiny_catalog
 
 HOUR = 3600.0
@@ -96,3 +96,26 @@ def test_new_creators_uploads_come_first_to_the_fresh_source(demo_world: Path) -
         world = eng.catalog.world
         assert len(proposed) == config.sources.fresh
         assert world.creators.is_new[world.videos.creator_id[proposed]].all()
+
+
+def test_the_fresh_source_reads_the_pools_as_they_stand_after_each_change() -> None:
+    """The pools' lists are kept between picks but never outlive a change: a view, a pool's
+    decision, a failed write put back, a reload are all seen by the next pick."""
+    pools = _pools()
+    pools.admit(NOW)
+    assert pools.view().started.tolist() == []
+    assert pools.view() is pools.view()  # no change, nothing rebuilt
+    checkpoint = pools.checkpoint(5)
+    pools.on_view(5, completed=False)
+    assert pools.view().started.tolist() == [5]
+    assert pools.view().started.tolist() == pools.started().tolist()
+    for _ in range(4):  # the pool decides: video 5 moves on to the next pool
+        pools.on_view(5, completed=True)
+    assert pools.stage[5] == 1
+    assert pools.view().started.tolist() == pools.started().tolist()
+    pools.restore(checkpoint)
+    assert pools.stage[5] == 0
+    assert pools.view().started.tolist() == pools.started().tolist()
+    pools.state[5] = STOPPED  # as a pool's decision would, then the list is rebuilt
+    pools.load([])
+    assert 5 not in pools.view().testing.tolist()

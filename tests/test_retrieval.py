@@ -45,7 +45,7 @@ def test_search_matches_a_full_scan(
         query = catalog.embedding[liked].mean(axis=0) + 0.1 * rng.standard_normal(32)
     query = (query / np.linalg.norm(query)).astype(np.float32)
     seen = rng.choice(catalog.n, size=n_seen, replace=False).astype(np.int64)
-    found, _ = catalog.index.search(query, k, catalog.index.exclusion(seen))
+    found, _ = catalog.index.search(query, k, catalog.index.exclusion(seen), probes=None)
     assert len(found) == len(set(found.tolist())) == k
     assert not set(found.tolist()) & set(seen.tolist())
     assert set(found.tolist()) == full_scan(catalog, query, k, seen)
@@ -62,3 +62,27 @@ def test_a_focused_viewer_touches_a_fraction_of_the_catalog(catalog: Catalog) ->
     )
     assert 3 in scanned
     assert len(scanned) < len(catalog.by_topic) / 2
+
+
+def test_a_picks_search_finds_what_the_exact_scan_finds(demo_world: Path) -> None:
+    """A pick reads at most a few topics once it has read enough videos (PROBES): for
+    viewer-like queries (the blend of one to three topics' videos, seen videos excluded) it
+    finds at least 95% of the exact scan's top k on average, and at least 80% every time,
+    while reading fewer topics than the exact scan."""
+    with Store.open(demo_world) as store:
+        catalog = Catalog(store.load_world())
+    index, rng = catalog.index, np.random.default_rng(3)
+    recalls, probed, exact_scanned = [], 0, 0
+    for _ in range(120):
+        topics = rng.choice(len(catalog.by_topic), size=int(rng.integers(1, 4)), replace=False)
+        liked = np.concatenate([rng.choice(catalog.by_topic[int(t)], size=8) for t in topics])
+        query = catalog.embedding[liked].mean(axis=0)
+        query = (query / np.linalg.norm(query)).astype(np.float32)
+        excluded = index.exclusion(np.unique(liked))
+        for k in (25, 140):
+            exact, every = index.search(query, k, excluded, probes=None)
+            found, some = index.search(query, k, excluded)
+            recalls.append(len(set(found.tolist()) & set(exact.tolist())) / len(exact))
+            probed, exact_scanned = probed + len(some), exact_scanned + len(every)
+    assert np.mean(recalls) >= 0.95 and min(recalls) >= 0.8
+    assert probed < 0.8 * exact_scanned

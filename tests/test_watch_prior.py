@@ -62,3 +62,26 @@ def test_new_creators_first_audience_leans_to_the_viewers_topics(engine: Engine)
     world = engine.catalog.world
     assert world.creators.is_new[world.videos.creator_id[proposed]].all()
     assert (world.videos.topic_id[proposed] == topic).mean() >= 0.3
+
+
+def test_the_watch_prior_after_live_reactions_is_what_a_reopened_engine_reads(
+    world_path: Path,
+) -> None:
+    """The prior a pick weighs is kept up to date one recorded video at a time; after likes
+    and views it equals what an engine opening the same file computes from scratch (replay
+    and a restart weigh the same videos the same), and the liked video's prior went up."""
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        before = watch_prior(_context(eng), np.arange(eng.catalog.n)).copy()
+        uid = eng.new_user(interests=[TOPIC])
+        liked = []
+        for k in range(12):
+            rec = eng.next(uid)
+            eng.record(uid, rec.video.id, "complete", watched_s=rec.video.duration_s)
+            if k % 2 == 0:
+                eng.record(uid, rec.video.id, "like")
+                liked.append(rec.video.id)
+        live = watch_prior(_context(eng), np.arange(eng.catalog.n)).copy()
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        reopened = watch_prior(_context(eng), np.arange(eng.catalog.n))
+    assert np.array_equal(live, reopened)
+    assert (live[liked] > before[liked]).all()

@@ -244,7 +244,9 @@ class ActivityLog:
         return str(rows[0]["state"]) if rows else None
 
     def save_learned_model(self, name: str, state: str, updates: int) -> None:
-        with self.db.conn:
+        # atomic(), not the connection's own context: a save that falls inside a batch's
+        # transaction (record_many) must stay a savepoint of it, not commit it half-way.
+        with self.db.atomic():
             self.db.execute(
                 "INSERT OR REPLACE INTO learned_models (name, state, updates, saved_at) "
                 "VALUES (?, ?, ?, ?)",
@@ -255,7 +257,7 @@ class ActivityLog:
         """Delete every stored learned model (the next engine refits on the logged history)."""
         if not self.db["learned_models"].exists():
             return 0
-        with self.db.conn:
+        with self.db.atomic():
             return int(self.db.execute("DELETE FROM learned_models").rowcount)
 
     def learning_history(self, limit: int) -> list[dict[str, Any]]:
