@@ -52,10 +52,10 @@ def test_a_swipe_within_two_seconds_says_more_than_leaving_part_way() -> None:
     assert posterior_mean(state)[GAMING] < posterior_mean(state)[PETS] / 2
 
 
-def test_a_viewer_held_five_seconds_by_a_long_video_was_hooked() -> None:
+def test_a_viewer_held_seven_seconds_by_a_long_video_was_hooked() -> None:
     """Leaving a two-minute video at 20 s is no miss of its topic: the viewer was held (a
-    glance lasts a second or two). Before, anything under half a video's length counted half a
-    miss, so a long video's hook was mostly lost."""
+    glance lasts a second or two; KuaiRand's valid play is 7 s). Before, anything under half
+    a video's length counted half a miss, so a long video's hook was mostly lost."""
     state = viewer()
     _close(state, PETS, "skip", 20.0, duration_s=120.0)
     _close(state, GAMING, "skip", 3.0, duration_s=120.0)
