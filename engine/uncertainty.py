@@ -37,7 +37,9 @@ per session of all): main 0.127 / 499 s; with the population prior 0.146 / 506 s
 hold counted as a hook 0.199 / 542 s (3 s: 0.218 / 541 s, 10 s: 0.185 / 541 s); and the
 "not now" discount 0.222 / 555 s (onboarded personas 0.41 -> 0.50; 3 s hold with it: 0.228 /
 554 s, fewer new creators). The hold is 7 s, KuaiRand's "valid play" (the project's own
-metric, :mod:`engine.sim.metrics`): a viewer that stays 6 s on everything is still a skipper.
+metric, :mod:`engine.sim.metrics`), with the discount 0.207 / 534 s: a viewer that stays 6 s
+on everything is still a skipper, and with 5 s the personas' valid play rose past the
+calibration tolerance (0.52 vs 0.51; 0.507 at 7 s, 0.484 at main).
 Tried and dropped: starter probes of the untried topics while they hold half the audience
 (0.195 vs 0.199, fewer new creators); explore probes drawn from well-completed videos (0.222
 vs 0.228, 545 vs 554 s); a prior mean of 0.35 (0.185); sharper draws, DRAW_POWER 3 (0.196,
