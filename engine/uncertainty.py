@@ -43,7 +43,10 @@ calibration tolerance (0.52 vs 0.51; 0.507 at 7 s, 0.484 at main).
 Tried and dropped: starter probes of the untried topics while they hold half the audience
 (0.195 vs 0.199, fewer new creators); explore probes drawn from well-completed videos (0.222
 vs 0.228, 545 vs 554 s); a prior mean of 0.35 (0.185); sharper draws, DRAW_POWER 3 (0.196,
-525 s).
+525 s); half of each explore topic's probes from new creators' uploads (with the 7 s hold: new
+creators' share of impressions 0.083 -> 0.124, watch 534 -> 552 s, loved share the same, but
+the scripted viewer's booktok+gaming pair fell to 0.5 and a followed creator's new upload no
+longer surfaced in tests/test_engine_invariants.py).
 
 The counts are a deterministic function of the viewer's events (updated in the event path,
 so a resume or a replay rebuilds them); the draws come from the pick's generator before the
