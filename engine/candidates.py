@@ -34,7 +34,7 @@ from engine.pools import PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
-from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean
+from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean, topic_prior
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -236,8 +236,10 @@ def explore(
     if draws is None:
         chosen = _unexplored(ctx, state, rng)
     else:
-        # Topics whose posterior already says "hooked" are the interest source's to serve.
-        open_topics = np.flatnonzero(posterior_mean(state) <= PRIOR_MEAN)
+        # Topics whose own evidence already says "hooked" are the interest source's to serve.
+        prior = topic_prior(ctx.catalog.world)
+        hooked = (state.topic_hooked > 0) & (posterior_mean(state, prior) > prior.mean)
+        open_topics = np.flatnonzero(~hooked)
         chosen = open_topics[np.argsort(-draws[open_topics], kind="stable")[:EXPLORE_TOPICS]]
     if len(chosen) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -290,7 +292,8 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     quotas = ctx.config.sources
     query = query_vector(state, ctx.config.profile)
     # Drawn first, before any source uses the generator: the draws decide the topics.
-    draws = draw_topics(state, rng) if len(state.topic_hooked) else None
+    prior = topic_prior(ctx.catalog.world)
+    draws = draw_topics(state, rng, prior) if len(state.topic_hooked) else None
     proposed: dict[str, I64] = {
         Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
         Source.FOLLOW: follow(ctx, state, quotas.follow),

@@ -20,7 +20,7 @@ from engine.catalog import Catalog
 from engine.config import Config
 from engine.config import Profile as ProfileConfig
 from engine.idset import IdSet
-from engine.uncertainty import seed_evidence
+from engine.uncertainty import REPEAT_WINDOW, seed_evidence
 from engine.world import EMBED_DIM, NO_ID
 
 F32 = npt.NDArray[np.float32]
@@ -98,6 +98,9 @@ class UserState:
         default_factory=lambda: deque(maxlen=RECENT_REACTIONS)
     )
     closed: set[int] = field(default_factory=set)  # impression ids already closed once
+    # Topics of the last viewings closed (in event order, so a resume or replay that re-applies
+    # the events rebuilds them as they were): engine.uncertainty's "not now" skips.
+    closed_topics: deque[int] = field(default_factory=lambda: deque(maxlen=REPEAT_WINDOW))
     loops: dict[int, int] = field(default_factory=dict)  # impression id -> rewatches so far
     revisits: set[int] = field(default_factory=set)  # impression ids of viewings gone back to
     session_id: int | None = None

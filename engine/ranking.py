@@ -21,7 +21,7 @@ import numpy.typing as npt
 from engine.coengagement import recent_positives
 from engine.pipeline import NothingToRecommendError, Proposal, catalog_candidates
 from engine.policy import CandidateSet, EngineScorer, PickRequest, Policy, StagedPolicy
-from engine.uncertainty import posterior_mean
+from engine.uncertainty import posterior_mean, topic_prior
 
 __all__ = ["Ranking", "rank_given"]
 
@@ -82,7 +82,9 @@ def _proposal(request: PickRequest, video_ids: I64) -> Proposal:
     state, coengagement = request.state, request.world.coengagement
     candidates = replace(
         catalog_candidates(request.world, state, video_ids),
-        topic_draw=posterior_mean(state) if len(state.topic_hooked) else None,
+        topic_draw=posterior_mean(state, topic_prior(request.world.catalog.world))
+        if len(state.topic_hooked)
+        else None,
         coengagement=None
         if coengagement is None
         else coengagement.scores(video_ids, recent_positives(state.reactions)),

@@ -106,15 +106,19 @@ def update_viewer(
     if event.kind == "rewatch":
         state.loops[effects.viewing] = state.loops.get(effects.viewing, 0) + 1
     learn(state, features(catalog, video_id), effects.value, config.profile)
+    topic = int(catalog.world.videos.topic_id[video_id])
     note_outcome(
         state,
-        int(catalog.world.videos.topic_id[video_id]),
+        topic,
         event.kind,
         watched_s=event.watched_s or 0.0,
         duration_s=float(catalog.world.videos.duration_s[video_id]),
         first_close=effects.first_close,
         scope=event.scope,
+        repeats=state.closed_topics.count(topic),
     )
+    if effects.first_close:
+        state.closed_topics.append(topic)
     apply_choice(state, event, catalog.world.videos)
     state.reactions.append((event.kind, video_id))
     if effects.closes:

@@ -16,10 +16,12 @@ from engine import Config, Engine, VirtualClock
 from engine.profile import seed_interests
 from engine.uncertainty import (
     ONBOARDING_HOOKS,
+    PRIOR_WEIGHT,
     draw_multiplier,
     draw_topics,
     note_outcome,
     posterior_mean,
+    topic_prior,
 )
 from tests.tinyworld import COOKING, GAMING, PETS, tiny_catalog, viewer
 
@@ -48,6 +50,37 @@ def test_a_swipe_within_two_seconds_says_more_than_leaving_part_way() -> None:
     assert state.topic_hooked[[PETS, GAMING]].tolist() == [0.5, 0.0]
     assert state.topic_missed[[PETS, GAMING]].tolist() == [0.5, 2.0]
     assert posterior_mean(state)[GAMING] < posterior_mean(state)[PETS] / 2
+
+
+def test_a_viewer_held_seven_seconds_by_a_long_video_was_hooked() -> None:
+    """Leaving a two-minute video at 20 s is no miss of its topic: the viewer was held (a
+    glance lasts a second or two; KuaiRand's valid play is 7 s). Before, anything under half
+    a video's length counted half a miss, so a long video's hook was mostly lost."""
+    state = viewer()
+    _close(state, PETS, "skip", 20.0, duration_s=120.0)
+    _close(state, GAMING, "skip", 3.0, duration_s=120.0)
+    assert state.topic_hooked[[PETS, GAMING]].tolist() == [1.0, 0.5]
+    assert state.topic_missed[[PETS, GAMING]].tolist() == [0.0, 0.5]
+
+
+def test_a_skip_after_a_run_of_its_topic_counts_less_against_the_topic() -> None:
+    """Viewers tire of a run of one topic: a swipe after three pets videos in a row says "not
+    now" more than "not pets", so it weighs a quarter of a first swipe."""
+    state = viewer()
+    note_outcome(state, PETS, "skip", watched_s=1.0, duration_s=10.0, first_close=True, repeats=3)
+    _close(state, GAMING, "skip", 1.0)
+    assert state.topic_missed[[PETS, GAMING]].tolist() == [0.5, 2.0]
+
+
+def test_a_topic_with_a_bigger_audience_starts_with_a_higher_prior(demo_world: Path) -> None:
+    """Loved topics follow audience size, so an untried popular topic is probed first: comedy
+    (the biggest audience) starts above gardening; the prior still weighs two viewings."""
+    eng = Engine.open(demo_world, clock=VirtualClock(0.0), log=False)
+    prior = topic_prior(eng.catalog.world)
+    comedy, gardening = eng.catalog.topic_id("comedy"), eng.catalog.topic_id("gardening")
+    assert prior.mean[comedy] > 1.5 * prior.mean[gardening]
+    assert np.allclose(prior.hooked + prior.missed, PRIOR_WEIGHT)
+    assert prior.audience.sum() == pytest.approx(1.0)
 
 
 def test_a_loop_closing_its_viewing_again_is_no_new_evidence() -> None:
@@ -153,6 +186,32 @@ def test_evidence_is_rebuilt_when_a_viewer_is_resumed(world_path: Path) -> None:
         after = eng._state(uid)
         assert np.array_equal(after.topic_hooked, hooked)
         assert np.array_equal(after.topic_missed, missed)
+
+
+def test_not_now_skips_are_rebuilt_when_a_viewer_is_resumed(world_path: Path) -> None:
+    """A viewer who finishes pets but swipes away every third pets video: those swipes come
+    after a run of pets and weigh less ("not now"). Resumed, the viewer's evidence is the same
+    as live (the run before each swipe is rebuilt from the events in order, not from the
+    videos seen, which a resume loads all at once before any event)."""
+    clock = VirtualClock(0.0)
+    with Engine.open(world_path, clock=clock) as eng:
+        uid = eng.new_user(name="tired", interests=["pets"])
+        pets = 0
+        for _ in range(30):
+            video = eng.next(uid).video
+            clock.now += 5.0
+            pets += video.topic == "pets"
+            if video.topic == "pets" and pets % 3:
+                eng.record(uid, video.id, "complete", watched_s=video.duration_s)
+            else:
+                eng.record(uid, video.id, "skip", watched_s=1.0)
+        live = eng._users[uid]
+        missed = live.topic_missed.copy()
+        assert 0 < missed[eng.catalog.topic_id("pets")] < 2.0 * (pets // 3)  # some not now
+    with Engine.open(world_path, clock=clock) as eng:
+        resumed = eng._state(uid)
+        assert np.array_equal(resumed.topic_missed, missed)
+        assert list(resumed.closed_topics) == list(live.closed_topics)
 
 
 def test_a_topic_swiped_away_three_times_does_not_come_back(demo_world: Path) -> None:

@@ -106,8 +106,8 @@ def learned_lines(receipt: Receipt) -> list[Content]:
 
 
 MULTIPLIER_WORDS = {
-    "topic draw": "how sure the engine is about this topic for you (a Thompson draw: high "
-    "while it knows little)",
+    "topic draw": "how sure the engine is about this topic for you (a Thompson draw from "
+    "what held you, starting from the topic's audience: high while it knows little)",
 }
 
 
