@@ -27,9 +27,19 @@ class Choice:
 
 
 def slate_probabilities(
-    scores: F64, is_explore: Mask, config: PickConfig, explore_share: float
+    scores: F64,
+    is_explore: Mask,
+    config: PickConfig,
+    explore_share: float,
+    is_debut: Mask | None = None,
+    debut_share: float = 0.0,
 ) -> F64:
-    """The policy's distribution over the slate (scores in slate order)."""
+    """The policy's distribution over the slate (scores in slate order).
+
+    Args:
+        is_debut: which slate items are new creators' uploads; ``debut_share`` of the mass is
+            spread evenly over them (a first audience that does not hang on a score).
+    """
     n = len(scores)
     best = int(np.argmax(scores))
     if config.policy == "epsilon_greedy":
@@ -47,6 +57,9 @@ def slate_probabilities(
     if explore_share > 0 and is_explore.any() and not is_explore.all():
         explore = is_explore / is_explore.sum()
         probs = (1.0 - explore_share) * probs + explore_share * explore
+    if debut_share > 0 and is_debut is not None and is_debut.any() and not is_debut.all():
+        debut = is_debut / is_debut.sum()
+        probs = (1.0 - debut_share) * probs + debut_share * debut
     return probs
 
 

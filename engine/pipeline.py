@@ -25,7 +25,7 @@ from engine.config import Config
 from engine.filters import FilterContext, apply_filters, apply_filters_many
 from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores_of, receipt_terms
 from engine.pick import Choice, choose, slate_probabilities
-from engine.pools import STATE_NAMES, PoolViewOnce, TestPools
+from engine.pools import STATE_NAMES, TESTING, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
 from engine.rerank import Slate, rerank_many
@@ -301,6 +301,7 @@ def decide_many(
     its receipt; each decision is the same as alone. The worlds share one catalog and config."""
     world = worlds[0]
     explore = [p.source == CODE[Source.EXPLORE] for p in proposals]
+    debut = [_debut(w, p) for w, p in zip(worlds, proposals, strict=True)]
     slates = rerank_many(
         [p.ids for p in proposals],
         finals,
@@ -308,6 +309,7 @@ def decide_many(
         [list(s.shown) for s in states],
         world.catalog,
         world.config.rerank,
+        debut,
     )
     return [
         _decided(w, state, proposal, scored, slate, rng, policy)
@@ -332,7 +334,15 @@ def _decided(
     is_explore = source == CODE[Source.EXPLORE]
     slate_scores = slate.adjusted[slate.order]
     share = explore_share(config, len(state.seen))
-    probs = slate_probabilities(slate_scores, is_explore[slate.order], config.pick, share)
+    is_debut = _debut(world, proposal)[slate.order]
+    probs = slate_probabilities(
+        slate_scores,
+        is_explore[slate.order],
+        config.pick,
+        share,
+        is_debut,
+        config.rerank.debut_share,
+    )
     choice = choose(probs, rng)
     i = int(slate.order[choice.index])
     funnel = Funnel(
@@ -354,6 +364,16 @@ def _decided(
         slate_ids=ids[slate.order],
         slate_probabilities=choice.probabilities,
     )
+
+
+def _debut(world: Shared, proposal: Proposal) -> npt.NDArray[np.bool_]:
+    """Which candidates are new creators' uploads still in their test pools: the debut share
+    gives them a first audience whatever the ranker thinks of an upload nobody has seen."""
+    ids = proposal.ids
+    if world.config.rerank.debut_share <= 0:
+        return np.zeros(len(ids), bool)
+    in_pool: npt.NDArray[np.bool_] = world.pools.state[ids] == TESTING
+    return in_pool & world.pools.new_creators(ids, world.now)
 
 
 def _widen(

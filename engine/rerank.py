@@ -3,7 +3,8 @@
 Looking back over the last ``window`` videos the viewer saw: never the same creator or the same
 sound back to back; a decaying author penalty (× ``author_decay`` per repeat, floored); at most
 ``topic_cap`` videos of one topic in the window. The best ``slate`` items go to the final pick,
-with the best exploration item kept in the slate so the exploration share has something to give.
+with the best exploration item and the best new creator's upload kept in the slate so the
+exploration and debut shares have something to give.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ def rerank(
     recent_videos: list[int],
     catalog: Catalog,
     config: RerankConfig,
+    is_debut: Mask | None = None,
 ) -> Slate:
     """One viewer's slate: the batch of one of :func:`rerank_many`."""
-    return rerank_many([ids], [scores], [is_explore], [recent_videos], catalog, config)[0]
+    debut = None if is_debut is None else [is_debut]
+    return rerank_many([ids], [scores], [is_explore], [recent_videos], catalog, config, debut)[0]
 
 
 def rerank_many(
@@ -50,6 +53,7 @@ def rerank_many(
     recent_videos: Sequence[list[int]],
     catalog: Catalog,
     config: RerankConfig,
+    is_debut: Sequence[Mask] | None = None,
 ) -> list[Slate]:
     """Each viewer's slate (its candidates ``ids[k]``, their ``scores[k]``, the videos it saw
     last ``recent_videos[k]``), the rules applied over every viewer's candidates at once
@@ -84,29 +88,40 @@ def rerank_many(
     ranked = candidates[np.lexsort((-adjusted[candidates], batch.viewer[candidates]))]
     cuts = np.searchsorted(batch.viewer[ranked], np.arange(batch.viewers + 1)).tolist()
     explore = np.concatenate(is_explore) if len(is_explore) > 1 else is_explore[0]
+    debut = np.zeros(len(explore), bool) if is_debut is None else np.concatenate(is_debut)
     slates = []
     for k, blocked in enumerate(zip(creator_blocked, capped.tolist(), strict=True)):
         lo, hi = int(batch.bounds[k]), int(batch.bounds[k + 1])
         mine = ranked[cuts[k] : cuts[k + 1]] - lo
         slates.append(
-            _slate(mine, explore[lo:hi], adjusted[lo:hi], penalty[lo:hi], blocked, config)
+            _slate(
+                mine,
+                (explore[lo:hi], debut[lo:hi]),
+                adjusted[lo:hi],
+                penalty[lo:hi],
+                blocked,
+                config,
+            )
         )
     return slates
 
 
 def _slate(
     ranked: I64,
-    is_explore: Mask,
+    reserved: tuple[Mask, ...],
     adjusted: F64,
     penalty: F64,
     blocked: tuple[int, int],
     config: RerankConfig,
 ) -> Slate:
-    """The best ``slate`` of one viewer's ranked candidates, and its best exploration item."""
+    """The best ``slate`` of one viewer's ranked candidates, and the best of each ``reserved``
+    kind (exploration items, new creators' uploads) when none made it on its score."""
     order = ranked[: max(config.slate, 1)]
-    explore_left = ranked[config.slate :][is_explore[ranked[config.slate :]]]
-    if not is_explore[order].any() and len(explore_left):
-        order = np.append(order, explore_left[0])
+    rest = ranked[config.slate :]
+    for mask in reserved:
+        left = rest[mask[rest]]
+        if not mask[order].any() and len(left):
+            order = np.append(order, left[0])
     return Slate(
         order=order.astype(np.int64),
         adjusted=adjusted,

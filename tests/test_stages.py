@@ -240,7 +240,32 @@ def test_a_batch_of_slates_is_each_viewers_slate_alone() -> None:
     assert together[2].order.tolist() == [0, 1, 3]  # the exploration item is kept
 
 
+def test_the_best_new_creators_upload_is_kept_in_a_full_slate() -> None:
+    """A new creator's upload the ranker scores low still reaches the slate, so the debut
+    share has something to give; one already on its score is not added twice."""
+    config = msgspec.structs.replace(Config().rerank, slate=2)
+    ids = np.array([0, 3, 4, 9], dtype=np.int64)
+    none = np.zeros(4, bool)
+    debut = np.array([False, False, True, True])
+    scores = np.array([4.0, 3.0, 2.0, 1.0])
+    slate = rerank(ids, scores, none, [], tiny_catalog(), config, debut)
+    assert ids[slate.order].tolist() == [0, 3, 4]
+    on_score = rerank(ids, scores, none, [], tiny_catalog(), config, np.arange(4) == 1)
+    assert ids[on_score.order].tolist() == [0, 3]
+
+
 # -- pick ------------------------------------------------------------------------------------
+
+
+def test_new_creators_uploads_share_the_debut_share_whatever_their_score() -> None:
+    pick = Config().pick
+    scores = np.array([3.0, 2.0, -5.0, -6.0])  # the uploads nobody has seen score lowest
+    debut = np.array([False, False, True, True])
+    without = slate_probabilities(scores, np.zeros(4, bool), pick, 0.0)
+    probs = slate_probabilities(scores, np.zeros(4, bool), pick, 0.0, debut, 0.05)
+    assert without[debut].sum() < 1e-9
+    assert probs[debut].tolist() == pytest.approx([0.025, 0.025], abs=1e-9)
+    assert probs.sum() == pytest.approx(1.0)
 
 
 def test_softmax_probabilities_and_exploration_share() -> None:
