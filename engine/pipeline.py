@@ -301,7 +301,10 @@ def decide_many(
     its receipt; each decision is the same as alone. The worlds share one catalog and config."""
     world = worlds[0]
     explore = [p.source == CODE[Source.EXPLORE] for p in proposals]
-    debut = [_debut(w, p) for w, p in zip(worlds, proposals, strict=True)]
+    debut = [
+        _debut(w, state, p, s)
+        for w, state, p, s in zip(worlds, states, proposals, scores, strict=True)
+    ]
     slates = rerank_many(
         [p.ids for p in proposals],
         finals,
@@ -334,7 +337,7 @@ def _decided(
     is_explore = source == CODE[Source.EXPLORE]
     slate_scores = slate.adjusted[slate.order]
     share = explore_share(config, len(state.seen))
-    is_debut = _debut(world, proposal)[slate.order]
+    is_debut = _debut(world, state, proposal, scores)[slate.order]
     probs = slate_probabilities(
         slate_scores,
         is_explore[slate.order],
@@ -366,14 +369,25 @@ def _decided(
     )
 
 
-def _debut(world: Shared, proposal: Proposal) -> npt.NDArray[np.bool_]:
-    """Which candidates are new creators' uploads still in their test pools: the debut share
-    gives them a first audience whatever the ranker thinks of an upload nobody has seen."""
+def _debut(
+    world: Shared, state: UserState, proposal: Proposal, scores: Scores
+) -> npt.NDArray[np.bool_]:
+    """Which candidates are new creators' uploads still in their test pools, in a topic that
+    has hooked the viewer before and that the pick's Thompson draw does not hold below a typical
+    one: the debut share gives them a first audience whatever the ranker thinks of an upload
+    nobody has seen, an audience that may watch it (a cold viewer's learning picks are not spent
+    on it)."""
     ids = proposal.ids
-    if world.config.rerank.debut_share <= 0:
+    r = world.config.rerank
+    if r.debut_share <= 0 or len(state.seen) < r.debut_after:
         return np.zeros(len(ids), bool)
-    in_pool: npt.NDArray[np.bool_] = world.pools.state[ids] == TESTING
-    return in_pool & world.pools.new_creators(ids, world.now)
+    debut: npt.NDArray[np.bool_] = world.pools.state[ids] == TESTING
+    debut &= world.pools.new_creators(ids, world.now)
+    topics = world.catalog.world.videos.topic_id[ids]
+    draw = scores.multipliers.get("topic draw")
+    if draw is None or len(state.topic_hooked) == 0:
+        return debut & (state.topic_affinity[topics] > 0)
+    return debut & (state.topic_hooked[topics] > 0) & (draw >= 1.0)
 
 
 def _widen(

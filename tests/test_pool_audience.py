@@ -122,16 +122,17 @@ def test_the_fresh_source_reads_the_pools_as_they_stand_after_each_change() -> N
 
 
 def _new_creators_shown(path: Path, config: Config) -> float:
-    """A viewer who finishes what it likes (cooking) and skips the rest, 80 picks: the share
-    of them from new creators."""
+    """A viewer who finishes what it likes (cooking) and skips the rest: the share of picks
+    41-120 from new creators (the debut share starts once a viewer has seen 40)."""
     with Engine.open(path, config, clock=VirtualClock(0.0), log=False) as eng:
         uid = eng.new_user(interests=["cooking"])
         world = eng.catalog.world
         cooking = eng.topics().index("cooking")
         shown = []
-        for _ in range(80):
+        for k in range(120):
             rec = eng.next(uid)
-            shown.append(rec.video.id)
+            if k >= 40:
+                shown.append(rec.video.id)
             if world.videos.topic_id[rec.video.id] == cooking:
                 eng.record(uid, rec.video.id, "complete", watched_s=rec.video.duration_s)
             else:
