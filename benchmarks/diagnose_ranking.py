@@ -36,14 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import load_now, machine, measured, world
 from engine.config import Config
-from engine.pipeline import Decision, decide_many
+from engine.pipeline import Decision
 from engine.policy import (
     CandidateSet,
     EnginePolicy,
     PickRequest,
     PolicySpec,
-    candidates_many,
-    score_candidates,
 )
 from engine.scoring import Scores
 from engine.sim.experiment import RunSpec, run_experiment
@@ -116,22 +114,7 @@ class DiagnosedEngine(EnginePolicy):
         self._personas[user_id] = persona
 
     def pick_many(self, requests: Sequence[PickRequest]) -> list[Decision]:
-        if not requests:
-            return []
-        learner = self.learner
-        model = None if learner is None else learner.ready(requests[0].config)
-        sets = candidates_many(requests, self.sources, model)
-        score_candidates(sets, model)
-        finals = [self._final(r, c) for r, c in zip(requests, sets, strict=True)]
-        decisions = decide_many(
-            [r.world for r in requests],
-            [r.state for r in requests],
-            [c.proposal for c in sets],
-            [c.engine_scores for c in sets],
-            finals,
-            [r.rng for r in requests],
-            self.name,
-        )
+        sets, decisions = self.candidates_and_decisions(requests)
         for request, candidates, decision in zip(requests, sets, decisions, strict=True):
             self._diagnose(request, candidates, decision)
         return decisions

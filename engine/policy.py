@@ -317,14 +317,21 @@ class StagedPolicy(PolicyBase):
             NothingToRecommendError: nothing may be shown to one of the viewers (its
                 ``user_id`` says who); no decision is returned for the others.
         """
+        return self.candidates_and_decisions(requests)[1]
+
+    def candidates_and_decisions(
+        self, requests: Sequence[PickRequest]
+    ) -> tuple[list[CandidateSet], list[Decision]]:
+        """:meth:`pick_many`, with each viewer's scored candidates beside its decision (for
+        diagnostics that read what the engine saw)."""
         if not requests:
-            return []
+            return [], []
         learner = self.learner
         model = None if learner is None else learner.ready(requests[0].config)
         sets = candidates_many(requests, self.sources, model)
         score_candidates(sets, model)
         finals = [self._final(r, c) for r, c in zip(requests, sets, strict=True)]
-        return decide_many(
+        decisions = decide_many(
             [r.world for r in requests],
             [r.state for r in requests],
             [c.proposal for c in sets],
@@ -333,6 +340,7 @@ class StagedPolicy(PolicyBase):
             [r.rng for r in requests],
             self.name,
         )
+        return sets, decisions
 
     def _final(self, request: PickRequest, candidates: CandidateSet) -> F64:
         """The scorer's score of each candidate, checked."""
