@@ -222,6 +222,15 @@ def closings_by(world: Path, viewer: str) -> list[str]:
     return [kind for (kind,) in found]
 
 
+def _rows(world: Path) -> dict[str, int]:
+    """What the file holds, for a failure's message: the screen and the file should agree."""
+    with sqlite3.connect(world) as conn:
+        return {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("impressions", "events", "sessions")
+        }
+
+
 def test_the_autopilot_drives_until_a_key_takes_over(world: Path) -> None:
     command = (
         f"cd {Path(__file__).parents[1]} && {foryou_command()} feed --db {world} "
@@ -235,7 +244,7 @@ def test_the_autopilot_drives_until_a_key_takes_over(world: Path) -> None:
         deadline = time.monotonic() + 4 * STEP_TIMEOUT_S
         while len(closings_by(world, "autopilot-cooking")) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert len(closings_by(world, "autopilot-cooking")) >= 2, term.text()
+        assert len(closings_by(world, "autopilot-cooking")) >= 2, (_rows(world), term.text())
         assert "autopilot (any key takes over)" in term.text()
 
         term.keys("j")  # a person's key: it takes over, and asks who is watching
