@@ -5,14 +5,17 @@ or not at all."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from engine.store.world_io import remove_stale_builds
 from engine.study import create_bundle, load_study
 from seed.build import build_world
 from tests.studykit import write_study
@@ -64,4 +67,18 @@ def test_a_failing_study_init_leaves_no_bundle_and_no_temporary_file(
     with pytest.raises(KeyboardInterrupt):
         build_world(target, videos=spec.world.videos, seed=spec.world.seed, finish=fail)
     assert not target.exists()
+    assert _leftovers(tmp_path, target.name) == []
+
+
+def test_a_builder_killed_the_instant_after_creating_its_file_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    """Killed between creating its temporary file and locking it: an empty, unlocked file of
+    this very second. The next build waits until no live builder could still be about to
+    lock it, then removes it."""
+    target = tmp_path / "bundle.db"
+    fd, _ = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=tmp_path)
+    os.close(fd)
+    removed = remove_stale_builds(target)
+    assert len(removed) == 1
     assert _leftovers(tmp_path, target.name) == []

@@ -45,6 +45,7 @@ from engine.world import (
 )
 
 ARRAY_PART_BYTES = 16 * 1024 * 1024
+CREATION_GRACE_S = 1.0  # a builder locks its new temporary file well within this
 BUILD_CACHE_KIB = 256 * 1024
 _BULK_TABLES = ("videos", "video_hashtags", "video_stats", "creators", "hashtags", "sounds")
 Progress = Callable[[str, float], None]
@@ -112,8 +113,7 @@ def remove_stale_builds(path: Path) -> list[Path]:
     for tmp in path.parent.glob(f"{glob.escape(_temp_prefix(path))}*"):
         if tmp.name.endswith(("-journal", "-wal", "-shm")):
             continue
-        if _just_created(tmp):
-            continue
+        _wait_past_creation(tmp)
         try:
             fd = os.open(tmp, os.O_RDONLY)
         except OSError:  # gone meanwhile, or not ours to read
@@ -129,14 +129,17 @@ def remove_stale_builds(path: Path) -> list[Path]:
     return removed
 
 
-def _just_created(tmp: Path) -> bool:
+def _wait_past_creation(tmp: Path) -> None:
     """A builder locks its file just after creating it, before writing anything: an empty file
-    from the last second may be in that instant, so it is left alone."""
+    from the last second may be in that instant, so wait until it is a second old (a live
+    builder has locked it by then; a killed one never will) before asking whether it is held."""
     try:
         stat = tmp.stat()
     except FileNotFoundError:
-        return True
-    return stat.st_size == 0 and time.time() - stat.st_mtime < 1.0
+        return
+    age = time.time() - stat.st_mtime
+    if stat.st_size == 0 and 0 <= age < CREATION_GRACE_S:
+        time.sleep(CREATION_GRACE_S - age)
 
 
 def _remove_build_files(tmp: Path) -> None:
