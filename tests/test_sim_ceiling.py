@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,17 @@ from click.testing import CliRunner
 from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config
-from engine.sim.ceiling import CeilingPolicy, JointBelief, Observation, draw_particles
+from engine.sim.ceiling import (
+    CeilingPolicy,
+    JointBelief,
+    Observation,
+    draw_particles,
+    reaction_terms,
+)
 from engine.sim.persona import Persona
 from engine.sim.runner import KnowsPersonas
 from engine.sim.watch import Behaviour
+from engine.store import Store
 from tests.policy_contract import PolicyContract
 from tui.cli import main
 
@@ -110,3 +118,44 @@ def test_compare_runs_it_as_a_built_in_arm(world_path: Path, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert 0.0 <= metrics["arms"]["ceiling"]["metrics"]["loved_share"] <= 1.0
+
+
+def test_its_chance_of_a_like_after_a_part_way_viewing_is_the_personas_own(
+    world_template: Path,
+) -> None:
+    """A viewer who leaves a long video part-way likes it more the further it got: the ceiling's
+    likelihood must say so exactly, or it reads a like as the wrong evidence."""
+    with Store.open(world_template) as store:
+        world = store.load_world()
+    behaviour = replace(Behaviour(), like_rate=8 * Behaviour().like_rate)
+    taste = Persona.draw(world, np.random.SeedSequence(11)).taste
+    v = world.videos
+    long_loved = np.flatnonzero((v.topic_id == taste.loved[0]) & (v.duration_s >= 40.0))
+    video = int(long_loved[0])
+    duration = float(v.duration_s[video])
+    expected = {"far": 0.0, "near": 0.0}
+    observed = {"far": 0, "near": 0}
+    for i in range(3000):  # a fresh persona each time: a persona likes a video at most once
+        persona = Persona.draw(world, np.random.SeedSequence(i), behaviour, taste=taste)
+        reaction = persona.react(video)
+        if not reaction.hooked or reaction.completed:
+            continue
+        kinds = [kind for kind, _ in reaction.actions]
+        watched = float(reaction.actions[kinds.index("skip")][1]["watched_s"])
+        chance = []
+        for liked in (True, False):
+            seen = Observation(video, False, watched, liked, False, 0)
+            hooked, _ = reaction_terms(
+                behaviour, np.array([reaction.appeal]), duration, seen, taste.like
+            )
+            chance.append(float(hooked[0]))
+        part = "far" if watched >= duration / 2 else "near"
+        expected[part] += chance[0] / sum(chance)
+        observed[part] += "like" in kinds
+    for part in ("far", "near"):
+        assert expected[part] > 20, (expected, observed)  # enough likes to tell
+        assert abs(observed[part] - expected[part]) < 4 * np.sqrt(expected[part]), (
+            part,
+            observed,
+            expected,
+        )

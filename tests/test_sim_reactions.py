@@ -15,12 +15,16 @@ interested" median 0.14. The lower quartile sits below KuaiRand's 0.41, as the l
 predict: that bound is 0.15 now, the median, the loops and the upper quartile still hold.
 Re-measured after cold-start learning counted a viewing held 7 s as a hook (served median ~39 s,
 liked videos' median ~70 s against KuaiRand's 15 s): the pooled like median fell to 0.81, a
-shift of the duration mix, not of behaviour. So the like fractions are now compared at
-KuaiRand's mix of durations (each simulated like weighted by its duration band's share among
-KuaiRand's likes over its share among the simulated ones). By band, simulated vs KuaiRand
-medians: under 15 s 1.02 vs 0.99, 15-30 s 1.02 vs 1.01, 30-60 s 0.69 vs 0.98, 60-120 s 0.20 vs
-0.79, over 120 s 0.17 vs 0.38: on long videos the personas like too early (a like during a
-part-way viewing, which lasts seconds, not a share of the video), a known gap of the simulator.
+shift of the duration mix, not of behaviour, and by duration band the personas liked long
+videos too early (medians under 15 s 1.02 vs KuaiRand's 0.99, 15-30 s 1.02 vs 1.01, 30-60 s
+0.69 vs 0.98, 60-120 s 0.20 vs 0.79, over 120 s 0.17 vs 0.38): a like during a part-way
+viewing, which lasts seconds, not a share of the video. Since a part-way viewer likes only if it
+got past the like's moment (uniform over the video), the fractions are compared band by band:
+in each band KuaiRand's median must sit between the simulated likes' 35th and 65th percentiles
+(a share of likes, robust where the simulated fractions leave a gap between part-way viewings
+and loops, which a median is not). Measured (200 personas x 2 sessions, likes x 5): medians
+1.01, 1.00, 0.95, 0.92, 0.51 under the reference engine, 1.00, 0.95, 0.95, 0.75, 0.39 under the
+default one.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ from engine.sim.watch import Behaviour
 # a duration; checked by test_the_real_side_reads_kuairands_play_time_over_duration).
 BANDS = np.array([15.0, 30.0, 60.0, 120.0])
 REAL_LIKE_BANDS = np.array([13213, 5479, 3341, 2904, 1912]) / 26849
+# ... and the median watched fraction of a liked video in each band (the same rows).
+REAL_LIKE_MEDIANS = np.array([0.987, 1.008, 0.978, 0.785, 0.376])
 
 REACTIVE = replace(
     Behaviour(),
@@ -52,33 +58,29 @@ REACTIVE = replace(
 
 
 @pytest.mark.slow
-def test_likes_come_after_most_of_a_video_often_looped_and_no_after_a_real_watch(
+def test_likes_come_as_late_in_a_video_as_real_ones_in_every_duration_band(
     demo_world: Path,
 ) -> None:
-    spec = RunSpec(db_path=demo_world, users=96, sessions=2, seed=0, behaviour=REACTIVE)
-    # Under the reference engine the personas are calibrated under (learning off): what the
-    # engine serves moves the fractions (a longer video makes 4.5 s a smaller share of it).
+    spec = RunSpec(db_path=demo_world, users=200, sessions=2, seed=0, behaviour=REACTIVE)
+    # Under the reference engine (learning off), which serves every duration band often enough
+    # to weigh each; the bands hold the length fixed, so what the engine serves matters little.
     reference = Arm("engine", Config(), PolicySpec("engine", {"learn": False}))
     experiment = run_experiment(spec, [reference])
     trace = experiment.runs["engine"].trace
     fractions = simulated_fractions(trace, experiment.world)
-    assert len(fractions.like) > 100 and len(fractions.not_interested) > 40
+    assert len(fractions.like) > 600 and len(fractions.not_interested) > 80
     band = np.digitize(experiment.world.videos.duration_s[trace["video"][trace["like"]]], BANDS)
-    simulated_share = np.bincount(band, minlength=len(REAL_LIKE_BANDS)) / len(band)
-    assert (simulated_share > 0.05).all(), simulated_share  # every band has likes to weigh
-    weight = (REAL_LIKE_BANDS / simulated_share)[band]
-    like_p25, like_median, like_p75 = _weighted_percentiles(fractions.like, weight, [25, 50, 75])
-    assert 0.85 <= like_median <= 1.05, f"like median {like_median:.3f}"
-    assert 0.15 <= like_p25 <= 0.6 and 1.05 <= like_p75 <= 1.35, (like_p25, like_p75)
+    for k, real_median in enumerate(REAL_LIKE_MEDIANS):
+        liked = fractions.like[band == k]
+        assert len(liked) > 100, (k, len(liked))  # every band has likes to weigh
+        below = float(np.mean(liked < real_median))
+        assert 0.35 <= below <= 0.65, (
+            f"band {k}: {below:.0%} of simulated likes come before KuaiRand's median "
+            f"{real_median:.2f} of the video (simulated median {np.median(liked):.2f})"
+        )
     assert np.mean(fractions.like > 1.0) > 0.3  # looping after a like happens, and often
     no_median = float(np.median(fractions.not_interested))
     assert 0.1 <= no_median <= 0.35, f"not interested median {no_median:.3f}"
-
-
-def _weighted_percentiles(values: np.ndarray, weight: np.ndarray, q: list[float]) -> list[float]:
-    order = np.argsort(values)
-    cumulative = np.cumsum(weight[order]) / weight.sum()
-    return [float(values[order][np.searchsorted(cumulative, p / 100.0)]) for p in q]
 
 
 @pytest.mark.skipif(not REAL.exists(), reason="the shared KuaiRand file is not on this machine")
@@ -93,3 +95,6 @@ def test_the_real_side_reads_kuairands_play_time_over_duration() -> None:
     durations = np.array([d for d in liked if d > 0])
     shares = np.bincount(np.digitize(durations, BANDS), minlength=len(BANDS) + 1) / len(durations)
     assert shares.tolist() == pytest.approx(REAL_LIKE_BANDS.tolist(), abs=1e-9)
+    band = np.digitize(durations, BANDS)
+    medians = [float(np.median(real.like[band == k])) for k in range(len(REAL_LIKE_MEDIANS))]
+    assert medians == pytest.approx(REAL_LIKE_MEDIANS.tolist(), abs=0.001)

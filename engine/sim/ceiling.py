@@ -72,6 +72,7 @@ from engine.sim.watch import (
     PARTIAL_CAP,
     Behaviour,
     finish_probability,
+    partial_like_scale,
     sigmoid,
 )
 from engine.world import World
@@ -260,7 +261,8 @@ def reaction_terms(
         liking = _liking(b, appeal, b.like_complete * like_propensity, seen.liked)
         part = hooked * finish * (1.0 - loops) * liking
     else:
-        liking = _liking(b, appeal, b.like_partial * like_propensity, seen.liked)
+        scale = partial_like_scale(b, w, d) * like_propensity
+        liking = _liking(b, appeal, scale, seen.liked)
         part = hooked * (1.0 - finish) * _partial(b, d, w) * liking
     unhooked = np.zeros_like(appeal) if seen.liked else (1.0 - hooked) * (1.0 - shunned)
     return part, unhooked

@@ -55,6 +55,7 @@ from engine.sim.watch import (
     finish_probability,
     leave_hazard,
     not_interested_watch_s,
+    partial_like_scale,
     rewatch_share,
     sigmoid,
 )
@@ -439,8 +440,13 @@ class Persona:
         loops = completed and u[U_REWATCH] < b.rewatch_rate * float(sigmoid(appeal))
         extra = rewatch_share(b, float(u[U_REWATCH_LEN])) if loops else 0.0
         watched += duration * extra
-        # A like takes a moment: seldom taken by a viewer who swipes the instant the video ends.
-        like_scale = 1.0 if loops else (b.like_complete if completed else b.like_partial)
+        # A like takes a moment: seldom taken by a viewer who swipes the instant the video ends,
+        # and only by one who leaves part-way after the like's moment (read off the watch as
+        # recorded, to the hundredth, so the learning ceiling's likelihood is exact).
+        if loops or completed:
+            like_scale = 1.0 if loops else b.like_complete
+        else:
+            like_scale = partial_like_scale(b, round(watched, 2), duration)
         actions = self._positives(video_id, appeal, u, like_scale)
         actions.append(("complete" if completed else "skip", {"watched_s": round(watched, 2)}))
         # As in the feed, a rewatch is recorded per further loop watched to its end: most loops

@@ -14,11 +14,14 @@ one who finishes may let the video loop (a skewed extra share of it, so the watc
 exceeds 1; each further loop watched to its end records a rewatch). Likes, shares, saves,
 comments and follows need a hooked viewer and grow with appeal; a like is rare from a viewer who
 swipes the instant the video ends (KuaiRand: the median like comes at 0.95 of the video, 45%
-after a loop, almost none exactly at the end). "Not interested" and reports need an unhooked
-viewer and grow with dislike; one who says "not interested" has first watched a few seconds
-(KuaiRand: median 4.5 s whatever the length), not just glanced. After every video the viewer may
-leave: a small base hazard, growing with minutes in the session (fatigue) and with runs of
-videos that did not hook (frustration), so session depth is an outcome, not a setting.
+after a loop, almost none exactly at the end), and one who leaves part-way has liked only if it
+got as far as the like's moment, uniform over the video (KuaiRand: a liked video of 60-120 s
+was watched to a median 0.79 of its length, not for a few seconds). "Not interested" and
+reports need an unhooked viewer and grow with dislike; one who says "not interested" has first
+watched a few seconds (KuaiRand: median 4.5 s whatever the length), not just glanced. After
+every video the viewer may leave: a small base hazard, growing with minutes in the session
+(fatigue) and with runs of videos that did not hook (frustration), so session depth is an
+outcome, not a setting.
 
 Every impression consumes the same fixed number of random draws (:data:`N_UNIFORMS` uniforms
 and ``1 + topics`` normals) whatever happens, so the same persona under two configs meets the
@@ -64,7 +67,7 @@ class Behaviour:
     negatives, an unhooked) viewer before the persona's own propensity multiplies them.
     """
 
-    base_appeal: float = -0.05  # -0.92 under the reference engine; re-fitted for the learned one
+    base_appeal: float = -0.3  # -0.92 under the reference engine; re-fitted for the learned one
     topic_weight: float = 1.4  # × topic taste in [-1, 1]
     taste_weight: float = 1.2  # × cosine between the video and the persona's taste vector
     quality_weight: float = 2.5  # × (quality − 0.5)
@@ -88,13 +91,15 @@ class Behaviour:
     rewatch_scale: float = 0.43
     rewatch_shape: float = 1.5
     # Reactions of a hooked viewer: rate × propensity × sigmoid(appeal − threshold). Liking takes
-    # a moment, so a like's chance also depends on how the viewing went: × like_partial when the
-    # viewer left part-way (it liked, then moved on), × like_complete when it swiped the instant
-    # the video ended, × 1 when it let the video loop (KuaiRand: 55% of likes come before the end,
-    # 45% after a loop, almost none exactly at the end).
-    like_rate: float = 0.068
+    # a moment, so a like's chance also depends on how the viewing went: × like_partial × the
+    # share of the video seen when the viewer left part-way (the like's moment falls anywhere in
+    # the video, so one who leaves at 20% has reached it one time in five: it liked, then moved
+    # on), × like_complete when it swiped the instant the video ended, × 1 when it let the video
+    # loop (KuaiRand: 55% of likes come before the end, 45% after a loop, almost none exactly at
+    # the end; a liked long video is mostly watched: median 0.79 of it at 60-120 s).
+    like_rate: float = 0.093
     like_threshold: float = 0.5
-    like_partial: float = 1.2
+    like_partial: float = 2.4
     like_complete: float = 0.4
     share_rate: float = 0.009
     save_rate: float = 0.016
@@ -130,6 +135,12 @@ def finish_probability(behaviour: Behaviour, appeal: F64, duration_s: F64) -> F6
         - behaviour.finish_length * np.log(duration_s / COMPLETION_PIVOT_S)
     )
     return sigmoid(logit)
+
+
+def partial_like_scale(behaviour: Behaviour, watched_s: float, duration_s: float) -> float:
+    """How a part-way viewing scales a like's chance: ``like_partial`` × the share of the video
+    seen (the like's moment is uniform over the video, and the viewer left before the rest)."""
+    return behaviour.like_partial * min(watched_s / duration_s, 1.0)
 
 
 def rewatch_mean_share(behaviour: Behaviour) -> float:
