@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from engine import Engine, VirtualClock
 from tui.autopilot import AutopilotSettings
@@ -43,9 +44,19 @@ def test_the_autopilot_demo_converges_within_thirty_videos(demo_world: Path) -> 
     assert loved_share_21_30(demo_world, onboard=True) >= LOVED_SHARE_21_30
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="0.0 since personas like a long video only after watching much of it (issue 14, "
+    "engine/sim/README.md): the demo persona's 0.5 came from a like 6 s into a 3-minute video",
+)
 def test_the_autopilot_demo_converges_within_thirty_videos_from_a_cold_start(
     demo_world: Path,
 ) -> None:
     """Measured 0.5 (0.2 at main 4a8f796): a viewer held 7 s counts as hooked, and a skip
-    after a run of one topic as "not now" (engine.uncertainty)."""
+    after a run of one topic as "not now" (engine.uncertainty). Since a part-way viewer likes
+    only if it got past the like's moment, the cooking persona no longer likes its first video
+    (6 s of 180 s, a loved topic) and the cold feed never finds its loved topics in 30 videos:
+    0.0. Over 13 demo personas (cooking and seeds 0-11) the cold share of videos 21-30 fell
+    from 0.25 to 0.11 on average: the engine's cold start leaned on likes of barely watched
+    videos, which real viewers seldom give."""
     assert loved_share_21_30(demo_world, onboard=False) >= LOVED_SHARE_21_30
