@@ -52,14 +52,15 @@ longer surfaced in tests/test_engine_invariants.py).
 videos: the scores and the interest source then rank topics by their posterior mean (greedy),
 only the explore source still chooses its topics by the draws. The learning ceiling
 (:mod:`engine.sim.ceiling`) is greedy after 20, and traced cold personas' picks 21-40 on main
-spread over ~9 topics (26% on the topic with the best evidence at pick 20, 59% on topics the
-persona is indifferent to). Measured (200 personas x 3 sessions x 3 seeds, engine arm, main
-vs ``settle_after = 20``): cold loved share of impressions 21-40 0.207 -> 0.235, onboarded
-0.491 -> 0.597, but cold watch per impression 41-80 28.3 -> 24.8 s (lift +41.5% -> +24.0%),
-new creators' share 10.6% -> 8.9%, watch per session 533 -> 520 s: greedy stops cold viewers
-finding the loved topics not tried by then (only 40% of them are, by pick 20). With the
-draw's departure from the mean halved instead (0.227, lift +31.6%, 9.3%, 534 s) or with
-DRAW_POWER 3 as well (0.241, lift +24.1%, 8.8%, 533 s) the trade is the same: it stays off.
+spread over ~9 topics (26% on the topic with the best evidence at pick 20, 58% on topics the
+persona is indifferent to; ``python -m benchmarks.trace_cold_picks``). Measured (200 personas x
+3 sessions x 3 seeds, engine arm, main vs ``settle_after = 20``): cold loved share of
+impressions 21-40 0.207 -> 0.235, onboarded 0.491 -> 0.597, but cold watch per impression 41-80
+28.3 -> 24.8 s (lift +41.5% -> +24.0%), new creators' share 10.6% -> 8.9%, watch per session 533
+-> 520 s: greedy stops cold viewers finding the loved topics not tried by then (only 37% of them
+are shown by pick 20). With the draw's departure from the mean halved instead (0.227, lift
++31.6%, 9.3%, 534 s) or with DRAW_POWER 3 as well (0.241, lift +24.1%, 8.8%, 533 s) the trade is
+the same: it stays off.
 
 The counts are a deterministic function of the viewer's events (updated in the event path,
 so a resume or a replay rebuilds them); the draws come from the pick's generator before the
