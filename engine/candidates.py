@@ -34,7 +34,7 @@ from engine.pools import PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
-from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean, topic_prior
+from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean, settled, topic_prior
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -294,20 +294,22 @@ def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Ca
     # Drawn first, before any source uses the generator: the draws decide the topics.
     prior = topic_prior(ctx.catalog.world)
     draws = draw_topics(state, rng, prior) if len(state.topic_hooked) else None
+    # What the scores rank topics by: the draws, or the posterior means once settled.
+    ranked = None if draws is None else settled(state, draws, ctx.config.rerank.settle_after, prior)
     proposed: dict[str, I64] = {
         Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
         Source.FOLLOW: follow(ctx, state, quotas.follow),
-        Source.FRESH: fresh(ctx, state, quotas.fresh, rng, draws),
+        Source.FRESH: fresh(ctx, state, quotas.fresh, rng, ranked),
         Source.COENGAGEMENT: coengaged(ctx, state, quotas.coengagement),
         Source.COCREATOR: coengaged_creators(ctx, state, quotas.coengaged_creators),
         Source.TRENDING: trending(ctx, state, quotas.trending),
         Source.LOCALE: locale(ctx, state, quotas.locale, rng),
         Source.EXPLORE: explore(ctx, state, quotas.explore, rng, draws),
-        Source.INTEREST: interest(ctx, state, query, quotas.interest, draws),
+        Source.INTEREST: interest(ctx, state, query, quotas.interest, ranked),
     }
     if query is None:
         proposed[Source.STARTER] = cold_start(ctx, state, quotas.interest, rng)
-    merged = _merge(proposed, ctx, query, draws)
+    merged = _merge(proposed, ctx, query, ranked)
     if ctx.coengagement is None:
         return merged
     seeds = recent_positives(state.reactions)

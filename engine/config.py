@@ -140,6 +140,9 @@ class Rerank(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     debut_after: Count = 40  # ... once the viewer has seen this many (the first learn the viewer)
     cold_start_explore: Fraction = 0.15  # extra exploration for a young profile ...
     cold_start_videos: NonNegative = 8.0  # ... decaying by e every this many videos seen
+    # Rank topics by their posterior mean, not a fresh Thompson draw, once the viewer has seen
+    # this many videos (0 = always draw; engine.uncertainty.settled says what it trades).
+    settle_after: Count = 0
 
 
 class Pick(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

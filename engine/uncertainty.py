@@ -48,6 +48,20 @@ creators' share of impressions 0.083 -> 0.124, watch 534 -> 552 s, loved share t
 the scripted viewer's booktok+gaming pair fell to 0.5 and a followed creator's new upload no
 longer surfaced in tests/test_engine_invariants.py).
 
+``rerank.settle_after`` (0, off, by default) stops the sampling once a viewer has seen that many
+videos: the scores and the interest source then rank topics by their posterior mean (greedy),
+only the explore source still chooses its topics by the draws. The learning ceiling
+(:mod:`engine.sim.ceiling`) is greedy after 20, and traced cold personas' picks 21-40 on main
+spread over ~9 topics (26% on the topic with the best evidence at pick 20, 58% on topics the
+persona is indifferent to; ``python -m benchmarks.trace_cold_picks``). Measured (200 personas x
+3 sessions x 3 seeds, engine arm, main vs ``settle_after = 20``): cold loved share of
+impressions 21-40 0.207 -> 0.235, onboarded 0.491 -> 0.597, but cold watch per impression 41-80
+28.3 -> 24.8 s (lift +41.5% -> +24.0%), new creators' share 10.6% -> 8.9%, watch per session 533
+-> 520 s: greedy stops cold viewers finding the loved topics not tried by then (only 37% of them
+are shown by pick 20). With the draw's departure from the mean halved instead (0.227, lift
++31.6%, 9.3%, 534 s) or with DRAW_POWER 3 as well (0.241, lift +24.1%, 8.8%, 533 s) the trade is
+the same: it stays off.
+
 The counts are a deterministic function of the viewer's events (updated in the event path,
 so a resume or a replay rebuilds them); the draws come from the pick's generator before the
 slate is built, so a logged propensity is the exact probability of the shown video *given the
@@ -221,6 +235,18 @@ def draw_topics(state: UserState, rng: np.random.Generator, prior: TopicPrior | 
     """One Thompson draw per topic from its posterior (uses ``rng`` once, for every topic)."""
     draws: F64 = rng.beta(*posterior(state, prior))
     return draws
+
+
+def settled(state: UserState, draws: F64, after: int, prior: TopicPrior | None = None) -> F64:
+    """What a pick ranks topics by: its draws, or each topic's posterior mean once the viewer
+    has seen ``after`` videos (``after`` = 0: always the draws; see the module docstring).
+
+    The draws are taken either way, so the generator advances the same and the explore
+    source, which keeps choosing its topics by the draws, still samples.
+    """
+    if after <= 0 or len(state.seen) < after:
+        return draws
+    return posterior_mean(state, prior)
 
 
 def draw_multiplier(draws: F64, topics: npt.NDArray[np.integer], raised: Sequence[int] = ()) -> F64:

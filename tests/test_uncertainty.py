@@ -21,6 +21,7 @@ from engine.uncertainty import (
     draw_topics,
     note_outcome,
     posterior_mean,
+    settled,
     topic_prior,
 )
 from tests.tinyworld import COOKING, GAMING, PETS, tiny_catalog, viewer
@@ -123,6 +124,22 @@ def test_three_early_skips_draw_low_and_a_watched_topic_draws_high() -> None:
     # Skipped thrice: mean draw 0.1, a sixth of an untried topic's score; liked: 6 times it.
     assert multiplier[0] < 0.4 < 0.9 < multiplier[1] < 1.1 < 3.0 < multiplier[2]
     assert (draws[:, GAMING] < 0.3).mean() > 0.85
+
+
+def test_a_settled_viewer_is_ranked_by_evidence_not_by_a_draw() -> None:
+    """``rerank.settle_after``: once the viewer has seen that many videos, a topic watched
+    through ranks above an untried one at every pick; before, a draw puts the untried one
+    ahead now and then (and 0 never settles)."""
+    state = viewer()
+    _close(state, COOKING, "complete", 10.0)
+    for video in range(19):
+        state.seen.add(video)
+    rng = np.random.default_rng(0)
+    draws = [draw_topics(state, rng) for _ in range(200)]
+    assert any(settled(state, d, 20)[PETS] > settled(state, d, 20)[COOKING] for d in draws)
+    state.seen.add(19)
+    assert all(settled(state, d, 20)[COOKING] > settled(state, d, 20)[PETS] for d in draws)
+    assert all(np.array_equal(settled(state, d, 0), d) for d in draws)
 
 
 def test_the_same_generator_draws_the_same() -> None:
