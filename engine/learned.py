@@ -134,9 +134,10 @@ MODEL_NAME = "engine"
 _EVERY_ACTION = np.ones(len(LEARNED), dtype=bool)
 _DURATION = INPUTS.index("duration (log)")
 _LIKED = INPUTS.index("liked by everyone")
+# "taste" starts at weight 0 like "liked by everyone": at 1, a lone cold viewer's first swipes
+# (all of them misses) steered the feed before any model had learned what the input is worth
+# (scripted viewer, science + cars, picks 21-50 from the two: 0.90 -> 0.17; at 0: 0.87).
 _TASTE = INPUTS.index("taste")
-# The "taste" input's weight before evidence (every action; "not interested" mirrored).
-TASTE_PRIOR_WEIGHT = 1.0
 _LOG_BUCKETS = np.log(SKIP_BUCKETS_S / DURATION_CENTRE_S)
 # The calibration slope turns around a typical logit of each action (about KuaiRand's rates:
 # completion 16%, like 1.5%, the rarer reactions 0.3%, "not interested" 0.05%), so that
@@ -185,7 +186,6 @@ def prior_weights(config: Config) -> F64:
         if name in WEIGHT_OF:
             weights[:, j] = float(getattr(s, WEIGHT_OF[name]))
     weights[:, TERMS.index(GLOBAL_RATE)] = 1.0
-    weights[:, _TASTE] = TASTE_PRIOR_WEIGHT
     ni = LEARNED.index("not_interested")
     # The formula's P(not interested) = base × exp(-z): the logit mirrors z around the base.
     weights[ni] *= -1.0

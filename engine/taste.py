@@ -40,9 +40,9 @@ I64 = npt.NDArray[np.int64]
 SIZE = EMBED_DIM + 1  # the embedding and a constant
 PRIOR_PRECISION = 1.0  # of each weight around 0: a few viewings move it, one does not
 # The retrieval query (engine.profile.query_vector) is the unit interest blend plus this times
-# the taste's unit direction. Measured on the default 20k world, watch per session, the taste
-# input on: 200 personas x 3 sessions, one seed: 0 557 s, 0.5 571 s (1.0 with the input's
-# prior weight 2: 534 s; neither 524 s); two seeds: 0.5 563 s, neither 518 s.
+# the taste's unit direction. Measured on the default 20k world, 200 personas x 3 sessions x 2
+# seeds, watch per session: neither query nor input 518 s, the query at 0.5 alone 546 s, with
+# the "taste" input too 551 s (563 s with the input's weight starting at 1, see engine.learned).
 QUERY_SHARE = 0.5
 
 
