@@ -75,6 +75,7 @@ class UserState:
     # What held the viewer, regressed on the embedding (engine.taste): precision and moments.
     taste_precision: F64 = field(default_factory=lambda: empty_moments()[0])
     taste_moment: F64 = field(default_factory=lambda: empty_moments()[1])
+    taste_mean: F64 | None = None  # the posterior mean's weights, None before any viewing
     sound_affinity: dict[int, float] = field(default_factory=dict)
     creator_affinity: dict[int, float] = field(default_factory=dict)
     follows: IdSet = field(default_factory=IdSet)
@@ -162,6 +163,7 @@ def forget_learned(state: UserState, centroids: F32, config: ProfileConfig) -> N
     state.creator_affinity.clear()
     state.negatives = [m for m in state.negatives if m.scope == "video"]
     state.taste_precision, state.taste_moment = empty_moments()
+    state.taste_mean = None
     seed_interests(state, centroids, config)
 
 

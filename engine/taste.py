@@ -64,6 +64,16 @@ def note_viewing(state: UserState, embedding: F32, outcome: float, weight: float
     x[EMBED_DIM] = 1.0
     state.taste_precision += weight * np.outer(x, x)
     state.taste_moment += (weight * outcome) * x
+    state.taste_mean = posterior_mean(state.taste_precision, state.taste_moment)
+
+
+def posterior_mean(precision: F64, moment: F64) -> F64 | None:
+    """The posterior mean's weights on the embedding given the evidence, or None without any
+    (kept on the state: solved once per closed viewing, read at every pick)."""
+    if not moment.any():
+        return None
+    mean = np.linalg.solve(precision + PRIOR_PRECISION * np.eye(SIZE), moment)[:EMBED_DIM]
+    return np.asarray(mean, dtype=np.float64)
 
 
 def note_close(
@@ -92,11 +102,7 @@ def note_close(
 
 def taste_vector(state: UserState) -> F64 | None:
     """The posterior mean's weights on the embedding, or None before any viewing."""
-    if not state.taste_moment.any():
-        return None
-    precision = state.taste_precision + PRIOR_PRECISION * np.eye(SIZE)
-    mean = np.linalg.solve(precision, state.taste_moment)[:EMBED_DIM]
-    return np.asarray(mean, dtype=np.float64)
+    return state.taste_mean
 
 
 def taste_rows(states: Sequence[UserState], viewer: I64, embeddings: F32) -> F64:
@@ -111,9 +117,8 @@ def taste_rows(states: Sequence[UserState], viewer: I64, embeddings: F32) -> F64
     """
     weights = np.zeros((len(states), EMBED_DIM))
     for k, state in enumerate(states):
-        vector = taste_vector(state)
-        if vector is not None:
-            weights[k] = vector
+        if state.taste_mean is not None:
+            weights[k] = state.taste_mean
     result: F64 = (embeddings * weights[viewer]).sum(axis=1)
     return result
 
