@@ -43,7 +43,8 @@ PRIOR_PRECISION = 1.0  # of each weight around 0: a few viewings move it, one do
 # the taste's unit direction. Measured on the default 20k world, 200 personas x 3 sessions x 2
 # seeds, watch per session: neither query nor input 518 s; with the "taste" input, the query at
 # 0.25 561 s, at 0.5 551 s (at 0.5 the autopilot demo's cold start fell from 5 to 4 of videos
-# 21-30 in its persona's loved topics; at 0.25 it stays at 5).
+# 21-30 in its persona's loved topics; at 0.25 it stays at 5). Three seeds, as
+# benchmarks/bench_learning.py: 533 -> 555 s (onboarded 598 -> 616, cold 469 -> 494).
 QUERY_SHARE = 0.25
 
 
