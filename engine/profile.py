@@ -20,10 +20,12 @@ from engine.catalog import Catalog
 from engine.config import Config
 from engine.config import Profile as ProfileConfig
 from engine.idset import IdSet
+from engine.taste import QUERY_SHARE, empty_moments, taste_vector
 from engine.uncertainty import REPEAT_WINDOW, seed_evidence
 from engine.world import EMBED_DIM, NO_ID
 
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 RECENT_REACTIONS = 20
 RECENTLY_SERVED = 256  # longest resurface_after the served-recently filter can honour
 
@@ -70,6 +72,10 @@ class UserState:
     # Evidence per topic, hooked vs missed (engine.uncertainty): how sure the engine is.
     topic_hooked: F32 = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     topic_missed: F32 = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # What held the viewer, regressed on the embedding (engine.taste): precision and moments.
+    taste_precision: F64 = field(default_factory=lambda: empty_moments()[0])
+    taste_moment: F64 = field(default_factory=lambda: empty_moments()[1])
+    taste_mean: F64 | None = None  # the posterior mean's weights, None before any viewing
     sound_affinity: dict[int, float] = field(default_factory=dict)
     creator_affinity: dict[int, float] = field(default_factory=dict)
     follows: IdSet = field(default_factory=IdSet)
@@ -156,6 +162,8 @@ def forget_learned(state: UserState, centroids: F32, config: ProfileConfig) -> N
     state.sound_affinity.clear()
     state.creator_affinity.clear()
     state.negatives = [m for m in state.negatives if m.scope == "video"]
+    state.taste_precision, state.taste_moment = empty_moments()
+    state.taste_mean = None
     seed_interests(state, centroids, config)
 
 
@@ -197,13 +205,24 @@ def learn(state: UserState, video: VideoFeatures, value: float, config: ProfileC
 
 
 def query_vector(state: UserState, config: ProfileConfig) -> F32 | None:
-    """The retrieval query: a blend of long- and short-term interests, or None if unknown yet."""
+    """The retrieval query: a blend of long- and short-term interests, turned toward the
+    viewer's taste (:mod:`engine.taste`) by :data:`engine.taste.QUERY_SHARE`; None while no
+    interest is known (a viewer who has only skipped still gets the starter source)."""
     blend = (1.0 - config.short_term_weight) * state.long_term
     blend = blend + config.short_term_weight * state.short_term
     norm = float(np.linalg.norm(blend))
     if norm < 1e-6:
         return None
-    result: F32 = (blend / norm).astype(np.float32)
+    interests: F32 = (blend / norm).astype(np.float32)
+    taste = taste_vector(state)
+    size = 0.0 if taste is None else float(np.linalg.norm(taste))
+    if taste is None or size < 1e-9:
+        return interests
+    turned = interests + ((QUERY_SHARE / size) * taste).astype(np.float32)
+    length = float(np.linalg.norm(turned))
+    if length < 1e-6:  # the taste points exactly away from the interests: keep those
+        return interests
+    result: F32 = (turned / length).astype(np.float32)
     return result
 
 

@@ -21,6 +21,7 @@ from engine.config import Config
 from engine.events import STAT_OF_KIND, Event, apply_choice
 from engine.profile import UserState, VideoFeatures, forget_learned, learn
 from engine.reactions import CLOSING, reaction_value
+from engine.taste import note_close
 from engine.uncertainty import note_outcome
 from engine.world import NO_ID
 
@@ -118,6 +119,14 @@ def update_viewer(
         repeats=state.closed_topics.count(topic),
     )
     if effects.first_close:
+        note_close(
+            state,
+            catalog.world.videos.embedding[video_id],
+            completed=event.kind == "complete",
+            watched_s=event.watched_s or 0.0,
+            duration_s=float(catalog.world.videos.duration_s[video_id]),
+            repeats=state.closed_topics.count(topic),
+        )
         state.closed_topics.append(topic)
     apply_choice(state, event, catalog.world.videos)
     state.reactions.append((event.kind, video_id))

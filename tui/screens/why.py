@@ -47,6 +47,7 @@ FEATURE_WORDS = {
     "topic mood": "your mood for {topic} over the last few videos",
     "duration (log)": "its length",
     "liked by everyone": "how often everyone likes it",
+    "taste": "like the videos that held you",
     "global rate": "how everyone reacts to it",
     "bias": "baseline",
     "calibration": "calibration (what served picks turned out to be)",
