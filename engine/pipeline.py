@@ -527,26 +527,32 @@ class ReceiptDraft:
         self.top = (ids[top], slate.adjusted[top], source[top], choice.probabilities[:SLATE_SHOWN])
         self.author_penalty = float(slate.author_penalty[i])
         self.score = float(slate.adjusted[i])
-        self.row = _scores_row(scores, i)
+        # The picked row as Python numbers (item() reads one without a numpy scalar).
+        self.features = {k: v.item(i) for k, v in scores.features.items()}
+        self.multipliers = {k: v.item(i) for k, v in scores.multipliers.items()}
+        self.p = {a: scores.p[a].item(i) for a in ACTIONS}
+        self.value = {a: scores.value[a].item(i) for a in ACTIONS}
+        self.affinity, self.base = scores.affinity.item(i), scores.base.item(i)
+        self.learned_row = _learned_row(scores, i)
 
     @cached_property
     def predicted(self) -> dict[str, float]:
         """P(action) of the pick for every action (:attr:`Decision.predicted`)."""
-        return {a: float(p[0]) for a, p in self.row.p.items()}
+        return self.p
 
     @cached_property
     def inputs(self) -> dict[str, float]:
-        inputs = self.row.inputs
+        inputs = self.learned_row.inputs
         return {} if inputs is None else dict(zip(INPUTS, inputs[0].tolist(), strict=True))
 
     @cached_property
     def rates(self) -> dict[str, float]:
-        rates = self.row.rates
+        rates = self.learned_row.rates
         return {} if rates is None else dict(zip(LEARNED, rates[0].tolist(), strict=True))
 
     def build(self) -> Receipt:
         """The receipt, as it stood at the pick."""
-        row, video_id = self.row, self.video_id
+        video_id = self.video_id
         boost = self.boost
         top_ids, top_scores, top_sources, top_probabilities = self.top
         return Receipt(
@@ -556,18 +562,18 @@ class ReceiptDraft:
             source=self.source,
             sources=[name for name, ids in self.proposed.items() if video_id in ids],
             funnel=self.funnel,
-            features={k: float(v[0]) for k, v in row.features.items()},
-            affinity=float(row.affinity[0]),
+            features=self.features,
+            affinity=self.affinity,
             terms={
                 a: {
-                    "p": float(row.p[a][0]),
-                    "value": float(row.value[a][0]),
-                    "contribution": float(row.p[a][0] * row.value[a][0]),
+                    "p": self.p[a],
+                    "value": self.value[a],
+                    "contribution": self.p[a] * self.value[a],
                 }
                 for a in ACTIONS
             },
-            base_score=float(row.base[0]),
-            multipliers={k: float(v[0]) for k, v in row.multipliers.items()},
+            base_score=self.base,
+            multipliers=self.multipliers,
             author_penalty=self.author_penalty,
             score=self.score,
             rank=self.rank,
@@ -596,7 +602,7 @@ class ReceiptDraft:
                 "until": boost.until,
             },
             context=self._context(),
-            learned=receipt_terms(row, 0),
+            learned=receipt_terms(self.learned_row, 0),
             inputs=self.inputs,
             rates=self.rates,
         )
@@ -618,23 +624,20 @@ class ReceiptDraft:
         }
 
 
-def _scores_row(scores: Scores, i: int) -> Scores:
-    """Candidate ``i``'s scores as a scores of one row, copied (a batch's scores are views
-    of the batch's arrays: a kept row must not keep them)."""
-    at = [i]
-
-    def table(columns: dict[str, F64]) -> dict[str, F64]:
-        return {name: column[at] for name, column in columns.items()}
-
+def _learned_row(scores: Scores, i: int) -> Scores:
+    """Candidate ``i``'s learned-model row (inputs, rate logits, the batch's weights) as
+    scores of one row, copied (a batch's scores are views of the batch's arrays: a kept row
+    must not keep them); what :func:`engine.learned.receipt_terms` reads."""
+    nothing = np.zeros(0)
     return Scores(
-        features=table(scores.features),
-        affinity=scores.affinity[at],
-        p=table(scores.p),
-        value=table(scores.value),
-        base=scores.base[at],
-        multipliers=table(scores.multipliers),
-        score=scores.score[at],
-        inputs=None if scores.inputs is None else scores.inputs[at],
-        rates=None if scores.rates is None else scores.rates[at],
+        features={},
+        affinity=nothing,
+        p={},
+        value={},
+        base=nothing,
+        multipliers={},
+        score=nothing,
+        inputs=None if scores.inputs is None else scores.inputs[i, None].copy(),
+        rates=None if scores.rates is None else scores.rates[i, None].copy(),
         weights=scores.weights,
     )
