@@ -560,7 +560,7 @@ class ReceiptDraft:
             position=self.position,
             policy=self.policy,
             source=self.source,
-            sources=[name for name, ids in self.proposed.items() if video_id in ids],
+            sources=_proposers(self.proposed, video_id),
             funnel=self.funnel,
             features=self.features,
             affinity=self.affinity,
@@ -622,6 +622,17 @@ class ReceiptDraft:
             "pool": stage + 1,
             "pool_state": STATE_NAMES.get(pool_state, "outside"),
         }
+
+
+def _proposers(proposed: dict[str, I64], video_id: int) -> list[str]:
+    """The sources that proposed ``video_id``, in the order of ``proposed`` (one search over
+    all their proposals: ``in`` on each array cost more than the rest of the receipt)."""
+    if not proposed:
+        return []
+    names = list(proposed)
+    ends = np.cumsum([len(ids) for ids in proposed.values()])
+    found = np.flatnonzero(np.concatenate(list(proposed.values())) == video_id)
+    return [names[k] for k in dict.fromkeys(np.searchsorted(ends, found, side="right").tolist())]
 
 
 def _learned_row(scores: Scores, i: int) -> Scores:
