@@ -62,7 +62,28 @@ class Recommendation:
     def retold(self, source: str, receipt: Receipt) -> Recommendation:
         """The same recommendation told with another source and receipt (what a study's
         participant is shown of a heated pick)."""
-        return replace(self, source=source, _receipt_of=lambda: receipt)
+        return replace(self, source=source, _receipt_of=Written(receipt))
+
+    def __reduce__(self) -> tuple[type[Recommendation], tuple[object, ...]]:
+        # Pickled with its receipt written out: a draft holds the engine's catalogue.
+        fields = (self.video, self.impression_id, self.position, self.source, self.score)
+        return Recommendation, (
+            *fields,
+            self.rank,
+            self.propensity,
+            self.predicted,
+            Written(self.receipt),
+        )
+
+
+@dataclass(frozen=True)
+class Written:
+    """A receipt already written out, as a :attr:`Recommendation._receipt_of`."""
+
+    receipt: Receipt
+
+    def __call__(self) -> Receipt:
+        return self.receipt
 
 
 def describe(catalog: Catalog, video_id: int, caption: str) -> Video:
