@@ -480,8 +480,7 @@ class Engine:
         note_served(state, decision.video_id, position, impression_id)
         state.n_served += 1
         if self.learner is not None:
-            r = decision.receipt
-            self.learner.served(state.user_id, decision.video_id, r.inputs, r.rates)
+            self.learner.served(state.user_id, decision.video_id, decision.inputs, decision.rates)
         return Recommendation(
             video=describe(self.catalog, decision.video_id, caption),
             impression_id=impression_id,
@@ -490,7 +489,8 @@ class Engine:
             score=decision.score,
             rank=decision.rank,
             propensity=decision.propensity,
-            receipt=decision.receipt,
+            predicted=decision.predicted,
+            _receipt_of=lambda: decision.receipt,
         )
 
     def _pick_batch(self, states: Sequence[UserState], times: Sequence[float]) -> list[Decision]:
@@ -619,7 +619,9 @@ class Engine:
                 "score": decision.score,
                 "rank": decision.rank,
                 "propensity": decision.propensity,
-                "receipt": decision.receipt.to_json(),
+                # A recorder that keeps nothing never reads it: the receipt is then written
+                # out only if someone asks for it (why, a notebook), not at every pick.
+                "receipt": decision.receipt.to_json() if self.recorder.writes else None,
             }
         )
 

@@ -29,7 +29,7 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
-from engine.pick import weighted_draw
+from engine.pick import uniform_draws, weighted_draw
 from engine.pools import PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
@@ -89,13 +89,9 @@ def cold_start(ctx: SourceContext, state: UserState, quota: int, rng: np.random.
     """Nothing known yet: well-completed videos from every topic, so a new viewer meets the
     whole range quickly and the first reactions have something to tell apart."""
     per_topic = max(1, quota // len(ctx.catalog.popular_by_topic))
-    picks = [
-        rng.choice(ids, size=min(per_topic, len(ids)), replace=False)
-        for ids in ctx.catalog.popular_by_topic
-        if len(ids)
-    ]
+    topics = [ids for ids in ctx.catalog.popular_by_topic if len(ids)]
     published = ctx.catalog.world.videos.published_at
-    ids = np.concatenate(picks).astype(np.int64)
+    ids = _choose_each(topics, per_topic, rng)
     return _unseen(ids[published[ids] <= ctx.now], state)
 
 
@@ -244,11 +240,19 @@ def explore(
     if len(chosen) == 0:
         return np.zeros(0, dtype=np.int64)
     per_topic = max(1, quota // len(chosen))
-    picks = []
-    for t in chosen:
-        recent = ctx.catalog.by_topic.newest(int(t), ctx.now, RECENT_PER_TOPIC)
-        picks.append(rng.choice(recent, size=min(per_topic, len(recent)), replace=False))
-    return np.concatenate(picks).astype(np.int64)
+    recents = [ctx.catalog.by_topic.newest(int(t), ctx.now, RECENT_PER_TOPIC) for t in chosen]
+    return _choose_each(recents, per_topic, rng)
+
+
+def _choose_each(populations: list[I64], size: int, rng: np.random.Generator) -> I64:
+    """``rng.choice(ids, min(size, len(ids)), replace=False)`` of each in turn, concatenated
+    (the same draws, made in one pass: :func:`engine.pick.uniform_draws`)."""
+    sizes = [min(size, len(ids)) for ids in populations]
+    drawn = uniform_draws(rng, [len(ids) for ids in populations], sizes)
+    starts = np.cumsum([0, *map(len, populations[:-1])])
+    at = np.repeat(starts, sizes) + np.array([k for one in drawn for k in one], dtype=np.int64)
+    chosen: I64 = np.concatenate(populations)[at].astype(np.int64)
+    return chosen
 
 
 def _unexplored(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> I64:

@@ -7,6 +7,7 @@ deterministic argmax (propensity 1), exploration share included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,3 +91,96 @@ def weighted_draw(rng: np.random.Generator, p: F64, size: int) -> I64:
         found[n : n + len(new)] = new
         n += len(new)
     return found
+
+
+UINT32_END = 2**32
+
+
+def uniform_draws(
+    rng: np.random.Generator, populations: Sequence[int], sizes: Sequence[int]
+) -> list[list[int]]:
+    """Positions of ``sizes[k]`` draws without replacement among ``populations[k]`` for each
+    k: draw for draw those of ``rng.choice(populations[k], sizes[k], replace=False)`` made in
+    turn, and the generator is left where those calls leave it. A starter source making a
+    dozen such draws per topic for every topic paid ~15 us per call in checks; this repeats
+    numpy's steps (Floyd's sampling, then a Fisher-Yates shuffle, every bound drawn by
+    Lemire's method from the generator's 32-bit outputs) in one pass over raw draws.
+
+    Raises:
+        ValueError: more than 1 in 50 of a population over 10,000 (numpy shuffles a tail).
+    """
+    tops: list[int] = []  # the bound of each draw, in numpy's order (0: no draw made)
+    for population, size in zip(populations, sizes, strict=True):
+        if population > 10_000 and size > population // 50:
+            raise ValueError("uniform_draws: numpy draws this many from so many another way")
+        tops += [*range(population - size, population), *range(size - 1, 0, -1)]
+    bits = rng.bit_generator
+    saved = bits.state
+    bound = np.array(tops, dtype=np.uint64)
+    drawing = bound > 0
+    span = bound[drawing] + 1
+    scaled = rng.integers(0, UINT32_END, len(span), np.uint32).astype(np.uint64) * span
+    # Lemire's method rejects a low part under (2^32 - span) mod span: then the draws shift.
+    if ((scaled & 0xFFFFFFFF) < (np.uint64(0xFFFFFFFF) - bound[drawing]) % span).any():
+        bits.state = saved
+        return _uniform_draws_one_by_one(rng, populations, sizes)
+    value = np.zeros(len(tops), dtype=np.int64)
+    value[drawing] = scaled >> np.uint64(32)
+    values: list[int] = value.tolist()
+    drawn = []
+    at = 0
+    for population, size in zip(populations, sizes, strict=True):
+        chosen = values[at : at + size]
+        for k in range(size):  # Floyd: a value drawn before gives way to the bound
+            if chosen[k] in chosen[:k]:
+                chosen[k] = population - size + k
+        at += size
+        for i in range(size - 1, 0, -1):  # the shuffle
+            k = values[at]
+            chosen[i], chosen[k] = chosen[k], chosen[i]
+            at += 1
+        drawn.append(chosen)
+    return drawn
+
+
+def _uniform_draws_one_by_one(
+    rng: np.random.Generator, populations: Sequence[int], sizes: Sequence[int]
+) -> list[list[int]]:
+    """:func:`uniform_draws` drawing each bound in turn (after a rejection, about one call
+    in 10^8 for populations of tens)."""
+    bits = rng.bit_generator
+    saved = bits.state
+    raw: list[int] = rng.integers(0, UINT32_END, 2 * sum(sizes) + 16, np.uint32).tolist()
+    used = 0
+
+    def bounded(top: int) -> int:
+        """A uniform integer in [0, top], as numpy's bounded draw of a 32-bit range."""
+        nonlocal raw, used
+        if top == 0:
+            return 0
+        span = top + 1
+        while True:
+            if used == len(raw):  # only after rare rejections
+                raw += rng.integers(0, UINT32_END, 64, np.uint32).tolist()
+            scaled = raw[used] * span
+            used += 1
+            # Lemire: reject the low part below 2^32 mod span (known below span at once).
+            if (scaled & 0xFFFFFFFF) >= span or (scaled & 0xFFFFFFFF) >= (0xFFFFFFFF - top) % span:
+                return scaled >> 32
+
+    drawn = []
+    for population, size in zip(populations, sizes, strict=True):
+        chosen: list[int] = []
+        taken: set[int] = set()
+        for j in range(population - size, population):  # Floyd
+            value = bounded(j)
+            value = j if value in taken else value
+            taken.add(value)
+            chosen.append(value)
+        for i in range(size - 1, 0, -1):  # shuffle
+            k = bounded(i)
+            chosen[i], chosen[k] = chosen[k], chosen[i]
+        drawn.append(chosen)
+    bits.state = saved
+    rng.integers(0, UINT32_END, used, np.uint32)  # leave it as the draws would have
+    return drawn

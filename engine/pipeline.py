@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -90,18 +90,76 @@ def _no_probabilities() -> F64:
     return np.zeros(0, dtype=np.float64)
 
 
-@dataclass(frozen=True, eq=False)
 class Decision:
-    video_id: int
-    source: str
-    score: float
-    rank: int
-    propensity: float
-    receipt: Receipt
-    # The whole slate in rank order and the policy's probability of each item (the receipt
-    # keeps only the top): off-policy evaluation weighs any logged video under this config.
-    slate_ids: I64 = field(default_factory=_no_ids)
-    slate_probabilities: F64 = field(default_factory=_no_probabilities)
+    """A policy's pick: the video, its source, score, rank in the slate and propensity, the
+    receipt, and the whole slate in rank order with the policy's probability of each item
+    (the receipt keeps only the top: off-policy evaluation weighs any logged video under this
+    config).
+
+    ``receipt`` is a :class:`Receipt` or a :class:`ReceiptDraft`, which writes it out when it
+    is first read (the engine's own picks: a simulation with logging off never reads most of
+    it); :attr:`inputs`, :attr:`rates` and :attr:`predicted` never need it written out.
+    """
+
+    __slots__ = (
+        "_receipt",
+        "propensity",
+        "rank",
+        "score",
+        "slate_ids",
+        "slate_probabilities",
+        "source",
+        "video_id",
+    )
+
+    def __init__(
+        self,
+        video_id: int,
+        source: str,
+        score: float,
+        rank: int,
+        propensity: float,
+        receipt: Receipt | ReceiptDraft,
+        slate_ids: I64 | None = None,
+        slate_probabilities: F64 | None = None,
+    ) -> None:
+        self.video_id = video_id
+        self.source = source
+        self.score = score
+        self.rank = rank
+        self.propensity = propensity
+        self._receipt = receipt
+        self.slate_ids = _no_ids() if slate_ids is None else slate_ids
+        self.slate_probabilities = (
+            _no_probabilities() if slate_probabilities is None else slate_probabilities
+        )
+
+    @property
+    def receipt(self) -> Receipt:
+        """The pick's full receipt (written out on first read, then kept)."""
+        receipt = self._receipt
+        if isinstance(receipt, ReceiptDraft):
+            receipt = self._receipt = receipt.build()
+        return receipt
+
+    @property
+    def inputs(self) -> dict[str, float]:
+        """The learned model's input row at pick time (:attr:`Receipt.inputs`)."""
+        return self._receipt.inputs
+
+    @property
+    def rates(self) -> dict[str, float]:
+        """The global-rate logits at pick time (:attr:`Receipt.rates`)."""
+        return self._receipt.rates
+
+    @property
+    def predicted(self) -> dict[str, float]:
+        """The policy's P(action) of the pick, for each action it predicted (the ``p`` of
+        the receipt's terms; empty for a policy that predicts none)."""
+        receipt = self._receipt
+        if isinstance(receipt, ReceiptDraft):
+            return receipt.predicted
+        return {a: float(term["p"]) for a, term in receipt.terms.items() if "p" in term}
 
 
 Propose = Callable[[SourceContext, UserState, np.random.Generator], Candidates]
@@ -356,7 +414,7 @@ def _decided(
         diversity_blocked=slate.blocked,
         slate=len(slate.order),
     )
-    receipt = _receipt(world, state, proposal, scores, slate, choice, i, funnel, policy)
+    receipt = ReceiptDraft(world, state, proposal, scores, slate, choice, i, funnel, policy)
     return Decision(
         video_id=int(ids[i]),
         source=PRIORITY[int(source[i])],
@@ -435,81 +493,162 @@ def explore_share(config: Config, seen: int) -> float:
     return min(1.0, r.explore_share + young)
 
 
-def _receipt(
-    world: Shared,
-    state: UserState,
-    proposal: Proposal,
-    scores: Scores,
-    slate: Slate,
-    choice: Choice,
-    i: int,
-    funnel: Funnel,
-    policy: str,
-) -> Receipt:
-    candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
-    video_id = int(ids[i])
-    proposed_by = [name for name, ids in candidates.proposed.items() if video_id in ids]
-    boost = world.boosts.get(video_id)
-    terms = {
-        a: {
-            "p": float(scores.p[a][i]),
-            "value": float(scores.value[a][i]),
-            "contribution": float(scores.p[a][i] * scores.value[a][i]),
+class ReceiptDraft:
+    """A pick's receipt before it is written out: at the pick it copies what may change later
+    (the viewer's position and topic affinity, the video's pool, its boost) and the picked
+    row of the scores (not the candidates' arrays: a kept draft stays small); :meth:`build`
+    writes the :class:`Receipt`, as it would have been at the pick."""
+
+    def __init__(
+        self,
+        world: Shared,
+        state: UserState,
+        proposal: Proposal,
+        scores: Scores,
+        slate: Slate,
+        choice: Choice,
+        i: int,
+        funnel: Funnel,
+        policy: str,
+    ) -> None:
+        candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
+        video_id = int(ids[i])
+        top = slate.order[:SLATE_SHOWN]
+        self.catalog = world.catalog
+        self.video_id, self.position, self.policy = video_id, state.n_served, policy
+        self.source = PRIORITY[int(source[i])]
+        self.proposed = candidates.proposed  # each source's own array: not a batch's
+        self.funnel, self.rank, self.propensity = funnel, choice.index, choice.propensity
+        self.boost = world.boosts.get(video_id)
+        self.country = state.country
+        topic = int(self.catalog.world.videos.topic_id[video_id])
+        self.topic_affinity = float(state.topic_affinity[topic])
+        self.pool = (int(world.pools.stage[video_id]), int(world.pools.state[video_id]))
+        self.top = (ids[top], slate.adjusted[top], source[top], choice.probabilities[:SLATE_SHOWN])
+        self.author_penalty = float(slate.author_penalty[i])
+        self.score = float(slate.adjusted[i])
+        # The picked row as Python numbers (item() reads one without a numpy scalar).
+        self.features = {k: v.item(i) for k, v in scores.features.items()}
+        self.multipliers = {k: v.item(i) for k, v in scores.multipliers.items()}
+        self.p = {a: scores.p[a].item(i) for a in ACTIONS}
+        self.value = {a: scores.value[a].item(i) for a in ACTIONS}
+        self.affinity, self.base = scores.affinity.item(i), scores.base.item(i)
+        self.learned_row = _learned_row(scores, i)
+
+    @cached_property
+    def predicted(self) -> dict[str, float]:
+        """P(action) of the pick for every action (:attr:`Decision.predicted`)."""
+        return self.p
+
+    @cached_property
+    def inputs(self) -> dict[str, float]:
+        inputs = self.learned_row.inputs
+        return {} if inputs is None else dict(zip(INPUTS, inputs[0].tolist(), strict=True))
+
+    @cached_property
+    def rates(self) -> dict[str, float]:
+        rates = self.learned_row.rates
+        return {} if rates is None else dict(zip(LEARNED, rates[0].tolist(), strict=True))
+
+    def build(self) -> Receipt:
+        """The receipt, as it stood at the pick."""
+        video_id = self.video_id
+        boost = self.boost
+        top_ids, top_scores, top_sources, top_probabilities = self.top
+        return Receipt(
+            video_id=video_id,
+            position=self.position,
+            policy=self.policy,
+            source=self.source,
+            sources=_proposers(self.proposed, video_id),
+            funnel=self.funnel,
+            features=self.features,
+            affinity=self.affinity,
+            terms={
+                a: {
+                    "p": self.p[a],
+                    "value": self.value[a],
+                    "contribution": self.p[a] * self.value[a],
+                }
+                for a in ACTIONS
+            },
+            base_score=self.base,
+            multipliers=self.multipliers,
+            author_penalty=self.author_penalty,
+            score=self.score,
+            rank=self.rank,
+            propensity=self.propensity,
+            slate=[
+                {
+                    "video_id": video,
+                    "score": score,
+                    "source": PRIORITY[code],
+                    "probability": probability,
+                }
+                for video, score, code, probability in zip(
+                    top_ids.tolist(),
+                    top_scores.tolist(),
+                    top_sources.tolist(),
+                    top_probabilities.tolist(),
+                    strict=True,
+                )
+            ],
+            boost=None
+            if boost is None
+            else {
+                "weight": boost.weight,
+                "reason": boost.reason,
+                "by": boost.by,
+                "until": boost.until,
+            },
+            context=self._context(),
+            learned=receipt_terms(self.learned_row, 0),
+            inputs=self.inputs,
+            rates=self.rates,
+        )
+
+    def _context(self) -> dict[str, Any]:
+        w = self.catalog.world
+        v = w.videos
+        stage, pool_state = self.pool
+        return {
+            "topic": w.topics.name[int(v.topic_id[self.video_id])],
+            # The viewer's topic affinity when it was picked: "why" tells it in the profile's
+            # terms.
+            "topic_affinity": round(self.topic_affinity, 4),
+            "creator": w.creators.handle[int(v.creator_id[self.video_id])],
+            "sound": w.sounds.title[int(v.sound_id[self.video_id])],
+            "country": w.countries[self.country],
+            "pool": stage + 1,
+            "pool_state": STATE_NAMES.get(pool_state, "outside"),
         }
-        for a in ACTIONS
-    }
-    top = [
-        {
-            "video_id": int(ids[j]),
-            "score": float(slate.adjusted[j]),
-            "source": PRIORITY[int(source[j])],
-            "probability": float(choice.probabilities[k]),
-        }
-        for k, j in enumerate(slate.order[:SLATE_SHOWN].tolist())
-    ]
-    return Receipt(
-        video_id=video_id,
-        position=state.n_served,
-        policy=policy,
-        source=PRIORITY[int(source[i])],
-        sources=proposed_by,
-        funnel=funnel,
-        features={k: float(v[i]) for k, v in scores.features.items()},
-        affinity=float(scores.affinity[i]),
-        terms=terms,
-        base_score=float(scores.base[i]),
-        multipliers={k: float(v[i]) for k, v in scores.multipliers.items()},
-        author_penalty=float(slate.author_penalty[i]),
-        score=float(slate.adjusted[i]),
-        rank=choice.index,
-        propensity=choice.propensity,
-        slate=top,
-        boost=None
-        if boost is None
-        else {"weight": boost.weight, "reason": boost.reason, "by": boost.by, "until": boost.until},
-        context=_context(world, state, video_id),
-        learned=receipt_terms(scores, i),
-        inputs={}
-        if scores.inputs is None
-        else dict(zip(INPUTS, scores.inputs[i].tolist(), strict=True)),
-        rates={}
-        if scores.rates is None
-        else dict(zip(LEARNED, scores.rates[i].tolist(), strict=True)),
+
+
+def _proposers(proposed: dict[str, I64], video_id: int) -> list[str]:
+    """The sources that proposed ``video_id``, in the order of ``proposed`` (one search over
+    all their proposals: ``in`` on each array cost more than the rest of the receipt)."""
+    if not proposed:
+        return []
+    names = list(proposed)
+    ends = np.cumsum([len(ids) for ids in proposed.values()])
+    found = np.flatnonzero(np.concatenate(list(proposed.values())) == video_id)
+    return [names[k] for k in dict.fromkeys(np.searchsorted(ends, found, side="right").tolist())]
+
+
+def _learned_row(scores: Scores, i: int) -> Scores:
+    """Candidate ``i``'s learned-model row (inputs, rate logits, the batch's weights) as
+    scores of one row, copied (a batch's scores are views of the batch's arrays: a kept row
+    must not keep them); what :func:`engine.learned.receipt_terms` reads."""
+    nothing = np.zeros(0)
+    return Scores(
+        features={},
+        affinity=nothing,
+        p={},
+        value={},
+        base=nothing,
+        multipliers={},
+        score=nothing,
+        inputs=None if scores.inputs is None else scores.inputs[i, None].copy(),
+        rates=None if scores.rates is None else scores.rates[i, None].copy(),
+        weights=scores.weights,
     )
-
-
-def _context(world: Shared, state: UserState, video_id: int) -> dict[str, Any]:
-    w = world.catalog.world
-    v = w.videos
-    pools = world.pools
-    pool_state = STATE_NAMES.get(int(pools.state[video_id]), "outside")
-    return {
-        "topic": w.topics.name[int(v.topic_id[video_id])],
-        # The viewer's topic affinity when it was picked: "why" tells it in the profile's terms.
-        "topic_affinity": round(float(state.topic_affinity[int(v.topic_id[video_id])]), 4),
-        "creator": w.creators.handle[int(v.creator_id[video_id])],
-        "sound": w.sounds.title[int(v.sound_id[video_id])],
-        "country": w.countries[state.country],
-        "pool": int(pools.stage[video_id]) + 1,
-        "pool_state": pool_state,
-    }

@@ -60,6 +60,16 @@ class PoolView:
         return new
 
 
+@dataclass(frozen=True, eq=False)
+class PoolCheckpoint:
+    """One video's pool counts before a view or a like (:meth:`TestPools.checkpoint`)."""
+
+    video_id: int
+    counts: tuple[int, int, int, int, int]  # stage, state, impressions, completions, likes
+    started: bool  # its pool had begun counting (in TestPools.started())
+    totals: F64
+
+
 class PoolViewOnce:
     """The pools' :class:`PoolView` for one batch of picks, computed when a pick first reads
     it (a policy without the fresh source never does)."""
@@ -208,7 +218,7 @@ class TestPools:
             impressions + 5.0
         )
 
-    def checkpoint(self, video_id: int) -> tuple[int, tuple[int, ...], npt.NDArray[np.float64]]:
+    def checkpoint(self, video_id: int) -> PoolCheckpoint:
         """What :meth:`on_view` and :meth:`on_like` may change for one video, for
         :meth:`restore` (the engine counts a view before its write, and undoes it if the
         write fails)."""
@@ -220,15 +230,21 @@ class TestPools:
             int(self.completions[v]),
             int(self.likes[v]),
         )
-        return v, counts, self.totals.copy()
+        return PoolCheckpoint(v, counts, v in self._started, self.totals.copy())
 
-    def restore(self, checkpoint: tuple[int, tuple[int, ...], npt.NDArray[np.float64]]) -> None:
-        """Put one video's pool counts back as a :meth:`checkpoint` took them."""
-        v, (stage, state, impressions, completions, likes), totals = checkpoint
+    def restore(self, checkpoint: PoolCheckpoint) -> None:
+        """Put one video's pool counts back as a :meth:`checkpoint` took them, with whether
+        its pool had begun counting (a first view opens it, a decision closes it)."""
+        v = checkpoint.video_id
+        stage, state, impressions, completions, likes = checkpoint.counts
         self._view = None
         self.stage[v], self.state[v] = stage, state
         self.impressions[v], self.completions[v], self.likes[v] = impressions, completions, likes
-        self.totals[:] = totals
+        self.totals[:] = checkpoint.totals
+        if checkpoint.started:
+            self._started.add(v)
+        else:
+            self._started.discard(v)
 
     def on_like(self, video_id: int) -> bool:
         if self.state[video_id] != TESTING:

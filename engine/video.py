@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from engine.catalog import Catalog
 from engine.receipt import Receipt
@@ -48,7 +49,41 @@ class Recommendation:
     score: float
     rank: int
     propensity: float
+    # The policy's P(action) of the pick, per action it predicted (empty: it predicts none):
+    # what a simulation's trace reads, without writing the receipt out.
+    predicted: dict[str, float] = field(compare=False)
+    _receipt_of: Callable[[], Receipt] = field(repr=False, compare=False)
+
+    @property
+    def receipt(self) -> Receipt:
+        """The full explanation of the pick (written out when first read)."""
+        return self._receipt_of()
+
+    def retold(self, source: str, receipt: Receipt) -> Recommendation:
+        """The same recommendation told with another source and receipt (what a study's
+        participant is shown of a heated pick)."""
+        return replace(self, source=source, _receipt_of=Written(receipt))
+
+    def __reduce__(self) -> tuple[type[Recommendation], tuple[object, ...]]:
+        # Pickled with its receipt written out: a draft holds the engine's catalogue.
+        fields = (self.video, self.impression_id, self.position, self.source, self.score)
+        return Recommendation, (
+            *fields,
+            self.rank,
+            self.propensity,
+            self.predicted,
+            Written(self.receipt),
+        )
+
+
+@dataclass(frozen=True)
+class Written:
+    """A receipt already written out, as a :attr:`Recommendation._receipt_of`."""
+
     receipt: Receipt
+
+    def __call__(self) -> Receipt:
+        return self.receipt
 
 
 def describe(catalog: Catalog, video_id: int, caption: str) -> Video:

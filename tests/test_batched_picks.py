@@ -17,7 +17,7 @@ from engine.batch import Batch
 from engine.clock import VirtualClock
 from engine.filters import FilterContext, apply_filters, apply_filters_many
 from engine.idset import IdSet
-from engine.pick import weighted_draw
+from engine.pick import _uniform_draws_one_by_one, uniform_draws, weighted_draw
 from engine.pipeline import Boost, NothingToRecommendError
 from engine.policy import PolicySpec
 
@@ -237,6 +237,27 @@ def test_the_fresh_sources_draw_is_numpys_weighted_choice_draw_for_draw() -> Non
         expected = theirs.choice(n, size=size, replace=False, p=p)
         assert weighted_draw(ours, p.copy(), size).tolist() == expected.tolist()
         assert ours.random() == theirs.random()
+
+
+def test_the_starter_sources_draws_are_numpys_uniform_choices_draw_for_draw() -> None:
+    """A viewer with no interests gets a few of each topic's best videos: the draws made in
+    one pass are numpy's ``choice`` picks topic after topic exactly (populations of 1 to
+    10,000, a whole population too), and leave the generator where those calls do."""
+    for seed in range(400):
+        setup = np.random.default_rng(seed)
+        populations = setup.integers(1, 60, size=int(setup.integers(1, 45))).tolist()
+        if seed % 10 == 0:
+            populations.append(int(setup.integers(60, 10_001)))
+        sizes = [int(min(n, setup.integers(1, 12))) for n in populations]
+        # Both ways: all bounds at once, and one at a time (what a rejected draw falls back to).
+        for draw in (uniform_draws, _uniform_draws_one_by_one):
+            theirs, ours = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+            expected = [
+                theirs.choice(n, size=k, replace=False).tolist()
+                for n, k in zip(populations, sizes, strict=True)
+            ]
+            assert draw(ours, populations, sizes) == expected
+            assert ours.random() == theirs.random()
 
 
 def test_affinity_lookups_answer_the_same_for_short_and_long_tables() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
 from pathlib import Path
 
@@ -224,6 +225,33 @@ def test_a_boost_weight_must_be_finite_and_positive(
     assert rows(world_path, "SELECT COUNT(*) FROM boosts") == [(0,)]
     with Engine.open(world_path, clock=VirtualClock(0.0)) as again:
         again.next(again.new_user())  # the world still opens and serves
+
+
+def test_a_receipt_read_later_tells_the_pick_as_it_was(world_path: Path, tmp_path: Path) -> None:
+    """Without logging a receipt is written out only when read: read after the viewer has
+    moved on (affinity, position, the video's pool all changed), it is the receipt a logged
+    engine stored at the pick, and its P(action) are the ones the pick was scored with; a
+    pickled recommendation keeps it."""
+    unlogged_path = tmp_path / "unlogged.db"
+    unlogged_path.write_bytes(world_path.read_bytes())
+    told: dict[bool, list[str]] = {}
+    for log, path in ((True, world_path), (False, unlogged_path)):
+        with Engine.open(path, clock=VirtualClock(0.0), log=log) as engine:
+            uid = engine.new_user(interests=["cooking"], pick_seed=7)
+            picks = []
+            for _ in range(6):
+                rec = engine.next(uid)
+                engine.pools.state[rec.video.id] = TESTING  # its pool now counts the viewing
+                engine.record(uid, rec.video.id, "complete", watched_s=rec.video.duration_s)
+                picks.append(rec)
+            assert all(
+                rec.predicted == {a: t["p"] for a, t in rec.receipt.terms.items()} for rec in picks
+            )
+            told[log] = [rec.receipt.to_json() for rec in picks]
+            kept = pickle.loads(pickle.dumps(picks))  # a notebook may keep them
+            assert [rec.receipt.to_json() for rec in kept] == told[log]
+    assert told[False] == told[True]
+    assert json.loads(told[False][-1])["position"] == 5
 
 
 def test_receipt_shows_the_whole_funnel(eng: Engine) -> None:

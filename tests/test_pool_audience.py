@@ -121,6 +121,44 @@ def test_the_fresh_source_reads_the_pools_as_they_stand_after_each_change() -> N
     assert 5 not in pools.view().testing.tolist()
 
 
+def _reloaded(pools: TestPools) -> TestPools:
+    """The same pools as a restart would read them back from their rows."""
+    again = _pools()
+    again.load([pools.row(v, NOW)[:6] for v in range(pools.catalog.n) if pools.state[v] >= 0])
+    return again
+
+
+def test_a_first_view_put_back_after_a_failed_write_leaves_the_video_unopened() -> None:
+    """The engine counts a view before writing it and puts the count back when the write
+    fails: the fresh source must then treat the video as a pool not yet opened, as it would
+    after a restart, not fill it first as a pool already under way."""
+    pools = _pools()
+    pools.admit(NOW)
+    checkpoint = pools.checkpoint(5)
+    pools.on_view(5, completed=True)
+    pools.restore(checkpoint)
+    assert pools.impressions[5] == 0
+    assert pools.view().started.tolist() == []
+    assert pools.started().tolist() == _reloaded(pools).started().tolist()
+
+
+def test_a_pool_decision_put_back_after_a_failed_write_keeps_the_video_under_way() -> None:
+    """A last-pool decision undone by a failed write leaves the video testing in its last
+    pool with four viewers counted: it is still a pool under way (as after a restart), so
+    the fresh source keeps filling it before opening new ones."""
+    pools = _pools()
+    pools.admit(NOW)
+    for _ in range(3 * 5 + 4):  # through pools 0-2 (the first through a pool moves on)
+        pools.on_view(5, completed=True)
+    assert pools.stage[5] == 3 and pools.impressions[5] == 4
+    checkpoint = pools.checkpoint(5)
+    pools.on_view(5, completed=True)  # the last pool decides: graduated
+    pools.restore(checkpoint)
+    assert pools.stage[5] == 3 and pools.impressions[5] == 4
+    assert pools.view().started.tolist() == [5]
+    assert pools.started().tolist() == _reloaded(pools).started().tolist()
+
+
 def _new_creators_shown(path: Path, config: Config) -> float:
     """A viewer who finishes what it likes (cooking) and skips the rest: the share of picks
     41-120 from new creators (the debut share starts once a viewer has seen 40)."""

@@ -12,7 +12,6 @@ Threading is :class:`FeedSession`'s: the feed's engine and connection stay on th
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -84,7 +83,7 @@ def conceal_heating(recommendation: Recommendation) -> Recommendation:
         boost=None,
         score=unboosted,
     )
-    return dataclasses.replace(recommendation, source=source, receipt=told)
+    return recommendation.retold(source, told)
 
 
 class StudyFeedSession(FeedSession):

@@ -28,7 +28,6 @@ from engine.config import Config
 from engine.pipeline import NothingToRecommendError
 from engine.policy import PolicySpec
 from engine.pools import OUTSIDE
-from engine.receipt import Receipt
 from engine.recorder import recorder_for
 from engine.sim.persona import Persona, Reaction, Taste
 from engine.sim.snapshot import StartState, shared_world
@@ -247,7 +246,7 @@ def _after(
     k, depth, now = at
     tally.events += len(reaction.actions)
     place = (task.seats[k].unit, int(tally.sessions[k]), depth, int(tally.life[k]), now)
-    tally.rows.append(_row(place, rec.source, reaction, rec.receipt))
+    tally.rows.append(_row(place, rec.source, reaction, rec.predicted))
     tally.life[k] += 1
     then = now + reaction.watched_s + SWIPE_S
     if not reaction.leaves:
@@ -270,7 +269,10 @@ def _viewer(engine: Engine, seat: Seat, persona: Persona) -> int:
 
 
 def _row(
-    place: tuple[int, int, int, int, float], source: str, reaction: Reaction, receipt: Receipt
+    place: tuple[int, int, int, int, float],
+    source: str,
+    reaction: Reaction,
+    predicted: dict[str, float],
 ) -> tuple[object, ...]:
     """One trace row; ``place`` is (unit, session, depth, life, world_t)."""
     kinds = dict(reaction.actions)
@@ -292,17 +294,14 @@ def _row(
         "report" in kinds,
         SOURCE_CODE.get(source, NO_CODE),
         reaction.appeal,
-        *_predicted(receipt),
+        *_predicted(predicted),
     )
 
 
-def _predicted(receipt: Receipt) -> list[float]:
-    """The pick's P(action) from its receipt, NO_PREDICTION where the policy predicted none
-    (random, oracle: their receipts hold no such term)."""
-    terms = receipt.terms
-    return [
-        float(terms[a].get("p", NO_PREDICTION)) if a in terms else NO_PREDICTION for a in PREDICTED
-    ]
+def _predicted(predicted: dict[str, float]) -> list[float]:
+    """The pick's P(action) (:attr:`Recommendation.predicted`), NO_PREDICTION where the
+    policy predicted none (random, oracle: their receipts hold no such term)."""
+    return [predicted.get(a, NO_PREDICTION) for a in PREDICTED]
 
 
 def _population(
