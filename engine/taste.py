@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from engine.uncertainty import EARLY_SKIP_S, HELD_S, HOOKED_FRACTION, REPEAT_DISCOUNT
+from engine.uncertainty import EARLY_SKIP_S, REPEAT_DISCOUNT, held
 from engine.world import EMBED_DIM
 
 if TYPE_CHECKING:  # profile creates the state, so only the type comes from there
@@ -44,7 +44,8 @@ PRIOR_PRECISION = 1.0  # of each weight around 0: a few viewings move it, one do
 # seeds, watch per session: neither query nor input 518 s; with the "taste" input, the query at
 # 0.25 561 s, at 0.5 551 s (at 0.5 the autopilot demo's cold start fell from 5 to 4 of videos
 # 21-30 in its persona's loved topics; at 0.25 it stays at 5). Three seeds, as
-# benchmarks/bench_learning.py: 533 -> 555 s (onboarded 598 -> 616, cold 469 -> 494).
+# benchmarks/bench_learning.py: 533 -> 555 s (onboarded 598 -> 616, cold 469 -> 494). All on
+# the simulator before its likes on long videos came late (see engine/sim/README.md).
 QUERY_SHARE = 0.25
 
 
@@ -93,8 +94,7 @@ def note_close(
     Args:
         repeats: how many of the viewer's last closed viewings before this one shared its topic.
     """
-    held = completed or watched_s >= HOOKED_FRACTION * max(duration_s, 1e-6) or watched_s >= HELD_S
-    if held:
+    if held(watched_s, duration_s, completed=completed):
         note_viewing(state, embedding, 1.0, 1.0)
     elif watched_s < EARLY_SKIP_S:
         note_viewing(state, embedding, -1.0, 1.0 / (1.0 + REPEAT_DISCOUNT * repeats))

@@ -161,6 +161,12 @@ def topic_prior(world: World) -> TopicPrior:
     return prior
 
 
+def held(watched_s: float, duration_s: float, *, completed: bool) -> bool:
+    """Whether a closed viewing held the viewer: finished, half watched, or :data:`HELD_S` long
+    (the one definition of a hook, shared with :mod:`engine.taste`)."""
+    return completed or watched_s >= HOOKED_FRACTION * max(duration_s, 1e-6) or watched_s >= HELD_S
+
+
 def note_outcome(
     state: UserState,
     topic: int,
@@ -185,11 +191,7 @@ def note_outcome(
     if kind in ("complete", "skip"):
         if not first_close:
             return
-        hooked = (
-            kind == "complete"
-            or watched_s >= HOOKED_FRACTION * max(duration_s, 1e-6)
-            or watched_s >= HELD_S
-        )
+        hooked = held(watched_s, duration_s, completed=kind == "complete")
         not_now = 1.0 + REPEAT_DISCOUNT * repeats
         if hooked:
             state.topic_hooked[topic] += 1.0
