@@ -17,6 +17,7 @@ from urllib.request import pathname2url
 
 from sqlite_utils import Database
 
+from engine.store import held
 from engine.store.schema import APPLICATION_ID, known_migrations, migrations
 
 __all__ = [
@@ -111,10 +112,14 @@ def connect(path: str | Path, *, read_only: bool = False) -> Database:
     without "database is locked" errors; WAL lets readers run beside one writer. A read-only
     connection cannot write even by mistake (see :func:`_read_only_uri`).
     """
+    path = Path(path)
     if read_only:
-        conn = sqlite3.connect(_read_only_uri(Path(path)), uri=True, timeout=BUSY_TIMEOUT_S)
+        with held.lock:
+            conn = held.open_connection(
+                _read_only_uri(path), path, uri=True, timeout=BUSY_TIMEOUT_S
+            )
     else:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+        conn = held.open_connection(str(path), path, timeout=BUSY_TIMEOUT_S)
     db = Database(conn, execute_plugins=False)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -123,10 +128,11 @@ def connect(path: str | Path, *, read_only: bool = False) -> Database:
 
 def _read_only_uri(path: Path) -> str:
     uri = f"file:{pathname2url(str(path.absolute()))}?mode=ro"
-    if not Path(f"{path}-wal").exists():
+    if not Path(f"{path}-wal").exists() and not held.held(path):
         # No writer has the file open (a writer keeps a -wal file), so reading it as immutable
         # is safe, and it is what lets SQLite read a WAL file without creating the -shm index
-        # (impossible in a read-only folder, litter in a writable one).
+        # (impossible in a read-only folder, litter in a writable one). Not beside another
+        # connection of this process: an immutable one would drop its locks (see held.py).
         uri += "&immutable=1"
     return uri
 
@@ -137,18 +143,22 @@ def inspect_file(path: Path) -> str:
 
     It reads the 100-byte SQLite header itself instead of connecting: a connection to a file in
     WAL mode may leave ``-wal`` and ``-shm`` files behind, and this runs before anything is
-    known about the file.
+    known about the file. A file this process already has a connection to is asked through
+    SQLite instead: closing our own descriptor of it would drop that connection's locks.
     """
     if not path.exists():
         return "missing"
     if path.is_dir():
         return "foreign"
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as file:
-            header = file.read(100)
-    except OSError:
-        return "foreign"
+    with held.lock:
+        try:
+            size = path.stat().st_size
+            if size > 0 and held.held(path):
+                return _inspect_held(path)
+            with path.open("rb") as file:
+                header = file.read(100)
+        except OSError:
+            return "foreign"
     if size == 0:
         return "empty"
     if not header.startswith(_SQLITE_MAGIC):
@@ -158,6 +168,20 @@ def inspect_file(path: Path) -> str:
     if int.from_bytes(header[68:72], "big") != APPLICATION_ID:
         return "foreign"
     return "damaged" if _cut_short(path, header, size) else "foryou"
+
+
+def _inspect_held(path: Path) -> str:
+    """:func:`inspect_file` for a file this process has open: SQLite already reads it, so only
+    its mark is in question."""
+    uri = f"file:{pathname2url(str(path.absolute()))}?mode=ro"
+    conn = held.open_connection(uri, path, uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        mark = conn.execute("PRAGMA application_id").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return "foreign"
+    finally:
+        conn.close()
+    return "foryou" if mark == APPLICATION_ID else "foreign"
 
 
 def _cut_short(path: Path, header: bytes, size: int) -> bool:

@@ -8,11 +8,11 @@ The caller checks beforehand that the files hold the same study and world.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from engine.store import held
 from engine.store.activity import LIVE_STAT_FIELDS
 from engine.store.files import BUSY_TIMEOUT_S, connect
 
@@ -55,8 +55,8 @@ _BY_KEY = {
 
 def copy_file(source: Path, target: Path) -> None:
     """A consistent copy of a live SQLite file (WAL included), via SQLite's backup API."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-    dst = sqlite3.connect(str(target))
+    src = held.open_connection(f"file:{source}?mode=ro", source, uri=True, timeout=BUSY_TIMEOUT_S)
+    dst = held.open_connection(str(target), target)
     try:
         src.backup(dst)
     finally:
