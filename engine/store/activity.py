@@ -142,6 +142,9 @@ class ActivityLog:
                 "VALUES (?, ?, ?, ?)",
                 [user_id, session_id, now, json.dumps(dict(profile))],
             )
+        if not self.db.conn.in_transaction:  # a batch's session end leaves it to the batch
+            # Passive: it copies what no reader still needs and never waits for one.
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- impressions and events --------------------------------------------------------------
 

@@ -1,0 +1,40 @@
+"""The write-ahead log is copied into the world file at a session's end, not inside record().
+
+SQLite's default copies it every 1,000 pages, about every 67 logged viewings: that copy (~7 ms)
+was record()'s p99. A viewer's long session now grows the log, and ending it copies the log in.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from engine import Engine
+
+VIEWINGS = 150  # about 2,000 pages of log: past SQLite's default copy point twice
+
+
+def _events_in_the_file_alone(world: Path, tmp_path: Path) -> int:
+    """Events a reader finds in the world file without its log (a copy of the file only)."""
+    alone = tmp_path / "alone.db"
+    shutil.copy(world, alone)
+    with sqlite3.connect(alone) as conn:
+        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def test_a_long_session_copies_its_log_into_the_file_when_it_ends(
+    world_path: Path, tmp_path: Path
+) -> None:
+    with Engine.open(world_path) as eng:
+        viewer = eng.new_user(["cooking"], name="wal")
+        for _ in range(VIEWINGS):
+            rec = eng.next(viewer)
+            eng.record(viewer, rec.video.id, "skip", watched_s=1.0)
+        with sqlite3.connect(world_path) as conn:
+            page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        log = Path(f"{world_path}-wal")
+        assert log.stat().st_size > 1_000 * page  # no copy was made inside a record()
+        assert _events_in_the_file_alone(world_path, tmp_path) == 0
+        eng.end_session(viewer)
+        assert _events_in_the_file_alone(world_path, tmp_path) == VIEWINGS
