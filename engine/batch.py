@@ -21,7 +21,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from engine.idset import IdSet, in_sorted
+from engine.idset import IdSet, SparseTable, in_sorted
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -48,6 +48,9 @@ class Batch:
     @classmethod
     def of(cls, ids: Sequence[I64]) -> Batch:
         """The batch of these viewers' candidate ids (one array per viewer, in order)."""
+        if len(ids) == 1:  # a single pick: the same arrays in three calls, not seven
+            only = ids[0].astype(np.int64)
+            return cls(only, np.zeros(len(only), dtype=np.int64), np.array([0, len(only)]))
         sizes = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
         bounds = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(sizes, out=bounds[1:])
@@ -91,7 +94,17 @@ class Batch:
     ) -> F64:
         """``tables[viewer].get(key, default)`` for each row: one binary search for all, or,
         when the tables hold more entries than there are rows (a long-lived viewer's creator
-        affinities against a few hundred candidates), each row looked up in its own table."""
+        affinities against a few hundred candidates), each row looked up in its own table.
+        Tables that keep sorted arrays (:class:`engine.idset.SparseTable`) are searched in
+        those."""
+        if all(isinstance(table, SparseTable) for table in tables):
+            known, found = self._sorted_tables(tables)  # type: ignore[arg-type]
+            if len(known) == 0:
+                return np.full(len(keys), default, dtype=np.float64)
+            wanted = keys if self.viewers == 1 else self.keys(keys)
+            where = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+            hit: F64 = np.where(known[where] == wanted, found[where], default)
+            return hit
         if sum(len(table) for table in tables) > len(keys):
             bounds = self.bounds.tolist()
             return np.fromiter(
@@ -112,6 +125,15 @@ class Batch:
         where = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
         result: F64 = np.where(known[where] == wanted, found[where], default)
         return result
+
+    def _sorted_tables(self, tables: Sequence[SparseTable]) -> tuple[I64, F64]:
+        """Every viewer's table as one sorted array of keys (combined with the viewer, as
+        :meth:`keys`, unless there is one viewer) and their values."""
+        if self.viewers == 1:
+            return tables[0].arrays()
+        pairs = [table.arrays() for table in tables]
+        keys = [(np.int64(k) << _SHIFT) | known for k, (known, _) in enumerate(pairs)]
+        return np.concatenate(keys), np.concatenate([found for _, found in pairs])
 
     def member(self, sets: Sequence[IdSet], keys: npt.NDArray[np.integer]) -> Mask:
         """Whether each row's key is in its viewer's set."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +39,6 @@ class Pairs:
     def __init__(self, capacity: int = NEIGHBOURS) -> None:
         self.capacity = capacity
         self.partners: dict[int, dict[int, int]] = {}
-        self._arrays: dict[int, tuple[I64, F64]] = {}  # rows as arrays, until they change
         self._ranked: dict[int, list[tuple[int, int]]] = {}  # rows strongest first, likewise
 
     def add(self, a: int, b: int) -> None:
@@ -48,7 +48,6 @@ class Pairs:
             self._bump(b, a)
 
     def _bump(self, key: int, other: int) -> None:
-        self._arrays.pop(key, None)
         self._ranked.pop(key, None)
         row = self.partners.setdefault(key, {})
         if other not in row and len(row) >= self.capacity:
@@ -67,17 +66,6 @@ class Pairs:
 
     def count(self, a: int, b: int) -> int:
         return self.partners.get(a, {}).get(b, 0)
-
-    def row(self, key: int) -> tuple[I64, F64]:
-        """The partners of ``key`` (ascending) and their counts as arrays, cached until the row
-        changes: a pick reads a few rows, and only the rows of new positives change."""
-        cached = self._arrays.get(key)
-        if cached is None:
-            items = sorted(self.partners.get(key, {}).items())
-            partners = np.array([k for k, _ in items], dtype=np.int64)
-            counts = np.array([n for _, n in items], dtype=np.float64)
-            cached = self._arrays[key] = (partners, counts)
-        return cached
 
 
 class CoEngagement:
@@ -137,33 +125,30 @@ class CoEngagement:
         total = np.zeros(len(ids), dtype=np.float64)
         if not seeds or len(ids) == 0:
             return total
-        # Counts are whole numbers (halves for creators): summing the seeds' rows first gives
-        # the same totals as adding them seed by seed, in two lookups instead of two per seed.
-        videos = _summed([self.videos.row(seed) for seed in seeds])
-        creators = _summed([self.creators.row(int(self.creator_of[seed])) for seed in seeds])
-        total += _counts_of(videos, ids)
-        total += 0.5 * _counts_of(creators, self.creator_of[ids])
+        videos = [self.videos.partners.get(seed, {}) for seed in seeds]
+        creators = [self.creators.partners.get(int(self.creator_of[seed]), {}) for seed in seeds]
+        total += _summed_counts(videos, ids)
+        total += 0.5 * _summed_counts(creators, self.creator_of[ids])
         result: F64 = np.log1p(total)
         return result
 
 
-def _summed(rows: Sequence[tuple[I64, F64]]) -> tuple[I64, F64]:
-    """Several rows as one: each partner once (ascending) with its counts added up."""
-    if len(rows) == 1:
-        return rows[0]
-    partners, inverse = np.unique(np.concatenate([p for p, _ in rows]), return_inverse=True)
-    weights = np.concatenate([c for _, c in rows])
-    counts = np.asarray(np.bincount(inverse, weights, minlength=len(partners)), dtype=np.float64)
-    return partners.astype(np.int64), counts
-
-
-def _counts_of(row: tuple[I64, F64], keys: npt.NDArray[np.integer]) -> F64:
-    """The count of each key in a row, 0 where absent."""
-    partners, counts = row
-    if len(partners) == 0:
+def _summed_counts(rows: Sequence[dict[int, int]], keys: npt.NDArray[np.integer]) -> F64:
+    """The counts of each key summed over several rows, 0 where absent. Counts are whole
+    numbers, so running sums over the rows' entries sorted by partner give the same totals as
+    adding them row by row, whatever the order: a few calls, however many rows changed since
+    the last pick (a seed's row changes with every positive paired with it)."""
+    n = sum(map(len, rows))
+    if n == 0:
         return np.zeros(len(keys), dtype=np.float64)
-    where = np.minimum(np.searchsorted(partners, keys), len(partners) - 1)
-    result: F64 = np.where(partners[where] == keys, counts[where], 0.0)
+    partners = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=n)
+    counts = np.fromiter(chain.from_iterable(r.values() for r in rows), dtype=np.float64, count=n)
+    order = np.argsort(partners, kind="stable")
+    partners = partners[order]
+    running = np.zeros(n + 1, dtype=np.float64)
+    np.cumsum(counts[order], out=running[1:])
+    lo, hi = np.searchsorted(partners, keys), np.searchsorted(partners, keys, "right")
+    result: F64 = running[hi] - running[lo]
     return result
 
 

@@ -1,18 +1,23 @@
-"""A set of ids that answers "which of these candidates are in me?" as a numpy mask.
+"""Sets and tables of ids that answer "which of these candidates are in me?" (and "with what
+value?") with a binary search over a sorted array.
 
 A viewer's seen videos, follows and hides change one id at a time but are tested against
-hundreds of candidates per pick; a sorted array rebuilt only after a change turns each test
-into one ``searchsorted`` instead of an ``np.isin`` sort.
+hundreds of candidates per pick; a sorted array kept beside the set turns each test into one
+``searchsorted`` instead of an ``np.isin`` sort. Ids added since the array was last read are
+inserted into it, not sorted in again with the rest (a viewer's seen set grows by one every
+pick, and re-sorting hundreds of Python ints cost more than the tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
 
@@ -20,20 +25,26 @@ class IdSet:
     def __init__(self, ids: Iterable[int] = ()) -> None:
         self._ids: set[int] = set(ids)
         self._sorted: I64 | None = None
+        self._added: list[int] = []  # in the set, not yet in ``_sorted``
 
     def add(self, item: int) -> None:
         if item not in self._ids:
             self._ids.add(item)
-            self._sorted = None
+            if self._sorted is not None:
+                self._added.append(item)
 
     def discard(self, item: int) -> None:
         if item in self._ids:
             self._ids.discard(item)
-            self._sorted = None
+            self._forget_sorted()
 
     def clear(self) -> None:
         self._ids.clear()
+        self._forget_sorted()
+
+    def _forget_sorted(self) -> None:
         self._sorted = None
+        self._added.clear()
 
     def __contains__(self, item: object) -> bool:
         return item in self._ids
@@ -45,9 +56,13 @@ class IdSet:
         return iter(self._ids)
 
     def array(self) -> I64:
-        """The ids, sorted (cached until the next change)."""
+        """The ids, sorted (kept up to date; never write to it)."""
         if self._sorted is None:
             self._sorted = np.array(sorted(self._ids), dtype=np.int64)
+        elif self._added:
+            added = np.sort(np.array(self._added, dtype=np.int64))
+            self._added.clear()
+            self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, added), added)
         return self._sorted
 
     def mask(self, ids: npt.NDArray[np.integer]) -> Mask:
@@ -75,3 +90,55 @@ def in_sorted(values: npt.NDArray[np.integer], members: npt.NDArray[np.integer])
     where = np.minimum(np.searchsorted(members, values), len(members) - 1)
     found: Mask = members[where] == values
     return found
+
+
+class SparseTable(dict[int, float]):
+    """A sparse per-id table (a viewer's sound or creator affinities) that also keeps its
+    keys and values as sorted arrays until it changes: a pick looks its few hundred
+    candidates up in it with one binary search, where a lookup each cost several times more
+    (a long-lived viewer's table holds hundreds of creators)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._arrays: tuple[I64, F64] | None = None
+
+    def arrays(self) -> tuple[I64, F64]:
+        """The keys, ascending, and their values (cached until the next change)."""
+        if self._arrays is None:
+            keys = np.fromiter(self.keys(), dtype=np.int64, count=len(self))
+            values = np.fromiter(self.values(), dtype=np.float64, count=len(self))
+            order = np.argsort(keys)
+            self._arrays = (keys[order], values[order])
+        return self._arrays
+
+    def __setitem__(self, key: int, value: float) -> None:
+        self._arrays = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: int) -> None:
+        self._arrays = None
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> Self:  # type: ignore[override, misc]
+        self._arrays = None
+        return super().__ior__(other)
+
+    def clear(self) -> None:
+        self._arrays = None
+        super().clear()
+
+    def pop(self, key: int, *default: Any) -> Any:
+        self._arrays = None
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[int, float]:
+        self._arrays = None
+        return super().popitem()
+
+    def setdefault(self, key: int, default: float = 0.0) -> float:
+        self._arrays = None
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._arrays = None
+        super().update(*args, **kwargs)

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from engine.catalog import Catalog
 from engine.config import Config
 from engine.config import Profile as ProfileConfig
-from engine.idset import IdSet
+from engine.idset import IdSet, SparseTable
 from engine.taste import QUERY_SHARE, empty_moments, taste_vector
 from engine.uncertainty import REPEAT_WINDOW, seed_evidence
 from engine.world import EMBED_DIM, NO_ID
@@ -76,8 +76,8 @@ class UserState:
     taste_precision: F64 = field(default_factory=lambda: empty_moments()[0])
     taste_moment: F64 = field(default_factory=lambda: empty_moments()[1])
     taste_mean: F64 | None = None  # the posterior mean's weights, None before any viewing
-    sound_affinity: dict[int, float] = field(default_factory=dict)
-    creator_affinity: dict[int, float] = field(default_factory=dict)
+    sound_affinity: SparseTable = field(default_factory=SparseTable)
+    creator_affinity: SparseTable = field(default_factory=SparseTable)
     follows: IdSet = field(default_factory=IdSet)
     hidden_creators: IdSet = field(default_factory=IdSet)
     hidden_on: dict[int, int] = field(default_factory=dict)  # creator -> video the hide was on
