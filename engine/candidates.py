@@ -183,26 +183,31 @@ def fresh(
     ahead = view.started[(view.started_published <= ctx.now) & ~state.seen.mask(view.started)]
     ahead = ahead[: int(quota * STARTED_SHARE)]
     ahead_sorted = np.sort(ahead)
-    debut = pool[view.new_creators_at(ctx.now)[open_now]]
-    debut = debut[~in_sorted(debut, ahead_sorted)]
-    debut = _promising(ctx, debut, quota - len(ahead), rng, draws)
-    drawn = _promising(ctx, pool, quota, rng, draws)
+    promise = _promise(ctx, pool, draws)  # the debuts' are theirs in it
+    debut_at = np.flatnonzero(view.new_creators_at(ctx.now)[open_now])
+    debut_at = debut_at[~in_sorted(pool[debut_at], ahead_sorted)]
+    debut = _promising(pool[debut_at], promise[debut_at], quota - len(ahead), rng)
+    drawn = _promising(pool, promise, quota, rng)
     rest = drawn[~in_sorted(drawn, np.sort(np.concatenate([ahead_sorted, debut])))]
     return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
 
 
-def _promising(
-    ctx: SourceContext, ids: I64, size: int, rng: np.random.Generator, draws: F64 | None
-) -> I64:
-    """``size`` of ``ids`` drawn without replacement in proportion to what each promises the
-    viewer: exp(:func:`watch_prior`) times the pick's draw of its topic (when drawn)."""
-    weight = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[1][ids]  # exp(prior)
+def _promise(ctx: SourceContext, ids: I64, draws: F64 | None) -> F64:
+    """What each of ``ids`` promises the viewer: exp(:func:`watch_prior`) times the pick's
+    draw of its topic (when drawn)."""
+    weight: F64 = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[1][ids]
     if draws is not None:
         weight *= draws[ctx.catalog.world.videos.topic_id[ids]]
-    size = min(size, int(np.count_nonzero(weight)))
+    return weight
+
+
+def _promising(ids: I64, promise: F64, size: int, rng: np.random.Generator) -> I64:
+    """``size`` of ``ids`` drawn without replacement in proportion to ``promise`` (what each
+    promises the viewer, :func:`_promise`)."""
+    size = min(size, int(np.count_nonzero(promise)))
     if size <= 0:
         return ids[:0]
-    drawn: I64 = ids[weighted_draw(rng, weight / weight.sum(), size)]
+    drawn: I64 = ids[weighted_draw(rng, promise / promise.sum(), size)]
     return drawn
 
 

@@ -179,16 +179,18 @@ def apply_filters_many(
     against that viewer's own sets only)."""
     rows = Rows(ids, states, contexts)
     keep = np.ones(len(rows.ids), dtype=bool)
-    removed = np.zeros((len(FILTERS), len(rows.ids) + 1), dtype=np.int64)
+    removed = np.zeros((len(FILTERS), len(rows.ids)), dtype=bool)
     for f, (_, rule) in enumerate(FILTERS):
-        taken = rule(rows) & keep
-        removed[f, 1:] = taken
-        keep &= ~taken
-    # How many each filter took from each viewer: differences of running counts at the
-    # viewers' bounds, one pass for every filter and viewer.
-    running = np.cumsum(removed, axis=1)
-    bounds = rows.batch.bounds
-    counts = (running[:, bounds[1:]] - running[:, bounds[:-1]]).T.tolist()
+        taken = np.logical_and(rule(rows), keep, out=removed[f])
+        keep ^= taken  # taken is inside keep: this takes it out
+    # How many each filter took from each viewer: one count per filter and viewer.
+    if rows.batch.viewers == 1:
+        counts = [np.count_nonzero(removed, axis=1).tolist()]
+    else:
+        running = np.zeros((len(FILTERS), len(rows.ids) + 1), dtype=np.int64)
+        np.cumsum(removed, axis=1, out=running[:, 1:])
+        bounds = rows.batch.bounds
+        counts = (running[:, bounds[1:]] - running[:, bounds[:-1]]).T.tolist()
     names = [name for name, _ in FILTERS]
     removed_by = [dict(zip(names, mine, strict=True)) for mine in counts]
     return list(zip(rows.batch.split(keep), removed_by, strict=True))

@@ -60,9 +60,10 @@ class IdSet:
         if self._sorted is None:
             self._sorted = np.array(sorted(self._ids), dtype=np.int64)
         elif self._added:
-            added = np.sort(np.array(self._added, dtype=np.int64))
+            merged = np.concatenate((self._sorted, np.array(self._added, dtype=np.int64)))
+            merged.sort()
             self._added.clear()
-            self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, added), added)
+            self._sorted = merged
         return self._sorted
 
     def mask(self, ids: npt.NDArray[np.integer]) -> Mask:

@@ -173,11 +173,12 @@ class Proposal:
     keep: npt.NDArray[np.bool_]
     removed: dict[str, int]  # how many each filter took out
 
-    @property
+    # Kept once read: every stage of a pick reads them.
+    @cached_property
     def ids(self) -> I64:
         return self.candidates.ids[self.keep]
 
-    @property
+    @cached_property
     def source(self) -> npt.NDArray[np.int8]:
         return self.candidates.source[self.keep]
 
@@ -373,9 +374,9 @@ def decide_many(
         debut,
     )
     return [
-        _decided(w, state, proposal, scored, slate, rng, policy)
-        for w, state, proposal, scored, slate, rng in zip(
-            worlds, states, proposals, scores, slates, rngs, strict=True
+        _decided(w, state, proposal, scored, new, slate, rng, policy)
+        for w, state, proposal, scored, new, slate, rng in zip(
+            worlds, states, proposals, scores, debut, slates, rngs, strict=True
         )
     ]
 
@@ -385,17 +386,19 @@ def _decided(
     state: UserState,
     proposal: Proposal,
     scores: Scores,
+    debut: npt.NDArray[np.bool_],
     slate: Slate,
     rng: np.random.Generator,
     policy: str,
 ) -> Decision:
-    """One viewer's draw from its slate, and the receipt."""
+    """One viewer's draw from its slate (``debut``: :func:`_debut` of its candidates), and
+    the receipt."""
     config = world.config
     candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
     is_explore = source == CODE[Source.EXPLORE]
     slate_scores = slate.adjusted[slate.order]
     share = explore_share(config, len(state.seen))
-    is_debut = _debut(world, state, proposal, scores)[slate.order]
+    is_debut = debut[slate.order]
     probs = slate_probabilities(
         slate_scores,
         is_explore[slate.order],
