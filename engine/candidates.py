@@ -176,7 +176,8 @@ def fresh(
     is one): each still has its chance, and the first audience an upload meets is one that may
     watch it."""
     view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view.get()
-    open_now = view.testing_at(ctx.now) & ~state.seen.mask_of_sorted(view.testing)
+    open_now = view.testing_at(ctx.now).copy()
+    open_now[state.seen.positions_in(view.testing)] = False
     pool = view.testing[open_now]
     if len(pool) <= quota:
         return pool

@@ -75,12 +75,18 @@ class IdSet:
         thousands of uploads in test pools against a viewer's few hundred seen videos), found
         by looking each member up in ``ids`` instead of each of ``ids`` in the set."""
         found = np.zeros(len(ids), dtype=bool)
+        found[self.positions_in(ids)] = True
+        return found
+
+    def positions_in(self, ids: npt.NDArray[np.integer]) -> I64:
+        """Where the members found in sorted, distinct ``ids`` sit in it (what
+        :meth:`mask_of_sorted` marks), without a mask as long as ``ids``."""
         members = self.array()
         if len(members) == 0 or len(ids) == 0:
-            return found
+            return np.zeros(0, dtype=np.int64)
         where = np.minimum(np.searchsorted(ids, members), len(ids) - 1)
-        found[where[ids[where] == members]] = True
-        return found
+        at: I64 = where[ids[where] == members]
+        return at
 
 
 def in_sorted(values: npt.NDArray[np.integer], members: npt.NDArray[np.integer]) -> Mask:

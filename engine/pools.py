@@ -17,7 +17,7 @@ of the events and the world time.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,7 @@ OUTSIDE, TESTING, STOPPED, GRADUATED = -1, 0, 1, 2
 STATE_NAMES = {TESTING: "testing", STOPPED: "stopped", GRADUATED: "graduated"}
 STATE_CODES = {name: code for code, name in STATE_NAMES.items()}
 LIKE_WEIGHT = 5.0
+MASKS_KEPT = 8  # a pool view's masks kept for that many (kind, time) pairs
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -46,18 +47,32 @@ class PoolView:
     started: I64  # as TestPools.started() (published or not yet)
     started_published: F64
     window_s: float
+    # Each mask at the last few times asked: the picks of one time (a batch, or a viewer
+    # whose clock stands still) share them; read-only.
+    _masks: dict[tuple[str, float], npt.NDArray[np.bool_]] = field(default_factory=dict, repr=False)
 
     def testing_at(self, now: float) -> npt.NDArray[np.bool_]:
         """Which of :attr:`testing` are published at ``now`` (:meth:`TestPools.testing`)."""
-        live: npt.NDArray[np.bool_] = self.testing_published <= now
+        live = self._masks.get(("testing", now))
+        if live is None:
+            live = self._keep(("testing", now), self.testing_published <= now)
         return live
 
     def new_creators_at(self, now: float) -> npt.NDArray[np.bool_]:
         """Which of :attr:`testing` are a new creator's at ``now``
         (:meth:`TestPools.new_creators`)."""
-        debut = self.testing_debut
-        new: npt.NDArray[np.bool_] = (debut >= now - self.window_s) & (debut <= now)
+        new = self._masks.get(("new", now))
+        if new is None:
+            debut = self.testing_debut
+            new = self._keep(("new", now), (debut >= now - self.window_s) & (debut <= now))
         return new
+
+    def _keep(self, key: tuple[str, float], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        if len(self._masks) >= MASKS_KEPT:
+            self._masks.clear()
+        mask.setflags(write=False)
+        self._masks[key] = mask
+        return mask
 
 
 @dataclass(frozen=True, eq=False)

@@ -75,22 +75,36 @@ def rerank_many(
     )
     over_cap = batch.count_in(_column_of(v.topic_id, recent), topics) >= max(config.topic_cap, 1)
     eligible = ~back_to_back & ~over_cap
-    counts = np.bincount(batch.viewer[eligible], minlength=batch.viewers)
-    for k in np.flatnonzero(counts == 0).tolist():
+    alone = batch.viewers == 1  # a single pick counts and sorts in fewer calls, the same way
+    if alone:
+        empty = [] if eligible.any() else [0]
+    else:
+        counts = np.bincount(batch.viewer[eligible], minlength=batch.viewers)
+        empty = np.flatnonzero(counts == 0).tolist()
+    for k in empty:
         # The rules bend rather than leave the viewer with nothing to watch.
         part = slice(int(batch.bounds[k]), int(batch.bounds[k + 1]))
         open_ = ~back_to_back[part]
         eligible[part] = open_ if open_.any() else True
-    creator_blocked = np.bincount(batch.viewer[back_to_back], minlength=batch.viewers).tolist()
-    capped = np.bincount(batch.viewer[over_cap & ~back_to_back], minlength=batch.viewers)
+    capped_rows = over_cap & ~back_to_back
+    if alone:
+        creator_blocked = [int(np.count_nonzero(back_to_back))]
+        capped = [int(np.count_nonzero(capped_rows))]
+    else:
+        creator_blocked = np.bincount(batch.viewer[back_to_back], minlength=batch.viewers).tolist()
+        capped = np.bincount(batch.viewer[capped_rows], minlength=batch.viewers).tolist()
     candidates = np.flatnonzero(eligible)
     # Best first within each viewer; ties keep candidate order, as a stable sort per viewer.
-    ranked = candidates[np.lexsort((-adjusted[candidates], batch.viewer[candidates]))]
-    cuts = np.searchsorted(batch.viewer[ranked], np.arange(batch.viewers + 1)).tolist()
+    if alone:
+        ranked = candidates[np.argsort(-adjusted[candidates], kind="stable")]
+        cuts = [0, len(ranked)]
+    else:
+        ranked = candidates[np.lexsort((-adjusted[candidates], batch.viewer[candidates]))]
+        cuts = np.searchsorted(batch.viewer[ranked], np.arange(batch.viewers + 1)).tolist()
     explore = np.concatenate(is_explore) if len(is_explore) > 1 else is_explore[0]
     debut = np.zeros(len(explore), bool) if is_debut is None else np.concatenate(is_debut)
     slates = []
-    for k, blocked in enumerate(zip(creator_blocked, capped.tolist(), strict=True)):
+    for k, blocked in enumerate(zip(creator_blocked, capped, strict=True)):
         lo, hi = int(batch.bounds[k]), int(batch.bounds[k + 1])
         mine = ranked[cuts[k] : cuts[k + 1]] - lo
         slates.append(

@@ -303,7 +303,7 @@ def combine_of(
     every P(action) model."""
     base = np.sum([p[a] * vals[a] for a in ACTIONS], axis=0) if len(rows.ids) else np.zeros(0)
     mults = multipliers_of(rows)
-    m = np.prod([mults["topic slider"], mults["not interested (fading)"]], axis=0)
+    m = mults["topic slider"] * mults["not interested (fading)"]
     # A multiplier scales the distance above zero; a negative score is divided instead, so
     # "more of this topic" never makes a disliked video rank worse.
     final = np.where(base >= 0, base * m, base / np.maximum(m, 1e-6))
