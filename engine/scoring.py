@@ -113,6 +113,10 @@ class ScoringRows:
         contexts: Sequence[ScoringContext],
     ) -> ScoringRows:
         batch = Batch.of(ids)
+        if len(ids) == 1:  # a single pick: its own arrays, without gathers over the batch
+            only = similarity[0]
+            flat_one = np.zeros(len(batch)) if only is None else np.asarray(only)
+            return cls(batch, flat_one, np.full(len(batch), only is not None), states, contexts)
         sims = [np.zeros(len(i)) if s is None else s for i, s in zip(ids, similarity, strict=True)]
         flat = np.concatenate(sims) if sims else np.zeros(0)
         known = batch.per_row(np.array([s is not None for s in similarity], dtype=bool))
@@ -170,11 +174,18 @@ def raw_features_of(rows: ScoringRows) -> dict[str, F64]:
     :func:`features_of`)."""
     ctx, states, batch, ids = rows.ctx, rows.states, rows.batch, rows.ids
     v = ctx.catalog.world.videos
-    tags = v.hashtags[ids]
-    valid = tags != NO_ID
-    hashtag_affinity = batch.gather([s.hashtag_affinity for s in states], np.where(valid, tags, 0))
-    tag_aff = np.where(valid, hashtag_affinity, 0.0)
-    tag_mean = tag_aff.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+    if batch.viewers == 1:
+        # The same sums and counts as below, read through the catalogue's slots.
+        slots, counts = ctx.catalog.hashtag_slots
+        padded = np.append(states[0].hashtag_affinity, np.zeros(1, np.float32))
+        tag_mean = padded[slots[ids]].sum(axis=1) / counts[ids]
+    else:
+        tags = v.hashtags[ids]
+        valid = tags != NO_ID
+        tag_aff = np.where(
+            valid, batch.gather([s.hashtag_affinity for s in states], np.where(valid, tags, 0)), 0.0
+        )
+        tag_mean = tag_aff.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
     creators = v.creator_id[ids]
     age_h = (rows.now() - v.published_at[ids]) / 3600.0
     fresh = age_h < ctx.config.sources.fresh_window_h

@@ -117,11 +117,16 @@ def taste_rows(states: Sequence[UserState], viewer: I64, embeddings: F32) -> F64
         viewer: each row's index into ``states``.
         embeddings: each row's video embedding.
     """
-    weights = np.zeros((len(states), EMBED_DIM))
+    if len(states) == 1:  # one viewer's weights broadcast over its rows: the same products
+        mean = states[0].taste_mean
+        weights = np.zeros(EMBED_DIM) if mean is None else np.asarray(mean, dtype=np.float64)
+        alone: F64 = (embeddings * weights).sum(axis=1)
+        return alone
+    rows = np.zeros((len(states), EMBED_DIM))
     for k, state in enumerate(states):
         if state.taste_mean is not None:
-            weights[k] = state.taste_mean
-    result: F64 = (embeddings * weights[viewer]).sum(axis=1)
+            rows[k] = state.taste_mean
+    result: F64 = (embeddings * rows[viewer]).sum(axis=1)
     return result
 
 
