@@ -121,7 +121,8 @@ def interest(
         sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
         if n:
-            value = PRIOR_SIMILARITY * sims + watch_prior(ctx, ids)  # seen videos stay -inf
+            prior = ctx.catalog.topic_watch_prior(ctx.config.scoring.prior_views, t)
+            value = PRIOR_SIMILARITY * sims + prior  # seen videos stay -inf
             best = np.argpartition(value, len(ids) - n)[-n:]
             found.append(ids[best[np.isfinite(value[best])]])
     return np.concatenate(found).astype(np.int64)

@@ -165,6 +165,7 @@ class Catalog:
         self._neg_published_sorted = -published[self.publish_order]
         self.engagement = Engagement.from_world(world)
         self._priors: dict[float, tuple[F64, F64]] = {}  # watch_prior() by prior_views
+        self._priors_by_topic: dict[float, F64] = {}  # the same priors in by_topic's order
         self._prior_moved = self.engagement.watch()
         self.popular_by_topic = [
             ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
@@ -232,7 +233,22 @@ class Catalog:
                 fresh = self.log_length[moved] + self.engagement.steady_logit("likes", moved, key)
                 prior[moved] = fresh
                 promise[moved] = np.exp(fresh)
+                grouped = self._priors_by_topic.get(key)
+                if grouped is not None:
+                    grouped[self.index.position[moved]] = fresh
         return cached
+
+    def topic_watch_prior(self, prior_views: float, topic: int) -> F64:
+        """:meth:`watch_prior` of the videos of one topic, in ``by_topic[topic]``'s order: a
+        slice of a copy kept in that order (the interest source weighs every video of a few
+        topics each pick; a slice reads them in a row, a gather jumps across the catalogue).
+        Read it, never write to it."""
+        prior = self.watch_prior(prior_views)[0]  # brings the copy up to date as well
+        grouped = self._priors_by_topic.get(prior_views)
+        if grouped is None:
+            grouped = self._priors_by_topic[prior_views] = prior[self.by_topic.ids]
+        bounds = self.by_topic.bounds
+        return grouped[int(bounds[topic]) : int(bounds[topic + 1])]
 
     def most_completed(self, prior_views: float, n: int) -> I64:
         """The ``n`` videos with the best smoothed completion rate, best first (cached)."""

@@ -69,7 +69,8 @@ def test_the_watch_prior_after_live_reactions_is_what_a_reopened_engine_reads(
 ) -> None:
     """The prior a pick weighs is kept up to date one recorded video at a time; after likes
     and views it equals what an engine opening the same file computes from scratch (replay
-    and a restart weigh the same videos the same), and the liked video's prior went up."""
+    and a restart weigh the same videos the same), so does each topic's copy the interest
+    source reads, and the liked video's prior went up."""
     with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
         before = watch_prior(_context(eng), np.arange(eng.catalog.n)).copy()
         uid = eng.new_user(interests=[TOPIC])
@@ -81,6 +82,11 @@ def test_the_watch_prior_after_live_reactions_is_what_a_reopened_engine_reads(
                 eng.record(uid, rec.video.id, "like")
                 liked.append(rec.video.id)
         live = watch_prior(_context(eng), np.arange(eng.catalog.n)).copy()
+        # The interest source reads each topic's priors from a copy kept in topic order.
+        by_topic, prior_views = eng.catalog.by_topic, eng.config.scoring.prior_views
+        for topic in range(len(by_topic)):
+            kept = eng.catalog.topic_watch_prior(prior_views, topic)
+            assert np.array_equal(kept, live[by_topic[topic]])
     with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
         reopened = watch_prior(_context(eng), np.arange(eng.catalog.n))
     assert np.array_equal(live, reopened)
