@@ -97,6 +97,8 @@ class Batch:
         affinities against a few hundred candidates), each row looked up in its own table.
         Tables that keep sorted arrays (:class:`engine.idset.SparseTable`) are searched in
         those."""
+        if not any(tables):  # nobody has any (sliders, boosts): every row gets the default
+            return np.full(len(keys), default, dtype=np.float64)
         if all(isinstance(table, SparseTable) for table in tables):
             known, found = self._sorted_tables(tables)  # type: ignore[arg-type]
             if len(known) == 0:

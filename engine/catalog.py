@@ -132,13 +132,14 @@ class Engagement:
 
     def rates(self, names: tuple[str, ...], ids: I64, prior_views: float) -> F64:
         """:meth:`rate` of several counters at once: one row per name."""
-        rows = [ENGAGEMENT.index(name) for name in names]
         views = self.totals["views"] + 2.0
         global_rate = np.array([(self.totals[name] + 1.0) / views for name in names])
-        # One counter row at a time: numpy gathers a row's ids far faster than ``table[:, ids]``.
-        gathered = np.stack([self.table[row][ids] for row in rows])
-        result: F64 = (gathered + prior_views * global_rate[:, None]) / (
-            self.table[ENGAGEMENT.index("views")][ids] + prior_views
+        # Every counter's ids and the views' in one gather from the flat table (far faster than
+        # ``table[:, ids]``, and one call instead of one per counter).
+        rows = np.array([*map(ENGAGEMENT.index, names), ENGAGEMENT.index("views")], np.int64)
+        gathered = self.table.take(np.add.outer(rows * self.table.shape[1], ids))
+        result: F64 = (gathered[:-1] + prior_views * global_rate[:, None]) / (
+            gathered[-1] + prior_views
         )
         return result
 

@@ -259,7 +259,11 @@ def values(ids: I64, z: F64, ctx: ScoringContext) -> dict[str, F64]:
     r = ctx.config.reactions
     n = len(ids)
     duration = ctx.catalog.world.videos.duration_s[ids].astype(np.float64)
-    const = {a: np.full(n, float(getattr(r, a))) for a in ACTIONS if a not in ("complete", "skip")}
+    fixed = [a for a in ACTIONS if a not in ("complete", "skip")]
+    # One row each of one (actions, n) table: two calls, not one per action.
+    table = np.empty((len(fixed), n))
+    table[:] = np.array([float(getattr(r, a)) for a in fixed])[:, None]
+    const = dict(zip(fixed, table, strict=True))
     return {
         "complete": r.complete + r.complete_per_minute * duration / 60.0,
         # The less the affinity, the earlier the likely skip, the more negative it is.
