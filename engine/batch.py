@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import repeat
 from typing import TypeVar
 
@@ -57,7 +58,7 @@ class Batch:
         flat = np.concatenate(ids).astype(np.int64) if len(ids) else np.zeros(0, np.int64)
         return cls(flat, np.repeat(np.arange(len(ids), dtype=np.int64), sizes), bounds)
 
-    @property
+    @cached_property
     def viewers(self) -> int:
         return len(self.bounds) - 1
 

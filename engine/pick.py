@@ -65,7 +65,12 @@ def slate_probabilities(
 
 
 def choose(probabilities: F64, rng: np.random.Generator) -> Choice:
-    index = int(rng.choice(len(probabilities), p=probabilities))
+    """One draw from the slate: that of ``rng.choice(len(probabilities), p=probabilities)``,
+    whose steps this repeats without its checks of ``p`` (they cost more than the draw; the
+    slate's probabilities are a distribution by construction)."""
+    cdf = np.cumsum(probabilities, dtype=np.float64)
+    cdf /= cdf[-1]
+    index = int(cdf.searchsorted(rng.random(), side="right"))
     return Choice(index=index, propensity=float(probabilities[index]), probabilities=probabilities)
 
 

@@ -17,7 +17,7 @@ from engine.batch import Batch
 from engine.clock import VirtualClock
 from engine.filters import FilterContext, apply_filters, apply_filters_many
 from engine.idset import IdSet
-from engine.pick import _uniform_draws_one_by_one, uniform_draws, weighted_draw
+from engine.pick import _uniform_draws_one_by_one, choose, uniform_draws, weighted_draw
 from engine.pipeline import Boost, NothingToRecommendError
 from engine.policy import PolicySpec
 
@@ -236,6 +236,21 @@ def test_the_fresh_sources_draw_is_numpys_weighted_choice_draw_for_draw() -> Non
         theirs, ours = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
         expected = theirs.choice(n, size=size, replace=False, p=p)
         assert weighted_draw(ours, p.copy(), size).tolist() == expected.tolist()
+        assert ours.random() == theirs.random()
+
+
+def test_the_slates_draw_is_numpys_choice_draw_for_draw() -> None:
+    """The final draw from a slate gives numpy's ``choice`` pick exactly (slates of 1 to 40,
+    zero-probability items too) and leaves the generator where choice does."""
+    for seed in range(2000):
+        setup = np.random.default_rng(seed)
+        n = int(setup.integers(1, 40))
+        weight = np.exp(2.0 * setup.standard_normal(n)) * (setup.random(n) < 0.8)
+        if not weight.any():
+            continue
+        p = weight / weight.sum()
+        theirs, ours = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+        assert choose(p, ours).index == int(theirs.choice(n, p=p))
         assert ours.random() == theirs.random()
 
 
