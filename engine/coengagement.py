@@ -39,7 +39,7 @@ class Pairs:
     def __init__(self, capacity: int = NEIGHBOURS) -> None:
         self.capacity = capacity
         self.partners: dict[int, dict[int, int]] = {}
-        self._ranked: dict[int, list[tuple[int, int]]] = {}  # rows strongest first, likewise
+        self._ranked: dict[int, list[tuple[int, int]]] = {}  # rows strongest first, until changed
 
     def add(self, a: int, b: int) -> None:
         """Count one more co-engagement of ``a`` and ``b`` (both directions)."""

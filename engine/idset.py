@@ -4,8 +4,9 @@ value?") with a binary search over a sorted array.
 A viewer's seen videos, follows and hides change one id at a time but are tested against
 hundreds of candidates per pick; a sorted array kept beside the set turns each test into one
 ``searchsorted`` instead of an ``np.isin`` sort. Ids added since the array was last read are
-inserted into it, not sorted in again with the rest (a viewer's seen set grows by one every
-pick, and re-sorting hundreds of Python ints cost more than the tests).
+merged into it by one numpy sort, not sorted again from the Python set with the rest (a
+viewer's seen set grows by one every pick, and re-sorting hundreds of Python ints cost more
+than the tests).
 """
 
 from __future__ import annotations
