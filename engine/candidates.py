@@ -185,7 +185,7 @@ def fresh(
     ahead = view.started[(view.started_published <= ctx.now) & ~state.seen.mask(view.started)]
     ahead = ahead[: int(quota * STARTED_SHARE)]
     ahead_sorted = np.sort(ahead)
-    promise = _promise(ctx, pool, draws)  # the debuts' are theirs in it
+    promise = _promise(ctx, pool, draws, view.testing_topic[open_now])  # the debuts' too
     debut_at = np.flatnonzero(view.new_creators_at(ctx.now)[open_now])
     debut_at = debut_at[~in_sorted(pool[debut_at], ahead_sorted)]
     debut = _promising(pool[debut_at], promise[debut_at], quota - len(ahead), rng)
@@ -194,12 +194,12 @@ def fresh(
     return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
 
 
-def _promise(ctx: SourceContext, ids: I64, draws: F64 | None) -> F64:
-    """What each of ``ids`` promises the viewer: exp(:func:`watch_prior`) times the pick's
-    draw of its topic (when drawn)."""
+def _promise(ctx: SourceContext, ids: I64, draws: F64 | None, topics: I64) -> F64:
+    """What each of ``ids`` (of the given ``topics``) promises the viewer:
+    exp(:func:`watch_prior`) times the pick's draw of its topic (when drawn)."""
     weight: F64 = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[1][ids]
     if draws is not None:
-        weight *= draws[ctx.catalog.world.videos.topic_id[ids]]
+        weight *= draws[topics]
     return weight
 
 

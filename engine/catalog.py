@@ -187,7 +187,7 @@ class Catalog:
         read, not at start-up)."""
         tags = self.world.videos.hashtags
         valid = tags != NO_ID
-        slots = np.where(valid, tags, len(self.world.hashtags))
+        slots = np.where(valid, tags, len(self.world.hashtags)).astype(np.intp)  # gathers faster
         return slots, np.maximum(valid.sum(axis=1), 1)
 
     def topic_id(self, name: str) -> int:
