@@ -24,10 +24,10 @@ import numpy.typing as npt
 
 from engine.api import Engine
 from engine.clock import VirtualClock
-from engine.sim.backends import Backend, run_shards
+from engine.sim.backends import Backend, RunBatch, shard_runner
 from engine.sim.persona import Taste, child, draw_taste, sign_up
 from engine.sim.runner import Arm, RunContext, Seat, ShardResult, ShardTask
-from engine.sim.snapshot import StartState, shared_world, take_start_state
+from engine.sim.snapshot import shared_world, take_start_state
 from engine.sim.trace import Population, Trace, stack_populations
 from engine.sim.watch import Behaviour
 from engine.store import Store
@@ -116,12 +116,16 @@ def run_experiment(
     tastes = [draw_tastes(world, spec.seed, r, spec.users) for r in range(spec.replicates)]
     report = progress or (lambda what, done: None)
     runs: dict[str, ArmRun] = {}
-    for a, arm in enumerate(arms):
+    context = RunContext(db_path=spec.db_path, start=start)
+    # One set of workers for every arm: each new pool paid for its processes' imports and
+    # world loading again (about a second with two jobs).
+    with shard_runner(context, jobs=spec.jobs, backend=spec.backend) as run:
+        for a, arm in enumerate(arms):
 
-        def shard_done(done: int, total: int, a: int = a, name: str = arm.name) -> None:
-            report(name, (a + done / total) / len(arms))
+            def shard_done(done: int, total: int, a: int = a, name: str = arm.name) -> None:
+                report(name, (a + done / total) / len(arms))
 
-        runs[arm.name] = run_arm(spec, arm, world, tastes, start, shard_done)
+            runs[arm.name] = run_arm(spec, arm, world, tastes, run, shard_done)
     return Experiment(spec=spec, runs=runs, world=world)
 
 
@@ -130,14 +134,14 @@ def run_arm(
     arm: Arm,
     world: World,
     tastes: list[list[Taste]],
-    start: StartState,
+    run: RunBatch,
     progress: Callable[[int, int], None] | None = None,
 ) -> ArmRun:
-    """Run one arm over every replicate's personas."""
+    """Run one arm over every replicate's personas on ``run``'s workers
+    (:func:`engine.sim.backends.shard_runner`)."""
     started = time.perf_counter()
     tasks = _tasks(spec, arm, world, tastes)
-    context = RunContext(db_path=spec.db_path, start=start)
-    results = run_shards(tasks, context, jobs=spec.jobs, backend=spec.backend, progress=progress)
+    results = run(tasks, progress)
     if len(tasks) > 1 and tasks[0].log:
         _forget_shard_models(spec.db_path)
     return _combine(arm, results, time.perf_counter() - started)
