@@ -159,9 +159,10 @@ def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> 
     """Shards of ``shard_size`` personas in unit order; a shard never spans two replicates,
     which are independent worlds."""
     logs = spec.log and arm.log
+    viewers = _create_viewers(spec, arm, world, tastes) if logs else None
     groups: list[tuple[Seat, ...]] = []
     for r, replicate in enumerate(tastes):
-        users = _create_viewers(spec, arm, world, replicate, r) if logs else [None] * spec.users
+        users = viewers[r] if viewers is not None else [None] * spec.users
         seats = [
             Seat(r * spec.users + i, taste, persona_seed(spec.seed, r, i), users[i])
             for i, taste in enumerate(replicate)
@@ -184,20 +185,24 @@ def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> 
 
 
 def _create_viewers(
-    spec: RunSpec, arm: Arm, world: World, tastes: list[Taste], replicate: int
-) -> list[int | None]:
-    """Create the logged viewers up front, each keyed by its persona's unit, so neither the
-    ids the file hands out nor which worker gets there first changes a pick."""
-    tag = f"sim-{arm.name}-{secrets.token_hex(3)}-r{replicate}"
+    spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]
+) -> list[list[int | None]]:
+    """Create the logged viewers of every replicate up front (one transaction), each keyed by
+    its persona's unit, so neither the ids the file hands out nor which worker gets there
+    first changes a pick."""
+    token = secrets.token_hex(3)
     clock = VirtualClock(spec.start_t)
-    with Engine.open(spec.db_path, arm.config, clock=clock, log=True) as engine:
+    with Engine.open(spec.db_path, arm.config, clock=clock, log=True) as engine, engine.batch():
         return [
-            engine.new_user(
-                **sign_up(taste, world),
-                name=f"{tag}-{i:05d}",
-                pick_seed=replicate * spec.users + i,
-            )
-            for i, taste in enumerate(tastes)
+            [
+                engine.new_user(
+                    **sign_up(taste, world),
+                    name=f"sim-{arm.name}-{token}-r{r}-{i:05d}",
+                    pick_seed=r * spec.users + i,
+                )
+                for i, taste in enumerate(replicate)
+            ]
+            for r, replicate in enumerate(tastes)
         ]
 
 
