@@ -10,6 +10,7 @@ logging on) on a 2-core machine. Run:
     python benchmarks/bench_sim.py --quick    # ~1 minute: fewer sizes
     python benchmarks/bench_sim.py --floors   # ~15 s: section 5 only
     python benchmarks/bench_sim.py --batched  # ~5 minutes: section 6 only
+    python benchmarks/bench_sim.py --split    # ~1 minute: section 6e only
 
 It builds its worlds in a temporary folder (seed 7), and prints:
 1. throughput at 20k and 100k videos, logging off/on, 1 and 2 jobs, and a longer run at 100k;
@@ -23,8 +24,10 @@ It builds its worlds in a temporary folder (seed 7), and prints:
 6. the batched path (issue 15): ``Engine.next_many`` per viewer against ``Engine.next`` on
    equal engines, events/s of the lockstep simulator with logging off and on (2 jobs, 100k
    videos), how it scales with the batch (the shard size: 1, 16, 64, 256 personas per engine)
-   and with the catalogue (20k, 100k), and ``foryou compare`` of 2 configs × 200 personas ×
-   3 seeds without references (the CLI, whole wall time).
+   and with the catalogue (20k, 100k), ``foryou compare`` of 2 configs × 200 personas ×
+   3 seeds without references (the CLI, whole wall time), and where an event's time goes
+   (the pick, the rest of ``next_many``, reactions, record, session ends, the rest of the
+   round loop, and outside it), logging off and on.
 
 Shards hold 16 personas; 64 personas make 4 shards, so two jobs get equal halves.
 """
@@ -39,7 +42,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -55,8 +59,10 @@ from engine.api import Engine
 from engine.catalog import Catalog
 from engine.clock import VirtualClock
 from engine.pipeline import Decision
+from engine.sim import runner
 from engine.sim.baselines import builtin_arm
 from engine.sim.experiment import ArmRun, RunSpec, run_experiment
+from engine.sim.persona import Persona
 from engine.store.world_io import load_world
 from seed.build import build_world
 
@@ -408,6 +414,76 @@ def batched(folder: Path) -> None:
             )
     warn(measurements)
     _compare_wall(folder)
+    split(folder)
+
+
+# Where an event's time goes in the lockstep run: (label, owner, method), timed around each call.
+# "pick" is the policy's batched pick; "serve" the rest of next_many (captions, impressions,
+# and with logging the receipts and their rows); "session ends" includes the profile snapshot.
+SPLIT = (
+    ("pick (policy.pick_many)", Engine, "_pick_batch"),
+    ("next_many", Engine, "next_many"),
+    ("reactions (Persona.react)", Persona, "react"),
+    ("record (Engine.record_many)", Engine, "record_many"),
+    ("session ends (Engine.end_session)", Engine, "end_session"),
+    ("shard loop", runner, "_drive"),
+)
+
+
+def split(folder: Path) -> None:
+    """The time per event of each part of the lockstep run (1 job, 64 personas x 2 sessions,
+    shards of 16), timed around the calls without a profiler (which inflates Python-heavy
+    parts more than numpy-heavy ones); logging off and on."""
+    db = world(folder, 100_000)
+    print("\n6e. Where an event's time goes, 100k videos, 64 personas x 2 sessions, 1 job")
+    print(f"{'part':<36} {'off ms/ev':>9} {'share':>6} {'on ms/ev':>9} {'share':>6}")
+    rows: dict[str, list[tuple[float, float]]] = {}
+    measurements = []
+    for log in (False, True):
+        seconds: dict[str, float] = dict.fromkeys([label for label, _, _ in SPLIT], 0.0)
+        with _timed_parts(seconds):
+            r, m = run(db, users=64, sessions=2, jobs=1, log=log)
+        measurements.append(m)
+        parts = {
+            "pick (policy.pick_many)": seconds["pick (policy.pick_many)"],
+            "serve (rest of next_many)": seconds["next_many"] - seconds["pick (policy.pick_many)"],
+            "reactions (Persona.react)": seconds["reactions (Persona.react)"],
+            "record (Engine.record_many)": seconds["record (Engine.record_many)"],
+            "session ends (Engine.end_session)": seconds["session ends (Engine.end_session)"],
+        }
+        parts["rest of the round loop"] = seconds["shard loop"] - sum(parts.values())
+        parts["outside the loop (start-up, results)"] = r.wall_s - seconds["shard loop"]
+        for label, value in parts.items():
+            rows.setdefault(label, []).append((1e3 * value / r.events, value / r.wall_s))
+    for label, ((off, off_share), (on, on_share)) in rows.items():
+        print(f"{label:<36} {off:>9.3f} {off_share:>6.0%} {on:>9.3f} {on_share:>6.0%}")
+    for m in measurements:
+        print(m.report("    "))
+    warn(measurements)
+
+
+@contextmanager
+def _timed_parts(seconds: dict[str, float]) -> Iterator[None]:
+    """Add the wall time of every call of each :data:`SPLIT` method to ``seconds``."""
+    with ExitStack() as patches:
+        for label, owner, name in SPLIT:
+            patches.enter_context(
+                mock.patch.object(owner, name, _timer(getattr(owner, name), label, seconds))
+            )
+        yield
+
+
+def _timer(
+    method: Callable[..., object], label: str, seconds: dict[str, float]
+) -> Callable[..., object]:
+    def timed(*args: object, **kwargs: object) -> object:
+        started = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            seconds[label] += time.perf_counter() - started
+
+    return timed
 
 
 def _next_many_vs_next(db: Path, viewers: int = 64, rounds: int = 10) -> None:
@@ -515,6 +591,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer sizes, fewer personas")
     parser.add_argument("--floors", action="store_true", help="only section 5 (~15 s)")
     parser.add_argument("--batched", action="store_true", help="only section 6 (~5 minutes)")
+    parser.add_argument("--split", action="store_true", help="only section 6e (~1 minute)")
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="foryou-bench-"))
@@ -524,6 +601,9 @@ def main() -> None:
             return
         if args.batched:
             batched(folder)
+            return
+        if args.split:
+            split(folder)
             return
         throughput(
             folder,

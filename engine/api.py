@@ -24,8 +24,8 @@ import json
 import math
 import re
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,8 @@ class Engine:
         self._boosts: list[Boost] = []  # this engine's own: study heating, or not recorded
         self._stored_boosts: list[Boost] = []  # the file's boosts table
         self._file_version = 0
+        self._batching = False  # inside batch()
+        self._save_waits = False  # a session ended inside batch(): the model is stored at its end
         self.heat(boosts)
         # One pick is a single matrix-vector product: BLAS worker threads parked between picks
         # cost ~5 ms to wake, ten times the product itself, so the engine computes on one.
@@ -496,6 +498,27 @@ class Engine:
     def _pick_batch(self, states: Sequence[UserState], times: Sequence[float]) -> list[Decision]:
         requests = self._pick_requests(states, times, [_pick_key(s) for s in states])
         return self.policy.pick_many(requests)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the writes of several calls into one transaction when logging (a
+        simulation's round: its events, then the sessions that end).
+
+        The learned model is then stored once, as the block ends, rather than at each session
+        end inside it: the file holds the same state once the transaction commits, and no
+        other reader ever saw the states in between. Nested blocks join the outer one.
+        """
+        if self._batching:
+            yield
+            return
+        self._batching, self._save_waits = True, False
+        try:
+            with self._transaction():
+                yield
+                if self._save_waits and self.learner is not None:
+                    self.learner.save()
+        finally:
+            self._batching = False
 
     def _transaction(self) -> AbstractContextManager[object]:
         """One transaction around a batch's writes (each write keeps its own savepoint)."""
@@ -1112,7 +1135,9 @@ class Engine:
             state.session_id, user_id, lambda: self.profile(user_id).as_dict()
         )
         state.session_id = None
-        if self.learner is not None:
+        if self._batching:
+            self._save_waits = True
+        elif self.learner is not None:
             self.learner.save()
 
     def close(self) -> None:

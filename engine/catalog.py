@@ -148,30 +148,24 @@ class Catalog:
     """The loaded world with lookup indices."""
 
     def __init__(self, world: World) -> None:
-        videos = world.videos
         self.world = world
-        self.n = len(videos)
-        self.embedding = videos.embedding
-        self.dup_root = np.where(
-            videos.duplicate_of != NO_ID, videos.duplicate_of, np.arange(self.n)
-        ).astype(np.int64)
-        published = videos.published_at
-        self.by_topic = Groups.of(videos.topic_id, len(world.topics), published)
-        self.by_creator = Groups.of(videos.creator_id, len(world.creators), published)
-        self.by_country = Groups.of(videos.country, len(world.countries), published)
-        self.index = _index_of(world, self.by_topic)
-        self.publish_order = np.argsort(-published, kind="stable").astype(np.int64)
+        self.n = len(world.videos)
+        self.embedding = world.videos.embedding
+        lookups = _lookups_of(world)
+        self.dup_root = lookups.dup_root
+        self.by_topic = lookups.by_topic
+        self.by_creator = lookups.by_creator
+        self.by_country = lookups.by_country
+        self.index = lookups.index
+        self.publish_order = lookups.publish_order
         # log(duration / 30 s) of every video: what candidate sources weigh length by.
-        self.log_length = np.log(np.maximum(videos.duration_s.astype(np.float64), 1.0) / 30.0)
-        self._neg_published_sorted = -published[self.publish_order]
+        self.log_length = lookups.log_length
+        self._neg_published_sorted = lookups.neg_published_sorted
         self.engagement = Engagement.from_world(world)
         self._priors: dict[float, tuple[F64, F64]] = {}  # watch_prior() by prior_views
         self._priors_by_topic: dict[float, F64] = {}  # the same priors in by_topic's order
         self._prior_moved = self.engagement.watch()
-        self.popular_by_topic = [
-            ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
-            for ids in self.by_topic
-        ]
+        self.popular_by_topic = lookups.popular_by_topic
         self._popular: I64 = np.zeros(0, dtype=np.int64)
         self._popular_key: tuple[float, int, float] | None = None
         self.topic_slugs = {slug: i for i, slug in enumerate(world.topics.slug)}
@@ -263,14 +257,62 @@ class Catalog:
         return self._popular
 
 
+@dataclass(frozen=True, eq=False)
+class _Lookups:
+    """What a catalog derives from the world alone: the same for every engine over it."""
+
+    dup_root: I64
+    by_topic: Groups
+    by_creator: Groups
+    by_country: Groups
+    index: TopicIndex
+    publish_order: I64
+    log_length: F64
+    neg_published_sorted: F64
+    popular_by_topic: list[I64]
+
+    @classmethod
+    def of(cls, world: World) -> _Lookups:
+        videos = world.videos
+        n = len(videos)
+        published = videos.published_at
+        by_topic = Groups.of(videos.topic_id, len(world.topics), published)
+        publish_order = np.argsort(-published, kind="stable").astype(np.int64)
+        lookups = cls(
+            dup_root=np.where(
+                videos.duplicate_of != NO_ID, videos.duplicate_of, np.arange(n)
+            ).astype(np.int64),
+            by_topic=by_topic,
+            by_creator=Groups.of(videos.creator_id, len(world.creators), published),
+            by_country=Groups.of(videos.country, len(world.countries), published),
+            index=TopicIndex(videos.embedding, by_topic.ids, by_topic.bounds),
+            publish_order=publish_order,
+            log_length=np.log(np.maximum(videos.duration_s.astype(np.float64), 1.0) / 30.0),
+            neg_published_sorted=-published[publish_order],
+            popular_by_topic=[
+                ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
+                for ids in by_topic
+            ],
+        )
+        for array in (
+            lookups.dup_root,
+            lookups.publish_order,
+            lookups.log_length,
+            lookups.neg_published_sorted,
+            *lookups.popular_by_topic,
+        ):
+            array.setflags(write=False)  # shared by every catalog over the world
+        return lookups
+
+
 # Built once per loaded world and shared by every catalog over it: a simulation opens one
-# engine per shard on the process's one world, and the index (a grouped copy of the embedding
-# matrix and its topic bounds) is read-only; it took a fifth of a shard's start-up.
-_INDEXES: weakref.WeakKeyDictionary[World, TopicIndex] = weakref.WeakKeyDictionary()
+# engine per shard on the process's one world, and these lookups (the topic index is a grouped
+# copy of the embedding matrix) are read-only; they took most of a shard's start-up.
+_LOOKUPS: weakref.WeakKeyDictionary[World, _Lookups] = weakref.WeakKeyDictionary()
 
 
-def _index_of(world: World, by_topic: Groups) -> TopicIndex:
-    index = _INDEXES.get(world)
-    if index is None:
-        index = _INDEXES[world] = TopicIndex(world.videos.embedding, by_topic.ids, by_topic.bounds)
-    return index
+def _lookups_of(world: World) -> _Lookups:
+    lookups = _LOOKUPS.get(world)
+    if lookups is None:
+        lookups = _LOOKUPS[world] = _Lookups.of(world)
+    return lookups

@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
 from sqlite_utils import Database
 
 from engine import Engine, VirtualClock
+from engine.sim import backends
 from engine.sim.baselines import builtin_arm, with_references
 from engine.sim.comparison import compare
 from engine.sim.experiment import Experiment, RunSpec, run_experiment
@@ -77,8 +79,14 @@ def test_the_same_seed_gives_the_same_metrics(spec: RunSpec, experiment: Experim
 
 @pytest.mark.slow
 def test_one_job_and_two_jobs_agree(spec: RunSpec, experiment: Experiment) -> None:
-    two = run_experiment(replace(spec, jobs=2), [builtin_arm("engine")])
-    assert np.array_equal(two.runs["engine"].trace, experiment.runs["engine"].trace)
+    """...and two arms run on one set of workers, started once (not once per arm)."""
+    with mock.patch.object(
+        backends, "ProcessPoolExecutor", wraps=backends.ProcessPoolExecutor
+    ) as pools:
+        two = run_experiment(replace(spec, jobs=2), [builtin_arm("engine"), builtin_arm("popular")])
+    assert pools.call_count == 1
+    for arm in ("engine", "popular"):
+        assert np.array_equal(two.runs[arm].trace, experiment.runs[arm].trace)
     assert np.array_equal(
         two.runs["engine"].population.accuracy,
         experiment.runs["engine"].population.accuracy,

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Literal
 
 from threadpoolctl import threadpool_limits
@@ -67,16 +67,48 @@ def run_shards(
     Raises:
         BackendError: ``jobs`` < 1, or Ray asked for but not installed.
     """
+    with shard_runner(context, jobs=jobs, backend=backend) as run:
+        return run(tasks, progress)
+
+
+RunBatch = Callable[[Sequence[ShardTask], "Progress | None"], list[ShardResult]]
+
+
+@contextmanager
+def shard_runner(
+    context: RunContext, *, jobs: int = 1, backend: Backend = "process"
+) -> Iterator[RunBatch]:
+    """A function that runs a batch of shards (an arm's) and returns the results in shard
+    order, on workers started once for every batch of the block: an experiment's arms share
+    them instead of each paying for new processes (their imports and world loading).
+
+    Raises:
+        BackendError: ``jobs`` < 1, or Ray asked for but not installed.
+    """
     if jobs < 1:
         raise BackendError(f"--jobs must be at least 1, got {jobs}")
-    report = progress or (lambda done, total: None)
     if backend == "ray":
-        results = _run_ray(tasks, context, jobs, report)
-    elif jobs == 1 or len(tasks) <= 1:
-        results = _run_here(tasks, context, report)
-    else:
-        results = _run_pool(tasks, context, jobs, report)
-    return sorted(results, key=lambda r: r.shard)
+
+        def on_ray(tasks: Sequence[ShardTask], progress: Progress | None) -> list[ShardResult]:
+            results = _run_ray(tasks, context, jobs, progress or _quiet)
+            return sorted(results, key=lambda r: r.shard)
+
+        yield on_ray
+        return
+    workers = _Workers(context, jobs)
+    with workers.held:
+        try:
+            yield workers.run
+        except BaseException:
+            workers.end()
+            raise
+        workers.close()  # every shard is in: the workers leave on their own
+        if workers.interrupted():  # pressed while they were leaving
+            raise KeyboardInterrupt
+
+
+def _quiet(done: int, total: int) -> None:
+    """No progress to show."""
 
 
 def _run_here(
@@ -119,28 +151,48 @@ def _pool_shard(task: ShardTask) -> ShardResult:
     return run_shard(task, _CONTEXT[0])
 
 
-def _run_pool(
-    tasks: Sequence[ShardTask], context: RunContext, jobs: int, report: Progress
-) -> list[ShardResult]:
-    with _ctrl_c_as_flag() as interrupted:
-        # "spawn" gives every worker a clean interpreter: no inherited SQLite handles or threads.
-        pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(tasks)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(context, os.getpid()),
-        )
-        try:
-            with _ctrl_c_held():  # workers start while submitting: they inherit the hold
-                futures = [pool.submit(_pool_shard, task) for task in tasks]
-            results = _gather(futures, interrupted, report)
-        except BaseException:
-            _end_workers(pool)
-            raise
-        pool.shutdown()  # every shard is in: the workers leave on their own
-        if interrupted():  # pressed while they were leaving
-            raise KeyboardInterrupt
-    return results
+class _Workers:
+    """A pool of worker processes, started when a batch first needs more than one; from then
+    on Ctrl+C is a flag (see the module docstring) until the block of :func:`shard_runner`
+    ends. A batch of one shard before that runs here, where Ctrl+C interrupts it at once."""
+
+    def __init__(self, context: RunContext, jobs: int) -> None:
+        self.context = context
+        self.jobs = jobs
+        self.pool: ProcessPoolExecutor | None = None
+        self.held = ExitStack()  # Ctrl+C as a flag, once the pool is up
+        self.interrupted: Callable[[], bool] = lambda: False
+
+    def run(self, tasks: Sequence[ShardTask], progress: Progress | None) -> list[ShardResult]:
+        report = progress or _quiet
+        if self.pool is None and (self.jobs == 1 or len(tasks) <= 1):
+            results = _run_here(tasks, self.context, report)
+        else:
+            results = self._run_pool(tasks, report)
+        return sorted(results, key=lambda r: r.shard)
+
+    def _run_pool(self, tasks: Sequence[ShardTask], report: Progress) -> list[ShardResult]:
+        if self.pool is None:
+            self.interrupted = self.held.enter_context(_ctrl_c_as_flag())
+            # "spawn" gives every worker a clean interpreter: no inherited SQLite handles or
+            # threads.
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.context, os.getpid()),
+            )
+        with _ctrl_c_held():  # workers start while submitting: they inherit the hold
+            futures = [self.pool.submit(_pool_shard, task) for task in tasks]
+        return _gather(futures, self.interrupted, report)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def end(self) -> None:
+        if self.pool is not None:
+            _end_workers(self.pool)
 
 
 def _gather(

@@ -24,10 +24,10 @@ import numpy.typing as npt
 
 from engine.api import Engine
 from engine.clock import VirtualClock
-from engine.sim.backends import Backend, run_shards
+from engine.sim.backends import Backend, RunBatch, shard_runner
 from engine.sim.persona import Taste, child, draw_taste, sign_up
 from engine.sim.runner import Arm, RunContext, Seat, ShardResult, ShardTask
-from engine.sim.snapshot import StartState, shared_world, take_start_state
+from engine.sim.snapshot import shared_world, take_start_state
 from engine.sim.trace import Population, Trace, stack_populations
 from engine.sim.watch import Behaviour
 from engine.store import Store
@@ -116,12 +116,16 @@ def run_experiment(
     tastes = [draw_tastes(world, spec.seed, r, spec.users) for r in range(spec.replicates)]
     report = progress or (lambda what, done: None)
     runs: dict[str, ArmRun] = {}
-    for a, arm in enumerate(arms):
+    context = RunContext(db_path=spec.db_path, start=start)
+    # One set of workers for every arm: each new pool paid for its processes' imports and
+    # world loading again (about a second with two jobs).
+    with shard_runner(context, jobs=spec.jobs, backend=spec.backend) as run:
+        for a, arm in enumerate(arms):
 
-        def shard_done(done: int, total: int, a: int = a, name: str = arm.name) -> None:
-            report(name, (a + done / total) / len(arms))
+            def shard_done(done: int, total: int, a: int = a, name: str = arm.name) -> None:
+                report(name, (a + done / total) / len(arms))
 
-        runs[arm.name] = run_arm(spec, arm, world, tastes, start, shard_done)
+            runs[arm.name] = run_arm(spec, arm, world, tastes, run, shard_done)
     return Experiment(spec=spec, runs=runs, world=world)
 
 
@@ -130,14 +134,14 @@ def run_arm(
     arm: Arm,
     world: World,
     tastes: list[list[Taste]],
-    start: StartState,
+    run: RunBatch,
     progress: Callable[[int, int], None] | None = None,
 ) -> ArmRun:
-    """Run one arm over every replicate's personas."""
+    """Run one arm over every replicate's personas on ``run``'s workers
+    (:func:`engine.sim.backends.shard_runner`)."""
     started = time.perf_counter()
     tasks = _tasks(spec, arm, world, tastes)
-    context = RunContext(db_path=spec.db_path, start=start)
-    results = run_shards(tasks, context, jobs=spec.jobs, backend=spec.backend, progress=progress)
+    results = run(tasks, progress)
     if len(tasks) > 1 and tasks[0].log:
         _forget_shard_models(spec.db_path)
     return _combine(arm, results, time.perf_counter() - started)
@@ -147,7 +151,7 @@ def _forget_shard_models(path: Path) -> None:
     """Each logging shard's engine stored the model it learned from its own personas at
     close, so the file would keep whichever shard closed last. Dropped, the next engine
     refits on the logged impressions, every shard's included (engine.learned's warm start)."""
-    with Store.open(path) as store:
+    with Store.open(path, check=False) as store:  # checked as the run loaded the world
         store.drop_learned_models()
 
 
@@ -155,9 +159,10 @@ def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> 
     """Shards of ``shard_size`` personas in unit order; a shard never spans two replicates,
     which are independent worlds."""
     logs = spec.log and arm.log
+    viewers = _create_viewers(spec, arm, world, tastes) if logs else None
     groups: list[tuple[Seat, ...]] = []
     for r, replicate in enumerate(tastes):
-        users = _create_viewers(spec, arm, world, replicate, r) if logs else [None] * spec.users
+        users = viewers[r] if viewers is not None else [None] * spec.users
         seats = [
             Seat(r * spec.users + i, taste, persona_seed(spec.seed, r, i), users[i])
             for i, taste in enumerate(replicate)
@@ -180,20 +185,31 @@ def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> 
 
 
 def _create_viewers(
-    spec: RunSpec, arm: Arm, world: World, tastes: list[Taste], replicate: int
-) -> list[int | None]:
-    """Create the logged viewers up front, each keyed by its persona's unit, so neither the
-    ids the file hands out nor which worker gets there first changes a pick."""
-    tag = f"sim-{arm.name}-{secrets.token_hex(3)}-r{replicate}"
-    clock = VirtualClock(spec.start_t)
-    with Engine.open(spec.db_path, arm.config, clock=clock, log=True) as engine:
+    spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]
+) -> list[list[int | None]]:
+    """Create the logged viewers of every replicate up front (one transaction), each keyed by
+    its persona's unit, so neither the ids the file hands out nor which worker gets there
+    first changes a pick."""
+    token = secrets.token_hex(3)
+    # Over the world this process loaded (and checked) already: a second load, check and set
+    # of lookups cost about 0.3 s at 100k videos.
+    store = Store.open(spec.db_path, check=False)
+    try:
+        engine = Engine(store, arm.config, clock=VirtualClock(spec.start_t), world=world)
+    except BaseException:
+        store.close()
+        raise
+    with engine, engine.batch():
         return [
-            engine.new_user(
-                **sign_up(taste, world),
-                name=f"{tag}-{i:05d}",
-                pick_seed=replicate * spec.users + i,
-            )
-            for i, taste in enumerate(tastes)
+            [
+                engine.new_user(
+                    **sign_up(taste, world),
+                    name=f"sim-{arm.name}-{token}-r{r}-{i:05d}",
+                    pick_seed=r * spec.users + i,
+                )
+                for i, taste in enumerate(replicate)
+            ]
+            for r, replicate in enumerate(tastes)
         ]
 
 

@@ -167,14 +167,15 @@ def _drive(engine: Engine, clock: VirtualClock, task: ShardTask) -> ShardResult:
         picks = _pick_round(engine, personas, users, active, due)
         depths = [personas[k].depth for k, _ in picks]
         reactions = [personas[k].react(rec.video.id) for k, rec in picks]
-        engine.record_many(_round_events(clock, users, picks, reactions, due))
-        for (k, rec), reaction, depth in zip(picks, reactions, depths, strict=True):
-            place = (k, depth, due[k])
-            then = _after(engine, personas[k], users[k], task, place, rec, reaction, tally)
-            if then is None:
-                del due[k]
-            else:
-                due[k] = then
+        with engine.batch():  # when logging, one transaction: the events, the sessions ended
+            engine.record_many(_round_events(clock, users, picks, reactions, due))
+            for (k, rec), reaction, depth in zip(picks, reactions, depths, strict=True):
+                place = (k, depth, due[k])
+                then = _after(engine, personas[k], users[k], task, place, rec, reaction, tally)
+                if then is None:
+                    del due[k]
+                else:
+                    due[k] = then
     elapsed = time.perf_counter() - started
     return ShardResult(
         shard=task.shard,
