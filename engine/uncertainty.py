@@ -40,7 +40,25 @@ hold counted as a hook 0.199 / 542 s (3 s: 0.218 / 541 s, 10 s: 0.185 / 541 s); 
 metric, :mod:`engine.sim.metrics`), with the discount 0.207 / 534 s: a viewer that stays 6 s
 on everything is still a skipper, and with 5 s the personas' valid play rose past the
 calibration tolerance (0.52 vs 0.51; 0.507 at 7 s, 0.484 at main).
-Tried and dropped: starter probes of the untried topics while they hold half the audience
+Leaving after 2 s but before 7 s counted half a hook until issue 14's cold-start work; as one
+miss (:data:`PARTIAL_MISSES`), same personas (200 x 3 sessions x 3 seeds, main vs it): cold
+loved share 0.203 -> 0.230, cold watch per session 413 -> 422 s, cold watch per impression
+1-10 -> 41-80 +37% -> +48%, new creators' share (onboarded / cold) 9.3% / 11.8% -> 10.0% /
+13.2%; onboarded loved share 0.513 -> 0.485 and watch 553 -> 544 s (within the noise); the
+autopilot's 13 demo personas, cold, loved share of videos 21-30 0.115 -> 0.177.
+Tried and dropped in that work (cold loved share, main 0.196-0.203; "1 seed" = 200 x 3 x 1):
+hooks weighed by how unlikely the video was to hook anyone (from its background like and
+completion rates: a hook on a video everyone watches says little about its topic; 0.174, 1
+seed); a population prior mean of 0.4 (0.233, 1 seed; with a 0.7 per-topic share of the
+interest quota, 0.204, 3 seeds); that 0.7 share alone (0.238, 3 seeds, onboarded watch -23 s;
+with the one-miss partial 0.230, no gain); twice the early exploration (``cold_start_explore``
+0.5 over 12 videos: 0.191, 1 seed); greedy from the first pick (``settle_after = 1``: picks 1-20
+stay on ~6 topics, 0.218; 0.251 with the one-miss partial but new creators 5-9%); greedy and
+sharp (``DRAW_POWER`` 5, ``topic_cap`` 10): 0.28-0.31, but watch per session 410 -> 317-352 s,
+the personas tire of one topic; a two-class posterior (loved or not, each reaction's
+likelihood ratio) ranking topics once settled at 20: 0.252, onboarded 0.61, 3 seeds, but cold
+lift +31% and new creators 8.4%.
+Tried and dropped before: starter probes of the untried topics while they hold half the audience
 (0.195 vs 0.199, fewer new creators); explore probes drawn from well-completed videos (0.222
 vs 0.228, 545 vs 554 s); a prior mean of 0.35 (0.185); sharper draws, DRAW_POWER 3 (0.196,
 525 s); half of each explore topic's probes from new creators' uploads (with the 7 s hold: new
