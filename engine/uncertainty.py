@@ -45,7 +45,9 @@ miss (:data:`PARTIAL_MISSES`), same personas (200 x 3 sessions x 3 seeds, main v
 loved share 0.203 -> 0.230, cold watch per session 413 -> 422 s, cold watch per impression
 1-10 -> 41-80 +37% -> +48%, new creators' share (onboarded / cold) 9.3% / 11.8% -> 10.0% /
 13.2%; onboarded loved share 0.513 -> 0.485 and watch 553 -> 544 s (within the noise); the
-autopilot's 13 demo personas, cold, loved share of videos 21-30 0.115 -> 0.177.
+autopilot's 13 demo personas, cold, loved share of videos 21-30 0.115 -> 0.177. Half a miss
+instead: cold 0.223, 419 s, +46%; onboarded 0.495, 552 s (a reaction's likelihood ratio, loved
+vs indifferent topic, makes the partial worth about one miss).
 Tried and dropped in that work (cold loved share, main 0.196-0.203; "1 seed" = 200 x 3 x 1):
 hooks weighed by how unlikely the video was to hook anyone (from its background like and
 completion rates: a hook on a video everyone watches says little about its topic; 0.174, 1
