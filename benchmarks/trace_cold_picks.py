@@ -36,7 +36,14 @@ from engine.config import load_config
 from engine.sim.experiment import ArmRun, RunSpec, run_experiment
 from engine.sim.runner import Arm
 from engine.sources import CODE
-from engine.uncertainty import EARLY_SKIP_S, HELD_S, HOOKED_FRACTION, topic_prior
+from engine.uncertainty import (
+    EARLY_SKIP_MISSES,
+    EARLY_SKIP_S,
+    HELD_S,
+    HOOKED_FRACTION,
+    PARTIAL_MISSES,
+    topic_prior,
+)
 from engine.world import World
 
 F64 = npt.NDArray[np.float64]
@@ -63,8 +70,8 @@ def evidence(rows: npt.NDArray[np.void], world: World) -> tuple[F64, F64]:
     early = ~hooked & (watched < EARLY_SKIP_S)
     partial = ~hooked & ~early
     positives = rows["like"].astype(float) + rows["share"] + rows["save"]
-    hooks = np.bincount(topic, hooked + 0.5 * partial + positives, minlength=n)
-    misses = np.bincount(topic, 2.0 * early + 0.5 * partial, minlength=n)
+    hooks = np.bincount(topic, hooked + positives, minlength=n)
+    misses = np.bincount(topic, EARLY_SKIP_MISSES * early + PARTIAL_MISSES * partial, minlength=n)
     return hooks, misses
 
 

@@ -5,7 +5,7 @@ viewer's state keeps counts of evidence on one question, "does a video of this t
 this viewer?": *hooked* (held the viewer 7 s or more, watched at least half, to the end,
 liked, shared, saved, commented, followed) and *missed* (a swipe within 2 s, where the video
 never held the viewer, counts two; "not interested" counts as several). Leaving after 2 s but
-before 7 s is half a hook and half a miss. A viewer who stays past the first seconds was held
+before 7 s is one miss: a viewer who stays past the first seconds was held
 whatever the video's length: judged by half of a two-minute video, a hooked viewer leaving at
 20 s looked like a miss, and the hook, the reaction that most often tells a loved topic from
 an indifferent one (a simulated persona is hooked about 0.77 vs 0.42 of the time), was lost.
@@ -40,7 +40,27 @@ hold counted as a hook 0.199 / 542 s (3 s: 0.218 / 541 s, 10 s: 0.185 / 541 s); 
 metric, :mod:`engine.sim.metrics`), with the discount 0.207 / 534 s: a viewer that stays 6 s
 on everything is still a skipper, and with 5 s the personas' valid play rose past the
 calibration tolerance (0.52 vs 0.51; 0.507 at 7 s, 0.484 at main).
-Tried and dropped: starter probes of the untried topics while they hold half the audience
+Leaving after 2 s but before 7 s counted half a hook until issue 14's cold-start work; as one
+miss (:data:`PARTIAL_MISSES`), same personas (200 x 3 sessions x 3 seeds, main vs it): cold
+loved share 0.203 -> 0.230, cold watch per session 413 -> 422 s, cold watch per impression
+1-10 -> 41-80 +37% -> +48%, new creators' share (onboarded / cold) 9.3% / 11.8% -> 10.0% /
+13.2%; onboarded loved share 0.513 -> 0.485 and watch 553 -> 544 s (within the noise); the
+autopilot's 13 demo personas, cold, loved share of videos 21-30 0.115 -> 0.177. Half a miss
+instead: cold 0.223, 419 s, +46%; onboarded 0.495, 552 s (a reaction's likelihood ratio, loved
+vs indifferent topic, makes the partial worth about one miss).
+Tried and dropped in that work (cold loved share, main 0.196-0.203; "1 seed" = 200 x 3 x 1):
+hooks weighed by how unlikely the video was to hook anyone (from its background like and
+completion rates: a hook on a video everyone watches says little about its topic; 0.174, 1
+seed); a population prior mean of 0.4 (0.233, 1 seed; with a 0.7 per-topic share of the
+interest quota, 0.204, 3 seeds); that 0.7 share alone (0.238, 3 seeds, onboarded watch -23 s;
+with the one-miss partial 0.230, no gain); twice the early exploration (``cold_start_explore``
+0.5 over 12 videos: 0.191, 1 seed); greedy from the first pick (``settle_after = 1``: picks 1-20
+stay on ~6 topics, 0.218; 0.251 with the one-miss partial but new creators 5-9%); greedy and
+sharp (``DRAW_POWER`` 5, ``topic_cap`` 10): 0.28-0.31, but watch per session 410 -> 317-352 s,
+the personas tire of one topic; a two-class posterior (loved or not, each reaction's
+likelihood ratio) ranking topics once settled at 20: 0.252, onboarded 0.61, 3 seeds, but cold
+lift +31% and new creators 8.4%.
+Tried and dropped before: starter probes of the untried topics while they hold half the audience
 (0.195 vs 0.199, fewer new creators); explore probes drawn from well-completed videos (0.222
 vs 0.228, 545 vs 554 s); a prior mean of 0.35 (0.185); sharper draws, DRAW_POWER 3 (0.196,
 525 s); half of each explore topic's probes from new creators' uploads (with the 7 s hold: new
@@ -90,14 +110,20 @@ POSITIVE_KINDS = frozenset({"like", "share", "save", "comment", "follow"})
 UNDONE_KINDS = frozenset({"unlike", "unsave", "unfollow"})
 NOT_INTERESTED_MISSES = 10.0  # "not interested" in a topic is worth this many early skips
 EARLY_SKIP_S = 2.0  # left before this: the video never held the viewer at all
-# ... which says more than leaving part-way. Measured with the partial half-hook below: the
-# scripted cold viewer's loved share of picks 21-50 (six pairs, five start times) 0.62 / 0.68 /
-# 0.69 at one / two / three misses; simulated personas' watch per session (200 x 1 seed) 277 /
-# 269 / 252 s at one / two / (three, without the half-hook) misses: two is the compromise.
+# ... which says more than leaving part-way. Measured with the partial half-hook (before
+# PARTIAL_MISSES): the scripted cold viewer's loved share of picks 21-50 (six pairs, five
+# start times) 0.62 / 0.68 / 0.69 at one / two / three misses; simulated personas' watch per
+# session (200 x 1 seed) 277 / 269 / 252 s at one / two / (three, without the half-hook)
+# misses: two is the compromise.
 EARLY_SKIP_MISSES = 2.0
-# A viewing left after EARLY_SKIP_S but before half: it held the viewer a while, as much a
-# hook as a miss (a hooked persona leaving a 60 s video at 20 s is not a miss of the topic).
-PARTIAL_HOOK = 0.5
+# A viewing left after EARLY_SKIP_S but before HELD_S (and before half the video) is one miss,
+# half an early skip's weight. It used to count half a hook and half a miss, for a hooked viewer
+# leaving a long video part-way; since HELD_S that viewer counts as hooked, and what is left in
+# between is mostly a patient glance: traced cold personas leave this way 14% of the time on a
+# loved topic and 25% on an indifferent one, so it is evidence against the topic. As half a
+# hook it lifted an indifferent topic's long-run mean (~0.33) above an untried topic's prior
+# (~0.25), so topics only glanced at for a few seconds kept coming back (issue 14's cold start).
+PARTIAL_MISSES = 1.0
 # A viewing that lasted this long held the viewer: a hook, whatever the video's length (a
 # glance lasts a second or two; KuaiRand counts a "valid play" beyond 7 s).
 HELD_S = 7.0
@@ -198,8 +224,7 @@ def note_outcome(
         elif watched_s < EARLY_SKIP_S:
             state.topic_missed[topic] += EARLY_SKIP_MISSES / not_now
         else:
-            state.topic_hooked[topic] += PARTIAL_HOOK
-            state.topic_missed[topic] += (1.0 - PARTIAL_HOOK) / not_now
+            state.topic_missed[topic] += PARTIAL_MISSES / not_now
     elif kind in POSITIVE_KINDS:
         state.topic_hooked[topic] += 1.0
     elif kind in UNDONE_KINDS:
