@@ -43,13 +43,13 @@ def test_a_watched_through_topic_counts_as_hooked_an_early_skip_as_missed() -> N
 
 
 def test_a_swipe_within_two_seconds_says_more_than_leaving_part_way() -> None:
-    """Leaving a 10 s video at 3 s (before half of it, before 7 s) is one miss; swiping it
+    """Leaving a 10 s video at 3 s (before half of it, before 7 s) is half a miss; swiping it
     away at 1.5 s is two: the video never held the viewer at all."""
     state = viewer()
     _close(state, PETS, "skip", 3.0)
     _close(state, GAMING, "skip", 1.5)
     assert state.topic_hooked[[PETS, GAMING]].tolist() == [0.0, 0.0]
-    assert state.topic_missed[[PETS, GAMING]].tolist() == [1.0, 2.0]
+    assert state.topic_missed[[PETS, GAMING]].tolist() == [0.5, 2.0]
     assert posterior_mean(state)[GAMING] < posterior_mean(state)[PETS]
 
 
@@ -73,7 +73,7 @@ def test_a_viewer_held_seven_seconds_by_a_long_video_was_hooked() -> None:
     _close(state, PETS, "skip", 20.0, duration_s=120.0)
     _close(state, GAMING, "skip", 3.0, duration_s=120.0)
     assert state.topic_hooked[[PETS, GAMING]].tolist() == [1.0, 0.0]
-    assert state.topic_missed[[PETS, GAMING]].tolist() == [0.0, 1.0]
+    assert state.topic_missed[[PETS, GAMING]].tolist() == [0.0, 0.5]
 
 
 def test_a_skip_after_a_run_of_its_topic_counts_less_against_the_topic() -> None:
