@@ -40,14 +40,14 @@ hold counted as a hook 0.199 / 542 s (3 s: 0.218 / 541 s, 10 s: 0.185 / 541 s); 
 metric, :mod:`engine.sim.metrics`), with the discount 0.207 / 534 s: a viewer that stays 6 s
 on everything is still a skipper, and with 5 s the personas' valid play rose past the
 calibration tolerance (0.52 vs 0.51; 0.507 at 7 s, 0.484 at main).
-Leaving after 2 s but before 7 s counted half a hook until issue 14's cold-start work; now
-half a miss (:data:`PARTIAL_MISSES`). As one miss, same personas (200 x 3 sessions x 3 seeds,
-main vs it): cold loved share 0.203 -> 0.230, cold watch per session 413 -> 422 s, cold watch per impression
-1-10 -> 41-80 +37% -> +48%, new creators' share (onboarded / cold) 9.3% / 11.8% -> 10.0% /
-13.2%; onboarded loved share 0.513 -> 0.485 and watch 553 -> 544 s (within the noise); the
-autopilot's 13 demo personas, cold, loved share of videos 21-30 0.115 -> 0.177. Half a miss
-instead: cold 0.223, 419 s, +46%; onboarded 0.495, 552 s (a reaction's likelihood ratio, loved
-vs indifferent topic, makes the partial worth about one miss).
+Leaving after 2 s but before 7 s counted half a hook until issue 14's cold-start work; now half a
+miss (:data:`PARTIAL_MISSES`). As one miss, same personas (200 x 3 sessions x 3 seeds, main vs it):
+cold loved share 0.203 -> 0.230, cold watch per session 413 -> 422 s, cold watch per impression 1-10
+-> 41-80 +37% -> +48%, new creators' share (onboarded / cold) 9.3% / 11.8% -> 10.0% / 13.2%;
+onboarded loved share 0.513 -> 0.485 and watch 553 -> 544 s (within the noise); the autopilot's 13
+demo personas, cold, loved share of videos 21-30 0.115 -> 0.177. Half a miss instead: cold 0.223,
+419 s, +46%; onboarded 0.495, 552 s (a reaction's likelihood ratio, loved vs indifferent topic,
+makes the partial worth about one miss).
 Tried and dropped in that work (cold loved share, main 0.196-0.203; "1 seed" = 200 x 3 x 1):
 hooks weighed by how unlikely the video was to hook anyone (from its background like and
 completion rates: a hook on a video everyone watches says little about its topic; 0.174, 1
@@ -116,15 +116,15 @@ EARLY_SKIP_S = 2.0  # left before this: the video never held the viewer at all
 # session (200 x 1 seed) 277 / 269 / 252 s at one / two / (three, without the half-hook)
 # misses: two is the compromise.
 EARLY_SKIP_MISSES = 2.0
-# A viewing left after EARLY_SKIP_S but before HELD_S (and before half the video) is half a
-# miss, a quarter of an early skip's weight. It used to count half a hook and half a miss, for a hooked viewer
-# leaving a long video part-way; since HELD_S that viewer counts as hooked, and what is left in
-# between is mostly a patient glance: traced cold personas leave this way 14% of the time on a
-# loved topic and 25% on an indifferent one, so it is evidence against the topic. As half a
+# A viewing left after EARLY_SKIP_S but before HELD_S (and before half the video) is half a miss,
+# a quarter of an early skip's weight. It used to count half a hook and half a miss, for a hooked
+# viewer leaving a long video part-way; since HELD_S that viewer counts as hooked, and what is
+# left in between is mostly a patient glance: traced cold personas leave this way 14% of the time
+# on a loved topic and 25% on an indifferent one, so it is evidence against the topic. As half a
 # hook it lifted an indifferent topic's long-run mean (~0.33) above an untried topic's prior
 # (~0.25), so topics only glanced at for a few seconds kept coming back (issue 14's cold start).
-# Half a miss rather than one: nearly all of one miss's gain for cold viewers, without most of
-# its cost for onboarded ones (figures in the module docstring).
+# Half a miss rather than one: nearly all of one miss's gain for cold viewers, without most of its
+# cost for onboarded ones (figures in the module docstring).
 PARTIAL_MISSES = 0.5
 # A viewing that lasted this long held the viewer: a hook, whatever the video's length (a
 # glance lasts a second or two; KuaiRand counts a "valid play" beyond 7 s).
