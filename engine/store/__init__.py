@@ -71,11 +71,12 @@ class Store(ActivityLog):
                 its first write.
         """
         path = Path(path)
-        if not (check and background and inspect_file(path) == "foryou" and writable(path)):
-            return cls(open_database(path, check=check), path)
+        kind = inspect_file(path) if check and background else None
+        if kind != "foryou" or not writable(path):
+            return cls(open_database(path, check=check, kind=kind), path)
         intact = IntactCheck(path)
         try:
-            db = open_database(path, pending=intact)
+            db = open_database(path, pending=intact, kind=kind)
         except BaseException:
             intact.wait()  # its verdict first: "damaged" says more than what failed meanwhile
             raise

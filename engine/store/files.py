@@ -334,7 +334,11 @@ def _check_replaceable(path: Path) -> None:
 
 
 def open_database(
-    path: Path, *, check: bool = True, pending: IntactCheck | None = None
+    path: Path,
+    *,
+    check: bool = True,
+    pending: IntactCheck | None = None,
+    kind: str | None = None,
 ) -> Database:
     """Open an existing foryou file, upgrading an older schema in place. A file this process
     may not write is opened read-only (reads work; the first write raises
@@ -346,6 +350,7 @@ def open_database(
             simulation's shards, may skip it).
         pending: a check already running in the background (then ``check`` is not run
             again): an upgrade, the only write here, waits for it.
+        kind: what :func:`inspect_file` already said of the file (it is not asked twice).
 
     Raises:
         NotAWorldError: the path is missing or is not a foryou database.
@@ -353,7 +358,7 @@ def open_database(
         NewerSchemaError: the file was written by a newer version of foryou.
         ReadOnlyError: an older schema needs an upgrade but the file is read-only.
     """
-    kind = inspect_file(path)
+    kind = kind or inspect_file(path)
     if kind == "missing":
         raise NotAWorldError(f"{path}: no such world (build it with `foryou seed --db {path}`)")
     if kind == "damaged":
