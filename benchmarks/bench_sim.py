@@ -10,6 +10,7 @@ logging on) on a 2-core machine. Run:
     python benchmarks/bench_sim.py --quick    # ~1 minute: fewer sizes
     python benchmarks/bench_sim.py --floors   # ~15 s: section 5 only
     python benchmarks/bench_sim.py --batched  # ~5 minutes: section 6 only
+    python benchmarks/bench_sim.py --batched --million  # and section 6c on 1M videos too
     python benchmarks/bench_sim.py --split    # ~1 minute: section 6e only
 
 It builds its worlds in a temporary folder (seed 7), and prints:
@@ -379,7 +380,10 @@ def _batched_kernels_us(catalog: Catalog, rng: np.random.Generator) -> list[tupl
     ]
 
 
-def batched(folder: Path) -> None:
+MILLION_BATCHES = (16, 256)  # a 1M world takes ~20-100 s to build: two batch sizes show the trend
+
+
+def batched(folder: Path, million: bool = False) -> None:
     print("\n6. The batched path (issue 15)")
     _next_many_vs_next(world(folder, 100_000))
     print("\n6b. Lockstep simulator, 100k videos, 256 personas x 2 sessions, 2 jobs (whole run)")
@@ -402,16 +406,15 @@ def batched(folder: Path) -> None:
         CPU_LOAD_HEADER,
     )
     measurements = []
-    for videos in (20_000, 100_000):
-        for size in (1, 16, 64, 256):
-            r, m = run(
-                world(folder, videos), users=256, sessions=2, jobs=1, log=False, shard_size=size
-            )
-            measurements.append(m)
-            print(
-                f"{videos:>8,} {size:>5} {r.events / r.engine_s:>9,.0f} "
-                f"{r.events / r.wall_s:>9,.0f} {r.events / m.cpu_s:>9,.0f} {cpu_load(m)}"
-            )
+    sizes = [(v, b) for v in (20_000, 100_000) for b in (1, 16, 64, 256)]
+    sizes += [(1_000_000, b) for b in MILLION_BATCHES] if million else []
+    for videos, size in sizes:
+        r, m = run(world(folder, videos), users=256, sessions=2, jobs=1, log=False, shard_size=size)
+        measurements.append(m)
+        print(
+            f"{videos:>8,} {size:>5} {r.events / r.engine_s:>9,.0f} "
+            f"{r.events / r.wall_s:>9,.0f} {r.events / m.cpu_s:>9,.0f} {cpu_load(m)}"
+        )
     warn(measurements)
     _compare_wall(folder)
     split(folder)
@@ -592,6 +595,9 @@ def main() -> None:
     parser.add_argument("--floors", action="store_true", help="only section 5 (~15 s)")
     parser.add_argument("--batched", action="store_true", help="only section 6 (~5 minutes)")
     parser.add_argument("--split", action="store_true", help="only section 6e (~1 minute)")
+    parser.add_argument(
+        "--million", action="store_true", help="section 6c also on a 1M world (+5-8 minutes)"
+    )
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="foryou-bench-"))
@@ -600,7 +606,7 @@ def main() -> None:
             floors(folder, 100_000)
             return
         if args.batched:
-            batched(folder)
+            batched(folder, million=args.million)
             return
         if args.split:
             split(folder)
@@ -618,7 +624,7 @@ def main() -> None:
         profile(folder, 100_000, log=False)
         profile(folder, 100_000, log=True)
         floors(folder, 100_000)
-        batched(folder)
+        batched(folder, million=args.million)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

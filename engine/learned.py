@@ -440,11 +440,9 @@ class Learner:
         if stored is not None:
             self.model = OnlineLogit.from_json(stored, config)
         else:
-            self.model = OnlineLogit.prior(config)
-            history = source.learning_history(WARM_START_LIMIT)
-            inputs, rates, labels = history_examples(history, config)
-            self.model.fit(inputs, rates, labels)
-            self.warm_started = len(inputs)
+            self.model, self.warm_started = fitted_on(
+                source.learning_history(WARM_START_LIMIT), config
+            )
         self._sink = sink
 
     def save(self) -> None:
@@ -512,6 +510,16 @@ class Learner:
         self._since_save += 1
         if self._since_save >= SAVE_EVERY:
             self.save()
+
+
+def fitted_on(rows: Iterable[Mapping[str, Any]], config: Config) -> tuple[OnlineLogit, int]:
+    """The warm start of a file without a stored model: the formula's weights fitted on its
+    logged impressions (:meth:`ModelSource.learning_history`'s rows), and how many closed.
+    """
+    model = OnlineLogit.prior(config)
+    inputs, rates, labels = history_examples(rows, config)
+    model.fit(inputs, rates, labels)
+    return model, len(inputs)
 
 
 def history_examples(rows: Iterable[Mapping[str, Any]], config: Config) -> tuple[F64, F64, F64]:

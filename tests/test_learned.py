@@ -257,6 +257,42 @@ def test_a_logged_simulation_leaves_a_model_fitted_on_every_shard(world_path: Pa
         assert again.learner.warm_started == impressions  # every shard's viewings
 
 
+def test_a_simulation_starts_from_the_model_the_file_history_gives(world_path: Path) -> None:
+    """A file with logged viewings and no stored model: the feed opens with a model fitted on
+    them, so a simulation on that file must start every shard from that model too (it
+    started from the bare formula, as if nobody had ever watched)."""
+    import sqlite3
+
+    from engine.sim import runner
+    from engine.sim.experiment import RunSpec, run_experiment
+    from engine.sim.runner import Arm
+
+    logged = RunSpec(db_path=world_path, users=6, sessions=1, seed=1, log=True, shard_size=3)
+    run_experiment(logged, [Arm("history", Config())])
+    with sqlite3.connect(world_path) as conn:
+        assert conn.execute("SELECT count(*) FROM learned_models").fetchone()[0] == 0
+    with Engine.open(world_path, log=False) as feed:
+        assert feed.learner is not None and feed.learner.model is not None
+        opened_with = feed.learner.model.weights.copy()
+    assert not np.array_equal(opened_with, OnlineLogit.prior(Config()).weights)
+
+    started_with: list[np.ndarray] = []
+    drive = runner._drive
+
+    def spy(engine: Engine, *args: object) -> object:
+        assert engine.learner is not None and engine.learner.model is not None
+        started_with.append(engine.learner.model.weights.copy())
+        return drive(engine, *args)  # type: ignore[arg-type]
+
+    quiet = RunSpec(db_path=world_path, users=4, sessions=1, seed=2, shard_size=2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "_drive", spy)
+        run_experiment(quiet, [Arm("engine", Config())])
+    assert len(started_with) == 2
+    for weights in started_with:
+        np.testing.assert_allclose(weights, opened_with, rtol=1e-9, atol=1e-12)
+
+
 def test_what_everyone_likes_is_learned_to_hold_viewers(world_path: Path) -> None:
     """A viewer who watches through the videos everyone likes and skips the others teaches a
     positive weight on 'liked by everyone' for completion, whatever their length (a long

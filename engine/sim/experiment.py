@@ -8,7 +8,10 @@ cut into shards of ``shard_size`` in order; the shards, not the workers, define 
 engine, which is why ``jobs`` never changes a result.
 
 Every arm starts from one :class:`StartState` read before the first arm runs, so arms that log
-into the world file do not see each other's activity.
+into the world file do not see each other's activity. A file with logged impressions but no
+stored learned model is what an opening engine fits its model on (:mod:`engine.learned`'s warm
+start); the run fits it too, once per arm before its shards start (:func:`warm_models`), so a
+simulation starts from the model the feed would open with.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +27,11 @@ import numpy.typing as npt
 
 from engine.api import Engine
 from engine.clock import VirtualClock
+from engine.learned import WARM_START_LIMIT, fitted_on
 from engine.sim.backends import Backend, RunBatch, shard_runner
 from engine.sim.persona import Taste, child, draw_taste, sign_up
 from engine.sim.runner import Arm, RunContext, Seat, ShardResult, ShardTask
-from engine.sim.snapshot import shared_world, take_start_state
+from engine.sim.snapshot import StartState, shared_world, take_start_state
 from engine.sim.trace import Population, Trace, stack_populations
 from engine.sim.watch import Behaviour
 from engine.store import Store
@@ -114,6 +118,7 @@ def run_experiment(
     window_h = max(arm.config.sources.trending_window_h for arm in arms)
     start = take_start_state(spec.db_path, spec.start_t - window_h * 3600.0)
     tastes = [draw_tastes(world, spec.seed, r, spec.users) for r in range(spec.replicates)]
+    warm = warm_models(spec.db_path, arms, start)
     report = progress or (lambda what, done: None)
     runs: dict[str, ArmRun] = {}
     context = RunContext(db_path=spec.db_path, start=start)
@@ -125,8 +130,26 @@ def run_experiment(
             def shard_done(done: int, total: int, a: int = a, name: str = arm.name) -> None:
                 report(name, (a + done / total) / len(arms))
 
-            runs[arm.name] = run_arm(spec, arm, world, tastes, run, shard_done)
+            runs[arm.name] = run_arm(
+                spec, arm, world, tastes, run, shard_done, model=warm.get(arm.name)
+            )
     return Experiment(spec=spec, runs=runs, world=world)
+
+
+def warm_models(path: Path, arms: Sequence[Arm], start: StartState) -> dict[str, str]:
+    """The learned model each learning arm's shards start from, by arm name: fitted on the
+    file's logged impressions under the arm's config, as an engine opening the file would
+    (none when the file stores a model, which every shard then loads, or logged nothing)."""
+    if start.model is not None:
+        return {}
+    learning = [arm for arm in arms if getattr(arm.spec.build(), "learner", None) is not None]
+    if not learning:
+        return {}
+    with Store.open(path, check=False) as store:  # checked as the run loaded the world
+        rows = store.learning_history(WARM_START_LIMIT)
+    if not rows:
+        return {}
+    return {arm.name: fitted_on(rows, arm.config)[0].to_json() for arm in learning}
 
 
 def run_arm(
@@ -136,11 +159,13 @@ def run_arm(
     tastes: list[list[Taste]],
     run: RunBatch,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    model: str | None = None,
 ) -> ArmRun:
     """Run one arm over every replicate's personas on ``run``'s workers
     (:func:`engine.sim.backends.shard_runner`)."""
     started = time.perf_counter()
-    tasks = _tasks(spec, arm, world, tastes)
+    tasks = [replace(task, model=model) for task in _tasks(spec, arm, world, tastes)]
     results = run(tasks, progress)
     if len(tasks) > 1 and tasks[0].log:
         _forget_shard_models(spec.db_path)

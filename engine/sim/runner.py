@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -105,6 +105,9 @@ class ShardTask:
     condition: str | None
     behaviour: Behaviour
     start_t: float
+    # The learned model the shard's engine starts from, when the run fitted one for its arm on
+    # the file's history (engine.sim.experiment.warm_models); None: the start state's.
+    model: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,7 +133,7 @@ def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
             task.arm.config,
             clock=clock,
             recorder=recorder_for(store, log=task.log),
-            start=context.start,
+            start=context.start if task.model is None else replace(context.start, model=task.model),
             world=world,
             condition=task.condition,
             policy=task.arm.spec.build(),  # built here: each worker its own, from the spec

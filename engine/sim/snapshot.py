@@ -33,8 +33,9 @@ class StartState:
     boost_rows: list[dict[str, Any]]
     events: list[tuple[float, int, str]]
     since: float  # events holds everything from this world time on
-    # The learned P(action) model as stored. A file without one is not fitted on its history
-    # here (that would ship every shard thousands of receipts): shards start from the prior.
+    # The learned P(action) model as stored. A file without one is fitted on its history once
+    # per arm before the shards start (engine.sim.experiment.warm_models), not by each shard
+    # (that would ship every shard thousands of receipts and fit it again per shard).
     model: str | None = None
     viewers: list[tuple[int, float]] = field(default_factory=list)  # active from since on
     positives: list[tuple[int, int, str]] = field(default_factory=list)  # every one, in order
