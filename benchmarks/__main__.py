@@ -35,7 +35,7 @@ def main() -> None:
             run("benchmarks.bench_engine", "1000000", "300")
         run("benchmarks.bench_render")
         run("benchmarks.bench_tui", *(["--quick"] if quick else []))
-        run("benchmarks.bench_sim", *(["--quick"] if quick else []))
+        run("benchmarks.bench_sim", *(["--quick"] if quick else ["--million"]))
         run("benchmarks.bench_reactions", *(["--users", "60", "--seeds", "0"] if quick else []))
         run("benchmarks.bench_learning", "--quick")  # the full scoreboard takes ~40 min: by hand
     print(f"at end: {load_now()}")
