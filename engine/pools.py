@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from engine.catalog import Catalog
 from engine.config import Pools as PoolsConfig
+from engine.idset import sorted_union
 
 OUTSIDE, TESTING, STOPPED, GRADUATED = -1, 0, 1, 2
 STATE_NAMES = {TESTING: "testing", STOPPED: "stopped", GRADUATED: "graduated"}
@@ -188,7 +189,7 @@ class TestPools:
         self._view = self._listed = None
         self.state[new] = TESTING
         still = self._testing[self.state[self._testing] == TESTING]
-        self._testing = np.union1d(still, new).astype(np.int64)
+        self._testing = sorted_union(still, new)  # new ones were outside: no overlap
 
     def started(self) -> I64:
         """Videos still testing whose pool has begun counting (a viewer or a later pool), the
