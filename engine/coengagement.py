@@ -166,7 +166,7 @@ def _summed_counts(table: _Table, keys: npt.NDArray[np.integer]) -> F64:
     partners, running = table
     if len(partners) == 0:
         return np.zeros(len(keys), dtype=np.float64)
-    lo, hi = np.searchsorted(partners, keys), np.searchsorted(partners, keys, "right")
+    lo, hi = partners.searchsorted(keys), partners.searchsorted(keys, "right")
     result: F64 = running[hi] - running[lo]
     return result
 

@@ -85,7 +85,7 @@ class IdSet:
         members = self.array()
         if len(members) == 0 or len(ids) == 0:
             return np.zeros(0, dtype=np.int64)
-        where = np.minimum(np.searchsorted(ids, members), len(ids) - 1)
+        where = np.minimum(ids.searchsorted(members), len(ids) - 1)
         at: I64 = where[ids[where] == members]
         return at
 
@@ -95,7 +95,7 @@ def in_sorted(values: npt.NDArray[np.integer], members: npt.NDArray[np.integer])
     few hundred candidates against a short list, without ``isin``'s sorts)."""
     if len(members) == 0:
         return np.zeros(len(values), dtype=bool)
-    where = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    where = np.minimum(members.searchsorted(values), len(members) - 1)
     found: Mask = members[where] == values
     return found
 
