@@ -183,15 +183,17 @@ def scaling(n_picks: int) -> None:
     print(f"\nnext() by catalogue size ({n_picks} picks each, scan = embedding @ query + top-200):")
     print(
         "| videos | next p50 | next p99 | scan p99 | next/scan p99 | "
-        "next cpu p50 · p99 | next/scan cpu p99 | record p99 (cpu) | open | load |"
+        "next cpu p50 · p99 | next/scan cpu p99 | next cold p50 · warm p99 (cpu) | "
+        "record p99 (cpu) | open | load |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
         print(
             f"| {row['videos']:,} | {row['next_p50_ms']:.2f} ms | {row['next_p99_ms']:.2f} ms | "
             f"{row['scan_p99_ms']:.2f} ms | {row['next_p99_ms'] / row['scan_p99_ms']:.2f}× | "
             f"{row['next_cpu_p50_ms']:.2f} · {row['next_cpu_p99_ms']:.2f} ms | "
             f"{row['next_cpu_p99_ms'] / row['scan_cpu_p99_ms']:.2f}× | "
+            f"{row['next_cold_cpu_p50_ms']:.2f} · {row['next_warm_cpu_p99_ms']:.2f} ms | "
             f"{row['record_p99_ms']:.2f} ms ({row['record_cpu_p99_ms']:.2f}) | "
             f"{row['open_s']:.2f} s | "
             f"{row['load_before']:.2f} → {row['load_after']:.2f} |"
