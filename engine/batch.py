@@ -105,7 +105,7 @@ class Batch:
             if len(known) == 0:
                 return np.full(len(keys), default, dtype=np.float64)
             wanted = keys if self.viewers == 1 else self.keys(keys)
-            where = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+            where = np.minimum(known.searchsorted(wanted), len(known) - 1)
             hit: F64 = np.where(known[where] == wanted, found[where], default)
             return hit
         if sum(len(table) for table in tables) > len(keys):
@@ -125,7 +125,7 @@ class Batch:
         if len(known) == 0:
             return np.full(len(keys), default, dtype=np.float64)
         wanted = self.keys(keys)
-        where = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+        where = np.minimum(known.searchsorted(wanted), len(known) - 1)
         result: F64 = np.where(known[where] == wanted, found[where], default)
         return result
 
@@ -156,7 +156,7 @@ class Batch:
         if len(known) == 0:
             return np.zeros(len(keys), dtype=bool)
         wanted = self.keys(keys)
-        where = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+        where = np.minimum(known.searchsorted(wanted), len(known) - 1)
         hit: Mask = known[where] == wanted
         return hit
 
@@ -167,14 +167,14 @@ class Batch:
         if self.viewers == 1:
             row = padded[0]
             ordered = np.sort(row[row >= 0])
-            alone: I64 = np.searchsorted(ordered, keys, "right") - np.searchsorted(ordered, keys)
+            alone: I64 = ordered.searchsorted(keys, "right") - ordered.searchsorted(keys)
             return alone
         owner = np.repeat(np.arange(self.viewers, dtype=np.int64), padded.shape[1])
         flat = padded.ravel().astype(np.int64)
         real = flat >= 0
         known = np.sort((owner[real] << _SHIFT) | flat[real])
         wanted = self.keys(keys)
-        counts: I64 = np.searchsorted(known, wanted, "right") - np.searchsorted(known, wanted)
+        counts: I64 = known.searchsorted(wanted, "right") - known.searchsorted(wanted)
         return counts
 
     def keys(self, keys: npt.NDArray[np.integer]) -> I64:

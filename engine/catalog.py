@@ -60,7 +60,7 @@ class Groups:
     def newest(self, g: int, now: float, n: int) -> I64:
         """The ``n`` newest videos of group ``g`` already published at ``now``."""
         lo, hi = int(self.bounds[g]), int(self.bounds[g + 1])
-        start = lo + int(np.searchsorted(self.neg_published[lo:hi], -now))
+        start = lo + int(self.neg_published[lo:hi].searchsorted(-now))
         return self.ids[start : min(start + n, hi)]
 
 

@@ -40,6 +40,7 @@ class Pairs:
         self.capacity = capacity
         self.partners: dict[int, dict[int, int]] = {}
         self._ranked: dict[int, list[tuple[int, int]]] = {}  # rows strongest first, until changed
+        self.changes = 0  # counts every change: what was read of the rows is good until it moves
 
     def add(self, a: int, b: int) -> None:
         """Count one more co-engagement of ``a`` and ``b`` (both directions)."""
@@ -48,6 +49,7 @@ class Pairs:
             self._bump(b, a)
 
     def _bump(self, key: int, other: int) -> None:
+        self.changes += 1
         self._ranked.pop(key, None)
         row = self.partners.setdefault(key, {})
         if other not in row and len(row) >= self.capacity:
@@ -76,6 +78,9 @@ class CoEngagement:
         self.videos = Pairs()
         self.creators = Pairs()
         self._recent: dict[int, deque[int]] = {}  # viewer -> recent positive videos
+        # The count tables of the last seeds scored, until the seeds or the counts change: a
+        # viewer who skips keeps its seeds, and its next pick reads the same tables.
+        self._tables: tuple[tuple[object, ...], _Table, _Table] | None = None
 
     def load(self, rows: Iterable[tuple[int, int, str]]) -> None:
         """Rebuild from recorded (viewer, video, kind) rows in the order they were recorded."""
@@ -125,29 +130,43 @@ class CoEngagement:
         total = np.zeros(len(ids), dtype=np.float64)
         if not seeds or len(ids) == 0:
             return total
-        videos = [self.videos.partners.get(seed, {}) for seed in seeds]
-        creators = [self.creators.partners.get(int(self.creator_of[seed]), {}) for seed in seeds]
-        total += _summed_counts(videos, ids)
-        total += 0.5 * _summed_counts(creators, self.creator_of[ids])
+        key = (*seeds, self.videos.changes, self.creators.changes)
+        if self._tables is None or self._tables[0] != key:
+            videos = [self.videos.partners.get(seed, {}) for seed in seeds]
+            creators = [
+                self.creators.partners.get(int(self.creator_of[seed]), {}) for seed in seeds
+            ]
+            self._tables = (key, _summed_table(videos), _summed_table(creators))
+        _, videos_table, creators_table = self._tables
+        total += _summed_counts(videos_table, ids)
+        total += 0.5 * _summed_counts(creators_table, self.creator_of[ids])
         result: F64 = np.log1p(total)
         return result
 
 
-def _summed_counts(rows: Sequence[dict[int, int]], keys: npt.NDArray[np.integer]) -> F64:
-    """The counts of each key summed over several rows, 0 where absent. Counts are whole
+_Table = tuple[I64, F64]  # partners, ascending, and the running sum of their counts
+
+
+def _summed_table(rows: Sequence[dict[int, int]]) -> _Table:
+    """Several rows' entries as one table :func:`_summed_counts` reads. Counts are whole
     numbers, so running sums over the rows' entries sorted by partner give the same totals as
     adding them row by row, whatever the order: a few calls, however many rows changed since
     the last pick (a seed's row changes with every positive paired with it)."""
     n = sum(map(len, rows))
-    if n == 0:
-        return np.zeros(len(keys), dtype=np.float64)
     partners = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=n)
     counts = np.fromiter(chain.from_iterable(r.values() for r in rows), dtype=np.float64, count=n)
     order = np.argsort(partners, kind="stable")
-    partners = partners[order]
     running = np.zeros(n + 1, dtype=np.float64)
     np.cumsum(counts[order], out=running[1:])
-    lo, hi = np.searchsorted(partners, keys), np.searchsorted(partners, keys, "right")
+    return partners[order], running
+
+
+def _summed_counts(table: _Table, keys: npt.NDArray[np.integer]) -> F64:
+    """The counts of each key summed over the table's rows, 0 where absent."""
+    partners, running = table
+    if len(partners) == 0:
+        return np.zeros(len(keys), dtype=np.float64)
+    lo, hi = partners.searchsorted(keys), partners.searchsorted(keys, "right")
     result: F64 = running[hi] - running[lo]
     return result
 

@@ -85,7 +85,7 @@ class IdSet:
         members = self.array()
         if len(members) == 0 or len(ids) == 0:
             return np.zeros(0, dtype=np.int64)
-        where = np.minimum(np.searchsorted(ids, members), len(ids) - 1)
+        where = np.minimum(ids.searchsorted(members), len(ids) - 1)
         at: I64 = where[ids[where] == members]
         return at
 
@@ -95,9 +95,34 @@ def in_sorted(values: npt.NDArray[np.integer], members: npt.NDArray[np.integer])
     few hundred candidates against a short list, without ``isin``'s sorts)."""
     if len(members) == 0:
         return np.zeros(len(values), dtype=bool)
-    where = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    where = np.minimum(members.searchsorted(values), len(members) - 1)
     found: Mask = members[where] == values
     return found
+
+
+def sorted_union(a: I64, b: I64) -> I64:
+    """``np.union1d`` of two sorted arrays of distinct ids: a stable sort merges the two runs
+    in one pass (numpy 2.4's ``union1d`` goes through a generic ``unique`` that took a
+    millisecond on the ten thousand videos of the test pools, at every trending refresh)."""
+    merged = np.sort(np.concatenate((a, b)), kind="stable")
+    keep = np.empty(len(merged), dtype=bool)
+    keep[:1] = True
+    np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+    union: I64 = merged[keep]
+    return union
+
+
+def distinct(values: npt.NDArray[np.integer]) -> tuple[I64, I64]:
+    """``np.unique(values, return_inverse=True)`` of a 1-d array, by one stable sort: the
+    distinct values, ascending, and where each of ``values`` sits among them."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order].astype(np.int64)
+    first = np.empty(len(values), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
 
 
 class SparseTable(dict[int, float]):

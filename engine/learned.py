@@ -164,7 +164,7 @@ def _initial_calibration() -> F64:
 
 def _bucket_of(log_duration: F64 | float) -> I64:
     """The duration bucket (:data:`SKIP_BUCKETS_S`) of a "duration (log)" input."""
-    result: I64 = np.searchsorted(_LOG_BUCKETS, log_duration, side="right")
+    result: I64 = _LOG_BUCKETS.searchsorted(log_duration, side="right")
     return result
 
 

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from engine.catalog import Catalog
 from engine.config import Pools as PoolsConfig
+from engine.idset import sorted_union
 
 OUTSIDE, TESTING, STOPPED, GRADUATED = -1, 0, 1, 2
 STATE_NAMES = {TESTING: "testing", STOPPED: "stopped", GRADUATED: "graduated"}
@@ -131,6 +132,11 @@ class TestPools:
         # view() until the pools next change (most picks change no pool: a next() alone
         # then reads the lists without rebuilding them).
         self._view: PoolView | None = None
+        # The last view's lists of testing videos, kept while no video enters or leaves a
+        # pool: a view of a testing video moves only the short started list, and rebuilding
+        # the thousands of testing rows (and their masks) after every such view was a pick in
+        # five paying for it.
+        self._listed: PoolView | None = None
         # When each creator's first video was published: a creator whose first upload is
         # still fresh is new, and their videos come first to a first audience.
         videos = catalog.world.videos
@@ -145,7 +151,7 @@ class TestPools:
             self.impressions[v] = int(impressions)  # type: ignore[call-overload]
             self.completions[v] = int(completions)  # type: ignore[call-overload]
             self.likes[v] = int(likes)  # type: ignore[call-overload]
-        self._view = None
+        self._view = self._listed = None
         self._testing = np.flatnonzero(self.state == TESTING).astype(np.int64)
         begun = (self.stage > 0) | (self.impressions > 0)
         self._started = set(np.flatnonzero(begun & (self.state == TESTING)).tolist())
@@ -180,10 +186,10 @@ class TestPools:
         self.audience = sum(1 for t in self._last_active.values() if t <= now)
         recent = self.catalog.published_between(now - self.window_s, now)
         new = recent[self.state[recent] == OUTSIDE]
-        self._view = None
+        self._view = self._listed = None
         self.state[new] = TESTING
         still = self._testing[self.state[self._testing] == TESTING]
-        self._testing = np.union1d(still, new).astype(np.int64)
+        self._testing = sorted_union(still, new)  # new ones were outside: no overlap
 
     def started(self) -> I64:
         """Videos still testing whose pool has begun counting (a viewer or a later pool), the
@@ -202,11 +208,24 @@ class TestPools:
         return self._view
 
     def _view_now(self) -> PoolView:
-        testing = self._testing[self.state[self._testing] == TESTING]
         started = self.started()
         published = self.catalog.world.videos.published_at
+        listed = self._listed
+        if listed is not None:  # the same testing videos: only the started list moved
+            self._listed = PoolView(
+                testing=listed.testing,
+                testing_published=listed.testing_published,
+                testing_debut=listed.testing_debut,
+                testing_topic=listed.testing_topic,
+                started=started,
+                started_published=published[started],
+                window_s=self.window_s,
+                _masks=listed._masks,  # they read the testing lists only
+            )
+            return self._listed
+        testing = self._testing[self.state[self._testing] == TESTING]
         creator = self.catalog.world.videos.creator_id
-        return PoolView(
+        self._listed = PoolView(
             testing=testing,
             testing_published=published[testing],
             testing_debut=self.debut[creator[testing]],
@@ -215,6 +234,7 @@ class TestPools:
             started_published=published[started],
             window_s=self.window_s,
         )
+        return self._listed
 
     def new_creators(self, ids: I64, now: float) -> npt.NDArray[np.bool_]:
         """Which of ``ids`` come from a creator whose first upload is inside the fresh window
@@ -254,6 +274,8 @@ class TestPools:
         its pool had begun counting (a first view opens it, a decision closes it)."""
         v = checkpoint.video_id
         stage, state, impressions, completions, likes = checkpoint.counts
+        if state != self.state[v]:
+            self._listed = None
         self._view = None
         self.stage[v], self.state[v] = stage, state
         self.impressions[v], self.completions[v], self.likes[v] = impressions, completions, likes
@@ -299,6 +321,7 @@ class TestPools:
         else:
             self.state[video_id] = GRADUATED if beats else STOPPED
             self._started.discard(video_id)
+            self._listed = None  # it leaves the testing list
 
     def row(self, video_id: int, now: float) -> tuple[object, ...]:
         return (

@@ -60,7 +60,7 @@ class TopicIndex:
         """Similarity of every video of one topic (in grouped order), excluded ones -inf."""
         lo, hi = int(self.bounds[topic]), int(self.bounds[topic + 1])
         sims: F32 = self.matrix[lo:hi] @ query
-        a, b = np.searchsorted(excluded, (lo, hi))
+        a, b = excluded.searchsorted((lo, hi))
         sims[excluded[a:b] - lo] = -np.inf
         return sims
 

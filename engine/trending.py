@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.catalog import Catalog
+from engine.idset import distinct, sorted_union
 from engine.world import NO_ID
 
 REFRESH_S = 600.0
@@ -55,7 +56,7 @@ class Trending:
         moving = velocity > 0
         ids, velocity = ids[moving], velocity[moving]
         # Fastest first; equal velocities in id order, so the list never depends on the sort.
-        self.top_videos = ids[np.lexsort((ids, -velocity))][:TOP_N].astype(np.int64)
+        self.top_videos = ids[fastest(velocity, TOP_N)].astype(np.int64)
         self._by_hashtag = self._by_sound = None
         self.computed_at = now
 
@@ -69,9 +70,9 @@ class Trending:
         if not self.events:
             return inside, background
         _, videos, weights = zip(*self.events, strict=True)
-        live_ids, where = np.unique(np.array(videos, dtype=np.int64), return_inverse=True)
+        live_ids, where = distinct(np.array(videos, dtype=np.int64))
         live = np.bincount(where, weights=np.array(weights, dtype=np.float64))
-        ids = np.union1d(inside, live_ids)
+        ids = sorted_union(inside, live_ids)
         velocity = np.zeros(len(ids), dtype=np.float64)
         velocity[np.searchsorted(ids, inside)] = background
         velocity[np.searchsorted(ids, live_ids)] += live
@@ -163,7 +164,7 @@ class Trending:
         gathered = np.diff(np.log(age_h + 2.0), axis=1)
         background = self._engagement(background_ids)[:, None] * gathered
         live_videos, live = self._live_buckets(start, buckets, bucket_s)
-        ids = np.union1d(background_ids, live_videos)
+        ids = sorted_union(background_ids, live_videos)
         per_bucket = np.zeros((len(ids), buckets), dtype=np.float64)
         per_bucket[np.searchsorted(ids, background_ids)] = background
         per_bucket[np.searchsorted(ids, live_videos)] += live
@@ -176,7 +177,7 @@ class Trending:
             return np.zeros(0, dtype=np.int64), np.zeros((0, buckets), dtype=np.float64)
         times, videos, weights = (np.array(column) for column in zip(*recent, strict=True))
         bucket = np.minimum(buckets - 1, ((times - start) // bucket_s).astype(np.int64))
-        ids, row = np.unique(videos.astype(np.int64), return_inverse=True)
+        ids, row = distinct(videos.astype(np.int64))
         live = np.zeros((len(ids), buckets), dtype=np.float64)
         np.add.at(live, (row, bucket), weights.astype(np.float64))
         return ids, live
@@ -187,6 +188,18 @@ class Trending:
         engagement = counts["likes"][ids] + 3 * counts["shares"][ids]
         engagement = engagement + 0.3 * counts["completions"][ids]
         return np.asarray(engagement + 3 * counts["follows"][ids], dtype=np.float64)
+
+
+def fastest(velocity: F64, n: int) -> I64:
+    """The positions of the ``n`` highest velocities, highest first, ties in position order:
+    ``np.lexsort((positions, -velocity))[:n]``, sorting only the velocities that can be among
+    them (a full sort of every moving video cost a third of a millisecond at each refresh)."""
+    candidates = np.arange(len(velocity))
+    if len(velocity) > n > 0:
+        nth = np.partition(velocity, len(velocity) - n)[len(velocity) - n]  # the n-th highest
+        candidates = np.flatnonzero(velocity >= nth)  # every tie with it too, in order
+    ranked: I64 = candidates[np.argsort(-velocity[candidates], kind="stable")][:n]
+    return ranked
 
 
 @dataclass(frozen=True)

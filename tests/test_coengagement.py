@@ -41,6 +41,20 @@ def test_scores_are_zero_for_strangers_and_grow_with_counts() -> None:
     assert scores[0] > scores[1] > scores[2] == 0.0  # 11 shares video 3's creator only
 
 
+def test_scores_follow_every_new_positive_of_anyone() -> None:
+    """A viewer's next pick scores with the counts as they stand, even when its own seeds have
+    not moved since its last pick: another viewer's positives count at once."""
+    index = CoEngagement(CREATORS)
+    index.load([(1, 0, "complete"), (1, 3, "complete")])
+    candidates = np.array([3, 6, 11])
+    before = index.scores(candidates, seeds=[0]).tolist()
+    assert index.scores(candidates, seeds=[0]).tolist() == before
+    index.load([(2, 0, "complete"), (2, 6, "complete")])  # someone else pairs 0 with 6
+    after = index.scores(candidates, seeds=[0]).tolist()
+    assert after[0] == before[0] and after[1] > before[1] == 0.0
+    assert index.scores(candidates, seeds=[3]).tolist() != after
+
+
 def test_a_video_keeps_only_its_strongest_partners() -> None:
     pairs = Pairs()
     for _ in range(3):

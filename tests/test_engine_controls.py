@@ -45,6 +45,19 @@ def test_refresh_forgets_interests_but_keeps_follows_hides_and_filters(demo_worl
     assert after.topic_sliders == {"cooking": 2.0}
 
 
+def test_a_changed_keyword_filter_holds_from_the_next_pick(demo_world: Path) -> None:
+    """A viewer who swaps one filter word for another meets neither the second word from the
+    next pick on, nor the first again once it is back, whatever was kept between picks."""
+    eng = Engine.open(demo_world, clock=VirtualClock(0.0), log=False)
+    uid = eng.new_user(interests=["comedy"])
+    for words in (["the"], ["you"], ["the"], ["the", "you"]):
+        eng.set_controls(uid, keyword_filters=words)
+        for _ in range(8):
+            video = eng.next(uid).video
+            assert not any(word in video.caption.lower() for word in words)
+            eng.record(uid, video.id, "skip", watched_s=2.0)
+
+
 def test_topic_sliders_turn_a_topic_down_and_up(demo_world: Path) -> None:
     eng = Engine.open(demo_world, clock=VirtualClock(0.0), log=False)
     interests = ["comedy", "dance", "pets"]

@@ -11,7 +11,7 @@ import pytest
 from engine import Engine, VirtualClock
 from engine.candidates import SourceContext, fresh
 from engine.config import Config, ConfigError, Pools, Rerank, parse_config
-from engine.pools import STOPPED, TestPools
+from engine.pools import GRADUATED, STOPPED, TESTING, TestPools
 from tests.tinyworld import NOW, tiny_catalog
 
 HOUR = 3600.0
@@ -119,6 +119,28 @@ def test_the_fresh_source_reads_the_pools_as_they_stand_after_each_change() -> N
     pools.state[5] = STOPPED  # as a pool's decision would, then the list is rebuilt
     pools.load([])
     assert 5 not in pools.view().testing.tolist()
+
+
+def test_a_video_leaving_its_pool_leaves_the_fresh_source_at_once() -> None:
+    """A view of a testing video keeps the pools' list of testing videos (only the started
+    list moves), but a video that graduates from its last pool is gone from the next pick's
+    list, and back in it if that last view is put back after a failed write."""
+    pools = _pools()
+    pools.admit(NOW)
+    pools.stage[5] = len(pools.sizes) - 1  # its last pool
+    assert pools.view().testing.tolist() == [5]
+    pools.on_view(5, completed=True)
+    assert pools.view().testing.tolist() == [5] and pools.view().started.tolist() == [5]
+    for _ in range(pools.size(len(pools.sizes) - 1) - 2):
+        pools.on_view(5, completed=True)
+    checkpoint = pools.checkpoint(5)
+    pools.on_view(5, completed=True)
+    assert pools.state[5] == GRADUATED
+    view = pools.view()
+    assert view.testing.tolist() == [] and not view.testing_at(NOW).any()
+    pools.restore(checkpoint)
+    assert pools.state[5] == TESTING
+    assert pools.view().testing.tolist() == [5] and pools.view().testing_at(NOW).tolist() == [True]
 
 
 def _reloaded(pools: TestPools) -> TestPools:

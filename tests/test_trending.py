@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from engine import Engine, VirtualClock
+from engine.idset import distinct, sorted_union
 from engine.pools import TESTING
-from engine.trending import TOP_N
+from engine.trending import TOP_N, fastest
 from engine.world import NO_ID
 
 
@@ -108,3 +109,26 @@ def test_live_reactions_come_on_top_of_the_background(world_template: Path) -> N
     assert tags, "the shared video's hashtags should be among the top 40"
     for tag in tags:  # the share itself also joins the video's counts, so "at least"
         assert after[tag][-1] >= before[tag][-1] + 3.0 - 1e-9
+
+
+def test_the_fastest_videos_come_as_a_full_sort_ranks_them_ties_included() -> None:
+    """Trending's top list sorts only the velocities that can make it: the same list as a
+    full sort, ties broken by id, even with a tie across the cut."""
+    rng = np.random.default_rng(3)
+    for n, size in [(400, 5000), (5, 12), (10, 10), (3, 2), (4, 0)]:
+        velocity = rng.integers(1, 6, size).astype(np.float64) / 4  # many ties
+        ids = np.arange(size)
+        expected = np.lexsort((ids, -velocity))[:n]
+        assert fastest(velocity, n).tolist() == expected.tolist()
+
+
+def test_sorted_id_helpers_answer_as_numpy_does() -> None:
+    rng = np.random.default_rng(4)
+    for size in (0, 1, 7, 3000):
+        a = np.unique(rng.integers(0, 5000, size))
+        b = np.unique(rng.integers(0, 5000, size // 2 + 1))
+        assert sorted_union(a, b).tolist() == np.union1d(a, b).tolist()
+        values = rng.integers(0, 50, size)
+        found, inverse = distinct(values)
+        expected, where = np.unique(values, return_inverse=True)
+        assert found.tolist() == expected.tolist() and inverse.tolist() == where.tolist()

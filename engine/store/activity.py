@@ -159,10 +159,14 @@ class ActivityLog:
     def add_impression(self, row: Mapping[str, Any]) -> int:
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
+        insert = f"INSERT INTO impressions ({columns}) VALUES ({marks})"
+        if self.db.conn.in_transaction:
+            # Inside the pick's (or a batch's) transaction: one statement is atomic alone
+            # (SQLite backs a failed statement out and keeps the transaction), so a savepoint
+            # around it only added two statements and a random name to every pick.
+            return int(self.db.execute(insert, list(row.values())).lastrowid or 0)
         with self.db.atomic():
-            cursor = self.db.execute(
-                f"INSERT INTO impressions ({columns}) VALUES ({marks})", list(row.values())
-            )
+            cursor = self.db.execute(insert, list(row.values()))
         return int(cursor.lastrowid or 0)
 
     def add_revisit(
