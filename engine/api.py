@@ -472,11 +472,32 @@ class Engine:
             pending.append(state)
         decisions += self._pick_batch(pending, times[len(times) - len(pending) :])
         captions = self.store.captions([d.video_id for d in decisions])
-        with self._transaction():
-            return [
-                self._serve(state, decision, now, captions[decision.video_id])
-                for state, decision, now in zip(states, decisions, times, strict=True)
-            ]
+        sessions = [state.session_id for state in states]
+        try:
+            with self._transaction():
+                return [
+                    self._serve(state, decision, now, captions[decision.video_id])
+                    for state, decision, now in zip(states, decisions, times, strict=True)
+                ]
+        except BaseException:
+            self._unserve(states, sessions)
+            raise
+
+    def _unserve(self, states: Sequence[UserState], sessions: Sequence[int | None]) -> None:
+        """A batch whose writes failed (a full disk, Ctrl+C) was rolled back in the file, so
+        its viewers are read back from the file as they stood before it, each with the session
+        it had open: the picks already served in memory and a session started by the failed
+        write (its row rolled back: every later impression failed on it) are gone."""
+        if not self.recorder.writes:
+            return  # memory is the only record: there is nothing to disagree with
+        for state, session_id in zip(states, sessions, strict=True):
+            self._users.pop(state.user_id, None)
+            try:
+                again = self._load_user(state.user_id)
+            except Exception:  # unreadable now: the viewer's next call reads the file again
+                continue
+            again.session_id = session_id
+            self._users[state.user_id] = again
 
     def _serve(
         self, state: UserState, decision: Decision, now: float, caption: str
@@ -511,18 +532,28 @@ class Engine:
         The learned model is then stored once, as the block ends, rather than at each session
         end inside it: the file holds the same state once the transaction commits, and no
         other reader ever saw the states in between. Nested blocks join the outer one.
+
+        A call inside that fails (a full disk, Ctrl+C) wrote nothing and left the engine as it
+        was; the calls before it stay, in the file as in the engine: the block commits them,
+        then the error goes on (rolled back with it, they would live on in the engine alone).
         """
         if self._batching:
             yield
             return
         self._batching, self._save_waits = True, False
+        failed: BaseException | None = None
         try:
             with self._transaction():
-                yield
+                try:
+                    yield
+                except BaseException as error:
+                    failed = error
                 if self._save_waits and self.learner is not None:
                     self.learner.save()
         finally:
             self._batching = False
+        if failed is not None:
+            raise failed
 
     def _transaction(self) -> AbstractContextManager[object]:
         """One transaction around a batch's writes (each write keeps its own savepoint)."""
@@ -744,15 +775,16 @@ class Engine:
 
         Raises:
             ValueError: as :meth:`record`; the events before the refused one are recorded
-                (and committed), it and those after it are not.
+                (and committed), it and those after it are not. So with any other error of
+                an event's write (a full disk): the engine counted those before it.
         """
         ids: list[int] = []
-        refused: ValueError | None = None
+        refused: BaseException | None = None
         with self._transaction():
             for user_id, video_id, kind, details in events:
                 try:
                     ids.append(self.record(user_id, video_id, kind, **details))
-                except ValueError as error:  # nothing of it was written: keep those before
+                except Exception as error:  # nothing of it was written: keep those before
                     refused = error
                     break
         if refused is not None:

@@ -304,6 +304,104 @@ def test_a_lone_surrogate_is_a_value_error_and_writes_nothing(
     assert after == before
 
 
+def _feed(engine: Engine, viewers: list[int], rounds: int) -> list[list[int]]:
+    """Each viewer's picks over ``rounds`` rounds of next_many, each pick skipped at 1 s."""
+    picks: list[list[int]] = [[] for _ in viewers]
+    for _ in range(rounds):
+        for k, rec in enumerate(engine.next_many(viewers)):
+            picks[k].append(rec.video.id)
+            engine.record(viewers[k], rec.video.id, "skip", watched_s=1.0)
+    return picks
+
+
+def test_a_failed_impression_write_leaves_every_viewer_of_the_batch_as_it_was(
+    world_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk at the second viewer's impression: the batch's writes are rolled back, so
+    the first viewer's in-memory pick must go too, and the new session the failed write
+    started must not stay the viewer's (every later next() failed on its foreign key)."""
+    twin = tmp_path / "twin.db"
+    twin.write_bytes(world_path.read_bytes())
+    with Engine.open(twin, clock=VirtualClock(0.0)) as clean:
+        clean_viewers = [clean.new_user(name=n) for n in ("ann", "bob", "cy")]
+        expected = _feed(clean, clean_viewers, 4)
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as engine:
+        viewers = [engine.new_user(name=n) for n in ("ann", "bob", "cy")]
+        picks = _feed(engine, viewers, 2)
+        engine.end_session(viewers[1])  # bob's next pick opens a new session
+        written = engine.store.add_impression
+        calls = 0
+
+        def full_on_second(row: object) -> int:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise sqlite3.OperationalError("database or disk is full")
+            return written(row)  # type: ignore[arg-type]
+
+        with monkeypatch.context() as patch:
+            patch.setattr(engine.store, "add_impression", full_on_second)
+            with pytest.raises(sqlite3.OperationalError):
+                engine.next_many(viewers)
+        for k, more in enumerate(_feed(engine, viewers, 2)):
+            picks[k] += more
+    assert picks == expected  # as if the failed batch had never been asked for
+    positions = rows(
+        world_path,
+        "SELECT user_id, group_concat(position) FROM "
+        "(SELECT user_id, position FROM impressions ORDER BY id) GROUP BY user_id",
+    )
+    assert [p for _, p in positions] == ["0,1,2,3"] * 3
+    orphans = "SELECT count(*) FROM impressions WHERE session_id NOT IN (SELECT id FROM sessions)"
+    assert rows(world_path, orphans) == [(0,)]
+
+
+def test_a_failed_event_write_in_a_batch_keeps_the_events_before_it(
+    eng: Engine, world_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """record_many on a full disk at its second event: the first one counted in the engine
+    (profile, live counts, the learned model), so it must be in the file too, not rolled
+    back with the failed one."""
+    viewers = [eng.new_user(name=n) for n in ("ann", "bob")]
+    recs = eng.next_many(viewers)
+    batch = [
+        (u, r.video.id, "complete", {"watched_s": float(r.video.duration_s)})
+        for u, r in zip(viewers, recs, strict=True)
+    ]
+    written = eng.store.add_event
+    calls = 0
+
+    def full_on_second(*args: object, **kwargs: object) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return written(*args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(eng.store, "add_event", full_on_second)
+        with pytest.raises(sqlite3.OperationalError):
+            eng.record_many(batch)
+    assert rows(world_path, "SELECT user_id, kind FROM events") == [(viewers[0], "complete")]
+    eng.record_many(batch[1:])  # once the disk has room
+    assert rows(world_path, "SELECT user_id FROM events") == [(viewers[0],), (viewers[1],)]
+    # The same inside a block of calls (a simulation's round): what went before stays.
+    calls = 0
+
+    def like_all() -> None:
+        with eng.batch():
+            for user, video, _, _ in batch:
+                eng.record(user, video, "like")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(eng.store, "add_event", full_on_second)
+        with pytest.raises(sqlite3.OperationalError):
+            like_all()
+    assert rows(world_path, "SELECT user_id, kind FROM events WHERE kind = 'like'") == [
+        (viewers[0], "like")
+    ]
+
+
 def test_a_failed_write_leaves_the_engine_as_it_was(
     eng: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
