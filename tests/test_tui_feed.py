@@ -525,3 +525,37 @@ async def test_quit_works_from_every_panel(world: Path, panel: str) -> None:
         await pilot.press("q")
         assert isinstance(app.screen, SummaryScreen)
         assert [(e["kind"], e["video_id"]) for e in events(world)] == [("skip", first)]
+
+
+async def test_a_write_the_file_refuses_ends_the_feed_with_one_line_and_keeps_the_rest(
+    world: Path,
+) -> None:
+    """A full disk at a like: exit code 1 and one line naming the file (no traceback), and
+    the events before it stay in the file while the refused like is not there."""
+    import sqlite3
+
+    from tui.write_failure import WriteRefusedError
+
+    app = app_for(world)
+    shown: list[int] = []
+
+    async def skip_then_like_on_a_full_disk() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            shown.append(on_screen(app))
+            await pilot.press("j")  # a skip of the first video, then the second one
+            await pilot.pause()
+
+            def full_disk(*args: object, **kwargs: object) -> int:
+                raise sqlite3.OperationalError("database or disk is full")
+
+            app.engine.store.add_event = full_disk  # type: ignore[method-assign]
+            await pilot.press("l")
+            await pilot.pause()
+
+    with pytest.raises(WriteRefusedError, match=r"world\.db refused a write .*disk is full"):
+        await skip_then_like_on_a_full_disk()
+    assert app.return_code == 1
+    assert [(e["kind"], e["video_id"]) for e in events(world)] == [("skip", shown[0])]
+    rendered = WriteRefusedError(world, sqlite3.OperationalError("disk is full")).__rich__()
+    assert "\n" not in rendered.plain and rendered.plain.startswith("Error: world.db")

@@ -8,8 +8,10 @@ app (viewers) and :class:`~tui.session.FeedSession` (everything per video) call 
 from __future__ import annotations
 
 import gc
+import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -28,6 +30,7 @@ from tui.screens.summary import SummaryScreen
 from tui.screens.too_small import TooSmallScreen
 from tui.screens.viewers import ViewerScreen
 from tui.session import FeedSession
+from tui.write_failure import as_exit_error
 
 if TYPE_CHECKING:
     # The simulator loads only with --autopilot: ~40 ms of cold start otherwise.
@@ -243,9 +246,15 @@ class FeedApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.session is not None:
-            self.session.close()
+            # After a refused write the file may refuse this one too: what came before is saved.
+            with suppress(sqlite3.Error):
+                self.session.close()
         self.engine.close()
         gc.unfreeze()  # let what the app leaves behind be collected (tests run many apps)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A refused write (a full disk) ends the app with one line, not a traceback.
+        super()._handle_exception(as_exit_error(error, self.engine.store.path))
 
 
 def make_app(

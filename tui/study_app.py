@@ -14,8 +14,10 @@ bundle call itself, on its own thread: screens show what they are given and retu
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,6 +39,7 @@ from tui.screens.study_feed import StudyFeedScreen
 from tui.screens.study_questionnaire import QuestionnaireScreen
 from tui.screens.too_small import TooSmallScreen
 from tui.study_session import StudyFeedSession
+from tui.write_failure import as_exit_error
 
 HEADINGS = {
     "pre": "A FEW QUESTIONS BEFORE YOU START",
@@ -232,8 +235,14 @@ class StudyApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.session is not None:
-            self.session.close()
+            # After a refused write the file may refuse this one too: what came before is saved.
+            with suppress(sqlite3.Error):
+                self.session.close()
         self.bundle.close()
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A refused write (a full disk) ends the run with one line, not a traceback.
+        super()._handle_exception(as_exit_error(error, self.bundle.path))
 
     # -- terminal size ----------------------------------------------------------------------
 
