@@ -135,9 +135,10 @@ class Rerank(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     window: Count = 10  # recent picks the diversity rules look back on
     topic_cap: AtLeastOne = 6  # at most this many of one topic in the window
     explore_share: Fraction = 0.1  # probability mass reserved for exploration items
-    # ... and for new creators' uploads in their test pools (a fair first audience)
-    debut_share: Fraction = 0.08
-    debut_after: Count = 40  # ... once the viewer has seen this many (the first learn the viewer)
+    # New creators' uploads in their test pools are owed this share of each viewer's recent
+    # feed (a fair first audience): a pick's debut slot takes what the feed still owes them.
+    debut_share: Fraction = 0.10
+    debut_after: Count = 20  # ... once the viewer has seen this many (the first learn the viewer)
     cold_start_explore: Fraction = 0.15  # extra exploration for a young profile ...
     cold_start_videos: NonNegative = 8.0  # ... decaying by e every this many videos seen
     # Rank topics by their posterior mean, not a fresh Thompson draw, once the viewer has seen

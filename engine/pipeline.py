@@ -37,6 +37,9 @@ from engine.uncertainty import draw_multiplier_rows, with_raised
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 SLATE_SHOWN = 8
+# The most of one pick the debut slot takes, however far behind a viewer's feed is: a feed
+# that owes new creators several videos pays them back one at a time, not in a run.
+DEBUT_MASS_MAX = 0.5
 WIDEN_CHUNK = 5000
 
 
@@ -371,7 +374,7 @@ def decide_many(
         [list(s.shown) for s in states],
         world.catalog,
         world.config.rerank,
-        debut,
+        [slot.mask for slot in debut],
     )
     return [
         _decided(w, state, proposal, scored, new, slate, rng, policy)
@@ -386,7 +389,7 @@ def _decided(
     state: UserState,
     proposal: Proposal,
     scores: Scores,
-    debut: npt.NDArray[np.bool_],
+    debut: DebutSlot,
     slate: Slate,
     rng: np.random.Generator,
     policy: str,
@@ -398,14 +401,9 @@ def _decided(
     is_explore = source == CODE[Source.EXPLORE]
     slate_scores = slate.adjusted[slate.order]
     share = explore_share(config, len(state.seen))
-    is_debut = debut[slate.order]
+    is_debut = debut.mask[slate.order]
     probs = slate_probabilities(
-        slate_scores,
-        is_explore[slate.order],
-        config.pick,
-        share,
-        is_debut,
-        config.rerank.debut_share,
+        slate_scores, is_explore[slate.order], config.pick, share, is_debut, debut.mass
     )
     choice = choose(probs, rng)
     i = int(slate.order[choice.index])
@@ -417,7 +415,8 @@ def _decided(
         diversity_blocked=slate.blocked,
         slate=len(slate.order),
     )
-    receipt = ReceiptDraft(world, state, proposal, scores, slate, choice, i, funnel, policy)
+    slot = debut if is_debut[choice.index] and debut.mass > 0 else None
+    receipt = ReceiptDraft(world, state, proposal, scores, slate, choice, i, funnel, policy, slot)
     return Decision(
         video_id=int(ids[i]),
         source=PRIORITY[int(source[i])],
@@ -430,25 +429,60 @@ def _decided(
     )
 
 
-def _debut(
-    world: Shared, state: UserState, proposal: Proposal, scores: Scores
-) -> npt.NDArray[np.bool_]:
+@dataclass(frozen=True)
+class DebutSlot:
+    """What one pick sets aside for new creators' uploads (:func:`_debut`).
+
+    Attributes:
+        mask: which candidates may take the slot.
+        mass: the share of the pick spread over those of them in the slate.
+        seen: the viewer's recently seen videos counted (at most the last 64).
+        had: how many of them are new creators' uploads.
+    """
+
+    mask: npt.NDArray[np.bool_]
+    mass: float
+    seen: int
+    had: int
+
+    def as_context(self, share: float) -> dict[str, float]:
+        """The receipt's words for the slot: the share owed, what the viewer had, the mass."""
+        return {"share": share, "seen": self.seen, "had": self.had, "mass": self.mass}
+
+
+def _debut(world: Shared, state: UserState, proposal: Proposal, scores: Scores) -> DebutSlot:
     """Which candidates are new creators' uploads still in their test pools, in a topic that
     has hooked the viewer before and that the pick's Thompson draw does not hold below a typical
-    one: the debut share gives them a first audience whatever the ranker thinks of an upload
-    nobody has seen, an audience that may watch it (a cold viewer's learning picks are not spent
-    on it)."""
+    one, and how much of the pick goes to them.
+
+    New creators are owed ``debut_share`` of each viewer's feed: the slot takes what the feed
+    still owes them (that share of the videos seen lately, this one included, less the new
+    creators' uploads among them), at most :data:`DEBUT_MASS_MAX`. So their first audience
+    does not hang on the ranker, which rates uploads nobody has seen below what it knows (the
+    more viewers it learns from, the lower), nor on how many videos a viewer watches; a feed
+    whose ranker already shows them their share gives up nothing. Before ``debut_after``
+    videos the slot waits (the first ones learn the viewer), and an audience that may watch
+    the uploads is one whose topics they are in (a cold viewer's learning picks are not spent
+    on them)."""
     ids = proposal.ids
     r = world.config.rerank
     if r.debut_share <= 0 or len(state.seen) < r.debut_after:
-        return np.zeros(len(ids), bool)
+        return DebutSlot(np.zeros(len(ids), bool), 0.0, 0, 0)
+    # The feed's recent stretch, not its whole past: a viewer of thousands of videos is owed
+    # nothing for last month's, and the creators new then are not new now.
+    recent = np.fromiter(state.shown, dtype=np.int64, count=len(state.shown))
+    had = int(np.count_nonzero(world.pools.new_creators(recent, world.now)))
+    seen = len(recent)
+    mass = min(DEBUT_MASS_MAX, max(0.0, r.debut_share * (seen + 1) - had))
     debut: npt.NDArray[np.bool_] = world.pools.state[ids] == TESTING
     debut &= world.pools.new_creators(ids, world.now)
     topics = world.catalog.world.videos.topic_id[ids]
     draw = scores.multipliers.get("topic draw")
     if draw is None or len(state.topic_hooked) == 0:
-        return debut & (state.topic_affinity[topics] > 0)
-    return debut & (state.topic_hooked[topics] > 0) & (draw >= 1.0)
+        debut &= state.topic_affinity[topics] > 0
+    else:
+        debut &= (state.topic_hooked[topics] > 0) & (draw >= 1.0)
+    return DebutSlot(debut, mass, seen, had)
 
 
 def _widen(
@@ -513,6 +547,7 @@ class ReceiptDraft:
         i: int,
         funnel: Funnel,
         policy: str,
+        debut: DebutSlot | None = None,
     ) -> None:
         candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
         video_id = int(ids[i])
@@ -537,6 +572,9 @@ class ReceiptDraft:
         self.value = {a: scores.value[a].item(i) for a in ACTIONS}
         self.affinity, self.base = scores.affinity.item(i), scores.base.item(i)
         self.learned_row = _learned_row(scores, i)
+        # The debut slot that gave the pick part of its chance (None: it owed the pick nothing).
+        share = world.config.rerank.debut_share
+        self.debut = None if debut is None else debut.as_context(share)
 
     @cached_property
     def predicted(self) -> dict[str, float]:
@@ -624,6 +662,7 @@ class ReceiptDraft:
             "country": w.countries[self.country],
             "pool": stage + 1,
             "pool_state": STATE_NAMES.get(pool_state, "outside"),
+            **({} if self.debut is None else {"debut": self.debut}),
         }
 
 

@@ -72,6 +72,8 @@ class Receipt(msgspec.Struct, frozen=True):
                 "we always say so."
             )
         lines.extend(_source_reasons(self.sources, ctx))
+        if "debut" in ctx:
+            lines.append(_debut_reason(ctx["debut"]))
         lines.extend(_feature_reasons(self.features, ctx, said=set(self.sources)))
         if self.multipliers.get("topic slider", 1.0) != 1.0:
             lines.append(
@@ -96,6 +98,17 @@ def _chance(propensity: float) -> str:
         return "0%"
     # Two significant digits: a random pick among 20,000 videos is "0.005%", not "0.0%".
     return f"{percent:.2g}%" if percent >= 1e-4 else "under 0.0001%"
+
+
+def _debut_reason(slot: dict[str, Any]) -> str:
+    """Why a new creator's upload had the debut slot's chance (``Receipt.context["debut"]``)."""
+    share, had, seen = slot["share"], int(slot["had"]), int(slot["seen"])
+    uploads = "upload" if had == 1 else "uploads"
+    return (
+        f"New creators are owed {share:.0%} of your feed and had {had} {uploads} among the "
+        f"last {seen} videos you saw, so {slot['mass']:.0%} of this pick's chance went to "
+        "their uploads still in a test pool, whatever their score."
+    )
 
 
 def _source_reasons(sources: list[str], ctx: dict[str, Any]) -> list[str]:
