@@ -17,7 +17,7 @@ of the events and the world time.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -212,16 +212,8 @@ class TestPools:
         published = self.catalog.world.videos.published_at
         listed = self._listed
         if listed is not None:  # the same testing videos: only the started list moved
-            self._listed = PoolView(
-                testing=listed.testing,
-                testing_published=listed.testing_published,
-                testing_debut=listed.testing_debut,
-                testing_topic=listed.testing_topic,
-                started=started,
-                started_published=published[started],
-                window_s=self.window_s,
-                _masks=listed._masks,  # they read the testing lists only
-            )
+            # The copy shares the view's masks: they read the testing lists only.
+            self._listed = replace(listed, started=started, started_published=published[started])
             return self._listed
         testing = self._testing[self.state[self._testing] == TESTING]
         creator = self.catalog.world.videos.creator_id

@@ -8,7 +8,6 @@ app (viewers) and :class:`~tui.session.FeedSession` (everything per video) call 
 from __future__ import annotations
 
 import gc
-import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -22,6 +21,7 @@ from textual.geometry import Size
 
 from engine import Engine
 from engine.clock import Clock
+from engine.store import DatabaseError
 from engine.text import printable
 from tui.screens.feed import FeedScreen
 from tui.screens.onboarding import NewViewer, OnboardingScreen
@@ -247,7 +247,7 @@ class FeedApp(App[None]):
     def on_unmount(self) -> None:
         if self.session is not None:
             # After a refused write the file may refuse this one too: what came before is saved.
-            with suppress(sqlite3.Error):
+            with suppress(DatabaseError):
                 self.session.close()
         self.engine.close()
         gc.unfreeze()  # let what the app leaves behind be collected (tests run many apps)

@@ -14,7 +14,6 @@ bundle call itself, on its own thread: screens show what they are given and retu
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -27,6 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 
 from engine.clock import Clock
+from engine.store import DatabaseError
 from engine.study import Enrolment, StudyBundle, StudyError, open_bundle
 from engine.text import printable
 from tui.app import MIN_SIZE, after_pending_keys
@@ -236,7 +236,7 @@ class StudyApp(App[None]):
     def on_unmount(self) -> None:
         if self.session is not None:
             # After a refused write the file may refuse this one too: what came before is saved.
-            with suppress(sqlite3.Error):
+            with suppress(DatabaseError):
                 self.session.close()
         self.bundle.close()
 

@@ -10,16 +10,17 @@ traceback (``App._handle_exception``), which is what :func:`as_exit_error` hands
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from rich.text import Text
+
+from engine.store import DatabaseError
 
 
 class WriteRefusedError(Exception):
     """The world file refused a write; everything recorded before it is in the file."""
 
-    def __init__(self, path: Path, error: sqlite3.Error) -> None:
+    def __init__(self, path: Path, error: DatabaseError) -> None:
         super().__init__(
             f"{path.name} refused a write ({error}); everything recorded before it is saved"
         )
@@ -30,4 +31,4 @@ class WriteRefusedError(Exception):
 
 def as_exit_error(error: Exception, path: Path) -> Exception:
     """The error the app should end with: a refused write as one line, anything else as is."""
-    return WriteRefusedError(path, error) if isinstance(error, sqlite3.Error) else error
+    return WriteRefusedError(path, error) if isinstance(error, DatabaseError) else error
