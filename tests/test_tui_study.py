@@ -569,3 +569,33 @@ def test_a_participant_in_a_real_terminal(world_path: Path, tmp_path: Path) -> N
     ]
     assert count(bundle, "impressions", "WHERE seen_end IS NOT NULL") == 2
     assert count(bundle, "feed_runs") == 2
+
+
+async def test_a_write_the_bundle_refuses_ends_the_run_with_one_line(bundle: Path) -> None:
+    """A full disk during the feed: exit code 1 and one line naming the bundle, no traceback;
+    the answers given before it stay in the bundle."""
+    import sqlite3
+
+    from tui.write_failure import WriteRefusedError
+
+    clock = VirtualClock(0.0)
+    app = run_app(bundle, "P001", clock)
+
+    async def like_on_a_full_disk() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            run = Run(app, pilot, clock)
+            await consent_and_pre(run)
+            await onboard(run)
+            engine = run.feed().session.engine
+
+            def full_disk(*args: object, **kwargs: object) -> int:
+                raise sqlite3.OperationalError("database or disk is full")
+
+            engine.store.add_event = full_disk  # type: ignore[method-assign]
+            await run.press("l")
+
+    with pytest.raises(WriteRefusedError, match=rf"{bundle.name} refused a write"):
+        await like_on_a_full_disk()
+    assert app.return_code == 1
+    assert count(bundle, "answers") > 0  # the questionnaire before the feed
+    assert count(bundle, "events", "WHERE kind = 'like'") == 0
