@@ -7,11 +7,14 @@ the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
     python benchmarks/bench_learning.py            # 200 personas x 3 sessions x 3 seeds
     python benchmarks/bench_learning.py --quick    # 40 personas x 3 sessions x 1 seed
     python benchmarks/bench_learning.py --users 100 --seeds 1 --jobs 2
+    python benchmarks/bench_learning.py --config tweak.toml   # the engine arm under a TOML
 
 1. The scripted viewer (:mod:`engine.sim.scripted`): completes and likes two topics, skips
    everything else at 1.5 s; the share of picks 21-50 from its two topics, for six topic pairs,
    without onboarding (the target) and with it; and, onboarded, how much "not interested" in
-   its first topic cuts that topic's share of the next 20 picks.
+   its first topic cuts that topic's share of the next 20 picks. One viewer at one start time
+   is a lottery (a first lucky hit decides much), so the engine's mean over pick seeds 0-2 ×
+   start times 0, 1 h and 1 day is printed beside it.
 2. Simulated personas under random, engine, bandit and oracle, paired (the same personas and
    random numbers under every arm, ``compare``'s experiment): placement, the cold-start
    figures, calibration of P(complete) and P(like), "not interested" on a topic, new creators'
@@ -36,12 +39,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import load_now, machine, measured, world
-from engine.config import Config
+from engine.config import Config, load_config
 from engine.policy import PolicySpec
 from engine.sim.baselines import builtin_arm, with_references
 from engine.sim.comparison import Comparison, compare
@@ -52,6 +56,8 @@ from engine.sim.scripted import TOPIC_PAIRS, dismissal_cut, two_topic_share
 from engine.sim.stats import ratio_difference
 
 ARMS = ("engine", "bandit")
+STEADY_SEEDS = (0, 1, 2)
+STEADY_STARTS = (0.0, 3_600.0, 86_400.0)
 SCRIPTED_TARGET = 0.7
 DISMISSAL_TARGET = 0.9
 RESAMPLES = 999
@@ -113,17 +119,45 @@ TARGETS = (
 )
 
 
-def scripted(path: Path) -> dict[str, dict[bool, list[float]]]:
+def _config(arm: str, engine: Config) -> Config | None:
+    """The config the scripted viewer's engine opens with: ``engine`` for the engine arm."""
+    return engine if arm == "engine" else None
+
+
+def _policy(arm: str) -> str | None:
+    """Who picks for the scripted viewer: the config's own policy for the engine arm."""
+    return None if arm == "engine" else arm
+
+
+def scripted(path: Path, engine: Config) -> dict[str, dict[bool, list[float]]]:
     """Share of picks 21-50 from the scripted viewer's two topics, per arm and onboarding."""
     shares: dict[str, dict[bool, list[float]]] = {}
     for arm in ARMS:
         shares[arm] = {
             onboard: [
-                two_topic_share(path, pair, policy=arm, onboard=onboard) for pair in TOPIC_PAIRS
+                two_topic_share(
+                    path, pair, onboard=onboard, config=_config(arm, engine), policy=_policy(arm)
+                )
+                for pair in TOPIC_PAIRS
             ]
             for onboard in (False, True)
         }
     return shares
+
+
+def steady_scripted(path: Path, engine: Config) -> list[float]:
+    """The engine's no-onboarding share of picks 21-50 over six pairs, once per pick seed ×
+    start time of :data:`STEADY_SEEDS` × :data:`STEADY_STARTS`."""
+    means = []
+    for seed in STEADY_SEEDS:
+        config = msgspec.structs.replace(engine, seed=seed)
+        for start in STEADY_STARTS:
+            shares = [
+                two_topic_share(path, pair, config=config, onboard=False, start=start)
+                for pair in TOPIC_PAIRS
+            ]
+            means.append(float(np.mean(shares)))
+    return means
 
 
 def print_scripted(shares: dict[str, dict[bool, list[float]]]) -> None:
@@ -142,20 +176,27 @@ def print_scripted(shares: dict[str, dict[bool, list[float]]]) -> None:
             print(f"  {arm:7s} {kind:13s} mean {np.mean(values):.2f}  [{each}]{mark}")
 
 
-def print_dismissals(path: Path) -> None:
+def print_dismissals(path: Path, engine: Config) -> None:
     """The scripted viewer's "not interested" in its first topic: personas rarely dismiss a
     topic a learning engine shows them, so the personas' row can have no data."""
     print("\nScripted viewer, 'not interested' in its first topic: its share of the next 20 cut by")
     for arm in ARMS:
-        cuts = [dismissal_cut(path, pair, policy=arm) for pair in TOPIC_PAIRS]
+        cuts = [
+            dismissal_cut(path, pair, config=_config(arm, engine), policy=_policy(arm))
+            for pair in TOPIC_PAIRS
+        ]
         each = " ".join("n/a" if np.isnan(v) else f"{v:.0%}" for v in cuts)
         mean = float(np.nanmean(cuts)) if not np.all(np.isnan(cuts)) else float("nan")
         met = "met" if mean >= DISMISSAL_TARGET else "missed"
         print(f"  {arm:7s} mean {mean:.0%}  [{each}]  target >= {DISMISSAL_TARGET:.0%}: {met}")
 
 
-def personas(path: Path, users: int, seeds: int, sessions: int, jobs: int) -> Comparison:
-    arms = with_references([builtin_arm(a) for a in ARMS])
+def personas(
+    path: Path, users: int, seeds: int, sessions: int, jobs: int, engine: Config
+) -> Comparison:
+    arms = with_references(
+        [Arm("engine", engine) if a == "engine" else builtin_arm(a) for a in ARMS]
+    )
     spec = RunSpec(
         db_path=path, users=users, sessions=sessions, replicates=seeds, jobs=jobs, log=False
     )
@@ -274,14 +315,16 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--ceiling-only", action="store_true", help="only the learning ceiling")
+    parser.add_argument("--config", default=None, help="a ranking TOML for the engine arm")
     args = parser.parse_args()
+    engine = load_config(args.config)
     users = args.users or (40 if args.quick else 200)
     seeds = args.seeds or (1 if args.quick else 3)
     print(machine())
     print(f"at start: {load_now()}", flush=True)
     path = world(20_000)
     if not args.ceiling_only:
-        learning(path, users, seeds, args.sessions, args.jobs)
+        learning(path, users, seeds, args.sessions, args.jobs, engine)
     label = f"ceiling: {users} personas x {args.sessions} sessions x {seeds} seeds, 3 variants"
     with measured(label, children=True, indent=""):
         bound = ceiling(path, users, seeds, args.sessions, args.jobs)
@@ -289,15 +332,22 @@ def main() -> None:
     print(f"at end: {load_now()}")
 
 
-def learning(path: Path, users: int, seeds: int, sessions: int, jobs: int) -> None:
+def learning(path: Path, users: int, seeds: int, sessions: int, jobs: int, engine: Config) -> None:
     """Parts 1 and 2: the scripted viewer, then the personas under every arm."""
+    if engine != Config():
+        print(f"engine arm under {engine.name!r}: {msgspec.json.encode(engine).decode()}")
     with measured("scripted viewer, 6 pairs x 2 arms x 2", indent=""):
-        shares = scripted(path)
+        shares = scripted(path, engine)
     print_scripted(shares)
-    print_dismissals(path)
+    label = f"scripted viewer, engine, {len(STEADY_SEEDS)} pick seeds x {len(STEADY_STARTS)} starts"
+    with measured(label, indent=""):
+        steady = steady_scripted(path, engine)
+    each = " ".join(f"{v:.2f}" for v in steady)
+    print(f"  engine  no onboarding mean {np.mean(steady):.2f} over seeds x starts  [{each}]")
+    print_dismissals(path, engine)
     label = f"{users} personas x {sessions} sessions x {seeds} seeds, 4 arms"
     with measured(label, children=True, indent=""):
-        comparison = personas(path, users, seeds, sessions, jobs)
+        comparison = personas(path, users, seeds, sessions, jobs, engine)
     print_targets(comparison)
     print_split(comparison)
 

@@ -124,6 +124,9 @@ class Scoring(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     same_country: Weight = 0.1  # a weak signal, per TikTok
     freshness: Weight = 0.3  # bonus for videos younger than fresh_window_h
     prior_views: PseudoViews = 50.0  # smoothing of global rates
+    # What a video's completion rate is shrunk toward: the overall rate, or the rate of videos
+    # of its length ("length": on the demo world +8-10% watch per session, see README).
+    completion_prior: Literal["overall", "length"] = "overall"
     base_not_interested: Fraction = 0.002
 
 

@@ -689,7 +689,9 @@ def rate_logits(ids: I64, ctx: ScoringContext) -> F64:
     """(n, len(LEARNED)) logit of each candidate's smoothed global rate per action ("not
     interested" has no counter: 0, its bias carries the base rate)."""
     engagement = ctx.catalog.engagement
-    rates = engagement.rates(tuple(RATE_OF.values()), ids, ctx.config.scoring.prior_views)
+    scoring = ctx.config.scoring
+    by_length = scoring.completion_prior == "length"
+    rates = engagement.rates(tuple(RATE_OF.values()), ids, scoring.prior_views, by_length=by_length)
     rates = np.clip(rates, 1e-6, 1 - 1e-6)
     logits = np.zeros((len(ids), len(LEARNED)))
     logits[:, : len(RATE_OF)] = np.log(rates / (1 - rates)).T

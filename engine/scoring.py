@@ -238,7 +238,8 @@ def probabilities_of(rows: ScoringRows, z: F64) -> dict[str, F64]:
     ctx, ids = rows.ctx, rows.ids
     prior = ctx.config.scoring.prior_views
     engagement = ctx.catalog.engagement
-    rates = engagement.rates(tuple(RATE_OF.values()), ids, prior)
+    by_length = ctx.config.scoring.completion_prior == "length"
+    rates = engagement.rates(tuple(RATE_OF.values()), ids, prior, by_length=by_length)
     shifted = _sigmoid(_logit(rates) + z)
     p = dict(zip(RATE_OF, shifted, strict=True))
     followed = followed_of(rows)
