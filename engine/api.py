@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
+from engine import kernels
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
@@ -459,6 +460,7 @@ class Engine:
             raise ValueError(f"next_many: {len(times)} times for {len(states)} viewers")
         if not states:
             return []
+        kernels.load()  # the batched path is where compiled kernels pay (engine.kernels)
         self._reload_boosts()
         decisions: list[Decision] = []
         pending: list[UserState] = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.config import Pick as PickConfig
 
 F64 = npt.NDArray[np.float64]
@@ -83,6 +84,11 @@ def weighted_draw(rng: np.random.Generator, p: F64, size: int) -> I64:
     """
     found = np.zeros(size, dtype=np.int64)
     n = 0
+    compiled = kernels.loaded()
+    if compiled is not None:  # each round one kernel (engine.kernels.compiled.draw_round)
+        while n < size:
+            n = compiled.draw_round(p, found, n, rng.random(size - n))
+        return found
     while n < size:
         x = rng.random(size - n)
         if n:

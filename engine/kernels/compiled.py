@@ -1,0 +1,137 @@
+"""The numba kernels themselves (imported only through :func:`engine.kernels.load`).
+
+Each one fuses a stage that numpy does in a dozen small calls and gives exactly the numpy
+path's numbers: element-wise float arithmetic in the same order, running sums as sequential
+as ``np.cumsum``, sums that numpy does pairwise (``ndarray.sum``) left to numpy, and integer
+work (membership, first occurrences) that has one answer. ``cache=True`` writes the machine
+code next to this file's ``__pycache__`` on the first call, so later processes load it
+instead of compiling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+@njit(cache=True, nogil=True)
+def _member_sorted(values: I64, members: I64) -> npt.NDArray[np.bool_]:  # pragma: no cover
+    """For each of ``values`` (any order), whether it is among the sorted ``members``."""
+    found = np.zeros(len(values), dtype=np.bool_)
+    if len(members) == 0:
+        return found
+    for i in range(len(values)):
+        at = np.searchsorted(members, values[i])
+        found[i] = at < len(members) and members[at] == values[i]
+    return found
+
+
+@njit(cache=True, nogil=True)
+def fresh_pass(  # pragma: no cover
+    testing: I64,
+    published: F64,
+    debut: F64,
+    topic: I64,
+    started: I64,
+    started_published: F64,
+    seen: I64,
+    now: float,
+    window_s: float,
+    promise_of: F64,
+    draws: F64,
+    drawn: bool,
+    ahead_limit: int,
+) -> tuple[I64, F64, I64, I64]:
+    """The fresh source's pass over the test pools for one viewer
+    (:func:`engine.candidates.fresh`): the uploads open now and unseen (``pool``, sorted),
+    what each promises (``exp(watch prior)``, times the draw of its topic when ``drawn``),
+    where the new creators' ones sit in ``pool`` (less those already ``ahead``), and
+    ``ahead``: the started pools' unseen published videos, at most ``ahead_limit``.
+
+    ``seen`` and ``testing`` are sorted, so their overlap is one merge walk.
+    """
+    n = len(testing)
+    open_now = np.empty(n, dtype=np.bool_)
+    s = 0
+    count = 0
+    for i in range(n):
+        video = testing[i]
+        while s < len(seen) and seen[s] < video:
+            s += 1
+        is_open = published[i] <= now and not (s < len(seen) and seen[s] == video)
+        open_now[i] = is_open
+        count += is_open
+    unseen_started = ~_member_sorted(started, seen)
+    ahead = np.empty(min(ahead_limit, len(started)), dtype=np.int64)
+    m = 0
+    for i in range(len(started)):
+        if m == len(ahead):
+            break
+        if started_published[i] <= now and unseen_started[i]:
+            ahead[m] = started[i]
+            m += 1
+    ahead = ahead[:m]
+    ahead_sorted = np.sort(ahead)
+    pool = np.empty(count, dtype=np.int64)
+    promise = np.empty(count, dtype=np.float64)
+    debut_at = np.empty(count, dtype=np.int64)
+    since = now - window_s
+    j = 0
+    d = 0
+    for i in range(n):
+        if not open_now[i]:
+            continue
+        video = testing[i]
+        pool[j] = video
+        weight = promise_of[video]
+        if drawn:
+            weight *= draws[topic[i]]
+        promise[j] = weight
+        if debut[i] >= since and debut[i] <= now:
+            at = np.searchsorted(ahead_sorted, video)
+            if not (at < len(ahead_sorted) and ahead_sorted[at] == video):
+                debut_at[d] = j
+                d += 1
+        j += 1
+    return pool, promise, debut_at[:d], ahead
+
+
+@njit(cache=True, nogil=True)
+def draw_round(p: F64, found: I64, n: int, x: F64) -> int:  # pragma: no cover
+    """One round of :func:`engine.pick.weighted_draw`: zero what ``found[:n]`` holds, turn
+    ``p`` into a running sum (as ``np.cumsum``, then divided by its end), place each of the
+    uniform draws ``x`` in it (``searchsorted(..., side="right")``) and append to ``found``
+    each position drawn for the first time, in draw order. Returns the new count found."""
+    for k in range(n):
+        p[found[k]] = 0.0
+    cdf = np.empty(len(p), dtype=np.float64)
+    total = 0.0
+    for i in range(len(p)):
+        total += p[i]
+        cdf[i] = total
+    end = cdf[len(cdf) - 1]
+    for i in range(len(cdf)):
+        cdf[i] /= end
+    taken = np.zeros(len(p), dtype=np.bool_)
+    for k in range(n):
+        taken[found[k]] = True
+    for value in x:
+        at = np.searchsorted(cdf, value, side="right")
+        if not taken[at]:
+            taken[at] = True
+            found[n] = at
+            n += 1
+    return n
+
+
+def warm() -> None:
+    """Call every kernel once on tiny inputs of the types the engine passes, so that loading
+    (or, the first time, compiling) its machine code happens here and not inside a pick."""
+    ids = np.arange(3, dtype=np.int64)
+    times = np.zeros(3, dtype=np.float64)
+    fresh_pass(ids, times, times, ids, ids, times, ids[:1], 0.0, 1.0, times, times, True, 1)
+    draw_round(np.ones(3), np.zeros(1, dtype=np.int64), 0, np.zeros(1))
