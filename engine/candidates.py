@@ -26,9 +26,9 @@ from types import ModuleType
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
-from engine import kernels
 from engine.config import Config
 from engine.idset import in_sorted
 from engine.pick import uniform_draws, weighted_draw
