@@ -460,7 +460,8 @@ class Engine:
             raise ValueError(f"next_many: {len(times)} times for {len(states)} viewers")
         if not states:
             return []
-        kernels.load()  # the batched path is where compiled kernels pay (engine.kernels)
+        if len(states) > 1:  # a batch (not next()): where compiled kernels pay (engine.kernels)
+            kernels.load()
         self._reload_boosts()
         decisions: list[Decision] = []
         pending: list[UserState] = []

@@ -31,7 +31,7 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
-from engine.pick import uniform_draws, weighted_draw
+from engine.pick import uniform_positions, weighted_draw
 from engine.pools import PoolView, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
@@ -296,11 +296,11 @@ def explore(
 
 def _choose_each(populations: list[I64], size: int, rng: np.random.Generator) -> I64:
     """``rng.choice(ids, min(size, len(ids)), replace=False)`` of each in turn, concatenated
-    (the same draws, made in one pass: :func:`engine.pick.uniform_draws`)."""
+    (the same draws, made in one pass: :func:`engine.pick.uniform_positions`)."""
     sizes = [min(size, len(ids)) for ids in populations]
-    drawn = uniform_draws(rng, [len(ids) for ids in populations], sizes)
+    drawn = uniform_positions(rng, [len(ids) for ids in populations], sizes)
     starts = np.cumsum([0, *map(len, populations[:-1])])
-    at = np.repeat(starts, sizes) + np.array([k for one in drawn for k in one], dtype=np.int64)
+    at = np.repeat(starts, sizes) + drawn
     chosen: I64 = np.concatenate(populations)[at].astype(np.int64)
     return chosen
 

@@ -7,12 +7,13 @@ computes exactly what it does, bit for bit, so the picks are the same with or wi
 (``tests/test_kernels.py``). The random draws stay numpy ``Generator`` calls: a kernel only
 computes what they feed on.
 
-Importing numba costs about a quarter of a second, so nothing here imports it by itself:
-:func:`loaded` answers without importing, and :func:`load` (called by ``Engine.next_many``, the
-batched path of simulations and comparisons) imports it once. The terminal feed, which picks
-one video at a time through ``Engine.next``, never pays for it; call :func:`load` to have
-``next()`` use the kernels too. Set ``FORYOU_KERNELS=numpy`` to keep every pick on the numpy
-path even with numba installed.
+Importing numba and loading the cached kernels costs about half a second, so nothing here
+imports it by itself: :func:`loaded` answers without importing, and :func:`load` (called by
+``Engine.next_many`` for a batch of two viewers or more: simulations and comparisons) imports
+it once per process. The terminal feed, which picks one video at a time through
+``Engine.next``, never pays for it; call :func:`load` to have ``next()`` use the kernels
+too. Set ``FORYOU_KERNELS=numpy`` to keep every pick on the numpy path even with numba
+installed.
 """
 
 from __future__ import annotations
@@ -33,16 +34,17 @@ def load() -> ModuleType | None:
     """The compiled kernels, imported on the first call (numba's import and each kernel's
     cached machine code); None when numba is not installed or the numpy path is asked for."""
     if "module" not in _state:
-        module = None
-        if not refused():
-            try:
-                from engine.kernels import compiled as module
-
-                module.warm()
-            except ImportError:  # numba missing (or too old for this numpy): numpy it is
-                module = None
-        _state["module"] = module
+        _state["module"] = None if refused() else _imported()
     return _state["module"]
+
+
+def _imported() -> ModuleType | None:
+    try:
+        from engine.kernels import compiled
+    except ImportError:  # numba missing (or too old for this numpy): numpy it is
+        return None
+    compiled.warm()
+    return compiled
 
 
 def loaded() -> ModuleType | None:

@@ -128,6 +128,49 @@ def draw_round(p: F64, found: I64, n: int, x: F64) -> int:  # pragma: no cover
     return n
 
 
+@njit(cache=True, nogil=True)
+def floyd_shuffle(  # pragma: no cover
+    populations: I64, sizes: I64, raw: npt.NDArray[np.uint32]
+) -> tuple[I64, bool]:
+    """What :func:`engine.pick.uniform_draws` makes of the generator's 32-bit outputs ``raw``:
+    for each population in turn, Floyd's sampling of ``sizes[k]`` positions then their
+    Fisher-Yates shuffle, every bound drawn by Lemire's method (a bound of 0 takes no
+    output). Returns the positions, population after population, and False (positions
+    meaningless) when Lemire's method would have rejected an output: the caller draws again
+    one bound at a time."""
+    low = np.uint64(0xFFFFFFFF)
+    chosen = np.empty(sizes.sum(), dtype=np.int64)
+    used = 0
+    at = 0
+    for p in range(len(populations)):
+        population, size = populations[p], sizes[p]
+        for k in range(size):  # Floyd: a value drawn before gives way to the bound
+            top = population - size + k
+            value = np.int64(0)
+            if top > 0:
+                span = np.uint64(top + 1)
+                scaled = np.uint64(raw[used]) * span
+                used += 1
+                if (scaled & low) < (low - np.uint64(top)) % span:
+                    return chosen, False
+                value = np.int64(scaled >> np.uint64(32))
+            for j in range(k):
+                if chosen[at + j] == value:
+                    value = top
+                    break
+            chosen[at + k] = value
+        for i in range(size - 1, 0, -1):  # the shuffle
+            span = np.uint64(i + 1)
+            scaled = np.uint64(raw[used]) * span
+            used += 1
+            if (scaled & low) < (low - np.uint64(i)) % span:
+                return chosen, False
+            swap = np.int64(scaled >> np.uint64(32))
+            chosen[at + i], chosen[at + swap] = chosen[at + swap], chosen[at + i]
+        at += size
+    return chosen, True
+
+
 def warm() -> None:
     """Call every kernel once on tiny inputs of the types the engine passes, so that loading
     (or, the first time, compiling) its machine code happens here and not inside a pick."""
@@ -135,3 +178,4 @@ def warm() -> None:
     times = np.zeros(3, dtype=np.float64)
     fresh_pass(ids, times, times, ids, ids, times, ids[:1], 0.0, 1.0, times, times, True, 1)
     draw_round(np.ones(3), np.zeros(1, dtype=np.int64), 0, np.zeros(1))
+    floyd_shuffle(ids, ids, np.zeros(8, dtype=np.uint32))
