@@ -18,6 +18,7 @@ installed.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from types import ModuleType
 
@@ -56,6 +57,12 @@ def unload() -> None:
     """Forget the kernels: picks take the numpy path until the next :func:`load` (tests and
     benchmarks compare the two in one process)."""
     _state.clear()
+
+
+def available() -> bool:
+    """Whether :func:`load` would bring the kernels in (numba installed and not refused),
+    answered without importing numba."""
+    return not refused() and importlib.util.find_spec("numba") is not None
 
 
 def path() -> str:

@@ -52,19 +52,16 @@ def fresh_pass(  # pragma: no cover
     where the new creators' ones sit in ``pool`` (less those already ``ahead``), and
     ``ahead``: the started pools' unseen published videos, at most ``ahead_limit``.
 
-    ``seen`` and ``testing`` are sorted, so their overlap is one merge walk.
+    ``seen`` and ``testing`` are sorted: a viewer's few hundred seen videos are each looked
+    up among the thousands of uploads, not the other way round.
     """
     n = len(testing)
-    open_now = np.empty(n, dtype=np.bool_)
-    s = 0
-    count = 0
-    for i in range(n):
-        video = testing[i]
-        while s < len(seen) and seen[s] < video:
-            s += 1
-        is_open = published[i] <= now and not (s < len(seen) and seen[s] == video)
-        open_now[i] = is_open
-        count += is_open
+    open_now = published <= now
+    for video in seen:
+        at = np.searchsorted(testing, video)
+        if at < n and testing[at] == video:
+            open_now[at] = False
+    where = np.flatnonzero(open_now)
     unseen_started = ~_member_sorted(started, seen)
     ahead = np.empty(min(ahead_limit, len(started)), dtype=np.int64)
     m = 0
@@ -76,27 +73,25 @@ def fresh_pass(  # pragma: no cover
             m += 1
     ahead = ahead[:m]
     ahead_sorted = np.sort(ahead)
-    pool = np.empty(count, dtype=np.int64)
-    promise = np.empty(count, dtype=np.float64)
-    debut_at = np.empty(count, dtype=np.int64)
+    pool = np.empty(len(where), dtype=np.int64)
+    promise = np.empty(len(where), dtype=np.float64)
+    for j in range(len(where)):  # one tight loop per output: the gathers dominate
+        pool[j] = testing[where[j]]
+    for j in range(len(where)):
+        promise[j] = promise_of[pool[j]]
+    if drawn:
+        for j in range(len(where)):
+            promise[j] *= draws[topic[where[j]]]
     since = now - window_s
-    j = 0
+    debut_at = np.empty(len(where), dtype=np.int64)
     d = 0
-    for i in range(n):
-        if not open_now[i]:
-            continue
-        video = testing[i]
-        pool[j] = video
-        weight = promise_of[video]
-        if drawn:
-            weight *= draws[topic[i]]
-        promise[j] = weight
-        if debut[i] >= since and debut[i] <= now:
-            at = np.searchsorted(ahead_sorted, video)
-            if not (at < len(ahead_sorted) and ahead_sorted[at] == video):
+    for j in range(len(where)):
+        started_at = debut[where[j]]
+        if started_at >= since and started_at <= now:
+            at = np.searchsorted(ahead_sorted, pool[j])
+            if not (at < len(ahead_sorted) and ahead_sorted[at] == pool[j]):
                 debut_at[d] = j
                 d += 1
-        j += 1
     return pool, promise, debut_at[:d], ahead
 
 

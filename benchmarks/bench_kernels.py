@@ -1,0 +1,94 @@
+"""The compiled kernels (``foryou[fast]``) against the numpy path, in one run, alternating.
+
+Lockstep simulations on the 100k benchmark world, logging off, with 1 and 2 jobs: each
+configuration runs ``--rounds`` times on each path in turn (numpy, kernels, numpy, ...), so
+load from elsewhere lands on both; the table gives events per wall and per CPU second, the
+trace's digest (the same on both paths: the kernels change no pick), and the ratio of the
+medians. With 1 job it also times the batched pick alone (``Engine._pick_batch``): the
+kernels' gain without numba's one-off import (about half a second per process, paid by each
+worker).
+
+Usage: python -m benchmarks.bench_kernels [--users 64] [--sessions 2] [--rounds 2] [--jobs 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+from benchmarks.bench_sim import CPU_LOAD_HEADER, SPLIT, _timed_parts, cpu_load, run, warn
+from benchmarks.common import machine, ratio, world
+from engine import kernels
+
+PATHS = ("numpy", "kernels")
+
+
+def use(path: str) -> None:
+    """Make this process (and the workers it spawns, through the environment) take ``path``."""
+    os.environ[kernels.ENV] = "numpy" if path == "numpy" else ""
+    kernels.unload()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=64)
+    parser.add_argument("--sessions", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    print(machine())
+    use("kernels")
+    if not kernels.available():
+        raise SystemExit("Error: numba is not installed (pip install -e '.[fast]'): no kernels")
+    source = world(100_000)
+    print(
+        f"Lockstep, 100k videos, {args.users} personas x {args.sessions} sessions, logging off; "
+        "paths alternate"
+    )
+    header = (
+        f"{'jobs':>4} {'path':>8} {'events':>7} {'events/s':>9} {'ev/cpu-s':>9} {'pick ms/ev':>10}"
+    )
+    print(header, CPU_LOAD_HEADER, "trace digest")
+    measurements = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "world.db"
+        db.write_bytes(source.read_bytes())
+        for jobs in args.jobs:
+            rates: dict[str, list[float]] = {path: [] for path in PATHS}
+            picks: dict[str, list[float]] = {path: [] for path in PATHS}
+            for _ in range(args.rounds):
+                for path in PATHS:
+                    use(path)
+                    seconds = dict.fromkeys([label for label, _, _ in SPLIT], 0.0)
+                    with _timed_parts(seconds):
+                        r, m = run(
+                            db, users=args.users, sessions=args.sessions, jobs=jobs, log=False
+                        )
+                    measurements.append(m)
+                    digest = hashlib.sha256(r.trace.tobytes()).hexdigest()[:16]
+                    pick = seconds.get("pick (policy.pick_many)", 0.0)
+                    pick_text = f"{1e3 * pick / r.events:>10.3f}" if jobs == 1 else f"{'-':>10}"
+                    rates[path].append(r.events / r.wall_s)
+                    picks[path].append(1e3 * pick / r.events)
+                    print(
+                        f"{jobs:>4} {path:>8} {r.events:>7,} {r.events / r.wall_s:>9,.0f} "
+                        f"{r.events / m.cpu_s:>9,.0f} {pick_text} {cpu_load(m)} {digest}",
+                        flush=True,
+                    )
+            fast, slow = statistics.median(rates["kernels"]), statistics.median(rates["numpy"])
+            print(f"  {jobs} job(s): " + ratio("kernels", fast, "numpy", slow, "events/s"))
+            if jobs == 1:
+                mine, numpys = (
+                    statistics.median(picks["kernels"]),
+                    statistics.median(picks["numpy"]),
+                )
+                print("  " + ratio("kernels pick ms/event", mine, "numpy", numpys))
+    warn(measurements)
+
+
+if __name__ == "__main__":
+    main()
