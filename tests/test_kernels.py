@@ -145,7 +145,8 @@ def test_one_pick_at_a_time_never_imports_numba(world_path: Path) -> None:
         "    engine.next(engine.new_user([]))\n"
         "print('numba' in sys.modules)\n"
     )
+    checkout = Path(__file__).resolve().parents[1]
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=checkout
     ).stdout
     assert out.strip() == "False"
