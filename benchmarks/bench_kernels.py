@@ -4,9 +4,9 @@ Lockstep simulations on the 100k benchmark world, logging off, with 1 and 2 jobs
 configuration runs ``--rounds`` times on each path in turn (numpy, kernels, numpy, ...), so
 load from elsewhere lands on both; the table gives events per wall and per CPU second, the
 trace's digest (the same on both paths: the kernels change no pick), and the ratio of the
-medians. With 1 job it also times the batched pick alone (``Engine._pick_batch``): the
-kernels' gain without numba's one-off import (about half a second per process, paid by each
-worker).
+medians. With 1 job it also times the batched pick alone (``Engine._pick_batch``, wall and
+CPU): the kernels' gain without numba's one-off import (about half a second per process, paid
+by each worker).
 
 Usage: python -m benchmarks.bench_kernels [--users 64] [--sessions 2] [--rounds 2] [--jobs 1 2]
 """
@@ -18,11 +18,17 @@ import hashlib
 import os
 import statistics
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
-from benchmarks.bench_sim import CPU_LOAD_HEADER, SPLIT, _timed_parts, cpu_load, run, warn
+from benchmarks.bench_sim import CPU_LOAD_HEADER, cpu_load, run, warn
 from benchmarks.common import machine, ratio, world
 from engine import kernels
+from engine.api import Engine
 
 PATHS = ("numpy", "kernels")
 
@@ -31,6 +37,23 @@ def use(path: str) -> None:
     """Make this process (and the workers it spawns, through the environment) take ``path``."""
     os.environ[kernels.ENV] = "numpy" if path == "numpy" else ""
     kernels.unload()
+
+
+@contextmanager
+def timed_picks(seconds: dict[str, float]) -> Iterator[None]:
+    """Add the wall and CPU seconds of every batched pick made in this process to ``seconds``."""
+    pick = Engine._pick_batch
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return pick(*args, **kwargs)
+        finally:
+            seconds["wall"] += time.perf_counter() - wall
+            seconds["cpu"] += time.process_time() - cpu
+
+    with mock.patch.object(Engine, "_pick_batch", timed):
+        yield
 
 
 def main() -> None:
@@ -49,10 +72,8 @@ def main() -> None:
         f"Lockstep, 100k videos, {args.users} personas x {args.sessions} sessions, logging off; "
         "paths alternate"
     )
-    header = (
-        f"{'jobs':>4} {'path':>8} {'events':>7} {'events/s':>9} {'ev/cpu-s':>9} {'pick ms/ev':>10}"
-    )
-    print(header, CPU_LOAD_HEADER, "trace digest")
+    columns = f"{'jobs':>4} {'path':>8} {'events':>7} {'events/s':>9} {'ev/cpu-s':>9}"
+    print(columns, f"{'pick ms/ev (cpu)':>17}", CPU_LOAD_HEADER, "trace digest")
     measurements = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "world.db"
@@ -63,17 +84,21 @@ def main() -> None:
             for _ in range(args.rounds):
                 for path in PATHS:
                     use(path)
-                    seconds = dict.fromkeys([label for label, _, _ in SPLIT], 0.0)
-                    with _timed_parts(seconds):
+                    seconds = {"wall": 0.0, "cpu": 0.0}
+                    with timed_picks(seconds):
                         r, m = run(
                             db, users=args.users, sessions=args.sessions, jobs=jobs, log=False
                         )
                     measurements.append(m)
                     digest = hashlib.sha256(r.trace.tobytes()).hexdigest()[:16]
-                    pick = seconds.get("pick (policy.pick_many)", 0.0)
-                    pick_text = f"{1e3 * pick / r.events:>10.3f}" if jobs == 1 else f"{'-':>10}"
+                    pick_ms = {k: 1e3 * v / r.events for k, v in seconds.items()}
+                    pick_text = (
+                        f"{pick_ms['wall']:>8.3f} ({pick_ms['cpu']:.3f})"
+                        if jobs == 1
+                        else f"{'-':>17}"
+                    )
                     rates[path].append(r.events / r.wall_s)
-                    picks[path].append(1e3 * pick / r.events)
+                    picks[path].append(pick_ms["cpu"])
                     print(
                         f"{jobs:>4} {path:>8} {r.events:>7,} {r.events / r.wall_s:>9,.0f} "
                         f"{r.events / m.cpu_s:>9,.0f} {pick_text} {cpu_load(m)} {digest}",
@@ -86,7 +111,7 @@ def main() -> None:
                     statistics.median(picks["kernels"]),
                     statistics.median(picks["numpy"]),
                 )
-                print("  " + ratio("kernels pick ms/event", mine, "numpy", numpys))
+                print("  " + ratio("kernels pick CPU", mine, "numpy", numpys, "ms/event"))
     warn(measurements)
 
 
