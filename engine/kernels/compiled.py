@@ -166,6 +166,19 @@ def floyd_shuffle(  # pragma: no cover
     return chosen, True
 
 
+@njit(cache=True, nogil=True)
+def count_in_rows(padded: I64, viewer: I64, keys: I64) -> I64:  # pragma: no cover
+    """:meth:`engine.batch.Batch.count_in`: how many times each row's key appears in its
+    viewer's row of ``padded`` (a short window, -1 padded, which no key equals)."""
+    counts = np.zeros(len(keys), dtype=np.int64)
+    for r in range(len(keys)):
+        row = padded[viewer[r]]
+        key = keys[r]
+        for value in row:
+            counts[r] += value == key
+    return counts
+
+
 def warm() -> None:
     """Call every kernel once on tiny inputs of the types the engine passes, so that loading
     (or, the first time, compiling) its machine code happens here and not inside a pick."""
@@ -174,3 +187,4 @@ def warm() -> None:
     fresh_pass(ids, times, times, ids, ids, times, ids[:1], 0.0, 1.0, times, times, True, 1)
     draw_round(np.ones(3), np.zeros(1, dtype=np.int64), 0, np.zeros(1))
     floyd_shuffle(ids, ids, np.zeros(8, dtype=np.uint32))
+    count_in_rows(np.full((1, 2), -1, dtype=np.int64), np.zeros(3, dtype=np.int64), ids)
