@@ -179,6 +179,20 @@ def count_in_rows(padded: I64, viewer: I64, keys: I64) -> I64:  # pragma: no cov
     return counts
 
 
+@njit(cache=True, nogil=True)
+def find_in_segments(known: I64, bounds: I64, viewer: I64, keys: I64) -> I64:  # pragma: no cover
+    """Where each row's key sits among its viewer's sorted ids
+    (``known[bounds[v]:bounds[v + 1]]`` for viewer ``v``), -1 where it is not: the binary
+    searches of :meth:`engine.batch.Batch.member_sorted` and ``lookup``, each row in its
+    own viewer's part, without combining keys with viewers first."""
+    found = np.empty(len(keys), dtype=np.int64)
+    for r in range(len(keys)):
+        lo, hi = bounds[viewer[r]], bounds[viewer[r] + 1]
+        at = lo + np.searchsorted(known[lo:hi], keys[r])
+        found[r] = at if at < hi and known[at] == keys[r] else -1
+    return found
+
+
 def warm() -> None:
     """Call every kernel once on tiny inputs of the types the engine passes, so that loading
     (or, the first time, compiling) its machine code happens here and not inside a pick."""
@@ -188,3 +202,4 @@ def warm() -> None:
     draw_round(np.ones(3), np.zeros(1, dtype=np.int64), 0, np.zeros(1))
     floyd_shuffle(ids, ids, np.zeros(8, dtype=np.uint32))
     count_in_rows(np.full((1, 2), -1, dtype=np.int64), np.zeros(3, dtype=np.int64), ids)
+    find_in_segments(ids, np.array([0, 3]), np.zeros(3, dtype=np.int64), ids)
