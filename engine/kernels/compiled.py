@@ -187,9 +187,16 @@ def find_in_segments(known: I64, bounds: I64, viewer: I64, keys: I64) -> I64:  #
     own viewer's part, without combining keys with viewers first."""
     found = np.empty(len(keys), dtype=np.int64)
     for r in range(len(keys)):
+        key = keys[r]
         lo, hi = bounds[viewer[r]], bounds[viewer[r] + 1]
-        at = lo + np.searchsorted(known[lo:hi], keys[r])
-        found[r] = at if at < hi and known[at] == keys[r] else -1
+        end = hi
+        while lo < hi:  # the first at or above the key (a slice per row cost more)
+            middle = (lo + hi) >> 1
+            if known[middle] < key:
+                lo = middle + 1
+            else:
+                hi = middle
+        found[r] = lo if lo < end and known[lo] == key else -1
     return found
 
 
