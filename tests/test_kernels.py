@@ -15,7 +15,9 @@ import pytest
 
 from engine import kernels
 from engine.api import Engine
+from engine.batch import Batch
 from engine.clock import VirtualClock
+from engine.idset import SparseTable
 from engine.pick import uniform_positions, weighted_draw
 
 numba = pytest.importorskip("numba", reason="the kernels need the optional extra foryou[fast]")
@@ -68,6 +70,31 @@ def test_uniform_positions_are_rng_choices(path_of: Any) -> None:
         ]
         assert drawn.tolist() == expected
         assert ours.random() == numpys.random()
+
+
+def test_batch_lookups_and_counts_are_numpys(path_of: Any) -> None:
+    """Membership, table lookups and window counts of a batch, each row in its own viewer's
+    data, with viewers whose sets are empty, short or long."""
+    for trial in range(60):
+        shape = np.random.default_rng(trial)
+        viewers = int(shape.integers(2, 9))
+        rows = [shape.integers(0, 500, int(shape.integers(0, 60))) for _ in range(viewers)]
+        batch = Batch.of(rows)
+        members = [np.unique(shape.integers(0, 500, int(shape.integers(0, 80)))) for _ in rows]
+        tables = [
+            SparseTable(zip(m.tolist(), shape.normal(size=len(m)).tolist(), strict=True))
+            for m in members
+        ]
+        window = batch.padded([shape.integers(0, 50, 10).tolist() for _ in rows], 10)
+        answers = {}
+        for path in ("numpy", "kernels"):
+            path_of(path)
+            answers[path] = (
+                batch.member_sorted(members, batch.ids).tolist(),
+                batch.lookup(tables, batch.ids, -1.5).tolist(),
+                batch.count_in(window, batch.ids % 50).tolist(),
+            )
+        assert answers["numpy"] == answers["kernels"]
 
 
 def _session(engine: Engine, rounds: int, switch: Any, path: str) -> list[tuple[Any, ...]]:
