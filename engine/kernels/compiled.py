@@ -4,8 +4,13 @@ Each one fuses a stage that numpy does in a dozen small calls and gives exactly 
 path's numbers: element-wise float arithmetic in the same order, running sums as sequential
 as ``np.cumsum``, sums that numpy does pairwise (``ndarray.sum``) left to numpy, and integer
 work (membership, first occurrences) that has one answer. ``cache=True`` writes the machine
-code next to this file's ``__pycache__`` on the first call, so later processes load it
-instead of compiling.
+code to this package's ``__pycache__`` on the first call (or numba's user cache when that is
+read-only), so later processes load it instead of compiling.
+
+A kernel pays where a stage is many small calls on a batch's few hundred rows. Over long
+arrays numpy is as fast or faster: a compiled top-n of a liked topic's few thousand videos
+(heap or ``np.partition``) took 17-39 us where numpy's SIMD ``argpartition`` took 12-19 us,
+so :func:`engine.candidates.interest` keeps numpy.
 """
 
 from __future__ import annotations
