@@ -508,6 +508,7 @@ def _next_many_vs_next(db: Path, viewers: int = 64, rounds: int = 10) -> None:
             )
         seconds = {"next_many": 0.0, "next": 0.0}
         cpu = {"next_many": 0.0, "next": 0.0}
+        kernels.load()  # numba's one-off import (when installed) is no pick's: next() uses them too
         with measured("6a", echo=False) as measurement:
             for round_ in range(rounds):
                 started, c = time.perf_counter(), time.process_time()
