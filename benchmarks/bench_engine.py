@@ -3,8 +3,12 @@
 Targets: next() p99 ≤ 3 ms on 100k videos; on 1M, next() p99 ≤ 1.2× one scan (matrix @ vector
 + top-k of the same embeddings, measured in the same run); record() p99 ≤ 1 ms with its commit.
 
-Usage: python -m benchmarks.bench_engine VIDEOS [PICKS]
+Usage: python -m benchmarks.bench_engine VIDEOS [PICKS] [--kernels]
        python -m benchmarks.bench_engine --scaling [PICKS]   # 20k, 100k and 1M side by side
+
+``next()`` picks on the numpy path (it never loads the optional compiled kernels, see
+:mod:`engine.kernels`); ``--kernels`` loads them first (numba installed: ``.[fast]``), so the
+two paths can be run in turn. The first line says which path ran.
 
 The first pick of each round follows the round's scans (tens of milliseconds away): its
 caches are cold, as every pick's is in the app, where a viewing comes between two picks. They
@@ -40,7 +44,7 @@ from benchmarks.common import (
     world,
     worst_load_warning,
 )
-from engine import Engine, VirtualClock
+from engine import Engine, VirtualClock, kernels
 
 ROUNDS = 10  # scans and picks alternate in rounds: load from elsewhere lands on both sides
 WARMUP_PICKS = 10
@@ -220,6 +224,9 @@ def scaling(n_picks: int) -> None:
 
 if __name__ == "__main__":
     print(machine())
+    if "--kernels" in sys.argv and kernels.load() is None:
+        sys.exit("Error: --kernels needs numba (pip install -e '.[fast]') and FORYOU_KERNELS unset")
+    print(f"picks: {kernels.path()} path")
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
     if "--scaling" in sys.argv:
         scaling(int(arguments[0]) if arguments else 1000)

@@ -56,6 +56,7 @@ from sqlite_utils import Database
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import Measurement, machine, measured, ratio, worst_load_warning
+from engine import kernels
 from engine.api import Engine
 from engine.catalog import Catalog
 from engine.clock import VirtualClock
@@ -507,6 +508,7 @@ def _next_many_vs_next(db: Path, viewers: int = 64, rounds: int = 10) -> None:
             )
         seconds = {"next_many": 0.0, "next": 0.0}
         cpu = {"next_many": 0.0, "next": 0.0}
+        kernels.load()  # numba's one-off import (when installed) is no pick's: next() uses them too
         with measured("6a", echo=False) as measurement:
             for round_ in range(rounds):
                 started, c = time.perf_counter(), time.process_time()
@@ -598,8 +600,15 @@ def main() -> None:
     parser.add_argument(
         "--million", action="store_true", help="section 6c also on a 1M world (+5-8 minutes)"
     )
+    parser.add_argument(
+        "--numpy", action="store_true", help="keep every pick on the numpy path (no kernels)"
+    )
     args = parser.parse_args()
     print(machine())
+    if args.numpy:  # read by this process and by the workers it spawns
+        os.environ[kernels.ENV] = "numpy"
+    # Batched picks load the compiled kernels (engine.kernels) when numba is installed.
+    print(f"batched picks: {'kernels' if kernels.available() else 'numpy'} path")
     folder = Path(tempfile.mkdtemp(prefix="foryou-bench-"))
     try:
         if args.floors:

@@ -9,6 +9,9 @@ run. Run it on main and on a branch, then compare the files (or the digests):
     python -m benchmarks.same_picks /tmp/main.json      # in main's checkout
     python -m benchmarks.same_picks /tmp/branch.json    # in the branch's
     cmp /tmp/main.json /tmp/branch.json
+
+With numba installed the picks take the compiled kernels (``next()`` too: they are loaded
+first); ``FORYOU_KERNELS=numpy`` runs the numpy path, which must give the same file.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import world
-from engine import Engine, VirtualClock
+from engine import Engine, VirtualClock, kernels
 
 ROUNDS = 60
 VIEWERS = 5
@@ -68,6 +71,8 @@ def react(eng: Engine, user: int, video: int, rng: np.random.Generator) -> None:
 
 
 def main(out: Path) -> None:
+    kernels.load()
+    print(f"picks: {kernels.path()} path")
     result: dict[str, Any] = {}
     for videos in (20_000, 100_000):
         for batched in (False, True):

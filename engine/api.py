@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
+from engine import kernels
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
@@ -459,6 +460,8 @@ class Engine:
             raise ValueError(f"next_many: {len(times)} times for {len(states)} viewers")
         if not states:
             return []
+        if len(states) > 1:  # a batch (not next()): where compiled kernels pay (engine.kernels)
+            kernels.load()
         self._reload_boosts()
         decisions: list[Decision] = []
         pending: list[UserState] = []

@@ -17,11 +17,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
+from types import ModuleType
 from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.idset import IdSet, SparseTable, in_sorted
 
 I64 = npt.NDArray[np.int64]
@@ -100,7 +102,17 @@ class Batch:
         those."""
         if not any(tables):  # nobody has any (sliders, boosts): every row gets the default
             return np.full(len(keys), default, dtype=np.float64)
-        if all(isinstance(table, SparseTable) for table in tables):
+        compiled = kernels.loaded()
+        sparse = all(isinstance(table, SparseTable) for table in tables)
+        if sparse and compiled is not None and self.viewers > 1:
+            pairs = [table.arrays() for table in tables]  # type: ignore[attr-defined]
+            known, found = (np.concatenate([pair[k] for pair in pairs]) for k in (0, 1))
+            if len(known) == 0:
+                return np.full(len(keys), default, dtype=np.float64)
+            at = self._found(compiled, [pair[0] for pair in pairs], known, keys)
+            looked_up: F64 = np.where(at >= 0, found[at], default)
+            return looked_up
+        if sparse:
             known, found = self._sorted_tables(tables)  # type: ignore[arg-type]
             if len(known) == 0:
                 return np.full(len(keys), default, dtype=np.float64)
@@ -150,6 +162,9 @@ class Batch:
         """Whether each row's key is among its viewer's sorted ids (``arrays[viewer]``)."""
         if self.viewers == 1:
             return in_sorted(keys, arrays[0])
+        compiled = kernels.loaded()
+        if compiled is not None:
+            return self._found(compiled, arrays, np.concatenate(arrays), keys) >= 0
         known = np.concatenate(
             [(np.int64(k) << _SHIFT) | a for k, a in enumerate(arrays) if len(a)] or [_NONE]
         )
@@ -160,10 +175,35 @@ class Batch:
         hit: Mask = known[where] == wanted
         return hit
 
+    def _found(
+        self,
+        compiled: ModuleType,
+        arrays: Sequence[npt.NDArray[np.integer]],
+        known: npt.NDArray[np.integer],
+        keys: npt.NDArray[np.integer],
+    ) -> I64:
+        """Where each row's key sits in ``known`` (``arrays``, each viewer's sorted ids, end
+        to end), -1 where its viewer's part lacks it: one kernel for the batch."""
+        bounds = np.zeros(self.viewers + 1, dtype=np.int64)
+        np.cumsum([len(a) for a in arrays], out=bounds[1:])
+        at: I64 = compiled.find_in_segments(
+            known.astype(np.int64, copy=False),
+            bounds,
+            self.viewer,
+            keys.astype(np.int64, copy=False),
+        )
+        return at
+
     def count_in(self, padded: npt.NDArray[np.integer], keys: npt.NDArray[np.integer]) -> I64:
         """How many times each row's key appears in its viewer's row of ``padded`` (a
         (viewers, width) matrix padded with -1, see :meth:`padded`): two binary searches over
         the batch's values, not a (rows, width) comparison matrix."""
+        compiled = kernels.loaded()
+        if compiled is not None:  # one pass over the rows (engine.kernels)
+            counts_: I64 = compiled.count_in_rows(
+                padded.astype(np.int64, copy=False), self.viewer, keys.astype(np.int64, copy=False)
+            )
+            return counts_
         if self.viewers == 1:
             row = padded[0]
             ordered = np.sort(row[row >= 0])

@@ -21,16 +21,18 @@ A video proposed by several sources is kept once, credited to the first in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
 from engine.idset import in_sorted
-from engine.pick import uniform_draws, weighted_draw
-from engine.pools import PoolViewOnce, TestPools
+from engine.pick import uniform_positions, weighted_draw
+from engine.pools import PoolView, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
@@ -177,6 +179,9 @@ def fresh(
     is one): each still has its chance, and the first audience an upload meets is one that may
     watch it."""
     view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view.get()
+    compiled = kernels.loaded()
+    if compiled is not None:
+        return _fresh_compiled(compiled, ctx, view, state, quota, rng, draws)
     open_now = view.testing_at(ctx.now).copy()
     open_now[state.seen.positions_in(view.testing)] = False
     pool = view.testing[open_now]
@@ -192,6 +197,44 @@ def fresh(
     drawn = _promising(pool, promise, quota, rng)
     rest = drawn[~in_sorted(drawn, np.sort(np.concatenate([ahead_sorted, debut])))]
     return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
+
+
+def _fresh_compiled(
+    compiled: ModuleType,
+    ctx: SourceContext,
+    view: PoolView,
+    state: UserState,
+    quota: int,
+    rng: np.random.Generator,
+    draws: F64 | None,
+) -> I64:
+    """:func:`fresh` with its pass over the pools as one kernel
+    (:func:`engine.kernels.compiled.fresh_pass`): the same videos, drawn the same way."""
+    promise_of = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[1]
+    pool, promise, debut_at, ahead = compiled.fresh_pass(
+        view.testing,
+        view.testing_published,
+        view.testing_debut,
+        view.testing_topic,
+        view.started,
+        view.started_published,
+        state.seen.array(),
+        ctx.now,
+        view.window_s,
+        promise_of,
+        _NO_DRAWS if draws is None else draws,
+        draws is not None,
+        int(quota * STARTED_SHARE),
+    )
+    if len(pool) <= quota:
+        return pool  # type: ignore[no-any-return]
+    debut = _promising(pool[debut_at], promise[debut_at], quota - len(ahead), rng)
+    drawn = _promising(pool, promise, quota, rng)
+    rest = drawn[~in_sorted(drawn, np.sort(np.concatenate([ahead, debut])))]
+    return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
+
+
+_NO_DRAWS = np.ones(1, dtype=np.float64)
 
 
 def _promise(ctx: SourceContext, ids: I64, draws: F64 | None, topics: I64) -> F64:
@@ -253,11 +296,11 @@ def explore(
 
 def _choose_each(populations: list[I64], size: int, rng: np.random.Generator) -> I64:
     """``rng.choice(ids, min(size, len(ids)), replace=False)`` of each in turn, concatenated
-    (the same draws, made in one pass: :func:`engine.pick.uniform_draws`)."""
+    (the same draws, made in one pass: :func:`engine.pick.uniform_positions`)."""
     sizes = [min(size, len(ids)) for ids in populations]
-    drawn = uniform_draws(rng, [len(ids) for ids in populations], sizes)
+    drawn = uniform_positions(rng, [len(ids) for ids in populations], sizes)
     starts = np.cumsum([0, *map(len, populations[:-1])])
-    at = np.repeat(starts, sizes) + np.array([k for one in drawn for k in one], dtype=np.int64)
+    at = np.repeat(starts, sizes) + drawn
     chosen: I64 = np.concatenate(populations)[at].astype(np.int64)
     return chosen
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.config import Pick as PickConfig
 
 F64 = npt.NDArray[np.float64]
@@ -83,6 +84,11 @@ def weighted_draw(rng: np.random.Generator, p: F64, size: int) -> I64:
     """
     found = np.zeros(size, dtype=np.int64)
     n = 0
+    compiled = kernels.loaded()
+    if compiled is not None:  # each round one kernel (engine.kernels.compiled.draw_round)
+        while n < size:
+            n = compiled.draw_round(p, found, n, rng.random(size - n))
+        return found
     while n < size:
         x = rng.random(size - n)
         if n:
@@ -105,6 +111,37 @@ def weighted_draw(rng: np.random.Generator, p: F64, size: int) -> I64:
 
 
 UINT32_END = 2**32
+
+
+def uniform_positions(
+    rng: np.random.Generator, populations: Sequence[int], sizes: Sequence[int]
+) -> I64:
+    """:func:`uniform_draws`' positions laid end to end (population after population), by
+    one kernel when the compiled kernels are loaded (:mod:`engine.kernels`).
+
+    Raises:
+        ValueError: as :func:`uniform_draws`.
+    """
+    compiled = kernels.loaded()
+    if compiled is None:
+        flat = [k for one in uniform_draws(rng, populations, sizes) for k in one]
+        return np.array(flat, dtype=np.int64)
+    outputs = 0  # the generator's 32-bit outputs the draws take (a bound of 0 takes none)
+    for population, size in zip(populations, sizes, strict=True):
+        if population > 10_000 and size > population // 50:
+            raise ValueError("uniform_draws: numpy draws this many from so many another way")
+        outputs += 2 * size - 1 - (population == size) if size else 0
+    bits = rng.bit_generator
+    saved = bits.state
+    raw = rng.integers(0, UINT32_END, outputs, np.uint32)
+    chosen, ok = compiled.floyd_shuffle(
+        np.array(populations, dtype=np.int64), np.array(sizes, dtype=np.int64), raw
+    )
+    if ok:
+        return chosen  # type: ignore[no-any-return]
+    bits.state = saved  # a rejection (about one call in 10^8): numpy's draws shift
+    drawn = _uniform_draws_one_by_one(rng, populations, sizes)
+    return np.array([k for one in drawn for k in one], dtype=np.int64)
 
 
 def uniform_draws(

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config
@@ -141,6 +142,8 @@ def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
     except BaseException:
         store.close()
         raise
+    if len(task.seats) > 1:  # batched picks: the kernels load here, outside the shard's loop
+        kernels.load()
     try:
         return _drive(engine, clock, task)
     finally:

@@ -1,0 +1,179 @@
+"""The optional compiled kernels (``foryou[fast]``) give the numpy path's picks exactly, load
+only when the batched path asks for them, and can be refused (``FORYOU_KERNELS=numpy``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from engine import kernels
+from engine.api import Engine
+from engine.batch import Batch
+from engine.clock import VirtualClock
+from engine.idset import SparseTable
+from engine.pick import uniform_positions, weighted_draw
+
+numba = pytest.importorskip("numba", reason="the kernels need the optional extra foryou[fast]")
+
+VIEWERS = 12
+ROUNDS = 25
+KINDS = ("complete", "skip", "like", "not_interested", "follow", "share")
+
+
+@pytest.fixture
+def path_of(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``path_of("numpy")`` / ``path_of("kernels")`` switches the path picks take."""
+
+    def switch(path: str) -> None:
+        monkeypatch.setenv(kernels.ENV, "numpy" if path == "numpy" else "")
+        kernels.unload()
+        kernels.load()
+        assert kernels.path() == path
+
+    yield switch
+    kernels.unload()
+
+
+def test_weighted_draws_are_numpys(path_of: Any) -> None:
+    for trial in range(300):
+        weights = np.random.default_rng(trial).pareto(1.5, 1 + trial * 7)
+        weights[1 :: 3 + trial % 5] = 0.0  # zero-weight entries are never drawn
+        size = min(int(np.count_nonzero(weights)), 1 + trial % 40)
+        drawn = {}
+        for path in ("numpy", "kernels"):
+            path_of(path)
+            rng = np.random.default_rng([trial, 9])
+            drawn[path] = (weighted_draw(rng, weights / weights.sum(), size), rng.random())
+        assert drawn["numpy"][0].tolist() == drawn["kernels"][0].tolist()
+        assert drawn["numpy"][1] == drawn["kernels"][1]  # the generator is left in step
+
+
+def test_uniform_positions_are_rng_choices(path_of: Any) -> None:
+    path_of("kernels")
+    for trial in range(500):
+        shape = np.random.default_rng(trial)
+        populations = shape.integers(1, 600, int(shape.integers(1, 9))).tolist()
+        sizes = [min(p, int(shape.integers(0, 40))) for p in populations]
+        ours, numpys = np.random.default_rng([trial, 3]), np.random.default_rng([trial, 3])
+        drawn = uniform_positions(ours, populations, sizes)
+        expected = [
+            k
+            for p, s in zip(populations, sizes, strict=True)
+            for k in numpys.choice(p, s, replace=False).tolist()
+        ]
+        assert drawn.tolist() == expected
+        assert ours.random() == numpys.random()
+
+
+def test_batch_lookups_and_counts_are_numpys(path_of: Any) -> None:
+    """Membership, table lookups and window counts of a batch, each row in its own viewer's
+    data, with viewers whose sets are empty, short or long."""
+    for trial in range(60):
+        shape = np.random.default_rng(trial)
+        viewers = int(shape.integers(2, 9))
+        rows = [shape.integers(0, 500, int(shape.integers(0, 60))) for _ in range(viewers)]
+        batch = Batch.of(rows)
+        members = [np.unique(shape.integers(0, 500, int(shape.integers(0, 80)))) for _ in rows]
+        tables = [
+            SparseTable(zip(m.tolist(), shape.normal(size=len(m)).tolist(), strict=True))
+            for m in members
+        ]
+        window = batch.padded([shape.integers(0, 50, 10).tolist() for _ in rows], 10)
+        answers = {}
+        for path in ("numpy", "kernels"):
+            path_of(path)
+            answers[path] = (
+                batch.member_sorted(members, batch.ids).tolist(),
+                batch.lookup(tables, batch.ids, -1.5).tolist(),
+                batch.count_in(window, batch.ids % 50).tolist(),
+            )
+        assert answers["numpy"] == answers["kernels"]
+
+
+def _session(engine: Engine, rounds: int, switch: Any, path: str) -> list[tuple[Any, ...]]:
+    """A fixed session of batched picks and reactions; every pick's logged values."""
+    topics = engine.topics()
+    users = [
+        engine.new_user([] if k % 4 == 0 else topics[k % 9 : k % 9 + 2], pick_seed=40 + k)
+        for k in range(VIEWERS)
+    ]
+    engine.set_controls(users[1], topic_sliders={topics[5]: 2.5, topics[6]: 0.5})
+    picks = []
+    for round_ in range(rounds):
+        switch(path)
+        recs = engine.next_many(users)
+        for k, (user, rec) in enumerate(zip(users, recs, strict=True)):
+            picks.append((rec.video.id, rec.source, rec.score, rec.rank, rec.propensity))
+            rng = np.random.default_rng([round_, k])
+            kind = KINDS[int(rng.integers(len(KINDS)))]
+            if kind not in ("complete", "skip"):
+                if kind == "follow" and int(
+                    engine.catalog.world.videos.creator_id[rec.video.id]
+                ) in (engine._state(user).follows):
+                    kind = "like"
+                scope = {"scope": "video"} if kind == "not_interested" else {}
+                engine.record(user, rec.video.id, kind, **scope)
+            closing = "complete" if kind in ("complete", "like", "share") else "skip"
+            engine.record(user, rec.video.id, closing, watched_s=float(rng.uniform(1.0, 30.0)))
+        engine.clock.advance(41.0)  # type: ignore[attr-defined]
+    return picks
+
+
+def test_picks_are_the_same_with_and_without_kernels(
+    world_path: Path, tmp_path: Path, path_of: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other.db"
+    shutil.copy(world_path, other)
+    calls = {"fresh": 0}
+    fresh_pass = None
+
+    def counted(*args: Any) -> Any:
+        calls["fresh"] += 1
+        assert fresh_pass is not None
+        return fresh_pass(*args)
+
+    path_of("kernels")
+    compiled = kernels.loaded()
+    assert compiled is not None
+    fresh_pass = compiled.fresh_pass
+    monkeypatch.setattr(compiled, "fresh_pass", counted)
+    picks = {}
+    for path, db in (("numpy", world_path), ("kernels", other)):
+        with Engine.open(db, clock=VirtualClock(0.0), log=False) as engine:
+            picks[path] = _session(engine, ROUNDS, path_of, path)
+    assert calls["fresh"] >= VIEWERS * ROUNDS  # the kernels did the picks' work
+    assert len(picks["kernels"]) == VIEWERS * ROUNDS
+    for numpys, ours in zip(picks["numpy"], picks["kernels"], strict=True):
+        assert numpys == ours
+
+
+def test_numpy_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(kernels.ENV, "numpy")
+    kernels.unload()
+    try:
+        assert kernels.load() is None and kernels.path() == "numpy"
+    finally:
+        kernels.unload()
+
+
+def test_one_pick_at_a_time_never_imports_numba(world_path: Path) -> None:
+    """The terminal feed picks through next(): its cold start must not pay numba's import."""
+    code = (
+        "import sys\n"
+        "from engine.api import Engine\n"
+        f"with Engine.open({str(world_path)!r}, log=False) as engine:\n"
+        "    engine.next(engine.new_user([]))\n"
+        "print('numba' in sys.modules)\n"
+    )
+    checkout = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=checkout
+    ).stdout
+    assert out.strip() == "False"
