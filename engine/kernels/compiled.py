@@ -129,6 +129,18 @@ def draw_round(p: F64, found: I64, n: int, x: F64) -> int:  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
+def _bounded(output: np.uint32, top: int) -> tuple[np.int64, bool]:  # pragma: no cover
+    """Lemire's draw of an integer in [0, top] from one 32-bit output, as numpy makes it, and
+    False where numpy would reject the output and draw again."""
+    low = np.uint64(0xFFFFFFFF)
+    span = np.uint64(top + 1)
+    scaled = np.uint64(output) * span
+    if (scaled & low) < (low - np.uint64(top)) % span:
+        return np.int64(0), False
+    return np.int64(scaled >> np.uint64(32)), True
+
+
+@njit(cache=True, nogil=True)
 def floyd_shuffle(  # pragma: no cover
     populations: I64, sizes: I64, raw: npt.NDArray[np.uint32]
 ) -> tuple[I64, bool]:
@@ -138,7 +150,6 @@ def floyd_shuffle(  # pragma: no cover
     output). Returns the positions, population after population, and False (positions
     meaningless) when Lemire's method would have rejected an output: the caller draws again
     one bound at a time."""
-    low = np.uint64(0xFFFFFFFF)
     chosen = np.empty(sizes.sum(), dtype=np.int64)
     used = 0
     at = 0
@@ -148,24 +159,20 @@ def floyd_shuffle(  # pragma: no cover
             top = population - size + k
             value = np.int64(0)
             if top > 0:
-                span = np.uint64(top + 1)
-                scaled = np.uint64(raw[used]) * span
+                value, ok = _bounded(raw[used], top)
                 used += 1
-                if (scaled & low) < (low - np.uint64(top)) % span:
+                if not ok:
                     return chosen, False
-                value = np.int64(scaled >> np.uint64(32))
             for j in range(k):
                 if chosen[at + j] == value:
                     value = top
                     break
             chosen[at + k] = value
         for i in range(size - 1, 0, -1):  # the shuffle
-            span = np.uint64(i + 1)
-            scaled = np.uint64(raw[used]) * span
+            swap, ok = _bounded(raw[used], i)
             used += 1
-            if (scaled & low) < (low - np.uint64(i)) % span:
+            if not ok:
                 return chosen, False
-            swap = np.int64(scaled >> np.uint64(32))
             chosen[at + i], chosen[at + swap] = chosen[at + swap], chosen[at + i]
         at += size
     return chosen, True
