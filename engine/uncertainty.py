@@ -80,7 +80,9 @@ impressions 21-40 0.207 -> 0.235, onboarded 0.491 -> 0.597, but cold watch per i
 -> 520 s: greedy stops cold viewers finding the loved topics not tried by then (only 37% of them
 are shown by pick 20). With the draw's departure from the mean halved instead (0.227, lift
 +31.6%, 9.3%, 534 s) or with DRAW_POWER 3 as well (0.241, lift +24.1%, 8.8%, 533 s) the trade is
-the same: it stays off.
+the same: it stays off. Those figures predate the debut slot; re-measured since (pick seeds 0 /
+1): cold loved share 0.217 -> 0.269 / 0.231 -> 0.260, watch per session 469.3 -> 469.1 /
+469.0 -> 459.7 s, the scripted two-topic viewer 0.76 -> 0.73.
 
 The counts are a deterministic function of the viewer's events (updated in the event path,
 so a resume or a replay rebuilds them); the draws come from the pick's generator before the
