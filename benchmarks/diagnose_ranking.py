@@ -7,7 +7,10 @@ what the oracle ranks by) is read for:
 
 1. the best video the engine's filters allow in the whole catalog (the oracle's pick);
 2. the best candidate the engine's sources retrieved (what retrieval leaves to rank);
-3. the engine's top candidate by Σ P(action) × value (the ranking's own choice);
+3. the engine's top candidate by Σ P(action) × value (the ranking's own choice), and what it
+   would be with the persona's true P(complete), with that chance computed from the video's
+   quality and length alone (everything personal flattened), or from the persona's own parts
+   alone (the video's quality flattened): which signal a better ranker would gain most from;
 4. its top after the multipliers (topic draws, sliders, boosts);
 5. the top of the re-ranked slate;
 6. the expected truth of the pick (the slate's probabilities × each item's truth);
@@ -35,7 +38,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import load_now, machine, measured, world
-from engine.config import Config
+from engine.config import load_config
 from engine.pipeline import Decision
 from engine.policy import (
     CandidateSet,
@@ -57,6 +60,8 @@ STAGES = (
     ("best candidate retrieved", "retrieved"),
     ("top by Σ P × value", "base"),
     ("  (the same with true P(complete))", "true p"),
+    ("  (... quality and length alone)", "quality only"),
+    ("  (... the persona's parts alone)", "personal only"),
     ("top after multipliers", "multiplied"),
     ("top after re-rank", "reranked"),
     ("expected pick", "expected"),
@@ -76,16 +81,32 @@ class _Pick:
 PICKS: list[_Pick] = []
 
 
-def true_completion(persona: Persona, ids: I64) -> F64:
+def true_completion(persona: Persona, ids: I64, appeal_mean: F64 | None = None) -> F64:
     """The persona's chance of finishing each video now: hooked × finishes, the moment's
-    noise integrated out as :func:`engine.sim.watch.expected_watch_s` does."""
+    noise integrated out as :func:`engine.sim.watch.expected_watch_s` does (``appeal_mean``:
+    another appeal than the persona's, for the what-if lines)."""
     b = persona.behaviour
     duration = persona.world.videos.duration_s[ids].astype(np.float64)
-    appeal = persona.appeal_mean(ids)[:, None] + b.noise_sd * _NODES[None, :]
+    mean = persona.appeal_mean(ids) if appeal_mean is None else appeal_mean
+    appeal = mean[:, None] + b.noise_sd * _NODES[None, :]
     hooked = 1.0 / (1.0 + np.exp(-appeal))
     finish = finish_probability(b, appeal, duration[:, None])
     result: F64 = (hooked * finish) @ _WEIGHTS
     return result
+
+
+def _quality_part(persona: Persona, ids: I64) -> F64:
+    """The part of the persona's appeal that is the video's quality, the same for everyone."""
+    quality = persona.world.videos.quality[ids].astype(np.float64) - 0.5
+    part: F64 = persona.behaviour.quality_weight * quality
+    return part
+
+
+def _flattened(appeal: F64, part: F64) -> F64:
+    """``appeal`` with ``part`` replaced by its mean over the candidates: what a ranker that
+    cannot tell the candidates apart on that part sees."""
+    flat: F64 = appeal - part + part.mean()
+    return flat
 
 
 def _with_true_completion(scores: Scores, true: F64) -> F64:
@@ -119,6 +140,20 @@ class DiagnosedEngine(EnginePolicy):
             self._diagnose(request, candidates, decision)
         return decisions
 
+    @staticmethod
+    def _ranked_by(
+        persona: Persona, ids: I64, scores: Scores, truth: F64, *, personal: bool
+    ) -> float:
+        """The truth of the top candidate when the ranker's P(complete) is the persona's own
+        with one side of its appeal flattened: the video's quality (``personal``: only the
+        persona's parts tell the candidates apart) or everything else (only quality and
+        length do)."""
+        appeal = persona.appeal_mean(ids)
+        quality = _quality_part(persona, ids)
+        seen = _flattened(appeal, quality) if personal else _flattened(appeal, appeal - quality)
+        completion = true_completion(persona, ids, seen)
+        return float(truth[int(np.argmax(_with_true_completion(scores, completion)))])
+
     def _diagnose(self, request: PickRequest, candidates: CandidateSet, decision: Decision) -> None:
         persona = self._personas[request.viewer_id]
         allowed, _ = request.allowed()
@@ -133,6 +168,8 @@ class DiagnosedEngine(EnginePolicy):
             "retrieved": float(truth.max()),
             "base": float(truth[int(np.argmax(scores.base))]),
             "true p": float(truth[int(np.argmax(_with_true_completion(scores, true)))]),
+            "quality only": self._ranked_by(persona, ids, scores, truth, personal=False),
+            "personal only": self._ranked_by(persona, ids, scores, truth, personal=True),
             "multiplied": float(truth[int(np.argmax(scores.score))]),
             "reranked": slate[0],
             "expected": float(np.dot(decision.slate_probabilities, slate)),
@@ -162,7 +199,7 @@ def report(picks: Sequence[_Pick]) -> None:
         if not chosen:
             continue
         print(f"\n{group}: {len(chosen)} picks; true expected watch per pick (s)")
-        best = np.mean([p.truths["allowed"] for p in chosen])
+        best = float(np.mean([p.truths["allowed"] for p in chosen]))
         previous = best
         for label, key in STAGES:
             value = float(np.mean([p.truths[key] for p in chosen]))
@@ -194,11 +231,12 @@ def main() -> None:
     parser.add_argument(
         "--formula", action="store_true", help="the hand-set formula instead of learned P"
     )
+    parser.add_argument("--config", default=None, help="a ranking TOML for the engine")
     args = parser.parse_args()
     print(machine())
     print(f"at start: {load_now()}", flush=True)
     target = "benchmarks.diagnose_ranking:DiagnosedEngine"
-    arm = Arm("engine", Config(), PolicySpec(target, {"learn": not args.formula}))
+    arm = Arm("engine", load_config(args.config), PolicySpec(target, {"learn": not args.formula}))
     spec = RunSpec(
         db_path=world(20_000),
         users=args.users,
