@@ -193,10 +193,7 @@ def fresh(
     promise = _promise(ctx, pool, draws, view.testing_topic[open_now])  # the debuts' too
     debut_at = np.flatnonzero(view.new_creators_at(ctx.now)[open_now])
     debut_at = debut_at[~in_sorted(pool[debut_at], ahead_sorted)]
-    debut = _promising(pool[debut_at], promise[debut_at], quota - len(ahead), rng)
-    drawn = _promising(pool, promise, quota, rng)
-    rest = drawn[~in_sorted(drawn, np.sort(np.concatenate([ahead_sorted, debut])))]
-    return np.concatenate([ahead, debut, rest])[:quota].astype(np.int64)
+    return _in_turn(pool, promise, debut_at, ahead, quota, rng)
 
 
 def _fresh_compiled(
@@ -228,6 +225,14 @@ def _fresh_compiled(
     )
     if len(pool) <= quota:
         return pool  # type: ignore[no-any-return]
+    return _in_turn(pool, promise, debut_at, ahead, quota, rng)
+
+
+def _in_turn(
+    pool: I64, promise: F64, debut_at: I64, ahead: I64, quota: int, rng: np.random.Generator
+) -> I64:
+    """The fresh source's proposals: the uploads ``ahead`` (pools started), then new
+    creators' uploads (``pool[debut_at]``), then the rest, each drawn by its promise."""
     debut = _promising(pool[debut_at], promise[debut_at], quota - len(ahead), rng)
     drawn = _promising(pool, promise, quota, rng)
     rest = drawn[~in_sorted(drawn, np.sort(np.concatenate([ahead, debut])))]
