@@ -123,7 +123,7 @@ def interest(
         sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
         if n:
-            prior = ctx.catalog.topic_watch_prior(ctx.config.scoring.prior_views, t)
+            prior = ctx.catalog.topic_watch_prior(t, *_prior_key(ctx))
             value = PRIOR_SIMILARITY * sims + prior  # seen videos stay -inf
             best = np.argpartition(value, len(ids) - n)[-n:]
             found.append(ids[best[np.isfinite(value[best])]])
@@ -132,16 +132,25 @@ def interest(
 
 def watch_prior(ctx: SourceContext, ids: I64) -> F64:
     """What a video promises in watch time before anything personal is known, on a log scale:
-    log(duration / 30 s) + logit of its smoothed global like rate.
+    a length term + logit of its smoothed global like rate.
 
     Expected watch grows with length as far as the video holds its viewers, and the like
-    rate is the global counter that says so at every length (a long video's completion rate
-    mostly measures its length). The rate is shrunk toward the background like rate; the
-    catalogue keeps every video's prior up to date (:meth:`engine.catalog.Catalog.watch_prior`),
-    so the thousands of videos a pick weighs are read, not computed.
+    rate is the global counter that says so at every length (a long video's raw completion
+    rate mostly measures its length). The length term follows the scorer's completion prior:
+    log(duration / 30 s), or with ``completion_prior = "length"`` log(expected seconds / 30 s)
+    from the completion rate of videos of its length. The rates are shrunk toward the
+    background ones; the catalogue keeps every video's prior up to date
+    (:meth:`engine.catalog.Catalog.watch_prior`), so the thousands of videos a pick weighs
+    are read, not computed.
     """
-    prior: F64 = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[0][ids]
+    prior: F64 = ctx.catalog.watch_prior(*_prior_key(ctx))[0][ids]
     return prior
+
+
+def _prior_key(ctx: SourceContext) -> tuple[float, str]:
+    """Which of the catalogue's kept watch priors the config reads."""
+    scoring = ctx.config.scoring
+    return scoring.prior_views, scoring.completion_prior
 
 
 def follow(ctx: SourceContext, state: UserState, quota: int) -> I64:
@@ -207,7 +216,7 @@ def _fresh_compiled(
 ) -> I64:
     """:func:`fresh` with its pass over the pools as one kernel
     (:func:`engine.kernels.compiled.fresh_pass`): the same videos, drawn the same way."""
-    promise_of = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[1]
+    promise_of = ctx.catalog.watch_prior(*_prior_key(ctx))[1]
     pool, promise, debut_at, ahead = compiled.fresh_pass(
         view.testing,
         view.testing_published,
@@ -245,7 +254,7 @@ _NO_DRAWS = np.ones(1, dtype=np.float64)
 def _promise(ctx: SourceContext, ids: I64, draws: F64 | None, topics: I64) -> F64:
     """What each of ``ids`` (of the given ``topics``) promises the viewer:
     exp(:func:`watch_prior`) times the pick's draw of its topic (when drawn)."""
-    weight: F64 = ctx.catalog.watch_prior(ctx.config.scoring.prior_views)[1][ids]
+    weight: F64 = ctx.catalog.watch_prior(*_prior_key(ctx))[1][ids]
     if draws is not None:
         weight *= draws[topics]
     return weight

@@ -25,6 +25,11 @@ F64 = npt.NDArray[np.float64]
 POPULAR_PER_TOPIC = 40
 LENGTH_BINS = 12  # bins of log duration, equally wide, the length-aware completion prior pools
 LENGTH_BIN_VIEWS = 1000.0  # pseudo-views pulling a thinly viewed bin toward the overall rate
+# Seconds a viewer who does not finish a video is expected to have watched of it (at most its
+# length), in the sources' prior under the length-aware completion prior: about what the
+# learned model's mean seconds before a skip reaches on simulated viewers (3 s for videos under
+# 10 s to 12 s past 90 s, engine.learned.OnlineLogit.skip_seconds).
+PARTIAL_WATCH_S = 10.0
 # The live counters are exactly the columns of video_stats_live.
 ENGAGEMENT = LIVE_STAT_FIELDS
 
@@ -138,6 +143,15 @@ class Engagement:
         result: F64 = np.log(rate / (1.0 - rate))
         return result
 
+    def steady_completion(self, ids: I64, prior_views: float) -> F64:
+        """The completion rate of ``ids`` shrunk toward the background completion rate of
+        videos of their length (:attr:`length_prior`): like :meth:`steady_logit`, it moves
+        only with each video's own counters."""
+        views = self.table[ENGAGEMENT.index("views")].take(ids)
+        count = self.table[ENGAGEMENT.index("completions")].take(ids)
+        rate: F64 = (count + prior_views * self.length_prior[ids]) / (views + prior_views)
+        return rate
+
     def rates(
         self, names: tuple[str, ...], ids: I64, prior_views: float, *, by_length: bool = False
     ) -> F64:
@@ -207,8 +221,9 @@ class Catalog:
         self.log_length = lookups.log_length
         self._neg_published_sorted = lookups.neg_published_sorted
         self.engagement = Engagement.from_world(world)
-        self._priors: dict[float, tuple[F64, F64]] = {}  # watch_prior() by prior_views
-        self._priors_by_topic: dict[float, F64] = {}  # the same priors in by_topic's order
+        # watch_prior() by (prior_views, completion prior), and the same in by_topic's order.
+        self._priors: dict[tuple[float, str], tuple[F64, F64]] = {}
+        self._priors_by_topic: dict[tuple[float, str], F64] = {}
         self._prior_moved = self.engagement.watch()
         self.popular_by_topic = lookups.popular_by_topic
         self._popular: I64 = np.zeros(0, dtype=np.int64)
@@ -253,41 +268,65 @@ class Catalog:
         lo, hi = np.searchsorted(neg, (-end, -start), side="left")
         return np.sort(self.publish_order[lo:hi])
 
-    def watch_prior(self, prior_views: float) -> tuple[F64, F64]:
+    def watch_prior(self, prior_views: float, completion_prior: str = "overall") -> tuple[F64, F64]:
         """What every video promises in watch time before anything personal is known, on a
-        log scale (log(duration / 30 s) + :meth:`Engagement.steady_logit` of likes), and its
-        exponential: kept up to date one recorded video at a time, so a source weighing
-        thousands of videos every pick gathers them instead of computing them. The arrays
-        are shared: read them, never write to them.
+        log scale, and its exponential: kept up to date one recorded video at a time, so a
+        source weighing thousands of videos every pick gathers them instead of computing
+        them. The arrays are shared: read them, never write to them.
+
+        The promise is a length term plus :meth:`Engagement.steady_logit` of likes. The length
+        term follows the scorer's completion prior (``[scoring] completion_prior``): with
+        "overall", log(duration / 30 s); with "length", log(expected seconds / 30 s), the
+        seconds of a finished video times its completion rate shrunk toward videos of its
+        length (:meth:`Engagement.steady_completion`) plus :data:`PARTIAL_WATCH_S` for the
+        rest. The sources then propose what the scorer will rate: with the length-aware
+        scorer a long video nobody finishes no longer fills the candidates only to be
+        ranked last.
         """
-        cached = self._priors.get(prior_views)
+        key = (prior_views, completion_prior)
+        cached = self._priors.get(key)
         if cached is None:
-            every = np.arange(self.n)
-            prior = self.log_length + self.engagement.steady_logit("likes", every, prior_views)
-            cached = self._priors[prior_views] = (prior, np.exp(prior))
+            prior = self._promise_of(np.arange(self.n), key)
+            cached = self._priors[key] = (prior, np.exp(prior))
         if self._prior_moved:
             # numpy gives each element the same bits alone as in a whole array: an array kept
             # up to date equals one computed afresh (a reopened engine's, a replay's).
             moved = np.fromiter(sorted(self._prior_moved), dtype=np.int64)
             self._prior_moved.clear()
-            for key, (prior, promise) in self._priors.items():
-                fresh = self.log_length[moved] + self.engagement.steady_logit("likes", moved, key)
+            for kept, (prior, promise) in self._priors.items():
+                fresh = self._promise_of(moved, kept)
                 prior[moved] = fresh
                 promise[moved] = np.exp(fresh)
-                grouped = self._priors_by_topic.get(key)
+                grouped = self._priors_by_topic.get(kept)
                 if grouped is not None:
                     grouped[self.index.position[moved]] = fresh
         return cached
 
-    def topic_watch_prior(self, prior_views: float, topic: int) -> F64:
+    def _promise_of(self, ids: I64, key: tuple[float, str]) -> F64:
+        """:meth:`watch_prior` of ``ids`` computed afresh."""
+        prior_views, completion_prior = key
+        likes = self.engagement.steady_logit("likes", ids, prior_views)
+        if completion_prior != "length":
+            overall: F64 = self.log_length[ids] + likes
+            return overall
+        duration = self.world.videos.duration_s[ids].astype(np.float64)
+        p = self.engagement.steady_completion(ids, prior_views)
+        seconds = p * duration + (1.0 - p) * np.minimum(PARTIAL_WATCH_S, duration)
+        by_length: F64 = np.log(np.maximum(seconds, 1.0) / 30.0) + likes
+        return by_length
+
+    def topic_watch_prior(
+        self, topic: int, prior_views: float, completion_prior: str = "overall"
+    ) -> F64:
         """:meth:`watch_prior` of the videos of one topic, in ``by_topic[topic]``'s order: a
         slice of a copy kept in that order (the interest source weighs every video of a few
         topics each pick; a slice reads them in a row, a gather jumps across the catalogue).
         Read it, never write to it."""
-        prior = self.watch_prior(prior_views)[0]  # brings the copy up to date as well
-        grouped = self._priors_by_topic.get(prior_views)
+        key = (prior_views, completion_prior)
+        prior = self.watch_prior(*key)[0]  # brings the copy up to date as well
+        grouped = self._priors_by_topic.get(key)
         if grouped is None:
-            grouped = self._priors_by_topic[prior_views] = prior[self.by_topic.ids]
+            grouped = self._priors_by_topic[key] = prior[self.by_topic.ids]
         bounds = self.by_topic.bounds
         return grouped[int(bounds[topic]) : int(bounds[topic + 1])]
 

@@ -6,10 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from engine import Config, Engine, VirtualClock
-from engine.config import Pick, Pools, Rerank
+from engine.config import Pick, Pools, Rerank, Scoring
 from tui.cli import main
 
 
@@ -66,10 +67,15 @@ def test_topic_sliders_turn_a_topic_down_and_up(demo_world: Path) -> None:
     assert watch(eng, muted, 30).count("comedy") < watch(eng, neutral, 30).count("comedy")
 
 
-def test_turning_up_a_topic_never_shown_brings_it_in(world_path: Path) -> None:
+@pytest.mark.parametrize("completion_prior", ["overall", "length"])
+def test_turning_up_a_topic_never_shown_brings_it_in(
+    world_path: Path, completion_prior: str
+) -> None:
     """ "More of this" must work for a topic the viewer has not met yet, not only re-weigh
-    what the sources already proposed."""
-    eng = Engine.open(world_path, clock=VirtualClock(0.0), log=False)
+    what the sources already proposed (with the length-aware completion prior too, where the
+    sources once proposed the topic's long videos the scorer then ranked last)."""
+    config = Config(scoring=Scoring(completion_prior=completion_prior))  # type: ignore[arg-type]
+    eng = Engine.open(world_path, config=config, clock=VirtualClock(0.0), log=False)
     interests = {"cooking", "pets"}
     # Pick seeds of their own: the draws do not depend on the ids the engine hands out.
     raised, neutral = (

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import Engine, VirtualClock
+from engine import Config, Engine, VirtualClock
 from engine.candidates import SourceContext, fresh, interest, watch_prior
+from engine.config import Scoring
 from engine.profile import UserState, query_vector
 
 TOPIC = "cooking"
@@ -64,14 +65,17 @@ def test_new_creators_first_audience_leans_to_the_viewers_topics(engine: Engine)
     assert (world.videos.topic_id[proposed] == topic).mean() >= 0.3
 
 
+@pytest.mark.parametrize("completion_prior", ["overall", "length"])
 def test_the_watch_prior_after_live_reactions_is_what_a_reopened_engine_reads(
-    world_path: Path,
+    world_path: Path, completion_prior: str
 ) -> None:
     """The prior a pick weighs is kept up to date one recorded video at a time; after likes
     and views it equals what an engine opening the same file computes from scratch (replay
     and a restart weigh the same videos the same), so does each topic's copy the interest
-    source reads, and the liked video's prior went up."""
-    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+    source reads, and the liked video's prior went up (with either completion prior: the
+    length-aware one moves with completions too)."""
+    config = Config(scoring=Scoring(completion_prior=completion_prior))  # type: ignore[arg-type]
+    with Engine.open(world_path, config=config, clock=VirtualClock(0.0)) as eng:
         before = watch_prior(_context(eng), np.arange(eng.catalog.n)).copy()
         uid = eng.new_user(interests=[TOPIC])
         liked = []
@@ -85,9 +89,11 @@ def test_the_watch_prior_after_live_reactions_is_what_a_reopened_engine_reads(
         # The interest source reads each topic's priors from a copy kept in topic order.
         by_topic, prior_views = eng.catalog.by_topic, eng.config.scoring.prior_views
         for topic in range(len(by_topic)):
-            kept = eng.catalog.topic_watch_prior(prior_views, topic)
+            kept = eng.catalog.topic_watch_prior(
+                topic, prior_views, eng.config.scoring.completion_prior
+            )
             assert np.array_equal(kept, live[by_topic[topic]])
-    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+    with Engine.open(world_path, config=config, clock=VirtualClock(0.0)) as eng:
         reopened = watch_prior(_context(eng), np.arange(eng.catalog.n))
     assert np.array_equal(live, reopened)
     assert (live[liked] > before[liked]).all()
