@@ -10,7 +10,10 @@ what the oracle ranks by) is read for:
 3. the engine's top candidate by Σ P(action) × value (the ranking's own choice), and what it
    would be with the persona's true P(complete), with that chance computed from the video's
    quality and length alone (everything personal flattened), or from the persona's own parts
-   alone (the video's quality flattened): which signal a better ranker would gain most from;
+   alone (the video's quality flattened), or from the quality plus one personal part (the
+   persona's class of the video's topic, its taste vector · the video's embedding, or the rest:
+   creators, sounds, follows, language, the session's mood): which signal a better ranker
+   would gain most from;
 4. its top after the multipliers (topic draws, sliders, boosts);
 5. the top of the re-ranked slate;
 6. the expected truth of the pick (the slate's probabilities × each item's truth);
@@ -62,6 +65,9 @@ STAGES = (
     ("  (the same with true P(complete))", "true p"),
     ("  (... quality and length alone)", "quality only"),
     ("  (... the persona's parts alone)", "personal only"),
+    ("  (... quality + its topic class)", "quality+topic"),
+    ("  (... quality + its taste vector)", "quality+taste"),
+    ("  (... quality + the rest)", "quality+rest"),
     ("top after multipliers", "multiplied"),
     ("top after re-rank", "reranked"),
     ("expected pick", "expected"),
@@ -100,6 +106,21 @@ def _quality_part(persona: Persona, ids: I64) -> F64:
     quality = persona.world.videos.quality[ids].astype(np.float64) - 0.5
     part: F64 = persona.behaviour.quality_weight * quality
     return part
+
+
+def _parts(persona: Persona, ids: I64) -> dict[str, F64]:
+    """The persona's appeal of each video in parts (they add up to :meth:`Persona.appeal_mean`):
+    the video's quality, the persona's class of its topic, its taste vector · the video's
+    embedding, and the rest (creators, sounds, follows, language, the session's mood and
+    satiation)."""
+    b, t, v = persona.behaviour, persona.taste, persona.world.videos
+    parts = {
+        "quality": _quality_part(persona, ids),
+        "topic": b.topic_weight * t.topic[v.topic_id[ids]].astype(np.float64),
+        "taste": b.taste_weight * (v.embedding[ids] @ t.vector).astype(np.float64),
+    }
+    parts["rest"] = persona.appeal_mean(ids) - sum(parts.values())
+    return parts
 
 
 def _flattened(appeal: F64, part: F64) -> F64:
@@ -154,6 +175,20 @@ class DiagnosedEngine(EnginePolicy):
         completion = true_completion(persona, ids, seen)
         return float(truth[int(np.argmax(_with_true_completion(scores, completion)))])
 
+    @staticmethod
+    def _ranked_keeping(
+        persona: Persona, ids: I64, scores: Scores, truth: F64, kept: tuple[str, ...]
+    ) -> float:
+        """The truth of the top candidate when the ranker's P(complete) is the persona's own
+        with every part of its appeal but ``kept`` flattened over the candidates."""
+        parts = _parts(persona, ids)
+        seen = persona.appeal_mean(ids)
+        for name, part in parts.items():
+            if name not in kept:
+                seen = _flattened(seen, part)
+        completion = true_completion(persona, ids, seen)
+        return float(truth[int(np.argmax(_with_true_completion(scores, completion)))])
+
     def _diagnose(self, request: PickRequest, candidates: CandidateSet, decision: Decision) -> None:
         persona = self._personas[request.viewer_id]
         allowed, _ = request.allowed()
@@ -170,6 +205,12 @@ class DiagnosedEngine(EnginePolicy):
             "true p": float(truth[int(np.argmax(_with_true_completion(scores, true)))]),
             "quality only": self._ranked_by(persona, ids, scores, truth, personal=False),
             "personal only": self._ranked_by(persona, ids, scores, truth, personal=True),
+            **{
+                f"quality+{part}": self._ranked_keeping(
+                    persona, ids, scores, truth, ("quality", part)
+                )
+                for part in ("topic", "taste", "rest")
+            },
             "multiplied": float(truth[int(np.argmax(scores.score))]),
             "reranked": slate[0],
             "expected": float(np.dot(decision.slate_probabilities, slate)),
