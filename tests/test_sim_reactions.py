@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_reactions import REAL, real_fractions, simulated_fractions
-from engine.config import Config
+from engine.config import Config, Scoring
 from engine.policy import PolicySpec
 from engine.sim.experiment import RunSpec, run_experiment
 from engine.sim.runner import Arm
@@ -62,9 +62,12 @@ def test_likes_come_as_late_in_a_video_as_real_ones_in_every_duration_band(
     demo_world: Path,
 ) -> None:
     spec = RunSpec(db_path=demo_world, users=200, sessions=2, seed=0, behaviour=REACTIVE)
-    # Under the reference engine (learning off), which serves every duration band often enough
-    # to weigh each; the bands hold the length fixed, so what the engine serves matters little.
-    reference = Arm("engine", Config(), PolicySpec("engine", {"learn": False}))
+    # Under the reference engine (learning off) with the overall completion prior, which serves
+    # every duration band often enough to weigh each (the default length-aware prior serves
+    # fewer videos past three minutes); the bands hold the length fixed, so what the engine
+    # serves matters little.
+    overall = Config(scoring=Scoring(completion_prior="overall"))
+    reference = Arm("engine", overall, PolicySpec("engine", {"learn": False}))
     experiment = run_experiment(spec, [reference])
     trace = experiment.runs["engine"].trace
     fractions = simulated_fractions(trace, experiment.world)

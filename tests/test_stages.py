@@ -126,17 +126,23 @@ def test_keyword_filter_removes_exactly_the_matching_videos() -> None:
 # -- scoring ---------------------------------------------------------------------------------
 
 
-def _score(ids: list[int], state=None, boosts: dict[int, float] | None = None):
-    ctx = ScoringContext(tiny_catalog(), Config(), NOW, boosts or {})
+def _score(
+    ids: list[int], state=None, boosts: dict[int, float] | None = None, config: Config | None = None
+):
+    ctx = ScoringContext(tiny_catalog(), config or Config(), NOW, boosts or {})
     return score(np.array(ids, dtype=np.int64), None, state or viewer(), ctx)
 
 
 def test_completion_probability_is_the_smoothed_rate_shifted_by_affinity() -> None:
-    # Global completion rate (30·11 + 90 + 1) / (1200 + 2); 50 prior views shrink toward it.
+    # Global completion rate (30·11 + 90 + 1) / (1200 + 2); 50 prior views shrink toward it
+    # (the overall prior; the default's length prior: tests/test_completion_prior.py).
     global_rate = (30 * 11 + 90 + 1) / (1200 + 2)
     rate_0 = (30 + 50 * global_rate) / 150
     rate_2 = (90 + 50 * global_rate) / 150
-    scores = _score([0, 2])
+    overall = msgspec.structs.replace(
+        Config(), scoring=msgspec.structs.replace(Config().scoring, completion_prior="overall")
+    )
+    scores = _score([0, 2], config=overall)
     z = 0.3 + 0.1  # same language and same country; nothing else known, nothing fresh
     assert scores.affinity.tolist() == pytest.approx([z, z])
     expected = [1 / (1 + math.exp(-(math.log(r / (1 - r)) + z))) for r in (rate_0, rate_2)]
