@@ -66,7 +66,9 @@ made heavier with the number of untried topics (weight x untried / 5: 0.237, 489
 / 10: 0.240, 474 s, 0.675); the explore source keeping every untried topic's draw (0.256, 516 s,
 scripted 0.633: the niche pairs no better); untried topics outside the search drawing at 0.3 of
 their spread around the prior mean (0.277, 508 s, scripted 0.601) or 0.6 of it (0.221, 481 s,
-0.657).
+0.657). With ``settle_after = 20`` as well (200 x 3 x 3, pick seed 0): cold loved share 0.289,
+onboarded 0.602, but watch per session 499 s, cold watch per impression 41-80 26.5 -> 24.6 s,
+scripted 0.650, new creators 12.2%: the trade below, it stays off.
 
 Measured (the personas of ``benchmarks/bench_learning.py``, the engine arm alone,
 200 personas x 3 sessions x 3 seeds, cold personas' loved share of impressions 21-40 / watch
