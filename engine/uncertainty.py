@@ -24,12 +24,55 @@ is Beta(prior hooks + hooked, prior misses + missed). Without a world (a bare st
 prior is Beta(0.5, 1.5) for every topic.
 
 Each pick draws one chance per topic from its posterior with the pick's generator (Thompson
-sampling): a topic never tried draws anywhere (the best of forty untried topics draws about
-0.8), one swiped away at once three times draws low (below 0.03 half the time), one watched
-through and liked draws about 0.6 on average. The draws decide which topics the explore and
-interest quotas pull from and scale the engine's scores (``topic draw`` = (draw / prior
-mean)², 1 for a topic drawn at the prior mean). A cold viewer therefore meets many topics
-early, and the feed narrows as evidence comes in, on skips alone too.
+sampling): a topic never tried draws anywhere, one swiped away at once three times draws low
+(below 0.03 half the time), one watched through and liked draws about 0.6 on average. The
+draws decide which topics the explore and interest quotas pull from and scale the engine's
+scores (``topic draw`` = (draw / prior mean)², 1 for a topic drawn at the prior mean). A cold
+viewer therefore meets many topics early, and the feed narrows as evidence comes in, on skips
+alone too.
+
+Untried topics are searched in the population's order (:func:`searched`): only the five likeliest
+by the population prior draw, plus one more for each tried topic that missed (its posterior mean
+fell below its prior mean); the others keep their prior mean as their draw (their ``topic draw`` is
+what the population expects of them, below 1 for a small audience). When every untried topic drew,
+the best of thirty-odd drew about 0.8, above a loved topic that had hooked the viewer (~0.6): at
+pick 20 the draw's top topic was a loved one in 18% of cold personas' picks against 37% for the
+posterior mean (issue 14's cold-start diagnosis). Five drawing, the search goes down the likeliest
+topics as the learning ceiling's greedy search does (:mod:`engine.sim.ceiling`); and a viewer whose
+popular topics all miss widens it one topic per miss, so the niche ones are reached too (a scripted
+viewer who skips everything but two of the world's least watched topics still finds them).
+Measured (the personas of ``benchmarks/bench_learning.py``, engine arm alone, 200 x 3 sessions x 3
+seeds, main d05fe05 -> this; pick seed 0 / 1): cold loved share of impressions 21-40 0.217 -> 0.256
+/ 0.231 -> 0.254, watch per session 469.3 -> 500.5 / 469.0 -> 499.4 s, new creators' share 14.1% ->
+12.6% / 13.6% -> 12.5%, onboarded loved share 0.505 -> 0.514; with ``[scoring] completion_prior =
+"length"``: 0.190 -> 0.256 / 0.217 -> 0.254, 517.0 -> 535.7 / 506.2 -> 526.3 s, new creators 11.8%
+-> 11.5% / 11.9% -> 11.6%. Cold watch lift (impressions 41-80 over 1-10) +47% -> +21% (length +16%
+-> +2%): the first ten are watched longer (17.8 -> 21.8 s per impression, pick seed 0), the later
+ones about the same (26.1 -> 26.5 s). The scripted no-onboarding viewer (six pairs, mean over pick
+seeds 0-2 x starts 0, 1 h, 1 day, as ``benchmarks/bench_learning.py``): 0.656 -> 0.694 (over pick
+seeds 0-8, 27 runs: 0.639 -> 0.671), with the length prior 0.647 -> 0.617 (over pick seeds 0-14, 45
+runs: 0.661 -> 0.659: one seed-start run moves by ±0.06); its one pair of little-watched topics,
+science + cars (35 and 36 of 39), 0.63 -> 0.55 (length 0.54 -> 0.47; over seeds 0-8, 0.63 -> 0.51
+and 0.54 -> 0.54). The autopilot's 13 demo personas, cold, loved share of videos 21-30: 0.169 ->
+0.315 (length 0.192 -> 0.285).
+Tried and dropped (200 x 3 sessions x 1 seed, pick seed 0, main: cold 0.207, 473 s, scripted
+0.656): a fixed search of the five likeliest (the diagnosis's ``UNTRIED_DRAWN=5``; 0.281, 508 s,
+but the scripted viewer 0.588, science + cars 0.25: the search never gets past the popular topics);
+three or eight likeliest plus one per miss (3 x 3 seeds: 0.269 / 499 s, scripted 0.620; 0.250 / 510
+s, 0.667 at 1 seed: no better); two per miss (3 seeds, pick seed 0 / 1: 0.259 / 0.281, 504 / 492 s;
+length prior 0.240 / 0.256, 538 / 530 s; scripted 0.619, length 0.651, over pick seeds 0-8 0.636
+and 0.650 against main's 0.639 and 0.650, science + cars 0.60 and 0.53: as good, kinder to that
+pair, worse for the popular ones); widening by every early skip rather than every missed topic
+(scripted 0.676, length prior 0.611: as noisy); five sampled afresh every pick in proportion to the
+prior mean (power 1: 0.239, 487 s; power 3: 0.214, 478 s: a search that changes every pick is no
+search); every untried topic drawing from a prior made heavier with the number of untried topics
+(weight x untried / 5: 0.237, 489 s, scripted 0.615; / 10: 0.240, 474 s, 0.675); the explore source
+keeping every untried topic's draw (0.256, 516 s, scripted 0.633: the niche pairs no better);
+untried topics outside the search drawing at 0.3 of their spread around the prior mean (0.277, 508
+s, scripted 0.601) or 0.6 of it (0.221, 481 s, 0.657). With ``settle_after = 20`` as well (200 x 3
+x 3, pick seed 0): cold loved share 0.289, onboarded 0.602, but watch per session 499 s, cold watch
+per impression 41-80 26.5 -> 24.6 s, scripted 0.650, new creators 12.2%: the trade below, it stays
+off.
 
 Measured (the personas of ``benchmarks/bench_learning.py``, the engine arm alone,
 200 personas x 3 sessions x 3 seeds, cold personas' loved share of impressions 21-40 / watch
@@ -151,6 +194,13 @@ PRIOR_MEAN_RANGE = (0.1, 0.5)
 # topic's viewings among the viewer's last REPEAT_WINDOW closed.
 REPEAT_DISCOUNT = 1.0
 REPEAT_WINDOW = 10
+# Untried topics are searched in the population's order: only the UNTRIED_DRAWN likeliest ones
+# (by the population prior) draw, plus one more for each tried topic that missed (its posterior
+# mean fell below its prior mean); the others draw their prior mean (figures in the module
+# docstring). Of forty untried topics one always draws high, above a loved topic that hooked
+# the viewer; of five, seldom. None: every untried topic draws (the engine before issue 14's
+# ordered search).
+UNTRIED_DRAWN: int | None = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,9 +313,40 @@ def posterior_mean(state: UserState, prior: TopicPrior | None = None) -> F64:
 
 
 def draw_topics(state: UserState, rng: np.random.Generator, prior: TopicPrior | None = None) -> F64:
-    """One Thompson draw per topic from its posterior (uses ``rng`` once, for every topic)."""
+    """One Thompson draw per topic from its posterior (uses ``rng`` once, for every topic).
+
+    With the population prior, an untried topic outside the search (:func:`searched`) keeps
+    its prior mean instead of its draw: its ``topic draw`` multiplier is then (its prior mean /
+    the even prior mean)², what the population expects of it.
+    """
     draws: F64 = rng.beta(*posterior(state, prior))
+    if prior is not None and UNTRIED_DRAWN is not None:
+        waiting = untried(state) & ~searched(state, prior)
+        draws[waiting] = prior.mean[waiting]
     return draws
+
+
+def untried(state: UserState) -> npt.NDArray[np.bool_]:
+    """The topics the viewer has given no evidence on yet (neither hooked nor missed)."""
+    result: npt.NDArray[np.bool_] = (state.topic_hooked + state.topic_missed) == 0
+    return result
+
+
+def searched(state: UserState, prior: TopicPrior) -> npt.NDArray[np.bool_]:
+    """The untried topics a pick's draw may probe: the :data:`UNTRIED_DRAWN` likeliest by the
+    population prior, and one more for each tried topic that missed (its posterior mean below
+    its prior mean), so a viewer whose popular topics all miss reaches the niche ones (every
+    untried topic with :data:`UNTRIED_DRAWN` None)."""
+    unknown = untried(state)
+    if UNTRIED_DRAWN is None:
+        return unknown
+    missed = ~unknown & (posterior_mean(state, prior) < prior.mean)
+    width = UNTRIED_DRAWN + int(np.count_nonzero(missed))
+    candidates = np.flatnonzero(unknown)
+    likeliest = candidates[np.argsort(-prior.mean[candidates], kind="stable")[:width]]
+    result = np.zeros(len(unknown), dtype=bool)
+    result[likeliest] = True
+    return result
 
 
 def settled(state: UserState, draws: F64, after: int, prior: TopicPrior | None = None) -> F64:

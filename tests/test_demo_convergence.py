@@ -17,12 +17,13 @@ from tui.autopilot import AutopilotSettings
 
 VIDEOS = 30
 LOVED_SHARE_21_30 = 0.5  # at least half of videos 21-30 in the persona's loved topics
+DEMO_PERSONAS = ("cooking", *map(str, range(12)))  # the demo's own and the first seeds
 
 
-def loved_share_21_30(world: Path, *, onboard: bool) -> float:
+def loved_share_21_30(world: Path, *, onboard: bool, persona: str = "cooking") -> float:
     clock = VirtualClock(0.0)
     with Engine.open(world, clock=clock, log=False) as eng:
-        cast = AutopilotSettings(persona="cooking").cast(eng)
+        cast = AutopilotSettings(persona=persona).cast(eng)
         persona = cast.persona
         sign_up = persona.sign_up() if onboard else {**persona.sign_up(), "interests": []}
         viewer = eng.new_user(**sign_up, name=cast.viewer)
@@ -52,3 +53,15 @@ def test_the_autopilot_demo_converges_within_thirty_videos_from_a_cold_start(
     demo personas (cooking and seeds 0-11) the cold share of videos 21-30 is 0.215 (0.169 with
     the overall prior), so most cold demos still take longer than 30 videos (issue 14)."""
     assert loved_share_21_30(demo_world, onboard=False) >= LOVED_SHARE_21_30
+
+
+def test_the_autopilot_personas_find_their_loved_topics_from_a_cold_start(
+    demo_world: Path,
+) -> None:
+    """Thirteen demo personas, none naming a topic: a quarter of videos 21-30 on average in
+    their loved topics. Measured 0.31 (0.29 with the length-aware completion prior) since a
+    pick's draw searches untried topics in the population's order (engine.uncertainty); 0.17
+    before, when every untried topic drew and one of ~35 always drew above a loved topic that
+    had hooked the viewer."""
+    shares = [loved_share_21_30(demo_world, onboard=False, persona=p) for p in DEMO_PERSONAS]
+    assert float(np.mean(shares)) >= 0.25, shares
