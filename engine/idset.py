@@ -12,7 +12,7 @@ than the tests).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -145,7 +145,17 @@ class SparseTable(dict[int, float]):
         return self._arrays
 
     def __setitem__(self, key: int, value: float) -> None:
-        self._arrays = None
+        # A pick's profile update moves one entry: the arrays follow it (one search, one
+        # copy) instead of being rebuilt from the whole table at the next pick.
+        if self._arrays is not None:
+            keys, values = self._arrays
+            at = int(keys.searchsorted(key))
+            if key in self:
+                values = values.copy()
+                values[at] = value
+            else:
+                keys, values = _inserted(keys, at, key), _inserted(values, at, value)
+            self._arrays = (keys, values)
         super().__setitem__(key, value)
 
     def __delitem__(self, key: int) -> None:
@@ -175,3 +185,16 @@ class SparseTable(dict[int, float]):
     def update(self, *args: Any, **kwargs: Any) -> None:
         self._arrays = None
         super().update(*args, **kwargs)
+
+
+A = TypeVar("A", I64, F64)
+
+
+def _inserted(array: A, at: int, value: float) -> A:
+    """A copy of ``array`` with ``value`` at position ``at`` (``np.insert`` without its
+    generic argument handling, which cost more than rebuilding a small table)."""
+    grown = np.empty(len(array) + 1, dtype=array.dtype)
+    grown[:at] = array[:at]
+    grown[at] = value
+    grown[at + 1 :] = array[at:]
+    return grown

@@ -71,6 +71,7 @@ from engine.scoring import (
     values,
 )
 from engine.taste import taste_rows
+from engine.world import Videos
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -138,6 +139,13 @@ _LIKED = INPUTS.index("liked by everyone")
 # (all of them misses) steered the feed before any model had learned what the input is worth
 # (scripted viewer, science + cars, picks 21-50 from the two: 0.90 -> 0.17; at 0: 0.87).
 _TASTE = INPUTS.index("taste")
+_RECENT = INPUTS.index("recent same topic")  # then creator, sound and skips of topic, in a row
+assert INPUTS[_RECENT : _RECENT + 4] == (
+    "recent same topic",
+    "recent same creator",
+    "recent same sound",
+    "recent skips of topic",
+)
 _LOG_BUCKETS = np.log(SKIP_BUCKETS_S / DURATION_CENTRE_S)
 # The calibration slope turns around a typical logit of each action (about KuaiRand's rates:
 # completion 16%, like 1.5%, the rarer reactions 0.3%, "not interested" 0.05%), so that
@@ -603,6 +611,23 @@ def input_matrix_of(rows: ScoringRows) -> F64:
     matrix[:, 0] = 1.0
     for name, values_of in raw.items():
         matrix[:, INPUTS.index(name)] = values_of
+    if batch.viewers == 1:
+        matrix[:, _RECENT : _RECENT + 4] = _recent_shares_alone(rows.states[0], v, ids)
+    else:
+        _recent_shares(matrix, rows)
+    moods = np.stack([topic_mood(s, v.topic_id) for s in rows.states])
+    matrix[:, INPUTS.index("topic mood")] = moods[batch.viewer, v.topic_id[ids]]
+    duration = np.maximum(v.duration_s[ids].astype(np.float64), 1.0)
+    matrix[:, _DURATION] = np.log(duration / DURATION_CENTRE_S)
+    matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx)
+    matrix[:, _TASTE] = taste_rows(rows.states, batch.viewer, v.embedding[ids])
+    return matrix
+
+
+def _recent_shares(matrix: F64, rows: ScoringRows) -> None:
+    """The "recent same ..." and "recent skips of topic" columns of a batch's input rows."""
+    v = rows.ctx.catalog.world.videos
+    ids, batch = rows.ids, rows.batch
     recent = batch.padded(
         [list(s.shown)[-SATIATION_WINDOW:] for s in rows.states], SATIATION_WINDOW
     )
@@ -623,13 +648,31 @@ def input_matrix_of(rows: ScoringRows) -> F64:
     matrix[:, INPUTS.index("recent skips of topic")] = _share_of(
         batch, v.topic_id[ids], _column_of(v.topic_id, skipped)
     )
-    moods = np.stack([topic_mood(s, v.topic_id) for s in rows.states])
-    matrix[:, INPUTS.index("topic mood")] = moods[batch.viewer, v.topic_id[ids]]
-    duration = np.maximum(v.duration_s[ids].astype(np.float64), 1.0)
-    matrix[:, _DURATION] = np.log(duration / DURATION_CENTRE_S)
-    matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx)
-    matrix[:, _TASTE] = taste_rows(rows.states, batch.viewer, v.embedding[ids])
-    return matrix
+
+
+def _recent_shares_alone(state: UserState, v: Videos, ids: I64) -> F64:
+    """:func:`_recent_shares` of one viewer's rows, (rows, 4) in the inputs' order: the four
+    counts as one comparison of each row's topic, creator, sound and topic again with the
+    viewer's last :data:`SATIATION_WINDOW` (a handful of calls, not dozens; the same counts).
+    """
+    shown = list(state.shown)[-SATIATION_WINDOW:]
+    skipped = [video for kind, video in state.reactions if kind == "skip"][-SATIATION_WINDOW:]
+    # -2 pads, and stands for a video without a sound: neither equals any row's value (a row
+    # without a sound has -1), as the batch path counts neither.
+    recent = np.full((4, SATIATION_WINDOW), -2, dtype=np.int64)
+    if shown:
+        seen = np.array(shown, dtype=np.int64)
+        recent[0, : len(shown)] = v.topic_id[seen]
+        recent[1, : len(shown)] = v.creator_id[seen]
+        recent[2, : len(shown)] = v.sound_id[seen]
+    if skipped:
+        recent[3, : len(skipped)] = v.topic_id[np.array(skipped, dtype=np.int64)]
+    recent[recent < 0] = -2
+    topics = v.topic_id[ids]
+    values = np.stack((topics, v.creator_id[ids], v.sound_id[ids], topics), axis=1)
+    counts = (values[:, :, None] == recent[None, :, :]).sum(axis=2)
+    shares: F64 = counts / SATIATION_WINDOW
+    return shares
 
 
 def liked_by_everyone(ids: I64, ctx: ScoringContext) -> F64:
