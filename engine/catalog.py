@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.hugepages import packed
 from engine.retrieval import TopicIndex
 from engine.store.activity import LIVE_STAT_FIELDS
 from engine.world import NO_ID, World
@@ -96,11 +95,7 @@ class Engagement:
         by_length = completion_by_length(
             world.videos.duration_s, counts["completions"], counts["views"]
         )
-        # Gathered at candidates' ids every pick, the counters moved in place: huge pages.
-        hot = packed({"table": table, "length_prior": by_length}, writable=True)
-        table = hot["table"]
-        counts = {name: table[i] for i, name in enumerate(ENGAGEMENT)}
-        return cls(table, counts, totals, background=dict(totals), length_prior=hot["length_prior"])
+        return cls(table, counts, totals, background=dict(totals), length_prior=by_length)
 
     def add(self, video_id: int, deltas: dict[str, float]) -> None:
         for name, delta in deltas.items():
@@ -233,9 +228,7 @@ class Catalog:
         valid = tags != NO_ID
         # 32-bit: a 1M world keeps 28 MB for them (a count of int32 still divides in float64).
         slots = np.where(valid, tags, len(self.world.hashtags)).astype(np.int32)
-        counts = np.maximum(valid.sum(axis=1), 1).astype(np.int32)
-        hot = packed({"slots": slots, "counts": counts})  # gathered by every pick
-        return hot["slots"], hot["counts"]
+        return slots, np.maximum(valid.sum(axis=1), 1).astype(np.int32)
 
     def topic_id(self, name: str) -> int:
         """Resolve a topic by slug or display name, case-insensitively.
@@ -271,9 +264,7 @@ class Catalog:
         if cached is None:
             every = np.arange(self.n)
             prior = self.log_length + self.engagement.steady_logit("likes", every, prior_views)
-            # Gathered at candidates' ids every pick, and moved in place: huge pages, writable.
-            hot = packed({"prior": prior, "promise": np.exp(prior)}, writable=True)
-            cached = self._priors[prior_views] = (hot["prior"], hot["promise"])
+            cached = self._priors[prior_views] = (prior, np.exp(prior))
         if self._prior_moved:
             # numpy gives each element the same bits alone as in a whole array: an array kept
             # up to date equals one computed afresh (a reopened engine's, a replay's).
@@ -349,21 +340,14 @@ class _Lookups:
             ],
         )
         for array in (
+            lookups.dup_root,
             lookups.publish_order,
+            lookups.log_length,
             lookups.neg_published_sorted,
             *lookups.popular_by_topic,
         ):
             array.setflags(write=False)  # shared by every catalog over the world
-        # What a pick gathers at its candidates' ids, in huge pages (engine.hugepages); read-only.
-        hot = packed(
-            {
-                "dup_root": lookups.dup_root,
-                "log_length": lookups.log_length,
-                "position": lookups.index.position,
-            }
-        )
-        lookups.index.position = hot["position"]
-        return replace(lookups, dup_root=hot["dup_root"], log_length=hot["log_length"])
+        return lookups
 
 
 # Built once per loaded world and shared by every catalog over it: a simulation opens one

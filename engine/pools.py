@@ -24,7 +24,6 @@ import numpy.typing as npt
 
 from engine.catalog import Catalog
 from engine.config import Pools as PoolsConfig
-from engine.hugepages import packed
 from engine.idset import sorted_union
 
 OUTSIDE, TESTING, STOPPED, GRADUATED = -1, 0, 1, 2
@@ -122,22 +121,11 @@ class TestPools:
         self._last_active: dict[int, float] = {}  # viewer -> world time of their last close
         self.audience = 0  # active viewers at the last admit()
         n = catalog.n
-        # Read at candidates' ids every pick and moved in place: huge pages (engine.hugepages).
-        per_video = packed(
-            {
-                "stage": np.zeros(n, dtype=np.int8),
-                "state": np.full(n, OUTSIDE, dtype=np.int8),
-                "impressions": np.zeros(n, dtype=np.int32),
-                "completions": np.zeros(n, dtype=np.int32),
-                "likes": np.zeros(n, dtype=np.int32),
-            },
-            writable=True,
-        )
-        self.stage = per_video["stage"]
-        self.state = per_video["state"]
-        self.impressions = per_video["impressions"]
-        self.completions = per_video["completions"]
-        self.likes = per_video["likes"]
+        self.stage = np.zeros(n, dtype=np.int8)
+        self.state = np.full(n, OUTSIDE, dtype=np.int8)
+        self.impressions = np.zeros(n, dtype=np.int32)
+        self.completions = np.zeros(n, dtype=np.int32)
+        self.likes = np.zeros(n, dtype=np.int32)
         self.totals = np.zeros((len(self.sizes), 3), dtype=np.float64)  # impr, compl, likes
         self._testing: I64 = np.zeros(0, dtype=np.int64)
         self._started: set[int] = set()  # testing videos a pool has begun counting

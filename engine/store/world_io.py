@@ -26,7 +26,6 @@ import numpy as np
 import numpy.typing as npt
 from sqlite_utils import Database
 
-from engine.hugepages import side_by_side
 from engine.store.files import (
     APPLICATION_ID,
     DamagedFileError,
@@ -459,21 +458,11 @@ def read_arrays(db: Database) -> dict[str, npt.NDArray[Any]]:
                 raise DamagedFileError(f"world array {name!r} failed its checksum")
             parts.setdefault(name, []).append(data)
             layout[name] = (dtype, tuple(json.loads(shape)))
-    # Copied side by side into memory backed by huge pages: a pick's gathers from the columns
-    # then miss the TLB far less (engine.hugepages).
-    arrays = side_by_side(
-        {name: (np.dtype(dtype), shape) for name, (dtype, shape) in layout.items()}
-    )
-    for name in list(parts):
-        chunks = parts.pop(name)  # each array's chunks freed once copied
-        flat = arrays[name].reshape(-1).view(np.uint8)
-        if sum(map(len, chunks)) != len(flat):
-            raise DamagedFileError(f"world array {name!r} does not match its shape")
-        at = 0
-        for chunk in chunks:
-            flat[at : at + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
-            at += len(chunk)
-        arrays[name].setflags(write=False)
+    arrays = {}
+    for name, chunks in parts.items():
+        dtype, shape = layout[name]
+        buffer = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        arrays[name] = np.frombuffer(buffer, dtype=np.dtype(dtype)).reshape(shape)
     return arrays
 
 
