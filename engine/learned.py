@@ -673,15 +673,15 @@ def _recent_shares_alone(state: UserState, v: Videos, ids: I64) -> F64:
     )
     topics, sounds = v.topic_id[ids], v.sound_id[ids]
     recent_sounds = v.sound_id[shown]
-    pairs = (
+    pairs: tuple[tuple[npt.NDArray[np.integer], npt.NDArray[np.integer]], ...] = (
         (v.topic_id[shown], topics),
         (v.creator_id[shown], v.creator_id[ids]),
         (recent_sounds[recent_sounds >= 0], sounds),  # a video without a sound repeats none
         (v.topic_id[skipped], topics),
     )
     shares = np.empty((len(ids), 4))
-    for k, (window, values_) in enumerate(pairs):
-        window = np.sort(window)
+    for k, (recent, values_) in enumerate(pairs):
+        window = np.sort(recent)
         counts = window.searchsorted(values_, "right") - window.searchsorted(values_)
         shares[:, k] = counts / SATIATION_WINDOW
     return shares
