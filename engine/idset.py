@@ -144,6 +144,12 @@ class SparseTable(dict[int, float]):
             self._arrays = (keys[order], values[order])
         return self._arrays
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copied and pickled as a new table of the same entries: the default rebuilds a dict
+        # subclass by setting its entries one by one around its attributes, which the arrays
+        # moved in __setitem__ must not see.
+        return (type(self), (dict(self),))
+
     def __setitem__(self, key: int, value: float) -> None:
         # A pick's profile update moves one entry: the arrays follow it (one search, one
         # copy) instead of being rebuilt from the whole table at the next pick.

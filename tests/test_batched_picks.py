@@ -3,6 +3,8 @@ same receipts, whoever shares the batch and in whatever order."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -340,3 +342,14 @@ def test_a_sparse_tables_arrays_follow_every_change() -> None:
         keys, values = table.arrays()
         assert keys.tolist() == sorted(expected)
         assert values.tolist() == [expected[k] for k in sorted(expected)]
+
+
+def test_a_copied_or_pickled_sparse_table_keeps_its_entries_and_arrays() -> None:
+    table = SparseTable({7: 0.5, 2: -0.25, 40: 1.0})
+    table.arrays()  # cached before the copy, as a served viewer's are
+    for copied in (copy.deepcopy(table), copy.copy(table), pickle.loads(pickle.dumps(table))):
+        assert isinstance(copied, SparseTable) and dict(copied) == dict(table)
+        keys, values = copied.arrays()
+        assert keys.tolist() == [2, 7, 40] and values.tolist() == [-0.25, 0.5, 1.0]
+        copied[3] = 2.0  # and it still moves its arrays as it changes
+        assert copied.arrays()[0].tolist() == [2, 3, 7, 40]
