@@ -618,13 +618,11 @@ def input_matrix_of(rows: ScoringRows, rates: F64 | None = None) -> F64:
     matrix[:, 0] = 1.0
     for name, values_of in raw.items():
         matrix[:, INPUTS.index(name)] = values_of
-    if batch.viewers == 1:
+    if batch.viewers == 1:  # one viewer: its own windows and mood, without the batch's keys
         matrix[:, _RECENT : _RECENT + 4] = _recent_shares_alone(rows.states[0], v, ids)
-    else:
-        _recent_shares(matrix, rows)
-    if batch.viewers == 1:
         matrix[:, _MOOD] = topic_mood(rows.states[0], v.topic_id)[v.topic_id[ids]]
     else:
+        _recent_shares(matrix, rows)
         moods = np.stack([topic_mood(s, v.topic_id) for s in rows.states])
         matrix[:, _MOOD] = moods[batch.viewer, v.topic_id[ids]]
     duration = np.maximum(v.duration_s[ids].astype(np.float64), 1.0)
