@@ -161,7 +161,8 @@ _CALIBRATION_PRIOR = np.array([100.0, *([1.0] * (len(SKIP_BUCKETS_S) + 1))])
 
 
 def sigmoid(x: F64) -> F64:
-    result: F64 = 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+    # np.clip's own steps (max, then min) without its Python wrappers, which cost more here.
+    result: F64 = 1.0 / (1.0 + np.exp(-np.minimum(np.maximum(x, -40.0), 40.0)))
     return result
 
 
@@ -755,7 +756,7 @@ def global_rates(ids: I64, ctx: ScoringContext) -> F64:
     scoring = ctx.config.scoring
     by_length = scoring.completion_prior == "length"
     rates = engagement.rates(tuple(RATE_OF.values()), ids, scoring.prior_views, by_length=by_length)
-    clipped: F64 = np.clip(rates, 1e-6, 1 - 1e-6)
+    clipped: F64 = np.minimum(np.maximum(rates, 1e-6), 1 - 1e-6)  # np.clip's steps
     return clipped
 
 
