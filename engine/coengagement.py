@@ -20,6 +20,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -63,7 +64,10 @@ class Pairs:
         ranked = self._ranked.get(key)
         if ranked is None:
             row = self.partners.get(key, {})
-            ranked = self._ranked[key] = sorted(row.items(), key=lambda kv: (-kv[1], kv[0]))
+            # By partner, then stably by count, strongest first (reverse keeps ties in order):
+            # the order of the key (-count, partner) without a Python call per entry.
+            ranked = sorted(sorted(row.items()), key=itemgetter(1), reverse=True)
+            self._ranked[key] = ranked
         return ranked[:n]
 
     def count(self, a: int, b: int) -> int:

@@ -67,7 +67,7 @@ def already_seen(rows: Rows) -> Mask:
     return rows.batch.member([s.seen for s in rows.states], rows.ids)
 
 
-def served_recently(rows: Rows) -> Mask:
+def served_recently(rows: Rows) -> Mask | None:
     """Served but never reached: give it a rest before it may come back."""
     after = rows.config.filters.resurface_after
     recent = [
@@ -75,7 +75,7 @@ def served_recently(rows: Rows) -> Mask:
         for s in rows.states
     ]
     if not any(recent):
-        return np.zeros(len(rows.ids), dtype=bool)
+        return None
     return rows.batch.member_sorted([_ids_of(r) for r in recent], rows.ids)
 
 
@@ -83,17 +83,19 @@ def duplicate_of_seen(rows: Rows) -> Mask:
     return rows.batch.member([s.seen_roots for s in rows.states], rows.catalog.dup_root[rows.ids])
 
 
-def hidden_creator(rows: Rows) -> Mask:
+def hidden_creator(rows: Rows) -> Mask | None:
+    if not any(s.hidden_creators for s in rows.states):
+        return None
     creators = rows.catalog.world.videos.creator_id[rows.ids]
     return rows.batch.member([s.hidden_creators for s in rows.states], creators)
 
 
-def not_interested(rows: Rows) -> Mask:
+def not_interested(rows: Rows) -> Mask | None:
     """Marks still stronger than the threshold after fading (video marks never fade)."""
     cfg = rows.config.profile
-    removed = np.zeros(len(rows.ids), dtype=bool)
     if not any(s.negatives for s in rows.states):
-        return removed
+        return None
+    removed = np.zeros(len(rows.ids), dtype=bool)
     videos = rows.catalog.world.videos
     columns: dict[str, npt.NDArray[np.integer]] = {
         "video": rows.ids,
@@ -116,7 +118,9 @@ def not_interested(rows: Rows) -> Mask:
     return removed
 
 
-def reported(rows: Rows) -> Mask:
+def reported(rows: Rows) -> Mask | None:
+    if not any(s.reported for s in rows.states):
+        return None
     return rows.batch.member([s.reported for s in rows.states], rows.ids)
 
 
@@ -125,24 +129,26 @@ def spam(rows: Rows) -> Mask:
     return removed
 
 
-def sensitive(rows: Rows) -> Mask:
+def sensitive(rows: Rows) -> Mask | None:
     allowed = [s.allow_sensitive for s in rows.states]
     if all(allowed):
-        return np.zeros(len(rows.ids), dtype=bool)
+        return None
     removed: Mask = rows.catalog.world.videos.sensitive[rows.ids]
     if any(allowed):
         removed &= ~np.asarray(rows.batch.per_row(allowed), dtype=bool)
     return removed
 
 
-def keyword(rows: Rows) -> Mask:
+def keyword(rows: Rows) -> Mask | None:
+    if not any(len(c.keyword_blocked) for c in rows.contexts):
+        return None
     return rows.batch.member_sorted([c.keyword_blocked for c in rows.contexts], rows.ids)
 
 
-def language(rows: Rows) -> Mask:
+def language(rows: Rows) -> Mask | None:
     rule = rows.config.filters.language
     if rule == "any":
-        return np.zeros(len(rows.ids), dtype=bool)
+        return None
     langs = rows.catalog.world.videos.language[rows.ids]
     allowed = langs == rows.batch.per_row([s.language for s in rows.states])
     if rule == "user+en":
@@ -151,7 +157,9 @@ def language(rows: Rows) -> Mask:
     return rejected
 
 
-FILTERS: tuple[tuple[str, Callable[[Rows], Mask]], ...] = (
+# A rule answers None when it removes nothing for any viewer of the batch (no hides, no
+# marks, no keywords...): most picks skip most rules without a pass over the candidates.
+FILTERS: tuple[tuple[str, Callable[[Rows], Mask | None]], ...] = (
     ("not yet published", not_published),
     ("already seen", already_seen),
     ("served recently, not seen", served_recently),
@@ -181,7 +189,10 @@ def apply_filters_many(
     keep = np.ones(len(rows.ids), dtype=bool)
     removed = np.zeros((len(FILTERS), len(rows.ids)), dtype=bool)
     for f, (_, rule) in enumerate(FILTERS):
-        taken = np.logical_and(rule(rows), keep, out=removed[f])
+        mask = rule(rows)
+        if mask is None:
+            continue  # its row of ``removed`` stays all False
+        taken = np.logical_and(mask, keep, out=removed[f])
         keep ^= taken  # taken is inside keep: this takes it out
     # How many each filter took from each viewer: one count per filter and viewer.
     if rows.batch.viewers == 1:

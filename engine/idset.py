@@ -12,7 +12,7 @@ than the tests).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -144,8 +144,24 @@ class SparseTable(dict[int, float]):
             self._arrays = (keys[order], values[order])
         return self._arrays
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copied and pickled as a new table of the same entries: the default rebuilds a dict
+        # subclass by setting its entries one by one around its attributes, which the arrays
+        # moved in __setitem__ must not see.
+        return (type(self), (dict(self),))
+
     def __setitem__(self, key: int, value: float) -> None:
-        self._arrays = None
+        # A pick's profile update moves one entry: the arrays follow it (one search, one
+        # copy) instead of being rebuilt from the whole table at the next pick.
+        if self._arrays is not None:
+            keys, values = self._arrays
+            at = int(keys.searchsorted(key))
+            if key in self:
+                values = values.copy()
+                values[at] = value
+            else:
+                keys, values = _inserted(keys, at, key), _inserted(values, at, value)
+            self._arrays = (keys, values)
         super().__setitem__(key, value)
 
     def __delitem__(self, key: int) -> None:
@@ -175,3 +191,16 @@ class SparseTable(dict[int, float]):
     def update(self, *args: Any, **kwargs: Any) -> None:
         self._arrays = None
         super().update(*args, **kwargs)
+
+
+A = TypeVar("A", I64, F64)
+
+
+def _inserted(array: A, at: int, value: float) -> A:
+    """A copy of ``array`` with ``value`` at position ``at`` (``np.insert`` without its
+    generic argument handling, which cost more than rebuilding a small table)."""
+    grown = np.empty(len(array) + 1, dtype=array.dtype)
+    grown[:at] = array[:at]
+    grown[at] = value
+    grown[at + 1 :] = array[at:]
+    return grown

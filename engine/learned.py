@@ -71,6 +71,7 @@ from engine.scoring import (
     values,
 )
 from engine.taste import taste_rows
+from engine.world import Videos
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -138,6 +139,15 @@ _LIKED = INPUTS.index("liked by everyone")
 # (all of them misses) steered the feed before any model had learned what the input is worth
 # (scripted viewer, science + cars, picks 21-50 from the two: 0.90 -> 0.17; at 0: 0.87).
 _TASTE = INPUTS.index("taste")
+_MOOD = INPUTS.index("topic mood")
+_LIKES = tuple(RATE_OF.values()).index("likes")  # its row of global_rates
+_RECENT = INPUTS.index("recent same topic")  # then creator, sound and skips of topic, in a row
+assert INPUTS[_RECENT : _RECENT + 4] == (
+    "recent same topic",
+    "recent same creator",
+    "recent same sound",
+    "recent skips of topic",
+)
 _LOG_BUCKETS = np.log(SKIP_BUCKETS_S / DURATION_CENTRE_S)
 # The calibration slope turns around a typical logit of each action (about KuaiRand's rates:
 # completion 16%, like 1.5%, the rarer reactions 0.3%, "not interested" 0.05%), so that
@@ -151,7 +161,8 @@ _CALIBRATION_PRIOR = np.array([100.0, *([1.0] * (len(SKIP_BUCKETS_S) + 1))])
 
 
 def sigmoid(x: F64) -> F64:
-    result: F64 = 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+    # np.clip's own steps (max, then min) without its Python wrappers, which cost more here.
+    result: F64 = 1.0 / (1.0 + np.exp(-np.minimum(np.maximum(x, -40.0), 40.0)))
     return result
 
 
@@ -594,8 +605,13 @@ def _receipt_row(receipt: _Logged, config: Config) -> tuple[list[float] | None, 
 # -- scoring with the learned model ----------------------------------------------------------
 
 
-def input_matrix_of(rows: ScoringRows) -> F64:
-    """The (n, len(INPUTS)) input rows of every row of a batch of viewers now."""
+def input_matrix_of(rows: ScoringRows, rates: F64 | None = None) -> F64:
+    """The (n, len(INPUTS)) input rows of every row of a batch of viewers now.
+
+    Args:
+        rates: the rows' :func:`global_rates`, if already gathered (the likes' feed "liked by
+            everyone").
+    """
     v = rows.ctx.catalog.world.videos
     ids, batch = rows.ids, rows.batch
     raw = raw_features_of(rows)
@@ -603,6 +619,27 @@ def input_matrix_of(rows: ScoringRows) -> F64:
     matrix[:, 0] = 1.0
     for name, values_of in raw.items():
         matrix[:, INPUTS.index(name)] = values_of
+    if batch.viewers == 1:  # one viewer: its own windows and mood, without the batch's keys
+        matrix[:, _RECENT : _RECENT + 4] = _recent_shares_alone(rows.states[0], v, ids)
+        matrix[:, _MOOD] = topic_mood(rows.states[0], v.topic_id)[v.topic_id[ids]]
+    else:
+        _recent_shares(matrix, rows)
+        moods = np.stack([topic_mood(s, v.topic_id) for s in rows.states])
+        matrix[:, _MOOD] = moods[batch.viewer, v.topic_id[ids]]
+    duration = np.maximum(v.duration_s[ids].astype(np.float64), 1.0)
+    matrix[:, _DURATION] = np.log(duration / DURATION_CENTRE_S)
+    if rates is None:
+        matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx)
+    else:
+        matrix[:, _LIKED] = _liked_of(rates[_LIKES], rows.ctx)
+    matrix[:, _TASTE] = taste_rows(rows.states, batch.viewer, v.embedding[ids])
+    return matrix
+
+
+def _recent_shares(matrix: F64, rows: ScoringRows) -> None:
+    """The "recent same ..." and "recent skips of topic" columns of a batch's input rows."""
+    v = rows.ctx.catalog.world.videos
+    ids, batch = rows.ids, rows.batch
     recent = batch.padded(
         [list(s.shown)[-SATIATION_WINDOW:] for s in rows.states], SATIATION_WINDOW
     )
@@ -623,13 +660,30 @@ def input_matrix_of(rows: ScoringRows) -> F64:
     matrix[:, INPUTS.index("recent skips of topic")] = _share_of(
         batch, v.topic_id[ids], _column_of(v.topic_id, skipped)
     )
-    moods = np.stack([topic_mood(s, v.topic_id) for s in rows.states])
-    matrix[:, INPUTS.index("topic mood")] = moods[batch.viewer, v.topic_id[ids]]
-    duration = np.maximum(v.duration_s[ids].astype(np.float64), 1.0)
-    matrix[:, _DURATION] = np.log(duration / DURATION_CENTRE_S)
-    matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx)
-    matrix[:, _TASTE] = taste_rows(rows.states, batch.viewer, v.embedding[ids])
-    return matrix
+
+
+def _recent_shares_alone(state: UserState, v: Videos, ids: I64) -> F64:
+    """:func:`_recent_shares` of one viewer's rows, (rows, 4) in the inputs' order: each
+    count a binary search in the sorted window, without the batch's padding and keys."""
+    shown = np.array(list(state.shown)[-SATIATION_WINDOW:], dtype=np.int64)
+    skipped = np.array(
+        [video for kind, video in state.reactions if kind == "skip"][-SATIATION_WINDOW:],
+        dtype=np.int64,
+    )
+    topics, sounds = v.topic_id[ids], v.sound_id[ids]
+    recent_sounds = v.sound_id[shown]
+    pairs: tuple[tuple[npt.NDArray[np.integer], npt.NDArray[np.integer]], ...] = (
+        (v.topic_id[shown], topics),
+        (v.creator_id[shown], v.creator_id[ids]),
+        (recent_sounds[recent_sounds >= 0], sounds),  # a video without a sound repeats none
+        (v.topic_id[skipped], topics),
+    )
+    shares = np.empty((len(ids), 4))
+    for k, (recent, values_) in enumerate(pairs):
+        window = np.sort(recent)
+        counts = window.searchsorted(values_, "right") - window.searchsorted(values_)
+        shares[:, k] = counts / SATIATION_WINDOW
+    return shares
 
 
 def liked_by_everyone(ids: I64, ctx: ScoringContext) -> F64:
@@ -640,6 +694,16 @@ def liked_by_everyone(ids: I64, ctx: ScoringContext) -> F64:
     engagement = ctx.catalog.engagement
     average = (engagement.totals["likes"] + 1.0) / (engagement.totals["views"] + 2.0)
     logit = engagement.logit("likes", ids, ctx.config.scoring.prior_views)
+    result: F64 = logit - math.log(average / (1.0 - average))
+    return result
+
+
+def _liked_of(like_rate: F64, ctx: ScoringContext) -> F64:
+    """:func:`liked_by_everyone` from the rows' like rates as :func:`global_rates` gives them
+    (the same numbers :meth:`engine.catalog.Engagement.logit` computes, then the same steps)."""
+    engagement = ctx.catalog.engagement
+    average = (engagement.totals["likes"] + 1.0) / (engagement.totals["views"] + 2.0)
+    logit = np.log(like_rate / (1.0 - like_rate))
     result: F64 = logit - math.log(average / (1.0 - average))
     return result
 
@@ -685,14 +749,22 @@ def _share_of(batch: Batch, values_: npt.NDArray[np.integer], recent: I64) -> F6
     return counts
 
 
-def rate_logits(ids: I64, ctx: ScoringContext) -> F64:
-    """(n, len(LEARNED)) logit of each candidate's smoothed global rate per action ("not
-    interested" has no counter: 0, its bias carries the base rate)."""
+def global_rates(ids: I64, ctx: ScoringContext) -> F64:
+    """(len(RATE_OF), n) each candidate's smoothed global rate per counter, kept within
+    [1e-6, 1 - 1e-6]."""
     engagement = ctx.catalog.engagement
     scoring = ctx.config.scoring
     by_length = scoring.completion_prior == "length"
     rates = engagement.rates(tuple(RATE_OF.values()), ids, scoring.prior_views, by_length=by_length)
-    rates = np.clip(rates, 1e-6, 1 - 1e-6)
+    clipped: F64 = np.minimum(np.maximum(rates, 1e-6), 1 - 1e-6)  # np.clip's steps
+    return clipped
+
+
+def rate_logits(ids: I64, ctx: ScoringContext, rates: F64 | None = None) -> F64:
+    """(n, len(LEARNED)) logit of each candidate's smoothed global rate per action ("not
+    interested" has no counter: 0, its bias carries the base rate); ``rates``: their
+    :func:`global_rates`, if already gathered."""
+    rates = global_rates(ids, ctx) if rates is None else rates
     logits = np.zeros((len(ids), len(LEARNED)))
     logits[:, : len(RATE_OF)] = np.log(rates / (1 - rates)).T
     return logits
@@ -711,8 +783,9 @@ def learned_scores_of(rows: ScoringRows, model: OnlineLogit) -> Scores:
     seconds watched: a long video is worth more only as far as it is likely to be finished.
     """
     ids, ctx = rows.ids, rows.ctx
-    inputs = input_matrix_of(rows)
-    rates = rate_logits(ids, ctx)
+    gathered = global_rates(ids, ctx)
+    inputs = input_matrix_of(rows, gathered)
+    rates = rate_logits(ids, ctx, gathered)
     prob = sigmoid(model.logits(inputs, rates))
     p = {a: prob[:, k] for k, a in enumerate(LEARNED)}
     followed = followed_of(rows)

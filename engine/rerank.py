@@ -18,6 +18,7 @@ import numpy.typing as npt
 from engine.batch import Batch
 from engine.catalog import Catalog
 from engine.config import Rerank as RerankConfig
+from engine.world import Videos
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -61,21 +62,27 @@ def rerank_many(
     batch = Batch.of(ids)
     v = catalog.world.videos
     window = config.window
-    recent = batch.padded([r[-window:] if window else [] for r in recent_videos], window)
     rows = batch.ids
     creators, sounds, topics = v.creator_id[rows], v.sound_id[rows], v.topic_id[rows]
-    author_repeats = batch.count_in(_column_of(v.creator_id, recent), creators)
+    alone = batch.viewers == 1  # a single pick counts and sorts in fewer calls, the same way
+    if alone:
+        author_repeats, topic_counts, back_to_back = _window_alone(
+            v, recent_videos[0][-window:] if window else [], creators, sounds, topics
+        )
+    else:
+        recent = batch.padded([r[-window:] if window else [] for r in recent_videos], window)
+        author_repeats = batch.count_in(_column_of(v.creator_id, recent), creators)
+        topic_counts = batch.count_in(_column_of(v.topic_id, recent), topics)
+        # The last video each viewer saw (-1: none, which no creator or sound equals).
+        last = recent[np.arange(batch.viewers), np.maximum((recent >= 0).sum(axis=1) - 1, 0)]
+        back_to_back = (creators == _column_of(v.creator_id, last)[batch.viewer]) | (
+            sounds == _column_of(v.sound_id, last)[batch.viewer]
+        )
     penalty = np.maximum(config.author_floor, config.author_decay**author_repeats)
     score = np.concatenate(scores) if len(scores) > 1 else scores[0]
     adjusted = np.where(score >= 0, score * penalty, score / penalty)
-    # The last video each viewer saw (-1: none, which no creator or sound equals).
-    last = recent[np.arange(batch.viewers), np.maximum((recent >= 0).sum(axis=1) - 1, 0)]
-    back_to_back = (creators == _column_of(v.creator_id, last)[batch.viewer]) | (
-        sounds == _column_of(v.sound_id, last)[batch.viewer]
-    )
-    over_cap = batch.count_in(_column_of(v.topic_id, recent), topics) >= max(config.topic_cap, 1)
+    over_cap = topic_counts >= max(config.topic_cap, 1)
     eligible = ~back_to_back & ~over_cap
-    alone = batch.viewers == 1  # a single pick counts and sorts in fewer calls, the same way
     if alone:
         empty = [] if eligible.any() else [0]
     else:
@@ -145,6 +152,28 @@ def _slate(
             "topic cap": blocked[1],
         },
     )
+
+
+def _window_alone(
+    v: Videos,
+    recent: list[int],
+    creators: npt.NDArray[np.integer],
+    sounds: npt.NDArray[np.integer],
+    topics: npt.NDArray[np.integer],
+) -> tuple[I64, I64, Mask]:
+    """One viewer's window counts (each candidate's creator, then topic, among the ``recent``
+    videos: binary searches in the sorted window, without the batch's padding and keys), and
+    whether each candidate repeats the last video's creator or sound."""
+    videos = np.array(recent, dtype=np.int64)
+    counts = []
+    for column, values in ((v.creator_id, creators), (v.topic_id, topics)):
+        window = np.sort(column[videos])
+        counts.append(window.searchsorted(values, "right") - window.searchsorted(values))
+    last_creator = last_sound = -1  # no video yet: no creator or sound to repeat
+    if recent:
+        last_creator, last_sound = int(v.creator_id[recent[-1]]), int(v.sound_id[recent[-1]])
+    back_to_back: Mask = (creators == last_creator) | (sounds == last_sound)
+    return counts[0], counts[1], back_to_back
 
 
 def _column_of(column: npt.NDArray[np.integer], videos: I64) -> I64:

@@ -3,6 +3,8 @@ same receipts, whoever shares the batch and in whatever order."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -16,7 +18,7 @@ from engine.api import Engine
 from engine.batch import Batch
 from engine.clock import VirtualClock
 from engine.filters import FilterContext, apply_filters, apply_filters_many
-from engine.idset import IdSet
+from engine.idset import IdSet, SparseTable
 from engine.pick import _uniform_draws_one_by_one, choose, uniform_draws, weighted_draw
 from engine.pipeline import Boost, NothingToRecommendError
 from engine.policy import PolicySpec
@@ -319,3 +321,35 @@ def test_a_logged_batch_of_reactions_commits_when_the_learned_model_is_saved_ins
         assert eng.store.learned_model("engine") is not None
     with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
         assert sum(len(eng.store.history(u)[1]) for u in viewers) == 2 * len(viewers)
+
+
+def test_a_sparse_tables_arrays_follow_every_change() -> None:
+    """The sorted arrays a pick searches are moved with each update, not rebuilt: after any
+    sequence of sets (new keys and old) they equal the table sorted."""
+    rng = np.random.default_rng(5)
+    table = SparseTable()
+    expected: dict[int, float] = {}
+    for step in range(2000):
+        if step % 7 == 0:
+            table.arrays()  # read now and then, as picks do between updates
+        key, value = int(rng.integers(0, 300)), float(rng.normal())
+        table[key] = value
+        expected[key] = value
+        if step % 97 == 0:
+            removed = int(rng.integers(0, 300))
+            table.pop(removed, None)
+            expected.pop(removed, None)
+        keys, values = table.arrays()
+        assert keys.tolist() == sorted(expected)
+        assert values.tolist() == [expected[k] for k in sorted(expected)]
+
+
+def test_a_copied_or_pickled_sparse_table_keeps_its_entries_and_arrays() -> None:
+    table = SparseTable({7: 0.5, 2: -0.25, 40: 1.0})
+    table.arrays()  # cached before the copy, as a served viewer's are
+    for copied in (copy.deepcopy(table), copy.copy(table), pickle.loads(pickle.dumps(table))):
+        assert isinstance(copied, SparseTable) and dict(copied) == dict(table)
+        keys, values = copied.arrays()
+        assert keys.tolist() == [2, 7, 40] and values.tolist() == [-0.25, 0.5, 1.0]
+        copied[3] = 2.0  # and it still moves its arrays as it changes
+        assert copied.arrays()[0].tolist() == [2, 3, 7, 40]
