@@ -59,10 +59,19 @@ def slate_probabilities(
     if explore_share > 0 and is_explore.any() and not is_explore.all():
         explore = is_explore / is_explore.sum()
         probs = (1.0 - explore_share) * probs + explore_share * explore
-    if debut_share > 0 and is_debut is not None and is_debut.any() and not is_debut.all():
-        debut = is_debut / is_debut.sum()
-        probs = (1.0 - debut_share) * probs + debut_share * debut
+    if debut_share > 0 and is_debut is not None:
+        probs = with_slot(probs, is_debut, debut_share)
     return probs
+
+
+def with_slot(probs: F64, members: Mask, mass: float) -> F64:
+    """``probs`` with ``mass`` of it spread evenly over ``members`` (a slot that does not hang
+    on a score: new creators' uploads, a topic turned up with its slider); unchanged when no
+    item or every item is a member."""
+    if mass <= 0 or not members.any() or members.all():
+        return probs
+    result: F64 = (1.0 - mass) * probs + mass * (members / members.sum())
+    return result
 
 
 def choose(probabilities: F64, rng: np.random.Generator) -> Choice:

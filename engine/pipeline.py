@@ -24,7 +24,7 @@ from engine.coengagement import CoEngagement
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters, apply_filters_many
 from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores_of, receipt_terms
-from engine.pick import Choice, choose, slate_probabilities
+from engine.pick import Choice, choose, slate_probabilities, with_slot
 from engine.pools import STATE_NAMES, TESTING, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
@@ -40,6 +40,10 @@ SLATE_SHOWN = 8
 # The most of one pick the debut slot takes, however far behind a viewer's feed is: a feed
 # that owes new creators several videos pays them back one at a time, not in a run.
 DEBUT_MASS_MAX = 0.5
+# What a topic turned up with its slider is owed of the viewer's feed per step above neutral
+# (slider 2: a tenth, 3: a fifth), and the most of one pick that slot takes.
+RAISED_SHARE_PER_STEP = 0.1
+RAISED_MASS_MAX = 0.3
 WIDEN_CHUNK = 5000
 
 
@@ -379,6 +383,7 @@ def decide_many(
         _debut(w, state, p, s)
         for w, state, p, s in zip(worlds, states, proposals, scores, strict=True)
     ]
+    raised = [_raised(w, state, p) for w, state, p in zip(worlds, states, proposals, strict=True)]
     slates = rerank_many(
         [p.ids for p in proposals],
         finals,
@@ -387,11 +392,12 @@ def decide_many(
         world.catalog,
         world.config.rerank,
         [slot.mask for slot in debut],
+        [slot.mask for slot in raised],
     )
     return [
-        _decided(w, state, proposal, scored, new, slate, rng, policy)
-        for w, state, proposal, scored, new, slate, rng in zip(
-            worlds, states, proposals, scores, debut, slates, rngs, strict=True
+        _decided(w, state, proposal, scored, new, turned_up, slate, rng, policy)
+        for w, state, proposal, scored, new, turned_up, slate, rng in zip(
+            worlds, states, proposals, scores, debut, raised, slates, rngs, strict=True
         )
     ]
 
@@ -402,6 +408,7 @@ def _decided(
     proposal: Proposal,
     scores: Scores,
     debut: DebutSlot,
+    raised: DebutSlot,
     slate: Slate,
     rng: np.random.Generator,
     policy: str,
@@ -414,9 +421,12 @@ def _decided(
     slate_scores = slate.adjusted[slate.order]
     share = explore_share(config, len(state.seen))
     is_debut = debut.mask[slate.order]
+    is_raised = raised.mask[slate.order]
     probs = slate_probabilities(
         slate_scores, is_explore[slate.order], config.pick, share, is_debut, debut.mass
     )
+    if raised.mass > 0:
+        probs = with_slot(probs, is_raised, raised.mass)
     choice = choose(probs, rng)
     i = int(slate.order[choice.index])
     funnel = Funnel(
@@ -428,7 +438,10 @@ def _decided(
         slate=len(slate.order),
     )
     slot = debut if is_debut[choice.index] and debut.mass > 0 else None
-    receipt = ReceiptDraft(world, state, proposal, scores, slate, choice, i, funnel, policy, slot)
+    turned_up = raised if is_raised[choice.index] and raised.mass > 0 else None
+    receipt = ReceiptDraft(
+        world, state, proposal, scores, slate, choice, i, funnel, policy, slot, turned_up
+    )
     return Decision(
         video_id=int(ids[i]),
         source=PRIORITY[int(source[i])],
@@ -497,6 +510,32 @@ def _debut(world: Shared, state: UserState, proposal: Proposal, scores: Scores) 
     return DebutSlot(debut, mass, seen, had)
 
 
+def _raised(world: Shared, state: UserState, proposal: Proposal) -> DebutSlot:
+    """Which candidates are of a topic the viewer turned up with its slider, and how much of
+    the pick goes to them: the feed owes such a topic :data:`RAISED_SHARE_PER_STEP` of the
+    videos seen lately per step above neutral (all raised topics together), less those of them
+    the viewer already had, at most :data:`RAISED_MASS_MAX`.
+
+    The slider also multiplies the topic's scores, but a multiplier cannot bring in a topic
+    whose videos the scorer rates far below the feed's (with the length-aware completion prior
+    a topic of long, rarely finished videos scored several times lower than a slider of 3
+    makes up). "More of this" is a request, so, like the debut slot, it gets a share of the
+    pick whatever the score, and the receipt says so; a feed that already shows the topic
+    that often gives up nothing."""
+    ids = proposal.ids
+    steps = {t: m - 1.0 for t, m in state.topic_sliders.items() if m > 1.0}
+    if not steps:
+        return DebutSlot(np.zeros(len(ids), bool), 0.0, 0, 0)
+    topics = np.fromiter(sorted(steps), dtype=np.int64, count=len(steps))
+    share = RAISED_SHARE_PER_STEP * sum(steps.values())
+    recent = np.fromiter(state.shown, dtype=np.int64, count=len(state.shown))
+    topic_of = world.catalog.world.videos.topic_id
+    had = int(np.count_nonzero(np.isin(topic_of[recent], topics)))
+    seen = len(recent)
+    mass = min(RAISED_MASS_MAX, max(0.0, share * (seen + 1) - had))
+    return DebutSlot(np.isin(topic_of[ids], topics), mass, seen, had)
+
+
 def _widen(
     world: Shared, state: UserState, filters: FilterContext
 ) -> tuple[Candidates, npt.NDArray[np.bool_], dict[str, int]]:
@@ -560,6 +599,7 @@ class ReceiptDraft:
         funnel: Funnel,
         policy: str,
         debut: DebutSlot | None = None,
+        raised: DebutSlot | None = None,
     ) -> None:
         candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
         video_id = int(ids[i])
@@ -587,6 +627,9 @@ class ReceiptDraft:
         # The debut slot that gave the pick part of its chance (None: it owed the pick nothing).
         share = world.config.rerank.debut_share
         self.debut = None if debut is None else debut.as_context(share)
+        # The slider slot likewise, with the share the raised topics are owed.
+        owed = RAISED_SHARE_PER_STEP * sum(m - 1.0 for m in state.topic_sliders.values() if m > 1)
+        self.raised = None if raised is None else raised.as_context(owed)
 
     @cached_property
     def predicted(self) -> dict[str, float]:
@@ -675,6 +718,7 @@ class ReceiptDraft:
             "pool": stage + 1,
             "pool_state": STATE_NAMES.get(pool_state, "outside"),
             **({} if self.debut is None else {"debut": self.debut}),
+            **({} if self.raised is None else {"raised": self.raised}),
         }
 
 

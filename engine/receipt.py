@@ -74,6 +74,8 @@ class Receipt(msgspec.Struct, frozen=True):
         lines.extend(_source_reasons(self.sources, ctx))
         if "debut" in ctx:
             lines.append(_debut_reason(ctx["debut"]))
+        if "raised" in ctx:
+            lines.append(_raised_reason(ctx["raised"], ctx["topic"]))
         lines.extend(_feature_reasons(self.features, ctx, said=set(self.sources)))
         if self.multipliers.get("topic slider", 1.0) != 1.0:
             lines.append(
@@ -108,6 +110,19 @@ def _debut_reason(slot: dict[str, Any]) -> str:
         f"New creators are owed {share:.0%} of your feed and had {had} {uploads} among the "
         f"last {seen} videos you saw, so {slot['mass']:.0%} of this pick's chance went to "
         "their uploads still in a test pool, whatever their score."
+    )
+
+
+def _raised_reason(slot: dict[str, Any], topic: str) -> str:
+    """Why a video of a topic the viewer turned up had the slider slot's chance
+    (``Receipt.context["raised"]``)."""
+    had, seen = int(slot["had"]), int(slot["seen"])
+    videos = "video" if had == 1 else "videos"
+    return (
+        f"You turned {topic} up with its slider: the topics you turned up are owed "
+        f"{slot['share']:.0%} of your feed and had {had} {videos} among the last {seen} you "
+        f"saw, so {slot['mass']:.0%} of this pick's chance went to their videos, whatever "
+        "their score."
     )
 
 

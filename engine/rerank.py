@@ -3,8 +3,9 @@
 Looking back over the last ``window`` videos the viewer saw: never the same creator or the same
 sound back to back; a decaying author penalty (× ``author_decay`` per repeat, floored); at most
 ``topic_cap`` videos of one topic in the window. The best ``slate`` items go to the final pick,
-with the best exploration item and the best new creator's upload kept in the slate so the
-exploration and debut shares have something to give.
+with the best exploration item, the best new creator's upload and the best video of a topic
+the viewer turned up with its slider kept in the slate so the exploration, debut and slider
+shares have something to give.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def rerank_many(
     catalog: Catalog,
     config: RerankConfig,
     is_debut: Sequence[Mask] | None = None,
+    is_raised: Sequence[Mask] | None = None,
 ) -> list[Slate]:
     """Each viewer's slate (its candidates ``ids[k]``, their ``scores[k]``, the videos it saw
     last ``recent_videos[k]``), the rules applied over every viewer's candidates at once
@@ -110,6 +112,7 @@ def rerank_many(
         cuts = np.searchsorted(batch.viewer[ranked], np.arange(batch.viewers + 1)).tolist()
     explore = np.concatenate(is_explore) if len(is_explore) > 1 else is_explore[0]
     debut = np.zeros(len(explore), bool) if is_debut is None else np.concatenate(is_debut)
+    raised = np.zeros(len(explore), bool) if is_raised is None else np.concatenate(is_raised)
     slates = []
     for k, blocked in enumerate(zip(creator_blocked, capped, strict=True)):
         lo, hi = int(batch.bounds[k]), int(batch.bounds[k + 1])
@@ -117,7 +120,7 @@ def rerank_many(
         slates.append(
             _slate(
                 mine,
-                (explore[lo:hi], debut[lo:hi]),
+                (explore[lo:hi], debut[lo:hi], raised[lo:hi]),
                 adjusted[lo:hi],
                 penalty[lo:hi],
                 blocked,
@@ -136,7 +139,8 @@ def _slate(
     config: RerankConfig,
 ) -> Slate:
     """The best ``slate`` of one viewer's ranked candidates, and the best of each ``reserved``
-    kind (exploration items, new creators' uploads) when none made it on its score."""
+    kind (exploration items, new creators' uploads, a raised topic's videos) when none made it
+    on its score."""
     order = ranked[: max(config.slate, 1)]
     rest = ranked[config.slate :]
     for mask in reserved:

@@ -67,29 +67,14 @@ def test_topic_sliders_turn_a_topic_down_and_up(demo_world: Path) -> None:
     assert watch(eng, muted, 30).count("comedy") < watch(eng, neutral, 30).count("comedy")
 
 
-@pytest.mark.parametrize(
-    "completion_prior",
-    [
-        "overall",
-        pytest.param(
-            "length",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="with the length-aware prior the raised topic's best video (116 s, "
-                "P(complete) 3%) scores 2.9 against the feed's ~20: the slider's x3 and the "
-                "best draw cannot close that; a slider slot is the fix (issue 14 note)",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("completion_prior", ["overall", "length"])
 def test_turning_up_a_topic_never_shown_brings_it_in(
     world_path: Path, completion_prior: str
 ) -> None:
     """ "More of this" must work for a topic the viewer has not met yet, not only re-weigh
-    what the sources already proposed. With the length-aware completion prior the sources
-    once proposed the topic's long videos, which its scorer ranks last (fixed: they propose
-    by expected seconds now); since the ordered search of untried topics it fails for
-    another reason (the xfail's)."""
+    what the sources already proposed (with the length-aware completion prior too, whose
+    scorer rates this topic's videos several times below the feed's: the slider's share of
+    the feed brings it in where its multiplier could not)."""
     config = Config(scoring=Scoring(completion_prior=completion_prior))  # type: ignore[arg-type]
     eng = Engine.open(world_path, config=config, clock=VirtualClock(0.0), log=False)
     interests = {"cooking", "pets"}
@@ -105,6 +90,30 @@ def test_turning_up_a_topic_never_shown_brings_it_in(
     shown = watch(eng, neutral, 20).count("cottagecore")
     assert shown <= 1
     assert watch(eng, raised, 20).count("cottagecore") >= max(1, shown)
+
+
+def test_a_topic_turned_up_is_owed_a_share_of_the_feed_and_the_receipt_says_so(
+    world_path: Path,
+) -> None:
+    """A slider of 3 owes its topic a fifth of the feed, whatever the scorer thinks of its
+    videos (here rarely finished ones, under the length-aware prior), and a pick that had
+    that chance says so in "why this video"."""
+    config = Config(scoring=Scoring(completion_prior="length"))
+    eng = Engine.open(world_path, config=config, clock=VirtualClock(0.0), log=False)
+    uid = eng.new_user(interests=["cooking", "pets"], pick_seed=0)
+    watch(eng, uid, 10, {"cooking", "pets"})
+    eng.set_controls(uid, topic_sliders={"cottagecore": 3.0})
+    shown = []
+    for _ in range(20):
+        rec = eng.next(uid)
+        shown.append(rec)
+        eng.record(uid, rec.video.id, "skip", watched_s=3.0)
+    raised = [rec for rec in shown if rec.video.topic == "cottagecore"]
+    assert len(raised) >= 4
+    told = [line for rec in raised for line in rec.receipt.reasons()]
+    assert any(
+        line.startswith("You turned ") and "owed 20% of your feed" in line for line in told
+    ), told
 
 
 def test_sensitive_content_only_where_allowed(world_path: Path) -> None:
