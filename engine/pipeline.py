@@ -407,8 +407,8 @@ def _decided(
     state: UserState,
     proposal: Proposal,
     scores: Scores,
-    debut: DebutSlot,
-    raised: DebutSlot,
+    debut: Slot,
+    raised: Slot,
     slate: Slate,
     rng: np.random.Generator,
     policy: str,
@@ -455,27 +455,46 @@ def _decided(
 
 
 @dataclass(frozen=True)
-class DebutSlot:
-    """What one pick sets aside for new creators' uploads (:func:`_debut`).
+class Slot:
+    """What one pick sets aside, whatever the scores, for a kind of candidates the feed owes a
+    share to: new creators' uploads (:func:`_debut`), the videos of topics the viewer turned
+    up with their sliders (:func:`_raised`).
 
     Attributes:
         mask: which candidates may take the slot.
+        share: the share of the viewer's feed they are owed.
         mass: the share of the pick spread over those of them in the slate.
         seen: the viewer's recently seen videos counted (at most the last 64).
-        had: how many of them are new creators' uploads.
+        had: how many of them were of that kind.
     """
 
     mask: npt.NDArray[np.bool_]
+    share: float
     mass: float
     seen: int
     had: int
 
-    def as_context(self, share: float) -> dict[str, float]:
+    @classmethod
+    def owed(
+        cls, mask: npt.NDArray[np.bool_], share: float, recent: npt.NDArray[np.bool_], most: float
+    ) -> Slot:
+        """The slot that takes what the feed still owes: ``share`` of the videos seen lately
+        (``recent``: which of them were of the kind), this one included, less those it had,
+        at most ``most`` of the pick."""
+        seen, had = len(recent), int(np.count_nonzero(recent))
+        return cls(mask, share, min(most, max(0.0, share * (seen + 1) - had)), seen, had)
+
+    @classmethod
+    def empty(cls, n: int) -> Slot:
+        """No slot: nothing owed, no candidate marked."""
+        return cls(np.zeros(n, bool), 0.0, 0.0, 0, 0)
+
+    def as_context(self) -> dict[str, float]:
         """The receipt's words for the slot: the share owed, what the viewer had, the mass."""
-        return {"share": share, "seen": self.seen, "had": self.had, "mass": self.mass}
+        return {"share": self.share, "seen": self.seen, "had": self.had, "mass": self.mass}
 
 
-def _debut(world: Shared, state: UserState, proposal: Proposal, scores: Scores) -> DebutSlot:
+def _debut(world: Shared, state: UserState, proposal: Proposal, scores: Scores) -> Slot:
     """Which candidates are new creators' uploads still in their test pools, in a topic that
     has hooked the viewer before and that the pick's Thompson draw does not hold below a typical
     one, and how much of the pick goes to them.
@@ -492,13 +511,11 @@ def _debut(world: Shared, state: UserState, proposal: Proposal, scores: Scores) 
     ids = proposal.ids
     r = world.config.rerank
     if r.debut_share <= 0 or len(state.seen) < r.debut_after:
-        return DebutSlot(np.zeros(len(ids), bool), 0.0, 0, 0)
+        return Slot.empty(len(ids))
     # The feed's recent stretch, not its whole past: a viewer of thousands of videos is owed
     # nothing for last month's, and the creators new then are not new now.
     recent = np.fromiter(state.shown, dtype=np.int64, count=len(state.shown))
-    had = int(np.count_nonzero(world.pools.new_creators(recent, world.now)))
-    seen = len(recent)
-    mass = min(DEBUT_MASS_MAX, max(0.0, r.debut_share * (seen + 1) - had))
+    had = world.pools.new_creators(recent, world.now)
     debut: npt.NDArray[np.bool_] = world.pools.state[ids] == TESTING
     debut &= world.pools.new_creators(ids, world.now)
     topics = world.catalog.world.videos.topic_id[ids]
@@ -507,10 +524,10 @@ def _debut(world: Shared, state: UserState, proposal: Proposal, scores: Scores) 
         debut &= state.topic_affinity[topics] > 0
     else:
         debut &= (state.topic_hooked[topics] > 0) & (draw >= 1.0)
-    return DebutSlot(debut, mass, seen, had)
+    return Slot.owed(debut, r.debut_share, had, DEBUT_MASS_MAX)
 
 
-def _raised(world: Shared, state: UserState, proposal: Proposal) -> DebutSlot:
+def _raised(world: Shared, state: UserState, proposal: Proposal) -> Slot:
     """Which candidates are of a topic the viewer turned up with its slider, and how much of
     the pick goes to them: the feed owes such a topic :data:`RAISED_SHARE_PER_STEP` of the
     videos seen lately per step above neutral (all raised topics together), less those of them
@@ -525,15 +542,13 @@ def _raised(world: Shared, state: UserState, proposal: Proposal) -> DebutSlot:
     ids = proposal.ids
     steps = {t: m - 1.0 for t, m in state.topic_sliders.items() if m > 1.0}
     if not steps:
-        return DebutSlot(np.zeros(len(ids), bool), 0.0, 0, 0)
+        return Slot.empty(len(ids))
     topics = np.fromiter(sorted(steps), dtype=np.int64, count=len(steps))
-    share = RAISED_SHARE_PER_STEP * sum(steps.values())
     recent = np.fromiter(state.shown, dtype=np.int64, count=len(state.shown))
     topic_of = world.catalog.world.videos.topic_id
-    had = int(np.count_nonzero(np.isin(topic_of[recent], topics)))
-    seen = len(recent)
-    mass = min(RAISED_MASS_MAX, max(0.0, share * (seen + 1) - had))
-    return DebutSlot(np.isin(topic_of[ids], topics), mass, seen, had)
+    share = RAISED_SHARE_PER_STEP * sum(steps.values())
+    had = np.isin(topic_of[recent], topics)
+    return Slot.owed(np.isin(topic_of[ids], topics), share, had, RAISED_MASS_MAX)
 
 
 def _widen(
@@ -598,8 +613,8 @@ class ReceiptDraft:
         i: int,
         funnel: Funnel,
         policy: str,
-        debut: DebutSlot | None = None,
-        raised: DebutSlot | None = None,
+        debut: Slot | None = None,
+        raised: Slot | None = None,
     ) -> None:
         candidates, ids, source = proposal.candidates, proposal.ids, proposal.source
         video_id = int(ids[i])
@@ -625,11 +640,8 @@ class ReceiptDraft:
         self.affinity, self.base = scores.affinity.item(i), scores.base.item(i)
         self.learned_row = _learned_row(scores, i)
         # The debut slot that gave the pick part of its chance (None: it owed the pick nothing).
-        share = world.config.rerank.debut_share
-        self.debut = None if debut is None else debut.as_context(share)
-        # The slider slot likewise, with the share the raised topics are owed.
-        owed = RAISED_SHARE_PER_STEP * sum(m - 1.0 for m in state.topic_sliders.values() if m > 1)
-        self.raised = None if raised is None else raised.as_context(owed)
+        self.debut = None if debut is None else debut.as_context()
+        self.raised = None if raised is None else raised.as_context()  # the slider's likewise
 
     @cached_property
     def predicted(self) -> dict[str, float]:
