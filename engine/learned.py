@@ -628,10 +628,8 @@ def input_matrix_of(rows: ScoringRows, rates: F64 | None = None) -> F64:
         matrix[:, _MOOD] = moods[batch.viewer, v.topic_id[ids]]
     duration = np.maximum(v.duration_s[ids].astype(np.float64), 1.0)
     matrix[:, _DURATION] = np.log(duration / DURATION_CENTRE_S)
-    if rates is None:
-        matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx)
-    else:
-        matrix[:, _LIKED] = _liked_of(rates[_LIKES], rows.ctx)
+    like_rate = None if rates is None else rates[_LIKES]
+    matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx, like_rate)
     matrix[:, _TASTE] = taste_rows(rows.states, batch.viewer, v.embedding[ids])
     return matrix
 
@@ -686,24 +684,22 @@ def _recent_shares_alone(state: UserState, v: Videos, ids: I64) -> F64:
     return shares
 
 
-def liked_by_everyone(ids: I64, ctx: ScoringContext) -> F64:
+def liked_by_everyone(ids: I64, ctx: ScoringContext, like_rate: F64 | None = None) -> F64:
     """The logit of each video's smoothed global like rate minus that of the average video (0
     for a video nobody has seen yet): how well it holds everyone at any length, where its
     completion rate mostly measures its length. Every action's model may use it; its weights
-    start at 0."""
+    start at 0.
+
+    Args:
+        like_rate: the rows' like rates as :func:`global_rates` gives them, if already
+            gathered (the same numbers :meth:`engine.catalog.Engagement.logit` reads).
+    """
     engagement = ctx.catalog.engagement
     average = (engagement.totals["likes"] + 1.0) / (engagement.totals["views"] + 2.0)
-    logit = engagement.logit("likes", ids, ctx.config.scoring.prior_views)
-    result: F64 = logit - math.log(average / (1.0 - average))
-    return result
-
-
-def _liked_of(like_rate: F64, ctx: ScoringContext) -> F64:
-    """:func:`liked_by_everyone` from the rows' like rates as :func:`global_rates` gives them
-    (the same numbers :meth:`engine.catalog.Engagement.logit` computes, then the same steps)."""
-    engagement = ctx.catalog.engagement
-    average = (engagement.totals["likes"] + 1.0) / (engagement.totals["views"] + 2.0)
-    logit = np.log(like_rate / (1.0 - like_rate))
+    if like_rate is None:
+        logit = engagement.logit("likes", ids, ctx.config.scoring.prior_views)
+    else:
+        logit = np.log(like_rate / (1.0 - like_rate))
     result: F64 = logit - math.log(average / (1.0 - average))
     return result
 
