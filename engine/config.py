@@ -126,7 +126,7 @@ class Scoring(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     prior_views: PseudoViews = 50.0  # smoothing of global rates
     # What a video's completion rate is shrunk toward: the overall rate, or the rate of videos
     # of its length ("length": on the demo world +8-10% watch per session, see README).
-    completion_prior: Literal["overall", "length"] = "overall"
+    completion_prior: Literal["overall", "length"] = "length"
     base_not_interested: Fraction = 0.002
 
 

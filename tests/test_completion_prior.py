@@ -1,5 +1,5 @@
-"""`[scoring] completion_prior = "length"`: a video with few views is expected to be
-finished as often as videos of its length are, not as often as the average video."""
+"""`[scoring] completion_prior = "length"` (the default): a video with few views is expected to
+be finished as often as videos of its length are, not as often as the average video."""
 
 from __future__ import annotations
 
@@ -69,10 +69,12 @@ def test_an_unwatched_long_video_is_expected_to_be_finished_as_often_as_long_vid
     assert np.median(overall_long) > 3 * np.median(by_length_long)
 
 
-def test_the_default_shrinks_every_rate_toward_the_overall_one(engine: Engine) -> None:
+def test_the_default_is_the_length_prior_and_the_overall_one_shrinks_every_rate_alike(
+    engine: Engine,
+) -> None:
     long, short = _unwatched(engine)
     ids = np.concatenate([long, short])
     engagement = engine.catalog.engagement
-    assert Config().scoring.completion_prior == "overall"  # the default
+    assert Config().scoring.completion_prior == "length"  # the default
     overall = (engagement.totals["completions"] + 1.0) / (engagement.totals["views"] + 2.0)
     assert engagement.rates(("completions",), ids, 50.0)[0] == pytest.approx(overall)

@@ -134,8 +134,10 @@ def test_not_interested_in_a_topic_lowers_its_share(demo_world: Path) -> None:
     assert _topic_share(eng, control, "dance", 30, None) > 0.2
 
 
-def test_completions_on_a_topic_raise_its_share(demo_world: Path) -> None:
-    eng = Engine.open(demo_world, clock=VirtualClock(0.0), log=False)
+def _travel_margin(demo_world: Path, seed: int) -> float:
+    """Two viewers onboarded on the same four topics; one finishes 30 travel videos, the other
+    30 cooking ones: how much more of the next 20 picks are travel for the first."""
+    eng = Engine.open(demo_world, config=Config(seed=seed), clock=VirtualClock(0.0), log=False)
     onboarding = ["travel", "cooking", "gaming", "art"]
     traveller = eng.new_user(interests=onboarding)
     cook = eng.new_user(interests=onboarding)
@@ -143,7 +145,14 @@ def test_completions_on_a_topic_raise_its_share(demo_world: Path) -> None:
     _topic_share(eng, cook, "cooking", 30, "complete")
     travel_for_traveller = _topic_share(eng, traveller, "travel", 20, "complete")
     travel_for_cook = _topic_share(eng, cook, "travel", 20, None)
-    assert travel_for_traveller > travel_for_cook + 0.3
+    return travel_for_traveller - travel_for_cook
+
+
+def test_completions_on_a_topic_raise_its_share(demo_world: Path) -> None:
+    """On average over three pick seeds the traveller gets 0.3 more travel (measured 0.37:
+    0.45-0.55 against 0.05-0.2; one seed alone moves by ±0.05, so one cannot pin it)."""
+    margins = [_travel_margin(demo_world, seed) for seed in (0, 1, 2)]
+    assert sum(margins) / len(margins) > 0.3, margins
 
 
 def test_a_followed_creators_new_video_surfaces(world_path: Path) -> None:

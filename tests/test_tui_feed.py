@@ -444,7 +444,7 @@ async def test_quit_closes_the_impression_and_shows_the_summary(world: Path) -> 
         into = next(line for line in text.splitlines() if "You are into" in line)
         assert "(topic affinity): " in into  # her two sign-up topics first, in either order
         firsts = into.split("(topic affinity): ")[1].split(", ")[:2]
-        assert sorted(firsts) == ["Cooking 0.60", "Pets 0.60"]
+        assert sorted(name.split(" ")[0] for name in firsts) == ["Cooking", "Pets"]
         snapshots = rows(world, "SELECT user_id FROM profile_snapshots")
         assert len(snapshots) >= 1
         await pilot.press("q")
