@@ -20,6 +20,7 @@ A video proposed by several sources is kept once, credited to the first in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import ModuleType
 
@@ -104,23 +105,59 @@ def interest(
     quota: int,
     draws: F64 | None = None,
 ) -> I64:
-    if quota == 0:
-        return np.zeros(0, dtype=np.int64)
-    if query is None:
-        return np.zeros(0, dtype=np.int64)
+    """The interest source's proposals for one viewer (:func:`interest_many` of one)."""
+    return interest_many(ctx, [state], [query], quota, [draws])[0]
+
+
+def interest_many(
+    ctx: SourceContext,
+    states: Sequence[UserState],
+    queries: Sequence[F32 | None],
+    quota: int,
+    draws: Sequence[F64 | None],
+) -> list[I64]:
+    """The interest source's proposals for each viewer: the videos nearest its query, and
+    the best of each of its own topics (:func:`_own_topics`).
+
+    The similarities every viewer's search is sure to read (its first topics by bound, and
+    its own topics) are computed first, topic by topic for all the viewers that read it
+    (:meth:`engine.retrieval.TopicIndex.sims_many`); each viewer's search then runs on them
+    as it would alone.
+    """
+    found = [np.zeros(0, dtype=np.int64)] * len(states)
+    asking = [i for i in range(len(states)) if quota and queries[i] is not None]
+    if not asking:
+        return found
+    index = ctx.catalog.index
+    rows = [query for query in queries if query is not None] if quota else []
+    excluded = [index.exclusion(states[i].seen.array()) for i in asking]
+    bounds = [index.bound(query) for query in rows]
+    own = [_own_topics(states[i], draws[i]) for i in asking]
+    wanted = [[*dict.fromkeys([*index.probed(b), *t])] for b, t in zip(bounds, own, strict=True)]
+    known = index.sims_many(rows, excluded, wanted)
+    for j, i in enumerate(asking):
+        found[i] = _interest_of(ctx, rows[j], excluded[j], bounds[j], own[j], known[j], quota)
+    return found
+
+
+def _interest_of(
+    ctx: SourceContext,
+    query: F32,
+    excluded: I64,
+    bound: F64,
+    own: list[int],
+    known: dict[int, F32],
+    quota: int,
+) -> I64:
+    """One viewer's interest proposals, from the similarities already ``known``."""
     per_topic = int(quota * PER_TOPIC_SHARE / INTEREST_TOPICS)
     index = ctx.catalog.index
-    excluded = index.exclusion(state.seen.array())
     k = min(quota - per_topic * INTEREST_TOPICS, ctx.catalog.n - 1)
-    nearest, scanned = index.search(query, k, excluded)
+    nearest, scanned = index.search(query, k, excluded, known=known, bound=bound)
     found = [nearest]
-    # One vector finds the nearest interest; the viewer's other liked topics each get a share
-    # of the quota too, so diversity rules that cap the first still leave the second. A topic
-    # the viewer turned up with its slider gets one as well: "more of this" must find some.
-    raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
-    for t in dict.fromkeys([*liked_topics(state, draws), *raised]):
+    for t in own:
         ids = ctx.catalog.by_topic[t]
-        sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
+        sims = scanned[t] if t in scanned else known[t]
         n = min(per_topic, len(ids))
         if n:
             prior = ctx.catalog.topic_watch_prior(t, *_prior_key(ctx))
@@ -128,6 +165,15 @@ def interest(
             best = np.argpartition(value, len(ids) - n)[-n:]
             found.append(ids[best[np.isfinite(value[best])]])
     return np.concatenate(found).astype(np.int64)
+
+
+def _own_topics(state: UserState, draws: F64 | None) -> list[int]:
+    """The topics that get their own share of the interest quota: one vector finds the
+    nearest interest, so the viewer's other liked topics each get a share too (diversity
+    rules that cap the first still leave the second), and so does a topic the viewer turned
+    up with its slider ("more of this" must find some)."""
+    raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
+    return [*dict.fromkeys([*liked_topics(state, draws), *raised])]
 
 
 def watch_prior(ctx: SourceContext, ids: I64) -> F64:
@@ -356,32 +402,61 @@ def own_proposals(
 
 
 def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Candidates:
-    """Run every source within its quota and merge them."""
+    """Run every source within its quota and merge them (:func:`gather_many` of one)."""
+    return gather_many([ctx], [state], [rng])[0]
+
+
+def gather_many(
+    contexts: Sequence[SourceContext],
+    states: Sequence[UserState],
+    rngs: Sequence[np.random.Generator],
+) -> list[Candidates]:
+    """:func:`gather` for several viewers (one context each, sharing one catalog and config):
+    each source runs for every viewer in turn, so a viewer's generator is drawn from in the
+    same order as alone, and the interest source searches for all of them at once
+    (:func:`interest_many`). Each viewer's candidates are the same as alone.
+    """
+    ctx = contexts[0]
     quotas = ctx.config.sources
-    query = query_vector(state, ctx.config.profile)
+    queries = [query_vector(state, ctx.config.profile) for state in states]
     # Drawn first, before any source uses the generator: the draws decide the topics.
     prior = topic_prior(ctx.catalog.world)
-    draws = draw_topics(state, rng, prior) if len(state.topic_hooked) else None
+    draws = [
+        draw_topics(state, rng, prior) if len(state.topic_hooked) else None
+        for state, rng in zip(states, rngs, strict=True)
+    ]
     # What the scores rank topics by: the draws, or the posterior means once settled.
-    ranked = None if draws is None else settled(state, draws, ctx.config.rerank.settle_after, prior)
-    proposed: dict[str, I64] = {
-        Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
-        Source.FOLLOW: follow(ctx, state, quotas.follow),
-        Source.FRESH: fresh(ctx, state, quotas.fresh, rng, ranked),
-        Source.COENGAGEMENT: coengaged(ctx, state, quotas.coengagement),
-        Source.COCREATOR: coengaged_creators(ctx, state, quotas.coengaged_creators),
-        Source.TRENDING: trending(ctx, state, quotas.trending),
-        Source.LOCALE: locale(ctx, state, quotas.locale, rng),
-        Source.EXPLORE: explore(ctx, state, quotas.explore, rng, draws),
-        Source.INTEREST: interest(ctx, state, query, quotas.interest, ranked),
-    }
-    if query is None:
-        proposed[Source.STARTER] = cold_start(ctx, state, quotas.interest, rng)
-    merged = _merge(proposed, ctx, query, ranked)
-    if ctx.coengagement is None:
-        return merged
-    seeds = recent_positives(state.reactions)
-    return replace(merged, coengagement=ctx.coengagement.scores(merged.ids, seeds))
+    after = ctx.config.rerank.settle_after
+    ranked = [
+        None if d is None else settled(state, d, after, prior)
+        for state, d in zip(states, draws, strict=True)
+    ]
+    viewers = list(zip(contexts, states, rngs, draws, ranked, strict=True))
+    fresh_ = [fresh(c, s, quotas.fresh, rng, r) for c, s, rng, _, r in viewers]
+    locale_ = [locale(c, s, quotas.locale, rng) for c, s, rng, _, _ in viewers]
+    explore_ = [explore(c, s, quotas.explore, rng, d) for c, s, rng, d, _ in viewers]
+    interest_ = interest_many(ctx, states, queries, quotas.interest, ranked)
+    found = []
+    for k, (c, state, rng, _, r) in enumerate(viewers):
+        proposed: dict[str, I64] = {
+            Source.BOOSTED: _unseen(c.boosted, state)[: quotas.boosted],
+            Source.FOLLOW: follow(c, state, quotas.follow),
+            Source.FRESH: fresh_[k],
+            Source.COENGAGEMENT: coengaged(c, state, quotas.coengagement),
+            Source.COCREATOR: coengaged_creators(c, state, quotas.coengaged_creators),
+            Source.TRENDING: trending(c, state, quotas.trending),
+            Source.LOCALE: locale_[k],
+            Source.EXPLORE: explore_[k],
+            Source.INTEREST: interest_[k],
+        }
+        if queries[k] is None:
+            proposed[Source.STARTER] = cold_start(c, state, quotas.interest, rng)
+        merged = _merge(proposed, c, queries[k], r)
+        if c.coengagement is not None:
+            seeds = recent_positives(state.reactions)
+            merged = replace(merged, coengagement=c.coengagement.scores(merged.ids, seeds))
+        found.append(merged)
+    return found
 
 
 def coengaged(ctx: SourceContext, state: UserState, quota: int) -> I64:
