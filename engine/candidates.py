@@ -436,9 +436,9 @@ def gather_many(
     locale_ = [locale(c, s, quotas.locale, rng) for c, s, rng, _, _ in viewers]
     explore_ = [explore(c, s, quotas.explore, rng, d) for c, s, rng, d, _ in viewers]
     interest_ = interest_many(ctx, states, queries, quotas.interest, ranked)
-    found = []
-    for k, (c, state, rng, _, r) in enumerate(viewers):
-        proposed: dict[str, I64] = {
+    proposed = []
+    for k, (c, state, rng, _, _) in enumerate(viewers):
+        own: dict[str, I64] = {
             Source.BOOSTED: _unseen(c.boosted, state)[: quotas.boosted],
             Source.FOLLOW: follow(c, state, quotas.follow),
             Source.FRESH: fresh_[k],
@@ -450,13 +450,15 @@ def gather_many(
             Source.INTEREST: interest_[k],
         }
         if queries[k] is None:
-            proposed[Source.STARTER] = cold_start(c, state, quotas.interest, rng)
-        merged = _merge(proposed, c, queries[k], r)
-        if c.coengagement is not None:
-            seeds = recent_positives(state.reactions)
-            merged = replace(merged, coengagement=c.coengagement.scores(merged.ids, seeds))
-        found.append(merged)
-    return found
+            own[Source.STARTER] = cold_start(c, state, quotas.interest, rng)
+        proposed.append(own)
+    merged = _merge_many(proposed, ctx, queries, ranked)
+    if ctx.coengagement is None:
+        return merged
+    return [
+        replace(m, coengagement=ctx.coengagement.scores(m.ids, recent_positives(s.reactions)))
+        for m, s in zip(merged, states, strict=True)
+    ]
 
 
 def coengaged(ctx: SourceContext, state: UserState, quota: int) -> I64:
@@ -484,26 +486,51 @@ def coengaged_creators(ctx: SourceContext, state: UserState, quota: int) -> I64:
 def _merge(
     proposed: dict[str, I64], ctx: SourceContext, query: F32 | None, draws: F64 | None = None
 ) -> Candidates:
-    # np.unique keeps a video's first occurrence: laid out in PRIORITY order, its first source.
-    proposed = dict(sorted(proposed.items(), key=lambda item: CODE[item[0]]))
-    all_ids = np.concatenate(list(proposed.values()))
-    all_sources = np.repeat(
-        np.array([CODE[name] for name in proposed], dtype=np.int8),
-        [len(ids) for ids in proposed.values()],
-    )
-    ids, first = _first_of_each(all_ids)
-    if query is None:
-        similarity = np.zeros(len(ids), dtype=np.float32)
-    else:
-        similarity = ctx.catalog.embedding[ids] @ query
-    return Candidates(
-        ids=ids.astype(np.int64),
-        source=all_sources[first],
-        proposed=proposed,
-        similarity=similarity,
-        query_known=query is not None,
-        topic_draw=draws,
-    )
+    """One viewer's proposals merged (:func:`_merge_many` of one)."""
+    return _merge_many([proposed], ctx, [query], [draws])[0]
+
+
+def _merge_many(
+    proposed: Sequence[dict[str, I64]],
+    ctx: SourceContext,
+    queries: Sequence[F32 | None],
+    draws: Sequence[F64 | None],
+) -> list[Candidates]:
+    """Each viewer's proposals merged, every viewer's in one pass: a video proposed twice is
+    kept once, credited to its first source in PRIORITY order."""
+    ordered = [dict(sorted(p.items(), key=lambda item: CODE[item[0]])) for p in proposed]
+    arrays = [ids for p in ordered for ids in p.values()]
+    sizes = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    codes = np.fromiter((CODE[n] for p in ordered for n in p), dtype=np.int8, count=len(arrays))
+    viewer = np.repeat(np.arange(len(ordered), dtype=np.int64), [len(p) for p in ordered])
+    # Each viewer's proposals laid out in PRIORITY order, keyed by viewer: the first
+    # occurrence of a key is the video's first source for that viewer.
+    keys, first = _first_of_each((np.repeat(viewer, sizes) << _SHIFT) | np.concatenate(arrays))
+    ids = keys & _ID_MASK
+    source = np.repeat(codes, sizes)[first]
+    bounds = np.searchsorted(keys >> _SHIFT, np.arange(len(ordered) + 1)).tolist()
+    merged = []
+    for k, (own, query) in enumerate(zip(ordered, queries, strict=True)):
+        at = slice(bounds[k], bounds[k + 1])
+        if query is None:
+            similarity = np.zeros(at.stop - at.start, dtype=np.float32)
+        else:
+            similarity = ctx.catalog.embedding[ids[at]] @ query
+        merged.append(
+            Candidates(
+                ids=ids[at],
+                source=source[at],
+                proposed=own,
+                similarity=similarity,
+                query_known=query is not None,
+                topic_draw=draws[k],
+            )
+        )
+    return merged
+
+
+_SHIFT = 32  # viewer index in the high bits of a merge key, the video id in the low ones
+_ID_MASK = (1 << _SHIFT) - 1
 
 
 def _first_of_each(values: I64) -> tuple[I64, I64]:
