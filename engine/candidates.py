@@ -37,7 +37,13 @@ from engine.pools import PoolView, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
-from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean, settled, topic_prior
+from engine.uncertainty import (
+    PRIOR_MEAN,
+    draw_topics_many,
+    posterior_mean,
+    settled,
+    topic_prior,
+)
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -421,10 +427,12 @@ def gather_many(
     queries = [query_vector(state, ctx.config.profile) for state in states]
     # Drawn first, before any source uses the generator: the draws decide the topics.
     prior = topic_prior(ctx.catalog.world)
-    draws = [
-        draw_topics(state, rng, prior) if len(state.topic_hooked) else None
-        for state, rng in zip(states, rngs, strict=True)
-    ]
+    drawing = [k for k, state in enumerate(states) if len(state.topic_hooked)]
+    draws: list[F64 | None] = [None] * len(states)
+    if drawing:
+        drawn = draw_topics_many([states[k] for k in drawing], [rngs[k] for k in drawing], prior)
+        for k, viewer_draws in zip(drawing, drawn, strict=True):
+            draws[k] = viewer_draws
     # What the scores rank topics by: the draws, or the posterior means once settled.
     after = ctx.config.rerank.settle_after
     ranked = [

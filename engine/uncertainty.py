@@ -149,6 +149,7 @@ if TYPE_CHECKING:  # profile calls seed_evidence, so only the type comes from th
     from engine.profile import UserState
 
 F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
 
 HOOKED_FRACTION = 0.5  # watched at least this share of a video: it held the viewer
 POSITIVE_KINDS = frozenset({"like", "share", "save", "comment", "follow"})
@@ -319,11 +320,44 @@ def draw_topics(state: UserState, rng: np.random.Generator, prior: TopicPrior | 
     its prior mean instead of its draw: its ``topic draw`` multiplier is then (its prior mean /
     the even prior mean)², what the population expects of it.
     """
-    draws: F64 = rng.beta(*posterior(state, prior))
+    return draw_topics_many([state], [rng], prior)[0]
+
+
+def draw_topics_many(
+    states: Sequence[UserState], rngs: Sequence[np.random.Generator], prior: TopicPrior | None
+) -> list[F64]:
+    """:func:`draw_topics` for several viewers (each the same number of topics), each from its
+    own generator: the posteriors and the searched topics of all of them in a few calls."""
+    hooked = np.stack([s.topic_hooked for s in states])
+    missed = np.stack([s.topic_missed for s in states])
+    alpha, beta = hooked.astype(np.float64), missed.astype(np.float64)
+    if prior is None:
+        alpha += PRIOR_HOOKED
+        beta += PRIOR_MISSED
+    else:
+        alpha, beta = prior.hooked + alpha, prior.missed + beta
+    draws = np.stack([rng.beta(a, b) for rng, a, b in zip(rngs, alpha, beta, strict=True)])
     if prior is not None and UNTRIED_DRAWN is not None:
-        waiting = untried(state) & ~searched(state, prior)
-        draws[waiting] = prior.mean[waiting]
-    return draws
+        unknown = (hooked + missed) == 0
+        waiting = unknown & ~_searched_rows(unknown, alpha / (alpha + beta), prior)
+        draws[waiting] = np.broadcast_to(prior.mean, draws.shape)[waiting]
+    return list(draws)
+
+
+def _searched_rows(unknown: npt.NDArray[np.bool_], mean: F64, prior: TopicPrior) -> Mask:
+    """:func:`searched` of several viewers, given each one's untried topics and posterior
+    means (one row each), with :data:`UNTRIED_DRAWN` set."""
+    assert UNTRIED_DRAWN is not None
+    missed = ~unknown & (mean < prior.mean)
+    width = UNTRIED_DRAWN + np.count_nonzero(missed, axis=1)
+    # The untried topics in the prior's order (stable, as :func:`searched` sorts them): the
+    # first ``width`` of each row are searched.
+    order = np.argsort(-prior.mean, kind="stable")
+    in_order = unknown[:, order]
+    first = in_order & (np.cumsum(in_order, axis=1) <= width[:, None])
+    result = np.zeros_like(unknown)
+    result[:, order] = first
+    return result
 
 
 def untried(state: UserState) -> npt.NDArray[np.bool_]:

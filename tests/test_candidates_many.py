@@ -17,6 +17,14 @@ from engine.candidates import Candidates, gather, gather_many
 from engine.clock import VirtualClock
 from engine.pipeline import _source_context
 from engine.pools import PoolViewOnce
+from engine.uncertainty import (
+    draw_topics,
+    draw_topics_many,
+    posterior,
+    searched,
+    topic_prior,
+    untried,
+)
 
 VIEWERS = 64
 ROUNDS = 5
@@ -98,3 +106,33 @@ def test_a_batchs_sources_propose_for_each_viewer_what_it_gets_alone(
         for k, candidates, r in zip(part, found, rngs, strict=True):
             _same(alone[k], candidates)
             assert r.bit_generator.state == alone_rngs[k]
+
+
+def test_a_batchs_topic_draws_are_each_viewers_own(world_path: Path) -> None:
+    """Each viewer's Thompson draws come from its own generator, and the untried topics left
+    out of its search keep their prior mean, as :func:`searched` says one viewer at a time."""
+    with Engine.open(world_path, log=False) as engine:
+        prior = topic_prior(engine.catalog.world)
+        n = len(prior.mean)
+        rng = np.random.default_rng(4)
+        states = []
+        for k in range(12):
+            state = engine._state(engine.new_user([]))
+            state.topic_hooked[:] = 0.0
+            state.topic_missed[:] = 0.0
+            tried = rng.choice(n, size=k % 6, replace=False)
+            state.topic_hooked[tried] = rng.integers(0, 3, size=len(tried))
+            state.topic_missed[tried] = rng.integers(0, 9, size=len(tried))  # some missed
+            states.append(state)
+    drawn = draw_topics_many(states, [np.random.default_rng([9, k]) for k in range(12)], prior)
+    for k, state in enumerate(states):
+        alone = np.random.default_rng([9, k]).beta(*posterior(state, prior))
+        waiting = untried(state) & ~searched(state, prior)
+        alone[waiting] = prior.mean[waiting]
+        assert drawn[k].tobytes() == alone.tobytes()
+        assert (
+            drawn[k].tobytes() == draw_topics(state, np.random.default_rng([9, k]), prior).tobytes()
+        )
+    assert any((untried(s) & ~searched(s, prior)).any() for s in states)
+    widths = {int(np.count_nonzero(searched(s, prior))) for s in states}
+    assert len(widths) > 1  # a viewer whose tried topics missed searches further
