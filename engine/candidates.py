@@ -444,14 +444,16 @@ def gather_many(
     locale_ = [locale(c, s, quotas.locale, rng) for c, s, rng, _, _ in viewers]
     explore_ = [explore(c, s, quotas.explore, rng, d) for c, s, rng, d, _ in viewers]
     interest_ = interest_many(ctx, states, queries, quotas.interest, ranked)
+    # The recent positives the co-engagement sources and scores start from.
+    seeds = [recent_positives(state.reactions) for state in states]
     proposed = []
     for k, (c, state, rng, _, _) in enumerate(viewers):
         own: dict[str, I64] = {
             Source.BOOSTED: _unseen(c.boosted, state)[: quotas.boosted],
             Source.FOLLOW: follow(c, state, quotas.follow),
             Source.FRESH: fresh_[k],
-            Source.COENGAGEMENT: coengaged(c, state, quotas.coengagement),
-            Source.COCREATOR: coengaged_creators(c, state, quotas.coengaged_creators),
+            Source.COENGAGEMENT: coengaged(c, state, quotas.coengagement, seeds[k]),
+            Source.COCREATOR: coengaged_creators(c, state, quotas.coengaged_creators, seeds[k]),
             Source.TRENDING: trending(c, state, quotas.trending),
             Source.LOCALE: locale_[k],
             Source.EXPLORE: explore_[k],
@@ -463,27 +465,35 @@ def gather_many(
     merged = _merge_many(proposed, ctx, queries, ranked)
     if ctx.coengagement is None:
         return merged
-    return [
-        replace(m, coengagement=ctx.coengagement.scores(m.ids, recent_positives(s.reactions)))
-        for m, s in zip(merged, states, strict=True)
-    ]
+    scores = ctx.coengagement.scores_many([m.ids for m in merged], seeds)
+    return [replace(m, coengagement=own) for m, own in zip(merged, scores, strict=True)]
 
 
-def coengaged(ctx: SourceContext, state: UserState, quota: int) -> I64:
-    """What viewers who finished or liked the viewer's recent positives also finished or liked,
-    whatever its topic: the strongest partners of each recent positive in turn."""
+def coengaged(
+    ctx: SourceContext, state: UserState, quota: int, seeds: list[int] | None = None
+) -> I64:
+    """What viewers who finished or liked the viewer's recent positives (``seeds``, if already
+    found) also finished or liked, whatever its topic: the strongest partners of each recent
+    positive in turn."""
     if ctx.coengagement is None or quota == 0:
         return np.zeros(0, dtype=np.int64)
-    found = ctx.coengagement.neighbours(recent_positives(state.reactions), quota * 2)
+    if seeds is None:
+        seeds = recent_positives(state.reactions)
+    found = ctx.coengagement.neighbours(seeds, quota * 2)
     return _unseen(found, state)[:quota]
 
 
-def coengaged_creators(ctx: SourceContext, state: UserState, quota: int) -> I64:
+def coengaged_creators(
+    ctx: SourceContext, state: UserState, quota: int, seeds: list[int] | None = None
+) -> I64:
     """The newest unseen videos of the creators most co-engaged with the creators of the
-    viewer's recent positives (:meth:`engine.coengagement.CoEngagement.partner_creators`)."""
+    viewer's recent positives (``seeds``, if already found;
+    :meth:`engine.coengagement.CoEngagement.partner_creators`)."""
     if ctx.coengagement is None or quota == 0:
         return np.zeros(0, dtype=np.int64)
-    creators = ctx.coengagement.partner_creators(recent_positives(state.reactions), quota)
+    if seeds is None:
+        seeds = recent_positives(state.reactions)
+    creators = ctx.coengagement.partner_creators(seeds, quota)
     if not creators:
         return np.zeros(0, dtype=np.int64)
     per_creator = max(1, quota // len(creators)) + FOLLOW_PER_CREATOR

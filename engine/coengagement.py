@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 
@@ -131,9 +132,24 @@ class CoEngagement:
     def scores(self, ids: I64, seeds: Sequence[int]) -> F64:
         """log(1 + Σ co-engagement counts with the seeds) per candidate (videos and, at half
         weight, their creators): 0 for a candidate nobody engaged with alongside the seeds."""
-        total = np.zeros(len(ids), dtype=np.float64)
-        if not seeds or len(ids) == 0:
-            return total
+        return self.scores_many([ids], [seeds])[0]
+
+    def scores_many(self, ids: Sequence[I64], seeds: Sequence[Sequence[int]]) -> list[F64]:
+        """:meth:`scores` of several viewers' candidates (``ids[k]`` against ``seeds[k]``):
+        each viewer's tables laid end to end, keyed by viewer, and read in one search."""
+        tables = [self._tables_of(own) for own in seeds]
+        rows = _Rows.of(ids)
+        total = np.zeros(len(rows.ids), dtype=np.float64)
+        total += _summed_counts_many([t[0] for t in tables], rows, rows.ids)
+        total += 0.5 * _summed_counts_many([t[1] for t in tables], rows, self.creator_of[rows.ids])
+        result: F64 = np.log1p(total)
+        return rows.split(result)
+
+    def _tables_of(self, seeds: Sequence[int]) -> tuple[_Table, _Table]:
+        """The summed tables of the seeds' video and creator partners (the last kept: a
+        viewer's next pick often has the same seeds)."""
+        if not seeds:
+            return _EMPTY, _EMPTY
         key = (*seeds, self.videos.changes, self.creators.changes)
         if self._tables is None or self._tables[0] != key:
             videos = [self.videos.partners.get(seed, {}) for seed in seeds]
@@ -141,11 +157,7 @@ class CoEngagement:
                 self.creators.partners.get(int(self.creator_of[seed]), {}) for seed in seeds
             ]
             self._tables = (key, _summed_table(videos), _summed_table(creators))
-        _, videos_table, creators_table = self._tables
-        total += _summed_counts(videos_table, ids)
-        total += 0.5 * _summed_counts(creators_table, self.creator_of[ids])
-        result: F64 = np.log1p(total)
-        return result
+        return self._tables[1], self._tables[2]
 
 
 _Table = tuple[I64, F64]  # partners, ascending, and the running sum of their counts
@@ -172,6 +184,49 @@ def _summed_counts(table: _Table, keys: npt.NDArray[np.integer]) -> F64:
         return np.zeros(len(keys), dtype=np.float64)
     lo, hi = partners.searchsorted(keys), partners.searchsorted(keys, "right")
     result: F64 = running[hi] - running[lo]
+    return result
+
+
+_EMPTY: _Table = (np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.float64))
+_SHIFT = 32  # viewer index in the high bits of a key, the partner in the low ones
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Several viewers' candidates end to end: ``ids`` with each row's ``viewer``."""
+
+    ids: I64
+    viewer: I64
+    bounds: list[int]
+
+    @classmethod
+    def of(cls, ids: Sequence[I64]) -> _Rows:
+        sizes = [len(x) for x in ids]
+        bounds = np.cumsum([0, *sizes]).tolist()
+        flat = np.concatenate(ids).astype(np.int64) if len(ids) > 1 else ids[0].astype(np.int64)
+        return cls(flat, np.repeat(np.arange(len(ids), dtype=np.int64), sizes), bounds)
+
+    def split(self, values: F64) -> list[F64]:
+        b = self.bounds
+        return [values[b[k] : b[k + 1]] for k in range(len(b) - 1)]
+
+
+def _summed_counts_many(
+    tables: Sequence[_Table], rows: _Rows, keys: npt.NDArray[np.integer]
+) -> F64:
+    """:func:`_summed_counts` of each row's key in its viewer's table, every viewer's at
+    once: the tables' partners keyed by viewer in one sorted array, their running sums end to
+    end (viewer ``k``'s start ``k`` places after its partners, having one more entry), so a
+    row reads exactly the two sums its own table holds."""
+    if len(tables) == 1:
+        return _summed_counts(tables[0], keys)
+    sizes = [len(t[0]) for t in tables]
+    viewer = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)
+    partners = (viewer << _SHIFT) | np.concatenate([t[0] for t in tables])
+    running = np.concatenate([t[1] for t in tables])
+    wanted = (rows.viewer << _SHIFT) | keys.astype(np.int64)
+    lo, hi = partners.searchsorted(wanted), partners.searchsorted(wanted, "right")
+    result: F64 = running[hi + rows.viewer] - running[lo + rows.viewer]
     return result
 
 

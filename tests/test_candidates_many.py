@@ -106,6 +106,8 @@ def test_a_batchs_sources_propose_for_each_viewer_what_it_gets_alone(
         for k, candidates, r in zip(part, found, rngs, strict=True):
             _same(alone[k], candidates)
             assert r.bit_generator.state == alone_rngs[k]
+    assert any(c.coengagement is not None and c.coengagement.any() for c in alone)
+    assert sum(not c.query_known for c in alone) < VIEWERS
 
 
 def test_a_batchs_topic_draws_are_each_viewers_own(world_path: Path) -> None:
