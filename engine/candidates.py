@@ -520,13 +520,17 @@ def _merge_many(
     arrays = [ids for p in ordered for ids in p.values()]
     sizes = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
     codes = np.fromiter((CODE[n] for p in ordered for n in p), dtype=np.int8, count=len(arrays))
-    viewer = np.repeat(np.arange(len(ordered), dtype=np.int64), [len(p) for p in ordered])
     # Each viewer's proposals laid out in PRIORITY order, keyed by viewer: the first
     # occurrence of a key is the video's first source for that viewer.
-    keys, first = _first_of_each((np.repeat(viewer, sizes) << _SHIFT) | np.concatenate(arrays))
-    ids = keys & _ID_MASK
+    if len(ordered) == 1:  # a single pick: the key is the video
+        ids, first = _first_of_each(np.concatenate(arrays).astype(np.int64))
+        bounds = [0, len(ids)]
+    else:
+        viewer = np.repeat(np.arange(len(ordered), dtype=np.int64), [len(p) for p in ordered])
+        keys, first = _first_of_each((np.repeat(viewer, sizes) << _SHIFT) | np.concatenate(arrays))
+        ids = keys & _ID_MASK
+        bounds = np.searchsorted(keys >> _SHIFT, np.arange(len(ordered) + 1)).tolist()
     source = np.repeat(codes, sizes)[first]
-    bounds = np.searchsorted(keys >> _SHIFT, np.arange(len(ordered) + 1)).tolist()
     merged = []
     for k, (own, query) in enumerate(zip(ordered, queries, strict=True)):
         at = slice(bounds[k], bounds[k + 1])

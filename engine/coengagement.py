@@ -20,6 +20,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 from operator import itemgetter
 
@@ -193,18 +194,23 @@ _SHIFT = 32  # viewer index in the high bits of a key, the partner in the low on
 
 @dataclass(frozen=True)
 class _Rows:
-    """Several viewers' candidates end to end: ``ids`` with each row's ``viewer``."""
+    """Several viewers' candidates end to end: ``ids``, viewer ``k``'s at
+    ``bounds[k]:bounds[k + 1]``."""
 
     ids: I64
-    viewer: I64
     bounds: list[int]
 
     @classmethod
     def of(cls, ids: Sequence[I64]) -> _Rows:
-        sizes = [len(x) for x in ids]
-        bounds = np.cumsum([0, *sizes]).tolist()
-        flat = np.concatenate(ids).astype(np.int64) if len(ids) > 1 else ids[0].astype(np.int64)
-        return cls(flat, np.repeat(np.arange(len(ids), dtype=np.int64), sizes), bounds)
+        if len(ids) == 1:  # a single pick: its own array
+            return cls(ids[0], [0, len(ids[0])])
+        return cls(np.concatenate(ids), np.cumsum([0, *map(len, ids)]).tolist())
+
+    @cached_property
+    def viewer(self) -> I64:
+        """The viewer (index in the batch) of each row."""
+        sizes = np.diff(self.bounds)
+        return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
 
     def split(self, values: F64) -> list[F64]:
         b = self.bounds
