@@ -21,7 +21,6 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain
 from operator import itemgetter
 
 import numpy as np
@@ -43,6 +42,7 @@ class Pairs:
         self.capacity = capacity
         self.partners: dict[int, dict[int, int]] = {}
         self._ranked: dict[int, list[tuple[int, int]]] = {}  # rows strongest first, until changed
+        self._arrays: dict[int, tuple[I64, F64]] = {}  # rows as arrays, until changed
         self.changes = 0  # counts every change: what was read of the rows is good until it moves
 
     def add(self, a: int, b: int) -> None:
@@ -54,6 +54,7 @@ class Pairs:
     def _bump(self, key: int, other: int) -> None:
         self.changes += 1
         self._ranked.pop(key, None)
+        self._arrays.pop(key, None)
         row = self.partners.setdefault(key, {})
         if other not in row and len(row) >= self.capacity:
             weakest = min(row.items(), key=lambda kv: (kv[1], -kv[0]))[0]
@@ -71,6 +72,19 @@ class Pairs:
             ranked = sorted(sorted(row.items()), key=itemgetter(1), reverse=True)
             self._ranked[key] = ranked
         return ranked[:n]
+
+    def arrays(self, key: int) -> tuple[I64, F64]:
+        """The partners of ``key`` and their counts as arrays, in the row's order (kept until
+        the row changes: a pick reads its seeds' rows without a Python step per entry)."""
+        found = self._arrays.get(key)
+        if found is None:
+            row = self.partners.get(key, {})
+            found = (
+                np.fromiter(row, dtype=np.int64, count=len(row)),
+                np.fromiter(row.values(), dtype=np.float64, count=len(row)),
+            )
+            self._arrays[key] = found
+        return found
 
     def count(self, a: int, b: int) -> int:
         return self.partners.get(a, {}).get(b, 0)
@@ -153,10 +167,8 @@ class CoEngagement:
             return _EMPTY, _EMPTY
         key = (*seeds, self.videos.changes, self.creators.changes)
         if self._tables is None or self._tables[0] != key:
-            videos = [self.videos.partners.get(seed, {}) for seed in seeds]
-            creators = [
-                self.creators.partners.get(int(self.creator_of[seed]), {}) for seed in seeds
-            ]
+            videos = [self.videos.arrays(seed) for seed in seeds]
+            creators = [self.creators.arrays(int(self.creator_of[seed])) for seed in seeds]
             self._tables = (key, _summed_table(videos), _summed_table(creators))
         return self._tables[1], self._tables[2]
 
@@ -164,16 +176,16 @@ class CoEngagement:
 _Table = tuple[I64, F64]  # partners, ascending, and the running sum of their counts
 
 
-def _summed_table(rows: Sequence[dict[int, int]]) -> _Table:
-    """Several rows' entries as one table :func:`_summed_counts` reads. Counts are whole
-    numbers, so running sums over the rows' entries sorted by partner give the same totals as
-    adding them row by row, whatever the order: a few calls, however many rows changed since
-    the last pick (a seed's row changes with every positive paired with it)."""
-    n = sum(map(len, rows))
-    partners = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=n)
-    counts = np.fromiter(chain.from_iterable(r.values() for r in rows), dtype=np.float64, count=n)
+def _summed_table(rows: Sequence[tuple[I64, F64]]) -> _Table:
+    """Several rows' entries (each row's partners and counts, :meth:`Pairs.arrays`) as one
+    table :func:`_summed_counts` reads. Counts are whole numbers, so running sums over the
+    rows' entries sorted by partner give the same totals as adding them row by row, whatever
+    the order: a few calls, however many rows changed since the last pick (a seed's row
+    changes with every positive paired with it)."""
+    partners = np.concatenate([row[0] for row in rows])
+    counts = np.concatenate([row[1] for row in rows])
     order = np.argsort(partners, kind="stable")
-    running = np.zeros(n + 1, dtype=np.float64)
+    running = np.zeros(len(partners) + 1, dtype=np.float64)
     np.cumsum(counts[order], out=running[1:])
     return partners[order], running
 
