@@ -20,6 +20,7 @@ A video proposed by several sources is kept once, credited to the first in
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import ModuleType
@@ -125,10 +126,11 @@ def interest_many(
     """The interest source's proposals for each viewer: the videos nearest its query, and
     the best of each of its own topics (:func:`_own_topics`).
 
-    The similarities every viewer's search is sure to read (its first topics by bound, and
-    its own topics) are computed first, topic by topic for all the viewers that read it
+    The similarities of the topics several viewers read (or may read: their first topics by
+    bound, their own topics) are computed first, topic by topic for all the viewers that read
+    it, so a block is read from memory once for them
     (:meth:`engine.retrieval.TopicIndex.sims_many`); each viewer's search then runs on them
-    as it would alone.
+    as it would alone, computing the topics only it reads.
     """
     found = [np.zeros(0, dtype=np.int64)] * len(states)
     asking = [i for i in range(len(states)) if quota and queries[i] is not None]
@@ -139,8 +141,16 @@ def interest_many(
     excluded = [index.exclusion(states[i].seen.array()) for i in asking]
     bounds = [index.bound(query) for query in rows]
     own = [_own_topics(states[i], draws[i]) for i in asking]
-    wanted = [[*dict.fromkeys([*index.probed(b), *t])] for b, t in zip(bounds, own, strict=True)]
-    known = index.sims_many(rows, excluded, wanted)
+    known: list[dict[int, F32]] = [{}]  # alone, every topic is computed when read
+    if len(rows) > 1:
+        # The topics each viewer reads or may read (its search stops early when the first
+        # topics settle it): those another viewer reads too are computed ahead.
+        reading = [
+            [*dict.fromkeys([*index.probed(b), *t])] for b, t in zip(bounds, own, strict=True)
+        ]
+        readers = Counter(t for topics in reading for t in topics)
+        wanted = [[t for t in topics if readers[t] > 1] for topics in reading]
+        known = index.sims_many(rows, excluded, wanted)
     for j, i in enumerate(asking):
         found[i] = _interest_of(ctx, rows[j], excluded[j], bounds[j], own[j], known[j], quota)
     return found
@@ -163,7 +173,9 @@ def _interest_of(
     found = [nearest]
     for t in own:
         ids = ctx.catalog.by_topic[t]
-        sims = scanned[t] if t in scanned else known[t]
+        sims = scanned.get(t)
+        if sims is None:
+            sims = known[t] if t in known else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
         if n:
             prior = ctx.catalog.topic_watch_prior(t, *_prior_key(ctx))
