@@ -75,7 +75,7 @@ class TopicIndex:
         Each stays a matrix-vector product: a matrix-matrix one (one per topic for all its
         queries) rounds differently in the last bit, so a viewer's similarities would depend
         on who shares its batch, and at this width and a few queries per topic it was no
-        faster (measured: issue 15's note).
+        faster (measured: engine/sim/README.md, "Fifth pass").
         """
         wanting: dict[int, list[int]] = {}
         for row, wanted in enumerate(topics):
