@@ -20,6 +20,8 @@ A video proposed by several sources is kept once, credited to the first in
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import ModuleType
 
@@ -36,7 +38,13 @@ from engine.pools import PoolView, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.sources import CODE, Source
 from engine.trending import Trending
-from engine.uncertainty import PRIOR_MEAN, draw_topics, posterior_mean, settled, topic_prior
+from engine.uncertainty import (
+    PRIOR_MEAN,
+    draw_topics_many,
+    posterior_mean,
+    settled,
+    topic_prior,
+)
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -104,23 +112,70 @@ def interest(
     quota: int,
     draws: F64 | None = None,
 ) -> I64:
-    if quota == 0:
-        return np.zeros(0, dtype=np.int64)
-    if query is None:
-        return np.zeros(0, dtype=np.int64)
+    """The interest source's proposals for one viewer (:func:`interest_many` of one)."""
+    return interest_many(ctx, [state], [query], quota, [draws])[0]
+
+
+def interest_many(
+    ctx: SourceContext,
+    states: Sequence[UserState],
+    queries: Sequence[F32 | None],
+    quota: int,
+    draws: Sequence[F64 | None],
+) -> list[I64]:
+    """The interest source's proposals for each viewer: the videos nearest its query, and
+    the best of each of its own topics (:func:`_own_topics`).
+
+    The similarities of the topics several viewers read (or may read: their first topics by
+    bound, their own topics) are computed first, topic by topic for all the viewers that read
+    it, so a block is read from memory once for them
+    (:meth:`engine.retrieval.TopicIndex.sims_many`); each viewer's search then runs on them
+    as it would alone, computing the topics only it reads.
+    """
+    found = [np.zeros(0, dtype=np.int64)] * len(states)
+    asking = [i for i in range(len(states)) if quota and queries[i] is not None]
+    if not asking:
+        return found
+    index = ctx.catalog.index
+    rows = [query for query in queries if query is not None] if quota else []
+    excluded = [index.exclusion(states[i].seen.array()) for i in asking]
+    bounds = [index.bound(query) for query in rows]
+    own = [_own_topics(states[i], draws[i]) for i in asking]
+    known: list[dict[int, F32]] = [{}]  # alone, every topic is computed when read
+    if len(rows) > 1:
+        # The topics each viewer reads or may read (its search stops early when the first
+        # topics settle it): those another viewer reads too are computed ahead.
+        reading = [
+            [*dict.fromkeys([*index.probed(b), *t])] for b, t in zip(bounds, own, strict=True)
+        ]
+        readers = Counter(t for topics in reading for t in topics)
+        wanted = [[t for t in topics if readers[t] > 1] for topics in reading]
+        known = index.sims_many(rows, excluded, wanted)
+    for j, i in enumerate(asking):
+        found[i] = _interest_of(ctx, rows[j], excluded[j], bounds[j], own[j], known[j], quota)
+    return found
+
+
+def _interest_of(
+    ctx: SourceContext,
+    query: F32,
+    excluded: I64,
+    bound: F64,
+    own: list[int],
+    known: dict[int, F32],
+    quota: int,
+) -> I64:
+    """One viewer's interest proposals, from the similarities already ``known``."""
     per_topic = int(quota * PER_TOPIC_SHARE / INTEREST_TOPICS)
     index = ctx.catalog.index
-    excluded = index.exclusion(state.seen.array())
     k = min(quota - per_topic * INTEREST_TOPICS, ctx.catalog.n - 1)
-    nearest, scanned = index.search(query, k, excluded)
+    nearest, scanned = index.search(query, k, excluded, known=known, bound=bound)
     found = [nearest]
-    # One vector finds the nearest interest; the viewer's other liked topics each get a share
-    # of the quota too, so diversity rules that cap the first still leave the second. A topic
-    # the viewer turned up with its slider gets one as well: "more of this" must find some.
-    raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
-    for t in dict.fromkeys([*liked_topics(state, draws), *raised]):
+    for t in own:
         ids = ctx.catalog.by_topic[t]
-        sims = scanned[t] if t in scanned else index.topic_sims(t, query, excluded)
+        sims = scanned.get(t)
+        if sims is None:
+            sims = known[t] if t in known else index.topic_sims(t, query, excluded)
         n = min(per_topic, len(ids))
         if n:
             prior = ctx.catalog.topic_watch_prior(t, *_prior_key(ctx))
@@ -128,6 +183,15 @@ def interest(
             best = np.argpartition(value, len(ids) - n)[-n:]
             found.append(ids[best[np.isfinite(value[best])]])
     return np.concatenate(found).astype(np.int64)
+
+
+def _own_topics(state: UserState, draws: F64 | None) -> list[int]:
+    """The topics that get their own share of the interest quota: one vector finds the
+    nearest interest, so the viewer's other liked topics each get a share too (diversity
+    rules that cap the first still leave the second), and so does a topic the viewer turned
+    up with its slider ("more of this" must find some)."""
+    raised = [t for t, m in sorted(state.topic_sliders.items()) if m > 1.0]
+    return [*dict.fromkeys([*liked_topics(state, draws), *raised])]
 
 
 def watch_prior(ctx: SourceContext, ids: I64) -> F64:
@@ -356,49 +420,92 @@ def own_proposals(
 
 
 def gather(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> Candidates:
-    """Run every source within its quota and merge them."""
+    """Run every source within its quota and merge them (:func:`gather_many` of one)."""
+    return gather_many([ctx], [state], [rng])[0]
+
+
+def gather_many(
+    contexts: Sequence[SourceContext],
+    states: Sequence[UserState],
+    rngs: Sequence[np.random.Generator],
+) -> list[Candidates]:
+    """:func:`gather` for several viewers (one context each, sharing one catalog and config):
+    each source runs for every viewer in turn, so a viewer's generator is drawn from in the
+    same order as alone, and the interest source searches for all of them at once
+    (:func:`interest_many`). Each viewer's candidates are the same as alone.
+    """
+    ctx = contexts[0]
     quotas = ctx.config.sources
-    query = query_vector(state, ctx.config.profile)
+    queries = [query_vector(state, ctx.config.profile) for state in states]
     # Drawn first, before any source uses the generator: the draws decide the topics.
     prior = topic_prior(ctx.catalog.world)
-    draws = draw_topics(state, rng, prior) if len(state.topic_hooked) else None
+    drawing = [k for k, state in enumerate(states) if len(state.topic_hooked)]
+    draws: list[F64 | None] = [None] * len(states)
+    if drawing:
+        drawn = draw_topics_many([states[k] for k in drawing], [rngs[k] for k in drawing], prior)
+        for k, viewer_draws in zip(drawing, drawn, strict=True):
+            draws[k] = viewer_draws
     # What the scores rank topics by: the draws, or the posterior means once settled.
-    ranked = None if draws is None else settled(state, draws, ctx.config.rerank.settle_after, prior)
-    proposed: dict[str, I64] = {
-        Source.BOOSTED: _unseen(ctx.boosted, state)[: quotas.boosted],
-        Source.FOLLOW: follow(ctx, state, quotas.follow),
-        Source.FRESH: fresh(ctx, state, quotas.fresh, rng, ranked),
-        Source.COENGAGEMENT: coengaged(ctx, state, quotas.coengagement),
-        Source.COCREATOR: coengaged_creators(ctx, state, quotas.coengaged_creators),
-        Source.TRENDING: trending(ctx, state, quotas.trending),
-        Source.LOCALE: locale(ctx, state, quotas.locale, rng),
-        Source.EXPLORE: explore(ctx, state, quotas.explore, rng, draws),
-        Source.INTEREST: interest(ctx, state, query, quotas.interest, ranked),
-    }
-    if query is None:
-        proposed[Source.STARTER] = cold_start(ctx, state, quotas.interest, rng)
-    merged = _merge(proposed, ctx, query, ranked)
+    after = ctx.config.rerank.settle_after
+    ranked = [
+        None if d is None else settled(state, d, after, prior)
+        for state, d in zip(states, draws, strict=True)
+    ]
+    viewers = list(zip(contexts, states, rngs, draws, ranked, strict=True))
+    fresh_ = [fresh(c, s, quotas.fresh, rng, r) for c, s, rng, _, r in viewers]
+    locale_ = [locale(c, s, quotas.locale, rng) for c, s, rng, _, _ in viewers]
+    explore_ = [explore(c, s, quotas.explore, rng, d) for c, s, rng, d, _ in viewers]
+    interest_ = interest_many(ctx, states, queries, quotas.interest, ranked)
+    # The recent positives the co-engagement sources and scores start from.
+    seeds = [recent_positives(state.reactions) for state in states]
+    proposed = []
+    for k, (c, state, rng, _, _) in enumerate(viewers):
+        own: dict[str, I64] = {
+            Source.BOOSTED: _unseen(c.boosted, state)[: quotas.boosted],
+            Source.FOLLOW: follow(c, state, quotas.follow),
+            Source.FRESH: fresh_[k],
+            Source.COENGAGEMENT: coengaged(c, state, quotas.coengagement, seeds[k]),
+            Source.COCREATOR: coengaged_creators(c, state, quotas.coengaged_creators, seeds[k]),
+            Source.TRENDING: trending(c, state, quotas.trending),
+            Source.LOCALE: locale_[k],
+            Source.EXPLORE: explore_[k],
+            Source.INTEREST: interest_[k],
+        }
+        if queries[k] is None:
+            own[Source.STARTER] = cold_start(c, state, quotas.interest, rng)
+        proposed.append(own)
+    merged = _merge_many(proposed, ctx, queries, ranked)
     if ctx.coengagement is None:
         return merged
-    seeds = recent_positives(state.reactions)
-    return replace(merged, coengagement=ctx.coengagement.scores(merged.ids, seeds))
+    scores = ctx.coengagement.scores_many([m.ids for m in merged], seeds)
+    return [replace(m, coengagement=own) for m, own in zip(merged, scores, strict=True)]
 
 
-def coengaged(ctx: SourceContext, state: UserState, quota: int) -> I64:
-    """What viewers who finished or liked the viewer's recent positives also finished or liked,
-    whatever its topic: the strongest partners of each recent positive in turn."""
+def coengaged(
+    ctx: SourceContext, state: UserState, quota: int, seeds: list[int] | None = None
+) -> I64:
+    """What viewers who finished or liked the viewer's recent positives (``seeds``, if already
+    found) also finished or liked, whatever its topic: the strongest partners of each recent
+    positive in turn."""
     if ctx.coengagement is None or quota == 0:
         return np.zeros(0, dtype=np.int64)
-    found = ctx.coengagement.neighbours(recent_positives(state.reactions), quota * 2)
+    if seeds is None:
+        seeds = recent_positives(state.reactions)
+    found = ctx.coengagement.neighbours(seeds, quota * 2)
     return _unseen(found, state)[:quota]
 
 
-def coengaged_creators(ctx: SourceContext, state: UserState, quota: int) -> I64:
+def coengaged_creators(
+    ctx: SourceContext, state: UserState, quota: int, seeds: list[int] | None = None
+) -> I64:
     """The newest unseen videos of the creators most co-engaged with the creators of the
-    viewer's recent positives (:meth:`engine.coengagement.CoEngagement.partner_creators`)."""
+    viewer's recent positives (``seeds``, if already found;
+    :meth:`engine.coengagement.CoEngagement.partner_creators`)."""
     if ctx.coengagement is None or quota == 0:
         return np.zeros(0, dtype=np.int64)
-    creators = ctx.coengagement.partner_creators(recent_positives(state.reactions), quota)
+    if seeds is None:
+        seeds = recent_positives(state.reactions)
+    creators = ctx.coengagement.partner_creators(seeds, quota)
     if not creators:
         return np.zeros(0, dtype=np.int64)
     per_creator = max(1, quota // len(creators)) + FOLLOW_PER_CREATOR
@@ -409,26 +516,55 @@ def coengaged_creators(ctx: SourceContext, state: UserState, quota: int) -> I64:
 def _merge(
     proposed: dict[str, I64], ctx: SourceContext, query: F32 | None, draws: F64 | None = None
 ) -> Candidates:
-    # np.unique keeps a video's first occurrence: laid out in PRIORITY order, its first source.
-    proposed = dict(sorted(proposed.items(), key=lambda item: CODE[item[0]]))
-    all_ids = np.concatenate(list(proposed.values()))
-    all_sources = np.repeat(
-        np.array([CODE[name] for name in proposed], dtype=np.int8),
-        [len(ids) for ids in proposed.values()],
-    )
-    ids, first = _first_of_each(all_ids)
-    if query is None:
-        similarity = np.zeros(len(ids), dtype=np.float32)
+    """One viewer's proposals merged (:func:`_merge_many` of one)."""
+    return _merge_many([proposed], ctx, [query], [draws])[0]
+
+
+def _merge_many(
+    proposed: Sequence[dict[str, I64]],
+    ctx: SourceContext,
+    queries: Sequence[F32 | None],
+    draws: Sequence[F64 | None],
+) -> list[Candidates]:
+    """Each viewer's proposals merged, every viewer's in one pass: a video proposed twice is
+    kept once, credited to its first source in PRIORITY order."""
+    ordered = [dict(sorted(p.items(), key=lambda item: CODE[item[0]])) for p in proposed]
+    arrays = [ids for p in ordered for ids in p.values()]
+    sizes = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    codes = np.fromiter((CODE[n] for p in ordered for n in p), dtype=np.int8, count=len(arrays))
+    # Each viewer's proposals laid out in PRIORITY order, keyed by viewer: the first
+    # occurrence of a key is the video's first source for that viewer.
+    if len(ordered) == 1:  # a single pick: the key is the video
+        ids, first = _first_of_each(np.concatenate(arrays).astype(np.int64))
+        bounds = [0, len(ids)]
     else:
-        similarity = ctx.catalog.embedding[ids] @ query
-    return Candidates(
-        ids=ids.astype(np.int64),
-        source=all_sources[first],
-        proposed=proposed,
-        similarity=similarity,
-        query_known=query is not None,
-        topic_draw=draws,
-    )
+        viewer = np.repeat(np.arange(len(ordered), dtype=np.int64), [len(p) for p in ordered])
+        keys, first = _first_of_each((np.repeat(viewer, sizes) << _SHIFT) | np.concatenate(arrays))
+        ids = keys & _ID_MASK
+        bounds = np.searchsorted(keys >> _SHIFT, np.arange(len(ordered) + 1)).tolist()
+    source = np.repeat(codes, sizes)[first]
+    merged = []
+    for k, (own, query) in enumerate(zip(ordered, queries, strict=True)):
+        at = slice(bounds[k], bounds[k + 1])
+        if query is None:
+            similarity = np.zeros(at.stop - at.start, dtype=np.float32)
+        else:
+            similarity = ctx.catalog.embedding[ids[at]] @ query
+        merged.append(
+            Candidates(
+                ids=ids[at],
+                source=source[at],
+                proposed=own,
+                similarity=similarity,
+                query_known=query is not None,
+                topic_draw=draws[k],
+            )
+        )
+    return merged
+
+
+_SHIFT = 32  # viewer index in the high bits of a merge key, the video id in the low ones
+_ID_MASK = (1 << _SHIFT) - 1
 
 
 def _first_of_each(values: I64) -> tuple[I64, I64]:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
-from itertools import chain
+from dataclasses import dataclass
+from functools import cached_property
 from operator import itemgetter
 
 import numpy as np
@@ -41,6 +42,7 @@ class Pairs:
         self.capacity = capacity
         self.partners: dict[int, dict[int, int]] = {}
         self._ranked: dict[int, list[tuple[int, int]]] = {}  # rows strongest first, until changed
+        self._arrays: dict[int, tuple[I64, F64]] = {}  # rows as arrays, until changed
         self.changes = 0  # counts every change: what was read of the rows is good until it moves
 
     def add(self, a: int, b: int) -> None:
@@ -52,6 +54,7 @@ class Pairs:
     def _bump(self, key: int, other: int) -> None:
         self.changes += 1
         self._ranked.pop(key, None)
+        self._arrays.pop(key, None)
         row = self.partners.setdefault(key, {})
         if other not in row and len(row) >= self.capacity:
             weakest = min(row.items(), key=lambda kv: (kv[1], -kv[0]))[0]
@@ -69,6 +72,19 @@ class Pairs:
             ranked = sorted(sorted(row.items()), key=itemgetter(1), reverse=True)
             self._ranked[key] = ranked
         return ranked[:n]
+
+    def arrays(self, key: int) -> tuple[I64, F64]:
+        """The partners of ``key`` and their counts as arrays, in the row's order (kept until
+        the row changes: a pick reads its seeds' rows without a Python step per entry)."""
+        found = self._arrays.get(key)
+        if found is None:
+            row = self.partners.get(key, {})
+            found = (
+                np.fromiter(row, dtype=np.int64, count=len(row)),
+                np.fromiter(row.values(), dtype=np.float64, count=len(row)),
+            )
+            self._arrays[key] = found
+        return found
 
     def count(self, a: int, b: int) -> int:
         return self.partners.get(a, {}).get(b, 0)
@@ -131,36 +147,45 @@ class CoEngagement:
     def scores(self, ids: I64, seeds: Sequence[int]) -> F64:
         """log(1 + Σ co-engagement counts with the seeds) per candidate (videos and, at half
         weight, their creators): 0 for a candidate nobody engaged with alongside the seeds."""
-        total = np.zeros(len(ids), dtype=np.float64)
-        if not seeds or len(ids) == 0:
-            return total
+        return self.scores_many([ids], [seeds])[0]
+
+    def scores_many(self, ids: Sequence[I64], seeds: Sequence[Sequence[int]]) -> list[F64]:
+        """:meth:`scores` of several viewers' candidates (``ids[k]`` against ``seeds[k]``):
+        each viewer's tables laid end to end, keyed by viewer, and read in one search."""
+        tables = [self._tables_of(own) for own in seeds]
+        rows = _Rows.of(ids)
+        total = np.zeros(len(rows.ids), dtype=np.float64)
+        total += _summed_counts_many([t[0] for t in tables], rows, rows.ids)
+        total += 0.5 * _summed_counts_many([t[1] for t in tables], rows, self.creator_of[rows.ids])
+        result: F64 = np.log1p(total)
+        return rows.split(result)
+
+    def _tables_of(self, seeds: Sequence[int]) -> tuple[_Table, _Table]:
+        """The summed tables of the seeds' video and creator partners (the last kept: a
+        viewer's next pick often has the same seeds)."""
+        if not seeds:
+            return _EMPTY, _EMPTY
         key = (*seeds, self.videos.changes, self.creators.changes)
         if self._tables is None or self._tables[0] != key:
-            videos = [self.videos.partners.get(seed, {}) for seed in seeds]
-            creators = [
-                self.creators.partners.get(int(self.creator_of[seed]), {}) for seed in seeds
-            ]
+            videos = [self.videos.arrays(seed) for seed in seeds]
+            creators = [self.creators.arrays(int(self.creator_of[seed])) for seed in seeds]
             self._tables = (key, _summed_table(videos), _summed_table(creators))
-        _, videos_table, creators_table = self._tables
-        total += _summed_counts(videos_table, ids)
-        total += 0.5 * _summed_counts(creators_table, self.creator_of[ids])
-        result: F64 = np.log1p(total)
-        return result
+        return self._tables[1], self._tables[2]
 
 
 _Table = tuple[I64, F64]  # partners, ascending, and the running sum of their counts
 
 
-def _summed_table(rows: Sequence[dict[int, int]]) -> _Table:
-    """Several rows' entries as one table :func:`_summed_counts` reads. Counts are whole
-    numbers, so running sums over the rows' entries sorted by partner give the same totals as
-    adding them row by row, whatever the order: a few calls, however many rows changed since
-    the last pick (a seed's row changes with every positive paired with it)."""
-    n = sum(map(len, rows))
-    partners = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=n)
-    counts = np.fromiter(chain.from_iterable(r.values() for r in rows), dtype=np.float64, count=n)
+def _summed_table(rows: Sequence[tuple[I64, F64]]) -> _Table:
+    """Several rows' entries (each row's partners and counts, :meth:`Pairs.arrays`) as one
+    table :func:`_summed_counts` reads. Counts are whole numbers, so running sums over the
+    rows' entries sorted by partner give the same totals as adding them row by row, whatever
+    the order: a few calls, however many rows changed since the last pick (a seed's row
+    changes with every positive paired with it)."""
+    partners = np.concatenate([row[0] for row in rows])
+    counts = np.concatenate([row[1] for row in rows])
     order = np.argsort(partners, kind="stable")
-    running = np.zeros(n + 1, dtype=np.float64)
+    running = np.zeros(len(partners) + 1, dtype=np.float64)
     np.cumsum(counts[order], out=running[1:])
     return partners[order], running
 
@@ -172,6 +197,54 @@ def _summed_counts(table: _Table, keys: npt.NDArray[np.integer]) -> F64:
         return np.zeros(len(keys), dtype=np.float64)
     lo, hi = partners.searchsorted(keys), partners.searchsorted(keys, "right")
     result: F64 = running[hi] - running[lo]
+    return result
+
+
+_EMPTY: _Table = (np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.float64))
+_SHIFT = 32  # viewer index in the high bits of a key, the partner in the low ones
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Several viewers' candidates end to end: ``ids``, viewer ``k``'s at
+    ``bounds[k]:bounds[k + 1]``."""
+
+    ids: I64
+    bounds: list[int]
+
+    @classmethod
+    def of(cls, ids: Sequence[I64]) -> _Rows:
+        if len(ids) == 1:  # a single pick: its own array
+            return cls(ids[0], [0, len(ids[0])])
+        return cls(np.concatenate(ids), np.cumsum([0, *map(len, ids)]).tolist())
+
+    @cached_property
+    def viewer(self) -> I64:
+        """The viewer (index in the batch) of each row."""
+        sizes = np.diff(self.bounds)
+        return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+
+    def split(self, values: F64) -> list[F64]:
+        b = self.bounds
+        return [values[b[k] : b[k + 1]] for k in range(len(b) - 1)]
+
+
+def _summed_counts_many(
+    tables: Sequence[_Table], rows: _Rows, keys: npt.NDArray[np.integer]
+) -> F64:
+    """:func:`_summed_counts` of each row's key in its viewer's table, every viewer's at
+    once: the tables' partners keyed by viewer in one sorted array, their running sums end to
+    end (viewer ``k``'s start ``k`` places after its partners, having one more entry), so a
+    row reads exactly the two sums its own table holds."""
+    if len(tables) == 1:
+        return _summed_counts(tables[0], keys)
+    sizes = [len(t[0]) for t in tables]
+    viewer = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)
+    partners = (viewer << _SHIFT) | np.concatenate([t[0] for t in tables])
+    running = np.concatenate([t[1] for t in tables])
+    wanted = (rows.viewer << _SHIFT) | keys.astype(np.int64)
+    lo, hi = partners.searchsorted(wanted), partners.searchsorted(wanted, "right")
+    result: F64 = running[hi + rows.viewer] - running[lo + rows.viewer]
     return result
 
 

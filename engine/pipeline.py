@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from engine.candidates import Candidates, SourceContext, gather
+from engine.candidates import Candidates, SourceContext, gather, gather_many
 from engine.catalog import Catalog
 from engine.coengagement import CoEngagement
 from engine.config import Config
@@ -233,10 +233,11 @@ def propose_many(
         NothingToRecommendError: nothing in the world may be shown to one of the viewers (the
             first in order; its ``user_id`` says who).
     """
-    found = [
-        sources(_source_context(w, w.boosted_ids), state, rng)
-        for w, state, rng in zip(worlds, states, rngs, strict=True)
-    ]
+    contexts = [_source_context(w, w.boosted_ids) for w in worlds]
+    if sources is gather:  # the engine's own sources: for the whole batch at once
+        found = gather_many(contexts, states, rngs)
+    else:
+        found = [sources(c, s, rng) for c, s, rng in zip(contexts, states, rngs, strict=True)]
     filters = [
         FilterContext(w.catalog, w.config, w.now, blocked)
         for w, blocked in zip(worlds, keyword_blocked, strict=True)

@@ -20,6 +20,8 @@ scanning to the exact answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -64,8 +66,46 @@ class TopicIndex:
         sims[excluded[a:b] - lo] = -np.inf
         return sims
 
+    def sims_many(
+        self, queries: Sequence[F32], excluded: Sequence[I64], topics: Sequence[Sequence[int]]
+    ) -> list[dict[int, F32]]:
+        """For each query, :meth:`topic_sims` of each of its ``topics``, topic by topic for
+        every query that wants it: a block is read from memory once for all of them.
+
+        Each stays a matrix-vector product: a matrix-matrix one (one per topic for all its
+        queries) rounds differently in the last bit, so a viewer's similarities would depend
+        on who shares its batch, and at this width and a few queries per topic it was no
+        faster (measured: engine/sim/README.md, "Fifth pass").
+        """
+        wanting: dict[int, list[int]] = {}
+        for row, wanted in enumerate(topics):
+            for t in wanted:
+                wanting.setdefault(t, []).append(row)
+        found: list[dict[int, F32]] = [{} for _ in topics]
+        for t, rows in wanting.items():
+            for row in rows:
+                found[row][t] = self.topic_sims(t, queries[row], excluded[row])
+        return found
+
+    def bound(self, query: F32) -> F64:
+        """The most any video of each topic can score against ``query`` (see the module)."""
+        result: F64 = self.centroids @ query.astype(np.float64) + self.radii
+        return result
+
+    def probed(self, bound: F64, probes: int = PROBES) -> list[int]:
+        """The topics a search reads first whatever it finds: the ``probes`` of highest
+        ``bound`` (it may stop before them, or read more; see :meth:`search`)."""
+        first: list[int] = np.argsort(-bound, kind="stable")[:probes].tolist()
+        return first
+
     def search(
-        self, query: F32, k: int, excluded: I64, probes: int | None = PROBES
+        self,
+        query: F32,
+        k: int,
+        excluded: I64,
+        probes: int | None = PROBES,
+        known: dict[int, F32] | None = None,
+        bound: F64 | None = None,
     ) -> tuple[I64, dict[int, F32]]:
         """The ``k`` ids most similar to ``query`` outside ``excluded`` (any order), and the
         similarities of every topic it had to scan (reused by per-topic retrieval).
@@ -73,8 +113,12 @@ class TopicIndex:
         Args:
             probes: stop after this many topics once ``ROWS_PER_RESULT * k`` videos are read
                 (see the module's note on recall); None: exactly the full scan's top k.
+            known: similarities already computed (:meth:`sims_many`), read, not recomputed.
+            bound: :meth:`bound` of ``query``, if already computed.
         """
-        bound = self.centroids @ query.astype(np.float64) + self.radii
+        if bound is None:
+            bound = self.bound(query)
+        known = {} if known is None else known
         scanned: dict[int, F32] = {}
         best_pos = np.zeros(0, dtype=np.int64)
         best_sim = np.zeros(0, dtype=np.float32)
@@ -86,7 +130,7 @@ class TopicIndex:
                 break  # no video of this topic, or of any later one, can enter the top k
             if probes is not None and len(scanned) >= probes and rows >= enough:
                 break
-            sims = self.topic_sims(t, query, excluded)
+            sims = known[t] if t in known else self.topic_sims(t, query, excluded)
             scanned[t] = sims
             rows += len(sims)
             # Only what can still enter the top k joins it (excluded videos are -inf): the

@@ -138,6 +138,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -149,6 +150,7 @@ if TYPE_CHECKING:  # profile calls seed_evidence, so only the type comes from th
     from engine.profile import UserState
 
 F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
 
 HOOKED_FRACTION = 0.5  # watched at least this share of a video: it held the viewer
 POSITIVE_KINDS = frozenset({"like", "share", "save", "comment", "follow"})
@@ -216,6 +218,18 @@ class TopicPrior:
         """The prior chance of being hooked, per topic."""
         result: F64 = self.hooked / (self.hooked + self.missed)
         return result
+
+    @cached_property
+    def likeliest(self) -> npt.NDArray[np.intp]:
+        """The topics by prior mean, highest first (ties in topic order)."""
+        return np.argsort(-self.mean, kind="stable")
+
+    @cached_property
+    def rank(self) -> npt.NDArray[np.intp]:
+        """Each topic's place in :attr:`likeliest`."""
+        rank = np.empty_like(self.likeliest)
+        rank[self.likeliest] = np.arange(len(rank))
+        return rank
 
 
 _PRIORS: weakref.WeakKeyDictionary[World, TopicPrior] = weakref.WeakKeyDictionary()
@@ -319,11 +333,46 @@ def draw_topics(state: UserState, rng: np.random.Generator, prior: TopicPrior | 
     its prior mean instead of its draw: its ``topic draw`` multiplier is then (its prior mean /
     the even prior mean)², what the population expects of it.
     """
-    draws: F64 = rng.beta(*posterior(state, prior))
+    return draw_topics_many([state], [rng], prior)[0]
+
+
+def draw_topics_many(
+    states: Sequence[UserState], rngs: Sequence[np.random.Generator], prior: TopicPrior | None
+) -> list[F64]:
+    """:func:`draw_topics` for several viewers (each the same number of topics), each from its
+    own generator: the posteriors and the searched topics of all of them in a few calls (one
+    row per viewer; a single viewer's are its own vectors, the same steps along one axis)."""
+    one = len(states) == 1
+    if one:
+        hooked, missed = states[0].topic_hooked, states[0].topic_missed
+    else:
+        hooked = np.stack([s.topic_hooked for s in states])
+        missed = np.stack([s.topic_missed for s in states])
+    alpha = (PRIOR_HOOKED if prior is None else prior.hooked) + hooked.astype(np.float64)
+    beta = (PRIOR_MISSED if prior is None else prior.missed) + missed.astype(np.float64)
+    if one:
+        draws: F64 = rngs[0].beta(alpha, beta)
+    else:
+        draws = np.stack([rng.beta(a, b) for rng, a, b in zip(rngs, alpha, beta, strict=True)])
     if prior is not None and UNTRIED_DRAWN is not None:
-        waiting = untried(state) & ~searched(state, prior)
-        draws[waiting] = prior.mean[waiting]
-    return draws
+        unknown = (hooked + missed) == 0
+        mean = prior.mean
+        waiting = unknown & ~_searched_rows(unknown, alpha / (alpha + beta), prior, mean)
+        draws = np.where(waiting, mean, draws)
+    return [draws] if one else list(draws)
+
+
+def _searched_rows(unknown: Mask, posterior: F64, prior: TopicPrior, mean: F64) -> Mask:
+    """:func:`searched` of one viewer or several (one row each), given the untried topics, the
+    posterior means and the prior ``mean``, with :data:`UNTRIED_DRAWN` set."""
+    assert UNTRIED_DRAWN is not None
+    width = UNTRIED_DRAWN + np.count_nonzero(~unknown & (posterior < mean), axis=-1)
+    # The untried topics in the prior's order (stable, as :func:`searched` sorts them): the
+    # first ``width`` of each row are searched.
+    in_order = unknown[..., prior.likeliest]
+    first = in_order & (np.cumsum(in_order, axis=-1) <= np.asarray(width)[..., None])
+    searched: Mask = first[..., prior.rank]
+    return searched
 
 
 def untried(state: UserState) -> npt.NDArray[np.bool_]:

@@ -156,3 +156,16 @@ def test_a_creator_finished_alongside_pulls_in_their_other_videos(world_path: Pa
             if s == "co-engaged creators"
         ]
         assert from_b and all(int(videos.creator_id[v]) == creator_b for v in from_b)
+
+
+def test_a_rows_arrays_follow_every_change() -> None:
+    """The arrays a pick reads a row from are the row as it stands, after every count."""
+    pairs = Pairs()
+    pairs.add(1, 2)
+    assert pairs.arrays(1)[0].tolist() == [2] and pairs.arrays(1)[1].tolist() == [1.0]
+    pairs.add(1, 2)
+    pairs.add(1, 3)
+    assert dict(zip(*(a.tolist() for a in pairs.arrays(1)), strict=True)) == {2: 2.0, 3: 1.0}
+    assert pairs.arrays(7)[0].tolist() == []
+    pairs.add(7, 1)
+    assert pairs.arrays(7)[0].tolist() == [1]
