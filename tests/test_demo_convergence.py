@@ -67,8 +67,8 @@ def test_the_autopilot_personas_find_their_loved_topics_from_a_cold_start(
 ) -> None:
     """Thirteen demo personas, none naming a topic: a quarter of videos 21-30 on average in
     their loved topics. Measured 0.35 under the default length-aware completion prior (0.31 with
-    the overall one) since a pick's draw searches untried topics in the population's order (engine.uncertainty); 0.17
-    before, when every untried topic drew and one of ~35 always drew above a loved topic that
-    had hooked the viewer."""
+    the overall one) since a pick's draw searches untried topics in the population's order
+    (engine.uncertainty); 0.17 before, when every untried topic drew and one of ~35 always drew
+    above a loved topic that had hooked the viewer."""
     shares = [loved_share_21_30(demo_world, onboard=False, persona=p) for p in DEMO_PERSONAS]
     assert float(np.mean(shares)) >= 0.25, shares
