@@ -57,7 +57,7 @@ from engine.store.files import writable
 from engine.text import check_free_text, check_storable
 from engine.trending import Discover, Trend, Trending
 from engine.update import Effects, effects_of, note_revisit, note_seen, note_served, update_viewer
-from engine.video import Recommendation, Video, describe
+from engine.video import Recommendation, Video, describe, describe_many
 from engine.world import NO_ID, World
 
 __all__ = ["Discover", "Engine", "NothingToRecommendError", "PoolStatus", "Ranking", "Trend"]
@@ -474,13 +474,17 @@ class Engine:
             self._refresh_shared(now)
             pending.append(state)
         decisions += self._pick_batch(pending, times[len(times) - len(pending) :])
-        captions = self.store.captions([d.video_id for d in decisions])
+        picked = [d.video_id for d in decisions]
+        captions = self.store.captions(picked)
+        videos = describe_many(self.catalog, picked, [captions[v] for v in picked])
         sessions = [state.session_id for state in states]
         try:
             with self._transaction():
                 return [
-                    self._serve(state, decision, now, captions[decision.video_id])
-                    for state, decision, now in zip(states, decisions, times, strict=True)
+                    self._serve(state, decision, now, video)
+                    for state, decision, now, video in zip(
+                        states, decisions, times, videos, strict=True
+                    )
                 ]
         except BaseException:
             self._unserve(states, sessions)
@@ -503,7 +507,7 @@ class Engine:
             self._users[state.user_id] = again
 
     def _serve(
-        self, state: UserState, decision: Decision, now: float, caption: str
+        self, state: UserState, decision: Decision, now: float, video: Video
     ) -> Recommendation:
         position = state.n_served
         impression_id = self._log_impression(state, decision, position, now)
@@ -512,7 +516,7 @@ class Engine:
         if self.learner is not None:
             self.learner.served(state.user_id, decision.video_id, decision.inputs, decision.rates)
         return Recommendation(
-            video=describe(self.catalog, decision.video_id, caption),
+            video=video,
             impression_id=impression_id,
             position=position,
             source=decision.source,

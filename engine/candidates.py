@@ -297,7 +297,9 @@ def _fresh_compiled(
         int(quota * STARTED_SHARE),
     )
     if len(pool) <= quota:
-        return pool  # type: ignore[no-any-return]
+        # A copy: the kernel's pool is the head of an array as long as the pools, and the
+        # proposals live on in the receipt.
+        return pool.copy()  # type: ignore[no-any-return]
     return _in_turn(pool, promise, debut_at, ahead, quota, rng)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from engine.catalog import Catalog
 from engine.receipt import Receipt
@@ -122,3 +124,61 @@ def describe(catalog: Catalog, video_id: int, caption: str) -> Video:
         shares=int(counts["shares"][video_id]),
         saves=int(counts["saves"][video_id]),
     )
+
+
+def describe_many(
+    catalog: Catalog, video_ids: Sequence[int], captions: Sequence[str]
+) -> list[Video]:
+    """:func:`describe` of several videos (a batch's picks): each column read once for all of
+    them rather than one numpy scalar at a time per video; the same :class:`Video` each."""
+    if len(video_ids) == 1:
+        return [describe(catalog, video_ids[0], captions[0])]
+    world = catalog.world
+    v = world.videos
+    at = np.asarray(video_ids, dtype=np.int64)
+    counts = catalog.engagement.counts
+    creators, topics, sounds = (
+        column[at].tolist() for column in (v.creator_id, v.topic_id, v.sound_id)
+    )
+    duration, published, motion = (
+        column[at].tolist() for column in (v.duration_s, v.published_at, v.motion)
+    )
+    language, country, palette = (
+        column[at].tolist() for column in (v.language, v.country, v.palette)
+    )
+    sensitive, visual_seed = v.sensitive[at].tolist(), v.visual_seed[at].tolist()
+    views, likes, comments, shares, saves = (
+        counts[name][at].astype(np.int64).tolist()  # kept as floats; int() as describe's
+        for name in ("views", "likes", "comments", "shares", "saves")
+    )
+    hashtags = v.hashtags[at].tolist()
+    return [
+        Video(
+            id=int(video_id),
+            creator_id=creators[k],
+            creator_handle=world.creators.handle[creators[k]],
+            creator_name=world.creators.display_name[creators[k]],
+            topic=world.topics.slug[topics[k]],
+            topic_name=world.topics.name[topics[k]],
+            hashtags=tuple(world.hashtags.tag[t] for t in hashtags[k] if t != NO_ID),
+            sound_id=sounds[k],
+            sound_title=world.sounds.title[sounds[k]],
+            sound_artist=world.sounds.artist[sounds[k]],
+            duration_s=duration[k],
+            language=world.languages[language[k]],
+            country=world.countries[country[k]],
+            caption=captions[k],
+            published_at=published[k],
+            sensitive=sensitive[k],
+            motif=world.topics.motif[topics[k]],
+            palette=PALETTES[palette[k] % len(PALETTES)],
+            motion=motion[k],
+            visual_seed=visual_seed[k],
+            views=views[k],
+            likes=likes[k],
+            comments=comments[k],
+            shares=shares[k],
+            saves=saves[k],
+        )
+        for k, video_id in enumerate(video_ids)
+    ]

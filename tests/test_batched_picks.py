@@ -8,6 +8,7 @@ import pickle
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ def _reactions(
 
 
 def _same(a: Any, b: Any) -> None:
-    assert a.video.id == b.video.id
+    assert a.video == b.video  # what the feed shows: every field, live counts too
+    assert [type(x) for x in astuple(a.video)] == [type(x) for x in astuple(b.video)]
     assert a.source == b.source and a.rank == b.rank
     assert a.score == b.score and a.propensity == b.propensity
     assert a.receipt.to_json() == b.receipt.to_json()

@@ -16,9 +16,12 @@ import pytest
 from engine import kernels
 from engine.api import Engine
 from engine.batch import Batch
+from engine.candidates import fresh
 from engine.clock import VirtualClock
 from engine.idset import SparseTable
 from engine.pick import uniform_positions, weighted_draw
+from engine.pipeline import _source_context
+from engine.pools import PoolViewOnce
 
 numba = pytest.importorskip("numba", reason="the kernels need the optional extra foryou[fast]")
 
@@ -95,6 +98,32 @@ def test_batch_lookups_and_counts_are_numpys(path_of: Any) -> None:
                 batch.count_in(window, batch.ids % 50).tolist(),
             )
         assert answers["numpy"] == answers["kernels"]
+
+
+def test_fresh_proposals_are_numpys(world_path: Path, path_of: Any) -> None:
+    """The fresh source's pass as one kernel proposes what the numpy path does, draw for draw:
+    viewers who saw none, some or most of the uploads in test, with and without topic draws."""
+    with Engine.open(world_path, clock=VirtualClock(7200.0), log=False) as engine:
+        world = engine._shared(engine.clock(), (), PoolViewOnce(engine.pools))
+        ctx = _source_context(world, world.boosted_ids)
+        testing = ctx.pools.view().testing
+        assert len(testing) > 40
+        topics = len(engine.topics())
+        for trial in range(24):
+            shape = np.random.default_rng(trial)
+            state = engine._state(engine.new_user([]))
+            share = (0.0, 0.05, 0.5, 0.97)[trial % 4]
+            for video in shape.choice(testing, int(share * len(testing)), replace=False):
+                state.seen.add(int(video))
+            draws = None if trial % 3 == 0 else shape.uniform(0.2, 2.0, topics)
+            quota = (5, 20, 60)[trial % 3]
+            found = {}
+            for path in ("numpy", "kernels"):
+                path_of(path)
+                rng = np.random.default_rng([trial, 5])
+                found[path] = (fresh(ctx, state, quota, rng, draws).tolist(), rng.random())
+            assert found["numpy"] == found["kernels"]
+            assert len(found["numpy"][0]) == min(quota, len(testing) - len(state.seen))
 
 
 def _session(engine: Engine, rounds: int, switch: Any, path: str) -> list[tuple[Any, ...]]:
