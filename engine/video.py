@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -88,42 +89,30 @@ class Written:
         return self.receipt
 
 
+# The catalogue's columns a Video is built from, and the live counts it shows.
+_COLUMNS = (
+    "creator_id",
+    "topic_id",
+    "sound_id",
+    "hashtags",
+    "duration_s",
+    "language",
+    "country",
+    "published_at",
+    "sensitive",
+    "palette",
+    "motion",
+    "visual_seed",
+)
+_COUNTS = ("views", "likes", "comments", "shares", "saves")
+
+
 def describe(catalog: Catalog, video_id: int, caption: str) -> Video:
     """Build the public :class:`Video` from the catalog's columns and live counts."""
-    world = catalog.world
-    v = world.videos
-    creator = int(v.creator_id[video_id])
-    topic = int(v.topic_id[video_id])
-    sound = int(v.sound_id[video_id])
-    counts = catalog.engagement.counts
-    tags = tuple(world.hashtags.tag[t] for t in v.hashtags[video_id].tolist() if t != NO_ID)
-    return Video(
-        id=video_id,
-        creator_id=creator,
-        creator_handle=world.creators.handle[creator],
-        creator_name=world.creators.display_name[creator],
-        topic=world.topics.slug[topic],
-        topic_name=world.topics.name[topic],
-        hashtags=tags,
-        sound_id=sound,
-        sound_title=world.sounds.title[sound],
-        sound_artist=world.sounds.artist[sound],
-        duration_s=float(v.duration_s[video_id]),
-        language=world.languages[int(v.language[video_id])],
-        country=world.countries[int(v.country[video_id])],
-        caption=caption,
-        published_at=float(v.published_at[video_id]),
-        sensitive=bool(v.sensitive[video_id]),
-        motif=world.topics.motif[topic],
-        palette=PALETTES[int(v.palette[video_id]) % len(PALETTES)],
-        motion=float(v.motion[video_id]),
-        visual_seed=int(v.visual_seed[video_id]),
-        views=int(counts["views"][video_id]),
-        likes=int(counts["likes"][video_id]),
-        comments=int(counts["comments"][video_id]),
-        shares=int(counts["shares"][video_id]),
-        saves=int(counts["saves"][video_id]),
-    )
+    v, counts = catalog.world.videos, catalog.engagement.counts
+    row = {name: [getattr(v, name)[video_id].tolist()] for name in _COLUMNS}
+    row.update({name: [int(counts[name][video_id])] for name in _COUNTS})
+    return _videos(catalog, [video_id], [caption], row)[0]
 
 
 def describe_many(
@@ -133,52 +122,51 @@ def describe_many(
     them rather than one numpy scalar at a time per video; the same :class:`Video` each."""
     if len(video_ids) == 1:
         return [describe(catalog, video_ids[0], captions[0])]
-    world = catalog.world
-    v = world.videos
+    v, counts = catalog.world.videos, catalog.engagement.counts
     at = np.asarray(video_ids, dtype=np.int64)
-    counts = catalog.engagement.counts
-    creators, topics, sounds = (
-        column[at].tolist() for column in (v.creator_id, v.topic_id, v.sound_id)
-    )
-    duration, published, motion = (
-        column[at].tolist() for column in (v.duration_s, v.published_at, v.motion)
-    )
-    language, country, palette = (
-        column[at].tolist() for column in (v.language, v.country, v.palette)
-    )
-    sensitive, visual_seed = v.sensitive[at].tolist(), v.visual_seed[at].tolist()
-    views, likes, comments, shares, saves = (
-        counts[name][at].astype(np.int64).tolist()  # kept as floats; int() as describe's
-        for name in ("views", "likes", "comments", "shares", "saves")
-    )
-    hashtags = v.hashtags[at].tolist()
+    columns = {name: getattr(v, name)[at].tolist() for name in _COLUMNS}
+    # The counts are kept as floats; a Video shows them as ints (describe's int()).
+    columns.update({name: counts[name][at].astype(np.int64).tolist() for name in _COUNTS})
+    return _videos(catalog, video_ids, captions, columns)
+
+
+def _videos(
+    catalog: Catalog,
+    video_ids: Sequence[int],
+    captions: Sequence[str],
+    columns: dict[str, list[Any]],
+) -> list[Video]:
+    """The :class:`Video` of each id from its ``columns`` (one Python value per video, in
+    order), with the world's names for its ids."""
+    world = catalog.world
+    c = columns
     return [
         Video(
             id=int(video_id),
-            creator_id=creators[k],
-            creator_handle=world.creators.handle[creators[k]],
-            creator_name=world.creators.display_name[creators[k]],
-            topic=world.topics.slug[topics[k]],
-            topic_name=world.topics.name[topics[k]],
-            hashtags=tuple(world.hashtags.tag[t] for t in hashtags[k] if t != NO_ID),
-            sound_id=sounds[k],
-            sound_title=world.sounds.title[sounds[k]],
-            sound_artist=world.sounds.artist[sounds[k]],
-            duration_s=duration[k],
-            language=world.languages[language[k]],
-            country=world.countries[country[k]],
+            creator_id=c["creator_id"][k],
+            creator_handle=world.creators.handle[c["creator_id"][k]],
+            creator_name=world.creators.display_name[c["creator_id"][k]],
+            topic=world.topics.slug[c["topic_id"][k]],
+            topic_name=world.topics.name[c["topic_id"][k]],
+            hashtags=tuple(world.hashtags.tag[t] for t in c["hashtags"][k] if t != NO_ID),
+            sound_id=c["sound_id"][k],
+            sound_title=world.sounds.title[c["sound_id"][k]],
+            sound_artist=world.sounds.artist[c["sound_id"][k]],
+            duration_s=c["duration_s"][k],
+            language=world.languages[c["language"][k]],
+            country=world.countries[c["country"][k]],
             caption=captions[k],
-            published_at=published[k],
-            sensitive=sensitive[k],
-            motif=world.topics.motif[topics[k]],
-            palette=PALETTES[palette[k] % len(PALETTES)],
-            motion=motion[k],
-            visual_seed=visual_seed[k],
-            views=views[k],
-            likes=likes[k],
-            comments=comments[k],
-            shares=shares[k],
-            saves=saves[k],
+            published_at=c["published_at"][k],
+            sensitive=c["sensitive"][k],
+            motif=world.topics.motif[c["topic_id"][k]],
+            palette=PALETTES[c["palette"][k] % len(PALETTES)],
+            motion=c["motion"][k],
+            visual_seed=c["visual_seed"][k],
+            views=c["views"][k],
+            likes=c["likes"][k],
+            comments=c["comments"][k],
+            shares=c["shares"][k],
+            saves=c["saves"][k],
         )
         for k, video_id in enumerate(video_ids)
     ]
