@@ -31,7 +31,7 @@ F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 T = TypeVar("T")
 A = TypeVar("A", bound=np.ndarray)
-_SHIFT = 32  # viewer index in the high bits of a combined key, the id in the low ones
+VIEWER_SHIFT = 32  # viewer index in the high bits of a combined key, the id in the low ones
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +147,7 @@ class Batch:
         if self.viewers == 1:
             return tables[0].arrays()
         pairs = [table.arrays() for table in tables]
-        keys = [(np.int64(k) << _SHIFT) | known for k, (known, _) in enumerate(pairs)]
+        keys = [(np.int64(k) << VIEWER_SHIFT) | known for k, (known, _) in enumerate(pairs)]
         return np.concatenate(keys), np.concatenate([found for _, found in pairs])
 
     def member(self, sets: Sequence[IdSet], keys: npt.NDArray[np.integer]) -> Mask:
@@ -166,7 +166,7 @@ class Batch:
         if compiled is not None:
             return self._found(compiled, arrays, np.concatenate(arrays), keys) >= 0
         known = np.concatenate(
-            [(np.int64(k) << _SHIFT) | a for k, a in enumerate(arrays) if len(a)] or [_NONE]
+            [(np.int64(k) << VIEWER_SHIFT) | a for k, a in enumerate(arrays) if len(a)] or [_NONE]
         )
         if len(known) == 0:
             return np.zeros(len(keys), dtype=bool)
@@ -212,14 +212,14 @@ class Batch:
         owner = np.repeat(np.arange(self.viewers, dtype=np.int64), padded.shape[1])
         flat = padded.ravel().astype(np.int64)
         real = flat >= 0
-        known = np.sort((owner[real] << _SHIFT) | flat[real])
+        known = np.sort((owner[real] << VIEWER_SHIFT) | flat[real])
         wanted = self.keys(keys)
         counts: I64 = known.searchsorted(wanted, "right") - known.searchsorted(wanted)
         return counts
 
     def keys(self, keys: npt.NDArray[np.integer]) -> I64:
         """Each row's key combined with its viewer, unique across the batch."""
-        combined: I64 = (self.viewer << _SHIFT) | keys.astype(np.int64)
+        combined: I64 = (self.viewer << VIEWER_SHIFT) | keys.astype(np.int64)
         return combined
 
     def padded(self, per_viewer: Sequence[Sequence[int]], width: int) -> I64:
@@ -243,7 +243,7 @@ def _combined(
     for k, table in enumerate(tables):
         known = np.fromiter(keys_of(table), dtype=np.int64)
         if len(known):
-            keys.append((np.int64(k) << _SHIFT) | known)
+            keys.append((np.int64(k) << VIEWER_SHIFT) | known)
             values.append(np.fromiter(values_of(table), dtype=np.float64, count=len(known)))
     if not keys:
         return _NONE, np.zeros(0, dtype=np.float64)

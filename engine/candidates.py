@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine import kernels
+from engine.batch import VIEWER_SHIFT
 from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
@@ -541,9 +542,10 @@ def _merge_many(
         bounds = [0, len(ids)]
     else:
         viewer = np.repeat(np.arange(len(ordered), dtype=np.int64), [len(p) for p in ordered])
-        keys, first = _first_of_each((np.repeat(viewer, sizes) << _SHIFT) | np.concatenate(arrays))
+        keyed = (np.repeat(viewer, sizes) << VIEWER_SHIFT) | np.concatenate(arrays)
+        keys, first = _first_of_each(keyed)
         ids = keys & _ID_MASK
-        bounds = np.searchsorted(keys >> _SHIFT, np.arange(len(ordered) + 1)).tolist()
+        bounds = np.searchsorted(keys >> VIEWER_SHIFT, np.arange(len(ordered) + 1)).tolist()
     source = np.repeat(codes, sizes)[first]
     merged = []
     for k, (own, query) in enumerate(zip(ordered, queries, strict=True)):
@@ -565,8 +567,7 @@ def _merge_many(
     return merged
 
 
-_SHIFT = 32  # viewer index in the high bits of a merge key, the video id in the low ones
-_ID_MASK = (1 << _SHIFT) - 1
+_ID_MASK = (1 << VIEWER_SHIFT) - 1
 
 
 def _first_of_each(values: I64) -> tuple[I64, I64]:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
+
+from engine.batch import VIEWER_SHIFT, Batch
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -153,7 +153,7 @@ class CoEngagement:
         """:meth:`scores` of several viewers' candidates (``ids[k]`` against ``seeds[k]``):
         each viewer's tables laid end to end, keyed by viewer, and read in one search."""
         tables = [self._tables_of(own) for own in seeds]
-        rows = _Rows.of(ids)
+        rows = Batch.of(ids)
         total = np.zeros(len(rows.ids), dtype=np.float64)
         total += _summed_counts_many([t[0] for t in tables], rows, rows.ids)
         total += 0.5 * _summed_counts_many([t[1] for t in tables], rows, self.creator_of[rows.ids])
@@ -201,36 +201,10 @@ def _summed_counts(table: _Table, keys: npt.NDArray[np.integer]) -> F64:
 
 
 _EMPTY: _Table = (np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.float64))
-_SHIFT = 32  # viewer index in the high bits of a key, the partner in the low ones
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """Several viewers' candidates end to end: ``ids``, viewer ``k``'s at
-    ``bounds[k]:bounds[k + 1]``."""
-
-    ids: I64
-    bounds: list[int]
-
-    @classmethod
-    def of(cls, ids: Sequence[I64]) -> _Rows:
-        if len(ids) == 1:  # a single pick: its own array
-            return cls(ids[0], [0, len(ids[0])])
-        return cls(np.concatenate(ids), np.cumsum([0, *map(len, ids)]).tolist())
-
-    @cached_property
-    def viewer(self) -> I64:
-        """The viewer (index in the batch) of each row."""
-        sizes = np.diff(self.bounds)
-        return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-
-    def split(self, values: F64) -> list[F64]:
-        b = self.bounds
-        return [values[b[k] : b[k + 1]] for k in range(len(b) - 1)]
 
 
 def _summed_counts_many(
-    tables: Sequence[_Table], rows: _Rows, keys: npt.NDArray[np.integer]
+    tables: Sequence[_Table], rows: Batch, keys: npt.NDArray[np.integer]
 ) -> F64:
     """:func:`_summed_counts` of each row's key in its viewer's table, every viewer's at
     once: the tables' partners keyed by viewer in one sorted array, their running sums end to
@@ -240,9 +214,9 @@ def _summed_counts_many(
         return _summed_counts(tables[0], keys)
     sizes = [len(t[0]) for t in tables]
     viewer = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)
-    partners = (viewer << _SHIFT) | np.concatenate([t[0] for t in tables])
+    partners = (viewer << VIEWER_SHIFT) | np.concatenate([t[0] for t in tables])
     running = np.concatenate([t[1] for t in tables])
-    wanted = (rows.viewer << _SHIFT) | keys.astype(np.int64)
+    wanted = (rows.viewer << VIEWER_SHIFT) | keys.astype(np.int64)
     lo, hi = partners.searchsorted(wanted), partners.searchsorted(wanted, "right")
     result: F64 = running[hi + rows.viewer] - running[lo + rows.viewer]
     return result
