@@ -37,6 +37,7 @@ from engine.idset import in_sorted
 from engine.pick import uniform_positions, weighted_draw
 from engine.pools import PoolView, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
+from engine.retrieval import largest
 from engine.sources import CODE, Source
 from engine.trending import Trending
 from engine.uncertainty import (
@@ -181,7 +182,7 @@ def _interest_of(
         if n:
             prior = ctx.catalog.topic_watch_prior(t, *_prior_key(ctx))
             value = PRIOR_SIMILARITY * sims + prior  # seen videos stay -inf
-            best = np.argpartition(value, len(ids) - n)[-n:]
+            best = largest(value, n)
             found.append(ids[best[np.isfinite(value[best])]])
     return np.concatenate(found).astype(np.int64)
 

@@ -141,7 +141,7 @@ class TopicIndex:
             pos = np.concatenate([best_pos, live + self.bounds[t]])
             sim = np.concatenate([best_sim, sims[live]])
             if len(sim) > k:
-                keep = np.argpartition(sim, len(sim) - k)[-k:]
+                keep = largest(sim, k)
                 pos, sim = pos[keep], sim[keep]
             best_pos, best_sim = pos, sim
             if len(best_sim) >= k:
@@ -153,3 +153,29 @@ class TopicIndex:
 def _finite(sims: F32) -> I64:
     live: I64 = np.flatnonzero(np.isfinite(sims))
     return live
+
+
+# A sample of one in SAMPLE_STRIDE values (at most) finds the threshold, so the selection
+# proper runs on about SAMPLE_STRIDE * n values instead of all of them.
+SAMPLE_STRIDE = 16
+SAMPLE_PER_RESULT = 4  # ... and the sample holds at least this many values per wanted one
+
+
+def largest(values: npt.NDArray[np.floating], n: int) -> I64:
+    """Where the ``n`` largest of ``values`` sit (any order; ``0 < n <= len(values)``): the
+    set ``np.argpartition(values, len(values) - n)[-n:]`` selects.
+
+    numpy's argpartition costs 35-50 us on a topic's few thousand values where it has no SIMD
+    kernel (AVX2 machines), and a pick makes several. The n-th largest of a strided sample is
+    at most the n-th largest of all, so every one of the n largest is at or above it: the
+    selection runs on those only (a few hundred).
+    """
+    size = len(values)
+    stride = min(SAMPLE_STRIDE, size // (SAMPLE_PER_RESULT * n)) if n else 0
+    if stride < 2:
+        return np.argpartition(values, size - n)[size - n :].astype(np.int64)
+    sample = values[::stride]
+    threshold = np.partition(sample, len(sample) - n)[len(sample) - n]
+    above = np.flatnonzero(values >= threshold)
+    chosen: I64 = above[np.argpartition(values[above], len(above) - n)[len(above) - n :]]
+    return chosen

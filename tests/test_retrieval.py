@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.catalog import Catalog
+from engine.retrieval import largest
 from engine.store import Store
 
 
@@ -86,3 +87,24 @@ def test_a_picks_search_finds_what_the_exact_scan_finds(demo_world: Path) -> Non
             probed, exact_scanned = probed + len(some), exact_scanned + len(every)
     assert np.mean(recalls) >= 0.95 and min(recalls) >= 0.8
     assert probed < 0.8 * exact_scanned
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(1, 6000),
+    n=st.integers(1, 300),
+    seen=st.floats(0.0, 0.9),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_largest_selects_what_argpartition_selects(
+    size: int, n: int, seen: float, seed: int
+) -> None:
+    """The sampled threshold never drops one of the n largest, seen (-inf) values included."""
+    n = min(n, size)
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal(size)
+    values[rng.random(size) < seen] = -np.inf
+    chosen = largest(values, n)
+    expected = np.argpartition(values, size - n)[size - n :]
+    assert len(chosen) == n == len(np.unique(chosen))
+    assert np.array_equal(np.sort(values[chosen]), np.sort(values[expected]))
