@@ -33,6 +33,7 @@ def main() -> None:
         run("benchmarks.bench_engine", "100000", "1000")
         if not quick:
             run("benchmarks.bench_engine", "1000000", "300")
+        run("benchmarks.bench_retrieval", *(["20000", "100000"] if quick else []))
         run("benchmarks.bench_render")
         run("benchmarks.bench_tui", *(["--quick"] if quick else []))
         run("benchmarks.bench_sim", *(["--quick"] if quick else ["--million"]))
