@@ -11,7 +11,8 @@ it opens and then updates it with every live event (a replay re-lives the same o
 It feeds the ``co-engagement`` candidate source (the strongest partners of the viewer's recent
 positives, across topics), the ``co-engaged creators`` source (the newest videos of the creators
 most co-engaged with the creators of those positives) and a per-candidate score a scorer may read
-(:attr:`engine.policy.CandidateSet.coengagement`).
+(:attr:`engine.policy.CandidateSet.coengagement`), which the engine's own learned P(action) reads as
+its input ``"co-engagement"`` (:mod:`engine.learned`).
 """
 
 from __future__ import annotations

@@ -300,7 +300,11 @@ def engine_scores_many(
         for w in worlds
     ]
     rows = ScoringRows.of(
-        [p.ids for p in proposals], [p.similarity for p in proposals], states, contexts
+        [p.ids for p in proposals],
+        [p.similarity for p in proposals],
+        states,
+        contexts,
+        [p.coengagement for p in proposals],
     )
     scores = score_of(rows) if model is None else learned_scores_of(rows, model)
     if not all(drawn):

@@ -94,6 +94,8 @@ class ScoringRows:
         batch: the rows (video id and viewer of each).
         similarity: each row's interest similarity (0 where the viewer's query is unknown).
         known: whether the row's viewer has an interest query.
+        coengagement: each row's co-engagement with its viewer's recent positives
+            (:meth:`engine.coengagement.CoEngagement.scores`; 0 where none was computed).
         states: the viewers, in batch order.
         contexts: each viewer's scoring context (they share the catalog and the config).
     """
@@ -103,6 +105,7 @@ class ScoringRows:
     known: npt.NDArray[np.bool_]
     states: Sequence[UserState]
     contexts: Sequence[ScoringContext]
+    coengagement: F64
 
     @classmethod
     def of(
@@ -111,16 +114,22 @@ class ScoringRows:
         similarity: Sequence[F64 | None],
         states: Sequence[UserState],
         contexts: Sequence[ScoringContext],
+        coengagement: Sequence[F64 | None] | None = None,
     ) -> ScoringRows:
         batch = Batch.of(ids)
+        coengaged = [None] * len(ids) if coengagement is None else coengagement
         if len(ids) == 1:  # a single pick: its own arrays, without gathers over the batch
-            only = similarity[0]
+            only, own = similarity[0], coengaged[0]
             flat_one = np.zeros(len(batch)) if only is None else np.asarray(only)
-            return cls(batch, flat_one, np.full(len(batch), only is not None), states, contexts)
+            counts = np.zeros(len(batch)) if own is None else np.asarray(own, dtype=np.float64)
+            known_one = np.full(len(batch), only is not None)
+            return cls(batch, flat_one, known_one, states, contexts, counts)
         sims = [np.zeros(len(i)) if s is None else s for i, s in zip(ids, similarity, strict=True)]
         flat = np.concatenate(sims) if sims else np.zeros(0)
         known = batch.per_row(np.array([s is not None for s in similarity], dtype=bool))
-        return cls(batch, flat, known.astype(bool), states, contexts)
+        each = [np.zeros(len(i)) if c is None else c for i, c in zip(ids, coengaged, strict=True)]
+        counts = np.concatenate(each).astype(np.float64) if each else np.zeros(0)
+        return cls(batch, flat, known.astype(bool), states, contexts, counts)
 
     @property
     def ids(self) -> I64:

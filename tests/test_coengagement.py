@@ -13,6 +13,7 @@ import numpy as np
 from engine import Config, Engine, VirtualClock
 from engine.coengagement import NEIGHBOURS, CoEngagement, Pairs, recent_positives
 from engine.config import Rerank
+from engine.learned import LEARNED, TERMS, OnlineLogit
 from tests.tinyworld import tiny_world
 
 CREATORS = tiny_world().videos.creator_id  # ana 0 1 8, ben 2 3 11, cat 4 5 9, dan 6 7 10
@@ -76,30 +77,45 @@ def _watch_through(eng: Engine, uid: int, video: int) -> None:
     eng.record(uid, video, "complete", watched_s=rec.video.duration_s)
 
 
+def _fans_then_newcomer(
+    eng: Engine, clock: VirtualClock, first: int, partner: int, newcomers_video: int
+) -> int:
+    """Five viewers finish ``first`` and ``partner`` (boosted in front of them); then a
+    newcomer finishes ``newcomers_video``, and the clock moves on to when no boost is in force
+    (nothing but co-engagement knows the partner). Returns the newcomer."""
+    eng.boost(first, weight=1e6, until=10.0, reason="test")
+    eng.boost(partner, weight=1000.0, until=10.0, reason="test")
+    for k in range(5):
+        uid = eng.new_user(name=f"fan-{k}")
+        _watch_through(eng, uid, first)
+        _watch_through(eng, uid, partner)
+    eng.boost(newcomers_video, weight=2000.0, starts=20.0, until=30.0, reason="test")
+    clock.now = 20.0
+    newcomer = eng.new_user(name="newcomer")
+    _watch_through(eng, newcomer, newcomers_video)
+    clock.now = 40.0
+    return newcomer
+
+
+def _across_topics(eng: Engine) -> tuple[int, int]:
+    """Two ordinary published videos of different topics and creators."""
+    videos = eng.catalog.world.videos
+    ok = (videos.published_at <= 0) & ~videos.spam & ~videos.sensitive
+    ok &= videos.duplicate_of < 0
+    published = np.flatnonzero(ok)
+    first = int(published[0])
+    elsewhere = (videos.topic_id[published] != videos.topic_id[first]) & (
+        videos.creator_id[published] != videos.creator_id[first]
+    )
+    return first, int(published[elsewhere][0])
+
+
 def test_a_like_pulls_in_what_similar_viewers_finished_across_topics(world_path: Path) -> None:
     clock = VirtualClock(0.0)
     config = Config(rerank=Rerank(explore_share=0.0, cold_start_explore=0.0))
     with Engine.open(world_path, config=config, clock=clock) as eng:
-        videos = eng.catalog.world.videos
-        ok = (videos.published_at <= 0) & ~videos.spam & ~videos.sensitive
-        ok &= videos.duplicate_of < 0
-        published = np.flatnonzero(ok)
-        first = int(published[0])
-        elsewhere = (videos.topic_id[published] != videos.topic_id[first]) & (
-            videos.creator_id[published] != videos.creator_id[first]
-        )
-        partner = int(published[elsewhere][0])
-        eng.boost(first, weight=1e6, until=10.0, reason="test")
-        eng.boost(partner, weight=1000.0, until=10.0, reason="test")
-        for k in range(5):  # five viewers finish both
-            uid = eng.new_user(name=f"fan-{k}")
-            _watch_through(eng, uid, first)
-            _watch_through(eng, uid, partner)
-        eng.boost(first, weight=2000.0, starts=20.0, until=30.0, reason="test")
-        clock.now = 20.0
-        newcomer = eng.new_user(name="newcomer")
-        _watch_through(eng, newcomer, first)
-        clock.now = 40.0  # no boost in force: nothing but co-engagement knows the partner
+        first, partner = _across_topics(eng)
+        newcomer = _fans_then_newcomer(eng, clock, first, partner, first)
         candidates = eng.pick_request(newcomer).candidates()
         ids = candidates.ids.tolist()
         assert partner in ids
@@ -138,17 +154,7 @@ def test_a_creator_finished_alongside_pulls_in_their_other_videos(world_path: Pa
         of_a = published[videos.creator_id[published] == creator_a]
         of_b = published[videos.creator_id[published] == creator_b]
         first, partner, other_a = int(of_a[0]), int(of_b[0]), int(of_a[1])
-        eng.boost(first, weight=1e6, until=10.0, reason="test")
-        eng.boost(partner, weight=1000.0, until=10.0, reason="test")
-        for k in range(5):
-            uid = eng.new_user(name=f"fan-{k}")
-            _watch_through(eng, uid, first)
-            _watch_through(eng, uid, partner)
-        eng.boost(other_a, weight=2000.0, starts=20.0, until=30.0, reason="test")
-        clock.now = 20.0
-        newcomer = eng.new_user(name="newcomer")
-        _watch_through(eng, newcomer, other_a)
-        clock.now = 40.0
+        newcomer = _fans_then_newcomer(eng, clock, first, partner, other_a)
         candidates = eng.pick_request(newcomer).candidates()
         from_b = [
             v
@@ -169,3 +175,30 @@ def test_a_rows_arrays_follow_every_change() -> None:
     assert pairs.arrays(7)[0].tolist() == []
     pairs.add(7, 1)
     assert pairs.arrays(7)[0].tolist() == [1]
+
+
+def test_co_engagement_is_an_input_whose_weight_the_model_learns(world_path: Path) -> None:
+    """The engine's own model reads co-engagement too ("as a feature"): the partner's receipt
+    holds the co-engagement its candidate had, and the learned weight of completion on it, 0
+    before any evidence, rises as the fans finish the partner after ``first`` and again when
+    the newcomer does."""
+    clock = VirtualClock(0.0)
+    config = Config(rerank=Rerank(explore_share=0.0, cold_start_explore=0.0))
+    with Engine.open(world_path, config=config, clock=clock) as eng:
+        first, partner = _across_topics(eng)
+        newcomer = _fans_then_newcomer(eng, clock, first, partner, first)
+        candidates = eng.pick_request(newcomer).candidates()
+        at = candidates.ids.tolist().index(partner)
+        assert candidates.coengagement is not None
+        coengaged = float(candidates.coengagement[at])
+        model = eng.learner.model if eng.learner is not None else None
+        assert model is not None
+        weight = (LEARNED.index("complete"), TERMS.index("co-engagement"))
+        before = float(model.weights[weight])
+        eng.boost(partner, weight=1e6, starts=40.0, until=50.0, reason="test")
+        rec = eng.next(newcomer)
+        assert rec.video.id == partner
+        assert rec.receipt.inputs["co-engagement"] == coengaged > 0
+        eng.record(newcomer, partner, "complete", watched_s=rec.video.duration_s)
+        assert OnlineLogit.prior(config).weights[weight] == 0.0 < before  # the fans taught it
+        assert float(model.weights[weight]) > before

@@ -48,6 +48,7 @@ FEATURE_WORDS = {
     "duration (log)": "its length",
     "liked by everyone": "how often everyone likes it",
     "taste": "like the videos that held you",
+    "co-engagement": "viewers who liked what you liked liked it",
     "global rate": "how everyone reacts to it",
     "bias": "baseline",
     "calibration": "calibration (what served picks turned out to be)",
