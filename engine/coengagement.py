@@ -48,19 +48,45 @@ class Pairs:
 
     def add(self, a: int, b: int) -> None:
         """Count one more co-engagement of ``a`` and ``b`` (both directions)."""
-        if a != b:
-            self._bump(a, b)
-            self._bump(b, a)
+        self.add_all(a, (b,))
 
-    def _bump(self, key: int, other: int) -> None:
-        self.changes += 1
-        self._ranked.pop(key, None)
-        self._arrays.pop(key, None)
-        row = self.partners.setdefault(key, {})
-        if other not in row and len(row) >= self.capacity:
-            weakest = min(row.items(), key=lambda kv: (kv[1], -kv[0]))[0]
-            del row[weakest]
-        row[other] = row.get(other, 0) + 1
+    def add_all(self, a: int, others: Iterable[int]) -> None:
+        """:meth:`add` of ``a`` with each of ``others`` in turn (one call for a new positive's
+        window, the bumps written out: each row counts the same partners in the same order)."""
+        partners, capacity = self.partners, self.capacity
+        ranked, arrays = self._ranked, self._arrays
+        own: dict[int, int] | None = None  # a's row, read at its first bump
+        bumps = 0
+        for b in others:
+            if a == b:
+                continue
+            bumps += 2
+            if own is None:
+                ranked.pop(a, None)
+                arrays.pop(a, None)
+                own = partners.get(a)
+                if own is None:
+                    own = partners[a] = {}
+            count = own.get(b)
+            if count is not None:
+                own[b] = count + 1
+            else:
+                if len(own) >= capacity:
+                    del own[_weakest(own)]
+                own[b] = 1
+            ranked.pop(b, None)
+            arrays.pop(b, None)
+            row = partners.get(b)
+            if row is None:
+                row = partners[b] = {}
+            count = row.get(a)
+            if count is not None:
+                row[a] = count + 1
+            else:
+                if len(row) >= capacity:
+                    del row[_weakest(row)]
+                row[a] = 1
+        self.changes += bumps
 
     def strongest(self, key: int, n: int) -> list[tuple[int, int]]:
         """The ``n`` strongest partners of ``key`` and their counts, strongest (then lowest id)
@@ -91,6 +117,13 @@ class Pairs:
         return self.partners.get(a, {}).get(b, 0)
 
 
+def _weakest(row: dict[int, int]) -> int:
+    """The partner a full row drops: the lowest count, of those the highest id (the minimum
+    of (count, -partner), found with the lowest count first rather than a key per entry)."""
+    least = min(row.values())
+    return max([partner for partner, count in row.items() if count == least])
+
+
 class CoEngagement:
     """Video-video and creator-creator co-engagement learned from all viewers."""
 
@@ -112,13 +145,17 @@ class CoEngagement:
         """One recorded event; only completions and likes count, once per viewer and video."""
         if kind not in POSITIVE_KINDS:
             return
-        recent = self._recent.setdefault(user_id, deque(maxlen=WINDOW))
-        if video_id in recent:
+        recent = self._recent.get(user_id)
+        if recent is None:
+            recent = self._recent[user_id] = deque(maxlen=WINDOW)
+        elif video_id in recent:
             return  # a like after the completion (or a loop) is the same positive
-        creator = int(self.creator_of[video_id])
-        for other in recent:
-            self.videos.add(video_id, other)
-            self.creators.add(creator, int(self.creator_of[other]))
+        if recent:
+            # The two tables never meet, so each takes the window in one call; the creators
+            # in one gather, as Python ints (a numpy scalar read per partner cost more).
+            creator, *others = self.creator_of[[video_id, *recent]].tolist()
+            self.videos.add_all(video_id, recent)
+            self.creators.add_all(creator, others)
         recent.append(video_id)
 
     def neighbours(self, seeds: Sequence[int], quota: int) -> I64:

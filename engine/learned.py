@@ -49,14 +49,17 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.batch import Batch
 from engine.config import Config
 from engine.profile import UserState
@@ -68,11 +71,10 @@ from engine.scoring import (
     ScoringContext,
     ScoringRows,
     combine_of,
-    followed_of,
     raw_features_of,
     values,
 )
-from engine.taste import taste_rows
+from engine.taste import taste_rows_of
 from engine.world import Videos
 
 F64 = npt.NDArray[np.float64]
@@ -150,6 +152,9 @@ _TASTE = INPUTS.index("taste")
 # sparsely over 20k videos. It is there for studies and worlds with larger audiences.
 _COENGAGED = INPUTS.index("co-engagement")
 _MOOD = INPUTS.index("topic mood")
+_FOLLOWED = INPUTS.index("followed")
+_FEATURES = slice(INPUTS.index("similarity"), INPUTS.index("freshness") + 1)
+assert INPUTS[_FEATURES] == tuple(WEIGHT_OF)
 _LIKES = tuple(RATE_OF.values()).index("likes")  # its row of global_rates
 _RECENT = INPUTS.index("recent same topic")  # then creator, sound and skips of topic, in a row
 assert INPUTS[_RECENT : _RECENT + 4] == (
@@ -159,6 +164,11 @@ assert INPUTS[_RECENT : _RECENT + 4] == (
     "recent skips of topic",
 )
 _LOG_BUCKETS = np.log(SKIP_BUCKETS_S / DURATION_CENTRE_S)
+# The same bounds as Python floats: one example's bucket by bisect (searchsorted's answer
+# without its call on a scalar).
+_LOG_BUCKET_LIST = _LOG_BUCKETS.tolist()
+_SKIP_BUCKET_LIST = SKIP_BUCKETS_S.tolist()
+_ALL_ROWS = np.arange(len(LEARNED), dtype=np.int64)  # every action's row, for the kernels
 # The calibration slope turns around a typical logit of each action (about KuaiRand's rates:
 # completion 16%, like 1.5%, the rarer reactions 0.3%, "not interested" 0.05%), so that
 # slope and shift stay apart: turning around 0 would move a like's P by a slope step × 4.5.
@@ -171,9 +181,16 @@ _CALIBRATION_PRIOR = np.array([100.0, *([1.0] * (len(SKIP_BUCKETS_S) + 1))])
 
 
 def sigmoid(x: F64) -> F64:
-    # np.clip's own steps (max, then min) without its Python wrappers, which cost more here.
-    result: F64 = 1.0 / (1.0 + np.exp(-np.minimum(np.maximum(x, -40.0), 40.0)))
-    return result
+    # np.clip's own steps (max, then min) without its Python wrappers, which cost more here;
+    # then each step in place in the one new array (the same numbers, no temporaries).
+    result: F64 = np.maximum(x, -40.0)
+    if not isinstance(result, np.ndarray):  # a scalar: no array to work in
+        return 1.0 / (1.0 + np.exp(-np.minimum(result, 40.0)))
+    np.minimum(result, 40.0, out=result)
+    np.negative(result, out=result)
+    np.exp(result, out=result)
+    np.add(1.0, result, out=result)
+    return np.divide(1.0, result, out=result)
 
 
 def _initial_calibration() -> F64:
@@ -193,7 +210,8 @@ def calibrated(raw: F64, inputs: F64, calibration: F64) -> F64:
     """The calibration layer, per action: ``c + a·(ℓ - c) + b[bucket]`` (``c``: the action's
     typical logit; ``bucket``: the video's duration bucket, :data:`SKIP_BUCKETS_S`; rows of
     ``raw`` and ``inputs`` align; ``calibration`` is :attr:`OnlineLogit.calibration`)."""
-    shift = calibration[:, 1:][:, _bucket_of(inputs[:, _DURATION])].T
+    # Each row's shifts, rows gathered from the (buckets, actions) table: contiguous rows.
+    shift = calibration[:, 1:].T[_bucket_of(inputs[:, _DURATION])]
     result: F64 = (raw - _CALIBRATION_CENTRE) * calibration[:, 0] + _CALIBRATION_CENTRE + shift
     return result
 
@@ -272,6 +290,25 @@ class OnlineLogit:
         """logit P(action) for each row: the calibration layer over :meth:`raw_logits`."""
         return calibrated(self.raw_logits(inputs, rates), inputs, self.calibration)
 
+    def probabilities(self, inputs: F64, rates: F64) -> F64:
+        """P(action) for each row: the sigmoid of :meth:`logits`; with the kernels
+        (:mod:`engine.kernels`), everything after the matmul but numpy's exp in one pass."""
+        compiled = kernels.loaded()
+        if compiled is None:
+            return sigmoid(self.logits(inputs, rates))
+        weights = self.weights
+        found: F64 = compiled.calibrated_exponents(
+            inputs @ weights[:, :-1].T,
+            rates,
+            np.ascontiguousarray(weights[:, -1]),
+            _bucket_of(inputs[:, _DURATION]),
+            self.calibration,
+            _CALIBRATION_CENTRE,
+        )
+        np.exp(found, out=found)
+        np.add(1.0, found, out=found)
+        return np.divide(1.0, found, out=found)
+
     def update(self, inputs: F64, rates: F64, labels: F64, mask: npt.NDArray[np.bool_]) -> None:
         """One step on one impression for the actions in ``mask``: the model on its own logit,
         the calibration layer on what the model said before this step.
@@ -282,6 +319,10 @@ class OnlineLogit:
             labels: (len(LEARNED),) 1 where the action happened.
             mask: which actions this example teaches.
         """
+        compiled = kernels.loaded()
+        if compiled is not None:  # the same steps in two kernels around numpy's exp
+            self._update_compiled(compiled, inputs, rates, labels, mask)
+            return
         rows = slice(None) if mask.all() else np.flatnonzero(mask)
         x = np.empty((len(LEARNED), len(TERMS)))[rows]
         x[:, :-1] = inputs
@@ -295,6 +336,38 @@ class OnlineLogit:
         self.grad_sq[rows] = grad_sq
         self.weights[rows] = w - LEARNING_RATE * gradient / np.sqrt(grad_sq + 1e-12)
         self.precision[rows] += (p * (1 - p))[:, None] * (x * x)
+
+    def _update_compiled(
+        self,
+        compiled: ModuleType,
+        inputs: F64,
+        rates: F64,
+        labels: F64,
+        mask: npt.NDArray[np.bool_],
+    ) -> None:
+        """:meth:`update` through the kernels (:mod:`engine.kernels`): the same numbers."""
+        rows = _ALL_ROWS if mask is _EVERY_ACTION else np.flatnonzero(mask)
+        bucket = bisect_right(_LOG_BUCKET_LIST, inputs[_DURATION])
+        x, raw, exponents = compiled.logit_update_arguments(
+            rows, inputs, rates, self.weights, self.calibration, _CALIBRATION_CENTRE, bucket
+        )
+        compiled.logit_update_step(
+            rows,
+            x,
+            raw,
+            np.exp(exponents),
+            labels,
+            bucket,
+            self.weights,
+            self.grad_sq,
+            self.precision,
+            self.calibration,
+            self.calibration_evidence,
+            _CALIBRATION_CENTRE,
+            _CALIBRATION_PRIOR,
+            CALIBRATION_MEMORY,
+            LEARNING_RATE,
+        )
 
     def _update_calibration(
         self, rows: slice | I64, raw: F64, log_duration: float, labels: F64
@@ -310,7 +383,7 @@ class OnlineLogit:
         impressions, where a gradient step would need thousands.
         """
         buckets = len(SKIP_BUCKETS_S) + 1
-        bucket = int(_bucket_of(log_duration))
+        bucket = bisect_right(_LOG_BUCKET_LIST, log_duration)  # _bucket_of's, for one
         slope, shift = self.calibration[rows, 0], self.calibration[rows, 1 + bucket]
         centred = raw - _CALIBRATION_CENTRE[rows]
         p = sigmoid(slope * centred + shift + _CALIBRATION_CENTRE[rows])
@@ -332,7 +405,7 @@ class OnlineLogit:
 
     def note_watch(self, watched_s: float, duration_s: float) -> None:
         """A skip: move the mean seconds watched before skipping."""
-        bucket = int(np.searchsorted(SKIP_BUCKETS_S, duration_s, side="right"))
+        bucket = bisect_right(_SKIP_BUCKET_LIST, duration_s)  # searchsorted's, for one
         self.skips[bucket] += 1
         seconds = min(max(watched_s, 0.0), max(duration_s, 0.0))
         step = (seconds - self.skip_seconds[bucket]) / min(int(self.skips[bucket]), 10_000)
@@ -640,7 +713,7 @@ def input_matrix_of(rows: ScoringRows, rates: F64 | None = None) -> F64:
     matrix[:, _DURATION] = np.log(duration / DURATION_CENTRE_S)
     like_rate = None if rates is None else rates[_LIKES]
     matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx, like_rate)
-    matrix[:, _TASTE] = taste_rows(rows.states, batch.viewer, v.embedding[ids])
+    matrix[:, _TASTE] = taste_rows_of(rows.states, batch.viewer, v.embedding, ids)
     matrix[:, _COENGAGED] = rows.coengagement
     return matrix
 
@@ -793,9 +866,9 @@ def learned_scores_of(rows: ScoringRows, model: OnlineLogit) -> Scores:
     gathered = global_rates(ids, ctx)
     inputs = input_matrix_of(rows, gathered)
     rates = rate_logits(ids, ctx, gathered)
-    prob = sigmoid(model.logits(inputs, rates))
+    prob = model.probabilities(inputs, rates)
     p = {a: prob[:, k] for k, a in enumerate(LEARNED)}
-    followed = followed_of(rows)
+    followed = inputs[:, _FOLLOWED] == 1.0  # followed_of(rows), already in the inputs
     p["follow"] = np.where(followed, 0.0, p["follow"])
     p["skip"] = 1.0 - p["complete"]
     p["report"] = p["not_interested"] * REPORT_PER_NOT_INTERESTED
@@ -804,8 +877,9 @@ def learned_scores_of(rows: ScoringRows, model: OnlineLogit) -> Scores:
     # are in the receipt's learned terms).
     # The receipt needs the calibration layer beside the weights: they travel together.
     weights = np.concatenate([model.weights, model.calibration], axis=1)
-    contributions = inputs * model.weights[0, :-1]
-    feats = {name: contributions[:, INPUTS.index(name)] for name in WEIGHT_OF}
+    # Only the profile's features' columns (INPUTS' slice of WEIGHT_OF's names).
+    contributions = inputs[:, _FEATURES] * model.weights[0, _FEATURES]
+    feats = {name: contributions[:, k] for k, name in enumerate(WEIGHT_OF)}
     z = np.sum(list(feats.values()), axis=0) if len(ids) else np.zeros(0)
     vals = values(ids, z, ctx)
     duration = ctx.catalog.world.videos.duration_s[ids].astype(np.float64)

@@ -45,6 +45,7 @@ DEBUT_MASS_MAX = 0.5
 RAISED_SHARE_PER_STEP = 0.1
 RAISED_MASS_MAX = 0.3
 WIDEN_CHUNK = 5000
+_FOLLOWED = INPUTS.index("followed")  # its column of the learned inputs
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,9 @@ def _draw_multipliers(rows: ScoringRows, proposals: Sequence[Proposal], scores: 
     multiplier = draw_multiplier_rows(raised, viewer, videos.topic_id[rows.ids])
     # Following is an explicit choice too: a followed creator's videos draw as high as the
     # best topic, so an unsure topic elsewhere never buries what the viewer asked for.
-    followed = followed_of(rows)
+    # The learned scores hold it among their inputs: no second lookup in the follow sets.
+    inputs = scores.inputs
+    followed = followed_of(rows) if inputs is None else inputs[:, _FOLLOWED] == 1.0
     if followed.any():
         best = draw_multiplier_rows(draws, np.arange(len(draws)), np.argmax(draws, axis=1))
         multiplier = np.where(followed, np.maximum(multiplier, best[viewer]), multiplier)

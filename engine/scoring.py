@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.batch import Batch
 from engine.catalog import Catalog
 from engine.config import Config
 from engine.profile import UserState, negative_strengths
-from engine.world import NO_ID
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -48,6 +48,9 @@ RATE_OF = {
 }
 REPORT_PER_NOT_INTERESTED = 0.05
 BOOST_FLOOR = 0.1
+# numpy sums a row of fewer than this many numbers one after the other (ndarray.sum's
+# pairwise blocks start there): what the hashtag kernel repeats.
+PAIRWISE_MIN = 8
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,11 @@ class ScoringRows:
         """Per viewer, its own :class:`Scores` (views into the batch's arrays)."""
         if self.batch.viewers == 1:
             return [scores]
-        parts = self.batch.split
+        bounds = self.batch.bounds.tolist()
+        viewers = range(self.batch.viewers)
+
+        def parts(rows: F64) -> list[F64]:  # Batch.split's views, its bounds read once
+            return [rows[bounds[k] : bounds[k + 1]] for k in viewers]
 
         def each(table: dict[str, F64]) -> list[dict[str, F64]]:
             columns = {name: parts(x) for name, x in table.items()}
@@ -183,18 +190,7 @@ def raw_features_of(rows: ScoringRows) -> dict[str, F64]:
     :func:`features_of`)."""
     ctx, states, batch, ids = rows.ctx, rows.states, rows.batch, rows.ids
     v = ctx.catalog.world.videos
-    if batch.viewers == 1:
-        # The same sums and counts as below, read through the catalogue's slots.
-        slots, counts = ctx.catalog.hashtag_slots
-        padded = np.append(states[0].hashtag_affinity, np.zeros(1, np.float32))
-        tag_mean = padded[slots[ids]].sum(axis=1) / counts[ids]
-    else:
-        tags = v.hashtags[ids]
-        valid = tags != NO_ID
-        tag_aff = np.where(
-            valid, batch.gather([s.hashtag_affinity for s in states], np.where(valid, tags, 0)), 0.0
-        )
-        tag_mean = tag_aff.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+    tag_mean = _hashtag_means(rows)
     creators = v.creator_id[ids]
     age_h = (rows.now() - v.published_at[ids]) / 3600.0
     fresh = age_h < ctx.config.sources.fresh_window_h
@@ -203,9 +199,9 @@ def raw_features_of(rows: ScoringRows) -> dict[str, F64]:
     centred = np.where(rows.known, rows.similarity - SIMILARITY_CENTRE, 0.0)
     topic = batch.gather([s.topic_affinity for s in states], v.topic_id[ids])
     return {
-        "similarity": centred.astype(np.float64),
+        "similarity": centred.astype(np.float64, copy=False),
         "topic": topic.astype(np.float64),
-        "hashtags": tag_mean.astype(np.float64),
+        "hashtags": tag_mean,
         "sound": batch.lookup([s.sound_affinity for s in states], v.sound_id[ids], 0.0),
         "creator": batch.lookup([s.creator_affinity for s in states], creators, 0.0),
         "followed": followed.astype(np.float64),
@@ -218,6 +214,33 @@ def raw_features_of(rows: ScoringRows) -> dict[str, F64]:
         ),
         "freshness": fresh.astype(np.float64),
     }
+
+
+def _hashtag_means(rows: ScoringRows) -> F64:
+    """Each row's mean affinity of its viewer for the video's hashtags, through the
+    catalogue's slots (a missing tag reads the 0 appended to every viewer's vector): the same
+    float32 rows to sum as masking the missing ones, and the same counts. With the kernels
+    (:mod:`engine.kernels`), one pass without the (rows, tags) gather."""
+    states, batch, ids = rows.states, rows.batch, rows.ids
+    slots, counts = rows.ctx.catalog.hashtag_slots
+    vectors = [s.hashtag_affinity for s in states]
+    dtype = np.result_type(*vectors)  # float32, as gathering from their stack gives
+    compiled = kernels.loaded()
+    if compiled is not None and dtype == np.float32 and slots.shape[1] < PAIRWISE_MIN:
+        affinities = np.zeros((batch.viewers, len(vectors[0]) + 1), np.float32)
+        for k, vector in enumerate(vectors):
+            affinities[k, :-1] = vector
+        means: F64 = compiled.hashtag_means(affinities, batch.viewer, slots, counts, ids)
+        return means
+    if batch.viewers == 1:
+        padded = np.append(vectors[0], np.zeros(1, np.float32))
+        alone: F64 = padded[slots[ids]].sum(axis=1) / counts[ids]
+        return alone
+    affinities = np.zeros((batch.viewers, len(vectors[0]) + 1), dtype)
+    for k, vector in enumerate(vectors):
+        affinities[k, :-1] = vector
+    found: F64 = affinities[batch.viewer[:, None], slots[ids]].sum(axis=1) / counts[ids]
+    return found
 
 
 WEIGHT_OF = {

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from engine import kernels
 from engine.uncertainty import EARLY_SKIP_S, REPEAT_DISCOUNT, held
 from engine.world import EMBED_DIM
 
@@ -47,6 +48,9 @@ PRIOR_PRECISION = 1.0  # of each weight around 0: a few viewings move it, one do
 # benchmarks/bench_learning.py: 533 -> 555 s (onboarded 598 -> 616, cold 469 -> 494). All on
 # the simulator before its likes on long videos came late (see engine/sim/README.md).
 QUERY_SHARE = 0.25
+# numpy sums a row of up to this many products in blocks of 8 (what the kernel repeats);
+# longer rows it splits in halves, which the kernel does not.
+PAIRWISE_BLOCK = 128
 
 
 def empty_moments() -> tuple[F64, F64]:
@@ -65,7 +69,7 @@ def note_viewing(state: UserState, embedding: F32, outcome: float, weight: float
     x = np.empty(SIZE)
     x[:EMBED_DIM] = embedding
     x[EMBED_DIM] = 1.0
-    state.taste_precision += weight * np.outer(x, x)
+    state.taste_precision += weight * (x[:, None] * x)  # np.outer's products, fewer steps
     state.taste_moment += (weight * outcome) * x
     state.taste_mean = posterior_mean(state.taste_precision, state.taste_moment)
 
@@ -75,8 +79,12 @@ def posterior_mean(precision: F64, moment: F64) -> F64 | None:
     (kept on the state: solved once per closed viewing, read at every pick)."""
     if not moment.any():
         return None
-    mean = np.linalg.solve(precision + PRIOR_PRECISION * np.eye(SIZE), moment)[:EMBED_DIM]
+    mean = np.linalg.solve(precision + _PRIOR, moment)[:EMBED_DIM]
     return np.asarray(mean, dtype=np.float64)
+
+
+# The prior's precision matrix, built once rather than at every closed viewing.
+_PRIOR = PRIOR_PRECISION * np.eye(SIZE)
 
 
 def note_close(
@@ -127,6 +135,20 @@ def taste_rows(states: Sequence[UserState], viewer: I64, embeddings: F32) -> F64
         if state.taste_mean is not None:
             rows[k] = state.taste_mean
     result: F64 = (embeddings * rows[viewer]).sum(axis=1)
+    return result
+
+
+def taste_rows_of(states: Sequence[UserState], viewer: I64, embedding: F32, ids: I64) -> F64:
+    """:func:`taste_rows` of the videos ``ids`` (``embedding``: the catalogue's): with the
+    kernels (:mod:`engine.kernels`), one pass that reads each row's embedding in place."""
+    compiled = kernels.loaded()
+    if compiled is None or EMBED_DIM > PAIRWISE_BLOCK:
+        return taste_rows(states, viewer, embedding[ids])
+    means = np.zeros((len(states), EMBED_DIM))
+    for k, state in enumerate(states):
+        if state.taste_mean is not None:
+            means[k] = state.taste_mean
+    result: F64 = compiled.taste_rows(embedding, ids, means, viewer)
     return result
 
 

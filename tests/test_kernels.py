@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -18,10 +19,15 @@ from engine.api import Engine
 from engine.batch import Batch
 from engine.candidates import fresh
 from engine.clock import VirtualClock
+from engine.config import Config
 from engine.idset import SparseTable
+from engine.learned import INPUTS, LEARNED, OnlineLogit
 from engine.pick import uniform_positions, weighted_draw
 from engine.pipeline import _source_context
 from engine.pools import PoolViewOnce
+from engine.scoring import _hashtag_means
+from engine.taste import taste_rows_of
+from engine.world import EMBED_DIM
 
 numba = pytest.importorskip("numba", reason="the kernels need the optional extra foryou[fast]")
 
@@ -98,6 +104,87 @@ def test_batch_lookups_and_counts_are_numpys(path_of: Any) -> None:
                 batch.count_in(window, batch.ids % 50).tolist(),
             )
         assert answers["numpy"] == answers["kernels"]
+
+
+def test_learned_updates_are_numpys(path_of: Any) -> None:
+    """The learned model's step on an impression (every action, or one reaction after the
+    close) leaves the same weights, sums, precisions and calibration bit for bit, over
+    heavy-tailed inputs and every duration bucket."""
+    states = {}
+    for path in ("numpy", "kernels"):
+        path_of(path)
+        model = OnlineLogit.prior(Config())
+        shape = np.random.default_rng(11)
+        for trial in range(400):
+            inputs = shape.normal(size=len(INPUTS)) * shape.lognormal(size=len(INPUTS))
+            inputs[0] = 1.0
+            rates = shape.normal(-2.0, 3.0, size=len(LEARNED))
+            labels = (shape.random(len(LEARNED)) < 0.3).astype(np.float64)
+            model.update(inputs, rates, labels, np.ones(len(LEARNED), dtype=bool))
+            if trial % 4 == 0:
+                mask = np.arange(len(LEARNED)) == trial % len(LEARNED)
+                model.update(inputs, rates, mask.astype(np.float64), mask)
+        states[path] = model.to_json()
+    assert states["numpy"] == states["kernels"]
+
+
+def test_learned_probabilities_are_numpys(path_of: Any) -> None:
+    """P(action) of many rows through the calibration layer (every duration bucket, logits
+    past the sigmoid's clip) is the numpy path's, bit for bit."""
+    shape = np.random.default_rng(13)
+    model = OnlineLogit.prior(Config())
+    model.weights += shape.normal(scale=0.5, size=model.weights.shape)
+    model.calibration += shape.normal(scale=0.3, size=model.calibration.shape)
+    inputs = shape.normal(size=(4000, len(INPUTS))) * shape.lognormal(size=(4000, 1)) * 4
+    inputs[:, 0] = 1.0
+    rates = shape.normal(-2.0, 3.0, size=(4000, len(LEARNED)))
+    found = {}
+    for path in ("numpy", "kernels"):
+        path_of(path)
+        found[path] = model.probabilities(inputs, rates)
+    assert found["numpy"].tobytes() == found["kernels"].tobytes()
+
+
+def test_hashtag_means_are_numpys(path_of: Any) -> None:
+    """Each row's mean hashtag affinity (videos with no, some or every tag slot filled;
+    one viewer or several) is the numpy path's, bit for bit."""
+    shape = np.random.default_rng(17)
+    slots = shape.integers(0, 40, size=(300, 6)).astype(np.int32)
+    slots[shape.random((300, 6)) < 0.4] = 40  # the appended 0: a missing tag
+    counts = np.maximum((slots < 40).sum(axis=1), 1).astype(np.int32)
+    catalog = SimpleNamespace(hashtag_slots=(slots, counts))
+    for viewers in (1, 7):
+        states = [
+            SimpleNamespace(hashtag_affinity=shape.uniform(-1, 1, 40).astype(np.float32))
+            for _ in range(viewers)
+        ]
+        batch = Batch.of([shape.integers(0, 300, 200) for _ in range(viewers)])
+        context = SimpleNamespace(catalog=catalog)
+        rows = SimpleNamespace(states=states, batch=batch, ids=batch.ids, ctx=context)
+        found = {}
+        for path in ("numpy", "kernels"):
+            path_of(path)
+            found[path] = _hashtag_means(rows)  # type: ignore[arg-type]
+        assert found["numpy"].tobytes() == found["kernels"].tobytes()
+
+
+def test_taste_rows_are_numpys(path_of: Any) -> None:
+    """Each row's embedding · its viewer's taste, as numpy sums the products of a row."""
+    shape = np.random.default_rng(5)
+    embedding = (shape.normal(size=(500, EMBED_DIM)) * shape.lognormal(size=(500, 1))).astype(
+        np.float32
+    )
+    states = [
+        SimpleNamespace(taste_mean=None if k == 2 else shape.normal(size=EMBED_DIM) * 3)
+        for k in range(5)
+    ]
+    ids = shape.integers(0, 500, 3000)
+    viewer = np.sort(shape.integers(0, 5, 3000))
+    found = {}
+    for path in ("numpy", "kernels"):
+        path_of(path)
+        found[path] = taste_rows_of(states, viewer, embedding, ids)  # type: ignore[arg-type]
+    assert found["numpy"].tobytes() == found["kernels"].tobytes()
 
 
 def test_fresh_proposals_are_numpys(world_path: Path, path_of: Any) -> None:

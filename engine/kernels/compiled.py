@@ -2,10 +2,14 @@
 
 Each one fuses a stage that numpy does in a dozen small calls and gives exactly the numpy
 path's numbers: element-wise float arithmetic in the same order, running sums as sequential
-as ``np.cumsum``, sums that numpy does pairwise (``ndarray.sum``) left to numpy, and integer
-work (membership, first occurrences) that has one answer. ``cache=True`` writes the machine
-code to this package's ``__pycache__`` on the first call (or numba's user cache when that is
-read-only), so later processes load it instead of compiling.
+as ``np.cumsum``, and integer work (membership, first occurrences) that has one answer. A
+row's sum of at most 128 numbers is added as ``ndarray.sum`` adds it (:func:`_pairwise_dot`:
+in turn under 8, else 8 running sums combined in pairs; tested bit for bit against numpy);
+longer sums are left to numpy. ``exp`` and ``log`` stay numpy's (its SIMD ones are not
+libm's, which numba would call): a kernel stops before them and another takes over after.
+``cache=True`` writes the machine code to this package's ``__pycache__`` on the first call
+(or numba's user cache when that is read-only), so later processes load it instead of
+compiling.
 
 A kernel pays where a stage is many small calls on a batch's few hundred rows. Over long
 arrays numpy is as fast or faster: a compiled top-n of a liked topic's few thousand videos
@@ -215,6 +219,174 @@ def find_in_segments(known: I64, bounds: I64, viewer: I64, keys: I64) -> I64:  #
     return found
 
 
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _pairwise_dot(a: npt.NDArray[np.floating], b: F64, r: F64) -> float:  # pragma: no cover
+    """``(a * b).sum()`` of one row as ``ndarray.sum`` adds it (rows of at most 128, asserted
+    where it is used): under 8 products in turn, else 8 running sums over the blocks of 8,
+    combined in pairs, then the rest in turn; and the reduction's initial 0 before all."""
+    n = len(a)
+    total: float
+    if n < 8:
+        total = 0.0
+        for j in range(n):
+            total += a[j] * b[j]
+        return 0.0 + total
+    for j in range(8):
+        r[j] = a[j] * b[j]
+    whole = n - n % 8
+    for i in range(8, whole, 8):
+        for j in range(8):
+            r[j] += a[i + j] * b[i + j]
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for j in range(whole, n):
+        total += a[j] * b[j]
+    return 0.0 + total
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # numpy's inf and nan, no raise
+def taste_rows(  # pragma: no cover
+    embedding: npt.NDArray[np.float32], ids: I64, means: F64, viewer: I64
+) -> F64:
+    """:func:`engine.taste.taste_rows`: each row's video embedding (``embedding[ids]``) ·
+    its viewer's mean (``means``, one row per viewer), summed as numpy sums each row of the
+    products, without the (rows, dim) gathers and products."""
+    found = np.empty(len(ids))
+    r = np.empty(8)
+    for i in range(len(ids)):
+        found[i] = _pairwise_dot(embedding[ids[i]], means[viewer[i]], r)
+    return found
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # numpy's inf and nan, no raise
+def hashtag_means(  # pragma: no cover
+    affinities: npt.NDArray[np.float32],
+    viewer: I64,
+    slots: npt.NDArray[np.int32],
+    counts: npt.NDArray[np.int32],
+    ids: I64,
+) -> F64:
+    """:func:`engine.scoring._hashtag_means`: each row's viewer's affinities at its video's
+    hashtag slots summed in float32 one after the other (a row under 8 long, as
+    ``ndarray.sum`` adds it), then divided in float64 by the video's count."""
+    means = np.empty(len(ids))
+    for i in range(len(ids)):
+        row = affinities[viewer[i]]
+        video = ids[i]
+        total = np.float32(0.0)
+        for j in range(slots.shape[1]):
+            total += row[slots[video, j]]
+        means[i] = np.float64(np.float32(0.0) + total) / np.float64(counts[video])
+    return means
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # numpy's inf and nan, no raise
+def logit_update_arguments(  # pragma: no cover
+    rows: I64, inputs: F64, rates: F64, weights: F64, calibration: F64, centre: F64, bucket: int
+) -> tuple[F64, F64, F64]:
+    """The first half of :meth:`engine.learned.OnlineLogit.update` (rows ``rows``): the
+    examples' rows ``x`` (inputs, then the rate), the model's logits ``raw`` (``(x * w)``
+    summed as numpy sums a row), and the two sigmoids' exponents (calibrated logit, then the
+    raw one), clipped and negated; numpy takes the ``exp`` (its own, not libm's)."""
+    k = len(rows)
+    terms = len(inputs) + 1
+    x = np.empty((k, terms))
+    raw = np.empty(k)
+    exponents = np.empty((2, k))
+    r = np.empty(8)
+    for i in range(k):
+        a = rows[i]
+        x[i, : terms - 1] = inputs
+        x[i, terms - 1] = rates[a]
+        raw[i] = _pairwise_dot(x[i], weights[a], r)
+        centred = raw[i] - centre[a]
+        z = calibration[a, 0] * centred + calibration[a, 1 + bucket] + centre[a]
+        exponents[0, i] = _sigmoid_exponent(z)
+        exponents[1, i] = _sigmoid_exponent(raw[i])
+    return x, raw, exponents
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sigmoid_exponent(z: float) -> float:  # pragma: no cover
+    """``-np.minimum(np.maximum(z, -40.0), 40.0)`` of :func:`engine.learned.sigmoid` (a nan
+    stays nan, as there)."""
+    if z < -40.0:
+        z = -40.0
+    if z > 40.0:
+        z = 40.0
+    return -z
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def calibrated_exponents(  # pragma: no cover
+    products: F64, rates: F64, rate_weight: F64, bucket: I64, calibration: F64, centre: F64
+) -> F64:
+    """:meth:`engine.learned.OnlineLogit.logits` from its matmul (``products``) on: the rate
+    term, the calibration layer of each row's duration ``bucket``, and the sigmoid's clip and
+    negation, in one pass over the rows; numpy takes the ``exp`` (its own, not libm's)."""
+    n, k = products.shape
+    exponents = np.empty((n, k))
+    for i in range(n):
+        shift = 1 + bucket[i]
+        for a in range(k):
+            raw = products[i, a] + rates[i, a] * rate_weight[a]
+            z = (raw - centre[a]) * calibration[a, 0] + centre[a] + calibration[a, shift]
+            exponents[i, a] = _sigmoid_exponent(z)
+    return exponents
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # numpy's inf and nan, no raise
+def logit_update_step(  # pragma: no cover
+    rows: I64,
+    x: F64,
+    raw: F64,
+    exponentials: F64,
+    labels: F64,
+    bucket: int,
+    weights: F64,
+    grad_sq: F64,
+    precision: F64,
+    calibration: F64,
+    evidence: F64,
+    centre: F64,
+    prior: F64,
+    memory: float,
+    learning_rate: float,
+) -> None:
+    """The second half: the calibration layer's Newton step and the weights' AdaGrad step,
+    in place, each number computed as the numpy path computes it."""
+    buckets = (evidence.shape[1] - 1) // 2
+    for i in range(len(rows)):
+        a = rows[i]
+        label = labels[a]
+        # The calibration layer, on what the model said before this step.
+        p = 1.0 / (1.0 + exponentials[0, i])
+        slope, shift = calibration[a, 0], calibration[a, 1 + bucket]
+        centred = raw[i] - centre[a]
+        weight = p * (1 - p)
+        for j in range(evidence.shape[1]):
+            evidence[a, j] = evidence[a, j] * memory
+        evidence[a, 0] += weight * centred * centred
+        evidence[a, 1 + bucket] += weight * centred
+        evidence[a, 1 + buckets + bucket] += weight
+        s_aa = evidence[a, 0] + prior[0]
+        s_ab = evidence[a, 1 + bucket]
+        s_bb = evidence[a, 1 + buckets + bucket] + prior[1 + bucket]
+        g_a, g_b = (p - label) * centred, p - label
+        det = s_aa * s_bb - s_ab * s_ab
+        calibration[a, 0] = slope - (s_bb * g_a - s_ab * g_b) / det
+        calibration[a, 1 + bucket] = shift - (s_aa * g_b - s_ab * g_a) / det
+        # The model, on its own logit.
+        p = 1.0 / (1.0 + exponentials[1, i])
+        error = p - label
+        spread = p * (1 - p)
+        for j in range(x.shape[1]):
+            gradient = error * x[i, j]
+            summed = grad_sq[a, j] + gradient * gradient
+            grad_sq[a, j] = summed
+            weights[a, j] = weights[a, j] - learning_rate * gradient / np.sqrt(summed + 1e-12)
+            precision[a, j] += spread * (x[i, j] * x[i, j])
+
+
 def warm() -> None:
     """Call every kernel once on tiny inputs of the types the engine passes, so that loading
     (or, the first time, compiling) its machine code happens here and not inside a pick."""
@@ -225,3 +397,28 @@ def warm() -> None:
     floyd_shuffle(ids, ids, np.zeros(8, dtype=np.uint32))
     count_in_rows(np.full((1, 2), -1, dtype=np.int64), np.zeros(3, dtype=np.int64), ids)
     find_in_segments(ids, np.array([0, 3]), np.zeros(3, dtype=np.int64), ids)
+    embedding = np.zeros((3, 2), dtype=np.float32)
+    embedding.flags.writeable = False  # the catalogue's are read-only: their own machine code
+    taste_rows(embedding, ids, np.zeros((1, 2)), ids * 0)
+    square = np.zeros((2, 3))
+    x, raw, exponents = logit_update_arguments(ids[:2], times[:2], times, square, square, times, 0)
+    slots = np.zeros((3, 2), dtype=np.int32)
+    hashtag_means(np.zeros((1, 2), np.float32), ids * 0, slots, np.ones(3, np.int32), ids)
+    calibrated_exponents(square, square, times[:2], ids[:2] * 0, square, times[:2])
+    logit_update_step(
+        ids[:2],
+        x,
+        raw,
+        exponents,
+        times,
+        0,
+        square,
+        square,
+        square,
+        square,
+        square,
+        times,
+        np.ones(3),
+        1.0,
+        1.0,
+    )
