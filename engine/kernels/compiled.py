@@ -188,11 +188,14 @@ def floyd_shuffle(  # pragma: no cover
 @njit(cache=True, nogil=True)
 def count_in_rows(padded: I64, viewer: I64, keys: I64) -> I64:  # pragma: no cover
     """:meth:`engine.batch.Batch.count_in`: how many times each row's key appears in its
-    viewer's row of ``padded`` (a short window, -1 padded, which no key equals)."""
+    viewer's row of ``padded`` (a short window, -1 padded). Negative keys and values count
+    nowhere, as on the numpy path: -1 is the padding and also "no sound" (imported worlds)."""
     counts = np.zeros(len(keys), dtype=np.int64)
     for r in range(len(keys)):
-        row = padded[viewer[r]]
         key = keys[r]
+        if key < 0:
+            continue
+        row = padded[viewer[r]]
         for value in row:
             counts[r] += value == key
     return counts
