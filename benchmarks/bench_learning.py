@@ -26,7 +26,12 @@ the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
    the video whose reaction says most about the topic.
    Its cold-start loved share over impressions 21-40 is what any learner can hope for; it is
    printed beside the 60% target with a 95% bootstrap interval over personas
-   (``--ceiling-only`` runs this part alone).
+   (``--ceiling-only`` runs this part alone). Two more variants serve the video of most
+   expected watch under the same posterior (``objective = "watch"``), one knowing every
+   video's hidden quality (errs high), one only its spread (``quality = "prior"``, errs
+   low); random and oracle run beside them, and every arm's watch time per session is
+   placed between those two, with a paired 95% bootstrap interval over personas: whether the
+   issue's 0.6 placement is within a learner's reach.
 
 Today's engine misses most targets; that is expected. The figures are the point.
 """

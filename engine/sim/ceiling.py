@@ -1,4 +1,5 @@
-"""The learning ceiling: the best a feed that only sees reactions can do at finding loved topics.
+"""The learning ceiling: the best a feed that only sees reactions can do at finding loved topics,
+and (``objective = "watch"``) at holding a viewer's watch time.
 
 Issue 14 asks cold-start viewers' loved-topic share over impressions 21-40 to reach 60%. The
 oracle cannot say whether that is reachable: it reads each persona's truth. This policy knows
@@ -50,6 +51,37 @@ seconds completed per view, the engine's kind of choice (:mod:`engine.bandit`), 
 ``prior = "joint"`` replaces the per-topic posterior by importance weights over
 :data:`JOINT_PERSONAS` whole tastes drawn from the generator (:class:`JointBelief`): the
 exact joint prior, cross-topic similarity included, at the cost of Monte Carlo error.
+
+**Watch.** Greedy on P(loved) bounds the loved-topic share, not watch time: it serves loved
+topics' typical videos, long ones left early included. ``objective = "watch"`` is the
+ceiling on watch time for a learner: each pick serves the allowed video, of any topic and
+language, with the most expected seconds watched under the posterior (:func:`expected_watch`):
+the simulator's watch model (:func:`watch_terms`, exactly
+:func:`engine.sim.watch.expected_watch_s` before the noise: hooked with chance
+sigmoid(appeal), finished by length, looped, left part-way, a glance by patience, "not
+interested") integrated over every cell the posterior carries (class x the persona's mean
+effect of the topic x satiation x patience: :meth:`Belief.cells`) and the moment
+(:data:`WATCH_NODES` nodes of the class's ``moment_sd``), with satiation at the session's
+repeats of the topic (its closed impressions, whoever served them). It learns from every
+reaction exactly as above. A search keeps a pick to a few milliseconds: per viewer language,
+each topic's :data:`CANDIDATES` best at a grid of appeals (plus followed creators' videos, and
+all of a topic's once fewer than :data:`SHORTLIST` candidates are left), each topic's
+:data:`SHORTLIST` best of those by a normal approximation of its posterior
+(:func:`rough_watch`), and the exact value of that shortlist decides.
+
+Which way it errs, as a reference for a learner's placement on watch time (0 = random, 1 =
+the oracle, which reads the truth): *low* against the best that knowing the model allows,
+since it is greedy like the oracle (no value of information, no planning of satiation or of
+the leave hazard), its search may miss the best video (a test holds it within 2% of an
+exhaustive search; on the demo world it found the exhaustive best in every case checked),
+and its posterior makes the approximations above; *high* against a real feed, which must
+learn the model's form and constants and the generator's priors it is given. One input
+decides much: every video's hidden quality (appeal 2.5 x (quality - 0.5), never a ranking
+input of the engine). ``quality = "known"`` (the default, which every variant's likelihood
+also reads) knows it exactly, as if everyone's reactions had taught it, and errs high;
+``quality = "prior"`` knows only its spread over the world's videos, counted in each video's
+own deviation (:func:`without_quality`), and errs low: a feed learns quality from the crowd.
+A reaction-only learner's watch ceiling lies between the two.
 """
 
 from __future__ import annotations
