@@ -26,7 +26,12 @@ the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
    the video whose reaction says most about the topic.
    Its cold-start loved share over impressions 21-40 is what any learner can hope for; it is
    printed beside the 60% target with a 95% bootstrap interval over personas
-   (``--ceiling-only`` runs this part alone).
+   (``--ceiling-only`` runs this part alone). Two more variants serve the video of most
+   expected watch under the same posterior (``objective = "watch"``), one knowing every
+   video's hidden quality (errs high), one only its spread (``quality = "prior"``, errs
+   low); random and oracle run beside them, and every arm's watch time per session is
+   placed between those two, with a paired 95% bootstrap interval over personas: whether the
+   issue's 0.6 placement is within a learner's reach.
 
 Today's engine misses most targets; that is expected. The figures are the point.
 """
@@ -255,20 +260,36 @@ CEILING_ARMS = (
         Config(name="ceiling-informative"),
         PolicySpec("ceiling", {"video": "informative"}),
     ),
+    Arm(
+        "ceiling-watch",
+        Config(name="ceiling-watch"),
+        PolicySpec("ceiling", {"objective": "watch"}),
+    ),
+    Arm(
+        "ceiling-watch-blind",
+        Config(name="ceiling-watch-blind"),
+        PolicySpec("ceiling", {"objective": "watch", "quality": "prior"}),
+    ),
 )
 CEILING_LABEL = {
     "ceiling": "ceiling (knows the model, learns from reactions)",
     "ceiling-popular": "  same, the engine's kind of video in the topic",
     "ceiling-informative": "  same, the most informative video in the topic",
+    "ceiling-watch": "  same, the video of most expected watch, any topic",
+    "ceiling-watch-blind": "  same, not knowing any video's hidden quality",
+    "random": "random (reference)",
+    "oracle": "oracle (reads the truth; reference)",
 }
+GROUPS = (None, "onboarded", "cold")
 
 
 def ceiling(path: Path, users: int, seeds: int, sessions: int, jobs: int) -> Comparison:
-    """The learning ceiling's three variants on the same personas as :func:`personas`."""
+    """The learning ceiling's four variants on the same personas as :func:`personas`, with
+    random and oracle to place their watch time between."""
     spec = RunSpec(
         db_path=path, users=users, sessions=sessions, replicates=seeds, jobs=jobs, log=False
     )
-    return compare(run_experiment(spec, list(CEILING_ARMS)), bootstrap=False)
+    return compare(run_experiment(spec, with_references(CEILING_ARMS)), bootstrap=False)
 
 
 def print_ceiling(c: Comparison) -> None:
@@ -282,7 +303,7 @@ def print_ceiling(c: Comparison) -> None:
             share, low, high = _persona_interval(m, "loved_share_21_40", group, rng)
             watch = m.summary(group)["watch_per_session"]
             print(
-                f"  {CEILING_LABEL[arm]:49s} {share:6.1%} [{low:.1%}, {high:.1%}]"
+                f"  {CEILING_LABEL[arm]:51s} {share:6.1%} [{low:.1%}, {high:.1%}]"
                 f"  watch/session {watch:5.0f} s"
             )
     print(f"\ncold loved share by {CURVE_BUCKET} impressions (from impression 1):")
@@ -290,7 +311,46 @@ def print_ceiling(c: Comparison) -> None:
         curve = m.group_curves["cold"]["loved_share"][: 80 // CURVE_BUCKET]
         passed = np.flatnonzero(curve >= bar)
         when = f"first >= {bar:.0%} at {passed[0] * CURVE_BUCKET + 1}" if len(passed) else ""
-        print(f"  {arm:19s} " + " ".join(f"{v:.2f}" for v in curve) + f"  {when}")
+        print(f"  {arm:20s} " + " ".join(f"{v:.2f}" for v in curve) + f"  {when}")
+    print_ceiling_placement(c, rng)
+
+
+def print_ceiling_placement(c: Comparison, rng: np.random.Generator) -> None:
+    """Watch time per session of every arm and the placement it implies, all · onboarded ·
+    cold: whether a learner that knows the model can reach the issue's placement target."""
+    bar = TARGETS[0].bar
+    print(
+        "\nWatch time per session (all · onboarded · cold), loved share 21-40 (same), and the "
+        f"placement it implies (target >= {bar}),\n  (watch - random) / (oracle - random), "
+        "with its 95% paired bootstrap interval over personas:"
+    )
+    for arm, m in c.measures.items():
+        watch = " · ".join(f"{m.summary(g)['watch_per_session']:4.0f}" for g in GROUPS)
+        loved = " · ".join(f"{m.summary(g)['loved_share_21_40']:.2f}" for g in GROUPS)
+        places = []
+        for group in GROUPS:
+            point, low, high = _placement_interval(c, arm, group, rng)
+            places.append(f"{point:.3f} [{low:.3f}, {high:.3f}]")
+        print(f"  {arm:20s} watch {watch} s | loved {loved} | placement " + " · ".join(places))
+
+
+def _placement_interval(
+    c: Comparison, arm: str, group: str | None, rng: np.random.Generator
+) -> tuple[float, float, float]:
+    """An arm's placement on watch time per session and its 95% bootstrap interval,
+    resampling personas together under the arm, random and oracle (they are paired)."""
+    key = "watch_per_session"
+    mask = next(iter(c.measures.values())).groups[group] if group else None
+    parts = []
+    for name in ("random", arm, "oracle"):
+        p = c.measures[name].parts[key]
+        parts.append(p.within(mask) if mask is not None else p)
+    point = c.placement(group).get(arm, float("nan"))
+    n = len(parts[0].num)
+    draws = rng.integers(n, size=(RESAMPLES, n))
+    floor, value, top = (p.num[draws].sum(axis=1) / p.den[draws].sum(axis=1) for p in parts)
+    low, high = np.percentile((value - floor) / (top - floor), [2.5, 97.5])
+    return point, float(low), float(high)
 
 
 def _persona_interval(
@@ -325,7 +385,10 @@ def main() -> None:
     path = world(20_000)
     if not args.ceiling_only:
         learning(path, users, seeds, args.sessions, args.jobs, engine)
-    label = f"ceiling: {users} personas x {args.sessions} sessions x {seeds} seeds, 3 variants"
+    label = (
+        f"ceiling: {users} personas x {args.sessions} sessions x {seeds} seeds, "
+        f"{len(CEILING_ARMS)} variants + random + oracle"
+    )
     with measured(label, children=True, indent=""):
         bound = ceiling(path, users, seeds, args.sessions, args.jobs)
     print_ceiling(bound)

@@ -10,7 +10,8 @@
   textbook collaborative baseline of issue 17;
 - ``ceiling``: knows the simulator's model but not the persona's truth and learns each viewer's
   loved topics from its reactions alone (:mod:`engine.sim.ceiling`), the ceiling of how fast
-  a learner can find them;
+  a learner can find them (``PolicySpec("ceiling", {"objective": "watch"})``: of how much
+  watch time it can hold);
 - ``engine``: the default config.
 
 Anything else names a ranking TOML file (its arm is called after the file's stem) or a policy
