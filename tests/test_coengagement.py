@@ -6,6 +6,8 @@ finished alongside it, across topics; the index is rebuilt identically when the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -110,19 +112,27 @@ def _across_topics(eng: Engine) -> tuple[int, int]:
     return first, int(published[elsewhere][0])
 
 
-def test_a_like_pulls_in_what_similar_viewers_finished_across_topics(world_path: Path) -> None:
+@contextmanager
+def _fans_of_a_pair(world_path: Path) -> Iterator[tuple[Engine, int, int, int]]:
+    """An engine where five fans finished two videos of different topics and creators, and a
+    newcomer then finished the first: (engine, first, partner, newcomer)."""
     clock = VirtualClock(0.0)
     config = Config(rerank=Rerank(explore_share=0.0, cold_start_explore=0.0))
     with Engine.open(world_path, config=config, clock=clock) as eng:
         first, partner = _across_topics(eng)
-        newcomer = _fans_then_newcomer(eng, clock, first, partner, first)
+        yield eng, first, partner, _fans_then_newcomer(eng, clock, first, partner, first)
+
+
+def test_a_like_pulls_in_what_similar_viewers_finished_across_topics(world_path: Path) -> None:
+    with _fans_of_a_pair(world_path) as (eng, first, partner, newcomer):
         candidates = eng.pick_request(newcomer).candidates()
         ids = candidates.ids.tolist()
         assert partner in ids
         assert candidates.sources[ids.index(partner)] == "co-engagement"
         assert candidates.coengagement is not None
         assert candidates.coengagement[ids.index(partner)] > 0
-    with Engine.open(world_path, config=config, clock=clock) as reopened:  # rebuilt from the file
+    config = Config(rerank=Rerank(explore_share=0.0, cold_start_explore=0.0))
+    with Engine.open(world_path, config=config, clock=VirtualClock(40.0)) as reopened:  # rebuilt
         assert reopened.coengagement.videos.count(first, partner) == 5
 
 
@@ -182,11 +192,7 @@ def test_co_engagement_is_an_input_whose_weight_the_model_learns(world_path: Pat
     holds the co-engagement its candidate had, and the learned weight of completion on it, 0
     before any evidence, rises as the fans finish the partner after ``first`` and again when
     the newcomer does."""
-    clock = VirtualClock(0.0)
-    config = Config(rerank=Rerank(explore_share=0.0, cold_start_explore=0.0))
-    with Engine.open(world_path, config=config, clock=clock) as eng:
-        first, partner = _across_topics(eng)
-        newcomer = _fans_then_newcomer(eng, clock, first, partner, first)
+    with _fans_of_a_pair(world_path) as (eng, _, partner, newcomer):
         candidates = eng.pick_request(newcomer).candidates()
         at = candidates.ids.tolist().index(partner)
         assert candidates.coengagement is not None
@@ -200,5 +206,5 @@ def test_co_engagement_is_an_input_whose_weight_the_model_learns(world_path: Pat
         assert rec.video.id == partner
         assert rec.receipt.inputs["co-engagement"] == coengaged > 0
         eng.record(newcomer, partner, "complete", watched_s=rec.video.duration_s)
-        assert OnlineLogit.prior(config).weights[weight] == 0.0 < before  # the fans taught it
+        assert OnlineLogit.prior(eng.config).weights[weight] == 0.0 < before  # the fans taught it
         assert float(model.weights[weight]) > before

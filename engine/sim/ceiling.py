@@ -757,26 +757,15 @@ class CeilingPolicy(PolicyBase):
         value = float(loved[topic])
         shown = np.r_[np.flatnonzero(slate_ids == video), np.argsort(-slate_p, kind="stable")]
         shown = shown[np.r_[True, slate_ids[shown[1:]] != video]][:SLATE_SHOWN]
-        receipt = plain_receipt(
+        shown_values = loved[topic_of[np.searchsorted(ids, slate_ids[shown])]]
+        return self._decision(
             request,
-            slate_ids[shown],
-            loved[topic_of[np.searchsorted(ids, slate_ids[shown])]],
-            slate_p[shown],
-            removed=removed,
-            kept=len(ids),
-            policy=self.name,
-            pool_state=None,
-            term="P(loved topic)",
-        )
-        return Decision(
-            video_id=video,
-            source=self.name,
-            score=value,
-            rank=0,
-            propensity=float(slate_p[shown[0]]),
-            receipt=receipt,
-            slate_ids=slate_ids,
-            slate_probabilities=slate_p,
+            (video, value, float(slate_p[shown[0]])),
+            (slate_ids[shown], shown_values, slate_p[shown]),
+            (slate_ids, slate_p),
+            removed,
+            len(ids),
+            "P(loved topic)",
         )
 
     def _pick_watch(
@@ -814,26 +803,48 @@ class CeilingPolicy(PolicyBase):
         self._served(viewer, request, video, int(topic[short[order[0]]]))
         probabilities = np.zeros(len(order))
         probabilities[0] = 1.0
+        shown = (ids[short[order]], value[order], probabilities)
+        return self._decision(
+            request,
+            (video, float(value[order[0]]), 1.0),
+            shown,
+            (shown[0], probabilities),
+            removed,
+            len(ids),
+            "expected watch (s)",
+        )
+
+    def _decision(
+        self,
+        request: PickRequest,
+        pick: tuple[int, float, float],
+        shown: tuple[I64, F64, F64],
+        slate: tuple[I64, F64],
+        removed: dict[str, int],
+        kept: int,
+        term: str,
+    ) -> Decision:
+        """The pick (video, score, propensity) with its receipt of the ``shown`` slate items
+        (ids, their value under ``term``, their chance) and the whole ``slate`` (ids, chances)."""
+        video, score, propensity = pick
         receipt = plain_receipt(
             request,
-            ids[short[order]],
-            value[order],
-            probabilities,
+            *shown,
             removed=removed,
-            kept=len(ids),
+            kept=kept,
             policy=self.name,
             pool_state=None,
-            term="expected watch (s)",
+            term=term,
         )
         return Decision(
             video_id=video,
             source=self.name,
-            score=float(value[order[0]]),
+            score=score,
             rank=0,
-            propensity=1.0,
+            propensity=propensity,
             receipt=receipt,
-            slate_ids=ids[short[order]],
-            slate_probabilities=probabilities,
+            slate_ids=slate[0],
+            slate_probabilities=slate[1],
         )
 
     def _candidates(self, request: PickRequest, tables: ModelTables) -> I64:
