@@ -26,10 +26,11 @@ the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
    the video whose reaction says most about the topic.
    Its cold-start loved share over impressions 21-40 is what any learner can hope for; it is
    printed beside the 60% target with a 95% bootstrap interval over personas
-   (``--ceiling-only`` runs this part alone). Two more variants serve the video of most
+   (``--ceiling-only`` runs this part alone). Three more variants serve the video of most
    expected watch under the same posterior (``objective = "watch"``), one knowing every
    video's hidden quality (errs high), one only its spread (``quality = "prior"``, errs
-   low); random and oracle run beside them, and every arm's watch time per session is
+   low), one judging it from the video's public counts (``quality = "crowd"``); random and
+   oracle run beside them, and every arm's watch time per session is
    placed between those two, with a paired 95% bootstrap interval over personas: whether the
    issue's 0.6 placement is within a learner's reach.
 
@@ -270,6 +271,11 @@ CEILING_ARMS = (
         Config(name="ceiling-watch-blind"),
         PolicySpec("ceiling", {"objective": "watch", "quality": "prior"}),
     ),
+    Arm(
+        "ceiling-watch-crowd",
+        Config(name="ceiling-watch-crowd"),
+        PolicySpec("ceiling", {"objective": "watch", "quality": "crowd"}),
+    ),
 )
 CEILING_LABEL = {
     "ceiling": "ceiling (knows the model, learns from reactions)",
@@ -277,6 +283,7 @@ CEILING_LABEL = {
     "ceiling-informative": "  same, the most informative video in the topic",
     "ceiling-watch": "  same, the video of most expected watch, any topic",
     "ceiling-watch-blind": "  same, not knowing any video's hidden quality",
+    "ceiling-watch-crowd": "  same, quality judged from its public counts",
     "random": "random (reference)",
     "oracle": "oracle (reads the truth; reference)",
 }
@@ -284,7 +291,7 @@ GROUPS = (None, "onboarded", "cold")
 
 
 def ceiling(path: Path, users: int, seeds: int, sessions: int, jobs: int) -> Comparison:
-    """The learning ceiling's four variants on the same personas as :func:`personas`, with
+    """The learning ceiling's variants on the same personas as :func:`personas`, with
     random and oracle to place their watch time between."""
     spec = RunSpec(
         db_path=path, users=users, sessions=sessions, replicates=seeds, jobs=jobs, log=False
