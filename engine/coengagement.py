@@ -51,10 +51,8 @@ class Pairs:
         self.add_all(a, (b,))
 
     def add_all(self, a: int, others: Iterable[int]) -> None:
-        """:meth:`add` of ``a`` with each of ``others`` in turn (one call for a new positive's
-        window, the bumps written out: each row counts the same partners in the same order)."""
-        partners, capacity = self.partners, self.capacity
-        ranked, arrays = self._ranked, self._arrays
+        """:meth:`add` of ``a`` with each of ``others`` in turn, in one call for a new positive's
+        window: each row counts the same partners in the same order."""
         own: dict[int, int] | None = None  # a's row, read at its first bump
         bumps = 0
         for b in others:
@@ -62,31 +60,19 @@ class Pairs:
                 continue
             bumps += 2
             if own is None:
-                ranked.pop(a, None)
-                arrays.pop(a, None)
-                own = partners.get(a)
-                if own is None:
-                    own = partners[a] = {}
-            count = own.get(b)
-            if count is not None:
-                own[b] = count + 1
-            else:
-                if len(own) >= capacity:
-                    del own[_weakest(own)]
-                own[b] = 1
-            ranked.pop(b, None)
-            arrays.pop(b, None)
-            row = partners.get(b)
-            if row is None:
-                row = partners[b] = {}
-            count = row.get(a)
-            if count is not None:
-                row[a] = count + 1
-            else:
-                if len(row) >= capacity:
-                    del row[_weakest(row)]
-                row[a] = 1
+                own = self._changed_row(a)
+            _count(own, b, self.capacity)
+            _count(self._changed_row(b), a, self.capacity)
         self.changes += bumps
+
+    def _changed_row(self, key: int) -> dict[int, int]:
+        """``key``'s row, about to change: what was read of it is dropped."""
+        self._ranked.pop(key, None)
+        self._arrays.pop(key, None)
+        row = self.partners.get(key)
+        if row is None:
+            row = self.partners[key] = {}
+        return row
 
     def strongest(self, key: int, n: int) -> list[tuple[int, int]]:
         """The ``n`` strongest partners of ``key`` and their counts, strongest (then lowest id)
@@ -115,6 +101,18 @@ class Pairs:
 
     def count(self, a: int, b: int) -> int:
         return self.partners.get(a, {}).get(b, 0)
+
+
+def _count(row: dict[int, int], other: int, capacity: int) -> None:
+    """One more co-engagement with ``other`` in a row of at most ``capacity`` partners (a full
+    row drops its weakest for a newcomer)."""
+    count = row.get(other)
+    if count is not None:
+        row[other] = count + 1
+        return
+    if len(row) >= capacity:
+        del row[_weakest(row)]
+    row[other] = 1
 
 
 def _weakest(row: dict[int, int]) -> int:
