@@ -137,6 +137,8 @@ class Rerank(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     author_floor: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] = 0.25
     window: Count = 10  # recent picks the diversity rules look back on
     topic_cap: AtLeastOne = 6  # at most this many of one topic in the window
+    # ... and this many more of a topic the viewer finished every time lately (rerank.py)
+    topic_cap_finishing: Count = 2
     explore_share: Fraction = 0.1  # probability mass reserved for exploration items
     # New creators' uploads in their test pools are owed this share of each viewer's recent
     # feed (a fair first audience): a pick's debut slot takes what the feed still owes them.

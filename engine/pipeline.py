@@ -28,7 +28,7 @@ from engine.pick import Choice, choose, slate_probabilities, with_slot
 from engine.pools import STATE_NAMES, TESTING, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
 from engine.receipt import Funnel, Receipt
-from engine.rerank import Slate, rerank_many
+from engine.rerank import Slate, finishing_topics, rerank_many
 from engine.scoring import ACTIONS, Scores, ScoringContext, ScoringRows, followed_of, score_of
 from engine.sources import CODE, PRIORITY, Source
 from engine.trending import Trending
@@ -401,6 +401,10 @@ def decide_many(
         world.config.rerank,
         [slot.mask for slot in debut],
         [slot.mask for slot in raised],
+        [
+            finishing_topics(s.reactions, world.catalog.world.videos.topic_id, world.config.rerank)
+            for s in states
+        ],
     )
     return [
         _decided(w, state, proposal, scored, new, turned_up, slate, rng, policy)

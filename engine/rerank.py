@@ -2,15 +2,16 @@
 
 Looking back over the last ``window`` videos the viewer saw: never the same creator or the same
 sound back to back; a decaying author penalty (× ``author_decay`` per repeat, floored); at most
-``topic_cap`` videos of one topic in the window. The best ``slate`` items go to the final pick,
-with the best exploration item, the best new creator's upload and the best video of a topic
-the viewer turned up with its slider kept in the slate so the exploration, debut and slider
-shares have something to give.
+``topic_cap`` videos of one topic in the window (``topic_cap_finishing`` more of a topic the
+viewer has finished every time lately: :func:`finishing_topics`). The best ``slate`` items go to
+the final pick, with the best exploration item, the best new creator's upload and the best
+video of a topic the viewer turned up with its slider kept in the slate so the exploration,
+debut and slider shares have something to give.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy.typing as npt
 from engine.batch import Batch
 from engine.catalog import Catalog
 from engine.config import Rerank as RerankConfig
+from engine.reactions import CLOSING
 from engine.world import Videos
 
 I64 = npt.NDArray[np.int64]
@@ -57,10 +59,12 @@ def rerank_many(
     config: RerankConfig,
     is_debut: Sequence[Mask] | None = None,
     is_raised: Sequence[Mask] | None = None,
+    finishing: Sequence[Sequence[int]] | None = None,
 ) -> list[Slate]:
     """Each viewer's slate (its candidates ``ids[k]``, their ``scores[k]``, the videos it saw
-    last ``recent_videos[k]``), the rules applied over every viewer's candidates at once
-    (:class:`engine.batch.Batch`): each slate is the same as alone."""
+    last ``recent_videos[k]``, the topics it keeps finishing ``finishing[k]``), the rules
+    applied over every viewer's candidates at once (:class:`engine.batch.Batch`): each slate is
+    the same as alone."""
     batch = Batch.of(ids)
     v = catalog.world.videos
     window = config.window
@@ -83,7 +87,7 @@ def rerank_many(
     penalty = np.maximum(config.author_floor, config.author_decay**author_repeats)
     score = np.concatenate(scores) if len(scores) > 1 else scores[0]
     adjusted = np.where(score >= 0, score * penalty, score / penalty)
-    over_cap = topic_counts >= max(config.topic_cap, 1)
+    over_cap = topic_counts >= _topic_caps(batch, topics, finishing, config)
     eligible = ~back_to_back & ~over_cap
     if alone:
         empty = [] if eligible.any() else [0]
@@ -156,6 +160,47 @@ def _slate(
             "topic cap": blocked[1],
         },
     )
+
+
+def finishing_topics(
+    reactions: Iterable[tuple[str, int]], topic_id: npt.NDArray[np.integer], config: RerankConfig
+) -> list[int]:
+    """The topics the viewer finished every time it met them lately: at least ``topic_cap`` -
+    1 of its last ``window`` closed viewings each, every one of them completed.
+
+    The topic cap is there so a feed does not bore; a viewer who finishes video after video of
+    one topic and swipes the rest away is not bored of it, and holding it back at the cap
+    only serves videos it skips. Such a topic gets ``topic_cap_finishing`` more; its first
+    skip restores the cap. Simulated personas hardly ever finish that many of a topic in a row
+    (engine/sim/README.md has the figures), so this is for a viewer plainly
+    bingeing.
+    """
+    closings = [(kind, video) for kind, video in reactions if kind in CLOSING][-config.window :]
+    met: dict[int, int] = {}
+    skipped: set[int] = set()
+    for kind, video in closings:
+        topic = int(topic_id[video])
+        met[topic] = met.get(topic, 0) + 1
+        if kind != "complete":
+            skipped.add(topic)
+    return sorted(t for t, n in met.items() if n >= config.topic_cap - 1 and t not in skipped)
+
+
+def _topic_caps(
+    batch: Batch,
+    topics: npt.NDArray[np.integer],
+    finishing: Sequence[Sequence[int]] | None,
+    config: RerankConfig,
+) -> I64:
+    """Each candidate's topic cap: ``topic_cap``, ``topic_cap_finishing`` more if its viewer
+    keeps finishing its topic."""
+    cap = np.full(len(topics), max(config.topic_cap, 1), dtype=np.int64)
+    if finishing is None or not config.topic_cap_finishing or not any(finishing):
+        return cap
+    width = max(map(len, finishing))
+    binge = batch.count_in(batch.padded(finishing, width), topics) > 0
+    cap[binge] += config.topic_cap_finishing
+    return cap
 
 
 def _window_alone(

@@ -39,11 +39,12 @@ def cold_share(world: Path, pair: tuple[str, str], start: float = 0.0) -> float:
 @pytest.mark.parametrize("start", [0.0, 86_400.0])
 def test_two_loved_topics_take_over_a_cold_feed_at_any_hour(demo_world: Path, start: float) -> None:
     """No onboarding, six pairs, whatever the hour the viewer starts: every pair is learnt
-    (at least 0.4 of picks 21-50) and 0.6 on average (before the topic evidence a pair could
-    stay at 0.00 and the mean was 0.57). Measured over nine pick seeds: at hour 0, 0.66 (the
-    weakest pair, science + cars, 0.52); a day in, 0.65 (0.42)."""
+    (at least 0.4 of picks 21-50) and issue 14's 0.7 on average (before the topic evidence a
+    pair could stay at 0.00 and the mean was 0.57; with a fixed topic cap of 6 in 10, 0.66 and
+    0.65). Measured over nine pick seeds: at hour 0, 0.72 (the weakest pair, science + cars,
+    0.58); a day in, 0.71 (0.52)."""
     shares = {pair: cold_share(demo_world, pair, start) for pair in TOPIC_PAIRS}
-    assert min(shares.values()) >= 0.4 and sum(shares.values()) / len(shares) >= 0.6, shares
+    assert min(shares.values()) >= 0.4 and sum(shares.values()) / len(shares) >= 0.7, shares
 
 
 @pytest.mark.parametrize("policy", ["engine", "bandit"])

@@ -18,7 +18,7 @@ from engine.filters import FilterContext, apply_filters
 from engine.pick import choose, slate_probabilities
 from engine.profile import VideoFeatures, learn, negative_strengths, seed_interests
 from engine.reactions import reaction_value
-from engine.rerank import rerank, rerank_many
+from engine.rerank import finishing_topics, rerank, rerank_many
 from engine.scoring import BOOST_FLOOR, ScoringContext, score
 from tests.tinyworld import (
     ANA,
@@ -213,6 +213,40 @@ def test_topic_cap_holds_a_topic_back_once_the_window_is_full_of_it() -> None:
     slate = rerank(ids, np.array([9.0, 1.0]), np.zeros(2, bool), [4, 3], tiny_catalog(), config)
     assert ids[slate.order].tolist() == [0]
     assert slate.blocked["topic cap"] == 1
+
+
+def test_the_topic_cap_yields_to_a_topic_the_viewer_finishes_every_time() -> None:
+    """Three pets videos fill a window capped at 3: finished every time, pets gets one more
+    (the cap is there against boredom, and this viewer is not bored); one skip among them and
+    the cap holds again."""
+    config = msgspec.structs.replace(Config().rerank, topic_cap=3, topic_cap_finishing=1)
+    topic_id = tiny_catalog().world.videos.topic_id
+    ids, scores = np.array([11, 0], dtype=np.int64), np.array([9.0, 1.0])  # pets, cooking
+    finished = [("complete", 3), ("like", 3), ("complete", 4), ("complete", 5)]
+    skipped_one = [("complete", 3), ("skip", 4), ("complete", 5)]
+    assert finishing_topics(finished, topic_id, config) == [PETS]
+    assert finishing_topics(skipped_one, topic_id, config) == []
+    assert finishing_topics([("complete", 3)], topic_id, config) == []  # once is not a run
+
+    def shown(reactions: list[tuple[str, int]]) -> list[int]:
+        finishing = [finishing_topics(reactions, topic_id, config)]
+        slate = rerank_many(
+            [ids],
+            [scores],
+            [np.zeros(2, bool)],
+            [[3, 4, 5]],
+            tiny_catalog(),
+            config,
+            finishing=finishing,
+        )[0]
+        return ids[slate.order].tolist()
+
+    assert shown(finished) == [11, 0]
+    assert shown(skipped_one) == [0]
+    no_yield = msgspec.structs.replace(config, topic_cap_finishing=0)
+    assert rerank(
+        ids, scores, np.zeros(2, bool), [3, 4, 5], tiny_catalog(), no_yield
+    ).order.tolist() == [1]
 
 
 def test_the_best_exploration_item_is_kept_in_a_full_slate() -> None:
