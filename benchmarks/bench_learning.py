@@ -176,7 +176,7 @@ def print_scripted(shares: dict[str, dict[bool, list[float]]]) -> None:
             mark = (
                 ""
                 if onboard
-                else f"  target >= {SCRIPTED_TARGET:.2f}: "
+                else f"  target >= {SCRIPTED_TARGET:.2f} at pick seed 0: "
                 + ("met" if np.mean(values) >= SCRIPTED_TARGET else "missed")
             )
             print(f"  {arm:7s} {kind:13s} mean {np.mean(values):.2f}  [{each}]{mark}")
@@ -412,8 +412,13 @@ def learning(path: Path, users: int, seeds: int, sessions: int, jobs: int, engin
     label = f"scripted viewer, engine, {len(STEADY_SEEDS)} pick seeds x {len(STEADY_STARTS)} starts"
     with measured(label, indent=""):
         steady = steady_scripted(path, engine)
+    # One pick seed moves a pair's share by +-0.2: the engine's verdict is this mean's.
     each = " ".join(f"{v:.2f}" for v in steady)
-    print(f"  engine  no onboarding mean {np.mean(steady):.2f} over seeds x starts  [{each}]")
+    verdict = "met" if np.mean(steady) >= SCRIPTED_TARGET else "missed"
+    print(
+        f"  engine  no onboarding mean {np.mean(steady):.2f} over seeds x starts  [{each}]"
+        f"  target >= {SCRIPTED_TARGET:.2f}: {verdict}"
+    )
     print_dismissals(path, engine)
     label = f"{users} personas x {sessions} sessions x {seeds} seeds, 4 arms"
     with measured(label, children=True, indent=""):
