@@ -42,7 +42,7 @@ from engine.coengagement import CoEngagement
 from engine.config import Config, load_config
 from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
-from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared
+from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, write_receipts
 from engine.policy import PickRequest, Policy, as_policy
 from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolViewOnce, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
@@ -474,6 +474,8 @@ class Engine:
             self._refresh_shared(now)
             pending.append(state)
         decisions += self._pick_batch(pending, times[len(times) - len(pending) :])
+        if self.recorder.writes:  # every receipt is stored: written out for the batch at once
+            write_receipts(decisions)
         picked = [d.video_id for d in decisions]
         captions = self.store.captions(picked)
         videos = describe_many(self.catalog, picked, [captions[v] for v in picked])

@@ -897,16 +897,26 @@ def receipt_terms(scores: Scores, i: int) -> dict[str, dict[str, float]]:
     term (what it moved the model's logit ℓ by): they sum to logit P."""
     if scores.inputs is None or scores.rates is None or scores.weights is None:
         return {}
-    x = scores.inputs[i]
-    weights, calibration = scores.weights[:, : len(TERMS)], scores.weights[:, len(TERMS) :]
-    raw = weights[:, :-1] @ x + weights[:, -1] * scores.rates[i]
-    moved = (calibrated(raw[None, :], x[None, :], calibration)[0] - raw).tolist()
-    products = (weights[:, :-1] * x).tolist()
-    rated = (weights[:, -1] * scores.rates[i]).tolist()
-    terms: dict[str, dict[str, float]] = {}
-    for k, action in enumerate(LEARNED):
-        row = dict(zip(INPUTS, products[k], strict=True))
-        row[GLOBAL_RATE] = rated[k]
-        row[CALIBRATION] = moved[k]
-        terms[action] = row
-    return terms
+    return receipt_terms_many(scores.weights, scores.inputs[i, None], scores.rates[i, None])[0]
+
+
+def receipt_terms_many(weights: F64, inputs: F64, rates: F64) -> list[dict[str, dict[str, float]]]:
+    """:func:`receipt_terms` of several candidates (rows of ``inputs`` and ``rates``) under
+    one model's ``weights``, in one pass over the rows. Element by element the arithmetic is
+    that of one row alone (each row's ``weights @ x`` is still its own product), so a
+    receipt's numbers do not depend on how many were written together."""
+    terms, calibration = weights[:, : len(TERMS)], weights[:, len(TERMS) :]
+    raw = np.stack([terms[:, :-1] @ x for x in inputs]) + terms[:, -1] * rates
+    moved = (calibrated(raw, inputs, calibration) - raw).tolist()
+    products = (terms[None, :, :-1] * inputs[:, None, :]).tolist()
+    rated = (terms[:, -1] * rates).tolist()
+    written = []
+    for row_products, row_rated, row_moved in zip(products, rated, moved, strict=True):
+        by_action: dict[str, dict[str, float]] = {}
+        for k, action in enumerate(LEARNED):
+            row = dict(zip(INPUTS, row_products[k], strict=True))
+            row[GLOBAL_RATE] = row_rated[k]
+            row[CALIBRATION] = row_moved[k]
+            by_action[action] = row
+        written.append(by_action)
+    return written

@@ -23,7 +23,14 @@ from engine.catalog import Catalog
 from engine.coengagement import CoEngagement
 from engine.config import Config
 from engine.filters import FilterContext, apply_filters, apply_filters_many
-from engine.learned import INPUTS, LEARNED, OnlineLogit, learned_scores_of, receipt_terms
+from engine.learned import (
+    INPUTS,
+    LEARNED,
+    OnlineLogit,
+    learned_scores_of,
+    receipt_terms,
+    receipt_terms_many,
+)
 from engine.pick import Choice, choose, slate_probabilities, with_slot
 from engine.pools import STATE_NAMES, TESTING, PoolViewOnce, TestPools
 from engine.profile import UserState, query_vector
@@ -670,8 +677,13 @@ class ReceiptDraft:
         rates = self.learned_row.rates
         return {} if rates is None else dict(zip(LEARNED, rates[0].tolist(), strict=True))
 
-    def build(self) -> Receipt:
-        """The receipt, as it stood at the pick."""
+    def build(
+        self,
+        sources: list[str] | None = None,
+        learned: dict[str, dict[str, float]] | None = None,
+    ) -> Receipt:
+        """The receipt, as it stood at the pick (``sources`` and ``learned``: its proposers
+        and learned terms when :func:`write_receipts` found them for a batch at once)."""
         video_id = self.video_id
         boost = self.boost
         top_ids, top_scores, top_sources, top_probabilities = self.top
@@ -680,7 +692,7 @@ class ReceiptDraft:
             position=self.position,
             policy=self.policy,
             source=self.source,
-            sources=_proposers(self.proposed, video_id),
+            sources=_proposers(self.proposed, video_id) if sources is None else sources,
             funnel=self.funnel,
             features=self.features,
             affinity=self.affinity,
@@ -722,7 +734,7 @@ class ReceiptDraft:
                 "until": boost.until,
             },
             context=self._context(),
-            learned=receipt_terms(self.learned_row, 0),
+            learned=receipt_terms(self.learned_row, 0) if learned is None else learned,
             inputs=self.inputs,
             rates=self.rates,
         )
@@ -746,15 +758,66 @@ class ReceiptDraft:
         }
 
 
+def write_receipts(decisions: Sequence[Decision]) -> None:
+    """Write out the receipts of a batch's picks at once (a logging engine stores every one):
+    the proposers of all the picks in one search, the learned terms of all in one pass. Each
+    receipt is the one :attr:`Decision.receipt` would write alone."""
+    drafts = [(d, d._receipt) for d in decisions if isinstance(d._receipt, ReceiptDraft)]
+    if not drafts:
+        return
+    sources = _proposers_many([r.proposed for _, r in drafts], [r.video_id for _, r in drafts])
+    learned = _learned_terms_many([r.learned_row for _, r in drafts])
+    for (decision, draft), proposers, terms in zip(drafts, sources, learned, strict=True):
+        decision._receipt = draft.build(proposers, terms)
+
+
+def _learned_terms_many(rows: list[Scores]) -> list[dict[str, dict[str, float]]]:
+    """:func:`engine.learned.receipt_terms` of each kept row, one pass per model's weights
+    (a batch cut by a refresh may hold two)."""
+    terms: list[dict[str, dict[str, float]]] = [{} for _ in rows]
+    groups: dict[int, list[int]] = {}
+    for k, row in enumerate(rows):
+        if row.inputs is not None and row.rates is not None and row.weights is not None:
+            groups.setdefault(id(row.weights), []).append(k)
+    for members in groups.values():
+        weights = rows[members[0]].weights
+        assert weights is not None
+        inputs = np.concatenate([rows[k].inputs for k in members])
+        rates = np.concatenate([rows[k].rates for k in members])
+        for k, written in zip(members, receipt_terms_many(weights, inputs, rates), strict=True):
+            terms[k] = written
+    return terms
+
+
+def _proposers_many(
+    proposed: Sequence[dict[str, I64]], video_ids: Sequence[int]
+) -> list[list[str]]:
+    """:func:`_proposers` of several picks (each its own proposals and video), in one search
+    over every pick's proposals."""
+    arrays = [ids for one in proposed for ids in one.values()]
+    if not arrays:
+        return [[] for _ in proposed]
+    counts = [len(one) for one in proposed]
+    lengths = np.array([len(ids) for ids in arrays], dtype=np.int64)
+    wanted = np.repeat(np.repeat(np.asarray(video_ids, dtype=np.int64), counts), lengths)
+    ends = np.cumsum(lengths)
+    found = np.flatnonzero(np.concatenate(arrays) == wanted)
+    segments = np.searchsorted(ends, found, side="right").tolist()  # increasing: dedupe in order
+    firsts = np.cumsum([0, *counts]).tolist()  # each pick's first segment
+    names = [list(one) for one in proposed]
+    result: list[list[str]] = [[] for _ in proposed]
+    pick = 0
+    for segment in dict.fromkeys(segments):
+        while segment >= firsts[pick + 1]:
+            pick += 1
+        result[pick].append(names[pick][segment - firsts[pick]])
+    return result
+
+
 def _proposers(proposed: dict[str, I64], video_id: int) -> list[str]:
     """The sources that proposed ``video_id``, in the order of ``proposed`` (one search over
     all their proposals: ``in`` on each array cost more than the rest of the receipt)."""
-    if not proposed:
-        return []
-    names = list(proposed)
-    ends = np.cumsum([len(ids) for ids in proposed.values()])
-    found = np.flatnonzero(np.concatenate(list(proposed.values())) == video_id)
-    return [names[k] for k in dict.fromkeys(np.searchsorted(ends, found, side="right").tolist())]
+    return _proposers_many([proposed], [video_id])[0]
 
 
 def _learned_row(scores: Scores, i: int) -> Scores:

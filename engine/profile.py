@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -273,7 +273,19 @@ class Profile:
     playback_speed: float = 1.0  # the viewer's chosen speed in the feed (1×, 2×, ...)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What :func:`dataclasses.asdict` gives (every list, tuple and dict a copy), without
+        its deep copy of each string and number (immutable): every session end writes one."""
+        return {f.name: _copied(getattr(self, f.name)) for f in fields(self)}
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copied(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return value
 
 
 def _top(values: dict[int, float], names: list[str], n: int = 8) -> list[tuple[str, float]]:

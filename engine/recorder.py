@@ -88,6 +88,10 @@ class SqliteRecorder:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._config_ids: dict[str, int] = {}
+        # Each session asks for its config's row: the hash (the config written out as TOML)
+        # is computed once per config object (frozen) rather than at every session start;
+        # the config is kept with it, so its id() is not reused by another.
+        self._hashes: dict[int, tuple[Config, str]] = {}
 
     def add_user(
         self,
@@ -125,7 +129,10 @@ class SqliteRecorder:
     def _config_id(self, config: Config) -> int:
         """The config's row, written by the first session that needs it: an engine that is
         opened and then refuses (an unknown viewer, say) leaves the file untouched."""
-        sha256 = config_hash(config)
+        known = self._hashes.get(id(config))
+        if known is None:
+            known = self._hashes[id(config)] = (config, config_hash(config))
+        sha256 = known[1]
         if sha256 not in self._config_ids:
             self._config_ids[sha256] = self.store.ensure_config(
                 name=config.name, sha256=sha256, toml=effective_toml(config)

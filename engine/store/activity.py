@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlite_utils import Database
@@ -43,6 +44,33 @@ _UPSERT_POOL = (
     "completions = excluded.completions, likes = excluded.likes, "
     "updated_world_t = excluded.updated_world_t"
 )
+
+
+# The savepoint that makes an event's statements one inside a batch's transaction. One fixed
+# name (SQLite lets savepoints of one name nest: a name means the innermost) keeps its two
+# statements prepared in the connection's cache; sqlite-utils' atomic() names each savepoint
+# anew, so every event prepared two statements of its own (~25 us of a logged event's write).
+_EVENT_SAVEPOINT = "foryou_event"
+
+
+@contextmanager
+def _as_one(db: Database) -> Iterator[None]:
+    """The statements inside commit or fail together: a transaction of their own, or a
+    savepoint of the transaction already open (what ``db.atomic()`` does, cheaper)."""
+    conn = db.conn
+    if not conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    conn.execute(f"SAVEPOINT {_EVENT_SAVEPOINT}")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:  # an error may have ended the whole transaction already
+            conn.execute(f"ROLLBACK TO {_EVENT_SAVEPOINT}")
+            conn.execute(f"RELEASE {_EVENT_SAVEPOINT}")
+        raise
+    conn.execute(f"RELEASE {_EVENT_SAVEPOINT}")
 
 
 class ActivityLog:
@@ -209,7 +237,7 @@ class ActivityLog:
         """
         columns = ", ".join(event)
         marks = ", ".join("?" * len(event))
-        with self.db.atomic():
+        with _as_one(self.db):
             cursor = self.db.execute(
                 f"INSERT INTO events ({columns}) VALUES ({marks})", list(event.values())
             )
