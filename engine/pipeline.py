@@ -158,6 +158,15 @@ class Decision:
         return receipt
 
     @property
+    def draft(self) -> ReceiptDraft | None:
+        """The receipt still to write out, or None once written."""
+        return self._receipt if isinstance(self._receipt, ReceiptDraft) else None
+
+    def keep_receipt(self, receipt: Receipt) -> None:
+        """Keep the receipt written out for this pick (by :func:`write_receipts`)."""
+        self._receipt = receipt
+
+    @property
     def inputs(self) -> dict[str, float]:
         """The learned model's input row at pick time (:attr:`Receipt.inputs`)."""
         return self._receipt.inputs
@@ -762,13 +771,13 @@ def write_receipts(decisions: Sequence[Decision]) -> None:
     """Write out the receipts of a batch's picks at once (a logging engine stores every one):
     the proposers of all the picks in one search, the learned terms of all in one pass. Each
     receipt is the one :attr:`Decision.receipt` would write alone."""
-    drafts = [(d, d._receipt) for d in decisions if isinstance(d._receipt, ReceiptDraft)]
+    drafts = [(d, d.draft) for d in decisions if d.draft is not None]
     if not drafts:
         return
     sources = _proposers_many([r.proposed for _, r in drafts], [r.video_id for _, r in drafts])
     learned = _learned_terms_many([r.learned_row for _, r in drafts])
     for (decision, draft), proposers, terms in zip(drafts, sources, learned, strict=True):
-        decision._receipt = draft.build(proposers, terms)
+        decision.keep_receipt(draft.build(proposers, terms))
 
 
 def _learned_terms_many(rows: list[Scores]) -> list[dict[str, dict[str, float]]]:
