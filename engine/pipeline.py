@@ -417,10 +417,7 @@ def decide_many(
         world.config.rerank,
         [slot.mask for slot in debut],
         [slot.mask for slot in raised],
-        [
-            finishing_topics(s.reactions, world.catalog.world.videos.topic_id, world.config.rerank)
-            for s in states
-        ],
+        _finishing(world, states),
     )
     return [
         _decided(w, state, proposal, scored, new, turned_up, slate, rng, policy)
@@ -767,11 +764,21 @@ class ReceiptDraft:
         }
 
 
+def _finishing(world: Shared, states: Sequence[UserState]) -> list[list[int]] | None:
+    """Each viewer's topics the topic cap yields to (:func:`engine.rerank.finishing_topics`);
+    None when the cap yields to none (``topic_cap_finishing`` = 0)."""
+    config = world.config.rerank
+    if not config.topic_cap_finishing:
+        return None
+    topic_id = world.catalog.world.videos.topic_id
+    return [finishing_topics(s.reactions, topic_id, config) for s in states]
+
+
 def write_receipts(decisions: Sequence[Decision]) -> None:
     """Write out the receipts of a batch's picks at once (a logging engine stores every one):
     the proposers of all the picks in one search, the learned terms of all in one pass. Each
     receipt is the one :attr:`Decision.receipt` would write alone."""
-    drafts = [(d, d.draft) for d in decisions if d.draft is not None]
+    drafts = [(d, draft) for d in decisions if (draft := d.draft) is not None]
     if not drafts:
         return
     sources = _proposers_many([r.proposed for _, r in drafts], [r.video_id for _, r in drafts])
