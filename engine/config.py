@@ -87,7 +87,7 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     explore: Count = 20
     # Which of an explored topic's recent videos the explore source proposes: "random" ones,
     # or the "best" by what they promise anyone (engine.candidates.explore; figures there).
-    explore_pick: Literal["random", "best"] = "random"
+    explore_pick: Literal["random", "best"] = "best"
     locale: Count = 20
     boosted: Count = 10
     trending_window_h: Hours = 48.0
