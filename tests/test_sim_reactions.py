@@ -61,7 +61,9 @@ REACTIVE = replace(
 def test_likes_come_as_late_in_a_video_as_real_ones_in_every_duration_band(
     demo_world: Path,
 ) -> None:
-    spec = RunSpec(db_path=demo_world, users=200, sessions=2, seed=0, behaviour=REACTIVE)
+    # 240 personas: since the re-fit to KuaiRand's valid play (2026-12-07) they are hooked,
+    # and so like, less often, and 200 left 99 likes on videos over two minutes to weigh.
+    spec = RunSpec(db_path=demo_world, users=240, sessions=2, seed=0, behaviour=REACTIVE)
     # Under the reference engine (learning off) with the overall completion prior, which serves
     # every duration band often enough to weigh each (the default length-aware prior serves
     # fewer videos past three minutes); the bands hold the length fixed, so what the engine
