@@ -56,6 +56,7 @@ BASELINE_POOL = 500  # candidates the popular baseline draws from
 EXPLORE_TOPICS = 3
 STARTED_SHARE = 0.5  # of the fresh quota, at most this share for videos whose pool started
 RECENT_PER_TOPIC = 400
+DEBUT_PROBES = 1  # of an explored topic's best probes, kept for new creators' uploads
 RECENT_PER_COUNTRY = 2000
 FOLLOW_PER_CREATOR = 5
 INTEREST_TOPICS = 3  # liked topics that each get their own share of the interest quota
@@ -358,9 +359,9 @@ def explore(
 ) -> I64:
     """Recent videos from the topics the engine is least sure about (the highest Thompson
     draws among topics not already known to hook the viewer; with no draws, topics the viewer
-    has shown no interest in, by popularity): of each, a random few, or with ``[sources]
-    explore_pick = "best"`` the unseen ones that promise the most watch to anyone
-    (:func:`_best_each`)."""
+    has shown no interest in, by popularity): of each, the unseen ones that promise the most
+    watch to anyone (:func:`_best_each`), or with ``[sources] explore_pick = "random"`` a
+    random few."""
     if quota == 0:
         return np.zeros(0, dtype=np.int64)
     if draws is None:
@@ -381,24 +382,42 @@ def explore(
 
 
 def _best_each(ctx: SourceContext, state: UserState, populations: list[I64], size: int) -> I64:
-    """The ``size`` unseen videos of each population with the highest :func:`watch_prior`.
+    """The ``size`` unseen videos of each population with the highest :func:`watch_prior`,
+    of which the :data:`DEBUT_PROBES` best are new creators' uploads where it has any (and the
+    config owes new creators a share).
 
     A topic is probed with what its audience watches most, so a skip says "not this topic"
     more than "not this video", and a probe that misses still costs the viewer little. Drawn
-    at random from the topic's recent videos (the default), the probes are mediocre on
-    average: simulated personas (200 x 3 sessions x 3 replicates, persona seeds 0 / 5 / 9)
-    watch 526 / 538 / 520 s per session; probed with the best, 562 / 571 / 569 s (cold viewers
-    491 -> 539 s at seed 0). Drawn in proportion to the promise, 533 s at seed 0; to its cube,
-    552 s: the sharper, the better. Not the default yet: the personas' valid-play rate then
-    leaves its calibrated range (54% against 41-51%) and new creators' share falls to 9.6-10.9%
-    (owed 10%): see engine/sim/README.md.
+    at random from the topic's recent videos, the probes were mediocre on average: simulated
+    personas (200 x 3 sessions x 3 replicates, persona seeds 0 / 5 / 9) watched 526 / 538 /
+    520 s per session; probed with the best, 562 / 571 / 569 s (cold viewers 491 -> 539 s at
+    seed 0). Drawn in proportion to the promise, 533 s at seed 0; to its cube, 552 s: the
+    sharper, the better. But the best are established videos, so uploads of creators with no
+    audience yet lost the explorers' views (new creators' share of a cooking fan's feed 11.7%
+    -> 9.6% of the 10% owed); one place per topic keeps them a first audience among the
+    viewers the feed is still learning, at no cost in watch (re-fitted personas, seed 0:
+    472.7 -> 475.2 s per session). engine/sim/README.md has the figures.
     """
     best = []
+    probes = DEBUT_PROBES if ctx.config.rerank.debut_share > 0 else 0
     for ids in populations:
         unseen = _unseen(ids, state)
-        if len(unseen):
-            best.append(unseen[largest(watch_prior(ctx, unseen), min(size, len(unseen)))])
+        if len(unseen) == 0:
+            continue
+        prior = watch_prior(ctx, unseen)
+        new = ctx.pools.new_creators(unseen, ctx.now)
+        debut = _top(prior, np.flatnonzero(new), probes)
+        best.append(
+            unseen[np.concatenate([debut, _top(prior, np.flatnonzero(~new), size - len(debut))])]
+        )
     return np.concatenate(best).astype(np.int64) if best else np.zeros(0, dtype=np.int64)
+
+
+def _top(values: F64, at: I64, n: int) -> I64:
+    """The ``n`` of positions ``at`` with the largest ``values`` (all of them if fewer)."""
+    n = min(n, len(at))
+    top: I64 = at[largest(values[at], n)] if n else at[:0]
+    return top
 
 
 def _choose_each(populations: list[I64], size: int, rng: np.random.Generator) -> I64:

@@ -85,9 +85,10 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     coengagement: Count = 30  # "viewers who finished this also finished that"
     coengaged_creators: Count = 10  # "... who finished this creator also finished that one"
     explore: Count = 20
-    # Which of an explored topic's recent videos the explore source proposes: "random" ones,
-    # or the "best" by what they promise anyone (engine.candidates.explore; figures there).
-    explore_pick: Literal["random", "best"] = "random"
+    # Which of an explored topic's recent videos the explore source proposes: the "best" by
+    # what they promise anyone (one place kept for a new creator's), or "random" ones
+    # (engine.candidates.explore; figures there).
+    explore_pick: Literal["random", "best"] = "best"
     locale: Count = 20
     boosted: Count = 10
     trending_window_h: Hours = 48.0

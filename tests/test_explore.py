@@ -1,5 +1,6 @@
-"""The explore source's videos within the topics it explores: random recent ones by default,
-the most promising recent ones with ``[sources] explore_pick = "best"``."""
+"""The explore source's videos within the topics it explores: the most promising recent ones
+by default (one place of each topic's kept for a new creator's upload), random recent ones with
+``[sources] explore_pick = "random"``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 from engine.api import Engine
 from engine.candidates import RECENT_PER_TOPIC, explore, watch_prior
 from engine.clock import VirtualClock
-from engine.config import Config
+from engine.config import Config, Rerank
 from engine.pipeline import _source_context
 from engine.pools import PoolViewOnce
 
@@ -21,11 +22,15 @@ QUOTA = 18  # three topics, six each
 Proposals = dict[int, set[int]]
 
 
-def _explored(world_path: Path, pick: str, seen_best: bool = False) -> tuple[Proposals, Proposals]:
-    """A cold viewer's explore proposals per topic, and per topic the six unseen recent
-    videos with the highest watch prior (with ``seen_best``, the viewer has seen each
-    topic's best)."""
-    config = Config(sources=msgspec.structs.replace(Config().sources, explore_pick=pick))
+def _explored(
+    world_path: Path, pick: str, seen_best: bool = False, debut_share: float = 0.1
+) -> tuple[Proposals, Proposals, Proposals]:
+    """A cold viewer's explore proposals per topic; per topic the six unseen recent videos
+    the source should propose (the best new creator's upload by watch prior, then the rest by
+    watch prior; without a debut share, the six best); and per topic the new creators' uploads
+    among the proposals. With ``seen_best``, the viewer has seen each topic's best."""
+    sources = msgspec.structs.replace(Config().sources, explore_pick=pick)
+    config = Config(sources=sources, rerank=Rerank(debut_share=debut_share))
     with Engine.open(world_path, config=config, clock=VirtualClock(3600.0), log=False) as engine:
         state = engine._state(engine.new_user([]))
         world = engine._shared(engine.clock(), (), PoolViewOnce(engine.pools))
@@ -41,28 +46,44 @@ def _explored(world_path: Path, pick: str, seen_best: bool = False) -> tuple[Pro
         ids = explore(ctx, state, QUOTA, np.random.default_rng(3), draws)
         topic = ctx.catalog.world.videos.topic_id[ids]
         proposed = {int(t): set(ids[topic == t].tolist()) for t in np.unique(topic)}
-        best = {}
+        best, debuts = {}, {}
         for t in proposed:
             unseen = recent(t)[~state.seen.mask(recent(t))]
-            order = np.argsort(-watch_prior(ctx, unseen), kind="stable")
-            best[t] = set(unseen[order[:6]].tolist())
-    return proposed, best
+            by_prior = unseen[np.argsort(-watch_prior(ctx, unseen), kind="stable")]
+            new = ctx.pools.new_creators(by_prior, ctx.now)
+            kept = by_prior[new][:1] if debut_share > 0 else by_prior[:0]
+            best[t] = {
+                *kept.tolist(),
+                *by_prior[~np.isin(by_prior, kept)][: 6 - len(kept)].tolist(),
+            }
+            mine = np.fromiter(proposed[t], dtype=np.int64)
+            debuts[t] = set(mine[ctx.pools.new_creators(mine, ctx.now)].tolist())
+    return proposed, best, debuts
 
 
 def test_best_explores_each_topic_with_its_most_promising_unseen_recent_videos(
     world_path: Path,
 ) -> None:
-    proposed, best = _explored(world_path, "best")
+    proposed, best, debuts = _explored(world_path, "best")
     assert list(proposed) == [0, 1, 2]
-    assert proposed == best  # the six with the highest watch prior, per topic
-    drawn, best = _explored(world_path, "random")
+    assert proposed == best
+    # Where the topic has new creators' uploads, the best of them keeps its place.
+    assert [len(d) for d in debuts.values()] == [0, 1, 0]
+    drawn, best, _ = _explored(world_path, "random")
     assert list(drawn) == [0, 1, 2]
-    assert drawn != best  # the default draws at random
+    assert drawn != best  # the other option draws at random
+
+
+def test_without_a_debut_share_best_explores_with_the_six_best(world_path: Path) -> None:
+    proposed, best, _ = _explored(world_path, "best", debut_share=0.0)
+    assert proposed == best  # the six with the highest watch prior, per topic
+    with_place, _, _ = _explored(world_path, "best")
+    assert proposed != with_place
 
 
 def test_best_skips_what_the_viewer_has_seen(world_path: Path) -> None:
-    before, _ = _explored(world_path, "best")
-    after, best = _explored(world_path, "best", seen_best=True)
+    before, _, _ = _explored(world_path, "best")
+    after, best, _ = _explored(world_path, "best", seen_best=True)
     assert after == best
     for t in (0, 1, 2):
-        assert len(before[t] - after[t]) == 1  # the seen best gave way to the seventh
+        assert len(before[t] - after[t]) == 1  # the seen best gave way to the next

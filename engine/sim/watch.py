@@ -67,7 +67,7 @@ class Behaviour:
     negatives, an unhooked) viewer before the persona's own propensity multiplies them.
     """
 
-    base_appeal: float = -0.3  # -0.92 under the reference engine; re-fitted for the learned one
+    base_appeal: float = -0.7  # re-fitted to KuaiRand's valid play under the default engine
     topic_weight: float = 1.4  # × topic taste in [-1, 1]
     taste_weight: float = 1.2  # × cosine between the video and the persona's taste vector
     quality_weight: float = 2.5  # × (quality − 0.5)
