@@ -106,8 +106,8 @@ def weighted_draw(rng: np.random.Generator, p: F64, size: int) -> I64:
         cdf /= cdf[-1]
         new = cdf.searchsorted(x, side="right")
         if len(new) > 1:  # each value's first draw, in draw order
-            # A round draws a quota's few dozen: a dict keeps the first of each in one pass,
-            # where numpy's stable argsort, gather, compare and sort cost ~8 calls (~15 us).
+            # A round draws a quota's few dozen: a dict keeps the first of each in one pass
+            # (3.6 us for 20), where a stable argsort, gathers, compare and sort took 5.1 us.
             new = np.fromiter(dict.fromkeys(new.tolist()), dtype=np.int64)
         found[n : n + len(new)] = new
         n += len(new)
