@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 import numpy as np
@@ -402,25 +402,14 @@ def _best_each(ctx: SourceContext, state: UserState, populations: list[I64], siz
 
 
 def _choose_each(populations: list[I64], size: int, rng: np.random.Generator) -> I64:
-    """``rng.choice(ids, min(size, len(ids)), replace=False)`` of each in turn, concatenated:
-    for a few populations (explore's three topics) those very calls, ~10 us each; for more (a
-    starter source's dozens of topics) the same draws made in one pass
-    (:func:`engine.pick.uniform_positions`), whose ~60 us of fixed cost then pays."""
+    """``rng.choice(ids, min(size, len(ids)), replace=False)`` of each in turn, concatenated
+    (the same draws, made in one pass: :func:`engine.pick.uniform_positions`)."""
     sizes = [min(size, len(ids)) for ids in populations]
-    if len(populations) <= FEW_POPULATIONS:
-        drawn = [
-            ids[rng.choice(len(ids), k, replace=False)]
-            for ids, k in zip(populations, sizes, strict=True)
-        ]
-        return np.concatenate(drawn).astype(np.int64) if drawn else np.zeros(0, np.int64)
-    positions = uniform_positions(rng, [len(ids) for ids in populations], sizes)
+    drawn = uniform_positions(rng, [len(ids) for ids in populations], sizes)
     starts = np.cumsum([0, *map(len, populations[:-1])])
-    at = np.repeat(starts, sizes) + positions
+    at = np.repeat(starts, sizes) + drawn
     chosen: I64 = np.concatenate(populations)[at].astype(np.int64)
     return chosen
-
-
-FEW_POPULATIONS = 4  # up to this many, numpy's own calls are cheaper than the one pass
 
 
 def _unexplored(ctx: SourceContext, state: UserState, rng: np.random.Generator) -> I64:
@@ -518,19 +507,7 @@ def gather_many(
     if ctx.coengagement is None:
         return merged
     scores = ctx.coengagement.scores_many([m.ids for m in merged], seeds)
-    # Built directly: dataclasses.replace spent ~10 us a pick in its checks of the fields.
-    return [
-        Candidates(
-            ids=m.ids,
-            source=m.source,
-            proposed=m.proposed,
-            similarity=m.similarity,
-            query_known=m.query_known,
-            topic_draw=m.topic_draw,
-            coengagement=own,
-        )
-        for m, own in zip(merged, scores, strict=True)
-    ]
+    return [replace(m, coengagement=own) for m, own in zip(merged, scores, strict=True)]
 
 
 def coengaged(
