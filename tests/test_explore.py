@@ -26,9 +26,9 @@ def _explored(
     world_path: Path, pick: str, seen_best: bool = False, debut_share: float = 0.1
 ) -> tuple[Proposals, Proposals, Proposals]:
     """A cold viewer's explore proposals per topic; per topic the six unseen recent videos
-    the source should propose (the best new creator's upload by watch prior, then the rest by
-    watch prior; without a debut share, the six best); and per topic the new creators' uploads
-    among the proposals. With ``seen_best``, the viewer has seen each topic's best."""
+    the source should propose (the best new creator's upload by watch prior, then the best of
+    the other creators'; without a debut share, the six best); and per topic the new creators'
+    uploads among the proposals. With ``seen_best``, the viewer has seen each topic's best."""
     sources = msgspec.structs.replace(Config().sources, explore_pick=pick)
     config = Config(sources=sources, rerank=Rerank(debut_share=debut_share))
     with Engine.open(world_path, config=config, clock=VirtualClock(3600.0), log=False) as engine:
@@ -52,10 +52,8 @@ def _explored(
             by_prior = unseen[np.argsort(-watch_prior(ctx, unseen), kind="stable")]
             new = ctx.pools.new_creators(by_prior, ctx.now)
             kept = by_prior[new][:1] if debut_share > 0 else by_prior[:0]
-            best[t] = {
-                *kept.tolist(),
-                *by_prior[~np.isin(by_prior, kept)][: 6 - len(kept)].tolist(),
-            }
+            rest = by_prior[~new] if debut_share > 0 else by_prior
+            best[t] = {*kept.tolist(), *rest[: 6 - len(kept)].tolist()}
             mine = np.fromiter(proposed[t], dtype=np.int64)
             debuts[t] = set(mine[ctx.pools.new_creators(mine, ctx.now)].tolist())
     return proposed, best, debuts
