@@ -395,8 +395,8 @@ def _best_each(ctx: SourceContext, state: UserState, populations: list[I64], siz
     sharper, the better. But the best are established videos, so uploads of creators with no
     audience yet lost the explorers' views (new creators' share of a cooking fan's feed 11.7%
     -> 9.6% of the 10% owed); one place per topic keeps them a first audience among the
-    viewers the feed is still learning, at no cost in watch (re-fitted personas, seed 0:
-    472.7 -> 475.2 s per session). engine/sim/README.md has the figures.
+    viewers the feed is still learning, at no cost in watch beyond noise (re-fitted personas,
+    seed 0: 472.7 -> 475.2 s per session). engine/sim/README.md has the figures.
     """
     best = []
     probes = DEBUT_PROBES if ctx.config.rerank.debut_share > 0 else 0
