@@ -11,16 +11,18 @@ what the oracle ranks by) is read for:
    would be with the persona's true P(complete), with that chance computed from the video's
    quality and length alone (everything personal flattened), or from the persona's own parts
    alone (the video's quality flattened), or from the quality plus one personal part (the
-   persona's class of the video's topic, its taste vector · the video's embedding, or the rest:
-   creators, sounds, follows, language, the session's mood): which signal a better ranker
-   would gain most from;
+   persona's class of the video's topic, its taste vector · the video's embedding, whether it
+   understands the video's language, or the rest: creators, sounds, follows, the session's
+   mood): which signal a better ranker would gain most from;
 4. its top after the multipliers (topic draws, sliders, boosts);
 5. the top of the re-ranked slate;
 6. the expected truth of the pick (the slate's probabilities × each item's truth);
 
 and, on the candidates, how the learned P(complete) compares with the persona's true
 completion chance (correlation, the slope of the truth on the prediction, mean of each) and how
-the engine's value per pick orders the candidates against the truth (Spearman within a pick).
+the engine's value per pick orders the candidates against the truth (Spearman within a pick),
+and how many picks and candidates are in a language the persona understands, with the true
+expected watch of the picks it does and does not.
 
 Run (one process: the diagnosing policy collects its figures where it runs):
 
@@ -67,6 +69,7 @@ STAGES = (
     ("  (... the persona's parts alone)", "personal only"),
     ("  (... quality + its topic class)", "quality+topic"),
     ("  (... quality + its taste vector)", "quality+taste"),
+    ("  (... quality + its language)", "quality+language"),
     ("  (... quality + the rest)", "quality+rest"),
     ("top after multipliers", "multiplied"),
     ("top after re-rank", "reranked"),
@@ -81,6 +84,9 @@ class _Pick:
     spearman: float
     predicted: F64  # P(complete) of each candidate
     true: F64  # the persona's completion chance of each
+    understood: float  # share of the candidates in a language the persona understands
+    pick_understood: bool  # the video served is
+    pick_truth: float  # its true expected watch
 
 
 # Where the diagnosing policy leaves its rows (the run is in this process: --jobs 1).
@@ -111,13 +117,14 @@ def _quality_part(persona: Persona, ids: I64) -> F64:
 def _parts(persona: Persona, ids: I64) -> dict[str, F64]:
     """The persona's appeal of each video in parts (they add up to :meth:`Persona.appeal_mean`):
     the video's quality, the persona's class of its topic, its taste vector · the video's
-    embedding, and the rest (creators, sounds, follows, language, the session's mood and
-    satiation)."""
+    embedding, its language (a penalty where the persona does not understand it) and the rest
+    (creators, sounds, follows, the session's mood and satiation)."""
     b, t, v = persona.behaviour, persona.taste, persona.world.videos
     parts = {
         "quality": _quality_part(persona, ids),
         "topic": b.topic_weight * t.topic[v.topic_id[ids]].astype(np.float64),
         "taste": b.taste_weight * (v.embedding[ids] @ t.vector).astype(np.float64),
+        "language": -b.foreign_penalty * ~persona.understands(ids),
     }
     parts["rest"] = persona.appeal_mean(ids) - sum(parts.values())
     return parts
@@ -209,7 +216,7 @@ class DiagnosedEngine(EnginePolicy):
                 f"quality+{part}": self._ranked_keeping(
                     persona, ids, scores, truth, ("quality", part)
                 )
-                for part in ("topic", "taste", "rest")
+                for part in ("topic", "taste", "language", "rest")
             },
             "multiplied": float(truth[int(np.argmax(scores.score))]),
             "reranked": slate[0],
@@ -225,6 +232,9 @@ class DiagnosedEngine(EnginePolicy):
                 spearman=spearman,
                 predicted=np.asarray(scores.p["complete"], dtype=np.float64).copy(),
                 true=true,
+                understood=float(persona.understands(ids).mean()),
+                pick_understood=bool(persona.understands(np.array([decision.video_id]))[0]),
+                pick_truth=float(persona.expected_watch_s(np.array([decision.video_id]))[0]),
             )
         )
 
@@ -262,6 +272,24 @@ def report(picks: Sequence[_Pick]) -> None:
         )
         spearman = float(np.mean([p.spearman for p in chosen]))
         print(f"  Spearman(Σ P × value, true watch) within a pick, mean: {spearman:.3f}")
+        _report_language(chosen)
+
+
+def _report_language(chosen: Sequence[_Pick]) -> None:
+    """How many picks the persona can understand, and what the others cost."""
+    understood = np.array([p.pick_understood for p in chosen])
+    truth = np.array([p.pick_truth for p in chosen])
+    candidates = float(np.mean([p.understood for p in chosen]))
+    line = (
+        f"  in a language the persona understands: {understood.mean():.0%} of the picks "
+        f"({candidates:.0%} of the candidates)"
+    )
+    if understood.any() and not understood.all():
+        line += (
+            f"; true expected watch of a pick {truth[understood].mean():.1f} s understood, "
+            f"{truth[~understood].mean():.1f} s not"
+        )
+    print(line)
 
 
 def main() -> None:

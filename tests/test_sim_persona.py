@@ -172,3 +172,21 @@ def test_favourites_and_locale_come_from_the_worlds_videos(world: World) -> None
         )
     languages = np.bincount(v.language, minlength=len(world.languages))
     assert np.array_equal(counts.countries_by_language.sum(axis=1), languages)
+
+
+
+def test_a_persona_understands_its_own_language_and_maybe_english_only(world: World) -> None:
+    english = world.languages.index("en")
+    personas = [Persona.draw(world, seed) for seed in range(40)]
+    ids = np.arange(len(world.videos.language), dtype=np.int64)
+    language = world.videos.language[ids]
+    for persona in personas:
+        understood = persona.understands(ids)
+        own = language == persona.taste.language
+        assert understood[own].all()
+        if not own[language == english].all():
+            assert (understood[language == english] == persona.taste.understands_english).all()
+        assert not understood[~own & (language != english)].any()
+    # Some of those who speak another language follow English, some do not.
+    abroad = [p.taste.understands_english for p in personas if p.taste.language != english]
+    assert any(abroad) and not all(abroad)

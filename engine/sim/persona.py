@@ -396,6 +396,12 @@ class Persona:
         result: F64 = appeal
         return result
 
+    def understands(self, ids: I64) -> npt.NDArray[np.bool_]:
+        """Whether the persona understands each video's language (its own; English for half
+        of the others)."""
+        understood: npt.NDArray[np.bool_] = self._understands[self.world.videos.language[ids]]
+        return understood
+
     def expected_watch_s(self, ids: I64) -> F64:
         """The persona's true expected seconds watched for each video, right now."""
         duration = self.world.videos.duration_s[ids].astype(np.float64)
