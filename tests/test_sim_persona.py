@@ -174,7 +174,6 @@ def test_favourites_and_locale_come_from_the_worlds_videos(world: World) -> None
     assert np.array_equal(counts.countries_by_language.sum(axis=1), languages)
 
 
-
 def test_a_persona_understands_its_own_language_and_maybe_english_only(world: World) -> None:
     english = world.languages.index("en")
     personas = [Persona.draw(world, seed) for seed in range(40)]
