@@ -341,6 +341,8 @@ class Engine:
             simulated=simulated,
             n_topics=len(world.topics),
             n_hashtags=len(world.hashtags),
+            n_languages=len(world.languages),
+            english=self.catalog.language_index.get("en", NO_ID),
         )
         seed_interests(state, world.topics.centroid, self.config.profile)
         return state

@@ -20,6 +20,7 @@ from engine.catalog import Catalog
 from engine.config import Config
 from engine.config import Profile as ProfileConfig
 from engine.idset import IdSet, SparseTable
+from engine.languages import followed, fresh_belief
 from engine.taste import QUERY_SHARE, empty_moments, taste_vector
 from engine.uncertainty import REPEAT_WINDOW, seed_evidence
 from engine.world import EMBED_DIM, NO_ID
@@ -72,6 +73,8 @@ class UserState:
     # Evidence per topic, hooked vs missed (engine.uncertainty): how sure the engine is.
     topic_hooked: F32 = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     topic_missed: F32 = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # Log-odds that the viewer follows each language (engine.languages); empty: unknown.
+    language_belief: F32 = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     # What held the viewer, regressed on the embedding (engine.taste): precision and moments.
     taste_precision: F64 = field(default_factory=lambda: empty_moments()[0])
     taste_moment: F64 = field(default_factory=lambda: empty_moments()[1])
@@ -124,6 +127,8 @@ class UserState:
         simulated: bool,
         n_topics: int,
         n_hashtags: int,
+        n_languages: int = 0,
+        english: int = NO_ID,
     ) -> UserState:
         return cls(
             user_id=user_id,
@@ -138,6 +143,7 @@ class UserState:
             hashtag_affinity=np.zeros(n_hashtags, dtype=np.float32),
             topic_hooked=np.zeros(n_topics, dtype=np.float32),
             topic_missed=np.zeros(n_topics, dtype=np.float32),
+            language_belief=fresh_belief(n_languages, language, english),
         )
 
 
@@ -277,6 +283,8 @@ class Profile:
     served: int
     recent_reactions: list[tuple[str, int]]
     playback_speed: float = 1.0  # the viewer's chosen speed in the feed (1×, 2×, ...)
+    # The chance the viewer follows each language, learned from its viewings (engine.languages)
+    languages_followed: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """What :func:`dataclasses.asdict` gives (every list, tuple and dict a copy), without
@@ -360,4 +368,8 @@ def snapshot(state: UserState, catalog: Catalog, now: float, config: Config) -> 
         served=state.n_served,
         recent_reactions=list(state.reactions),
         playback_speed=state.playback_speed,
+        languages_followed={
+            world.languages[k]: round(float(p), 4)
+            for k, p in enumerate(followed(state.language_belief).tolist())
+        },
     )

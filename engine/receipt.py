@@ -139,15 +139,24 @@ def _feature_reasons(features: dict[str, float], ctx: dict[str, Any], said: set[
         "sound": "You like its sound, {sound}.",
         "creator": "You engage with @{creator}.",
         "followed": "You follow @{creator}.",
-        "language": "It is in your language.",
+        "language": "It is in a language you follow.",
         "country": "It is from your country.",
         "freshness": "It is new.",
         "new from followed": "New from @{creator}, whom you follow.",
     }
     # The interest source already said the similarity part; saying it twice reads as padding.
     skip = {"similarity"} if "interest" in said else set()
+    # What the viewer did comes first; the account's settings weigh least, so they only fill
+    # what is left (most videos are in a language the viewer follows: said first, it would
+    # crowd out the reasons that tell this video apart).
     strongest = sorted(
-        ((v, k) for k, v in features.items() if v > 0.05 and k in text and k not in skip),
-        reverse=True,
+        (
+            (k in ACCOUNT_SETTINGS, -v, k)
+            for k, v in features.items()
+            if v > 0.05 and k in text and k not in skip
+        ),
     )[:3]
-    return [text[k].format(**ctx) for _, k in strongest]
+    return [text[k].format(**ctx) for _, _, k in strongest]
+
+
+ACCOUNT_SETTINGS = frozenset({"language", "country"})

@@ -21,8 +21,10 @@ from engine import kernels
 from engine.batch import Batch
 from engine.catalog import Catalog
 from engine.config import Config
+from engine.languages import followed
 from engine.profile import UserState, negative_strengths
 
+F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
@@ -206,14 +208,32 @@ def raw_features_of(rows: ScoringRows) -> dict[str, F64]:
         "creator": batch.lookup([s.creator_affinity for s in states], creators, 0.0),
         "followed": followed.astype(np.float64),
         "new from followed": (followed & fresh).astype(np.float64),
-        "language": (v.language[ids] == batch.per_row([s.language for s in states])).astype(
-            np.float64
-        ),
+        "language": _languages_followed(rows),
         "country": (v.country[ids] == batch.per_row([s.country for s in states])).astype(
             np.float64
         ),
         "freshness": fresh.astype(np.float64),
     }
+
+
+def _languages_followed(rows: ScoringRows) -> F64:
+    """The chance each row's viewer follows the video's language (:mod:`engine.languages`;
+    a viewer without a belief follows its account's language only)."""
+    world = rows.ctx.catalog.world
+    n = len(world.languages)
+    chances = [
+        followed(s.language_belief) if len(s.language_belief) else _own_only(n, s.language)
+        for s in rows.states
+    ]
+    found: F64 = rows.batch.gather(chances, world.videos.language[rows.ids]).astype(np.float64)
+    return found
+
+
+def _own_only(n_languages: int, own: int) -> F32:
+    chance = np.zeros(n_languages, dtype=np.float32)
+    if 0 <= own < n_languages:
+        chance[own] = 1.0
+    return chance
 
 
 def _hashtag_means(rows: ScoringRows) -> F64:

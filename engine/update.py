@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from engine.catalog import Catalog
 from engine.config import Config
 from engine.events import STAT_OF_KIND, Event, apply_choice
+from engine.languages import fresh_belief, note_viewing
 from engine.profile import UserState, VideoFeatures, forget_learned, learn
 from engine.reactions import CLOSING, reaction_value
 from engine.taste import note_close
-from engine.uncertainty import note_outcome
+from engine.uncertainty import held, note_outcome
 from engine.world import NO_ID
 
 __all__ = [
@@ -100,6 +101,9 @@ def update_viewer(
     """Move the viewer's state by an event whose effects were computed by :func:`effects_of`."""
     if effects.refresh:
         forget_learned(state, catalog.world.topics.centroid, config.profile)
+        english = catalog.language_index.get("en", NO_ID)
+        n_languages = len(state.language_belief)
+        state.language_belief = fresh_belief(n_languages, state.language, english)
         return
     if event.video_id is None:
         return
@@ -118,6 +122,17 @@ def update_viewer(
         scope=event.scope,
         repeats=state.closed_topics.count(topic),
     )
+    if effects.first_close and event.kind in CLOSING:
+        note_viewing(
+            state.language_belief,
+            int(catalog.world.videos.language[video_id]),
+            state.language,
+            held=held(
+                event.watched_s or 0.0,
+                float(catalog.world.videos.duration_s[video_id]),
+                completed=event.kind == "complete",
+            ),
+        )
     if effects.first_close:
         note_close(
             state,

@@ -41,6 +41,10 @@ def _watched_rate(eng: Engine, long: bool) -> float:
     return float(counts["completions"][keep].sum() / counts["views"][keep].sum())
 
 
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
 def _completion(eng: Engine, ids: np.ndarray, prior: str) -> np.ndarray:
     config = msgspec.structs.replace(
         eng.config, scoring=msgspec.structs.replace(eng.config.scoring, completion_prior=prior)
@@ -61,9 +65,14 @@ def test_an_unwatched_long_video_is_expected_to_be_finished_as_often_as_long_vid
     assert rate == pytest.approx(_watched_rate(engine, long=True), rel=0.35)
     assert _watched_rate(engine, long=True) < 0.1 < 0.5 < _watched_rate(engine, long=False)
     # The formula's P(complete) for a new viewer: the length prior puts a long unwatched video
-    # far below a short one; the overall prior gave both the same starting rate.
+    # far below a short one; the overall prior gave both the same starting rate. (Videos in
+    # the viewer's language: whether it follows the language moves P(complete) too.)
+    own = engine.catalog.language_index[engine.profile(engine.new_user()).language]
+    long, short = (ids[engine.catalog.world.videos.language[ids] == own] for ids in (long, short))
+    assert len(long) >= 3 and len(short) >= 3
     by_length_long, by_length_short = (_completion(engine, ids, "length") for ids in (long, short))
-    assert by_length_long.max() < by_length_short.min() / 4
+    # In odds, which the viewer's own inputs shift alike: at least twelve times lower.
+    assert _logit(by_length_short.min()) - _logit(by_length_long.max()) > np.log(12)
     overall_long, overall_short = (_completion(engine, ids, "overall") for ids in (long, short))
     assert abs(np.median(overall_long) - np.median(overall_short)) < 0.05
     assert np.median(overall_long) > 3 * np.median(by_length_long)

@@ -143,7 +143,8 @@ def test_completion_probability_is_the_smoothed_rate_shifted_by_affinity() -> No
         Config(), scoring=msgspec.structs.replace(Config().scoring, completion_prior="overall")
     )
     scores = _score([0, 2], config=overall)
-    z = 0.3 + 0.1  # same language and same country; nothing else known, nothing fresh
+    # Same language and same country; nothing else known, nothing fresh.
+    z = Config().scoring.same_language + Config().scoring.same_country
     assert scores.affinity.tolist() == pytest.approx([z, z])
     expected = [1 / (1 + math.exp(-(math.log(r / (1 - r)) + z))) for r in (rate_0, rate_2)]
     assert scores.p["complete"].tolist() == pytest.approx(expected)

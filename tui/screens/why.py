@@ -36,7 +36,7 @@ FEATURE_WORDS = {
     "sound": "its sound",
     "creator": "its creator",
     "followed": "you follow the creator",
-    "language": "in your language",
+    "language": "in a language you follow",
     "country": "from your country",
     "freshness": "a new upload",
     "new from followed": "new from a creator you follow",
