@@ -35,7 +35,7 @@ from tui.screens.settings import SettingsScreen
 from tui.screens.summary import SummaryScreen, trail_text, value_text
 from tui.screens.why import WhyScreen, adjustment_steps
 from tui.session import interest_trails
-from tui.widgets.profile_panel import ProfilePanel, affinity_rows
+from tui.widgets.profile_panel import LANGUAGE_NAMES, ProfilePanel, affinity_rows
 from tui.widgets.topic_slider import TopicSlider
 from tui.widgets.xray_panel import XRayPanel, funnel_content
 
@@ -87,6 +87,31 @@ async def test_profile_panel_bars_move_as_you_react(world: Path) -> None:
         assert "follow" in text.split("Last reactions", 1)[1]
         await pilot.press("i")
         assert not panel.display
+
+
+async def test_profile_panel_shows_the_languages_you_follow_and_how_they_move(
+    world: Path,
+) -> None:
+    """ana's account is in English; a video in another language watched to the end raises the
+    chance she follows that language, and its bar shows it."""
+    app = app_for(world)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        bars = app.screen.query_one(ProfilePanel).query_one("#languages")
+        assert "Languages you follow" in screen_text(app)
+        assert dict(bars.rows)["English"] == pytest.approx(1.0)  # type: ignore[attr-defined]
+        for _ in range(40):
+            video = feed(app).session.video
+            assert video is not None
+            if video.language != "en":
+                break
+            await pilot.press("j")
+        assert video.language != "en"
+        name = LANGUAGE_NAMES.get(video.language, video.language)
+        feed(app).play(video.duration_s)
+        await pilot.press("j")
+        await pilot.pause()
+        assert dict(bars.rows)[name] > 0.1  # type: ignore[attr-defined]
 
 
 async def test_xray_shows_the_funnel_of_each_pick(world: Path) -> None:

@@ -38,6 +38,25 @@ def affinity_rows(affinity: dict[str, float], labels: dict[str, str]) -> list[tu
     return [(labels.get(t, t), a) for t, a in liked + disliked]
 
 
+LANGUAGES = 3  # languages shown, most followed first
+LANGUAGE_NAMES = {
+    "en": "English",
+    "pt": "Portuguese",
+    "es": "Spanish",
+    "de": "German",
+    "fr": "French",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "id": "Indonesian",
+}
+
+
+def language_rows(followed: dict[str, float]) -> list[tuple[str, float]]:
+    """The languages the viewer most likely follows, with their names (the chance, 0 to 1)."""
+    ranked = sorted(followed.items(), key=lambda item: (-item[1], item[0]))[:LANGUAGES]
+    return [(LANGUAGE_NAMES.get(code, code), chance) for code, chance in ranked]
+
+
 def muted_text(profile: Profile, labels: dict[str, str]) -> str:
     """A line naming the topics a "not interested" mark still keeps out, if any."""
     muted = [labels.get(t, t) for t in muted_topics(profile)]
@@ -45,8 +64,8 @@ def muted_text(profile: Profile, labels: dict[str, str]) -> str:
 
 
 class ProfilePanel(VerticalScroll, can_focus=False):
-    """Topic affinity, long- and short-term watch similarity as bars, follows and hides, the
-    last reactions."""
+    """Topic affinity, long- and short-term watch similarity and the languages followed as
+    bars, follows and hides, the last reactions."""
 
     def __init__(
         self, labels: dict[str, str], *, id: str | None = None, classes: str | None = None
@@ -63,6 +82,8 @@ class ProfilePanel(VerticalScroll, can_focus=False):
         yield InterestBars(id="long-term")
         yield Label("Watch similarity, right now", classes="panel-heading")
         yield InterestBars(id="short-term")
+        yield Label("Languages you follow (chance)", classes="panel-heading")
+        yield InterestBars(id="languages")
         yield Label("Follows and hides", classes="panel-heading")
         yield Static(id="choices")
         yield Label("Last reactions", classes="panel-heading")
@@ -78,6 +99,7 @@ class ProfilePanel(VerticalScroll, can_focus=False):
             ("affinity", affinity_rows(profile.topic_affinity, self.labels)),
             ("long-term", topic_rows(profile.long_term_topics, self.labels)),
             ("short-term", topic_rows(profile.short_term_topics, self.labels)),
+            ("languages", language_rows(profile.languages_followed)),
         ):
             self.query_one(f"#{panel_id}", InterestBars).show(rows, self._previous.get(panel_id))
             self._previous[panel_id] = dict(rows)
