@@ -131,6 +131,9 @@ def _source_reasons(sources: list[str], ctx: dict[str, Any]) -> list[str]:
     return [receipt_sentence(s, ctx) for s in sources if s != Source.BOOSTED]
 
 
+ACCOUNT_SETTINGS = frozenset({"language", "country"})  # the reasons said last, if at all
+
+
 def _feature_reasons(features: dict[str, float], ctx: dict[str, Any], said: set[str]) -> list[str]:
     text = {
         "similarity": "Its content is close to your interests.",
@@ -157,6 +160,3 @@ def _feature_reasons(features: dict[str, float], ctx: dict[str, Any], said: set[
         ),
     )[:3]
     return [text[k].format(**ctx) for _, _, k in strongest]
-
-
-ACCOUNT_SETTINGS = frozenset({"language", "country"})
