@@ -122,25 +122,23 @@ def update_viewer(
         scope=event.scope,
         repeats=state.closed_topics.count(topic),
     )
-    if effects.first_close and event.kind in CLOSING:
+    if effects.first_close:  # a skip or a completion, the viewing's first
+        watched_s = event.watched_s or 0.0
+        duration_s = float(catalog.world.videos.duration_s[video_id])
+        completed = event.kind == "complete"
+        note_close(
+            state,
+            catalog.world.videos.embedding[video_id],
+            completed=completed,
+            watched_s=watched_s,
+            duration_s=duration_s,
+            repeats=state.closed_topics.count(topic),
+        )
         note_viewing(
             state.language_belief,
             int(catalog.world.videos.language[video_id]),
             state.language,
-            held=held(
-                event.watched_s or 0.0,
-                float(catalog.world.videos.duration_s[video_id]),
-                completed=event.kind == "complete",
-            ),
-        )
-    if effects.first_close:
-        note_close(
-            state,
-            catalog.world.videos.embedding[video_id],
-            completed=event.kind == "complete",
-            watched_s=event.watched_s or 0.0,
-            duration_s=float(catalog.world.videos.duration_s[video_id]),
-            repeats=state.closed_topics.count(topic),
+            held=held(watched_s, duration_s, completed=completed),
         )
         state.closed_topics.append(topic)
     apply_choice(state, event, catalog.world.videos)
