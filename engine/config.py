@@ -89,6 +89,10 @@ class Sources(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     # what they promise anyone (one place kept for a new creator's), or "random" ones
     # (engine.candidates.explore; figures there).
     explore_pick: Literal["random", "best"] = "best"
+    # What a source's video promises the viewer (the explore probes, the liked topics' shares
+    # of the interest quota, the fresh draw) is weighed by the chance the viewer follows its
+    # language (engine.languages) raised to this power; 0: the sources ignore language.
+    followed_language: NonNegative = 1.0
     locale: Count = 20
     boosted: Count = 10
     trending_window_h: Hours = 48.0

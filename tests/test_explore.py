@@ -10,7 +10,7 @@ import msgspec
 import numpy as np
 
 from engine.api import Engine
-from engine.candidates import RECENT_PER_TOPIC, explore, watch_prior
+from engine.candidates import RECENT_PER_TOPIC, explore, language_weight, watch_prior
 from engine.clock import VirtualClock
 from engine.config import Config, Rerank
 from engine.pipeline import _source_context
@@ -26,8 +26,9 @@ def _explored(
     world_path: Path, pick: str, seen_best: bool = False, debut_share: float = 0.1
 ) -> tuple[Proposals, Proposals, Proposals]:
     """A cold viewer's explore proposals per topic; per topic the six unseen recent videos
-    the source should propose (the best new creator's upload by watch prior, then the best of
-    the other creators'; without a debut share, the six best); and per topic the new creators'
+    the source should propose (the best new creator's upload by watch prior and the chance the
+    viewer follows its language, then the best of the other creators'; without a debut share,
+    the six best); and per topic the new creators'
     uploads among the proposals. With ``seen_best``, the viewer has seen each topic's best."""
     sources = msgspec.structs.replace(Config().sources, explore_pick=pick)
     config = Config(sources=sources, rerank=Rerank(debut_share=debut_share))
@@ -40,16 +41,22 @@ def _explored(
         def recent(topic: int) -> np.ndarray:
             return ctx.catalog.by_topic.newest(topic, ctx.now, RECENT_PER_TOPIC)
 
+        def promise(ids: np.ndarray) -> np.ndarray:
+            """Watch prior + the viewer's weight of each video's language."""
+            languages = language_weight(ctx, state)
+            assert languages is not None
+            return watch_prior(ctx, ids) + languages[ctx.catalog.world.videos.language[ids]]
+
         if seen_best:
             for t in range(3):
-                state.seen.add(int(recent(t)[np.argmax(watch_prior(ctx, recent(t)))]))
+                state.seen.add(int(recent(t)[np.argmax(promise(recent(t)))]))
         ids = explore(ctx, state, QUOTA, np.random.default_rng(3), draws)
         topic = ctx.catalog.world.videos.topic_id[ids]
         proposed = {int(t): set(ids[topic == t].tolist()) for t in np.unique(topic)}
         best, debuts = {}, {}
         for t in proposed:
             unseen = recent(t)[~state.seen.mask(recent(t))]
-            by_prior = unseen[np.argsort(-watch_prior(ctx, unseen), kind="stable")]
+            by_prior = unseen[np.argsort(-promise(unseen), kind="stable")]
             new = ctx.pools.new_creators(by_prior, ctx.now)
             kept = by_prior[new][:1] if debut_share > 0 else by_prior[:0]
             rest = by_prior[~new] if debut_share > 0 else by_prior

@@ -12,7 +12,10 @@ Why the comparison is fair:
   temperature 0.5 plus the exploration share, so every candidate has a positive propensity.
   B is A with the language filter on (``user+en``). Filters leave the profile, the candidates
   and the scores alone, so in any state B's slate is part of A's: B never picks what A could
-  not have. (A B with other reaction weights learns another profile, retrieves other
+  not have. Both leave the sources' language weight off (``followed_language = 0``): with it,
+  A's sources already favour the languages a viewer follows, and B's filter changed A's like
+  rate by 0.1% (0.2604 -> 0.2607), too little for "the weights did the work" to be checked.
+  (A B with other reaction weights learns another profile, retrieves other
   candidates and leaves A's support; a stricter topic cap blocks what A's own history piled
   up, and weights run into the hundreds.)
 - The estimand. Weights are per decision (B's probability of the logged video in the state
@@ -61,6 +64,8 @@ TOLERANCE = 0.10  # relative error allowed between B's estimate and B's simulate
 
 LOGGING_TOML = """\
 name = "explorer"
+[sources]
+followed_language = 0  # languages left to B's filter (module docstring)
 [rerank]
 slate = 1000        # every eligible candidate: full support
 [pick]
@@ -70,6 +75,8 @@ TARGET_TOML = """\
 name = "own-language"
 [filters]
 language = "user+en"
+[sources]
+followed_language = 0
 [rerank]
 slate = 1000
 [pick]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine import Config, Engine, VirtualClock
-from engine.candidates import SourceContext, fresh, interest, watch_prior
+from engine.candidates import SourceContext, fresh, interest, language_weight, watch_prior
 from engine.config import Scoring
 from engine.profile import UserState, query_vector
 
@@ -37,16 +37,19 @@ def _viewer(eng: Engine) -> tuple[UserState, int]:
 
 def test_a_liked_topic_brings_its_videos_most_worth_watching(engine: Engine) -> None:
     """A viewer who chose cooking is offered cooking's long, well-liked videos: the ten that
-    promise the most watch time (length × how often everyone likes them) are all among the
-    interest candidates. Nearest-to-taste alone offered none of them: within a topic,
-    every video is near the taste."""
+    promise the most watch time (length × how often everyone likes them × the chance the
+    viewer follows their language) are all among the interest candidates. Nearest-to-taste
+    alone offered none of them: within a topic, every video is near the taste."""
     state, topic = _viewer(engine)
     context = _context(engine)
     query = query_vector(state, engine.config.profile)
     proposed = interest(context, state, query, engine.config.sources.interest)
     ids = engine.catalog.by_topic[topic]
     ids = ids[engine.catalog.world.videos.published_at[ids] <= engine.now]
-    promising = ids[np.argsort(-watch_prior(context, ids), kind="stable")[:10]]
+    languages = language_weight(context, state)
+    assert languages is not None
+    promise = watch_prior(context, ids) + languages[engine.catalog.world.videos.language[ids]]
+    promising = ids[np.argsort(-promise, kind="stable")[:10]]
     assert np.isin(promising, proposed).all()
 
 
