@@ -418,8 +418,9 @@ def explore(
 
 def _best_each(ctx: SourceContext, state: UserState, populations: list[I64], size: int) -> I64:
     """The ``size`` unseen videos of each population with the highest :func:`watch_prior`
-    (plus the viewer's :func:`language_weight` of their language): the :data:`DEBUT_PROBES` best new creators' uploads where it has any (and the config owes
-    new creators a share), then the best of the other creators'.
+    (plus the viewer's :func:`language_weight` of their language): the :data:`DEBUT_PROBES`
+    best new creators' uploads where it has any (and the config owes new creators a share),
+    then the best of the other creators'.
 
     A topic is probed with what its audience watches most, so a skip says "not this topic"
     more than "not this video", and a probe that misses still costs the viewer little. Drawn
