@@ -58,6 +58,11 @@ def note_viewing(belief: F32, language: int, own: int, *, held: bool) -> None:
 
 
 def followed(belief: F32) -> F32:
-    """The chance the viewer follows each language."""
-    chance: F32 = (1.0 / (1.0 + np.exp(-belief.astype(np.float64)))).astype(np.float32)
+    """The chance the viewer follows each language.
+
+    The log-odds are read within ±:data:`OWN_LOG_ODDS`: a language swiped thousands of times
+    keeps a tiny positive chance, so its log (what the sources weigh) stays finite.
+    """
+    odds = np.clip(belief.astype(np.float64), -OWN_LOG_ODDS, OWN_LOG_ODDS)
+    chance: F32 = (1.0 / (1.0 + np.exp(-odds))).astype(np.float32)
     return chance

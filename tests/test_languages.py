@@ -39,6 +39,15 @@ def test_viewings_that_hold_raise_a_language_and_swipes_lower_it() -> None:
     assert chance[2] < 0.02
 
 
+def test_a_language_swiped_thousands_of_times_keeps_a_finite_weight() -> None:
+    belief = fresh_belief(3, own=0, english=1)
+    for _ in range(3000):
+        note_viewing(belief, 2, own=0, held=False)
+    chance = followed(belief)
+    assert 0.0 < chance[2] < 1e-12
+    assert np.isfinite(np.log(chance)).all()
+
+
 def _watch_english_skip_the_rest(eng: Engine, uid: int, n: int) -> list[str]:
     """A Spanish-account viewer who watches English videos through and swipes the others."""
     languages = []
