@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,7 @@ class _Pick:
     understood: float  # share of the candidates in a language the persona understands
     pick_understood: bool  # the video served is
     pick_truth: float  # its true expected watch
+    pick_source: str  # the source credited with it
 
 
 # Where the diagnosing policy leaves its rows (the run is in this process: --jobs 1).
@@ -235,6 +237,7 @@ class DiagnosedEngine(EnginePolicy):
                 understood=float(persona.understands(ids).mean()),
                 pick_understood=bool(persona.understands(np.array([decision.video_id]))[0]),
                 pick_truth=float(persona.expected_watch_s(np.array([decision.video_id]))[0]),
+                pick_source=candidates.sources[int(np.searchsorted(ids, decision.video_id))],
             )
         )
 
@@ -290,6 +293,14 @@ def _report_language(chosen: Sequence[_Pick]) -> None:
             f"{truth[~understood].mean():.1f} s not"
         )
     print(line)
+    # Which sources bring the picks the persona cannot follow: where language-aware
+    # retrieval would still help.
+    sources = Counter(p.pick_source for p in chosen)
+    missed = Counter(p.pick_source for p in chosen if not p.pick_understood)
+    shares = ", ".join(
+        f"{name} {missed[name] / count:.0%} of {count}" for name, count in sources.most_common()
+    )
+    print(f"  not understood, by the pick's source: {shares}")
 
 
 def main() -> None:
