@@ -120,6 +120,15 @@ def _language_term(ctx: SourceContext, weight: F64 | None, ids: I64) -> F64 | fl
     return term
 
 
+def _language_factor(ctx: SourceContext, weight: F64 | None, ids: I64) -> F64 | float:
+    """exp(:func:`_language_term`) of each of ``ids``: one exp per language, not per video
+    (the same numbers: exp of the same values)."""
+    if weight is None:
+        return 1.0
+    factor: F64 = np.exp(weight)[ctx.catalog.world.videos.language[ids]]
+    return factor
+
+
 def _unseen(ids: I64, state: UserState) -> I64:
     unseen: I64 = ids[~state.seen.mask(ids)]
     return unseen
@@ -152,6 +161,7 @@ def interest_many(
     queries: Sequence[F32 | None],
     quota: int,
     draws: Sequence[F64 | None],
+    languages: Sequence[F64 | None] | None = None,
 ) -> list[I64]:
     """The interest source's proposals for each viewer: the videos nearest its query, and
     the best of each of its own topics (:func:`_own_topics`).
@@ -181,10 +191,11 @@ def interest_many(
         readers = Counter(t for topics in reading for t in topics)
         wanted = [[t for t in topics if readers[t] > 1] for topics in reading]
         known = index.sims_many(rows, excluded, wanted)
+    if languages is None:
+        languages = [language_weight(ctx, state) for state in states]
     for j, i in enumerate(asking):
-        languages = language_weight(ctx, states[i])
         found[i] = _interest_of(
-            ctx, rows[j], excluded[j], bounds[j], own[j], known[j], quota, languages
+            ctx, rows[j], excluded[j], bounds[j], own[j], known[j], quota, languages[i]
         )
     return found
 
@@ -215,7 +226,9 @@ def _interest_of(
         if n:
             prior = ctx.catalog.topic_watch_prior(t, *_prior_key(ctx))
             # Seen videos stay -inf.
-            value = PRIOR_SIMILARITY * sims + prior + _language_term(ctx, languages, ids)
+            value = PRIOR_SIMILARITY * sims + prior
+            if languages is not None:
+                value += languages[ctx.catalog.topic_languages(t)]
             best = largest(value, n)
             found.append(ids[best[np.isfinite(value[best])]])
     return np.concatenate(found).astype(np.int64)
@@ -278,6 +291,18 @@ def fresh(
     rng: np.random.Generator,
     draws: F64 | None = None,
 ) -> I64:
+    """:func:`_fresh` with the viewer's :func:`language_weight`."""
+    return _fresh(ctx, state, quota, rng, draws, language_weight(ctx, state))
+
+
+def _fresh(
+    ctx: SourceContext,
+    state: UserState,
+    quota: int,
+    rng: np.random.Generator,
+    draws: F64 | None,
+    languages: F64 | None,
+) -> I64:
     """New uploads in their test pools: first those whose pool has started (furthest along
     first), then new creators' uploads, then a random draw of the rest, so videos reach a
     decision (and the next pool) even when a small audience meets thousands of uploads, and a
@@ -290,7 +315,7 @@ def fresh(
     view = ctx.pools.view() if ctx.pool_view is None else ctx.pool_view.get()
     compiled = kernels.loaded()
     if compiled is not None:
-        return _fresh_compiled(compiled, ctx, view, state, quota, rng, draws)
+        return _fresh_compiled(compiled, ctx, view, state, quota, rng, draws, languages)
     open_now = view.testing_at(ctx.now).copy()
     open_now[state.seen.positions_in(view.testing)] = False
     pool = view.testing[open_now]
@@ -300,7 +325,7 @@ def fresh(
     ahead = ahead[: int(quota * STARTED_SHARE)]
     ahead_sorted = np.sort(ahead)
     promise = _promise(ctx, pool, draws, view.testing_topic[open_now])  # the debuts' too
-    promise *= np.exp(_language_term(ctx, language_weight(ctx, state), pool))
+    promise *= _language_factor(ctx, languages, pool)
     debut_at = np.flatnonzero(view.new_creators_at(ctx.now)[open_now])
     debut_at = debut_at[~in_sorted(pool[debut_at], ahead_sorted)]
     return _in_turn(pool, promise, debut_at, ahead, quota, rng)
@@ -314,6 +339,7 @@ def _fresh_compiled(
     quota: int,
     rng: np.random.Generator,
     draws: F64 | None,
+    languages: F64 | None,
 ) -> I64:
     """:func:`fresh` with its pass over the pools as one kernel
     (:func:`engine.kernels.compiled.fresh_pass`): the same videos, drawn the same way."""
@@ -331,13 +357,15 @@ def _fresh_compiled(
         promise_of,
         _NO_DRAWS if draws is None else draws,
         draws is not None,
+        view.testing_language,
+        _NO_DRAWS if languages is None else np.exp(languages),
+        languages is not None,
         int(quota * STARTED_SHARE),
     )
     if len(pool) <= quota:
         # A copy: the kernel's pool is the head of an array as long as the pools, and the
         # proposals live on in the receipt.
         return pool.copy()  # type: ignore[no-any-return]
-    promise = promise * np.exp(_language_term(ctx, language_weight(ctx, state), pool))
     return _in_turn(pool, promise, debut_at, ahead, quota, rng)
 
 
@@ -392,6 +420,18 @@ def explore(
     rng: np.random.Generator,
     draws: F64 | None = None,
 ) -> I64:
+    """:func:`_explore` with the viewer's :func:`language_weight`."""
+    return _explore(ctx, state, quota, rng, draws, language_weight(ctx, state))
+
+
+def _explore(
+    ctx: SourceContext,
+    state: UserState,
+    quota: int,
+    rng: np.random.Generator,
+    draws: F64 | None,
+    languages: F64 | None,
+) -> I64:
     """Recent videos from the topics the engine is least sure about (the highest Thompson
     draws among topics not already known to hook the viewer; with no draws, topics the viewer
     has shown no interest in, by popularity): of each, the unseen ones that promise the most
@@ -412,11 +452,17 @@ def explore(
     per_topic = max(1, quota // len(chosen))
     recents = [ctx.catalog.by_topic.newest(int(t), ctx.now, RECENT_PER_TOPIC) for t in chosen]
     if ctx.config.sources.explore_pick == "best":
-        return _best_each(ctx, state, recents, per_topic)
+        return _best_each(ctx, state, recents, per_topic, languages)
     return _choose_each(recents, per_topic, rng)
 
 
-def _best_each(ctx: SourceContext, state: UserState, populations: list[I64], size: int) -> I64:
+def _best_each(
+    ctx: SourceContext,
+    state: UserState,
+    populations: list[I64],
+    size: int,
+    languages: F64 | None,
+) -> I64:
     """The ``size`` unseen videos of each population with the highest :func:`watch_prior`
     (plus the viewer's :func:`language_weight` of their language): the :data:`DEBUT_PROBES`
     best new creators' uploads where it has any (and the config owes new creators a share),
@@ -434,19 +480,26 @@ def _best_each(ctx: SourceContext, state: UserState, populations: list[I64], siz
     viewers the feed is still learning, at no cost in watch beyond noise (re-fitted personas,
     seed 0: 472.7 -> 475.2 s per session). engine/sim/README.md has the figures.
     """
-    best = []
-    languages = language_weight(ctx, state)
     probes = DEBUT_PROBES if ctx.config.rerank.debut_share > 0 else 0
-    for ids in populations:
-        unseen = _unseen(ids, state)
-        if len(unseen) == 0:
-            continue
-        prior = watch_prior(ctx, unseen) + _language_term(ctx, languages, unseen)
-        new = ctx.pools.new_creators(unseen, ctx.now)
-        debut = _top(prior, np.flatnonzero(new), probes)
-        best.append(
-            unseen[np.concatenate([debut, _top(prior, np.flatnonzero(~new), size - len(debut))])]
-        )
+    # Every population's unseen videos in a row, weighed in one pass; each is then cut alone.
+    everyone = np.concatenate(populations).astype(np.int64, copy=False)
+    kept = ~state.seen.mask(everyone)
+    unseen_all = everyone[kept]
+    prior_all = watch_prior(ctx, unseen_all) + _language_term(ctx, languages, unseen_all)
+    new_all = ctx.pools.new_creators(unseen_all, ctx.now)
+    # Where each population's unseen videos end in the row.
+    counted = np.concatenate(([0], np.cumsum(kept, dtype=np.int64)))
+    ends = counted[np.cumsum([len(ids) for ids in populations])]
+    best = []
+    start = 0
+    for end in ends.tolist():
+        if end > start:
+            unseen, prior = unseen_all[start:end], prior_all[start:end]
+            new = new_all[start:end]
+            debut = _top(prior, np.flatnonzero(new), probes)
+            rest = _top(prior, np.flatnonzero(~new), size - len(debut))
+            best.append(unseen[np.concatenate([debut, rest])])
+        start = end
     return np.concatenate(best).astype(np.int64) if best else np.zeros(0, dtype=np.int64)
 
 
@@ -536,15 +589,16 @@ def gather_many(
         None if d is None else settled(state, d, after, prior)
         for state, d in zip(states, draws, strict=True)
     ]
-    viewers = list(zip(contexts, states, rngs, draws, ranked, strict=True))
-    fresh_ = [fresh(c, s, quotas.fresh, rng, r) for c, s, rng, _, r in viewers]
-    locale_ = [locale(c, s, quotas.locale, rng) for c, s, rng, _, _ in viewers]
-    explore_ = [explore(c, s, quotas.explore, rng, d) for c, s, rng, d, _ in viewers]
-    interest_ = interest_many(ctx, states, queries, quotas.interest, ranked)
+    languages = [language_weight(ctx, state) for state in states]
+    viewers = list(zip(contexts, states, rngs, draws, ranked, languages, strict=True))
+    fresh_ = [_fresh(c, s, quotas.fresh, rng, r, w) for c, s, rng, _, r, w in viewers]
+    locale_ = [locale(c, s, quotas.locale, rng) for c, s, rng, _, _, _ in viewers]
+    explore_ = [_explore(c, s, quotas.explore, rng, d, w) for c, s, rng, d, _, w in viewers]
+    interest_ = interest_many(ctx, states, queries, quotas.interest, ranked, languages)
     # The recent positives the co-engagement sources and scores start from.
     seeds = [recent_positives(state.reactions) for state in states]
     proposed = []
-    for k, (c, state, rng, _, _) in enumerate(viewers):
+    for k, (c, state, rng, _, _, _) in enumerate(viewers):
         own: dict[str, I64] = {
             Source.BOOSTED: _unseen(c.boosted, state)[: quotas.boosted],
             Source.FOLLOW: follow(c, state, quotas.follow),

@@ -224,6 +224,7 @@ class Catalog:
         # watch_prior() by (prior_views, completion prior), and the same in by_topic's order.
         self._priors: dict[tuple[float, str], tuple[F64, F64]] = {}
         self._priors_by_topic: dict[tuple[float, str], F64] = {}
+        self._languages_by_topic: npt.NDArray[np.integer] | None = None
         self._prior_moved = self.engagement.watch()
         self.popular_by_topic = lookups.popular_by_topic
         self._popular: I64 = np.zeros(0, dtype=np.int64)
@@ -329,6 +330,14 @@ class Catalog:
             grouped = self._priors_by_topic[key] = prior[self.by_topic.ids]
         bounds = self.by_topic.bounds
         return grouped[int(bounds[topic]) : int(bounds[topic + 1])]
+
+    def topic_languages(self, topic: int) -> npt.NDArray[np.integer]:
+        """The language of each video of one topic, in ``by_topic[topic]``'s order (a slice of
+        a copy made once: languages never change). Read it, never write to it."""
+        if self._languages_by_topic is None:
+            self._languages_by_topic = self.world.videos.language[self.by_topic.ids]
+        bounds = self.by_topic.bounds
+        return self._languages_by_topic[int(bounds[topic]) : int(bounds[topic + 1])]
 
     def most_completed(self, prior_views: float, n: int) -> I64:
         """The ``n`` videos with the best smoothed completion rate, best first (cached)."""

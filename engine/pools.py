@@ -46,6 +46,7 @@ class PoolView:
     testing_published: F64
     testing_debut: F64  # when each one's creator first published
     testing_topic: I64  # each one's topic (as indices: gathering by int16 ids costs 5x more)
+    testing_language: I64  # each one's language (the same)
     started: I64  # as TestPools.started() (published or not yet)
     started_published: F64
     window_s: float
@@ -222,6 +223,7 @@ class TestPools:
             testing_published=published[testing],
             testing_debut=self.debut[creator[testing]],
             testing_topic=self.catalog.world.videos.topic_id[testing].astype(np.int64),
+            testing_language=self.catalog.world.videos.language[testing].astype(np.int64),
             started=started,
             started_published=published[started],
             window_s=self.window_s,

@@ -53,11 +53,15 @@ def fresh_pass(  # pragma: no cover
     promise_of: F64,
     draws: F64,
     drawn: bool,
+    language: I64,
+    language_factor: F64,
+    weighed: bool,
     ahead_limit: int,
 ) -> tuple[I64, F64, I64, I64]:
     """The fresh source's pass over the test pools for one viewer
     (:func:`engine.candidates.fresh`): the uploads open now and unseen (``pool``, sorted),
-    what each promises (``exp(watch prior)``, times the draw of its topic when ``drawn``),
+    what each promises (``exp(watch prior)``, times the draw of its topic when ``drawn``,
+    times the viewer's factor for its ``language`` when ``weighed``),
     where the new creators' ones sit in ``pool`` (less those already ``ahead``), and
     ``ahead``: the started pools' unseen published videos, at most ``ahead_limit``.
 
@@ -96,6 +100,8 @@ def fresh_pass(  # pragma: no cover
             value = promise_of[video]
             if drawn:
                 value *= draws[topic[j]]
+            if weighed:
+                value *= language_factor[language[j]]
             promise[p] = value
             started_at = debut[j]
             if started_at >= since and started_at <= now:
@@ -395,7 +401,24 @@ def warm() -> None:
     (or, the first time, compiling) its machine code happens here and not inside a pick."""
     ids = np.arange(3, dtype=np.int64)
     times = np.zeros(3, dtype=np.float64)
-    fresh_pass(ids, times, times, ids, ids, times, ids[:1], 0.0, 1.0, times, times, True, 1)
+    fresh_pass(
+        ids,
+        times,
+        times,
+        ids,
+        ids,
+        times,
+        ids[:1],
+        0.0,
+        1.0,
+        times,
+        times,
+        True,
+        ids,
+        times,
+        True,
+        1,
+    )
     draw_round(np.ones(3), np.zeros(1, dtype=np.int64), 0, np.zeros(1))
     floyd_shuffle(ids, ids, np.zeros(8, dtype=np.uint32))
     count_in_rows(np.full((1, 2), -1, dtype=np.int64), np.zeros(3, dtype=np.int64), ids)
