@@ -18,19 +18,15 @@ from __future__ import annotations
 
 import fcntl
 import os
-import struct
-import sys
 import threading
 from pathlib import Path
 
+from engine.store.holders import lock_holder
 from engine.store.permissions import PRIVATE_FILE
 
 __all__ = ["VIEWER_BYTES", "ClaimedError", "Claims", "ViewerClaimedError"]
 
 VIEWER_BYTES = 2**32  # the first byte of the viewers' range
-
-# struct flock as Linux lays it out on 64-bit machines (F_GETLK's answer names the holder).
-_FLOCK = "hhqqi4x"
 
 
 class ClaimedError(Exception):
@@ -91,7 +87,7 @@ class Claims:
                 try:
                     fcntl.lockf(lock_file.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
                 except OSError:
-                    holder = _holder(lock_file.fd, offset)
+                    holder = lock_holder(lock_file.fd, offset, 1)
                     self._close_if_unused(lock_file)
                     raise ClaimedError(holder) from None
             lock_file.holds[offset] = lock_file.holds.get(offset, 0) + 1
@@ -116,15 +112,3 @@ class Claims:
         if not lock_file.holds:
             os.close(lock_file.fd)
             del _FILES[self._key]
-
-
-def _holder(fd: int, offset: int) -> int | None:
-    """The process holding a byte, as F_GETLK reports it (None where the layout differs)."""
-    if sys.platform != "linux":
-        return None
-    try:
-        query = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0)
-        kind, _, _, _, pid = struct.unpack(_FLOCK, fcntl.fcntl(fd, fcntl.F_GETLK, query))
-    except (OSError, struct.error):
-        return None
-    return pid if kind != fcntl.F_UNLCK and pid > 0 else None

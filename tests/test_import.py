@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from engine import Engine, VirtualClock
 from seed.importers import import_world
+from tests.openers import READ, let_go, open_elsewhere, query, sidecars
 from tui.cli import main
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -266,6 +267,27 @@ def test_an_existing_world_is_kept_without_force(small_movielens: Path, tmp_path
     code, output = run("import", "movielens", str(small_movielens), "--db", str(out))
     assert code != 0 and "--force" in output
     assert out.read_bytes() == before
+
+
+def test_force_is_refused_while_another_process_reads_the_world(
+    small_movielens: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ml.db"
+    assert run("import", "movielens", str(small_movielens), "--db", str(out))[0] == 0
+    reader = open_elsewhere(out, READ)  # a Datasette, say
+    try:
+        before = out.read_bytes()
+        code, output = run("import", "movielens", str(small_movielens), "--db", str(out), "--force")
+        assert code != 0
+        assert output.startswith(f"Error: {out} is open in another process (pid {reader.pid}, `")
+        assert output.endswith("`): close it before --force\n") and output.count("\n") == 1
+        assert out.read_bytes() == before
+    finally:
+        let_go(reader)
+    code, output = run("import", "movielens", str(small_movielens), "--db", str(out), "--force")
+    assert code == 0, output
+    assert sidecars(out) == []
+    assert query(out, "PRAGMA integrity_check") == "ok"
 
 
 def test_a_bad_kuairand_label_is_refused(tmp_path: Path) -> None:

@@ -9,15 +9,17 @@ so that the commands that only read it still work.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.request import pathname2url
 
 from sqlite_utils import Database
 
-from engine.store import held
+from engine.store import held, holders
 from engine.store.schema import APPLICATION_ID, known_migrations, migrations
 
 __all__ = [
@@ -30,12 +32,14 @@ __all__ = [
     "ReadOnlyError",
     "StoreError",
     "WorldExistsError",
+    "WorldInUseError",
     "check_target",
     "connect",
     "damage_message",
     "is_damage",
     "open_database",
     "require_writable",
+    "retiring",
     "upgrade",
     "writable",
 ]
@@ -65,6 +69,10 @@ class NewerSchemaError(StoreError):
 
 
 class WorldExistsError(StoreError):
+    pass
+
+
+class WorldInUseError(StoreError):
     pass
 
 
@@ -315,7 +323,8 @@ def check_target(path: Path, *, force: bool) -> None:
 
 def _check_replaceable(path: Path) -> None:
     """--force rebuilds a world, but never silently destroys what it cannot know or must keep:
-    a damaged file, a file from a newer foryou, or a study's participants (research data)."""
+    a damaged file, a file from a newer foryou, a study's participants (research data), or a
+    file another process has open."""
     db = connect(path)
     try:
         check_intact(db, path)
@@ -331,6 +340,63 @@ def _check_replaceable(path: Path) -> None:
         ) from None
     finally:
         db.conn.close()
+    _refuse_if_open(path)  # after closing ours, which would count as open
+
+
+def _refuse_if_open(path: Path) -> None:
+    """Refuse before any work what :func:`retiring` would refuse after it (a feed left open)."""
+    conn = _take_exclusive(path)
+    if conn is not None:
+        conn.close()  # the last connection: it folds the log into the file, as any last close does
+
+
+@contextlib.contextmanager
+def retiring(path: Path) -> Iterator[None]:
+    """Hold the old world at ``path`` for the caller to rename a new file over it.
+
+    No other connection may have it open (its writes would go into the replaced file), and none
+    of its sidecar files may stay: SQLite would apply an old ``-wal`` to the new file and
+    find it damaged. Both hold until the rename, because the exclusive lock is held across it.
+
+    Raises:
+        WorldInUseError: another connection has the file open; nothing was changed.
+    """
+    conn = _take_exclusive(path)
+    if conn is None:  # a new file, or removed meanwhile: nothing to retire
+        yield
+        return
+    try:
+        # Leaving WAL mode copies the log into the old file and deletes it. MEMORY rather than
+        # DELETE: a -journal would stay beside the new file until this connection closes.
+        mode = conn.execute("PRAGMA journal_mode = MEMORY").fetchone()[0]
+        if mode != "memory":
+            raise StoreError(f"cannot replace {path}: SQLite kept its journal mode {mode!r}")
+        # Safe under the lock: every connection that maps the -shm index holds the file's lock.
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}-shm").unlink()
+        yield
+    finally:
+        conn.close()
+
+
+def _take_exclusive(path: Path) -> sqlite3.Connection | None:
+    try:
+        return holders.take(path)
+    except sqlite3.OperationalError as exc:
+        if not holders.is_busy(exc):
+            raise
+    raise WorldInUseError(_in_use_message(path))
+
+
+def _in_use_message(path: Path) -> str:
+    pid = holders.database_holder(path)
+    if pid == os.getpid():
+        return f"{path} is open in this process: close it before replacing it"
+    command = holders.command_of(pid) if pid is not None else None
+    if pid is None:  # the system does not say who
+        return f"{path} is open in another connection: close it before --force"
+    holder = f"pid {pid}, `{command}`" if command else f"pid {pid}"
+    return f"{path} is open in another process ({holder}): close it before --force"
 
 
 def open_database(

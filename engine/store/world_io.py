@@ -30,6 +30,7 @@ from engine.store.files import (
     APPLICATION_ID,
     DamagedFileError,
     check_target,
+    retiring,
     upgrade,
 )
 from engine.store.imported import ImportedHistory, write_history
@@ -80,6 +81,8 @@ def write_world(
     Raises:
         NotAWorldError: ``path`` exists and is not a foryou world (it is never touched).
         WorldExistsError: ``path`` is a foryou world and ``force`` is false.
+        WorldInUseError: another connection has the world at ``path`` open, before or after
+            the build (the old file is kept as it is, the new one removed).
         StoreError: the directory is not writable.
     """
     path = Path(path)
@@ -94,7 +97,8 @@ def write_world(
         if finish is not None:
             finish(tmp)
         os.fsync(fd)
-        os.replace(tmp, path)
+        with retiring(path):  # a feed opened during the build is refused here, not lost
+            os.replace(tmp, path)
         _fsync_directory(path.parent)
     finally:
         _remove_build_files(tmp)
