@@ -73,6 +73,7 @@ def test_group_db_reaches_every_command(
 
     assert db("--db", "other.db", *rest) == Path("other.db")
     assert db("--db", "other.db", *rest, "--db", "other.db") == Path("other.db")
+    assert db("--db", "other.db", "--db", "other.db", *rest) == Path("other.db")
     assert db(*rest, "--db", "other.db") == Path("other.db")
     assert db(*rest) == Path("foryou.db")
     monkeypatch.setenv("FORYOU_DB", "env.db")
@@ -88,6 +89,19 @@ def test_two_different_db_are_refused(path: tuple[str, ...], command: click.Comm
     assert result.output.startswith("Error: --db given twice"), result.output
     assert "a.db" in result.output and "b.db" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_two_db_on_one_side_are_refused(path: tuple[str, ...], command: click.Command) -> None:
+    """Click keeps the last of an option given twice: `foryou --db a.db --db b.db info` ran on
+    b.db without a word."""
+    rest = [*path, *required_args(command)]
+    for args in (["--db", "a.db", "--db", "b.db", *rest], [*rest, "--db", "a.db", "--db", "b.db"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code != 0
+        assert result.output.strip() == (
+            "Error: --db given twice with different files: a.db, b.db; give it once"
+        ), result.output
 
 
 def test_seed_force_rebuilds_the_file_given_before_the_command(

@@ -28,9 +28,11 @@ if TYPE_CHECKING:
 DEFAULT_DB = "foryou.db"
 
 
-def _group_db(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+def _group_db(ctx: click.Context, param: click.Parameter, values: tuple[Path, ...]) -> Path:
     """Let `foryou --db X command` reach the command: the group's --db is the default of every
-    command under it, and giving both with different files is refused rather than guessed."""
+    command under it, and giving both with different files is refused rather than guessed (so
+    is giving two on one side: click would keep the last one silently)."""
+    value = _one_db(values)
     root = ctx.find_root()
     if root is ctx or root.get_parameter_source("db_path") is not ParameterSource.COMMANDLINE:
         return value
@@ -44,12 +46,23 @@ def _group_db(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
     return group_db
 
 
-# The --db option the group and every command take (the group's value reaches them).
+def _one_db(values: tuple[Path, ...]) -> Path:
+    """The one file of a --db given once (or several times with the same file)."""
+    files = list(dict.fromkeys(os.path.abspath(v) for v in values))
+    if len(files) > 1:
+        listed = ", ".join(str(v) for v in dict.fromkeys(values))
+        raise click.ClickException(f"--db given twice with different files: {listed}; give it once")
+    return values[-1]
+
+
+# The --db option the group and every command take (the group's value reaches them). It takes
+# several values only to refuse them: a single option would keep the last without a word.
 db_option = click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=lambda: os.environ.get("FORYOU_DB", DEFAULT_DB),
+    multiple=True,
+    default=lambda: (os.environ.get("FORYOU_DB", DEFAULT_DB),),
     show_default=f"$FORYOU_DB or {DEFAULT_DB}",
     callback=_group_db,
     help="The world's SQLite file (before or after the command).",
