@@ -312,6 +312,21 @@ def test_a_world_in_a_read_only_folder_really_opens(used_world: Path) -> None:
             folder.chmod(0o755)
 
 
+def test_a_damage_report_names_the_problem_not_sqlites_heading() -> None:
+    """quick_check heads its report with "*** in database main ***"; the line after it is what
+    a person can act on (QA met "is damaged (*** in database main ***)")."""
+    from engine.store.files import _quick_check_problem
+
+    class Reported:
+        def execute(self, sql: str) -> Reported:
+            return self
+
+        def fetchall(self) -> list[tuple[str]]:
+            return [("*** in database main ***\nPage 79 is never used",)]
+
+    assert _quick_check_problem(Reported()) == "Page 79 is never used"  # type: ignore[arg-type]
+
+
 def test_a_damaged_array_chunk_names_the_file(used_world: Path, tmp_path: Path) -> None:
     """Bytes flipped inside the stored arrays pass SQLite's own check; their checksums catch
     them before an engine reads or writes anything."""

@@ -231,7 +231,12 @@ def _quick_check_problem(db: Database) -> str | None:
         if not is_damage(exc):
             raise
         problems = [str(exc)]
-    return None if problems == ["ok"] else problems[0].splitlines()[0]
+    if problems == ["ok"]:
+        return None
+    # SQLite heads a report with "*** in database main ***": the line after it says what.
+    report = str(problems[0])
+    lines = [line for line in report.splitlines() if not line.startswith("*** in database")]
+    return lines[0] if lines else report.strip()
 
 
 class IntactCheck:
