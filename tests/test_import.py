@@ -226,6 +226,32 @@ def test_generic_csv_catalogue_and_log(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        ("user,item,timestamp,rating\nu1,10,1000,9\n", "log.csv:2: rating '9' is outside 0-5"),
+        ("user,item,timestamp,label\nu1,10,1000,7\n", "log.csv:2: label '7' is outside 0-1"),
+        ("user,item,timestamp,label\nu1,10,1000,0.5\n",
+         "log.csv:2: label '0.5' is not 1 (like) or 0 (not interested)"),
+        ("user,item,timestamp,watched_s\nu1,10,1000,-3\n",
+         "log.csv:2: watched_s '-3' is outside 0-inf"),
+    ],
+)  # fmt: skip
+def test_a_generic_log_value_out_of_its_range_is_refused(
+    tmp_path: Path, log: str, expected: str
+) -> None:
+    """A rating of 9 on the documented 0-5 scale became a like, a label of 7 too, and a
+    negative watch was clamped to 0, all without a word."""
+    items = tmp_path / "items.csv"
+    items.write_text("id,topic\n10,Cooking\n")
+    (tmp_path / "log.csv").write_text(log)
+    out = tmp_path / "g.db"
+    code, output = run("import", "csv", str(items), "--log", str(tmp_path / "log.csv"), "--db",
+                       str(out))  # fmt: skip
+    assert (code, output) == (1, f"Error: {expected}\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
         ("movies.csv", "movieId,name,genres\n1,x,Comedy\n", "movies.csv:1: missing column title"),
@@ -236,6 +262,8 @@ def test_generic_csv_catalogue_and_log(tmp_path: Path) -> None:
         ("movies.csv", b"movieId,title,genres\n1,Caf\xe9,Comedy\n", "movies.csv:2: not UTF-8"),
         ("ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,1\n1,1,four,2\n",
          "ratings.csv:3: rating 'four' is not a number"),
+        ("ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,1\n1,1,9,2\n",
+         "ratings.csv:3: rating '9' is outside 0-5"),
         ("ratings.csv", "userId,movieId,rating,timestamp\n1,99,4.0,1\n",
          "ratings.csv:2: movieId 99 is not in movies.csv"),
         ("ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0\n",

@@ -52,15 +52,23 @@ def read_generic(items: Path, log_file: Path | None) -> tuple[Catalogue, Log]:
         item[row] = index[key]
     user_keys, user = np.unique(np.array(log.text("user")), return_inverse=True)
 
-    def optional(column: str) -> np.ndarray | None:
-        return log.numbers(column, blank=np.nan) if log.has(column) else None
+    def optional(column: str, within: tuple[float, float]) -> np.ndarray | None:
+        # Out of range is a mistake in the file, not a value to clamp: a rating of 9 on a
+        # 0-5 scale would have become a like without a word.
+        return log.numbers(column, blank=np.nan, within=within) if log.has(column) else None
 
+    label = optional("label", (0.0, 1.0))
+    if label is not None:
+        halves = np.flatnonzero((label != 0) & (label != 1) & ~np.isnan(label))
+        if halves.size:
+            cell = log.text("label")[halves[0]]
+            raise log.fail(int(halves[0]), f"label {cell!r} is not 1 (like) or 0 (not interested)")
     return catalogue, Log(
         user_key=[str(k) for k in user_keys.tolist()],
         user=user.astype(np.int64),
         item=item,
         unix=log.numbers("timestamp"),
-        rating=optional("rating"),
-        label=optional("label"),
-        watched_s=optional("watched_s"),
+        rating=optional("rating", (0.0, 5.0)),
+        label=label,
+        watched_s=optional("watched_s", (0.0, np.inf)),
     )

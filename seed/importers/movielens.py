@@ -59,10 +59,7 @@ def read_movielens(folder: Path) -> tuple[Catalogue, Log]:
     ratings = read_table(folder / "ratings.csv", ("userId", "movieId", "rating", "timestamp"))
     users = ratings.integers("userId")
     user_keys, user_index = np.unique(users, return_inverse=True)
-    rating = ratings.numbers("rating")
-    bad = np.flatnonzero((rating < 0) | (rating > 5))
-    if bad.size:
-        raise ratings.fail(int(bad[0]), f"rating {rating[bad[0]]} is outside 0-5")
+    rating = ratings.numbers("rating", within=(0.0, 5.0))
     log = Log(
         user_key=[str(k) for k in user_keys.tolist()],
         user=user_index.astype(np.int64),

@@ -46,11 +46,19 @@ class Table:
     def has(self, column: str) -> bool:
         return column in self.header
 
-    def numbers(self, column: str, *, kind: str = "number", blank: float | None = None) -> F64:
-        """A column as floats; ``blank`` (if given) stands for an empty cell.
+    def numbers(
+        self,
+        column: str,
+        *,
+        kind: str = "number",
+        blank: float | None = None,
+        within: tuple[float, float] | None = None,
+    ) -> F64:
+        """A column as floats; ``blank`` (if given) stands for an empty cell; ``within``: the
+        range (inclusive) every value must lie in.
 
         Raises:
-            ImportFileError: a cell is not a number (naming its line).
+            ImportFileError: a cell is not a number or lies outside ``within`` (naming its line).
         """
         values = np.empty(len(self.rows), dtype=np.float64)
         for i, cell in enumerate(self.text(column)):
@@ -63,6 +71,9 @@ class Table:
                 raise self.fail(i, f"{column} {cell!r} is not a {kind}") from None
             if not np.isfinite(values[i]):
                 raise self.fail(i, f"{column} {cell!r} is not a finite {kind}")
+            if within is not None and not within[0] <= values[i] <= within[1]:
+                low, high = (f"{bound:g}" for bound in within)
+                raise self.fail(i, f"{column} {cell!r} is outside {low}-{high}")
         return values
 
     def integers(self, column: str) -> I64:
