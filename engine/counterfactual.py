@@ -168,6 +168,12 @@ def outcomes_of(
     return result
 
 
+NOTHING_TO_WEIGH = (
+    "no watched impressions with a logged propensity to evaluate (imported viewings have "
+    "none: log some with the feed, recommend or simulate)"
+)
+
+
 def estimate_from_logs(
     path: str | Path,
     config: Config,
@@ -206,6 +212,10 @@ def estimate_from_logs(
         wanted = set(timeline.session_ids() if sessions is None else sessions)
         by_seed = _sessions_by_logged_seed(timeline, wanted, config.seed)
     logged = sum(1 for i in impressions if i["session_id"] in wanted and not is_revisit(i))
+    # Said before re-living the file, which can take minutes (an imported log's viewings have
+    # no propensity: nothing of theirs can be weighed).
+    if not any(i["propensity"] for i in impressions if i["session_id"] in wanted):
+        raise ValueError(NOTHING_TO_WEIGH)
     picks = [
         p
         for seed, group in sorted(by_seed.items())
@@ -219,7 +229,7 @@ def estimate_from_logs(
         if p.impression_id in observed and p.logged_propensity
     ]
     if not picks:
-        raise ValueError("no watched impressions with a logged propensity to evaluate")
+        raise ValueError(NOTHING_TO_WEIGH)
     topic = world.videos.topic_id.astype(np.int64)
     n_topics = len(world.topics)
     wanted_methods = list(methods or ("IPS", "SNIPS", "DR"))

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from click.testing import CliRunner
@@ -220,6 +221,24 @@ def test_generic_csv_catalogue_and_log(tmp_path: Path) -> None:
     import_world("csv", items, tmp_path / "h.db", log=log, history_until=1.0)
     kinds = rows(tmp_path / "h.db", "SELECT kind, watched_s FROM events ORDER BY id")
     assert kinds == [("like", None), ("complete", 30.0), ("not_interested", None), ("skip", 2.0)]
+
+
+def test_evaluate_on_a_log_with_no_propensity_says_so_at_once(tmp_path: Path) -> None:
+    """An imported log has no propensities: evaluate re-lived all of it (minutes on MovieLens)
+    before saying there was nothing to weigh."""
+    items = tmp_path / "items.csv"
+    items.write_text("id,topic\n10,Cooking\n11,Gaming\n")
+    log = tmp_path / "log.csv"
+    log.write_text("user,item,timestamp,rating\nu1,10,1000,5\nu1,11,2000,1\n")
+    out = tmp_path / "g.db"
+    assert run("import", "csv", str(items), "--log", str(log), "--db", str(out))[0] == 0
+    config = tmp_path / "c.toml"
+    config.write_text('name = "c"\n')
+    with mock.patch("engine.counterfactual.relive", side_effect=AssertionError("re-lived")):
+        code, output = run("--db", str(out), "evaluate", "--config", str(config))
+    assert code == 1
+    assert output.startswith("Error: no watched impressions with a logged propensity"), output
+    assert len(output.strip().splitlines()) == 1
 
 
 # -- refusals ---------------------------------------------------------------------------------
