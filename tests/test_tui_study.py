@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from engine import VirtualClock
 from engine.study import open_bundle
-from tests.studykit import STUDY, make_bundle
+from tests.studykit import STUDY, heatable_videos, make_bundle
 from tests.test_tui_tmux import Terminal, foryou_command
 from tests.tuikit import rows, screen_text
 from tui.cli import main
@@ -31,6 +31,7 @@ from tui.screens.study_feed import StudyFeedScreen
 from tui.screens.study_questionnaire import QuestionnaireScreen
 from tui.screens.why import WhyScreen
 from tui.study_app import StudyApp, make_study_app
+from tui.widgets.xray_panel import SLATE_ROWS, XRayPanel
 
 SIZE = (80, 24)
 # Condition names nobody would write on a screen by chance; the heated one keeps its config
@@ -348,6 +349,13 @@ def boosted_in_log(bundle: Path, impression_id: int) -> dict[str, Any] | None:
     return boost
 
 
+def finalist_scores(panel: XRayPanel) -> list[float]:
+    """The scores the x-ray's "Top scored" rows show, in rank order (the whole panel, scrolled
+    or not)."""
+    text = "\n".join(str(w.content) for w in panel.query(Static))
+    return [float(m.group(1)) for m in re.finditer(r"^\s+#\d+\s+(-?[\d.]+) ", text, re.M)]
+
+
 async def to_a_heated_video(run: Run, bundle: Path) -> None:
     """Move on until the video on screen is one the study heats (by the log)."""
     for _ in range(7):
@@ -388,7 +396,17 @@ async def test_heating_is_shown_only_where_the_condition_discloses_it(
         why_whole = "\n".join(str(w.content) for w in app.screen.query(Static))  # scrolled too
         await run.press("escape", "x")
         xray_text = run.seen[-1]
+        shown = finalist_scores(app.screen.query_one(XRayPanel))
     told = [feed_text, why_text, xray_text]
+    logged_scores = [row["score"] for row in logged["slate"]]
+    heated = [row["video_id"] in heatable_videos(world_path) for row in logged["slate"]]
+    assert sum(heated) >= 2, "the pick and another heated finalist"  # else nothing is tested
+    assert len(shown) == min(len(logged_scores), SLATE_ROWS)
+    for score, truth, is_heated in zip(shown, logged_scores, heated, strict=False):
+        if disclosed or not is_heated:
+            assert score == pytest.approx(truth, abs=0.006)  # as logged, to its two decimals
+        else:  # every heated finalist, not the pick only, is told without its ×40
+            assert score < truth / 10
     if disclosed:
         assert "BOOSTED" in why_text and "from a boost (heating)" in feed_text
         assert "boosted" in xray_text

@@ -13,13 +13,12 @@ Threading is :class:`FeedSession`'s: the feed's engine and connection stay on th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
 
 from engine import Recommendation
-from engine.heating import STUDY_BOOSTER
 from engine.sources import CODE, Source
 from engine.study import Feed
 from tui.screens.why import adjustment_steps
@@ -35,25 +34,25 @@ def untold_source(source: str) -> str:
     return HEATING_TOLD_AS if source == Source.BOOSTED else source
 
 
-def conceal_heating(recommendation: Recommendation) -> Recommendation:
+def conceal_heating(recommendation: Recommendation, heated: Mapping[int, float]) -> Recommendation:
     """The recommendation as a participant who is not told about the study's heating sees it.
 
     The study's boost, the "boosted" candidate source (in the pick's sources, the funnel and
-    the slate), the boost multiplier and its share of the score are left out (the score told
-    is the one the why screen's steps come to without the boost, so no unexplained jump gives
-    it away); a video credited to the boosted source
-    is credited to the next source that proposed it. An operator boost (not the study's) is
-    always disclosed, so its video's recommendation is returned as it is.
+    the slate), the boost multiplier and its share of every score are left out: the pick's
+    score told is the one the why screen's steps come to without the boost, and each heated
+    finalist's is its score divided by its weight, so neither an unexplained jump nor a
+    finalist scored a thousand times its neighbours gives the heating away. A video credited
+    to the boosted source is credited to the next source that proposed it. (A study's engine
+    applies no operator boost, so every boost here is the study's.)
 
     Args:
         recommendation: As the engine served it.
+        heated: The condition's heated videos and their boost weights (:attr:`Feed.heated`).
 
     Returns:
         A copy to show; the stored receipt is not touched.
     """
     receipt = recommendation.receipt
-    if receipt.boost is not None and receipt.boost.get("by") != STUDY_BOOSTER:
-        return recommendation
     others = [s for s in receipt.sources if s != Source.BOOSTED]
     credited = min(others, key=lambda s: CODE.get(s, len(CODE))) if others else HEATING_TOLD_AS
     source = credited if receipt.source == Source.BOOSTED else receipt.source
@@ -66,7 +65,9 @@ def conceal_heating(recommendation: Recommendation) -> Recommendation:
         {
             **row,
             "source": untold_source(str(row["source"])),
-            "score": unboosted if row["video_id"] == receipt.video_id else row["score"],
+            "score": unboosted
+            if row["video_id"] == receipt.video_id
+            else unheated_score(row, heated),
         }
         for row in receipt.slate
     ]
@@ -84,6 +85,16 @@ def conceal_heating(recommendation: Recommendation) -> Recommendation:
         score=unboosted,
     )
     return recommendation.retold(source, told)
+
+
+def unheated_score(row: Mapping[str, Any], heated: Mapping[int, float]) -> float:
+    """A finalist's score without the study's boost.
+
+    A boost multiplies the final score (after raising it to ``BOOST_FLOOR``; the re-rank's
+    penalty multiplies after it), so dividing by the weight takes out all of it. The slate
+    keeps no score from before the floor: a finalist it raised is told at the floor.
+    """
+    return float(row["score"]) / heated.get(int(row["video_id"]), 1.0)
 
 
 class StudyFeedSession(FeedSession):
@@ -106,7 +117,7 @@ class StudyFeedSession(FeedSession):
         """See :meth:`FeedSession.forward`; the recommendation is told as the condition says."""
         recommendation = super().forward()
         if self.conceals_heating:
-            recommendation = conceal_heating(recommendation)
+            recommendation = conceal_heating(recommendation, self.feed.heated)
             self.history[self.index] = recommendation
         return recommendation
 

@@ -32,6 +32,7 @@ from engine.api import Engine
 from engine.clock import Clock, WallClock
 from engine.config import Config
 from engine.heating import condition_boosts
+from engine.pipeline import Boost
 from engine.store import Store
 from engine.store.forget import (
     FileInUseError,
@@ -274,15 +275,18 @@ class StudyBundle:
         # Claimed: a run still open is one whose process died; it ends where its activity did.
         self._log.close_dead_runs(int(row["id"]))
         reading = FirstReading(clock or WallClock(float(self.store.meta()["epoch_unix"])))
+        heating = condition_boosts(msgspec.to_builtins(condition.boost))
         engine = Engine.open(
             self.path,
             condition.config,
             clock=reading,
             condition=condition.name,
-            boosts=condition_boosts(msgspec.to_builtins(condition.boost)),
+            boosts=heating,
         )
         try:
-            return self._start_run(engine, row, condition, reading, interests, language, country)
+            return self._start_run(
+                engine, row, condition, heating, reading, interests, language, country
+            )
         except BaseException:
             engine.close()
             raise
@@ -292,6 +296,7 @@ class StudyBundle:
         engine: Engine,
         row: Mapping[str, Any],
         condition: Condition,
+        heating: list[Boost],
         reading: FirstReading,
         interests: list[str] | tuple[str, ...],
         language: str,
@@ -318,6 +323,7 @@ class StudyBundle:
             length=self.study.session,
             controls=condition.controls,
             boost_disclosed=None if condition.boost is None else condition.boost.disclosed,
+            heated={boost.video_id: boost.weight for boost in heating},
             earlier_s=log.feed_seconds(participant_id),
         )
 

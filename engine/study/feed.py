@@ -10,6 +10,7 @@ shared state is stored with it, which exact replay needs.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,11 +74,15 @@ class Feed:
         controls: tuple[str, ...],
         boost_disclosed: bool | None,
         earlier_s: float,
+        heated: Mapping[int, float] | None = None,
     ) -> None:
         self.engine = engine
         self.user_id = user_id
         self.controls = controls
         self.boost_disclosed = boost_disclosed
+        # The condition's heated videos and their weights: what an interface that does not
+        # disclose the heating must take out of every score it shows, not the pick's only.
+        self.heated: Mapping[int, float] = dict(heated or {})
         self.length = length
         self._log = StudyLog(engine.store.db)  # the engine's connection: same thread
         self._participant_id = participant_id
