@@ -169,6 +169,7 @@ class Engine:
         condition: str | None = None,
         policy: object = None,
         boosts: Iterable[Boost] = (),
+        operator_boosts: bool = True,
     ) -> Engine:
         """Open a world file.
 
@@ -184,6 +185,8 @@ class Engine:
                 name, ``"file.py:Class"`` or a :class:`PolicySpec`; default the config's.
             boosts: boosts applied by this engine only, never written (study heating,
                 :func:`engine.heating.condition_boosts`).
+            operator_boosts: apply the file's boosts table (False: a study condition's engine,
+                whose only heating is its own ``boosts``).
 
         Raises:
             StoreError: the file is missing, foreign or from a newer foryou.
@@ -205,6 +208,7 @@ class Engine:
                 condition=condition,
                 policy=chosen,
                 boosts=boosts,
+                start=FileStart(store, operator_boosts=operator_boosts),
             )
         except BaseException:
             try:

@@ -114,7 +114,10 @@ class Replay:
                 config,
                 clock=clock,
                 recorder=MemoryRecorder.over(store),
-                start=FileStart(store, activity=False),
+                # A study feed never applied the boosts table (Engine.open's operator_boosts).
+                start=FileStart(
+                    store, activity=False, operator_boosts=StudyLog(store.db).study() is None
+                ),
                 policy=policy,
             )
         except BaseException:

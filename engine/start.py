@@ -59,11 +59,16 @@ class FileStart:
     Args:
         activity: False to see no recorded activity (no live counters, pool rows or recent
             events): the world as built, with its operator boosts.
+        operator_boosts: False to see no boosts table: a study feed applies its condition's
+            heating only, or an operator's ``foryou boost`` would heat every condition.
     """
 
-    def __init__(self, store: Store, *, activity: bool = True) -> None:
+    def __init__(
+        self, store: Store, *, activity: bool = True, operator_boosts: bool = True
+    ) -> None:
         self.store = store
         self.activity = activity
+        self.operator_boosts = operator_boosts
 
     def live_stats(self) -> list[tuple[Any, ...]]:
         return self.store.live_stats() if self.activity else []
@@ -72,7 +77,7 @@ class FileStart:
         return self.store.pools() if self.activity else []
 
     def boosts(self) -> list[dict[str, Any]]:
-        return self.store.boosts()
+        return self.store.boosts() if self.operator_boosts else []
 
     def recent_events(self, since_world_t: float) -> list[tuple[float, int, str]]:
         return self.store.recent_events(since_world_t) if self.activity else []

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli_options import db_option, policy_option, require_terminal, user_errors
+from tui.cli_options import (
+    STUDY_RUN,
+    db_option,
+    policy_option,
+    refuse_study_bundle,
+    require_terminal,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from engine.policy import PolicySpec
@@ -139,6 +146,11 @@ def feed(
     from engine.claims import ViewerClaimedError
     from tui.app import make_app
 
+    refuse_study_bundle(
+        db_path,
+        "the plain feed would show its participants and record outside the study",
+        STUDY_RUN,
+    )
     autopilot = None
     if persona is not None:
         from tui.autopilot import AutopilotSettings  # loads the simulator: only when asked

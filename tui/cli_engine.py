@@ -19,7 +19,13 @@ from engine import Engine, Receipt
 from engine.config import effective_toml, load_config
 from engine.policy import PolicySpec
 from engine.text import printable
-from tui.cli_options import config_option, db_option, policy_option, user_errors
+from tui.cli_options import (
+    config_option,
+    db_option,
+    policy_option,
+    refuse_study_bundle,
+    user_errors,
+)
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -83,6 +89,12 @@ def recommend(
     policy: PolicySpec | None,
 ) -> None:
     """Print a viewer's next picks with their receipts (served, not seen)."""
+    if create or not dry_run:
+        refuse_study_bundle(
+            db_path,
+            "recommend would record its picks (and --create a viewer) outside the study",
+            "look with --dry-run and without --create",
+        )
     console = Console()
     log = not dry_run
     with user_errors(), Engine.open(db_path, config_path, log=log, policy=policy) as eng:
@@ -160,6 +172,11 @@ def world_time(text: str, now_world: float, epoch_unix: float) -> float:
 @click.option("--by", "by", default="operator", show_default=True, help="Who boosts.")
 def boost(db_path: Path, video_id: int, weight: float, until: str, reason: str, by: str) -> None:
     """Boost ("heat") a video; unlike TikTok's, every boost is disclosed in the receipt."""
+    refuse_study_bundle(
+        db_path,
+        "a study's feeds apply no operator boost (heating belongs to one condition)",
+        "heat a condition with `boost = { videos = [...] }` in the study file",
+    )
     with user_errors(), Engine.open(db_path) as eng:
         now, epoch_unix = eng.now, eng.catalog.world.epoch_unix
         end = world_time(until, now, epoch_unix)

@@ -8,6 +8,7 @@ group back. It loads no Textual (~0.3 s): the commands that open an app import i
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -137,6 +138,44 @@ def parse_policy(text: str | None, params: Path | None) -> PolicySpec | None:
     except PolicyError as error:
         raise click.ClickException(str(error)) from None
     return spec
+
+
+# What to say instead, in the refusals below: a participant goes through the study's own flow.
+STUDY_RUN = "run a participant with `foryou study run --participant ID`"
+
+
+def refuse_study_bundle(db_path: Path, doing: str, instead: str) -> None:
+    """Refuse, before anything is written or shown, a command meant for plain worlds on a study
+    bundle: its participants are seen and recorded only through `foryou study run`, and its
+    analysis (export, replay, evaluate) must find only what the study did.
+
+    Args:
+        db_path: The command's file.
+        doing: What the command would do to the bundle, e.g. "`foryou boost` would heat every
+            condition".
+        instead: What to do instead; a world of one's own, built like the bundle's, is added.
+
+    Raises:
+        click.ClickException: the file is a study bundle (one line, exit status 1).
+    """
+    from engine.store.study_log import bundle_study
+
+    study = bundle_study(db_path)
+    if study is None:
+        return
+    raise click.ClickException(
+        f"{db_path} is the bundle of study {study['name']!r}: {doing}; {instead}, or use a "
+        f"world of your own ({own_world(study)})"
+    )
+
+
+def own_world(study: dict[str, object]) -> str:
+    """The `foryou seed` command that builds a study's world into a file of its own."""
+    world = json.loads(str(study["resolved"]))["world"]
+    creators = f" --creators {world['creators']}" if world.get("creators") else ""
+    return (
+        f"`foryou seed --videos {world['videos']}{creators} --seed {world['seed']} --db world.db`"
+    )
 
 
 @contextmanager

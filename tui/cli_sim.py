@@ -19,7 +19,13 @@ from engine.sim.backends import BackendError
 from engine.sim.baselines import resolve_arm, resolve_arms, with_references
 from engine.sim.experiment import DEFAULT_SHARD_SIZE, Experiment, RunSpec, run_experiment
 from engine.sim.runner import Arm
-from tui.cli_options import db_option, policy_option, policy_params_option, user_errors
+from tui.cli_options import (
+    db_option,
+    policy_option,
+    policy_params_option,
+    refuse_study_bundle,
+    user_errors,
+)
 
 if TYPE_CHECKING:  # scipy.stats, matplotlib and rich load only when a command runs
     from engine.policy import PolicySpec
@@ -156,6 +162,14 @@ def _after_ctrl_c(error: BaseException | None) -> bool:
     return False
 
 
+def refuse_logging_into_a_bundle(db_path: Path, instead: str) -> None:
+    """Simulated viewers logged into a study bundle would sit beside its participants in every
+    export and estimate: a logged run is refused there."""
+    refuse_study_bundle(
+        db_path, "a logged simulation would write simulated viewers into it", instead
+    )
+
+
 def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
     from engine.sim.snapshot import shared_world
     from engine.store.files import require_writable
@@ -204,6 +218,8 @@ def simulate(
     from engine.sim.comparison import compare as compare_runs
 
     _check_size(users, sessions)
+    if not no_log:
+        refuse_logging_into_a_bundle(db_path, "add --no-log")
     with _sim_errors():
         arm = resolve_arm(config_spec)
         if policy is not None:  # the policy picks, with the config's numbers
@@ -297,6 +313,8 @@ def compare(
     from engine.sim.report import write_report
 
     _check_size(users, sessions, seeds)
+    if log:
+        refuse_logging_into_a_bundle(db_path, "leave out --log")
     if primary not in METRICS:
         raise click.ClickException(
             f"--primary must be one of {', '.join(METRICS)}; got {primary!r}"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli_options import db_option, require_terminal, user_errors
+from tui.cli_options import STUDY_RUN, db_option, refuse_study_bundle, require_terminal, user_errors
 
 if TYPE_CHECKING:
     from tui.tour import ChapterLog
@@ -47,6 +47,9 @@ def tour(db_path: Path, pace_s: float, autopilot: bool) -> None:
     """
     from tui.tour_app import make_tour_app
 
+    refuse_study_bundle(
+        db_path, "the tour would add its viewer and an operator boost to it", STUDY_RUN
+    )
     with user_errors():
         app = make_tour_app(db_path, autopilot=autopilot, pace_s=pace_s)
     require_terminal(app.engine.close)

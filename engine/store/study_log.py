@@ -9,11 +9,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from engine.store.files import DatabaseError, connect, inspect_file
+
 _ON_SCREEN = "(seen_start IS NOT NULL OR seen_end IS NOT NULL)"
+
+
+def bundle_study(path: Path) -> dict[str, Any] | None:
+    """The study a file holds (its ``studies`` row), None for a plain world.
+
+    Read before a command opens the file, without writing to it, so that a command meant for
+    plain worlds can refuse a study bundle before anything is written. A file the command's
+    own opening will refuse (missing, foreign, damaged) is left to it: None.
+    """
+    if inspect_file(path) != "foryou":
+        return None
+    try:
+        db = connect(path, read_only=True)
+    except DatabaseError:
+        return None
+    try:
+        return StudyLog(db).study()
+    except DatabaseError:
+        return None
+    finally:
+        db.conn.close()
 
 
 class StudyLog:

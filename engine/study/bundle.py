@@ -276,12 +276,15 @@ class StudyBundle:
         self._log.close_dead_runs(int(row["id"]))
         reading = FirstReading(clock or WallClock(float(self.store.meta()["epoch_unix"])))
         heating = condition_boosts(msgspec.to_builtins(condition.boost))
+        # The condition's heating is its only one: the file's boosts table would heat every
+        # condition alike (README, "Studies").
         engine = Engine.open(
             self.path,
             condition.config,
             clock=reading,
             condition=condition.name,
             boosts=heating,
+            operator_boosts=False,
         )
         try:
             return self._start_run(
