@@ -5,8 +5,10 @@ and seen times, ``events``, ``answers``, the world's tables, ...), plus ``receip
 (impression id and the receipt JSON, kept out of ``impressions`` so it stays light) and a
 codebook describing every exported column, in the same format and as ``codebook.md``. The
 world's array cache is not exported: its rows are. Parquet needs pyarrow, an optional extra.
-Files are written under a temporary name and renamed, so a failed export leaves none half
-written; they are readable by their owner only (0600, and 0700 for a folder the export creates).
+Files are written into a scratch folder beside the destination and moved there only once all
+are written (:mod:`engine.folders`), so a failed or interrupted export leaves none behind and
+an earlier export it replaces (``force``) stays whole until then; they are readable by their
+owner only (0600, and 0700 for a folder the export creates).
 
 CSV files get opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-`` or ``@``
 as a formula (OWASP's "CSV injection"): a participant's comment or answer could then compute,
@@ -19,15 +21,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from engine.codebook import TABLES
+from engine.folders import move_files, scratch_folder
 from engine.store import Store
-from engine.store.permissions import create_private, private_dir
+from engine.store.permissions import create_private
 from engine.store.study_log import StudyLog
 from engine.store.tables import batches, column_types, exportable_tables
 from engine.study.definition import Item, Study
@@ -85,6 +87,10 @@ def export_tables(
 ) -> dict[str, int]:
     """Write every table of a foryou file into ``out_dir`` (created if missing).
 
+    The files are written into a scratch folder beside ``out_dir`` and moved in only once all
+    are written: an export that fails or is interrupted leaves no folder that looks like an
+    export, and with ``force`` an earlier export stays whole until the new one replaces it.
+
     Returns:
         Rows written per exported table.
 
@@ -98,19 +104,42 @@ def export_tables(
     with Store.open(path) as store:
         plan = _plan(store)
         items = _questionnaire(store)
-        targets = [out / f"{name}.{EXTENSION[fmt]}" for name, _, _ in plan]
-        targets += [out / f"codebook.{EXTENSION[fmt]}", out / "codebook.md"]
-        existing = [t for t in targets if t.exists()]
-        if existing and not force:
-            raise ExportError(f"{existing[0]} exists; choose a new directory or pass --force")
-        private_dir(out)
-        counts = {}
-        for name, columns, rows in plan:
-            counts[name] = _write(writer, out / f"{name}.{EXTENSION[fmt]}", columns, rows())
+        if not force:
+            _refuse_earlier(out, [name for name, _, _ in plan], fmt)
+        with scratch_folder(out.parent) as scratch:
+            counts = _write_all(writer, scratch, fmt, plan, items)
+            move_files(scratch, out)
+    return counts
+
+
+def _file_names(tables: list[str], fmt: str) -> list[str]:
+    return [f"{name}.{EXTENSION[fmt]}" for name in [*tables, "codebook"]] + ["codebook.md"]
+
+
+def _refuse_earlier(out: Path, tables: list[str], fmt: str) -> None:
+    """An earlier export's file in ``out`` is never overwritten without ``force``."""
+    existing = [out / name for name in _file_names(tables, fmt) if (out / name).exists()]
+    if existing:
+        raise ExportError(f"{existing[0]} exists; choose a new directory or pass --force")
+
+
+def _write_all(
+    writer: Writer,
+    folder: Path,
+    fmt: str,
+    plan: list[tuple[str, Columns, Callable[[], Rows]]],
+    items: list[tuple[str, Item]],
+) -> dict[str, int]:
+    """Every table, then the codebook, into ``folder``; returns rows written per table."""
+    counts = {
+        name: _write(writer, folder / f"{name}.{EXTENSION[fmt]}", columns, rows())
+        for name, columns, rows in plan
+    }
     book = _codebook(plan, items)
-    _write(writer, out / f"codebook.{EXTENSION[fmt]}", _BOOK_COLUMNS, iter([book]))
+    _write(writer, folder / f"codebook.{EXTENSION[fmt]}", _BOOK_COLUMNS, iter([book]))
     book_md = _markdown(plan, items) + (f"\n{CSV_NOTE}\n" if fmt == "csv" else "")
-    _replace(out / "codebook.md", lambda tmp: tmp.write_text(book_md, encoding="utf-8"))
+    create_private(folder / "codebook.md")
+    (folder / "codebook.md").write_text(book_md, encoding="utf-8")
     return counts
 
 
@@ -222,26 +251,9 @@ def _writer(fmt: str) -> Writer:
     raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-def _replace(target: Path, write: Callable[[Path], object]) -> None:
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)  # left by a crashed export of the same process id
-    try:
-        create_private(tmp)  # participants' data: owner-only before the first byte
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _write(writer: Writer, target: Path, columns: Columns, rows: Rows) -> int:
-    count = 0
-
-    def write(tmp: Path) -> None:
-        nonlocal count
-        count = writer(tmp, columns, rows)
-
-    _replace(target, write)
-    return count
+    create_private(target)  # participants' data: owner-only before the first byte
+    return writer(target, columns, rows)
 
 
 def csv_cell(value: Any) -> Any:

@@ -197,3 +197,45 @@ def test_datasette_metadata_describes_the_study_tables(study_db: Path) -> None:
     for table in ("studies", "conditions", "participants", "answers", "feed_runs"):
         assert tables[table]["description"]
         assert tables[table]["columns"]
+
+
+def interrupt_at(monkeypatch: pytest.MonkeyPatch, table: str) -> None:
+    """Ctrl+C while the CSV writer writes ``table``: what a KeyboardInterrupt mid-export does."""
+    import engine.export
+
+    write_csv = engine.export._write_csv
+
+    def write(path: Path, columns: Any, rows: Any) -> int:
+        if path.stem == table:
+            raise KeyboardInterrupt
+        return write_csv(path, columns, rows)
+
+    monkeypatch.setattr(engine.export, "_write_csv", write)
+
+
+def test_an_interrupted_export_leaves_no_folder(
+    study_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.export import export_tables
+
+    out = tmp_path / "csv"
+    interrupt_at(monkeypatch, "events")
+    with pytest.raises(KeyboardInterrupt):
+        export_tables(study_db, out, "csv")
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # nor a scratch folder beside it
+
+
+def test_an_interrupted_forced_export_keeps_the_earlier_one_whole(
+    study_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.export import export_tables
+
+    out = tmp_path / "csv"
+    export(study_db, out, "csv")
+    before = {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in out.iterdir()}
+    interrupt_at(monkeypatch, "events")
+    with pytest.raises(KeyboardInterrupt):
+        export_tables(study_db, out, "csv", force=True)
+    assert {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["csv"]

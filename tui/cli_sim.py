@@ -549,7 +549,7 @@ def _save(out: Path | None, write: Callable[[Path], Path]) -> Path:
 
     A failure or Ctrl+C while writing leaves no folder and no half-written report behind.
     """
-    from engine.sim.report import move_files, new_folder, scratch_folder
+    from engine.folders import move_files, new_folder, scratch_folder
 
     with scratch_folder(out.parent if out else REPORTS) as scratch:
         name = write(scratch).name

@@ -5,17 +5,14 @@ only prints a table never pays for it), and are saved without a "Software" stamp
 run gives the same bytes. Numbers are formatted here once, for the report and the terminal.
 
 A run's files are written into a scratch folder and moved into place only once all of them are
-written, so a run that fails or is interrupted half-way leaves nothing half-written behind.
+written (:mod:`engine.folders`), so a run that fails or is interrupted half-way leaves nothing
+half-written behind.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +23,6 @@ from engine.sim.calibration import N_BINS, Calibration
 from engine.sim.comparison import ORACLE, ORACLE_NOTE, PLACEMENT_METRIC, Comparison
 from engine.sim.metrics import CALIBRATION, GROUPS, METRICS, lorenz
 from engine.sim.stats import CONFIDENCE, Difference
-from engine.store.permissions import PRIVATE_DIR, PRIVATE_FILE
 
 Format = Literal["md", "html"]
 CAVEATS = (
@@ -97,47 +93,6 @@ def write_metrics_json(comparison: Comparison, path: Path, extra: dict[str, Any]
     """The comparison's numbers (and ``extra``, e.g. throughput) as indented JSON."""
     data = comparison.as_dict() | extra
     path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
-# -- where the files go ---------------------------------------------------------------------
-
-
-@contextmanager
-def scratch_folder(parent: Path) -> Iterator[Path]:
-    """A new hidden folder in ``parent`` (the same disk as the files' destination, so moving
-    them is a rename), removed with whatever is still in it when the block ends."""
-    parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".foryou-", dir=parent))
-    try:
-        yield scratch
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def new_folder(base: Path) -> Path:
-    """Create ``base``, or ``base-2``, ``base-3``... when it is taken; returns the one created.
-
-    Creating (not checking) is what claims a name, so two runs never share a folder.
-    """
-    folder, n = base, 1
-    while True:
-        try:
-            folder.mkdir(parents=True, mode=PRIVATE_DIR)
-            return folder
-        except FileExistsError:
-            n += 1
-            folder = base.with_name(f"{base.name}-{n}")
-
-
-def move_files(source: Path, folder: Path) -> None:
-    """Move every file of ``source`` into ``folder`` (created if missing), replacing any file
-    of the same name there; other files in ``folder`` stay. A folder created here and the
-    files moved are readable by their owner only (made so while still in the scratch folder,
-    which ``tempfile.mkdtemp`` makes 0700)."""
-    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    for file in sorted(source.iterdir()):
-        file.chmod(PRIVATE_FILE)
-        file.replace(folder / file.name)
 
 
 # -- the document --------------------------------------------------------------------------
