@@ -402,3 +402,34 @@ def test_configs_at_every_bound_pick_finite_scores(world_template: Path, edge: s
 @given(config=bounded_configs())
 def test_any_valid_config_picks_finite_scores(world_template: Path, config: Config) -> None:
     assert_finite_picks(world_template, config)
+
+
+# -- where a command writes its files ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["offline-eval", "--plot", "/nonexistent/x.png"], "/nonexistent does not exist"),
+        (["offline-eval", "--plot", "out.txt"], "give a file name ending in .png"),
+        (["offline-eval", "--plot", "world.db/x.png"], "world.db is not a folder"),
+        (["simulate", "--users", "2", "--out", "world.db/run"], "world.db is not a folder"),
+        (["compare", "a.toml", "b.toml", "--out", "world.db/x/y"], "world.db is not a folder"),
+        (["sweep", "a.toml", "--out", "world.db/run"], "world.db is not a folder"),
+        (["export", "--out", "world.db/x"], "world.db is not a folder"),
+        (["metadata", "--out", "/nonexistent/m.json"], "/nonexistent does not exist"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(
+    world_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    from engine.store import Store
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("the command opened the world before checking its output path")
+
+    monkeypatch.setattr(Store, "open", never)
+    code, output = run("--db", str(world_path), *args)
+    assert code == 1
+    assert output.startswith("Error: ") and output.count("\n") == 1, output
+    assert message in output

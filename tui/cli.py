@@ -19,6 +19,7 @@ import click
 from tui.cli_options import (
     STUDY_RUN,
     db_option,
+    output_file,
     policy_option,
     refuse_study_bundle,
     require_terminal,
@@ -186,6 +187,7 @@ def info(db_path: Path) -> None:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=output_file(),
     help="Write here instead of standard output.",
 )
 def metadata(db_path: Path, out: Path | None) -> None:

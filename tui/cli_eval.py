@@ -20,7 +20,13 @@ from engine.config import load_config
 from engine.offpolicy import METHODS, Estimate
 from engine.policy import PolicySpec
 from engine.text import printable
-from tui.cli_options import config_path_option, db_option, policy_option, user_errors
+from tui.cli_options import (
+    config_path_option,
+    db_option,
+    output_file,
+    policy_option,
+    user_errors,
+)
 from tui.cli_study import SIMULATED_NOTE, _simulated
 
 DEFAULT_METHODS = ("IPS", "SNIPS", "DR", "DRos")
@@ -311,6 +317,7 @@ def _as_json(
     "--plot",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     default=None,
+    callback=output_file(".png"),
     help="Also draw the learning curve to this PNG.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")

@@ -70,6 +70,56 @@ db_option = click.option(
 )
 
 
+OptionCheck = Callable[[click.Context, click.Parameter, Path | None], Path | None]
+
+
+def output_file(*suffixes: str) -> OptionCheck:
+    """An option callback for a file a command writes at its end (``--plot PNG``): its folder
+    must exist and be writable, and its name end in one of ``suffixes`` (any, when none).
+
+    Checked while the arguments are parsed, so a bad path is one line before any work rather
+    than a traceback after a long run.
+    """
+
+    def check(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if suffixes and value.suffix.lower() not in suffixes:
+            raise click.ClickException(
+                f"{_name(param)} {value}: give a file name ending in {' or '.join(suffixes)}"
+            )
+        _require_writable_folder(param, value, value.parent)
+        return value
+
+    return check
+
+
+def output_folder(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """An option callback for a folder a command fills at its end (``--out DIR``, created if
+    missing): its files are written into a scratch folder beside it (:mod:`engine.folders`),
+    so the nearest existing folder above it, and the folder itself when it exists, must be
+    writable. Checked while parsing, before any work."""
+    if value is None:
+        return None
+    above = next((p for p in value.parents if p.exists()), Path("."))
+    _require_writable_folder(param, value, above)
+    if value.exists():
+        _require_writable_folder(param, value, value)
+    return value
+
+
+def _name(param: click.Parameter) -> str:
+    return param.opts[0] if param.opts else str(param.name)
+
+
+def _require_writable_folder(param: click.Parameter, value: Path, folder: Path) -> None:
+    if not folder.is_dir():
+        reason = "does not exist" if not folder.exists() else "is not a folder"
+        raise click.ClickException(f"{_name(param)} {value}: {folder} {reason}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise click.ClickException(f"{_name(param)} {value}: {folder} is not writable")
+
+
 def config_path_option(help: str) -> Callable[[FC], FC]:
     """``--config TOML`` as an optional path handed to the command as ``config_path``."""
     return click.option(

@@ -21,6 +21,7 @@ from engine.sim.experiment import DEFAULT_SHARD_SIZE, Experiment, RunSpec, run_e
 from engine.sim.runner import Arm
 from tui.cli_options import (
     db_option,
+    output_folder,
     policy_option,
     policy_params_option,
     refuse_study_bundle,
@@ -117,6 +118,7 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             "--out",
             type=click.Path(file_okay=False, path_type=Path),
             default=None,
+            callback=output_folder,
             help="Output folder [./reports/<timestamp>].",
         ),
     ]

@@ -24,6 +24,7 @@ from engine.video import Video
 from tui.cli_options import (
     config_path_option,
     db_option,
+    output_folder,
     policy_option,
     require_terminal,
     user_errors,
@@ -173,6 +174,7 @@ def study_merge(bundles: tuple[Path, ...], out_path: Path) -> None:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
+    callback=output_folder,
     help="Directory to write (created if missing).",
 )
 @click.option(
