@@ -653,10 +653,7 @@ class Engine:
             ValueError: an unknown viewer or video id.
         """
         state = self._state(user_id)
-        ids = np.asarray(list(video_ids), dtype=np.int64)
-        bad = ids[(ids < 0) | (ids >= self.catalog.n)]
-        if len(bad):
-            raise ValueError(f"unknown video {int(bad[0])}")
+        ids = self.catalog.check_videos(video_ids)
         throwaway = np.random.default_rng(
             np.random.SeedSequence(self.config.seed, spawn_key=(_pick_key(state) % 2**32, 2**31))
         )

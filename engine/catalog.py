@@ -8,7 +8,7 @@ scoring's smoothed rates and the trending source read.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from engine.retrieval import TopicIndex
 from engine.store.activity import LIVE_STAT_FIELDS
+from engine.store.ids import SQLITE_INTEGER
 from engine.world import NO_ID, World
 
 I64 = npt.NDArray[np.int64]
@@ -262,6 +263,23 @@ class Catalog:
     def check_video(self, video_id: int) -> None:
         if not 0 <= video_id < self.n:
             raise ValueError(f"unknown video id {video_id}")
+
+    def check_videos(self, video_ids: Iterable[int]) -> I64:
+        """The ids as an array, every one a video of the world.
+
+        Raises:
+            ValueError: the first unknown id (one beyond 64 bits too: numpy cannot hold it).
+        """
+        values = list(video_ids)
+        try:
+            ids = np.asarray(values, dtype=np.int64)
+        except OverflowError:
+            # Beyond 64 bits (numpy's int64 is SQLite's INTEGER): unknown, as below.
+            ids = np.array([v if v in SQLITE_INTEGER else -1 for v in values], dtype=np.int64)
+        bad = np.flatnonzero((ids < 0) | (ids >= self.n))
+        if len(bad):
+            self.check_video(values[int(bad[0])])
+        return ids
 
     def published_between(self, start: float, end: float) -> I64:
         """Ids of the videos published in (start, end], sorted: a binary search, not a scan."""

@@ -433,3 +433,41 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(
     assert code == 1
     assert output.startswith("Error: ") and output.count("\n") == 1, output
     assert message in output
+
+
+# -- ids beyond SQLite's 64-bit INTEGER ---------------------------------------------------------
+
+HUGE = 10**30
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["explain", str(HUGE)], f"unknown impression id {HUGE}"),
+        (["replay", str(HUGE)], f"unknown session {HUGE}"),
+        (["evaluate", "--config", "b.toml", "--session", str(-HUGE)], f"unknown session {-HUGE}"),
+    ],
+)
+def test_an_id_beyond_64_bits_is_an_unknown_id(
+    world_path: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "b.toml").write_text("[pick]\ntemperature = 1.0\n", encoding="utf-8")
+    before = sha1(world_path)
+    code, output = run("--db", str(world_path), *args)
+    assert (code, output) == (1, f"Error: {message}\n")
+    assert sha1(world_path) == before
+
+
+def test_the_api_refuses_ids_beyond_64_bits_as_unknown(world_path: Path) -> None:
+    with Engine.open(world_path, log=False) as eng:
+        uid = eng.new_user(name="ann")
+        video = eng.next(uid).video.id
+        with pytest.raises(ValueError, match=f"unknown user id {HUGE}"):
+            eng.record(HUGE, video, "like")
+        with pytest.raises(ValueError, match=f"unknown video id {HUGE}"):
+            eng.record(uid, HUGE, "like")
+        with pytest.raises(ValueError, match=f"unknown video id {HUGE}"):
+            eng.rank(uid, [video, HUGE])
+        with pytest.raises(ValueError, match=f"unknown impression id {-HUGE}"):
+            eng.explain(-HUGE)
+        assert len(eng.rank(uid, [video]).scores) == 1

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from engine.store.ids import row_by_id
+
 REVISIT = "revisit"  # impressions.source of a viewing the viewer went back to
 _IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's limit on bound parameters
 
@@ -113,8 +115,7 @@ class ActivityLog:
         return int(cursor.lastrowid or 0) if cursor.rowcount == 1 else None
 
     def user_row(self, user_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
-        return rows[0] if rows else None
+        return row_by_id(self.db, "SELECT * FROM users WHERE id = ?", user_id)
 
     def user_id_by_name(self, name: str) -> int | None:
         row = self.db.execute("SELECT id FROM users WHERE name = ?", [name]).fetchone()
@@ -320,8 +321,7 @@ class ActivityLog:
         return [{**r, "events": kinds[int(r["id"])]} for r in rows]
 
     def impression(self, impression_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM impressions WHERE id = ?", [impression_id]))
-        return rows[0] if rows else None
+        return row_by_id(self.db, "SELECT * FROM impressions WHERE id = ?", impression_id)
 
     def _live_events(self) -> str:
         """The events an engine's shared state is rebuilt from: all but those of a log imported

@@ -15,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from engine.store.files import DatabaseError, connect, inspect_file
+from engine.store.ids import row_by_id
 
 _ON_SCREEN = "(seen_start IS NOT NULL OR seen_end IS NOT NULL)"
 
@@ -336,5 +337,4 @@ class StudyLog:
         return float(row[0])
 
     def user_row(self, user_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
-        return rows[0] if rows else None
+        return row_by_id(self.db, "SELECT * FROM users WHERE id = ?", user_id)

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from engine.store.ids import row_by_id
+
 
 class Timeline:
     """Read-only queries over the activity (and, when present, study) tables."""
@@ -19,14 +21,12 @@ class Timeline:
 
     def session(self, session_id: int) -> dict[str, Any] | None:
         """A session with its config's name and effective TOML."""
-        rows = list(
-            self.db.query(
-                "SELECT s.*, c.name AS config_name, c.toml AS config_toml FROM sessions s "
-                "LEFT JOIN configs c ON c.id = s.config_id WHERE s.id = ?",
-                [session_id],
-            )
+        return row_by_id(
+            self.db,
+            "SELECT s.*, c.name AS config_name, c.toml AS config_toml FROM sessions s "
+            "LEFT JOIN configs c ON c.id = s.config_id WHERE s.id = ?",
+            session_id,
         )
-        return rows[0] if rows else None
 
     def session_ids(self) -> list[int]:
         return [int(r[0]) for r in self.db.execute("SELECT id FROM sessions ORDER BY id")]
