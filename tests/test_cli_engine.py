@@ -6,8 +6,10 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from engine import Engine
 from tui.cli import main
 
 
@@ -37,6 +39,36 @@ def test_recommend_unknown_viewer_and_explain_unknown_impression(world_path: Pat
     code, out = run("explain", "--db", str(world_path), "999999")
     assert code != 0
     assert out.strip() == "Error: unknown impression id 999999"
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_recommend_to_a_viewer_whose_filters_leave_nothing_is_one_line(
+    world_path: Path, dry_run: list[str]
+) -> None:
+    with Engine.open(world_path) as eng:
+        uid = eng.new_user(name="tiny")
+        eng.set_controls(uid, keyword_filters=[*"eaoiu", "#"])  # every caption has one
+    code, out = run("recommend", "--db", str(world_path), "--user", "tiny", "-n", "1", *dry_run)
+    assert (code, out) == (
+        1,
+        "Error: nothing left to recommend to tiny. Loosen your filters in the feed's "
+        "settings (,).\n",
+    )
+
+
+def test_recommend_past_the_end_of_a_tiny_imported_world_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "items.csv").write_text("id,topic\n1,x\n2,x\n3,y\n", encoding="utf-8")
+    (tmp_path / "log.csv").write_text("user,item,timestamp\nu1,1,1700000000\n", encoding="utf-8")
+    db = str(tmp_path / "mine.db")
+    code, out = run("import", "csv", "items.csv", "--log", "log.csv", "--db", db)
+    assert code == 0, out
+    code, out = run("recommend", "--db", db, "--user", "csv-u1", "-n", "3")
+    assert code == 1
+    assert out.count("funnel: proposed") == 2  # the two videos csv-u1 has not seen
+    assert out.endswith(
+        "Error: nothing left to recommend to csv-u1. Loosen your filters in "
+        "the feed's settings (,).\n"
+    )
 
 
 def test_dry_run_records_nothing(world_path: Path) -> None:

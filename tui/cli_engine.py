@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine import Engine, Receipt
+from engine import Engine, NothingToRecommendError, Receipt, Recommendation
 from engine.config import effective_toml, load_config
 from engine.policy import PolicySpec
 from engine.text import printable
@@ -105,13 +105,23 @@ def recommend(
                 raise
             uid = eng.new_user(name=user_name)
         for i in range(count):
-            rec = eng.next(uid)
+            rec = _next(eng, uid)
             v = rec.video
             heading = (
                 f"{i + 1}. video {v.id} · {v.topic_name} · @{v.creator_handle} · "
                 f"{v.duration_s:.0f} s · impression {rec.impression_id}\n   {v.caption}"
             )
             print_receipt(console, rec.receipt, heading)
+
+
+def _next(eng: Engine, uid: int) -> Recommendation:
+    """The viewer's next pick; a viewer with nothing left is told so as the feed tells them."""
+    from tui.session import nothing_left
+
+    try:
+        return eng.next(uid)
+    except NothingToRecommendError as error:
+        raise click.ClickException(nothing_left(error)) from None
 
 
 @click.command()

@@ -104,6 +104,11 @@ def interest_trails(
     }
 
 
+def nothing_left(error: NothingToRecommendError) -> str:
+    """What a viewer with nothing left to watch is told, in the feed and by `recommend`."""
+    return printable(f"{error}. Loosen your filters in the feed's settings (,).")
+
+
 @dataclass(frozen=True)
 class Controls:
     """A viewer's feed controls as the settings screen edits them."""

@@ -29,7 +29,7 @@ from tui.screens.help import FEED_KEYS, HelpEntry, HelpScreen
 from tui.screens.prompts import TextPrompt, report_prompt, scope_prompt
 from tui.screens.settings import SettingsResult, SettingsScreen
 from tui.screens.why import WhyScreen
-from tui.session import FeedSession
+from tui.session import FeedSession, nothing_left
 from tui.widgets.action_rail import ActionRail, RailState
 from tui.widgets.heart_burst import HeartBurst
 from tui.widgets.key_cap import KeyCap
@@ -183,11 +183,7 @@ class FeedScreen(Screen[None]):
         try:
             moved = move()
         except NothingToRecommendError as exc:
-            self.notify(
-                printable(f"{exc}. Loosen your filters in settings (,)."),
-                severity="error",
-                markup=False,
-            )
+            self.notify(nothing_left(exc), severity="error", markup=False)
             self._show_current()
             return
         if moved is None:
