@@ -139,6 +139,20 @@ def test_boost_is_stored_and_disclosed(world_path: Path) -> None:
     assert "unknown video" in out
 
 
+@pytest.mark.parametrize("until", ["99999999999h", "0001-01-01T00:00", "0h", "9" * 400 + "d"])
+def test_a_boost_end_out_of_range_is_refused_before_anything_is_written(
+    world_path: Path, until: str
+) -> None:
+    args = ["boost", "--db", str(world_path), "5", "--weight", "2", "--reason", "x"]
+    code, out = run(*args, "--until", until)
+    assert code == 1
+    assert out == (
+        f"Error: --until {until!r} is out of range: the boost must end after now and by "
+        "9999-12-31 23:59\n"
+    )
+    assert sqlite3.connect(world_path).execute("SELECT count(*) FROM boosts").fetchone() == (0,)
+
+
 def test_captions_are_printed_as_written_not_as_emoji_or_markup(world_path: Path) -> None:
     """A caption is file text: ":fire:" stays ":fire:" and "[red]" stays "[red]"."""
     run("recommend", "--db", str(world_path), "--user", "cy", "--create", "-n", "1")

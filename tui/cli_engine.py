@@ -6,6 +6,7 @@ opening the feed.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ from tui.cli_options import (
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# The last minute datetime can show, so a boost's end prints as a local date and time.
+LATEST_UNIX = datetime(9999, 12, 31, 23, 59).timestamp()
 
 
 def receipt_table(receipt: Receipt, title: str) -> Table:
@@ -160,7 +163,24 @@ def config_validate(path: Path) -> None:
 
 
 def world_time(text: str, now_world: float, epoch_unix: float) -> float:
-    """A boost end given as a duration from now ("90m", "24h", "3d") or an ISO date-time."""
+    """A boost end given as a duration from now ("90m", "24h", "3d") or an ISO date-time.
+
+    Checked before the boost is written: the end must come after now and be a date a person
+    can read back (its receipt and this command print it), so up to the end of year 9999.
+
+    Raises:
+        ValueError: neither form, or an end outside that range; the message names --until.
+    """
+    end = _until(text, now_world, epoch_unix)
+    if not now_world < end <= LATEST_UNIX - epoch_unix:  # also refuses nan and inf
+        raise ValueError(
+            f"--until {text!r} is out of range: the boost must end after now and by "
+            f"{datetime.fromtimestamp(LATEST_UNIX):%Y-%m-%d %H:%M}"
+        )
+    return end
+
+
+def _until(text: str, now_world: float, epoch_unix: float) -> float:
     match = _DURATION.match(text.strip())
     if match:
         return now_world + float(match[1]) * _UNIT_S[match[2]]
@@ -170,7 +190,10 @@ def world_time(text: str, now_world: float, epoch_unix: float) -> float:
         raise ValueError(
             f"--until {text!r}: give a duration like 24h or an ISO time like 2026-12-01T18:00"
         ) from None
-    return moment.timestamp() - epoch_unix
+    try:
+        return moment.timestamp() - epoch_unix
+    except (ValueError, OverflowError):  # before year 1 once in local time: out of range
+        return math.nan
 
 
 @click.command()
