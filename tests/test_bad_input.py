@@ -471,3 +471,51 @@ def test_the_api_refuses_ids_beyond_64_bits_as_unknown(world_path: Path) -> None
         with pytest.raises(ValueError, match=f"unknown impression id {-HUGE}"):
             eng.explain(-HUGE)
         assert len(eng.rank(uid, [video]).scores) == 1
+
+
+# -- float options: nan and inf ------------------------------------------------------------------
+
+
+def _commands(group: Any, ctx: Any) -> Iterator[tuple[str, Any]]:
+    import click
+
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield name, command
+        if isinstance(command, click.Group):
+            yield from ((f"{name} {n}", c) for n, c in _commands(command, ctx))
+
+
+def test_every_float_option_refuses_nan_and_inf() -> None:
+    import click
+
+    from tui.cli_options import FiniteFloat
+
+    ctx = click.Context(main)
+    floats = {
+        f"{name} {param.opts[0]}": type(param.type).__name__
+        for name, command in _commands(main, ctx)
+        for param in command.params
+        if isinstance(param.type, click.types.FloatParamType)
+    }
+    assert "tour --pace" in floats and "boost --weight" in floats
+    assert floats == dict.fromkeys(floats, FiniteFloat.__name__)
+
+
+@pytest.mark.parametrize(
+    "args",  # the refused option and its value last
+    [
+        ["tour", "--pace", "nan"],
+        ["feed", "--autopilot-pace", "nan"],
+        ["evaluate", "--config", "b.toml", "--clip", "nan"],
+        ["evaluate", "--config", "b.toml", "--clip", "inf"],
+        ["offline-eval", "--split", "nan"],
+        ["boost", "5", "--until", "1h", "--reason", "x", "--weight", "-inf"],
+    ],
+)
+def test_nan_or_inf_for_a_float_option_is_one_line(world_path: Path, args: list[str]) -> None:
+    before = sha1(world_path)
+    code, output = run("--db", str(world_path), *args)
+    option, value = args[-2:]
+    assert (code, output) == (1, f"Error: {option} {value}: give a finite number\n")
+    assert sha1(world_path) == before

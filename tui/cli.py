@@ -18,6 +18,7 @@ import click
 
 from tui.cli_options import (
     STUDY_RUN,
+    FiniteFloat,
     db_option,
     output_file,
     policy_option,
@@ -133,7 +134,7 @@ def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: boo
 @click.option(
     "--autopilot-pace",
     "pace_s",
-    type=click.FloatRange(min=0.1, max=10.0),
+    type=FiniteFloat(min=0.1, max=10.0),
     default=1.0,
     show_default=True,
     metavar="SECONDS",

@@ -21,6 +21,7 @@ from engine.config import effective_toml, load_config
 from engine.policy import PolicySpec
 from engine.text import printable
 from tui.cli_options import (
+    FiniteFloat,
     config_option,
     db_option,
     policy_option,
@@ -199,7 +200,7 @@ def _until(text: str, now_world: float, epoch_unix: float) -> float:
 @click.command()
 @db_option
 @click.argument("video_id", type=int)
-@click.option("--weight", type=float, required=True, help="Score multiplier, e.g. 3.")
+@click.option("--weight", type=FiniteFloat(), required=True, help="Score multiplier, e.g. 3.")
 @click.option("--until", "until", required=True, help="Duration (24h, 3d) or ISO time.")
 @click.option("--reason", required=True, help="Why: shown to every viewer in 'why this'.")
 @click.option("--by", "by", default="operator", show_default=True, help="Who boosts.")

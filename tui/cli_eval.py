@@ -21,6 +21,7 @@ from engine.offpolicy import METHODS, Estimate
 from engine.policy import PolicySpec
 from engine.text import printable
 from tui.cli_options import (
+    FiniteFloat,
     config_path_option,
     db_option,
     output_file,
@@ -54,7 +55,7 @@ SESSION_NOTE = (
 )
 @click.option(
     "--clip",
-    type=click.FloatRange(min=0.0, min_open=True),
+    type=FiniteFloat(min=0.0, min_open=True),
     default=None,
     help="Cap on every importance weight [no cap].",
 )
@@ -274,7 +275,7 @@ def _as_json(
 @policy_option
 @click.option(
     "--split",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    type=FiniteFloat(0.0, 1.0, min_open=True, max_open=True),
     default=0.8,
     show_default=True,
     help="Share of each viewer's impressions (in time order) the engine learns from.",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from tui.cli_options import db_option, user_errors
+from tui.cli_options import FiniteFloat, db_option, user_errors
 
 
 @click.command("import")
@@ -28,7 +28,7 @@ from tui.cli_options import db_option, user_errors
 )
 @click.option(
     "--history-until",
-    type=click.FloatRange(min=0.0, max=1.0, min_open=True),
+    type=FiniteFloat(min=0.0, max=1.0, min_open=True),
     default=0.8,
     show_default=True,
     help="Share of each viewer's log (earliest first) kept as history; the rest is held out.",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -118,6 +119,28 @@ def _require_writable_folder(param: click.Parameter, value: Path, folder: Path) 
         raise click.ClickException(f"{_name(param)} {value}: {folder} {reason}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise click.ClickException(f"{_name(param)} {value}: {folder} is not writable")
+
+
+class FiniteFloat(click.FloatRange):
+    """Every float option's type: click's FloatRange (no bounds by default) that also refuses
+    nan and inf, with a one-line error naming the option.
+
+    Every comparison with nan is false, so FloatRange lets it through its bounds, and an
+    unbounded float takes inf: either would reach the run (a pace of nan seconds, a weight
+    cap of inf) and fail there, or silently give nonsense.
+    """
+
+    name = "float"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            option = _name(param) if param is not None else "the value"
+            raise click.ClickException(f"{option} {value}: give a finite number")
+        converted: float = super().convert(number, param, ctx)
+        return converted
 
 
 def config_path_option(help: str) -> Callable[[FC], FC]:

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli_options import STUDY_RUN, db_option, refuse_study_bundle, require_terminal, user_errors
+from tui.cli_options import (
+    STUDY_RUN,
+    FiniteFloat,
+    db_option,
+    refuse_study_bundle,
+    require_terminal,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from tui.tour import ChapterLog
@@ -24,7 +31,7 @@ DEFAULT_PACE_S = 2.0  # tui.tour's, repeated so --help does not import Textual
 @click.option(
     "--pace",
     "pace_s",
-    type=click.FloatRange(min=0.5, max=20.0),
+    type=FiniteFloat(min=0.5, max=20.0),
     default=DEFAULT_PACE_S,
     show_default=True,
     metavar="S",
