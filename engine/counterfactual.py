@@ -209,12 +209,14 @@ def estimate_from_logs(
         timeline = Timeline(store.db)
         impressions = timeline.impressions()
         observed = outcomes_of(impressions, timeline.events(), world.videos.duration_s)
-        wanted = set(timeline.session_ids() if sessions is None else sessions)
+        known = set(timeline.session_ids())
+        wanted = known if sessions is None else set(sessions)
         by_seed = _sessions_by_logged_seed(timeline, wanted, config.seed)
     logged = sum(1 for i in impressions if i["session_id"] in wanted and not is_revisit(i))
     # Said before re-living the file, which can take minutes (an imported log's viewings have
-    # no propensity: nothing of theirs can be weighed).
-    if not any(i["propensity"] for i in impressions if i["session_id"] in wanted):
+    # no propensity: nothing of theirs can be weighed); an unknown session is relive's to name.
+    weighable = any(i["propensity"] for i in impressions if i["session_id"] in wanted)
+    if not weighable and wanted <= known:
         raise ValueError(NOTHING_TO_WEIGH)
     picks = [
         p
