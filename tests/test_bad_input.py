@@ -435,6 +435,47 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(
     assert message in output
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate", "--users", "2"],
+        ["compare", "engine", "random", "--users", "2"],
+        ["sweep", "engine", "--grid", "pick.temperature=0.3"],
+    ],
+)
+def test_a_finished_report_is_replaced_only_with_force(
+    world_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """`--out` into a folder holding an earlier run's report replaced it without a word (export
+    already asked for --force); refused before the run, as the run may take an hour."""
+    from engine.store import Store
+
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("the command opened the world before checking its output folder")
+
+    monkeypatch.setattr(Store, "open", never)
+    code, output = run("--db", str(world_path), *args, "--out", str(out))
+    assert (code, output) == (
+        1,
+        f"Error: {out / 'metrics.json'} exists; choose a new folder or pass --force\n",
+    )
+    assert (out / "metrics.json").read_text() == "{}"
+
+
+def test_force_replaces_a_finished_report(world_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+    args = ["simulate", "--users", "1", "--sessions", "1", "--no-baselines", "--no-log"]
+    code, output = run("--db", str(world_path), *args, "--out", str(out), "--force")
+    assert code == 0, output
+    assert (out / "metrics.json").read_text() != "{}"
+
+
 # -- ids beyond SQLite's 64-bit INTEGER ---------------------------------------------------------
 
 HUGE = 10**30

@@ -7,6 +7,7 @@ charts load inside the commands, so other `foryou` commands do not pay for them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -121,10 +122,24 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             callback=output_folder,
             help="Output folder [./reports/<timestamp>].",
         ),
+        click.option(
+            "--force", is_flag=True, help="Replace the report already in --out (as export does)."
+        ),
     ]
+
+    @functools.wraps(command)
+    def keeping_reports(*args: Any, out: Path | None, force: bool, **kwargs: Any) -> Any:
+        # Checked before the run: a finished run's report is research output, never replaced
+        # without asking (the run that would replace it may take an hour).
+        earlier = None if out is None else out / "metrics.json"
+        if earlier is not None and earlier.exists() and not force:
+            raise click.ClickException(f"{earlier} exists; choose a new folder or pass --force")
+        return command(*args, out=out, **kwargs)
+
+    wrapped: Callable[..., Any] = keeping_reports
     for option in reversed(options):
-        command = option(command)
-    return command
+        wrapped = option(wrapped)
+    return wrapped
 
 
 def _baselines(default: bool, why: str = "") -> Callable[[Callable[..., Any]], Any]:
