@@ -109,11 +109,23 @@ def export_tables(
         with scratch_folder(out.parent) as scratch:
             counts = _write_all(writer, scratch, fmt, plan, items)
             move_files(scratch, out)
+        if force:
+            _remove_other_formats(out, [name for name, _, _ in plan], fmt)
     return counts
 
 
 def _file_names(tables: list[str], fmt: str) -> list[str]:
     return [f"{name}.{EXTENSION[fmt]}" for name in [*tables, "codebook"]] + ["codebook.md"]
+
+
+def _remove_other_formats(out: Path, tables: list[str], fmt: str) -> None:
+    """An earlier export in another format, replaced with ``force``: its tables go too, so the
+    folder never holds yesterday's events.csv beside today's events.jsonl."""
+    for other in EXTENSION:
+        if EXTENSION[other] == EXTENSION[fmt]:
+            continue
+        for name in [*tables, "codebook"]:
+            (out / f"{name}.{EXTENSION[other]}").unlink(missing_ok=True)
 
 
 def _refuse_earlier(out: Path, tables: list[str], fmt: str) -> None:

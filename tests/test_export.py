@@ -190,6 +190,20 @@ def test_export_never_overwrites_an_earlier_one_unless_forced(
     assert list(out.glob(".*")) == []  # no temporary files left
 
 
+def test_a_forced_export_in_another_format_leaves_none_of_the_old_tables(
+    study_db: Path, tmp_path: Path
+) -> None:
+    """Yesterday's events.csv beside today's events.jsonl is two exports in one folder."""
+    out = tmp_path / "export"
+    export(study_db, out, "csv")
+    stranger = out / "notes.txt"  # not the export's: left alone
+    stranger.write_text("mine")
+    export(study_db, out, "jsonl", "--force")
+    assert list(out.glob("*.csv")) == []
+    assert (out / "events.jsonl").exists() and (out / "codebook.md").exists()
+    assert stranger.read_text() == "mine"
+
+
 def test_datasette_metadata_describes_the_study_tables(study_db: Path) -> None:
     with Store.open(study_db) as store:
         metadata = json.loads(datasette_metadata(store.table_names(), "study"))
