@@ -349,11 +349,12 @@ def boosted_in_log(bundle: Path, impression_id: int) -> dict[str, Any] | None:
     return boost
 
 
-def finalist_scores(panel: XRayPanel) -> list[float]:
-    """The scores the x-ray's "Top scored" rows show, in rank order (the whole panel, scrolled
-    or not)."""
+def finalist_scores(panel: XRayPanel) -> list[tuple[float, float]]:
+    """The scores and chances the x-ray's "Top scored" rows show, in rank order (the whole
+    panel, scrolled or not)."""
     text = "\n".join(str(w.content) for w in panel.query(Static))
-    return [float(m.group(1)) for m in re.finditer(r"^\s+#\d+\s+(-?[\d.]+) ", text, re.M)]
+    rows = re.finditer(r"^\s+#\d+\s+(-?[\d.]+) \S+\s+(\d+)%", text, re.M)
+    return [(float(m.group(1)), float(m.group(2)) / 100) for m in rows]
 
 
 async def to_a_heated_video(run: Run, bundle: Path) -> None:
@@ -398,15 +399,28 @@ async def test_heating_is_shown_only_where_the_condition_discloses_it(
         xray_text = run.seen[-1]
         shown = finalist_scores(app.screen.query_one(XRayPanel))
     told = [feed_text, why_text, xray_text]
-    logged_scores = [row["score"] for row in logged["slate"]]
-    heated = [row["video_id"] in heatable_videos(world_path) for row in logged["slate"]]
+    heatable = heatable_videos(world_path)
+    heated = [row["video_id"] in heatable for row in logged["slate"]]
     assert sum(heated) >= 2, "the pick and another heated finalist"  # else nothing is tested
-    assert len(shown) == min(len(logged_scores), SLATE_ROWS)
-    for score, truth, is_heated in zip(shown, logged_scores, heated, strict=False):
-        if disclosed or not is_heated:
-            assert score == pytest.approx(truth, abs=0.006)  # as logged, to its two decimals
-        else:  # every heated finalist, not the pick only, is told without its ×40
-            assert score < truth / 10
+    assert len(shown) == min(len(logged["slate"]), SLATE_ROWS)
+    scores = [score for score, _ in shown]
+    if disclosed:  # as logged, in the logged order, to two decimals
+        for (score, chance), row in zip(shown, logged["slate"], strict=False):
+            assert score == pytest.approx(row["score"], abs=0.006)
+            assert chance == pytest.approx(row["probability"], abs=0.006)
+    else:
+        # Every heated finalist, not the pick only, is told without its ×40; the order and the
+        # chances are the told scores': a higher score never shows a lower chance.
+        assert sorted(scores, reverse=True) == scores
+        chances = [chance for _, chance in shown]
+        assert sorted(chances, reverse=True) == chances
+        unheated = sorted(
+            (row["score"] for row, hot in zip(logged["slate"], heated, strict=True) if not hot),
+            reverse=True,
+        )
+        for truth in unheated[: len(shown)]:
+            assert any(score == pytest.approx(truth, abs=0.006) for score in scores)
+        assert max(scores) < max(row["score"] for row in logged["slate"]) / 10
     if disclosed:
         assert "BOOSTED" in why_text and "from a boost (heating)" in feed_text
         assert "boosted" in xray_text

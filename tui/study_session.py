@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
+import numpy as np
 
 from engine import Recommendation
 from engine.sources import CODE, Source
@@ -34,7 +35,9 @@ def untold_source(source: str) -> str:
     return HEATING_TOLD_AS if source == Source.BOOSTED else source
 
 
-def conceal_heating(recommendation: Recommendation, heated: Mapping[int, float]) -> Recommendation:
+def conceal_heating(
+    recommendation: Recommendation, heated: Mapping[int, float], temperature: float
+) -> Recommendation:
     """The recommendation as a participant who is not told about the study's heating sees it.
 
     The study's boost, the "boosted" candidate source (in the pick's sources, the funnel and
@@ -45,9 +48,14 @@ def conceal_heating(recommendation: Recommendation, heated: Mapping[int, float])
     to the boosted source is credited to the next source that proposed it. (A study's engine
     applies no operator boost, so every boost here is the study's.)
 
+    Where a heated video is among the finalists shown, their order and chances are told from
+    the told scores too (:func:`told_finalists`): a heated pick told at its unheated score but
+    still ranked first at 85% beside a finalist scored higher at 0% would give it away.
+
     Args:
         recommendation: As the engine served it.
         heated: The condition's heated videos and their boost weights (:attr:`Feed.heated`).
+        temperature: The condition's ``[pick] temperature`` (the told chances' softmax).
 
     Returns:
         A copy to show; the stored receipt is not touched.
@@ -71,8 +79,17 @@ def conceal_heating(recommendation: Recommendation, heated: Mapping[int, float])
         }
         for row in receipt.slate
     ]
+    rank, propensity = receipt.rank, receipt.propensity
+    if any(int(row["video_id"]) in heated for row in slate):
+        slate = told_finalists(slate, temperature)
+        shown = [int(row["video_id"]) for row in slate]
+        if receipt.video_id in shown:  # the pick is among them: told with them
+            rank = shown.index(receipt.video_id)
+            propensity = float(slate[rank]["probability"])
     told = msgspec.structs.replace(
         receipt,
+        rank=rank,
+        propensity=propensity,
         source=source,
         sources=others or [HEATING_TOLD_AS],
         funnel=msgspec.structs.replace(
@@ -85,6 +102,23 @@ def conceal_heating(recommendation: Recommendation, heated: Mapping[int, float])
         score=unboosted,
     )
     return recommendation.retold(source, told)
+
+
+def told_finalists(slate: list[dict[str, Any]], temperature: float) -> list[dict[str, Any]]:
+    """The finalists shown, ordered by their told scores, each with the chance the pick's
+    softmax gives its told score among them (their chances' sum kept: the rest of the slate,
+    not shown, keeps its share). With temperature 0 the top told score takes it all."""
+    ordered = sorted(slate, key=lambda row: -float(row["score"]))
+    scores = np.array([float(row["score"]) for row in ordered])
+    mass = sum(float(row["probability"]) for row in slate)
+    if temperature > 0:
+        weights = np.exp((scores - scores.max()) / temperature)
+    else:
+        weights = (np.arange(len(scores)) == 0).astype(np.float64)
+    chances = mass * weights / weights.sum()
+    return [
+        {**row, "probability": float(chance)} for row, chance in zip(ordered, chances, strict=True)
+    ]
 
 
 def unheated_score(row: Mapping[str, Any], heated: Mapping[int, float]) -> float:
@@ -117,7 +151,8 @@ class StudyFeedSession(FeedSession):
         """See :meth:`FeedSession.forward`; the recommendation is told as the condition says."""
         recommendation = super().forward()
         if self.conceals_heating:
-            recommendation = conceal_heating(recommendation, self.feed.heated)
+            temperature = self.feed.engine.config.pick.temperature
+            recommendation = conceal_heating(recommendation, self.feed.heated, temperature)
             self.history[self.index] = recommendation
         return recommendation
 
