@@ -560,3 +560,88 @@ def test_nan_or_inf_for_a_float_option_is_one_line(world_path: Path, args: list[
     option, value = args[-2:]
     assert (code, output) == (1, f"Error: {option} {value}: give a finite number\n")
     assert sha1(world_path) == before
+
+
+# -- command-line mistakes: one line, not click's usage block ------------------------------------
+
+
+def _bounds(param: Any) -> tuple[float | None, float | None]:
+    """The range an option is checked against while parsing: click's IntRange or FloatRange
+    (FiniteFloat), or the simulation commands' ``_at_least`` callback; (None, None) if none."""
+    import inspect
+
+    import click
+
+    if isinstance(param.type, click.IntRange | click.FloatRange):
+        return param.type.min, param.type.max
+    if param.callback is not None and param.callback.__qualname__.startswith("_at_least."):
+        bounds = inspect.getclosurevars(param.callback).nonlocals
+        return bounds["minimum"], bounds["at_most"]
+    return None, None
+
+
+def _out_of_range() -> dict[str, list[str]]:
+    """A command line for each bound of every command's range-checked option, one beyond it."""
+    import click
+
+    lines = {}
+    for name, command in _commands(main, click.Context(main)):
+        for param in command.params:
+            low, high = _bounds(param)
+            option = param.opts[0]
+            if low is not None:
+                lines[f"{name} {option} below"] = [*name.split(), option, str(low - 1)]
+            if high is not None:
+                lines[f"{name} {option} above"] = [*name.split(), option, str(high + 1)]
+    return lines
+
+
+def test_the_walk_finds_the_range_checked_options() -> None:
+    walked = set(_out_of_range())
+    assert {"tour --pace below", "tour --pace above", "feed --autopilot-pace above"} <= walked
+    assert {"recommend -n below", "simulate --users above", "evaluate --clip below"} <= walked
+    assert {"offline-eval --split above", "compare --seeds above", "sweep --seeds below"} <= walked
+
+
+@pytest.mark.parametrize("args", list(_out_of_range().values()), ids=list(_out_of_range()))
+def test_every_out_of_range_option_is_one_line(tmp_path: Path, args: list[str]) -> None:
+    world = tmp_path / "never-made.db"
+    result = CliRunner().invoke(main, [*args, "--db", str(world)], catch_exceptions=False)
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("Error: ") and args[-2] in result.stderr
+    assert not world.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["tour", "--pace", "0"],
+            "Invalid value for '--pace': 0.0 is not in the range 0.5<=x<=20.0.",
+        ),
+        (["tour", "--bogus"], "No such option '--bogus'."),
+        (["explain"], "Missing argument 'IMPRESSION_ID'."),
+        (["nosuchcommand"], "No such command 'nosuchcommand'."),
+        (
+            ["simulate", "--users", "many"],
+            "Invalid value for '--users': 'many' is not a valid integer.",
+        ),
+        (
+            ["study", "merge", "a.db", "--outt", "b.db"],
+            "No such option '--outt'. Did you mean '--out'?",
+        ),
+    ],
+)
+def test_a_wrong_command_line_is_one_line(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {message}\n")
+
+
+def test_help_still_shows_the_usage() -> None:
+    result = CliRunner().invoke(main, ["tour", "--help"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: ") and "--pace" in result.stdout
+    bare = CliRunner().invoke(main, ["study"])  # a group with no command shows its help
+    assert "Usage: " in bare.stderr and "merge" in bare.stderr

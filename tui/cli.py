@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -54,7 +56,13 @@ LAZY_COMMANDS = {
 
 
 class LazyGroup(click.Group):
-    """A command group whose commands in other modules are imported when first asked for."""
+    """A command group whose commands in other modules are imported when first asked for, and
+    whose usage errors (a bad value, an unknown option, a missing argument) are one line.
+
+    Click prints a usage error after the command's usage line and a `--help` hint: three lines
+    where every other refusal of foryou is one. The group sees every error of the command line
+    (its own options', its commands' and their subcommands'), so the two lines go here, once.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
@@ -64,6 +72,33 @@ class LazyGroup(click.Group):
             module, name = LAZY_COMMANDS[cmd_name].split(":")
             self.add_command(getattr(importlib.import_module(module), name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with one_line_usage_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with one_line_usage_errors():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def one_line_usage_errors() -> Iterator[None]:
+    """Show a usage error as `Error: ...` alone: click prints the usage and the hint only when
+    the error carries its context. A group run with no command still shows its help."""
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError:
+        raise
+    except click.UsageError as error:
+        error.ctx = None
+        raise
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
