@@ -112,6 +112,41 @@ def test_merge_refuses_what_does_not_belong_together(world_template: Path, tmp_p
     assert list(tmp_path.glob(".all.db*")) == []
 
 
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("missing/all.db", "--out {tmp}/missing/all.db: {tmp}/missing does not exist"),
+        (
+            "lab-a/lab-a.db/all.db",
+            "--out {tmp}/lab-a/lab-a.db/all.db: {tmp}/lab-a/lab-a.db is not a folder",
+        ),
+        ("lab-a", "Invalid value for '--out': File '{tmp}/lab-a' is a directory."),
+    ],
+)
+def test_an_out_path_merge_cannot_write_is_refused_before_reading_the_bundles(
+    world_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, message: str
+) -> None:
+    """The merge read every station's bundle before it found its --out unwritable, and then
+    failed with a traceback; checked while parsing, as every command's output path is."""
+    from engine.store import Store
+
+    a = station(world_template, tmp_path / "lab-a", ["P001"])
+    b = station(world_template, tmp_path / "lab-b", ["P101"])
+    before = {p: p.read_bytes() for p in (a, b)}
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("merge opened a bundle before checking --out")
+
+    monkeypatch.setattr(Store, "open", never)
+    result = CliRunner().invoke(
+        main, ["study", "merge", str(a), str(b), "--out", str(tmp_path / out)]
+    )
+    assert result.exit_code != 0
+    assert result.stderr == f"Error: {message.format(tmp=tmp_path)}\n"
+    assert {p: p.read_bytes() for p in (a, b)} == before
+    assert list(tmp_path.rglob("*all.db*")) == []
+
+
 def test_a_copy_of_a_live_file_holds_what_its_writer_has_not_checkpointed(
     world_template: Path, tmp_path: Path
 ) -> None:

@@ -24,6 +24,7 @@ from engine.video import Video
 from tui.cli_options import (
     config_path_option,
     db_option,
+    output_file,
     output_folder,
     policy_option,
     require_terminal,
@@ -152,7 +153,8 @@ def study_run(db_path: Path, participant: str) -> None:
     "out_path",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="The merged bundle to write (must not exist).",
+    callback=output_file(),
+    help="The merged bundle to write (must not exist; its folder must).",
 )
 def study_merge(bundles: tuple[Path, ...], out_path: Path) -> None:
     """Merge bundles of one study from several lab stations into one file."""
