@@ -238,8 +238,22 @@ def test_recommend_wants_at_least_one_pick(world_path: Path, n: str) -> None:
     before = sha1(world_path)
     code, out = run("recommend", "--db", str(world_path), "--user", "ann", "--create", "-n", n)
     assert code == 2
-    assert f"Error: Invalid value for '-n': {n} is not in the range x>=1." in out
+    assert f"Error: Invalid value for '-n': {n} is not in the range 1<=x<=1000." in out
     assert sha1(world_path) == before
+
+
+def test_recommend_refuses_more_picks_than_a_page_at_once(world_path: Path) -> None:
+    """-n 100000 ran for minutes, recording every pick as served; refused before the world
+    is opened, in one line naming the ceiling."""
+    before = sha1(world_path)
+    code, out = run("recommend", "--db", str(world_path), "--user", "ann", "--create", "-n", "1001")
+    assert (code, out) == (
+        2,
+        "Error: Invalid value for '-n': 1001 is not in the range 1<=x<=1000.\n",
+    )
+    assert sha1(world_path) == before
+    code, out = run("recommend", "--help")
+    assert "How many picks, at most 1,000." in " ".join(out.split())
 
 
 @pytest.mark.parametrize(

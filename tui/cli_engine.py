@@ -33,6 +33,10 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # The last minute datetime can show, so a boost's end prints as a local date and time.
 LATEST_UNIX = datetime(9999, 12, 31, 23, 59).timestamp()
+# recommend's ceiling: a pick with its receipt takes ~15 ms and ~1.4 kB of output on the demo
+# world, so 1,000 is ~15 s and a page a person can still read; 100,000 ran for minutes (and
+# without --dry-run recorded every pick as served).
+MAX_PICKS = 1_000
 
 
 def receipt_table(receipt: Receipt, title: str) -> Table:
@@ -77,7 +81,12 @@ def print_receipt(console: Console, receipt: Receipt, heading: str) -> None:
 @db_option
 @click.option("--user", "user_name", required=True, help="Viewer name.")
 @click.option(
-    "-n", "count", type=click.IntRange(min=1), default=10, show_default=True, help="How many picks."
+    "-n",
+    "count",
+    type=click.IntRange(1, MAX_PICKS),
+    default=10,
+    show_default=True,
+    help=f"How many picks, at most {MAX_PICKS:,}.",
 )
 @config_option
 @click.option("--create", is_flag=True, help="Create the viewer if it does not exist.")
