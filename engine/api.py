@@ -1070,7 +1070,8 @@ class Engine:
         return list(self.catalog.world.topics.slug)
 
     def explain(self, impression_id: int) -> Receipt:
-        """The stored receipt of an impression.
+        """The stored receipt of an impression; a revisit's is the receipt of the pick it went
+        back to (:meth:`revisited_pick`).
 
         Raises:
             ValueError: unknown impression id.
@@ -1084,6 +1085,11 @@ class Engine:
                 "(foryou import), not picked by the engine"
             )
         return Receipt.from_json(row["receipt"])
+
+    def revisited_pick(self, impression_id: int) -> int | None:
+        """The impression id of the pick a revisit went back to (:meth:`revisit`), None when
+        the impression is not a revisit or is unknown."""
+        return self.store.revisited_pick(impression_id)
 
     def topic_labels(self) -> dict[str, str]:
         """Topic slug -> display name (e.g. "booktok" -> "BookTok")."""

@@ -32,6 +32,37 @@ def test_recommend_prints_receipts_and_explain_reads_them_back(world_path: Path)
     assert "score terms" in out
 
 
+def test_explain_says_a_revisit_is_one_and_names_the_pick_it_went_back_to(
+    world_path: Path,
+) -> None:
+    """A revisit carries its pick's receipt; explain showed it as if the policy had picked the
+    video a second time."""
+    with Engine.open(world_path) as eng:
+        uid = eng.new_user(name="ann")
+        first = eng.next(uid)
+        eng.seen(uid, first.video.id)
+        eng.record(uid, first.video.id, "skip", watched_s=2.0)
+        eng.seen(uid, eng.next(uid).video.id)
+        back = eng.revisit(uid, first.video.id)
+        again = eng.revisit(uid, first.video.id)  # a revisit of a revisit: the same pick
+        assert eng.revisited_pick(first.impression_id) is None
+        assert eng.revisited_pick(10**30) is None
+    code, pick = run("explain", "--db", str(world_path), str(first.impression_id))
+    assert code == 0, pick
+    assert "revisit" not in pick
+    for revisit in (back, again):
+        code, out = run("explain", "--db", str(world_path), str(revisit))
+        assert code == 0, out
+        told, heading = out.splitlines()[:2]
+        assert told == (
+            f"impression {revisit} is a revisit of impression {first.impression_id} (the viewer "
+            "went back to it); the receipt below is the original pick's"
+        )
+        assert heading.startswith(f"impression {revisit}: video {first.video.id} · ")
+        reasons = out.index("\n  • ")  # the receipt, after the heading (its caption may wrap)
+        assert out[reasons:] == pick[pick.index("\n  • ") :]
+
+
 def test_recommend_unknown_viewer_and_explain_unknown_impression(world_path: Path) -> None:
     code, out = run("recommend", "--db", str(world_path), "--user", "nobody")
     assert code != 0

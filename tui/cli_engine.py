@@ -145,8 +145,19 @@ def explain(db_path: Path, impression_id: int) -> None:
     with user_errors(), Engine.open(db_path, log=False) as eng:
         receipt = eng.explain(impression_id)
         video = eng.video(receipt.video_id)
+        pick = eng.revisited_pick(impression_id)
+    console = Console()
+    if pick is not None:
+        # A revisit carries the receipt of the pick it returns to: read without this line, it
+        # would pass for a second decision of the policy, which it is not.
+        console.print(
+            f"impression {impression_id} is a revisit of impression {pick} (the viewer went "
+            "back to it); the receipt below is the original pick's",
+            highlight=False,
+            soft_wrap=True,
+        )
     print_receipt(
-        Console(), receipt, f"impression {impression_id}: video {video.id} · {video.caption}"
+        console, receipt, f"impression {impression_id}: video {video.id} · {video.caption}"
     )
 
 

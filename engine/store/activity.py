@@ -323,6 +323,21 @@ class ActivityLog:
     def impression(self, impression_id: int) -> dict[str, Any] | None:
         return row_by_id(self.db, "SELECT * FROM impressions WHERE id = ?", impression_id)
 
+    def revisited_pick(self, impression_id: int) -> int | None:
+        """The pick a revisit went back to, None when the impression is no revisit: the
+        viewer's latest impression of the video before it that is no revisit itself (a revisit
+        of a revisit copied the same receipt, so its pick is that one's)."""
+        row = row_by_id(
+            self.db,
+            "SELECT pick.id FROM impressions AS revisit JOIN impressions AS pick "
+            "ON pick.user_id = revisit.user_id AND pick.video_id = revisit.video_id "
+            f"AND pick.id < revisit.id AND pick.source IS NOT '{REVISIT}' "
+            f"WHERE revisit.id = ? AND revisit.source = '{REVISIT}' "
+            "ORDER BY pick.id DESC LIMIT 1",
+            impression_id,
+        )
+        return None if row is None else int(row["id"])
+
     def _live_events(self) -> str:
         """The events an engine's shared state is rebuilt from: all but those of a log imported
         by ``foryou import``, which move their viewer only (as replay re-lives them; their
