@@ -223,6 +223,41 @@ def test_generic_csv_catalogue_and_log(tmp_path: Path) -> None:
     assert kinds == [("like", None), ("complete", 30.0), ("not_interested", None), ("skip", 2.0)]
 
 
+def test_a_row_with_a_rating_and_a_label_is_one_viewing_with_one_opinion(tmp_path: Path) -> None:
+    """A row with both once wrote two likes for one viewing (video_stats: 1 view, 2 likes), or
+    two "not interested". The label decides the opinion, watched seconds the play time."""
+    items = tmp_path / "items.csv"
+    items.write_text("id,duration\n1,30\n2,40\n3,50\n")
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "user,item,timestamp,watched_s,rating,label\n"
+        "u1,1,1700000000,30,5,1\n"  # like + complete
+        "u1,2,1700000100,,1,0\n"  # not interested + skip after 10% (the rating's play time)
+        "u1,3,1700000200,,5,0\n"  # the label wins: not interested, yet watched to the end
+        "u2,1,1700000000,6,1,1\n"  # the label wins: like, after the 6 s watched
+        "u2,2,1700000100,12,1,\n"  # no label: the rating's not interested, 12 s watched
+    )
+    out = tmp_path / "g.db"
+    code, output = run("import", "csv", str(items), "--log", str(log), "--history-until", "1",
+                       "--db", str(out))  # fmt: skip
+    assert code == 0, output
+    events = rows(
+        out,
+        "SELECT u.name, v.id, group_concat(e.kind || ifnull(':' || e.watched_s, ''), ' ') "
+        "FROM events e JOIN users u ON u.id = e.user_id JOIN videos v ON v.id = e.video_id "
+        "GROUP BY e.impression_id ORDER BY u.name, e.at",
+    )
+    assert events == [
+        ("csv-u1", 0, "like complete:30.0"),
+        ("csv-u1", 1, "not_interested skip:4.0"),
+        ("csv-u1", 2, "not_interested complete:50.0"),
+        ("csv-u2", 0, "like skip:6.0"),
+        ("csv-u2", 1, "not_interested skip:12.0"),
+    ]
+    stats = rows(out, "SELECT video_id, views, likes, completions FROM video_stats ORDER BY 1")
+    assert stats == [(0, 2, 2, 1), (1, 2, 0, 0), (2, 1, 0, 1)]
+
+
 def test_evaluate_on_a_log_with_no_propensity_says_so_at_once(tmp_path: Path) -> None:
     """An imported log has no propensities: evaluate re-lived all of it (minutes on MovieLens)
     before saying there was nothing to weigh."""

@@ -4,7 +4,9 @@ The catalogue (``foryou import csv ITEMS.csv [--log LOG.csv]``) needs an ``id`` 
 other column is optional: ``topic`` (or ``genres``, ``|``-separated), ``tags`` (``|``-separated
 free tags), ``creator``, ``duration`` (seconds), ``title``. The log needs ``user``, ``item`` (a
 catalogue id) and ``timestamp`` (unix seconds) and may add ``watched_s``, ``rating`` (0-5) or
-``label`` (1 like, 0 not interested). What is missing is synthesised as for the other formats.
+``label`` (1 like, 0 not interested); a row with both takes the label as its opinion and the
+rating only for the play time when ``watched_s`` is missing (:mod:`seed.importers.history`).
+What is missing is synthesised as for the other formats.
 """
 
 from __future__ import annotations

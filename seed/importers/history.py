@@ -1,16 +1,18 @@
 """A real log as viewers' history: which reactions each row becomes, and the split by time.
 
 **Rows to reactions.** Every log row is one viewing (an impression) closed by ``complete`` (the
-whole video watched) or ``skip`` (with the seconds watched); reactions come before the close:
+whole video watched) or ``skip`` (with the seconds watched), with at most one opinion
+(``like`` or ``not_interested``, scope video) and any flags before the close:
 
-* a **rating** (MovieLens): ≥ 4.5 → ``like`` + ``complete``; ≥ 3.5 → ``complete``; ≤ 1.5 →
-  ``not_interested`` (scope video) + ``skip`` after 10% of the clip; otherwise ``skip`` after
-  rating / 5 of the clip;
-* a **label** (KuaiRand like/hate): 1 → ``like``, 0 → ``not_interested`` (scope video); the
-  play time closes the viewing: ``complete`` when it reaches the duration, else ``skip`` with
-  it; ``is_follow``, ``is_comment``, ``is_forward`` add ``follow``, ``comment`` and ``share``;
-* **watched seconds** alone (a generic log): ``complete`` or ``skip`` as above; a row with
-  nothing but a time is a ``complete``.
+* the **opinion** is the row's **label** when it has one (KuaiRand like/hate: 1 → ``like``,
+  0 → ``not_interested``), else its **rating** (MovieLens: ≥ 4.5 → ``like``, ≤ 1.5 →
+  ``not_interested``), else none: a generic log with both columns takes the label, the
+  viewer's own reaction, over the graded rating;
+* the **play time** is the row's watched seconds when it has them, else the rating's (≥ 3.5
+  the whole clip, ≤ 1.5 10% of it, otherwise rating / 5 of it), else the whole clip; it closes
+  the viewing: ``complete`` when it reaches the duration, else ``skip`` with it;
+* ``is_follow``, ``is_comment``, ``is_forward`` (KuaiRand) add ``follow``, ``comment`` and
+  ``share``.
 
 **Time.** ``at`` keeps the log's real Unix time (an impression and its events share the row's
 timestamp; ``seen_end`` adds the seconds watched); ``world_t`` is that time minus the log's last
@@ -39,7 +41,7 @@ from engine.store.imported import (
     ImportedUser,
 )
 from engine.text import printable
-from engine.world import F32, Bool
+from engine.world import F32, F64, Bool
 from seed.importers.source import Log
 
 SESSION_GAP_S = 30 * 60.0
@@ -61,42 +63,55 @@ def split_by_time(log: Log, fraction: float) -> Bool:
 
 def reactions(log: Log, row: int, duration_s: float) -> tuple[list[str], float, bool]:
     """The reactions one log row becomes, the seconds watched and whether it completed."""
-    kinds: list[str] = []
-    rating = math.nan if log.rating is None else float(log.rating[row])
-    label = math.nan if log.label is None else float(log.label[row])
-    watched = math.nan if log.watched_s is None else float(log.watched_s[row])
-    if not math.isnan(rating):
-        if rating >= LIKE_RATING:
-            kinds.append("like")
-        if rating <= NOT_INTERESTED_RATING:
-            kinds.append("not_interested")
-            watched = NOT_INTERESTED_WATCHED * duration_s
-        elif rating < COMPLETE_RATING:
-            watched = duration_s * rating / 5.0
-        else:
-            watched = duration_s
-    if label == 1:
-        kinds.append("like")
-    elif label == 0:
-        kinds.append("not_interested")
+    rating = _cell(log.rating, row)
+    watched = _cell(log.watched_s, row)
+    kinds = _opinion(_cell(log.label, row), rating)
     for flag, kind in ((log.follow, "follow"), (log.comment, "comment"), (log.share, "share")):
         if flag is not None and bool(flag[row]):
             kinds.append(kind)
     if math.isnan(watched):
-        watched = duration_s
+        watched = _watched_from_rating(rating, duration_s)
     completed = watched >= duration_s
     watched = min(max(watched, 0.0), duration_s)
     kinds.append("complete" if completed else "skip")
     return kinds, round(watched, 2), completed
 
 
+def _cell(column: F64 | None, row: int) -> float:
+    return math.nan if column is None else float(column[row])
+
+
+def _opinion(label: float, rating: float) -> list[str]:
+    """At most one of ``like`` and ``not_interested``: the label when the row has one (the
+    viewer's own reaction), else the rating. A row with both once became two likes."""
+    if label == 1:
+        return ["like"]
+    if label == 0:
+        return ["not_interested"]
+    if rating >= LIKE_RATING:
+        return ["like"]
+    if rating <= NOT_INTERESTED_RATING:
+        return ["not_interested"]
+    return []
+
+
+def _watched_from_rating(rating: float, duration_s: float) -> float:
+    """The play time a rating stands for, when the log has none (NaN: the whole clip)."""
+    if math.isnan(rating) or rating >= COMPLETE_RATING:
+        return duration_s
+    if rating <= NOT_INTERESTED_RATING:
+        return NOT_INTERESTED_WATCHED * duration_s
+    return duration_s * rating / 5.0
+
+
 def positive_weight(log: Log, row: int) -> float:
-    """How strongly a row says "more like this", for co-occurrence and quality."""
-    if log.rating is not None and not math.isnan(float(log.rating[row])):
-        rating = float(log.rating[row])
+    """How strongly a row says "more like this", for co-occurrence and quality (the label
+    before the rating, as in :func:`reactions`)."""
+    label, rating = _cell(log.label, row), _cell(log.rating, row)
+    if not math.isnan(label):
+        return 1.5 if label == 1 else 0.25
+    if not math.isnan(rating):
         return 1.5 if rating >= 4.0 else (0.25 if rating <= NOT_INTERESTED_RATING else 1.0)
-    if log.label is not None and not math.isnan(float(log.label[row])):
-        return 1.5 if log.label[row] == 1 else 0.25
     return 1.0
 
 
