@@ -305,10 +305,32 @@ def test_a_generic_log_value_out_of_its_range_is_refused(
     assert not out.exists()
 
 
+def test_a_catalogue_of_ids_and_titles_alone_imports_and_opens(tmp_path: Path) -> None:
+    """README: ``id`` plus any of the other columns. Without topics, tags or a log the import
+    failed with numpy's "a must be a positive integer unless no samples are taken"."""
+    items = tmp_path / "i.csv"
+    items.write_text("id,title\n1,a\n2,b\n")
+    out = tmp_path / "i.db"
+    code, output = run("import", "csv", str(items), "--db", str(out))
+    assert code == 0, output
+    assert "2 videos" in output
+    with Engine.open(out, clock=VirtualClock(0.0), log=False) as eng:
+        viewer = eng.new_user([], name="v")
+        assert eng.next(viewer).video.caption.split(" #")[0] in ("a", "b")
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
         ("movies.csv", "movieId,name,genres\n1,x,Comedy\n", "movies.csv:1: missing column title"),
+        # An unclosed quote swallowed the rest of the file into one cell: "2 fields" or "not a
+        # number" lines later, or nothing at all.
+        ("movies.csv", 'movieId,title,genres\n1,"Toy Story,Comedy\n2,b,Drama\n',
+         'movies.csv:2: a quote (") opened in the row starting here is never closed'),
+        ("ratings.csv", 'userId,movieId,rating,timestamp\n1,1,4.0,1\n1,"1,4.0,2\n',
+         'ratings.csv:3: a quote (") opened in the row starting here is never closed'),
+        ("movies.csv", 'movieId,title,genres\n1,"Toy" Story,Comedy\n',
+         'movies.csv:2: text after a closing quote (inside a quoted cell, write a " as "")'),
         ("movies.csv", "movieId,title,genres\n1,a,Comedy\n1,b,Drama\n",
          "movies.csv:3: duplicate movieId 1 (first on line 2)"),
         ("movies.csv", "", "movies.csv: empty file"),

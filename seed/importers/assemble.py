@@ -204,7 +204,7 @@ def _embeddings(
         matrix = interaction_matrix(signal.user, signal.item, signal.weight, len(log.user_key), n)
     # One BLAS thread: on a busy 2-core machine more threads made the SVD 3x slower.
     with threadpool_limits(limits=1, user_api="blas"):
-        embedding, random_count = item_embeddings(labels if any(labels) else None, matrix, rng)
+        embedding, random_count = item_embeddings(labels, matrix, rng)
     if random_count:
         synthetic.append(f"videos.embedding ({random_count} videos without metadata or history)")
     return embedding

@@ -104,32 +104,29 @@ def _unit(vectors: F32) -> tuple[F32, np.ndarray]:
 
 
 def item_embeddings(
-    labels: list[list[str]] | None,
+    labels: list[list[str]],
     interactions: F32 | None,
     rng: np.random.Generator,
 ) -> tuple[F32, int]:
     """Combine the metadata and co-occurrence halves (see the module docstring).
 
     Args:
-        labels: [N] each item's topics and tags; None when the dataset has none.
+        labels: [N] each item's topics and tags (all empty when the dataset has none).
         interactions: [U, N] from :func:`interaction_matrix`; None without a log.
         rng: draws the random directions of items with neither half.
 
     Returns:
         ([N, EMBED_DIM] unit vectors, how many items got a random direction).
     """
-    n = (
-        len(labels)
-        if labels is not None
-        else (0 if interactions is None else interactions.shape[1])
-    )
-    has_meta = labels is not None and any(labels)
+    # The item count comes from the labels, which every catalogue has: a catalogue of ids and
+    # titles alone (no labels, no log) once counted 0 items and crashed in the clustering.
+    n = len(labels)
+    has_meta = any(labels)
     has_log = interactions is not None and interactions.size > 0 and bool(interactions.any())
     meta_dims = EMBED_DIM // 2 if has_meta and has_log else (EMBED_DIM if has_meta else 0)
     parts = []
     present = []
     if has_meta:
-        assert labels is not None
         vectors, ok = _unit(leading_directions(feature_matrix(labels), meta_dims))
         parts.append(vectors)
         present.append(ok)

@@ -12,10 +12,14 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.world import F64, I64
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 
 class ImportFileError(ValueError):
@@ -137,32 +141,52 @@ def read_table(
     if "\x00" in content:
         line = content[: content.index("\x00")].count("\n") + 1
         raise ImportFileError(f"{path.name}:{line}: contains a NUL byte (a binary file?)")
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    # Strict: an unclosed quote would otherwise swallow the rest of the file into one cell
+    # and surface as a puzzling "2 fields" or "not a number" many lines away.
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
         raise ImportFileError(f"{path.name}: empty file (expected a header row)") from None
+    except csv.Error as error:
+        raise _parse_error(path, 1, error) from None
     missing = [column for column in required if column not in header]
     if missing:
         raise ImportFileError(
             f"{path.name}:1: missing column {', '.join(missing)} "
             f"(the header has: {', '.join(header)[:200]})"
         )
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    try:
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise ImportFileError(
-                    f"{path.name}:{reader.line_num}: {len(row)} fields, the header has "
-                    f"{len(header)}"
-                )
-            rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as error:
-        raise ImportFileError(f"{path.name}:{reader.line_num}: {error}") from None
+    rows, lines = _rows(path, reader, len(header))
     if not rows and not allow_empty:
         raise ImportFileError(f"{path.name}: no rows after the header")
     return Table(path=path, header=header, rows=rows, lines=lines)
+
+
+def _rows(path: Path, reader: Reader, width: int) -> tuple[list[list[str]], list[int]]:
+    """Every non-blank row after the header and the line each starts on."""
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    while True:
+        start = reader.line_num + 1  # a quoted cell may span lines: name the row's first
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows, lines
+        except csv.Error as error:
+            raise _parse_error(path, start, error) from None
+        if not row:
+            continue
+        if len(row) != width:
+            raise ImportFileError(f"{path.name}:{start}: {len(row)} fields, the header has {width}")
+        rows.append(row)
+        lines.append(start)
+
+
+def _parse_error(path: Path, line: int, error: csv.Error) -> ImportFileError:
+    """The csv module's complaint in words a person editing the file can act on."""
+    message = str(error)
+    if message.startswith("unexpected end of data"):
+        message = 'a quote (") opened in the row starting here is never closed'
+    elif "expected after '\"'" in message:
+        message = 'text after a closing quote (inside a quoted cell, write a " as "")'
+    return ImportFileError(f"{path.name}:{line}: {message}")
