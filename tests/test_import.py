@@ -319,6 +319,20 @@ def test_a_catalogue_of_ids_and_titles_alone_imports_and_opens(tmp_path: Path) -
         assert eng.next(viewer).video.caption.split(" #")[0] in ("a", "b")
 
 
+@pytest.mark.parametrize("duration", ["-5", "0"])
+def test_a_duration_that_is_not_positive_is_refused(tmp_path: Path, duration: str) -> None:
+    """A negative duration was silently replaced by a made-up one (listed as synthetic)."""
+    items = tmp_path / "items.csv"
+    items.write_text(f"id,title,duration\n1,a,30\n2,b,{duration}\n")
+    out = tmp_path / "g.db"
+    code, output = run("import", "csv", str(items), "--db", str(out))
+    assert (code, output) == (
+        1,
+        f"Error: items.csv:3: duration '{duration}' is not a positive number of seconds\n",
+    )
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [

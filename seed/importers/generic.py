@@ -6,7 +6,8 @@ free tags), ``creator``, ``duration`` (seconds), ``title``. The log needs ``user
 catalogue id) and ``timestamp`` (unix seconds) and may add ``watched_s``, ``rating`` (0-5) or
 ``label`` (1 like, 0 not interested); a row with both takes the label as its opinion and the
 rating only for the play time when ``watched_s`` is missing (:mod:`seed.importers.history`).
-What is missing is synthesised as for the other formats.
+What is missing is synthesised as for the other formats; a ``duration`` that is given must be a
+positive number of seconds.
 """
 
 from __future__ import annotations
@@ -15,12 +16,21 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.world import F64
 from seed.importers.source import Catalogue, Log, empty_log
-from seed.importers.table import read_table
+from seed.importers.table import Table, read_table
 
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split("|") if part.strip()]
+
+
+def _durations(table: Table) -> F64 | None:
+    # A blank cell is an unknown duration (drawn, and listed as synthetic); zero or negative is
+    # a mistake in the file, which was silently replaced by a made-up duration.
+    if not table.has("duration"):
+        return None
+    return table.numbers("duration", kind="number of seconds", blank=np.nan, positive=True)
 
 
 def read_generic(items: Path, log_file: Path | None) -> tuple[Catalogue, Log]:
@@ -41,7 +51,7 @@ def read_generic(items: Path, log_file: Path | None) -> tuple[Catalogue, Log]:
         tags=[_split(t) for t in table.text("tags")] if table.has("tags") else [[] for _ in keys],
         title=table.text("title") if table.has("title") else None,
         creator=table.text("creator") if table.has("creator") else None,
-        duration_s=table.numbers("duration", blank=np.nan) if table.has("duration") else None,
+        duration_s=_durations(table),
     )
     if log_file is None:
         return catalogue, empty_log()

@@ -57,12 +57,14 @@ class Table:
         kind: str = "number",
         blank: float | None = None,
         within: tuple[float, float] | None = None,
+        positive: bool = False,
     ) -> F64:
         """A column as floats; ``blank`` (if given) stands for an empty cell; ``within``: the
-        range (inclusive) every value must lie in.
+        range (inclusive) every value must lie in; ``positive``: every value must be above 0.
 
         Raises:
-            ImportFileError: a cell is not a number or lies outside ``within`` (naming its line).
+            ImportFileError: a cell is not a number, lies outside ``within`` or is not positive
+                (naming its line).
         """
         values = np.empty(len(self.rows), dtype=np.float64)
         for i, cell in enumerate(self.text(column)):
@@ -78,6 +80,8 @@ class Table:
             if within is not None and not within[0] <= values[i] <= within[1]:
                 low, high = (f"{bound:g}" for bound in within)
                 raise self.fail(i, f"{column} {cell!r} is outside {low}-{high}")
+            if positive and values[i] <= 0:
+                raise self.fail(i, f"{column} {cell!r} is not a positive {kind}")
         return values
 
     def integers(self, column: str) -> I64:
