@@ -63,6 +63,7 @@ I64 = npt.NDArray[np.int64]
 LABELS = ("complete", "like")
 REWARDS = ("like", "complete", "not_interested")
 BINS = 10
+DEFAULT_SPLIT = 0.8  # of a logged world: the share of each viewer's impressions re-lived
 Z95 = 1.959964
 # Viewings of a viewer the engine has applied before a learning-curve point is taken; the last
 # point takes every viewer with at least that many.
@@ -154,6 +155,10 @@ class OfflineReport:
     recall: float
     replay: ReplayEstimate | None = None
     curve: tuple[CurvePoint, ...] = ()
+    # The share of each viewer's log the engine learned from: ``split``, or on an imported
+    # world the import's ``--history-until`` (``held_out_at_import``; NaN if not recorded).
+    history_share: float = math.nan
+    held_out_at_import: bool = False
 
 
 def auc(scores: F64, labels: npt.NDArray[np.bool_]) -> float:
@@ -450,7 +455,7 @@ def offline_eval(
     config: Config,
     *,
     policy: object = None,
-    split: float = 0.8,
+    split: float | None = None,
     k: int = 10,
     negatives: int = 100,
     seed: int = 0,
@@ -459,10 +464,11 @@ def offline_eval(
 ) -> OfflineReport:
     """Offline metrics of ``config`` (and ``policy``) on the logged impressions in ``path``.
 
-    The engine re-lives the first ``split`` of each viewer's impressions (and their events,
-    every viewer in recorded order) and is then scored on the rest (see the module docstring).
-    A world made by ``foryou import`` is scored on its stored held-out viewings instead (the
-    engine re-lives the whole imported history; ``split`` is not used).
+    The engine re-lives the first ``split`` (default 0.8) of each viewer's impressions (and
+    their events, every viewer in recorded order) and is then scored on the rest (see the module
+    docstring). A world made by ``foryou import`` is scored on its stored held-out viewings
+    instead: the engine re-lives the whole imported history, and a ``split`` is refused (the
+    import's ``--history-until`` fixed it; the report's ``history_share`` gives that share).
 
     Args:
         replay: also run :func:`rejection_replay` over the held-out rows in time order (after
@@ -470,12 +476,17 @@ def offline_eval(
         curve: also take the :class:`LearningCurve` while the history is re-lived.
 
     Raises:
-        ValueError: a split outside (0, 1), or nothing held out to evaluate.
+        ValueError: a split outside (0, 1), a split for an imported world, or nothing held
+            out to evaluate.
         StoreError: the file cannot be opened.
     """
-    if not 0 < split < 1:
+    if split is not None and not 0 < split < 1:
         raise ValueError(f"split must be between 0 and 1 (exclusive), got {split}")
     with Store.open(path) as store:
+        imported = read_heldout(store.db)
+        imported_history = store.meta().get("imported_history_until")
+        if imported:
+            _refuse_split(split, imported_history)
         world = store.load_world()
         timeline = Timeline(store.db)
         users = timeline.users()
@@ -483,10 +494,10 @@ def offline_eval(
         events = timeline.events()
         observed = outcomes_of(impressions, events, world.videos.duration_s)
         steps = timeline_steps(timeline, {int(u["id"]) for u in users})
-        imported = read_heldout(store.db)
     if imported:
         # An imported world keeps its later viewings apart (`foryou import --history-until`):
         # the engine learns from the whole history it holds and is scored on those.
+        share = math.nan if imported_history is None else float(imported_history)
         cutoff: dict[int, float] = {}
         trials = [_Trial(_held_out_of(row), float(row["at"]), int(row["id"])) for row in imported]
         rows_by_id = {int(row["id"]): row for row in imported}
@@ -496,7 +507,8 @@ def offline_eval(
             for e in events
             if e["kind"] == "not_interested" and e["impression_id"] is not None
         }
-        cutoff, trials = _split(impressions, observed, dismissed, split)
+        share = DEFAULT_SPLIT if split is None else split
+        cutoff, trials = _split(impressions, observed, dismissed, share)
         rows_by_id = {}
     held_out = [t.held for t in trials]
     if not held_out:
@@ -548,9 +560,27 @@ def offline_eval(
                 seed=seed + 2,
             )
         curve_points = () if learning is None else learning.points()
-        return replace(report, replay=estimate, curve=curve_points)
+        return replace(
+            report,
+            replay=estimate,
+            curve=curve_points,
+            history_share=share,
+            held_out_at_import=bool(imported),
+        )
     finally:
         relived.close()
+
+
+def _refuse_split(split: float | None, history_until: str | None) -> None:
+    # The held-out rows of an imported world were fixed when it was built: a split given here
+    # would change nothing, and printing it as what was held out misstated the evaluation.
+    if split is None:
+        return
+    made = "" if history_until is None else f" (here {float(history_until):g})"
+    raise ValueError(
+        f"--split does not apply to an imported world: its held-out rows were set by "
+        f"`foryou import --history-until`{made}; re-import to change them"
+    )
 
 
 class _Matches:

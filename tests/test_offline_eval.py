@@ -102,15 +102,47 @@ def test_offline_eval_on_a_logged_simulation(simulated_logs: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["held_out"] > 0 and report["viewers"] == 16
+    assert (report["history_share"], report["held_out_at_import"]) == (0.8, False)
     assert 0.5 < report["predictions"]["complete"]["auc"] <= 1.0
     assert 0 <= report["ndcg"] <= 1 and 0 <= report["recall"] <= 1
     popular = runner.invoke(
-        main, ["offline-eval", "--db", str(simulated_logs), "--policy", "popular"]
+        main, ["offline-eval", "--db", str(simulated_logs), "--policy", "popular", "--split", "0.7"]
     )
     assert popular.exit_code == 0, popular.output
     assert "NDCG@10" in popular.output
+    assert "last 30% of each one's impressions held out" in " ".join(popular.output.split())
     bad = runner.invoke(main, ["offline-eval", "--db", str(simulated_logs), "--split", "1.5"])
     assert bad.exit_code != 0 and "Error" in bad.output
+
+
+def test_offline_eval_on_an_imported_world_says_what_its_import_held_out(tmp_path: Path) -> None:
+    """After `import --history-until 0.5` it said "last 20% ... held out" (and with --split 0.3
+    "last 70%", with the same figures): the split printed was one that was never made."""
+    items = tmp_path / "items.csv"
+    items.write_text("id,topic,duration\n1,a,30\n2,a,40\n3,b,50\n4,b,20\n5,c,10\n6,c,15\n")
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "user,item,timestamp,watched_s,label\n"
+        "u1,1,1000,30,1\nu1,2,2000,40,\nu1,3,3000,5,0\nu1,4,4000,20,1\n"
+        "u2,5,1000,10,1\nu2,6,2000,15,1\nu2,1,3000,30,\nu2,2,4000,40,1\n"
+    )
+    world = tmp_path / "w.db"
+    runner = CliRunner()
+    built = runner.invoke(main, ["--db", str(world), "import", "csv", str(items), "--log",
+                                 str(log), "--history-until", "0.5"])  # fmt: skip
+    assert built.exit_code == 0, built.output
+    evaluate = ["--db", str(world), "offline-eval", "--negatives", "2", "--no-replay", "--no-curve"]
+    result = runner.invoke(main, evaluate)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "4 rows held out when the world was imported: the last 50% of each one's log" in said
+    assert "impressions held out" not in said
+    refused = runner.invoke(main, [*evaluate, "--split", "0.3"])
+    assert (refused.exit_code, refused.output) == (
+        1,
+        "Error: --split does not apply to an imported world: its held-out rows were set by "
+        "`foryou import --history-until` (here 0.5); re-import to change them\n",
+    )
 
 
 @pytest.mark.slow

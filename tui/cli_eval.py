@@ -8,6 +8,7 @@ They parse arguments and print; the work lives in ``engine.counterfactual``,
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -276,9 +277,9 @@ def _as_json(
 @click.option(
     "--split",
     type=FiniteFloat(0.0, 1.0, min_open=True, max_open=True),
-    default=0.8,
-    show_default=True,
-    help="Share of each viewer's impressions (in time order) the engine learns from.",
+    default=None,
+    help="Share of each viewer's impressions (in time order) the engine learns from [0.8]. "
+    "Refused for an imported world: `foryou import --history-until` set its held-out rows.",
 )
 @click.option(
     "--k",
@@ -326,7 +327,7 @@ def offline_eval(
     db_path: Path,
     config_path: Path | None,
     policy: PolicySpec | None,
-    split: float,
+    split: float | None,
     k: int,
     negatives: int,
     seed: int,
@@ -383,9 +384,9 @@ def offline_eval(
     console.print(
         f"NDCG@{report.k} {report.ndcg:.3f}, recall@{report.k} {report.recall:.3f}: each of "
         f"{report.ranked_viewers} viewers' held-out finished or liked videos ranked among "
-        f"{report.negatives} videos they never met. {report.viewers} viewers, last "
-        f"{1 - split:.0%} of each one's impressions held out (log loss and ECE: nan for a "
-        "policy without P(action); its AUC is on its scores)."
+        f"{report.negatives} videos they never met. {report.viewers} viewers, "
+        f"{_held_out_part(report)}. Log loss and ECE: nan for a policy without P(action) (its "
+        "AUC is on its scores)."
     )
     if report.replay is not None:
         _print_replay(console, report.replay)
@@ -393,6 +394,19 @@ def offline_eval(
         _print_curve(console, report.curve, report.k, report.negatives)
     if plot is not None:
         console.print(f"Learning curve drawn to {printable(str(plot))}.")
+
+
+def _held_out_part(report: Any) -> str:
+    """What was held out, as the evaluation actually split it."""
+    if not report.held_out_at_import:
+        return f"last {1 - report.history_share:.0%} of each one's impressions held out"
+    rows = f"{report.held_out:,} rows held out when the world was imported"
+    if math.isnan(report.history_share):
+        return rows
+    return (
+        f"{rows}: the last {1 - report.history_share:.0%} of each one's log "
+        f"(--history-until {report.history_share:g})"
+    )
 
 
 def _rate(rate: Any) -> str:
