@@ -42,6 +42,7 @@ from engine.coengagement import CoEngagement
 from engine.config import Config, load_config
 from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
+from engine.guard import PolicyGuard
 from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, write_receipts
 from engine.policy import PickRequest, Policy, as_policy
 from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolViewOnce, TestPools
@@ -126,6 +127,7 @@ class Engine:
         self.config = config
         # Who picks: any policy, scorer or spec; the config's policy name by default.
         self.policy: Policy = as_policy(config.policy if policy is None else policy)
+        self.guard = PolicyGuard(self.policy)  # checks its picks before they are served
         self.recorder: Recorder = recorder or SqliteRecorder(store)
         self.start: Start = start or FileStart(store)
         self.condition = condition
@@ -537,7 +539,7 @@ class Engine:
 
     def _pick_batch(self, states: Sequence[UserState], times: Sequence[float]) -> list[Decision]:
         requests = self._pick_requests(states, times, [_pick_key(s) for s in states])
-        return self.policy.pick_many(requests)
+        return self.guard.pick_many(requests)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -589,7 +591,7 @@ class Engine:
         Raises:
             NothingToRecommendError: every candidate is filtered out.
         """
-        return self.policy.pick_many([self._pick_request(state, now, seed_id, extra_boosts)])[0]
+        return self.guard.pick_many([self._pick_request(state, now, seed_id, extra_boosts)])[0]
 
     def _pick_request(
         self, state: UserState, now: float, seed_id: int, extra_boosts: Collection[Boost] = ()
@@ -957,9 +959,8 @@ class Engine:
             ValueError: unknown user.
             NothingToRecommendError: every candidate is filtered out.
         """
-        return self.policy.pick_many([self.pick_request(user_id, seed_id=seed_id, boosts=boosts)])[
-            0
-        ]
+        request = self.pick_request(user_id, seed_id=seed_id, boosts=boosts)
+        return self.guard.pick_many([request])[0]
 
     def pick_request(
         self, user_id: int, *, seed_id: int | None = None, boosts: Collection[Boost] = ()

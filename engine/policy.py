@@ -66,6 +66,7 @@ from engine.sources import PRIORITY
 
 __all__ = [
     "BUILTIN",
+    "BrokenPolicyError",
     "CandidateSet",
     "Decision",
     "EngineScorer",
@@ -101,6 +102,11 @@ BUILTIN: dict[str, str] = {
 
 class PolicyError(ValueError):
     """A policy spec that cannot be loaded: one line naming the spec."""
+
+
+class BrokenPolicyError(PolicyError):
+    """A policy that broke while the engine ran it (it raised, or returned what the engine
+    must not serve): one line naming its class; nothing of that pick is stored."""
 
 
 # -- what a policy is given ------------------------------------------------------------------
