@@ -47,7 +47,7 @@ from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, wr
 from engine.policy import PickRequest, Policy, as_policy
 from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolViewOnce, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
-from engine.ranking import Ranking, rank_given
+from engine.ranking import Ranking
 from engine.reactions import check_event
 from engine.receipt import Receipt
 from engine.recorder import Recorder, SqliteRecorder, recorder_for
@@ -662,7 +662,7 @@ class Engine:
         request = PickRequest(
             state, self._shared(self.clock()), self._keyword_blocked(state), throwaway
         )
-        return rank_given(self.policy, request, ids)
+        return self.guard.rank(request, ids)
 
     def _session(self, state: UserState) -> int:
         """The viewer's session, started by the first impression that needs one."""
@@ -821,13 +821,17 @@ class Engine:
         effects = effects_of(state, event, self.catalog, self.config)
         event_id = self._commit(row, event, effects) if live else int(row.get("id") or 0)
         update_viewer(state, event, effects, self.catalog, self.config)
-        self.policy.observe(event)
-        if live and event.video_id is not None:
-            self.catalog.engagement.add(event.video_id, dict(effects.stat_deltas))
-            self.trending.observe(event.world_t, event.video_id, event.kind)
-            if effects.closes:
-                self.pools.note_viewer(state.user_id, event.world_t)
-            self.coengagement.observe(state.user_id, event.video_id, event.kind)
+        try:
+            self.guard.observe(event, saved=live)
+        finally:
+            # The event is in the file and the viewer moved: the world's counts follow even
+            # when a ranker's observe() raised, so the engine still matches the file.
+            if live and event.video_id is not None:
+                self.catalog.engagement.add(event.video_id, dict(effects.stat_deltas))
+                self.trending.observe(event.world_t, event.video_id, event.kind)
+                if effects.closes:
+                    self.pools.note_viewer(state.user_id, event.world_t)
+                self.coengagement.observe(state.user_id, event.video_id, event.kind)
         return event_id
 
     def _commit(self, row: Mapping[str, Any], event: Event, effects: Effects) -> int:

@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
+import numpy.typing as npt
 
+from engine.events import Event
 from engine.filters import FilterContext, apply_filters
-from engine.pipeline import Decision
+from engine.pipeline import Decision, NothingToRecommendError
 from engine.policy import BrokenPolicyError, PickRequest, Policy, StagedPolicy
+from engine.ranking import Ranking, rank_given
 from engine.receipt import Receipt
+
+I64 = npt.NDArray[np.int64]
 
 __all__ = ["PolicyGuard", "policy_author"]
 
@@ -46,7 +52,7 @@ def _named(author: object) -> str:
 
 
 class PolicyGuard:
-    """Runs a policy for the engine: checks each decision before it is served.
+    """Runs a policy for the engine: checks each decision and names what the policy raised.
 
     Args:
         policy: the engine's policy.
@@ -59,15 +65,35 @@ class PolicyGuard:
         # A staged policy's picks come from its filtered candidates (engine.pipeline).
         self.refilter = not self.builtin and not isinstance(policy, StagedPolicy)
         self.label = f"policy {_named(author)}"
+        self.method = "score" if isinstance(policy, StagedPolicy) else "pick"  # what runs its code
+
+    @contextmanager
+    def calling(self, method: str) -> Iterator[None]:
+        """Name an exception raised by a ranker's own code (one line, the original chained).
+
+        The engine's own exceptions and :class:`NothingToRecommendError` (a policy may say
+        nothing is left) pass through as they are.
+        """
+        try:
+            yield
+        except (NothingToRecommendError, BrokenPolicyError):
+            raise
+        except Exception as error:
+            if self.builtin:
+                raise
+            raise BrokenPolicyError(
+                f"{self.label} raised {type(error).__name__} in {method}(): {error}"
+            ) from error
 
     def pick_many(self, requests: Sequence[PickRequest]) -> list[Decision]:
         """The policy's decisions, each checked (see the module docstring).
 
         Raises:
             NothingToRecommendError: nothing may be shown to one of the viewers.
-            BrokenPolicyError: a decision breaks the contract.
+            BrokenPolicyError: the policy raised, or a decision breaks the contract.
         """
-        decisions = list(self.policy.pick_many(requests))
+        with self.calling(self.method):
+            decisions = list(self.policy.pick_many(requests))
         if len(decisions) != len(requests):
             raise BrokenPolicyError(
                 f"{self.label} returned {len(decisions)} decisions for {len(requests)} viewers"
@@ -75,6 +101,33 @@ class PolicyGuard:
         for request, decision in zip(requests, decisions, strict=True):
             self.check(request, decision)
         return decisions
+
+    def rank(self, request: PickRequest, video_ids: I64) -> Ranking:
+        """:func:`engine.ranking.rank_given` with the policy's exceptions named.
+
+        Raises:
+            BrokenPolicyError: the policy raised.
+        """
+        with self.calling(self.method):
+            return rank_given(self.policy, request, video_ids)
+
+    def observe(self, event: Event, *, saved: bool) -> None:
+        """Pass an event to the policy.
+
+        Args:
+            saved: the event is already in the file (a live event): the error says so.
+
+        Raises:
+            BrokenPolicyError: the policy's ``observe`` raised.
+        """
+        try:
+            with self.calling("observe"):
+                self.policy.observe(event)
+        except BrokenPolicyError as failure:
+            if not saved:
+                raise
+            what = f"the {event.kind}" + (f" of video {event.video_id}" if event.video_id else "")
+            raise BrokenPolicyError(f"{failure}; {what} is saved") from failure.__cause__
 
     def check(self, request: PickRequest, decision: object) -> None:
         """Refuse a decision the engine must not serve.

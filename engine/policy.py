@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import sys
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -349,12 +350,31 @@ class StagedPolicy(PolicyBase):
         return sets, decisions
 
     def _final(self, request: PickRequest, candidates: CandidateSet) -> F64:
-        """The scorer's score of each candidate, checked."""
-        final = np.asarray(self.scorer.score(request, candidates), dtype=np.float64)
-        if final.shape != candidates.ids.shape or not np.isfinite(final).all():
-            raise ValueError(
-                f"{self.name}: score() must return one finite number per candidate "
-                f"({len(candidates)}), got shape {final.shape}"
+        """The scorer's score of each candidate, checked.
+
+        Raises:
+            BrokenPolicyError: not one number per candidate, or one that is NaN or infinite.
+        """
+        scores = self.scorer.score(request, candidates)
+        try:
+            final = np.asarray(scores, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise BrokenPolicyError(
+                f"policy {self.name}: score() returned {type(scores).__name__}, not numbers "
+                f"({error})"
+            ) from None
+        if final.shape != candidates.ids.shape:
+            raise BrokenPolicyError(
+                f"policy {self.name}: score() must return one number per candidate "
+                f"(shape {candidates.ids.shape}), got shape {final.shape}"
+            )
+        bad = np.flatnonzero(~np.isfinite(final))
+        if len(bad):
+            k = int(bad[0])
+            raise BrokenPolicyError(
+                f"policy {self.name}: score() returned {final[k]} at candidate index {k} "
+                f"(video {int(candidates.ids[k])}; {len(bad)} of {len(final)} not finite): "
+                "every score must be a finite number"
             )
         return final
 
@@ -602,10 +622,15 @@ class PolicySpec:
         attr = _load(self.target, self.label)
         if not callable(attr):
             raise PolicyError(f"policy {self.target!r}: {self.label} is not a class")
+        params = dict(self.params)
+        _check_parameters(attr, params, self.target)
         try:
-            made = attr(**dict(self.params))
-        except TypeError as error:
-            raise PolicyError(f"policy {self.target!r}: bad parameters: {error}") from None
+            made = attr(**params)
+        except Exception as error:
+            raise PolicyError(
+                f"policy {self.target!r}: {self.label} raised {type(error).__name__} in "
+                f"__init__: {error}"
+            ) from error
         return as_policy(made, what=self.target)
 
 
@@ -634,6 +659,20 @@ def as_policy(obj: object, *, what: str | None = None) -> Policy:
         f"policy {what or type(obj).__name__!r}: {type(obj).__name__} is not a policy "
         "(needs pick/pick_many, or score for a scorer)"
     )
+
+
+def _check_parameters(make: Callable[..., object], params: dict[str, Any], target: str) -> None:
+    """Refuse parameters the class does not take, before any of its code runs (a TypeError
+    raised inside ``__init__`` is the class's own error, not a bad parameter)."""
+    try:
+        signature = inspect.signature(make)
+    except (TypeError, ValueError):
+        return  # no signature to read (a C type): the call itself will say
+    try:
+        signature.bind(**params)
+    except TypeError as error:
+        given = ", ".join(params) or "none"
+        raise PolicyError(f"policy {target!r}: bad parameters ({given}): {error}") from None
 
 
 def _params_of(text: str, params: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:

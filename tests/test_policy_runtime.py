@@ -1,8 +1,10 @@
-"""A ranker from outside the engine is checked while it runs: what it returns, before anything
-is stored (engine.guard)."""
+"""A ranker from outside the engine is checked while it runs: what it returns before anything is
+stored, and what it raises told in one line naming its class (engine.guard)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,14 @@ from engine.policy import (
     BrokenPolicyError,
     PickRequest,
     PolicyBase,
+    PolicyError,
+    PolicySpec,
     plain_receipt,
 )
-from tests.tuikit import rows
+from tests.tuikit import rows, screen_text
+from tui.app import make_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def decision(request: PickRequest, video: Any, propensity: float = 1.0) -> Decision:
@@ -59,6 +66,23 @@ class Outside(PolicyBase):
     def pick(self, request: PickRequest) -> Decision:
         ids = np.array([1_000_000_000])
         return Decision(1_000_000_000, "t", 0.0, 0, 1.0, None, ids, np.ones(1))  # type: ignore[arg-type]
+
+
+class NaNAtThree:
+    def score(self, request: PickRequest, candidates: Any) -> np.ndarray:
+        scores = np.zeros(len(candidates))
+        scores[3] = np.nan
+        return scores
+
+
+class Forgetful:
+    """A scorer whose observe() breaks on every event."""
+
+    def score(self, request: PickRequest, candidates: Any) -> np.ndarray:
+        return np.zeros(len(candidates))
+
+    def observe(self, event: Any) -> None:
+        raise RuntimeError("no memory left")
 
 
 def open_engine(world: Path, policy: object) -> Engine:
@@ -115,3 +139,125 @@ def test_a_video_outside_the_catalogue_is_named(world_path: Path) -> None:
         "policy Outside (test_policy_runtime.py) returned video 1000000000, "
         "which is not in the catalogue"
     )
+
+
+def test_a_nan_score_names_the_candidate(world_path: Path) -> None:
+    with open_engine(world_path, NaNAtThree()) as engine:
+        uid = engine.new_user(["cooking"])
+        with pytest.raises(BrokenPolicyError, match=r"NaNAtThree: score\(\) returned nan at "
+                           r"candidate index 3 \(video \d+; 1 of \d+ not finite\)"):  # fmt: skip
+            engine.next(uid)
+
+
+def test_a_failing_observe_keeps_the_event_and_says_so(world_path: Path) -> None:
+    with open_engine(world_path, Forgetful()) as engine:
+        uid = engine.new_user(["cooking"])
+        video = engine.next(uid).video.id
+        likes = engine.catalog.engagement.counts["likes"][video]
+        with pytest.raises(BrokenPolicyError) as error:
+            engine.record(uid, video, "like")
+        message = str(error.value)
+        assert message.startswith(
+            "policy Forgetful (test_policy_runtime.py) raised RuntimeError in observe(): "
+            "no memory left"
+        )
+        assert f"the like of video {video} is saved" in message
+        assert engine.profile(uid).liked == [video]  # the engine moved with the file
+        assert engine.catalog.engagement.counts["likes"][video] == likes + 1
+    assert rows(world_path, "SELECT kind, video_id FROM events") == [
+        {"kind": "like", "video_id": video}
+    ]
+
+
+RANKERS = """
+import numpy as np
+
+
+class Boom:
+    def score(self, request, candidates):
+        return candidates.ids + None
+
+
+class BrokenInit:
+    def __init__(self, weight=1.0):
+        self.weight = weight + None
+
+    def score(self, request, candidates):
+        return np.zeros(len(candidates))
+"""
+
+
+def foryou(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def rankers(tmp_path: Path) -> Path:
+    path = tmp_path / "rankers.py"
+    path.write_text(RANKERS, encoding="utf-8")
+    return path
+
+
+def test_an_exception_in_score_is_one_line_naming_the_class(
+    world_path: Path, rankers: Path, tmp_path: Path
+) -> None:
+    run = foryou("recommend", "--db", str(world_path), "--user", "x", "--create", "-n", "2",
+                 "--policy", f"{rankers}:Boom", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "Error: policy Boom (rankers.py) raised TypeError in score(): unsupported operand "
+        "type(s) for +: 'int' and 'NoneType'"
+    ]
+    assert impressions(world_path) == []
+
+
+def test_a_type_error_inside_init_is_the_class_own_error(rankers: Path) -> None:
+    with pytest.raises(PolicyError) as error:
+        PolicySpec.parse(f"{rankers}:BrokenInit").build()
+    message = str(error.value)
+    assert "bad parameters" not in message
+    assert "BrokenInit raised TypeError in __init__: unsupported operand" in message
+    with pytest.raises(PolicyError, match=r"bad parameters \(wieght\)"):
+        PolicySpec.parse(f"{rankers}:BrokenInit", {"wieght": 2.0}).build()
+
+
+class Exploding:
+    def score(self, request: PickRequest, candidates: Any) -> np.ndarray:
+        raise TypeError("scores went missing")
+
+
+async def test_the_feed_tells_a_broken_ranker_in_one_message(world_path: Path) -> None:
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as engine:
+        engine.new_user(["cooking"], name="ana")
+    app = make_app(world_path, "ana", live=False, world_clock=VirtualClock(0.0), policy=Exploding())
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert said == [
+            "policy Exploding (test_policy_runtime.py) raised TypeError in score(): "
+            "scores went missing"
+        ]
+        assert "raised TypeError in score()" in screen_text(app)
+        assert app.is_running  # no traceback: the viewer may quit with q
+    assert impressions(world_path) == []
+
+
+async def test_the_feed_keeps_a_reaction_whose_observe_failed(world_path: Path) -> None:
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as engine:
+        engine.new_user(["cooking"], name="ana")
+    app = make_app(world_path, "ana", live=False, world_clock=VirtualClock(0.0), policy=Forgetful())
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await pilot.pause()
+        video = app.screen.session.video  # type: ignore[attr-defined]
+        await pilot.press("l")
+        assert video.id in app.screen.session.liked  # type: ignore[attr-defined]
+        said = " ".join(n.message for n in app._notifications)
+        assert f"the like of video {video.id} is saved" in said
+    assert rows(world_path, "SELECT kind FROM events ORDER BY id")[0] == {"kind": "like"}

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine import Discover, Engine, NothingToRecommendError, Profile, Recommendation, Video
+from engine.policy import BrokenPolicyError
 from engine.text import printable
 from tui.playback import Playback
 
@@ -175,6 +176,9 @@ class FeedSession:
         self.follows = set(self.profile_before.follows)
         self.viewer = self.profile_before.name
         self._watched_ids: set[int] = set()
+        # What the ranker's observe() raised after an event was saved: the event counts (it is
+        # in the file), and the screen tells the viewer (see take_policy_errors).
+        self.policy_errors: list[str] = []
         self.completions = 0
         self.reactions = 0
         self.watched_s = 0.0
@@ -204,6 +208,8 @@ class FeedSession:
 
         Raises:
             NothingToRecommendError: every candidate is filtered out (the current video stays).
+            BrokenPolicyError: the ranker raised or returned what cannot be served (the
+                current video stays; nothing was served).
         """
         self._close_viewing()
         if self.index + 1 < len(self.history):
@@ -211,7 +217,7 @@ class FeedSession:
             return self._begin_viewing()
         try:
             recommendation = self.engine.next(self.user_id)
-        except NothingToRecommendError:
+        except (NothingToRecommendError, BrokenPolicyError):
             if self.index >= 0:
                 self._begin_viewing()  # the video stays on screen as a new viewing
             raise
@@ -349,9 +355,23 @@ class FeedSession:
         reason: str | None = None,
         text: str | None = None,
     ) -> None:
-        self.engine.record(
-            self.user_id, video_id, kind, watched_s=watched_s, scope=scope, reason=reason, text=text
-        )
+        try:
+            self.engine.record(
+                self.user_id,
+                video_id,
+                kind,
+                watched_s=watched_s,
+                scope=scope,
+                reason=reason,
+                text=text,
+            )
+        except BrokenPolicyError as error:  # raised after the event was saved: it counts
+            self.policy_errors.append(str(error))
+
+    def take_policy_errors(self) -> list[str]:
+        """What the ranker raised since last asked (each after its event was saved)."""
+        taken, self.policy_errors = self.policy_errors, []
+        return taken
 
     def hidden_creators(self) -> list[HiddenCreator]:
         """The creators the viewer hid, each with the video an unhide would be recorded on."""

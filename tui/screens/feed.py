@@ -16,12 +16,14 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
 from engine import NothingToRecommendError
+from engine.policy import BrokenPolicyError
 from engine.text import printable
 from tui.playback import next_speed
 from tui.screens.discover import DiscoverScreen
@@ -186,11 +188,30 @@ class FeedScreen(Screen[None]):
             self.notify(nothing_left(exc), severity="error", markup=False)
             self._show_current()
             return
+        except BrokenPolicyError as exc:
+            self._policy_broke(str(exc))
+            return
+        finally:
+            self._tell_policy_errors()  # closing the viewing records an event the ranker sees
         if moved is None:
             self.notify("This is the first video.", timeout=1.5)
             return
         self._show_current()
         self.call_after_refresh(self.session.mark_seen)
+
+    def _policy_broke(self, message: str) -> None:
+        """The ranker could not pick: say what it did, in its own words, and keep what is on
+        screen (nothing was served)."""
+        self.notify(printable(message), severity="error", timeout=10, markup=False)
+        self._show_current()
+        if self.session.video is None:
+            notice = self.query_one("#notice", Static)
+            text = f"{printable(message)}\nFix the ranker, then open the feed again."
+            notice.update(Content(text))  # plain text: the ranker's message is not markup
+
+    def _tell_policy_errors(self) -> None:
+        for message in self.session.take_policy_errors():
+            self.notify(printable(message), severity="error", timeout=10, markup=False)
 
     def _show_current(self) -> None:
         video = self.session.video
@@ -236,6 +257,7 @@ class FeedScreen(Screen[None]):
         except ValueError as exc:
             self.notify(printable(str(exc)), severity="warning", timeout=3, markup=False)
             return False
+        self._tell_policy_errors()
         self._show_texts()
         self._update_panels()
         if toast:  # toasts name creators, sounds and topics from the file
