@@ -44,7 +44,7 @@ from engine.controls import apply_settings, settings_of
 from engine.events import Event, check_undo
 from engine.guard import PolicyGuard
 from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, write_receipts
-from engine.policy import PickRequest, Policy, as_policy
+from engine.policy import PickRequest, Policy, PolicySpec, as_policy, picked_by
 from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolViewOnce, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
 from engine.ranking import Ranking
@@ -125,7 +125,9 @@ class Engine:
     ) -> None:
         self.store = store
         self.config = config
-        # Who picks: any policy, scorer or spec; the config's policy name by default.
+        # Who picks: any policy, scorer or spec; the config's policy name by default. Sessions
+        # record it with the config when it is another (engine.config.recorded_toml).
+        self.picked_by = picked_by(policy, config)
         self.policy: Policy = as_policy(config.policy if policy is None else policy)
         self.guard = PolicyGuard(self.policy)  # checks its picks before they are served
         self.recorder: Recorder = recorder or SqliteRecorder(store)
@@ -197,7 +199,8 @@ class Engine:
             ValueError: a boost names a video outside the world.
         """
         cfg = config if isinstance(config, Config) else load_config(config)
-        chosen = as_policy(cfg.policy if policy is None else policy)
+        # Checked before the file is opened; built by the engine (which records the spec).
+        chosen = PolicySpec.parse(policy) if isinstance(policy, str) else policy
         # The integrity check runs while the arrays load; it is waited for before the engine
         # is handed out, so nothing is written to a damaged file.
         store = Store.open(path, background=True)
@@ -672,6 +675,7 @@ class Engine:
                 config=self.config,
                 simulated=state.simulated,
                 condition=self.condition,
+                picked_by=self.picked_by,
             )
         return state.session_id
 

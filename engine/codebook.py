@@ -148,8 +148,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         {
             "id": "Config id",
             "name": "Name given by the user or file",
-            "sha256": "Hash of the effective TOML",
-            "toml": "The effective configuration",
+            "sha256": "Hash of the TOML below",
+            "toml": "The effective configuration; a session picked by another policy than its "
+            "`policy` key (`--policy file.py:Class`) adds a `[picked_by]` table: `policy` (the "
+            "file and class, or the name), `params` and `sha256` of the policy's file",
             "created_at": "First use (unix seconds)",
         },
     ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -192,10 +193,29 @@ def parse_config(text: str, source: str = "config") -> Config:
         ConfigError: malformed TOML, an unknown key, a wrong type, a value that is out of
             range or not finite (TOML spells them ``inf`` and ``nan``).
     """
+    return _config_of(_toml(text, source), source)
+
+
+def parse_recorded(text: str, source: str = "config") -> tuple[Config, dict[str, Any] | None]:
+    """A session's config row (``configs.toml``): the config, and its ``[picked_by]`` table
+    when a policy other than the config's own picked (see :func:`recorded_toml`).
+
+    Raises:
+        ConfigError: as :func:`parse_config`.
+    """
+    data = _toml(text, source)
+    picked_by = data.pop(PICKED_BY, None)
+    return _config_of(data, source), picked_by if isinstance(picked_by, dict) else None
+
+
+def _toml(text: str, source: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: malformed TOML: {exc}") from None
+
+
+def _config_of(data: dict[str, Any], source: str) -> Config:
     _check_finite(data, "$", source)
     try:
         config = msgspec.convert(data, Config)
@@ -261,3 +281,16 @@ def effective_toml(config: Config) -> str:
 
 def config_hash(config: Config) -> str:
     return hashlib.sha256(effective_toml(config).encode()).hexdigest()
+
+
+# The table a session's config row adds when another policy than the config's ``policy`` picked
+# (``--policy file.py:Class``): a record of who picked, never a key a config file may set.
+PICKED_BY = "picked_by"
+
+
+def recorded_toml(config: Config, picked_by: Mapping[str, Any] | None = None) -> str:
+    """What a session's config row holds: the effective config, then ``[picked_by]`` (the
+    policy, its parameters and its file's SHA-256) when another policy picked with it."""
+    if not picked_by:
+        return effective_toml(config)
+    return tomli_w.dumps(as_dict(config) | {PICKED_BY: dict(picked_by)})

@@ -40,6 +40,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+import tomli_w
 
 from engine.candidates import Candidates, SourceContext, gather, popular
 from engine.catalog import Catalog
@@ -82,6 +83,7 @@ __all__ = [
     "Scorer",
     "StagedPolicy",
     "as_policy",
+    "picked_by",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -99,6 +101,9 @@ BUILTIN: dict[str, str] = {
     "itemknn": "engine.itemknn:ItemKNNPolicy",
     "ceiling": "engine.sim.ceiling:CeilingPolicy",
 }
+
+
+FILE_MODULE = "foryou_policy_"  # the module name of a policy file starts so (_module_from_file)
 
 
 class PolicyError(ValueError):
@@ -608,6 +613,22 @@ class PolicySpec:
         return cls(target, _params_of(text, params))
 
     @property
+    def file(self) -> Path | None:
+        """The file the class is loaded from, for a ``file.py:Class`` spec."""
+        where = self.target.rpartition(":")[0]
+        return Path(where) if self.target not in BUILTIN and where.endswith(".py") else None
+
+    def record(self) -> dict[str, Any]:
+        """What a session's config row keeps of this spec: ``policy`` (the target), ``params``
+        when there are any, and ``sha256`` of the class's file (when it is one and is there)."""
+        kept: dict[str, Any] = {"policy": self.target}
+        if self.params:
+            kept["params"] = _as_toml(dict(self.params))
+        if self.file is not None and self.file.is_file():
+            kept["sha256"] = hashlib.sha256(self.file.read_bytes()).hexdigest()
+        return kept
+
+    @property
     def label(self) -> str:
         """A short name for tables: the built-in name or the class name."""
         return self.target if self.target in BUILTIN else self.target.rpartition(":")[2]
@@ -632,6 +653,40 @@ class PolicySpec:
                 f"__init__: {error}"
             ) from error
         return as_policy(made, what=self.target)
+
+
+def picked_by(policy: object, config: Config) -> dict[str, Any] | None:
+    """Who picks, as a session's config row records it (:func:`engine.config.recorded_toml`),
+    when it is not the config's own ``policy``: None for the config's own.
+
+    A spec (or its text) is recorded as given, with its parameters and the SHA-256 of its file;
+    a policy object only by its class (its parameters are not known).
+    """
+    if policy is None:
+        return None
+    if isinstance(policy, str):
+        policy = PolicySpec.parse(policy)
+    if isinstance(policy, PolicySpec):
+        if policy.target == config.policy and not policy.params:
+            return None
+        return policy.record()
+    target = _target_of(policy)
+    return None if target == config.policy else {"policy": target}
+
+
+def _target_of(policy: object) -> str:
+    """The spec target naming a policy object's class (a built-in's name, or the file or module
+    its class, or a staged policy's scorer class, was loaded from)."""
+    kind = type(policy)
+    for name, target in BUILTIN.items():
+        if target == f"{kind.__module__}:{kind.__qualname__}":
+            return name
+    author = type(policy.scorer) if isinstance(policy, StagedPolicy) else kind
+    module = sys.modules.get(author.__module__)
+    source = getattr(module, "__file__", None)
+    if author.__module__.startswith(FILE_MODULE) and source is not None:
+        return f"{source}:{author.__qualname__}"
+    return f"{author.__module__}:{author.__qualname__}"
 
 
 def as_policy(obj: object, *, what: str | None = None) -> Policy:
@@ -675,6 +730,15 @@ def _check_parameters(make: Callable[..., object], params: dict[str, Any], targe
         raise PolicyError(f"policy {target!r}: bad parameters ({given}): {error}") from None
 
 
+def _as_toml(params: dict[str, Any]) -> dict[str, Any] | str:
+    """Parameters as TOML keeps them, or their repr when TOML cannot (given from Python)."""
+    try:
+        tomli_w.dumps({"params": params})
+    except (TypeError, ValueError):
+        return repr(params)
+    return params
+
+
 def _params_of(text: str, params: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
     if params is None:
         return {}
@@ -710,7 +774,7 @@ def _module_from_file(target: str, path: Path) -> Any:
     if not path.is_file():
         raise PolicyError(f"policy {target!r}: no file {str(path)!r}")
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-    name = f"foryou_policy_{path.stem}_{digest}"
+    name = f"{FILE_MODULE}{path.stem}_{digest}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)

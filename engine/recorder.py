@@ -12,12 +12,13 @@ with one of the file.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from engine.config import Config, config_hash, effective_toml
+from engine.config import Config, recorded_toml
 from engine.store import Store
 
 __all__ = ["MemoryRecorder", "Recorder", "SqliteRecorder", "recorder_for"]
@@ -49,8 +50,17 @@ class Recorder(Protocol):
         ...
 
     def start_session(
-        self, *, user_id: int, config: Config, simulated: bool, condition: str | None
-    ) -> int: ...
+        self,
+        *,
+        user_id: int,
+        config: Config,
+        simulated: bool,
+        condition: str | None,
+        picked_by: Mapping[str, Any] | None = None,
+    ) -> int:
+        """A new session; ``picked_by`` names the policy that picks when it is not the
+        config's own (:func:`engine.config.recorded_toml`)."""
+        ...
 
     def end_session(self, session_id: int, user_id: int, profile: Profile) -> None:
         """Close a session; ``profile`` computes the snapshot to keep (called only if kept)."""
@@ -88,10 +98,10 @@ class SqliteRecorder:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._config_ids: dict[str, int] = {}
-        # Each session asks for its config's row: the hash (the config written out as TOML)
-        # is computed once per config object (frozen) rather than at every session start;
-        # the config is kept with it, so its id() is not reused by another.
-        self._hashes: dict[int, tuple[Config, str]] = {}
+        # Each session asks for its config's row: the hash (the config written out as TOML,
+        # with who picks) is computed once per config object (frozen) and record of who picks
+        # rather than at every session start; both are kept, so their id() is not reused.
+        self._hashes: dict[tuple[int, int], tuple[Config, Mapping[str, Any] | None, str, str]] = {}
 
     def add_user(
         self,
@@ -117,25 +127,33 @@ class SqliteRecorder:
         return None if added is None else (added, chosen)
 
     def start_session(
-        self, *, user_id: int, config: Config, simulated: bool, condition: str | None
+        self,
+        *,
+        user_id: int,
+        config: Config,
+        simulated: bool,
+        condition: str | None,
+        picked_by: Mapping[str, Any] | None = None,
     ) -> int:
         return self.store.start_session(
             user_id=user_id,
-            config_id=self._config_id(config),
+            config_id=self._config_id(config, picked_by),
             simulated=simulated,
             condition=condition,
         )
 
-    def _config_id(self, config: Config) -> int:
+    def _config_id(self, config: Config, picked_by: Mapping[str, Any] | None) -> int:
         """The config's row, written by the first session that needs it: an engine that is
         opened and then refuses (an unknown viewer, say) leaves the file untouched."""
-        known = self._hashes.get(id(config))
+        known = self._hashes.get((id(config), id(picked_by)))
         if known is None:
-            known = self._hashes[id(config)] = (config, config_hash(config))
-        sha256 = known[1]
+            toml = recorded_toml(config, picked_by)
+            sha256 = hashlib.sha256(toml.encode()).hexdigest()
+            known = self._hashes[(id(config), id(picked_by))] = (config, picked_by, sha256, toml)
+        _, _, sha256, toml = known
         if sha256 not in self._config_ids:
             self._config_ids[sha256] = self.store.ensure_config(
-                name=config.name, sha256=sha256, toml=effective_toml(config)
+                name=config.name, sha256=sha256, toml=toml
             )
         return self._config_ids[sha256]
 
@@ -207,7 +225,13 @@ class MemoryRecorder:
         return self._next("users"), name or f"memory-{next(self._users)}"
 
     def start_session(
-        self, *, user_id: int, config: Config, simulated: bool, condition: str | None
+        self,
+        *,
+        user_id: int,
+        config: Config,
+        simulated: bool,
+        condition: str | None,
+        picked_by: Mapping[str, Any] | None = None,
     ) -> int:
         return self._next("sessions")
 

@@ -36,11 +36,11 @@ import numpy.typing as npt
 
 from engine.api import Engine
 from engine.clock import VirtualClock
-from engine.config import Config, parse_config
+from engine.config import Config, parse_recorded
 from engine.heating import condition_boosts
 from engine.history import Step, timeline_steps
 from engine.pipeline import Boost, Decision, NothingToRecommendError
-from engine.policy import PolicySpec
+from engine.policy import BUILTIN, PolicySpec
 from engine.recorder import MemoryRecorder
 from engine.start import FileStart
 from engine.store import Store
@@ -297,6 +297,8 @@ class SessionReplay:
     compare_name: str | None
     compared: list[Pick] | None  # under the other config, step by step
     videos: dict[int, Video]  # every video named above
+    picked_by: str | None = None  # the policy that picked, when not the config's own
+    policy_changed: bool = False  # its file is not the one recorded (another SHA-256)
 
     @property
     def matches(self) -> int:
@@ -315,10 +317,13 @@ def replay_session(
     Args:
         compare: another config to decide each step too.
         policy: the policy deciding with ``compare`` (a spec, to build a fresh one), default
-            its own; given without ``compare``, it decides with the session's own config.
+            its own; given without ``compare``, it decides with the session's own config. A
+            session picked by a ranker from a file is re-lived only with ``policy`` naming it
+            (see :func:`_own_policy`), which then also decides with ``compare``.
 
     Raises:
-        ValueError: an unknown session.
+        ValueError: an unknown session, or one picked by a ranker from a file that ``policy``
+            does not name.
         StoreError: the file cannot be opened.
     """
     with Store.open(path) as store:
@@ -330,8 +335,11 @@ def replay_session(
             f"session {session_id} was imported from a real log (foryou import): no engine "
             "picked its videos, so there is nothing to replay"
         )
-    own = parse_config(str(row["config_toml"]), f"config of session {session_id}")
-    picks = list(relive(path, own, [session_id], with_condition_boosts=True))
+    own, recorded = parse_recorded(str(row["config_toml"]), f"config of session {session_id}")
+    own_policy = _own_policy(session_id, own, recorded, policy)
+    picks = list(relive(path, own, [session_id], with_condition_boosts=True, policy=own_policy))
+    if compare is None and isinstance(own_policy, PolicySpec) and own_policy.file:
+        policy = None  # --policy named who picked: without --config, nothing to compare with
     other = compare or (own if policy is not None else None)
     compared = None if other is None else list(relive(path, other, [session_id], policy=policy))
     ids = {p.logged_video for p in picks}
@@ -347,7 +355,53 @@ def replay_session(
         compare_name=None if other is None else _label(other, policy),
         compared=compared,
         videos=videos,
+        picked_by=None if recorded is None else str(recorded.get("policy")),
+        policy_changed=_changed(own_policy, recorded),
     )
+
+
+def _own_policy(
+    session_id: int, own: Config, recorded: Mapping[str, Any] | None, given: object
+) -> object:
+    """Who re-lives a session: its config's policy, or the one its config row records.
+
+    A recorded built-in is built from its name. A policy from a file or module is never
+    imported because a world file names it (a file from elsewhere could name any code): it is
+    re-lived only with ``given`` naming the same class (the same target, or the same class
+    in a file of the same SHA-256), with the recorded parameters unless ``given`` has its own.
+
+    Raises:
+        ValueError: recorded from a file or module and ``given`` does not name it.
+    """
+    if recorded is None:
+        return None
+    target = str(recorded.get("policy", ""))
+    params = recorded.get("params")
+    params = params if isinstance(params, dict) else {}
+    if target in BUILTIN:
+        return PolicySpec(target, params)
+    if isinstance(given, PolicySpec) and _names(given, target, recorded.get("sha256")):
+        return given if given.params or not params else PolicySpec(given.target, params)
+    where, _, name = target.rpartition(":")
+    raise ValueError(
+        f"session {session_id} was picked by policy {name} from {where} (parameters "
+        f"{params or 'none'}), not by its config's {own.policy!r}; replay imports no code a "
+        f"world file names: replay it with --policy {target}"
+    )
+
+
+def _changed(policy: object, recorded: Mapping[str, Any] | None) -> bool:
+    """Whether the file of the policy re-living a session differs from the one recorded."""
+    if not isinstance(policy, PolicySpec) or recorded is None or "sha256" not in recorded:
+        return False
+    return bool(policy.record().get("sha256") != recorded["sha256"])
+
+
+def _names(given: PolicySpec, target: str, sha256: object) -> bool:
+    if given.target == target:
+        return True
+    same_class = given.label == target.rpartition(":")[2]
+    return same_class and sha256 is not None and given.record().get("sha256") == sha256
 
 
 def _label(config: Config, policy: object) -> str:

@@ -225,7 +225,8 @@ def replay(
     with user_errors():
         other = None if config_path is None else load_config(config_path)
         result = replay_session(db_path, session_id, other, policy)
-    title = Text(printable(f"session {session_id} · config {result.config_name!r}"))
+    picked_by = "" if result.picked_by is None else f" · picked by {result.picked_by}"
+    title = Text(printable(f"session {session_id} · config {result.config_name!r}{picked_by}"))
     table = Table(title=title, box=None)
     table.add_column("#", justify="right")
     table.add_column("logged video")
@@ -249,7 +250,12 @@ def replay(
     console.print(
         f"Mismatch at position {mismatch.position}: logged video {mismatch.logged_video}, "
         f"replay picked {mismatch.picked_video} ({result.matches} of {len(result.picks)} "
-        "match): the world, the foryou version or the recorded history differs."
+        "match): the world, the foryou version or the recorded history differs"
+        + (
+            ", and the policy's file changed since (another SHA-256)."
+            if result.policy_changed
+            else "."
+        )
     )
     if _simulated(db_path, (session_id,)):
         console.print(SIMULATED_NOTE)

@@ -14,6 +14,7 @@ shortest arm's longest feed, so personas who never got there count as waiting th
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -23,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from engine import frames
-from engine.config import config_hash, effective_toml
+from engine.config import Config, recorded_toml
+from engine.policy import PolicySpec, picked_by
 from engine.sim.experiment import Experiment
 from engine.sim.inference import (
     ALPHA,
@@ -165,11 +167,8 @@ class Comparison:
             "per_seed": self.per_seed,
             "arms": {
                 name: {
-                    "config": {
-                        "name": run.arm.config.name,
-                        "sha256": config_hash(run.arm.config),
-                        "toml": effective_toml(run.arm.config),
-                    },
+                    "config": _config_record(run.arm.config, run.arm.spec),
+                    "policy": run.arm.spec.record(),
                     "oracle": run.arm.oracle,
                     "log": run.arm.log,
                     "metrics": self.measures[name].summary(),
@@ -247,6 +246,13 @@ def _predictions(measures: Measures) -> dict[str, Any]:
         group: {a: None if c is None else asdict(c) for a, c in by_action.items()}
         for group, by_action in measures.predictions.items()
     }
+
+
+def _config_record(config: Config, spec: PolicySpec) -> dict[str, str]:
+    """An arm's config as a session's config row records it: with ``[picked_by]`` when the
+    arm's policy is not the config's own (engine.config.recorded_toml)."""
+    toml = recorded_toml(config, picked_by(spec, config))
+    return {"name": config.name, "sha256": hashlib.sha256(toml.encode()).hexdigest(), "toml": toml}
 
 
 def _foryou_version() -> str | None:

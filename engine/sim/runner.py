@@ -137,7 +137,7 @@ def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
             start=context.start if task.model is None else replace(context.start, model=task.model),
             world=world,
             condition=task.condition,
-            policy=task.arm.spec.build(),  # built here: each worker its own, from the spec
+            policy=task.arm.spec,  # built by the engine: each worker its own, recorded with it
         )
     except BaseException:
         store.close()
