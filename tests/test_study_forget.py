@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -189,3 +190,73 @@ def test_forget_drops_the_learned_model_fitted_on_their_events(
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT count(*) FROM learned_models").fetchone()[0] == 0
     conn.close()
+
+
+FEEDING = """\
+import sys
+from engine import VirtualClock
+from engine.study import open_bundle
+
+bundle = open_bundle(sys.argv[1])
+feed = bundle.open_feed("P050", interests=["cooking"], clock=VirtualClock(0.0))
+rec = feed.next()
+feed.seen(rec.video.id)
+print("feeding", flush=True)
+sys.stdin.readline()
+feed.record(rec.video.id, "complete", watched_s=rec.video.duration_s)
+feed.close()
+bundle.close()
+"""
+
+
+def feeding(path: Path) -> subprocess.Popen[str]:
+    """Another participant mid-feed in another process, as a second lab terminal would be."""
+    root = str(Path(__file__).resolve().parents[1])
+    return subprocess.Popen(
+        [sys.executable, "-c", FEEDING, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+
+
+def learned_rows(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM learned_models").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_forget_refuses_while_a_feed_is_open_elsewhere_so_nothing_learned_comes_back(
+    world_path: Path, tmp_path: Path
+) -> None:
+    """An open engine writes its learned model again when its feed ends, fitted on the
+    forgotten participant's events too: forget must wait until no feed is open."""
+    path = make_bundle(world_path, tmp_path)
+    with open_bundle(path) as bundle:
+        complete(bundle, FORGOTTEN, VirtualClock(0.0), seed=1)
+        bundle.record_consent("P050", agreed=True)
+        bundle.record_answers("P050", "pre", {"age": "25-34", "hours": 3})
+    args = ["study", "forget", FORGOTTEN, "--db", str(path), "--yes"]
+    other = feeding(path)
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "feeding\n"
+        refused = CliRunner().invoke(main, args)
+        assert refused.exit_code == 1
+        assert refused.output.count("\n") == 1 and refused.output.startswith("Error: ")
+        assert f"is open in another process (pid {other.pid}, `" in refused.output
+        assert "nothing was deleted" in refused.output
+    finally:
+        other.communicate("\n", timeout=60)
+    assert other.returncode == 0
+    with open_bundle(path) as bundle:
+        assert bundle.enrol(FORGOTTEN).status == "completed"  # untouched
+    assert learned_rows(path) == 1  # the feed that ended saved its model
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    assert learned_rows(path) == 0
+    # The lock is let go: the file opens again at once, in this process and others.
+    with open_bundle(path) as bundle:
+        assert bundle.enrol("P050").status == "in_feed"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -172,3 +174,36 @@ def test_a_copy_of_a_live_file_holds_what_its_writer_has_not_checkpointed(
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == before + 1
     with sqlite3.connect(byte_copy) as conn:  # what the validation's copy held before
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == before
+
+
+def test_merge_refuses_a_bundle_open_in_another_process(
+    world_template: Path, tmp_path: Path
+) -> None:
+    """A participant mid-feed at a station: merging would cut their run in the middle."""
+    a = station(world_template, tmp_path / "lab-a", ["P001"])
+    b = station(world_template, tmp_path / "lab-b", ["P101"])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDING, str(b)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
+        merged = tmp_path / "all.db"
+        result = CliRunner().invoke(main, ["study", "merge", str(a), str(b), "--out", str(merged)])
+        assert result.exit_code == 1
+        assert result.output.startswith(
+            f"Error: {b} is open in another process (pid {holder.pid}, `python -c import"
+        )
+        assert result.output.endswith("`): close it before merging\n")
+        assert result.output.count("\n") == 1
+        assert not merged.exists()
+    finally:
+        holder.communicate(b"\n", timeout=10)
+
+
+HOLDING = """\
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("SELECT count(*) FROM participants").fetchone()
+print("open", flush=True)
+sys.stdin.readline()
+"""

@@ -38,6 +38,7 @@ __all__ = [
     "damage_message",
     "is_damage",
     "open_database",
+    "refuse_if_open",
     "require_writable",
     "retiring",
     "upgrade",
@@ -345,12 +346,20 @@ def _check_replaceable(path: Path) -> None:
         ) from None
     finally:
         db.conn.close()
-    _refuse_if_open(path)  # after closing ours, which would count as open
+    refuse_if_open(path)  # after closing ours, which would count as open
 
 
-def _refuse_if_open(path: Path) -> None:
-    """Refuse before any work what :func:`retiring` would refuse after it (a feed left open)."""
-    conn = _take_exclusive(path)
+def refuse_if_open(path: Path, before: str = "--force") -> None:
+    """Refuse before any work what :func:`retiring` would refuse after it (a feed left open).
+
+    Args:
+        path: the file; this process must not have it open.
+        before: what the holder must be closed before, for the message ("--force", "merging").
+
+    Raises:
+        WorldInUseError: another connection has the file open, naming its process.
+    """
+    conn = _take_exclusive(path, before)
     if conn is not None:
         conn.close()  # the last connection: it folds the log into the file, as any last close does
 
@@ -384,24 +393,32 @@ def retiring(path: Path) -> Iterator[None]:
         conn.close()
 
 
-def _take_exclusive(path: Path) -> sqlite3.Connection | None:
+def _take_exclusive(path: Path, before: str = "--force") -> sqlite3.Connection | None:
     try:
         return holders.take(path)
     except sqlite3.OperationalError as exc:
         if not holders.is_busy(exc):
             raise
-    raise WorldInUseError(_in_use_message(path))
+    raise WorldInUseError(in_use_message(path, before))
 
 
-def _in_use_message(path: Path) -> str:
+def in_use_message(path: Path, before: str = "--force") -> str:
+    """``path is open in another process (pid N, `command`): close it before ...``."""
     pid = holders.database_holder(path)
     if pid == os.getpid():
         return f"{path} is open in this process: close it before replacing it"
-    command = holders.command_of(pid) if pid is not None else None
-    if pid is None:  # the system does not say who
-        return f"{path} is open in another connection: close it before --force"
-    holder = f"pid {pid}, `{command}`" if command else f"pid {pid}"
-    return f"{path} is open in another process ({holder}): close it before --force"
+    return f"{path} is open in {holder_words(pid)}: close it before {before}"
+
+
+def holder_words(pid: int | None) -> str:
+    """``another process (pid N, `command`)``, or ``another connection`` where the system does
+    not say who."""
+    if pid is None:
+        return "another connection"
+    command = holders.command_of(pid)
+    return (
+        f"another process (pid {pid}, `{command}`)" if command else f"another process (pid {pid})"
+    )
 
 
 def open_database(

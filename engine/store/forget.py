@@ -9,24 +9,28 @@ learned P(action) model (``learned_models``) was fitted on everyone's events, th
 it is deleted too, and the next engine to open the file fits it again from the events that
 remain (:mod:`engine.learned`'s warm start), so nothing learned from them survives.
 
-The checkpoint cannot finish while another connection reads an older snapshot (a ``sqlite3``
-shell, an export, a stray simulation worker): that reader may still need the old pages, so
-SQLite keeps them in the file. Deleting and then reporting success would be a lie, so the
-participant's row is first rewritten unchanged and the WAL checkpointed: a reader that began
-before that write makes the checkpoint busy, and nothing is deleted (:class:`FileInUseError`).
-Only a reader that starts in the few milliseconds between that check and the delete can still
-hold the old bytes; then the rows are gone but the bytes are not, and the error says so.
+Nothing may have the file open in another process meanwhile. A reader of an older snapshot (a
+``sqlite3`` shell, an export, a stray simulation worker) keeps the old pages in the file, so
+reporting success would be a lie; and an engine left open (another participant's feed) writes
+again what it learned, the participant's events included, when it closes (its learned model).
+So the connection first takes SQLite's exclusive lock on the file (``locking_mode =
+EXCLUSIVE`` and a write), which every other connection that has read the file blocks, and
+holds it until the rows are deleted and their bytes overwritten; while it holds it, no other
+connection can open the file. If the lock cannot be had, nothing is deleted
+(:class:`FileInUseError`, naming the process).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from contextlib import suppress
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from engine.store import holders
 from engine.store.activity import LIVE_STAT_FIELDS
 from engine.store.files import BUSY_TIMEOUT_S
 
@@ -55,7 +59,7 @@ class FileInUseError(Exception):
 
     Attributes:
         deleted: rows deleted per table (empty: nothing was deleted).
-        holders: the other processes that have the file open, as "pid N: command".
+        holders: the other processes that have the file open, as "pid N, `command`".
     """
 
     def __init__(self, deleted: dict[str, int], holders: list[str]) -> None:
@@ -85,13 +89,47 @@ def forget_participant(
         FileInUseError: another connection reads the file: ``deleted`` is empty when nothing was
             deleted, else the rows are gone but their bytes are not overwritten yet.
     """
+    db.execute("PRAGMA secure_delete = ON")
+    with _alone(db, participant_id):
+        return _delete(db, participant_id, user_id, stat_deltas)
+
+
+@contextmanager
+def _alone(db: Database, participant_id: int) -> Iterator[None]:
+    """Hold SQLite's exclusive lock on the file: refused while another connection has it open."""
+    db.execute("PRAGMA locking_mode = EXCLUSIVE")
+    try:
+        _write_exclusively(db, participant_id)
+        yield
+    finally:
+        # NORMAL lets the lock go at the connection's next access.
+        db.execute("PRAGMA locking_mode = NORMAL")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def _write_exclusively(db: Database, participant_id: int) -> None:
+    db.execute(f"PRAGMA busy_timeout = {int(CHECKPOINT_WAIT_S * 1000)}")
+    try:
+        with db.atomic():  # in exclusive mode, the write takes the file's exclusive lock
+            db.execute("UPDATE participants SET id = id WHERE id = ?", [participant_id])
+    except sqlite3.OperationalError as exc:
+        if not holders.is_busy(exc):
+            raise
+        raise FileInUseError({}, processes_holding(db)) from None
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    if not overwrite_freed(db):  # a reader of an older snapshot, should one have slipped in
+        raise FileInUseError({}, processes_holding(db))
+
+
+def _delete(
+    db: Database,
+    participant_id: int,
+    user_id: int | None,
+    stat_deltas: Mapping[int, Mapping[str, float]],
+) -> dict[str, int]:
     ids = {"participant": participant_id, "user": user_id}
     deleted: dict[str, int] = {}
-    db.execute("PRAGMA secure_delete = ON")
-    with db.atomic():  # a write every older snapshot predates, so the checkpoint waits for them
-        db.execute("UPDATE participants SET id = id WHERE id = ?", [participant_id])
-    if not overwrite_freed(db):
-        raise FileInUseError({}, processes_holding(db))
     with db.atomic():
         for table, column, owner in _OWNED:
             if ids[owner] is None:
@@ -129,7 +167,7 @@ def overwrite_freed(db: Database, wait_s: float = CHECKPOINT_WAIT_S) -> bool:
 
 
 def processes_holding(db: Database) -> list[str]:
-    """Other processes with the database (or its WAL) open, as "pid N: command".
+    """Other processes with the database (or its WAL) open, as "pid N, `command`".
 
     Read from ``/proc`` (Linux); elsewhere, or for other users' processes, the list is empty.
     """
@@ -143,7 +181,8 @@ def processes_holding(db: Database) -> list[str]:
             if any(
                 os.readlink(f"/proc/{pid}/fd/{fd}") in targets for fd in _listdir(f"/proc/{pid}/fd")
             ):
-                found.append(f"pid {pid}: {_command(pid)}")
+                command = holders.command_of(int(pid))
+                found.append(f"pid {pid}, `{command}`" if command else f"pid {pid}")
     return found
 
 
@@ -152,11 +191,3 @@ def _listdir(path: str) -> list[str]:
         return os.listdir(path)
     except OSError:
         return []
-
-
-def _command(pid: str) -> str:
-    with suppress(OSError):
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-        words = " ".join([Path(argv[0]).name, *argv[1:]]).split()  # one line, whatever argv holds
-        return " ".join(words)[:60]
-    return "?"

@@ -420,9 +420,10 @@ class StudyBundle:
     def _in_use(self, participant: str, holders: list[str], *, deleted: bool) -> StudyError:
         who = ", ".join(holders) if holders else "a process this user cannot see"
         if not deleted:
+            # A feed left open would also write back what it learned from them when it ends.
             return StudyError(
-                f"another process has {self.path.name} open ({who}); nothing was deleted: "
-                f"close it and run again"
+                f"{self.path.name} is open in another process ({who}); nothing was deleted: "
+                f"close it (a feed: let it end) and run again"
             )
         return StudyError(
             f"another process has {self.path.name} open ({who}): {participant}'s rows are "

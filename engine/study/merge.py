@@ -1,7 +1,9 @@
 """Merging lab stations: several bundles of one study into one dataset.
 
 Refused before anything is written: bundles of different studies (name or definition) or
-worlds, a participant id or viewer name present at two stations, and an existing output. The
+worlds, a participant id or viewer name present at two stations, an existing output, and a
+bundle another process has open (a participant mid-feed: their run would be cut in the middle,
+and what it writes after the merge would be missing from it). The
 result is built in a hidden temporary file and renamed at the end. Each station is named after
 its file (``participants.station``), so replay keeps their histories apart.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.store import Store
+from engine.store.files import refuse_if_open
 from engine.store.merge import merge_files
 from engine.store.permissions import create_private
 from engine.store.study_log import StudyLog
@@ -32,6 +35,7 @@ def merge_bundles(inputs: Sequence[str | Path], out: str | Path) -> dict[str, in
     Raises:
         StudyError: fewer than two inputs, an existing output, different studies or worlds,
             or a participant id or viewer name at two stations.
+        WorldInUseError: a bundle is open in another process (a study run, a shell).
         StoreError: an input is missing, foreign or from a newer foryou.
     """
     paths = [Path(p) for p in inputs]
@@ -64,6 +68,7 @@ def _check(paths: list[Path]) -> None:
             log = StudyLog(store.db)
             row = log.study()
             participants, users = log.names()
+        refuse_if_open(path, "merging")  # once ours is closed, which would count as open
         if row is None:
             raise StudyError(f"{path} holds no study; refusing to merge")
         first = first or {**row, "path": path}
