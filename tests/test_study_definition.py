@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from engine.store import Store
 from engine.study import StudyError, allocation_sequence, load_study, open_bundle, parse_study
-from engine.study.definition import Likert
-from tests.studykit import STUDY, write_study
+from engine.study.definition import Likert, check_participant_id
+from tests.studykit import STUDY, make_bundle, write_study
 from tui.cli import main
 
 
@@ -124,3 +124,51 @@ def test_study_init_builds_the_bundle_the_file_describes(
     again = runner.invoke(main, ["study", "init", str(study_file), "--db", str(db)])
     assert again.exit_code != 0 and "pass --force" in again.output
     assert list(tmp_path.glob(".study.db*")) == []
+
+
+@pytest.mark.parametrize("participant", ["P001", "S12", "A3F9", "7f3a9c", "p-017", "lab_b-12"])
+def test_pseudonymous_codes_are_accepted(participant: str) -> None:
+    assert check_participant_id(participant) == participant
+
+
+@pytest.mark.parametrize(
+    "participant",
+    [
+        "maria.garcia1",  # a name with a dot
+        "John1",  # a first name and a digit
+        "Smith2024",
+        "jdoe7",  # four letters in a row
+        "j.doe@example.org",
+        "P 017",
+        "P.017",
+        "P017!",
+        "-P017",
+        "ABC",  # no digit: initials
+        "",
+        "P" + "1" * 40,  # 41 characters
+    ],
+)
+def test_what_could_be_a_name_or_address_is_refused_saying_what_an_id_may_be(
+    participant: str,
+) -> None:
+    with pytest.raises(StudyError) as refused:
+        check_participant_id(participant)
+    message = str(refused.value)
+    assert "\n" not in message and f"{participant!r}" in message
+    assert "letters, digits, '-' or '_'" in message and "never four letters in a row" in message
+
+
+def test_an_id_recorded_under_the_older_rule_can_still_be_forgotten(
+    world_path: Path, tmp_path: Path
+) -> None:
+    """Bundles from before the rule tightened may hold such ids: they must stay erasable."""
+    path = make_bundle(world_path, tmp_path)
+    with open_bundle(path) as bundle:
+        bundle._log.record_decline(
+            study_id=bundle.study_id, participant="Smith2024", station=None, at=0.0
+        )
+        with pytest.raises(StudyError, match="declined consent earlier"):
+            bundle.enrol("Smith2024")  # found, not refused as a malformed id
+        assert bundle.forget("Smith2024")["participants"] == 1
+        with pytest.raises(StudyError, match="not a pseudonymous code"):
+            bundle.enrol("Smith2024")  # gone: a new id again, under today's rule

@@ -497,6 +497,9 @@ async def test_only_the_conditions_controls_are_offered(bundle: Path) -> None:
         ("Jane Doe", "not a pseudonymous code"),
         ("Anna", "at least one digit"),
         ("Maria.Garcia", "at least one digit"),
+        ("maria.garcia1", "never four letters in a row"),
+        ("John1", "never four letters in a row"),
+        ("Smith2024", "never four letters in a row"),
         ("P" * 41, "not a pseudonymous code"),
     ],
 )

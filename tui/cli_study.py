@@ -121,7 +121,8 @@ def study_forget(participant: str, db_path: Path, yes: bool) -> None:
 @click.option(
     "--participant",
     required=True,
-    help="The participant's pseudonymous id (e.g. P017): never a name or an e-mail address.",
+    help="The participant's pseudonymous code (e.g. P017, A3F9, p-017): letters, digits, '-' "
+    "or '_', with a digit and never four letters in a row; never a name or an e-mail address.",
 )
 def study_run(db_path: Path, participant: str) -> None:
     """One participant's way through the study, from consent to completion code.

@@ -114,7 +114,8 @@ class StudyBundle:
         Raises:
             StudyError: the participant is running in another process.
         """
-        self._claims.claim(check_participant_id(participant))
+        self._lookup(participant)
+        self._claims.claim(participant)
 
     def __enter__(self) -> StudyBundle:
         return self
@@ -130,7 +131,7 @@ class StudyBundle:
         Raises:
             StudyError: a malformed id, or a participant who declined consent earlier.
         """
-        row = self._log.participant(check_participant_id(participant))
+        row = self._lookup(participant)
         if row is None:
             return Enrolment(participant, "new", "consent", resumed=False)
         if row["status"] == "declined":
@@ -182,8 +183,7 @@ class StudyBundle:
         Raises:
             StudyError: a malformed id or one that already has a decision.
         """
-        check_participant_id(participant)
-        if self._log.participant(participant) is not None:
+        if self._lookup(participant) is not None:
             raise StudyError(f"participant {participant} has already answered the consent")
         if not agreed:
             self._log.record_decline(
@@ -199,8 +199,20 @@ class StudyBundle:
         )
         return self.enrol(participant)
 
+    def _lookup(self, participant: str) -> dict[str, Any] | None:
+        """The participant's row, or None for a new id, which must be a pseudonymous code.
+
+        Raises:
+            StudyError: a new id that is not a code. An id recorded before the rule was as
+                strict as it is now stays usable: it can be continued, exported and forgotten.
+        """
+        row = self._log.participant(participant)
+        if row is None:
+            check_participant_id(participant)
+        return row
+
     def _row(self, participant: str) -> dict[str, Any]:
-        row = self._log.participant(check_participant_id(participant))
+        row = self._lookup(participant)
         if row is None:
             raise StudyError(f"unknown participant {participant}")
         if row["status"] == "declined":
@@ -397,7 +409,7 @@ class StudyBundle:
                 during the delete, the rows are gone but their bytes are still in the file;
                 the message says which, and running ``forget`` again finishes it).
         """
-        row = self._log.participant(check_participant_id(participant))
+        row = self._lookup(participant)
         if row is None:
             # An earlier forget may have deleted this participant with a reader still open:
             # overwrite what it freed before saying there is nobody to forget.

@@ -317,20 +317,29 @@ def _resolve(spec: ConditionSpec, where: str, base_dir: Path) -> Condition:
     return Condition(name=spec.name, config=config, controls=tuple(spec.controls), boost=spec.boost)
 
 
-_PARTICIPANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+# A pseudonymous code: letters, digits, '-' and '_', starting with a letter or digit.
+_PARTICIPANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+# Names and words have runs of letters; codes (P017, A3F9, 7f3a9c, lab_b-12) do not.
+_LETTER_RUN = re.compile(r"[A-Za-z]{4}")
+PARTICIPANT_ID_RULE = (
+    "1-40 letters, digits, '-' or '_', with at least one digit and never four letters in a row "
+    "(e.g. P017, S12, A3F9, 7f3a9c, p-017)"
+)
 
 
 def check_participant_id(participant: str) -> str:
-    """Participant ids are pseudonymous codes: letters, digits, ``_ . -``, at least one digit
-    (e.g. P017). A code without a digit ("Anna", "jane_doe") is most likely a name.
+    """Participant ids are pseudonymous codes (:data:`PARTICIPANT_ID_RULE`). The rule refuses
+    what a name or an e-mail address needs: ``@``, ``.``, spaces, and four letters in a row
+    ("maria.garcia1", "John1", "Smith2024"). A name of three letters or fewer with a digit
+    ("Bo1") still passes: ids are the researcher's codes, not the participant's choice.
 
     Raises:
-        StudyError: anything else (a space or an ``@`` suggests a name or an e-mail address).
+        StudyError: anything else, in one line saying what an id may look like.
     """
-    if not _PARTICIPANT.match(participant) or not any(c.isdigit() for c in participant):
+    code = _PARTICIPANT.match(participant) and not _LETTER_RUN.search(participant)
+    if not code or not any(c.isdigit() for c in participant):
         raise StudyError(
-            f"participant id {participant!r} is not a pseudonymous code: use 1-40 letters, "
-            "digits, '_', '.' or '-' with at least one digit (e.g. P017), never a name or an "
-            "e-mail address"
+            f"participant id {participant!r} is not a pseudonymous code: use "
+            f"{PARTICIPANT_ID_RULE}, never a name or an e-mail address"
         )
     return participant
