@@ -162,7 +162,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "user_id": "Viewer",
             "config_id": "Ranking config in force",
             "started_at": "Start (unix seconds)",
-            "ended_at": "End (unix seconds); NULL while open or if it crashed",
+            "ended_at": "End (unix seconds); NULL while open or if its process died, except in "
+            "a study: a feed run whose process died ends its session at the run's closed_at "
+            "(feed_runs.crashed = 1)",
             "simulated": "1 for a simulated session",
             "condition": "Study condition, if any",
             "imported": "1 for a session rebuilt from a real log (rows 30 minutes apart split "
@@ -364,8 +366,17 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "session_id": "Session the run recorded; NULL if nothing was served",
             "opened_at": "Feed opened (unix seconds)",
             "opened_world_t": f"World clock when the engine opened, {WORLD_TIME}",
-            "closed_at": "Feed closed (unix seconds); NULL if it crashed",
-            "closed_world_t": f"World clock at closing, {WORLD_TIME}",
+            "closed_at": "Feed closed (unix seconds); NULL while open. A run whose process died "
+            "(crashed = 1) is closed by the participant's next run at its last sign of life: "
+            "the latest of alive_at and its viewings' and reactions' times",
+            "closed_world_t": f"World clock at closing (a crashed run: at its last sign of "
+            f"life), {WORLD_TIME}; closed_world_t - opened_world_t is the feed time the run used",
+            "alive_at": "Last note that the run was still running (unix seconds; the feed screen "
+            "notes it about once a second); NULL if none was made",
+            "alive_world_t": f"World clock at alive_at, {WORLD_TIME}",
+            "crashed": "1: its process died (a closed terminal, a killed process) and the next "
+            "run closed it; 0: closed by the run itself; NULL while open, or closed by a foryou "
+            "from before this column",
         },
     ),
     "user_origins": (

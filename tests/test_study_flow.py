@@ -3,6 +3,7 @@ recorded at each step."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import sqlite3
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine import VirtualClock
+from engine.export import export_tables
 from engine.study import StudyBundle, StudyError, open_bundle
 from tests.studykit import STUDY, complete, make_bundle, watch
 from tui.cli import main
@@ -350,6 +352,51 @@ def test_a_run_whose_process_died_counts_on_resume(bundle_path: Path) -> None:
     runs = rows(bundle_path, "SELECT closed_at IS NOT NULL FROM feed_runs ORDER BY id")
     assert runs == [(1,), (1,)]
     assert rows(bundle_path, "SELECT count(*) FROM sessions WHERE ended_at IS NULL") == [(0,)]
+
+
+def test_a_crashed_run_counts_to_its_last_sign_of_life_and_is_marked_crashed(
+    bundle_path: Path, tmp_path: Path
+) -> None:
+    """Killed while watching, with no reaction since the video appeared: the run's time up to
+    its last note that it was running is used, not given back, and the export says it crashed."""
+    clock = VirtualClock(0.0)
+    first = open_bundle(bundle_path)
+    first.record_consent("P032", agreed=True)
+    first.record_answers("P032", "pre", {"age": "18-24", "hours": 1})
+    feed = first.open_feed("P032", interests=["cooking"], clock=clock)
+    rec = feed.next()
+    feed.seen(rec.video.id)
+    clock.advance(5.0)
+    feed.record(rec.video.id, "skip", watched_s=5.0)
+    on_screen = feed.next()
+    feed.seen(on_screen.video.id)  # the last activity: at world second 5
+    clock.advance(7.0)
+    feed.keep_alive()  # the screen's last note, watching it at world second 12
+    clock.advance(0.5)
+    feed.engine.store.close()  # killed: nothing more is written, the run stays open
+    first.close()
+    assert rows(bundle_path, "SELECT closed_at, crashed FROM feed_runs") == [(None, None)]
+    with open_bundle(bundle_path) as again, again.open_feed("P032", clock=clock) as resumed:
+        assert resumed.elapsed_s() == pytest.approx(12.0)  # the 7 s on screen are used
+    runs = rows(
+        bundle_path,
+        "SELECT crashed, closed_world_t - opened_world_t, closed_at >= alive_at "
+        "FROM feed_runs ORDER BY id",
+    )
+    assert runs[0] == (1, pytest.approx(12.0), 1)
+    assert runs[1][0] == 0  # closed by itself
+    sessions = rows(
+        bundle_path,
+        "SELECT s.ended_at = r.closed_at FROM feed_runs r "
+        "JOIN sessions s ON s.id = r.session_id ORDER BY r.id",
+    )
+    assert sessions[0] == (1,)
+    out = tmp_path / "export"
+    export_tables(bundle_path, out, "csv")
+    with (out / "feed_runs.csv").open() as table:
+        exported = list(csv.DictReader(table))
+    assert [run["crashed"] for run in exported] == ["1", "0"]
+    assert "crashed" in (out / "codebook.md").read_text()
 
 
 def test_the_debrief_counts_the_video_a_dead_run_left_on_screen(bundle_path: Path) -> None:

@@ -634,3 +634,22 @@ async def test_a_write_the_bundle_refuses_ends_the_run_with_one_line(bundle: Pat
     assert app.return_code == 1
     assert count(bundle, "answers") > 0  # the questionnaire before the feed
     assert count(bundle, "events", "WHERE kind = 'like'") == 0
+
+
+async def test_the_feed_screen_notes_that_its_run_is_still_going(bundle: Path) -> None:
+    """Should the process die (a closed terminal, kill -9), the next run counts the time up to
+    the screen's last note: it must be written while the participant only watches."""
+    clock = VirtualClock(0.0)
+    app = run_app(bundle, "P001", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        run = Run(app, pilot, clock)
+        await pilot.pause()
+        await consent_and_pre(run)
+        await onboard(run)
+        run.feed().play(6.0)
+        clock.advance(6.0)  # watching, no key pressed, nothing else recorded
+        await pilot.pause(1.2)  # the screen checks twice a second, notes at most once
+        noted = rows(bundle, "SELECT alive_world_t, closed_at FROM feed_runs")
+        assert noted == [{"alive_world_t": pytest.approx(6.0, abs=0.01), "closed_at": None}]
+        await run.press("ctrl+c")
+    assert rows(bundle, "SELECT crashed FROM feed_runs") == [{"crashed": 0}]

@@ -180,6 +180,10 @@ class StudyFeedSession(FeedSession):
         """The feed's minutes are used up."""
         return self.seconds_left() == 0.0
 
+    def keep_alive(self) -> None:
+        """Note that the run is still going: should the process die, its time counts to here."""
+        self.feed.keep_alive()
+
     # -- what the condition offers ----------------------------------------------------------
 
     def _record(

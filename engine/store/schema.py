@@ -436,6 +436,17 @@ def _imported_history(db: Database) -> None:
     db.table("heldout").create_index(["user_id", "world_t"])
 
 
+@migrations(name="m008_feed_run_liveness")
+def _feed_run_liveness(db: Database) -> None:
+    """How long a study feed run whose process died lasted, and that it died: its screen notes
+    every second that it is still running (``alive_at``), and the next run that closes it in
+    its stead marks it ``crashed``. Runs closed before this column have ``crashed`` NULL."""
+    runs = db.table("feed_runs")
+    runs.add_column("alive_at", float)
+    runs.add_column("alive_world_t", float)
+    runs.add_column("crashed", int)
+
+
 def known_migrations() -> list[str]:
     """Names of every migration this code knows, in order."""
     # No plugins: loading them scans every installed package's entry points (~30 ms a start).

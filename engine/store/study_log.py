@@ -258,40 +258,68 @@ class StudyLog:
 
     def close_run(self, run_id: int, closed_at: float, closed_world_t: float) -> None:
         """Close a run and link it to the session it recorded (the user's first since opening)."""
+        self._close_run(run_id, closed_at, closed_world_t, crashed=False)
+
+    def keep_alive(self, run_id: int, at: float, world_t: float) -> None:
+        """Note that an open run is still running: if its process dies, its time counts up to
+        here (:meth:`close_dead_runs`)."""
         with self.db.atomic():
             self.db.execute(
-                "UPDATE feed_runs SET closed_at = ?, closed_world_t = ?, session_id = ("
-                "SELECT min(s.id) FROM sessions s WHERE s.user_id = feed_runs.user_id "
-                "AND s.started_at >= feed_runs.opened_at) WHERE id = ?",
-                [closed_at, closed_world_t, run_id],
+                "UPDATE feed_runs SET alive_at = ?, alive_world_t = ? "
+                "WHERE id = ? AND closed_at IS NULL",
+                [at, world_t, run_id],
+            )
+
+    def _close_run(
+        self, run_id: int, closed_at: float, closed_world_t: float, *, crashed: bool
+    ) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE feed_runs SET closed_at = ?, closed_world_t = ?, crashed = ?, "
+                "session_id = (SELECT min(s.id) FROM sessions s WHERE s.user_id = "
+                "feed_runs.user_id AND s.started_at >= feed_runs.opened_at) WHERE id = ?",
+                [closed_at, closed_world_t, int(crashed), run_id],
             )
 
     def close_dead_runs(self, participant_id: int) -> None:
         """Close the runs a dead process left open (a closed terminal, a killed process) at
-        their last recorded activity, so their time counts, and end their sessions there."""
+        their last sign of life (the latest recorded viewing, reaction or ``alive_at``), so
+        their time counts, mark them ``crashed`` and end their sessions there."""
         dead = list(
             self.db.query(
-                "SELECT id, user_id, opened_at, opened_world_t FROM feed_runs "
-                "WHERE participant_id = ? AND closed_at IS NULL",
+                "SELECT id, user_id, opened_at, opened_world_t, alive_at, alive_world_t "
+                "FROM feed_runs WHERE participant_id = ? AND closed_at IS NULL",
                 [participant_id],
             )
         )
         for run in dead:
-            at, world_t = self.db.execute(
-                "SELECT max(at), max(world_t) FROM ("
-                "SELECT coalesce(seen_start, served_at) AS at, world_t FROM impressions "
-                "WHERE user_id = :user AND served_at >= :opened "
-                "UNION ALL SELECT at, world_t FROM events WHERE user_id = :user AND at >= :opened)",
-                {"user": run["user_id"], "opened": run["opened_at"]},
-            ).fetchone()
-            closed_at = at if at is not None else run["opened_at"]
-            self.close_run(int(run["id"]), closed_at, world_t or run["opened_world_t"])
+            at, world_t = self._last_activity(run)
+            self._close_run(int(run["id"]), at, world_t, crashed=True)
             with self.db.atomic():
                 self.db.execute(
                     "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL "
                     "AND started_at >= ?",
-                    [closed_at, run["user_id"], run["opened_at"]],
+                    [at, run["user_id"], run["opened_at"]],
                 )
+
+    def _last_activity(self, run: Mapping[str, Any]) -> tuple[float, float]:
+        """(unix seconds, world seconds) of a run's last sign of life: its opening at least."""
+        at, world_t = self.db.execute(
+            "SELECT max(at), max(world_t) FROM ("
+            "SELECT coalesce(seen_end, seen_start, served_at) AS at, world_t FROM impressions "
+            "WHERE user_id = :user AND served_at >= :opened "
+            "UNION ALL SELECT at, world_t FROM events WHERE user_id = :user AND at >= :opened "
+            "UNION ALL SELECT :opened, :opened_world_t "
+            "UNION ALL SELECT :alive_at, :alive_world_t)",
+            {
+                "user": run["user_id"],
+                "opened": run["opened_at"],
+                "opened_world_t": run["opened_world_t"],
+                "alive_at": run["alive_at"],
+                "alive_world_t": run["alive_world_t"],
+            },
+        ).fetchone()
+        return float(at), float(world_t)
 
     def runs(self, participant_id: int) -> list[dict[str, Any]]:
         return list(

@@ -20,7 +20,11 @@ from engine.store.study_log import StudyLog
 from engine.study.definition import SessionLength, StudyError
 from engine.video import Recommendation
 
-__all__ = ["CONTROL_OF_KIND", "Feed", "FirstReading", "Remaining"]
+__all__ = ["CONTROL_OF_KIND", "KEEP_ALIVE_S", "Feed", "FirstReading", "Remaining"]
+
+# How often a run notes that it is still running (at most): the most feed time a run whose
+# process dies can lose, for one short write.
+KEEP_ALIVE_S = 1.0
 
 # Reactions that are feed controls: recorded only where the condition offers them.
 CONTROL_OF_KIND = {
@@ -90,6 +94,7 @@ class Feed:
         self._opened_world_t = opened_world_t
         self._earlier_s = earlier_s
         self._closed = False
+        self._alive_noted: float | None = None  # time.monotonic() of the last note
 
     # -- what the interface calls ------------------------------------------------------------
 
@@ -166,6 +171,18 @@ class Feed:
 
     def over(self) -> bool:
         return self.remaining().over
+
+    def keep_alive(self) -> None:
+        """Note that this run is still running (at most every :data:`KEEP_ALIVE_S`; an
+        interface calls it while the feed is on screen). A run whose process dies is counted up
+        to its last note or recorded activity, whichever is later, by the next run."""
+        now = time.monotonic()
+        if self._closed or (
+            self._alive_noted is not None and now - self._alive_noted < KEEP_ALIVE_S
+        ):
+            return
+        self._alive_noted = now
+        self._log.keep_alive(self._run_id, time.time(), self.engine.now)
 
     def close(self, *, ended: bool | None = None) -> None:
         """End this run: the session closes (with a profile snapshot) and the engine too.

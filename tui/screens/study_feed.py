@@ -29,7 +29,7 @@ ACTION_CONTROL = {
     "profile": "why",
     "xray": "why",
 }
-CHECK_EVERY_S = 0.5  # how often the minutes left are checked and shown
+CHECK_EVERY_S = 0.5  # how often the minutes left are checked and shown (and the run kept alive)
 # Leaving a study asks first and keeps the participant's place (tui/study_app.py).
 STUDY_QUIT = (
     HelpEntry("q ctrl+q", "leave for now (asks first; run again to continue)", "quit"),
@@ -93,6 +93,7 @@ class StudyFeedScreen(FeedScreen):
         """Show what is left, and end the feed once its minutes are up (the timer calls this)."""
         if self._over:
             return
+        self.study.keep_alive()
         self.sub_title = f"{self.participant} · {left_text(self.study)}"
         if self.study.out_of_time():
             self.end_feed()
