@@ -53,6 +53,14 @@ BAD = [
     ('id = "notes"', 'id = "enjoy"', "duplicate item id 'enjoy'"),
     ('completion_code = "FYP-7Q2"\n', "", "completion_code"),
     ("boost = { videos = [", "boost = { videos = [3000, ", "$.conditions[1].boost.videos"),
+    # TOML has inf and nan, the bundle's JSON copy of the study does not.
+    (
+        "weight = 40.0",
+        "weight = inf",
+        "finite `float`, got inf - at `$.conditions[1].boost.weight`",
+    ),
+    ("weight = 40.0", "weight = -inf", "got -inf - at `$.conditions[1].boost.weight`"),
+    ("like = 2.0", "like = nan", "got nan - at `$.conditions[0].config.reactions.like`"),
 ]
 
 
@@ -80,6 +88,38 @@ def test_study_init_refuses_an_invalid_file_and_writes_nothing(
     assert result.output.count("\n") == 1
     assert "unknown field `sesion`" in result.output
     assert not db.exists()
+
+
+def test_study_init_refuses_an_infinite_boost_weight_and_writes_nothing(
+    study_file: Path, tmp_path: Path
+) -> None:
+    """It once built a bundle that nothing could open (a msgspec traceback on `study status`)."""
+    study_file.write_text(study_file.read_text().replace("weight = 40.0", "weight = inf"))
+    db = tmp_path / "study.db"
+    result = CliRunner().invoke(main, ["study", "init", str(study_file), "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {study_file}: Expected finite `float`, got inf - at "
+        "`$.conditions[1].boost.weight`\n"
+    )
+    assert not db.exists()
+
+
+def test_a_bundle_made_with_an_infinite_weight_is_refused_in_one_line(
+    world_path: Path, tmp_path: Path
+) -> None:
+    """Bundles an older foryou built that way hold null where the weight was."""
+    path = make_bundle(world_path, tmp_path)
+    with Store.open(path) as store:
+        store.db.execute(
+            "UPDATE studies SET resolved = replace(resolved, '\"weight\":40.0', '\"weight\":null')"
+        )
+        store.db.conn.commit()
+    result = CliRunner().invoke(main, ["study", "status", "--db", str(path)])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "its study definition cannot be read" in result.output
+    assert "study init" in result.output
 
 
 def test_allocation_is_balanced_in_every_block_and_reproducible(study_file: Path) -> None:

@@ -86,10 +86,22 @@ def open_bundle(path: str | Path) -> StudyBundle:
         row = StudyLog(store.db).study()
         if row is None:
             raise StudyError(f"{path} holds no study; make one with `foryou study init`")
-        return StudyBundle(store, Study.from_json(row["resolved"]), int(row["id"]))
+        return StudyBundle(store, _stored_study(path, row["resolved"]), int(row["id"]))
     except BaseException:
         store.close()
         raise
+
+
+def _stored_study(path: str | Path, resolved: str) -> Study:
+    """The bundle's copy of its study. An older foryou let ``inf`` through into it (written as
+    JSON null), which no foryou can read back: one line, not a traceback."""
+    try:
+        return Study.from_json(resolved)
+    except msgspec.ValidationError as exc:
+        raise StudyError(
+            f"{path}: its study definition cannot be read ({exc}); make the bundle again "
+            "with `foryou study init`"
+        ) from None
 
 
 class StudyBundle:

@@ -11,6 +11,7 @@ it returns (and stores in the bundle as JSON) needs no other file.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -240,6 +241,7 @@ def parse_study(text: str, source: str = "study", *, base_dir: Path | None = Non
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"{source}: malformed TOML: {exc}") from None
+    _check_finite(data, source, "$")
     try:
         spec = msgspec.convert(data, StudySpec)
     except msgspec.ValidationError as exc:
@@ -262,6 +264,19 @@ def parse_study(text: str, source: str = "study", *, base_dir: Path | None = Non
         pre=spec.pre,
         post=spec.post,
     )
+
+
+def _check_finite(value: Any, source: str, where: str) -> None:
+    """Refuse inf and nan anywhere: TOML allows them, but JSON (the bundle's copy of the study)
+    has no way to write them, so the bundle could not be opened again."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise StudyError(f"{source}: Expected finite `float`, got {value} - at `{where}`")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, source, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_finite(item, source, f"{where}[{i}]")
 
 
 def _check(spec: StudySpec, source: str) -> None:
