@@ -329,7 +329,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "participant": "Pseudonymous participant id (e.g. P017); never a name",
             "study_id": "Study",
             "station": "Lab station that ran the participant (set when bundles are merged)",
-            "status": "declined, consented, in_feed or completed",
+            "status": "declined; consented (in the pre-questionnaire or onboarding); in_feed "
+            "(watching, or left in the middle of the feed); after_feed (the feed is over: in "
+            "the post-questionnaire or the debrief); completed",
             "condition_id": "Allocated condition; NULL if consent was declined",
             "allocation_index": "Position in the station's allocation sequence (0-based)",
             "user_id": "The participant's viewer in the feed; NULL before onboarding",

@@ -262,6 +262,29 @@ def test_completion_codes_can_be_per_participant(world_path: Path, tmp_path: Pat
     assert codes[0] != codes[1]
 
 
+def test_a_bundle_from_before_after_feed_reads_its_ended_feeds_as_after_feed(
+    bundle: StudyBundle, bundle_path: Path
+) -> None:
+    """An older foryou left participants whose feed was over as in_feed: opening the bundle
+    corrects them, and their post-questionnaire still opens."""
+    bundle.record_consent("P010", agreed=True)
+    bundle.record_answers("P010", "pre", {"age": "25-34", "hours": 3})
+    watch(bundle, "P010", VirtualClock(0.0), np.random.default_rng(1))
+    assert bundle.enrol("P010").status == "after_feed"
+    bundle.close()
+    conn = sqlite3.connect(bundle_path)
+    with conn:
+        conn.execute("UPDATE participants SET status = 'in_feed'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm009_after_feed_status'")
+        conn.execute("PRAGMA user_version = 8")
+    conn.close()
+    with open_bundle(bundle_path) as older:
+        assert older.enrol("P010").status == "after_feed"
+        assert older.enrol("P010").next_step == "post"
+        older.record_answers("P010", "post", {"enjoy": 4})
+        assert older.finish("P010") == "FYP-7Q2"
+
+
 def test_study_status_command(bundle: StudyBundle, bundle_path: Path) -> None:
     clock = VirtualClock(0.0)
     complete(bundle, "P001", clock)
@@ -274,6 +297,14 @@ def test_study_status_command(bundle: StudyBundle, bundle_path: Path) -> None:
     status = bundle.status()
     assert sum(c.in_feed for c in status.conditions) == 1
     assert sum(c.after_feed for c in status.conditions) == 1
+    # The export's status column says the same as `study status`.
+    statuses = dict(rows(bundle_path, "SELECT participant, status FROM participants"))
+    assert statuses == {
+        "P001": "completed",
+        "P002": "declined",
+        "P003": "after_feed",
+        "P004": "in_feed",
+    }
     result = CliRunner().invoke(main, ["study", "status", "--db", str(bundle_path)])
     assert result.exit_code == 0, result.output
     assert "heating-pilot" in result.output

@@ -310,7 +310,7 @@ async def test_the_minutes_of_a_timed_feed_end_it(world_path: Path, tmp_path: Pa
         assert isinstance(app.screen, QuestionnaireScreen)  # on to the post-questionnaire
         assert "Anything else you noticed? (optional)" in screen_text(app)
         participant = rows(bundle, "SELECT status, feed_ended_at FROM participants")[0]
-        assert participant["status"] == "in_feed" and participant["feed_ended_at"] is not None
+        assert participant["status"] == "after_feed" and participant["feed_ended_at"] is not None
         closing = rows(bundle, "SELECT kind FROM events WHERE kind IN ('skip', 'complete')")
         assert len(closing) == 2  # the first video and the one on screen when time ran out
         await run.press("ctrl+c")  # leaves on it, unsubmitted

@@ -447,6 +447,16 @@ def _feed_run_liveness(db: Database) -> None:
     runs.add_column("crashed", int)
 
 
+@migrations(name="m009_after_feed_status")
+def _after_feed_status(db: Database) -> None:
+    """A participant whose feed is over has status ``after_feed``; before, they stayed
+    ``in_feed`` until they completed the study (only ``feed_ended_at`` told them apart)."""
+    db.execute(
+        "UPDATE participants SET status = 'after_feed' "
+        "WHERE status = 'in_feed' AND feed_ended_at IS NOT NULL"
+    )
+
+
 def known_migrations() -> list[str]:
     """Names of every migration this code knows, in order."""
     # No plugins: loading them scans every installed package's entry points (~30 ms a start).

@@ -188,7 +188,8 @@ class StudyLog:
     def end_feed(self, participant_id: int, at: float) -> None:
         with self.db.atomic():
             self.db.execute(
-                "UPDATE participants SET feed_ended_at = ? WHERE id = ? AND feed_ended_at IS NULL",
+                "UPDATE participants SET feed_ended_at = ?, status = 'after_feed' "
+                "WHERE id = ? AND feed_ended_at IS NULL AND status = 'in_feed'",
                 [at, participant_id],
             )
 

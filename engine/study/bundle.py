@@ -64,7 +64,7 @@ class Enrolment:
     """
 
     participant: str
-    status: str  # new | declined | consented | in_feed | completed
+    status: str  # new | declined | consented | in_feed | after_feed | completed
     next_step: str
     resumed: bool  # an earlier run with this id exists
     condition: str | None = None
@@ -247,11 +247,7 @@ class StudyBundle:
         """
         row = self._row(participant)
         items = {item.id: item for item in self.study.items(phase)}
-        open_now = (
-            row["status"] == "consented"
-            if phase == "pre"
-            else row["status"] == "in_feed" and row["feed_ended_at"] is not None
-        )
+        open_now = row["status"] == "consented" if phase == "pre" else row["status"] == "after_feed"
         if not open_now:
             raise StudyError(f"the {phase}-questionnaire is not open for participant {participant}")
         values = {}

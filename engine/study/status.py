@@ -44,12 +44,8 @@ def study_status(study: Study, participants: Sequence[Mapping[str, Any]]) -> Stu
             ConditionStatus(
                 name=condition.name,
                 allocated=len(mine),
-                in_feed=sum(
-                    r["status"] == "in_feed" and r.get("feed_ended_at") is None for r in mine
-                ),
-                after_feed=sum(
-                    r["status"] == "in_feed" and r.get("feed_ended_at") is not None for r in mine
-                ),
+                in_feed=sum(r["status"] == "in_feed" for r in mine),
+                after_feed=sum(r["status"] == "after_feed" for r in mine),
                 completed=len(done),
                 median_duration_s=statistics.median(durations) if durations else None,
             )
