@@ -182,7 +182,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "served_at": "When the engine picked it (unix seconds)",
             "seen_start": "When it appeared on screen (unix seconds); NULL if never seen",
             "seen_end": "When the viewer left it (unix seconds)",
-            "watched_s": "Seconds of video watched (may exceed duration on rewatch)",
+            "watched_s": "Seconds of video watched (may exceed duration on rewatch); in the feed "
+            "app, video played from seen_start on: at 2x two per second, none while paused",
             "world_t": f"World clock at serving, {WORLD_TIME}",
             "source": f"Source the pick is credited to ({', '.join(Source)}, or a developer "
             "policy's own name); revisit: the viewer went back to it (no score, rank or "

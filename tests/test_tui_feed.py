@@ -561,3 +561,39 @@ async def test_a_write_the_file_refuses_ends_the_feed_with_one_line_and_keeps_th
     assert [(e["kind"], e["video_id"]) for e in events(world)] == [("skip", shown[0])]
     rendered = WriteRefusedError(world, sqlite3.OperationalError("disk is full")).__rich__()
     assert "\n" not in rendered.plain and rendered.plain.startswith("Error: world.db")
+
+
+class SteppedClock:
+    """Monotonic seconds that move only when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_watched_seconds_start_when_the_video_is_on_screen(world: Path) -> None:
+    """The time the pick and the paint take is not watching: a viewing on screen 2 s is
+    recorded as 2 s, as its seen_start and seen_end say (it once counted from served_at)."""
+    clock = SteppedClock()
+    app = make_app(world, "ana", live=True, clock=clock, world_clock=VirtualClock(0.0))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause(0.2)
+        screen = feed(app)
+        serve = screen.session.forward
+
+        def slow_pick() -> object:
+            clock.now += 0.4  # the pick, before anything is painted
+            return serve()
+
+        screen.session.forward = slow_pick  # type: ignore[method-assign]
+        await pilot.press("j")
+        await pilot.pause(0.2)  # painted, and a few ticks with no time passing
+        second = on_screen(app)
+        for _ in range(10):  # 2 s on screen, in steps each tick sees whole
+            clock.now += 0.2
+            await pilot.pause(0.15)
+        await pilot.press("j")
+    skip = [e for e in events(world) if e["video_id"] == second and e["kind"] == "skip"]
+    assert [e["watched_s"] for e in skip] == [2.0]

@@ -101,6 +101,7 @@ class FeedScreen(Screen[None]):
         self.sub_title = f"@{printable(session.viewer)}"
         self._timer: Timer | None = None
         self._last_tick = clock()
+        self._painting = False  # a video was served and is not on screen yet
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -141,7 +142,8 @@ class FeedScreen(Screen[None]):
     def _tick(self) -> None:
         now = self.clock()
         elapsed, self._last_tick = min(now - self._last_tick, MAX_TICK_S), now
-        self.play(elapsed)
+        if not self._painting:
+            self.play(elapsed)
 
     def play(self, wall_s: float) -> None:
         """Let playback run for `wall_s` seconds and show where it is (the timer calls this).
@@ -197,7 +199,16 @@ class FeedScreen(Screen[None]):
             self.notify("This is the first video.", timeout=1.5)
             return
         self._show_current()
-        self.call_after_refresh(self.session.mark_seen)
+        self._painting = True
+        self.call_after_refresh(self._on_screen)
+
+    def _on_screen(self) -> None:
+        """The served video is painted: its viewing starts now, for playback as for the log
+        (``seen_start``). The pick and the paint before it are no watching: ``watched_s``
+        counted them once (an 8.07 s viewing recorded as 8.21 s)."""
+        self._painting = False
+        self._last_tick = self.clock()
+        self.session.mark_seen()
 
     def _policy_broke(self, message: str) -> None:
         """The ranker could not pick: say what it did, in its own words, and keep what is on
