@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from engine.store import Store
 from engine.study import StudyError, allocation_sequence, load_study, open_bundle, parse_study
-from engine.study.definition import Likert, check_participant_id
+from engine.study.definition import Choice, Likert, Text, check_participant_id
 from tests.studykit import STUDY, make_bundle, write_study
 from tui.cli import main
 
@@ -212,3 +212,35 @@ def test_an_id_recorded_under_the_older_rule_can_still_be_forgotten(
         assert bundle.forget("Smith2024")["participants"] == 1
         with pytest.raises(StudyError, match="not a pseudonymous code"):
             bundle.enrol("Smith2024")  # gone: a new id again, under today's rule
+
+
+def readme_items() -> str:
+    """The questionnaire example of the README's study section."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("Every item needs `kind`") :]
+    return section.split("```toml\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_items_parse_with_the_defaults_it_documents(study_file: Path) -> None:
+    text = study_file.read_text()
+    without = text[: text.index("[[pre]]")]  # the study's own items give way to the README's
+    study = parse_study(without + readme_items(), "study.toml", base_dir=study_file.parent)
+    (age,), (enjoy, notes) = study.pre, study.post
+    assert [item.required for item in (age, enjoy, notes)] == [True, True, False]
+    assert isinstance(enjoy, Likert) and enjoy.anchors == ["not at all", "very much"]
+    assert isinstance(age, Choice) and not age.multiple
+    assert isinstance(notes, Text) and notes.max_chars == 2000
+
+
+@pytest.mark.parametrize("key", ["kind", "id", "text"])
+def test_an_item_without_a_needed_key_is_refused_naming_it(study_file: Path, key: str) -> None:
+    text = study_file.read_text()
+    without = text[: text.index("[[pre]]")]
+    items = "\n".join(
+        line for line in readme_items().splitlines() if not line.startswith(f"{key} = ")
+    )
+    with pytest.raises(StudyError) as refused:
+        parse_study(without + items, "study.toml", base_dir=study_file.parent)
+    assert str(refused.value) == (
+        f"study.toml: Object missing required field `{key}` - at `$.pre[0]`"
+    )
