@@ -591,9 +591,9 @@ async def test_watched_seconds_start_when_the_video_is_on_screen(world: Path) ->
         await pilot.press("j")
         await pilot.pause(0.2)  # painted, and a few ticks with no time passing
         second = on_screen(app)
-        for _ in range(10):  # 2 s on screen, in steps each tick sees whole
-            clock.now += 0.2
-            await pilot.pause(0.15)
+        for _ in range(20):  # 2 s on screen, in steps a late tick still sees whole
+            clock.now += 0.1
+            await pilot.pause(0.12)
         await pilot.press("j")
     skip = [e for e in events(world) if e["video_id"] == second and e["kind"] == "skip"]
     assert [e["watched_s"] for e in skip] == [2.0]
