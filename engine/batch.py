@@ -60,6 +60,13 @@ class Batch:
         flat = np.concatenate(ids).astype(np.int64) if len(ids) else np.zeros(0, np.int64)
         return cls(flat, np.repeat(np.arange(len(ids), dtype=np.int64), sizes), bounds)
 
+    @classmethod
+    def of_rows(cls, ids: I64, viewer: I64, viewers: int) -> Batch:
+        """The batch of rows already laid out viewer after viewer (``viewer``: each row's)."""
+        bounds = np.zeros(viewers + 1, dtype=np.int64)
+        np.cumsum(np.bincount(viewer, minlength=viewers), out=bounds[1:])
+        return cls(ids, viewer, bounds)
+
     @cached_property
     def viewers(self) -> int:
         return len(self.bounds) - 1

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine import kernels
-from engine.batch import VIEWER_SHIFT
+from engine.batch import VIEWER_SHIFT, Batch
 from engine.catalog import Catalog
 from engine.coengagement import CoEngagement, recent_positives
 from engine.config import Config
@@ -52,6 +52,7 @@ from engine.uncertainty import (
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
 
 BASELINE_POOL = 500  # candidates the popular baseline draws from
 EXPLORE_TOPICS = 3
@@ -420,53 +421,72 @@ def explore(
     rng: np.random.Generator,
     draws: F64 | None = None,
 ) -> I64:
-    """:func:`_explore` with the viewer's :func:`language_weight`."""
-    return _explore(ctx, state, quota, rng, draws, language_weight(ctx, state))
+    """:func:`explore_many` of one viewer, with its :func:`language_weight`."""
+    return explore_many([ctx], [state], quota, [rng], [draws], [language_weight(ctx, state)])[0]
 
 
-def _explore(
-    ctx: SourceContext,
-    state: UserState,
+def explore_many(
+    contexts: Sequence[SourceContext],
+    states: Sequence[UserState],
     quota: int,
-    rng: np.random.Generator,
-    draws: F64 | None,
-    languages: F64 | None,
-) -> I64:
+    rngs: Sequence[np.random.Generator],
+    draws: Sequence[F64 | None],
+    languages: Sequence[F64 | None],
+) -> list[I64]:
     """Recent videos from the topics the engine is least sure about (the highest Thompson
     draws among topics not already known to hook the viewer; with no draws, topics the viewer
     has shown no interest in, by popularity): of each, the unseen ones that promise the most
-    watch to anyone (:func:`_best_each`), or with ``[sources] explore_pick = "random"`` a
-    random few."""
+    watch to anyone (:func:`_best_each_many`, every viewer's topics in one pass), or with
+    ``[sources] explore_pick = "random"`` a random few. Each viewer chooses its topics alone,
+    from its own draws or generator."""
+    empty = np.zeros(0, dtype=np.int64)
     if quota == 0:
-        return np.zeros(0, dtype=np.int64)
-    if draws is None:
-        chosen = _unexplored(ctx, state, rng)
-    else:
-        # Topics whose own evidence already says "hooked" are the interest source's to serve.
-        prior = topic_prior(ctx.catalog.world)
-        hooked = (state.topic_hooked > 0) & (posterior_mean(state, prior) > prior.mean)
-        open_topics = np.flatnonzero(~hooked)
-        chosen = open_topics[np.argsort(-draws[open_topics], kind="stable")[:EXPLORE_TOPICS]]
-    if len(chosen) == 0:
-        return np.zeros(0, dtype=np.int64)
-    per_topic = max(1, quota // len(chosen))
-    recents = [ctx.catalog.by_topic.newest(int(t), ctx.now, RECENT_PER_TOPIC) for t in chosen]
-    if ctx.config.sources.explore_pick == "best":
-        return _best_each(ctx, state, recents, per_topic, languages)
-    return _choose_each(recents, per_topic, rng)
+        return [empty] * len(states)
+    chosen = [
+        _explore_topics(ctx, state, rng, d)
+        for ctx, state, rng, d in zip(contexts, states, rngs, draws, strict=True)
+    ]
+    recents = [
+        [ctx.catalog.by_topic.newest(int(t), ctx.now, RECENT_PER_TOPIC) for t in topics]
+        for ctx, topics in zip(contexts, chosen, strict=True)
+    ]
+    if contexts[0].config.sources.explore_pick == "best":
+        return _best_each_many(contexts, states, recents, quota, languages)
+    return [
+        _choose_each(topics, max(1, quota // len(topics)), rng) if topics else empty
+        for topics, rng in zip(recents, rngs, strict=True)
+    ]
 
 
-def _best_each(
-    ctx: SourceContext,
-    state: UserState,
-    populations: list[I64],
-    size: int,
-    languages: F64 | None,
+def _explore_topics(
+    ctx: SourceContext, state: UserState, rng: np.random.Generator, draws: F64 | None
 ) -> I64:
-    """The ``size`` unseen videos of each population with the highest :func:`watch_prior`
-    (plus the viewer's :func:`language_weight` of their language): the :data:`DEBUT_PROBES`
-    best new creators' uploads where it has any (and the config owes new creators a share),
-    then the best of the other creators'.
+    """The topics one viewer's explore source probes."""
+    if draws is None:
+        return _unexplored(ctx, state, rng)
+    # Topics whose own evidence already says "hooked" are the interest source's to serve.
+    prior = topic_prior(ctx.catalog.world)
+    hooked = (state.topic_hooked > 0) & (posterior_mean(state, prior) > prior.mean)
+    open_topics = np.flatnonzero(~hooked)
+    chosen: I64 = open_topics[np.argsort(-draws[open_topics], kind="stable")[:EXPLORE_TOPICS]]
+    return chosen
+
+
+def _best_each_many(
+    contexts: Sequence[SourceContext],
+    states: Sequence[UserState],
+    populations: Sequence[Sequence[I64]],
+    quota: int,
+    languages: Sequence[F64 | None],
+) -> list[I64]:
+    """For each viewer, of each of its populations (an explored topic's recent videos, newest
+    first) the unseen videos with the highest :func:`watch_prior` (plus the viewer's
+    :func:`language_weight` of their language), ``quota`` split evenly over its populations:
+    the :data:`DEBUT_PROBES` best new creators' uploads where it has any (and the config owes
+    new creators a share), then the best of the other creators'. Equal promises go to the
+    newer video. Every viewer's populations are weighed and cut in one pass (two stable sorts
+    over all their videos), and a population's cut reads only its own rows, so a viewer's
+    probes do not depend on who shares the batch.
 
     A topic is probed with what its audience watches most, so a skip says "not this topic"
     more than "not this video", and a probe that misses still costs the viewer little. Drawn
@@ -480,27 +500,62 @@ def _best_each(
     viewers the feed is still learning, at no cost in watch beyond noise (re-fitted personas,
     seed 0: 472.7 -> 475.2 s per session). engine/sim/README.md has the figures.
     """
+    ctx = contexts[0]
     probes = DEBUT_PROBES if ctx.config.rerank.debut_share > 0 else 0
-    # Every population's unseen videos in a row, weighed in one pass; each is then cut alone.
-    everyone = np.concatenate(populations).astype(np.int64, copy=False)
-    kept = ~state.seen.mask(everyone)
-    unseen_all = everyone[kept]
-    prior_all = watch_prior(ctx, unseen_all) + _language_term(ctx, languages, unseen_all)
-    new_all = ctx.pools.new_creators(unseen_all, ctx.now)
-    # Where each population's unseen videos end in the row.
-    counted = np.concatenate(([0], np.cumsum(kept, dtype=np.int64)))
-    ends = counted[np.cumsum([len(ids) for ids in populations])]
-    best = []
-    start = 0
-    for end in ends.tolist():
-        if end > start:
-            unseen, prior = unseen_all[start:end], prior_all[start:end]
-            new = new_all[start:end]
-            debut = _top(prior, np.flatnonzero(new), probes)
-            rest = _top(prior, np.flatnonzero(~new), size - len(debut))
-            best.append(unseen[np.concatenate([debut, rest])])
-        start = end
-    return np.concatenate(best).astype(np.int64) if best else np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter((len(ids) for own in populations for ids in own), dtype=np.int64)
+    if lengths.sum() == 0:
+        return [np.zeros(0, dtype=np.int64) for _ in populations]
+    counts = [len(own) for own in populations]
+    everyone = np.concatenate([ids for own in populations for ids in own]).astype(np.int64)
+    segment = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    owner = np.repeat(np.arange(len(populations), dtype=np.int64), counts)
+    rows = Batch.of_rows(everyone, owner[segment], len(populations))
+    kept = ~rows.member([state.seen for state in states], everyone)
+    unseen, segment = everyone[kept], segment[kept]
+    viewer = owner[segment]
+    prior = watch_prior(ctx, unseen) + _language_terms(ctx, languages, viewer, unseen)
+    now = np.array([c.now for c in contexts])
+    new = ctx.pools.new_creators(unseen, now[viewer] if len(contexts) > 1 else ctx.now)
+    size = np.repeat([max(1, quota // n) if n else 0 for n in counts], counts).astype(np.int64)
+    compiled = kernels.loaded()
+    if compiled is not None:
+        bounds = np.searchsorted(segment, np.arange(len(lengths) + 1))
+        chosen = compiled.segment_tops(prior, new, bounds, probes, size)
+    else:
+        chosen = _segment_tops(prior, new, segment, probes, size)
+    per_viewer = np.bincount(viewer[chosen], minlength=len(populations))
+    return np.split(unseen[chosen], np.cumsum(per_viewer)[:-1])
+
+
+def _segment_tops(prior: F64, new: Mask, segment: I64, probes: int, size: I64) -> I64:
+    """Per segment (``segment``: each row's, ascending), the positions of its ``probes`` new
+    rows with the highest ``prior``, then of its ``size[segment]`` less those others; each by
+    ``prior`` descending, equal priors by position (two stable sorts over every row)."""
+    group = 2 * segment + ~new  # a segment's new rows first
+    order = np.argsort(-prior, kind="stable")
+    order = order[np.argsort(group[order], kind="stable")]
+    grouped = group[order]
+    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
+    is_new = grouped % 2 == 0
+    of = grouped // 2
+    debuts = np.bincount(of[is_new & (rank < probes)], minlength=len(size))
+    chosen: I64 = order[rank < np.where(is_new, probes, size[of] - debuts[of])]
+    return chosen
+
+
+def _language_terms(
+    ctx: SourceContext, weights: Sequence[F64 | None], viewer: I64, ids: I64
+) -> F64 | float:
+    """:func:`_language_term` of each of ``ids`` for its ``viewer`` (0 where it has none)."""
+    if all(w is None for w in weights):
+        return 0.0
+    if len(weights) == 1:
+        return _language_term(ctx, weights[0], ids)
+    n = len(ctx.catalog.world.languages)
+    table = np.stack([np.zeros(n) if w is None else w for w in weights])
+    term: F64 = table[viewer, ctx.catalog.world.videos.language[ids]]
+    return term
 
 
 def _top(values: F64, at: I64, n: int) -> I64:
@@ -593,7 +648,7 @@ def gather_many(
     viewers = list(zip(contexts, states, rngs, draws, ranked, languages, strict=True))
     fresh_ = [_fresh(c, s, quotas.fresh, rng, r, w) for c, s, rng, _, r, w in viewers]
     locale_ = [locale(c, s, quotas.locale, rng) for c, s, rng, _, _, _ in viewers]
-    explore_ = [_explore(c, s, quotas.explore, rng, d, w) for c, s, rng, d, _, w in viewers]
+    explore_ = explore_many(contexts, states, quotas.explore, rngs, draws, languages)
     interest_ = interest_many(ctx, states, queries, quotas.interest, ranked, languages)
     # The recent positives the co-engagement sources and scores start from.
     seeds = [recent_positives(state.reactions) for state in states]

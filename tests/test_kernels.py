@@ -109,6 +109,39 @@ def test_batch_lookups_and_counts_are_numpys(path_of: Any) -> None:
         assert answers["numpy"] == answers["kernels"]
 
 
+def test_explore_probes_are_numpys(path_of: Any) -> None:
+    """The explore source's cut of each population (its best new creators' uploads, then the
+    best of the rest) picks the same rows in the same order on both paths, with many equal
+    promises (unviewed uploads share one), empty and all-new populations, and no debut place."""
+    from engine.candidates import _segment_tops
+
+    for trial in range(80):
+        shape = np.random.default_rng([5, trial])
+        lengths = shape.integers(0, 40, int(shape.integers(1, 9)))
+        segment = np.repeat(np.arange(len(lengths)), lengths)
+        prior = shape.integers(0, 4, len(segment)) / 4.0  # ties everywhere
+        new = shape.random(len(segment)) < shape.random()
+        probes = int(trial % 3 == 0) if trial % 5 else 2
+        size = shape.integers(1, 8, len(lengths))
+        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        reference = _segment_tops(prior, new, segment, probes, size)
+        path_of("kernels")
+        compiled = kernels.loaded()
+        assert compiled is not None
+        assert (
+            compiled.segment_tops(prior, new, bounds, probes, size).tolist() == reference.tolist()
+        )
+        for s in range(len(lengths)):  # each segment: its best new rows, then the best others
+            rows = [r for r in reference.tolist() if segment[r] == s]
+            own = np.flatnonzero(segment == s)
+            for kind, want in ((True, probes), (False, None)):
+                mine = own[new[own] == kind]
+                ranked = mine[np.argsort(-prior[mine], kind="stable")]
+                got = [r for r in rows if new[r] == kind]
+                limit = want if kind else max(0, int(size[s]) - sum(new[r] for r in rows))
+                assert got == ranked[:limit].tolist()
+
+
 def test_learned_updates_are_numpys(path_of: Any) -> None:
     """The learned model's step on an impression (every action, or one reaction after the
     close) leaves the same weights, sums, precisions and calibration bit for bit, over

@@ -396,6 +396,39 @@ def logit_update_step(  # pragma: no cover
             precision[a, j] += spread * (x[i, j] * x[i, j])
 
 
+@njit(cache=True, nogil=True)
+def segment_tops(
+    prior: F64, new: npt.NDArray[np.bool_], bounds: I64, probes: int, sizes: I64
+) -> I64:  # pragma: no cover
+    """Per segment (rows ``bounds[s]:bounds[s + 1]``), the positions of its ``probes`` new
+    rows with the highest ``prior``, then of its ``sizes[s]`` less those others; each by
+    ``prior`` descending, equal priors by position: what
+    :func:`engine.candidates._best_each_many` sorts for (a selection, not a sort)."""
+    chosen = np.empty(len(prior), dtype=np.int64)
+    taken = np.zeros(len(prior), dtype=np.bool_)
+    n = 0
+    for s in range(len(bounds) - 1):
+        lo, hi = bounds[s], bounds[s + 1]
+        debuts = 0
+        for kind in range(2):
+            want = probes if kind == 0 else sizes[s] - debuts
+            for _ in range(want):
+                best = -1
+                for i in range(lo, hi):
+                    if taken[i] or new[i] != (kind == 0):
+                        continue
+                    if best < 0 or prior[i] > prior[best]:
+                        best = i
+                if best < 0:
+                    break
+                taken[best] = True
+                chosen[n] = best
+                n += 1
+                if kind == 0:
+                    debuts += 1
+    return chosen[:n]
+
+
 def warm() -> None:
     """Call every kernel once on tiny inputs of the types the engine passes, so that loading
     (or, the first time, compiling) its machine code happens here and not inside a pick."""
@@ -423,6 +456,7 @@ def warm() -> None:
     floyd_shuffle(ids, ids, np.zeros(8, dtype=np.uint32))
     count_in_rows(np.full((1, 2), -1, dtype=np.int64), np.zeros(3, dtype=np.int64), ids)
     find_in_segments(ids, np.array([0, 3]), np.zeros(3, dtype=np.int64), ids)
+    segment_tops(times, ids > 0, np.array([0, 3]), 1, np.ones(1, dtype=np.int64))
     embedding = np.zeros((3, 2), dtype=np.float32)
     embedding.flags.writeable = False  # the catalogue's are read-only: their own machine code
     taste_rows(embedding, ids, np.zeros((1, 2)), ids * 0)
