@@ -25,6 +25,7 @@ from engine.learned import INPUTS, LEARNED, OnlineLogit
 from engine.pick import uniform_positions, weighted_draw
 from engine.pipeline import _source_context
 from engine.pools import PoolViewOnce
+from engine.retrieval import largest
 from engine.scoring import _hashtag_means
 from engine.taste import taste_rows_of
 from engine.world import EMBED_DIM
@@ -140,6 +141,37 @@ def test_explore_probes_are_numpys(path_of: Any) -> None:
                 got = [r for r in rows if new[r] == kind]
                 limit = want if kind else max(0, int(size[s]) - sum(new[r] for r in rows))
                 assert got == ranked[:limit].tolist()
+
+
+def test_a_liked_topics_best_are_numpys(path_of: Any) -> None:
+    """The interest source's best videos of a liked topic: the same videos on both paths (the
+    numpy path's in any order), seen ones (-inf) never, fewer than asked when few are left;
+    the kernel's best first."""
+    from engine.candidates import PRIOR_SIMILARITY
+
+    for trial in range(80):
+        shape = np.random.default_rng([7, trial])
+        size = int(shape.integers(1, 300))
+        sims = shape.normal(0.3, 0.2, size).astype(np.float32)
+        sims[shape.random(size) < shape.random()] = -np.inf  # seen
+        prior = np.round(shape.normal(size=size), 1)  # equal priors, as unviewed uploads'
+        language = shape.integers(0, 4, size).astype(np.int8)
+        weight = shape.normal(size=4) if trial % 2 else None
+        n = int(shape.integers(1, 25))
+        value = PRIOR_SIMILARITY * sims + prior
+        if weight is not None:
+            value += weight[language]
+        path_of("kernels")
+        compiled = kernels.loaded()
+        assert compiled is not None
+        weighed = weight is not None
+        got = compiled.topic_best(
+            sims, prior, language, weight if weighed else np.ones(1), weighed, PRIOR_SIMILARITY, n
+        )
+        best = largest(value, min(n, size))
+        expected = best[np.isfinite(value[best])]
+        assert sorted(got.tolist()) == sorted(expected.tolist())
+        assert (np.diff(value[got]) <= 0).all()
 
 
 def test_learned_updates_are_numpys(path_of: Any) -> None:

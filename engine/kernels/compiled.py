@@ -429,6 +429,42 @@ def segment_tops(
     return chosen[:n]
 
 
+@njit(cache=True, nogil=True)
+def topic_best(
+    sims: npt.NDArray[np.float32],
+    prior: F64,
+    language: npt.NDArray[np.integer],
+    weight: F64,
+    weighed: bool,
+    scale: float,
+    n: int,
+) -> I64:  # pragma: no cover
+    """The positions of the ``n`` largest finite ``scale * sims + prior (+ weight[language])``
+    (the interest source's value of a liked topic's videos, summed as numpy sums it: the
+    float32 product first), the larger first, an equal value after the earlier position."""
+    best_at = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.float64)
+    size = 0
+    factor = np.float32(scale)
+    for i in range(len(sims)):
+        value = np.float64(factor * sims[i]) + prior[i]
+        if weighed:
+            value += weight[language[i]]
+        if not np.isfinite(value) or (size == n and value <= best[n - 1]):
+            continue
+        j = size if size < n else n - 1  # the slot it enters from: the end, or the last
+        while j > 0 and best[j - 1] < value:
+            if j < n:
+                best[j] = best[j - 1]
+                best_at[j] = best_at[j - 1]
+            j -= 1
+        best[j] = value
+        best_at[j] = i
+        if size < n:
+            size += 1
+    return best_at[:size]
+
+
 def warm() -> None:
     """Call every kernel once on tiny inputs of the types the engine passes, so that loading
     (or, the first time, compiling) its machine code happens here and not inside a pick."""
@@ -457,6 +493,7 @@ def warm() -> None:
     count_in_rows(np.full((1, 2), -1, dtype=np.int64), np.zeros(3, dtype=np.int64), ids)
     find_in_segments(ids, np.array([0, 3]), np.zeros(3, dtype=np.int64), ids)
     segment_tops(times, ids > 0, np.array([0, 3]), 1, np.ones(1, dtype=np.int64))
+    topic_best(np.zeros(3, dtype=np.float32), times, ids.astype(np.int8), times, True, 2.0, 2)
     embedding = np.zeros((3, 2), dtype=np.float32)
     embedding.flags.writeable = False  # the catalogue's are read-only: their own machine code
     taste_rows(embedding, ids, np.zeros((1, 2)), ids * 0)
