@@ -3,8 +3,6 @@ stored, and what it raises told in one line naming its class (engine.guard)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from engine.policy import (
     PolicySpec,
     plain_receipt,
 )
+from tests.test_policy_readme import foryou
 from tests.tuikit import rows, screen_text
 from tui.app import make_app
 
@@ -185,17 +184,6 @@ class BrokenInit:
     def score(self, request, candidates):
         return np.zeros(len(candidates))
 """
-
-
-def foryou(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
-        timeout=300,
-    )
 
 
 @pytest.fixture
