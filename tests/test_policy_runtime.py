@@ -23,8 +23,6 @@ from tests.test_policy_readme import foryou
 from tests.tuikit import rows, screen_text
 from tui.app import make_app
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def decision(request: PickRequest, video: Any, propensity: float = 1.0) -> Decision:
     """A well-formed decision for one video (its slate is that video alone)."""
