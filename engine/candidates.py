@@ -522,27 +522,34 @@ def _best_each_many(
     """
     ctx = contexts[0]
     probes = DEBUT_PROBES if ctx.config.rerank.debut_share > 0 else 0
-    lengths = np.fromiter((len(ids) for own in populations for ids in own), dtype=np.int64)
-    if lengths.sum() == 0:
+    flat = [ids for own in populations for ids in own]
+    if not flat:
         return [np.zeros(0, dtype=np.int64) for _ in populations]
     counts = [len(own) for own in populations]
-    everyone = np.concatenate([ids for own in populations for ids in own]).astype(np.int64)
-    segment = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    owner = np.repeat(np.arange(len(populations), dtype=np.int64), counts)
-    rows = Batch.of_rows(everyone, owner[segment], len(populations))
-    kept = ~rows.member([state.seen for state in states], everyone)
+    lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    everyone = np.concatenate(flat).astype(np.int64, copy=False)
+    segment = np.repeat(np.arange(len(flat), dtype=np.int64), lengths)
+    alone = len(populations) == 1
+    if alone:  # a single pick: its own seen set, no batch keys
+        kept = ~states[0].seen.mask(everyone)
+    else:
+        owner = np.repeat(np.arange(len(populations), dtype=np.int64), counts)
+        rows = Batch.of_rows(everyone, owner[segment], len(populations))
+        kept = ~rows.member([state.seen for state in states], everyone)
     unseen, segment = everyone[kept], segment[kept]
-    viewer = owner[segment]
+    viewer = None if alone else owner[segment]
     prior = watch_prior(ctx, unseen) + _language_terms(ctx, languages, viewer, unseen)
-    now = np.array([c.now for c in contexts])
-    new = ctx.pools.new_creators(unseen, now[viewer] if len(contexts) > 1 else ctx.now)
+    now = ctx.now if viewer is None else np.array([c.now for c in contexts])[viewer]
+    new = ctx.pools.new_creators(unseen, now)
     size = np.repeat([max(1, quota // n) if n else 0 for n in counts], counts).astype(np.int64)
     compiled = kernels.loaded()
     if compiled is not None:
-        bounds = np.searchsorted(segment, np.arange(len(lengths) + 1))
+        bounds = np.searchsorted(segment, np.arange(len(flat) + 1))
         chosen = compiled.segment_tops(prior, new, bounds, probes, size)
     else:
         chosen = _segment_tops(prior, new, segment, probes, size)
+    if viewer is None:
+        return [unseen[chosen]]
     per_viewer = np.bincount(viewer[chosen], minlength=len(populations))
     return np.split(unseen[chosen], np.cumsum(per_viewer)[:-1])
 
@@ -550,27 +557,27 @@ def _best_each_many(
 def _segment_tops(prior: F64, new: Mask, segment: I64, probes: int, size: I64) -> I64:
     """Per segment (``segment``: each row's, ascending), the positions of its ``probes`` new
     rows with the highest ``prior``, then of its ``size[segment]`` less those others; each by
-    ``prior`` descending, equal priors by position (two stable sorts over every row)."""
+    ``prior`` descending, equal priors by position (one stable sort over every row)."""
     group = 2 * segment + ~new  # a segment's new rows first
-    order = np.argsort(-prior, kind="stable")
-    order = order[np.argsort(group[order], kind="stable")]
+    order = np.lexsort((-prior, group))
     grouped = group[order]
-    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
-    is_new = grouped % 2 == 0
-    of = grouped // 2
-    debuts = np.bincount(of[is_new & (rank < probes)], minlength=len(size))
-    chosen: I64 = order[rank < np.where(is_new, probes, size[of] - debuts[of])]
+    rank = np.arange(len(order)) - grouped.searchsorted(grouped)  # place within its group
+    debuts = np.minimum(probes, np.bincount(segment[new], minlength=len(size)))
+    limit = np.empty(2 * len(size), dtype=np.int64)
+    limit[0::2] = probes
+    limit[1::2] = size - debuts
+    chosen: I64 = order[rank < limit[grouped]]
     return chosen
 
 
 def _language_terms(
-    ctx: SourceContext, weights: Sequence[F64 | None], viewer: I64, ids: I64
+    ctx: SourceContext, weights: Sequence[F64 | None], viewer: I64 | None, ids: I64
 ) -> F64 | float:
-    """:func:`_language_term` of each of ``ids`` for its ``viewer`` (0 where it has none)."""
+    """:func:`_language_term` of each of ``ids`` for its ``viewer`` (0 where it has none;
+    ``viewer`` None: every id is the only viewer's)."""
     if all(w is None for w in weights):
         return 0.0
-    if len(weights) == 1:
+    if viewer is None:
         return _language_term(ctx, weights[0], ids)
     n = len(ctx.catalog.world.languages)
     table = np.stack([np.zeros(n) if w is None else w for w in weights])
