@@ -19,6 +19,12 @@ back to a video) is not a pick of the logging policy: it is neither weighed nor 
 pick's outcomes are those of its first viewing (its own impression row). The doubly robust reward
 model is the mean outcome per topic, shrunk toward the overall mean, fitted on the same logs.
 
+A logged simulation's shards each had an engine of their own, learning from its own personas
+only; :func:`engine.replay.relive` re-lives each shard apart, from the run's start, so the
+logging config re-decides every logged pick exactly. A run logged before viewers' names
+recorded their shard cannot be split that way (:attr:`Evaluation.unsharded` counts its
+sessions).
+
 A config's ``seed`` only decides which random numbers it draws, and some of them decide which
 candidates the sampled sources (fresh, locale, explore, starter) propose. The logged propensity
 is a probability among the candidates the logging engine drew, so each session is decided again
@@ -40,6 +46,7 @@ import numpy.typing as npt
 
 from engine import frames
 from engine.config import Config
+from engine.history import unsharded_simulation
 from engine.offpolicy import SESSION_METHODS, Bandit, Estimate, Estimates, estimate
 from engine.offpolicy import session_estimates as slate_estimates
 from engine.replay import Pick, is_revisit, relive
@@ -50,6 +57,7 @@ from engine.store.timeline import Timeline
 __all__ = [
     "OUTCOMES",
     "SESSION_OUTCOMES",
+    "UNSHARDED_NOTE",
     "Evaluation",
     "Validation",
     "estimate_from_logs",
@@ -73,6 +81,9 @@ class Evaluation:
     left_out: int  # served but never watched, or logged without a propensity
     # session outcome -> slate estimator (or "logged") -> estimate of the mean per session
     sessions: dict[str, dict[str, Estimate]] = field(default_factory=dict)
+    # sessions logged by a simulation that did not record its viewers' shards: with several
+    # shards their re-decisions cannot match the logging engines' (see UNSHARDED_NOTE)
+    unsharded: int = 0
 
     def rows(self, truth: dict[str, float] | None = None) -> dict[str, list[Any]]:
         """One row per outcome and estimator (the logging policy's own mean as ``logged``),
@@ -212,6 +223,7 @@ def estimate_from_logs(
         known = set(timeline.session_ids())
         wanted = known if sessions is None else set(sessions)
         by_seed = _sessions_by_logged_seed(timeline, wanted, config.seed)
+        unsharded = _unsharded_sessions(timeline, wanted)
     logged = sum(1 for i in impressions if i["session_id"] in wanted and not is_revisit(i))
     # Said before re-living the file, which can take minutes (an imported log's viewings have
     # no propensity: nothing of theirs can be weighed); an unknown session is relive's to name.
@@ -245,7 +257,25 @@ def estimate_from_logs(
         impressions=len(picks),
         left_out=logged - len(picks),
         sessions=_per_session(picks, observed, clip),
+        unsharded=unsharded,
     )
+
+
+UNSHARDED_NOTE = (
+    "{n} sessions come from a `foryou simulate` run older than this foryou, which did not "
+    "record which of its shards (engines learning side by side) served each viewer: if it "
+    "had several, their re-decisions cannot match the logs; simulate again for exact figures."
+)
+
+
+def _unsharded_sessions(timeline: Timeline, sessions: Collection[int]) -> int:
+    names = {int(u["id"]): str(u["name"]) for u in timeline.users()}
+    count = 0
+    for session_id in sessions:
+        row = timeline.session(session_id)
+        if row is not None and unsharded_simulation(names.get(int(row["user_id"]), "")):
+            count += 1
+    return count
 
 
 def _per_session(

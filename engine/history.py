@@ -11,6 +11,7 @@ Steps are ordered by wall time, the order they happened in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,14 @@ import numpy as np
 
 from engine.store.timeline import Timeline
 
-__all__ = ["Step", "timeline_steps"]
+__all__ = [
+    "Shard",
+    "Step",
+    "shard_of",
+    "simulated_viewer_name",
+    "timeline_steps",
+    "unsharded_simulation",
+]
 
 _ORDER = {"open": 0, "serve": 1, "seen": 2, "event": 3}
 
@@ -36,6 +44,49 @@ class Step:
 
     def sort_key(self) -> tuple[float, int, int]:
         return (self.at, _ORDER[self.kind], int(self.row.get("id") or 0))
+
+
+# A logged simulation's viewers are named after their run, replicate and shard (and the world
+# time the run started at, when not 0): the shard is the group of viewers one engine served,
+# opened once at the run's start and learning from them alone, which a replay must re-live on
+# its own (:func:`engine.replay.relive`). Logs written before the shard was in the name match
+# the older pattern only.
+_SHARDED = re.compile(
+    r"^sim-.+-(?P<run>[0-9a-f]{6})-r(?P<replicate>\d+)-s(?P<shard>\d+)-\d{5,}"
+    r"(?:-t(?P<start>[-+.e0-9]+))?$"
+)
+_UNSHARDED = re.compile(r"^sim-.+-[0-9a-f]{6}-r\d+-\d{5,}$")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The engine a logged simulation's viewer watched through."""
+
+    key: str  # "run r0 s1": the same for every viewer of that engine
+    opened_at: float  # world time the engine opened at (the run's start)
+
+
+def simulated_viewer_name(
+    arm: str, run: str, replicate: int, shard: int, index: int, start_t: float = 0.0
+) -> str:
+    """The name of a logged simulation's viewer (``run``: six hex digits naming the run)."""
+    started = f"-t{start_t!r}" if start_t else ""
+    return f"sim-{arm}-{run}-r{replicate}-s{shard}-{index:05d}{started}"
+
+
+def shard_of(name: str) -> Shard | None:
+    """Which simulation shard a viewer watched in, None for any other viewer."""
+    found = _SHARDED.match(name)
+    if found is None:
+        return None
+    key = f"{found['run']} r{found['replicate']} s{found['shard']}"
+    return Shard(key, float(found["start"] or 0.0))
+
+
+def unsharded_simulation(name: str) -> bool:
+    """A viewer of a logged simulation from before shards were recorded: which engine
+    served it, and so which viewers' activity moved its feed, is unknown."""
+    return _UNSHARDED.match(name) is not None
 
 
 def _genuine_seen(imp: Mapping[str, Any]) -> bool:

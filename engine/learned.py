@@ -42,7 +42,8 @@ arrive, then a calibration layer (below).
   engine that closes, forgets open viewings at each opening, so recorded sessions rebuild
   exactly. Simulation shards all start from the run's start-state model; a logged run of
   several shards leaves no model in the file (each learned from its own personas only), so the
-  next engine refits on every shard's logged impressions.
+  next engine refits on every shard's logged impressions. Each viewer's name records its shard,
+  so a replay re-lives each shard apart and re-learns exactly what its engine learned.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config, parse_recorded
 from engine.heating import condition_boosts
-from engine.history import Step, timeline_steps
+from engine.history import Step, shard_of, timeline_steps
 from engine.pipeline import Boost, Decision, NothingToRecommendError
 from engine.policy import BUILTIN, PolicySpec
 from engine.recorder import MemoryRecorder
@@ -187,8 +187,9 @@ def relive(
 ) -> Iterator[Pick]:
     """Decide every logged impression of ``sessions`` (default: all) again under ``config``.
 
-    Each lab station of a merged file is re-lived on its own (its engines never saw the
-    others'), with every viewer's picks seeded by the id they had there.
+    Each lab station of a merged file, and each shard of a logged simulation, is re-lived on
+    its own (its engine never saw the others'), with every viewer's picks seeded by the id
+    they had there.
 
     Args:
         with_condition_boosts: apply each session's study-condition heating too (exact
@@ -210,18 +211,22 @@ def relive(
             raise ValueError(f"unknown session {unknown[0]}")
         users = timeline.users()
         origins = timeline.origins()
-        station = {int(u["id"]): origins.get(int(u["id"]), ("", 0))[0] for u in users}
-        groups: dict[str, set[int]] = {}
+        served_by = _engines(users, origins)
+        groups: dict[tuple[str, str], set[int]] = {}
         for s, row in rows.items():
-            groups.setdefault(station.get(int(row["user_id"]) if row else -1, ""), set()).add(s)
+            key = served_by.get(int(row["user_id"]) if row else -1, ("", ""))
+            groups.setdefault(key, set()).add(s)
+        opened = _shard_openings(users) if opened_at is None else {}
         plans = [
             (
                 timeline_steps(
-                    timeline, {u for u, at in station.items() if at == name}, opened_at=opened_at
+                    timeline,
+                    {u for u, at in served_by.items() if at == key},
+                    opened_at=opened.get(key[1], opened_at),
                 ),
                 targets,
             )
-            for name, targets in sorted(groups.items())
+            for key, targets in sorted(groups.items())
         ]
         log = StudyLog(store.db)
         boosts = {
@@ -233,6 +238,26 @@ def relive(
     seeds = {user: original for user, (_, original) in origins.items()}
     for steps, targets in plans:
         yield from _relive_group(path, config, users, steps, targets, boosts, seeds, policy)
+
+
+def _engines(
+    users: list[dict[str, Any]], origins: Mapping[int, tuple[str, int]]
+) -> dict[int, tuple[str, str]]:
+    """Each viewer's engine: their lab station (a merged file) and simulation shard; viewers
+    of one engine are re-lived together, apart from every other engine's."""
+    engines = {}
+    for user in users:
+        shard = shard_of(str(user["name"]))
+        station = origins.get(int(user["id"]), ("", 0))[0]
+        engines[int(user["id"])] = (station, "" if shard is None else shard.key)
+    return engines
+
+
+def _shard_openings(users: list[dict[str, Any]]) -> dict[str, float]:
+    """When each simulation shard's engine opened: once, at its run's start (an inferred
+    opening would land at a persona's arrival, with other trends)."""
+    shards = (shard_of(str(user["name"])) for user in users)
+    return {shard.key: shard.opened_at for shard in shards if shard is not None}
 
 
 def _relive_group(

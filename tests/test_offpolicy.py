@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +208,49 @@ def test_a_known_engine_opening_makes_one_after_another_sessions_exact(
     watched = result.outcomes["watch_fraction"]
     assert watched.effective_sample_size == pytest.approx(48)  # every weight exactly 1
     assert watched.ips.value == pytest.approx(watched.logged.value, abs=1e-9)
+
+
+@pytest.fixture(scope="module")
+def sharded_logs(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A logged simulation of three shards (engines learning side by side from one start)."""
+    from engine.sim.experiment import RunSpec, run_experiment
+    from engine.sim.runner import Arm
+
+    path = tmp_path_factory.mktemp("sharded") / "logs.db"
+    path.write_bytes(world_template.read_bytes())
+    spec = RunSpec(db_path=path, users=9, sessions=2, seed=3, log=True, shard_size=3)
+    run_experiment(spec, [Arm("engine", Config())])
+    return path
+
+
+def test_a_multi_shard_simulation_s_own_config_re_decides_every_pick(sharded_logs: Path) -> None:
+    result = estimate_from_logs(sharded_logs, Config())
+    for outcome, est in result.outcomes.items():
+        assert est.sessions == 18
+        assert est.mean_weight == pytest.approx(1.0), outcome  # every re-decision matched
+        assert est.effective_sample_size == pytest.approx(result.impressions), outcome
+        assert est.snips.value == pytest.approx(est.logged.value, abs=1e-9), outcome
+    assert result.unsharded == 0
+    printed = CliRunner().invoke(
+        main, ["evaluate", "--db", str(sharded_logs), "--policy", "engine"], env={"COLUMNS": "100"}
+    )
+    assert printed.exit_code == 0, printed.output
+    assert "Warning" not in printed.output and "may differ" not in printed.output
+
+
+def test_an_old_simulation_without_shards_is_warned_about_in_one_line(
+    sharded_logs: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.db"
+    old.write_bytes(sharded_logs.read_bytes())
+    with sqlite3.connect(old) as db:  # the names simulate gave viewers before recording shards
+        for user_id, name in db.execute("SELECT id, name FROM users").fetchall():
+            db.execute(
+                "UPDATE users SET name = ? WHERE id = ?", (re.sub(r"-s\d+-", "-", name), user_id)
+            )
+    printed = CliRunner().invoke(
+        main, ["evaluate", "--db", str(old), "--policy", "engine"], env={"COLUMNS": "400"}
+    )
+    assert printed.exit_code == 0, printed.output
+    warning = [line for line in printed.output.splitlines() if "older than this foryou" in line]
+    assert len(warning) == 1 and warning[0].startswith("Warning: 18 sessions")

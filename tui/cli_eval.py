@@ -29,7 +29,6 @@ from tui.cli_options import (
     policy_option,
     user_errors,
 )
-from tui.cli_study import SIMULATED_NOTE, _simulated
 
 DEFAULT_METHODS = ("IPS", "SNIPS", "DR", "DRos")
 SESSION_NOTE = (
@@ -104,7 +103,7 @@ def evaluate(
 ) -> None:
     """Off-policy estimates of a config's (or a policy's) completion, watch fraction and like
     rate per impression, and of its totals per session."""
-    from engine.counterfactual import estimate_from_logs
+    from engine.counterfactual import UNSHARDED_NOTE, estimate_from_logs
     from engine.counterfactual import validate as validate_by_simulation
 
     if config_path is None and policy is None:
@@ -151,8 +150,8 @@ def evaluate(
         click.echo(json.dumps(_as_json(result, what, db_path, clip, truth, meta), indent=2))
         return
     _print(result, what, db_path, methods, truth, meta)
-    if not validate and _simulated(db_path, sessions):
-        Console().print(f"Re-decisions may differ from the logging engine's. {SIMULATED_NOTE}")
+    if result.unsharded:
+        Console().print(f"Warning: {UNSHARDED_NOTE.format(n=result.unsharded)}")
 
 
 def _methods(chosen: tuple[str, ...]) -> list[str]:

@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from engine.api import Engine
 from engine.clock import VirtualClock
+from engine.history import simulated_viewer_name
 from engine.learned import WARM_START_LIMIT, fitted_on
 from engine.sim.backends import Backend, RunBatch, shard_runner
 from engine.sim.persona import Taste, child, draw_taste, sign_up
@@ -229,7 +230,9 @@ def _create_viewers(
             [
                 engine.new_user(
                     **sign_up(taste, world),
-                    name=f"sim-{arm.name}-{token}-r{r}-{i:05d}",
+                    name=simulated_viewer_name(
+                        arm.name, token, r, i // spec.shard_size, i, spec.start_t
+                    ),
                     pick_seed=r * spec.users + i,
                 )
                 for i, taste in enumerate(replicate)
