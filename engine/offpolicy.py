@@ -305,7 +305,9 @@ def session_estimates(
     - ``pseudo-inverse`` (Swaminathan et al. 2017, for a logging policy that picks each
       position independently): ``R (Σ_k w_k − K + 1)``. Assumes the session total is
       additive over (position, video) pairs; a session's positions are not independent
-      picks here, so it is shown as a reference only.
+      picks here, so it is shown as a reference only. It is unbiased but not bounded: where
+      the weights sum to under ``K − 1`` (the target seldom makes the logged picks) it is
+      negative for a positive reward, as in the reference.
     - ``session-IPS``: ``R Π_k w_k``, the whole trajectory's weight: no assumption but
       full support, and a variance that grows exponentially with session length.
 

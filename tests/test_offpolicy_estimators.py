@@ -131,3 +131,19 @@ def test_cascade_recovers_a_session_length_the_target_changes() -> None:
     result = session_estimates(data, position, ["independent", "cascade"])
     assert result["cascade"].low <= truth <= result["cascade"].high
     assert not result["independent"].low <= truth <= result["independent"].high
+
+
+def test_the_pseudo_inverse_goes_below_zero_when_the_target_seldom_makes_the_logged_picks() -> None:
+    """Swaminathan et al.'s form: R (Σ w − K + 1); with weights summing under K − 1 a positive
+    session total gets a negative estimate, which the output must explain, not hide."""
+    data = Bandit(
+        reward=np.ones(4),
+        logging=np.full(4, 0.5),
+        target=np.full(4, 0.1),  # w = 0.2 at each of 4 positions: Σ w = 0.8 < 3
+        cluster=np.zeros(4, dtype=np.int64),
+    )
+    result = session_estimates(data, np.arange(4, dtype=np.int64), ["pseudo-inverse"])
+    assert result["pseudo-inverse"].value == pytest.approx(4 * (0.8 - 4 + 1))
+    from tui.cli_eval import SESSION_NOTE
+
+    assert "below 0 by design" in SESSION_NOTE

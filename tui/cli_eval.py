@@ -35,7 +35,11 @@ SESSION_NOTE = (
     "Per session: each session read as a slate of positions (logged = the logging policy's "
     "own mean; independent = per-impression IPS × the logged length; cascade = per-position "
     "weight products; session-IPS = the whole session's weight product). Products of weights "
-    "are high-variance and collapse to 0 where the target leaves the logged support."
+    "are high-variance and collapse to 0 where the target leaves the logged support. "
+    "pseudo-inverse = the session total × (Σ weights − positions + 1), Swaminathan et al.'s "
+    "form for independently picked positions: it goes below 0 by design whenever the "
+    "target's weights sum to under positions − 1, so a negative value means the target "
+    "rarely makes the logged picks, not a negative total (a reference only)."
 )
 
 
