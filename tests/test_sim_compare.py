@@ -543,3 +543,38 @@ def test_the_simulator_loads_no_ui_and_charts_only_when_drawing() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_one_shard_shows_each_point_difference_without_an_interval(
+    world_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "one"
+    small = ["--users", "12", "--seeds", "1", "--sessions", "1", "--resamples", "20"]
+    code, output = run(
+        "compare", "engine", "popular", "--db", str(world_path), *small, "--out", str(out)
+    )
+    assert code == 0, output
+    assert "Only one shard: no interval" in " ".join(output.split())
+    data = json.loads((out / "metrics.json").read_text())
+    watch = next(d for d in data["differences"]["popular"] if d["metric"] == "watch_per_session")
+    assert watch["diff"] == pytest.approx(watch["b"] - watch["a"])
+    assert watch["low"] is None and watch["note"] == "one shard: no interval"
+    shown = [line for line in output.splitlines() if line.startswith("│ Watch time per session")]
+    assert f"{watch['diff']:+.3g} " in shown[-1]  # the differences table, not "n/a"
+
+
+def test_intervals_stay_within_what_a_metric_can_differ_by() -> None:
+    from engine.sim.comparison import _within_range
+
+    plan = _Plan(np.zeros(4, dtype=np.int64), "watch_per_session", (), horizon=50.0)
+    assert _within_range("personalised", -2.63, 1.63, plan) == (-1.0, 1.0)  # a share: ±100 pp
+    assert _within_range("time_to_personalise", -80.0, 10.0, plan) == (-50.0, 10.0)
+    assert _within_range("watch_per_session", -900.0, 900.0, plan) == (-900.0, 900.0)
+
+
+def test_p_values_read_as_p_below_or_p_equals() -> None:
+    from engine.sim.report import few_shards, p_equals
+
+    assert p_equals(0.0001) == "p<0.001" and p_equals(0.0123) == "p=0.012"
+    assert p_equals(float("nan")) == ""
+    assert "1 degree of freedom" in few_shards(2)[0] and "means little" in few_shards(2)[0]

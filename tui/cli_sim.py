@@ -710,10 +710,11 @@ def differences_table(comparison: Comparison) -> FoldingTable:
     """Each arm's paired difference from the baseline: primary first, then guardrails, marked
     where the Holm-corrected p-value is at most 5%; untested metrics say why."""
     from engine.sim.metrics import METRICS
-    from engine.sim.report import format_difference, format_p, ordered, verdict
+    from engine.sim.report import few_shards, format_difference, ordered, p_equals, verdict
     from tui.fold_table import FoldColumn, FoldingTable, Note
 
     caption = "▲ better, ▼ worse, • different (Holm-corrected p ≤ 0.05); p: corrected"
+    caption = " ".join([caption, *few_shards(comparison.clusters)])
     oracle = _oracle_caption(list(comparison.differences))
     by_arm = {arm: {d.metric: d for d in ds} for arm, ds in comparison.differences.items()}
     first = next(iter(comparison.differences.values()))
@@ -730,11 +731,11 @@ def differences_table(comparison: Comparison) -> FoldingTable:
         for row in rows:
             d = by_arm[arm][row.metric]
             if d.role == "untested":
-                cells.append(Note(f"[dim]n/a ({d.note})[/]"))
+                cells.append(Note(f"[dim]{format_difference(d)}[/]"))
                 continue
             mark = {"better": "[green]▲[/]", "worse": "[red]▼[/]"}.get(verdict(d), "")
             mark = mark or ("•" if d.flagged else "")
-            text = f"{format_difference(d)} p={format_p(d.adjusted)} {mark}".rstrip()
+            text = f"{format_difference(d)} {p_equals(d.adjusted)} {mark}".rstrip()
             cells.append(_cell(comparison, arm, row.metric, text))
         blocks.append([FoldColumn(_arm_heading(arm), cells)])
     return FoldingTable(

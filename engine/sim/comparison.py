@@ -441,14 +441,15 @@ def _differences(
     adjusted = dict(zip(tested, _adjust(tested, estimates, plan), strict=True))
     diffs = []
     for key, e in estimates.items():
-        low, high = e.interval(CONFIDENCE)
-        note = notes.get(key) or ("" if key in adjusted else "no data")
+        low, high = _within_range(key, *e.interval(CONFIDENCE), plan)
+        note = notes.get(key) or _untested(key in adjusted, e)
+        point = e.point if not note or note == ONE_SHARD else float("nan")
         diffs.append(
             Difference(
                 key,
                 values_a[key],
                 values_b[key],
-                e.point if not note else float("nan"),
+                point,
                 low if not note else float("nan"),
                 high if not note else float("nan"),
                 p_value=e.p_value if not note else float("nan"),
@@ -458,6 +459,31 @@ def _differences(
             )
         )
     return diffs, estimates[plan.primary].se
+
+
+ONE_SHARD = "one shard: no interval"
+# Differences of shares (rates, coverage, Gini: each in [0, 1]) lie in [-1, 1]: a t interval
+# on few shards runs past that, and what lies outside is impossible, not uncertain.
+SHARE_UNITS = frozenset({"%"})
+
+
+def _untested(tested: bool, e: Estimate) -> str:
+    """Why a metric with no note of its own went untested: a single shard (its point
+    difference stands, with no interval), or no data."""
+    if tested:
+        return ""
+    return ONE_SHARD if e.clusters < 2 and np.isfinite(e.point) else "no data"
+
+
+def _within_range(key: str, low: float, high: float, plan: _Plan) -> tuple[float, float]:
+    """An interval clipped to the differences the metric can have."""
+    if METRICS[key].unit in SHARE_UNITS or key == "creator_gini":
+        bound = 1.0
+    elif key == SURVIVAL and np.isfinite(plan.horizon):
+        bound = plan.horizon  # a restricted mean lies in [0, horizon]
+    else:
+        return low, high
+    return max(low, -bound), min(high, bound)
 
 
 def _adjust(tested: list[str], estimates: dict[str, Estimate], plan: _Plan) -> F64:

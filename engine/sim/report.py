@@ -62,8 +62,8 @@ def format_value(metric: str, value: float) -> str:
 def format_difference(d: Difference) -> str:
     """``+1.2% [+0.4%, +2.0%]``, with percent metrics in percentage points; ``n/a`` untested."""
     unit = METRICS[d.metric].unit
-    if d.role == "untested" or not np.isfinite(d.diff):
-        return "n/a"
+    if not np.isfinite(d.diff):
+        return f"n/a ({d.note})" if d.note else "n/a"
 
     def signed(x: float) -> str:
         if not np.isfinite(x):
@@ -72,6 +72,8 @@ def format_difference(d: Difference) -> str:
             return f"{100 * x:+.2f} pp"
         return f"{x:+.3g}"
 
+    if d.role == "untested":  # a point difference without an interval (one shard: the
+        return signed(d.diff)  # table's note says so once, not in every cell)
     return f"{signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]"
 
 
@@ -281,11 +283,11 @@ def _group_difference_table(comparison: Comparison) -> _Section:
             for g in groups:
                 found = by_group[g].get(d.metric)
                 if found is None or found.role == "untested":
-                    cells.append(f"n/a ({found.note})" if found and found.note else "n/a")
+                    cells.append(format_difference(found) if found else "n/a")
                     continue
                 mark = {"better": " ▲", "worse": " ▼"}.get(verdict(found), "")
                 mark = mark or (" •" if found.flagged else "")
-                cells.append(f"{format_difference(found)}, p {format_p(found.adjusted)}{mark}")
+                cells.append(f"{format_difference(found)}, {p_equals(found.adjusted)}{mark}")
             rows.append([METRICS[d.metric].label, _arm_heading(arm), *cells])
     note = (
         "The same paired differences within each persona group (onboarded: named topics at "
@@ -300,9 +302,16 @@ def few_shards(clusters: int) -> list[str]:
     """A warning when too few shards make every interval wide (t on clusters − 1 df)."""
     if clusters >= 10:
         return []
+    if clusters < 2:
+        return [
+            "Only one shard: no interval and no p-value, only point differences. Run more "
+            "personas or seeds, or a smaller --shard-size, for intervals."
+        ]
     return [
-        f"Only {clusters} shards: intervals are wide and little can be flagged. Run more "
-        "personas or seeds, or a smaller --shard-size."
+        f"Only {clusters} shards: a t interval on {clusters - 1} degree"
+        f"{'s' if clusters > 2 else ''} of freedom is very wide (clipped to the range a "
+        "metric can take) and means little; little can be flagged. Run more personas or seeds, "
+        "or a smaller --shard-size (10 shards or more)."
     ]
 
 
@@ -316,6 +325,12 @@ def format_p(p: float) -> str:
     if not np.isfinite(p):
         return ""
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_equals(p: float) -> str:
+    """``p=0.012`` or ``p<0.001`` beside a difference ("" without a p-value)."""
+    text = format_p(p)
+    return "" if not text else f"p{text}" if text.startswith("<") else f"p={text}"
 
 
 def detectable_effect(comparison: Comparison, arm: str) -> str:
