@@ -29,7 +29,8 @@ CAVEATS = (
     "Each persona meets the same truth and random numbers under every arm, so differences are "
     "paired. Personas in one shard share an engine (its trends, engagement counts and test "
     "pools), so whole shards are resampled (a clustered bootstrap); intervals are t intervals "
-    "on the bootstrap standard error with (shards − 1) degrees of freedom.",
+    "on the bootstrap standard error with (shards − 1) degrees of freedom, clipped to the "
+    "differences a metric can have (a rate or share: ±100 pp).",
     "Coverage and Gini count distinct videos and creators, which resampling with replacement "
     "biases downward; they get a paired delete-one-shard jackknife instead.",
     "Intervals are 95% before correction. A verdict (better, worse, higher, lower) needs the "

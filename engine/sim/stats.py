@@ -1,4 +1,9 @@
-"""Paired differences between arms, with bootstrap confidence intervals over personas.
+"""Paired differences between arms: the :class:`Difference` a comparison reports, and per-persona
+bootstrap intervals for a benchmark's quick look.
+
+``compare`` itself (:mod:`engine.sim.comparison`) does not use the persona intervals below: its
+intervals are t intervals on a bootstrap over whole shards (:mod:`engine.sim.inference`), plus
+:func:`population_jackknife` here, since personas of a shard are not independent.
 
 Arms see the same personas (same truths, same random streams, same start), so persona *i*
 under A and persona *i* under B form a pair and the bootstrap resamples pairs: a ratio metric's
