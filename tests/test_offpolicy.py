@@ -254,3 +254,23 @@ def test_an_old_simulation_without_shards_is_warned_about_in_one_line(
     assert printed.exit_code == 0, printed.output
     warning = [line for line in printed.output.splitlines() if "older than this foryou" in line]
     assert len(warning) == 1 and warning[0].startswith("Warning: 18 sessions")
+
+
+def test_evaluate_at_80_columns_never_cuts_a_number(logs: Path, tmp_path: Path) -> None:
+    config = tmp_path / "b.toml"
+    config.write_text('name = "b"\n[pick]\ntemperature = 0.3\n')
+    printed = CliRunner().invoke(
+        main,
+        ["evaluate", "--db", str(logs), "--config", str(config), "--estimator", "all"],
+        env={"COLUMNS": "80"},
+    )
+    assert printed.exit_code == 0, printed.output
+    assert "…" not in printed.output
+    assert max(len(line) for line in printed.output.splitlines()) <= 80
+    result = estimate_from_logs(logs, config=parse_config(config.read_text()), methods=None)
+    completion = result.outcomes["completion"]
+    for found in (completion.logged, completion.ips, completion.snips):
+        half = (found.high - found.low) / 2
+        assert f"{found.value:.3f} ±{half:.3f}" in printed.output  # value and ± on one line
+    for heading in ("logged", "SWITCH-DR", "DRos", "never", "session-IPS"):
+        assert heading in printed.output

@@ -199,7 +199,8 @@ def test_foryou_evaluate_on_the_simulated_logs(validation: Validation, tmp_path:
     assert f"{PERSONAS * SESSION_VIDEOS:,} watched impressions in {PERSONAS} sessions" in (
         result.output
     )
-    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line.strip()}
+    cells = [line.replace("│", " ").split() for line in result.output.splitlines()]
+    rows = {row[0]: row for row in cells if row}
     for outcome in OUTCOMES:
         # outcome, logged ±, IPS ±, SNIPS ±, DR ±, ESS, never picked: the command prints the
         # estimate the test above holds within 10% of B's simulated truth, to two decimals.

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -184,40 +185,17 @@ def _print(
         if meta
         else (f"the logs of {db_path}")
     )
-    table = Table(title=Text(printable(f"{what} on {where}")), box=None)
-    # On a narrow terminal the numbers wrap at their ±, never the outcome's name.
-    table.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
-    headings = ["logged", *methods, *(["truth"] if truth else []), "ESS", "never picked"]
-    for heading in headings:
-        table.add_column(heading, justify="right")
     warnings: list[str] = []
-    for outcome, est in result.outcomes.items():
-        cells = [_half(e) for e in (est.logged, *est.methods.values())]
-        if truth:
-            cells.append(f"{truth[outcome]:.3f}")
-        table.add_row(
-            outcome, *cells, f"{est.effective_sample_size:,.0f}", f"{est.unsupported:.0%}"
-        )
+    for est in result.outcomes.values():
         warnings += [w for w in est.warnings if w not in warnings]
-    console.print(table)
+    console.print(_impression_table(result, f"{what} on {where}", truth))
     first = next(iter(result.outcomes.values()))
     console.print(
         f"{result.impressions:,} watched impressions in {first.sessions} sessions "
         f"({result.left_out} served but not watched or without a propensity left out); "
         "± = half-width of the 95% interval, clustered by session."
     )
-    sessions = Table(title="per session", box=None)
-    sessions.add_column("outcome", no_wrap=True, min_width=len("watch_fraction"))
-    forms = list(next(iter(result.sessions.values())))
-    for heading in [*forms, *(["truth"] if truth else [])]:
-        # Folded, never cut: "pseudo-inverse" and "session-IPS" must stay readable at 80 columns.
-        sessions.add_column(Text(heading, overflow="fold"), justify="right")
-    for outcome, by_form in result.sessions.items():
-        cells = [f"{e.value:,.2f} ±{(e.high - e.low) / 2:,.2f}" for e in by_form.values()]
-        if truth:
-            cells.append(f"{truth[outcome]:,.2f}")
-        sessions.add_row(outcome, *cells)
-    console.print(sessions)
+    console.print(_session_table(result, truth))
     console.print(SESSION_NOTE)
     for warning in warnings:
         console.print(f"Warning: {warning}")
@@ -226,6 +204,50 @@ def _print(
             f"Truth: the target simulated on the same {meta['users']} personas "
             f"({meta['seconds']} s in all)."
         )
+
+
+def _impression_table(result: Any, title: str, truth: dict[str, float] | None) -> Any:
+    """Estimates per impression; folded into several tables rather than cutting a number at
+    80 columns (every column repeats the outcome)."""
+    from tui.fold_table import FoldColumn, FoldingTable
+
+    outcomes = list(result.outcomes)
+    found = list(result.outcomes.values())
+    first = found[0]
+    columns = [FoldColumn("logged", [_half(est.logged) for est in found])]
+    columns += [FoldColumn(m, [_half(est.methods[m]) for est in found]) for m in first.methods]
+    if truth:
+        columns.append(FoldColumn("truth", [f"{truth[o]:.3f}" for o in outcomes]))
+    columns.append(FoldColumn("ESS", [f"{est.effective_sample_size:,.0f}" for est in found]))
+    columns.append(FoldColumn("never picked", [f"{est.unsupported:.0%}" for est in found]))
+    return FoldingTable(
+        title,
+        [FoldColumn("outcome", [escape(o) for o in outcomes], justify="left")],
+        [[column] for column in columns],
+    )
+
+
+def _session_table(result: Any, truth: dict[str, float] | None) -> Any:
+    """Totals per session by slate form, folded like :func:`_impression_table`."""
+    from tui.fold_table import FoldColumn, FoldingTable
+
+    outcomes = list(result.sessions)
+    forms = list(next(iter(result.sessions.values())))
+    columns = [
+        FoldColumn(form, [_session_half(result.sessions[o][form]) for o in outcomes])
+        for form in forms
+    ]
+    if truth:
+        columns.append(FoldColumn("truth", [f"{truth[o]:,.2f}" for o in outcomes]))
+    return FoldingTable(
+        "per session",
+        [FoldColumn("outcome", [escape(o) for o in outcomes], justify="left")],
+        [[column] for column in columns],
+    )
+
+
+def _session_half(e: Estimate) -> str:
+    return f"{e.value:,.2f} ±{(e.high - e.low) / 2:,.2f}"
 
 
 def _estimate_json(e: Estimate) -> dict[str, float]:
