@@ -12,10 +12,12 @@ import pytest
 from sqlite_utils import Database
 
 from engine import Engine, VirtualClock
+from engine.config import Config
 from engine.sim import backends
 from engine.sim.baselines import builtin_arm, with_references
 from engine.sim.comparison import compare
 from engine.sim.experiment import Experiment, RunSpec, run_experiment
+from engine.sim.runner import Arm
 
 USERS, SESSIONS, SEED = 24, 2, 11
 
@@ -170,3 +172,13 @@ def test_memory_runs_count_every_view_like_logged_ones(world_template: Path) -> 
             engine.record(user, rec.video.id, "skip", watched_s=3.0)
             clock.advance(5.0)
         assert float(views.sum()) - before == 10
+
+
+def test_the_progress_bar_names_the_arm_that_is_running(world_path: Path) -> None:
+    calls: list[tuple[str, float]] = []
+    spec = RunSpec(db_path=world_path, users=2, sessions=1, seed=0, shard_size=1)
+    arms = [Arm("first", Config(name="first")), Arm("second", Config(name="second"))]
+    run_experiment(spec, arms, lambda what, done: calls.append((what, done)))
+    second = calls.index(("second", 0.5))  # said as the second arm starts, before any shard
+    assert all(what == "first" and done <= 0.5 for what, done in calls[:second])
+    assert all(what == "second" for what, _ in calls[second:])

@@ -72,6 +72,7 @@ def test_sweep_prints_a_table_and_writes_a_pareto_chart(world_path: Path, tmp_pa
         (["--grid", "pick.warmth=1"], "unknown config key 'pick.warmth'"),
         (["--grid", "pick.temperature"], "--grid must look like"),
         (["--grid", "pick.temperature=1", "--random", "0"], "--random must be at least 1"),
+        (["--grid", "pick.temperature=0.3,0.3"], "gives the value 0.3 twice"),
     ],
 )
 def test_sweep_mistakes_are_one_line_errors(

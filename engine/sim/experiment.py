@@ -127,6 +127,7 @@ def run_experiment(
     # world loading again (about a second with two jobs).
     with shard_runner(context, jobs=spec.jobs, backend=spec.backend) as run:
         for a, arm in enumerate(arms):
+            report(arm.name, a / len(arms))  # the bar names the arm running, not the last one
 
             def shard_done(done: int, total: int, a: int = a, name: str = arm.name) -> None:
                 report(name, (a + done / total) / len(arms))

@@ -47,13 +47,17 @@ def parse_grid(text: str) -> tuple[str, list[Value]]:
     as a TOML value (numbers, true/false, quoted strings), a bare word as a string.
 
     Raises:
-        ValueError: no ``=``, no key or no value.
+        ValueError: no ``=``, no key or no value, or a value given twice.
     """
     key, sep, values = text.partition("=")
     key = key.strip()
     if not sep or not key or not values.strip():
         raise ValueError(f"--grid must look like 'section.key=v1,v2', got {text!r}")
-    return key, [_value(v.strip()) for v in values.split(",")]
+    parsed = [_value(v.strip()) for v in values.split(",")]
+    for i, value in enumerate(parsed):
+        if value in parsed[:i]:  # two arms of one config: refused before anything runs
+            raise ValueError(f"--grid {key} gives the value {value!r} twice")
+    return key, parsed
 
 
 def _value(text: str) -> Value:
