@@ -430,6 +430,22 @@ def test_a_crashed_run_counts_to_its_last_sign_of_life_and_is_marked_crashed(
     assert "crashed" in (out / "codebook.md").read_text()
 
 
+def test_the_debrief_s_figures_carry_no_float_noise(bundle: StudyBundle) -> None:
+    clock = VirtualClock(0.0)
+    bundle.record_consent("P001", agreed=True)
+    bundle.record_answers("P001", "pre", {"age": "35+", "hours": 4})
+    with bundle.open_feed("P001", clock=clock) as feed:
+        while not feed.over():
+            rec = feed.next()
+            feed.seen(rec.video.id)
+            feed.record(rec.video.id, "complete", watched_s=rec.video.duration_s)
+            clock.advance(rec.video.duration_s)
+    debrief = bundle.debrief("P001")
+    # Seconds a participant reads, not float32 noise (142.60000610351562 for 142.6 s).
+    assert all(repr(p.watched_s) == repr(round(p.watched_s, 2)) for p in debrief.points)
+    assert all(share == round(share, 4) for share in debrief.watched_share.values())
+
+
 def test_the_debrief_counts_the_video_a_dead_run_left_on_screen(bundle_path: Path) -> None:
     """Its process died with a video on screen: that video counts as seen, so the debrief's
     "you watched" and its sources count it too (it once said watched 5, seen 6)."""

@@ -51,10 +51,10 @@ class Debrief:
     participant: str
     interests: list[str]  # chosen at onboarding
     points: list[TrajectoryPoint]
-    # Engine's affinity for each of the topics that ended strongest, after every watched video
-    # (one value per point): the interest trajectory.
+    # Engine's affinity (-1 to 1) for each of the topics that ended strongest, after every
+    # watched video (one value per point): the interest trajectory.
     trajectory: dict[str, list[float]]
-    watched_share: dict[str, float]  # topic -> share of the videos watched
+    watched_share: dict[str, float]  # topic -> share of the videos watched (4 decimals)
     sources: dict[str, int]  # candidate source -> videos watched that it proposed
     boosted_seen: int  # watched videos that were heated (the condition decides if this is shown)
     assumed: Profile  # what the engine believed about them at the end
@@ -95,7 +95,9 @@ def build_debrief(path: str | Path, participant: str, user_id: int, config: Conf
                     index=len(points),
                     video_id=video,
                     topic=slugs[int(topic_of[video])],
-                    watched_s=watched_s,
+                    # Stored seconds are float32 (142.6 reads 142.60000610351562): the
+                    # participant reads centiseconds at most.
+                    watched_s=round(watched_s, 2),
                     completed=completed,
                     reactions=(),
                 )
@@ -157,7 +159,7 @@ def _assemble(
     final = sorted(assumed.topic_affinity.items(), key=lambda kv: -kv[1])[:TOPICS_SHOWN]
     trajectory = {topic: [a[topic] for a in affinities] for topic, _ in final}
     counts = Counter(p.topic for p in points)
-    share = {t: n / len(points) for t, n in counts.most_common()} if points else {}
+    share = {t: round(n / len(points), 4) for t, n in counts.most_common()} if points else {}
     return Debrief(
         participant=participant,
         interests=interests,

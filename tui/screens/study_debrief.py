@@ -105,7 +105,11 @@ class DebriefScreen(Screen[None]):
                         f"chose: {chosen}."
                     )
                 )
-                yield Label("Your interest trajectory, video by video (0 to 1)", classes="heading")
+                yield Label(
+                    "Your interest trajectory, video by video (the feed's affinity for each "
+                    "topic, -1 to 1)",
+                    classes="heading",
+                )
                 moved = {t: v for t, v in d.trajectory.items() if any(abs(x) > MOVED for x in v)}
                 for topic, values in moved.items():
                     yield TrajectoryRow(labels.get(topic, topic), values)
