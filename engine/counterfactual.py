@@ -20,10 +20,12 @@ pick's outcomes are those of its first viewing (its own impression row). The dou
 model is the mean outcome per topic, shrunk toward the overall mean, fitted on the same logs.
 
 A logged simulation's shards each had an engine of their own, learning from its own personas
-only; :func:`engine.replay.relive` re-lives each shard apart, from the run's start, so the
-logging config re-decides every logged pick exactly. A run logged before viewers' names
-recorded their shard cannot be split that way (:attr:`Evaluation.unsharded` counts its
-sessions).
+only; :func:`engine.replay.relive` re-lives each shard apart, after the file's history
+before the run, so the logging config re-decides every logged pick exactly. A run logged before
+viewers' names recorded their shard cannot be split that way (:attr:`Evaluation.unsharded`
+counts its sessions), and a run that followed a logged run of several shards started from a
+model refitted on the file's logs, which the replay's online learning does not reproduce
+(:attr:`Evaluation.refitted`).
 
 A config's ``seed`` only decides which random numbers it draws, and some of them decide which
 candidates the sampled sources (fresh, locale, explore, starter) propose. The logged propensity
@@ -46,7 +48,7 @@ import numpy.typing as npt
 
 from engine import frames
 from engine.config import Config
-from engine.history import unsharded_simulation
+from engine.history import shard_of, unsharded_simulation
 from engine.offpolicy import SESSION_METHODS, Bandit, Estimate, Estimates, estimate
 from engine.offpolicy import session_estimates as slate_estimates
 from engine.replay import Pick, is_revisit, relive
@@ -56,6 +58,7 @@ from engine.store.timeline import Timeline
 
 __all__ = [
     "OUTCOMES",
+    "REFITTED_NOTE",
     "SESSION_OUTCOMES",
     "UNSHARDED_NOTE",
     "Evaluation",
@@ -84,6 +87,9 @@ class Evaluation:
     # sessions logged by a simulation that did not record its viewers' shards: with several
     # shards their re-decisions cannot match the logging engines' (see UNSHARDED_NOTE)
     unsharded: int = 0
+    # sessions of a simulation run that followed a logged run of several shards: its engines
+    # started from a model refitted on the file's logs, which a replay does not redo
+    refitted: int = 0
 
     def rows(self, truth: dict[str, float] | None = None) -> dict[str, list[Any]]:
         """One row per outcome and estimator (the logging policy's own mean as ``logged``),
@@ -224,6 +230,7 @@ def estimate_from_logs(
         wanted = known if sessions is None else set(sessions)
         by_seed = _sessions_by_logged_seed(timeline, wanted, config.seed)
         unsharded = _unsharded_sessions(timeline, wanted)
+        refitted = _refitted_sessions(timeline, wanted)
     logged = sum(1 for i in impressions if i["session_id"] in wanted and not is_revisit(i))
     # Said before re-living the file, which can take minutes (an imported log's viewings have
     # no propensity: nothing of theirs can be weighed); an unknown session is relive's to name.
@@ -258,6 +265,7 @@ def estimate_from_logs(
         left_out=logged - len(picks),
         sessions=_per_session(picks, observed, clip),
         unsharded=unsharded,
+        refitted=refitted,
     )
 
 
@@ -266,6 +274,36 @@ UNSHARDED_NOTE = (
     "record which of its shards (engines learning side by side) served each viewer: if it "
     "had several, their re-decisions cannot match the logs; simulate again for exact figures."
 )
+
+
+REFITTED_NOTE = (
+    "{n} sessions come from a `foryou simulate` run on a file that already held a logged run "
+    "of several shards: its engines started from a model refitted on those logs, which a "
+    "replay does not redo, so re-decisions differ; simulate on a fresh copy of the world for "
+    "exact figures."
+)
+
+
+def _refitted_sessions(timeline: Timeline, sessions: Collection[int]) -> int:
+    """Sessions of simulation runs that started after a logged run of several shards ended
+    (such a run drops the stored model: the next engine refits it, engine.learned)."""
+    shards = {int(u["id"]): shard_of(str(u["name"])) for u in timeline.users()}
+    began: dict[str, float] = {}
+    keys: dict[str, set[str]] = {}
+    for impression in timeline.impressions():
+        shard = shards.get(int(impression["user_id"]))
+        if shard is not None:
+            at = float(impression["served_at"])
+            began[shard.run] = min(began.get(shard.run, at), at)
+            keys.setdefault(shard.run, set()).add(shard.key)
+    several = [began[run] for run, found in keys.items() if len(found) > 1]
+    count = 0
+    for session_id in sessions:
+        row = timeline.session(session_id)
+        shard = None if row is None else shards.get(int(row["user_id"]))
+        if shard is not None and any(at < began[shard.run] for at in several):
+            count += 1
+    return count
 
 
 def _unsharded_sessions(timeline: Timeline, sessions: Collection[int]) -> int:

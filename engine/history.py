@@ -63,6 +63,7 @@ class Shard:
     """The engine a logged simulation's viewer watched through."""
 
     key: str  # "run r0 s1": the same for every viewer of that engine
+    run: str  # the run's six hex digits: every shard of it started from the same state
     opened_at: float  # world time the engine opened at (the run's start)
 
 
@@ -80,7 +81,7 @@ def shard_of(name: str) -> Shard | None:
     if found is None:
         return None
     key = f"{found['run']} r{found['replicate']} s{found['shard']}"
-    return Shard(key, float(found["start"] or 0.0))
+    return Shard(key, found["run"], float(found["start"] or 0.0))
 
 
 def unsharded_simulation(name: str) -> bool:
@@ -132,6 +133,28 @@ def timeline_steps(
     ]
     steps += _stand_in_opens(steps, {int(o["user_id"]) for o in opens}, timeline)
     return sorted(steps, key=Step.sort_key)
+
+
+def shard_steps(
+    timeline: Timeline,
+    own: Collection[int],
+    before: Collection[int],
+    *,
+    run_start: float,
+    opened_at: float,
+) -> list[Step]:
+    """What one simulation shard's engine lived through: the file's history before its run
+    (the state every shard of the run started from), its opening, then its own viewers' steps.
+
+    Args:
+        own: the shard's viewers.
+        before: every other viewer who could have acted before the run (not of the run).
+        run_start: wall time of the run's first step (any shard's).
+        opened_at: world time the shard's engine opened at.
+    """
+    earlier = [s for s in timeline_steps(timeline, before) if s.at < run_start]
+    opening = Step("open", run_start, -1, opened_at, {"id": 0})
+    return [*earlier, opening, *timeline_steps(timeline, own, opened_at=opened_at)[1:]]
 
 
 def _stand_in_opens(steps: list[Step], opened: set[int], timeline: Timeline) -> list[Step]:

@@ -38,7 +38,7 @@ from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config, parse_recorded
 from engine.heating import condition_boosts
-from engine.history import Step, shard_of, timeline_steps
+from engine.history import Step, shard_of, shard_steps, timeline_steps
 from engine.pipeline import Boost, Decision, NothingToRecommendError
 from engine.policy import BUILTIN, PolicySpec
 from engine.recorder import MemoryRecorder
@@ -216,16 +216,8 @@ def relive(
         for s, row in rows.items():
             key = served_by.get(int(row["user_id"]) if row else -1, ("", ""))
             groups.setdefault(key, set()).add(s)
-        opened = _shard_openings(users) if opened_at is None else {}
         plans = [
-            (
-                timeline_steps(
-                    timeline,
-                    {u for u, at in served_by.items() if at == key},
-                    opened_at=opened.get(key[1], opened_at),
-                ),
-                targets,
-            )
+            (_engine_steps(timeline, key, served_by, users, opened_at), targets)
             for key, targets in sorted(groups.items())
         ]
         log = StudyLog(store.db)
@@ -253,11 +245,31 @@ def _engines(
     return engines
 
 
-def _shard_openings(users: list[dict[str, Any]]) -> dict[str, float]:
-    """When each simulation shard's engine opened: once, at its run's start (an inferred
-    opening would land at a persona's arrival, with other trends)."""
-    shards = (shard_of(str(user["name"])) for user in users)
-    return {shard.key: shard.opened_at for shard in shards if shard is not None}
+def _engine_steps(
+    timeline: Timeline,
+    key: tuple[str, str],
+    served_by: Mapping[int, tuple[str, str]],
+    users: list[dict[str, Any]],
+    opened_at: float | None,
+) -> list[Step]:
+    """The steps one engine lived through: a station's history, or a simulation shard's (the
+    file's history before its run, then its own viewers from the run's opening)."""
+    station, shard_key = key
+    own = {u for u, at in served_by.items() if at == key}
+    if not shard_key:
+        return timeline_steps(timeline, own, opened_at=opened_at)
+    shards = {int(u["id"]): shard_of(str(u["name"])) for u in users}
+    shard = next(s for u, s in shards.items() if u in own and s is not None)
+    run = {u for u, s in shards.items() if s is not None and s.run == shard.run}
+    before = {u for u, at in served_by.items() if at[0] == station and u not in run}
+    served = [float(i["served_at"]) for i in timeline.impressions() if i["user_id"] in run]
+    return shard_steps(
+        timeline,
+        own,
+        before,
+        run_start=min(served, default=0.0),
+        opened_at=shard.opened_at if opened_at is None else opened_at,
+    )
 
 
 def _relive_group(

@@ -274,3 +274,39 @@ def test_evaluate_at_80_columns_never_cuts_a_number(logs: Path, tmp_path: Path) 
         assert f"{found.value:.3f} ±{half:.3f}" in printed.output  # value and ± on one line
     for heading in ("logged", "SWITCH-DR", "DRos", "never", "session-IPS"):
         assert heading in printed.output
+
+
+def _simulate(path: Path, users: int, shard_size: int, seed: int) -> None:
+    from engine.sim.experiment import RunSpec, run_experiment
+    from engine.sim.runner import Arm
+
+    spec = RunSpec(
+        db_path=path, users=users, sessions=2, seed=seed, log=True, shard_size=shard_size
+    )
+    run_experiment(spec, [Arm("engine", Config())])
+
+
+def test_a_run_after_a_single_engine_s_history_re_decides_exactly(
+    world_path: Path,
+) -> None:
+    """Every shard started from the file as the earlier run left it (its stored model too):
+    the replay re-lives that history before each shard."""
+    _simulate(world_path, users=4, shard_size=4, seed=1)  # one engine: its model is stored
+    _simulate(world_path, users=6, shard_size=3, seed=2)
+    result = estimate_from_logs(world_path, Config())
+    watched = result.outcomes["watch_fraction"]
+    assert watched.sessions == 20 and result.refitted == 0
+    assert watched.mean_weight == pytest.approx(1.0)
+    assert watched.effective_sample_size == pytest.approx(result.impressions)
+
+
+def test_a_run_after_a_multi_shard_run_is_warned_about(sharded_logs: Path, tmp_path: Path) -> None:
+    later = tmp_path / "later.db"
+    later.write_bytes(sharded_logs.read_bytes())
+    _simulate(later, users=4, shard_size=2, seed=4)  # its engines refit the dropped model
+    assert estimate_from_logs(later, Config()).refitted == 8
+    printed = CliRunner().invoke(
+        main, ["evaluate", "--db", str(later), "--policy", "engine"], env={"COLUMNS": "400"}
+    )
+    warning = [line for line in printed.output.splitlines() if "refitted" in line]
+    assert len(warning) == 1 and warning[0].startswith("Warning: 8 sessions")

@@ -108,7 +108,7 @@ def evaluate(
 ) -> None:
     """Off-policy estimates of a config's (or a policy's) completion, watch fraction and like
     rate per impression, and of its totals per session."""
-    from engine.counterfactual import UNSHARDED_NOTE, estimate_from_logs
+    from engine.counterfactual import REFITTED_NOTE, UNSHARDED_NOTE, estimate_from_logs
     from engine.counterfactual import validate as validate_by_simulation
 
     if config_path is None and policy is None:
@@ -157,6 +157,8 @@ def evaluate(
     _print(result, what, db_path, methods, truth, meta)
     if result.unsharded:
         Console().print(f"Warning: {UNSHARDED_NOTE.format(n=result.unsharded)}")
+    if result.refitted:
+        Console().print(f"Warning: {REFITTED_NOTE.format(n=result.refitted)}")
 
 
 def _methods(chosen: tuple[str, ...]) -> list[str]:
