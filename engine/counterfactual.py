@@ -48,10 +48,17 @@ import numpy.typing as npt
 
 from engine import frames
 from engine.config import Config
-from engine.history import shard_of, unsharded_simulation
 from engine.offpolicy import SESSION_METHODS, Bandit, Estimate, Estimates, estimate
 from engine.offpolicy import session_estimates as slate_estimates
-from engine.replay import Pick, is_revisit, relive
+from engine.replay import (
+    REFITTED_NOTE,
+    UNSHARDED_NOTE,
+    Pick,
+    is_revisit,
+    refitted_sessions,
+    relive,
+    unsharded_sessions,
+)
 from engine.store import Store
 from engine.store.merge import copy_file
 from engine.store.timeline import Timeline
@@ -229,8 +236,8 @@ def estimate_from_logs(
         known = set(timeline.session_ids())
         wanted = known if sessions is None else set(sessions)
         by_seed = _sessions_by_logged_seed(timeline, wanted, config.seed)
-        unsharded = _unsharded_sessions(timeline, wanted)
-        refitted = _refitted_sessions(timeline, wanted)
+        unsharded = len(unsharded_sessions(timeline, wanted))
+        refitted = len(refitted_sessions(timeline, wanted))
     logged = sum(1 for i in impressions if i["session_id"] in wanted and not is_revisit(i))
     # Said before re-living the file, which can take minutes (an imported log's viewings have
     # no propensity: nothing of theirs can be weighed); an unknown session is relive's to name.
@@ -267,53 +274,6 @@ def estimate_from_logs(
         unsharded=unsharded,
         refitted=refitted,
     )
-
-
-UNSHARDED_NOTE = (
-    "{n} sessions come from a `foryou simulate` run older than this foryou, which did not "
-    "record which of its shards (engines learning side by side) served each viewer: if it "
-    "had several, their re-decisions cannot match the logs; simulate again for exact figures."
-)
-
-
-REFITTED_NOTE = (
-    "{n} sessions come from a `foryou simulate` run on a file that already held a logged run "
-    "of several shards: its engines started from a model refitted on those logs, which a "
-    "replay does not redo, so re-decisions differ; simulate on a fresh copy of the world for "
-    "exact figures."
-)
-
-
-def _refitted_sessions(timeline: Timeline, sessions: Collection[int]) -> int:
-    """Sessions of simulation runs that started after a logged run of several shards ended
-    (such a run drops the stored model: the next engine refits it, engine.learned)."""
-    shards = {int(u["id"]): shard_of(str(u["name"])) for u in timeline.users()}
-    began: dict[str, float] = {}
-    keys: dict[str, set[str]] = {}
-    for impression in timeline.impressions():
-        shard = shards.get(int(impression["user_id"]))
-        if shard is not None:
-            at = float(impression["served_at"])
-            began[shard.run] = min(began.get(shard.run, at), at)
-            keys.setdefault(shard.run, set()).add(shard.key)
-    several = [began[run] for run, found in keys.items() if len(found) > 1]
-    count = 0
-    for session_id in sessions:
-        row = timeline.session(session_id)
-        shard = None if row is None else shards.get(int(row["user_id"]))
-        if shard is not None and any(at < began[shard.run] for at in several):
-            count += 1
-    return count
-
-
-def _unsharded_sessions(timeline: Timeline, sessions: Collection[int]) -> int:
-    names = {int(u["id"]): str(u["name"]) for u in timeline.users()}
-    count = 0
-    for session_id in sessions:
-        row = timeline.session(session_id)
-        if row is not None and unsharded_simulation(names.get(int(row["user_id"]), "")):
-            count += 1
-    return count
 
 
 def _per_session(

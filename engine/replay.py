@@ -38,7 +38,7 @@ from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config, parse_recorded
 from engine.heating import condition_boosts
-from engine.history import Step, shard_of, shard_steps, timeline_steps
+from engine.history import Step, shard_of, shard_steps, timeline_steps, unsharded_simulation
 from engine.pipeline import Boost, Decision, NothingToRecommendError
 from engine.policy import BUILTIN, PolicySpec
 from engine.recorder import MemoryRecorder
@@ -50,13 +50,17 @@ from engine.store.timeline import Timeline
 from engine.video import Video
 
 __all__ = [
+    "REFITTED_NOTE",
+    "UNSHARDED_NOTE",
     "Pick",
     "Replay",
     "SessionReplay",
     "is_revisit",
     "probability_of",
+    "refitted_sessions",
     "relive",
     "replay_session",
+    "unsharded_sessions",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -446,3 +450,52 @@ def _label(config: Config, policy: object) -> str:
         return config.name
     name = policy.label if isinstance(policy, PolicySpec) else getattr(policy, "name", "")
     return str(name or type(policy).__name__)
+
+
+# -- what a replay cannot re-live ------------------------------------------------------------
+
+UNSHARDED_NOTE = (
+    "{n} sessions come from a `foryou simulate` run older than this foryou, which did not "
+    "record which of its shards (engines learning side by side) served each viewer: if it "
+    "had several, their re-decisions cannot match the logs; simulate again for exact figures."
+)
+REFITTED_NOTE = (
+    "{n} sessions come from a `foryou simulate` run on a file that already held a logged run "
+    "of several shards: its engines started from a model refitted on those logs, which a "
+    "replay does not redo, so re-decisions differ; simulate on a fresh copy of the world for "
+    "exact figures."
+)
+
+
+def unsharded_sessions(timeline: Timeline, sessions: Collection[int]) -> list[int]:
+    """Sessions of a simulation logged before viewers' names recorded their shard: with
+    several shards, no replay can tell which viewers shared an engine."""
+    names = {int(u["id"]): str(u["name"]) for u in timeline.users()}
+    found = []
+    for session_id in sorted(sessions):
+        row = timeline.session(session_id)
+        if row is not None and unsharded_simulation(names.get(int(row["user_id"]), "")):
+            found.append(session_id)
+    return found
+
+
+def refitted_sessions(timeline: Timeline, sessions: Collection[int]) -> list[int]:
+    """Sessions of simulation runs that started after a logged run of several shards (which
+    drops the stored model, so the next engine refits it: :mod:`engine.learned`)."""
+    shards = {int(u["id"]): shard_of(str(u["name"])) for u in timeline.users()}
+    began: dict[str, float] = {}
+    keys: dict[str, set[str]] = {}
+    for impression in timeline.impressions():
+        shard = shards.get(int(impression["user_id"]))
+        if shard is not None:
+            at = float(impression["served_at"])
+            began[shard.run] = min(began.get(shard.run, at), at)
+            keys.setdefault(shard.run, set()).add(shard.key)
+    several = [began[run] for run, found in keys.items() if len(found) > 1]
+    found = []
+    for session_id in sorted(sessions):
+        row = timeline.session(session_id)
+        shard = None if row is None else shards.get(int(row["user_id"]))
+        if shard is not None and any(at < began[shard.run] for at in several):
+            found.append(session_id)
+    return found

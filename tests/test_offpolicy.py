@@ -310,3 +310,8 @@ def test_a_run_after_a_multi_shard_run_is_warned_about(sharded_logs: Path, tmp_p
     )
     warning = [line for line in printed.output.splitlines() if "refitted" in line]
     assert len(warning) == 1 and warning[0].startswith("Warning: 8 sessions")
+    with sqlite3.connect(later) as db:
+        (last,) = db.execute("SELECT max(id) FROM sessions").fetchone()
+    replayed = CliRunner().invoke(main, ["replay", str(last), "--db", str(later)])
+    said = " ".join(replayed.output.split())
+    assert replayed.exit_code == 1 and "This session comes from a `foryou simulate` run" in said

@@ -258,22 +258,25 @@ def replay(
             else "."
         )
     )
-    if _simulated(db_path, (session_id,)):
-        console.print(SIMULATED_NOTE)
+    for note in _why_inexact(db_path, session_id):
+        console.print(note)
     raise SystemExit(1)
 
 
-SIMULATED_NOTE = (
-    "Written by `foryou simulate`: its shards ran side by side, each from the same snapshot of "
-    "the file, so a replay of the file's one history cannot re-live them exactly."
-)
-
-
-def _simulated(db_path: Path, sessions: tuple[int, ...]) -> bool:
-    """Whether any of these sessions (none: any at all) was written by a simulation."""
+def _why_inexact(db_path: Path, session_id: int) -> list[str]:
+    """What the file's history cannot say about this session (a simulation's shards)."""
+    from engine.replay import REFITTED_NOTE, UNSHARDED_NOTE, refitted_sessions, unsharded_sessions
     from engine.store import Store
+    from engine.store.timeline import Timeline
 
-    # Checked when the command opened it; a file changed meanwhile still gets one line.
     with user_errors(), Store.open(db_path, check=False) as store:
-        simulated = store.any_simulated(sessions)
-    return simulated
+        timeline = Timeline(store.db)
+        notes = [
+            note.format(n=1).replace("1 sessions come", "This session comes")
+            for note, found in (
+                (UNSHARDED_NOTE, unsharded_sessions(timeline, [session_id])),
+                (REFITTED_NOTE, refitted_sessions(timeline, [session_id])),
+            )
+            if found
+        ]
+    return notes
