@@ -288,7 +288,7 @@ def simulate(
     default=1999,
     show_default=True,
     callback=_at_least(1),
-    help="Bootstrap resamples.",
+    help="Shard-bootstrap resamples behind each standard error.",
 )
 @click.option("--log", is_flag=True, help="Write the simulated activity into the world file.")
 @click.option(
@@ -320,8 +320,9 @@ def compare(
 
     CONFIGS are ranking TOML files, built-ins (engine, random, popular, oracle, bandit,
     itemknn, ceiling) or policy classes (FILE.py:Class, package.module:Class, with
-    --policy-params); differences are taken from the first one, with bootstrap 95% confidence
-    intervals.
+    --policy-params); differences are taken from the first one, with 95% t intervals on a
+    shard-bootstrap standard error (shards − 1 degrees of freedom), clipped to the range a
+    metric can take.
     """
     from rich.console import Console
 
