@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,16 @@ def test_sweep_mistakes_are_one_line_errors(
     assert result.exit_code != 0
     assert result.output.startswith("Error:") and message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_one_shard_sweep_shows_point_differences(world_path: Path, tmp_path: Path) -> None:
+    args = ["sweep", "engine", "--db", str(world_path), "--grid", "pick.temperature=0.3"]
+    args += ["--users", "12", "--sessions", "1", "--no-baselines", "--resamples", "20"]
+    result = CliRunner().invoke(
+        main, [*args, "--out", str(tmp_path / "one")], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("│ temperature"))
+    deltas = re.findall(r"│ +([+-][0-9.]+) +│", row)  # each Δ alone: no "[n/a, n/a]"
+    assert len(deltas) == 2 and "n/a" not in row
+    assert "Only one shard: no interval" in " ".join(result.output.split())

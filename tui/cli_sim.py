@@ -475,6 +475,8 @@ def sweep(
 
 def _sweep_cells(result: Any) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a sweep's table, shared by the terminal and sweep.md."""
+    import numpy as np
+
     from engine.sim.metrics import METRICS
     from engine.sim.report import format_p, format_value
 
@@ -497,10 +499,10 @@ def _sweep_cells(result: Any) -> tuple[list[str], list[list[str]]]:
             cells.append(format_value(metric, rows[name][i]))
             low, high = rows[f"{name}_low"][i], rows[f"{name}_high"][i]
             diff = rows[f"{name}_diff"][i]
+            interval = f" [{_delta(metric, low)}, {_delta(metric, high)}]"
+            no_interval = not (np.isfinite(low) and np.isfinite(high))  # one shard
             cells.append(
-                ""
-                if arm == "base"
-                else f"{_delta(metric, diff)} [{_delta(metric, low)}, {_delta(metric, high)}]"
+                "" if arm == "base" else _delta(metric, diff) + ("" if no_interval else interval)
             )
             cells.append(format_p(rows[f"{name}_p_holm"][i]))
         cells.append("◆" if rows["pareto"][i] else "")
