@@ -43,7 +43,8 @@ arrive, then a calibration layer (below).
   exactly. Simulation shards all start from the run's start-state model; a logged run of
   several shards leaves no model in the file (each learned from its own personas only), so the
   next engine refits on every shard's logged impressions. Each viewer's name records its shard,
-  so a replay re-lives each shard apart and re-learns exactly what its engine learned.
+  so a replay re-lives each shard apart and re-learns exactly what its engine learned, unless
+  the run started from such a refit (a replay learns online; it does not redo the fit).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ shared state), and forced trend refreshes by the Discover screen.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,14 @@ from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config, parse_recorded
 from engine.heating import condition_boosts
-from engine.history import Step, shard_of, shard_steps, timeline_steps, unsharded_simulation
+from engine.history import (
+    Shard,
+    Step,
+    shard_of,
+    shard_steps,
+    timeline_steps,
+    unsharded_simulation,
+)
 from engine.pipeline import Boost, Decision, NothingToRecommendError
 from engine.policy import BUILTIN, PolicySpec
 from engine.recorder import MemoryRecorder
@@ -207,7 +215,7 @@ def relive(
         ValueError: an unknown session id.
     """
     with Store.open(path) as store:
-        timeline = Timeline(store.db)
+        timeline = _ReadOnce(store.db)
         wanted = set(timeline.session_ids() if sessions is None else sessions)
         rows = {s: timeline.session(s) for s in wanted}
         unknown = sorted(s for s, row in rows.items() if row is None)
@@ -220,8 +228,9 @@ def relive(
         for s, row in rows.items():
             key = served_by.get(int(row["user_id"]) if row else -1, ("", ""))
             groups.setdefault(key, set()).add(s)
+        runs = _Runs.of(timeline)
         plans = [
-            (_engine_steps(timeline, key, served_by, users, opened_at), targets)
+            (_engine_steps(timeline, key, served_by, runs, opened_at), targets)
             for key, targets in sorted(groups.items())
         ]
         log = StudyLog(store.db)
@@ -234,6 +243,26 @@ def relive(
     seeds = {user: original for user, (_, original) in origins.items()}
     for steps, targets in plans:
         yield from _relive_group(path, config, users, steps, targets, boosts, seeds, policy)
+
+
+class _ReadOnce(Timeline):
+    """The file's history read once, however many engines (stations, shards) re-live it."""
+
+    @functools.cache  # noqa: B019 - one instance per relive call, dropped with it
+    def impressions(self) -> list[dict[str, Any]]:
+        return super().impressions()
+
+    @functools.cache  # noqa: B019
+    def events(self) -> list[dict[str, Any]]:
+        return super().events()
+
+    @functools.cache  # noqa: B019
+    def feed_opens(self) -> list[dict[str, Any]]:
+        return super().feed_opens()
+
+    @functools.cache  # noqa: B019
+    def session_ends(self) -> dict[int, float | None]:
+        return super().session_ends()
 
 
 def _engines(
@@ -249,11 +278,39 @@ def _engines(
     return engines
 
 
+@dataclass(frozen=True)
+class _Runs:
+    """The logged simulation runs in a file: each simulated viewer's shard, and when each run
+    began (its first impression, wall time)."""
+
+    shard: dict[int, Shard]
+    began: dict[str, float]
+
+    @classmethod
+    def of(cls, timeline: Timeline) -> _Runs:
+        shards = {int(u["id"]): shard_of(str(u["name"])) for u in timeline.users()}
+        shard = {user: found for user, found in shards.items() if found is not None}
+        began: dict[str, float] = {}
+        for impression in timeline.impressions():
+            found = shard.get(int(impression["user_id"]))
+            if found is not None:
+                at = float(impression["served_at"])
+                began[found.run] = min(began.get(found.run, at), at)
+        return cls(shard, began)
+
+    def several_shards(self) -> set[str]:
+        """Runs of more than one shard."""
+        keys: dict[str, set[str]] = {}
+        for found in self.shard.values():
+            keys.setdefault(found.run, set()).add(found.key)
+        return {run for run, found in keys.items() if len(found) > 1}
+
+
 def _engine_steps(
     timeline: Timeline,
     key: tuple[str, str],
     served_by: Mapping[int, tuple[str, str]],
-    users: list[dict[str, Any]],
+    runs: _Runs,
     opened_at: float | None,
 ) -> list[Step]:
     """The steps one engine lived through: a station's history, or a simulation shard's (the
@@ -262,16 +319,14 @@ def _engine_steps(
     own = {u for u, at in served_by.items() if at == key}
     if not shard_key:
         return timeline_steps(timeline, own, opened_at=opened_at)
-    shards = {int(u["id"]): shard_of(str(u["name"])) for u in users}
-    shard = next(s for u, s in shards.items() if u in own and s is not None)
-    run = {u for u, s in shards.items() if s is not None and s.run == shard.run}
+    shard = next(runs.shard[u] for u in own if u in runs.shard)
+    run = {u for u, found in runs.shard.items() if found.run == shard.run}
     before = {u for u, at in served_by.items() if at[0] == station and u not in run}
-    served = [float(i["served_at"]) for i in timeline.impressions() if i["user_id"] in run]
     return shard_steps(
         timeline,
         own,
         before,
-        run_start=min(served, default=0.0),
+        run_start=runs.began.get(shard.run, 0.0),
         opened_at=shard.opened_at if opened_at is None else opened_at,
     )
 
@@ -482,20 +537,13 @@ def unsharded_sessions(timeline: Timeline, sessions: Collection[int]) -> list[in
 def refitted_sessions(timeline: Timeline, sessions: Collection[int]) -> list[int]:
     """Sessions of simulation runs that started after a logged run of several shards (which
     drops the stored model, so the next engine refits it: :mod:`engine.learned`)."""
-    shards = {int(u["id"]): shard_of(str(u["name"])) for u in timeline.users()}
-    began: dict[str, float] = {}
-    keys: dict[str, set[str]] = {}
-    for impression in timeline.impressions():
-        shard = shards.get(int(impression["user_id"]))
-        if shard is not None:
-            at = float(impression["served_at"])
-            began[shard.run] = min(began.get(shard.run, at), at)
-            keys.setdefault(shard.run, set()).add(shard.key)
-    several = [began[run] for run, found in keys.items() if len(found) > 1]
+    runs = _Runs.of(timeline)
+    several = [runs.began[run] for run in runs.several_shards() if run in runs.began]
     found = []
     for session_id in sorted(sessions):
         row = timeline.session(session_id)
-        shard = None if row is None else shards.get(int(row["user_id"]))
-        if shard is not None and any(at < began[shard.run] for at in several):
+        shard = None if row is None else runs.shard.get(int(row["user_id"]))
+        began = None if shard is None else runs.began.get(shard.run)
+        if began is not None and any(at < began for at in several):
             found.append(session_id)
     return found
