@@ -147,6 +147,7 @@ def explain(db_path: Path, impression_id: int) -> None:
         video = eng.video(receipt.video_id)
         pick = eng.revisited_pick(impression_id)
     console = Console()
+    shown = f"impression {impression_id}"
     if pick is not None:
         # A revisit carries the receipt of the pick it returns to: read without this line, it
         # would pass for a second decision of the policy, which it is not.
@@ -154,11 +155,9 @@ def explain(db_path: Path, impression_id: int) -> None:
             f"impression {impression_id} is a revisit of impression {pick} (the viewer went "
             "back to it); the receipt below is the original pick's",
             highlight=False,
-            soft_wrap=True,
         )
-    print_receipt(
-        console, receipt, f"impression {impression_id}: video {video.id} · {video.caption}"
-    )
+        shown = f"impression {pick} (revisited as {impression_id})"
+    print_receipt(console, receipt, f"{shown}: video {video.id} · {video.caption}")
 
 
 @click.group()
