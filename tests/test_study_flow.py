@@ -251,6 +251,28 @@ def test_the_debrief_shows_the_interest_trajectory(bundle: StudyBundle) -> None:
         assert debrief.trajectory["cooking"][-1] > 0
 
 
+def test_the_trajectory_ends_with_a_like_given_after_the_last_video_closed(
+    bundle: StudyBundle,
+) -> None:
+    """A like after the close (the video looped) belongs to that video's point: the last
+    point said Pets +0.13 while "what the engine assumed" said Pets 0.24."""
+    clock = VirtualClock(0.0)
+    bundle.record_consent("P001", agreed=True)
+    bundle.record_answers("P001", "pre", {"age": "35+", "hours": 4})
+    with bundle.open_feed("P001", interests=["pets"], clock=clock) as feed:
+        while not feed.over():
+            rec = feed.next()
+            feed.seen(rec.video.id)
+            feed.record(rec.video.id, "complete", watched_s=rec.video.duration_s)
+            feed.record(rec.video.id, "like")
+            clock.advance(10.0)
+    debrief = bundle.debrief("P001")
+    last = debrief.points[-1]
+    assert last.reactions == ("like",)
+    values = debrief.trajectory[last.topic]
+    assert values[-1] == pytest.approx(debrief.assumed.topic_affinity[last.topic])
+
+
 def test_completion_codes_can_be_per_participant(world_path: Path, tmp_path: Path) -> None:
     per_participant = 'completion_code = {{ prefix = "FY-" }}'
     text = STUDY.replace('completion_code = "FYP-7Q2"', per_participant)

@@ -129,6 +129,11 @@ def build_debrief(path: str | Path, participant: str, user_id: int, config: Conf
             last_event_at[impression] = step.at
             if kind not in CLOSING:
                 reactions.setdefault(impression, []).append(kind)
+                if order and impression == order[-1]:
+                    # A reaction after its video closed (a like once it looped) moves that
+                    # video's point, not the next one's: the trajectory ends where the
+                    # profile does.
+                    affinities[-1] = engine.profile(user_id).topic_affinity
             elif impression not in closed:
                 video = int(step.row["video_id"])
                 add_point(
