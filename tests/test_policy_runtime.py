@@ -247,3 +247,41 @@ async def test_the_feed_keeps_a_reaction_whose_observe_failed(world_path: Path) 
         said = " ".join(n.message for n in app._notifications)
         assert f"the like of video {video.id} is saved" in said
     assert rows(world_path, "SELECT kind FROM events ORDER BY id")[0] == {"kind": "like"}
+
+
+class LateNaN:
+    """A scorer that works for five picks, then scores NaN."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def score(self, request: PickRequest, candidates: Any) -> np.ndarray:
+        self.calls += 1
+        scores = np.zeros(len(candidates))
+        scores[0] = np.nan if self.calls > 5 else 0.0
+        return scores
+
+
+async def test_a_failing_pick_stores_nothing_more_however_often_the_viewer_swipes(
+    world_path: Path,
+) -> None:
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as engine:
+        engine.new_user(["cooking"], name="dan")
+    app = make_app(world_path, "dan", live=False, world_clock=VirtualClock(0.0), policy=LateNaN())
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await pilot.pause()
+        for _ in range(4):
+            await pilot.press("j")
+        on_screen = app.screen.session.video  # type: ignore[attr-defined]
+        for _ in range(3):
+            await pilot.press("j")
+        await pilot.pause()
+        assert app.screen.session.video == on_screen  # type: ignore[attr-defined]
+        assert "score() returned nan" in " ".join(n.message for n in app._notifications)
+        assert app.is_running
+    served = rows(world_path, "SELECT video_id, source FROM impressions ORDER BY id")
+    assert len(served) == 5
+    assert all(row["source"] != "revisit" for row in served)
+    closings = rows(world_path, "SELECT video_id FROM events WHERE kind = 'skip' ORDER BY id")
+    # each viewing closed once, the last one by the first swipe that found no next video
+    assert [row["video_id"] for row in closings] == [row["video_id"] for row in served]

@@ -185,6 +185,9 @@ class FeedSession:
         self._seen: set[int] = set()
         self._trail: list[Profile] = [self.profile_before]
         self._closed = False
+        # The viewing on screen was closed and nothing replaced it (the next pick failed): it
+        # records nothing more until the viewer moves.
+        self.stopped = False
 
     # -- moving through the feed ------------------------------------------------------------
 
@@ -207,20 +210,18 @@ class FeedSession:
         The current viewing is closed first, so the pick already knows how it ended.
 
         Raises:
-            NothingToRecommendError: every candidate is filtered out (the current video stays).
-            BrokenPolicyError: the ranker raised or returned what cannot be served (the
-                current video stays; nothing was served).
+            NothingToRecommendError: every candidate is filtered out. The current video stays
+                on screen, its viewing closed and its playback stopped (see :attr:`stopped`).
+            BrokenPolicyError: the ranker raised or returned what cannot be served (nothing
+                was served; the current video stays as above).
         """
         self._close_viewing()
         if self.index + 1 < len(self.history):
             self.index += 1
             return self._begin_viewing()
-        try:
-            recommendation = self.engine.next(self.user_id)
-        except (NothingToRecommendError, BrokenPolicyError):
-            if self.index >= 0:
-                self._begin_viewing()  # the video stays on screen as a new viewing
-            raise
+        # On failure the closed viewing stays on screen, stopped: reopening it would store a
+        # revisit impression (and its skip) on every further press while the pick keeps failing.
+        recommendation = self.engine.next(self.user_id)
         self.history.append(recommendation)
         self.index += 1
         return self._begin_viewing(recommendation.video)
@@ -247,7 +248,7 @@ class FeedSession:
             The kinds recorded ("complete", "rewatch"), in order.
         """
         current = self.current
-        if current is None:
+        if current is None or self.stopped:
             return []
         crossed = self.playback.advance(wall_s)
         for kind in crossed:
@@ -278,13 +279,16 @@ class FeedSession:
             self.history[self.index] = current
         self.video = served or self.engine.video(current.video.id)
         self.playback = Playback(duration_s=current.video.duration_s, speed=self.speed)
+        self.stopped = False
         return current
 
     def _close_viewing(self) -> None:
-        """Close the viewing on screen: a skip with its seconds unless it already completed."""
+        """Close the viewing on screen, once: a skip with its seconds unless it completed."""
         current = self.current
-        if current is None:
+        if current is None or self.stopped:
             return
+        self.stopped = True
+        self.playback.paused = True
         self._watched_ids.add(current.video.id)
         if not self.playback.completed:
             watched = self.playback.watched_s
