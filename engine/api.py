@@ -428,7 +428,7 @@ class Engine:
             if imp["seen_start"] is not None or imp["seen_end"] is not None:
                 note_seen(state, video_id, self.catalog)
         for ev in events:
-            self._apply(state, ev, live=False)
+            self._apply(state, ev, live=False, reliving=True)
         return state
 
     # -- picking -----------------------------------------------------------------------------
@@ -815,18 +815,25 @@ class Engine:
             raise ValueError(f"video {video_id} was never served to viewer {state.user_id}")
         return impression_id
 
-    def _apply(self, state: UserState, row: Mapping[str, Any], *, live: bool) -> int:
+    def _apply(
+        self, state: UserState, row: Mapping[str, Any], *, live: bool, reliving: bool = False
+    ) -> int:
         """Apply one event row to the file (live only), then to the viewer and the world.
 
         The write comes first: when it fails (a full disk, a locked file), the viewer's
         profile, the live counters, trends and test pools are as they were before the call.
+        ``reliving``: the row is the viewer's recorded history, re-lived as the engine opens
+        them (a ranker failing on it is told so).
         """
         event = Event.of(row, state.user_id)
         effects = effects_of(state, event, self.catalog, self.config)
         event_id = self._commit(row, event, effects) if live else int(row.get("id") or 0)
         update_viewer(state, event, effects, self.catalog, self.config)
         try:
-            self.guard.observe(event, saved=live)
+            if reliving:
+                self.guard.relive(event, state.name)
+            else:
+                self.guard.observe(event, saved=live)
         finally:
             # The event is in the file and the viewer moved: the world's counts follow even
             # when a ranker's observe() raised, so the engine still matches the file.

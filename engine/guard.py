@@ -51,6 +51,11 @@ def _named(author: object) -> str:
     return f"{kind.__name__}{where}"
 
 
+def _told(event: Event) -> str:
+    """An event as an error names it: "the like of video 1425"."""
+    return f"the {event.kind}" + (f" of video {event.video_id}" if event.video_id else "")
+
+
 class PolicyGuard:
     """Runs a policy for the engine: checks each decision and names what the policy raised.
 
@@ -126,8 +131,22 @@ class PolicyGuard:
         except BrokenPolicyError as failure:
             if not saved:
                 raise
-            what = f"the {event.kind}" + (f" of video {event.video_id}" if event.video_id else "")
-            raise BrokenPolicyError(f"{failure}; {what} is saved") from failure.__cause__
+            raise BrokenPolicyError(f"{failure}; {_told(event)} is saved") from failure.__cause__
+
+    def relive(self, event: Event, viewer: str) -> None:
+        """Pass the policy an event of the viewer's recorded history (an engine opening them).
+
+        Raises:
+            BrokenPolicyError: the policy's ``observe`` raised; the message says it was while
+                re-living that history, which nothing can change but another ranker.
+        """
+        try:
+            self.observe(event, saved=False)
+        except BrokenPolicyError as failure:
+            raise BrokenPolicyError(
+                f"{failure} (while re-living viewer {viewer}'s history: {_told(event)} "
+                "recorded earlier)"
+            ) from failure.__cause__
 
     def check(self, request: PickRequest, decision: object) -> None:
         """Refuse a decision the engine must not serve.

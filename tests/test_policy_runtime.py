@@ -22,6 +22,7 @@ from engine.policy import (
 from tests.test_policy_readme import foryou
 from tests.tuikit import rows, screen_text
 from tui.app import make_app
+from tui.screens.viewers import ViewerScreen
 
 
 def decision(request: PickRequest, video: Any, propensity: float = 1.0) -> Decision:
@@ -285,3 +286,59 @@ async def test_a_failing_pick_stores_nothing_more_however_often_the_viewer_swipe
     closings = rows(world_path, "SELECT video_id FROM events WHERE kind = 'skip' ORDER BY id")
     # each viewing closed once, the last one by the first swipe that found no next video
     assert [row["video_id"] for row in closings] == [row["video_id"] for row in served]
+
+
+def carol_liked(world: Path) -> int:
+    """carol liked a video in an earlier session (picked by the engine); returns it."""
+    with Engine.open(world, clock=VirtualClock(0.0)) as engine:
+        uid = engine.new_user(["cooking"], name="carol")
+        video = engine.next(uid).video.id
+        engine.record(uid, video, "like")
+    return video
+
+
+RELIVING = "while re-living viewer carol's history: the like of video {} recorded earlier"
+
+
+def test_a_ranker_failing_on_the_viewer_history_says_so(world_path: Path) -> None:
+    video = carol_liked(world_path)
+    with open_engine(world_path, Forgetful()) as engine, pytest.raises(BrokenPolicyError) as error:
+        engine.next(engine.user_id("carol"))
+    message = str(error.value)
+    assert message.startswith("policy Forgetful (test_policy_runtime.py) raised RuntimeError in "
+                              "observe(): no memory left")  # fmt: skip
+    assert RELIVING.format(video) in message
+    assert "is saved" not in message
+
+
+FORGETFUL = """
+class Forgetful:
+    def score(self, request, candidates):
+        return [0.0] * len(candidates)
+
+    def observe(self, event):
+        raise RuntimeError("no memory left")
+"""
+
+
+def test_the_feed_command_says_so_in_one_line(world_path: Path, tmp_path: Path) -> None:
+    video = carol_liked(world_path)
+    (tmp_path / "forgetful.py").write_text(FORGETFUL, encoding="utf-8")
+    run = foryou("feed", "--db", str(world_path), "--user", "carol",
+                 "--policy", "forgetful.py:Forgetful", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 1
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("Error: policy Forgetful (forgetful.py) raised RuntimeError in observe")
+    assert line.endswith(RELIVING.format(video) + ")")
+
+
+async def test_choosing_a_viewer_the_ranker_cannot_open_is_a_notice(world_path: Path) -> None:
+    video = carol_liked(world_path)
+    app = make_app(world_path, live=False, world_clock=VirtualClock(0.0), policy=Forgetful())
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ViewerScreen)  # asked again, no traceback
+        said = " ".join(n.message for n in app._notifications)
+        assert RELIVING.format(video) in said
+        assert app.is_running

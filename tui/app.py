@@ -124,18 +124,19 @@ class FeedApp(App[None]):
             self.pop_screen()
 
     def _viewer_chosen(self, user_id: int | None) -> None:
-        if user_id is not None:
-            try:
-                self.engine.claim_viewer(user_id)
-            except ValueError as exc:  # their feed is open in another terminal
-                self.notify(str(exc), severity="error", markup=False)
-                self.push_screen(
-                    ViewerScreen(self.engine.users(), self.world_name), self._viewer_chosen
-                )
-                return
-            self.start_feed(user_id)
-        else:
+        if user_id is None:
             self._onboard()
+            return
+        try:
+            self.engine.claim_viewer(user_id)  # refused: their feed is open in another terminal
+            self.engine.profile(user_id)  # refused: the ranker cannot re-live their history
+        except ValueError as exc:
+            self.notify(printable(str(exc)), severity="error", timeout=10, markup=False)
+            self.push_screen(
+                ViewerScreen(self.engine.users(), self.world_name), self._viewer_chosen
+            )
+            return
+        self.start_feed(user_id)
 
     def _onboard(self, again: NewViewer | None = None) -> None:
         """Ask a new viewer about themselves (`again`: their refused answers, to start from)."""
@@ -298,6 +299,9 @@ def make_app(
             user_id = cast.viewer_id(engine, user)
         if user_id is not None:
             engine.claim_viewer(user_id)
+            # Opening the viewer re-lives their history through the ranker: one that fails on
+            # it is told in one line before the terminal turns full-screen.
+            engine.profile(user_id)
     except BaseException:
         engine.close()
         raise

@@ -181,6 +181,7 @@ def feed(
 ) -> None:
     """Watch the feed: one video at a time, reacting with single keys."""
     from engine.claims import ViewerClaimedError
+    from engine.policy import BrokenPolicyError
     from tui.app import make_app
 
     refuse_study_bundle(
@@ -197,7 +198,7 @@ def feed(
         try:
             app = make_app(db_path, user, autopilot=autopilot, policy=policy)
         except ValueError as exc:
-            if autopilot is not None or isinstance(exc, ViewerClaimedError):
+            if autopilot is not None or isinstance(exc, ViewerClaimedError | BrokenPolicyError):
                 raise  # its messages say what to do instead
             raise ValueError(f"{exc}; leave out --user to pick or create a viewer") from None
     require_terminal(app.engine.close)
