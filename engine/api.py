@@ -833,7 +833,7 @@ class Engine:
             if reliving:
                 self.guard.relive(event, state.name)
             else:
-                self.guard.observe(event, saved=live)
+                self.guard.observe(event, saved=live and self.recorder.writes)
         finally:
             # The event is in the file and the viewer moved: the world's counts follow even
             # when a ranker's observe() raised, so the engine still matches the file.

@@ -342,3 +342,25 @@ async def test_choosing_a_viewer_the_ranker_cannot_open_is_a_notice(world_path: 
         said = " ".join(n.message for n in app._notifications)
         assert RELIVING.format(video) in said
         assert app.is_running
+
+
+def test_a_failing_observe_does_not_claim_a_save_that_never_happened(world_path: Path) -> None:
+    with Engine.open(world_path, clock=VirtualClock(1000.0), policy=Forgetful(), log=False) as e:
+        uid = e.new_user(["cooking"])
+        video = e.next(uid).video.id
+        with pytest.raises(BrokenPolicyError) as error:
+            e.record(uid, video, "like")
+    assert "raised RuntimeError in observe(): no memory left" in str(error.value)
+    assert "saved" not in str(error.value)
+    assert rows(world_path, "SELECT kind FROM events") == []
+
+
+def test_evaluate_does_not_claim_a_save(world_path: Path, tmp_path: Path) -> None:
+    carol_liked(world_path)
+    (tmp_path / "forgetful.py").write_text(FORGETFUL, encoding="utf-8")
+    run = foryou("evaluate", "--db", str(world_path), "--policy", "forgetful.py:Forgetful",
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 1
+    [line] = run.stderr.strip().splitlines()
+    assert "raised RuntimeError in observe(): no memory left" in line
+    assert "saved" not in line
