@@ -14,7 +14,6 @@ filters are run again only for a whole policy whose code is not the engine's.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral
@@ -25,7 +24,7 @@ import numpy.typing as npt
 from engine.events import Event
 from engine.filters import FilterContext, apply_filters
 from engine.pipeline import Decision, NothingToRecommendError
-from engine.policy import BrokenPolicyError, PickRequest, Policy, StagedPolicy
+from engine.policy import BrokenPolicyError, PickRequest, Policy, StagedPolicy, is_builtin, named
 from engine.ranking import Ranking, rank_given
 from engine.receipt import Receipt
 
@@ -37,18 +36,6 @@ __all__ = ["PolicyGuard", "policy_author"]
 def policy_author(policy: object) -> object:
     """Whose code decides: a staged policy's scorer, else the policy itself."""
     return policy.scorer if isinstance(policy, StagedPolicy) else policy
-
-
-def _is_builtin(author: object) -> bool:
-    return type(author).__module__.partition(".")[0] == "engine"
-
-
-def _named(author: object) -> str:
-    """``Class`` for the engine's own code, ``Class (file.py)`` for a ranker from a file."""
-    kind = type(author)
-    source = getattr(sys.modules.get(kind.__module__), "__file__", None)
-    where = "" if source is None or _is_builtin(author) else f" ({source.rsplit('/', 1)[-1]})"
-    return f"{kind.__name__}{where}"
 
 
 def _told(event: Event) -> str:
@@ -66,10 +53,10 @@ class PolicyGuard:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         author = policy_author(policy)
-        self.builtin = _is_builtin(author)
+        self.builtin = is_builtin(author)
         # A staged policy's picks come from its filtered candidates (engine.pipeline).
         self.refilter = not self.builtin and not isinstance(policy, StagedPolicy)
-        self.label = f"policy {_named(author)}"
+        self.label = f"policy {named(author)}"
         self.method = "score" if isinstance(policy, StagedPolicy) else "pick"  # what runs its code
 
     @contextmanager

@@ -291,6 +291,22 @@ class PolicyBase:
         """Learn nothing by default."""
 
 
+def is_builtin(code: object) -> bool:
+    """Whether an object's class is the engine's own code."""
+    return type(code).__module__.partition(".")[0] == "engine"
+
+
+def named(code: object) -> str:
+    """``Class`` for the engine's own code, ``Class (file.py)`` for a ranker from a file."""
+    return f"{type(code).__name__}{source_of(code)}"
+
+
+def source_of(code: object) -> str:
+    """`` (file.py)`` for a ranker's class from a file; empty for the engine's own code."""
+    source = getattr(sys.modules.get(type(code).__module__), "__file__", None)
+    return "" if source is None or is_builtin(code) else f" ({source.rsplit('/', 1)[-1]})"
+
+
 class StagedPolicy(PolicyBase):
     """The engine's pipeline with another scorer (and optionally other sources).
 
@@ -361,23 +377,23 @@ class StagedPolicy(PolicyBase):
             BrokenPolicyError: not one number per candidate, or one that is NaN or infinite.
         """
         scores = self.scorer.score(request, candidates)
+        label = f"policy {self.name}{source_of(self.scorer)}"  # as the guard names it
         try:
             final = np.asarray(scores, dtype=np.float64)
         except (TypeError, ValueError) as error:
             raise BrokenPolicyError(
-                f"policy {self.name}: score() returned {type(scores).__name__}, not numbers "
-                f"({error})"
+                f"{label}: score() returned {type(scores).__name__}, not numbers ({error})"
             ) from None
         if final.shape != candidates.ids.shape:
             raise BrokenPolicyError(
-                f"policy {self.name}: score() must return one number per candidate "
+                f"{label}: score() must return one number per candidate "
                 f"(shape {candidates.ids.shape}), got shape {final.shape}"
             )
         bad = np.flatnonzero(~np.isfinite(final))
         if len(bad):
             k = int(bad[0])
             raise BrokenPolicyError(
-                f"policy {self.name}: score() returned {final[k]} at candidate index {k} "
+                f"{label}: score() returned {final[k]} at candidate index {k} "
                 f"(video {int(candidates.ids[k])}; {len(bad)} of {len(final)} not finite): "
                 "every score must be a finite number"
             )

@@ -142,8 +142,9 @@ def test_a_video_outside_the_catalogue_is_named(world_path: Path) -> None:
 def test_a_nan_score_names_the_candidate(world_path: Path) -> None:
     with open_engine(world_path, NaNAtThree()) as engine:
         uid = engine.new_user(["cooking"])
-        with pytest.raises(BrokenPolicyError, match=r"NaNAtThree: score\(\) returned nan at "
-                           r"candidate index 3 \(video \d+; 1 of \d+ not finite\)"):  # fmt: skip
+        with pytest.raises(BrokenPolicyError, match=r"^policy NaNAtThree \(test_policy_runtime"
+                           r"\.py\): score\(\) returned nan at candidate index 3 "
+                           r"\(video \d+; 1 of \d+ not finite\)"):  # fmt: skip
             engine.next(uid)
 
 
