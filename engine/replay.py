@@ -464,10 +464,12 @@ def _own_policy(
     A recorded built-in is built from its name. A policy from a file or module is never
     imported because a world file names it (a file from elsewhere could name any code): it is
     re-lived only with ``given`` naming the same class (the same target, or the same class
-    in a file of the same SHA-256), with the recorded parameters unless ``given`` has its own.
+    in a file of the same SHA-256), with the recorded parameters (``given`` may repeat them).
 
     Raises:
-        ValueError: recorded from a file or module and ``given`` does not name it.
+        ValueError: recorded from a file or module and ``given`` does not name it, or names
+            it with other parameters: the one line says which of class, file or parameters
+            differs.
     """
     if recorded is None:
         return None
@@ -476,14 +478,39 @@ def _own_policy(
     params = params if isinstance(params, dict) else {}
     if target in BUILTIN:
         return PolicySpec(target, params)
-    if isinstance(given, PolicySpec) and _names(given, target, recorded.get("sha256")):
-        return given if given.params or not params else PolicySpec(given.target, params)
     where, _, name = target.rpartition(":")
-    raise ValueError(
-        f"session {session_id} was picked by policy {name} from {where} (parameters "
-        f"{params or 'none'}), not by its config's {own.policy!r}; replay imports no code a "
-        f"world file names: replay it with --policy {target}"
-    )
+    picked = f"session {session_id} was picked by policy {name} from {where}"
+    if not isinstance(given, PolicySpec):
+        raise ValueError(
+            f"{picked} (parameters {params or 'none'}), not by its config's {own.policy!r}; "
+            f"replay imports no code a world file names: replay it with --policy {target}"
+        )
+    differs = _differs(given, target, recorded.get("sha256"))
+    if differs is not None:
+        raise ValueError(f"{picked}, {differs}: replay it with --policy {target}")
+    if given.params and given.params != params:
+        raise ValueError(
+            f"{picked} with parameters {params or 'none'}, not --policy-params' "
+            f"{given.params}: leave out --policy-params to re-live it as it ran"
+        )
+    return PolicySpec(given.target, params)
+
+
+def _differs(given: PolicySpec, target: str, sha256: object) -> str | None:
+    """What of ``given`` is not the recorded policy (class, or the file's content), or None."""
+    if given.target == target:
+        return None  # the recorded file itself: an edit since shows as a changed SHA-256
+    if given.label != target.rpartition(":")[2]:
+        where = "" if given.target in BUILTIN else f" from {given.target.rpartition(':')[0]}"
+        return f"not by --policy's {given.label}{where} (another class)"
+    origin = given.file or given.target
+    if sha256 is None:
+        return f"not from --policy's {origin}, and no SHA-256 was recorded to show it is the same"
+    now = given.record().get("sha256")
+    if now == sha256:
+        return None
+    content = "is not there" if now is None else f"has SHA-256 {now[:12]}… (other code)"
+    return f"SHA-256 {str(sha256)[:12]}…, and --policy's {origin} {content}"
 
 
 def _changed(policy: object, recorded: Mapping[str, Any] | None) -> bool:
@@ -491,13 +518,6 @@ def _changed(policy: object, recorded: Mapping[str, Any] | None) -> bool:
     if not isinstance(policy, PolicySpec) or recorded is None or "sha256" not in recorded:
         return False
     return bool(policy.record().get("sha256") != recorded["sha256"])
-
-
-def _names(given: PolicySpec, target: str, sha256: object) -> bool:
-    if given.target == target:
-        return True
-    same_class = given.label == target.rpartition(":")[2]
-    return same_class and sha256 is not None and given.record().get("sha256") == sha256
 
 
 def _label(config: Config, policy: object) -> str:

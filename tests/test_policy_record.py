@@ -135,3 +135,47 @@ def test_metrics_json_names_each_arm_policy(
     assert (
         custom["config"]["sha256"] == hashlib.sha256(custom["config"]["toml"].encode()).hexdigest()
     )
+
+
+def test_replay_says_what_differs_when_policy_is_not_the_recorded_ranker(
+    world_path: Path, ranker: PolicySpec, tmp_path: Path
+) -> None:
+    watch(world_path, ranker, "custom")
+    file = ranker.target.rpartition(":")[0]
+    recorded_sha = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+
+    def refused(*policy: str) -> str:
+        code, output = run("replay", "1", "--db", str(world_path), "--policy", *policy)
+        assert code == 1
+        assert output.count("\n") == 1  # one line
+        assert f"replay it with --policy {ranker.target}" in output or "leave out" in output
+        return output
+
+    other = tmp_path / "other.py"
+    other.write_text(Path(file).read_text().replace("class TopicBandit", "class Bandit2"))
+    said = refused(f"{other}:Bandit2")
+    assert f"not by --policy's Bandit2 from {other} (another class)" in said
+    edited = tmp_path / "copy" / "bandit.py"
+    edited.parent.mkdir()
+    edited.write_text(Path(file).read_text() + "# edited\n")
+    said = refused(f"{edited}:TopicBandit")
+    assert f"SHA-256 {recorded_sha[:12]}…, and --policy's {edited} has SHA-256" in said
+    assert "(other code)" in said
+    params = tmp_path / "p2.toml"
+    params.write_text("prior_wins = 5.0\n")
+    said = refused(ranker.target, "--policy-params", str(params))
+    assert "with parameters {'prior_wins': 2.0}, not --policy-params' {'prior_wins': 5.0}" in said
+
+
+def test_replay_policy_puts_another_policy_picks_next_to_an_engine_session(
+    world_path: Path, ranker: PolicySpec
+) -> None:
+    """The README's `foryou replay 3 --policy topic_bandit.py:TopicBandit`: for a session the
+    engine picked, --policy decides each step too, side by side."""
+    watch(world_path, None, "plain")
+    args = ["replay", "1", "--db", str(world_path), "--policy", ranker.target]
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "200"})
+    output = result.output
+    assert result.exit_code == 0, output
+    assert "TopicBandit would pick" in output
+    assert "All 4 picks reproduced exactly." in output
