@@ -48,6 +48,7 @@ _CONTEXT: list[RunContext] = []
 _POLL_S = 0.1  # how often the parent looks for a Ctrl+C while it waits for shards
 _ORPHAN_POLL_S = 0.5  # how often a worker checks that its parent is still there
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_END_WAIT_S = 5.0  # how long to wait for an ended worker to exit
 
 
 class BackendError(RuntimeError):
@@ -182,7 +183,7 @@ class _Workers:
                 initializer=_init_worker,
                 initargs=(self.context, os.getpid()),
             )
-        with _ctrl_c_held():  # workers start while submitting: they inherit the hold
+        with ctrl_c_held():  # workers start while submitting: they inherit the hold
             futures = [self.pool.submit(_pool_shard, task) for task in tasks]
         return _gather(futures, self.interrupted, report)
 
@@ -221,6 +222,10 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.terminate()
+    # Gone before the caller goes on: a logged run's undo (engine.sim.experiment) must not race
+    # a dying worker's last commit.
+    for worker in workers:
+        worker.join(_END_WAIT_S)
 
 
 @contextmanager
@@ -239,7 +244,7 @@ def _ctrl_c_as_flag() -> Iterator[Callable[[], bool]]:
 
 
 @contextmanager
-def _ctrl_c_held() -> Iterator[None]:
+def ctrl_c_held() -> Iterator[None]:
     """Hold Ctrl+C back in the block; the parent gets a held one when the block ends.
 
     Processes started in the block inherit the hold (through exec), so a Ctrl+C pressed while a
@@ -271,10 +276,17 @@ def _run_ray(
     context_ref = ray.put(context)
     pending = [remote.remote(task, context_ref) for task in tasks]
     results: list[ShardResult] = []
-    while pending:
-        done, pending = ray.wait(pending, num_returns=1)
-        results.extend(ray.get(done))
-        report(len(results), len(tasks))
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            results.extend(ray.get(done))
+            report(len(results), len(tasks))
+    except BaseException:
+        # Shards left running would go on writing while a logged run is being taken back.
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        ray.wait(pending, num_returns=len(pending), timeout=_END_WAIT_S)
+        raise
     return results
 
 

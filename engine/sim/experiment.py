@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,13 +30,14 @@ from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.history import simulated_viewer_name
 from engine.learned import WARM_START_LIMIT, fitted_on
-from engine.sim.backends import Backend, RunBatch, shard_runner
+from engine.sim.backends import Backend, RunBatch, ctrl_c_held, shard_runner
 from engine.sim.persona import Taste, child, draw_taste, sign_up
 from engine.sim.runner import Arm, RunContext, Seat, ShardResult, ShardTask
 from engine.sim.snapshot import StartState, shared_world, take_start_state
 from engine.sim.trace import Population, Trace, stack_populations
 from engine.sim.watch import Behaviour
 from engine.store import Store
+from engine.store.undo import RunMark
 from engine.world import World
 
 F64 = npt.NDArray[np.float64]
@@ -123,9 +125,14 @@ def run_experiment(
     report = progress or (lambda what, done: None)
     runs: dict[str, ArmRun] = {}
     context = RunContext(db_path=spec.db_path, start=start)
+    logs = spec.log and any(arm.log for arm in arms)
     # One set of workers for every arm: each new pool paid for its processes' imports and
-    # world loading again (about a second with two jobs).
-    with shard_runner(context, jobs=spec.jobs, backend=spec.backend) as run:
+    # world loading again (about a second with two jobs). They have ended before a run that
+    # did not finish is taken back (the undo comes last).
+    with (
+        _all_or_nothing(spec.db_path, logs) as viewers,
+        shard_runner(context, jobs=spec.jobs, backend=spec.backend) as run,
+    ):
         for a, arm in enumerate(arms):
             report(arm.name, a / len(arms))  # the bar names the arm running, not the last one
 
@@ -133,9 +140,30 @@ def run_experiment(
                 report(name, (a + done / total) / len(arms))
 
             runs[arm.name] = run_arm(
-                spec, arm, world, tastes, run, shard_done, model=warm.get(arm.name)
+                spec, arm, world, tastes, run, shard_done, model=warm.get(arm.name), viewers=viewers
             )
     return Experiment(spec=spec, runs=runs, world=world)
+
+
+@contextmanager
+def _all_or_nothing(path: Path, logs: bool) -> Iterator[list[int]]:
+    """The list the run adds its logged viewers to; if the block does not finish (an error,
+    Ctrl+C), they and everything the run wrote are taken back out of the file
+    (:class:`engine.store.undo.RunMark`), so a later evaluate or replay never reads half a run.
+    The workers have ended by then (:func:`shard_runner`'s block is inside this one)."""
+    viewers: list[int] = []
+    if not logs:
+        yield viewers
+        return
+    with Store.open(path, check=False) as store:  # checked as the run loaded the world
+        mark = RunMark(store.db)
+        try:
+            yield viewers
+        except BaseException:
+            with ctrl_c_held():  # a second Ctrl+C must not stop the undo half-way
+                mark.undo(viewers)
+            raise
+        mark.drop()
 
 
 def warm_models(path: Path, arms: Sequence[Arm], start: StartState) -> dict[str, str]:
@@ -163,11 +191,14 @@ def run_arm(
     progress: Callable[[int, int], None] | None = None,
     *,
     model: str | None = None,
+    viewers: list[int] | None = None,
 ) -> ArmRun:
     """Run one arm over every replicate's personas on ``run``'s workers
-    (:func:`engine.sim.backends.shard_runner`)."""
+    (:func:`engine.sim.backends.shard_runner`); the logged viewers it creates are added to
+    ``viewers``."""
     started = time.perf_counter()
-    tasks = [replace(task, model=model) for task in _tasks(spec, arm, world, tastes)]
+    created = viewers if viewers is not None else []
+    tasks = [replace(task, model=model) for task in _tasks(spec, arm, world, tastes, created)]
     results = run(tasks, progress)
     if len(tasks) > 1 and tasks[0].log:
         _forget_shard_models(spec.db_path)
@@ -182,11 +213,15 @@ def _forget_shard_models(path: Path) -> None:
         store.drop_learned_models()
 
 
-def _tasks(spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]]) -> list[ShardTask]:
+def _tasks(
+    spec: RunSpec, arm: Arm, world: World, tastes: list[list[Taste]], created: list[int]
+) -> list[ShardTask]:
     """Shards of ``shard_size`` personas in unit order; a shard never spans two replicates,
-    which are independent worlds."""
+    which are independent worlds. Logged viewers created are added to ``created``."""
     logs = spec.log and arm.log
     viewers = _create_viewers(spec, arm, world, tastes) if logs else None
+    if viewers is not None:
+        created.extend(v for replicate in viewers for v in replicate if v is not None)
     groups: list[tuple[Seat, ...]] = []
     for r, replicate in enumerate(tastes):
         users = viewers[r] if viewers is not None else [None] * spec.users
