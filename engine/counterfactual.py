@@ -23,9 +23,9 @@ A logged simulation's shards each had an engine of their own, learning from its 
 only; :func:`engine.replay.relive` re-lives each shard apart, after the file's history
 before the run, so the logging config re-decides every logged pick exactly. A run logged before
 viewers' names recorded their shard cannot be split that way (:attr:`Evaluation.unsharded`
-counts its sessions), and a run that followed a logged run of several shards started from a
-model refitted on the file's logs, which the replay's online learning does not reproduce
-(:attr:`Evaluation.refitted`).
+counts its sessions), and every session after a logged run of several shards (a later run's
+or a viewer's) was served by an engine that started from a model refitted on the file's logs,
+which the replay's online learning does not reproduce (:attr:`Evaluation.refitted`).
 
 A config's ``seed`` only decides which random numbers it draws, and some of them decide which
 candidates the sampled sources (fresh, locale, explore, starter) propose. The logged propensity
@@ -94,8 +94,8 @@ class Evaluation:
     # sessions logged by a simulation that did not record its viewers' shards: with several
     # shards their re-decisions cannot match the logging engines' (see UNSHARDED_NOTE)
     unsharded: int = 0
-    # sessions of a simulation run that followed a logged run of several shards: its engines
-    # started from a model refitted on the file's logs, which a replay does not redo
+    # sessions that followed a logged run of several shards (a later run's or a viewer's): their
+    # engines started from a model refitted on the file's logs, which a replay does not redo
     refitted: int = 0
 
     def rows(self, truth: dict[str, float] | None = None) -> dict[str, list[Any]]:

@@ -44,7 +44,8 @@ arrive, then a calibration layer (below).
   several shards leaves no model in the file (each learned from its own personas only), so the
   next engine refits on every shard's logged impressions. Each viewer's name records its shard,
   so a replay re-lives each shard apart and re-learns exactly what its engine learned, unless
-  the run started from such a refit (a replay learns online; it does not redo the fit).
+  the session's engine started from such a refit, a later run's or any viewer's after the run
+  (a replay learns online; it does not redo the fit).
 """
 
 from __future__ import annotations

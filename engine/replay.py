@@ -318,7 +318,9 @@ def _engine_steps(
     station, shard_key = key
     own = {u for u, at in served_by.items() if at == key}
     if not shard_key:
-        return timeline_steps(timeline, own, opened_at=opened_at)
+        # An engine opened after a logged simulation read what every shard of it wrote.
+        station_viewers = {u for u, at in served_by.items() if at[0] == station}
+        return timeline_steps(timeline, station_viewers, opened_at=opened_at)
     shard = next(runs.shard[u] for u in own if u in runs.shard)
     run = {u for u, found in runs.shard.items() if found.run == shard.run}
     before = {u for u, at in served_by.items() if at[0] == station and u not in run}
@@ -535,10 +537,9 @@ UNSHARDED_NOTE = (
     "had several, their re-decisions cannot match the logs; simulate again for exact figures."
 )
 REFITTED_NOTE = (
-    "{n} sessions come from a `foryou simulate` run on a file that already held a logged run "
-    "of several shards: its engines started from a model refitted on those logs, which a "
-    "replay does not redo, so re-decisions differ; simulate on a fresh copy of the world for "
-    "exact figures."
+    "{n} sessions come after a logged `foryou simulate` run of several shards in this file: "
+    "their engines started from a model refitted on its logs, which a replay does not redo, so "
+    "re-decisions differ; simulate on a copy of the world for exact figures."
 )
 
 
@@ -555,15 +556,19 @@ def unsharded_sessions(timeline: Timeline, sessions: Collection[int]) -> list[in
 
 
 def refitted_sessions(timeline: Timeline, sessions: Collection[int]) -> list[int]:
-    """Sessions of simulation runs that started after a logged run of several shards (which
-    drops the stored model, so the next engine refits it: :mod:`engine.learned`)."""
+    """Sessions that started after a logged simulation of several shards (which drops the
+    stored model, so the next engine refits it: :mod:`engine.learned`), the run's own aside:
+    a later run's, or any viewer's served by an engine opened on the file afterwards."""
     runs = _Runs.of(timeline)
     several = [runs.began[run] for run in runs.several_shards() if run in runs.began]
     found = []
     for session_id in sorted(sessions):
         row = timeline.session(session_id)
-        shard = None if row is None else runs.shard.get(int(row["user_id"]))
-        began = None if shard is None else runs.began.get(shard.run)
+        if row is None:
+            continue
+        shard = runs.shard.get(int(row["user_id"]))
+        # A shard's engine opened when its run began; anyone else's by the session's start.
+        began = float(row["started_at"]) if shard is None else runs.began.get(shard.run)
         if began is not None and any(at < began for at in several):
             found.append(session_id)
     return found

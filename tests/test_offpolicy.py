@@ -314,4 +314,7 @@ def test_a_run_after_a_multi_shard_run_is_warned_about(sharded_logs: Path, tmp_p
         (last,) = db.execute("SELECT max(id) FROM sessions").fetchone()
     replayed = CliRunner().invoke(main, ["replay", str(last), "--db", str(later)])
     said = " ".join(replayed.output.split())
-    assert replayed.exit_code == 1 and "This session comes from a `foryou simulate` run" in said
+    assert (
+        replayed.exit_code == 1
+        and "This session comes after a logged `foryou simulate` run of several shards" in said
+    )

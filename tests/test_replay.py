@@ -134,6 +134,45 @@ def test_every_session_of_a_multi_shard_simulation_replays_exactly(
     assert all(r.exit_code == 0 and "reproduced exactly" in r.output for r in results)
 
 
+def _recommend(db: Path, user: str, *more: str) -> None:
+    result = CliRunner().invoke(main, ["recommend", "--db", str(db), "--user", user, *more])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+def test_a_viewer_resuming_after_a_logged_simulation_replays_exactly(
+    world_path: Path, tmp_path: Path
+) -> None:
+    """The engine zed resumed in opened on the simulation's logged activity (its counts, pools
+    and learned model): the replay re-lives that activity before zed's second session."""
+    _recommend(world_path, "zed", "--create", "-n", "3")
+    args = ["--db", str(world_path), "--users", "2", "--sessions", "1", "--seed", "1"]
+    simulated = CliRunner().invoke(main, ["simulate", *args, "--out", str(tmp_path / "r")])
+    assert simulated.exit_code == 0, simulated.output
+    _recommend(world_path, "zed", "-n", "3")
+    _recommend(world_path, "amy", "--create", "-n", "3")
+    for session in sessions(world_path):
+        result = replay_session(world_path, session)
+        assert result.matches == len(result.picks) > 0, session
+
+
+@pytest.mark.slow
+def test_a_viewer_resuming_after_a_multi_shard_simulation_is_told_why_it_differs(
+    world_path: Path, tmp_path: Path
+) -> None:
+    """After a run of several shards the next engine refits the learned model on their logs,
+    which a replay does not redo: the replay says so instead of blaming the world."""
+    _recommend(world_path, "zed", "--create", "-n", "3")
+    args = ["--db", str(world_path), "--users", "4", "--shard-size", "2", "--sessions", "1"]
+    simulated = CliRunner().invoke(main, ["simulate", *args, "--out", str(tmp_path / "r")])
+    assert simulated.exit_code == 0, simulated.output
+    _recommend(world_path, "zed", "-n", "3")
+    last = sessions(world_path)[-1]
+    replayed = CliRunner().invoke(main, ["replay", str(last), "--db", str(world_path)])
+    said = " ".join(replayed.output.split())
+    assert "This session comes after a logged `foryou simulate` run of several shards" in said
+
+
 def test_revisits_are_replayed_as_viewings_not_picks(world_path: Path) -> None:
     """Going back to a video adds a viewing (its own impression row), not a pick: replay
     reproduces every pick around it, evaluation weighs only the picks, and a reopened engine
