@@ -127,3 +127,23 @@ def test_ctrl_c_in_a_logged_run_leaves_the_file_as_it_was(
     assert "Traceback" not in stopped.stderr
     assert time.monotonic() - started < 120
     assert contents(lived_in) == before
+
+
+def test_a_run_that_cannot_be_taken_back_says_so_in_one_line(lived_in: Path) -> None:
+    from sqlite_utils import Database
+
+    from engine.store import StoreError
+    from engine.store.undo import RunMark
+
+    mark = RunMark(Database(sqlite3.connect(lived_in, timeout=0.1)))
+    writer = sqlite3.connect(lived_in)
+    writer.execute("BEGIN IMMEDIATE")  # another process writing: the file stays locked
+    try:
+        with pytest.raises(
+            StoreError, match=r"^its 1 simulated viewers .* \(database is locked\)$"
+        ):
+            mark.undo([1])
+    finally:
+        writer.rollback()
+        writer.close()
+    assert count(lived_in, "users") == 4  # nothing was deleted

@@ -36,7 +36,7 @@ from engine.sim.runner import Arm, RunContext, Seat, ShardResult, ShardTask
 from engine.sim.snapshot import StartState, shared_world, take_start_state
 from engine.sim.trace import Population, Trace, stack_populations
 from engine.sim.watch import Behaviour
-from engine.store import Store
+from engine.store import Store, StoreError
 from engine.store.undo import RunMark
 from engine.world import World
 
@@ -159,11 +159,20 @@ def _all_or_nothing(path: Path, logs: bool) -> Iterator[list[int]]:
         mark = RunMark(store.db)
         try:
             yield viewers
-        except BaseException:
+        except BaseException as stopped:
             with ctrl_c_held():  # a second Ctrl+C must not stop the undo half-way
-                mark.undo(viewers)
+                _take_back(mark, viewers, stopped)
             raise
         mark.drop()
+
+
+def _take_back(mark: RunMark, viewers: list[int], stopped: BaseException) -> None:
+    """Undo the run, or say in one line both why it stopped and that its rows stayed."""
+    try:
+        mark.undo(viewers)
+    except StoreError as failed:
+        why = "interrupted" if isinstance(stopped, KeyboardInterrupt) else str(stopped)
+        raise StoreError(f"the logged run stopped ({why}) and {failed}") from stopped
 
 
 def warm_models(path: Path, arms: Sequence[Arm], start: StartState) -> dict[str, str]:

@@ -15,9 +15,12 @@ What a failed run leaves can then only be a run's worth of rows whose parent was
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection
 
 from sqlite_utils import Database
+
+from engine.store.files import StoreError
 
 __all__ = ["RunMark"]
 
@@ -47,7 +50,21 @@ class RunMark:
 
     def undo(self, viewers: Collection[int]) -> None:
         """Delete ``viewers`` and everything of theirs, and put back the shared rows the run
-        changed, in one transaction: the file holds all of the run or none of it."""
+        changed, in one transaction: the file holds all of the run or none of it.
+
+        Raises:
+            StoreError: the file could not be written (locked, read-only, full): the run's
+                rows are all still in it.
+        """
+        try:
+            self._undo(viewers)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"its {len(viewers)} simulated viewers and their rows could not be taken back "
+                f"out of the file ({exc})"
+            ) from None
+
+    def _undo(self, viewers: Collection[int]) -> None:
         db = self.db
         with db.atomic():
             db.execute("DROP TABLE IF EXISTS temp.run_viewers")
