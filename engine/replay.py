@@ -349,7 +349,7 @@ def _relive_group(
         for user in users:
             if user["id"] in involved:
                 replay.adopt(user)
-        for step in steps:
+        for step in _until_last_pick(steps, targets):
             session = int(step.row.get("session_id") or 0)
             if step.kind == "serve" and session in targets and not is_revisit(step.row):
                 replay.clock.now = step.world_t
@@ -359,6 +359,17 @@ def _relive_group(
             replay.play(step)
     finally:
         replay.close()
+
+
+def _until_last_pick(steps: list[Step], targets: set[int]) -> list[Step]:
+    """The steps up to the last one re-decided: what came later cannot change a pick (a
+    session before a long logged simulation need not re-live the simulation)."""
+    served = [
+        k
+        for k, step in enumerate(steps)
+        if step.kind == "serve" and int(step.row.get("session_id") or 0) in targets
+    ]
+    return steps[: served[-1] + 1] if served else []
 
 
 def _pick(step: Step, decision: Decision | None) -> Pick:
