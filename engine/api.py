@@ -66,8 +66,8 @@ __all__ = ["Discover", "Engine", "NothingToRecommendError", "PoolStatus", "Ranki
 I64 = npt.NDArray[np.int64]
 
 
-_LANGUAGE = re.compile(r"^[a-z]{2}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_LANGUAGE = re.compile(r"[a-z]{2}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
 MAX_PLAYBACK_SPEED = 16.0
 KEYWORD_SETS_KEPT = 64  # distinct sets of keyword filters whose blocked videos are kept
 
@@ -302,9 +302,9 @@ class Engine:
         if name is not None:
             check_free_text(name, "name", multiline=False)  # names are shown on terminals
         topic_ids = [self.catalog.topic_id(t) for t in interests]
-        if not _LANGUAGE.match(language):
+        if not _LANGUAGE.fullmatch(language):
             raise ValueError(f"language must be an ISO 639-1 code like 'en', got {language!r}")
-        if not _COUNTRY.match(country):
+        if not _COUNTRY.fullmatch(country):
             raise ValueError(f"country must be an ISO 3166-1 code like 'US', got {country!r}")
         slugs = [self.catalog.world.topics.slug[t] for t in topic_ids]
         sensitive = (

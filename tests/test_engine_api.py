@@ -71,6 +71,8 @@ def test_readme_example_runs_and_records(world_path: Path) -> None:
         (lambda e, u, v: e.record(u, v, "unlike"), "nothing to undo"),
         (lambda e, u, v: e.new_user(interests=["knitting-on-mars"]), "unknown topic"),
         (lambda e, u, v: e.new_user(language="english"), "ISO 639-1"),
+        (lambda e, u, v: e.new_user(language="en\n"), "ISO 639-1"),
+        (lambda e, u, v: e.new_user(country="US\n"), "ISO 3166-1"),
         (lambda e, u, v: e.next(424242), "unknown user"),
     ],
 )

@@ -51,6 +51,7 @@ BAD = [
     ('anchors = ["none", "more than 3"]', 'anchors = ["none"]', "$.pre[1].anchors"),
     ('kind = "text"', 'kind = "essay"', "$.post[1]"),
     ('id = "notes"', 'id = "enjoy"', "duplicate item id 'enjoy'"),
+    ('id = "notes"', 'id = "notes\\n"', "$.post[1].id"),  # `$` matched before the newline
     ('completion_code = "FYP-7Q2"\n', "", "completion_code"),
     ("boost = { videos = [", "boost = { videos = [3000, ", "$.conditions[1].boost.videos"),
     # TOML has inf and nan, the bundle's JSON copy of the study does not.
@@ -186,6 +187,8 @@ def test_pseudonymous_codes_are_accepted(participant: str) -> None:
         "ABC",  # no digit: initials
         "",
         "P" + "1" * 40,  # 41 characters
+        "P018\n",  # stored with its newline, it could never be continued or forgotten
+        "P017\t",
     ],
 )
 def test_what_could_be_a_name_or_address_is_refused_saying_what_an_id_may_be(

@@ -58,7 +58,8 @@ PHASES = ("pre", "post")
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
 Prompt = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
-Key = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")]
+# `\Z`, not `$`: msgspec searches the pattern, and `$` also matches before a final newline.
+Key = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}\Z")]
 
 
 class StudyError(ValueError):
@@ -333,7 +334,7 @@ def _resolve(spec: ConditionSpec, where: str, base_dir: Path) -> Condition:
 
 
 # A pseudonymous code: letters, digits, '-' and '_', starting with a letter or digit.
-_PARTICIPANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+_PARTICIPANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 # Names and words have runs of letters; codes (P017, A3F9, 7f3a9c, lab_b-12) do not.
 _LETTER_RUN = re.compile(r"[A-Za-z]{4}")
 PARTICIPANT_ID_RULE = (
@@ -351,7 +352,8 @@ def check_participant_id(participant: str) -> str:
     Raises:
         StudyError: anything else, in one line saying what an id may look like.
     """
-    code = _PARTICIPANT.match(participant) and not _LETTER_RUN.search(participant)
+    # fullmatch: `match` with `$` would let "P018\n" through, stored with its newline.
+    code = _PARTICIPANT.fullmatch(participant) and not _LETTER_RUN.search(participant)
     if not code or not any(c.isdigit() for c in participant):
         raise StudyError(
             f"participant id {participant!r} is not a pseudonymous code: use "
