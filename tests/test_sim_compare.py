@@ -162,6 +162,27 @@ def test_the_verdict_has_a_primary_guardrails_and_no_metric_counted_twice(
     assert summary["random"]["time_to_personalise"] <= comparison.horizon
 
 
+def test_time_to_personalise_is_one_restricted_mean_wherever_it_is_shown(
+    comparison: Comparison,
+) -> None:
+    """The arm's figure, the groups', the differences and the JSON's used to mix a plain mean
+    of lower bounds with restricted means at different horizons (12.0 beside 18.5)."""
+    key = "time_to_personalise"
+    data = comparison.as_dict()
+    summary = comparison.summary()
+    for arm, values in data["arms"].items():
+        assert values["metrics"][key] == pytest.approx(summary[arm][key])
+        for group, within in values["groups"].items():
+            assert within["metrics"][key] == pytest.approx(comparison.summary(group)[arm][key])
+            assert within["metrics"][key] <= comparison.horizon
+    shown = next(d for d in data["differences"]["wide"] if d["metric"] == key)
+    assert (shown["a"], shown["b"]) == pytest.approx((summary["narrow"][key], summary["wide"][key]))
+    for group, by_arm in comparison.group_differences.items():
+        values = comparison.summary(group)
+        within = next(d for d in by_arm["wide"] if d.metric == key)
+        assert (within.a, within.b) == pytest.approx((values["narrow"][key], values["wide"][key]))
+
+
 def test_of_two_equal_rates_the_guardrail_is_the_one_tested() -> None:
     # Nobody reports: strong negative (a guardrail) equals not interested, listed before it.
     ones = np.ones(4)

@@ -8,8 +8,11 @@ over shards (personas of a shard share an engine, so shards are the independent 
 one weighted Holm correction over every tested metric keeps the chance that an A/A run flags
 anything at 5%: the primary carries half that budget, the guardrails and the rest a quarter
 each. A metric that duplicates an earlier one (skip is 1 − completion) or has no data in an
-arm is shown but not tested. Time to personalise is the Kaplan–Meier restricted mean up to the
-shortest arm's longest feed, so personas who never got there count as waiting the whole way.
+arm is shown but not tested. Time to personalise is the Kaplan–Meier restricted mean up to one
+horizon, the shortest longest feed of any arm and any persona group: every figure of it (an
+arm's over all personas or a group's, each difference, the metrics JSON) uses that one horizon,
+so personas who never got there count as waiting the whole way, and all personas' value is
+comparable with the groups'.
 """
 
 from __future__ import annotations
@@ -94,12 +97,13 @@ class Comparison:
 
     def summary(self, group: str | None = None) -> dict[str, dict[str, float]]:
         """Point estimates per arm and metric, over all personas or one group's (time to
-        personalise: the restricted mean, over all personas)."""
+        personalise: the restricted mean up to :attr:`horizon`)."""
         result = {}
         for arm, m in self.measures.items():
             values = m.summary(group)
-            if group is None and np.isfinite(self.horizon):
-                values[SURVIVAL] = restricted_mean(*_survival(m.parts), self.horizon)  # type: ignore[assignment]
+            if np.isfinite(self.horizon):
+                within = m if group is None else _subset(m, m.groups[group])
+                values[SURVIVAL] = float(restricted_mean(*_survival(within.parts), self.horizon))
             result[arm] = values
         return result
 
@@ -171,7 +175,7 @@ class Comparison:
                     "policy": run.arm.spec.record(),
                     "oracle": run.arm.oracle,
                     "log": run.arm.log,
-                    "metrics": self.measures[name].summary(),
+                    "metrics": self.summary()[name],
                     "pool_reach": [float(x) for x in self.measures[name].pool_reach],
                     "impressions": run.impressions,
                     "events": run.events,
@@ -182,7 +186,7 @@ class Comparison:
                         group: {k: {"low": lo, "high": hi} for k, (lo, hi) in curves.items()}
                         for group, curves in self.bands.get(name, {}).items()
                     },
-                    "groups": _groups(self.measures[name]),
+                    "groups": _groups(self, name),
                     "predictions": _predictions(self.measures[name]),
                 }
                 for name, run in runs.items()
@@ -227,13 +231,14 @@ def per_persona_columns(
 COLUMNS = ("arm", "seed", "persona", "shard", "metric", "num", "den")
 
 
-def _groups(measures: Measures) -> dict[str, Any]:
+def _groups(comparison: Comparison, arm: str) -> dict[str, Any]:
     """Each persona group's size, metrics and curves."""
+    measures = comparison.measures[arm]
     sizes = measures.group_sizes()
     return {
         group: {
             "personas": sizes[group],
-            "metrics": measures.summary(group),
+            "metrics": comparison.summary(group)[arm],
             "curves": {k: v.tolist() for k, v in measures.group_curves[group].items()},
         }
         for group in GROUPS
@@ -397,7 +402,8 @@ def _subset(m: Measures, units: npt.NDArray[np.bool_]) -> Measures:
     exposure = replace(
         m.exposure, videos=m.exposure.videos[units], creators=m.exposure.creators[units]
     )
-    return replace(m, parts=parts, exposure=exposure)
+    groups = {name: mask[units] for name, mask in m.groups.items()}
+    return replace(m, parts=parts, exposure=exposure, groups=groups)
 
 
 def _survival(parts: dict[str, Parts]) -> tuple[F64, F64]:
@@ -406,10 +412,20 @@ def _survival(parts: dict[str, Parts]) -> tuple[F64, F64]:
 
 
 def _horizon(measures: dict[str, Measures]) -> float:
-    """τ for the restricted mean: the shortest of the arms' longest follow-ups, so every arm
-    has personas at risk up to it."""
+    """τ for every restricted mean of a comparison: the shortest of the longest follow-ups of
+    each arm, over all personas and within each group, so wherever a mean is taken every arm
+    has personas at risk up to τ (the curve is never extended past its data), and all
+    personas' value and the groups' are areas under curves cut at the same τ."""
     longest = [float(m.parts[SURVIVAL].num.max(initial=0.0)) for m in measures.values()]
-    return min(longest) if longest and min(longest) > 0 else float("nan")
+    if not longest or min(longest) <= 0:
+        return float("nan")
+    within = [_longest_by_group(m) for m in measures.values()]
+    return min(longest + [x for by_group in within for x in by_group if x > 0])
+
+
+def _longest_by_group(m: Measures) -> list[float]:
+    times = m.parts[SURVIVAL].num
+    return [float(times[mask].max()) for mask in m.groups.values() if mask.any()]
 
 
 def _differences(
@@ -558,9 +574,8 @@ def _group_differences(
         if personas.sum() < MIN_PERSONAS:
             continue
         within = {name: _subset(m, personas) for name, m in measures.items()}
-        group_plan = replace(
-            plan, cluster_of=_renumber(plan.cluster_of[personas]), horizon=_horizon(within)
-        )
+        # The comparison's horizon, not the group's own: the group's values are shown with it.
+        group_plan = replace(plan, cluster_of=_renumber(plan.cluster_of[personas]))
         key = np.random.SeedSequence(experiment.spec.seed, spawn_key=(BOOTSTRAP_KEY, index + 1))
         counts = cluster_resamples(group_plan.clusters, np.random.default_rng(key), n_resamples)
         result[group] = {
