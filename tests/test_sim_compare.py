@@ -570,13 +570,19 @@ def test_one_shard_shows_each_point_difference_without_an_interval(
     world_path: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "one"
-    small = ["--users", "12", "--seeds", "1", "--sessions", "1", "--resamples", "20"]
+    # Six personas: fewer than a metric needs for an interval, which used to blank every Δ.
+    small = ["--users", "6", "--seeds", "1", "--sessions", "1", "--resamples", "20"]
     code, output = run(
         "compare", "engine", "popular", "--db", str(world_path), *small, "--out", str(out)
     )
     assert code == 0, output
-    assert "Only one shard: no interval" in " ".join(output.split())
+    assert "p: Holm-corrected. Only one shard: no interval" in " ".join(output.split())
+    assert "personas reached it" not in output
     data = json.loads((out / "metrics.json").read_text())
+    for d in data["differences"]["popular"]:
+        if d["a"] is not None and d["b"] is not None:
+            assert d["diff"] == pytest.approx(d["b"] - d["a"]), d
+            assert d["note"] in ("one shard: no interval", "") or d["note"].startswith("=")
     watch = next(d for d in data["differences"]["popular"] if d["metric"] == "watch_per_session")
     assert watch["diff"] == pytest.approx(watch["b"] - watch["a"])
     assert watch["low"] is None and watch["note"] == "one shard: no interval"

@@ -87,7 +87,8 @@ def test_sweep_mistakes_are_one_line_errors(
 
 def test_a_one_shard_sweep_shows_point_differences(world_path: Path, tmp_path: Path) -> None:
     args = ["sweep", "engine", "--db", str(world_path), "--grid", "pick.temperature=0.3"]
-    args += ["--users", "12", "--sessions", "1", "--no-baselines", "--resamples", "20"]
+    # Six personas: fewer than a metric needs for an interval, which used to blank every Δ.
+    args += ["--users", "6", "--sessions", "1", "--no-baselines", "--resamples", "20"]
     result = CliRunner().invoke(
         main, [*args, "--out", str(tmp_path / "one")], env={"COLUMNS": "200"}
     )

@@ -716,7 +716,7 @@ def differences_table(comparison: Comparison) -> FoldingTable:
     from engine.sim.report import few_shards, format_difference, ordered, p_equals, verdict
     from tui.fold_table import FoldColumn, FoldingTable, Note
 
-    caption = "▲ better, ▼ worse, • different (Holm-corrected p ≤ 0.05); p: corrected"
+    caption = "▲ better, ▼ worse, • different (Holm-corrected p ≤ 0.05); p: Holm-corrected."
     caption = " ".join([caption, *few_shards(comparison.clusters)])
     oracle = _oracle_caption(list(comparison.differences))
     by_arm = {arm: {d.metric: d for d in ds} for arm, ds in comparison.differences.items()}

@@ -458,8 +458,8 @@ def _differences(
     diffs = []
     for key, e in estimates.items():
         low, high = _within_range(key, *e.interval(CONFIDENCE), plan)
-        note = notes.get(key) or _untested(key in adjusted, e)
-        point = e.point if not note or note == ONE_SHARD else float("nan")
+        note = _why_untested(notes.get(key) or _untested(key in adjusted, e), e, plan)
+        point = e.point  # wherever both arms have a value, even with no interval
         diffs.append(
             Difference(
                 key,
@@ -484,11 +484,22 @@ SHARE_UNITS = frozenset({"%"})
 
 
 def _untested(tested: bool, e: Estimate) -> str:
-    """Why a metric with no note of its own went untested: a single shard (its point
-    difference stands, with no interval), or no data."""
+    """Why a metric with no note of its own went untested: no data, a single shard (its point
+    difference stands, with no interval), or no p-value to be had."""
     if tested:
         return ""
-    return ONE_SHARD if e.clusters < 2 and np.isfinite(e.point) else "no data"
+    if not np.isfinite(e.point):
+        return "no data"
+    return ONE_SHARD if e.clusters < 2 else "no interval"
+
+
+def _why_untested(note: str, e: Estimate, plan: _Plan) -> str:
+    """On one shard no metric gets an interval, so that is the reason a measured difference
+    went untested, whatever else holds (few personas reaching it, none in either arm); a
+    repeated metric still names the one it repeats."""
+    if note and plan.clusters < 2 and np.isfinite(e.point) and not note.startswith("="):
+        return ONE_SHARD
+    return note
 
 
 def _within_range(key: str, low: float, high: float, plan: _Plan) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from engine.sim.calibration import N_BINS, Calibration
-from engine.sim.comparison import ORACLE, ORACLE_NOTE, PLACEMENT_METRIC, Comparison
+from engine.sim.comparison import ONE_SHARD, ORACLE, ORACLE_NOTE, PLACEMENT_METRIC, Comparison
 from engine.sim.metrics import CALIBRATION, GROUPS, METRICS, lorenz
 from engine.sim.stats import CONFIDENCE, Difference
 
@@ -61,7 +61,8 @@ def format_value(metric: str, value: float) -> str:
 
 
 def format_difference(d: Difference) -> str:
-    """``+1.2% [+0.4%, +2.0%]``, with percent metrics in percentage points; ``n/a`` untested."""
+    """``+1.2% [+0.4%, +2.0%]``, with percent metrics in percentage points; an untested
+    difference without its interval, and why (``n/a`` and why when an arm has no value)."""
     unit = METRICS[d.metric].unit
     if not np.isfinite(d.diff):
         return f"n/a ({d.note})" if d.note else "n/a"
@@ -74,7 +75,8 @@ def format_difference(d: Difference) -> str:
         return f"{x:+.3g}"
 
     if d.role == "untested":  # a point difference without an interval (one shard: the
-        return signed(d.diff)  # table's note says so once, not in every cell)
+        # table's note says so once, not in every cell)
+        return signed(d.diff) if d.note in ("", ONE_SHARD) else f"{signed(d.diff)} ({d.note})"
     return f"{signed(d.diff)} [{signed(d.low)}, {signed(d.high)}]"
 
 
