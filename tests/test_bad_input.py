@@ -581,14 +581,14 @@ def test_nan_or_inf_for_a_float_option_is_one_line(world_path: Path, args: list[
 
 def _bounds(param: Any) -> tuple[float | None, float | None]:
     """The range an option is checked against while parsing: click's IntRange or FloatRange
-    (FiniteFloat), or the simulation commands' ``_at_least`` callback; (None, None) if none."""
+    (FiniteFloat), or the ``bounded`` callback; (None, None) if none."""
     import inspect
 
     import click
 
     if isinstance(param.type, click.IntRange | click.FloatRange):
         return param.type.min, param.type.max
-    if param.callback is not None and param.callback.__qualname__.startswith("_at_least."):
+    if param.callback is not None and param.callback.__qualname__.startswith("bounded."):
         bounds = inspect.getclosurevars(param.callback).nonlocals
         return bounds["minimum"], bounds["at_most"]
     return None, None
@@ -621,7 +621,7 @@ def test_the_walk_finds_the_range_checked_options() -> None:
 def test_every_out_of_range_option_is_one_line(tmp_path: Path, args: list[str]) -> None:
     world = tmp_path / "never-made.db"
     result = CliRunner().invoke(main, [*args, "--db", str(world)], catch_exceptions=False)
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # a usage error, as the README says, however it is checked
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("Error: ") and args[-2] in result.stderr
@@ -641,6 +641,19 @@ def test_every_out_of_range_option_is_one_line(tmp_path: Path, args: list[str]) 
         (
             ["simulate", "--users", "many"],
             "Invalid value for '--users': 'many' is not a valid integer.",
+        ),
+        (["recommend", "-n", "1e3"], "Invalid value for '-n': '1e3' is not a valid integer."),
+        (["simulate", "--users", "0"], "--users must be at least 1, got 0"),
+        (["seed", "--videos", "-1"], "--videos must be at least 50, got -1"),
+        (["seed", "--creators", "1"], "--creators must be at least 5, got 1"),
+        (
+            ["sweep", "engine", "--grid", "pick.temperature=1", "--random", "-1"],
+            "--random must be at least 1, got -1",
+        ),
+        (
+            ["import"],
+            "Missing argument 'FORMAT'. Choose from movielens, kuairand-features, "
+            "kuairand-log, csv.",
         ),
         (
             ["study", "merge", "a.db", "--outt", "b.db"],

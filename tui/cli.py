@@ -21,6 +21,7 @@ import click
 from tui.cli_options import (
     STUDY_RUN,
     FiniteFloat,
+    bounded,
     db_option,
     output_file,
     policy_option,
@@ -137,10 +138,31 @@ def build_world(
             )
 
 
+def _world_size(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """Refuse a world size out of range as a usage error (exit status 2)."""
+    from seed.spec import MAX_VIDEOS, MIN_CREATORS, MIN_VIDEOS  # seed is slow to import
+
+    if param.name == "videos":
+        return bounded(MIN_VIDEOS, MAX_VIDEOS)(ctx, param, value)
+    return bounded(MIN_CREATORS)(ctx, param, value)
+
+
 @main.command()
 @db_option
-@click.option("--videos", default=DEFAULT_VIDEOS, show_default=True, help="Number of videos.")
-@click.option("--creators", type=int, default=None, help="Number of creators [videos / 20].")
+@click.option(
+    "--videos",
+    default=DEFAULT_VIDEOS,
+    show_default=True,
+    callback=_world_size,
+    help="Number of videos.",
+)
+@click.option(
+    "--creators",
+    type=int,
+    default=None,
+    callback=_world_size,
+    help="Number of creators [videos / 20].",
+)
 @click.option("--seed", default=42, show_default=True, help="Root seed: same seed, same world.")
 @click.option("--force", is_flag=True, help="Replace an existing foryou world.")
 def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: bool) -> None:

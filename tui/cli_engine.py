@@ -22,6 +22,7 @@ from engine.policy import PolicySpec
 from engine.text import printable
 from tui.cli_options import (
     FiniteFloat,
+    IntegerRange,
     config_option,
     db_option,
     policy_option,
@@ -83,7 +84,7 @@ def print_receipt(console: Console, receipt: Receipt, heading: str) -> None:
 @click.option(
     "-n",
     "count",
-    type=click.IntRange(1, MAX_PICKS),
+    type=IntegerRange(1, MAX_PICKS),
     default=10,
     show_default=True,
     help=f"How many picks, at most {MAX_PICKS:,}.",

@@ -24,6 +24,7 @@ from engine.policy import PolicySpec
 from engine.text import printable
 from tui.cli_options import (
     FiniteFloat,
+    IntegerRange,
     config_path_option,
     db_option,
     output_file,
@@ -81,14 +82,14 @@ SESSION_NOTE = (
 )
 @click.option(
     "--users",
-    type=click.IntRange(1, 100_000),
+    type=IntegerRange(1, 100_000),
     default=400,
     show_default=True,
     help="With --validate: personas (one session each).",
 )
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=IntegerRange(min=0),
     default=0,
     show_default=True,
     help="With --validate: the personas' seed.",
@@ -310,21 +311,21 @@ def _as_json(
 )
 @click.option(
     "--k",
-    type=click.IntRange(min=1),
+    type=IntegerRange(min=1),
     default=10,
     show_default=True,
     help="Cut-off of NDCG@k and recall@k.",
 )
 @click.option(
     "--negatives",
-    type=click.IntRange(min=1),
+    type=IntegerRange(min=1),
     default=100,
     show_default=True,
     help="Unseen videos sampled per viewer to rank the held-out positives among.",
 )
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=IntegerRange(min=0),
     default=0,
     show_default=True,
     help="Seed of the negative sampling.",

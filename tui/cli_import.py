@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from tui.cli_options import FiniteFloat, db_option, user_errors
+from tui.cli_options import FiniteFloat, OneLineChoice, db_option, user_errors
 
 
 @click.command("import")
 @db_option
-@click.argument("format_name", metavar="FORMAT", type=click.Choice(
+@click.argument("format_name", metavar="FORMAT", type=OneLineChoice(
     ["movielens", "kuairand-features", "kuairand-log", "csv"]
 ))  # fmt: skip
 @click.argument("path", type=click.Path(path_type=Path))

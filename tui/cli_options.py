@@ -71,6 +71,40 @@ db_option = click.option(
 )
 
 
+class IntegerRange(click.IntRange):
+    """click's IntRange, naming a value that is no whole number as such ("'1e3' is not a
+    valid integer"): the type's name goes into that message, and "integer range" reads as if
+    a range were wanted."""
+
+    name = "integer"
+
+
+class OneLineChoice(click.Choice[str]):
+    """click's Choice, listing the choices on the error line when the value is missing
+    (click puts each on a line of its own)."""
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return f"Choose from {', '.join(map(str, self.choices))}."
+
+
+IntCheck = Callable[[click.Context, click.Parameter, int | None], int | None]
+
+
+def bounded(minimum: int, at_most: int | None = None) -> IntCheck:
+    """An option callback that refuses a value below ``minimum`` (or above ``at_most``) while
+    the arguments are parsed (before anything runs): a usage error, so one line naming the
+    flag and exit status 2, like any value out of its range. An unset option (None) passes."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+        if value is not None and value < minimum:
+            raise click.UsageError(f"{_name(param)} must be at least {minimum:,}, got {value:,}")
+        if value is not None and at_most is not None and value > at_most:
+            raise click.UsageError(f"{_name(param)} must be at most {at_most:,}, got {value:,}")
+        return value
+
+    return check
+
+
 OptionCheck = Callable[[click.Context, click.Parameter, Path | None], Path | None]
 
 

@@ -21,6 +21,7 @@ from engine.sim.baselines import resolve_arm, resolve_arms, with_references
 from engine.sim.experiment import DEFAULT_SHARD_SIZE, Experiment, RunSpec, run_experiment
 from engine.sim.runner import Arm
 from tui.cli_options import (
+    bounded,
     db_option,
     output_folder,
     policy_option,
@@ -45,24 +46,6 @@ MAX_SEEDS = 100
 MAX_PERSONA_SESSIONS = 1_000_000
 
 
-def _at_least(
-    minimum: int, at_most: int | None = None
-) -> Callable[[click.Context, click.Parameter, int], int]:
-    """An option callback that refuses a value below ``minimum`` (or above ``at_most``) while
-    the arguments are parsed (before anything runs), with a one-line error naming the flag."""
-
-    def check(ctx: click.Context, param: click.Parameter, value: int) -> int:
-        if value < minimum:
-            raise click.ClickException(f"{param.opts[0]} must be at least {minimum}, got {value}")
-        if at_most is not None and value > at_most:
-            raise click.ClickException(
-                f"{param.opts[0]} must be at most {at_most:,}, got {value:,}"
-            )
-        return value
-
-    return check
-
-
 def _check_size(users: int, sessions: int, seeds: int = 1) -> None:
     """Refuse a run whose trace would not fit in memory, before anything is read or written."""
     total = users * sessions * seeds
@@ -81,25 +64,25 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             "--users",
             default=50,
             show_default=True,
-            callback=_at_least(1, MAX_USERS),
+            callback=bounded(1, MAX_USERS),
             help="Personas per seed.",
         ),
         click.option(
             "--sessions",
             default=3,
             show_default=True,
-            callback=_at_least(1, MAX_SESSIONS),
+            callback=bounded(1, MAX_SESSIONS),
             help="Sessions per persona.",
         ),
         click.option(
             "--seed",
             default=0,
             show_default=True,
-            callback=_at_least(0),
+            callback=bounded(0),
             help="Root seed of the personas.",
         ),
         click.option(
-            "--jobs", default=1, show_default=True, callback=_at_least(1), help="Worker processes."
+            "--jobs", default=1, show_default=True, callback=bounded(1), help="Worker processes."
         ),
         click.option(
             "--backend",
@@ -112,7 +95,7 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
             "--shard-size",
             default=DEFAULT_SHARD_SIZE,
             show_default=True,
-            callback=_at_least(1),
+            callback=bounded(1),
             help="Personas sharing one engine (changes results; --jobs does not).",
         ),
         click.option(
@@ -272,7 +255,7 @@ def simulate(
     "--seeds",
     default=3,
     show_default=True,
-    callback=_at_least(1, MAX_SEEDS),
+    callback=bounded(1, MAX_SEEDS),
     help="Independent persona populations.",
 )
 @click.option(
@@ -287,7 +270,7 @@ def simulate(
     "--resamples",
     default=1999,
     show_default=True,
-    callback=_at_least(1),
+    callback=bounded(1),
     help="Shard-bootstrap resamples behind each standard error.",
 )
 @click.option("--log", is_flag=True, help="Write the simulated activity into the world file.")
@@ -380,11 +363,18 @@ def compare(
     required=True,
     help="KEY=V1,V2,... a config key and the values to try; several make their product.",
 )
-@click.option("--random", "random_points", type=int, default=None, help="Keep N random points.")
+@click.option(
+    "--random",
+    "random_points",
+    type=int,
+    default=None,
+    callback=bounded(1),
+    help="Keep N random points.",
+)
 @_common
 @_baselines(True)
 @click.option(
-    "--seeds", default=1, show_default=True, callback=_at_least(1, MAX_SEEDS),
+    "--seeds", default=1, show_default=True, callback=bounded(1, MAX_SEEDS),
     help="Independent persona populations.",
 )  # fmt: skip
 @click.option(
@@ -399,7 +389,7 @@ def compare(
     help="The metric on the chart's horizontal axis.",
 )
 @click.option(
-    "--resamples", default=999, show_default=True, callback=_at_least(1),
+    "--resamples", default=999, show_default=True, callback=bounded(1),
     help="Bootstrap resamples.",
 )  # fmt: skip
 def sweep(
@@ -438,8 +428,6 @@ def sweep(
         raise click.ClickException(
             f"--primary must be one of {', '.join(METRICS)}; got {primary!r}"
         )
-    if random_points is not None and random_points < 1:
-        raise click.ClickException(f"--random must be at least 1, got {random_points}")
     with _sim_errors():
         try:
             parsed = [parse_grid(g) for g in grids]
