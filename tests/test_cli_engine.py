@@ -103,10 +103,12 @@ def test_recommend_past_the_end_of_a_tiny_imported_world_is_one_line(tmp_path: P
 
 def test_dry_run_records_nothing(world_path: Path) -> None:
     run("recommend", "--db", str(world_path), "--user", "bo", "--create", "-n", "1")
-    code, _ = run("recommend", "--db", str(world_path), "--user", "bo", "-n", "2", "--dry-run")
+    code, out = run("recommend", "--db", str(world_path), "--user", "bo", "-n", "2", "--dry-run")
     assert code == 0
     conn = sqlite3.connect(world_path)
     assert conn.execute("SELECT count(*) FROM impressions").fetchone()[0] == 1
+    # No impression id to pass to `explain`, which would call it unknown.
+    assert "impression " not in out and out.count("· not stored") == 2
 
 
 def test_config_show_and_validate(tmp_path: Path) -> None:

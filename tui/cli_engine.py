@@ -121,9 +121,11 @@ def recommend(
         for i in range(count):
             rec = _next(eng, uid)
             v = rec.video
+            # A dry run's impression is numbered but never stored: `explain` would not find it.
+            impression = f"impression {rec.impression_id}" if log else "not stored"
             heading = (
                 f"{i + 1}. video {v.id} · {v.topic_name} · @{v.creator_handle} · "
-                f"{v.duration_s:.0f} s · impression {rec.impression_id}\n   {v.caption}"
+                f"{v.duration_s:.0f} s · {impression}\n   {v.caption}"
             )
             print_receipt(console, rec.receipt, heading)
 
