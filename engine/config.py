@@ -252,7 +252,9 @@ def _check_pools(config: Config, source: str) -> None:
 
 
 def load_config(path: str | Path | None) -> Config:
-    """Read a config file; ``None`` gives the built-in defaults.
+    """Read a config file; ``None`` gives the built-in defaults. A file without a ``name`` is
+    named after itself (``cool.toml`` is "cool"), as a comparison labels its arm, so every
+    command calls one file by one name.
 
     Raises:
         ConfigError: the file is missing, not UTF-8 text, or invalid.
@@ -266,7 +268,9 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return parse_config(text, str(path))
+    data = _toml(text, str(path))
+    data.setdefault("name", path.stem)
+    return _config_of(data, str(path))
 
 
 def as_dict(config: Config) -> dict[str, Any]:

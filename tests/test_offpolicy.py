@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from engine import Engine, VirtualClock, parse_config
-from engine.config import Config
+from engine.config import Config, load_config
 from engine.counterfactual import estimate_from_logs
 from engine.offpolicy import Bandit, effective_sample_size, estimate
+from engine.sim.baselines import resolve_arm
 from tui.cli import main
 
 TRUE_RATE = np.array([0.3, 0.7])  # expected reward of arm 0 and arm 1
@@ -254,6 +255,18 @@ def test_an_old_simulation_without_shards_is_warned_about_in_one_line(
     assert printed.exit_code == 0, printed.output
     warning = [line for line in printed.output.splitlines() if "older than this foryou" in line]
     assert len(warning) == 1 and warning[0].startswith("Warning: 18 sessions")
+
+
+def test_a_config_file_without_a_name_is_called_by_its_stem(logs: Path, tmp_path: Path) -> None:
+    """evaluate used to title it "config 'default'" where compare labelled the file "cool"."""
+    config = tmp_path / "cool.toml"
+    config.write_text("[pick]\ntemperature = 0.3\n")
+    printed = CliRunner().invoke(main, ["evaluate", "--db", str(logs), "--config", str(config)])
+    assert printed.exit_code == 0, printed.output
+    assert "config 'cool' on the logs of" in printed.output
+    assert resolve_arm(str(config)).config.name == resolve_arm(str(config)).name == "cool"
+    config.write_text('name = "chilled"\n[pick]\ntemperature = 0.3\n')  # a name given wins
+    assert load_config(config).name == "chilled"
 
 
 def test_evaluate_at_80_columns_never_cuts_a_number(logs: Path, tmp_path: Path) -> None:
