@@ -278,7 +278,7 @@ def test_simulations_too_big_for_memory_are_refused(
     out_dir = tmp_path / "report"
     before = sha1(world_path)
     code, out = run(*args, "--db", str(world_path), "--out", str(out_dir))
-    assert code == 1
+    assert code == 2  # a usage error, as the README says of values out of range
     assert out.startswith(f"Error: {message}"), out
     assert len(out.strip().splitlines()) == 1
     assert sha1(world_path) == before

@@ -47,10 +47,11 @@ MAX_PERSONA_SESSIONS = 1_000_000
 
 
 def _check_size(users: int, sessions: int, seeds: int = 1) -> None:
-    """Refuse a run whose trace would not fit in memory, before anything is read or written."""
+    """Refuse a run whose trace would not fit in memory, before anything is read or written:
+    a usage error (exit status 2), like each of the three values out of its own range."""
     total = users * sessions * seeds
     if total > MAX_PERSONA_SESSIONS:
-        raise click.ClickException(
+        raise click.UsageError(
             f"--users × --sessions{' × --seeds' if seeds > 1 else ''} = {total:,} "
             f"persona-sessions; at most {MAX_PERSONA_SESSIONS:,} fit in memory"
         )
