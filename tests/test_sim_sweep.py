@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from rich.cells import cell_len
 
 from engine.config import Config, ConfigError
-from engine.sim.sweep import _undominated, grid_points, parse_grid, with_changes
+from engine.sim.sweep import _undominated, grid_points, parse_grid, repeats_of_base, with_changes
 from tui.cli import main
 
 
@@ -97,3 +97,27 @@ def test_a_one_shard_sweep_shows_point_differences(world_path: Path, tmp_path: P
     deltas = re.findall(r"│ +([+-][0-9.]+) +│", row)  # each Δ alone: no "[n/a, n/a]"
     assert len(deltas) == 2 and "n/a" not in row
     assert "Only one shard: no interval" in " ".join(result.output.split())
+
+
+def test_the_grid_is_checked_before_the_out_folder(world_path: Path, tmp_path: Path) -> None:
+    """A mistyped grid used to be hidden behind "--out exists": fixing that first only led to
+    the next refusal."""
+    out = tmp_path / "earlier"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+    args = ["sweep", "engine", "--db", str(world_path), "--out", str(out)]
+    twice = ["--grid", "pick.temperature=1", "--grid", "pick.temperature=2"]
+    result = CliRunner().invoke(main, [*args, *twice])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --grid names a key twice: pick.temperature, pick.temperature\n"
+    )
+    assert (out / "metrics.json").read_text() == "{}"
+
+
+def test_an_arm_identical_to_the_base_is_named() -> None:
+    default = Config().pick.temperature
+    points = [{"pick.temperature": default}, {"pick.temperature": 0.3}]
+    assert repeats_of_base(Config(), points) == [f"temperature={default}"]
+    both = [{"pick.temperature": default, "rerank.explore_share": 0.0}]
+    assert repeats_of_base(Config(), both) == []  # one change is a change

@@ -355,6 +355,21 @@ def compare(
     console.print(f"Report written to {_shown(_save(out, write))}")
 
 
+def _parsed_grids(
+    ctx: click.Context, param: click.Parameter, grids: tuple[str, ...]
+) -> list[tuple[str, list[Any]]]:
+    """Each --grid as (key, values), refused as a usage error while the command line is read:
+    before --out is looked at, and before any world is opened."""
+    from engine.sim.sweep import check_grids, parse_grid
+
+    try:
+        parsed = [parse_grid(g) for g in grids]
+        check_grids(parsed)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return parsed
+
+
 @click.command()
 @click.argument("base")
 @click.option(
@@ -362,6 +377,7 @@ def compare(
     "grids",
     multiple=True,
     required=True,
+    callback=_parsed_grids,
     help="KEY=V1,V2,... a config key and the values to try; several make their product.",
 )
 @click.option(
@@ -395,7 +411,7 @@ def compare(
 )  # fmt: skip
 def sweep(
     base: str,
-    grids: tuple[str, ...],
+    grids: list[tuple[str, list[Any]]],
     random_points: int | None,
     db_path: Path,
     users: int,
@@ -422,7 +438,7 @@ def sweep(
 
     from engine.sim.comparison import compare as compare_runs
     from engine.sim.metrics import METRICS
-    from engine.sim.sweep import Sweep, grid_points, parse_grid, sweep_arms
+    from engine.sim.sweep import Sweep, grid_points, repeats_of_base, sweep_arms
 
     _check_size(users, sessions, seeds)
     if primary not in METRICS:
@@ -431,11 +447,13 @@ def sweep(
         )
     with _sim_errors():
         try:
-            parsed = [parse_grid(g) for g in grids]
-            points = grid_points(parsed, random_points, np.random.default_rng(seed))
+            points = grid_points(grids, random_points, np.random.default_rng(seed))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        tested = sweep_arms(resolve_arm(base), points)
+        base_arm = resolve_arm(base)
+        tested = sweep_arms(base_arm, points)
+        for name in repeats_of_base(base_arm.config, points):
+            click.echo(f"Note: {name} is the base config's own setting: that arm repeats base.")
         arms = with_references(tested) if baselines else tested
         spec = RunSpec(
             db_path=db_path, users=users, sessions=sessions, seed=seed, replicates=seeds,

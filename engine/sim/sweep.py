@@ -92,6 +92,35 @@ def grid_points(
     return points
 
 
+def check_grids(grids: list[tuple[str, list[Value]]]) -> None:
+    """Refuse a grid no base config can run, before anything else is checked or run: a key
+    named twice, an unknown key, a value the config refuses on its own.
+
+    Raises:
+        ValueError: a key given twice; ConfigError (a ValueError) for the rest.
+    """
+    keys = [k for k, _ in grids]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"--grid names a key twice: {', '.join(keys)}")
+    for key, values in grids:
+        for value in values:
+            with_changes(Config(), {key: value})
+
+
+def repeats_of_base(base: Config, points: list[dict[str, Value]]) -> list[str]:
+    """Names of the points whose changes leave the base config as it is: arms identical to it.
+
+    Raises:
+        ConfigError: a change the base config refuses.
+    """
+    settings = as_dict(base) | {"name": ""}
+    return [
+        point_name(changes)
+        for changes in points
+        if as_dict(with_changes(base, changes)) | {"name": ""} == settings
+    ]
+
+
 def with_changes(base: Config, changes: dict[str, Value]) -> Config:
     """``base`` with each dotted key set, checked like a config file.
 
