@@ -201,6 +201,15 @@ def test_what_could_be_a_name_or_address_is_refused_saying_what_an_id_may_be(
     assert "letters, digits, '-' or '_'" in message and "never four letters in a row" in message
 
 
+def test_an_id_with_a_trailing_newline_is_never_enrolled(world_path: Path, tmp_path: Path) -> None:
+    """Stored as 'P018\n', it could not be continued, forgotten as P018, or exported whole."""
+    path = make_bundle(world_path, tmp_path)
+    with open_bundle(path) as bundle:
+        with pytest.raises(StudyError, match=r"participant id 'P018\\n' is not a pseudonymous"):
+            bundle.enrol("P018\n")
+        assert bundle.store.db.execute("SELECT count(*) FROM participants").fetchone()[0] == 0
+
+
 def test_an_id_recorded_under_the_older_rule_can_still_be_forgotten(
     world_path: Path, tmp_path: Path
 ) -> None:
