@@ -36,6 +36,8 @@ def required_args(command: click.Command) -> list[str]:
         if not param.required:
             continue
         value = "1"
+        if param.name == "grids":  # checked while parsing: a grid that parses
+            value = "pick.temperature=0.1,0.2"
         if isinstance(param.type, click.Choice):
             value = str(param.type.choices[0])
         if isinstance(param, click.Option):

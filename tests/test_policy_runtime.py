@@ -295,6 +295,7 @@ def carol_liked(world: Path) -> int:
         uid = engine.new_user(["cooking"], name="carol")
         video = engine.next(uid).video.id
         engine.record(uid, video, "like")
+        engine.record(uid, video, "skip", watched_s=3.0)  # a watched impression to evaluate
     return video
 
 
