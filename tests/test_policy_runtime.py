@@ -295,7 +295,10 @@ def carol_liked(world: Path) -> int:
         uid = engine.new_user(["cooking"], name="carol")
         video = engine.next(uid).video.id
         engine.record(uid, video, "like")
-        engine.record(uid, video, "skip", watched_s=3.0)  # a watched impression to evaluate
+        engine.record(uid, video, "skip", watched_s=3.0)
+        # A second pick after the like: evaluate and replay re-live the like to re-decide it.
+        later = engine.next(uid).video.id
+        engine.record(uid, later, "skip", watched_s=3.0)
     return video
 
 
