@@ -222,7 +222,10 @@ def test_a_session_length_in_minutes_counts_world_time_across_runs(
         assert bundle.enrol("P001").next_step == "post"
 
 
-def test_the_debrief_shows_the_interest_trajectory(bundle: StudyBundle) -> None:
+def _watch_whole_feed(bundle: StudyBundle, loved: str | None) -> None:
+    """P001 consents, answers, and watches the feed to its end from a Pets onboarding:
+    finishing and then liking every video of ``loved`` (every video if None), skipping the
+    rest at once."""
     clock = VirtualClock(0.0)
     bundle.record_consent("P001", agreed=True)
     bundle.record_answers("P001", "pre", {"age": "35+", "hours": 4})
@@ -230,12 +233,16 @@ def test_the_debrief_shows_the_interest_trajectory(bundle: StudyBundle) -> None:
         while not feed.over():
             rec = feed.next()
             feed.seen(rec.video.id)
-            if rec.video.topic == "cooking":  # loves cooking, skips the rest at once
+            if loved is None or rec.video.topic == loved:
                 feed.record(rec.video.id, "complete", watched_s=rec.video.duration_s)
                 feed.record(rec.video.id, "like")
             else:
                 feed.record(rec.video.id, "skip", watched_s=0.5)
             clock.advance(10.0)
+
+
+def test_the_debrief_shows_the_interest_trajectory(bundle: StudyBundle) -> None:
+    _watch_whole_feed(bundle, loved="cooking")
     debrief = bundle.debrief("P001")
     assert debrief.interests == ["pets"]
     assert len(debrief.points) == 8
@@ -256,16 +263,7 @@ def test_the_trajectory_ends_with_a_like_given_after_the_last_video_closed(
 ) -> None:
     """A like after the close (the video looped) belongs to that video's point: the last
     point said Pets +0.13 while "what the engine assumed" said Pets 0.24."""
-    clock = VirtualClock(0.0)
-    bundle.record_consent("P001", agreed=True)
-    bundle.record_answers("P001", "pre", {"age": "35+", "hours": 4})
-    with bundle.open_feed("P001", interests=["pets"], clock=clock) as feed:
-        while not feed.over():
-            rec = feed.next()
-            feed.seen(rec.video.id)
-            feed.record(rec.video.id, "complete", watched_s=rec.video.duration_s)
-            feed.record(rec.video.id, "like")
-            clock.advance(10.0)
+    _watch_whole_feed(bundle, loved=None)
     debrief = bundle.debrief("P001")
     last = debrief.points[-1]
     assert last.reactions == ("like",)
