@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from engine import kernels
+from engine import kernels, writers
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
@@ -105,8 +105,13 @@ class Engine:
         condition: a study condition recorded with each session.
         policy: who picks (see :meth:`open`); default the config's.
         boosts: boosts of this engine only, never written to the file (study heating).
+        of_logged_run: internal to :mod:`engine.sim`: this engine is one of a logged
+            simulation's own, whose parent has the file alone (:mod:`engine.writers`), so it
+            takes no writer's share of it.
 
     Raises:
+        WorldInUseError: (a StoreError) the engine writes the file and a logged simulation
+            has it alone.
         ValueError: a boost names a video outside the world.
     """
 
@@ -122,15 +127,39 @@ class Engine:
         condition: str | None = None,
         policy: object = None,
         boosts: Iterable[Boost] = (),
+        of_logged_run: bool = False,
     ) -> None:
         self.store = store
+        self.recorder: Recorder = recorder or SqliteRecorder(store)
+        # Its writer's share of the file and the viewers it serves; refused before the world
+        # loads when a logged simulation has the file alone.
+        self._claims = Claims(writers.lock_path(store.path))
+        if self.recorder.writes and not of_logged_run and writable(store.path):
+            writers.share(self._claims, store.path)
+        try:
+            self._assemble(config, clock, start, world, condition, policy, boosts)
+        except BaseException:
+            self._claims.release()
+            raise
+
+    def _assemble(
+        self,
+        config: Config,
+        clock: Clock | None,
+        start: Start | None,
+        world: World | None,
+        condition: str | None,
+        policy: object,
+        boosts: Iterable[Boost],
+    ) -> None:
+        """Everything but the recorder and the claims (see the class's arguments)."""
+        store = self.store
         self.config = config
         # Who picks: any policy, scorer or spec; the config's policy name by default. Sessions
         # record it with the config when it is another (engine.config.recorded_toml).
         self.picked_by = picked_by(policy, config)
         self.policy: Policy = as_policy(config.policy if policy is None else policy)
         self.guard = PolicyGuard(self.policy)  # checks its picks before they are served
-        self.recorder: Recorder = recorder or SqliteRecorder(store)
         self.start: Start = start or FileStart(store)
         self.condition = condition
         world = world or store.load_world()
@@ -153,7 +182,6 @@ class Engine:
         # One pick is a single matrix-vector product: BLAS worker threads parked between picks
         # cost ~5 ms to wake, ten times the product itself, so the engine computes on one.
         self._blas = threadpool_limits(limits=1, user_api="blas")
-        self._viewers = Claims(Path(f"{store.path}.lock"))  # the viewers this engine serves
         self._restore()
         # A policy with a learned model resumes it from the file (engine.learned).
         self.learner = getattr(self.policy, "learner", None)
@@ -193,7 +221,8 @@ class Engine:
                 whose only heating is its own ``boosts``).
 
         Raises:
-            StoreError: the file is missing, foreign or from a newer foryou.
+            StoreError: the file is missing, foreign or from a newer foryou, or a logged
+                simulation has it alone (WorldInUseError; only when ``log`` is True).
             ConfigError: the config is invalid.
             PolicyError: the policy cannot be loaded.
             ValueError: a boost names a video outside the world.
@@ -384,12 +413,12 @@ class Engine:
         Raises:
             ViewerClaimedError: (a ValueError) another process is serving or recording them.
         """
-        if not self.recorder.writes or self._viewers.holds(VIEWER_BYTES + user_id):
+        if not self.recorder.writes or self._claims.holds(VIEWER_BYTES + user_id):
             return
         if not writable(self.store.path):
             return  # nothing can be written through this engine, so nothing to protect
         try:
-            self._viewers.claim(VIEWER_BYTES + user_id)
+            self._claims.claim(VIEWER_BYTES + user_id)
         except ClaimedError as held:
             row = self.store.user_row(user_id)
             name = row["name"] if row else user_id
@@ -1225,7 +1254,7 @@ class Engine:
         if self.learner is not None:
             self.learner.save()
         self.store.close()
-        self._viewers.release()
+        self._claims.release()
         self._blas.restore_original_limits()
 
     def __enter__(self) -> Engine:

@@ -10,8 +10,16 @@ of the process's locks on it. So every claim of a process on one lock file goes 
 shared descriptor here, with a count per byte: an engine closing never drops the study's claim
 on its participant, nor a second engine's claim on another viewer.
 
-Bytes are split by kind so that they never collide: participants hash into the low 2³¹ bytes,
-viewers are ``VIEWER_BYTES + user id`` exactly.
+Bytes are split by kind so that they never collide: participants hash into the low 2³¹ − 1
+bytes, ``WRITERS_BYTE`` (2³¹) stands for the whole file, viewers are ``VIEWER_BYTES + user id``
+exactly.
+
+Claims are exclusive, except the writers byte's: every engine that writes the file holds a
+*shared* claim on it, and a logged simulation an exclusive one, so that the run has the file
+alone (:mod:`engine.writers`). Within one process the kernel never refuses a process its own
+locks (asked for a shared lock on a byte it holds exclusively, it would quietly downgrade it),
+so a claim of the other kind on a byte this process already holds is refused here, naming this
+process.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ from pathlib import Path
 from engine.store.holders import lock_holder
 from engine.store.permissions import PRIVATE_FILE
 
-__all__ = ["VIEWER_BYTES", "ClaimedError", "Claims", "ViewerClaimedError"]
+__all__ = ["VIEWER_BYTES", "WRITERS_BYTE", "ClaimedError", "Claims", "ViewerClaimedError"]
 
+WRITERS_BYTE = 2**31  # above every participant's byte, below every viewer's
 VIEWER_BYTES = 2**32  # the first byte of the viewers' range
 
 
@@ -51,6 +60,7 @@ class _LockFile:
     def __init__(self, path: str) -> None:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         self.holds: dict[int, int] = {}
+        self.shared: set[int] = set()  # the bytes held by shared claims
 
 
 _FILES: dict[str, _LockFile] = {}
@@ -72,26 +82,40 @@ class Claims:
     def holds(self, offset: int) -> bool:
         return offset in self._held
 
-    def claim(self, offset: int) -> None:
+    def claim(self, offset: int, *, shared: bool = False) -> None:
         """Hold byte ``offset`` until :meth:`release` (again: nothing to do).
 
+        Args:
+            offset: the byte.
+            shared: other processes may hold it too, as long as every holder shares it.
+
         Raises:
-            ClaimedError: another process holds it.
+            ClaimedError: another process holds it, or this one holds it with the other kind
+                of claim.
         """
         if offset in self._held:
             return
         with _GUARD:
             lock_file = _FILES.get(self._key) or _LockFile(self._key)
             _FILES[self._key] = lock_file
-            if not lock_file.holds.get(offset):
-                try:
-                    fcntl.lockf(lock_file.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
-                except OSError:
-                    holder = lock_holder(lock_file.fd, offset, 1)
-                    self._close_if_unused(lock_file)
-                    raise ClaimedError(holder) from None
+            if lock_file.holds.get(offset):
+                if (offset in lock_file.shared) != shared:
+                    raise ClaimedError(os.getpid())
+            else:
+                self._lock(lock_file, offset, shared)
             lock_file.holds[offset] = lock_file.holds.get(offset, 0) + 1
         self._held.add(offset)
+
+    def _lock(self, lock_file: _LockFile, offset: int, shared: bool) -> None:
+        kind = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            fcntl.lockf(lock_file.fd, kind | fcntl.LOCK_NB, 1, offset)
+        except OSError:
+            holder = lock_holder(lock_file.fd, offset, 1)
+            self._close_if_unused(lock_file)
+            raise ClaimedError(holder) from None
+        if shared:
+            lock_file.shared.add(offset)
 
     def release(self) -> None:
         """Let every claimed byte go (other holders in this process keep theirs)."""
@@ -103,6 +127,7 @@ class Claims:
                 lock_file.holds[offset] -= 1
                 if not lock_file.holds[offset]:
                     del lock_file.holds[offset]
+                    lock_file.shared.discard(offset)
                     fcntl.lockf(lock_file.fd, fcntl.LOCK_UN, 1, offset)
             if lock_file is not None:
                 self._close_if_unused(lock_file)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,15 +172,22 @@ def refuse_logging_into_a_bundle(db_path: Path, instead: str) -> None:
 
 
 def _run(spec: RunSpec, arms: list[Arm]) -> Experiment:
+    from engine import writers
     from engine.sim.snapshot import shared_world
     from engine.store.files import require_writable
     from tui.progress import stage_progress
 
     spec.check()
     shared_world(spec.db_path)  # a missing or foreign file is refused before any progress bar
-    if spec.log:
+    logs = spec.log and any(arm.log for arm in arms)
+    if logs:
         require_writable(Path(spec.db_path))
-    with stage_progress(f"Simulating {spec.users * spec.replicates} personas") as progress:
+    # So is a file another process writes (the run takes the same claim again, in this process).
+    personas = spec.users * spec.replicates
+    with (
+        writers.alone(Path(spec.db_path)) if logs else nullcontext(),
+        stage_progress(f"Simulating {personas} personas") as progress,
+    ):
         return run_experiment(spec, arms, progress)
 
 

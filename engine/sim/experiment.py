@@ -19,13 +19,14 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from engine import writers
 from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.history import simulated_viewer_name
@@ -111,21 +112,32 @@ def run_experiment(
     Raises:
         ValueError: a spec that makes no sense, or two arms with one name.
         BackendError: the backend cannot run.
-        StoreError: the world file cannot be opened.
+        StoreError: the world file cannot be opened, or the run logs and another process
+            writes the file (WorldInUseError; nothing is written).
     """
     spec.check()
     names = [arm.name for arm in arms]
     if len(set(names)) != len(names):
         raise ValueError(f"arm names must differ, got {names}")
     world = shared_world(spec.db_path)
+    logs = spec.log and any(arm.log for arm in arms)
+    # A logged run has the file alone from before it reads its start state until it finished
+    # or was taken back: nobody else's writes are in the start state it runs from, or undone
+    # with it (engine.store.undo).
+    with writers.alone(Path(spec.db_path)) if logs else nullcontext():
+        return _run_arms(spec, arms, world, logs, progress)
+
+
+def _run_arms(
+    spec: RunSpec, arms: Sequence[Arm], world: World, logs: bool, progress: Progress | None
+) -> Experiment:
     window_h = max(arm.config.sources.trending_window_h for arm in arms)
     start = take_start_state(spec.db_path, spec.start_t - window_h * 3600.0)
     tastes = [draw_tastes(world, spec.seed, r, spec.users) for r in range(spec.replicates)]
     warm = warm_models(spec.db_path, arms, start)
     report = progress or (lambda what, done: None)
     runs: dict[str, ArmRun] = {}
-    context = RunContext(db_path=spec.db_path, start=start)
-    logs = spec.log and any(arm.log for arm in arms)
+    context = RunContext(db_path=spec.db_path, start=start, logged=logs)
     # One set of workers for every arm: each new pool paid for its processes' imports and
     # world loading again (about a second with two jobs). They have ended before a run that
     # did not finish is taken back (the undo comes last).
@@ -266,7 +278,9 @@ def _create_viewers(
     # of lookups cost about 0.3 s at 100k videos.
     store = Store.open(spec.db_path, check=False)
     try:
-        engine = Engine(store, arm.config, clock=VirtualClock(spec.start_t), world=world)
+        engine = Engine(
+            store, arm.config, clock=VirtualClock(spec.start_t), world=world, of_logged_run=True
+        )
     except BaseException:
         store.close()
         raise

@@ -94,6 +94,9 @@ class RunContext:
 
     db_path: Path
     start: StartState
+    # The run logs and its parent has the file alone (engine.writers): the shards' engines are
+    # the run's own and take no writer's share, which the parent's claim would refuse.
+    logged: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ def run_shard(task: ShardTask, context: RunContext) -> ShardResult:
             world=world,
             condition=task.condition,
             policy=task.arm.spec,  # built by the engine: each worker its own, recorded with it
+            of_logged_run=context.logged,
         )
     except BaseException:
         store.close()

@@ -9,6 +9,13 @@ pools of the videos it touched, the stored learned models), plus the config rows
 nothing else uses. The mark's copy of those tables lives in TEMP tables of the parent's own
 connection: never in the file, gone when the connection closes.
 
+Putting those rows back is safe only because nobody else wrote them meanwhile: a feed's like or
+a participant's view of a video the run also touched, or another engine's saved model, would
+be put back to the mark with the run's. So a logged run has the file alone (its parent holds
+the file's writers claim exclusively from before the mark until the undo has committed, and
+every other engine that writes holds it shared, :mod:`engine.writers`); ``RunMark`` is not for
+a file others may write while it is held.
+
 What a failed run leaves can then only be a run's worth of rows whose parent was killed outright
 (``kill -9``), which nothing in the process can clean up.
 """
