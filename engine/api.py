@@ -47,7 +47,7 @@ from engine.pipeline import Boost, Decision, NothingToRecommendError, Shared, wr
 from engine.policy import PickRequest, Policy, PolicySpec, as_policy, picked_by
 from engine.pools import GRADUATED, STATE_NAMES, STOPPED, PoolViewOnce, TestPools
 from engine.profile import Profile, UserState, seed_interests, snapshot
-from engine.ranking import Ranking
+from engine.ranking import Ranking, learned_rows
 from engine.reactions import check_event
 from engine.receipt import Receipt
 from engine.recorder import Recorder, SqliteRecorder, recorder_for
@@ -1061,6 +1061,25 @@ class Engine:
             # recording engine did.
             logged = Receipt.from_json(impression["receipt"])
             self.learner.served(user_id, video_id, logged.inputs, logged.rates)
+
+    def learning_rows(
+        self, viewings: Sequence[tuple[int, int, float]]
+    ) -> list[tuple[dict[str, float], dict[str, float]]]:
+        """The learned model's row (inputs, global-rate logits) of each (viewer, video, world
+        time) as the viewer stands now: what the receipt would log if the engine served that
+        video then (:func:`engine.ranking.learned_rows`; an import learns its log from them,
+        :mod:`engine.imported_model`).
+
+        Raises:
+            ValueError: unknown user.
+        """
+        unused = np.random.default_rng(0)  # rows draw nothing
+        requests = []
+        for user_id, _, world_t in viewings:
+            state = self._state(user_id)
+            shared = self._shared(world_t)
+            requests.append(PickRequest(state, shared, self._keyword_blocked(state), unused))
+        return learned_rows(requests, [video for _, video, _ in viewings])
 
     def apply_recorded(
         self, user_id: int, event: Mapping[str, Any], *, history: bool = False

@@ -77,6 +77,7 @@ from engine.scoring import (
     raw_features_of,
     values,
 )
+from engine.store.activity import BUILT_MODEL
 from engine.taste import taste_rows_of
 from engine.world import Videos
 
@@ -537,8 +538,11 @@ class Learner:
         if stored is not None:
             self.model = OnlineLogit.from_json(stored, config)
         else:
+            built = source.learned_model(BUILT_MODEL)
             self.model, self.warm_started = fitted_on(
-                source.learning_history(WARM_START_LIMIT), config
+                source.learning_history(WARM_START_LIMIT),
+                config,
+                start=None if built is None else OnlineLogit.from_json(built, config),
             )
         self._sink = sink
 
@@ -609,11 +613,14 @@ class Learner:
             self.save()
 
 
-def fitted_on(rows: Iterable[Mapping[str, Any]], config: Config) -> tuple[OnlineLogit, int]:
-    """The warm start of a file without a stored model: the formula's weights fitted on its
-    logged impressions (:meth:`ModelSource.learning_history`'s rows), and how many closed.
+def fitted_on(
+    rows: Iterable[Mapping[str, Any]], config: Config, *, start: OnlineLogit | None = None
+) -> tuple[OnlineLogit, int]:
+    """The warm start of a file without a stored model: the formula's weights (or ``start``,
+    the world's model as built) fitted on its logged impressions
+    (:meth:`ModelSource.learning_history`'s rows), and how many closed.
     """
-    model = OnlineLogit.prior(config)
+    model = OnlineLogit.prior(config) if start is None else start
     inputs, rates, labels = history_examples(rows, config)
     model.fit(inputs, rates, labels)
     return model, len(inputs)

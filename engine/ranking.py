@@ -13,17 +13,21 @@ positives is on the candidates as in a pick.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.coengagement import recent_positives
+from engine.learned import INPUTS, LEARNED, global_rates, input_matrix_of, rate_logits
 from engine.pipeline import NothingToRecommendError, Proposal, catalog_candidates
 from engine.policy import CandidateSet, EngineScorer, PickRequest, Policy, StagedPolicy
+from engine.profile import query_vector
+from engine.scoring import ScoringContext, ScoringRows
 from engine.uncertainty import posterior_mean, topic_prior
 
-__all__ = ["Ranking", "rank_given"]
+__all__ = ["Ranking", "learned_rows", "rank_given"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -76,6 +80,46 @@ def rank_given(policy: Policy, request: PickRequest, video_ids: I64) -> Ranking:
         zip(decision.slate_ids.tolist(), decision.slate_probabilities.tolist(), strict=True)
     )
     return Ranking(video_ids, np.array([by_id.get(int(v), 0.0) for v in video_ids]), None)
+
+
+def learned_rows(
+    requests: Sequence[PickRequest], video_ids: Sequence[int]
+) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """The learned model's input row and global-rate logits of each ``video_ids[k]`` for
+    ``requests[k]``'s viewer at its time: what a receipt logs when the engine serves that video
+    (its ``inputs`` and ``rates``), for viewings the engine did not serve itself (an imported
+    log's). One batch for all: each row is the same as alone."""
+    if not requests:
+        return []
+    ids = [np.array([v], dtype=np.int64) for v in video_ids]
+    world = requests[0].world  # one engine's: one catalog, config and co-engagement
+    # As a ranking's candidates would hold them (_proposal), for the whole batch at once.
+    similarity: list[F64 | None] = []
+    for request, own in zip(requests, ids, strict=True):
+        query = query_vector(request.state, world.config.profile)
+        if query is None:  # a viewer not known yet
+            similarity.append(None)
+        else:
+            similarity.append((world.catalog.embedding[own] @ query).astype(np.float64))
+    coengagement = world.coengagement
+    coengaged: list[F64 | None] = (
+        [None] * len(ids)
+        if coengagement is None
+        else list(
+            coengagement.scores_many(ids, [recent_positives(r.state.reactions) for r in requests])
+        )
+    )
+    # The rows alone: the learned scorer's P, values and multipliers would be thrown away.
+    contexts = [ScoringContext(r.world.catalog, r.world.config, r.world.now, {}) for r in requests]
+    rows = ScoringRows.of(ids, similarity, [r.state for r in requests], contexts, coengaged)
+    every = np.concatenate(ids)
+    rates = global_rates(every, contexts[0])  # the catalog's counts: the same for every viewer
+    inputs = input_matrix_of(rows, rates).tolist()
+    logits = rate_logits(every, contexts[0], rates).tolist()
+    return [
+        (dict(zip(INPUTS, x, strict=True)), dict(zip(LEARNED, r, strict=True)))
+        for x, r in zip(inputs, logits, strict=True)
+    ]
 
 
 def _proposal(request: PickRequest, video_ids: I64) -> Proposal:

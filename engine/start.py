@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from engine.learned import MODEL_NAME
 from engine.store import Store
+from engine.store.activity import BUILT_MODEL
 
 __all__ = ["FileStart", "Start"]
 
@@ -92,7 +94,10 @@ class FileStart:
         return self.store.data_version()
 
     def learned_model(self, name: str) -> str | None:
-        return self.store.learned_model(name) if self.activity else None
+        # Seen as built, the engine's model is the one the world was built with, if any.
+        if self.activity:
+            return self.store.learned_model(name)
+        return self.store.learned_model(BUILT_MODEL) if name == MODEL_NAME else None
 
     def learning_history(self, limit: int) -> list[dict[str, Any]]:
         return self.store.learning_history(limit) if self.activity else []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 from unittest import mock
 
@@ -429,9 +428,7 @@ def test_full_movielens_import_opens_in_the_feed(tmp_path: Path) -> None:
     from tui.app import make_app
 
     out = tmp_path / "ml.db"
-    started = time.perf_counter()
-    imported = import_world("movielens", MOVIELENS, out)
-    assert time.perf_counter() - started < 120
+    imported = import_world("movielens", MOVIELENS, out)  # its time: benchmarks/bench_validity
     assert len(imported.world.videos) == 9_742
     assert len(imported.history.impressions) + len(imported.history.heldout) == 100_836
 

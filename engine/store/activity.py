@@ -18,6 +18,10 @@ from sqlite_utils import Database
 from engine.store.ids import row_by_id
 
 REVISIT = "revisit"  # impressions.source of a viewing the viewer went back to
+# learned_models.name of the model a world was built with (an import's, learned from its log:
+# engine.imported_model): where engines that see the world as built (replays, evaluations)
+# start, and where a refit starts when the engine's own model was dropped.
+BUILT_MODEL = "engine (as built)"
 _IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's limit on bound parameters
 
 LIVE_STAT_FIELDS = (
@@ -290,11 +294,16 @@ class ActivityLog:
             )
 
     def drop_learned_models(self) -> int:
-        """Delete every stored learned model (the next engine refits on the logged history)."""
+        """Delete every stored learned model but the world's as built (the next engine refits
+        on the logged history, from that one)."""
         if not self.db["learned_models"].exists():
             return 0
         with self.db.atomic():
-            return int(self.db.execute("DELETE FROM learned_models").rowcount)
+            return int(
+                self.db.execute(
+                    "DELETE FROM learned_models WHERE name != ?", [BUILT_MODEL]
+                ).rowcount
+            )
 
     def learning_history(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` most recent picks with a receipt, oldest first, each with the kinds

@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from engine.store import holders
-from engine.store.activity import LIVE_STAT_FIELDS
+from engine.store.activity import BUILT_MODEL, LIVE_STAT_FIELDS
 from engine.store.files import BUSY_TIMEOUT_S
 
 __all__ = ["FileInUseError", "forget_participant", "overwrite_freed", "processes_holding"]
@@ -145,7 +145,11 @@ def _delete(
             )
             db.execute(f"DELETE FROM video_stats_live WHERE video_id = ? AND {zero}", [video_id])
         if user_id is not None and db["learned_models"].exists():
-            deleted["learned_models"] = db.execute("DELETE FROM learned_models").rowcount
+            # The world's model as built learned from an imported public log, never from a
+            # participant: it stays.
+            deleted["learned_models"] = db.execute(
+                "DELETE FROM learned_models WHERE name != ?", [BUILT_MODEL]
+            ).rowcount
     if not overwrite_freed(db):
         raise FileInUseError(deleted, processes_holding(db))
     return deleted

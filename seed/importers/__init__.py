@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.imported_model import learn_imported_history
 from engine.store import check_target, write_world
 from seed.importers.assemble import Imported, assemble
 from seed.importers.generic import read_generic
@@ -115,7 +116,11 @@ def build_imported(
     )
 
     def writing(stage: str, done: float) -> None:
-        report(stage, 0.5 + 0.5 * done)
+        report(stage, 0.5 + 0.3 * done)
+
+    def learning(built: Path) -> None:
+        # In the build: the world appears with the model learned from its log, or not at all.
+        learn_imported_history(built, lambda done: report("learning", 0.8 + 0.2 * done))
 
     write_world(
         out,
@@ -124,5 +129,6 @@ def build_imported(
         progress=writing,
         history=imported.history,
         meta=imported.meta,
+        finish=learning,
     )
     return imported
