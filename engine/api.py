@@ -131,8 +131,10 @@ class Engine:
     ) -> None:
         self.store = store
         self.recorder: Recorder = recorder or SqliteRecorder(store)
-        # Its writer's share of the file and the viewers it serves; refused before the world
-        # loads when a logged simulation has the file alone.
+        # The world first: a damaged file is refused before anything (a lock file) is made.
+        world = world or store.load_world()
+        # Its writer's share of the file and the viewers it serves; refused before the state
+        # is read when a logged simulation has the file alone.
         self._claims = Claims(writers.lock_path(store.path))
         if self.recorder.writes and not of_logged_run and writable(store.path):
             writers.share(self._claims, store.path)
@@ -147,12 +149,13 @@ class Engine:
         config: Config,
         clock: Clock | None,
         start: Start | None,
-        world: World | None,
+        world: World,
         condition: str | None,
         policy: object,
         boosts: Iterable[Boost],
     ) -> None:
-        """Everything but the recorder and the claims (see the class's arguments)."""
+        """Everything but the recorder, the world's loading and the claims (see the class's
+        arguments)."""
         store = self.store
         self.config = config
         # Who picks: any policy, scorer or spec; the config's policy name by default. Sessions
@@ -162,7 +165,6 @@ class Engine:
         self.guard = PolicyGuard(self.policy)  # checks its picks before they are served
         self.start: Start = start or FileStart(store)
         self.condition = condition
-        world = world or store.load_world()
         self.catalog = Catalog(world)
         self.clock: Clock = clock or WallClock(world.epoch_unix)
         self.trending = Trending(self.catalog, config.sources.trending_window_h)

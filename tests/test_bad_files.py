@@ -149,7 +149,14 @@ def run_everywhere(db: Path, folder: Path, args: list[str]) -> tuple[int, str]:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Every file's bytes, but an empty ``<world>.lock``: the file claims are held on
+    (engine.claims), which an engine that may write makes as it opens (its writer's share)
+    before a background integrity check has finished; it never holds data."""
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(folder.iterdir())
+        if not (p.suffix == ".lock" and p.stat().st_size == 0)
+    }
 
 
 def truncate(path: Path) -> None:
