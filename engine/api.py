@@ -55,6 +55,7 @@ from engine.start import FileStart, Start
 from engine.store import Store
 from engine.store.activity import LIVE_STAT_FIELDS, REVISIT
 from engine.store.files import writable
+from engine.store.ids import as_id
 from engine.text import check_free_text, check_storable
 from engine.trending import Discover, Trend, Trending
 from engine.update import Effects, effects_of, note_revisit, note_seen, note_served, update_viewer
@@ -414,7 +415,9 @@ class Engine:
 
         Raises:
             ViewerClaimedError: (a ValueError) another process is serving or recording them.
+            ValueError: the id is not a whole number.
         """
+        user_id = as_id(user_id, "user id")
         if not self.recorder.writes or self._claims.holds(VIEWER_BYTES + user_id):
             return
         if not writable(self.store.path):
@@ -430,6 +433,7 @@ class Engine:
             ) from None
 
     def _state(self, user_id: int) -> UserState:
+        user_id = as_id(user_id, "user id")
         # Two processes serving one viewer repeat each other's videos and count likes twice.
         self.claim_viewer(user_id)
         state = self._users.get(user_id)
@@ -748,7 +752,7 @@ class Engine:
             ValueError: unknown user or video, or a video never served to this viewer.
         """
         state = self._state(user_id)
-        self.catalog.check_video(video_id)
+        video_id = self.catalog.check_video(video_id)
         first = self._served_impression(state, video_id)
         impression_id = self.recorder.add_revisit(
             first, session_id=self._session(state), served_at=time.time(), world_t=self.clock()
@@ -762,12 +766,17 @@ class Engine:
         Raises:
             ValueError: unknown video id.
         """
-        self.catalog.check_video(video_id)
+        video_id = self.catalog.check_video(video_id)
         return describe(self.catalog, video_id, self.store.caption(video_id))
 
     def seen(self, user_id: int, video_id: int) -> None:
-        """The served video is now on the viewer's screen."""
+        """The served video is now on the viewer's screen.
+
+        Raises:
+            ValueError: unknown user or video, or a video never served to this viewer.
+        """
         state = self._state(user_id)
+        video_id = self.catalog.check_video(video_id)
         impression_id = self._served_impression(state, video_id)
         self.recorder.mark_seen(impression_id, time.time())
         note_seen(state, video_id, self.catalog)
@@ -793,11 +802,11 @@ class Engine:
         """
         check_event(kind, watched_s=watched_s, scope=scope, reason=reason, text=text)
         state = self._state(user_id)
-        self.catalog.check_video(video_id)
+        video_id = self.catalog.check_video(video_id)
         impression_id = self._served_impression(state, video_id)
         check_undo(state, video_id, int(self.catalog.world.videos.creator_id[video_id]), kind)
         event = {
-            "user_id": user_id,
+            "user_id": state.user_id,
             "session_id": state.session_id,
             "impression_id": impression_id,
             "video_id": video_id,
@@ -944,7 +953,7 @@ class Engine:
             settings.pop("playback_speed", None)
             if playback_speed != 1.0:  # 1× is the default and stays unwritten
                 settings["playback_speed"] = float(playback_speed)
-        self.recorder.save_settings(user_id, settings)
+        self.recorder.save_settings(state.user_id, settings)
         self._apply_settings(state, settings)
 
     def _apply_settings(self, state: UserState, settings: dict[str, Any]) -> None:
@@ -971,7 +980,7 @@ class Engine:
         """Forget learned interests as if newly signed up; keep follows, hides and filters."""
         state = self._state(user_id)
         event = {
-            "user_id": user_id,
+            "user_id": state.user_id,
             "session_id": state.session_id,
             "impression_id": None,
             "video_id": None,
@@ -1018,7 +1027,7 @@ class Engine:
             ValueError: unknown user.
         """
         state = self._state(user_id)
-        key = (seed_id or user_id) if state.pick_seed is None else state.pick_seed
+        key = (seed_id or state.user_id) if state.pick_seed is None else state.pick_seed
         return self._pick_request(state, self.clock(), key, boosts)
 
     def adopt(self, user: Mapping[str, Any]) -> int:
@@ -1142,6 +1151,7 @@ class Engine:
         Raises:
             ValueError: unknown impression id.
         """
+        impression_id = as_id(impression_id, "impression id")
         row = self.store.impression(impression_id)
         if row is None:
             raise ValueError(f"unknown impression id {impression_id}")
@@ -1155,7 +1165,7 @@ class Engine:
     def revisited_pick(self, impression_id: int) -> int | None:
         """The impression id of the pick a revisit went back to (:meth:`revisit`), None when
         the impression is not a revisit or is unknown."""
-        return self.store.revisited_pick(impression_id)
+        return self.store.revisited_pick(as_id(impression_id, "impression id"))
 
     def topic_labels(self) -> dict[str, str]:
         """Topic slug -> display name (e.g. "booktok" -> "BookTok")."""
@@ -1194,7 +1204,7 @@ class Engine:
         Raises:
             ValueError: unknown video id.
         """
-        self.catalog.check_video(video_id)
+        video_id = self.catalog.check_video(video_id)
         pools = self.pools
         return PoolStatus(
             video_id=video_id,
@@ -1226,7 +1236,7 @@ class Engine:
             ValueError: unknown video, weight <= 0, an end not after the start, no reason, a
                 reason or name with control characters.
         """
-        self.catalog.check_video(video_id)
+        video_id = self.catalog.check_video(video_id)
         start = self.clock() if starts is None else starts
         if not (math.isfinite(weight) and weight > 0):
             raise ValueError(f"boost weight must be a finite positive number, got {weight}")
@@ -1257,6 +1267,7 @@ class Engine:
 
     def end_session(self, user_id: int) -> None:
         """Close the viewer's session and store a snapshot of their profile."""
+        user_id = as_id(user_id, "user id")
         state = self._users.get(user_id)
         if state is None or state.session_id is None:
             return

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from engine.retrieval import TopicIndex
 from engine.store.activity import LIVE_STAT_FIELDS
-from engine.store.ids import SQLITE_INTEGER
+from engine.store.ids import SQLITE_INTEGER, as_id
 from engine.world import NO_ID, World
 
 I64 = npt.NDArray[np.int64]
@@ -260,17 +260,25 @@ class Catalog:
             return self.topic_names[key]
         raise ValueError(f"unknown topic {name!r}; see Engine.topics()")
 
-    def check_video(self, video_id: int) -> None:
+    def check_video(self, video_id: int) -> int:
+        """The id as Python's int, a video of the world.
+
+        Raises:
+            ValueError: not a whole number, or no such video.
+        """
+        video_id = as_id(video_id, "video id")
         if not 0 <= video_id < self.n:
             raise ValueError(f"unknown video id {video_id}")
+        return video_id
 
     def check_videos(self, video_ids: Iterable[int]) -> I64:
         """The ids as an array, every one a video of the world.
 
         Raises:
-            ValueError: the first unknown id (one beyond 64 bits too: numpy cannot hold it).
+            ValueError: the first id that is not a whole number, or the first unknown id (one
+                beyond 64 bits too: numpy cannot hold it).
         """
-        values = list(video_ids)
+        values = [as_id(v, "video id") for v in video_ids]
         try:
             ids = np.asarray(values, dtype=np.int64)
         except OverflowError:

@@ -8,13 +8,36 @@ row by an id from outside goes through :func:`row_by_id`, so such ids are simply
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from sqlite_utils import Database
 
-__all__ = ["SQLITE_INTEGER", "row_by_id"]
+__all__ = ["SQLITE_INTEGER", "as_id", "row_by_id"]
 
 SQLITE_INTEGER = range(-(2**63), 2**63)  # what an INTEGER column (and a rowid) can hold
+
+
+def as_id(value: object, what: str) -> int:
+    """An id given from outside as Python's int.
+
+    numpy's integers are ids too (ids read from an array or a DataFrame column); a bool, a
+    float or a string is a mistake, named here rather than as a TypeError from deep inside
+    numpy or SQLite, or (a float or True) silently taken for another id.
+
+    Args:
+        value: the id as given.
+        what: what it names, for the message ("user id").
+
+    Raises:
+        ValueError: the value is not a whole number.
+    """
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    raise ValueError(f"{what} must be a whole number, got {type(value).__name__} {value!r}")
 
 
 def row_by_id(db: Database, sql: str, row_id: int) -> dict[str, Any] | None:

@@ -1,0 +1,72 @@
+"""A notebook's mistakes with the facade: each is one clear ValueError naming the problem, and
+nothing of the refused call reaches the file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import Engine, VirtualClock
+
+TABLES = ("users", "sessions", "impressions", "events", "video_stats_live")
+
+
+def counts(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    try:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def served(world_path: Path) -> tuple[Engine, int, int]:
+    eng = Engine.open(world_path, clock=VirtualClock(0.0))
+    uid = eng.new_user(interests=["cooking"])
+    video = eng.next(uid).video.id
+    yield eng, uid, video
+    eng.close()
+
+
+def test_numpy_ids_from_a_dataframe_work_everywhere(
+    served: tuple[Engine, int, int], world_path: Path
+) -> None:
+    eng, uid, video = served
+    assert eng.video(np.int64(video)).id == video
+    eng.seen(np.int64(uid), np.int64(video))
+    eng.record(np.int64(uid), np.int32(video), "skip", watched_s=np.float64(2.5))
+    assert eng.next(np.int64(uid)).position == 1
+    assert eng.profile(np.int64(uid)).seen == 1
+    conn = sqlite3.connect(world_path)
+    stored = conn.execute("SELECT typeof(user_id), typeof(video_id) FROM events").fetchall()
+    conn.close()
+    assert stored == [("integer", "integer")]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda e, u, v: e.next(str(u)), "user id must be a whole number, got str '1'"),
+        (lambda e, u, v: e.next(float(u)), "user id must be a whole number, got float 1.0"),
+        (lambda e, u, v: e.next(True), "user id must be a whole number, got bool True"),
+        (lambda e, u, v: e.next(None), "user id must be a whole number, got NoneType None"),
+        (lambda e, u, v: e.profile("ana"), "user id must be a whole number, got str 'ana'"),
+        (lambda e, u, v: e.record(u, str(v), "like"), "video id must be a whole number, got str"),
+        (lambda e, u, v: e.record(u, float(v), "like"), "video id must be a whole number, got flo"),
+        (lambda e, u, v: e.seen(u, float(v)), "video id must be a whole number, got float"),
+        (lambda e, u, v: e.video(str(v)), "video id must be a whole number, got str"),
+        (lambda e, u, v: e.rank(u, [v, 1.5]), "video id must be a whole number, got float 1.5"),
+        (lambda e, u, v: e.explain("1"), "impression id must be a whole number, got str '1'"),
+    ],
+)
+def test_an_id_that_is_no_whole_number_is_named(
+    served: tuple[Engine, int, int], world_path: Path, call, message: str
+) -> None:
+    eng, uid, video = served
+    before = counts(world_path)
+    with pytest.raises(ValueError, match=message):
+        call(eng, uid, video)
+    assert counts(world_path) == before
