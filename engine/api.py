@@ -179,6 +179,7 @@ class Engine:
         self._boosts: list[Boost] = []  # this engine's own: study heating, or not recorded
         self._stored_boosts: list[Boost] = []  # the file's boosts table
         self._file_version = 0
+        self._closed = False  # close() was called: every call is refused, by name
         self._batching = False  # inside batch()
         self._save_waits = False  # a session ended inside batch(): the model is stored at its end
         self.heat(boosts)
@@ -331,6 +332,7 @@ class Engine:
             ValueError: an unknown topic, a malformed language or country code, a taken name,
                 a name with control characters.
         """
+        self._check_open()
         if name is not None:
             check_free_text(name, "name", multiline=False)  # names are shown on terminals
         topic_ids = [self.catalog.topic_id(t) for t in interests]
@@ -394,6 +396,7 @@ class Engine:
         Raises:
             ValueError: no such viewer.
         """
+        self._check_open()
         for state in self._users.values():
             if state.name == name:
                 return state.user_id
@@ -404,6 +407,7 @@ class Engine:
 
     def users(self) -> list[dict[str, Any]]:
         """Every recorded viewer: id, name, language, country, simulated, watched."""
+        self._check_open()
         return self.store.users()
 
     def claim_viewer(self, user_id: int) -> None:
@@ -417,6 +421,7 @@ class Engine:
             ViewerClaimedError: (a ValueError) another process is serving or recording them.
             ValueError: the id is not a whole number.
         """
+        self._check_open()
         user_id = as_id(user_id, "user id")
         if not self.recorder.writes or self._claims.holds(VIEWER_BYTES + user_id):
             return
@@ -433,6 +438,7 @@ class Engine:
             ) from None
 
     def _state(self, user_id: int) -> UserState:
+        self._check_open()
         user_id = as_id(user_id, "user id")
         # Two processes serving one viewer repeat each other's videos and count likes twice.
         self.claim_viewer(user_id)
@@ -592,6 +598,7 @@ class Engine:
         was; the calls before it stay, in the file as in the engine: the block commits them,
         then the error goes on (rolled back with it, they would live on in the engine alone).
         """
+        self._check_open()
         if self._batching:
             yield
             return
@@ -766,6 +773,7 @@ class Engine:
         Raises:
             ValueError: unknown video id.
         """
+        self._check_open()
         video_id = self.catalog.check_video(video_id)
         return describe(self.catalog, video_id, self.store.caption(video_id))
 
@@ -1037,6 +1045,7 @@ class Engine:
         Returns:
             The viewer's id.
         """
+        self._check_open()
         interests = [self.catalog.topic_id(t) for t in json.loads(user["interests"] or "[]")]
         state = self._fresh_state(
             int(user["id"]),
@@ -1122,6 +1131,7 @@ class Engine:
         written (a pool's running averages are in memory only, so they start over), then a
         forced refresh of trends and pools. The learned model's open viewings are lost, as
         with the engine that closed."""
+        self._check_open()
         if self.learner is not None:
             self.learner.forget_pending()
         now = self.clock()
@@ -1142,6 +1152,7 @@ class Engine:
 
     def topics(self) -> list[str]:
         """Topic slugs, accepted wherever a topic is named (display names work too)."""
+        self._check_open()
         return list(self.catalog.world.topics.slug)
 
     def explain(self, impression_id: int) -> Receipt:
@@ -1151,6 +1162,7 @@ class Engine:
         Raises:
             ValueError: unknown impression id.
         """
+        self._check_open()
         impression_id = as_id(impression_id, "impression id")
         row = self.store.impression(impression_id)
         if row is None:
@@ -1165,21 +1177,25 @@ class Engine:
     def revisited_pick(self, impression_id: int) -> int | None:
         """The impression id of the pick a revisit went back to (:meth:`revisit`), None when
         the impression is not a revisit or is unknown."""
+        self._check_open()
         return self.store.revisited_pick(as_id(impression_id, "impression id"))
 
     def topic_labels(self) -> dict[str, str]:
         """Topic slug -> display name (e.g. "booktok" -> "BookTok")."""
+        self._check_open()
         topics = self.catalog.world.topics
         return dict(zip(topics.slug, topics.name, strict=True))
 
     def locales(self) -> tuple[list[str], list[str]]:
         """The world's language codes and country codes."""
+        self._check_open()
         world = self.catalog.world
         return list(world.languages), list(world.countries)
 
     def discover(self, n: int = 10, *, buckets: int = 12, bucket_s: float = 600.0) -> Discover:
         """What is trending: top hashtags and sounds by velocity, with their recent engagement
         per bucket (the world's background activity, and every reaction recorded here on top)."""
+        self._check_open()
         now = self.clock()
         self.trending.refresh(now, force=True)
         world = self.catalog.world
@@ -1204,6 +1220,7 @@ class Engine:
         Raises:
             ValueError: unknown video id.
         """
+        self._check_open()
         video_id = self.catalog.check_video(video_id)
         pools = self.pools
         return PoolStatus(
@@ -1236,6 +1253,7 @@ class Engine:
             ValueError: unknown video, weight <= 0, an end not after the start, no reason, a
                 reason or name with control characters.
         """
+        self._check_open()
         video_id = self.catalog.check_video(video_id)
         start = self.clock() if starts is None else starts
         if not (math.isfinite(weight) and weight > 0):
@@ -1281,6 +1299,11 @@ class Engine:
             self.learner.save()
 
     def close(self) -> None:
+        """End every open session (a profile snapshot each), store the learned model and let
+        the file and the viewers go. Closing again does nothing; any other call afterwards
+        raises ``ValueError``."""
+        if self._closed:
+            return
         for user_id in list(self._users):
             self.end_session(user_id)
         if self.learner is not None:
@@ -1288,6 +1311,15 @@ class Engine:
         self.store.close()
         self._claims.release()
         self._blas.restore_original_limits()
+        self._closed = True
+
+    def _check_open(self) -> None:
+        # Rather than SQLite's "Cannot operate on a closed database." from deep inside, or an
+        # answer from memory that no longer matches a file others go on writing.
+        if self._closed:
+            raise ValueError(
+                f"this Engine on {self.store.path} is closed; open the file again with Engine.open"
+            )
 
     def __enter__(self) -> Engine:
         return self

@@ -70,3 +70,31 @@ def test_an_id_that_is_no_whole_number_is_named(
     with pytest.raises(ValueError, match=message):
         call(eng, uid, video)
     assert counts(world_path) == before
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda e, u, v: e.next(u),
+        lambda e, u, v: e.next_many([u]),
+        lambda e, u, v: e.record(u, v, "like"),
+        lambda e, u, v: e.seen(u, v),
+        lambda e, u, v: e.new_user(),
+        lambda e, u, v: e.profile(u),
+        lambda e, u, v: e.topics(),
+        lambda e, u, v: e.video(v),
+        lambda e, u, v: e.users(),
+        lambda e, u, v: e.explain(1),
+        lambda e, u, v: e.rank(u, [v]),
+    ],
+)
+def test_a_closed_engine_says_so(world_path: Path, call) -> None:
+    eng = Engine.open(world_path, clock=VirtualClock(0.0))
+    uid = eng.new_user()
+    video = eng.next(uid).video.id
+    eng.close()
+    eng.close()  # closing again is harmless
+    before = counts(world_path)
+    with pytest.raises(ValueError, match=r"^this Engine on .* is closed; open the file again"):
+        call(eng, uid, video)
+    assert counts(world_path) == before
