@@ -418,7 +418,8 @@ class Engine:
         (``log=False``) serve from memory and claim nothing.
 
         Raises:
-            ViewerClaimedError: (a ValueError) another process is serving or recording them.
+            ViewerClaimedError: (a ValueError) another process, or another engine of this
+                process, is serving or recording them.
             ValueError: the id is not a whole number.
         """
         self._check_open()
@@ -427,15 +428,25 @@ class Engine:
             return
         if not writable(self.store.path):
             return  # nothing can be written through this engine, so nothing to protect
+        if self._claims.held_here(VIEWER_BYTES + user_id):
+            # Two engines of one process would repeat each other's videos and count likes
+            # twice just as two processes would, and the kernel's lock cannot tell them apart.
+            raise ViewerClaimedError(
+                f"viewer {self._viewer_name(user_id)} is being watched through another Engine "
+                "on this file in this process; close it first"
+            )
         try:
             self._claims.claim(VIEWER_BYTES + user_id)
         except ClaimedError as held:
-            row = self.store.user_row(user_id)
-            name = row["name"] if row else user_id
             pid = f" (pid {held.pid})" if held.pid else ""
             raise ViewerClaimedError(
-                f"viewer {name} is being watched in another process{pid}; close it there first"
+                f"viewer {self._viewer_name(user_id)} is being watched in another process{pid}; "
+                "close it there first"
             ) from None
+
+    def _viewer_name(self, user_id: int) -> str:
+        row = self.store.user_row(user_id)
+        return str(row["name"]) if row else str(user_id)
 
     def _state(self, user_id: int) -> UserState:
         self._check_open()

@@ -82,6 +82,13 @@ class Claims:
     def holds(self, offset: int) -> bool:
         return offset in self._held
 
+    def held_here(self, offset: int) -> bool:
+        """Whether another holder in this process holds byte ``offset`` (the kernel lets a
+        process lock a byte it holds again, so only this count tells two holders apart)."""
+        with _GUARD:
+            lock_file = _FILES.get(self._key)
+            return offset not in self._held and bool(lock_file and lock_file.holds.get(offset))
+
     def claim(self, offset: int, *, shared: bool = False) -> None:
         """Hold byte ``offset`` until :meth:`release` (again: nothing to do).
 

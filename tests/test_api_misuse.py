@@ -98,3 +98,27 @@ def test_a_closed_engine_says_so(world_path: Path, call) -> None:
     with pytest.raises(ValueError, match=r"^this Engine on .* is closed; open the file again"):
         call(eng, uid, video)
     assert counts(world_path) == before
+
+
+def test_two_engines_of_one_process_never_serve_one_viewer(world_path: Path) -> None:
+    first = Engine.open(world_path, clock=VirtualClock(0.0))
+    second = Engine.open(world_path, clock=VirtualClock(0.0))
+    try:
+        ana = first.new_user(name="ana")
+        shown = first.next(ana).video.id
+        before = counts(world_path)
+        for call in (
+            lambda: second.next(ana),
+            lambda: second.record(ana, shown, "like"),
+            lambda: second.profile(ana),
+        ):
+            with pytest.raises(ValueError, match=r"^viewer ana is being watched through another"):
+                call()
+        assert counts(world_path) == before
+        ben = second.new_user(name="ben")
+        second.next(ben)  # another viewer is free
+        first.close()
+        assert second.next(ana).position == 1  # once the first lets go, from where it stood
+    finally:
+        first.close()
+        second.close()

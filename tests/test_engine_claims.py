@@ -79,7 +79,8 @@ def test_closing_one_engine_keeps_the_claims_of_another_in_the_same_process(
         kept.next(viewers["ana"])
         with Engine.open(world_path) as closed:
             closed.next(viewers["ben"])
-            closed.next(viewers["ana"])  # the same process may: it is one feed's business
+            with pytest.raises(ValueError, match="through another Engine on this file"):
+                closed.next(viewers["ana"])
         probe = subprocess.run(
             [sys.executable, "-c", SERVE, str(world_path), "ana"],
             input="\n",
