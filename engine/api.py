@@ -35,6 +35,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from engine import kernels, writers
+from engine.arguments import as_flag, as_number, as_words
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock
@@ -335,14 +336,16 @@ class Engine:
         self._check_open()
         if name is not None:
             check_free_text(name, "name", multiline=False)  # names are shown on terminals
-        topic_ids = [self.catalog.topic_id(t) for t in interests]
-        if not _LANGUAGE.fullmatch(language):
+        topic_ids = [self.catalog.topic_id(t) for t in as_words(interests, "interests")]
+        if not (isinstance(language, str) and _LANGUAGE.fullmatch(language)):
             raise ValueError(f"language must be an ISO 639-1 code like 'en', got {language!r}")
-        if not _COUNTRY.fullmatch(country):
+        if not (isinstance(country, str) and _COUNTRY.fullmatch(country)):
             raise ValueError(f"country must be an ISO 3166-1 code like 'US', got {country!r}")
         slugs = [self.catalog.world.topics.slug[t] for t in topic_ids]
         sensitive = (
-            self.config.filters.allow_sensitive if allow_sensitive is None else allow_sensitive
+            self.config.filters.allow_sensitive
+            if allow_sensitive is None
+            else as_flag(allow_sensitive, "allow_sensitive")
         )
         settings = {"allow_sensitive": sensitive, "keyword_filters": [], "topic_sliders": {}}
         if name is not None:
@@ -952,21 +955,18 @@ class Engine:
         state = self._state(user_id)
         settings = settings_of(state, self.catalog)
         if allow_sensitive is not None:
-            settings["allow_sensitive"] = bool(allow_sensitive)
+            settings["allow_sensitive"] = as_flag(allow_sensitive, "allow_sensitive")
         if keyword_filters is not None:
-            words = [w.strip().lower() for w in keyword_filters]
+            words = [w.strip().lower() for w in as_words(keyword_filters, "keyword_filters")]
             if any(not w for w in words):
                 raise ValueError("keyword filters must be non-empty words")
             for word in words:
                 check_storable("keyword_filters", word)
             settings["keyword_filters"] = sorted(set(words))
         if topic_sliders is not None:
-            for topic, m in topic_sliders.items():
-                self.catalog.topic_id(topic)
-                if not 0.0 <= m <= 3.0:
-                    raise ValueError(f"slider for {topic!r} must be within [0, 3], got {m}")
-            settings["topic_sliders"] = dict(topic_sliders)
+            settings["topic_sliders"] = self._sliders(topic_sliders)
         if playback_speed is not None:
+            playback_speed = as_number(playback_speed, "playback speed")
             if not 0.0 < playback_speed <= MAX_PLAYBACK_SPEED:  # also refuses nan
                 raise ValueError(f"playback speed must be within (0, 16], got {playback_speed}")
             settings.pop("playback_speed", None)
@@ -974,6 +974,21 @@ class Engine:
                 settings["playback_speed"] = float(playback_speed)
         self.recorder.save_settings(state.user_id, settings)
         self._apply_settings(state, settings)
+
+    def _sliders(self, topic_sliders: Mapping[str, float]) -> dict[str, float]:
+        if not isinstance(topic_sliders, Mapping):
+            raise ValueError(
+                "topic_sliders must be a dict of topic -> multiplier, "
+                f"got {type(topic_sliders).__name__} {topic_sliders!r}"
+            )
+        sliders: dict[str, float] = {}
+        for topic, multiplier in topic_sliders.items():
+            self.catalog.topic_id(topic)
+            m = as_number(multiplier, f"slider for {topic!r}")
+            if not 0.0 <= m <= 3.0:
+                raise ValueError(f"slider for {topic!r} must be within [0, 3], got {m}")
+            sliders[topic] = m
+        return sliders
 
     def _apply_settings(self, state: UserState, settings: dict[str, Any]) -> None:
         apply_settings(state, settings, self.catalog)

@@ -253,6 +253,8 @@ class Catalog:
         Raises:
             ValueError: no such topic.
         """
+        if not isinstance(name, str):
+            raise ValueError(f"unknown topic {name!r}; see Engine.topics()")
         key = name.strip().lower()
         if key in self.topic_slugs:
             return self.topic_slugs[key]

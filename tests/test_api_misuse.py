@@ -122,3 +122,60 @@ def test_two_engines_of_one_process_never_serve_one_viewer(world_path: Path) -> 
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda e, u: e.set_controls(u, keyword_filters="spoiler"),
+            "keyword_filters must be a list of strings, got the string 'spoiler'",
+        ),
+        (
+            lambda e, u: e.set_controls(u, allow_sensitive="no"),
+            "allow_sensitive must be True or False, got str 'no'",
+        ),
+        (
+            lambda e, u: e.set_controls(u, topic_sliders={"cooking": "2"}),
+            "slider for 'cooking' must be a number, got str '2'",
+        ),
+        (
+            lambda e, u: e.set_controls(u, topic_sliders=["cooking"]),
+            "topic_sliders must be a dict of topic -> multiplier",
+        ),
+        (
+            lambda e, u: e.set_controls(u, playback_speed="2"),
+            "playback speed must be a number, got str '2'",
+        ),
+        (
+            lambda e, u: e.new_user(interests="cooking"),
+            "interests must be a list of strings, got the string 'cooking'",
+        ),
+        (lambda e, u: e.new_user(interests=[4]), "interests must be a list of strings, it holds"),
+        (lambda e, u: e.new_user(allow_sensitive=1), "allow_sensitive must be True or False"),
+        (lambda e, u: e.new_user(language=None), "language must be an ISO 639-1 code"),
+        (lambda e, u: e.new_user(country=None), "country must be an ISO 3166-1 code"),
+    ],
+)
+def test_an_argument_of_the_wrong_kind_is_named_not_taken_for_another(
+    served: tuple[Engine, int, int], world_path: Path, call, message: str
+) -> None:
+    eng, uid, _ = served
+    before = counts(world_path), eng.profile(uid)
+    with pytest.raises(ValueError, match=message):
+        call(eng, uid)
+    assert (counts(world_path), eng.profile(uid)) == before
+
+
+def test_numpy_flags_and_numbers_are_taken(served: tuple[Engine, int, int]) -> None:
+    eng, uid, _ = served
+    eng.set_controls(
+        uid,
+        allow_sensitive=np.bool_(True),
+        keyword_filters=("spoiler",),
+        topic_sliders={"cooking": np.float32(2.0)},
+        playback_speed=np.float64(1.5),
+    )
+    profile = eng.profile(uid)
+    assert profile.allow_sensitive is True and profile.keyword_filters == ["spoiler"]
+    assert profile.topic_sliders == {"cooking": 2.0} and profile.playback_speed == 1.5
