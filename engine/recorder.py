@@ -7,7 +7,8 @@ settings and boosts are saved. A :class:`Recorder` takes those writes and hands 
 what lets a later engine resume every viewer); :class:`MemoryRecorder` keeps nothing and only
 numbers rows (``log=False``: fast simulations, replay, previews). Its ids are positive and
 start above every id the file held, so a viewer or impression of memory never shares an id
-with one of the file.
+with one of the file. :class:`ReadOnlyRecorder` is a logging engine's on a file this process
+may not write: reading works, and the first write is refused naming the file.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import hashlib
 import itertools
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, NoReturn, Protocol
 
 from engine.config import Config, recorded_toml
-from engine.store import Store
+from engine.store import RecordingRefusedError, Store
+from engine.store.files import writable
 
-__all__ = ["MemoryRecorder", "Recorder", "SqliteRecorder", "recorder_for"]
+__all__ = ["MemoryRecorder", "ReadOnlyRecorder", "Recorder", "SqliteRecorder", "recorder_for"]
 
 Profile = Callable[[], Mapping[str, Any]]
 
@@ -266,6 +269,30 @@ class MemoryRecorder:
         return self._next("boosts")
 
 
+class ReadOnlyRecorder:
+    """A logging engine's recorder on a file this process may not write (opened read-only).
+
+    Every write is refused up front as :class:`RecordingRefusedError` (a ``ReadOnlyError``)
+    naming the file and the way out,
+    rather than as SQLite's "attempt to write a readonly database", which names neither. It
+    counts as writing: the engine was asked to log, and its reads are the file's.
+    """
+
+    writes = True
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _refuse(self, *_: Any, **__: Any) -> NoReturn:
+        raise RecordingRefusedError(self.path)
+
+    add_user = start_session = end_session = add_impression = add_revisit = _refuse
+    mark_seen = add_event = save_settings = add_boost = _refuse
+
+
 def recorder_for(store: Store, *, log: bool) -> Recorder:
-    """The file's recorder when logging, else one in memory numbering above the file's ids."""
-    return SqliteRecorder(store) if log else MemoryRecorder.over(store)
+    """The file's recorder when logging (refusing every write if this process may not write
+    the file), else one in memory numbering above the file's ids."""
+    if not log:
+        return MemoryRecorder.over(store)
+    return SqliteRecorder(store) if writable(store.path) else ReadOnlyRecorder(store.path)

@@ -3,13 +3,14 @@ nothing of the refused call reaches the file."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engine import Engine, VirtualClock
+from engine import Engine, StoreError, VirtualClock
 
 TABLES = ("users", "sessions", "impressions", "events", "video_stats_live")
 
@@ -179,3 +180,35 @@ def test_numpy_flags_and_numbers_are_taken(served: tuple[Engine, int, int]) -> N
     profile = eng.profile(uid)
     assert profile.allow_sensitive is True and profile.keyword_filters == ["spoiler"]
     assert profile.topic_sliders == {"cooking": 2.0} and profile.playback_speed == 1.5
+
+
+def test_a_read_only_world_reads_and_refuses_to_record_in_one_line(
+    world_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root may write anything, so the file is made read-only where foryou asks (os.access);
+    SQLite then opens it read-only for real."""
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        ana = eng.new_user(name="ana")
+        shown = eng.next(ana).video.id
+    real_access = os.access
+
+    def access(path: object, mode: int, **kwargs: object) -> bool:
+        if mode & os.W_OK and Path(str(path)) == world_path:
+            return False
+        return real_access(path, mode, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", access)
+    before = counts(world_path)
+    refusal = rf"^{world_path} is read-only: this Engine reads it but cannot record; Engine\.open"
+    with Engine.open(world_path, clock=VirtualClock(0.0)) as eng:
+        assert eng.profile(ana).served == 1 and eng.video(shown).id == shown
+        for call in (
+            lambda: eng.new_user(),
+            lambda: eng.next(ana),
+            lambda: eng.record(ana, shown, "like"),
+            lambda: eng.set_controls(ana, allow_sensitive=True),
+        ):
+            with pytest.raises(StoreError, match=refusal):
+                call()
+        assert eng.profile(ana).served == 1  # as it was
+    assert counts(world_path) == before

@@ -21,7 +21,7 @@ import click
 from click.core import ParameterSource
 from click.decorators import FC
 
-from engine.store import DatabaseError, StoreError
+from engine.store import DatabaseError, RecordingRefusedError, StoreError
 from engine.store.files import damage_message, is_damage
 
 if TYPE_CHECKING:
@@ -291,6 +291,10 @@ def user_errors() -> Iterator[None]:
     command's file is damaged or read-only (met after it was opened) into one line naming it."""
     try:
         yield
+    except RecordingRefusedError as exc:  # its own words speak to a notebook
+        raise click.ClickException(
+            f"{exc.path} is read-only and this command writes to it"
+        ) from None
     except (StoreError, ValueError, KeyError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         raise click.ClickException(str(message)) from None

@@ -30,6 +30,7 @@ __all__ = [
     "NewerSchemaError",
     "NotAWorldError",
     "ReadOnlyError",
+    "RecordingRefusedError",
     "StoreError",
     "WorldExistsError",
     "WorldInUseError",
@@ -83,6 +84,21 @@ class DamagedFileError(StoreError):
 
 class ReadOnlyError(StoreError):
     pass
+
+
+class RecordingRefusedError(ReadOnlyError):
+    """A logging engine on a file this process may not write was asked to record.
+
+    Attributes:
+        path: the file (the command line names it in its own words).
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path} is read-only: this Engine reads it but cannot record; "
+            "Engine.open(..., log=False) keeps new activity in memory"
+        )
+        self.path = path
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
