@@ -38,7 +38,7 @@ from engine import kernels, writers
 from engine.arguments import as_flag, as_number, as_words
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
-from engine.clock import Clock, WallClock
+from engine.clock import Clock, WallClock, finite_time
 from engine.coengagement import CoEngagement
 from engine.config import Config, load_config
 from engine.controls import apply_settings, settings_of
@@ -514,14 +514,19 @@ class Engine:
                 pools refresh where one at a time they would (the batch is cut there).
 
         Raises:
-            ValueError: unknown user, a viewer twice, ``at`` of another length.
+            ValueError: unknown user, a viewer twice, ``at`` of another length or holding a
+                time that is not a finite number.
             NothingToRecommendError: every candidate is filtered out for one of them (its
                 ``user_id`` says who); nothing is served to any of them.
         """
         states = [self._state(u) for u in user_ids]
         if len({id(s) for s in states}) != len(states):
             raise ValueError("next_many: a viewer appears more than once in the batch")
-        times = [self.clock()] * len(states) if at is None else [float(t) for t in at]
+        times = (
+            [self.clock()] * len(states)
+            if at is None
+            else [finite_time(t, f"next_many: at[{k}]") for k, t in enumerate(at)]
+        )
         if len(times) != len(states):
             raise ValueError(f"next_many: {len(times)} times for {len(states)} viewers")
         if not states:

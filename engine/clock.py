@@ -7,6 +7,7 @@ by the seconds their viewers watch.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Protocol
 
@@ -28,13 +29,41 @@ class WallClock:
 
 
 class VirtualClock:
-    """World time that only moves when told to, for simulations and tests."""
+    """World time that only moves when told to, for simulations and tests.
+
+    Raises:
+        ValueError: a start that is not a finite number (a nan or infinite "now" would be
+            written into every impression and event, and no trend or test pool would move).
+    """
 
     def __init__(self, start: float = 0.0) -> None:
-        self.now = start
+        self.now = finite_time(start, "VirtualClock's start")
 
     def __call__(self) -> float:
         return self.now
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        """Move forward by ``seconds``.
+
+        Raises:
+            ValueError: a negative or non-finite step (set ``now`` to jump anywhere).
+        """
+        step = finite_time(seconds, "VirtualClock.advance")
+        if step < 0:
+            raise ValueError(f"VirtualClock.advance needs seconds >= 0, got {seconds!r}")
+        self.now += step
+
+
+def finite_time(value: float, what: str) -> float:
+    """A world time or step given from outside, as a finite float.
+
+    Raises:
+        ValueError: not a number, nan or infinite.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, (bool, str)) or not math.isfinite(number):
+        raise ValueError(f"{what} must be a finite number of world seconds, got {value!r}")
+    return number

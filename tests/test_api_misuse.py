@@ -3,6 +3,7 @@ nothing of the refused call reaches the file."""
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 from pathlib import Path
@@ -212,3 +213,23 @@ def test_a_read_only_world_reads_and_refuses_to_record_in_one_line(
                 call()
         assert eng.profile(ana).served == 1  # as it was
     assert counts(world_path) == before
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, "10"])
+def test_a_world_time_that_is_no_finite_number_is_refused(
+    served: tuple[Engine, int, int], world_path: Path, bad: object
+) -> None:
+    eng, uid, _ = served
+    before = counts(world_path)
+    with pytest.raises(ValueError, match=r"^next_many: at\[0\] must be a finite number"):
+        eng.next_many([uid], at=[bad])
+    with pytest.raises(ValueError, match=r"^VirtualClock's start must be a finite number"):
+        VirtualClock(bad)
+    clock = VirtualClock(5.0)
+    with pytest.raises(ValueError, match=r"^VirtualClock\.advance must be a finite number"):
+        clock.advance(bad)
+    with pytest.raises(ValueError, match=r"^VirtualClock\.advance needs seconds >= 0, got -1\.0"):
+        clock.advance(-1.0)
+    assert clock() == 5.0
+    assert counts(world_path) == before
+    assert eng.next_many([uid], at=[np.float64(12.5)])[0].position == 1
