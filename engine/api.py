@@ -1315,9 +1315,17 @@ class Engine:
     # -- sessions ----------------------------------------------------------------------------
 
     def end_session(self, user_id: int) -> None:
-        """Close the viewer's session and store a snapshot of their profile."""
+        """Close the viewer's session and store a snapshot of their profile (a viewer without
+        an open session: nothing to do).
+
+        Raises:
+            ValueError: unknown user.
+        """
+        self._check_open()
         user_id = as_id(user_id, "user id")
         state = self._users.get(user_id)
+        if state is None and self.store.user_row(user_id) is None:
+            raise ValueError(f"unknown user id {user_id}")
         if state is None or state.session_id is None:
             return
         self.recorder.end_session(

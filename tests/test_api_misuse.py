@@ -74,6 +74,14 @@ def test_an_id_that_is_no_whole_number_is_named(
     assert counts(world_path) == before
 
 
+def test_ending_the_session_of_an_unknown_viewer_says_so(served: tuple[Engine, int, int]) -> None:
+    eng, uid, _ = served
+    with pytest.raises(ValueError, match=r"^unknown user id 99999$"):
+        eng.end_session(99_999)
+    eng.end_session(uid)
+    eng.end_session(uid)  # no session open any more: nothing to do
+
+
 @pytest.mark.parametrize(
     "call",
     [
