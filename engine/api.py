@@ -859,15 +859,17 @@ class Engine:
             The event ids, in order.
 
         Raises:
-            ValueError: as :meth:`record`; the events before the refused one are recorded
-                (and committed), it and those after it are not. So with any other error of
-                an event's write (a full disk): the engine counted those before it.
+            ValueError: as :meth:`record`, or an entry that is not such a tuple; the events
+                before the refused one are recorded (and committed), it and those after it
+                are not. So with any other error of an event's write (a full disk): the
+                engine counted those before it.
         """
         ids: list[int] = []
         refused: BaseException | None = None
         with self._transaction():
-            for user_id, video_id, kind, details in events:
+            for entry in events:
                 try:
+                    user_id, video_id, kind, details = _event_entry(entry)
                     ids.append(self.record(user_id, video_id, kind, **details))
                 except Exception as error:  # nothing of it was written: keep those before
                     refused = error
@@ -1365,6 +1367,18 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _event_entry(entry: object) -> tuple[int, int, str, Mapping[str, Any]]:
+    """One entry of :meth:`Engine.record_many`, checked inside its loop: a malformed one
+    unpacked by the loop itself rolled back the events before it in the file while the
+    engine kept them."""
+    if isinstance(entry, (tuple, list)) and len(entry) == 4 and isinstance(entry[3], Mapping):
+        user_id, video_id, kind, details = entry
+        return user_id, video_id, kind, details
+    raise ValueError(
+        f"record_many: each event is (user_id, video_id, kind, details: dict), got {entry!r}"
+    )
 
 
 def _boost_of(row: dict[str, Any]) -> Boost:

@@ -241,3 +241,16 @@ def test_a_world_time_that_is_no_finite_number_is_refused(
     assert clock() == 5.0
     assert counts(world_path) == before
     assert eng.next_many([uid], at=[np.float64(12.5)])[0].position == 1
+
+
+@pytest.mark.parametrize("malformed", [(1, 2), (1, 2, "save", None), "like"])
+def test_a_malformed_record_many_entry_keeps_the_events_before_it(
+    served: tuple[Engine, int, int], world_path: Path, malformed: object
+) -> None:
+    eng, uid, video = served
+    with pytest.raises(ValueError, match=r"^record_many: each event is \(user_id, video_id"):
+        eng.record_many([(uid, video, "like", {}), malformed])
+    conn = sqlite3.connect(world_path)
+    kinds = conn.execute("SELECT kind FROM events").fetchall()
+    conn.close()
+    assert kinds == [("like",)] and eng.profile(uid).liked == [video]  # the file as the engine
