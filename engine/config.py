@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -257,10 +258,15 @@ def load_config(path: str | Path | None) -> Config:
     command calls one file by one name.
 
     Raises:
-        ConfigError: the file is missing, not UTF-8 text, or invalid.
+        ConfigError: not a path, or the file is missing, not UTF-8 text, or invalid.
     """
     if path is None:
         return Config()
+    if not isinstance(path, (str, os.PathLike)):  # a notebook's dict of settings, say
+        raise ConfigError(
+            f"a config is a TOML file's path, a Config or None, got {type(path).__name__} "
+            f"{path!r:.60} (parse_config(text) reads TOML text)"
+        )
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

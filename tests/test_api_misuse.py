@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import Engine, StoreError, VirtualClock
+from engine import ConfigError, Engine, StoreError, VirtualClock
 
 TABLES = ("users", "sessions", "impressions", "events", "video_stats_live")
 
@@ -254,3 +254,10 @@ def test_a_malformed_record_many_entry_keeps_the_events_before_it(
     kinds = conn.execute("SELECT kind FROM events").fetchall()
     conn.close()
     assert kinds == [("like",)] and eng.profile(uid).liked == [video]  # the file as the engine
+
+
+def test_a_config_that_is_no_path_is_named(world_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"^a config is a TOML file's path, a Config or None, got dict"
+    ):
+        Engine.open(world_path, config={"seed": 1})
