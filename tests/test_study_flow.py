@@ -483,7 +483,7 @@ def test_the_debrief_counts_the_video_a_dead_run_left_on_screen(bundle_path: Pat
     feed.seen(on_screen.video.id)
     feed.record(on_screen.video.id, "like")
     feed.engine.store.close()  # the process dies: nothing more is written,
-    feed.engine._viewers.release()  # and the system drops its locks
+    feed.engine._claims.release()  # and the system drops its locks
     first.close()
     with open_bundle(bundle_path) as bundle:
         watch(bundle, "P031", clock, np.random.default_rng(4), prefetch=True)
