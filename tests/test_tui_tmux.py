@@ -12,11 +12,16 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine import Engine
+from engine.store import write_world
+from seed.generate import generate_world
+from seed.spec import WorldSpec
 
 pytestmark = [
     pytest.mark.tmux,
@@ -25,6 +30,7 @@ pytestmark = [
 ]
 
 STEP_TIMEOUT_S = 20.0
+SHORT_VIDEO_S = 20.0
 
 
 class Terminal:
@@ -231,7 +237,25 @@ def _rows(world: Path) -> dict[str, int]:
         }
 
 
-def test_the_autopilot_drives_until_a_key_takes_over(world: Path) -> None:
+@pytest.fixture
+def short_world(tmp_path: Path) -> Path:
+    """A world like the template (seed 7) with every video cut to at most SHORT_VIDEO_S, and tess.
+
+    The autopilot watches in real time: the first video it completes here lasts 180 s, 45 s
+    even at 4×. Who drives, which keys take over and whose rows land do not depend on how long
+    a video is."""
+    world = generate_world(WorldSpec(videos=3000, seed=7), epoch_unix=time.time())
+    short = np.minimum(world.videos.duration_s, SHORT_VIDEO_S).astype(world.videos.duration_s.dtype)
+    path = write_world(
+        tmp_path / "short.db", replace(world, videos=replace(world.videos, duration_s=short))
+    )
+    with Engine.open(path) as eng:
+        eng.new_user(["cooking", "pets"], name="tess")
+    return path
+
+
+def test_the_autopilot_drives_until_a_key_takes_over(short_world: Path) -> None:
+    world = short_world
     command = (
         f"cd {Path(__file__).parents[1]} && {foryou_command()} feed --db {world} "
         "--autopilot cooking --autopilot-pace 0.2"
