@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,39 @@ import pytest
 from seed.build import build_world
 
 EPOCH = 1_790_000_000.0  # fixed wall time for the world's epoch, so files compare across runs
+# Files that each take a worker for 40 s or more (pytest --durations, 2 workers): `make test`
+# hands whole files to workers (--dist loadfile), and xdist would otherwise queue files by their
+# number of tests, so these few-test files started last and one worker finished minutes after
+# the other. Longest first.
+LONG_FILES = (
+    "test_offpolicy_validation.py",
+    "test_sim_compare.py",
+    "test_tour.py",
+    "test_offline_replay.py",
+    "test_engine_learning.py",
+    "test_sim_reactions.py",
+    "test_engine_api.py",
+    "test_tui_study.py",
+    "test_sim_ray.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the file order set below: xdist re-sorts files by test count unless told not to."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long files first, then the rest by test count as xdist orders them (most first)."""
+    counts = Counter(item.path.name for item in items)
+
+    def rank(item: pytest.Item) -> tuple[int, int, str]:
+        name = item.path.name
+        long = LONG_FILES.index(name) if name in LONG_FILES else len(LONG_FILES)
+        return long, -counts[name], str(item.path)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(autouse=True)
