@@ -18,6 +18,7 @@ EPOCH = 1_790_000_000.0  # fixed wall time for the world's epoch, so files compa
 LONG_FILES = (
     "test_offpolicy_validation.py",
     "test_sim_compare.py",
+    "test_import.py",  # the whole MovieLens import learns its model from 80k viewings
     "test_tour.py",
     "test_offline_replay.py",
     "test_engine_learning.py",
