@@ -291,7 +291,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "learned_models": (
         "The engine's learned P(action) model, resumed by the next engine to open the file.",
         {
-            "name": "Which model ('engine')",
+            "name": "Which model: 'engine' (the live one), or 'engine (as built)' (an imported "
+            "world's, learned from its log at import: where replays and evaluations start)",
             "state": "Weights per action and input, their learning sums and precisions (JSON)",
             "updates": "Viewings learned from",
             "saved_at": "When (unix seconds)",
