@@ -23,7 +23,6 @@ from engine.coengagement import recent_positives
 from engine.learned import INPUTS, LEARNED, global_rates, input_matrix_of, rate_logits
 from engine.pipeline import NothingToRecommendError, Proposal, catalog_candidates
 from engine.policy import CandidateSet, EngineScorer, PickRequest, Policy, StagedPolicy
-from engine.profile import query_vector
 from engine.scoring import ScoringContext, ScoringRows
 from engine.uncertainty import posterior_mean, topic_prior
 
@@ -82,6 +81,9 @@ def rank_given(policy: Policy, request: PickRequest, video_ids: I64) -> Ranking:
     return Ranking(video_ids, np.array([by_id.get(int(v), 0.0) for v in video_ids]), None)
 
 
+_KEEP_ONE = np.ones(1, dtype=np.bool_)  # a lone given video, kept
+
+
 def learned_rows(
     requests: Sequence[PickRequest], video_ids: Sequence[int]
 ) -> list[tuple[dict[str, float], dict[str, float]]]:
@@ -93,14 +95,11 @@ def learned_rows(
         return []
     ids = [np.array([v], dtype=np.int64) for v in video_ids]
     world = requests[0].world  # one engine's: one catalog, config and co-engagement
-    # As a ranking's candidates would hold them (_proposal), for the whole batch at once.
-    similarity: list[F64 | None] = []
-    for request, own in zip(requests, ids, strict=True):
-        query = query_vector(request.state, world.config.profile)
-        if query is None:  # a viewer not known yet
-            similarity.append(None)
-        else:
-            similarity.append((world.catalog.embedding[own] @ query).astype(np.float64))
+    # As a ranking's candidates hold them (_proposal), the co-engagement for the whole batch.
+    similarity = [
+        Proposal(catalog_candidates(r.world, r.state, own), _KEEP_ONE, {}).similarity
+        for r, own in zip(requests, ids, strict=True)
+    ]
     coengagement = world.coengagement
     coengaged: list[F64 | None] = (
         [None] * len(ids)
