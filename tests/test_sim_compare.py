@@ -339,6 +339,15 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def small_compare(world: Path, out: Path, users: int, resamples: int, *extra: str) -> list[str]:
+    """The arguments of `compare engine popular` over one seed's single session."""
+    return [
+        "compare", "engine", "popular", "--db", str(world), "--users", str(users),
+        "--seeds", "1", "--sessions", "1", "--resamples", str(resamples), *extra,
+        "--out", str(out),
+    ]  # fmt: skip
+
+
 def test_simulate_prints_a_table_and_writes_metrics(world_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, output = run(
@@ -433,11 +442,7 @@ def test_compare_with_a_few_personas_and_resamples_writes_its_report(
     # Five personas and five resamples: some intervals collapse onto their estimate, and one
     # bound used to sit past it by float noise, which crashed the chart after the whole run.
     out = tmp_path / "few"
-    small = ["--users", "5", "--seeds", "1", "--sessions", "1", "--resamples", "5"]
-    code, output = run(
-        "compare", "engine", "popular", "--db", str(world_path), *small, "--no-baselines",
-        "--out", str(out),
-    )  # fmt: skip
+    code, output = run(*small_compare(world_path, out, 5, 5, "--no-baselines"))
     assert code == 0, output
     assert (out / "report.md").exists() and (out / "forest.png").exists()
 
@@ -448,10 +453,7 @@ def test_compare_runs_only_the_configs_unless_references_are_asked_for(
     # The oracle filters the whole catalogue at every pick: configs compared with each other
     # must not pay for it by default.
     out = tmp_path / "plain"
-    small = ["--users", "3", "--seeds", "1", "--sessions", "1", "--resamples", "5"]
-    code, output = run(
-        "compare", "engine", "popular", "--db", str(world_path), *small, "--out", str(out)
-    )
+    code, output = run(*small_compare(world_path, out, 3, 5))
     assert code == 0, output
     assert list(json.loads((out / "metrics.json").read_text())["arms"]) == ["engine", "popular"]
     assert "oracle" not in output
@@ -468,12 +470,7 @@ def test_a_report_that_fails_half_way_leaves_no_folder(
     earlier.mkdir()
     (earlier / "report.md").write_text("an earlier run's report\n")
     for out in (fresh, earlier):
-        small = ["--users", "3", "--seeds", "1", "--sessions", "1", "--resamples", "9"]
-        result = CliRunner().invoke(
-            main,
-            ["compare", "engine", "popular", "--db", str(world_path), *small, "--no-baselines",
-             "--out", str(out)],
-        )  # fmt: skip
+        result = CliRunner().invoke(main, small_compare(world_path, out, 3, 9, "--no-baselines"))
         assert isinstance(result.exception, RuntimeError)
     assert not fresh.exists()
     assert [p.name for p in earlier.iterdir()] == ["report.md"]
@@ -571,10 +568,7 @@ def test_one_shard_shows_each_point_difference_without_an_interval(
 ) -> None:
     out = tmp_path / "one"
     # Six personas: fewer than a metric needs for an interval, which used to blank every Δ.
-    small = ["--users", "6", "--seeds", "1", "--sessions", "1", "--resamples", "20"]
-    code, output = run(
-        "compare", "engine", "popular", "--db", str(world_path), *small, "--out", str(out)
-    )
+    code, output = run(*small_compare(world_path, out, 6, 20))
     assert code == 0, output
     assert "p: Holm-corrected. Only one shard: no interval" in " ".join(output.split())
     assert "personas reached it" not in output
