@@ -33,6 +33,18 @@ def test_seed_then_info(tmp_path: Path) -> None:
     assert "near-duplicate" in out
 
 
+def test_info_in_a_narrow_terminal_breaks_lines_between_counts_only(tmp_path: Path) -> None:
+    db = tmp_path / "a-rather-long-folder-name-for-a-world" / "w.db"
+    db.parent.mkdir()
+    assert run("seed", "--db", str(db), "--videos", "400", "--seed", "3")[0] == 0
+    result = CliRunner(env={"COLUMNS": "40"}).invoke(main, ["info", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    header = result.output.split("Videos per topic")[0]
+    for count in ("400 videos", "20 creators", " topics", " hashtags", " sounds"):
+        assert count in header
+    assert all(len(line) <= 40 for line in header.splitlines()[1:])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -27,15 +27,35 @@ def _share(count: int, total: int) -> str:
     return f"{100 * count / total:.1f}%" if total else "-"
 
 
+def _packed(parts: list[str], width: int, sep: str = "  ·  ") -> list[str]:
+    """Join ``parts`` into lines of at most ``width`` that break only between parts: a narrow
+    terminal would otherwise split "400 videos" from its number."""
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return lines
+
+
 def print_summary(path: Path, summary: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     counts, meta = summary["counts"], summary["meta"]
     total = counts["videos"]
-    console.print(
-        f"[bold]{path}[/]  seed {meta.get('world_seed')}  ·  {total:,} videos  ·  "
-        f"{counts['creators']:,} creators  ·  {counts['topics']} topics  ·  "
-        f"{counts['hashtags']:,} hashtags  ·  {counts['sounds']:,} sounds"
-    )
+    console.print(Text(str(path), style="bold"))  # a path is file text, not markup
+    for line in _packed(
+        [
+            f"seed {meta.get('world_seed')}",
+            f"{total:,} videos",
+            f"{counts['creators']:,} creators",
+            f"{counts['topics']} topics",
+            f"{counts['hashtags']:,} hashtags",
+            f"{counts['sounds']:,} sounds",
+        ],
+        console.width,
+    ):
+        console.print(line, highlight=False)
     topics = _table(
         "Videos per topic",
         ["topic", "videos", "share"],
