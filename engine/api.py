@@ -35,7 +35,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from engine import kernels, writers
-from engine.arguments import as_flag, as_number, as_words
+from engine.arguments import as_callable, as_flag, as_items, as_number, as_text, as_words
 from engine.catalog import Catalog
 from engine.claims import VIEWER_BYTES, ClaimedError, Claims, ViewerClaimedError
 from engine.clock import Clock, WallClock, finite_time
@@ -230,9 +230,14 @@ class Engine:
                 simulation has it alone (WorldInUseError; only when ``log`` is True).
             ConfigError: the config is invalid.
             PolicyError: the policy cannot be loaded.
-            ValueError: a boost names a video outside the world.
+            ValueError: a boost names a video outside the world; a clock that cannot be
+                called, a condition that is no text, boosts that are not :class:`Boost`.
         """
         cfg = config if isinstance(config, Config) else load_config(config)
+        if clock is not None:
+            as_callable(clock, "clock")
+        as_text(condition, "condition", optional=True)
+        boosts = as_items(boosts, Boost, "boosts")
         # Checked before the file is opened; built by the engine (which records the spec).
         chosen = PolicySpec.parse(policy) if isinstance(policy, str) else policy
         # The integrity check runs while the arrays load; it is waited for before the engine
@@ -297,7 +302,7 @@ class Engine:
         Raises:
             ValueError: a boost names a video outside the world.
         """
-        for boost in boosts:
+        for boost in as_items(boosts, Boost, "boosts"):
             self.catalog.check_video(boost.video_id)
             self._boosts.append(boost)
 
@@ -331,10 +336,10 @@ class Engine:
 
         Raises:
             ValueError: an unknown topic, a malformed language or country code, a taken name,
-                a name with control characters.
+                an empty name or one with control characters.
         """
         self._check_open()
-        if name is not None:
+        if as_text(name, "name", optional=True) is not None:
             check_free_text(name, "name", multiline=False)  # names are shown on terminals
         topic_ids = [self.catalog.topic_id(t) for t in as_words(interests, "interests")]
         if not (isinstance(language, str) and _LANGUAGE.fullmatch(language)):

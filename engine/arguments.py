@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable
+from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["as_flag", "as_number", "as_words"]
+T = TypeVar("T")
+
+__all__ = ["as_callable", "as_flag", "as_items", "as_number", "as_text", "as_words"]
 
 
 def as_words(values: Iterable[str], what: str) -> list[str]:
@@ -59,3 +62,50 @@ def as_number(value: object, what: str) -> float:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
     raise ValueError(f"{what} must be a number, got {type(value).__name__} {value!r}")
+
+
+def as_items(values: Iterable[object], kind: type[T], what: str) -> list[T]:
+    """The items of a list argument that must all be ``kind`` (``boosts=[1]`` failed deep inside
+    with an AttributeError).
+
+    Raises:
+        ValueError: not a list, or an item of another type.
+    """
+    try:
+        items = list(values)
+    except TypeError:
+        raise ValueError(
+            f"{what} must be a list of {kind.__name__}, got {type(values).__name__} {values!r}"
+        ) from None
+    for item in items:
+        if not isinstance(item, kind):
+            raise ValueError(
+                f"{what} must be a list of {kind.__name__}, it holds {type(item).__name__} {item!r}"
+            )
+    return items  # type: ignore[return-value]
+
+
+def as_text(value: object, what: str, *, optional: bool = False) -> str | None:
+    """A non-empty text argument (None too when ``optional``).
+
+    Raises:
+        ValueError: anything but a string, or an empty or blank one.
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be text, got {type(value).__name__} {value!r}")
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty" + (" (None for none)" if optional else ""))
+    return value
+
+
+def as_callable(value: object, what: str) -> object:
+    """An argument that is called (a clock: world seconds now).
+
+    Raises:
+        ValueError: something that cannot be called.
+    """
+    if not callable(value):
+        raise ValueError(f"{what} must be callable, got {type(value).__name__} {value!r}")
+    return value

@@ -165,6 +165,9 @@ def test_two_engines_of_one_process_never_serve_one_viewer(world_path: Path) -> 
         (lambda e, u: e.new_user(allow_sensitive=1), "allow_sensitive must be True or False"),
         (lambda e, u: e.new_user(language=None), "language must be an ISO 639-1 code"),
         (lambda e, u: e.new_user(country=None), "country must be an ISO 3166-1 code"),
+        (lambda e, u: e.new_user(name=""), "name must not be empty"),
+        (lambda e, u: e.new_user(name=7), "name must be text, got int 7"),
+        (lambda e, u: e.heat([7]), "boosts must be a list of Boost, it holds int 7"),
     ],
 )
 def test_an_argument_of_the_wrong_kind_is_named_not_taken_for_another(
@@ -261,3 +264,24 @@ def test_a_config_that_is_no_path_is_named(world_path: Path) -> None:
         ConfigError, match=r"^a config is a TOML file's path, a Config or None, got dict"
     ):
         Engine.open(world_path, config={"seed": 1})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"boosts": [1]}, "boosts must be a list of Boost, it holds int 1"),
+        ({"boosts": 5}, "boosts must be a list of Boost, got int 5"),
+        ({"clock": 5.0}, "clock must be callable, got float 5.0"),
+        ({"condition": 3}, "condition must be text, got int 3"),
+        ({"condition": " "}, "condition must not be empty"),
+    ],
+)
+def test_an_engine_opened_with_arguments_of_the_wrong_kind_says_which(
+    world_path: Path, arguments: dict[str, object], message: str
+) -> None:
+    """Refused before the file is opened: a boost that was no Boost failed at the first pick
+    with an AttributeError, a condition number was stored with every session."""
+    before = counts(world_path)
+    with pytest.raises(ValueError, match=message):
+        Engine.open(world_path, **arguments)  # type: ignore[arg-type]
+    assert counts(world_path) == before
