@@ -636,6 +636,51 @@ async def test_a_write_the_bundle_refuses_ends_the_run_with_one_line(bundle: Pat
     assert count(bundle, "events", "WHERE kind = 'like'") == 0
 
 
+async def test_a_feed_a_logged_simulation_keeps_out_ends_the_run_with_one_line(
+    bundle: Path,
+) -> None:
+    """Another process runs a logged simulation on the bundle (it has the file alone) as the
+    participant reaches the feed: exit code 1 and the engine's one line naming the file, not a
+    traceback; the answers given before it stay in the bundle."""
+    import subprocess
+    import sys
+
+    from tui.write_failure import ExitError
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from engine.writers import alone\n"
+            "with alone(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
+            str(bundle),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        clock = VirtualClock(0.0)
+        app = run_app(bundle, "P001", clock)
+
+        async def reach_the_feed() -> None:
+            async with app.run_test(size=SIZE) as pilot:
+                run = Run(app, pilot, clock)
+                await consent_and_pre(run)
+                await onboard(run)
+
+        with pytest.raises(
+            ExitError, match=rf"a logged simulation \(pid {holder.pid}\) is writing"
+        ):
+            await reach_the_feed()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert app.return_code == 1
+    assert count(bundle, "answers") > 0  # the questionnaire before the feed
+    assert count(bundle, "impressions") == 0
+
+
 async def test_the_feed_screen_notes_that_its_run_is_still_going(bundle: Path) -> None:
     """Should the process die (a closed terminal, kill -9), the next run counts the time up to
     the screen's last note: it must be written while the participant only watches."""
