@@ -64,6 +64,7 @@ import numpy.typing as npt
 
 from engine import kernels
 from engine.batch import Batch
+from engine.catalog import TYPICAL_DURATION_S
 from engine.config import Config
 from engine.profile import UserState
 from engine.scoring import (
@@ -126,7 +127,7 @@ SATIATION_WINDOW = 10  # last videos seen that the "recent same ..." inputs coun
 MOOD_DECAY = 0.7
 PLEASED = frozenset({"complete", "like", "share", "save", "rewatch", "comment", "follow"})
 DISPLEASED = frozenset({"skip", "not_interested", "report"})
-DURATION_CENTRE_S = 30.0  # "duration (log)" is log(duration / this): 0 for a typical video
+DURATION_CENTRE_S = TYPICAL_DURATION_S  # "duration (log)": log(duration / this), 0 when typical
 # Duration buckets (seconds) of the mean watch before a skip: short clips, the body, the long tail.
 SKIP_BUCKETS_S = np.array([10.0, 20.0, 40.0, 90.0])
 LEARNING_RATE = 0.2  # tuned on a logged 20k-world run: calibrated within ~1k impressions
@@ -892,7 +893,7 @@ def learned_scores_of(rows: ScoringRows, model: OnlineLogit) -> Scores:
     feats = {name: contributions[:, k] for k, name in enumerate(WEIGHT_OF)}
     z = np.sum(list(feats.values()), axis=0) if len(ids) else np.zeros(0)
     vals = values(ids, z, ctx)
-    duration = ctx.catalog.world.videos.duration_s[ids].astype(np.float64)
+    duration = ctx.catalog.valued_duration[ids]  # a made-up length is valued as typical
     r = ctx.config.reactions
     per_second = r.complete / DURATION_CENTRE_S + r.complete_per_minute / 60.0
     vals["complete"] = per_second * duration

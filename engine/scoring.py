@@ -314,7 +314,7 @@ def followed_of(rows: ScoringRows) -> npt.NDArray[np.bool_]:
 def values(ids: I64, z: F64, ctx: ScoringContext) -> dict[str, F64]:
     r = ctx.config.reactions
     n = len(ids)
-    duration = ctx.catalog.world.videos.duration_s[ids].astype(np.float64)
+    duration = ctx.catalog.valued_duration[ids]
     fixed = [a for a in ACTIONS if a not in ("complete", "skip")]
     # One row each of one (actions, n) table: two calls, not one per action.
     table = np.empty((len(fixed), n))

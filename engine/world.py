@@ -20,6 +20,8 @@ import numpy.typing as npt
 EMBED_DIM = 32
 MAX_HASHTAGS = 6
 NO_ID = -1  # padding / "none" in integer id columns
+# What ``foryou import`` lists in ``foryou_meta.synthetic_fields`` when the data gave no length.
+MADE_UP_DURATIONS = "videos.duration_s (the synthetic clip distribution)"
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -137,3 +139,6 @@ class World:
     videos: Videos
     stats: VideoStats
     captions: list[str] | None  # [N] caption text incl. hashtags; None when not loaded
+    # Every duration was drawn, not given (an imported catalogue without lengths, MovieLens):
+    # how long a video is says nothing of it, so no ranking values it (README, "Real data").
+    durations_made_up: bool = False

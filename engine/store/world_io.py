@@ -35,6 +35,7 @@ from engine.store.files import (
 )
 from engine.store.imported import ImportedHistory, write_history
 from engine.world import (
+    MADE_UP_DURATIONS,
     NO_ID,
     Creators,
     Hashtags,
@@ -522,6 +523,7 @@ def load_world(db: Database, *, captions: bool = False) -> World:
         videos=group("videos", Videos),
         stats=group("stats", VideoStats),
         captions=_strings(db, "SELECT caption FROM videos ORDER BY id") if captions else None,
+        durations_made_up=MADE_UP_DURATIONS in json.loads(meta.get("synthetic_fields", "[]")),
     )
 
 

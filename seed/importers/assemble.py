@@ -54,6 +54,7 @@ from engine.world import (
     F32,
     F64,
     I64,
+    MADE_UP_DURATIONS,
     MAX_HASHTAGS,
     NO_ID,
     Creators,
@@ -152,6 +153,7 @@ def assemble(
         videos=videos,
         stats=_stats(history, len(catalogue)),
         captions=_captions(catalogue, video_tags, hashtags.tag, rngs["captions"], synthetic),
+        durations_made_up=catalogue.duration_s is None,
     )
     meta = {
         "imported_from": catalogue.name,
@@ -332,7 +334,7 @@ def _durations(catalogue: Catalogue, rng: np.random.Generator, synthetic: list[s
     n = len(catalogue)
     drawn = draw_durations(rng, n)
     if catalogue.duration_s is None:
-        synthetic.append("videos.duration_s (the synthetic clip distribution)")
+        synthetic.append(MADE_UP_DURATIONS)
         return drawn
     given = catalogue.duration_s
     missing = ~np.isfinite(given) | (given <= 0)
