@@ -890,14 +890,23 @@ class Engine:
         return impression_id
 
     def _apply(
-        self, state: UserState, row: Mapping[str, Any], *, live: bool, reliving: bool = False
+        self,
+        state: UserState,
+        row: Mapping[str, Any],
+        *,
+        live: bool,
+        reliving: bool = False,
+        history: bool = False,
     ) -> int:
         """Apply one event row to the file (live only), then to the viewer and the world.
 
         The write comes first: when it fails (a full disk, a locked file), the viewer's
         profile, the live counters, trends and test pools are as they were before the call.
         ``reliving``: the row is the viewer's recorded history, re-lived as the engine opens
-        them (a ranker failing on it is told so).
+        them (a ranker failing on it is told so). ``history``: the row is an imported log's,
+        re-lived in time order (replay, offline evaluation, an import learning its model): its
+        videos' counts are the world's background already, but who engaged with what beside
+        what is not, so co-engagement learns it as a live event's.
         """
         event = Event.of(row, state.user_id)
         effects = effects_of(state, event, self.catalog, self.config)
@@ -916,6 +925,8 @@ class Engine:
                 self.trending.observe(event.world_t, event.video_id, event.kind)
                 if effects.closes:
                     self.pools.note_viewer(state.user_id, event.world_t)
+                self.coengagement.observe(state.user_id, event.video_id, event.kind)
+            elif history and event.video_id is not None:
                 self.coengagement.observe(state.user_id, event.video_id, event.kind)
         return event_id
 
@@ -1153,7 +1164,7 @@ class Engine:
         Raises:
             ValueError: unknown user.
         """
-        self._apply(self._state(user_id), event, live=not history)
+        self._apply(self._state(user_id), event, live=not history, history=history)
 
     def _new_pools(self) -> TestPools:
         sources = self.config.sources

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Config, Engine, VirtualClock
 from engine.coengagement import NEIGHBOURS, CoEngagement, Pairs, recent_positives
@@ -66,6 +68,45 @@ def test_a_video_keeps_only_its_strongest_partners() -> None:
         pairs.add(0, other)
     assert len(pairs.partners[0]) == NEIGHBOURS
     assert pairs.strongest(0, 1) == [(1, 3)]
+
+
+EVENTS = st.lists(
+    st.tuples(
+        st.integers(0, 5), st.integers(0, len(CREATORS) - 1), st.sampled_from(["complete", "like"])
+    ),
+    max_size=300,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=EVENTS, capacity=st.integers(1, 6), split=st.integers(0, 300))
+def test_loading_a_history_gives_the_rows_its_events_give_one_by_one(
+    events: list[tuple[int, int, str]], capacity: int, split: int
+) -> None:
+    """An engine opening a file loads every positive at once (an imported log's tens of
+    thousands), tracking full rows' weakest partners as it goes; the rows, their order and
+    every eviction must be those of the same events observed one at a time, also when a load
+    follows earlier events."""
+
+    def index_of_capacity() -> CoEngagement:
+        index = CoEngagement(CREATORS)
+        index.videos, index.creators = Pairs(capacity), Pairs(capacity)
+        return index
+
+    one_by_one, loaded = index_of_capacity(), index_of_capacity()
+    for user, video, kind in events:
+        one_by_one.observe(user, video, kind)
+    loaded.load(events[:split])
+    loaded.videos.strongest(0, 3)  # a row read between two loads
+    loaded.load(events[split:])
+    for mine, theirs in (
+        (loaded.videos, one_by_one.videos),
+        (loaded.creators, one_by_one.creators),
+    ):
+        assert {k: list(row.items()) for k, row in mine.partners.items()} == {
+            k: list(row.items()) for k, row in theirs.partners.items()
+        }
+        assert mine.strongest(0, 3) == theirs.strongest(0, 3)
 
 
 def test_recent_positives_are_newest_first() -> None:

@@ -379,13 +379,23 @@ class ActivityLog:
         return [(int(u), float(t)) for u, t in cursor]
 
     def positive_events(self) -> list[tuple[int, int, str]]:
-        """(user_id, video_id, kind) of every live completion and like, in recorded order: what
-        co-engagement (engine.coengagement) is rebuilt from."""
+        """(user_id, video_id, kind) of every completion and like, in the order they happened:
+        what co-engagement (engine.coengagement) is rebuilt from. An imported log's count too:
+        the world's background holds each video's counts, not who engaged with what beside
+        what. They come first, by their time in the log, as replay re-lives them (the import
+        wrote them viewer by viewer); live events follow in recorded order."""
+        positive = "kind IN ('complete', 'like') AND video_id IS NOT NULL"
+        live = self._live_events()
+        imported: list[tuple[int, int, str]] = []
+        if live != "events":
+            imported = self.db.execute(
+                f"SELECT user_id, video_id, kind FROM events WHERE {positive} AND session_id IN "
+                "(SELECT id FROM sessions WHERE imported = 1) ORDER BY at, id"
+            ).fetchall()
         cursor = self.db.execute(
-            f"SELECT user_id, video_id, kind FROM {self._live_events()} "
-            "WHERE kind IN ('complete', 'like') AND video_id IS NOT NULL ORDER BY id"
+            f"SELECT user_id, video_id, kind FROM {live} WHERE {positive} ORDER BY id"
         )
-        return [(int(u), int(v), str(k)) for u, v, k in cursor]
+        return [(int(u), int(v), str(k)) for u, v, k in [*imported, *cursor]]
 
     # -- world-wide live state ---------------------------------------------------------------
 
