@@ -33,6 +33,37 @@ def test_seed_then_info(tmp_path: Path) -> None:
     assert "near-duplicate" in out
 
 
+def test_a_world_is_built_with_the_model_its_background_viewers_taught(tmp_path: Path) -> None:
+    """The learned P(action) starts at the [scoring] formula, whose numbers are no chances: on
+    a new world an onboarded viewer's receipts said "watch it to the end 72%" where simulated
+    viewers finish about one video in five. `foryou seed` lets background personas teach the
+    model as it builds the world, and keeps nothing else of theirs."""
+    import sqlite3
+
+    from engine import Engine, VirtualClock
+
+    def first_chances(path: Path) -> float:
+        with Engine.open(path, clock=VirtualClock(0.0), log=False) as eng:
+            viewer = eng.new_user([eng.topics()[0]])
+            chances = []
+            for _ in range(10):
+                pick = eng.next(viewer)
+                chances.append(pick.predicted["complete"])
+                eng.record(viewer, pick.video.id, "complete", watched_s=pick.video.duration_s)
+        return sum(chances) / len(chances)
+
+    taught, formula = tmp_path / "taught.db", tmp_path / "formula.db"
+    assert run("seed", "--db", str(taught), "--videos", "400", "--seed", "3")[0] == 0
+    flags = ("--videos", "400", "--seed", "3", "--no-background-viewers")
+    assert run("seed", "--db", str(formula), *flags)[0] == 0
+    conn = sqlite3.connect(taught)
+    models = dict(conn.execute("SELECT name, updates FROM learned_models"))
+    kept = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("users", "events")]
+    conn.close()
+    assert models["engine"] == models["engine (as built)"] > 100 and kept == [0, 0]
+    assert first_chances(taught) < 0.35 < first_chances(formula)
+
+
 def test_info_in_a_narrow_terminal_breaks_lines_between_counts_only(tmp_path: Path) -> None:
     db = tmp_path / "a-rather-long-folder-name-for-a-world" / "w.db"
     db.parent.mkdir()

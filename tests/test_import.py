@@ -8,6 +8,7 @@ sample copy the first lines into ``tmp_path``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from pathlib import Path
@@ -182,7 +183,7 @@ def test_made_up_lengths_are_not_valued(
     made_up, values = completion_values(world_path)
     assert not made_up and len(values) > 3
     by_length = sorted(values.items())
-    assert all(a[1] < b[1] for a, b in zip(by_length, by_length[1:]) if a[0] < b[0])
+    assert all(a[1] < b[1] for a, b in itertools.pairwise(by_length) if a[0] < b[0])
 
 
 # -- KuaiRand ---------------------------------------------------------------------------------

@@ -120,11 +120,19 @@ def ensure_world(db_path: Path) -> None:
     if db_path.exists():
         return
     click.echo(f"No world at {db_path} yet: building the default one ({DEFAULT_VIDEOS:,} videos).")
-    build_world(db_path, videos=DEFAULT_VIDEOS, creators=None, seed=42, force=False)
+    build_world(
+        db_path, videos=DEFAULT_VIDEOS, creators=None, seed=42, force=False, background=True
+    )
 
 
 def build_world(
-    db_path: Path, *, videos: int, creators: int | None, seed: int, force: bool
+    db_path: Path,
+    *,
+    videos: int,
+    creators: int | None,
+    seed: int,
+    force: bool,
+    background: bool,
 ) -> None:
     from seed.build import build_world as build
     from seed.build import plan_world
@@ -134,7 +142,13 @@ def build_world(
         plan_world(db_path, videos=videos, creators=creators, seed=seed, force=force)
         with stage_progress(f"Seeding {db_path}") as progress:
             build(
-                db_path, videos=videos, creators=creators, seed=seed, force=force, progress=progress
+                db_path,
+                videos=videos,
+                creators=creators,
+                seed=seed,
+                force=force,
+                progress=progress,
+                background=background,
             )
 
 
@@ -165,10 +179,30 @@ def _world_size(ctx: click.Context, param: click.Parameter, value: int | None) -
 )
 @click.option("--seed", default=42, show_default=True, help="Root seed: same seed, same world.")
 @click.option("--force", is_flag=True, help="Replace an existing foryou world.")
-def seed(db_path: Path, videos: int, creators: int | None, seed: int, force: bool) -> None:
+@click.option(
+    "--background-viewers/--no-background-viewers",
+    default=True,
+    show_default=True,
+    help="Let 64 simulated background viewers teach the world's learned model as it is built.",
+)
+def seed(
+    db_path: Path,
+    videos: int,
+    creators: int | None,
+    seed: int,
+    force: bool,
+    background_viewers: bool,
+) -> None:
     """Generate a synthetic world into a new SQLite file."""
     started = time.perf_counter()
-    build_world(db_path, videos=videos, creators=creators, seed=seed, force=force)
+    build_world(
+        db_path,
+        videos=videos,
+        creators=creators,
+        seed=seed,
+        force=force,
+        background=background_viewers,
+    )
     click.echo(f"Built {db_path} in {time.perf_counter() - started:.1f} s.")
 
 

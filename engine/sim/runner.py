@@ -164,6 +164,12 @@ class _Tally:
     events: int = 0
 
 
+def watch(engine: Engine, clock: VirtualClock, task: ShardTask) -> ShardResult:
+    """Let a shard's personas watch through an engine the caller opened and will close (a
+    world's background viewers, :mod:`engine.sim.background`)."""
+    return _drive(engine, clock, task)
+
+
 def _drive(engine: Engine, clock: VirtualClock, task: ShardTask) -> ShardResult:
     world = engine.catalog.world
     personas = [Persona.draw(world, s.seed, task.behaviour, s.taste) for s in task.seats]
