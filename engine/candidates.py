@@ -329,18 +329,23 @@ def _fresh(
     compiled = kernels.loaded()
     if compiled is not None:
         return _fresh_compiled(compiled, ctx, view, state, quota, rng, draws, languages)
-    open_now = view.testing_at(ctx.now).copy()
-    open_now[state.seen.positions_in(view.testing)] = False
-    pool = view.testing[open_now]
+    open_ = view.open_at(ctx.now)  # every viewer's pool now; this one's seen come out
+    pool, topics, pool_languages, debut_at = open_.ids, open_.topic, open_.language, open_.debut
+    gone = state.seen.positions_in(pool)  # ascending
+    if len(gone):
+        keep = np.ones(len(pool), dtype=bool)
+        keep[gone] = False
+        pool, topics, pool_languages = pool[keep], topics[keep], pool_languages[keep]
+        debut_at = debut_at[keep[debut_at]]
+        debut_at = debut_at - gone.searchsorted(debut_at)  # where they sit once cut
     if len(pool) <= quota:
-        return pool
+        return pool.copy()  # the proposals live on in the receipt: never the shared array
     ahead = view.started[(view.started_published <= ctx.now) & ~state.seen.mask(view.started)]
     ahead = ahead[: int(quota * STARTED_SHARE)]
     ahead_sorted = np.sort(ahead)
-    promise = _promise(ctx, pool, draws, view.testing_topic[open_now])  # the debuts' too
+    promise = _promise(ctx, pool, draws, topics)  # the debuts' too
     if languages is not None:  # exp of the language term, one exp per language, not per video
-        promise *= np.exp(languages)[view.testing_language[open_now]]
-    debut_at = np.flatnonzero(view.new_creators_at(ctx.now)[open_now])
+        promise *= np.exp(languages)[pool_languages]
     debut_at = debut_at[~in_sorted(pool[debut_at], ahead_sorted)]
     return _in_turn(pool, promise, debut_at, ahead, quota, rng)
 
@@ -409,7 +414,8 @@ def _promise(ctx: SourceContext, ids: I64, draws: F64 | None, topics: I64) -> F6
 def _promising(ids: I64, promise: F64, size: int, rng: np.random.Generator) -> I64:
     """``size`` of ``ids`` drawn without replacement in proportion to ``promise`` (what each
     promises the viewer, :func:`_promise`)."""
-    size = min(size, int(np.count_nonzero(promise)))
+    # (promise != 0) counted: the same count as count_nonzero of the floats, at a third of it
+    size = min(size, int(np.count_nonzero(promise != 0)))
     if size <= 0:
         return ids[:0]
     drawn: I64 = ids[weighted_draw(rng, promise / promise.sum(), size)]

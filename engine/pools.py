@@ -37,6 +37,16 @@ F64 = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
+class OpenPool:
+    """The uploads in a pool and published at one time (:meth:`PoolView.open_at`), sorted."""
+
+    ids: I64
+    topic: I64  # each one's topic
+    language: I64  # each one's language
+    debut: I64  # where the new creators' uploads sit in ``ids`` (PoolView.new_creators_at)
+
+
+@dataclass(frozen=True, eq=False)
 class PoolView:
     """What the fresh source reads of the pools at one moment of the pools (not of the clock):
     the same for every viewer of a batch, so a batch computes it once
@@ -53,6 +63,27 @@ class PoolView:
     # Each mask at the last few times asked: the picks of one time (a batch, or a viewer
     # whose clock stands still) share them; read-only.
     _masks: dict[tuple[str, float], npt.NDArray[np.bool_]] = field(default_factory=dict, repr=False)
+    _open: dict[float, OpenPool] = field(default_factory=dict, repr=False)  # likewise
+
+    def open_at(self, now: float) -> OpenPool:
+        """The uploads of :attr:`testing` published at ``now``, with what the fresh source
+        reads of each: the same for every viewer, cut once per time (each pick then only
+        takes out the few its viewer has seen)."""
+        found = self._open.get(now)
+        if found is None:
+            live = self.testing_at(now)
+            found = OpenPool(
+                ids=self.testing[live],
+                topic=self.testing_topic[live],
+                language=self.testing_language[live],
+                debut=np.flatnonzero(self.new_creators_at(now)[live]),
+            )
+            for array in (found.ids, found.topic, found.language, found.debut):
+                array.setflags(write=False)
+            if len(self._open) >= MASKS_KEPT:
+                self._open.clear()
+            self._open[now] = found
+        return found
 
     def testing_at(self, now: float) -> npt.NDArray[np.bool_]:
         """Which of :attr:`testing` are published at ``now`` (:meth:`TestPools.testing`)."""
