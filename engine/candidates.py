@@ -289,7 +289,7 @@ def follow(ctx: SourceContext, state: UserState, quota: int) -> I64:
     ids: I64 = np.concatenate(newest)
     keep = ~state.seen.mask(ids)
     ids, published = ids[keep], ctx.catalog.world.videos.published_at[ids[keep]]
-    newest_first: I64 = ids[np.argsort(-published, kind="stable")][:quota]
+    newest_first: I64 = ids[(-published).argsort(kind="stable")][:quota]
     return newest_first
 
 
@@ -426,10 +426,10 @@ def liked_topics(state: UserState, draws: F64 | None) -> list[int]:
     """The viewer's liked topics the interest quota gives a share each: those with evidence of
     hooking the viewer, the highest Thompson draws first (by affinity without draws)."""
     if draws is None:
-        liked = np.argsort(-state.topic_affinity, kind="stable")[:INTEREST_TOPICS]
+        liked = (-state.topic_affinity).argsort(kind="stable")[:INTEREST_TOPICS]
         return [int(t) for t in liked[state.topic_affinity[liked] > 0]]
-    hooked = np.flatnonzero(state.topic_hooked > 0)
-    ranked = hooked[np.argsort(-draws[hooked], kind="stable")][:INTEREST_TOPICS]
+    hooked = (state.topic_hooked > 0).nonzero()[0]
+    ranked = hooked[(-draws[hooked]).argsort(kind="stable")][:INTEREST_TOPICS]
     return [int(t) for t in ranked if draws[t] > PRIOR_MEAN]
 
 
@@ -486,8 +486,8 @@ def _explore_topics(
     # Topics whose own evidence already says "hooked" are the interest source's to serve.
     prior = topic_prior(ctx.catalog.world)
     hooked = (state.topic_hooked > 0) & (posterior_mean(state, prior) > prior.mean)
-    open_topics = np.flatnonzero(~hooked)
-    chosen: I64 = open_topics[np.argsort(-draws[open_topics], kind="stable")[:EXPLORE_TOPICS]]
+    open_topics = (~hooked).nonzero()[0]
+    chosen: I64 = open_topics[(-draws[open_topics]).argsort(kind="stable")[:EXPLORE_TOPICS]]
     return chosen
 
 
@@ -527,7 +527,7 @@ def _best_each_many(
     counts = [len(own) for own in populations]
     lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     everyone = np.concatenate(flat).astype(np.int64, copy=False)
-    segment = np.repeat(np.arange(len(flat), dtype=np.int64), lengths)
+    segment = np.arange(len(flat), dtype=np.int64).repeat(lengths)
     alone = len(populations) == 1
     if alone:  # a single pick: its own seen set, no batch keys
         kept = ~states[0].seen.mask(everyone)
@@ -566,8 +566,8 @@ def _segment_tops(prior: F64, new: Mask, segment: I64, probes: int, size: I64) -
         # np.lexsort((-prior, group))'s order as two stable sorts (stable sorts compose): the
         # second on 16-bit keys, which numpy sorts by radix. lexsort took 50 us on a pick's
         # thousand rows, these 20.
-        by_prior = np.argsort(-prior, kind="stable")
-        order = by_prior[np.argsort(group.astype(np.int16)[by_prior], kind="stable")]
+        by_prior = (-prior).argsort(kind="stable")
+        order = by_prior[group.astype(np.int16)[by_prior].argsort(kind="stable")]
     else:
         order = np.lexsort((-prior, group))
     grouped = group[order]
@@ -775,7 +775,7 @@ def _merge_many(
         keys, first = _first_of_each(keyed)
         ids = keys & _ID_MASK
         bounds = np.searchsorted(keys >> VIEWER_SHIFT, np.arange(len(ordered) + 1)).tolist()
-    source = np.repeat(codes, sizes)[first]
+    source = codes.repeat(sizes)[first]
     merged = []
     for k, (own, query) in enumerate(zip(ordered, queries, strict=True)):
         at = slice(bounds[k], bounds[k + 1])
@@ -802,7 +802,7 @@ _ID_MASK = (1 << VIEWER_SHIFT) - 1
 def _first_of_each(values: I64) -> tuple[I64, I64]:
     """``np.unique(values, return_index=True)`` without its generic overhead: the distinct
     values, ascending, and where each first occurs."""
-    order = np.argsort(values, kind="stable")
+    order = values.argsort(kind="stable")
     ordered = values[order]
     first = np.empty(len(values), dtype=bool)
     first[:1] = True

@@ -168,9 +168,11 @@ class Engagement:
         # ``table[:, ids]``, and one call instead of one per counter).
         rows = np.array([*map(ENGAGEMENT.index, names), ENGAGEMENT.index("views")], np.int64)
         gathered = self.table.take(np.add.outer(rows * self.table.shape[1], ids))
-        prior = np.broadcast_to(global_rate[:, None], gathered[:-1].shape)
+        # Broadcast by the arithmetic below (np.broadcast_to's wrappers cost more than it).
+        prior = global_rate[:, None]
         if by_length and "completions" in names:
-            prior = prior.copy()
+            prior = np.empty(gathered[:-1].shape)
+            prior[:] = global_rate[:, None]
             prior[names.index("completions")] = self.length_prior[ids]
         result: F64 = (gathered[:-1] + prior_views * prior) / (gathered[-1] + prior_views)
         return result

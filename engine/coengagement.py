@@ -297,7 +297,7 @@ def _summed_table(rows: Sequence[tuple[I64, F64]]) -> _Table:
     changes with every positive paired with it)."""
     partners = np.concatenate([row[0] for row in rows])
     counts = np.concatenate([row[1] for row in rows])
-    order = np.argsort(partners, kind="stable")
+    order = partners.argsort(kind="stable")
     running = np.zeros(len(partners) + 1, dtype=np.float64)
     np.cumsum(counts[order], out=running[1:])
     return partners[order], running

@@ -63,6 +63,7 @@ def followed(belief: F32) -> F32:
     The log-odds are read within ±:data:`OWN_LOG_ODDS`: a language swiped thousands of times
     keeps a tiny positive chance, so its log (what the sources weigh) stays finite.
     """
-    odds = np.clip(belief.astype(np.float64), -OWN_LOG_ODDS, OWN_LOG_ODDS)
+    # np.clip's steps (max, then min) without its Python wrappers: a pick reads this twice.
+    odds = np.minimum(np.maximum(belief.astype(np.float64), -OWN_LOG_ODDS), OWN_LOG_ODDS)
     chance: F32 = (1.0 / (1.0 + np.exp(-odds))).astype(np.float32)
     return chance

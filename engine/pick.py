@@ -102,7 +102,7 @@ def weighted_draw(rng: np.random.Generator, p: F64, size: int) -> I64:
         x = rng.random(size - n)
         if n:
             p[found[:n]] = 0.0
-        cdf = np.cumsum(p)
+        cdf = p.cumsum()
         cdf /= cdf[-1]
         new = cdf.searchsorted(x, side="right")
         if len(new) > 1:  # each value's first draw, in draw order

@@ -816,8 +816,8 @@ def _proposers_many(
     counts = [len(one) for one in proposed]
     lengths = np.array([len(ids) for ids in arrays], dtype=np.int64)
     wanted = np.repeat(np.repeat(np.asarray(video_ids, dtype=np.int64), counts), lengths)
-    ends = np.cumsum(lengths)
-    found = np.flatnonzero(np.concatenate(arrays) == wanted)
+    ends = lengths.cumsum()
+    found = (np.concatenate(arrays) == wanted).nonzero()[0]
     segments = np.searchsorted(ends, found, side="right").tolist()  # increasing: dedupe in order
     firsts = np.cumsum([0, *counts]).tolist()  # each pick's first segment
     names = [list(one) for one in proposed]

@@ -389,7 +389,7 @@ class StagedPolicy(PolicyBase):
                 f"{label}: score() must return one number per candidate "
                 f"(shape {candidates.ids.shape}), got shape {final.shape}"
             )
-        bad = np.flatnonzero(~np.isfinite(final))
+        bad = (~np.isfinite(final)).nonzero()[0]
         if len(bad):
             k = int(bad[0])
             raise BrokenPolicyError(

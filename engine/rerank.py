@@ -106,10 +106,10 @@ def rerank_many(
     else:
         creator_blocked = np.bincount(batch.viewer[back_to_back], minlength=batch.viewers).tolist()
         capped = np.bincount(batch.viewer[capped_rows], minlength=batch.viewers).tolist()
-    candidates = np.flatnonzero(eligible)
+    candidates = eligible.nonzero()[0]
     # Best first within each viewer; ties keep candidate order, as a stable sort per viewer.
     if alone:
-        ranked = candidates[np.argsort(-adjusted[candidates], kind="stable")]
+        ranked = candidates[(-adjusted[candidates]).argsort(kind="stable")]
         cuts = [0, len(ranked)]
     else:
         ranked = candidates[np.lexsort((-adjusted[candidates], batch.viewer[candidates]))]

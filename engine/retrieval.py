@@ -95,7 +95,7 @@ class TopicIndex:
     def probed(self, bound: F64, probes: int = PROBES) -> list[int]:
         """The topics a search reads first whatever it finds: the ``probes`` of highest
         ``bound`` (it may stop before them, or read more; see :meth:`search`)."""
-        first: list[int] = np.argsort(-bound, kind="stable")[:probes].tolist()
+        first: list[int] = (-bound).argsort(kind="stable")[:probes].tolist()
         return first
 
     def search(
@@ -125,7 +125,7 @@ class TopicIndex:
         floor = -np.inf  # the k-th best so far (-inf until there are k)
         enough = np.inf if probes is None else ROWS_PER_RESULT * k
         rows = 0
-        for t in np.argsort(-bound, kind="stable").tolist():
+        for t in (-bound).argsort(kind="stable").tolist():
             if bound[t] < floor:
                 break  # no video of this topic, or of any later one, can enter the top k
             if probes is not None and len(scanned) >= probes and rows >= enough:
@@ -135,7 +135,7 @@ class TopicIndex:
             rows += len(sims)
             # Only what can still enter the top k joins it (excluded videos are -inf): the
             # merge stays about k long instead of k plus a whole topic.
-            live = np.flatnonzero(sims >= floor) if floor > -np.inf else _finite(sims)
+            live = (sims >= floor).nonzero()[0] if floor > -np.inf else _finite(sims)
             if len(live) == 0:
                 continue
             pos = np.concatenate([best_pos, live + self.bounds[t]])
@@ -151,7 +151,7 @@ class TopicIndex:
 
 
 def _finite(sims: F32) -> I64:
-    live: I64 = np.flatnonzero(np.isfinite(sims))
+    live: I64 = np.isfinite(sims).nonzero()[0]
     return live
 
 
@@ -176,6 +176,6 @@ def largest(values: npt.NDArray[np.floating], n: int) -> I64:
         return np.argpartition(values, size - n)[size - n :].astype(np.int64)
     sample = values[::stride]
     threshold = np.partition(sample, len(sample) - n)[len(sample) - n]
-    above = np.flatnonzero(values >= threshold)
+    above = (values >= threshold).nonzero()[0]
     chosen: I64 = above[np.argpartition(values[above], len(above) - n)[len(above) - n :]]
     return chosen
