@@ -18,9 +18,11 @@ its input ``"co-engagement"`` (:mod:`engine.learned`).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from heapq import heapify, heappop, heappush
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -55,7 +57,7 @@ class Pairs:
     def add_all(self, a: int, others: Iterable[int]) -> None:
         """:meth:`add` of ``a`` with each of ``others`` in turn, in one call for a new positive's
         window: each row counts the same partners in the same order."""
-        own: dict[int, int] | None = None  # a's row, read at its first bump
+        own: tuple[dict[int, int], list[tuple[int, int]] | None] | None = None  # a's, at 1st bump
         bumps = 0
         for b in others:
             if a == b:
@@ -63,18 +65,18 @@ class Pairs:
             bumps += 2
             if own is None:
                 own = self._changed_row(a)
-            _count(own, b, self.capacity)
-            _count(self._changed_row(b), a, self.capacity)
+            _count(*own, b, self.capacity)
+            _count(*self._changed_row(b), a, self.capacity)
         self.changes += bumps
 
-    def _changed_row(self, key: int) -> dict[int, int]:
-        """``key``'s row, about to change: what was read of it is dropped."""
-        self._ranked.pop(key, None)
+    def _changed_row(self, key: int) -> tuple[dict[int, int], list[tuple[int, int]] | None]:
+        """``key``'s row, about to change, and its ranking if one was read (kept in step with
+        the row by :func:`_count`): the arrays read of it are dropped."""
         self._arrays.pop(key, None)
         row = self.partners.get(key)
         if row is None:
             row = self.partners[key] = {}
-        return row
+        return row, self._ranked.get(key)
 
     def strongest(self, key: int, n: int) -> list[tuple[int, int]]:
         """The ``n`` strongest partners of ``key`` and their counts, strongest (then lowest id)
@@ -166,16 +168,36 @@ def _floor_of(row: dict[int, int]) -> list[Any]:
     return [least, len(heap), heap]
 
 
-def _count(row: dict[int, int], other: int, capacity: int) -> None:
+def _count(
+    row: dict[int, int], ranked: list[tuple[int, int]] | None, other: int, capacity: int
+) -> None:
     """One more co-engagement with ``other`` in a row of at most ``capacity`` partners (a full
-    row drops its weakest for a newcomer)."""
+    row drops its weakest for a newcomer), and in the row's ranking if it has one: a seed's
+    row changes with every positive paired with it, and ranking all of it again at the next
+    pick cost more than moving one entry."""
     count = row.get(other)
     if count is not None:
         row[other] = count + 1
+        if ranked is not None:
+            del ranked[bisect_left(ranked, (-count, other), key=_RANK)]
+            insort(ranked, (other, count + 1), key=_RANK)
         return
     if len(row) >= capacity:
-        del row[_weakest(row)]
+        if ranked is not None:  # the weakest ranks last: (lowest count, then highest id)
+            del row[ranked.pop()[0]]
+        else:
+            del row[_weakest(row)]
     row[other] = 1
+    if ranked is not None:
+        insort(ranked, (other, 1), key=_RANK)
+
+
+def _rank(entry: tuple[int, int]) -> tuple[int, int]:
+    """Where a (partner, count) entry ranks: strongest first, then the lowest id."""
+    return -entry[1], entry[0]
+
+
+_RANK = _rank
 
 
 def _weakest(row: dict[int, int]) -> int:
@@ -265,6 +287,12 @@ class CoEngagement:
     def scores_many(self, ids: Sequence[I64], seeds: Sequence[Sequence[int]]) -> list[F64]:
         """:meth:`scores` of several viewers' candidates (``ids[k]`` against ``seeds[k]``):
         each viewer's tables laid end to end, keyed by viewer, and read in one search."""
+        if len(ids) == 1:  # a single pick: its own tables, without the batch's keys
+            video_table, creator_table = self._tables_of(seeds[0])
+            # 0 + the videos' sums, as the batch's running total starts (counts are >= 0).
+            alone = _summed_counts(video_table, ids[0])
+            alone += 0.5 * _summed_counts(creator_table, self.creator_of[ids[0]])
+            return [np.log1p(alone)]
         tables = [self._tables_of(own) for own in seeds]
         rows = Batch.of(ids)
         total = np.zeros(len(rows.ids), dtype=np.float64)
@@ -280,8 +308,10 @@ class CoEngagement:
             return _EMPTY, _EMPTY
         key = (*seeds, self.videos.changes, self.creators.changes)
         if self._tables is None or self._tables[0] != key:
-            videos = [self.videos.arrays(seed) for seed in seeds]
-            creators = [self.creators.arrays(int(self.creator_of[seed])) for seed in seeds]
+            videos = [self.videos.partners.get(seed, _NO_ROW) for seed in seeds]
+            creators = [
+                self.creators.partners.get(c, _NO_ROW) for c in self.creator_of[list(seeds)].tolist()
+            ]
             self._tables = (key, _summed_table(videos), _summed_table(creators))
         return self._tables[1], self._tables[2]
 
@@ -289,14 +319,17 @@ class CoEngagement:
 _Table = tuple[I64, F64]  # partners, ascending, and the running sum of their counts
 
 
-def _summed_table(rows: Sequence[tuple[I64, F64]]) -> _Table:
-    """Several rows' entries (each row's partners and counts, :meth:`Pairs.arrays`) as one
-    table :func:`_summed_counts` reads. Counts are whole numbers, so running sums over the
-    rows' entries sorted by partner give the same totals as adding them row by row, whatever
-    the order: a few calls, however many rows changed since the last pick (a seed's row
-    changes with every positive paired with it)."""
-    partners = np.concatenate([row[0] for row in rows])
-    counts = np.concatenate([row[1] for row in rows])
+def _summed_table(rows: Sequence[Mapping[int, int]]) -> _Table:
+    """Several rows' entries (partner: count) as one table :func:`_summed_counts` reads.
+    Counts are whole numbers, so running sums over the rows' entries sorted by partner give
+    the same totals as adding them row by row, whatever the order: a few calls, however many
+    rows changed since the last pick (a seed's row changes with every positive paired with
+    it), each row read straight into the two arrays."""
+    size = sum(map(len, rows))
+    partners = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=size)
+    counts = np.fromiter(
+        chain.from_iterable(row.values() for row in rows), dtype=np.float64, count=size
+    )
     order = partners.argsort(kind="stable")
     running = np.zeros(len(partners) + 1, dtype=np.float64)
     np.cumsum(counts[order], out=running[1:])
@@ -314,6 +347,7 @@ def _summed_counts(table: _Table, keys: npt.NDArray[np.integer]) -> F64:
 
 
 _EMPTY: _Table = (np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.float64))
+_NO_ROW: dict[int, int] = {}  # a key without partners (read, never written)
 
 
 def _summed_counts_many(
