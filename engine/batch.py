@@ -93,7 +93,7 @@ class Batch:
     ) -> F64:
         """``rows[viewer][column]`` for each row (``columns`` index each viewer's vector)."""
         if self.viewers == 1:
-            only: F64 = np.asarray(rows[0])[columns]
+            only: F64 = np.asarray(rows[0]).take(columns)  # take: small ints index it faster
             return only
         viewer = self.viewer.reshape(-1, *([1] * (columns.ndim - 1)))
         found: F64 = self.stacked(rows)[viewer, columns]

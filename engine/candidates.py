@@ -117,7 +117,7 @@ def _language_term(ctx: SourceContext, weight: F64 | None, ids: I64) -> F64 | fl
     """What each of ``ids`` adds to its log promise for its language (0 with no weight)."""
     if weight is None:
         return 0.0
-    term: F64 = weight[ctx.catalog.world.videos.language[ids]]
+    term: F64 = weight.take(ctx.catalog.world.videos.language[ids])
     return term
 
 

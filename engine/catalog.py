@@ -140,7 +140,10 @@ class Engagement:
         views = self.table[ENGAGEMENT.index("views")].take(ids)
         count = self.table[ENGAGEMENT.index(name)].take(ids)
         base = (self.background[name] + 1.0) / (self.background["views"] + 2.0)
-        rate = np.clip((count + prior_views * base) / (views + prior_views), 1e-6, 1 - 1e-6)
+        rate = (count + prior_views * base) / (views + prior_views)
+        # np.clip's steps (max, then min) in place, without its Python wrappers: every
+        # recorded video's prior is computed again at the next pick.
+        np.minimum(np.maximum(rate, 1e-6, out=rate), 1 - 1e-6, out=rate)
         result: F64 = np.log(rate / (1.0 - rate))
         return result
 

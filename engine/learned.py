@@ -715,7 +715,7 @@ def input_matrix_of(rows: ScoringRows, rates: F64 | None = None) -> F64:
         matrix[:, INPUTS.index(name)] = values_of
     if batch.viewers == 1:  # one viewer: its own windows and mood, without the batch's keys
         matrix[:, _RECENT : _RECENT + 4] = _recent_shares_alone(rows.states[0], v, ids)
-        matrix[:, _MOOD] = topic_mood(rows.states[0], v.topic_id)[v.topic_id[ids]]
+        matrix[:, _MOOD] = topic_mood(rows.states[0], v.topic_id).take(v.topic_id[ids])
     else:
         _recent_shares(matrix, rows)
         moods = np.stack([topic_mood(s, v.topic_id) for s in rows.states])

@@ -546,9 +546,9 @@ def _debut(world: Shared, state: UserState, proposal: Proposal, scores: Scores) 
     topics = world.catalog.world.videos.topic_id[ids]
     draw = scores.multipliers.get("topic draw")
     if draw is None or len(state.topic_hooked) == 0:
-        debut &= state.topic_affinity[topics] > 0
+        debut &= state.topic_affinity.take(topics) > 0
     else:
-        debut &= (state.topic_hooked[topics] > 0) & (draw >= 1.0)
+        debut &= (state.topic_hooked.take(topics) > 0) & (draw >= 1.0)
     return Slot.owed(debut, r.debut_share, had, DEBUT_MASS_MAX)
 
 

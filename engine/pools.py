@@ -265,7 +265,7 @@ class TestPools:
         """Which of ``ids`` come from a creator whose first upload is inside the fresh window
         (published at ``now`` or before): a new creator, with no audience of their own yet.
         ``now`` may give each id its own time (its viewer's)."""
-        debut = self.debut[self.catalog.world.videos.creator_id[ids]]
+        debut = self.debut.take(self.catalog.world.videos.creator_id[ids])
         new: npt.NDArray[np.bool_] = (debut >= now - self.window_s) & (debut <= now)
         return new
 
