@@ -27,6 +27,7 @@ class IdSet:
         self._ids: set[int] = set(ids)
         self._sorted: I64 | None = None
         self._added: list[int] = []  # in the set, not yet in ``_sorted``
+        self._padded: tuple[I64, I64] | None = None  # (mask()'s array, the array it pads)
 
     def add(self, item: int) -> None:
         if item not in self._ids:
@@ -68,8 +69,15 @@ class IdSet:
         return self._sorted
 
     def mask(self, ids: npt.NDArray[np.integer]) -> Mask:
-        """For each of ``ids``, whether it is in the set."""
-        return in_sorted(ids, self.array())
+        """For each of ``ids``, whether it is in the set: :func:`in_sorted`, searched in the
+        sorted ids with one more at the end that no id equals (a pick tests a dozen arrays
+        against the seen set: no clamp of the positions then)."""
+        members = self.array()
+        padded = self._padded
+        if padded is None or padded[1] is not members:
+            padded = self._padded = (np.append(members, _NEVER), members)
+        found: Mask = padded[0][padded[0].searchsorted(ids)] == ids
+        return found
 
     def mask_of_sorted(self, ids: npt.NDArray[np.integer]) -> Mask:
         """:meth:`mask` of sorted, distinct ``ids`` (a long shared list: the fresh source's
@@ -88,6 +96,9 @@ class IdSet:
         where = np.minimum(ids.searchsorted(members), len(ids) - 1)
         at: I64 = where[ids[where] == members]
         return at
+
+
+_NEVER = np.iinfo(np.int64).max  # never an id: what mask() pads the sorted ids with
 
 
 def in_sorted(values: npt.NDArray[np.integer], members: npt.NDArray[np.integer]) -> Mask:
