@@ -23,7 +23,6 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from heapq import heapify, heappop, heappush
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -46,7 +45,8 @@ class Pairs:
     def __init__(self, capacity: int = NEIGHBOURS) -> None:
         self.capacity = capacity
         self.partners: dict[int, dict[int, int]] = {}
-        self._ranked: dict[int, list[tuple[int, int]]] = {}  # rows strongest first, until changed
+        # Rows read so far as (-count, partner), strongest first, kept in step as they change.
+        self._ranked: dict[int, list[tuple[int, int]]] = {}
         self._arrays: dict[int, tuple[I64, F64]] = {}  # rows as arrays, until changed
         self.changes = 0  # counts every change: what was read of the rows is good until it moves
 
@@ -86,9 +86,10 @@ class Pairs:
             row = self.partners.get(key, {})
             # By partner, then stably by count, strongest first (reverse keeps ties in order):
             # the order of the key (-count, partner) without a Python call per entry.
-            ranked = sorted(sorted(row.items()), key=itemgetter(1), reverse=True)
+            ranked = [(-count, partner) for partner, count in row.items()]
+            ranked.sort()  # partners are distinct: (count descending, partner ascending)
             self._ranked[key] = ranked
-        return ranked[:n]
+        return [(partner, -count) for count, partner in ranked[:n]]
 
     def arrays(self, key: int) -> tuple[I64, F64]:
         """The partners of ``key`` and their counts as arrays, in the row's order (kept until
@@ -179,25 +180,17 @@ def _count(
     if count is not None:
         row[other] = count + 1
         if ranked is not None:
-            del ranked[bisect_left(ranked, (-count, other), key=_RANK)]
-            insort(ranked, (other, count + 1), key=_RANK)
+            del ranked[bisect_left(ranked, (-count, other))]
+            insort(ranked, (-count - 1, other))
         return
     if len(row) >= capacity:
         if ranked is not None:  # the weakest ranks last: (lowest count, then highest id)
-            del row[ranked.pop()[0]]
+            del row[ranked.pop()[1]]
         else:
             del row[_weakest(row)]
     row[other] = 1
     if ranked is not None:
-        insort(ranked, (other, 1), key=_RANK)
-
-
-def _rank(entry: tuple[int, int]) -> tuple[int, int]:
-    """Where a (partner, count) entry ranks: strongest first, then the lowest id."""
-    return -entry[1], entry[0]
-
-
-_RANK = _rank
+        insort(ranked, (-1, other))
 
 
 def _weakest(row: dict[int, int]) -> int:
