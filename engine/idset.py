@@ -61,6 +61,10 @@ class IdSet:
         """The ids, sorted (kept up to date; never write to it)."""
         if self._sorted is None:
             self._sorted = np.array(sorted(self._ids), dtype=np.int64)
+        elif len(self._added) == 1:  # a pick's one new id: copied around its place, no sort
+            (item,) = self._added
+            self._added.clear()
+            self._sorted = _inserted(self._sorted, int(self._sorted.searchsorted(item)), item)
         elif self._added:
             merged = np.concatenate((self._sorted, np.array(self._added, dtype=np.int64)))
             merged.sort()
