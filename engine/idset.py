@@ -115,6 +115,37 @@ def in_sorted(values: npt.NDArray[np.integer], members: npt.NDArray[np.integer])
     return found
 
 
+def stable_order(keys: npt.NDArray[np.number]) -> I64:
+    """``keys.argsort(kind="stable")``, by numpy's default sort when no two keys are equal
+    (then every sort gives the one order) and by the stable sort only when some are.
+
+    On a pick's keys, new every time, the stable sort (a merge sort) mispredicts its way
+    through: 80 us on the explore source's 1,200 promises, where the default (vectorised)
+    sort takes 16 us and the check for equal neighbours a few more.
+    """
+    order: I64 = keys.argsort()
+    ordered = keys[order]
+    # Equal neighbours, or a NaN (sorted last, equal to nothing): the stable sort decides.
+    if len(ordered) > 1 and ((ordered[1:] == ordered[:-1]).any() or ordered[-1] != ordered[-1]):
+        stable: I64 = keys.argsort(kind="stable")
+        return stable
+    return order
+
+
+def stable_order_of_ids(values: I64) -> I64:
+    """``values.argsort(kind="stable")`` of non-negative ids that repeat (merged proposals):
+    each id with its position in the low bits is a key no other equals, so the default
+    (vectorised) sort gives the stable order; the stable sort itself when the keys would
+    not fit in 63 bits."""
+    shift = max(len(values) - 1, 1).bit_length()
+    if len(values) == 0 or values.min() < 0 or int(values.max()) >= 1 << (62 - shift):
+        stable: I64 = values.argsort(kind="stable")
+        return stable
+    keys = (values << shift) | np.arange(len(values), dtype=np.int64)
+    order: I64 = keys.argsort()
+    return order
+
+
 def sorted_union(a: I64, b: I64) -> I64:
     """``np.union1d`` of two sorted arrays of distinct ids: a stable sort merges the two runs
     in one pass (numpy 2.4's ``union1d`` goes through a generic ``unique`` that took a

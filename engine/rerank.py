@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.batch import Batch
+from engine.idset import stable_order
 from engine.catalog import Catalog
 from engine.config import Rerank as RerankConfig
 from engine.reactions import CLOSING
@@ -109,7 +110,7 @@ def rerank_many(
     candidates = eligible.nonzero()[0]
     # Best first within each viewer; ties keep candidate order, as a stable sort per viewer.
     if alone:
-        ranked = candidates[(-adjusted[candidates]).argsort(kind="stable")]
+        ranked = candidates[stable_order(-adjusted[candidates])]
         cuts = [0, len(ranked)]
     else:
         ranked = candidates[np.lexsort((-adjusted[candidates], batch.viewer[candidates]))]
