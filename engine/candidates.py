@@ -553,23 +553,13 @@ def _best_each_many(
     return np.split(unseen[chosen], np.cumsum(per_viewer)[:-1])
 
 
-_RADIX_GROUPS = np.iinfo(np.int16).max  # groups keyed by int16: numpy's radix sort
-
-
 def _segment_tops(prior: F64, new: Mask, segment: I64, probes: int, size: I64) -> I64:
     """Per segment (``segment``: each row's, ascending), the positions of its ``probes`` new
     rows with the highest ``prior``, then of its ``size[segment]`` less those others; each by
     ``prior`` descending, equal priors by position (one stable sort over every row)."""
     group = 2 * segment + ~new  # a segment's new rows first
     groups = 2 * len(size)
-    if groups <= _RADIX_GROUPS:
-        # np.lexsort((-prior, group))'s order as two stable sorts (stable sorts compose): the
-        # second on 16-bit keys, which numpy sorts by radix. lexsort took 110 us on a pick's
-        # 1,200 rows, these 30.
-        by_prior = stable_order(-prior)
-        order = by_prior[group.astype(np.int16)[by_prior].argsort(kind="stable")]
-    else:
-        order = np.lexsort((-prior, group))
+    order = stable_order(-prior, group)  # np.lexsort((-prior, group))'s order
     grouped = group[order]
     # Place within its group: where the group starts (one search per group, not per row).
     rank = np.arange(len(order)) - grouped.searchsorted(np.arange(groups))[grouped]

@@ -113,7 +113,7 @@ def rerank_many(
         ranked = candidates[stable_order(-adjusted[candidates])]
         cuts = [0, len(ranked)]
     else:
-        ranked = candidates[np.lexsort((-adjusted[candidates], batch.viewer[candidates]))]
+        ranked = candidates[stable_order(-adjusted[candidates], batch.viewer[candidates])]
         cuts = np.searchsorted(batch.viewer[ranked], np.arange(batch.viewers + 1)).tolist()
     explore = np.concatenate(is_explore) if len(is_explore) > 1 else is_explore[0]
     debut = np.zeros(len(explore), bool) if is_debut is None else np.concatenate(is_debut)
