@@ -302,9 +302,8 @@ class CoEngagement:
         key = (*seeds, self.videos.changes, self.creators.changes)
         if self._tables is None or self._tables[0] != key:
             videos = [self.videos.partners.get(seed, _NO_ROW) for seed in seeds]
-            creators = [
-                self.creators.partners.get(c, _NO_ROW) for c in self.creator_of[list(seeds)].tolist()
-            ]
+            seed_creators = self.creator_of[list(seeds)].tolist()
+            creators = [self.creators.partners.get(c, _NO_ROW) for c in seed_creators]
             self._tables = (key, _summed_table(videos), _summed_table(creators))
         return self._tables[1], self._tables[2]
 

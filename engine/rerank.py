@@ -18,9 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.batch import Batch
-from engine.idset import stable_order
 from engine.catalog import Catalog
 from engine.config import Rerank as RerankConfig
+from engine.idset import stable_order
 from engine.reactions import CLOSING
 from engine.world import Videos
 
