@@ -330,12 +330,17 @@ def _fresh(
     if compiled is not None:
         return _fresh_compiled(compiled, ctx, view, state, quota, rng, draws, languages)
     open_ = view.open_at(ctx.now)  # every viewer's pool now; this one's seen come out
-    pool, topics, pool_languages, debut_at = open_.ids, open_.topic, open_.language, open_.debut
+    pool, debut_at = open_.ids, open_.debut
+    # What each promises, element by element: the same numbers for the whole pool as for
+    # what is left of it once the viewer's seen are out (then cut with the ids alone).
+    promise = _promise(ctx, pool, draws, open_.topic)  # the debuts' too
+    if languages is not None:  # exp of the language term, one exp per language, not per video
+        promise *= np.exp(languages)[open_.language]
     gone = state.seen.positions_in(pool)  # ascending
     if len(gone):
         keep = np.ones(len(pool), dtype=bool)
         keep[gone] = False
-        pool, topics, pool_languages = pool[keep], topics[keep], pool_languages[keep]
+        pool, promise = pool[keep], promise[keep]
         debut_at = debut_at[keep[debut_at]]
         debut_at = debut_at - gone.searchsorted(debut_at)  # where they sit once cut
     if len(pool) <= quota:
@@ -343,9 +348,6 @@ def _fresh(
     ahead = view.started[(view.started_published <= ctx.now) & ~state.seen.mask(view.started)]
     ahead = ahead[: int(quota * STARTED_SHARE)]
     ahead_sorted = np.sort(ahead)
-    promise = _promise(ctx, pool, draws, topics)  # the debuts' too
-    if languages is not None:  # exp of the language term, one exp per language, not per video
-        promise *= np.exp(languages)[pool_languages]
     debut_at = debut_at[~in_sorted(pool[debut_at], ahead_sorted)]
     return _in_turn(pool, promise, debut_at, ahead, quota, rng)
 
