@@ -207,6 +207,22 @@ def stable_order_of_ids(values: I64) -> I64:
     return order
 
 
+SHORT_WINDOW = 64  # at most this many values: counted by comparison, not binary search
+
+
+def counts_in(values: npt.NDArray[np.integer], window: npt.NDArray[np.integer]) -> I64:
+    """How many times each of ``values`` appears in ``window`` (a viewer's last few videos'
+    creators, sounds or topics). A short window is compared with every value at once: the
+    two binary searches in it (of the sorted window) mispredict their way through a pick's
+    new candidates."""
+    if len(window) <= SHORT_WINDOW:
+        found: I64 = (values[:, None] == window[None, :]).sum(axis=1)
+        return found
+    ordered = np.sort(window)
+    counts: I64 = ordered.searchsorted(values, "right") - ordered.searchsorted(values)
+    return counts
+
+
 def sorted_union(a: I64, b: I64) -> I64:
     """``np.union1d`` of two sorted arrays of distinct ids: a stable sort merges the two runs
     in one pass (numpy 2.4's ``union1d`` goes through a generic ``unique`` that took a

@@ -66,6 +66,7 @@ from engine import kernels
 from engine.batch import Batch
 from engine.catalog import TYPICAL_DURATION_S
 from engine.config import Config
+from engine.idset import counts_in
 from engine.profile import UserState
 from engine.scoring import (
     RATE_OF,
@@ -766,8 +767,8 @@ def _recent_shares_alone(state: UserState, v: Videos, ids: I64) -> F64:
     topics, sounds = v.topic_id[ids], v.sound_id[ids]
     recent_sounds = v.sound_id[shown]
     shares = np.empty((len(ids), 4))
-    # A topic's count in a window is one bincount over the few topics, read per row: the
-    # same whole numbers as the two binary searches creators and sounds need.
+    # A topic's count in a window is one bincount over the few topics, read per row; a
+    # creator's and a sound's, a comparison with the short window: the same whole numbers.
     n_topics = len(state.topic_affinity)
     for k, window_ids in ((0, shown), (3, skipped)):
         counts = np.bincount(v.topic_id[window_ids], minlength=n_topics).take(topics)
@@ -777,9 +778,7 @@ def _recent_shares_alone(state: UserState, v: Videos, ids: I64) -> F64:
         (2, recent_sounds[recent_sounds >= 0], sounds),  # a video without a sound repeats none
     )
     for k, recent, values_ in pairs:
-        window = np.sort(recent)
-        counts = window.searchsorted(values_, "right") - window.searchsorted(values_)
-        shares[:, k] = counts / SATIATION_WINDOW
+        shares[:, k] = counts_in(values_, recent) / SATIATION_WINDOW
     return shares
 
 

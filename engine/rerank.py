@@ -20,7 +20,7 @@ import numpy.typing as npt
 from engine.batch import Batch
 from engine.catalog import Catalog
 from engine.config import Rerank as RerankConfig
-from engine.idset import stable_order
+from engine.idset import counts_in, stable_order
 from engine.reactions import CLOSING
 from engine.world import Videos
 
@@ -212,13 +212,12 @@ def _window_alone(
     topics: npt.NDArray[np.integer],
 ) -> tuple[I64, I64, Mask]:
     """One viewer's window counts (each candidate's creator, then topic, among the ``recent``
-    videos: binary searches in the sorted window, without the batch's padding and keys), and
+    videos: :func:`engine.idset.counts_in`, without the batch's padding and keys), and
     whether each candidate repeats the last video's creator or sound."""
     videos = np.array(recent, dtype=np.int64)
     counts = []
     for column, values in ((v.creator_id, creators), (v.topic_id, topics)):
-        window = np.sort(column[videos])
-        counts.append(window.searchsorted(values, "right") - window.searchsorted(values))
+        counts.append(counts_in(values, column[videos]))
     last_creator = last_sound = -1  # no video yet: no creator or sound to repeat
     if recent:
         last_creator, last_sound = int(v.creator_id[recent[-1]]), int(v.sound_id[recent[-1]])
