@@ -284,7 +284,8 @@ class CoEngagement:
             video_table, creator_table = self._tables_of(seeds[0])
             # 0 + the videos' sums, as the batch's running total starts (counts are >= 0).
             alone = _summed_counts(video_table, ids[0])
-            alone += 0.5 * _summed_counts(creator_table, self.creator_of[ids[0]])
+            creators = self.creator_of[ids[0]]
+            alone += 0.5 * _summed_counts(creator_table, creators, ordered=False)
             return [np.log1p(alone)]
         tables = [self._tables_of(own) for own in seeds]
         rows = Batch.of(ids)
@@ -330,14 +331,27 @@ def _summed_table(rows: Sequence[Mapping[int, int]]) -> _Table:
     return partners[order], running
 
 
-def _summed_counts(table: _Table, keys: npt.NDArray[np.integer]) -> F64:
-    """The counts of each key summed over the table's rows, 0 where absent."""
+def _summed_counts(table: _Table, keys: npt.NDArray[np.integer], *, ordered: bool = True) -> F64:
+    """The counts of each key summed over the table's rows, 0 where absent.
+
+    Args:
+        ordered: whether the keys are (mostly) ascending, as a pick's candidate ids are; keys
+            in no order (their creators) are searched in ascending order and put back: a
+            binary search of keys in no order mispredicts about every other step.
+    """
     partners, running = table
     if len(partners) == 0:
         return np.zeros(len(keys), dtype=np.float64)
-    lo, hi = partners.searchsorted(keys), partners.searchsorted(keys, "right")
-    result: F64 = running[hi] - running[lo]
-    return result
+    if ordered:
+        lo, hi = partners.searchsorted(keys), partners.searchsorted(keys, "right")
+        result: F64 = running[hi] - running[lo]
+        return result
+    order = keys.argsort()
+    ascending = keys[order]
+    lo, hi = partners.searchsorted(ascending), partners.searchsorted(ascending, "right")
+    put_back = np.empty(len(keys), dtype=np.float64)
+    put_back[order] = running[hi] - running[lo]
+    return put_back
 
 
 _EMPTY: _Table = (np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.float64))
