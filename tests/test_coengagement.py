@@ -249,3 +249,17 @@ def test_co_engagement_is_an_input_whose_weight_the_model_learns(world_path: Pat
         eng.record(newcomer, partner, "complete", watched_s=rec.video.duration_s)
         assert OnlineLogit.prior(eng.config).weights[weight] == 0.0 < before  # the fans taught it
         assert float(model.weights[weight]) > before
+
+
+def test_a_ranking_read_once_follows_every_later_count() -> None:
+    """A row ranked at one pick and changed since (counts bumped, newcomers, the weakest
+    dropped from a full row) ranks at the next as a fresh sort of the row would."""
+    rng = np.random.default_rng(3)
+    pairs = Pairs(capacity=6)
+    for step in range(600):
+        pairs.add_all(int(rng.integers(12)), rng.integers(12, size=int(rng.integers(4))).tolist())
+        key = int(rng.integers(14))
+        row = pairs.partners.get(key, {})
+        fresh = sorted(row.items(), key=lambda item: (-item[1], item[0]))
+        assert pairs.strongest(key, 10) == fresh, step
+        assert len(row) <= 6
