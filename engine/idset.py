@@ -2,13 +2,11 @@
 value?") without a Python step per candidate.
 
 A viewer's seen videos, follows and hides change one id at a time but are tested against
-hundreds of candidates per pick. A set keeps a sorted array of its ids beside it, and a bitset
-(one bit per id) that its membership test reads: a binary search of a pick's new candidates
-in the sorted ids mispredicts about every other step, the bits are read in a few branch-free
-passes. Ids added since the array was last read are merged into it (one id: copied into its
-place; more: one numpy sort), not sorted again from the Python set with the rest (a viewer's
-seen set grows by one every pick, and re-sorting hundreds of Python ints cost more than the
-tests); the bitset takes each id as it is added. A table keeps its keys and values as sorted
+hundreds of candidates per pick; a sorted array kept beside the set turns each test into one
+``searchsorted`` instead of an ``np.isin`` sort. Ids added since the array was last read are
+merged into it (one id: copied into its place; more: one numpy sort), not sorted again from
+the Python set with the rest (a viewer's seen set grows by one every pick, and re-sorting
+hundreds of Python ints cost more than the tests). A table keeps its keys and values as sorted
 arrays (a single pick searches them with its keys in ascending order, :mod:`engine.batch`).
 
 The module also holds the pick's sorting shortcuts (:func:`stable_order`, :func:`counts_in`):
@@ -33,27 +31,13 @@ class IdSet:
         self._ids: set[int] = set(ids)
         self._sorted: I64 | None = None
         self._added: list[int] = []  # in the set, not yet in ``_sorted``
-        # One bit per id (bit i & 7 of byte i >> 3), a last byte always 0 for ids beyond: what
-        # mask() reads, kept up to date by add() once built (None: to build, or negative ids).
-        self._bits: npt.NDArray[np.uint8] | None = None
-        self._no_bits = False  # a negative id was added: mask() searches the sorted ids
+        self._padded: tuple[I64, I64] | None = None  # (mask()'s array, the array it pads)
 
     def add(self, item: int) -> None:
         if item not in self._ids:
             self._ids.add(item)
             if self._sorted is not None:
                 self._added.append(item)
-            bits = self._bits
-            if bits is not None:
-                byte = item >> 3
-                if item < 0:
-                    self._bits, self._no_bits = None, True
-                    return
-                if byte >= len(bits) - 1:  # beyond the last byte kept 0: grow, then set
-                    grown = np.zeros(max(2 * len(bits), byte + 2), dtype=np.uint8)
-                    grown[: len(bits)] = bits
-                    bits = self._bits = grown
-                bits[byte] |= 1 << (item & 7)
 
     def discard(self, item: int) -> None:
         if item in self._ids:
@@ -67,7 +51,6 @@ class IdSet:
     def _forget_sorted(self) -> None:
         self._sorted = None
         self._added.clear()
-        self._bits, self._no_bits = None, False
 
     def __contains__(self, item: object) -> bool:
         return item in self._ids
@@ -94,34 +77,15 @@ class IdSet:
         return self._sorted
 
     def mask(self, ids: npt.NDArray[np.integer]) -> Mask:
-        """For each of ``ids``, whether it is in the set: its bit in the set's bitset.
-
-        A pick tests a dozen arrays against the viewer's seen set; a binary search in the
-        sorted ids (:func:`in_sorted`) mispredicts about every other step on ids new each
-        pick (29 us for 300 ids against 1,000 seen), where the bits are read in a few
-        branch-free passes (about 5 us)."""
-        ids = np.asarray(ids)
-        bits = self._bitset()
-        if bits is None or len(ids) == 0 or ids.min() < 0:
-            return in_sorted(ids, self.array())
-        # An id past the bits reads the last byte, always 0 (take's clip).
-        byte = bits.take(ids >> 3, mode="clip")
-        found: Mask = (byte & _BIT.take(ids & 7)) != 0
+        """For each of ``ids``, whether it is in the set: :func:`in_sorted`, searched in the
+        sorted ids with one more at the end that no id equals (a pick tests a dozen arrays
+        against the seen set: no clamp of the positions then)."""
+        members = self.array()
+        padded = self._padded
+        if padded is None or padded[1] is not members:
+            padded = self._padded = (np.append(members, _NEVER), members)
+        found: Mask = padded[0][padded[0].searchsorted(ids)] == ids
         return found
-
-    def _bitset(self) -> npt.NDArray[np.uint8] | None:
-        """The bits :meth:`mask` reads (None while the set holds a negative id)."""
-        bits = self._bits
-        if bits is None and not self._no_bits:
-            members = self.array()
-            if len(members) and members[0] < 0:
-                self._no_bits = True
-                return None
-            top = int(members[-1]) if len(members) else 0
-            bits = np.zeros((top >> 3) + 2, dtype=np.uint8)
-            np.bitwise_or.at(bits, members >> 3, _BIT.take(members & 7))
-            self._bits = bits
-        return bits
 
     def mask_of_sorted(self, ids: npt.NDArray[np.integer]) -> Mask:
         """:meth:`mask` of sorted, distinct ``ids`` (a long shared list: the fresh source's
@@ -137,17 +101,12 @@ class IdSet:
         members = self.array()
         if len(members) == 0 or len(ids) == 0:
             return np.zeros(0, dtype=np.int64)
-        # Many members (about 1 for 16 ids and more: 600 seen against the 11,000 uploads in
-        # test pools cost 26 us either way): reading every id's bit costs less.
-        if 16 * len(members) >= len(ids):
-            marked: I64 = self.mask(ids).nonzero()[0]
-            return marked
         where = np.minimum(ids.searchsorted(members), len(ids) - 1)
         at: I64 = where[ids[where] == members]
         return at
 
 
-_BIT = np.array([1 << k for k in range(8)], dtype=np.uint8)  # bit k of a byte
+_NEVER = np.iinfo(np.int64).max  # never an id: what mask() pads the sorted ids with
 
 
 def in_sorted(values: npt.NDArray[np.integer], members: npt.NDArray[np.integer]) -> Mask:
