@@ -36,8 +36,8 @@ def test_seed_then_info(tmp_path: Path) -> None:
 def test_a_world_is_built_with_the_model_its_background_viewers_taught(tmp_path: Path) -> None:
     """The learned P(action) starts at the [scoring] formula, whose numbers are no chances: on
     a new world an onboarded viewer's receipts said "watch it to the end 72%" where simulated
-    viewers finish about one video in five. `foryou seed` lets background personas teach the
-    model as it builds the world, and keeps nothing else of theirs."""
+    viewers finish about one video in five. `foryou seed --background-viewers` lets background
+    personas teach the model as it builds the world, and keeps nothing else of theirs."""
     import sqlite3
 
     from engine import Engine, VirtualClock
@@ -53,8 +53,8 @@ def test_a_world_is_built_with_the_model_its_background_viewers_taught(tmp_path:
         return sum(chances) / len(chances)
 
     taught, formula = tmp_path / "taught.db", tmp_path / "formula.db"
-    assert run("seed", "--db", str(taught), "--videos", "400", "--seed", "3")[0] == 0
-    flags = ("--videos", "400", "--seed", "3", "--no-background-viewers")
+    flags = ("--videos", "400", "--seed", "3")
+    assert run("seed", "--db", str(taught), *flags, "--background-viewers")[0] == 0
     assert run("seed", "--db", str(formula), *flags)[0] == 0
     conn = sqlite3.connect(taught)
     models = dict(conn.execute("SELECT name, updates FROM learned_models"))

@@ -121,7 +121,7 @@ def ensure_world(db_path: Path) -> None:
         return
     click.echo(f"No world at {db_path} yet: building the default one ({DEFAULT_VIDEOS:,} videos).")
     build_world(
-        db_path, videos=DEFAULT_VIDEOS, creators=None, seed=42, force=False, background=True
+        db_path, videos=DEFAULT_VIDEOS, creators=None, seed=42, force=False, background=False
     )
 
 
@@ -181,9 +181,10 @@ def _world_size(ctx: click.Context, param: click.Parameter, value: int | None) -
 @click.option("--force", is_flag=True, help="Replace an existing foryou world.")
 @click.option(
     "--background-viewers/--no-background-viewers",
-    default=True,
+    default=False,
     show_default=True,
-    help="Let 64 simulated background viewers teach the world's learned model as it is built.",
+    help="Let 64 simulated background viewers teach the world's learned model as it is built "
+    "(receipts give real chances from the first pick; the feed narrows more slowly).",
 )
 def seed(
     db_path: Path,
