@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -230,9 +231,13 @@ class Engine:
                 simulation has it alone (WorldInUseError; only when ``log`` is True).
             ConfigError: the config is invalid.
             PolicyError: the policy cannot be loaded.
-            ValueError: a boost names a video outside the world; a clock that cannot be
-                called, a condition that is no text, boosts that are not :class:`Boost`.
+            ValueError: a boost names a video outside the world; a path that is no path, a
+                clock that cannot be called, a condition that is no text, boosts that are not
+                :class:`Boost`.
         """
+        if not isinstance(path, (str, os.PathLike)):
+            kind = type(path).__name__
+            raise ValueError(f"path must be a world file's path, got {kind} {path!r}")
         cfg = config if isinstance(config, Config) else load_config(config)
         if clock is not None:
             as_callable(clock, "clock")

@@ -269,6 +269,7 @@ def test_a_config_that_is_no_path_is_named(world_path: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
+        ({"path": 42}, "path must be a world file's path, got int 42"),
         ({"boosts": [1]}, "boosts must be a list of Boost, it holds int 1"),
         ({"boosts": 5}, "boosts must be a list of Boost, got int 5"),
         ({"clock": 5.0}, "clock must be callable, got float 5.0"),
@@ -282,6 +283,7 @@ def test_an_engine_opened_with_arguments_of_the_wrong_kind_says_which(
     """Refused before the file is opened: a boost that was no Boost failed at the first pick
     with an AttributeError, a condition number was stored with every session."""
     before = counts(world_path)
+    path = arguments.pop("path", world_path)
     with pytest.raises(ValueError, match=message):
-        Engine.open(world_path, **arguments)  # type: ignore[arg-type]
+        Engine.open(path, **arguments)  # type: ignore[arg-type]
     assert counts(world_path) == before
