@@ -37,12 +37,14 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from engine import counterfactual
 from engine.config import parse_config
 from engine.counterfactual import OUTCOMES, Evaluation, estimate_from_logs
 from engine.offpolicy import Estimates
@@ -101,6 +103,7 @@ class Validation:
     evaluation: Evaluation  # B estimated from A's logs
     logged: dict[str, float]  # A's outcomes per impression, from the simulation's trace
     truth: dict[str, float]  # B's outcomes per impression, simulated on the same personas
+    opened_at: float  # world time the run opened its engine at
 
     def error(self, outcome: str, method: str = "snips") -> float:
         """Relative error of one estimate against B's simulated value."""
@@ -134,9 +137,46 @@ def per_impression(trace: Trace, duration_s: np.ndarray) -> dict[str, float]:
     }
 
 
-def validate(world: Path, seed: int) -> Validation:
-    """Log A on ``world`` (written to), estimate B from the logs, simulate B on the same
-    personas."""
+@dataclass(frozen=True)
+class Evaluated:
+    """``foryou evaluate`` run on the logs, and the estimate it printed."""
+
+    output: str  # what the command printed
+    exit_code: int
+    evaluation: Evaluation | None  # what estimate_from_logs returned to the command
+
+
+def evaluate_with_the_command(logs: Path, folder: Path) -> Evaluated:
+    """``foryou evaluate --config B --policy engine`` on ``logs``, keeping the evaluation that
+    ``estimate_from_logs`` handed the command: re-living 12,000 decisions takes half a minute,
+    and the command's estimate is the one both tests below hold to B's simulated truth."""
+    config = folder / "B.toml"
+    config.write_text(TARGET_TOML)
+    params = folder / "formula.toml"
+    params.write_text("learn = false\n")
+    returned: list[Evaluation] = []
+
+    def kept(*args: Any, **kwargs: Any) -> Evaluation:
+        evaluation = estimate_from_logs(*args, **kwargs)
+        returned.append(evaluation)
+        return evaluation
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(counterfactual, "estimate_from_logs", kept)
+        result = CliRunner(env={"COLUMNS": "200"}).invoke(
+            main,
+            [
+                *("evaluate", "--db", str(logs), "--config", str(config)),
+                *("--policy", "engine", "--policy-params", str(params)),
+            ],
+        )
+    assert len(returned) <= 1, "the command estimates once"
+    return Evaluated(result.output, result.exit_code, returned[0] if returned else None)
+
+
+def validate(world: Path, seed: int, folder: Path) -> tuple[Validation, Evaluated]:
+    """Log A on ``world`` (written to), estimate B from the logs with ``foryou evaluate``,
+    simulate B on the same personas."""
     config_a, config_b = parse_config(LOGGING_TOML), parse_config(TARGET_TOML)
     # One shard: one engine serves every persona, as the replay behind the estimate assumes.
     spec = RunSpec(
@@ -151,19 +191,34 @@ def validate(world: Path, seed: int) -> Validation:
     arms = [Arm("A", config_a, FORMULA), Arm("B", config_b, FORMULA, log=False)]
     experiment = run_experiment(spec, arms)
     duration = experiment.world.videos.duration_s.astype(np.float64)
-    return Validation(
+    command = evaluate_with_the_command(world, folder)
+    assert command.exit_code == 0 and command.evaluation is not None, command.output
+    # The command finds the shard's opening in the file; the estimate holds for the engine
+    # opened at the run's start (test_the_recorded_opening_is_the_run_s_start below).
+    assert command.evaluation.config_name == config_b.name
+    validation = Validation(
         logs=world,
-        evaluation=estimate_from_logs(world, config_b, opened_at=spec.start_t, policy=FORMULA),
+        evaluation=command.evaluation,
         logged=per_impression(experiment.runs["A"].trace, duration),
         truth=per_impression(experiment.runs["B"].trace, duration),
+        opened_at=spec.start_t,
     )
+    return validation, command
 
 
 @pytest.fixture(scope="module")
-def validation(world_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Validation:
-    world = tmp_path_factory.mktemp("validation") / "logs.db"
+def validated(
+    world_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Validation, Evaluated]:
+    folder = tmp_path_factory.mktemp("validation")
+    world = folder / "logs.db"
     shutil.copy(world_template, world)
-    return validate(world, SEED)
+    return validate(world, SEED, folder)
+
+
+@pytest.fixture(scope="module")
+def validation(validated: tuple[Validation, Evaluated]) -> Validation:
+    return validated[0]
 
 
 @pytest.mark.slow
@@ -183,30 +238,33 @@ def test_the_estimate_for_b_is_within_10_percent_of_b_simulated(validation: Vali
 
 
 @pytest.mark.slow
-def test_foryou_evaluate_on_the_simulated_logs(validation: Validation, tmp_path: Path) -> None:
-    config = tmp_path / "B.toml"
-    config.write_text(TARGET_TOML)
-    params = tmp_path / "formula.toml"
-    params.write_text("learn = false\n")
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(
-        main,
-        [
-            *("evaluate", "--db", str(validation.logs), "--config", str(config)),
-            *("--policy", "engine", "--policy-params", str(params)),
-        ],
-    )
-    assert result.exit_code == 0, result.output
+def test_foryou_evaluate_on_the_simulated_logs(validated: tuple[Validation, Evaluated]) -> None:
+    validation, command = validated
     assert f"{PERSONAS * SESSION_VIDEOS:,} watched impressions in {PERSONAS} sessions" in (
-        result.output
+        command.output
     )
-    cells = [line.replace("│", " ").split() for line in result.output.splitlines()]
+    cells = [line.replace("│", " ").split() for line in command.output.splitlines()]
     rows = {row[0]: row for row in cells if row}
     for outcome in OUTCOMES:
         # outcome, logged ±, IPS ±, SNIPS ±, DR ±, ESS, never picked: the command prints the
         # estimate the test above holds within 10% of B's simulated truth, to two decimals.
         snips = float(rows[outcome][5])
         estimate = validation.evaluation.outcomes[outcome].snips.value
-        assert snips == pytest.approx(estimate, abs=0.005), (outcome, snips, result.output)
+        assert snips == pytest.approx(estimate, abs=0.005), (outcome, snips, command.output)
+
+
+@pytest.mark.slow
+def test_the_recorded_opening_is_the_run_s_start(validation: Validation) -> None:
+    # The command reads the shard's opening from the file; the run opened its engine at its
+    # spec's start, and re-living from there must decide every logged pick the same way.
+    sessions = range(1, 41)
+    config = parse_config(TARGET_TOML)
+    exact = estimate_from_logs(
+        validation.logs, config, sessions=sessions, opened_at=validation.opened_at, policy=FORMULA
+    )
+    found = estimate_from_logs(validation.logs, config, sessions=sessions, policy=FORMULA)
+    assert exact.impressions == found.impressions == 40 * SESSION_VIDEOS
+    assert msgspec.to_builtins(exact) == msgspec.to_builtins(found)
 
 
 @pytest.mark.slow
