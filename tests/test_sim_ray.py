@@ -15,8 +15,10 @@ from engine.sim.experiment import RunSpec, run_experiment
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
+    """One local Ray for the file, started by the first run on it (2 CPUs: both runs ask
+    for jobs=2) and shut down after the last: starting and stopping one takes 5-8 s."""
     yield
     ray.shutdown()
 
