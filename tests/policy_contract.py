@@ -3,12 +3,13 @@
 A test class inherits :class:`PolicyContract` and defines ``make_policy()`` (a fresh policy or
 scorer); it gets every test below, run through a real :class:`engine.Engine` on the 3k test
 world (in memory: ``log=False``). A policy that reads more than the engine gives it (the
-oracle reads personas) overrides ``prepare``.
+oracle reads personas) overrides ``prepare``. ``make_policy`` is called from a class-scoped
+fixture too, so what it reads must be set up per class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,53 +79,64 @@ class PolicyContract:
             engine.clock.advance(5.0)  # type: ignore[attr-defined]
         return recorder, videos, engine
 
+    @pytest.fixture(scope="class")
+    def watched(self, world_template: Path) -> Iterator[tuple[Recorder, list[int], Engine]]:
+        """One :meth:`_watch` run (a fresh policy, the template world read only), which the
+        tests below read and never move on: each used to repeat the same run, and a
+        ceiling's run takes a second or two."""
+        recorder, videos, engine = self._watch(world_template)
+        with engine:
+            yield recorder, videos, engine
+
     # -- the contract ------------------------------------------------------------------------
 
-    def test_propensities_and_slate_probabilities(self, world_path: Path) -> None:
-        recorder, _, engine = self._watch(world_path)
-        with engine:
-            for decision, _ in recorder.seen:
-                assert 0.0 < decision.propensity <= 1.0
-                probs = decision.slate_probabilities
-                assert len(probs) == len(decision.slate_ids) > 0
-                assert (probs >= 0).all()
-                assert probs.sum() == pytest.approx(1.0, abs=1e-9)
-                hit = np.flatnonzero(decision.slate_ids == decision.video_id)
-                assert len(hit) == 1, "the pick is in its slate, once"
-                assert probs[hit[0]] == pytest.approx(decision.propensity)
+    def test_propensities_and_slate_probabilities(
+        self, watched: tuple[Recorder, list[int], Engine]
+    ) -> None:
+        recorder, _, _ = watched
+        assert len(recorder.seen) == PICKS
+        for decision, _ in recorder.seen:
+            assert 0.0 < decision.propensity <= 1.0
+            probs = decision.slate_probabilities
+            assert len(probs) == len(decision.slate_ids) > 0
+            assert (probs >= 0).all()
+            assert probs.sum() == pytest.approx(1.0, abs=1e-9)
+            hit = np.flatnonzero(decision.slate_ids == decision.video_id)
+            assert len(hit) == 1, "the pick is in its slate, once"
+            assert probs[hit[0]] == pytest.approx(decision.propensity)
 
-    def test_never_a_filtered_video(self, world_path: Path) -> None:
-        recorder, videos, engine = self._watch(world_path)
-        with engine:
-            assert len(set(videos)) == len(videos), "a seen video came back"
-            creators = engine.catalog.world.videos.creator_id
-            hidden = int(creators[videos[1]])
-            assert all(int(creators[v]) != hidden for v in videos[2:])
-            topic = engine.catalog.world.videos.topic_id
-            dismissed = int(topic[videos[4]])
-            assert all(int(topic[v]) != dismissed for v in videos[5:])
-            spam = engine.catalog.world.videos.spam
-            for decision, allowed in recorder.seen:
-                assert not spam[decision.video_id]
-                assert decision.video_id in allowed
-                shown = decision.slate_ids[decision.slate_probabilities > 0]
-                assert set(shown.tolist()) <= allowed, "probability on a filtered video"
+    def test_never_a_filtered_video(self, watched: tuple[Recorder, list[int], Engine]) -> None:
+        recorder, videos, engine = watched
+        assert len(set(videos)) == len(videos), "a seen video came back"
+        creators = engine.catalog.world.videos.creator_id
+        hidden = int(creators[videos[1]])
+        assert all(int(creators[v]) != hidden for v in videos[2:])
+        topic = engine.catalog.world.videos.topic_id
+        dismissed = int(topic[videos[4]])
+        assert all(int(topic[v]) != dismissed for v in videos[5:])
+        spam = engine.catalog.world.videos.spam
+        for decision, allowed in recorder.seen:
+            assert not spam[decision.video_id]
+            assert decision.video_id in allowed
+            shown = decision.slate_ids[decision.slate_probabilities > 0]
+            assert set(shown.tolist()) <= allowed, "probability on a filtered video"
 
-    def test_every_pick_is_told_in_words(self, world_path: Path) -> None:
+    def test_every_pick_is_told_in_words(self, watched: tuple[Recorder, list[int], Engine]) -> None:
         """What "why this video" and ``foryou explain`` show: every source that proposed
         the pick gets a sentence (a boost has its own line)."""
-        recorder, _, engine = self._watch(world_path)
-        with engine:
-            for decision, _ in recorder.seen:
-                receipt = decision.receipt
-                reasons = receipt.reasons()
-                for source in receipt.sources:
-                    if source != "boosted":
-                        assert receipt_sentence(source, receipt.context) in reasons
+        recorder, _, _ = watched
+        for decision, _ in recorder.seen:
+            receipt = decision.receipt
+            reasons = receipt.reasons()
+            for source in receipt.sources:
+                if source != "boosted":
+                    assert receipt_sentence(source, receipt.context) in reasons
 
-    def test_deterministic_for_the_same_seed(self, world_path: Path) -> None:
-        first, videos_a, engine_a = self._watch(world_path)
-        engine_a.close()
+    def test_deterministic_for_the_same_seed(
+        self, watched: tuple[Recorder, list[int], Engine], world_path: Path
+    ) -> None:
+        # The shared run against a second one from a fresh policy and engine, on a copy.
+        first, videos_a, _ = watched
         second, videos_b, engine_b = self._watch(world_path)
         engine_b.close()
         assert videos_a == videos_b

@@ -61,10 +61,14 @@ class TestOracle(PolicyContract):
 
 
 class TestReadmeRanker(PolicyContract):
-    @pytest.fixture(autouse=True)
-    def _ranker(self, tmp_path: Path) -> None:
-        path = readme_ranker(tmp_path)
-        self.spec = PolicySpec.parse(f"{path}:{readme_class(path)}")
+    spec: PolicySpec
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _ranker(
+        self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        path = readme_ranker(tmp_path_factory.mktemp("ranker"))
+        request.cls.spec = PolicySpec.parse(f"{path}:{readme_class(path)}")
 
     def make_policy(self) -> Any:
         return self.spec.build()
