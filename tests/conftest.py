@@ -11,21 +11,26 @@ import pytest
 from seed.build import build_world
 
 EPOCH = 1_790_000_000.0  # fixed wall time for the world's epoch, so files compare across runs
-# Files that each take a worker for 40 s or more (pytest --durations, 2 workers): `make test`
+# Files that each take a worker for 15 s or more (pytest --durations, 2 workers): `make test`
 # hands whole files to workers (--dist loadfile), and xdist would otherwise queue files by their
 # number of tests, so these few-test files started last and one worker finished minutes after
-# the other. Longest first.
+# the other. Longest first (measured 2026-12-07, after the suite's fixtures were shared).
 LONG_FILES = (
-    "test_offpolicy_validation.py",
-    "test_sim_compare.py",
+    "test_offpolicy_validation.py",  # 800 personas under two configs, and B estimated once
+    "test_sim_compare.py",  # the A/A run: 40 replicates in shards of 2
+    "test_tour.py",  # the whole tour in tmux at its fastest pace: wall time, not CPU
+    "test_sim_ceiling_watch.py",
+    "test_tui_study.py",
     "test_import.py",  # the whole MovieLens import learns its model from 80k viewings
-    "test_tour.py",
     "test_offline_replay.py",
     "test_engine_learning.py",
+    "test_sim_ceiling.py",
     "test_sim_reactions.py",
-    "test_engine_api.py",
-    "test_tui_study.py",
-    "test_sim_ray.py",
+    "test_sim_experiment.py",
+    "test_sim_run_lock.py",
+    "test_sim_all_or_nothing.py",
+    "test_policy_readme.py",
+    "test_replay.py",
 )
 
 
