@@ -11,26 +11,28 @@ import pytest
 from seed.build import build_world
 
 EPOCH = 1_790_000_000.0  # fixed wall time for the world's epoch, so files compare across runs
-# Files that each take a worker for 15 s or more (pytest --durations, 2 workers): `make test`
-# hands whole files to workers (--dist loadfile), and xdist would otherwise queue files by their
-# number of tests, so these few-test files started last and one worker finished minutes after
-# the other. Longest first (measured 2026-12-07, after the suite's fixtures were shared).
+# Files that each took a worker 15 s or more in a full run (pytest --durations=0, 2 workers, a
+# shared machine at load 2.6-4.0, 2026-12-07): `make test` hands whole files to workers
+# (--dist loadfile), and xdist would otherwise queue files by their number of tests, so the
+# few-test ones started last and one worker finished minutes after the other. Longest first.
 LONG_FILES = (
-    "test_offpolicy_validation.py",  # 800 personas under two configs, and B estimated once
-    "test_sim_compare.py",  # the A/A run: 40 replicates in shards of 2
-    "test_tour.py",  # the whole tour in tmux at its fastest pace: wall time, not CPU
-    "test_sim_ceiling_watch.py",
-    "test_tui_study.py",
+    "test_tour.py",  # the whole tour in tmux at its fastest pace: mostly waiting, little CPU
     "test_import.py",  # the whole MovieLens import learns its model from 80k viewings
+    "test_sim_compare.py",  # the A/A run: 40 replicates in shards of 2
+    "test_offpolicy_validation.py",  # 800 personas under two configs, B estimated once
+    "test_tui_study.py",
+    "test_sim_ceiling_watch.py",
+    "test_tui_panels.py",
+    "test_tui_feed.py",
+    "test_sim_all_or_nothing.py",
     "test_offline_replay.py",
     "test_engine_learning.py",
     "test_sim_ceiling.py",
-    "test_sim_reactions.py",
-    "test_sim_experiment.py",
-    "test_sim_run_lock.py",
-    "test_sim_all_or_nothing.py",
-    "test_policy_readme.py",
+    "test_sim_ray.py",
+    "test_pool_audience.py",
+    "test_offpolicy.py",
     "test_replay.py",
+    "test_tui_tmux.py",
 )
 
 
