@@ -28,18 +28,7 @@ def as_words(values: Iterable[str], what: str) -> list[str]:
     """
     if isinstance(values, str):
         raise ValueError(f"{what} must be a list of strings, got the string {values!r}")
-    try:
-        items = list(values)
-    except TypeError:
-        raise ValueError(
-            f"{what} must be a list of strings, got {type(values).__name__} {values!r}"
-        ) from None
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueError(
-                f"{what} must be a list of strings, it holds {type(item).__name__} {item!r}"
-            )
-    return items
+    return as_items(values, str, what, noun="strings")
 
 
 def as_flag(value: object, what: str) -> bool:
@@ -64,24 +53,26 @@ def as_number(value: object, what: str) -> float:
     raise ValueError(f"{what} must be a number, got {type(value).__name__} {value!r}")
 
 
-def as_items(values: Iterable[object], kind: type[T], what: str) -> list[T]:
+def as_items(
+    values: Iterable[object], kind: type[T], what: str, *, noun: str | None = None
+) -> list[T]:
     """The items of a list argument that must all be ``kind`` (``boosts=[1]`` failed deep inside
     with an AttributeError).
+
+    Args:
+        noun: what the message calls the items (default the type's name).
 
     Raises:
         ValueError: not a list, or an item of another type.
     """
+    items_of = f"{what} must be a list of {noun or kind.__name__}"
     try:
         items = list(values)
     except TypeError:
-        raise ValueError(
-            f"{what} must be a list of {kind.__name__}, got {type(values).__name__} {values!r}"
-        ) from None
+        raise ValueError(f"{items_of}, got {type(values).__name__} {values!r}") from None
     for item in items:
         if not isinstance(item, kind):
-            raise ValueError(
-                f"{what} must be a list of {kind.__name__}, it holds {type(item).__name__} {item!r}"
-            )
+            raise ValueError(f"{items_of}, it holds {type(item).__name__} {item!r}")
     return items  # type: ignore[return-value]
 
 

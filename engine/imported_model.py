@@ -21,10 +21,9 @@ from pathlib import Path
 from engine.config import Config
 from engine.events import Event
 from engine.history import Step, timeline_steps
-from engine.learned import MODEL_NAME, Learner
+from engine.learned import Learner, store_as_built
 from engine.replay import Replay
 from engine.store import Store
-from engine.store.activity import BUILT_MODEL
 from engine.store.imported import IMPORTED
 from engine.store.timeline import Timeline
 
@@ -54,13 +53,9 @@ def learn_imported_history(path: Path, progress: Callable[[float], None] | None 
         assert learner is not None  # the default policy learns
         _learn_in_order(learner, steps, rows)
         model = learner.ready(config)
-        state, updates = model.to_json(), int(model.updates)
     finally:
         relived.close()
-    with Store.open(path, check=False) as store:
-        store.save_learned_model(MODEL_NAME, state, updates)
-        store.save_learned_model(BUILT_MODEL, state, updates)
-    return updates
+    return store_as_built(path, model)
 
 
 def _imported_serve(step: Step) -> bool:

@@ -55,6 +55,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -79,6 +80,7 @@ from engine.scoring import (
     raw_features_of,
     values,
 )
+from engine.store import Store
 from engine.store.activity import BUILT_MODEL
 from engine.taste import taste_rows_of
 from engine.world import Videos
@@ -626,6 +628,17 @@ def fitted_on(
     inputs, rates, labels = history_examples(rows, config)
     model.fit(inputs, rates, labels)
     return model, len(inputs)
+
+
+def store_as_built(path: Path, model: OnlineLogit) -> int:
+    """Store ``model`` as a new world's: the engine's (the first feed resumes it) and the
+    world's own as built (:data:`BUILT_MODEL`, which replays and evaluations start from).
+    Returns how many viewings it learned from."""
+    state, updates = model.to_json(), int(model.updates)
+    with Store.open(path, check=False) as store:  # a build's own file, written just now
+        store.save_learned_model(MODEL_NAME, state, updates)
+        store.save_learned_model(BUILT_MODEL, state, updates)
+    return updates
 
 
 def history_examples(rows: Iterable[Mapping[str, Any]], config: Config) -> tuple[F64, F64, F64]:

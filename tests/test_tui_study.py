@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,18 @@ async def onboard(run: Run) -> None:
     text = await run.press("space")  # the interests list has the focus: tick ASMR
     assert "Name (optional)" not in text  # a participant is their code, never a name
     await run.press("ctrl+s")
+
+
+async def to_the_feed(
+    app: StudyApp, clock: VirtualClock, then: Callable[[Run], Awaitable[None]] | None = None
+) -> None:
+    """Run the app through consent, the pre-questionnaire and onboarding, then ``then``."""
+    async with app.run_test(size=SIZE) as pilot:
+        run = Run(app, pilot, clock)
+        await consent_and_pre(run)
+        await onboard(run)
+        if then is not None:
+            await then(run)
 
 
 async def post_and_debrief(run: Run) -> str:
@@ -616,21 +628,15 @@ async def test_a_write_the_bundle_refuses_ends_the_run_with_one_line(bundle: Pat
     clock = VirtualClock(0.0)
     app = run_app(bundle, "P001", clock)
 
-    async def like_on_a_full_disk() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            run = Run(app, pilot, clock)
-            await consent_and_pre(run)
-            await onboard(run)
-            engine = run.feed().session.engine
+    async def like_on_a_full_disk(run: Run) -> None:
+        def full_disk(*args: object, **kwargs: object) -> int:
+            raise sqlite3.OperationalError("database or disk is full")
 
-            def full_disk(*args: object, **kwargs: object) -> int:
-                raise sqlite3.OperationalError("database or disk is full")
-
-            engine.store.add_event = full_disk  # type: ignore[method-assign]
-            await run.press("l")
+        run.feed().session.engine.store.add_event = full_disk  # type: ignore[method-assign]
+        await run.press("l")
 
     with pytest.raises(WriteRefusedError, match=rf"{bundle.name} refused a write"):
-        await like_on_a_full_disk()
+        await to_the_feed(app, clock, then=like_on_a_full_disk)
     assert app.return_code == 1
     assert count(bundle, "answers") > 0  # the questionnaire before the feed
     assert count(bundle, "events", "WHERE kind = 'like'") == 0
@@ -662,17 +668,10 @@ async def test_a_feed_a_logged_simulation_keeps_out_ends_the_run_with_one_line(
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         clock = VirtualClock(0.0)
         app = run_app(bundle, "P001", clock)
-
-        async def reach_the_feed() -> None:
-            async with app.run_test(size=SIZE) as pilot:
-                run = Run(app, pilot, clock)
-                await consent_and_pre(run)
-                await onboard(run)
-
         with pytest.raises(
             ExitError, match=rf"a logged simulation \(pid {holder.pid}\) is writing"
         ):
-            await reach_the_feed()
+            await to_the_feed(app, clock)
     finally:
         holder.kill()
         holder.wait()

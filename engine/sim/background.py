@@ -28,13 +28,12 @@ from pathlib import Path
 from engine.api import Engine
 from engine.clock import VirtualClock
 from engine.config import Config
-from engine.learned import MODEL_NAME
+from engine.learned import store_as_built
 from engine.recorder import recorder_for
 from engine.sim.experiment import draw_tastes, persona_seed
 from engine.sim.runner import Arm, Seat, ShardTask, watch
 from engine.sim.watch import Behaviour
 from engine.store import Store
-from engine.store.activity import BUILT_MODEL
 
 __all__ = ["BACKGROUND_SESSIONS", "BACKGROUND_USERS", "learn_background"]
 
@@ -82,10 +81,6 @@ def learn_background(
         learner = engine.learner
         assert learner is not None  # the default policy learns
         model = learner.ready(config)
-        state, updates = model.to_json(), int(model.updates)
     finally:
         engine.close()
-    with Store.open(path, check=False) as store:
-        store.save_learned_model(MODEL_NAME, state, updates)
-        store.save_learned_model(BUILT_MODEL, state, updates)
-    return updates
+    return store_as_built(path, model)
