@@ -387,7 +387,7 @@ class ActivityLog:
         positive = "kind IN ('complete', 'like') AND video_id IS NOT NULL"
         live = self._live_events()
         imported: list[tuple[int, int, str]] = []
-        if live != "events":
+        if live != "events" and self._holds_imported():
             imported = self.db.execute(
                 f"SELECT user_id, video_id, kind FROM events WHERE {positive} AND session_id IN "
                 "(SELECT id FROM sessions WHERE imported = 1) ORDER BY at, id"
@@ -396,6 +396,12 @@ class ActivityLog:
             f"SELECT user_id, video_id, kind FROM {live} WHERE {positive} ORDER BY id"
         )
         return [(int(u), int(v), str(k)) for u, v, k in [*imported, *cursor]]
+
+    def _holds_imported(self) -> bool:
+        """Whether ``foryou import`` wrote a log into the file (a synthetic world's events are
+        all live: one pass over them, not two)."""
+        found = self.db.execute("SELECT 1 FROM sessions WHERE imported = 1 LIMIT 1").fetchone()
+        return found is not None
 
     # -- world-wide live state ---------------------------------------------------------------
 
