@@ -930,8 +930,7 @@ class Engine:
                 self.trending.observe(event.world_t, event.video_id, event.kind)
                 if effects.closes:
                     self.pools.note_viewer(state.user_id, event.world_t)
-                self.coengagement.observe(state.user_id, event.video_id, event.kind)
-            elif history and event.video_id is not None:
+            if (live or history) and event.video_id is not None:
                 self.coengagement.observe(state.user_id, event.video_id, event.kind)
         return event_id
 
