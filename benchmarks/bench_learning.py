@@ -8,6 +8,7 @@ the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
     python benchmarks/bench_learning.py --quick    # 40 personas x 3 sessions x 1 seed
     python benchmarks/bench_learning.py --users 100 --seeds 1 --jobs 2
     python benchmarks/bench_learning.py --config tweak.toml   # the engine arm under a TOML
+    python benchmarks/bench_learning.py --engine-only [--world W]  # the engine arm alone
 
 1. The scripted viewer (:mod:`engine.sim.scripted`): completes and likes two topics, skips
    everything else at 1.5 s; the share of picks 21-50 from its two topics, for six topic pairs,
@@ -383,13 +384,25 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--ceiling-only", action="store_true", help="only the learning ceiling")
     parser.add_argument("--config", default=None, help="a ranking TOML for the engine arm")
+    parser.add_argument(
+        "--engine-only",
+        action="store_true",
+        help="the engine arm and the scripted viewer's steady mean alone (under a minute)",
+    )
+    parser.add_argument(
+        "--world", type=Path, default=None, help="another world file [the 20k benchmark world]"
+    )
     args = parser.parse_args()
     engine = load_config(args.config)
     users = args.users or (40 if args.quick else 200)
     seeds = args.seeds or (1 if args.quick else 3)
     print(machine())
     print(f"at start: {load_now()}", flush=True)
-    path = world(20_000)
+    path = args.world or world(20_000)
+    if args.engine_only:
+        engine_only(path, users, seeds, args.sessions, args.jobs, engine)
+        print(f"at end: {load_now()}")
+        return
     if not args.ceiling_only:
         learning(path, users, seeds, args.sessions, args.jobs, engine)
     label = (
@@ -400,6 +413,39 @@ def main() -> None:
         bound = ceiling(path, users, seeds, args.sessions, args.jobs)
     print_ceiling(bound)
     print(f"at end: {load_now()}")
+
+
+def engine_only(
+    path: Path, users: int, seeds: int, sessions: int, jobs: int, engine: Config
+) -> None:
+    """The engine arm alone on the scoreboard's personas, and the scripted viewer's steady
+    mean: what a ranking change moves, without the reference arms (placement needs random and
+    the oracle: run the whole board for it, or place the watch time by theirs, which no engine
+    change moves)."""
+    spec = RunSpec(
+        db_path=path, users=users, sessions=sessions, replicates=seeds, jobs=jobs, log=False
+    )
+    label = f"{users} personas x {sessions} sessions x {seeds} seeds, engine arm"
+    with measured(label, children=True, indent=""):
+        run = compare(run_experiment(spec, [Arm("engine", engine)]), bootstrap=False)
+    measures = run.measures["engine"]
+    print("\nEngine arm by persona group:")
+    for group in GROUPS:
+        s = measures.summary(group)
+        print(
+            f"  {group or 'all':9s} watch/session {s['watch_per_session']:6.1f} s · loved 21-40 "
+            f"{s['loved_share_21_40']:.3f} · watch/impression 1-10 {s['watch_1_10']:.1f} s, "
+            f"41-80 {s['watch_41_80']:.1f} s (lift {s['watch_lift']:+.3f}) · new creators "
+            f"{s['new_creator_share']:.3f}"
+        )
+    for action in ("complete", "like"):
+        figures = measures.predictions["all"][action]
+        if figures is not None:
+            print(f"  P({action}): ECE {figures.ece:.4f} · AUC {figures.auc:.3f}")
+    label = f"scripted viewer, engine, {len(STEADY_SEEDS)} pick seeds x {len(STEADY_STARTS)} starts"
+    with measured(label, indent=""):
+        steady = steady_scripted(path, engine)
+    print(f"  scripted viewer, no onboarding: mean {np.mean(steady):.3f} over seeds x starts")
 
 
 def learning(path: Path, users: int, seeds: int, sessions: int, jobs: int, engine: Config) -> None:
