@@ -240,7 +240,7 @@ class Catalog:
         self.publish_order = lookups.publish_order
         # Each video's length as rankings value it (valued_durations), and log(that / 30 s):
         # what candidate sources weigh length by.
-        self.valued_duration = valued_durations(world)
+        self.valued_duration = lookups.valued_duration
         self.log_length = lookups.log_length
         self._neg_published_sorted = lookups.neg_published_sorted
         self.engagement = Engagement.from_world(world)
@@ -363,7 +363,7 @@ class Catalog:
         duration = self.valued_duration[ids]
         p = self.engagement.steady_completion(ids, prior_views)
         seconds = p * duration + (1.0 - p) * np.minimum(PARTIAL_WATCH_S, duration)
-        by_length: F64 = np.log(np.maximum(seconds, 1.0) / 30.0) + likes
+        by_length: F64 = np.log(np.maximum(seconds, 1.0) / TYPICAL_DURATION_S) + likes
         return by_length
 
     def topic_watch_prior(
@@ -410,6 +410,7 @@ class _Lookups:
     by_country: Groups
     index: TopicIndex
     publish_order: I64
+    valued_duration: F64
     log_length: F64
     neg_published_sorted: F64
     popular_by_topic: list[I64]
@@ -417,6 +418,7 @@ class _Lookups:
     @classmethod
     def of(cls, world: World) -> _Lookups:
         videos = world.videos
+        valued = valued_durations(world)
         n = len(videos)
         published = videos.published_at
         by_topic = Groups.of(videos.topic_id, len(world.topics), published)
@@ -430,7 +432,8 @@ class _Lookups:
             by_country=Groups.of(videos.country, len(world.countries), published),
             index=TopicIndex(videos.embedding, by_topic.ids, by_topic.bounds),
             publish_order=publish_order,
-            log_length=np.log(np.maximum(valued_durations(world), 1.0) / TYPICAL_DURATION_S),
+            valued_duration=valued,
+            log_length=np.log(np.maximum(valued, 1.0) / TYPICAL_DURATION_S),
             neg_published_sorted=-published[publish_order],
             popular_by_topic=[
                 ids[np.argsort(-world.stats.completions[ids], kind="stable")][:POPULAR_PER_TOPIC]
@@ -440,6 +443,7 @@ class _Lookups:
         for array in (
             lookups.dup_root,
             lookups.publish_order,
+            lookups.valued_duration,
             lookups.log_length,
             lookups.neg_published_sorted,
             *lookups.popular_by_topic,
