@@ -80,6 +80,9 @@ class Candidates:
     topic_draw: F64 | None = None
     # Co-engagement of each candidate with the viewer's recent positives (engine.coengagement).
     coengagement: F64 | None = None
+    # How much viewers who share the viewer's positives engaged with each
+    # (engine.similar_viewers).
+    similar_viewers: F64 | None = None
 
 
 @dataclass(frozen=True)
@@ -701,8 +704,13 @@ def gather_many(
     merged = _merge_many(proposed, ctx, queries, ranked)
     if ctx.coengagement is None:
         return merged
-    scores = ctx.coengagement.scores_many([m.ids for m in merged], seeds)
-    return [replace(m, coengagement=own) for m, own in zip(merged, scores, strict=True)]
+    ids = [m.ids for m in merged]
+    scores = ctx.coengagement.scores_many(ids, seeds)
+    similar = ctx.coengagement.viewers.scores_many(ids, [state.user_id for state in states])
+    return [
+        replace(m, coengagement=own, similar_viewers=alike)
+        for m, own, alike in zip(merged, scores, similar, strict=True)
+    ]
 
 
 def coengaged(

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.batch import VIEWER_SHIFT, Batch
+from engine.similar_viewers import SimilarViewers
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -208,6 +209,7 @@ class CoEngagement:
         self.videos = Pairs()
         self.creators = Pairs()
         self._recent: dict[int, deque[int]] = {}  # viewer -> recent positive videos
+        self.viewers = SimilarViewers()  # every viewer's positives, for item-kNN's cosine
         # The count tables of the last seeds scored, until the seeds or the counts change: a
         # viewer who skips keeps its seeds, and its next pick reads the same tables.
         self._tables: tuple[tuple[object, ...], _Table, _Table] | None = None
@@ -231,6 +233,7 @@ class CoEngagement:
     ) -> None:
         if kind not in POSITIVE_KINDS:
             return
+        self.viewers.add(user_id, video_id)
         recent = self._recent.get(user_id)
         if recent is None:
             recent = self._recent[user_id] = deque(maxlen=WINDOW)

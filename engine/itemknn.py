@@ -8,7 +8,8 @@ through the policy seam like any developer's ranker.
   video) reaches :meth:`ItemKNNScorer.observe`, in the order it happened: in ``foryou
   offline-eval`` that is the file's logged history as the replay re-lives it, in a simulation
   every event. Positives are kept as (viewer, video) pairs in growing numpy arrays: the binary
-  viewer × video matrix X in coordinate form.
+  viewer × video matrix X in coordinate form (:class:`engine.similar_viewers.SimilarViewers`,
+  which also gives the engine's own model its input "similar viewers").
 - **Similarity**: cosine on X's columns, sim(i, j) = C_ij / √(n_i n_j), where C_ij counts the
   *other* viewers positive on both and n_i the viewers positive on i. Every neighbour counts
   (no top-k cut: on these catalogues it only loses recall).
@@ -34,6 +35,7 @@ from engine.events import Event
 from engine.policy import CandidateSet, PickRequest, StagedPolicy
 from engine.profile import UserState
 from engine.scoring import ScoringContext, popularity_scores
+from engine.similar_viewers import SimilarViewers
 from engine.sources import Source
 
 __all__ = ["ItemKNNPolicy", "ItemKNNScorer"]
@@ -50,58 +52,24 @@ class ItemKNNScorer:
     """Item-item cosine over every viewer's positives (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._viewer_index: dict[int, int] = {}
-        self._positives: dict[int, list[int]] = {}  # viewer index -> videos, in order
-        self._known: set[tuple[int, int]] = set()
-        self._pair_viewer = np.zeros(1024, dtype=np.int64)
-        self._pair_video = np.zeros(1024, dtype=np.int64)
-        self._pairs = 0
+        self._positives = SimilarViewers()
         self._cache: tuple[tuple[int, int, int], F64] | None = None
 
     def observe(self, event: Event) -> None:
-        if event.kind not in POSITIVE or event.video_id is None:
-            return
-        viewer = self._viewer_index.setdefault(event.user_id, len(self._viewer_index))
-        if (viewer, event.video_id) in self._known:
-            return  # a like after the completion is the same positive
-        self._known.add((viewer, event.video_id))
-        self._positives.setdefault(viewer, []).append(event.video_id)
-        if self._pairs == len(self._pair_viewer):
-            self._pair_viewer = np.resize(self._pair_viewer, 2 * self._pairs)
-            self._pair_video = np.resize(self._pair_video, 2 * self._pairs)
-        self._pair_viewer[self._pairs] = viewer
-        self._pair_video[self._pairs] = event.video_id
-        self._pairs += 1
+        if event.kind in POSITIVE and event.video_id is not None:
+            self._positives.add(event.user_id, event.video_id)  # a repeat counts once
 
     def neighbour_scores(self, user_id: int, n_videos: int) -> F64:
         """Σ of cosine similarities to the viewer's positives for every video, scaled so the
         best is 1 (all 0 for a viewer with no positives, or none anybody shares)."""
-        viewer = self._viewer_index.get(user_id, -1)
-        key = (viewer, self._pairs, n_videos)
+        key = (user_id, len(self._positives), n_videos)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        scores = np.zeros(n_videos)
-        history = self._positives.get(viewer)
-        if history:
-            scores = self._cosine_sums(viewer, np.array(history, dtype=np.int64), n_videos)
+        sums = self._positives.cosine_sums(user_id, n_videos)
+        best = float(sums.max()) if len(sums) else 0.0
+        scores: F64 = sums / best if best > 0 else sums
         self._cache = (key, scores)
         return scores
-
-    def _cosine_sums(self, viewer: int, history: I64, n_videos: int) -> F64:
-        who = self._pair_viewer[: self._pairs]
-        what = self._pair_video[: self._pairs]
-        counts = np.bincount(what, minlength=n_videos).astype(np.float64)
-        inverse_root = np.zeros(n_videos)
-        np.divide(1.0, np.sqrt(counts), out=inverse_root, where=counts > 0)
-        shared = np.isin(what, history)
-        overlap = np.bincount(
-            who[shared], weights=inverse_root[what[shared]], minlength=len(self._viewer_index)
-        )
-        overlap[viewer] = 0.0  # the viewer's own positives are not evidence of similarity
-        sums = np.bincount(what, weights=overlap[who], minlength=n_videos) * inverse_root
-        best = float(sums.max())
-        scaled: F64 = sums / best if best > 0 else sums
-        return scaled
 
     def score(self, request: PickRequest, candidates: CandidateSet) -> F64:
         neighbours = self.neighbour_scores(request.viewer_id, request.catalog.n)

@@ -118,6 +118,7 @@ INPUTS: tuple[str, ...] = (
     "liked by everyone",
     "taste",
     "co-engagement",
+    "similar viewers",
 )
 GLOBAL_RATE = "global rate"
 CALIBRATION = "calibration"  # the receipt's term of the calibration layer
@@ -159,6 +160,9 @@ _TASTE = INPUTS.index("taste")
 # cold loved share 0.247 -> 0.241, 0.253 -> 0.260): a shard's sixteen personas co-engage
 # sparsely over 20k videos. It is there for studies and worlds with larger audiences.
 _COENGAGED = INPUTS.index("co-engagement")
+# "similar viewers" (log(1 + Σ item-item cosine with all the viewer's positives),
+# engine.similar_viewers) starts at 0 as well.
+_SIMILAR = INPUTS.index("similar viewers")
 _MOOD = INPUTS.index("topic mood")
 _FOLLOWED = INPUTS.index("followed")
 _FEATURES = slice(INPUTS.index("similarity"), INPUTS.index("freshness") + 1)
@@ -740,6 +744,7 @@ def input_matrix_of(rows: ScoringRows, rates: F64 | None = None) -> F64:
     matrix[:, _LIKED] = liked_by_everyone(ids, rows.ctx, like_rate)
     matrix[:, _TASTE] = taste_rows_of(rows.states, batch.viewer, v.embedding, ids)
     matrix[:, _COENGAGED] = rows.coengagement
+    matrix[:, _SIMILAR] = rows.similar_viewers
     return matrix
 
 

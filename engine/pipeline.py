@@ -214,6 +214,13 @@ class Proposal:
         return None if c.coengagement is None else c.coengagement[self.keep]
 
     @property
+    def similar_viewers(self) -> F64 | None:
+        """How much viewers who share the viewer's positives engaged with each kept candidate
+        (:mod:`engine.similar_viewers`); None when the sources computed none."""
+        c = self.candidates
+        return None if c.similar_viewers is None else c.similar_viewers[self.keep]
+
+    @property
     def similarity(self) -> F64 | None:
         """Interest similarity of the kept candidates; None while the viewer is unknown."""
         c = self.candidates
@@ -322,6 +329,7 @@ def engine_scores_many(
         states,
         contexts,
         [p.coengagement for p in proposals],
+        [p.similar_viewers for p in proposals],
     )
     scores = score_of(rows) if model is None else learned_scores_of(rows, model)
     if not all(drawn):

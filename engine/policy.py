@@ -128,6 +128,8 @@ class CandidateSet:
         similarity: cosine of each to the viewer's interest query; None while unknown.
         coengagement: how often viewers engaged with each alongside the viewer's recent
             positives (``engine.coengagement``), a feature for scorers; None if not computed.
+        similar_viewers: how much viewers who share the viewer's positives engaged with each
+            (``engine.similar_viewers``), a feature for scorers; None if not computed.
     """
 
     request: PickRequest
@@ -151,6 +153,13 @@ class CandidateSet:
         """log(1 + co-engagement counts) of each candidate with the viewer's recent positives
         (completions, likes), from every viewer's events; None when not computed."""
         return self.proposal.coengagement
+
+    @property
+    def similar_viewers(self) -> F64 | None:
+        """log(1 + Σ item-item cosine) of each candidate with the viewer's positives, over
+        every viewer's completions and likes (``engine.similar_viewers``); None when not
+        computed."""
+        return self.proposal.similar_viewers
 
     @cached_property
     def engine_scores(self) -> Scores:

@@ -110,7 +110,14 @@ def learned_rows(
     )
     # The rows alone: the learned scorer's P, values and multipliers would be thrown away.
     contexts = [ScoringContext(r.world.catalog, r.world.config, r.world.now, {}) for r in requests]
-    rows = ScoringRows.of(ids, similarity, [r.state for r in requests], contexts, coengaged)
+    similar: list[F64 | None] = (
+        [None] * len(ids)
+        if coengagement is None
+        else list(coengagement.viewers.scores_many(ids, [r.state.user_id for r in requests]))
+    )
+    rows = ScoringRows.of(
+        ids, similarity, [r.state for r in requests], contexts, coengaged, similar
+    )
     every = np.concatenate(ids)
     rates = global_rates(every, contexts[0])  # the catalog's counts: the same for every viewer
     inputs = input_matrix_of(rows, rates).tolist()
@@ -131,5 +138,8 @@ def _proposal(request: PickRequest, video_ids: I64) -> Proposal:
         coengagement=None
         if coengagement is None
         else coengagement.scores(video_ids, recent_positives(state.reactions)),
+        similar_viewers=None
+        if coengagement is None
+        else coengagement.viewers.scores(video_ids, state.user_id),
     )
     return Proposal(candidates, np.ones(len(video_ids), dtype=np.bool_), {})

@@ -90,6 +90,20 @@ def _logit(p: F64) -> F64:
     return result
 
 
+def _column_one(values: Sequence[F64 | None] | None, n: int) -> F64:
+    """A single pick's optional per-candidate column (0 where none was computed)."""
+    own = None if values is None else values[0]
+    return np.zeros(n) if own is None else np.asarray(own, dtype=np.float64)
+
+
+def _column(values: Sequence[F64 | None] | None, ids: Sequence[I64]) -> F64:
+    """A batch's optional per-candidate column, viewer after viewer (0 where none was
+    computed)."""
+    given = [None] * len(ids) if values is None else values
+    each = [np.zeros(len(i)) if c is None else c for i, c in zip(ids, given, strict=True)]
+    return np.concatenate(each).astype(np.float64) if each else np.zeros(0)
+
+
 @dataclass(frozen=True, eq=False)
 class ScoringRows:
     """The candidates of a batch of viewers to score, end to end (:mod:`engine.batch`): one
@@ -101,6 +115,8 @@ class ScoringRows:
         known: whether the row's viewer has an interest query.
         coengagement: each row's co-engagement with its viewer's recent positives
             (:meth:`engine.coengagement.CoEngagement.scores`; 0 where none was computed).
+        similar_viewers: each row's item-item cosine with its viewer's positives
+            (:meth:`engine.similar_viewers.SimilarViewers.scores`; 0 where none was computed).
         states: the viewers, in batch order.
         contexts: each viewer's scoring context (they share the catalog and the config).
     """
@@ -111,6 +127,7 @@ class ScoringRows:
     states: Sequence[UserState]
     contexts: Sequence[ScoringContext]
     coengagement: F64
+    similar_viewers: F64
 
     @classmethod
     def of(
@@ -120,21 +137,34 @@ class ScoringRows:
         states: Sequence[UserState],
         contexts: Sequence[ScoringContext],
         coengagement: Sequence[F64 | None] | None = None,
+        similar_viewers: Sequence[F64 | None] | None = None,
     ) -> ScoringRows:
         batch = Batch.of(ids)
-        coengaged = [None] * len(ids) if coengagement is None else coengagement
         if len(ids) == 1:  # a single pick: its own arrays, without gathers over the batch
-            only, own = similarity[0], coengaged[0]
+            only = similarity[0]
             flat_one = np.zeros(len(batch)) if only is None else np.asarray(only)
-            counts = np.zeros(len(batch)) if own is None else np.asarray(own, dtype=np.float64)
             known_one = np.full(len(batch), only is not None)
-            return cls(batch, flat_one, known_one, states, contexts, counts)
+            return cls(
+                batch,
+                flat_one,
+                known_one,
+                states,
+                contexts,
+                _column_one(coengagement, len(batch)),
+                _column_one(similar_viewers, len(batch)),
+            )
         sims = [np.zeros(len(i)) if s is None else s for i, s in zip(ids, similarity, strict=True)]
         flat = np.concatenate(sims) if sims else np.zeros(0)
         known = batch.per_row(np.array([s is not None for s in similarity], dtype=bool))
-        each = [np.zeros(len(i)) if c is None else c for i, c in zip(ids, coengaged, strict=True)]
-        counts = np.concatenate(each).astype(np.float64) if each else np.zeros(0)
-        return cls(batch, flat, known.astype(bool), states, contexts, counts)
+        return cls(
+            batch,
+            flat,
+            known.astype(bool),
+            states,
+            contexts,
+            _column(coengagement, ids),
+            _column(similar_viewers, ids),
+        )
 
     @property
     def ids(self) -> I64:

@@ -49,6 +49,7 @@ FEATURE_WORDS = {
     "liked by everyone": "how often everyone likes it",
     "taste": "like the videos that held you",
     "co-engagement": "viewers who liked what you liked liked it",
+    "similar viewers": "viewers who share your favourites finished it",
     "global rate": "how everyone reacts to it",
     "bias": "baseline",
     "calibration": "calibration (what served picks turned out to be)",

@@ -1,0 +1,102 @@
+"""Learning from everyone, item-kNN's way: viewers who share your favourites finished it.
+
+The score against a dense viewer × video matrix computed the textbook way, then in the engine:
+a newcomer who finished what a group of fans finished is told of the fans' other favourite,
+the receipt holds the input and the model learns its weight, and a reopened file rebuilds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import Config, Engine, VirtualClock
+from engine.config import Rerank
+from engine.learned import LEARNED, TERMS, OnlineLogit
+from engine.similar_viewers import SimilarViewers
+from tests.test_coengagement import _fans_of_a_pair
+
+POSITIVES = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 11)), max_size=80)
+
+
+def _dense_reference(positives: list[tuple[int, int]], viewer: int, ids: list[int]) -> list[float]:
+    """log(1 + mean over the viewer's positives i of C_ij / √(n_i n_j)), from the dense binary
+    matrix: C_ij counts the other viewers positive on both, n_i every viewer positive on i."""
+    x = np.zeros((9, 13))  # viewer 8 never appears
+    for v, i in positives:
+        x[v, i] = 1.0
+    history = np.flatnonzero(x[viewer])
+    if len(history) == 0:
+        return [0.0] * len(ids)
+    n = x.sum(axis=0)
+    others = np.delete(x, viewer, axis=0)
+    result = []
+    for j in ids:
+        total = 0.0
+        for i in history:
+            if n[i] and n[j]:
+                total += float(others[:, i] @ others[:, j]) / np.sqrt(n[i] * n[j])
+        result.append(float(np.log1p(total / len(history))))
+    return result
+
+
+@settings(max_examples=80, deadline=None)
+@given(positives=POSITIVES, viewer=st.integers(0, 8), ids=st.lists(st.integers(0, 12), max_size=9))
+def test_the_score_is_the_mean_cosine_of_the_textbook_matrix(
+    positives: list[tuple[int, int]], viewer: int, ids: list[int]
+) -> None:
+    """Any order of positives, repeats included (a like after a completion counts once), any
+    candidates (repeated, or a video nobody was positive on): the dense computation's
+    numbers."""
+    index = SimilarViewers()
+    for v, i in positives:
+        index.add(v, i)
+    got = index.scores(np.array(ids, dtype=np.int64), viewer)
+    np.testing.assert_allclose(got, _dense_reference(positives, viewer, ids), atol=1e-12)
+    assert index.scores_many([np.array(ids, dtype=np.int64)], [viewer])[0].tolist() == got.tolist()
+
+
+def test_only_other_viewers_are_evidence() -> None:
+    """A viewer's own pair of favourites says nothing; a second viewer finishing both does."""
+    index = SimilarViewers()
+    for video in (1, 2):
+        index.add(0, video)
+    assert index.scores(np.array([2, 5]), 0).tolist() == [0.0, 0.0]
+    index.add(1, 1)
+    index.add(1, 2)
+    close, stranger = index.scores(np.array([2, 5]), 0).tolist()
+    assert close > 0.0 == stranger
+
+
+def test_a_newcomer_is_told_what_viewers_who_share_their_favourites_finished(
+    world_path: Path,
+) -> None:
+    """Five fans finished two videos of different topics and creators; a newcomer finished
+    the first. The partner's receipt holds a positive "similar viewers" input, the weight of
+    completion on it (0 before any evidence) was moved by the fans and moves again when the
+    newcomer finishes the partner, and the reopened file rebuilds the same score."""
+    with _fans_of_a_pair(world_path) as (eng, _, partner, newcomer):
+        candidates = eng.pick_request(newcomer).candidates()
+        at = candidates.ids.tolist().index(partner)
+        assert candidates.similar_viewers is not None
+        similar = float(candidates.similar_viewers[at])
+        assert similar > 0
+        model = eng.learner.model if eng.learner is not None else None
+        assert model is not None
+        weight = (LEARNED.index("complete"), TERMS.index("similar viewers"))
+        before = float(model.weights[weight])
+        eng.boost(partner, weight=1e6, starts=40.0, until=50.0, reason="test")
+        rec = eng.next(newcomer)
+        assert rec.video.id == partner
+        assert rec.receipt.inputs["similar viewers"] == similar
+        eng.record(newcomer, partner, "complete", watched_s=rec.video.duration_s)
+        assert OnlineLogit.prior(eng.config).weights[weight] == 0.0 < before
+        assert float(model.weights[weight]) > before
+        after = eng.coengagement.viewers.scores(np.array([partner]), newcomer).tolist()
+    config = Config(rerank=Rerank(explore_share=0.0, cold_start_explore=0.0))
+    with Engine.open(world_path, config=config, clock=VirtualClock(50.0)) as reopened:
+        rebuilt = reopened.coengagement.viewers.scores(np.array([partner]), newcomer).tolist()
+    assert rebuilt == after
