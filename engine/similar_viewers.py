@@ -31,6 +31,11 @@ import numpy.typing as npt
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
+SHRINK = 20  # positives a viewer's mean is taken as if it had more of, all sharing nothing
+# Pairs between two layouts of the columns: the newer ones are read in one pass, and laying
+# out 100k pairs again costs a few milliseconds.
+LAYOUT_EVERY = 4096
+
 
 class SimilarViewers:
     """Every viewer's positives, and item-item cosine sums over them (see the module)."""
@@ -47,6 +52,7 @@ class SimilarViewers:
         self._inverse_root: tuple[int, F64] | None = None
         self._marks = np.zeros(0, dtype=bool)
         self._slots = np.zeros(0, dtype=np.int64)
+        self._layout: _Columns | None = None
 
     def __len__(self) -> int:
         return self._pairs
@@ -73,34 +79,44 @@ class SimilarViewers:
         self._counts[video_id] += 1
 
     def scores_many(self, ids: Sequence[I64], user_ids: Sequence[int]) -> list[F64]:
-        """log(1 + mean cosine) of each ``ids[k]`` with ``user_ids[k]``'s positives: 0 for a
-        viewer without positives and for a video nobody else shares one with."""
+        """log(1 + shrunk mean cosine) of each ``ids[k]`` with ``user_ids[k]``'s positives: 0
+        for a viewer without positives and for a video nobody else shares one with."""
         return [self.scores(own, user) for own, user in zip(ids, user_ids, strict=True)]
 
     def scores(self, ids: I64, user_id: int) -> F64:
-        """:meth:`scores_many` of one viewer."""
+        """:meth:`scores_many` of one viewer: the two passes read only the columns of the
+        viewer's positives and of the candidates (:class:`_Columns`), and the pairs since
+        the columns were last laid out."""
         result = np.zeros(len(ids))
         row = self._row_of.get(user_id)
         if row is None or not len(ids):
             return result
-        who, what = self._who[: self._pairs], self._what[: self._pairs]
+        columns = self._columns()
         inverse_root = self._inverse_roots()
-        overlap = self._overlap(row)
-        slots = self._scratch()[1]
-        # Each distinct candidate the pairs can reach gets a slot (a repeated id, the same).
+        history = np.array(self._history[row], dtype=np.int64)
+        # Pass 1, w_v: the viewers in each positive's column, then those of the newer pairs.
+        viewers, of = columns.entries(history)
+        tail_who, tail_what = columns.tail(self._who, self._what, self._pairs)
+        newer = self._marked(history, tail_what)
+        weights = np.concatenate([inverse_root[history[of]], inverse_root[tail_what[newer]]])
+        every = np.concatenate([viewers, tail_who[newer]])
+        overlap = np.bincount(every, weights, len(self._history)).astype(np.float64)
+        overlap[row] = 0.0  # the viewer's own positives are no evidence of similarity
+        # Pass 2, Σ_v w_v X_vj per distinct candidate (a repeated id gets the same).
         distinct, slot_of = np.unique(ids, return_inverse=True)
-        distinct = distinct[distinct < len(slots)]
-        slots[distinct] = np.arange(len(distinct))
-        try:
-            position = slots[what]
-        finally:
-            slots[distinct] = -1
-        reached = position >= 0
-        sums = np.bincount(position[reached], overlap[who[reached]], len(distinct))
-        # The mean over the viewer's positives: comparable between a viewer with five and one
-        # with five hundred (a sum grows with the history, and a model learned on short
-        # histories over-rated long ones: MovieLens ECE of P(complete) 0.037 -> 0.066).
-        mean = sums * inverse_root[distinct] / len(self._history[row])  # (float even when empty)
+        distinct = distinct[distinct < len(self._counts)]
+        viewers, of = columns.entries(distinct)
+        slots = self._slotted(distinct, tail_what)
+        reached = slots >= 0
+        sums = np.bincount(
+            np.concatenate([of, slots[reached]]),
+            np.concatenate([overlap[viewers], overlap[tail_who[reached]]]),
+            len(distinct),
+        )
+        # The mean over the viewer's positives, as if SHRINK more of them shared nothing:
+        # comparable between a viewer with five and one with five hundred (a plain sum grows
+        # with the history), and a newcomer's one or two positives say little.
+        mean = sums * inverse_root[distinct] / (len(history) + SHRINK)
         inside = slot_of < len(distinct)
         result[inside] = np.log1p(mean[slot_of[inside]])
         return result
@@ -108,7 +124,7 @@ class SimilarViewers:
     def cosine_sums(self, user_id: int, n_videos: int) -> F64:
         """Σ_i C_ij / √(n_i n_j) over the viewer's positives i, for every video j < n_videos
         (all 0 for a viewer without positives): the ``itemknn`` baseline's score before its
-        scaling."""
+        scaling, in two passes over every pair (it scores the whole catalogue)."""
         row = self._row_of.get(user_id)
         if row is None:
             return np.zeros(n_videos)
@@ -116,29 +132,45 @@ class SimilarViewers:
         inverse_root = np.zeros(n_videos)
         known = min(n_videos, len(self._counts))
         inverse_root[:known] = self._inverse_roots()[:known]
-        overlap = self._overlap(row)
+        history = np.array(self._history[row], dtype=np.int64)
+        shared = self._marked(history, what)
+        weights = self._inverse_roots()[what[shared]]
+        overlap = np.bincount(who[shared], weights, len(self._history)).astype(np.float64)
+        overlap[row] = 0.0
         sums: F64 = np.bincount(what, weights=overlap[who], minlength=n_videos) * inverse_root
         return sums
 
-    def _overlap(self, row: int) -> F64:
-        """w_v = Σ_{i∈H(u)} X_vi / √n_i for every viewer v (0 for the viewer u itself, whose own
-        positives are no evidence of similarity)."""
-        history = self._history[row]
-        who, what = self._who[: self._pairs], self._what[: self._pairs]
+    def _columns(self) -> _Columns:
+        """The pairs laid out by video up to the last multiple of :data:`LAYOUT_EVERY` pairs:
+        a function of the pair count alone, so an engine that loaded its pairs at open and one
+        that saw them arrive read the same columns and sum in the same order."""
+        laid = self._pairs - self._pairs % LAYOUT_EVERY
+        layout = self._layout
+        if layout is None or layout.pairs != laid or len(layout.start) != len(self._counts) + 1:
+            self._layout = _Columns.of(self._who[:laid], self._what[:laid], len(self._counts))
+        return self._layout
+
+    def _marked(self, videos: I64, what: I64) -> npt.NDArray[np.bool_]:
+        """Which of the pairs' videos ``what`` are among ``videos``."""
         marks = self._scratch()[0]
-        marks[history] = True
+        marks[videos] = True
         try:
-            shared = marks[what]
+            return marks[what]
         finally:
-            marks[history] = False
-        weights = self._inverse_roots()[what[shared]]
-        overlap: F64 = np.bincount(who[shared], weights, len(self._history)).astype(np.float64)
-        overlap[row] = 0.0  # (a bincount of no pairs is int64: hence the cast)
-        return overlap
+            marks[videos] = False
+
+    def _slotted(self, distinct: I64, what: I64) -> I64:
+        """Where each of the pairs' videos ``what`` sits in ``distinct`` (-1: not there)."""
+        slots = self._scratch()[1]
+        slots[distinct] = np.arange(len(distinct))
+        try:
+            return slots[what]
+        finally:
+            slots[distinct] = -1
 
     def _scratch(self) -> tuple[npt.NDArray[np.bool_], I64]:
         """Per-video arrays a score marks and clears again (all False, all -1 between calls):
-        allocating them per pick cost more than the passes over the pairs on a 100k world."""
+        allocating them per pick cost more than reading the pairs on a 100k world."""
         size = len(self._counts)
         if len(self._marks) != size:
             self._marks = np.zeros(size, dtype=bool)
@@ -154,3 +186,35 @@ class SimilarViewers:
         np.divide(1.0, np.sqrt(counts), out=roots, where=counts > 0)
         self._inverse_root = (self._pairs, roots)
         return roots
+
+
+class _Columns:
+    """The first ``pairs`` pairs grouped by video (stable: in arrival order within a video),
+    so the viewers positive on some videos are a few slices, not a pass over every pair."""
+
+    def __init__(self, pairs: int, viewers: I64, start: I64) -> None:
+        self.pairs = pairs
+        self.viewers = viewers  # each pair's viewer, grouped by video
+        self.start = start  # video v's viewers: viewers[start[v]:start[v + 1]]
+
+    @classmethod
+    def of(cls, who: I64, what: I64, n_videos: int) -> _Columns:
+        order = np.argsort(what, kind="stable")
+        start = np.zeros(n_videos + 1, dtype=np.int64)
+        np.cumsum(np.bincount(what, minlength=n_videos), out=start[1:])
+        return cls(len(who), who[order], start)
+
+    def entries(self, videos: I64) -> tuple[I64, I64]:
+        """The viewers of every column of ``videos``, and for each which of ``videos`` (its
+        index) it came from: a ragged gather in a few numpy calls."""
+        lo = self.start[videos]
+        sizes = self.start[videos + 1] - lo
+        of = np.repeat(np.arange(len(videos)), sizes)
+        # Each entry's place: its column's start, plus its rank within the column.
+        first = np.cumsum(sizes) - sizes
+        at = lo[of] + np.arange(len(of)) - first[of]
+        return self.viewers[at], of
+
+    def tail(self, who: I64, what: I64, pairs: int) -> tuple[I64, I64]:
+        """The pairs that arrived after the layout (any number below LAYOUT_EVERY)."""
+        return who[self.pairs : pairs], what[self.pairs : pairs]

@@ -16,15 +16,17 @@ from hypothesis import strategies as st
 from engine import Config, Engine, VirtualClock
 from engine.config import Rerank
 from engine.learned import LEARNED, TERMS, OnlineLogit
-from engine.similar_viewers import SimilarViewers
+from engine import similar_viewers
+from engine.similar_viewers import SHRINK, SimilarViewers
 from tests.test_coengagement import _fans_of_a_pair
 
 POSITIVES = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 11)), max_size=80)
 
 
 def _dense_reference(positives: list[tuple[int, int]], viewer: int, ids: list[int]) -> list[float]:
-    """log(1 + mean over the viewer's positives i of C_ij / √(n_i n_j)), from the dense binary
-    matrix: C_ij counts the other viewers positive on both, n_i every viewer positive on i."""
+    """log(1 + Σ over the viewer's positives i of C_ij / √(n_i n_j), over their count + SHRINK),
+    from the dense binary matrix: C_ij counts the other viewers positive on both, n_i every
+    viewer positive on i."""
     x = np.zeros((9, 13))  # viewer 8 never appears
     for v, i in positives:
         x[v, i] = 1.0
@@ -39,24 +41,34 @@ def _dense_reference(positives: list[tuple[int, int]], viewer: int, ids: list[in
         for i in history:
             if n[i] and n[j]:
                 total += float(others[:, i] @ others[:, j]) / np.sqrt(n[i] * n[j])
-        result.append(float(np.log1p(total / len(history))))
+        result.append(float(np.log1p(total / (len(history) + SHRINK))))
     return result
 
 
-@settings(max_examples=80, deadline=None)
-@given(positives=POSITIVES, viewer=st.integers(0, 8), ids=st.lists(st.integers(0, 12), max_size=9))
-def test_the_score_is_the_mean_cosine_of_the_textbook_matrix(
-    positives: list[tuple[int, int]], viewer: int, ids: list[int]
+@settings(max_examples=120, deadline=None)
+@given(
+    positives=POSITIVES,
+    viewer=st.integers(0, 8),
+    ids=st.lists(st.integers(0, 12), max_size=9),
+    layout_every=st.sampled_from([3, 7, 4096]),
+)
+def test_the_score_is_the_shrunk_mean_cosine_of_the_textbook_matrix(
+    positives: list[tuple[int, int]], viewer: int, ids: list[int], layout_every: int
 ) -> None:
     """Any order of positives, repeats included (a like after a completion counts once), any
-    candidates (repeated, or a video nobody was positive on): the dense computation's
-    numbers."""
+    candidates (repeated, or a video nobody was positive on), pairs laid out in columns or
+    still newer than the layout: the dense computation's numbers."""
+    similar_viewers.LAYOUT_EVERY = layout_every
     index = SimilarViewers()
     for v, i in positives:
         index.add(v, i)
-    got = index.scores(np.array(ids, dtype=np.int64), viewer)
+    try:
+        got = index.scores(np.array(ids, dtype=np.int64), viewer)
+        again = index.scores_many([np.array(ids, dtype=np.int64)], [viewer])[0]
+    finally:
+        similar_viewers.LAYOUT_EVERY = 4096
     np.testing.assert_allclose(got, _dense_reference(positives, viewer, ids), atol=1e-12)
-    assert index.scores_many([np.array(ids, dtype=np.int64)], [viewer])[0].tolist() == got.tolist()
+    assert again.tolist() == got.tolist()
 
 
 def test_only_other_viewers_are_evidence() -> None:
