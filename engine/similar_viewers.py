@@ -23,7 +23,9 @@ recorded, like co-engagement: rebuilt from the file when the engine opens, repla
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -48,8 +50,7 @@ class SimilarViewers:
         self._what = np.zeros(1024, dtype=np.int64)
         self._pairs = 0
         self._counts = np.zeros(1024, dtype=np.int64)  # n_i: viewers positive on each video
-        # 1/√n_i of every video, until a pair arrives.
-        self._inverse_root: tuple[int, F64] | None = None
+        self._inverse_root = np.zeros(1024)  # 1/√n_i (0 where nobody is positive)
         self._marks = np.zeros(0, dtype=bool)
         self._slots = np.zeros(0, dtype=np.int64)
         self._layout: _Columns | None = None
@@ -73,10 +74,13 @@ class SimilarViewers:
         self._what[self._pairs] = video_id
         self._pairs += 1
         if video_id >= len(self._counts):
-            grown = np.zeros(max(2 * len(self._counts), video_id + 1), dtype=np.int64)
-            grown[: len(self._counts)] = self._counts
-            self._counts = grown
+            size = max(2 * len(self._counts), video_id + 1)
+            self._counts = _grown(self._counts, size)
+            self._inverse_root = _grown(self._inverse_root, size)
         self._counts[video_id] += 1
+        # Kept up to date pair by pair: recomputed for the whole catalogue it cost a pick
+        # 0.3 ms after every positive on a 100k world.
+        self._inverse_root[video_id] = 1.0 / math.sqrt(self._counts[video_id])
 
     def scores_many(self, ids: Sequence[I64], user_ids: Sequence[int]) -> list[F64]:
         """log(1 + shrunk mean cosine) of each ``ids[k]`` with ``user_ids[k]``'s positives: 0
@@ -92,7 +96,7 @@ class SimilarViewers:
         if row is None or not len(ids):
             return result
         columns = self._columns()
-        inverse_root = self._inverse_roots()
+        inverse_root = self._inverse_root
         history = np.array(self._history[row], dtype=np.int64)
         # Pass 1, w_v: the viewers in each positive's column, then those of the newer pairs.
         viewers, of = columns.entries(history)
@@ -103,7 +107,7 @@ class SimilarViewers:
         overlap = np.bincount(every, weights, len(self._history)).astype(np.float64)
         overlap[row] = 0.0  # the viewer's own positives are no evidence of similarity
         # Pass 2, Σ_v w_v X_vj per distinct candidate (a repeated id gets the same).
-        distinct, slot_of = np.unique(ids, return_inverse=True)
+        distinct, slot_of = _distinct(ids)
         distinct = distinct[distinct < len(self._counts)]
         viewers, of = columns.entries(distinct)
         slots = self._slotted(distinct, tail_what)
@@ -131,10 +135,10 @@ class SimilarViewers:
         who, what = self._who[: self._pairs], self._what[: self._pairs]
         inverse_root = np.zeros(n_videos)
         known = min(n_videos, len(self._counts))
-        inverse_root[:known] = self._inverse_roots()[:known]
+        inverse_root[:known] = self._inverse_root[:known]
         history = np.array(self._history[row], dtype=np.int64)
         shared = self._marked(history, what)
-        weights = self._inverse_roots()[what[shared]]
+        weights = self._inverse_root[what[shared]]
         overlap = np.bincount(who[shared], weights, len(self._history)).astype(np.float64)
         overlap[row] = 0.0
         sums: F64 = np.bincount(what, weights=overlap[who], minlength=n_videos) * inverse_root
@@ -147,8 +151,9 @@ class SimilarViewers:
         laid = self._pairs - self._pairs % LAYOUT_EVERY
         layout = self._layout
         if layout is None or layout.pairs != laid or len(layout.start) != len(self._counts) + 1:
-            self._layout = _Columns.of(self._who[:laid], self._what[:laid], len(self._counts))
-        return self._layout
+            layout = _Columns.of(self._who[:laid], self._what[:laid], len(self._counts))
+            self._layout = layout
+        return layout
 
     def _marked(self, videos: I64, what: I64) -> npt.NDArray[np.bool_]:
         """Which of the pairs' videos ``what`` are among ``videos``."""
@@ -177,15 +182,21 @@ class SimilarViewers:
             self._slots = np.full(size, -1, dtype=np.int64)
         return self._marks, self._slots
 
-    def _inverse_roots(self) -> F64:
-        """1/√n_i of every video (0 where nobody is positive), kept until a pair arrives."""
-        if self._inverse_root is not None and self._inverse_root[0] == self._pairs:
-            return self._inverse_root[1]
-        counts = self._counts
-        roots = np.zeros(len(counts))
-        np.divide(1.0, np.sqrt(counts), out=roots, where=counts > 0)
-        self._inverse_root = (self._pairs, roots)
-        return roots
+
+def _distinct(ids: I64) -> tuple[I64, I64]:
+    """``np.unique(ids, return_inverse=True)``, without its sort when ``ids`` are already
+    strictly increasing (a pick's candidates are)."""
+    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return ids, np.arange(len(ids))
+    distinct, inverse = np.unique(ids, return_inverse=True)
+    return distinct, inverse
+
+
+def _grown(values: npt.NDArray[Any], size: int) -> npt.NDArray[Any]:
+    """``values`` followed by zeros up to ``size``."""
+    grown = np.zeros(size, dtype=values.dtype)
+    grown[: len(values)] = values
+    return grown
 
 
 class _Columns:
