@@ -6,9 +6,10 @@ against 0.27 observed). Here the same features, plus session dynamics (how many 
 last :data:`SATIATION_WINDOW` videos shared the candidate's topic, creator or sound, how many
 of their recent skips were of its topic, and their short-term "topic mood", an exponentially
 decayed sum of their last reactions on the topic), the video's length, the viewer's taste
-for it (:mod:`engine.taste`: its embedding · the viewer's posterior mean) and its co-engagement
+for it (:mod:`engine.taste`: its embedding · the viewer's posterior mean), its co-engagement
 with the viewer's recent positives (:mod:`engine.coengagement`: learning from everyone as a
-feature, beside the source of that name) feed one logistic
+feature, beside the source of that name) and item-kNN's cosine with all of them
+(:mod:`engine.similar_viewers`) feed one logistic
 model per action in :data:`LEARNED`, whose weights learn from every viewer's outcomes as they
 arrive, then a calibration layer (below).
 
@@ -160,8 +161,9 @@ _TASTE = INPUTS.index("taste")
 # cold loved share 0.247 -> 0.241, 0.253 -> 0.260): a shard's sixteen personas co-engage
 # sparsely over 20k videos. It is there for studies and worlds with larger audiences.
 _COENGAGED = INPUTS.index("co-engagement")
-# "similar viewers" (log(1 + Σ item-item cosine with all the viewer's positives),
-# engine.similar_viewers) starts at 0 as well.
+# "similar viewers" (log(1 + item-item cosine with all the viewer's positives, their shrunk
+# mean), engine.similar_viewers) starts at 0 as well: on MovieLens it lifts NDCG@10 0.558 ->
+# 0.608; in the lab it neither gains nor loses (README, Real data).
 _SIMILAR = INPUTS.index("similar viewers")
 _MOOD = INPUTS.index("topic mood")
 _FOLLOWED = INPUTS.index("followed")

@@ -13,10 +13,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Config, Engine, VirtualClock
+from engine import Config, Engine, VirtualClock, similar_viewers
 from engine.config import Rerank
 from engine.learned import LEARNED, TERMS, OnlineLogit
-from engine import similar_viewers
 from engine.similar_viewers import SHRINK, SimilarViewers
 from tests.test_coengagement import _fans_of_a_pair
 
