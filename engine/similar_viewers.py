@@ -84,8 +84,79 @@ class SimilarViewers:
 
     def scores_many(self, ids: Sequence[I64], user_ids: Sequence[int]) -> list[F64]:
         """log(1 + shrunk mean cosine) of each ``ids[k]`` with ``user_ids[k]``'s positives: 0
-        for a viewer without positives and for a video nobody else shares one with."""
-        return [self.scores(own, user) for own, user in zip(ids, user_ids, strict=True)]
+        for a viewer without positives and for a video nobody else shares one with.
+
+        The viewers' passes run together, keyed by viewer (a few dozen numpy calls for the
+        batch, not per viewer); each viewer's sums add the same numbers in the same order as
+        :meth:`scores` alone, so each result is the same to the last bit."""
+        results = [np.zeros(len(own)) for own in ids]
+        active = [
+            k
+            for k, (own, user) in enumerate(zip(ids, user_ids, strict=True))
+            if len(own) and user in self._row_of
+        ]
+        if len(active) == 1:
+            k = active[0]
+            results[k] = self.scores(ids[k], user_ids[k])
+        elif active:
+            batched = self._scores_batch([ids[k] for k in active], [user_ids[k] for k in active])
+            for k, own in zip(active, batched, strict=True):
+                results[k] = own
+        return results
+
+    def _scores_batch(self, ids: Sequence[I64], user_ids: Sequence[int]) -> list[F64]:
+        """:meth:`scores_many` of viewers that all have positives and candidates."""
+        columns = self._columns()
+        inverse_root = self._inverse_root
+        tail_who, tail_what = columns.tail(self._who, self._what, self._pairs)
+        n_rows = len(self._history)
+        rows = np.array([self._row_of[user] for user in user_ids], dtype=np.int64)
+        lengths = np.array([len(self._history[row]) for row in rows.tolist()], dtype=np.int64)
+        history = np.array([v for row in rows.tolist() for v in self._history[row]], np.int64)
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        # Pass 1, w_v per (viewer of the batch, row v): each viewer's column entries, then
+        # every viewer's newer pairs (in arrival order), summed per key.
+        viewers, of = columns.entries(history)
+        newer, newer_owner = _meeting(history, owner, tail_what)
+        keys = np.concatenate(
+            [owner[of] * n_rows + viewers, newer_owner * n_rows + tail_who[newer]]
+        )
+        weights = np.concatenate([inverse_root[history[of]], inverse_root[tail_what[newer]]])
+        known, inverse = np.unique(keys, return_inverse=True)
+        overlap = np.bincount(inverse, weights, len(known)).astype(np.float64)
+        overlap[known % n_rows == rows[known // n_rows]] = 0.0  # each viewer's own row
+        # Pass 2, per distinct candidate of each viewer (g: its place in the batch).
+        distinct = [_distinct(own) for own in ids]
+        wanted = [d[d < len(self._counts)] for d, _ in distinct]
+        sizes = np.array([len(w) for w in wanted], dtype=np.int64)
+        candidate = np.concatenate(wanted)
+        holder = np.repeat(np.arange(len(rows)), sizes)
+        viewers, of = columns.entries(candidate)
+        newer, at = _meeting(candidate, np.arange(len(candidate)), tail_what)
+
+        def overlap_of(viewer_of_batch: I64, row: I64) -> F64:
+            key = viewer_of_batch * n_rows + row
+            place = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
+            found = known[place] == key if len(known) else np.zeros(len(key), dtype=bool)
+            return np.where(found, overlap[place] if len(known) else 0.0, 0.0)
+
+        sums = np.bincount(
+            np.concatenate([of, at]),
+            np.concatenate(
+                [overlap_of(holder[of], viewers), overlap_of(holder[at], tail_who[newer])]
+            ),
+            len(candidate),
+        )
+        mean = sums * inverse_root[candidate] / (lengths + SHRINK)[holder]
+        results = []
+        starts = np.cumsum(sizes) - sizes
+        for k, (own, (_, slot_of)) in enumerate(zip(ids, distinct, strict=True)):
+            result = np.zeros(len(own))
+            mine = mean[starts[k] : starts[k] + sizes[k]]
+            inside = slot_of < sizes[k]
+            result[inside] = np.log1p(mine[slot_of[inside]])
+            results.append(result)
+        return results
 
     def scores(self, ids: I64, user_id: int) -> F64:
         """:meth:`scores_many` of one viewer: the two passes read only the columns of the
@@ -181,6 +252,18 @@ class SimilarViewers:
             self._marks = np.zeros(size, dtype=bool)
             self._slots = np.full(size, -1, dtype=np.int64)
         return self._marks, self._slots
+
+
+def _meeting(videos: I64, labels: I64, what: I64) -> tuple[I64, I64]:
+    """Every (t, labels[p]) with ``what[t] == videos[p]``, ordered by t (then p): which of
+    the newer pairs meet which of the batch's videos, in the pairs' arrival order."""
+    order = np.argsort(videos, kind="stable")
+    ordered = videos[order]
+    lo = np.searchsorted(ordered, what, side="left")
+    sizes = np.searchsorted(ordered, what, side="right") - lo
+    t = np.repeat(np.arange(len(what)), sizes)
+    within = np.arange(len(t)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return t, labels[order[lo[t] + within]]
 
 
 def _distinct(ids: I64) -> tuple[I64, I64]:

@@ -111,3 +111,31 @@ def test_a_newcomer_is_told_what_viewers_who_share_their_favourites_finished(
     with Engine.open(world_path, config=config, clock=VirtualClock(50.0)) as reopened:
         rebuilt = reopened.coengagement.viewers.scores(np.array([partner]), newcomer).tolist()
     assert rebuilt == after
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    positives=POSITIVES,
+    asks=st.lists(
+        st.tuples(st.integers(0, 9), st.lists(st.integers(0, 14), max_size=9)), max_size=6
+    ),
+    layout_every=st.sampled_from([3, 7, 4096]),
+)
+def test_a_batch_scores_each_viewer_as_alone_to_the_last_bit(
+    positives: list[tuple[int, int]], asks: list[tuple[int, list[int]]], layout_every: int
+) -> None:
+    """Viewers scored together (some without positives, without candidates, the same viewer
+    twice, candidates repeated or never seen): each gets exactly its own scores alone, so a
+    pick does not depend on who shares its batch."""
+    similar_viewers.LAYOUT_EVERY = layout_every
+    try:
+        index = SimilarViewers()
+        for v, i in positives:
+            index.add(v, i)
+        ids = [np.array(own, dtype=np.int64) for _, own in asks]
+        users = [user for user, _ in asks]
+        together = index.scores_many(ids, users)
+        alone = [index.scores(own, user) for own, user in zip(ids, users, strict=True)]
+    finally:
+        similar_viewers.LAYOUT_EVERY = 4096
+    assert [t.tolist() for t in together] == [a.tolist() for a in alone]
