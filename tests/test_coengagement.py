@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -228,24 +229,31 @@ def test_a_rows_arrays_follow_every_change() -> None:
     assert pairs.arrays(7)[0].tolist() == [1]
 
 
-def test_co_engagement_is_an_input_whose_weight_the_model_learns(world_path: Path) -> None:
-    """The engine's own model reads co-engagement too ("as a feature"): the partner's receipt
-    holds the co-engagement its candidate had, and the learned weight of completion on it, 0
-    before any evidence, rises as the fans finish the partner after ``first`` and again when
-    the newcomer does."""
+@pytest.mark.parametrize(
+    ("name", "column"),
+    [("co-engagement", "coengagement"), ("similar viewers", "similar_viewers")],
+)
+def test_learning_from_everyone_is_an_input_whose_weight_the_model_learns(
+    world_path: Path, name: str, column: str
+) -> None:
+    """The engine's own model reads co-engagement too ("as a feature"), and item-kNN's
+    "similar viewers" (engine.similar_viewers): the partner's receipt holds the value its
+    candidate had, and the learned weight of completion on it, 0 before any evidence, rises
+    as the fans finish the partner after ``first`` and again when the newcomer does."""
     with _fans_of_a_pair(world_path) as (eng, _, partner, newcomer):
         candidates = eng.pick_request(newcomer).candidates()
         at = candidates.ids.tolist().index(partner)
-        assert candidates.coengagement is not None
-        coengaged = float(candidates.coengagement[at])
+        values = getattr(candidates, column)
+        assert values is not None
+        value = float(values[at])
         model = eng.learner.model if eng.learner is not None else None
         assert model is not None
-        weight = (LEARNED.index("complete"), TERMS.index("co-engagement"))
+        weight = (LEARNED.index("complete"), TERMS.index(name))
         before = float(model.weights[weight])
         eng.boost(partner, weight=1e6, starts=40.0, until=50.0, reason="test")
         rec = eng.next(newcomer)
         assert rec.video.id == partner
-        assert rec.receipt.inputs["co-engagement"] == coengaged > 0
+        assert rec.receipt.inputs[name] == value > 0
         eng.record(newcomer, partner, "complete", watched_s=rec.video.duration_s)
         assert OnlineLogit.prior(eng.config).weights[weight] == 0.0 < before  # the fans taught it
         assert float(model.weights[weight]) > before
