@@ -45,7 +45,9 @@ class SimilarViewers:
     def __init__(self) -> None:
         self._row_of: dict[int, int] = {}  # viewer id -> row of X
         self._history: list[list[int]] = []  # per row, its positive videos in order
-        self._known: set[tuple[int, int]] = set()
+        # ... and as a set, for repeats: one set per viewer, not a (viewer, video) tuple per
+        # positive (a third of the memory of a set of tuples).
+        self._known: list[set[int]] = []
         self._who = np.zeros(1024, dtype=np.int64)
         self._what = np.zeros(1024, dtype=np.int64)
         self._pairs = 0
@@ -60,12 +62,13 @@ class SimilarViewers:
 
     def add(self, user_id: int, video_id: int) -> None:
         """One positive (the caller keeps to completions and likes); a repeat counts once."""
-        if (user_id, video_id) in self._known:
-            return
-        self._known.add((user_id, video_id))
         row = self._row_of.setdefault(user_id, len(self._row_of))
         if row == len(self._history):
             self._history.append([])
+            self._known.append(set())
+        elif video_id in self._known[row]:
+            return
+        self._known[row].add(video_id)
         self._history[row].append(video_id)
         if self._pairs == len(self._who):
             self._who = np.resize(self._who, 2 * self._pairs)
