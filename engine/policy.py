@@ -156,9 +156,9 @@ class CandidateSet:
 
     @property
     def similar_viewers(self) -> F64 | None:
-        """log(1 + Σ item-item cosine) of each candidate with the viewer's positives, over
-        every viewer's completions and likes (``engine.similar_viewers``); None when not
-        computed."""
+        """log(1 + the mean item-item cosine) of each candidate with the viewer's positives
+        (shrunk for a short history), over every viewer's completions and likes
+        (``engine.similar_viewers``); None when not computed."""
         return self.proposal.similar_viewers
 
     @cached_property
