@@ -9,6 +9,8 @@ the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
     python benchmarks/bench_learning.py --users 100 --seeds 1 --jobs 2
     python benchmarks/bench_learning.py --config tweak.toml   # the engine arm under a TOML
     python benchmarks/bench_learning.py --engine-only [--world W]  # the engine arm alone
+    python benchmarks/bench_learning.py --engine-only --save before.npz   # then, changed code:
+    python benchmarks/bench_learning.py --engine-only --against before.npz
 
 1. The scripted viewer (:mod:`engine.sim.scripted`): completes and likes two topics, skips
    everything else at 1.5 s; the share of picks 21-50 from its two topics, for six topic pairs,
@@ -36,6 +38,12 @@ the default 20k demo world (``benchmarks.common.world(20000)``, seed 42). Run:
    issue's 0.6 placement is within a learner's reach.
 
 Today's engine misses most targets; that is expected. The figures are the point.
+
+A change to the engine's *code* (not a config, which ``foryou compare`` pairs) is measured with
+``--engine-only --save`` on the code before it and ``--against`` on the code after, the same
+personas and random numbers: the engine arm's per-persona figures are kept in the ``.npz``, and
+the second run prints this run − the saved one per persona group, with a 95% interval from the
+clustered bootstrap ``compare`` uses (shards, whose personas share an engine, are the units).
 """
 
 from __future__ import annotations
@@ -45,9 +53,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -55,13 +65,17 @@ from benchmarks.common import load_now, machine, measured, world
 from engine.config import Config, load_config
 from engine.policy import PolicySpec
 from engine.sim.baselines import builtin_arm, with_references
-from engine.sim.comparison import Comparison, compare
+from engine.sim.comparison import Comparison, compare, shard_of_units
 from engine.sim.experiment import RunSpec, run_experiment
+from engine.sim.inference import cluster_resamples
+from engine.sim.inference import ratio_difference as clustered_difference
 from engine.sim.metrics import CURVE_BUCKET, Measures
 from engine.sim.runner import Arm
 from engine.sim.scripted import TOPIC_PAIRS, dismissal_cut, two_topic_share
 from engine.sim.stats import ratio_difference
 
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 ARMS = ("engine", "bandit")
 STEADY_SEEDS = (0, 1, 2)
 STEADY_STARTS = (0.0, 3_600.0, 86_400.0)
@@ -392,7 +406,20 @@ def main() -> None:
     parser.add_argument(
         "--world", type=Path, default=None, help="another world file [the 20k benchmark world]"
     )
+    parser.add_argument(
+        "--save", type=Path, default=None, help="with --engine-only: keep its per-persona figures"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="with --engine-only: this run minus a --save'd one of the same personas",
+    )
     args = parser.parse_args()
+    if (args.save or args.against) and not args.engine_only:
+        parser.error("--save and --against go with --engine-only")
+    if args.against is not None and not args.against.is_file():
+        parser.error(f"--against: no such file: {args.against}")
     engine = load_config(args.config)
     users = args.users or (40 if args.quick else 200)
     seeds = args.seeds or (1 if args.quick else 3)
@@ -400,7 +427,15 @@ def main() -> None:
     print(f"at start: {load_now()}", flush=True)
     path = args.world or world(20_000)
     if args.engine_only:
-        engine_only(path, users, seeds, args.sessions, args.jobs, engine)
+        spec = RunSpec(
+            db_path=path,
+            users=users,
+            sessions=args.sessions,
+            replicates=seeds,
+            jobs=args.jobs,
+            log=False,
+        )
+        engine_only(spec, engine, args.save, args.against)
         print(f"at end: {load_now()}")
         return
     if not args.ceiling_only:
@@ -416,18 +451,19 @@ def main() -> None:
 
 
 def engine_only(
-    path: Path, users: int, seeds: int, sessions: int, jobs: int, engine: Config
+    spec: RunSpec, engine: Config, save: Path | None = None, against: Path | None = None
 ) -> None:
     """The engine arm alone on the scoreboard's personas, and the scripted viewer's steady
     mean: what a ranking change moves, without the reference arms (placement needs random and
     the oracle: run the whole board for it, or place the watch time by theirs, which no engine
-    change moves)."""
-    spec = RunSpec(
-        db_path=path, users=users, sessions=sessions, replicates=seeds, jobs=jobs, log=False
+    change moves). ``save``: keep the per-persona figures; ``against``: print this run minus
+    such a saved run (:func:`print_against`)."""
+    label = (
+        f"{spec.users} personas x {spec.sessions} sessions x {spec.replicates} seeds, engine arm"
     )
-    label = f"{users} personas x {sessions} sessions x {seeds} seeds, engine arm"
     with measured(label, children=True, indent=""):
-        run = compare(run_experiment(spec, [Arm("engine", engine)]), bootstrap=False)
+        experiment = run_experiment(spec, [Arm("engine", engine)])
+        run = compare(experiment, bootstrap=False)
     measures = run.measures["engine"]
     print("\nEngine arm by persona group:")
     for group in GROUPS:
@@ -442,10 +478,62 @@ def engine_only(
         figures = measures.predictions["all"][action]
         if figures is not None:
             print(f"  P({action}): ECE {figures.ece:.4f} · AUC {figures.auc:.3f}")
+    shard = shard_of_units(experiment)
+    if save is not None:
+        save_run(save, spec, measures, shard)
+        print(f"  per-persona figures saved to {save}")
+    if against is not None:
+        print_against(against, spec, measures, shard)
     label = f"scripted viewer, engine, {len(STEADY_SEEDS)} pick seeds x {len(STEADY_STARTS)} starts"
     with measured(label, indent=""):
-        steady = steady_scripted(path, engine)
+        steady = steady_scripted(spec.db_path, engine)
     print(f"  scripted viewer, no onboarding: mean {np.mean(steady):.3f} over seeds x starts")
+
+
+SAVED = ("watch_per_session", "loved_share_21_40", "watch_1_10", "watch_41_80")
+
+
+def _personas_of(spec: RunSpec) -> F64:
+    """What makes two runs' personas the same ones: their counts and the world's size."""
+    size = spec.db_path.stat().st_size
+    return np.array([spec.users, spec.sessions, spec.replicates, spec.shard_size, size], float)
+
+
+def save_run(path: Path, spec: RunSpec, measures: Measures, shard: I64) -> None:
+    """The engine arm's per-persona numerators and denominators, groups and shards."""
+    arrays: dict[str, Any] = {"personas": _personas_of(spec), "shard": shard}
+    for key in SAVED:
+        parts = measures.parts[key]
+        arrays[f"{key}.num"], arrays[f"{key}.den"] = parts.num, parts.den
+    for group in GROUPS[1:]:
+        arrays[f"group.{group}"] = measures.groups[group]
+    np.savez(path, **arrays)
+
+
+def print_against(path: Path, spec: RunSpec, measures: Measures, shard: I64) -> None:
+    """This run minus a saved one of the same personas, per group, with a 95% interval from
+    the shard-clustered bootstrap (the units ``compare`` resamples)."""
+    with np.load(path) as saved:
+        if not np.array_equal(saved["personas"], _personas_of(spec)):
+            raise SystemExit(
+                f"--against {path}: saved for other personas (users, sessions, seeds, shard "
+                "size or world differ)"
+            )
+        before = {k: saved[k] for k in saved.files}
+    rng = np.random.default_rng(0)
+    print(f"\nThis run − {path.name} (95% interval, {RESAMPLES} shard resamples):")
+    for group in GROUPS:
+        within = np.ones(len(shard), bool) if group is None else measures.groups[group]
+        cluster = np.unique(shard[within], return_inverse=True)[1].astype(np.int64)
+        counts = cluster_resamples(int(cluster.max(initial=-1)) + 1, rng, RESAMPLES)
+        cells = []
+        for key in SAVED:
+            was = (before[f"{key}.num"][within], before[f"{key}.den"][within])
+            now = measures.parts[key].within(within)
+            d = clustered_difference(was, (now.num, now.den), cluster, counts)
+            low, high = d.interval()
+            cells.append(f"{key} {d.point:+.3f} [{low:+.3f}, {high:+.3f}]")
+        print(f"  {group or 'all':9s} " + " · ".join(cells))
 
 
 def learning(path: Path, users: int, seeds: int, sessions: int, jobs: int, engine: Config) -> None:
