@@ -70,13 +70,17 @@ from seed.build import build_world
 
 EPOCH = 1_790_000_000.0
 STAGES = {  # profile rows (file fragment, function) grouped into the stages a reader knows
-    "candidates (embedding scan, sources)": [("candidates.py", "gather")],
-    "filters": [("filters.py", "apply_filters")],
-    "scoring": [("scoring.py", "score")],
-    "re-rank + pick": [("rerank.py", "rerank"), ("pick.py", "choose")],
-    "receipt": [("pipeline.py", "_receipt")],
+    # The lockstep run picks through Engine.next_many: the batched forms of each stage.
+    "candidates (embedding scan, sources)": [("candidates.py", "gather_many")],
+    "filters": [("filters.py", "apply_filters_many")],
+    "scoring (engine scores, the scorer's read)": [
+        ("policy.py", "score_candidates"),
+        ("policy.py", "_final"),
+    ],
+    "re-rank + pick (+ receipt drafts)": [("pipeline.py", "decide_many")],
+    "receipts written (logging on)": [("pipeline.py", "write_receipts")],
     "trending/pools refresh": [("api.py", "_refresh_shared")],
-    "video description (caption read)": [("api.py", "video")],
+    "video description (caption read)": [("video.py", "describe_many")],
     "record (profile update, writes)": [("api.py", "record")],
     "impression write": [("api.py", "_log_impression")],
     "persona (watch model)": [("persona.py", "react")],
@@ -188,15 +192,15 @@ def profile(folder: Path, videos: int, log: bool) -> None:
     measurement.label = "profiled run"
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     total = r.engine_s
-    print(f"{'stage':<38} {'ms/impression':>14} {'share':>6}")
+    print(f"{'stage':<44} {'ms/impression':>14} {'share':>6}")
     for stage, keys in STAGES.items():
         seconds = sum(
             row[3]
             for (file, _, name), row in stats.items()
             if any(file.endswith(f) and name == fn for f, fn in keys)
         )
-        print(f"{stage:<38} {1000 * seconds / r.impressions:>14.3f} {seconds / total:>6.0%}")
-    print(f"{'total inside the loop (profiled)':<38} {1000 * total / r.impressions:>14.3f}")
+        print(f"{stage:<44} {1000 * seconds / r.impressions:>14.3f} {seconds / total:>6.0%}")
+    print(f"{'total inside the loop (profiled)':<44} {1000 * total / r.impressions:>14.3f}")
     print(measurement.report())
 
 
