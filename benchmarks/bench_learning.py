@@ -494,9 +494,10 @@ SAVED = ("watch_per_session", "loved_share_21_40", "watch_1_10", "watch_41_80")
 
 
 def _personas_of(spec: RunSpec) -> F64:
-    """What makes two runs' personas the same ones: their counts and the world's size."""
+    """What makes two runs' personas the same ones: their seed, counts and the world's size."""
     size = spec.db_path.stat().st_size
-    return np.array([spec.users, spec.sessions, spec.replicates, spec.shard_size, size], float)
+    shape = [spec.seed, spec.users, spec.sessions, spec.replicates, spec.shard_size, size]
+    return np.array(shape, dtype=float)
 
 
 def save_run(path: Path, spec: RunSpec, measures: Measures, shard: I64) -> None:
