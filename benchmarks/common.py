@@ -61,7 +61,7 @@ def ms(samples: list[float]) -> str:
     arr = np.array(samples) * 1e3
     return (
         f"p50 {np.percentile(arr, 50):.2f} ms · p95 {np.percentile(arr, 95):.2f} ms · "
-        f"p99 {np.percentile(arr, 99):.2f} ms · n={len(arr)}"
+        f"p99 {np.percentile(arr, 99):.2f} ms · max {arr.max():.2f} ms · n={len(arr)}"
     )
 
 

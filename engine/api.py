@@ -1359,6 +1359,21 @@ class Engine:
         elif self.learner is not None:
             self.learner.save()
 
+    def checkpoint(self) -> None:
+        """Copy what the file's write-ahead log holds into the file now (nothing to do when
+        the engine writes no file, or inside :meth:`batch`, whose writes are not in the log
+        until the block commits).
+
+        SQLite copies the log on its own once it reaches ``WAL_CHECKPOINT_PAGES`` pages
+        (:mod:`engine.store.files`), inside whichever write crosses that line: a ``next()``
+        or ``record()`` of 35-80 ms about once in 600 viewings on a 100k world. Called while
+        nobody waits (the feed calls it while a video plays), the copy is a few pages and no
+        pick is the one that pays.
+        """
+        self._check_open()
+        if self.recorder.writes and not self._batching:
+            self.store.checkpoint()
+
     def close(self) -> None:
         """End every open session (a profile snapshot each), store the learned model and let
         the file and the viewers go. Closing again does nothing; any other call afterwards

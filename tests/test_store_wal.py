@@ -1,7 +1,8 @@
 """The write-ahead log is copied into the world file at a session's end, not inside record().
 
 SQLite's default copies it every 1,000 pages, about every 67 logged viewings: that copy (~7 ms)
-was record()'s p99. A viewer's long session now grows the log, and ending it copies the log in.
+was record()'s p99. A viewer's long session now grows the log, and ending it copies the log in;
+``Engine.checkpoint`` copies it at any moment nobody waits (the feed's, a second into a video).
 """
 
 from __future__ import annotations
@@ -38,3 +39,20 @@ def test_a_long_session_copies_its_log_into_the_file_when_it_ends(
         assert _events_in_the_file_alone(world_path, tmp_path) == 0
         eng.end_session(viewer)
         assert _events_in_the_file_alone(world_path, tmp_path) == VIEWINGS
+
+
+def test_checkpoint_copies_the_log_into_the_file_mid_session(
+    world_path: Path, tmp_path: Path
+) -> None:
+    with Engine.open(world_path) as eng:
+        viewer = eng.new_user(["cooking"], name="wal")
+        for _ in range(VIEWINGS):
+            rec = eng.next(viewer)
+            eng.record(viewer, rec.video.id, "skip", watched_s=1.0)
+        with eng.batch():  # its writes are not in the log yet: nothing to copy
+            rec = eng.next(viewer)
+            eng.record(viewer, rec.video.id, "skip", watched_s=1.0)
+            eng.checkpoint()
+            assert _events_in_the_file_alone(world_path, tmp_path) == 0
+        eng.checkpoint()
+        assert _events_in_the_file_alone(world_path, tmp_path) == VIEWINGS + 1

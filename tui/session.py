@@ -437,6 +437,12 @@ class FeedSession:
         """Forget learned interests, as if newly signed up (follows, hides, filters stay)."""
         self.engine.refresh(self.user_id)
 
+    def checkpoint(self) -> None:
+        """Copy the file's write-ahead log into it while the viewer watches
+        (:meth:`engine.Engine.checkpoint`), so no pick pays for SQLite's own copy."""
+        if not self._closed:
+            self.engine.checkpoint()
+
     # -- leaving ----------------------------------------------------------------------------
 
     def close(self) -> None:

@@ -175,8 +175,13 @@ class ActivityLog:
                 "VALUES (?, ?, ?, ?)",
                 [user_id, session_id, now, json.dumps(dict(profile))],
             )
-        if not self.db.conn.in_transaction:  # a batch's session end leaves it to the batch
-            # Passive: it copies what no reader still needs and never waits for one.
+        self.checkpoint()  # a batch's session end leaves it to the batch
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the file now (nothing inside a transaction, whose
+        writes are not in the log yet). Passive: it copies what no reader still needs and
+        never waits for a reader or a writer."""
+        if not self.db.conn.in_transaction:
             self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- impressions and events --------------------------------------------------------------

@@ -44,6 +44,9 @@ from tui.widgets.xray_panel import XRayPanel
 
 CROWDED_WIDTH = 110  # below this, an open side panel takes the caption column's place
 MAX_TICK_S = 0.5  # a stalled loop must not fast-forward the video
+# A video has been on screen this long: the viewer is watching, not pressing keys, so the file's
+# write-ahead log is copied into it now (a millisecond or two) rather than inside a pick.
+CHECKPOINT_AFTER_S = 1.0
 REACTIONS = Binding.Group("react")
 
 
@@ -100,6 +103,7 @@ class FeedScreen(Screen[None]):
         self.clock = clock
         self.sub_title = f"@{printable(session.viewer)}"
         self._timer: Timer | None = None
+        self._checkpoint: Timer | None = None
         self._last_tick = clock()
         self._painting = False  # a video was served and is not on screen yet
 
@@ -209,6 +213,9 @@ class FeedScreen(Screen[None]):
         self._painting = False
         self._last_tick = self.clock()
         self.session.mark_seen()
+        if self._checkpoint is not None:
+            self._checkpoint.stop()
+        self._checkpoint = self.set_timer(CHECKPOINT_AFTER_S, self.session.checkpoint)
 
     def _policy_broke(self, message: str) -> None:
         """The ranker could not pick: say what it did, in its own words, and keep what is on
