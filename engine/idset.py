@@ -40,9 +40,15 @@ class IdSet:
                 self._added.append(item)
 
     def discard(self, item: int) -> None:
-        if item in self._ids:
-            self._ids.discard(item)
-            self._forget_sorted()
+        if item not in self._ids:
+            return
+        self._ids.discard(item)
+        if self._sorted is None:
+            return
+        if item in self._added:  # a short list: the ids added since the array was read
+            self._added.remove(item)
+        else:  # copied around its place, as an added id is (no sort from the set again)
+            self._sorted = _removed(self._sorted, int(self._sorted.searchsorted(item)))
 
     def clear(self) -> None:
         self._ids.clear()
@@ -282,6 +288,14 @@ class SparseTable(dict[int, float]):
 
 
 A = TypeVar("A", I64, F64)
+
+
+def _removed(array: I64, at: int) -> I64:
+    """A copy of ``array`` without its element at position ``at``."""
+    shrunk = np.empty(len(array) - 1, dtype=array.dtype)
+    shrunk[:at] = array[:at]
+    shrunk[at:] = array[at + 1 :]
+    return shrunk
 
 
 def _inserted(array: A, at: int, value: float) -> A:

@@ -71,3 +71,19 @@ def test_an_id_set_answers_membership_as_isin_through_every_change() -> None:
         pool = np.unique(rng.integers(0, 100_000, int(rng.integers(0, 3000))))
         at = np.flatnonzero(np.isin(pool, known))
         assert ids.positions_in(pool).tolist() == at.tolist(), step
+
+
+def test_an_id_set_stays_sorted_when_ids_come_and_go_between_reads() -> None:
+    rng = np.random.default_rng(5)
+    ids, members = IdSet(), set()
+    for step in range(2000):
+        item = int(rng.integers(0, 200))
+        if rng.random() < 0.55:
+            ids.add(item)
+            members.add(item)
+        else:  # an id added since the last read, or one already in the sorted array
+            ids.discard(item)
+            members.discard(item)
+        if rng.random() < 0.3:
+            assert ids.array().tolist() == sorted(members), step
+    assert ids.array().tolist() == sorted(members)
