@@ -173,7 +173,7 @@ def interest_many(
         return found
     index = ctx.catalog.index
     rows = [query for query in queries if query is not None] if quota else []
-    excluded = [index.exclusion(states[i].seen.array()) for i in asking]
+    excluded = [index.exclusion(states[i].seen) for i in asking]
     bounds = [index.bound(query) for query in rows]
     own = [_own_topics(states[i], draws[i]) for i in asking]
     known: list[dict[int, F32]] = [{}]  # alone, every topic is computed when read

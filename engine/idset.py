@@ -32,17 +32,23 @@ class IdSet:
         self._sorted: I64 | None = None
         self._added: list[int] = []  # in the set, not yet in ``_sorted``
         self._padded: tuple[I64, I64] | None = None  # (mask()'s array, the array it pads)
+        # mapped()'s last answer (the mapping, its sorted image) and the ids added since.
+        self._image: tuple[I64, I64] | None = None
+        self._image_added: list[int] = []
 
     def add(self, item: int) -> None:
         if item not in self._ids:
             self._ids.add(item)
             if self._sorted is not None:
                 self._added.append(item)
+            if self._image is not None:
+                self._image_added.append(item)
 
     def discard(self, item: int) -> None:
         if item not in self._ids:
             return
         self._ids.discard(item)
+        self._forget_image()
         if self._sorted is None:
             return
         if item in self._added:  # a short list: the ids added since the array was read
@@ -53,10 +59,45 @@ class IdSet:
     def clear(self) -> None:
         self._ids.clear()
         self._forget_sorted()
+        self._forget_image()
 
     def _forget_sorted(self) -> None:
         self._sorted = None
         self._added.clear()
+
+    def _forget_image(self) -> None:
+        self._image = None
+        self._image_added.clear()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The image holds the mapping it was read through (a catalogue-long array): a copy
+        # or a pickle of a viewer's set must not carry it along.
+        state = dict(self.__dict__)
+        state["_image"], state["_image_added"] = None, []
+        return state
+
+    def mapped(self, mapping: I64) -> I64:
+        """``np.sort(mapping[self.array()])``, kept up to date as ids arrive like
+        :meth:`array` (one new id: copied into its place, no sort of the whole image), for
+        as long as the same ``mapping`` array is asked for (never write to the answer).
+
+        The retrieval's exclusion list, a viewer's seen videos as rows of the grouped
+        embedding matrix, was sorted again every pick: 0.2 ms at 7,500 seen videos.
+        """
+        image, added = self._image, self._image_added
+        if image is None or image[0] is not mapping:
+            found = np.sort(mapping[self.array()])
+        elif len(added) == 1:
+            value = int(mapping[added[0]])
+            found = _inserted(image[1], int(image[1].searchsorted(value)), value)
+        elif added:
+            found = np.concatenate((image[1], mapping[np.array(added, dtype=np.int64)]))
+            found.sort()
+        else:
+            found = image[1]
+        added.clear()
+        self._image = (mapping, found)
+        return found
 
     def __contains__(self, item: object) -> bool:
         return item in self._ids
@@ -107,6 +148,10 @@ class IdSet:
         members = self.array()
         if len(members) == 0 or len(ids) == 0:
             return np.zeros(0, dtype=np.int64)
+        # Only the members within the span of ids can be found: a viewer's seen videos against
+        # the test pools' uploads, recent ids, are mostly older ones (a search each was 0.14 ms
+        # a pick at 7,500 seen).
+        members = members[members.searchsorted(ids[0]) : members.searchsorted(ids[-1], "right")]
         where = np.minimum(ids.searchsorted(members), len(ids) - 1)
         at: I64 = where[ids[where] == members]
         return at

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from engine.idset import IdSet
+
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -54,9 +56,14 @@ class TopicIndex:
                 # Slack so float32 rounding in the scan can never beat the bound.
                 self.radii[t] = np.sqrt(max(float(squared.max()) + c @ c, 0.0)) + 1e-4
 
-    def exclusion(self, video_ids: I64) -> I64:
-        """Where the given videos sit in the grouped matrix, sorted: the ``excluded`` argument."""
-        return np.sort(self.position[video_ids])
+    def exclusion(self, videos: IdSet | I64) -> I64:
+        """Where the given videos sit in the grouped matrix, sorted: the ``excluded`` argument
+        (for a viewer's seen set, kept by the set from one pick to the next:
+        :meth:`engine.idset.IdSet.mapped`)."""
+        if isinstance(videos, IdSet):
+            return videos.mapped(self.position)
+        excluded: I64 = np.sort(self.position[videos])
+        return excluded
 
     def topic_sims(self, topic: int, query: F32, excluded: I64) -> F32:
         """Similarity of every video of one topic (in grouped order), excluded ones -inf."""

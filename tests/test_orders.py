@@ -87,3 +87,24 @@ def test_an_id_set_stays_sorted_when_ids_come_and_go_between_reads() -> None:
         if rng.random() < 0.3:
             assert ids.array().tolist() == sorted(members), step
     assert ids.array().tolist() == sorted(members)
+
+
+def test_an_id_sets_sorted_image_follows_every_change_and_is_not_copied() -> None:
+    rng = np.random.default_rng(6)
+    mapping = rng.permutation(100_000).astype(np.int64)  # ids 0-299 read a long array
+    ids, members = IdSet(), set()
+    for step in range(2000):
+        item = int(rng.integers(0, 300))
+        if rng.random() < 0.6:
+            ids.add(item)
+            members.add(item)
+        elif rng.random() < 0.9:
+            ids.discard(item)
+            members.discard(item)
+        else:
+            kept = pickle.dumps(ids)
+            assert len(kept) < mapping.nbytes // 10  # the mapping it was read through stays
+            ids = pickle.loads(kept)
+        if rng.random() < 0.4:
+            expected = np.sort(mapping[sorted(members)]).tolist() if members else []
+            assert ids.mapped(mapping).tolist() == expected, step
