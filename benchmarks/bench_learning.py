@@ -73,6 +73,7 @@ from engine.sim.metrics import CURVE_BUCKET, Measures
 from engine.sim.runner import Arm
 from engine.sim.scripted import TOPIC_PAIRS, dismissal_cut, two_topic_share
 from engine.sim.stats import ratio_difference
+from engine.store import Store
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -494,15 +495,25 @@ SAVED = ("watch_per_session", "loved_share_21_40", "watch_1_10", "watch_41_80")
 
 
 def _personas_of(spec: RunSpec) -> F64:
-    """What makes two runs' personas the same ones: their seed, counts and the world's size."""
-    size = spec.db_path.stat().st_size
-    shape = [spec.seed, spec.users, spec.sessions, spec.replicates, spec.shard_size, size]
+    """What makes two runs' personas the same ones, with the world (:func:`_world_of`):
+    their seed and counts."""
+    shape = [spec.seed, spec.users, spec.sessions, spec.replicates, spec.shard_size]
     return np.array(shape, dtype=float)
+
+
+def _world_of(spec: RunSpec) -> str:
+    """The world's content digest: another world of the same size is another world."""
+    with Store.open(spec.db_path, check=False) as store:
+        return store.content_hash()
 
 
 def save_run(path: Path, spec: RunSpec, measures: Measures, shard: I64) -> None:
     """The engine arm's per-persona numerators and denominators, groups and shards."""
-    arrays: dict[str, Any] = {"personas": _personas_of(spec), "shard": shard}
+    arrays: dict[str, Any] = {
+        "personas": _personas_of(spec),
+        "world": np.array(_world_of(spec)),
+        "shard": shard,
+    }
     for key in SAVED:
         parts = measures.parts[key]
         arrays[f"{key}.num"], arrays[f"{key}.den"] = parts.num, parts.den
@@ -515,10 +526,11 @@ def print_against(path: Path, spec: RunSpec, measures: Measures, shard: I64) -> 
     """This run minus a saved one of the same personas, per group, with a 95% interval from
     the shard-clustered bootstrap (the units ``compare`` resamples)."""
     with np.load(path) as saved:
-        if not np.array_equal(saved["personas"], _personas_of(spec)):
+        same_world = "world" in saved.files and str(saved["world"]) == _world_of(spec)
+        if not same_world or not np.array_equal(saved["personas"], _personas_of(spec)):
             raise SystemExit(
                 f"--against {path}: saved for other personas (users, sessions, seeds, shard "
-                "size or world differ)"
+                "size or world differ; a file saved before 2026-12-08: save it again)"
             )
         before = {k: saved[k] for k in saved.files}
     rng = np.random.default_rng(0)

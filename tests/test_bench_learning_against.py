@@ -3,6 +3,8 @@ personas, paired (this run minus the saved one per persona group)."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 import msgspec
@@ -68,3 +70,19 @@ def test_a_run_of_other_personas_is_refused_in_one_line(spec: RunSpec, tmp_path:
     fewer, shard = engine_run(other, Config())
     with pytest.raises(SystemExit, match="saved for other personas"):
         print_against(saved, other, fewer, shard)
+
+
+def test_the_same_personas_on_another_world_of_the_same_size_are_refused(
+    spec: RunSpec, tmp_path: Path
+) -> None:
+    saved = tmp_path / "before.npz"
+    measures, shard = engine_run(spec, Config())
+    save_run(saved, spec, measures, shard)
+    other_world = tmp_path / "other.db"
+    shutil.copy(spec.db_path, other_world)
+    with sqlite3.connect(other_world) as conn:  # one video a second longer: the same size
+        conn.execute("UPDATE videos SET duration_s = duration_s + 1 WHERE id = 0")
+    assert other_world.stat().st_size == spec.db_path.stat().st_size
+    elsewhere = RunSpec(db_path=other_world, users=6, sessions=1, replicates=1, shard_size=2)
+    with pytest.raises(SystemExit, match="saved for other personas"):
+        print_against(saved, elsewhere, measures, shard)
