@@ -69,6 +69,20 @@ def test_the_score_is_the_shrunk_mean_cosine_of_the_textbook_matrix(
     assert again.tolist() == got.tolist()
 
 
+def test_a_long_history_counts_every_positive() -> None:
+    """A viewer positive on all twelve videos, long past the few its history first holds
+    room for, among others positive on some: the dense computation's numbers."""
+    rng = np.random.default_rng(3)
+    positives = [(0, i) for i in range(12)]
+    positives += [(v, int(i)) for v in range(1, 8) for i in rng.choice(12, 5, replace=False)]
+    index = SimilarViewers()
+    for v, i in positives:
+        index.add(v, i)
+    ids = list(range(13))
+    got = index.scores(np.array(ids, dtype=np.int64), 0)
+    np.testing.assert_allclose(got, _dense_reference(positives, 0, ids), atol=1e-12)
+
+
 def test_only_other_viewers_are_evidence() -> None:
     """A viewer's own pair of favourites says nothing; a second viewer finishing both does."""
     index = SimilarViewers()

@@ -7,21 +7,19 @@ was record()'s p99. A viewer's long session now grows the log, and ending it cop
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
 from engine import Engine
+from tests.tuikit import events_in_the_file_alone
 
 VIEWINGS = 150  # about 2,000 pages of log: past SQLite's default copy point twice
 
 
-def _events_in_the_file_alone(world: Path, tmp_path: Path) -> int:
-    """Events a reader finds in the world file without its log (a copy of the file only)."""
-    alone = tmp_path / "alone.db"
-    shutil.copy(world, alone)
-    with sqlite3.connect(alone) as conn:
-        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+def _skip(eng: Engine, viewer: int, times: int) -> None:
+    for _ in range(times):
+        rec = eng.next(viewer)
+        eng.record(viewer, rec.video.id, "skip", watched_s=1.0)
 
 
 def test_a_long_session_copies_its_log_into_the_file_when_it_ends(
@@ -29,16 +27,14 @@ def test_a_long_session_copies_its_log_into_the_file_when_it_ends(
 ) -> None:
     with Engine.open(world_path) as eng:
         viewer = eng.new_user(["cooking"], name="wal")
-        for _ in range(VIEWINGS):
-            rec = eng.next(viewer)
-            eng.record(viewer, rec.video.id, "skip", watched_s=1.0)
+        _skip(eng, viewer, VIEWINGS)
         with sqlite3.connect(world_path) as conn:
             page = int(conn.execute("PRAGMA page_size").fetchone()[0])
         log = Path(f"{world_path}-wal")
         assert log.stat().st_size > 1_000 * page  # no copy was made inside a record()
-        assert _events_in_the_file_alone(world_path, tmp_path) == 0
+        assert events_in_the_file_alone(world_path, tmp_path) == 0
         eng.end_session(viewer)
-        assert _events_in_the_file_alone(world_path, tmp_path) == VIEWINGS
+        assert events_in_the_file_alone(world_path, tmp_path) == VIEWINGS
 
 
 def test_checkpoint_copies_the_log_into_the_file_mid_session(
@@ -46,13 +42,10 @@ def test_checkpoint_copies_the_log_into_the_file_mid_session(
 ) -> None:
     with Engine.open(world_path) as eng:
         viewer = eng.new_user(["cooking"], name="wal")
-        for _ in range(VIEWINGS):
-            rec = eng.next(viewer)
-            eng.record(viewer, rec.video.id, "skip", watched_s=1.0)
+        _skip(eng, viewer, VIEWINGS)
         with eng.batch():  # its writes are not in the log yet: nothing to copy
-            rec = eng.next(viewer)
-            eng.record(viewer, rec.video.id, "skip", watched_s=1.0)
+            _skip(eng, viewer, 1)
             eng.checkpoint()
-            assert _events_in_the_file_alone(world_path, tmp_path) == 0
+            assert events_in_the_file_alone(world_path, tmp_path) == 0
         eng.checkpoint()
-        assert _events_in_the_file_alone(world_path, tmp_path) == VIEWINGS + 1
+        assert events_in_the_file_alone(world_path, tmp_path) == VIEWINGS + 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +10,7 @@ from textual import events as events_module
 from textual.color import Color
 
 from engine import Engine, VirtualClock
-from tests.tuikit import rows, screen_text, style_of
+from tests.tuikit import events_in_the_file_alone, rows, screen_text, style_of
 from tui.app import FeedApp, make_app
 from tui.screens.feed import CHECKPOINT_AFTER_S, FeedScreen
 from tui.screens.prompts import ChoicePrompt, TextPrompt
@@ -603,17 +601,10 @@ async def test_watched_seconds_start_when_the_video_is_on_screen(world: Path) ->
 
 async def test_a_video_on_screen_copies_the_log_into_the_file(world: Path, tmp_path: Path) -> None:
     """While a video plays, the write-ahead log goes into the file, so no pick pays for it."""
-    alone = tmp_path / "alone.db"
-
-    def skips_in_the_file_alone() -> int:
-        shutil.copy(world, alone)  # the file without its -wal: what a copy holds so far
-        with sqlite3.connect(alone) as conn:
-            return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
-
     app = app_for(world)
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(3):
             await pilot.press("j")
-        assert skips_in_the_file_alone() == 0
+        assert events_in_the_file_alone(world, tmp_path) == 0
         await pilot.pause(CHECKPOINT_AFTER_S + 0.5)
-        assert skips_in_the_file_alone() == 3
+        assert events_in_the_file_alone(world, tmp_path) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,15 @@ def rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, A
     with sqlite3.connect(path) as conn:
         conn.row_factory = sqlite3.Row
         return [dict(row) for row in conn.execute(sql, params)]
+
+
+def events_in_the_file_alone(path: Path, scratch: Path) -> int:
+    """Events a reader finds in the world file without its write-ahead log (a copy of the
+    ``.db`` alone, made in the ``scratch`` folder): what the log has been copied into it."""
+    alone = scratch / "alone.db"
+    shutil.copy(path, alone)
+    with sqlite3.connect(alone) as conn:
+        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
 
 def style_of(app: App[Any], text: str) -> Style:
