@@ -438,13 +438,7 @@ class OnlineLogit:
             return
         for a in range(len(LEARNED)):
             x = np.concatenate([inputs, rates[:, a : a + 1]], axis=1)
-            centre = self.weights[a].copy()
-            w = centre.copy()
-            for _ in range(8):
-                p = sigmoid(x @ w)
-                gradient = x.T @ (p - labels[:, a]) + PRIOR_PRECISION * (w - centre)
-                hessian = (x.T * (p * (1 - p))) @ x + PRIOR_PRECISION * np.eye(len(w))
-                w = w - np.linalg.solve(hessian, gradient)
+            w = _newton_fit(x, labels[:, a], self.weights[a].copy())
             p = sigmoid(x @ w)
             self.weights[a] = w
             self.grad_sq[a] += (((p - labels[:, a])[:, None] * x) ** 2).sum(axis=0)
@@ -621,6 +615,39 @@ class Learner:
         self._since_save += 1
         if self._since_save >= SAVE_EVERY:
             self.save()
+
+
+def _newton_fit(x: F64, y: F64, centre: F64, steps: int = 8) -> F64:
+    """The weights of most posterior probability for the examples ``x`` with labels ``y``,
+    under a Gaussian prior at ``centre`` of precision PRIOR_PRECISION: Newton's method, each
+    step halved until the penalised loss falls.
+
+    A full step can overshoot: on 5,000 impressions logged by a simulation, P(complete)'s
+    loss went 4,354 -> 3,070 -> 4,689 -> ... -> 1.4 million in eight full steps, weights up
+    to 369, and a new viewer's first pick read P(complete) 100% (observed: 17%).
+    """
+
+    def loss(w: F64) -> float:
+        z = x @ w
+        spread = w - centre
+        return float(np.logaddexp(0.0, z).sum() - y @ z + 0.5 * PRIOR_PRECISION * spread @ spread)
+
+    w, current = centre.copy(), loss(centre)
+    for _ in range(steps):
+        p = sigmoid(x @ w)
+        gradient = x.T @ (p - y) + PRIOR_PRECISION * (w - centre)
+        hessian = (x.T * (p * (1 - p))) @ x + PRIOR_PRECISION * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        for _halving in range(30):
+            tried = w - step
+            value = loss(tried)
+            if value <= current:
+                break
+            step = step / 2
+        else:
+            break  # no step lowers the loss any more: the optimum, as far as floats tell
+        w, current = tried, value
+    return w
 
 
 def fitted_on(
