@@ -34,6 +34,7 @@ import numpy.typing as npt
 
 from engine.config import Config
 from engine.counterfactual import outcomes_of
+from engine.folders import whole_file
 from engine.history import Step, timeline_steps
 from engine.ranking import Ranking
 from engine.replay import Replay, is_revisit
@@ -434,8 +435,11 @@ def plot_curves(curves: Mapping[str, Sequence[CurvePoint]], path: str | Path, *,
     ax.set_ylim(0, 1)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    try:
+        with whole_file(Path(path)) as scratch:
+            fig.savefig(scratch, dpi=110, metadata={"Software": None})
+    finally:
+        plt.close(fig)
 
 
 # -- from a file's logs ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Errors surface as click's one-line ``Error: ...`` with a non-zero exit.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import time
 from collections.abc import Iterator
@@ -85,7 +86,7 @@ class LazyGroup(click.Group):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with one_line_usage_errors():
+        with one_line_usage_errors(), one_line_os_errors():
             return super().invoke(ctx)
 
 
@@ -100,6 +101,22 @@ def one_line_usage_errors() -> Iterator[None]:
     except click.UsageError as error:
         error.ctx = None
         raise
+
+
+@contextmanager
+def one_line_os_errors() -> Iterator[None]:
+    """A file the system refuses (a full disk, a folder that cannot hold files) as one
+    `Error: ...` line naming it, not a traceback. Each command keeps its own promise about what
+    a failed write leaves (reports and exports appear whole or not at all, :mod:`engine.folders`);
+    this only words the failure. A closed pipe stays click's to handle (`foryou info | head`)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        reason = exc.strerror or str(exc)
+        named = f"{exc.filename}: {reason}" if exc.filename else reason
+        raise click.ClickException(named) from None
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
@@ -290,6 +307,7 @@ def metadata(db_path: Path, out: Path | None) -> None:
     Use it as: foryou metadata --out metadata.json && datasette foryou.db -m metadata.json
     """
     from engine.codebook import datasette_metadata
+    from engine.folders import whole_file
     from engine.store import Store
 
     with user_errors(), Store.open(db_path) as store:
@@ -297,4 +315,5 @@ def metadata(db_path: Path, out: Path | None) -> None:
     if out is None:
         click.echo(text)
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        with whole_file(out) as scratch:
+            scratch.write_text(text + "\n", encoding="utf-8")

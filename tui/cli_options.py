@@ -308,6 +308,8 @@ def user_errors() -> Iterator[None]:
             raise click.ClickException(
                 f"{name} is read-only and this command writes to it ({exc})"
             ) from None
+        if "disk is full" in str(exc):
+            raise click.ClickException(f"{name} refused a write ({exc})") from None
         raise
 
 
