@@ -408,6 +408,22 @@ def test_bad_files_are_refused_in_one_line_naming_file_and_line(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.db")] == []
 
 
+@pytest.mark.parametrize(
+    ("make", "expected"), [("folder", "a folder, not a file"), ("", "no such file")]
+)
+def test_a_catalogue_that_is_not_a_file_is_named_for_what_it_is(
+    tmp_path: Path, make: str, expected: str
+) -> None:
+    items = tmp_path / "items.csv"
+    if make:
+        items.mkdir()
+    out = tmp_path / "out.db"
+    code, output = run("import", "csv", str(items), "--db", str(out))
+    assert code == 1
+    assert output.strip() == f"Error: {items}: {expected}"
+    assert not out.exists()
+
+
 def test_an_existing_world_is_kept_without_force(small_movielens: Path, tmp_path: Path) -> None:
     out = tmp_path / "ml.db"
     assert run("import", "movielens", str(small_movielens), "--db", str(out))[0] == 0

@@ -135,7 +135,8 @@ def read_table(
             with the wrong number of fields.
     """
     if not path.is_file():
-        raise ImportFileError(f"{path}: no such file")
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        raise ImportFileError(f"{path}: {what}")
     raw = path.read_bytes()
     try:
         content = raw.decode("utf-8-sig")
