@@ -30,7 +30,6 @@ LIKE_HATE = DATA / "kuairand-27k-like-hate" / "likes_hates_kcore15.tsv"
 needs_data = pytest.mark.skipif(
     not DATA.is_dir(), reason=f"the shared real-data folder {DATA} is absent"
 )
-pytestmark = needs_data
 
 
 def head(source: Path, target: Path, lines: int) -> Path:
@@ -51,6 +50,8 @@ def every(source: Path, target: Path, step: int) -> Path:
 @pytest.fixture
 def small_movielens(tmp_path: Path) -> Path:
     """The first 2,000 ratings of MovieLens with the movies they name and those movies' tags."""
+    if not DATA.is_dir():
+        pytest.skip(f"the shared real-data folder {DATA} is absent")
     folder = tmp_path / "ml"
     folder.mkdir()
     ratings = head(MOVIELENS / "ratings.csv", folder / "ratings.csv", 2_001)
@@ -189,6 +190,7 @@ def test_made_up_lengths_are_not_valued(
 # -- KuaiRand ---------------------------------------------------------------------------------
 
 
+@needs_data
 def test_kuairand_features_authors_music_and_tags(tmp_path: Path) -> None:
     sample = head(FEATURES, tmp_path / "video_features_basic_pure.csv", 401)
     out = tmp_path / "kf.db"
@@ -209,6 +211,7 @@ def test_kuairand_features_authors_music_and_tags(tmp_path: Path) -> None:
         assert eng.next(viewer).video.language == "zh"
 
 
+@needs_data
 def test_kuairand_like_hate_log_becomes_likes_and_not_interested(tmp_path: Path) -> None:
     sample = every(LIKE_HATE, tmp_path / "likes.tsv", 14)
     out = tmp_path / "kl.db"
@@ -454,6 +457,7 @@ def test_force_is_refused_while_another_process_reads_the_world(
     assert query(out, "PRAGMA integrity_check") == "ok"
 
 
+@needs_data
 def test_a_bad_kuairand_label_is_refused(tmp_path: Path) -> None:
     sample = head(LIKE_HATE, tmp_path / "likes.tsv", 5)
     lines = sample.read_text().splitlines()
@@ -469,6 +473,7 @@ def test_a_bad_kuairand_label_is_refused(tmp_path: Path) -> None:
 # -- the whole files --------------------------------------------------------------------------
 
 
+@needs_data
 @pytest.mark.slow
 def test_full_movielens_import_opens_in_the_feed(tmp_path: Path) -> None:
     from tests.tuikit import screen_text
@@ -539,6 +544,7 @@ def test_explain_and_replay_say_an_imported_viewing_was_not_picked(
     assert len(output.strip().splitlines()) == 1
 
 
+@needs_data
 @pytest.mark.slow
 def test_both_whole_kuairand_files_open_with_imported_and_new_viewers(tmp_path: Path) -> None:
     features = import_world("kuairand-features", FEATURES.parent, tmp_path / "kf.db")
