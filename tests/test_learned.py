@@ -92,17 +92,19 @@ def scripted(path: Path, picks: int = 40) -> tuple[list[int], Engine]:
     clock = VirtualClock(100.0)
     eng = Engine.open(path, clock=clock)
     ann, bo = eng.new_user(["gaming"], name="ann"), eng.new_user([], name="bo")
-    shown = []
+    shown, liked = [], 0
     for _ in range(picks // 2):
         for viewer in (ann, bo):
             video = eng.next(viewer).video
             shown.append(video.id)
-            if viewer == ann and video.topic == "Gaming":
+            if viewer == ann and video.topic == "gaming":  # the slug ("Gaming" never matched)
                 eng.record(viewer, video.id, "like")
                 eng.record(viewer, video.id, "complete", watched_s=video.duration_s)
+                liked += 1
             else:
                 eng.record(viewer, video.id, "skip", watched_s=1.0)
             clock.advance(10.0)
+    assert liked, "ann never met a gaming video: the model learned from skips alone"
     return shown, eng
 
 
