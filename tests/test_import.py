@@ -27,9 +27,8 @@ MOVIELENS = DATA / "movielens-latest-small"
 FEATURES = DATA / "kuairand-pure" / "video_features_basic_pure.csv"
 LIKE_HATE = DATA / "kuairand-27k-like-hate" / "likes_hates_kcore15.tsv"
 
-needs_data = pytest.mark.skipif(
-    not DATA.is_dir(), reason=f"the shared real-data folder {DATA} is absent"
-)
+ABSENT = f"the shared real-data folder {DATA} is absent"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=ABSENT)
 
 
 def head(source: Path, target: Path, lines: int) -> Path:
@@ -51,7 +50,7 @@ def every(source: Path, target: Path, step: int) -> Path:
 def small_movielens(tmp_path: Path) -> Path:
     """The first 2,000 ratings of MovieLens with the movies they name and those movies' tags."""
     if not DATA.is_dir():
-        pytest.skip(f"the shared real-data folder {DATA} is absent")
+        pytest.skip(ABSENT)
     folder = tmp_path / "ml"
     folder.mkdir()
     ratings = head(MOVIELENS / "ratings.csv", folder / "ratings.csv", 2_001)
